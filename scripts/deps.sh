@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs what vigil needs to build and test, on Debian 12, as root. Does
+# nothing when everything is already there. Used by `make run` and
+# `make check`, so a fresh machine needs only these two commands.
+set -eu
+PKGS="build-essential meson ninja-build pkg-config clang
+libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
+libssl-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
+libsqlite3-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: run as root (or install:$missing)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

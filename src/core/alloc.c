@@ -1,0 +1,48 @@
+/* alloc.c — the library's allocator, with a fault-injection switch that the
+ * OOM tests use to fail the Nth allocation. */
+#include "core.h"
+
+#include <stdlib.h>
+
+static long fault_countdown = -1; /* < 0: off */
+static long alloc_count;
+
+static int should_fail(void)
+{
+	alloc_count++;
+	if (fault_countdown < 0)
+		return 0;
+	if (fault_countdown == 0)
+		return 1;
+	fault_countdown--;
+	return 0;
+}
+
+long vigil__fault_after(long n)
+{
+	long c = alloc_count;
+
+	fault_countdown = n;
+	alloc_count = 0;
+	return c;
+}
+
+void *vigil__malloc(size_t n)
+{
+	return should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+void *vigil__calloc(size_t n, size_t size)
+{
+	return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
+void *vigil__realloc(void *p, size_t n)
+{
+	return should_fail() ? NULL : realloc(p, n ? n : 1);
+}
+
+void vigil__free(void *p)
+{
+	free(p);
+}

@@ -1,0 +1,45 @@
+/* core.h — internal helpers shared by every subsystem: the context, error
+ * reporting and the allocator. Not installed; names are vigil__. */
+#ifndef VIGIL_CORE_H
+#define VIGIL_CORE_H
+
+#include "vigil.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#define VIGIL__ERRMSG_MAX 256
+
+struct vigil_ctx {
+	int64_t limits[VIGIL__LIMIT_END]; /* see vigil_limit */
+	char errmsg[VIGIL__ERRMSG_MAX];   /* detail of the last failure */
+};
+
+/* Records a printf-style detail on ctx (if not NULL) and returns code, so
+ * that detecting code can write `return vigil__err(ctx, VIGIL_EINVAL, ...)`. */
+int vigil__err(vigil_ctx *ctx, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The library's allocator. Every allocation goes through these so that tests
+ * can fail the Nth one (vigil__fault_after) and check that each entry point
+ * returns VIGIL_ENOMEM cleanly. */
+void *vigil__malloc(size_t n);
+void *vigil__calloc(size_t n, size_t size);
+void *vigil__realloc(void *p, size_t n);
+void vigil__free(void *p);
+
+/* Fault injection for tests: after n more successful allocations, every
+ * allocation fails; n < 0 turns it off. Returns the count of allocations
+ * attempted since the last call. Not thread-safe; tests only. */
+long vigil__fault_after(long n);
+
+/* Overflow-checked size arithmetic: returns 0 and sets *r, or returns -1. */
+static inline int vigil__mul_size(size_t a, size_t b, size_t *r)
+{
+	if (a && b > (size_t)-1 / a)
+		return -1;
+	*r = a * b;
+	return 0;
+}
+
+#endif

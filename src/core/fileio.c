@@ -1,0 +1,84 @@
+/* fileio.c — reading whole inputs under the byte limit, and hex helpers. */
+#include "core.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int errno_status(int e)
+{
+	return (e == ENOENT || e == ENOTDIR) ? VIGIL_ENOENT : VIGIL_EIO;
+}
+
+int vigil_read_file(vigil_ctx *ctx, const char *path, uint8_t **data,
+		    size_t *len)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t got = 0;
+	int fd = -1, rc = VIGIL_OK;
+	int64_t max;
+
+	if (!path || !data || !len)
+		return vigil__err(ctx, VIGIL_EINVAL, "read_file: NULL argument");
+	*data = NULL;
+	*len = 0;
+	max = ctx ? ctx->limits[VIGIL_LIMIT_MAX_BYTES] : VIGIL_DEFAULT_MAX_BYTES;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vigil__err(ctx, errno_status(errno), "%s: %s", path,
+				  strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		rc = vigil__err(ctx, VIGIL_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		rc = vigil__err(ctx, VIGIL_EINVAL, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > max) {
+		rc = vigil__err(ctx, VIGIL_ETOOBIG,
+				"%s: %lld bytes exceeds the limit of %lld", path,
+				(long long)st.st_size, (long long)max);
+		goto out;
+	}
+	buf = vigil__malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		rc = vigil__err(ctx, VIGIL_ENOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = vigil__err(ctx, VIGIL_EIO, "%s: %s", path,
+					strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break; /* file shrank while reading: hash what is there */
+		got += (size_t)n;
+	}
+	*data = buf;
+	*len = got;
+	buf = NULL;
+out:
+	vigil__free(buf);
+	close(fd);
+	return rc;
+}
+
+void vigil_hex(const uint8_t *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

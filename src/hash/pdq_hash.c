@@ -1,0 +1,163 @@
+/* pdq_hash.c — the public PDQ entry points: pull rows from a decoder (or a
+ * decoded image), sample them for the 512 flavour, and feed the streaming
+ * filters. */
+#include "../media/decoder.h"
+#include "../media/image.h"
+#include "pdq.h"
+
+#include <string.h>
+
+#define VIGIL__PDQ_512 512
+
+/* Where rows come from: a decoder being pulled, or a decoded image. */
+typedef struct row_src {
+	vigil__dec *dec;          /* or NULL */
+	const vigil_image *img;   /* or NULL */
+	int width, height, channels;
+	int next;                 /* next row the source will give */
+	uint8_t *buf;             /* one row, for the decoder */
+} row_src;
+
+/* Returns row y (>= src->next), skipping what lies between. */
+static int src_row(vigil_ctx *ctx, row_src *src, int y, const uint8_t **row)
+{
+	int rc;
+
+	(void)ctx;
+	if (src->img) {
+		*row = vigil_image_row(src->img, y);
+		src->next = y + 1;
+		return VIGIL_OK;
+	}
+	if (y > src->next) {
+		rc = vigil__dec_skip_rows(src->dec, y - src->next);
+		if (rc)
+			return rc;
+	}
+	rc = vigil__dec_read_rows(src->dec, src->buf, 0, 1);
+	if (rc)
+		return rc;
+	src->next = y + 1;
+	*row = src->buf;
+	return VIGIL_OK;
+}
+
+static void zero(vigil_pdq *out, vigil_pdq dih[8])
+{
+	memset(out, 0, sizeof(*out));
+	if (dih)
+		memset(dih, 0, sizeof(vigil_pdq) * VIGIL_DIH_COUNT);
+}
+
+static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
+		    vigil_pdq *out, vigil_pdq dih[8])
+{
+	vigil__pdq_stream *s = NULL;
+	int xmap[VIGIL__PDQ_512];
+	const uint8_t *row = NULL;
+	float a[64 * 64];
+	int down = opts && opts->downsample, rows, cols, y, rc;
+
+	if (opts && opts->downsample && opts->downsample != VIGIL__PDQ_512)
+		return vigil__err(ctx, VIGIL_EINVAL,
+				  "downsample must be 0 or 512, not %d",
+				  opts->downsample);
+	if (src->width < VIGIL__PDQ_MIN_DIM || src->height < VIGIL__PDQ_MIN_DIM) {
+		zero(out, dih);
+		return VIGIL_OK;
+	}
+	/* The C++ tool resizes any image with a side over 512 to 512x512 by
+	 * nearest neighbour: output x reads input floor(x * W / 512). */
+	down = down && (src->width > VIGIL__PDQ_512 || src->height > VIGIL__PDQ_512);
+	rows = down ? VIGIL__PDQ_512 : src->height;
+	cols = down ? VIGIL__PDQ_512 : src->width;
+	if (down)
+		for (y = 0; y < VIGIL__PDQ_512; y++)
+			xmap[y] = (int)((int64_t)y * src->width / VIGIL__PDQ_512);
+	rc = vigil__pdq_stream_new(ctx, rows, cols, &s);
+	if (rc)
+		return rc;
+	for (y = 0; y < rows; y++) {
+		int sy = down ? (int)((int64_t)y * src->height / VIGIL__PDQ_512) : y;
+		if (sy < src->next - 1 || sy >= src->height) {
+			rc = vigil__err(ctx, VIGIL_EINTERNAL, "row order");
+			goto out;
+		}
+		if (sy == src->next - 1 && y > 0) {
+			/* Upsampled rows repeat: reuse the row already read. */
+		} else {
+			rc = src_row(ctx, src, sy, &row);
+			if (rc)
+				goto out;
+		}
+		vigil__pdq_stream_push_pixels(s, row, src->channels,
+					      down ? xmap : NULL);
+	}
+	vigil__pdq_stream_end(s, a);
+	vigil__pdq_finish(a, out, dih);
+out:
+	vigil__pdq_stream_free(s);
+	return rc;
+}
+
+int vigil_pdq_hash_memory(vigil_ctx *ctx, const void *data, size_t len,
+			  const vigil_pdq_opts *opts, vigil_pdq *out,
+			  vigil_pdq dih[8])
+{
+	row_src src;
+	vigil__dec *d = NULL;
+	int rc;
+
+	if (!ctx || !out)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	memset(&src, 0, sizeof(src));
+	rc = vigil__dec_open(ctx, data, len, &d);
+	if (rc)
+		return rc;
+	src.dec = d;
+	src.width = d->width;
+	src.height = d->height;
+	src.channels = d->channels;
+	src.buf = vigil__malloc((size_t)d->width * (size_t)d->channels);
+	if (!src.buf) {
+		rc = vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = hash_src(ctx, &src, opts, out, dih);
+out:
+	vigil__free(src.buf);
+	vigil__dec_close(d);
+	return rc;
+}
+
+int vigil_pdq_hash_file(vigil_ctx *ctx, const char *path,
+			const vigil_pdq_opts *opts, vigil_pdq *out,
+			vigil_pdq dih[8])
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = vigil_read_file(ctx, path, &data, &len);
+	if (rc)
+		return rc;
+	rc = vigil_pdq_hash_memory(ctx, data, len, opts, out, dih);
+	vigil__free(data);
+	return rc;
+}
+
+int vigil_pdq_hash_image(vigil_ctx *ctx, const vigil_image *img,
+			 const vigil_pdq_opts *opts, vigil_pdq *out,
+			 vigil_pdq dih[8])
+{
+	row_src src;
+
+	if (!ctx || !img || !out)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	memset(&src, 0, sizeof(src));
+	src.img = img;
+	src.width = vigil_image_width(img);
+	src.height = vigil_image_height(img);
+	src.channels = vigil_image_channels(img);
+	return hash_src(ctx, &src, opts, out, dih);
+}
