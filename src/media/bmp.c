@@ -5,7 +5,15 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
+#include <pthread.h>
 #include <string.h>
+
+static void quiet_ffmpeg(void)
+{
+	/* Failures reach the caller through vigil_errmsg(); FFmpeg's own log
+	 * lines on stderr would only repeat them, per file, in a batch run. */
+	av_log_set_level(AV_LOG_QUIET);
+}
 
 static int sniff(const uint8_t *b, size_t n)
 {
@@ -23,8 +31,19 @@ static int bopen(vigil__dec *d)
 	int dstride[4] = {0};
 	int rc = VIGIL_OK, w, h;
 
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	uint32_t declared;
+
+	pthread_once(&once, quiet_ffmpeg);
 	if (d->len > INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE)
 		return vigil__err(d->ctx, VIGIL_ETOOBIG, "bmp: too large");
+	/* FFmpeg decodes a truncated BMP "anyway", inventing the rest; a file
+	 * shorter than its header's own size is refused instead. */
+	declared = (uint32_t)d->data[2] | (uint32_t)d->data[3] << 8 |
+		   (uint32_t)d->data[4] << 16 | (uint32_t)d->data[5] << 24;
+	if (declared > d->len)
+		return vigil__err(d->ctx, VIGIL_ECORRUPT,
+				  "bmp: truncated (%zu of %u bytes)", d->len, declared);
 	/* The header holds the size: refuse before the codec allocates. */
 	w = (int)(d->data[18] | d->data[19] << 8 | d->data[20] << 16 |
 		  (uint32_t)d->data[21] << 24);

@@ -13,6 +13,7 @@ typedef struct png_priv {
 	png_structp png;
 	png_infop info;
 	size_t pos;          /* read position in d->data */
+	png_bytep *rows;     /* interlaced: row pointers into d->frame */
 	char msg[160];       /* libpng's error text */
 } png_priv;
 
@@ -58,7 +59,6 @@ static int popen_(vigil__dec *d)
 	png_priv *p;
 	png_uint_32 w, h;
 	int depth, ctype, interlace, rc, pass, npass, y;
-	png_bytep *rows = NULL;
 
 	p = vigil__calloc(1, sizeof(*p));
 	if (!p)
@@ -71,10 +71,8 @@ static int popen_(vigil__dec *d)
 	p->info = png_create_info_struct(p->png);
 	if (!p->info)
 		return vigil__err(d->ctx, VIGIL_ENOMEM, "out of memory");
-	if (setjmp(png_jmpbuf(p->png))) {
-		vigil__free(rows);
+	if (setjmp(png_jmpbuf(p->png)))
 		return fail(d);
-	}
 	png_set_read_fn(p->png, d, on_read);
 	/* Hostile files: bound what ancillary chunks may allocate. */
 	png_set_chunk_malloc_max(p->png, 8u << 20);
@@ -103,14 +101,13 @@ static int popen_(vigil__dec *d)
 	rc = vigil__dec_alloc_frame(d);
 	if (rc)
 		return rc;
-	rows = vigil__malloc(sizeof(*rows) * (size_t)h);
-	if (!rows)
+	p->rows = vigil__malloc(sizeof(*p->rows) * (size_t)h);
+	if (!p->rows)
 		return vigil__err(d->ctx, VIGIL_ENOMEM, "out of memory");
 	for (y = 0; y < (int)h; y++)
-		rows[y] = d->frame + (size_t)y * w * (size_t)d->channels;
+		p->rows[y] = d->frame + (size_t)y * w * (size_t)d->channels;
 	for (pass = 0; pass < npass; pass++)
-		png_read_rows(p->png, rows, NULL, h);
-	vigil__free(rows);
+		png_read_rows(p->png, p->rows, NULL, h);
 	return VIGIL_OK;
 }
 
@@ -134,6 +131,7 @@ static void pclose_(vigil__dec *d)
 		return;
 	if (p->png)
 		png_destroy_read_struct(&p->png, p->info ? &p->info : NULL, NULL);
+	vigil__free(p->rows);
 	vigil__free(p);
 	d->priv = NULL;
 }

@@ -1,0 +1,55 @@
+#!/bin/sh
+# End-to-end: the real `vigil hash` binary over the reference images and the
+# format samples: output formats, ordering with -j, errors and exit codes.
+set -u
+VIGIL=$1 VEC=$2 DATA=$3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { echo "ok - $1"; }
+bad() { echo "FAIL - $1"; fail=1; }
+
+# Reference CSV, exactly, in both flavours (paths relative to the vectors).
+(cd "$VEC" && "$VIGIL" hash $(cut -d, -f3 expected-reference-cpp-fullsize.csv)) > "$T/full.csv"
+cmp -s "$T/full.csv" "$VEC/expected-reference-cpp-fullsize.csv" && ok "full-size csv" || bad "full-size csv"
+(cd "$VEC" && "$VIGIL" hash -j 1 --downsample 512 $(cut -d, -f3 expected-reference-cpp.csv)) > "$T/512.csv"
+cmp -s "$T/512.csv" "$VEC/expected-reference-cpp.csv" && ok "512 csv" || bad "512 csv"
+
+# Directories are walked recursively, in name order, same for any -j.
+"$VIGIL" hash -j 1 "$VEC" > "$T/j1.csv"
+"$VIGIL" hash -j 4 "$VEC" > "$T/j4.csv"
+[ "$(wc -l < "$T/j1.csv")" -eq 49 ] && ok "dir walk finds 49 images" || bad "dir walk count $(wc -l < "$T/j1.csv")"
+cmp -s "$T/j1.csv" "$T/j4.csv" && ok "-j keeps order" || bad "-j order"
+
+# All algorithms, JSON lines.
+"$VIGIL" hash -a all -f jsonl "$DATA/base.png" > "$T/all.jsonl"
+want_md5=$(md5sum "$DATA/base.png" | cut -d' ' -f1)
+want_sha=$(sha256sum "$DATA/base.png" | cut -d' ' -f1)
+grep -q "\"md5\":\"$want_md5\"" "$T/all.jsonl" && grep -q "\"sha256\":\"$want_sha\"" "$T/all.jsonl" &&
+	grep -q '"pdq":"[0-9a-f]\{64\}","quality":100' "$T/all.jsonl" && ok "jsonl all algos" || bad "jsonl all algos: $(cat "$T/all.jsonl")"
+"$VIGIL" hash -d "$VEC/dih/bridge-1-original.jpg" > "$T/dih.csv"
+[ "$(wc -l < "$T/dih.csv")" -eq 8 ] && grep -q ',rot90$' "$T/dih.csv" && ok "dihedral csv" || bad "dihedral csv"
+
+# A bad file among good ones: reported, the rest still hashed, exit 1.
+printf 'not an image' > "$T/bad.jpg"
+"$VIGIL" hash "$DATA/base.png" "$T/bad.jpg" "$DATA/base.gif" > "$T/out" 2> "$T/err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l < "$T/out")" -eq 2 ] && grep -q "bad.jpg: not a recognised image format" "$T/err" &&
+	ok "bad file reported, exit 1" || bad "bad file: rc=$rc $(cat "$T/err")"
+"$VIGIL" hash "$T/missing.png" 2> "$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "No such file" "$T/err" && ok "missing file" || bad "missing file rc=$rc"
+"$VIGIL" hash --max-pixels 100 "$DATA/base.png" 2> "$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "exceeds" "$T/err" && ok "--max-pixels" || bad "--max-pixels rc=$rc"
+
+# Usage errors exit 2; help exits 0 and documents every option.
+"$VIGIL" hash --bogus 2>/dev/null; [ $? -eq 2 ] && ok "unknown option" || bad "unknown option"
+"$VIGIL" hash 2>/dev/null; [ $? -eq 2 ] && ok "no operands" || bad "no operands"
+"$VIGIL" hash -a nope x 2>/dev/null; [ $? -eq 2 ] && ok "bad algo" || bad "bad algo"
+"$VIGIL" frobnicate 2>/dev/null; [ $? -eq 2 ] && ok "unknown command" || bad "unknown command"
+"$VIGIL" hash --help > "$T/help" && grep -q -- "--downsample" "$T/help" && ok "hash --help" || bad "hash --help"
+"$VIGIL" help --man > "$T/vigil.1" && grep -q '^\.SH COMMANDS' "$T/vigil.1" && grep -q 'downsample' "$T/vigil.1" &&
+	ok "man page" || bad "man page"
+if command -v man >/dev/null 2>&1; then
+	MANWIDTH=80 man -l "$T/vigil.1" 2>/dev/null | grep -q "vigil hash" && ok "man renders" || bad "man renders"
+fi
+exit $fail
