@@ -181,6 +181,8 @@ int vigil_read_file(vigil_ctx *ctx, const char *path, uint8_t **data,
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void vigil_hex(const uint8_t *bytes, size_t n, char *out);
 
+#include "vigil/index.h"
+
 #ifdef __cplusplus
 }
 #endif
