@@ -30,11 +30,14 @@ extern "C" {
 	X(ENOMEM, 1, "out of memory")                                          \
 	X(EINVAL, 2, "invalid argument")                                       \
 	X(EIO, 3, "input/output error")                                        \
-	X(ENOENT, 4, "no such file or directory")                              \
+	X(ENOENT, 4, "not found")                                              \
 	X(EFORMAT, 5, "unrecognised or unsupported format")                    \
 	X(ECORRUPT, 6, "corrupt or truncated data")                            \
 	X(ETOOBIG, 7, "input exceeds a configured limit")                      \
-	X(EINTERNAL, 8, "internal error")
+	X(EINTERNAL, 8, "internal error")                                      \
+	X(EEXIST, 9, "already exists")                                         \
+	X(ESTORE, 10, "storage error")                                         \
+	X(EABORTED, 11, "aborted")
 
 typedef enum vigil_status {
 #define VIGIL__ENUM(name, num, text) VIGIL_##name = num,
@@ -180,8 +183,12 @@ int vigil_read_file(vigil_ctx *ctx, const char *path, uint8_t **data,
 
 /* Lowercase hex of n bytes into out (2n+1 bytes). */
 void vigil_hex(const uint8_t *bytes, size_t n, char *out);
+/* Decodes a NUL-terminated string of exactly 2n hex digits (either case)
+ * into out[n]. Returns VIGIL_EINVAL on anything else. */
+int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 
 #include "vigil/index.h"
+#include "vigil/store.h"
 
 #ifdef __cplusplus
 }

@@ -59,10 +59,61 @@ void cli_progress_init(cli_progress *p, size_t total, int force);
 void cli_progress_tick(cli_progress *p, int failed);
 void cli_progress_end(cli_progress *p);
 
+/* A parallel map over files with results in input order (pool.c). */
+typedef struct cli_pool_spec {
+	const cli_files *files;
+	int jobs;              /* worker threads */
+	int progress;          /* 1 always, 0 on a terminal, -1 never */
+	size_t result_size;    /* bytes of one result, zeroed before work */
+	/* In a worker thread, with its own ctx (NULL if it could not be
+	 * made): computes path's result. */
+	void (*work)(void *user, vigil_ctx *ctx, const char *path, void *result);
+	/* In the calling thread, in input order: prints the result; returns
+	 * non-zero if this file failed. */
+	int (*emit)(void *user, const char *path, void *result);
+	void *user;
+	int64_t max_bytes, max_pixels; /* the workers' limits */
+} cli_pool_spec;
+/* Returns the number of failed files, or -1 if nothing could run. */
+int cli_pool_run(const cli_pool_spec *spec);
+/* Jobs = online CPUs, default limits, progress on a terminal. */
+void cli_pool_defaults(cli_pool_spec *spec);
+/* The options hash and match share (-j, --downsample, --max-*, --progress):
+ * 0 if c was one of them, 1 if not, -1 on a usage error (reported). */
+int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
+		   vigil_pdq_opts *popts);
+/* Keys of long-only options (short ones use their letter). */
+enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
+       CLI_OPT_PROGRESS, CLI_OPT_NO_PROGRESS, CLI_OPT_DB, CLI_OPT_DESCRIPTION,
+       CLI_OPT_LABELS, CLI_OPT_TYPE, CLI_OPT_MAX_BAD, CLI_OPT_MIN_QUALITY,
+       CLI_OPT_NO_DIHEDRAL };
+
+/* Hashing shared by `hash` and `match` (hashing.c). */
+#define CLI_ALGO_PDQ (1u << 0)
+#define CLI_ALGO_MD5 (1u << 1)
+#define CLI_ALGO_SHA1 (1u << 2)
+#define CLI_ALGO_SHA256 (1u << 3)
+#define CLI_ALGO_ALL 15u
+
+typedef struct cli_hashes {
+	int rc;                          /* status of this file */
+	char err[300];                   /* message when rc != 0 */
+	vigil_pdq pdq[8];                /* [0], or all eight with dihedral */
+	uint8_t dig[3][VIGIL_DIGEST_MAX]; /* md5, sha1, sha256 as selected */
+} cli_hashes;
+
+void cli_hash_file(vigil_ctx *ctx, const char *path, unsigned algos,
+		   int dihedral, const vigil_pdq_opts *popts, cli_hashes *out);
+int cli_parse_algos(const char *s, unsigned *out);
+/* The store to use: --db, else $VIGIL_DB, else the per-user data dir. */
+const char *cli_db_path(const char *opt, char *buf, size_t cap);
+
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
 
 int cmd_hash(const cli_cmd *cmd, int argc, char **argv);
+int cmd_bank(const cli_cmd *cmd, int argc, char **argv);
+int cmd_match(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

@@ -2,6 +2,32 @@
  * page and the dispatcher all read it. */
 #include "cli.h"
 
+#define DB_OPT                                                                 \
+	{CLI_OPT_DB, "db", "PATH",                                                    \
+	 "The store (an SQLite file, created if missing). Default: $VIGIL_DB, "\
+	 "else $XDG_DATA_HOME/vigil/vigil.db (~/.local/share/vigil/vigil.db)."}
+
+#define HASHING_OPTS                                                           \
+	{CLI_OPT_DOWNSAMPLE, "downsample", "512|none",                         \
+	 "PDQ flavour. none (the default) hashes the full-size image, as "     \
+	 "Meta's Java code, the pdqhash binding, python-threatexchange and "    \
+	 "the Hasher-Matcher-Actioner do. 512 first resizes an image with a "   \
+	 "side over 512 to 512x512 by nearest neighbour, as the C++ "           \
+	 "pdq-photo-hasher does. The two agree for images of 512x512 or less "  \
+	 "and differ by a few bits otherwise."},                                \
+	{'j', "jobs", "N",                                                     \
+	 "Hash N files at once (default: the number of online CPUs). Output "  \
+	 "stays in input order."},                                              \
+	{CLI_OPT_MAX_BYTES, "max-bytes", "N",                                  \
+	 "Refuse files larger than N bytes (default 268435456)."},              \
+	{CLI_OPT_MAX_PIXELS, "max-pixels", "N",                                \
+	 "Refuse images of more than N pixels, from their header, before "     \
+	 "decoding them (default 200000000)."},                                 \
+	{CLI_OPT_PROGRESS, "progress", NULL,                                   \
+	 "Show a progress line on standard error even when it is not a "       \
+	 "terminal."},                                                          \
+	{CLI_OPT_NO_PROGRESS, "no-progress", NULL, "Never show the progress line."}
+
 static const cli_opt hash_opts[] = {
 	{'a', "algo", "LIST",
 	 "Hashes to compute, comma-separated: pdq, md5, sha1, sha256, or all. "
@@ -9,30 +35,54 @@ static const cli_opt hash_opts[] = {
 	{'d', "dihedral", NULL,
 	 "Also print the PDQ hashes of the seven rotations and flips of each "
 	 "image (computed from one transform, not by re-hashing)."},
-	{256, "downsample", "512|none",
-	 "PDQ flavour. none (the default) hashes the full-size image, as Meta's "
-	 "Java code, the pdqhash binding, python-threatexchange and the "
-	 "Hasher-Matcher-Actioner do. 512 first resizes an image with a side over "
-	 "512 to 512x512 by nearest neighbour, as the C++ pdq-photo-hasher does. "
-	 "The two agree for images of 512x512 or less and differ by a few bits "
-	 "otherwise."},
 	{'f', "format", "csv|jsonl",
 	 "Output format. csv (the default): for PDQ alone, the reference tool's "
 	 "'hash,quality,path' (with --dihedral a fourth column names the variant); "
 	 "with other algorithms, 'algo,hash,quality,path,variant' lines. jsonl: "
 	 "one JSON object per file with path, pdq, quality, dihedral, md5, sha1, "
 	 "sha256 as selected."},
-	{'j', "jobs", "N",
-	 "Hash N files at once (default: the number of online CPUs). Output stays "
-	 "in input order."},
-	{257, "max-bytes", "N",
-	 "Refuse files larger than N bytes (default 268435456)."},
-	{258, "max-pixels", "N",
-	 "Refuse images of more than N pixels before decoding them "
-	 "(default 200000000)."},
-	{259, "progress", NULL,
-	 "Show a progress line on standard error even when it is not a terminal."},
-	{260, "no-progress", NULL, "Never show the progress line."},
+	HASHING_OPTS,
+	{0, NULL, NULL, NULL},
+};
+
+static const cli_opt bank_opts[] = {
+	DB_OPT,
+	{CLI_OPT_DESCRIPTION, "description", "TEXT", "create: what the bank holds."},
+	{CLI_OPT_LABELS, "labels", "LIST",
+	 "create: comma-separated labels, e.g. 'source=ncmec,kind=image'."},
+	{'f', "format", "FMT",
+	 "import: auto (the default), hex, pdq-csv, csv or vpdq. export: hex, "
+	 "pdq-csv or csv (the default). list, show: jsonl for JSON lines."},
+	{CLI_OPT_TYPE, "type", "TYPE",
+	 "import: what 64-digit hex hashes are, pdq (the default) or sha256; or "
+	 "force md5/sha1."},
+	{CLI_OPT_MAX_BAD, "max-bad", "N",
+	 "import: give up (importing nothing) after N malformed lines "
+	 "(default 1000)."},
+	{'o', "output", "FILE", "export: write to FILE instead of standard output."},
+	{CLI_OPT_PROGRESS, "progress", NULL, "import: always show progress."},
+	{CLI_OPT_NO_PROGRESS, "no-progress", NULL, "import: never show progress."},
+	{0, NULL, NULL, NULL},
+};
+
+static const cli_opt match_opts[] = {
+	DB_OPT,
+	{'H', "hash", NULL,
+	 "The operands are hashes, not files: PDQ (64 hex digits), MD5 (32), "
+	 "SHA-1 (40), or TYPE:HEX (e.g. sha256:...). '-' reads one per line from "
+	 "standard input."},
+	{'r', "radius", "N",
+	 "Largest PDQ Hamming distance that matches, 0..64 (default 31)."},
+	{CLI_OPT_MIN_QUALITY, "min-quality", "N",
+	 "Do not match PDQ hashes of files whose quality is below N (default 50, "
+	 "the reference's advice); their exact hashes are still matched."},
+	{CLI_OPT_NO_DIHEDRAL, "no-dihedral", NULL,
+	 "Match only the image as it is, not its rotations and flips."},
+	{'f', "format", "text|csv|jsonl",
+	 "Output: text (the default), csv (query,bank,entry,type,hash,distance,"
+	 "variant) or jsonl (one object per match with query, bank, entry, type, "
+	 "hash, quality, distance, variant)."},
+	HASHING_OPTS,
 	{0, NULL, NULL, NULL},
 };
 
@@ -44,12 +94,42 @@ const cli_cmd cli_commands[] = {
 	 "CMYK), PNG (any colour type and depth), WebP, GIF (first frame), TIFF "
 	 "(first page), BMP, HEIC or AVIF. PDQ is bit-exact with Meta's reference: "
 	 "alpha is dropped without compositing and EXIF orientation is ignored, "
-	 "as the reference does (use --dihedral to match rotated copies). A file "
-	 "that cannot be read or decoded is reported on standard error and the "
-	 "run goes on; the exit status is then 1.\n"
+	 "as the reference does (use --dihedral, or match's default dihedral "
+	 "search, to find rotated copies). A file that cannot be read or decoded "
+	 "is reported on standard error and the run goes on; the exit status is "
+	 "then 1.\n"
 	 "Quality ranges 0..100; hashes of quality below 50 are unreliable and "
 	 "are usually not matched.",
 	 hash_opts, cmd_hash},
+	{"bank", "create|list|show|import|export|enable|disable|delete [OPTIONS] [NAME] [FILE...]",
+	 "Manage banks of known hashes.",
+	 "A bank is a named list of hashes (PDQ, MD5, SHA-1, SHA-256, vPDQ "
+	 "videos) with labels saying what it holds and where it came from; "
+	 "match uses every enabled bank.\n"
+	 "create NAME makes a bank; list and show NAME describe them; enable, "
+	 "disable and delete NAME do what they say.\n"
+	 "import NAME [FILE...] reads hash lists (standard input without FILE, or "
+	 "with -): one hex hash per line; the PDQ tool's hash,quality,path CSV; a "
+	 "CSV whose header names its columns (hash, and optionally type, id, "
+	 "quality; other columns are kept as metadata); or a vPDQ file "
+	 "(frame,quality,hash,seconds lines, one video). The format is detected "
+	 "from the first line unless --format says. Each file is imported in one "
+	 "transaction: all of its valid lines land, or none do. Malformed lines "
+	 "are reported as FILE:LINE: reason and skipped; duplicates are counted, "
+	 "not stored twice. Memory stays constant whatever the file's size.\n"
+	 "export NAME writes a bank's image hashes as csv (the default), hex or "
+	 "pdq-csv.",
+	 bank_opts, cmd_bank},
+	{"match", "[OPTIONS] FILE|DIR... | --hash HEX...|-",
+	 "Find files (or hashes) that match the enabled banks.",
+	 "Each file is hashed as hash does (PDQ and all exact hashes) and looked "
+	 "up: PDQ within --radius in a Hamming index (every stored hash within "
+	 "the radius is found; by default also for the image's seven rotations "
+	 "and flips), exact hashes by equality. Every match is printed: the bank, "
+	 "the entry, its stored hash, the distance, and which variant of the "
+	 "query matched (orig, rot90, ..., or exact). A query with no match "
+	 "prints nothing. Exit status 1 if any file could not be hashed.",
+	 match_opts, cmd_match},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

@@ -18,7 +18,6 @@ int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg)
 	if (built != cmd) {
 		built = cmd;
 		optind = 1;
-		shorts[k++] = '+';
 		shorts[k++] = ':';
 		for (i = 0; cmd->opts && cmd->opts[i].name && i < CLI_MAX_OPTS; i++) {
 			const cli_opt *o = &cmd->opts[i];

@@ -82,3 +82,24 @@ void vigil_hex(const uint8_t *bytes, size_t n, char *out)
 	}
 	out[2 * n] = '\0';
 }
+
+int vigil_unhex(const char *hex, uint8_t *out, size_t n)
+{
+	size_t i;
+
+	if (!hex || !out || strlen(hex) != 2 * n)
+		return VIGIL_EINVAL;
+	for (i = 0; i < 2 * n; i++) {
+		char c = hex[i];
+		int v = c >= '0' && c <= '9' ? c - '0'
+			: (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+								 : -1;
+		if (v < 0)
+			return VIGIL_EINVAL;
+		if (i & 1)
+			out[i / 2] = (uint8_t)(out[i / 2] << 4 | v);
+		else
+			out[i / 2] = (uint8_t)v;
+	}
+	return VIGIL_OK;
+}

@@ -1,0 +1,163 @@
+/* vigil/store.h — banks of known hashes, their storage, import/export and
+ * matching (part of vigil.h; do not include directly).
+ *
+ * A store holds banks; a bank holds entries (hashes with where they came
+ * from). The embedded default is SQLite ("PATH" or "sqlite:PATH"); backends
+ * sit behind one ops table so that PostgreSQL can follow. A vigil_store is
+ * used by one thread at a time. */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stdio.h>
+
+#define VIGIL_NAME_MAX 64    /* bank names: [A-Za-z0-9._-], 1..64 chars */
+#define VIGIL_TEXT_MAX 1024  /* descriptions, labels, source refs */
+#define VIGIL_META_MAX 4096  /* an entry's metadata (JSON object text) */
+
+/* What an entry's value is. Numbers are stored: only ever appended. */
+typedef enum vigil_hash_type {
+	VIGIL_HASH_PDQ = 0,    /* 32 bytes, with quality */
+	VIGIL_HASH_MD5 = 1,    /* 16 bytes */
+	VIGIL_HASH_SHA1 = 2,   /* 20 bytes */
+	VIGIL_HASH_SHA256 = 3, /* 32 bytes */
+	VIGIL_HASH_VPDQ = 4,   /* a video: value is the SHA-256 of its frame
+				  list; the frames are stored with it */
+	VIGIL__HASH_TYPE_END
+} vigil_hash_type;
+
+const char *vigil_hash_type_name(int type); /* "pdq", "md5", ...; never NULL */
+/* Parses a type name; -1 if unknown. */
+int vigil_hash_type_parse(const char *name);
+/* Value length in bytes of a type (0 if unknown). */
+size_t vigil_hash_type_size(int type);
+
+typedef struct vigil_store vigil_store;
+
+/* Opens (creating if needed) the store at uri: "PATH", "sqlite:PATH".
+ * *out is owned by the caller: vigil_store_close(). Errors are reported on
+ * ctx, which the store keeps using (one thread at a time). */
+int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out);
+void vigil_store_close(vigil_store *st);
+
+typedef struct vigil_bank {
+	int64_t id;
+	char name[VIGIL_NAME_MAX + 1];
+	char description[VIGIL_TEXT_MAX + 1];
+	char labels[VIGIL_TEXT_MAX + 1]; /* comma-separated, e.g. "source=ncmec,kind=image" */
+	int enabled;                     /* matched against when non-zero */
+	int64_t created;                 /* unix seconds */
+	int64_t entries;                 /* number of entries */
+} vigil_bank;
+
+/* Creates a bank; VIGIL_EEXIST if the name is taken, VIGIL_EINVAL for a bad
+ * name or over-long text. description/labels may be NULL. */
+int vigil_bank_create(vigil_store *st, const char *name, const char *description,
+		      const char *labels, vigil_bank *out);
+/* VIGIL_ENOENT if there is no such bank. */
+int vigil_bank_get(vigil_store *st, const char *name, vigil_bank *out);
+/* All banks, by name. *banks is owned by the caller: free() it. */
+int vigil_bank_list(vigil_store *st, vigil_bank **banks, size_t *n);
+int vigil_bank_set_enabled(vigil_store *st, const char *name, int enabled);
+/* Deletes a bank and all its entries. */
+int vigil_bank_delete(vigil_store *st, const char *name);
+
+/* One stored entry. */
+typedef struct vigil_entry {
+	int64_t id;                         /* unique in the store */
+	int64_t bank_id;
+	int type;                           /* vigil_hash_type */
+	uint8_t value[32];                  /* vigil_hash_type_size(type) bytes */
+	int quality;                        /* PDQ/vPDQ quality, or -1 */
+	char source_ref[VIGIL_TEXT_MAX + 1]; /* the list's own id, or "" */
+	int64_t added;                      /* unix seconds */
+	char metadata[VIGIL_META_MAX + 1];  /* JSON object text, or "" */
+} vigil_entry;
+
+/* Looks an entry up by id. */
+int vigil_entry_get(vigil_store *st, int64_t id, vigil_entry *out);
+
+/* ------------------------------------------------------------ import */
+
+/* Formats of hash lists. */
+typedef enum vigil_list_format {
+	VIGIL_FMT_AUTO = 0,    /* by content: see docs/banks.md */
+	VIGIL_FMT_HEX = 1,     /* one hex hash per line */
+	VIGIL_FMT_PDQ_CSV = 2, /* the reference tool's hash,quality,path */
+	VIGIL_FMT_CSV = 3,     /* a header line naming columns (hash, type, id, ...) */
+	VIGIL_FMT_VPDQ = 4,    /* frame,quality,pdq_hex,seconds lines: one video */
+	VIGIL__FMT_END
+} vigil_list_format;
+
+const char *vigil_list_format_name(int fmt);
+int vigil_list_format_parse(const char *name); /* -1 if unknown */
+
+/* Called for each malformed line: line number (1-based) and reason. Return
+ * non-zero to abort the import (nothing is then committed). */
+typedef int (*vigil_bad_line_fn)(void *user, uint64_t line, const char *reason);
+/* Called now and then with bytes read so far. */
+typedef void (*vigil_progress_fn)(void *user, uint64_t bytes, uint64_t lines);
+
+typedef struct vigil_import_opts {
+	int format;            /* vigil_list_format */
+	int type;              /* for VIGIL_FMT_HEX with 64-digit hashes: PDQ
+				  (default) or VIGIL_HASH_SHA256; -1 = auto */
+	int max_bad_lines;     /* abort after this many (0: default 1000) */
+	const char *source;    /* vPDQ: the video's source ref (file name) */
+	vigil_bad_line_fn on_bad_line;
+	vigil_progress_fn on_progress;
+	void *user;
+} vigil_import_opts;
+
+typedef struct vigil_import_stats {
+	uint64_t lines;      /* lines read (including blank and comment lines) */
+	uint64_t added;      /* new entries */
+	uint64_t duplicates; /* lines whose hash the bank already had */
+	uint64_t bad;        /* malformed lines (reported, skipped) */
+} vigil_import_stats;
+
+/* Streams a hash list from f into bank `bank` in one transaction: either
+ * everything valid lands, or (on error, abort or crash) nothing does.
+ * Memory stays constant whatever the list's length. */
+int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
+		      const vigil_import_opts *opts, vigil_import_stats *stats);
+
+/* Writes a bank's entries of one format: HEX (type column implied), PDQ_CSV,
+ * CSV (header, all columns). VPDQ is not an export format of a whole bank. */
+int vigil_bank_export(vigil_store *st, const char *bank, int format, FILE *out,
+		      uint64_t *written);
+
+/* ------------------------------------------------------------- match */
+
+typedef struct vigil_matcher vigil_matcher;
+
+/* Loads every enabled bank's hashes into memory (PDQ and vPDQ frames into a
+ * Hamming index, digests into a hash table). The matcher is a snapshot:
+ * reopen it to see later changes. *out is owned by the caller. Queries on one
+ * matcher may run from many threads, each with its own ctx. */
+int vigil_matcher_open(vigil_store *st, vigil_matcher **out);
+void vigil_matcher_free(vigil_matcher *m);
+size_t vigil_matcher_size(const vigil_matcher *m);
+
+typedef struct vigil_match {
+	int64_t entry_id;                /* the matched entry */
+	int64_t bank_id;
+	char bank[VIGIL_NAME_MAX + 1];   /* its bank's name */
+	int type;                        /* the entry's vigil_hash_type */
+	uint8_t value[32];               /* for vPDQ: the matching frame's PDQ */
+	int quality;                     /* the stored hash's quality */
+	int distance;                    /* Hamming distance (0 for digests) */
+	int variant;                     /* vigil_dihedral, or -1 for digests */
+} vigil_match;
+
+/* PDQ matches within radius; if dih is not NULL (all eight variants from
+ * vigil_pdq_hash_*), rotated and flipped copies match too. Each entry at
+ * most once, nearest first. Up to max written; *found is the total. */
+int vigil_matcher_pdq(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
+		      const vigil_pdq dih[8], int radius, vigil_match *out,
+		      size_t max, size_t *found);
+/* Exact digest matches. */
+int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
+			 const uint8_t *value, vigil_match *out, size_t max,
+			 size_t *found);
+
+#endif

@@ -1,0 +1,316 @@
+/* cmd_bank.c — `vigil bank SUBCOMMAND`: manage banks and their hash lists. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+
+typedef struct bank_args {
+	const char *db, *desc, *labels, *output;
+	int format;      /* list format, -1 unset */
+	int type;        /* hash type for 64-digit hex */
+	int max_bad;
+	int jsonl;       /* list/show as JSON lines */
+	int progress;
+} bank_args;
+
+typedef struct import_ui {
+	const char *file;
+	uint64_t size;   /* 0 if unknown */
+	int progress;
+	double last;
+} import_ui;
+
+static int on_bad_line(void *user, uint64_t line, const char *why)
+{
+	import_ui *ui = user;
+
+	if (ui->progress)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "%s:%llu: %s\n", ui->file, (unsigned long long)line, why);
+	return 0;
+}
+
+static void on_progress(void *user, uint64_t bytes, uint64_t lines)
+{
+	import_ui *ui = user;
+
+	if (!ui->progress)
+		return;
+	if (ui->size)
+		fprintf(stderr, "\r%s: %3d%% %llu lines", ui->file,
+			(int)(100.0 * bytes / ui->size), (unsigned long long)lines);
+	else
+		fprintf(stderr, "\r%s: %llu lines", ui->file, (unsigned long long)lines);
+	fflush(stderr);
+}
+
+static int report(vigil_ctx *ctx, int rc, const char *what)
+{
+	fprintf(stderr, "vigil bank: %s: %s\n", what,
+		*vigil_errmsg(ctx) ? vigil_errmsg(ctx) : vigil_strerror(rc));
+	return rc == VIGIL_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+}
+
+static void print_bank(const vigil_bank *b, int jsonl)
+{
+	char when[32];
+	time_t t = (time_t)b->created;
+	struct tm tm;
+
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	if (jsonl) {
+		printf("{\"name\":");
+		cli_json_str(stdout, b->name);
+		printf(",\"id\":%lld,\"enabled\":%s,\"entries\":%lld,\"created\":\"%s\","
+		       "\"description\":",
+		       (long long)b->id, b->enabled ? "true" : "false",
+		       (long long)b->entries, when);
+		cli_json_str(stdout, b->description);
+		printf(",\"labels\":");
+		cli_json_str(stdout, b->labels);
+		printf("}\n");
+	} else {
+		printf("%-24s %-8s %10lld  %s  %s%s%s\n", b->name,
+		       b->enabled ? "enabled" : "disabled", (long long)b->entries, when,
+		       b->labels, *b->labels && *b->description ? "  " : "",
+		       b->description);
+	}
+}
+
+static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
+		     const char *file, const bank_args *a)
+{
+	vigil_import_opts o = {0};
+	vigil_import_stats s = {0};
+	import_ui ui = {file, 0, 0, 0};
+	struct stat sb;
+	FILE *f = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	int rc;
+
+	if (!f) {
+		fprintf(stderr, "vigil bank: %s: %s\n", file, strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
+		ui.size = (uint64_t)sb.st_size;
+	ui.progress = a->progress > 0 || (a->progress == 0 && isatty(2));
+	o.format = a->format < 0 ? VIGIL_FMT_AUTO : a->format;
+	o.type = a->type;
+	o.max_bad_lines = a->max_bad;
+	o.source = file;
+	o.on_bad_line = on_bad_line;
+	o.on_progress = on_progress;
+	o.user = &ui;
+	rc = vigil_bank_import(st, bank, f, &o, &s);
+	if (f != stdin)
+		fclose(f);
+	if (ui.progress)
+		fputs("\r\033[K", stderr);
+	if (rc) {
+		report(ctx, rc, file);
+		fprintf(stderr, "vigil bank: %s: nothing imported\n", file);
+		return CLI_EXIT_FAIL;
+	}
+	fprintf(stderr, "%s: %llu lines, %llu added, %llu duplicates, %llu bad\n", file,
+		(unsigned long long)s.lines, (unsigned long long)s.added,
+		(unsigned long long)s.duplicates, (unsigned long long)s.bad);
+	return s.bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int need_name(int argc, int i, const char *sub)
+{
+	if (i >= argc) {
+		fprintf(stderr, "vigil bank %s: which bank?\nTry 'vigil bank --help'.\n",
+			sub);
+		return 0;
+	}
+	return 1;
+}
+
+int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
+{
+	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0};
+	vigil_ctx *ctx = NULL;
+	vigil_store *st = NULL;
+	char dbbuf[4096];
+	const char *arg, *sub;
+	int c, i, rc = CLI_EXIT_OK;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+			cli_usage(stdout, cmd);
+			return CLI_EXIT_OK;
+		}
+		fprintf(stderr, "vigil bank: which subcommand? (create, list, show, import, "
+				"export, enable, disable, delete)\n");
+		return CLI_EXIT_USAGE;
+	}
+	sub = argv[1];
+	argc--;
+	argv++;
+	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
+		switch (c) {
+		case CLI_OPT_DB:
+			a.db = arg;
+			break;
+		case CLI_OPT_DESCRIPTION:
+			a.desc = arg;
+			break;
+		case CLI_OPT_LABELS:
+			a.labels = arg;
+			break;
+		case 'f':
+			if (!strcmp(arg, "jsonl")) {
+				a.jsonl = 1;
+			} else if ((a.format = vigil_list_format_parse(arg)) < 0) {
+				fprintf(stderr, "vigil bank: bad --format '%s'\n", arg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_TYPE:
+			a.type = vigil_hash_type_parse(arg);
+			if (a.type != VIGIL_HASH_PDQ && a.type != VIGIL_HASH_SHA256 &&
+			    a.type != VIGIL_HASH_MD5 && a.type != VIGIL_HASH_SHA1) {
+				fprintf(stderr, "vigil bank: --type is pdq, md5, sha1 or sha256\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_MAX_BAD: {
+			long v;
+			if (cli_parse_int(arg, 1, 1000000000, &v)) {
+				fprintf(stderr, "vigil bank: bad --max-bad '%s'\n", arg);
+				return CLI_EXIT_USAGE;
+			}
+			a.max_bad = (int)v;
+			break;
+		}
+		case 'o':
+			a.output = arg;
+			break;
+		case CLI_OPT_PROGRESS:
+			a.progress = 1;
+			break;
+		case CLI_OPT_NO_PROGRESS:
+			a.progress = -1;
+			break;
+		case 'h':
+			cli_usage(stdout, cmd);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	i = cli_optind();
+	if (vigil_ctx_new(&ctx)) {
+		fprintf(stderr, "vigil: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	if (vigil_store_open(ctx, cli_db_path(a.db, dbbuf, sizeof(dbbuf)), &st)) {
+		rc = report(ctx, VIGIL_ESTORE, "cannot open the store");
+		goto out;
+	}
+	if (!strcmp(sub, "create")) {
+		vigil_bank b;
+		int r;
+		if (!need_name(argc, i, sub)) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		r = vigil_bank_create(st, argv[i], a.desc, a.labels, &b);
+		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
+		if (!r)
+			print_bank(&b, a.jsonl);
+	} else if (!strcmp(sub, "list")) {
+		vigil_bank *v = NULL;
+		size_t n = 0, k;
+		int r = vigil_bank_list(st, &v, &n);
+		if (r) {
+			rc = report(ctx, r, "list");
+			goto out;
+		}
+		for (k = 0; k < n; k++)
+			print_bank(&v[k], a.jsonl);
+		free(v);
+	} else if (!strcmp(sub, "show")) {
+		vigil_bank b;
+		int r;
+		if (!need_name(argc, i, sub)) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		r = vigil_bank_get(st, argv[i], &b);
+		if (r) {
+			rc = report(ctx, r, argv[i]);
+			goto out;
+		}
+		if (a.jsonl) {
+			print_bank(&b, 1);
+		} else {
+			printf("name:        %s\nid:          %lld\nenabled:     %s\n"
+			       "entries:     %lld\nlabels:      %s\ndescription: %s\n",
+			       b.name, (long long)b.id, b.enabled ? "yes" : "no",
+			       (long long)b.entries, b.labels, b.description);
+		}
+	} else if (!strcmp(sub, "import")) {
+		int k;
+		if (!need_name(argc, i, sub)) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		if (i + 1 >= argc)
+			rc = do_import(st, ctx, argv[i], "-", &a);
+		for (k = i + 1; k < argc; k++) {
+			int r = do_import(st, ctx, argv[i], argv[k], &a);
+			if (r > rc)
+				rc = r;
+		}
+	} else if (!strcmp(sub, "export")) {
+		FILE *f = stdout;
+		uint64_t n = 0;
+		int r;
+		if (!need_name(argc, i, sub)) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		if (a.output && !(f = fopen(a.output, "w"))) {
+			fprintf(stderr, "vigil bank: %s: %s\n", a.output, strerror(errno));
+			rc = CLI_EXIT_FAIL;
+			goto out;
+		}
+		r = vigil_bank_export(st, argv[i], a.format < 0 ? VIGIL_FMT_CSV : a.format,
+				      f, &n);
+		if (f == stdout) {
+			if (fflush(f) && !r)
+				r = VIGIL_EIO;
+		} else if (fclose(f) && !r) {
+			r = VIGIL_EIO;
+		}
+		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
+		if (!r)
+			fprintf(stderr, "%s: %llu entries exported\n", argv[i],
+				(unsigned long long)n);
+	} else if (!strcmp(sub, "enable") || !strcmp(sub, "disable") ||
+		   !strcmp(sub, "delete")) {
+		int r;
+		if (!need_name(argc, i, sub)) {
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		r = !strcmp(sub, "delete") ? vigil_bank_delete(st, argv[i])
+					   : vigil_bank_set_enabled(st, argv[i],
+								    sub[0] == 'e');
+		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
+	} else {
+		fprintf(stderr, "vigil bank: unknown subcommand '%s'\n", sub);
+		rc = CLI_EXIT_USAGE;
+	}
+out:
+	vigil_store_close(st);
+	vigil_ctx_free(ctx);
+	return rc;
+}

@@ -1,0 +1,268 @@
+/* cmd_match.c — `vigil match`: hash files (or take hashes) and print every
+ * match against the enabled banks. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { OUT_TEXT, OUT_CSV, OUT_JSONL };
+
+#define MATCH_MAX_PER_QUERY 256
+#define MATCH_LINE_MAX 1024 /* longest line accepted by --hash - */
+
+typedef struct match_job {
+	vigil_matcher *m;
+	vigil_ctx *ctx;      /* for the emitting thread's queries */
+	int radius, min_quality, dihedral, out;
+	vigil_pdq_opts popts;
+	vigil_match *hits;   /* MATCH_MAX_PER_QUERY */
+	unsigned long matched;
+} match_job;
+
+static void print_match(match_job *j, const char *query, const vigil_match *mt)
+{
+	char hex[65];
+	const char *variant = mt->variant < 0 ? "exact" : vigil_dihedral_name(mt->variant);
+
+	vigil_hex(mt->value, mt->type == VIGIL_HASH_VPDQ ? 32 : vigil_hash_type_size(mt->type),
+		  hex);
+	j->matched++;
+	switch (j->out) {
+	case OUT_JSONL:
+		printf("{\"query\":");
+		cli_json_str(stdout, query);
+		printf(",\"bank\":");
+		cli_json_str(stdout, mt->bank);
+		printf(",\"entry\":%lld,\"type\":\"%s\",\"hash\":\"%s\",\"quality\":%d,"
+		       "\"distance\":%d,\"variant\":\"%s\"}\n",
+		       (long long)mt->entry_id, vigil_hash_type_name(mt->type), hex,
+		       mt->quality, mt->distance, variant);
+		break;
+	case OUT_CSV:
+		printf("%s,%s,%lld,%s,%s,%d,%s\n", query, mt->bank, (long long)mt->entry_id,
+		       vigil_hash_type_name(mt->type), hex, mt->distance, variant);
+		break;
+	default:
+		printf("%s: MATCH bank=%s entry=%lld type=%s distance=%d variant=%s\n",
+		       query, mt->bank, (long long)mt->entry_id,
+		       vigil_hash_type_name(mt->type), mt->distance, variant);
+	}
+}
+
+/* Matches one query's hashes; returns 0, or 1 after reporting an error. */
+static int match_hashes(match_job *j, const char *query, const cli_hashes *h,
+			unsigned algos)
+{
+	size_t n = 0, k;
+	int a, rc;
+
+	if ((algos & CLI_ALGO_PDQ) && h->pdq[0].quality >= j->min_quality) {
+		rc = vigil_matcher_pdq(j->m, j->ctx, &h->pdq[0], j->dihedral ? h->pdq : NULL,
+				       j->radius, j->hits, MATCH_MAX_PER_QUERY, &n);
+		if (rc) {
+			fprintf(stderr, "vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
+			return 1;
+		}
+		for (k = 0; k < n && k < MATCH_MAX_PER_QUERY; k++)
+			print_match(j, query, &j->hits[k]);
+	} else if (algos & CLI_ALGO_PDQ) {
+		fprintf(stderr, "vigil: %s: PDQ quality %d is below %d, not matched\n",
+			query, h->pdq[0].quality, j->min_quality);
+	}
+	for (a = 0; a < 3; a++) {
+		if (!(algos & (CLI_ALGO_MD5 << a)))
+			continue;
+		rc = vigil_matcher_digest(j->m, j->ctx, VIGIL_HASH_MD5 + a, h->dig[a],
+					  j->hits, MATCH_MAX_PER_QUERY, &n);
+		if (rc) {
+			fprintf(stderr, "vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
+			return 1;
+		}
+		for (k = 0; k < n && k < MATCH_MAX_PER_QUERY; k++)
+			print_match(j, query, &j->hits[k]);
+	}
+	return 0;
+}
+
+static void work(void *user, vigil_ctx *ctx, const char *path, void *result)
+{
+	match_job *j = user;
+
+	cli_hash_file(ctx, path, CLI_ALGO_ALL, j->dihedral, &j->popts, result);
+}
+
+static int emit(void *user, const char *path, void *result)
+{
+	cli_hashes *r = result;
+
+	if (r->rc) {
+		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		return 1;
+	}
+	return match_hashes(user, path, r, CLI_ALGO_ALL);
+}
+
+/* A query given as hex, optionally "TYPE:HEX"; without a type, 32 digits
+ * are MD5, 40 SHA-1 and 64 PDQ. */
+static int match_hex(match_job *j, const char *query)
+{
+	cli_hashes h;
+	const char *colon = strchr(query, ':'), *hex = colon ? colon + 1 : query;
+	size_t n = strlen(hex);
+	int type = -1;
+
+	memset(&h, 0, sizeof(h));
+	if (colon) {
+		char name[16];
+		snprintf(name, sizeof(name), "%.*s", (int)(colon - query), query);
+		type = vigil_hash_type_parse(name);
+	} else {
+		type = n == 32 ? VIGIL_HASH_MD5 : n == 40 ? VIGIL_HASH_SHA1
+			: n == 64 ? VIGIL_HASH_PDQ : -1;
+	}
+	if (type == VIGIL_HASH_PDQ && vigil_pdq_from_hex(hex, &h.pdq[0]) == 0) {
+		h.pdq[0].quality = 100; /* a given hash is matched whatever its quality */
+		return match_hashes(j, query, &h, CLI_ALGO_PDQ);
+	}
+	if (type >= VIGIL_HASH_MD5 && type <= VIGIL_HASH_SHA256 &&
+	    vigil_unhex(hex, h.dig[type - 1], vigil_hash_type_size(type)) == 0)
+		return match_hashes(j, query, &h, CLI_ALGO_MD5 << (type - 1));
+	fprintf(stderr, "vigil: '%.80s': not a hash (PDQ: 64 hex digits, MD5: 32, "
+			"SHA-1: 40, or TYPE:HEX with TYPE pdq, md5, sha1, sha256)\n",
+		query);
+	return 1;
+}
+
+static int match_stdin(match_job *j)
+{
+	char line[MATCH_LINE_MAX + 2];
+	int failed = 0;
+
+	while (fgets(line, sizeof(line), stdin)) {
+		size_t n = strlen(line);
+		if (n && line[n - 1] != '\n' && !feof(stdin)) {
+			int ch;
+			fprintf(stderr, "vigil: stdin: line too long\n");
+			while ((ch = getchar()) != EOF && ch != '\n')
+				;
+			failed = 1;
+			continue;
+		}
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
+			line[--n] = '\0';
+		if (!n || line[0] == '#')
+			continue;
+		failed |= match_hex(j, line);
+	}
+	return failed;
+}
+
+int cmd_match(const cli_cmd *cmd, int argc, char **argv)
+{
+	match_job j;
+	cli_pool_spec ps;
+	cli_files files = {0};
+	vigil_store *st = NULL;
+	const char *arg, *db = NULL;
+	char dbbuf[4096];
+	int c, i, r, hashes = 0, failed = 0, rc = CLI_EXIT_OK;
+	long v;
+
+	memset(&j, 0, sizeof(j));
+	j.radius = VIGIL_DEFAULT_RADIUS;
+	j.min_quality = 50;
+	j.dihedral = 1;
+	cli_pool_defaults(&ps);
+	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
+		r = cli_common_opt("match", c, arg, &ps, &j.popts);
+		if (r < 0)
+			return CLI_EXIT_USAGE;
+		if (r == 0)
+			continue;
+		switch (c) {
+		case CLI_OPT_DB:
+			db = arg;
+			break;
+		case 'H':
+			hashes = 1;
+			break;
+		case 'r':
+			if (cli_parse_int(arg, 0, VIGIL_INDEX_MAX_RADIUS, &v)) {
+				fprintf(stderr, "vigil match: --radius takes 0..%d\n",
+					VIGIL_INDEX_MAX_RADIUS);
+				return CLI_EXIT_USAGE;
+			}
+			j.radius = (int)v;
+			break;
+		case CLI_OPT_MIN_QUALITY:
+			if (cli_parse_int(arg, 0, 100, &v)) {
+				fprintf(stderr, "vigil match: --min-quality takes 0..100\n");
+				return CLI_EXIT_USAGE;
+			}
+			j.min_quality = (int)v;
+			break;
+		case CLI_OPT_NO_DIHEDRAL:
+			j.dihedral = 0;
+			break;
+		case 'f':
+			if (!strcmp(arg, "jsonl"))
+				j.out = OUT_JSONL;
+			else if (!strcmp(arg, "csv"))
+				j.out = OUT_CSV;
+			else if (!strcmp(arg, "text"))
+				j.out = OUT_TEXT;
+			else {
+				fprintf(stderr, "vigil match: --format is text, csv or jsonl\n");
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			cli_usage(stdout, cmd);
+			return CLI_EXIT_OK;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (cli_optind() >= argc) {
+		fprintf(stderr, "vigil match: no FILE, DIR or --hash HEX given\n"
+				"Try 'vigil match --help'.\n");
+		return CLI_EXIT_USAGE;
+	}
+	j.hits = calloc(MATCH_MAX_PER_QUERY, sizeof(*j.hits));
+	if (!j.hits || vigil_ctx_new(&j.ctx)) {
+		fprintf(stderr, "vigil: out of memory\n");
+		free(j.hits);
+		return CLI_EXIT_FAIL;
+	}
+	if (vigil_store_open(j.ctx, cli_db_path(db, dbbuf, sizeof(dbbuf)), &st) ||
+	    vigil_matcher_open(st, &j.m)) {
+		fprintf(stderr, "vigil match: %s\n", vigil_errmsg(j.ctx));
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	if (hashes) {
+		for (i = cli_optind(); i < argc; i++)
+			failed |= strcmp(argv[i], "-") ? match_hex(&j, argv[i])
+						       : match_stdin(&j);
+	} else {
+		for (i = cli_optind(); i < argc; i++)
+			if (cli_collect(&files, argv[i]))
+				failed = 1;
+		ps.files = &files;
+		ps.result_size = sizeof(cli_hashes);
+		ps.work = work;
+		ps.emit = emit;
+		ps.user = &j;
+		if (cli_pool_run(&ps))
+			failed = 1;
+	}
+	fflush(stdout);
+	rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out:
+	cli_files_free(&files);
+	vigil_matcher_free(j.m);
+	vigil_store_close(st);
+	vigil_ctx_free(j.ctx);
+	free(j.hits);
+	return rc;
+}

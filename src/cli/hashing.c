@@ -1,0 +1,101 @@
+/* hashing.c — what `hash` and `match` compute for one file, and where the
+ * store lives by default. */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void cli_hash_file(vigil_ctx *ctx, const char *path, unsigned algos,
+		   int dihedral, const vigil_pdq_opts *popts, cli_hashes *r)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int a;
+
+	if (!ctx) {
+		r->rc = VIGIL_ENOMEM;
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return;
+	}
+	r->rc = vigil_read_file(ctx, path, &data, &len);
+	if (r->rc)
+		goto out;
+	for (a = 0; a < 3; a++)
+		if (algos & (CLI_ALGO_MD5 << a)) {
+			r->rc = vigil_digest(ctx, (vigil_digest_algo)a, data, len, r->dig[a]);
+			if (r->rc)
+				goto out;
+		}
+	if (algos & CLI_ALGO_PDQ)
+		r->rc = vigil_pdq_hash_memory(ctx, data, len, popts, &r->pdq[0],
+					      dihedral ? r->pdq : NULL);
+out:
+	if (r->rc)
+		snprintf(r->err, sizeof(r->err), "%s",
+			 *vigil_errmsg(ctx) ? vigil_errmsg(ctx) : vigil_strerror(r->rc));
+	free(data);
+}
+
+int cli_parse_algos(const char *s, unsigned *out)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{"pdq", CLI_ALGO_PDQ},       {"md5", CLI_ALGO_MD5}, {"sha1", CLI_ALGO_SHA1},
+		{"sha256", CLI_ALGO_SHA256}, {"all", CLI_ALGO_ALL},
+	};
+	unsigned bits = 0;
+	const char *p = s;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), i;
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			if (strlen(names[i].name) == n && !strncmp(p, names[i].name, n))
+				break;
+		if (i == sizeof(names) / sizeof(names[0]))
+			return -1;
+		bits |= names[i].bit;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	*out = bits;
+	return bits ? 0 : -1;
+}
+
+/* Creates dir and its parents (mode 0700: the store is sensitive). */
+static void mkdirs(char *dir)
+{
+	char *s;
+
+	for (s = dir + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(dir, 0700);
+			*s = '/';
+		}
+	mkdir(dir, 0700);
+}
+
+const char *cli_db_path(const char *opt, char *buf, size_t cap)
+{
+	const char *env = getenv("VIGIL_DB"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+
+	if (opt && *opt)
+		return opt;
+	if (env && *env)
+		return env;
+	if (xdg && *xdg)
+		snprintf(buf, cap, "%s/vigil", xdg);
+	else
+		snprintf(buf, cap, "%s/.local/share/vigil", home && *home ? home : ".");
+	mkdirs(buf);
+	if (strlen(buf) + sizeof("/vigil.db") > cap)
+		return "vigil.db";
+	strcat(buf, "/vigil.db");
+	return buf;
+}

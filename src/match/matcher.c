@@ -1,0 +1,280 @@
+/* matcher.c — a snapshot of the enabled banks in memory: PDQ hashes and
+ * vPDQ frames in one Hamming index, digests in a hash table.
+ *
+ * Index ids pack where a hash came from, so a hit needs no lookup:
+ *   bit 63     the hash is a vPDQ frame (low bits: its frame id)
+ *   bits 40-62 the bank's slot in m->banks
+ *   bits 0-39  the entry id (or the frame id) */
+#include "../store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ID_FRAME (1ULL << 63)
+#define ID_BANK_SHIFT 40
+#define ID_LOW_MASK ((1ULL << ID_BANK_SHIFT) - 1)
+#define ID_BANK_MASK ((1ULL << 23) - 1)
+#define MATCH_MAX_HITS 4096 /* per query, before dedupe */
+
+typedef struct frame_map {
+	uint64_t frame_id; /* vpdq_frames.id */
+	int64_t entry_id;  /* its video entry */
+} frame_map;
+
+struct vigil_matcher {
+	vigil_index *ix;       /* PDQ entries and vPDQ frames */
+	vigil_exact *ex;       /* MD5/SHA-1/SHA-256 */
+	vigil_bank *banks;     /* enabled banks; slot = index */
+	size_t nbanks;
+	frame_map *frames;     /* sorted by frame_id */
+	size_t nframes, capframes;
+	size_t entries;        /* hashes loaded */
+};
+
+typedef struct load_state {
+	vigil_matcher *m;
+	vigil_store *st;
+} load_state;
+
+static int bank_slot(const vigil_matcher *m, int64_t bank_id)
+{
+	size_t i;
+
+	for (i = 0; i < m->nbanks; i++)
+		if (m->banks[i].id == bank_id)
+			return (int)i;
+	return -1;
+}
+
+static int load_entry(void *user, const vigil_entry *e)
+{
+	load_state *ls = user;
+	vigil_matcher *m = ls->m;
+	int slot = bank_slot(m, e->bank_id), rc = VIGIL_OK;
+	uint64_t id;
+
+	if (slot < 0 || (uint64_t)e->id > ID_LOW_MASK)
+		return vigil__err(ls->st->ctx, VIGIL_EINTERNAL, "entry id out of range");
+	id = (uint64_t)slot << ID_BANK_SHIFT | (uint64_t)e->id;
+	if (e->type == VIGIL_HASH_PDQ) {
+		vigil_pdq h;
+		memcpy(h.bits, e->value, 32);
+		h.quality = e->quality;
+		rc = vigil_index_add(m->ix, &h, id);
+	} else if (e->type >= VIGIL_HASH_MD5 && e->type <= VIGIL_HASH_SHA256) {
+		rc = vigil_exact_add(m->ex, (vigil_digest_algo)(e->type - 1), e->value, id);
+	}
+	if (!rc && e->type != VIGIL_HASH_VPDQ)
+		m->entries++;
+	return rc;
+}
+
+static int load_frame(void *user, const vigil__frame *f)
+{
+	load_state *ls = user;
+	vigil_matcher *m = ls->m;
+	int slot = bank_slot(m, f->bank_id), rc;
+	vigil_pdq h;
+
+	if (slot < 0 || (uint64_t)f->id > ID_LOW_MASK)
+		return vigil__err(ls->st->ctx, VIGIL_EINTERNAL, "frame id out of range");
+	if (m->nframes == m->capframes) {
+		size_t cap = m->capframes ? 2 * m->capframes : 1024;
+		frame_map *p = vigil__realloc(m->frames, cap * sizeof(*p));
+		if (!p)
+			return vigil__err(ls->st->ctx, VIGIL_ENOMEM, "out of memory");
+		m->frames = p;
+		m->capframes = cap;
+	}
+	m->frames[m->nframes].frame_id = (uint64_t)f->id;
+	m->frames[m->nframes].entry_id = f->entry_id;
+	m->nframes++;
+	memcpy(h.bits, f->hash, 32);
+	h.quality = f->quality;
+	rc = vigil_index_add(m->ix, &h, ID_FRAME | (uint64_t)slot << ID_BANK_SHIFT |
+						(uint64_t)f->id);
+	if (!rc)
+		m->entries++;
+	return rc;
+}
+
+static int by_frame_id(const void *a, const void *b)
+{
+	uint64_t x = ((const frame_map *)a)->frame_id, y = ((const frame_map *)b)->frame_id;
+
+	return (x > y) - (x < y);
+}
+
+int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
+{
+	vigil_matcher *m;
+	vigil_bank *all = NULL;
+	load_state ls;
+	size_t n = 0, i;
+	int rc;
+
+	if (!st || !out)
+		return VIGIL_EINVAL;
+	*out = NULL;
+	m = vigil__calloc(1, sizeof(*m));
+	if (!m)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	rc = vigil_index_new(st->ctx, &m->ix);
+	if (!rc)
+		rc = vigil_exact_new(st->ctx, &m->ex);
+	if (!rc)
+		rc = vigil_bank_list(st, &all, &n);
+	if (rc)
+		goto out;
+	m->banks = vigil__calloc(n ? n : 1, sizeof(*m->banks));
+	if (!m->banks) {
+		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (all[i].enabled)
+			m->banks[m->nbanks++] = all[i];
+	if (m->nbanks > ID_BANK_MASK) {
+		rc = vigil__err(st->ctx, VIGIL_ETOOBIG, "too many banks");
+		goto out;
+	}
+	ls.m = m;
+	ls.st = st;
+	rc = st->ops->scan(st, 0, load_entry, &ls);
+	if (!rc)
+		rc = st->ops->scan_frames(st, 0, 0, load_frame, &ls);
+	if (rc)
+		goto out;
+	if (m->nframes)
+		qsort(m->frames, m->nframes, sizeof(*m->frames), by_frame_id);
+	*out = m;
+	m = NULL;
+out:
+	free(all);
+	vigil_matcher_free(m);
+	return rc;
+}
+
+void vigil_matcher_free(vigil_matcher *m)
+{
+	if (!m)
+		return;
+	vigil_index_free(m->ix);
+	vigil_exact_free(m->ex);
+	vigil__free(m->banks);
+	vigil__free(m->frames);
+	vigil__free(m);
+}
+
+size_t vigil_matcher_size(const vigil_matcher *m)
+{
+	return m ? m->entries : 0;
+}
+
+static int64_t frame_entry(const vigil_matcher *m, uint64_t frame_id)
+{
+	size_t lo = 0, hi = m->nframes;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m->frames[mid].frame_id < frame_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->nframes && m->frames[lo].frame_id == frame_id
+		       ? m->frames[lo].entry_id : 0;
+}
+
+/* Fills a match from an index id. */
+static void describe(const vigil_matcher *m, uint64_t id, vigil_match *o)
+{
+	size_t slot = (size_t)((id >> ID_BANK_SHIFT) & ID_BANK_MASK);
+
+	memset(o, 0, sizeof(*o));
+	o->bank_id = m->banks[slot].id;
+	memcpy(o->bank, m->banks[slot].name, sizeof(o->bank));
+	if (id & ID_FRAME) {
+		o->type = VIGIL_HASH_VPDQ;
+		o->entry_id = frame_entry(m, id & ID_LOW_MASK);
+	} else {
+		o->entry_id = (int64_t)(id & ID_LOW_MASK);
+	}
+}
+
+int vigil_matcher_pdq(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
+		      const vigil_pdq dih[8], int radius, vigil_match *out,
+		      size_t max, size_t *found)
+{
+	vigil_index_hit *hits;
+	size_t n = 0, i, k = 0;
+	int rc;
+
+	if (!m || !q || !found || (max && !out))
+		return vigil__err(ctx, VIGIL_EINVAL, "matcher_pdq: bad argument");
+	*found = 0;
+	hits = vigil__malloc(sizeof(*hits) * MATCH_MAX_HITS);
+	if (!hits)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	rc = dih ? vigil_index_query_dihedral(m->ix, dih, radius, hits,
+					      MATCH_MAX_HITS, &n)
+		 : vigil_index_query(m->ix, q, radius, hits, MATCH_MAX_HITS, &n);
+	if (rc)
+		goto out;
+	if (n > MATCH_MAX_HITS)
+		n = MATCH_MAX_HITS;
+	/* Hits come nearest first; several frames of one video collapse into
+	 * its nearest. */
+	for (i = 0; i < n; i++) {
+		vigil_match mt;
+		size_t j;
+		int dup = 0;
+		describe(m, hits[i].id, &mt);
+		if (mt.type == VIGIL_HASH_VPDQ)
+			for (j = 0; j < k && j < max; j++)
+				if (out[j].entry_id == mt.entry_id)
+					dup = 1;
+		if (dup)
+			continue;
+		if (mt.type != VIGIL_HASH_VPDQ)
+			mt.type = VIGIL_HASH_PDQ;
+		memcpy(mt.value, hits[i].hash.bits, 32);
+		mt.quality = hits[i].hash.quality;
+		mt.distance = hits[i].distance;
+		mt.variant = hits[i].variant;
+		if (k < max)
+			out[k] = mt;
+		k++;
+	}
+	*found = k;
+out:
+	vigil__free(hits);
+	return rc;
+}
+
+int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
+			 const uint8_t *value, vigil_match *out, size_t max,
+			 size_t *found)
+{
+	uint64_t ids[64];
+	size_t n = 0, i;
+	int rc;
+
+	if (!m || !value || !found || (max && !out) || type < VIGIL_HASH_MD5 ||
+	    type > VIGIL_HASH_SHA256)
+		return vigil__err(ctx, VIGIL_EINVAL, "matcher_digest: bad argument");
+	rc = vigil_exact_lookup(m->ex, (vigil_digest_algo)(type - 1), value, ids, 64, &n);
+	if (rc)
+		return rc;
+	if (n > 64)
+		n = 64;
+	for (i = 0; i < n && i < max; i++) {
+		describe(m, ids[i], &out[i]);
+		out[i].type = type;
+		memcpy(out[i].value, value, vigil_hash_type_size(type));
+		out[i].quality = -1;
+		out[i].variant = -1;
+	}
+	*found = n;
+	return VIGIL_OK;
+}

@@ -1,0 +1,514 @@
+/* sqlite.c — the embedded store: one SQLite file in WAL mode.
+ *
+ * Durability: synchronous=FULL, so a committed import survives a kill or a
+ * power cut; an import is one transaction, so a kill in the middle leaves
+ * the bank as it was. Prepared statements are kept for the hot paths. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#define SCHEMA_VERSION 1
+
+enum {
+	S_ENTRY_ADD,
+	S_ENTRY_SET_VALUE,
+	S_FRAME_ADD,
+	S_COUNT
+};
+
+typedef struct sq {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT]; /* prepared on first use */
+} sq;
+
+static const char *const stmt_sql[S_COUNT] = {
+	"INSERT OR IGNORE INTO entries(bank_id,type,value,quality,source_ref,added,metadata)"
+	" VALUES(?,?,?,?,?,?,?)",
+	"UPDATE entries SET value=? WHERE id=?",
+	"INSERT OR REPLACE INTO vpdq_frames(entry_id,frame,quality,hash,seconds)"
+	" VALUES(?,?,?,?,?)",
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS banks("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" description TEXT NOT NULL DEFAULT '',"
+	" labels TEXT NOT NULL DEFAULT '',"
+	" enabled INTEGER NOT NULL DEFAULT 1,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS entries("
+	" id INTEGER PRIMARY KEY,"
+	" bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+	" type INTEGER NOT NULL,"
+	" value BLOB NOT NULL,"
+	" quality INTEGER NOT NULL DEFAULT -1,"
+	" source_ref TEXT NOT NULL DEFAULT '',"
+	" added INTEGER NOT NULL,"
+	" metadata TEXT NOT NULL DEFAULT '',"
+	" UNIQUE(bank_id, type, value));"
+	"CREATE INDEX IF NOT EXISTS entries_by_value ON entries(type, value);"
+	"CREATE TABLE IF NOT EXISTS vpdq_frames("
+	" id INTEGER PRIMARY KEY,"
+	" entry_id INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,"
+	" frame INTEGER NOT NULL,"
+	" quality INTEGER NOT NULL,"
+	" hash BLOB NOT NULL,"
+	" seconds REAL NOT NULL,"
+	" UNIQUE(entry_id, frame));";
+
+static int db_err(vigil_store *st, const char *what)
+{
+	sq *s = st->priv;
+	int code = s && s->db ? sqlite3_errcode(s->db) : SQLITE_ERROR;
+
+	return vigil__err(st->ctx, code == SQLITE_NOMEM ? VIGIL_ENOMEM : VIGIL_ESTORE,
+			  "sqlite: %s: %s", what,
+			  s && s->db ? sqlite3_errmsg(s->db) : "no database");
+}
+
+static int exec(vigil_store *st, const char *sql)
+{
+	sq *s = st->priv;
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		int rc = vigil__err(st->ctx, VIGIL_ESTORE, "sqlite: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return rc;
+	}
+	return VIGIL_OK;
+}
+
+static int prep(vigil_store *st, const char *sql, sqlite3_stmt **out)
+{
+	sq *s = st->priv;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, out, NULL) != SQLITE_OK)
+		return db_err(st, "prepare");
+	return VIGIL_OK;
+}
+
+static sqlite3_stmt *cached(vigil_store *st, int which)
+{
+	sq *s = st->priv;
+
+	if (!s->stmt[which] &&
+	    sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->stmt[which], NULL) != SQLITE_OK) {
+		db_err(st, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(s->stmt[which]);
+	sqlite3_clear_bindings(s->stmt[which]);
+	return s->stmt[which];
+}
+
+static int s_open(vigil_store *st, const char *path)
+{
+	sq *s;
+	sqlite3_stmt *v = NULL;
+	int version = 0, rc;
+
+	s = vigil__calloc(1, sizeof(*s));
+	if (!s)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	st->priv = s;
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return db_err(st, path);
+	sqlite3_busy_timeout(s->db, 10000);
+	rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+		      "PRAGMA foreign_keys=ON;");
+	if (rc)
+		return rc;
+	rc = prep(st, "PRAGMA user_version", &v);
+	if (rc)
+		return rc;
+	if (sqlite3_step(v) == SQLITE_ROW)
+		version = sqlite3_column_int(v, 0);
+	sqlite3_finalize(v);
+	if (version > SCHEMA_VERSION)
+		return vigil__err(st->ctx, VIGIL_ESTORE,
+				  "%s: schema version %d is newer than this vigil (%d)",
+				  path, version, SCHEMA_VERSION);
+	if (version < SCHEMA_VERSION) {
+		char sql[sizeof(schema) + 64];
+		snprintf(sql, sizeof(sql), "BEGIN;%sPRAGMA user_version=%d;COMMIT;",
+			 schema, SCHEMA_VERSION);
+		rc = exec(st, sql);
+		if (rc) {
+			exec(st, "ROLLBACK");
+			return rc;
+		}
+	}
+	return VIGIL_OK;
+}
+
+static void s_close(vigil_store *st)
+{
+	sq *s = st->priv;
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	sqlite3_close(s->db);
+	vigil__free(s);
+	st->priv = NULL;
+}
+
+static void copy_text(char *dst, size_t cap, const unsigned char *src)
+{
+	snprintf(dst, cap, "%s", src ? (const char *)src : "");
+}
+
+#define BANK_COLS                                                              \
+	"b.id,b.name,b.description,b.labels,b.enabled,b.created,"              \
+	"(SELECT count(*) FROM entries e WHERE e.bank_id=b.id)"
+
+static void row_to_bank(sqlite3_stmt *q, vigil_bank *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->id = sqlite3_column_int64(q, 0);
+	copy_text(b->name, sizeof(b->name), sqlite3_column_text(q, 1));
+	copy_text(b->description, sizeof(b->description), sqlite3_column_text(q, 2));
+	copy_text(b->labels, sizeof(b->labels), sqlite3_column_text(q, 3));
+	b->enabled = sqlite3_column_int(q, 4);
+	b->created = sqlite3_column_int64(q, 5);
+	b->entries = sqlite3_column_int64(q, 6);
+}
+
+static int s_bank_get(vigil_store *st, const char *name, vigil_bank *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " BANK_COLS " FROM banks b WHERE b.name=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		row_to_bank(q, out);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no bank '%s'", name);
+		break;
+	default:
+		rc = db_err(st, "bank_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_bank_create(vigil_store *st, const char *name, const char *desc,
+			 const char *labels, vigil_bank *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO banks(name,description,labels,enabled,created)"
+			  " VALUES(?,?,?,1,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, desc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(((sq *)st->priv)->db) ==
+				     SQLITE_CONSTRAINT_UNIQUE
+			     ? vigil__err(st->ctx, VIGIL_EEXIST,
+					  "bank '%s' already exists", name)
+			     : db_err(st, "bank_create");
+	sqlite3_finalize(q);
+	return rc ? rc : s_bank_get(st, name, out);
+}
+
+static int s_bank_list(vigil_store *st, vigil_bank **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_bank *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc = prep(st, "SELECT " BANK_COLS " FROM banks b ORDER BY b.name", &q), r;
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (k == cap) {
+			vigil_bank *nv;
+			cap = cap ? 2 * cap : 16;
+			nv = vigil__realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+		}
+		row_to_bank(q, &v[k++]);
+	}
+	if (r != SQLITE_DONE) {
+		rc = db_err(st, "bank_list");
+		goto out;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	vigil__free(v);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Runs a one-bank UPDATE/DELETE; ENOENT if it touched nothing. */
+static int bank_change(vigil_store *st, const char *sql, const char *name, int arg)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, sql, &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(q) > 1)
+		sqlite3_bind_int(q, 2, arg);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "update");
+	else if (sqlite3_changes(((sq *)st->priv)->db) == 0)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no bank '%s'", name);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_bank_set_enabled(vigil_store *st, const char *name, int enabled)
+{
+	return bank_change(st, "UPDATE banks SET enabled=?2 WHERE name=?1", name,
+			   enabled);
+}
+
+static int s_bank_delete(vigil_store *st, const char *name)
+{
+	return bank_change(st, "DELETE FROM banks WHERE name=?1", name, 0);
+}
+
+#define ENTRY_COLS "e.id,e.bank_id,e.type,e.value,e.quality,e.source_ref,e.added,e.metadata"
+
+static void row_to_entry(sqlite3_stmt *q, vigil_entry *e)
+{
+	int n = sqlite3_column_bytes(q, 3);
+
+	e->id = sqlite3_column_int64(q, 0);
+	e->bank_id = sqlite3_column_int64(q, 1);
+	e->type = sqlite3_column_int(q, 2);
+	memset(e->value, 0, sizeof(e->value));
+	if (n > 0)
+		memcpy(e->value, sqlite3_column_blob(q, 3),
+		       (size_t)n < sizeof(e->value) ? (size_t)n : sizeof(e->value));
+	e->quality = sqlite3_column_int(q, 4);
+	copy_text(e->source_ref, sizeof(e->source_ref), sqlite3_column_text(q, 5));
+	e->added = sqlite3_column_int64(q, 6);
+	copy_text(e->metadata, sizeof(e->metadata), sqlite3_column_text(q, 7));
+}
+
+static int s_entry_get(vigil_store *st, int64_t id, vigil_entry *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " ENTRY_COLS " FROM entries e WHERE e.id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		row_to_entry(q, out);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no entry %lld", (long long)id);
+		break;
+	default:
+		rc = db_err(st, "entry_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_begin(vigil_store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+static int s_commit(vigil_store *st)
+{
+	return exec(st, "COMMIT");
+}
+
+static int s_rollback(vigil_store *st)
+{
+	sq *s = st->priv;
+
+	if (sqlite3_get_autocommit(s->db))
+		return VIGIL_OK;
+	return exec(st, "ROLLBACK");
+}
+
+static int s_entry_add(vigil_store *st, int64_t bank_id, const vigil__rec *r,
+		       int64_t *id)
+{
+	sqlite3_stmt *q = cached(st, S_ENTRY_ADD);
+	sq *s = st->priv;
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int(q, 2, r->type);
+	sqlite3_bind_blob(q, 3, r->value, (int)vigil_hash_type_size(r->type),
+			  SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, r->quality);
+	sqlite3_bind_text(q, 5, r->source_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(q, 7, r->metadata, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_err(st, "entry_add");
+	*id = sqlite3_changes(s->db) ? sqlite3_last_insert_rowid(s->db) : 0;
+	return VIGIL_OK;
+}
+
+static int s_entry_set_value(vigil_store *st, int64_t id, const uint8_t *value)
+{
+	sqlite3_stmt *q = cached(st, S_ENTRY_SET_VALUE);
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_blob(q, 1, value, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return sqlite3_extended_errcode(((sq *)st->priv)->db) ==
+				       SQLITE_CONSTRAINT_UNIQUE
+			       ? VIGIL_EEXIST
+			       : db_err(st, "entry_set_value");
+	return VIGIL_OK;
+}
+
+static int s_entry_delete(vigil_store *st, int64_t id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM entries WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "entry_delete");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_frame_add(vigil_store *st, int64_t entry_id, const vigil__rec *r)
+{
+	sqlite3_stmt *q = cached(st, S_FRAME_ADD);
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, entry_id);
+	sqlite3_bind_int(q, 2, r->frame);
+	sqlite3_bind_int(q, 3, r->quality);
+	sqlite3_bind_blob(q, 4, r->value, 32, SQLITE_STATIC);
+	sqlite3_bind_double(q, 5, r->seconds);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		return db_err(st, "frame_add");
+	return VIGIL_OK;
+}
+
+static int s_scan(vigil_store *st, int64_t bank_id, vigil__entry_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_entry *e;
+	int rc, r;
+
+	e = vigil__malloc(sizeof(*e));
+	if (!e)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	rc = prep(st, bank_id > 0
+		  ? "SELECT " ENTRY_COLS " FROM entries e WHERE e.bank_id=?1 ORDER BY e.id"
+		  : "SELECT " ENTRY_COLS " FROM entries e JOIN banks b ON b.id=e.bank_id"
+		    " WHERE b.enabled ORDER BY e.id", &q);
+	if (rc)
+		goto out;
+	if (bank_id > 0)
+		sqlite3_bind_int64(q, 1, bank_id);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		row_to_entry(q, e);
+		rc = cb(user, e);
+		if (rc)
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "scan");
+out:
+	sqlite3_finalize(q);
+	vigil__free(e);
+	return rc;
+}
+
+static int s_scan_frames(vigil_store *st, int64_t bank_id, int64_t entry_id,
+			 vigil__frame_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	vigil__frame f;
+	int rc, r;
+
+	rc = prep(st, "SELECT f.id,f.entry_id,e.bank_id,f.frame,f.quality,f.hash,f.seconds"
+		      " FROM vpdq_frames f JOIN entries e ON e.id=f.entry_id"
+		      " JOIN banks b ON b.id=e.bank_id"
+		      " WHERE (?1>0 AND e.bank_id=?1 OR ?1=0 AND b.enabled)"
+		      " AND (?2=0 OR f.entry_id=?2) ORDER BY f.entry_id, f.frame", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int64(q, 2, entry_id);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		memset(&f, 0, sizeof(f));
+		f.id = sqlite3_column_int64(q, 0);
+		f.entry_id = sqlite3_column_int64(q, 1);
+		f.bank_id = sqlite3_column_int64(q, 2);
+		f.frame = sqlite3_column_int(q, 3);
+		f.quality = sqlite3_column_int(q, 4);
+		if (sqlite3_column_bytes(q, 5) == 32)
+			memcpy(f.hash, sqlite3_column_blob(q, 5), 32);
+		f.seconds = sqlite3_column_double(q, 6);
+		rc = cb(user, &f);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "scan_frames");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+const vigil__store_ops vigil__store_sqlite = {
+	VIGIL__STORE_OPS_VERSION,
+	"sqlite",
+	s_open,
+	s_close,
+	s_bank_create,
+	s_bank_get,
+	s_bank_list,
+	s_bank_set_enabled,
+	s_bank_delete,
+	s_entry_get,
+	s_begin,
+	s_commit,
+	s_rollback,
+	s_entry_add,
+	s_entry_set_value,
+	s_entry_delete,
+	s_frame_add,
+	s_scan,
+	s_scan_frames,
+};

@@ -1,0 +1,165 @@
+/* store.c — opening a store by URI, argument checks, and the names of hash
+ * types and list formats. */
+#include "store.h"
+
+#include <string.h>
+
+static const char *const type_names[VIGIL__HASH_TYPE_END] = {
+	"pdq", "md5", "sha1", "sha256", "vpdq"};
+static const size_t type_sizes[VIGIL__HASH_TYPE_END] = {32, 16, 20, 32, 32};
+static const char *const format_names[VIGIL__FMT_END] = {
+	"auto", "hex", "pdq-csv", "csv", "vpdq"};
+
+const char *vigil_hash_type_name(int t)
+{
+	return t >= 0 && t < VIGIL__HASH_TYPE_END ? type_names[t] : "unknown";
+}
+
+int vigil_hash_type_parse(const char *name)
+{
+	int t;
+
+	for (t = 0; name && t < VIGIL__HASH_TYPE_END; t++)
+		if (!strcasecmp(name, type_names[t]))
+			return t;
+	if (name && (!strcasecmp(name, "sha-1") || !strcasecmp(name, "sha-256")))
+		return name[4] == '1' ? VIGIL_HASH_SHA1 : VIGIL_HASH_SHA256;
+	return -1;
+}
+
+size_t vigil_hash_type_size(int t)
+{
+	return t >= 0 && t < VIGIL__HASH_TYPE_END ? type_sizes[t] : 0;
+}
+
+const char *vigil_list_format_name(int f)
+{
+	return f >= 0 && f < VIGIL__FMT_END ? format_names[f] : "unknown";
+}
+
+int vigil_list_format_parse(const char *name)
+{
+	int f;
+
+	for (f = 0; name && f < VIGIL__FMT_END; f++)
+		if (!strcmp(name, format_names[f]))
+			return f;
+	return -1;
+}
+
+int vigil__bank_name_ok(const char *name)
+{
+	size_t i, n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > VIGIL_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out)
+{
+	vigil_store *st;
+	const char *path = uri;
+	int rc;
+
+	if (!ctx || !uri || !out)
+		return vigil__err(ctx, VIGIL_EINVAL, "store_open: NULL argument");
+	*out = NULL;
+	if (!strncmp(uri, "sqlite:", 7))
+		path = uri + 7;
+	else if (strstr(uri, "://"))
+		return vigil__err(ctx, VIGIL_EINVAL,
+				  "%s: unsupported store (only SQLite for now)", uri);
+	if (!*path)
+		return vigil__err(ctx, VIGIL_EINVAL, "empty store path");
+	st = vigil__calloc(1, sizeof(*st));
+	if (!st)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	st->ctx = ctx;
+	st->ops = &vigil__store_sqlite;
+	rc = st->ops->open(st, path);
+	if (rc) {
+		st->ops->close(st);
+		vigil__free(st);
+		return rc;
+	}
+	*out = st;
+	return VIGIL_OK;
+}
+
+void vigil_store_close(vigil_store *st)
+{
+	if (!st)
+		return;
+	st->ops->close(st);
+	vigil__free(st);
+}
+
+static int check_name(vigil_store *st, const char *name)
+{
+	if (!st)
+		return VIGIL_EINVAL;
+	if (!vigil__bank_name_ok(name))
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "bad bank name '%.80s' (1-%d of A-Z a-z 0-9 . _ -)",
+				  name ? name : "(null)", VIGIL_NAME_MAX);
+	return VIGIL_OK;
+}
+
+int vigil_bank_create(vigil_store *st, const char *name, const char *desc,
+		      const char *labels, vigil_bank *out)
+{
+	vigil_bank tmp;
+	int rc = check_name(st, name);
+
+	if (rc)
+		return rc;
+	if ((desc && strlen(desc) > VIGIL_TEXT_MAX) ||
+	    (labels && strlen(labels) > VIGIL_TEXT_MAX))
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "description and labels are limited to %d bytes",
+				  VIGIL_TEXT_MAX);
+	return st->ops->bank_create(st, name, desc ? desc : "", labels ? labels : "",
+				    out ? out : &tmp);
+}
+
+int vigil_bank_get(vigil_store *st, const char *name, vigil_bank *out)
+{
+	int rc = check_name(st, name);
+
+	return rc ? rc : st->ops->bank_get(st, name, out);
+}
+
+int vigil_bank_list(vigil_store *st, vigil_bank **banks, size_t *n)
+{
+	if (!st || !banks || !n)
+		return VIGIL_EINVAL;
+	return st->ops->bank_list(st, banks, n);
+}
+
+int vigil_bank_set_enabled(vigil_store *st, const char *name, int enabled)
+{
+	int rc = check_name(st, name);
+
+	return rc ? rc : st->ops->bank_set_enabled(st, name, enabled != 0);
+}
+
+int vigil_bank_delete(vigil_store *st, const char *name)
+{
+	int rc = check_name(st, name);
+
+	return rc ? rc : st->ops->bank_delete(st, name);
+}
+
+int vigil_entry_get(vigil_store *st, int64_t id, vigil_entry *out)
+{
+	if (!st || !out)
+		return VIGIL_EINVAL;
+	return st->ops->entry_get(st, id, out);
+}

@@ -1,0 +1,79 @@
+/* store.h — the storage backend interface. A backend fills a versioned
+ * table of operations; store.c validates arguments and dispatches, so a
+ * backend only ever sees well-formed input. */
+#ifndef VIGIL_STORE_INT_H
+#define VIGIL_STORE_INT_H
+
+#include "../core/core.h"
+
+#define VIGIL__STORE_OPS_VERSION 1
+
+/* A parsed record of a hash list, ready to be stored. */
+typedef struct vigil__rec {
+	int type;                            /* vigil_hash_type */
+	uint8_t value[32];                   /* the hash */
+	int quality;                         /* or -1 */
+	char source_ref[VIGIL_TEXT_MAX + 1]; /* the list's id for it, or "" */
+	char metadata[VIGIL_META_MAX + 1];   /* JSON object text, or "" */
+	int frame;                           /* vPDQ: frame number */
+	double seconds;                      /* vPDQ: timestamp */
+} vigil__rec;
+
+/* A stored vPDQ frame, as scan_frames reports it. */
+typedef struct vigil__frame {
+	int64_t id;        /* unique among frames */
+	int64_t entry_id;  /* the video entry */
+	int64_t bank_id;
+	int frame;
+	int quality;
+	uint8_t hash[32];
+	double seconds;
+} vigil__frame;
+
+typedef int (*vigil__entry_cb)(void *user, const vigil_entry *e);
+typedef int (*vigil__frame_cb)(void *user, const vigil__frame *f);
+
+typedef struct vigil__store_ops {
+	int version;        /* VIGIL__STORE_OPS_VERSION */
+	const char *scheme; /* "sqlite" */
+	int (*open)(vigil_store *st, const char *path);
+	void (*close)(vigil_store *st);
+	int (*bank_create)(vigil_store *st, const char *name, const char *desc,
+			   const char *labels, vigil_bank *out);
+	int (*bank_get)(vigil_store *st, const char *name, vigil_bank *out);
+	int (*bank_list)(vigil_store *st, vigil_bank **out, size_t *n);
+	int (*bank_set_enabled)(vigil_store *st, const char *name, int enabled);
+	int (*bank_delete)(vigil_store *st, const char *name);
+	int (*entry_get)(vigil_store *st, int64_t id, vigil_entry *out);
+	/* One writing transaction at a time, for imports. */
+	int (*begin)(vigil_store *st);
+	int (*commit)(vigil_store *st);
+	int (*rollback)(vigil_store *st);
+	/* Adds r to the bank; *id = its new id, or 0 if the bank already had
+	 * (type, value). */
+	int (*entry_add)(vigil_store *st, int64_t bank_id, const vigil__rec *r,
+			 int64_t *id);
+	/* Sets a (vPDQ) entry's value once its frames are known; VIGIL_EEXIST
+	 * if the bank already has that value. */
+	int (*entry_set_value)(vigil_store *st, int64_t id, const uint8_t *value);
+	int (*entry_delete)(vigil_store *st, int64_t id);
+	int (*frame_add)(vigil_store *st, int64_t entry_id, const vigil__rec *r);
+	/* Entries of one bank (bank_id > 0) or of all enabled banks (0), in id
+	 * order; a non-zero return from cb stops the scan and is returned. */
+	int (*scan)(vigil_store *st, int64_t bank_id, vigil__entry_cb cb, void *user);
+	int (*scan_frames)(vigil_store *st, int64_t bank_id, int64_t entry_id,
+			   vigil__frame_cb cb, void *user);
+} vigil__store_ops;
+
+struct vigil_store {
+	const vigil__store_ops *ops;
+	vigil_ctx *ctx;  /* borrowed: where errors are reported */
+	void *priv;      /* the backend's state */
+};
+
+extern const vigil__store_ops vigil__store_sqlite;
+
+/* Validates a bank name: 1..VIGIL_NAME_MAX of [A-Za-z0-9._-]. */
+int vigil__bank_name_ok(const char *name);
+
+#endif
