@@ -1,0 +1,56 @@
+#!/bin/sh
+# End-to-end: `vigil bank` and `vigil match` on a temporary SQLite store.
+set -u
+VIGIL=$1 VEC=$2 DEMO=$3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export VIGIL_DB="$T/v.db"
+fail=0
+ok() { echo "ok - $1"; }
+bad() { echo "FAIL - $1"; fail=1; }
+
+"$VIGIL" bank create refs --labels kind=image --description "reference photos" >/dev/null &&
+	ok "create" || bad "create"
+"$VIGIL" bank create refs 2>"$T/err"; [ $? -eq 1 ] && grep -q "already exists" "$T/err" &&
+	ok "create twice fails" || bad "create twice"
+"$VIGIL" bank create "bad name" 2>/dev/null; [ $? -eq 2 ] && ok "bad name is a usage error" || bad "bad name"
+
+# Import the reference CSV; a malformed line is reported with its number.
+# Duplicates within the list are stored once (the list repeats some hashes).
+n=$(cut -d, -f1 "$VEC/pdq/expected-reference-cpp-fullsize.csv" | sort -u | wc -l)
+cp "$VEC/pdq/expected-reference-cpp-fullsize.csv" "$T/list.csv"
+echo "not,a,hash" >> "$T/list.csv"
+"$VIGIL" bank import refs "$T/list.csv" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "list.csv:50: " "$T/err" && grep -q " $n added, $((49 - n)) duplicates, 1 bad" "$T/err" &&
+	ok "import reports bad line 50" || bad "import: rc=$rc $(cat "$T/err")"
+"$VIGIL" bank list -f jsonl > "$T/list"
+grep -q "\"name\":\"refs\",.*\"entries\":$n," "$T/list" && ok "$n distinct entries" || bad "entries: $(cat "$T/list")"
+# From standard input.
+printf 'd41d8cd98f00b204e9800998ecf8427e\n' | "$VIGIL" bank import refs - 2>/dev/null && ok "import from stdin" || bad "stdin import"
+
+# Match files: an exact copy matches at distance 0 with variant orig.
+"$VIGIL" match -f jsonl "$VEC/pdq/dih/bridge-2-rotate-90.jpg" > "$T/m"
+grep -q '"distance":0,"variant":"orig"' "$T/m" && ok "match file" || bad "match file: $(cat "$T/m")"
+# Unrelated images match nothing and print nothing.
+"$VIGIL" match "$DEMO/uploads/dune.jpg" "$DEMO/uploads/wood.jpg" > "$T/m"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$T/m" ] && ok "no match prints nothing" || bad "no match: rc=$rc $(cat "$T/m")"
+# Match hashes from stdin, with a bad line reported.
+printf 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23\nxyz\nmd5:d41d8cd98f00b204e9800998ecf8427e\n' |
+	"$VIGIL" match -f jsonl --hash - > "$T/m" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q '"distance":1,' "$T/m" && grep -q '"type":"md5"' "$T/m" && grep -q "'xyz'" "$T/err" &&
+	ok "match --hash -" || bad "match --hash -: rc=$rc $(cat "$T/m" "$T/err")"
+"$VIGIL" match --radius 99 --hash x 2>/dev/null; [ $? -eq 2 ] && ok "radius bound" || bad "radius bound"
+
+# Export and re-import into another bank: the same entries.
+"$VIGIL" bank export refs -o "$T/out.csv" 2>/dev/null && head -1 "$T/out.csv" | grep -q '^hash,type,quality,id,metadata$' &&
+	ok "export" || bad "export"
+"$VIGIL" bank create copy >/dev/null
+"$VIGIL" bank import copy "$T/out.csv" 2>"$T/err" && grep -q " 0 bad" "$T/err" && ok "re-import export" || bad "re-import: $(cat "$T/err")"
+
+# Disabled banks are not matched; delete removes.
+"$VIGIL" bank disable refs && "$VIGIL" bank disable copy
+"$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e > "$T/m"
+[ ! -s "$T/m" ] && ok "disabled banks not matched" || bad "disabled: $(cat "$T/m")"
+"$VIGIL" bank delete refs && "$VIGIL" bank show refs 2>/dev/null; [ $? -eq 1 ] && ok "delete" || bad "delete"
+"$VIGIL" bank frob 2>/dev/null; [ $? -eq 2 ] && ok "unknown subcommand" || bad "unknown subcommand"
+exit $fail
