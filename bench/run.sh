@@ -1,0 +1,28 @@
+#!/bin/sh
+# `make bench`: every benchmark, each printing ratios against a baseline
+# measured in the same run. Large benign JPEGs come from Debian's
+# mate-backgrounds package (installed here if missing, as root); small ones
+# from the PDQ reference vectors. IMPORT_N (default 10000000) sets the list
+# size of the import benchmark.
+set -eu
+BUILD=${1:-build}
+WALL=/usr/share/backgrounds/mate
+if [ ! -d "$WALL" ] && [ "$(id -u)" = 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mate-backgrounds >/dev/null
+fi
+command -v sqlite3 >/dev/null || { [ "$(id -u)" = 0 ] &&
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; } || true
+echo "== PDQ on large JPEGs ($WALL)"
+"$BUILD/bench/bench_pdq" -r 3 $(find "$WALL" -name '*.jpg' | sort)
+echo
+echo "== PDQ on small images (../shared/vectors/pdq)"
+"$BUILD/bench/bench_pdq" -r 5 ../shared/vectors/pdq/labelme-subset \
+	../shared/vectors/pdq/bridge-mods/square-*.jpg
+echo
+if [ -x "$BUILD/bench/index/bench_index" ]; then
+	echo "== Hamming index"
+	"$BUILD/bench/index/bench_index" 1000000
+	echo
+fi
+echo "== Import and start-up"
+sh bench/bench_import.sh "$BUILD" "${IMPORT_N:-10000000}"
