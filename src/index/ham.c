@@ -60,7 +60,7 @@ static const vigil__ham_ops ops_ref = {"ref", scan_ref, gather_ref};
 #ifdef HAM_X86
 /* ------------------------------------------------------------- POPCNT */
 
-#define HAM_PREFETCH 8 /* candidates ahead: hides the random hw[] misses */
+#define HAM_PREFETCH 16 /* candidates ahead: hides the random hw[] misses */
 
 __attribute__((target("popcnt"))) static inline int
 dist4_popcnt(const uint64_t *p, const uint64_t q[4])

@@ -25,18 +25,21 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define IX_M 16                              /* substrings (tables) */
 #define IX_BITS 16                           /* bits per substring */
 #define IX_BUCKETS (1u << IX_BITS)           /* buckets per table */
 #define IX_MAX_ENTRIES ((size_t)UINT32_MAX - 1) /* slots are uint32_t */
 #define IX_MIN_CAP 1024                      /* first entry allocation */
+#define IX_HUGE ((uintptr_t)2 << 20)         /* huge page size (x86-64) */
 
 /* Relative costs for choosing MIH or a scan, per unit: a bucket probed, a
  * candidate checked (a random access into hw[]), an entry scanned
- * (sequential, SIMD). Measured with bench/index on a 2-core x86-64. */
-#define IX_COST_PROBE 2
-#define IX_COST_CAND 6
+ * (sequential, SIMD): a candidate costs ~17x a scanned entry at 1M and 10M
+ * entries (BENCH_CROSSOVER=1 bench/index on a 2-core AMD EPYC, AVX-512). */
+#define IX_COST_PROBE 16
+#define IX_COST_CAND 16
 #define IX_COST_SCAN 1
 
 struct ix_bucket {
@@ -204,6 +207,19 @@ void vigil__index_set_ops(vigil_index *ix, const vigil__ham_ops *ops)
 	pthread_rwlock_unlock(&ix->lock);
 }
 
+size_t vigil__index_bytes(vigil_index *ix)
+{
+	size_t i, bytes = sizeof(*ix) + (size_t)IX_M * IX_BUCKETS * sizeof(*ix->tab);
+
+	pthread_rwlock_rdlock(&ix->lock);
+	bytes += ix->cap * (4 * sizeof(uint64_t) + sizeof(*ix->ids) +
+			    sizeof(*ix->quality));
+	for (i = 0; i < (size_t)IX_M * IX_BUCKETS; i++)
+		bytes += (size_t)ix->tab[i].cap * sizeof(uint32_t);
+	pthread_rwlock_unlock(&ix->lock);
+	return bytes;
+}
+
 size_t vigil_index_size(const vigil_index *ix)
 {
 	return ix ? __atomic_load_n(&ix->n, __ATOMIC_RELAXED) : 0;
@@ -257,6 +273,23 @@ static int bucket_reserve(struct ix_bucket *b)
 	return 0;
 }
 
+/* Asks for huge pages under the hash array: candidate checks are random
+ * accesses, and with 4 KiB pages each one is also a TLB miss. Advisory only;
+ * the kernel may ignore it. */
+static void ix_advise(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a = ((uintptr_t)p + IX_HUGE - 1) & ~(IX_HUGE - 1);
+	uintptr_t e = ((uintptr_t)p + bytes) & ~(IX_HUGE - 1);
+
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
+}
+
 /* Room for one more entry; on failure the index is unchanged (arrays that
  * did grow simply have spare room). */
 static int ix_reserve(vigil_index *ix)
@@ -274,6 +307,7 @@ static int ix_reserve(vigil_index *ix)
 	if (!(p = vigil__realloc(ix->hw, bytes)))
 		return -1;
 	ix->hw = p;
+	ix_advise(p, bytes);
 	if (!(p = vigil__realloc(ix->ids, ncap * sizeof(*ix->ids))))
 		return -1;
 	ix->ids = p;
@@ -509,55 +543,73 @@ static int ix_use_mih(const vigil_index *ix, const uint64_t q[4],
 	return probes * IX_COST_PROBE + cands * IX_COST_CAND < scan;
 }
 
-/* Probes table j's bucket `key` for entries within r of q. An entry is
- * reported from the first table whose ball holds it, so tables before j
- * that also hold it mean it was reported already. */
-static void ix_probe(struct ix_sink *k, const uint64_t q[4], int r,
-		     const int rad[IX_M], int j, unsigned key)
+/* Checks candidates slots[0..n-1] from table j. An entry is reported from
+ * the first table whose ball holds it, so a hit that an earlier table's
+ * ball also holds was reported already. */
+static void ix_check(struct ix_sink *k, const uint64_t q[4], int r,
+		     const int rad[IX_M], int j, const uint32_t *slots,
+		     size_t n)
 {
 	const vigil_index *ix = k->ix;
-	const struct ix_bucket *b = bucket_of(ix, j, key);
 	uint32_t out[VIGIL__HAM_CHUNK];
 	uint16_t dist[VIGIL__HAM_CHUNK];
-	uint32_t off;
+	size_t c, i;
 
-	for (off = 0; off < b->len; off += VIGIL__HAM_CHUNK) {
-		size_t n = b->len - off, c, i;
+	c = ix->ops->gather(ix->hw, slots, n, q, r, out, dist);
+	for (i = 0; i < c; i++) {
+		const uint64_t *p = ix->hw + 4 * (size_t)out[i];
+		int jj, dup = 0;
 
-		if (n > VIGIL__HAM_CHUNK)
-			n = VIGIL__HAM_CHUNK;
-		c = ix->ops->gather(ix->hw, b->slot + off, n, q, r, out, dist);
-		for (i = 0; i < c; i++) {
-			const uint64_t *p = ix->hw + 4 * (size_t)out[i];
-			int jj, dup = 0;
+		for (jj = 0; jj < j && !dup; jj++) {
+			unsigned x = sub_of(p, jj) ^ sub_of(q, jj);
 
-			for (jj = 0; jj < j && !dup; jj++) {
-				unsigned x = sub_of(p, jj) ^ sub_of(q, jj);
-
-				dup = rad[jj] >= 0 &&
-				      __builtin_popcount(x) <= rad[jj];
-			}
-			if (!dup && sink_owns(k, out[i], dist[i]))
-				sink_put(k, out[i], dist[i]);
+			dup = rad[jj] >= 0 && __builtin_popcount(x) <= rad[jj];
 		}
+		if (!dup && sink_owns(k, out[i], dist[i]))
+			sink_put(k, out[i], dist[i]);
 	}
 }
 
+/* Probes every table's ball. A table's buckets are gathered first, so the
+ * kernel's prefetching runs across bucket boundaries: the candidate checks
+ * are random accesses into hw[] and dominate the query time. */
 static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
 			  const int rad[IX_M])
 {
+	const vigil_index *ix = k->ix;
+	uint32_t cand[VIGIL__HAM_CHUNK];
 	int j;
 
 	for (j = 0; j < IX_M; j++) {
 		unsigned key = sub_of(q, j);
+		size_t nc = 0;
 		int w;
 
 		for (w = 0; w <= rad[j]; w++) {
 			uint32_t m = w ? (1u << w) - 1 : 0;
 
-			for (; m < IX_BUCKETS; m = w ? next_comb(m) : IX_BUCKETS)
-				ix_probe(k, q, r, rad, j, key ^ m);
+			for (; m < IX_BUCKETS; m = w ? next_comb(m) : IX_BUCKETS) {
+				const struct ix_bucket *b =
+					bucket_of(ix, j, key ^ m);
+				uint32_t off = 0;
+
+				if (!b->len)
+					continue;
+				if (nc + b->len > VIGIL__HAM_CHUNK) {
+					ix_check(k, q, r, rad, j, cand, nc);
+					nc = 0;
+				}
+				for (; b->len - off > VIGIL__HAM_CHUNK;
+				     off += VIGIL__HAM_CHUNK)
+					ix_check(k, q, r, rad, j, b->slot + off,
+						 VIGIL__HAM_CHUNK);
+				memcpy(cand + nc, b->slot + off,
+				       (b->len - off) * sizeof(*cand));
+				nc += b->len - off;
+			}
 		}
+		if (nc)
+			ix_check(k, q, r, rad, j, cand, nc);
 	}
 }
 

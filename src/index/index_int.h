@@ -43,6 +43,8 @@ enum {
 	VIGIL__IX_SCAN = 2, /* linear scan */
 };
 void vigil__index_set_strategy(vigil_index *ix, int strategy);
+/* Bytes the index has allocated (not counting malloc's own overhead). */
+size_t vigil__index_bytes(vigil_index *ix);
 /* Makes the index use the given kernels instead of the best ones. */
 void vigil__index_set_ops(vigil_index *ix, const vigil__ham_ops *ops);
 

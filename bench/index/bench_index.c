@@ -1,0 +1,326 @@
+/* bench_index — vigil_index (multi-index hashing) against a brute-force
+ * scan of the same hashes, in the same run, so only ratios matter on a noisy
+ * machine. Two data sets of N synthetic hashes:
+ *   random     uniform random 256-bit hashes;
+ *   clustered  N/8 random "originals", each with 7 near-duplicates at 2..24
+ *              flipped bits (edits of the same image, as in a real bank).
+ * Queries: near-duplicates (a stored hash with 0..16 bits flipped) and
+ * non-members (random). Reports build time, resident bytes per entry,
+ * queries/s at the radius (default 31) for the index and for two scans
+ * (a scalar POPCNT loop, and the index's own SIMD scan path), and checks that
+ * the index returns exactly what the scan returns.
+ *
+ * usage: bench_index [N [queries [radius]]]   (defaults 1000000 2000 31) */
+#include "vigil.h"
+#include "../../src/index/index_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAXHITS 4096
+
+static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+static int first = 1; /* the first index built in this process */
+
+static uint64_t rnd(void)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Resident set size in bytes, from /proc/self/status (0 if unknown). */
+static long rss_bytes(void)
+{
+	char line[256];
+	long kb = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+static void flip(uint64_t w[4], int k)
+{
+	while (k-- > 0) {
+		int b = (int)(rnd() % 256);
+
+		w[b / 64] ^= 1ULL << (b % 64);
+	}
+}
+
+static void to_pdq(const uint64_t w[4], vigil_pdq *h)
+{
+	memcpy(h->bits, w, 32);
+	h->quality = 100;
+}
+
+/* The baseline: the obvious scan, four POPCNTs per hash. Writes the
+ * positions within r to out (at most max) and returns how many there are. */
+__attribute__((target("popcnt"))) static size_t
+scan(const uint64_t *hw, size_t n, const uint64_t q[4], int r, uint64_t *out,
+     size_t max)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		const uint64_t *p = hw + 4 * i;
+		int d = __builtin_popcountll(p[0] ^ q[0]) +
+			__builtin_popcountll(p[1] ^ q[1]) +
+			__builtin_popcountll(p[2] ^ q[2]) +
+			__builtin_popcountll(p[3] ^ q[3]);
+
+		if (d <= r) {
+			if (k < max)
+				out[k] = i;
+			k++;
+		}
+	}
+	return k;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Queries per second of the index (in its current strategy) over nq
+ * queries; *hits gets the total number of hits. */
+static double time_index(vigil_index *ix, const uint64_t *qs, size_t nq,
+			 int r, size_t *hits)
+{
+	static vigil_index_hit h[MAXHITS];
+	double t0 = now();
+	size_t i, found;
+
+	*hits = 0;
+	for (i = 0; i < nq; i++) {
+		vigil_pdq q;
+
+		to_pdq(qs + 4 * i, &q);
+		if (vigil_index_query(ix, &q, r, h, MAXHITS, &found)) {
+			fprintf(stderr, "query failed\n");
+			exit(1);
+		}
+		*hits += found;
+	}
+	return (double)nq / (now() - t0);
+}
+
+static double time_scan(const uint64_t *hw, size_t n, const uint64_t *qs,
+			size_t nq, int r)
+{
+	static uint64_t out[MAXHITS];
+	double t0 = now();
+	size_t i, sink = 0;
+
+	for (i = 0; i < nq; i++)
+		sink += scan(hw, n, qs + 4 * i, r, out, MAXHITS);
+	if (sink == (size_t)-1)
+		printf("?");
+	return (double)nq / (now() - t0);
+}
+
+/* The index's answers must equal the scan's, id for id (ids are
+ * positions). Returns the number of queries that differ. */
+static size_t recall_check(vigil_index *ix, const uint64_t *hw, size_t n,
+			   const uint64_t *qs, size_t nq, int r)
+{
+	static vigil_index_hit h[MAXHITS];
+	static uint64_t a[MAXHITS], b[MAXHITS];
+	size_t i, j, bad = 0;
+
+	for (i = 0; i < nq; i++) {
+		size_t ns, found;
+		vigil_pdq q;
+
+		to_pdq(qs + 4 * i, &q);
+		ns = scan(hw, n, qs + 4 * i, r, a, MAXHITS);
+		if (vigil_index_query(ix, &q, r, h, MAXHITS, &found) ||
+		    found != ns) {
+			bad++;
+			continue;
+		}
+		for (j = 0; j < found && j < MAXHITS; j++)
+			b[j] = h[j].id;
+		qsort(b, j, sizeof(*b), cmp_u64);
+		if (memcmp(a, b, j * sizeof(*a)))
+			bad++;
+	}
+	return bad;
+}
+
+static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
+		int r)
+{
+	uint64_t *qn = malloc(nq * 32), *qr = malloc(nq * 32);
+	size_t i, nscan, hits_n, hits_r, bad;
+	long rss0, rss1;
+	double t0, build, ix_n, ix_r, sc_n, sc_r, simd_n, simd_r;
+	vigil_index *ix;
+
+	if (!qn || !qr) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	for (i = 0; i < nq; i++) {
+		memcpy(qn + 4 * i, hw + 4 * (rnd() % n), 32);
+		flip(qn + 4 * i, (int)(rnd() % 17));
+		qr[4 * i] = rnd(), qr[4 * i + 1] = rnd();
+		qr[4 * i + 2] = rnd(), qr[4 * i + 3] = rnd();
+	}
+	/* scans are slow: enough of them for a stable rate */
+	nscan = (size_t)(4e8 / (double)n);
+	nscan = nscan < 20 ? 20 : nscan > nq ? nq : nscan;
+
+	rss0 = rss_bytes();
+	t0 = now();
+	if (vigil_index_new(NULL, &ix)) {
+		fprintf(stderr, "vigil_index_new failed\n");
+		exit(1);
+	}
+	for (i = 0; i < n; i++) {
+		vigil_pdq h;
+
+		to_pdq(hw + 4 * i, &h);
+		if (vigil_index_add(ix, &h, i)) {
+			fprintf(stderr, "add failed at %zu\n", i);
+			exit(1);
+		}
+	}
+	build = now() - t0;
+	rss1 = rss_bytes();
+
+	ix_n = time_index(ix, qn, nq, r, &hits_n);
+	ix_r = time_index(ix, qr, nq, r, &hits_r);
+	sc_n = time_scan(hw, n, qn, nscan, r);
+	sc_r = time_scan(hw, n, qr, nscan, r);
+	vigil__index_set_strategy(ix, VIGIL__IX_SCAN);
+	simd_n = time_index(ix, qn, nscan, r, &i);
+	simd_r = time_index(ix, qr, nscan, r, &i);
+	vigil__index_set_strategy(ix, VIGIL__IX_AUTO);
+	bad = recall_check(ix, hw, n, qn, nscan, r) +
+	      recall_check(ix, hw, n, qr, nscan, r);
+
+	printf("%s: N=%zu r=%d kernel=%s\n", name, n, r, vigil__ham_best()->name);
+	/* RSS only means something for the first index of the process:
+	 * later ones reuse the pages freed by earlier ones */
+	printf("  build %.2f s (%.0f adds/s); allocated %.1f bytes/entry; "
+	       "RSS +%.1f MiB = %.1f bytes/entry%s\n",
+	       build, (double)n / build,
+	       (double)vigil__index_bytes(ix) / (double)n,
+	       (double)(rss1 - rss0) / 1048576.0,
+	       (double)(rss1 - rss0) / (double)n,
+	       first ? "" : " (pages reused: see the first set)");
+	first = 0;
+	printf("  %-12s %12s %14s %14s %10s %10s\n", "queries", "index q/s",
+	       "popcnt scan", "simd scan", "x popcnt", "x simd");
+	printf("  %-12s %12.0f %14.1f %14.1f %10.1f %10.1f   (%.2f hits/query)\n",
+	       "near-dup", ix_n, sc_n, simd_n, ix_n / sc_n, ix_n / simd_n,
+	       (double)hits_n / (double)nq);
+	printf("  %-12s %12.0f %14.1f %14.1f %10.1f %10.1f   (%.2f hits/query)\n",
+	       "non-member", ix_r, sc_r, simd_r, ix_r / sc_r, ix_r / simd_r,
+	       (double)hits_r / (double)nq);
+	printf("  recall check: %zu of %zu queries differ from the scan\n", bad,
+	       2 * nscan);
+	fflush(stdout);
+	vigil_index_free(ix);
+	free(qn);
+	free(qr);
+	if (bad)
+		exit(1);
+}
+
+/* MIH vs scan vs the automatic choice at larger radii, non-member and
+ * near-duplicate queries mixed: where the cost model switches over. */
+static void crossover(const uint64_t *hw, size_t n)
+{
+	static const int radii[] = {24, 31, 32, 40, 48, 56, 64};
+	uint64_t qs[4 * 40];
+	vigil_index *ix;
+	size_t i, hits;
+	int k;
+
+	if (vigil_index_new(NULL, &ix))
+		exit(1);
+	for (i = 0; i < n; i++) {
+		vigil_pdq h;
+
+		to_pdq(hw + 4 * i, &h);
+		if (vigil_index_add(ix, &h, i))
+			exit(1);
+	}
+	for (i = 0; i < 40; i++) {
+		memcpy(qs + 4 * i, hw + 4 * (rnd() % n), 32);
+		flip(qs + 4 * i, i % 2 ? 128 : (int)(rnd() % 17));
+	}
+	printf("crossover (random set, N=%zu): queries/s\n", n);
+	printf("  %-6s %10s %10s %10s\n", "radius", "mih", "scan", "auto");
+	for (k = 0; k < (int)(sizeof(radii) / sizeof(radii[0])); k++) {
+		double m, s, a;
+
+		vigil__index_set_strategy(ix, VIGIL__IX_MIH);
+		m = time_index(ix, qs, 40, radii[k], &hits);
+		vigil__index_set_strategy(ix, VIGIL__IX_SCAN);
+		s = time_index(ix, qs, 40, radii[k], &hits);
+		vigil__index_set_strategy(ix, VIGIL__IX_AUTO);
+		a = time_index(ix, qs, 40, radii[k], &hits);
+		printf("  %-6d %10.0f %10.0f %10.0f\n", radii[k], m, s, a);
+	}
+	vigil_index_free(ix);
+}
+
+int main(int argc, char **argv)
+{
+	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
+	size_t nq = argc > 2 ? strtoull(argv[2], NULL, 10) : 2000;
+	int r = argc > 3 ? atoi(argv[3]) : VIGIL_DEFAULT_RADIUS;
+	uint64_t *hw;
+	size_t i;
+
+	if (n < 8 || nq < 1 || r < 0 || r > VIGIL_INDEX_MAX_RADIUS) {
+		fprintf(stderr, "usage: bench_index [N [queries [radius]]]\n");
+		return 2;
+	}
+	hw = malloc(n * 32);
+	if (!hw) {
+		fprintf(stderr, "out of memory\n");
+		return 1;
+	}
+	for (i = 0; i < 4 * n; i++)
+		hw[i] = rnd();
+	run("random", hw, n, nq, r);
+	/* clustered: every 8th hash an original, the next 7 its edits */
+	for (i = 0; i < n; i++) {
+		if (i % 8 == 0)
+			continue;
+		memcpy(hw + 4 * i, hw + 4 * (i - i % 8), 32);
+		flip(hw + 4 * i, 2 + (int)(rnd() % 23));
+	}
+	run("clustered", hw, n, nq, r);
+	if (getenv("BENCH_CROSSOVER")) {
+		for (i = 0; i < 4 * n; i++)
+			hw[i] = rnd();
+		crossover(hw, n);
+	}
+	free(hw);
+	return 0;
+}
