@@ -33,6 +33,11 @@ void vigil_index_free(vigil_index *ix);
  * existing (hash, id) pair again is a no-op returning VIGIL_OK. Thread-safe
  * against concurrent queries. */
 int vigil_index_add(vigil_index *ix, const vigil_pdq *hash, uint64_t id);
+/* Adds n pairs (hashes[i], ids[i]) at once, as n vigil_index_add calls
+ * would, but built in bulk: this is how a bank of millions is loaded at
+ * start-up. All or nothing: on VIGIL_ENOMEM the index is unchanged. */
+int vigil_index_add_many(vigil_index *ix, const vigil_pdq *hashes,
+			 const uint64_t *ids, size_t n);
 /* Removes (hash, id); VIGIL_ENOENT if it is not there. */
 int vigil_index_remove(vigil_index *ix, const vigil_pdq *hash, uint64_t id);
 /* Number of (hash, id) entries. */
