@@ -1,7 +1,9 @@
 /* bench_pdq — PDQ hashing speed as a ratio to a plain decode of the same
  * files with the same library, all measured in one run.
  *
- *   bench_pdq [-r ROUNDS] FILE|DIR...
+ *   bench_pdq [-r ROUNDS] [-m MODE] FILE|DIR...
+ *
+ * (-m runs one mode only, for profiling: decode, full, 512 or reference.)
  *
  * For each set of files (loaded into memory first, so no I/O is timed) it
  * times, interleaved round by round to share the machine's noise:
@@ -138,13 +140,18 @@ int main(int argc, char **argv)
 {
 	vigil_ctx *ctx;
 	double best[M_COUNT], pixels = 0;
-	int rounds = 5, i, r, m, first = 1;
+	int rounds = 5, i, r, m, first = 1, only = -1;
 	size_t k;
 
 	vigil_ctx_new(&ctx);
-	if (argc > 2 && !strcmp(argv[1], "-r")) {
-		rounds = atoi(argv[2]) > 0 ? atoi(argv[2]) : 5;
-		first = 3;
+	while (argc > first + 1 && argv[first][0] == '-') {
+		if (!strcmp(argv[first], "-r"))
+			rounds = atoi(argv[first + 1]) > 0 ? atoi(argv[first + 1]) : 5;
+		else if (!strcmp(argv[first], "-m"))
+			for (m = 0; m < M_COUNT; m++)
+				if (!strcmp(argv[first + 1], mode_names[m]))
+					only = m;
+		first += 2;
 	}
 	for (i = first; i < argc; i++)
 		add(ctx, argv[i]);
@@ -163,7 +170,10 @@ int main(int argc, char **argv)
 	/* Interleave the modes round by round; keep each one's best round. */
 	for (r = 0; r < rounds; r++)
 		for (m = 0; m < M_COUNT; m++) {
-			double t = run(ctx, m);
+			double t;
+			if (only >= 0 && m != only)
+				continue;
+			t = run(ctx, m);
 			if (t < best[m])
 				best[m] = t;
 		}
@@ -171,8 +181,9 @@ int main(int argc, char **argv)
 	       nblobs, pixels / nblobs / 1e6, rounds);
 	printf("%-10s %10s %12s\n", "mode", "images/s", "x decode");
 	for (m = 0; m < M_COUNT; m++)
-		printf("%-10s %10.1f %11.2fx\n", mode_names[m], nblobs / best[m],
-		       best[m] / best[M_DECODE]);
+		if (only < 0 || m == only)
+			printf("%-10s %10.1f %11.2fx\n", mode_names[m], nblobs / best[m],
+			       only < 0 ? best[m] / best[M_DECODE] : 0);
 	vigil_ctx_free(ctx);
 	return 0;
 }

@@ -7,6 +7,8 @@
 
 #include "../core/core.h"
 
+#include <pthread.h>
+
 #define VIGIL__PDQ_MIN_DIM 5   /* below this on a side: zero hash, quality 0 */
 #define VIGIL__PDQ_REPS 2      /* Jarosz passes (rows then columns), twice */
 
@@ -54,5 +56,18 @@ void vigil__pdq_stream_push_pixels(vigil__pdq_stream *s, const uint8_t *px,
 /* After all rows: fills the 64x64 decimated image. */
 void vigil__pdq_stream_end(vigil__pdq_stream *s, float a[64 * 64]);
 void vigil__pdq_stream_free(vigil__pdq_stream *s);
+
+/* Band transposes (pdq_transpose.c): band[c * 8 + k] <-> rows[k][c] for
+ * k < nrows. The _ref versions are the portable reference; the plain names
+ * dispatch to the best kernel for this CPU (call vigil__transpose_init()
+ * once first). */
+void vigil__transpose_in_ref(float *band, float *const rows[8], int nrows, int cols);
+void vigil__transpose_out_ref(const float *band, float *const rows[8], int nrows,
+			      int cols);
+void vigil__transpose_init(void);
+void vigil__transpose_in(float *band, float *const rows[8], int nrows, int cols);
+void vigil__transpose_out(const float *band, float *const rows[8], int nrows,
+			  int cols);
+const char *vigil__transpose_impl(void); /* "avx2" or "reference" */
 
 #endif

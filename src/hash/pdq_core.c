@@ -78,27 +78,37 @@ static int quality_of(const float a[64 * 64])
 	return q > 100 ? 100 : q;
 }
 
-/* B = D A D^T with D the 16x64 DCT rows; sums accumulate in k order. */
+/* B = D A D^T with D the 16x64 DCT rows. Each output is a sum over k in
+ * increasing order starting from 0, as in the reference; the loops run k
+ * outermost so that the independent outputs of a row form vector lanes. */
 static void dct64to16(const float a[64 * 64], float b[16 * 16])
 {
 	const float(*d)[64] = dct();
-	float t[16][64];
+	float t[16][64], dt[64][16];
 	int i, j, k;
 
-	for (i = 0; i < 16; i++)
-		for (j = 0; j < 64; j++) {
-			float s = 0.0f;
-			for (k = 0; k < 64; k++)
-				s += d[i][k] * a[k * 64 + j];
-			t[i][j] = s;
+	for (i = 0; i < 16; i++) {
+		for (j = 0; j < 64; j++)
+			t[i][j] = 0.0f;
+		for (k = 0; k < 64; k++) {
+			float dik = d[i][k];
+			for (j = 0; j < 64; j++)
+				t[i][j] += dik * a[k * 64 + j];
 		}
-	for (i = 0; i < 16; i++)
-		for (j = 0; j < 16; j++) {
-			float s = 0.0f;
-			for (k = 0; k < 64; k++)
-				s += t[i][k] * d[j][k];
-			b[i * 16 + j] = s;
+	}
+	for (j = 0; j < 16; j++)
+		for (k = 0; k < 64; k++)
+			dt[k][j] = d[j][k];
+	for (i = 0; i < 16; i++) {
+		float *row = b + i * 16;
+		for (j = 0; j < 16; j++)
+			row[j] = 0.0f;
+		for (k = 0; k < 64; k++) {
+			float tik = t[i][k];
+			for (j = 0; j < 16; j++)
+				row[j] += tik * dt[k][j];
 		}
+	}
 }
 
 static int cmp_float(const void *x, const void *y)

@@ -33,8 +33,9 @@ typedef struct colbox {
 	int cnt;     /* current window population */
 	int drained; /* phase-4 rows emitted */
 	float *sum;  /* lanes running sums */
-	float *ring; /* last w + 1 input rows */
-	float *out;  /* the row just emitted */
+	float *ring; /* the last w + 1 input rows, and room for BAND more */
+	float *out;  /* where the next output row is written */
+	float *own;  /* out's default buffer */
 } colbox;
 
 struct vigil__pdq_stream {
@@ -47,51 +48,45 @@ struct vigil__pdq_stream {
 	int next_i;        /* next decimated row to fill */
 	float *band_a, *band_a_out; /* cols x BAND, interleaved */
 	float *band_c, *band_c_out; /* cols x BAND, interleaved */
-	float *tmp;        /* one row */
+	float *arow[BAND]; /* stage A input: luma rows, row-major */
+	float *crow[BAND]; /* stage C input: stage B output rows */
 	float row64[64];   /* one row of 64 kept columns */
 	colbox b, d;       /* stages B and D */
 	float *a64;        /* where stage D writes the decimated rows */
 	float out64[64 * 64];
 };
 
+/* Eight floats, one per row of a band: GCC/clang vector arithmetic is
+ * IEEE per lane, the same operations the reference does per row. */
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
 /* Box filter along n positions for BAND interleaved lanes: the reference's
  * four phases, each lane an independent row. */
 VIGIL__SIMD
 static void box_band(const float *restrict in, float *restrict out, int n, int w)
 {
-	float sum[BAND] = {0};
-	int half = (w + 2) / 2, cnt = 0, ri = 0, li = 0, oi = 0, i, k;
+	const v8f *vin = (const v8f *)in;
+	v8f *vout = (v8f *)out, sum = {0};
+	int half = (w + 2) / 2, cnt = 0, ri = 0, li = 0, oi = 0, i;
 
 	for (i = 0; i < half - 1; i++, ri++) {
-		for (k = 0; k < BAND; k++)
-			sum[k] += in[ri * BAND + k];
+		sum += vin[ri];
 		cnt++;
 	}
 	for (i = 0; i < w - half + 1; i++, ri++, oi++) {
-		float c;
 		cnt++;
-		c = (float)cnt;
-		for (k = 0; k < BAND; k++) {
-			sum[k] += in[ri * BAND + k];
-			out[oi * BAND + k] = sum[k] / c;
-		}
+		sum += vin[ri];
+		vout[oi] = sum / (float)cnt;
 	}
 	for (i = 0; i < n - w; i++, ri++, li++, oi++) {
-		float c = (float)cnt;
-		for (k = 0; k < BAND; k++) {
-			sum[k] += in[ri * BAND + k];
-			sum[k] -= in[li * BAND + k];
-			out[oi * BAND + k] = sum[k] / c;
-		}
+		sum += vin[ri];
+		sum -= vin[li];
+		vout[oi] = sum / (float)cnt;
 	}
 	for (i = 0; i < half - 1; i++, li++, oi++) {
-		float c;
 		cnt--;
-		c = (float)cnt;
-		for (k = 0; k < BAND; k++) {
-			sum[k] -= in[li * BAND + k];
-			out[oi * BAND + k] = sum[k] / c;
-		}
+		sum -= vin[li];
+		vout[oi] = sum / (float)cnt;
 	}
 }
 
@@ -134,29 +129,38 @@ static int colbox_init(colbox *c, int n, int w, int lanes)
 	c->half = (w + 2) / 2;
 	c->lanes = lanes;
 	c->sum = vigil__calloc((size_t)lanes, sizeof(float));
-	c->ring = vigil__calloc((size_t)lanes * (size_t)(w + 1), sizeof(float));
-	c->out = vigil__calloc((size_t)lanes, sizeof(float));
-	return c->sum && c->ring && c->out ? 0 : -1;
+	c->ring = vigil__calloc((size_t)lanes * (size_t)(w + 1 + BAND), sizeof(float));
+	c->own = c->out = vigil__calloc((size_t)lanes, sizeof(float));
+	return c->sum && c->ring && c->own ? 0 : -1;
 }
 
 static void colbox_free(colbox *c)
 {
 	vigil__free(c->sum);
 	vigil__free(c->ring);
-	vigil__free(c->out);
+	vigil__free(c->own);
 }
 
+/* The ring holds w + 1 + BAND rows, so that a band's rows can be written
+ * ahead (colbox_slot) while the rows they will replace are still needed. */
 static float *ring_row(colbox *c, int r)
 {
-	return c->ring + (size_t)(r % (c->w + 1)) * (size_t)c->lanes;
+	return c->ring + (size_t)(r % (c->w + 1 + BAND)) * (size_t)c->lanes;
 }
 
-/* Feeds the next input row; returns 1 if c->out now holds an output row. */
-static int colbox_push(colbox *c, const float *in)
+/* Where input row (rows received + k) is to be written, k < BAND. */
+static float *colbox_slot(colbox *c, int k)
+{
+	return ring_row(c, c->ri + k);
+}
+
+/* Takes the next input row, already written to colbox_slot(c, 0); returns 1
+ * if c->out now holds an output row. */
+static int colbox_commit(colbox *c)
 {
 	int ri = c->ri++;
+	const float *in = ring_row(c, ri);
 
-	memcpy(ring_row(c, ri), in, sizeof(float) * (size_t)c->lanes);
 	if (ri < c->w) {
 		lanes_add(c->sum, in, c->lanes);
 		c->cnt++;
@@ -167,6 +171,12 @@ static int colbox_push(colbox *c, const float *in)
 	}
 	lanes_div(c->out, c->sum, (float)c->cnt, c->lanes);
 	return 1;
+}
+
+static int colbox_push(colbox *c, const float *in)
+{
+	memcpy(colbox_slot(c, 0), in, sizeof(float) * (size_t)c->lanes);
+	return colbox_commit(c);
 }
 
 /* After the last input row: emits the remaining rows one per call; returns 0
@@ -196,6 +206,7 @@ static void flush_c(vigil__pdq_stream *s)
 
 	if (!s->nc)
 		return;
+	vigil__transpose_in(s->band_c, s->crow, s->nc, s->cols);
 	box_band(s->band_c, s->band_c_out, s->cols, s->wr);
 	for (k = 0; k < s->nc; k++) {
 		for (j = 0; j < 64; j++)
@@ -206,30 +217,29 @@ static void flush_c(vigil__pdq_stream *s)
 	s->nc = 0;
 }
 
-static void feed_c(vigil__pdq_stream *s, const float *row)
+/* Stage B's output rows land directly in stage C's input rows. */
+static void b_emitted(vigil__pdq_stream *s)
 {
-	float *dst = s->band_c + s->nc;
-	int c;
-
-	for (c = 0; c < s->cols; c++)
-		dst[(size_t)c * BAND] = row[c];
 	if (++s->nc == BAND)
 		flush_c(s);
+	s->b.out = s->crow[s->nc];
 }
 
 static void flush_a(vigil__pdq_stream *s)
 {
-	int k, c;
+	float *slots[BAND];
+	int k;
 
 	if (!s->na)
 		return;
+	vigil__transpose_in(s->band_a, s->arow, s->na, s->cols);
 	box_band(s->band_a, s->band_a_out, s->cols, s->wr);
-	for (k = 0; k < s->na; k++) {
-		for (c = 0; c < s->cols; c++)
-			s->tmp[c] = s->band_a_out[(size_t)c * BAND + k];
-		if (colbox_push(&s->b, s->tmp))
-			feed_c(s, s->b.out);
-	}
+	for (k = 0; k < s->na; k++)
+		slots[k] = colbox_slot(&s->b, k);
+	vigil__transpose_out(s->band_a_out, slots, s->na, s->cols);
+	for (k = 0; k < s->na; k++)
+		if (colbox_commit(&s->b))
+			b_emitted(s);
 	s->na = 0;
 }
 
@@ -241,6 +251,7 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 	int i;
 
 	*out = NULL;
+	vigil__transpose_init();
 	if (rows < VIGIL__PDQ_MIN_DIM || cols < VIGIL__PDQ_MIN_DIM)
 		return vigil__err(ctx, VIGIL_EINVAL, "stream: %dx%d too small",
 				  cols, rows);
@@ -256,17 +267,21 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 		s->jsel[i] = vigil__pdq_decim(i, cols);
 	}
 	band = (size_t)cols * BAND;
-	s->band_a = vigil__calloc(band, sizeof(float));
-	s->band_a_out = vigil__calloc(band, sizeof(float));
-	s->band_c = vigil__calloc(band, sizeof(float));
-	s->band_c_out = vigil__calloc(band, sizeof(float));
-	s->tmp = vigil__calloc((size_t)cols, sizeof(float));
-	if (!s->band_a || !s->band_a_out || !s->band_c || !s->band_c_out ||
-	    !s->tmp || colbox_init(&s->b, rows, s->wc, cols) ||
+	/* One block: four bands and sixteen rows. */
+	s->band_a = vigil__calloc(band * 6, sizeof(float));
+	if (!s->band_a || colbox_init(&s->b, rows, s->wc, cols) ||
 	    colbox_init(&s->d, rows, s->wc, 64)) {
 		vigil__pdq_stream_free(s);
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	}
+	s->band_a_out = s->band_a + band;
+	s->band_c = s->band_a + 2 * band;
+	s->band_c_out = s->band_a + 3 * band;
+	for (i = 0; i < BAND; i++) {
+		s->arow[i] = s->band_a + 4 * band + (size_t)i * cols;
+		s->crow[i] = s->band_a + 5 * band + (size_t)i * cols;
+	}
+	s->b.out = s->crow[0];
 	*out = s;
 	return VIGIL_OK;
 }
@@ -276,10 +291,6 @@ void vigil__pdq_stream_free(vigil__pdq_stream *s)
 	if (!s)
 		return;
 	vigil__free(s->band_a);
-	vigil__free(s->band_a_out);
-	vigil__free(s->band_c);
-	vigil__free(s->band_c_out);
-	vigil__free(s->tmp);
 	colbox_free(&s->b);
 	colbox_free(&s->d);
 	vigil__free(s);
@@ -294,11 +305,7 @@ static void row_done(vigil__pdq_stream *s)
 
 void vigil__pdq_stream_push(vigil__pdq_stream *s, const float *luma)
 {
-	float *dst = s->band_a + s->na;
-	int c;
-
-	for (c = 0; c < s->cols; c++)
-		dst[(size_t)c * BAND] = luma[c];
+	memcpy(s->arow[s->na], luma, sizeof(float) * (size_t)s->cols);
 	row_done(s);
 }
 
@@ -306,28 +313,34 @@ VIGIL__SIMD
 static void luma_rgb(float *restrict dst, const uint8_t *restrict px, int n)
 {
 	for (int c = 0; c < n; c++, px += 3)
-		dst[(size_t)c * BAND] = vigil__luma(px[0], px[1], px[2]);
+		dst[c] = vigil__luma(px[0], px[1], px[2]);
+}
+
+VIGIL__SIMD
+static void luma_grey(float *restrict dst, const uint8_t *restrict px, int n)
+{
+	for (int c = 0; c < n; c++)
+		dst[c] = (float)px[c];
 }
 
 void vigil__pdq_stream_push_pixels(vigil__pdq_stream *s, const uint8_t *px,
 				   int channels, const int *xmap)
 {
-	float *dst = s->band_a + s->na;
+	float *dst = s->arow[s->na];
 	int c;
 
 	if (xmap && channels == 3)
 		for (c = 0; c < s->cols; c++) {
 			const uint8_t *p = px + 3 * (size_t)xmap[c];
-			dst[(size_t)c * BAND] = vigil__luma(p[0], p[1], p[2]);
+			dst[c] = vigil__luma(p[0], p[1], p[2]);
 		}
 	else if (xmap)
 		for (c = 0; c < s->cols; c++)
-			dst[(size_t)c * BAND] = (float)px[xmap[c]];
+			dst[c] = (float)px[xmap[c]];
 	else if (channels == 3)
 		luma_rgb(dst, px, s->cols);
 	else
-		for (c = 0; c < s->cols; c++)
-			dst[(size_t)c * BAND] = (float)px[c];
+		luma_grey(dst, px, s->cols);
 	row_done(s);
 }
 
@@ -335,7 +348,7 @@ void vigil__pdq_stream_end(vigil__pdq_stream *s, float a[64 * 64])
 {
 	flush_a(s);
 	while (colbox_drain(&s->b))
-		feed_c(s, s->b.out);
+		b_emitted(s);
 	flush_c(s);
 	while (colbox_drain(&s->d))
 		emit_d(s, s->d.n - s->d.half + s->d.drained);
