@@ -32,7 +32,7 @@ test: all
 test-asan: deps $(ASAN)/build.ninja
 	ninja -C $(ASAN)
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-		sh tests/run.sh $(ASAN)
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp sh tests/run.sh $(ASAN)
 
 check: all
 	@sh tests/check.sh $(BUILD) $(ASAN)

@@ -8,6 +8,7 @@ secs=${1:-60}
 [ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzzing=true \
 	--buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
 ninja -C build-fuzz
+export LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp
 for t in build-fuzz/fuzz/fuzz_*; do
 	name=${t##*/fuzz_}
 	mkdir -p "fuzz/out/$name"

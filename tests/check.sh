@@ -9,6 +9,7 @@ r1=$(grep -q " 0 failed$" "$rel/check-summary.txt" && tail -n1 "$rel/check-summa
 	-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 if ninja -C "$asan" >"$asan/build-output.txt" 2>&1; then
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp \
 		sh tests/run.sh "$asan" | tee "$asan/check-summary.txt"
 	r2=$(grep -q " 0 failed$" "$asan/check-summary.txt" && echo 0 || echo 1)
 else

@@ -252,6 +252,9 @@ static int csv_header(vigil__parser *p, char *s, const char **why)
 	size_t l[VIGIL__CSV_COLS];
 	int n = split_csv(s, f, l, VIGIL__CSV_COLS), i;
 
+	/* A header that fails half-way must leave no column assignments. */
+	p->ncols = 0;
+	p->col_hash = p->col_type = p->col_id = p->col_quality = -1;
 	if (n < 1) {
 		*why = "bad CSV header (quotes, or more than 64 columns)";
 		return -1;
@@ -260,6 +263,7 @@ static int csv_header(vigil__parser *p, char *s, const char **why)
 		size_t k;
 		if (l[i] >= sizeof(p->cols[i])) {
 			*why = "CSV column name longer than 63 bytes";
+			p->col_hash = p->col_type = p->col_id = p->col_quality = -1;
 			return -1;
 		}
 		for (k = 0; k < l[i]; k++)
