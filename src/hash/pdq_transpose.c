@@ -6,7 +6,7 @@
  * movement: no arithmetic, so nothing here can change a hash bit. */
 #include "pdq.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(VIGIL_PORTABLE_KERNELS)
 #include <immintrin.h>
 #define HAVE_AVX2_KERNELS 1
 #endif
