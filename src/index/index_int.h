@@ -47,5 +47,10 @@ void vigil__index_set_strategy(vigil_index *ix, int strategy);
 size_t vigil__index_bytes(vigil_index *ix);
 /* Makes the index use the given kernels instead of the best ones. */
 void vigil__index_set_ops(vigil_index *ix, const vigil__ham_ops *ops);
+/* Sets the delta size below which adds never rebuild the built part
+ * (default 65536), so tests can exercise rebuilds with small banks. */
+void vigil__index_set_delta_min(vigil_index *ix, size_t n);
+/* Entries in the built (CSR) part, dead ones included. */
+size_t vigil__index_built(vigil_index *ix);
 
 #endif

@@ -320,6 +320,138 @@ static void test_add_remove(size_t n)
 	model_free(&m);
 }
 
+/* vigil_index_add_many against single adds and brute force: the same bank
+ * loaded one by one, in batches of assorted sizes (each with duplicates of
+ * its own pairs and of pairs already in), and all at once must answer
+ * every query alike. Small rebuild floors make the batches go through both
+ * the delta and the rebuilt CSR part; removals then leave tombstones in the
+ * built part, and re-adds and a rebuild must clear them. */
+static void test_add_many(size_t n, size_t nq)
+{
+	static const size_t batch[] = {1, 7, 300, 1000, 4096, 65536};
+	unsigned long long s = 0x5eed0add5ULL;
+	struct model m;
+	vigil_index *one, *many, *all;
+	vigil_pdq *bh;
+	uint64_t *bid;
+	size_t i, k, b, nb, found;
+	int bad = 0;
+
+	model_init(&m, n);
+	bh = calloc(2 * n + 64, sizeof(*bh));
+	bid = calloc(2 * n + 64, sizeof(*bid));
+	CHECK(bh && bid);
+	for (i = 0; i < n; i++) {
+		vigil_pdq h;
+
+		if (i > 0 && test_rand(&s) % 4 == 0) {
+			h = m.h[test_rand(&s) % i];
+			if (test_rand(&s) % 3)
+				flip_k(&s, &h, (int)(test_rand(&s) % 40));
+		} else {
+			rand_pdq(&s, &h);
+		}
+		m.h[i] = h;
+		m.id[i] = i * 3 + 5;
+		m.alive[i] = 1;
+	}
+	m.n = n;
+	CHECK(vigil_index_new(NULL, &one) == 0 && vigil_index_new(NULL, &many) == 0 &&
+	      vigil_index_new(NULL, &all) == 0);
+	vigil__index_set_delta_min(one, 500);
+	vigil__index_set_delta_min(many, 500);
+	vigil__index_set_delta_min(all, 1000);
+	for (i = 0; i < n; i++)
+		CHECK(vigil_index_add(one, &m.h[i], m.id[i]) == 0);
+	/* batches: each also repeats some of its own pairs and some earlier */
+	for (i = 0, k = 0; i < n; i += nb, k++) {
+		nb = batch[k % 6];
+		if (nb > n - i)
+			nb = n - i;
+		for (b = 0; b < nb; b++) {
+			bh[b] = m.h[i + b];
+			bid[b] = m.id[i + b];
+		}
+		for (b = nb; b < nb + nb / 3; b++) {
+			size_t src = i ? test_rand(&s) % (i + nb) : test_rand(&s) % nb;
+
+			bh[b] = m.h[src];
+			bid[b] = m.id[src];
+		}
+		CHECK(vigil_index_add_many(many, bh, bid, b) == 0);
+		CHECK(vigil_index_size(many) == i + nb);
+	}
+	/* all at once, every pair twice */
+	for (i = 0; i < 2 * n; i++) {
+		bh[i] = m.h[i % n];
+		bid[i] = m.id[i % n];
+	}
+	CHECK(vigil_index_add_many(all, bh, bid, 2 * n) == 0);
+	CHECK(vigil_index_add_many(all, bh, bid, n / 2) == 0); /* all present */
+	CHECK(vigil_index_size(one) == n && vigil_index_size(many) == n &&
+	      vigil_index_size(all) == n);
+	CHECK(vigil__index_built(all) == n);
+	CHECK(vigil__index_built(many) > n / 2);
+	for (i = 0; i < nq && bad < 10; i++) {
+		vigil_pdq q;
+
+		if (i % 2) {
+			rand_pdq(&s, &q);
+		} else {
+			q = m.h[test_rand(&s) % n];
+			flip_k(&s, &q, (int)(test_rand(&s) % 50));
+		}
+		bad += check_query(one, &m, &q, "add");
+		bad += check_query(many, &m, &q, "add_many batches");
+		bad += check_query(all, &m, &q, "add_many all");
+	}
+	/* tombstones: remove a third, re-add some of them in a batch */
+	for (i = 0; i < n; i += 3) {
+		CHECK(vigil_index_remove(all, &m.h[i], m.id[i]) == 0);
+		CHECK(vigil_index_remove(all, &m.h[i], m.id[i]) == VIGIL_ENOENT);
+		m.alive[i] = 0;
+	}
+	CHECK(vigil_index_size(all) == n - (n + 2) / 3);
+	for (i = 0, k = 0; i < n; i += 6) {
+		bh[k] = m.h[i];
+		bid[k++] = m.id[i];
+		m.alive[i] = 1;
+	}
+	CHECK(vigil_index_add_many(all, bh, bid, k) == 0);
+	for (i = 0; i < nq / 4 && bad < 10; i++) {
+		vigil_pdq q = m.h[test_rand(&s) % n];
+
+		flip_k(&s, &q, (int)(test_rand(&s) % 40));
+		bad += check_query(all, &m, &q, "add_many after remove");
+	}
+	/* a big batch of new entries rebuilds, dropping the tombstones */
+	vigil__index_set_delta_min(all, 0);
+	for (i = 0; i < n; i += 3)
+		if (!m.alive[i]) {
+			CHECK(vigil_index_add(all, &m.h[i], m.id[i]) == 0);
+			m.alive[i] = 1;
+		}
+	CHECK(vigil_index_size(all) == n);
+	for (i = 0; i < nq / 4 && bad < 10; i++) {
+		vigil_pdq q = m.h[test_rand(&s) % n];
+
+		flip_k(&s, &q, (int)(test_rand(&s) % 40));
+		bad += check_query(all, &m, &q, "add_many after rebuild");
+	}
+	CHECK(vigil_index_query(all, &m.h[0], 0, NULL, 0, &found) == 0 &&
+	      found >= 1);
+	CHECK(vigil_index_add_many(all, NULL, bid, 1) == VIGIL_EINVAL);
+	CHECK(vigil_index_add_many(all, bh, NULL, 1) == VIGIL_EINVAL);
+	CHECK(vigil_index_add_many(all, NULL, NULL, 0) == VIGIL_OK);
+	CHECK(vigil_index_add_many(NULL, bh, bid, 1) == VIGIL_EINVAL);
+	vigil_index_free(one);
+	vigil_index_free(many);
+	vigil_index_free(all);
+	free(bh);
+	free(bid);
+	model_free(&m);
+}
+
 /* The dihedral query against brute force: each entry once, at its smallest
  * distance over the variants, credited to the first variant giving it. */
 static void test_dihedral(void)
@@ -440,6 +572,7 @@ int main(int argc, char **argv)
 	test_add_remove(n / 20);
 	test_adversarial(n / 20);
 	test_dihedral();
+	test_add_many(n / 4, nq / 8);
 	test_recall(n, nq);
 	return test_done("index");
 }

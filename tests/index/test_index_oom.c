@@ -4,6 +4,7 @@
  * ASan run). Queries, lookups and removals must not allocate at all. */
 #include "ixtest.h"
 #include "../../src/core/core.h"
+#include "../../src/index/index_int.h"
 
 #include <stdlib.h>
 
@@ -97,6 +98,66 @@ static void index_add_oom(void)
 	vigil_ctx_free(ctx);
 }
 
+/* The same for vigil_index_add_many: batches that go to the delta and
+ * batches that rebuild the CSR part (a small rebuild floor), each with
+ * duplicates of its own and of earlier pairs. A failed batch leaves the
+ * index as it was: same size, none of its new pairs present. */
+static void index_add_many_oom(void)
+{
+	enum { NB = 10, BS = 300 };
+	unsigned long long s = 0x0add11ULL;
+	static vigil_pdq h[NB * BS];
+	static uint64_t id[NB * BS];
+	vigil_index *ix;
+	size_t i, b, before;
+	long k, fails = 0;
+
+	CHECK(vigil_index_new(NULL, &ix) == 0);
+	vigil__index_set_delta_min(ix, 100);
+	for (i = 0; i < NB * BS; i++) {
+		rand_pdq(&s, &h[i]);
+		id[i] = i;
+		if (i % BS >= BS - 20 && i >= BS) { /* repeats an earlier pair */
+			size_t src = test_rand(&s) % (i - i % BS);
+
+			h[i] = h[src];
+			id[i] = id[src];
+		} else if (i % 7 == 6 && i % BS) { /* repeats one of its own */
+			h[i] = h[i - 1];
+			id[i] = id[i - 1];
+		}
+	}
+	for (b = 0; b < NB; b++) {
+		const vigil_pdq *bh = h + b * BS;
+		const uint64_t *bid = id + b * BS;
+
+		before = vigil_index_size(ix);
+		for (k = 0; k < 200; k++) {
+			int rc;
+
+			vigil__fault_after(k);
+			rc = vigil_index_add_many(ix, bh, bid, BS);
+			vigil__fault_after(-1);
+			CHECK(rc == VIGIL_OK || rc == VIGIL_ENOMEM);
+			if (rc == VIGIL_OK)
+				break;
+			fails++;
+			CHECK(vigil_index_size(ix) == before);
+			CHECK(present(ix, &bh[0], bid[0]) == 0);
+			CHECK(present(ix, &bh[BS / 2], bid[BS / 2]) == 0);
+		}
+		CHECK(k < 200);
+		for (i = 0; i < BS; i++)
+			CHECK(present(ix, &bh[i], bid[i]) == 1);
+	}
+	CHECK(fails > NB);
+	vigil__fault_after(0);
+	for (i = 0; i < NB * BS; i++)
+		CHECK(present(ix, &h[i], id[i]) == 1);
+	vigil__fault_after(-1);
+	vigil_index_free(ix);
+}
+
 static void exact_oom(void)
 {
 	uint8_t d[32];
@@ -161,6 +222,7 @@ int main(void)
 {
 	index_new_oom();
 	index_add_oom();
+	index_add_many_oom();
 	exact_oom();
 	return test_done("index-oom");
 }
