@@ -1,0 +1,77 @@
+/* vigil/video.h — vPDQ: PDQ hashes of a video's frames (part of vigil.h; do
+ * not include directly).
+ *
+ * The output is that of Meta's reference vpdq-hash-video (ThreatExchange
+ * vpdq/cpp) built on the same FFmpeg: the same frames are picked, and each
+ * gets the same full-size PDQ hash, quality and timestamp. See docs/vpdq.md.
+ *
+ * Videos are hostile input like images: the context's VIGIL_LIMIT_MAX_SIDE
+ * and VIGIL_LIMIT_MAX_PIXELS bound every frame, VIGIL_LIMIT_MAX_BYTES bounds
+ * a buffer given to vigil_vpdq_hash_memory, and the options below bound the
+ * duration, the frame count and the time a stream may stall. */
+#ifndef VIGIL_VIDEO_H
+#define VIGIL_VIDEO_H
+
+#define VIGIL_VIDEO_DEFAULT_MAX_SECONDS (4.0 * 3600) /* 4 hours */
+#define VIGIL_VIDEO_DEFAULT_MAX_FRAMES ((int64_t)1000000)
+#define VIGIL_VIDEO_DEFAULT_TIMEOUT_MS 30000
+
+/* One hashed frame. */
+typedef struct vigil_vpdq_frame {
+	int frame;       /* index among the decoder's output frames, from 0 */
+	int quality;     /* 0..100 (the same as hash.quality) */
+	vigil_pdq hash;  /* full-size PDQ of the frame as RGB */
+	double seconds;  /* frame / frame rate, as the reference computes it */
+} vigil_vpdq_frame;
+
+/* Options. Zero-initialise, then set what you need; 0 means the default. */
+typedef struct vigil_video_opts {
+	double interval;     /* seconds between hashed frames: every
+				(int)(interval * fps)-th frame is hashed;
+				0 (the default) hashes every frame */
+	double max_seconds;  /* refuse longer videos (default 4 hours) */
+	int64_t max_frames;  /* refuse videos with more decoded frames */
+	int timeout_ms;      /* give up when reading stalls this long
+				(default 30 s); matters for URLs */
+	int threads;         /* decoder threads; 0 = one per CPU */
+	volatile int *abort; /* if not NULL: set non-zero (from any thread)
+				to stop early with VIGIL_EABORTED */
+} vigil_video_opts;
+
+/* Called once per hashed frame, in frame order. Return 0 to go on, non-zero
+ * to stop: the hashing function then returns VIGIL_EABORTED. f is only valid
+ * during the call. */
+typedef int (*vigil_vpdq_cb)(void *user, const vigil_vpdq_frame *f);
+
+/* Hashes the first video stream of a file, a buffer or a URL (http, https,
+ * rtmp, ...), calling cb for each picked frame. On failure the frames
+ * already passed to cb stay valid results (e.g. a truncated file gives its
+ * first frames and then VIGIL_ECORRUPT). Errors: VIGIL_EIO (cannot open or
+ * read), VIGIL_EFORMAT (not a video, no video stream, unknown codec),
+ * VIGIL_ECORRUPT (undecodable data), VIGIL_ETOOBIG (a limit), VIGIL_EABORTED
+ * (cb or opts->abort), VIGIL_ENOMEM. opts may be NULL. data is only read
+ * during the call. */
+int vigil_vpdq_hash_file(vigil_ctx *ctx, const char *path,
+			 const vigil_video_opts *opts, vigil_vpdq_cb cb,
+			 void *user);
+int vigil_vpdq_hash_memory(vigil_ctx *ctx, const void *data, size_t len,
+			   const vigil_video_opts *opts, vigil_vpdq_cb cb,
+			   void *user);
+int vigil_vpdq_hash_url(vigil_ctx *ctx, const char *url,
+			const vigil_video_opts *opts, vigil_vpdq_cb cb,
+			void *user);
+
+/* The same as vigil_vpdq_hash_file, collecting the frames: *frames is a new
+ * array of *n entries owned by the caller, released with vigil_vpdq_free()
+ * (NULL with *n == 0 if no frame was hashed). On failure *frames is NULL. */
+int vigil_vpdq_hash_file_all(vigil_ctx *ctx, const char *path,
+			     const vigil_video_opts *opts,
+			     vigil_vpdq_frame **frames, size_t *n);
+void vigil_vpdq_free(vigil_vpdq_frame *frames);
+
+/* The reference's line for a frame, "frame,quality,hex,seconds" with three
+ * decimals, NUL-terminated, without a newline. Returns its length. */
+#define VIGIL_VPDQ_LINE_MAX 128
+int vigil_vpdq_format(const vigil_vpdq_frame *f, char line[VIGIL_VPDQ_LINE_MAX]);
+
+#endif
