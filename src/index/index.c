@@ -48,6 +48,8 @@
 #define IX_OFF_PER_ENTRY 56                  /* offset bytes allowed per entry */
 #define IX_OFF_FLOOR ((size_t)8 << 20)       /* ... and at least this many */
 #define IX_DELTA_MIN 65536                   /* delta size that never rebuilds */
+#define IX_BULK_MIN 4096                     /* batch that may rebuild at once */
+#define IX_BALL_MAX 1024                     /* probes per table prefetched at once */
 #define IX_MAX_ENTRIES ((size_t)UINT32_MAX - 1) /* slots are uint32_t */
 #define IX_MIN_CAP 1024                      /* first entry allocation */
 #define IX_HUGE ((uintptr_t)2 << 20)         /* huge page size (x86-64) */
@@ -800,7 +802,10 @@ int vigil_index_add_many(vigil_index *ix, const vigil_pdq *hashes,
 		ix->dead[s0++] = 0;
 	}
 	s0 = ix->n;
-	if (ix_delta_big(ix, s0 + k - ix->nbuilt)) {
+	/* a rebuild costs about what putting ~1/8 of its entries into the
+	 * delta does, so a batch that big rebuilds right away */
+	if (ix_delta_big(ix, s0 + k - ix->nbuilt) ||
+	    (k >= IX_BULK_MIN && 8 * k >= ix->live + k)) {
 		if (ix_rebuild(ix, k))
 			goto oom;
 		goto out;
@@ -1039,6 +1044,12 @@ static int ix_use_mih(const vigil_index *ix, const struct ix_plan *p,
 		const uint32_t *off = ix->csr[j].off;
 
 		BALL_FOR(p->bkey[j], sh->len[j], p->brad[j], v,
+			 __builtin_prefetch(off + v));
+	}
+	for (j = 0; j < sh->m; j++) {
+		const uint32_t *off = ix->csr[j].off;
+
+		BALL_FOR(p->bkey[j], sh->len[j], p->brad[j], v,
 			 cands += off[v + 1] - off[v]);
 	}
 	for (j = 0; j < IX_M && nd > 0; j++) {
@@ -1142,12 +1153,38 @@ static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
 
 	for (j = 0; j < ix->shape.m; j++) {
 		const struct ix_csr *c = &ix->csr[j];
-		size_t nc = 0;
+		uint32_t keys[IX_BALL_MAX], lo[IX_BALL_MAX], hi[IX_BALL_MAX];
+		size_t nc = 0, nk = 0, nr = 0, i;
+		int len = ix->shape.len[j];
 
-		BALL_FOR(pl->bkey[j], ix->shape.len[j], pl->brad[j], v,
-			 ix_collect(k, q, r, pl, j, ix_check_built, cand, &nc,
-				    c->slot + c->off[v],
-				    c->off[v + 1] - c->off[v]));
+		if (pl->brad[j] < 0)
+			continue;
+		if (ball_size(len, pl->brad[j]) > IX_BALL_MAX) {
+			BALL_FOR(pl->bkey[j], len, pl->brad[j], v,
+				 ix_collect(k, q, r, pl, j, ix_check_built, cand,
+					    &nc, c->slot + c->off[v],
+					    c->off[v + 1] - c->off[v]));
+		} else {
+			/* three passes, so the random reads of each pass are
+			 * all in flight at once: the offsets, then the slot
+			 * runs, then (in the kernel) the hashes */
+			BALL_FOR(pl->bkey[j], len, pl->brad[j], v, {
+				__builtin_prefetch(c->off + v);
+				keys[nk++] = v;
+			});
+			for (i = 0; i < nk; i++) {
+				uint32_t a = c->off[keys[i]], b = c->off[keys[i] + 1];
+
+				if (a == b)
+					continue;
+				__builtin_prefetch(c->slot + a);
+				lo[nr] = a;
+				hi[nr++] = b;
+			}
+			for (i = 0; i < nr; i++)
+				ix_collect(k, q, r, pl, j, ix_check_built, cand, &nc,
+					   c->slot + lo[i], hi[i] - lo[i]);
+		}
 		if (nc)
 			ix_check_built(k, q, r, pl, j, cand, nc);
 	}
