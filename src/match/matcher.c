@@ -15,6 +15,7 @@
 #define ID_LOW_MASK ((1ULL << ID_BANK_SHIFT) - 1)
 #define ID_BANK_MASK ((1ULL << 23) - 1)
 #define MATCH_MAX_HITS 4096 /* per query, before dedupe */
+#define LOAD_BATCH 65536    /* hashes handed to the index at once */
 
 typedef struct frame_map {
 	uint64_t frame_id; /* vpdq_frames.id */
@@ -34,7 +35,30 @@ struct vigil_matcher {
 typedef struct load_state {
 	vigil_matcher *m;
 	vigil_store *st;
+	vigil_pdq *hashes;  /* LOAD_BATCH pending PDQ hashes */
+	uint64_t *ids;      /* and their index ids */
+	size_t n;           /* pending */
 } load_state;
+
+/* Hands the pending hashes to the index in one bulk insertion. */
+static int load_flush(load_state *ls)
+{
+	int rc = ls->n ? vigil_index_add_many(ls->m->ix, ls->hashes, ls->ids, ls->n)
+		       : VIGIL_OK;
+
+	if (!rc)
+		ls->m->entries += ls->n;
+	ls->n = 0;
+	return rc;
+}
+
+static int load_pdq(load_state *ls, const uint8_t *bits, int quality, uint64_t id)
+{
+	memcpy(ls->hashes[ls->n].bits, bits, 32);
+	ls->hashes[ls->n].quality = quality;
+	ls->ids[ls->n] = id;
+	return ++ls->n == LOAD_BATCH ? load_flush(ls) : VIGIL_OK;
+}
 
 static int bank_slot(const vigil_matcher *m, int64_t bank_id)
 {
@@ -56,16 +80,13 @@ static int load_entry(void *user, const vigil_entry *e)
 	if (slot < 0 || (uint64_t)e->id > ID_LOW_MASK)
 		return vigil__err(ls->st->ctx, VIGIL_EINTERNAL, "entry id out of range");
 	id = (uint64_t)slot << ID_BANK_SHIFT | (uint64_t)e->id;
-	if (e->type == VIGIL_HASH_PDQ) {
-		vigil_pdq h;
-		memcpy(h.bits, e->value, 32);
-		h.quality = e->quality;
-		rc = vigil_index_add(m->ix, &h, id);
-	} else if (e->type >= VIGIL_HASH_MD5 && e->type <= VIGIL_HASH_SHA256) {
+	if (e->type == VIGIL_HASH_PDQ)
+		return load_pdq(ls, e->value, e->quality, id);
+	if (e->type >= VIGIL_HASH_MD5 && e->type <= VIGIL_HASH_SHA256) {
 		rc = vigil_exact_add(m->ex, (vigil_digest_algo)(e->type - 1), e->value, id);
+		if (!rc)
+			m->entries++;
 	}
-	if (!rc && e->type != VIGIL_HASH_VPDQ)
-		m->entries++;
 	return rc;
 }
 
@@ -73,8 +94,7 @@ static int load_frame(void *user, const vigil__frame *f)
 {
 	load_state *ls = user;
 	vigil_matcher *m = ls->m;
-	int slot = bank_slot(m, f->bank_id), rc;
-	vigil_pdq h;
+	int slot = bank_slot(m, f->bank_id);
 
 	if (slot < 0 || (uint64_t)f->id > ID_LOW_MASK)
 		return vigil__err(ls->st->ctx, VIGIL_EINTERNAL, "frame id out of range");
@@ -89,13 +109,8 @@ static int load_frame(void *user, const vigil__frame *f)
 	m->frames[m->nframes].frame_id = (uint64_t)f->id;
 	m->frames[m->nframes].entry_id = f->entry_id;
 	m->nframes++;
-	memcpy(h.bits, f->hash, 32);
-	h.quality = f->quality;
-	rc = vigil_index_add(m->ix, &h, ID_FRAME | (uint64_t)slot << ID_BANK_SHIFT |
-						(uint64_t)f->id);
-	if (!rc)
-		m->entries++;
-	return rc;
+	return load_pdq(ls, f->hash, f->quality,
+			ID_FRAME | (uint64_t)slot << ID_BANK_SHIFT | (uint64_t)f->id);
 }
 
 static int by_frame_id(const void *a, const void *b)
@@ -109,7 +124,7 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 {
 	vigil_matcher *m;
 	vigil_bank *all = NULL;
-	load_state ls;
+	load_state ls = {0};
 	size_t n = 0, i;
 	int rc;
 
@@ -140,9 +155,18 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 	}
 	ls.m = m;
 	ls.st = st;
+	ls.n = 0;
+	ls.hashes = vigil__malloc(sizeof(*ls.hashes) * LOAD_BATCH);
+	ls.ids = vigil__malloc(sizeof(*ls.ids) * LOAD_BATCH);
+	if (!ls.hashes || !ls.ids) {
+		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
 	rc = st->ops->scan(st, 0, load_entry, &ls);
 	if (!rc)
 		rc = st->ops->scan_frames(st, 0, 0, load_frame, &ls);
+	if (!rc)
+		rc = load_flush(&ls);
 	if (rc)
 		goto out;
 	if (m->nframes)
@@ -150,6 +174,8 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 	*out = m;
 	m = NULL;
 out:
+	vigil__free(ls.hashes);
+	vigil__free(ls.ids);
 	free(all);
 	vigil_matcher_free(m);
 	return rc;
