@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,7 +13,81 @@ typedef struct hash_job {
 	int dihedral;
 	int jsonl;
 	vigil_pdq_opts popts;
+	int vpdq;               /* --algo vpdq: the operands are videos */
+	int interval_set;       /* --interval or --every-frame was given */
+	vigil_video_opts vopts;
+	size_t nfiles;
 } hash_job;
+
+/* One video's frames, collected in a worker, printed in input order. */
+typedef struct vpdq_result {
+	int rc;
+	char err[300];
+	vigil_vpdq_frame *f; /* realloc'd by collect(), freed by vpdq_emit */
+	size_t n, cap;
+	int nomem;
+} vpdq_result;
+
+static int collect(void *user, const vigil_vpdq_frame *f)
+{
+	vpdq_result *r = user;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? 2 * r->cap : 256;
+		vigil_vpdq_frame *a = realloc(r->f, cap * sizeof(*a));
+		if (!a) {
+			r->nomem = 1;
+			return 1;
+		}
+		r->f = a;
+		r->cap = cap;
+	}
+	r->f[r->n++] = *f;
+	return 0;
+}
+
+static void vpdq_work(void *user, vigil_ctx *ctx, const char *path,
+		      void *result)
+{
+	hash_job *j = user;
+	vpdq_result *r = result;
+
+	if (!ctx) {
+		r->rc = VIGIL_ENOMEM;
+		snprintf(r->err, sizeof(r->err), "out of memory");
+		return;
+	}
+	r->rc = vigil_vpdq_hash_file(ctx, path, &j->vopts, collect, r);
+	if (r->nomem)
+		snprintf(r->err, sizeof(r->err), "out of memory");
+	else if (r->rc)
+		snprintf(r->err, sizeof(r->err), "%s", vigil_errmsg(ctx));
+}
+
+/* Prints the frames hashed (also those before a failure: a truncated
+ * video's first frames are still its hashes), then the failure. */
+static int vpdq_emit(void *user, const char *path, void *result)
+{
+	hash_job *j = user;
+	vpdq_result *r = result;
+	char line[VIGIL_VPDQ_LINE_MAX];
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		vigil_vpdq_format(&r->f[i], line);
+		if (j->nfiles > 1)
+			printf("%s,%s\n", line, path);
+		else
+			printf("%s\n", line);
+	}
+	free(r->f);
+	r->f = NULL;
+	if (r->rc) {
+		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		return 1;
+	}
+	return 0;
+}
 
 static void work(void *user, vigil_ctx *ctx, const char *path, void *result)
 {
@@ -166,9 +241,15 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			continue;
 		switch (c) {
 		case 'a':
+			if (!strcmp(arg, "vpdq")) {
+				j.vpdq = 1;
+				break;
+			}
+			j.vpdq = 0;
 			if (cli_parse_algos(arg, &j.algos)) {
 				fprintf(stderr, "vigil hash: bad --algo '%s' (pdq, md5, "
-						"sha1, sha256, all; comma-separated)\n", arg);
+						"sha1, sha256, all, comma-separated; "
+						"or vpdq)\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -183,6 +264,22 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			}
 			break;
+		case CLI_OPT_INTERVAL: {
+			char *end;
+			double v = strtod(arg, &end);
+			if (end == arg || *end || !(v >= 0) || v > 1e6) {
+				fprintf(stderr, "vigil hash: --interval takes "
+						"seconds >= 0\n");
+				return CLI_EXIT_USAGE;
+			}
+			j.vopts.interval = v;
+			j.interval_set = 1;
+			break;
+		}
+		case CLI_OPT_EVERY_FRAME:
+			j.vopts.interval = 0;
+			j.interval_set = 1;
+			break;
 		case 'h':
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
@@ -195,6 +292,16 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 				"--help'.\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (j.vpdq && (j.dihedral || j.jsonl)) {
+		fprintf(stderr, "vigil hash: --algo vpdq prints csv only, without "
+				"--dihedral\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (!j.vpdq && j.interval_set) {
+		fprintf(stderr, "vigil hash: --interval and --every-frame need "
+				"--algo vpdq\n");
+		return CLI_EXIT_USAGE;
+	}
 	for (i = cli_optind(); i < argc; i++)
 		if (cli_collect(&files, argv[i]))
 			failed = 1;
@@ -202,6 +309,15 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 	ps.result_size = sizeof(cli_hashes);
 	ps.work = work;
 	ps.emit = emit;
+	if (j.vpdq) {
+		j.nfiles = files.n;
+		/* One video: the decoder's threads use the CPUs; several: one
+		 * decoder thread per video, and the pool's jobs in parallel. */
+		j.vopts.threads = files.n > 1 && ps.jobs > 1 ? 1 : 0;
+		ps.result_size = sizeof(vpdq_result);
+		ps.work = vpdq_work;
+		ps.emit = vpdq_emit;
+	}
 	ps.user = &j;
 	if (cli_pool_run(&ps))
 		failed = 1;

@@ -31,7 +31,15 @@
 static const cli_opt hash_opts[] = {
 	{'a', "algo", "LIST",
 	 "Hashes to compute, comma-separated: pdq, md5, sha1, sha256, or all. "
-	 "Default: pdq."},
+	 "Default: pdq. Or vpdq alone: the operands are videos, and each hashed "
+	 "frame prints a line 'frame,quality,hash,seconds' as Meta's "
+	 "vpdq-hash-video writes it (with several videos, a fifth column names "
+	 "the file)."},
+	{CLI_OPT_INTERVAL, "interval", "SECONDS",
+	 "vpdq: hash one frame every SECONDS of video (every "
+	 "int(SECONDS * frame rate)-th frame, as the reference's -r does)."},
+	{CLI_OPT_EVERY_FRAME, "every-frame", NULL,
+	 "vpdq: hash every frame (the default; the reference's -r 0)."},
 	{'d', "dihedral", NULL,
 	 "Also print the PDQ hashes of the seven rotations and flips of each "
 	 "image (computed from one transform, not by re-hashing)."},
@@ -88,7 +96,8 @@ static const cli_opt match_opts[] = {
 
 const cli_cmd cli_commands[] = {
 	{"hash", "[OPTIONS] FILE|DIR...",
-	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images.",
+	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images, or "
+	 "vPDQ hashes of videos.",
 	 "Each FILE is hashed; each DIR is walked recursively in name order, "
 	 "skipping hidden entries. Images may be JPEG (baseline, progressive, "
 	 "CMYK), PNG (any colour type and depth), WebP, GIF (first frame), TIFF "
@@ -99,7 +108,10 @@ const cli_cmd cli_commands[] = {
 	 "is reported on standard error and the run goes on; the exit status is "
 	 "then 1.\n"
 	 "Quality ranges 0..100; hashes of quality below 50 are unreliable and "
-	 "are usually not matched.",
+	 "are usually not matched.\n"
+	 "With --algo vpdq each operand is a video (any container and codec "
+	 "FFmpeg decodes; the first video stream) and the output is that of "
+	 "Meta's vpdq-hash-video built on the same FFmpeg, line for line.",
 	 hash_opts, cmd_hash},
 	{"bank", "create|list|show|import|export|enable|disable|delete [OPTIONS] [NAME] [FILE...]",
 	 "Manage banks of known hashes.",

@@ -187,7 +187,12 @@ static int open_stream(vigil__video *v, const char *url, const char *whitelist,
 	v->last_io = av_gettime_relative();
 	r = avformat_open_input(&v->fmt, url, NULL, &o);
 	av_dict_free(&o);
-	if (r == AVERROR_INVALIDDATA && !v->interrupted)
+	/* Demuxers that probed the bytes and then gave up say "invalid
+	 * argument" as often as "invalid data"; for a file or buffer both mean
+	 * the bytes, not the call. */
+	if ((r == AVERROR_INVALIDDATA ||
+	     (r == AVERROR(EINVAL) && strcmp(whitelist, WHITELIST_URL))) &&
+	    !v->interrupted)
 		return vigil__err(v->ctx, VIGIL_EFORMAT,
 				  "video: not a recognised video container");
 	if (r < 0)
@@ -362,6 +367,21 @@ static int check_complete(vigil__video *v)
 	return VIGIL_OK;
 }
 
+/* A decoding failure once the whole input was read is a cut file: say so
+ * (the frames before the cut were given). */
+static int decode_error(vigil__video *v, int r)
+{
+	AVIOContext *pb = v->fmt->pb;
+
+	if (r != AVERROR(ENOMEM) && pb &&
+	    (pb->eof_reached ||
+	     (avio_size(pb) > 0 && avio_tell(pb) >= avio_size(pb))))
+		return vigil__err(v->ctx, VIGIL_ECORRUPT,
+				  "video: truncated (cut in frame %lld)",
+				  (long long)v->frames + 1);
+	return av_status(v, r, "cannot decode");
+}
+
 int vigil__video_next(vigil__video *v, AVFrame **out)
 {
 	int r, rc;
@@ -379,7 +399,7 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 		if (r == AVERROR_EOF)
 			return v->end_rc ? v->end_rc : VIGIL_ENOENT;
 		if (r != AVERROR(EAGAIN))
-			return av_status(v, r, "cannot decode");
+			return decode_error(v, r);
 		if (v->draining)
 			return v->end_rc ? v->end_rc : VIGIL_ENOENT;
 		if (v->abort && *v->abort)
@@ -406,8 +426,7 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 		r = avcodec_send_packet(v->cc, v->pkt);
 		av_packet_unref(v->pkt);
 		if (r < 0)
-			return av_status(v, r == AVERROR(EAGAIN) ? AVERROR_BUG : r,
-					 "cannot decode");
+			return decode_error(v, r == AVERROR(EAGAIN) ? AVERROR_BUG : r);
 	}
 }
 
