@@ -4,6 +4,7 @@
  * network stream, bad options. argv[1]: a scratch directory; argv[2]: the
  * vectors' vpdq dir. With --write-seeds DIR, writes the fuzz seeds instead. */
 #include "vigil.h"
+#include "../../src/core/core.h"
 #include "../test.h"
 #include "synth.h"
 
@@ -240,6 +241,37 @@ static void test_limits(vigil_ctx *ctx)
 	CHECK(vigil_vpdq_hash_file(ctx, NULL, NULL, NULL, NULL) == VIGIL_EINVAL);
 }
 
+/* Failing the Nth of the library's allocations, for every N: each entry
+ * point returns VIGIL_ENOMEM (or succeeds) and leaks nothing (ASan). */
+static void test_oom(vigil_ctx *ctx)
+{
+	const char *p = tmp("oom.mkv");
+	unsigned char *data;
+	size_t len = 0, n;
+	vigil_vpdq_frame *arr;
+	long k;
+	int rc = -1, rc2 = -1;
+
+	CHECK(synth_video(p, "matroska", AV_CODEC_ID_MPEG4, 32, 32, 12, 25,
+			  NULL) == 0);
+	data = synth_slurp(p, &len);
+	for (k = 0; k < 1000 && (rc || rc2); k++) {
+		vigil__fault_after(k);
+		rc = vigil_vpdq_hash_file_all(ctx, p, NULL, &arr, &n);
+		vigil__fault_after(k);
+		rc2 = vigil_vpdq_hash_memory(ctx, data, len, NULL, NULL, NULL);
+		vigil__fault_after(-1);
+		CHECKF(rc == VIGIL_OK || rc == VIGIL_ENOMEM, "%ld: %d", k, rc);
+		CHECKF(rc2 == VIGIL_OK || rc2 == VIGIL_ENOMEM, "%ld: %d", k, rc2);
+		if (rc == VIGIL_OK) {
+			CHECK(n == 12);
+			vigil_vpdq_free(arr);
+		}
+	}
+	CHECK(rc == VIGIL_OK && rc2 == VIGIL_OK);
+	free(data);
+}
+
 /* A server that accepts one connection and never answers. */
 static void *silent_server(void *arg)
 {
@@ -328,6 +360,7 @@ int main(int argc, char **argv)
 	test_selection(ctx);
 	test_bad_input(ctx, argv[2]);
 	test_limits(ctx);
+	test_oom(ctx);
 	test_url(ctx);
 	vigil_ctx_free(ctx);
 	{
