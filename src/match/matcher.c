@@ -15,7 +15,7 @@
 #define ID_LOW_MASK ((1ULL << ID_BANK_SHIFT) - 1)
 #define ID_BANK_MASK ((1ULL << 23) - 1)
 #define MATCH_MAX_HITS 4096 /* per query, before dedupe */
-#define LOAD_BATCH 65536    /* hashes handed to the index at once */
+#define LOAD_MAX ((size_t)1 << 32) /* most PDQ hashes one matcher loads */
 
 typedef struct frame_map {
 	uint64_t frame_id; /* vpdq_frames.id */
@@ -35,12 +35,14 @@ struct vigil_matcher {
 typedef struct load_state {
 	vigil_matcher *m;
 	vigil_store *st;
-	vigil_pdq *hashes;  /* LOAD_BATCH pending PDQ hashes */
+	vigil_pdq *hashes;  /* every PDQ hash to load */
 	uint64_t *ids;      /* and their index ids */
-	size_t n;           /* pending */
+	size_t n, cap;
 } load_state;
 
-/* Hands the pending hashes to the index in one bulk insertion. */
+/* The whole bank goes to the index in one bulk insertion: the index builds
+ * its tables once (seconds for 10M hashes) instead of merging batch after
+ * batch. The cost is this transient copy, 44 bytes a hash. */
 static int load_flush(load_state *ls)
 {
 	int rc = ls->n ? vigil_index_add_many(ls->m->ix, ls->hashes, ls->ids, ls->n)
@@ -54,10 +56,27 @@ static int load_flush(load_state *ls)
 
 static int load_pdq(load_state *ls, const uint8_t *bits, int quality, uint64_t id)
 {
+	if (ls->n == ls->cap) {
+		size_t cap = ls->cap ? 2 * ls->cap : 65536;
+		vigil_pdq *h;
+		uint64_t *ids;
+		if (cap > LOAD_MAX)
+			return vigil__err(ls->st->ctx, VIGIL_ETOOBIG, "too many hashes");
+		h = vigil__realloc(ls->hashes, cap * sizeof(*h));
+		if (h)
+			ls->hashes = h;
+		ids = h ? vigil__realloc(ls->ids, cap * sizeof(*ids)) : NULL;
+		if (!h || !ids)
+			return vigil__err(ls->st->ctx, VIGIL_ENOMEM,
+					  "out of memory loading %zu hashes", cap);
+		ls->ids = ids;
+		ls->cap = cap;
+	}
 	memcpy(ls->hashes[ls->n].bits, bits, 32);
 	ls->hashes[ls->n].quality = quality;
 	ls->ids[ls->n] = id;
-	return ++ls->n == LOAD_BATCH ? load_flush(ls) : VIGIL_OK;
+	ls->n++;
+	return VIGIL_OK;
 }
 
 static int bank_slot(const vigil_matcher *m, int64_t bank_id)
@@ -155,14 +174,7 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 	}
 	ls.m = m;
 	ls.st = st;
-	ls.n = 0;
-	ls.hashes = vigil__malloc(sizeof(*ls.hashes) * LOAD_BATCH);
-	ls.ids = vigil__malloc(sizeof(*ls.ids) * LOAD_BATCH);
-	if (!ls.hashes || !ls.ids) {
-		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		goto out;
-	}
-	rc = st->ops->scan(st, 0, load_entry, &ls);
+	rc = st->ops->scan_hashes(st, load_entry, &ls);
 	if (!rc)
 		rc = st->ops->scan_frames(st, 0, 0, load_frame, &ls);
 	if (!rc)

@@ -456,6 +456,41 @@ out:
 	return rc;
 }
 
+static int s_scan_hashes(vigil_store *st, vigil__entry_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_entry *e;
+	int rc, r;
+
+	e = vigil__calloc(1, sizeof(*e));
+	if (!e)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	rc = prep(st, "SELECT e.id,e.bank_id,e.type,e.value,e.quality FROM entries e"
+		      " JOIN banks b ON b.id=e.bank_id WHERE b.enabled", &q);
+	if (rc)
+		goto out;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(q, 3);
+		e->id = sqlite3_column_int64(q, 0);
+		e->bank_id = sqlite3_column_int64(q, 1);
+		e->type = sqlite3_column_int(q, 2);
+		memset(e->value, 0, sizeof(e->value));
+		if (n > 0)
+			memcpy(e->value, sqlite3_column_blob(q, 3),
+			       (size_t)n < sizeof(e->value) ? (size_t)n : sizeof(e->value));
+		e->quality = sqlite3_column_int(q, 4);
+		rc = cb(user, e);
+		if (rc)
+			goto out;
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "scan_hashes");
+out:
+	sqlite3_finalize(q);
+	vigil__free(e);
+	return rc;
+}
+
 static int s_scan_frames(vigil_store *st, int64_t bank_id, int64_t entry_id,
 			 vigil__frame_cb cb, void *user)
 {
@@ -511,5 +546,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_entry_delete,
 	s_frame_add,
 	s_scan,
+	s_scan_hashes,
 	s_scan_frames,
 };

@@ -61,6 +61,9 @@ typedef struct vigil__store_ops {
 	/* Entries of one bank (bank_id > 0) or of all enabled banks (0), in id
 	 * order; a non-zero return from cb stops the scan and is returned. */
 	int (*scan)(vigil_store *st, int64_t bank_id, vigil__entry_cb cb, void *user);
+	/* The same over enabled banks, filling only id, bank_id, type, value
+	 * and quality (what a matcher loads; the text columns stay unread). */
+	int (*scan_hashes)(vigil_store *st, vigil__entry_cb cb, void *user);
 	int (*scan_frames)(vigil_store *st, int64_t bank_id, int64_t entry_id,
 			   vigil__frame_cb cb, void *user);
 } vigil__store_ops;
