@@ -99,6 +99,8 @@ static int vpdq_frame(vigil_store *st, int64_t bank, const vigil_import_opts *o,
 	vigil_hex(r->value, 32, hex);
 	n = snprintf(canon, sizeof(canon), "%d,%d,%s,%.6f\n", r->frame, r->quality,
 		     hex, r->seconds);
+	if (n < 0 || (size_t)n >= sizeof(canon))
+		return vigil__err(st->ctx, VIGIL_EINTERNAL, "vpdq: frame line too long");
 	EVP_DigestUpdate(v->md, canon, (size_t)n);
 	v->frames++;
 	return VIGIL_OK;

@@ -235,8 +235,9 @@ static int parse_vpdq(char *s, vigil__rec *r, const char **why)
 	}
 	errno = 0;
 	sec = strtod(f[3], &end);
-	if (errno || end == f[3] || *end || !isfinite(sec) || sec < 0) {
-		*why = "timestamp is not a non-negative number";
+	if (errno || end == f[3] || *end || !isfinite(sec) || sec < 0 ||
+	    sec > VIGIL__VPDQ_MAX_SECONDS) {
+		*why = "timestamp is not a number of seconds 0..1e7";
 		return -1;
 	}
 	r->type = VIGIL_HASH_PDQ; /* a frame; the entry is the video */

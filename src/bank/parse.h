@@ -7,6 +7,7 @@
 
 #define VIGIL__LINE_MAX 8192  /* longest accepted line, bytes */
 #define VIGIL__CSV_COLS 64    /* most columns in a named-column CSV */
+#define VIGIL__VPDQ_MAX_SECONDS 1e7 /* latest frame timestamp (115 days) */
 
 typedef struct vigil__parser {
 	int format;      /* vigil_list_format; AUTO until the first real line */

@@ -331,7 +331,7 @@ static void test_add_many(size_t n, size_t nq)
 	static const size_t batch[] = {1, 7, 300, 1000, 4096, 65536};
 	unsigned long long s = 0x5eed0add5ULL;
 	struct model m;
-	vigil_index *one, *many, *all;
+	vigil_index *one = NULL, *many = NULL, *all = NULL;
 	vigil_pdq *bh;
 	uint64_t *bid;
 	size_t i, k, b, nb, found;
