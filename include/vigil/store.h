@@ -160,4 +160,29 @@ int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
 			 const uint8_t *value, vigil_match *out, size_t max,
 			 size_t *found);
 
+/* ---------------------------------------------------------- evidence */
+
+/* What was seen where, what it matched, and what was done about it: the
+ * record a live-stream cut or an upload block leaves behind. */
+typedef struct vigil_evidence {
+	int64_t id;                          /* set by vigil_evidence_add */
+	int64_t created_ms;                  /* unix ms; 0 = now */
+	char source[VIGIL_TEXT_MAX + 1];     /* stream URL or name, file path */
+	double source_seconds;               /* position in the source */
+	vigil_pdq hash;                      /* the frame's or image's PDQ */
+	int64_t entry_id;                    /* the matched entry */
+	char bank[VIGIL_NAME_MAX + 1];       /* its bank */
+	int distance;                        /* Hamming distance */
+	int variant;                         /* vigil_dihedral, or -1 */
+	char action[VIGIL_TEXT_MAX + 1];     /* what was done, and its result */
+} vigil_evidence;
+
+/* Stores ev (its id and, if 0, created_ms are filled in). Committed when
+ * this returns. */
+int vigil_evidence_add(vigil_store *st, vigil_evidence *ev);
+/* Evidence with id > since_id, oldest first, at most max rows. *out is
+ * owned by the caller: free() it. */
+int vigil_evidence_list(vigil_store *st, int64_t since_id, size_t max,
+			vigil_evidence **out, size_t *n);
+
 #endif

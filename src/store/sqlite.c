@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: evidence; every step of the script is idempotent */
 
 enum {
 	S_ENTRY_ADD,
@@ -57,7 +57,19 @@ static const char schema[] =
 	" quality INTEGER NOT NULL,"
 	" hash BLOB NOT NULL,"
 	" seconds REAL NOT NULL,"
-	" UNIQUE(entry_id, frame));";
+	" UNIQUE(entry_id, frame));"
+	"CREATE TABLE IF NOT EXISTS evidence("
+	" id INTEGER PRIMARY KEY,"
+	" created_ms INTEGER NOT NULL,"
+	" source TEXT NOT NULL,"
+	" source_seconds REAL NOT NULL,"
+	" hash BLOB NOT NULL,"
+	" quality INTEGER NOT NULL,"
+	" entry_id INTEGER NOT NULL,"  /* no foreign key: evidence outlives a bank */
+	" bank TEXT NOT NULL,"
+	" distance INTEGER NOT NULL,"
+	" variant INTEGER NOT NULL,"
+	" action TEXT NOT NULL);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -527,6 +539,95 @@ static int s_scan_frames(vigil_store *st, int64_t bank_id, int64_t entry_id,
 	return rc;
 }
 
+static int s_evidence_add(vigil_store *st, vigil_evidence *ev)
+{
+	sqlite3_stmt *q = NULL;
+	struct timespec ts;
+	int rc;
+
+	if (!ev->created_ms) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ev->created_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	rc = prep(st, "INSERT INTO evidence(created_ms,source,source_seconds,hash,quality,"
+		      "entry_id,bank,distance,variant,action) VALUES(?,?,?,?,?,?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, ev->created_ms);
+	sqlite3_bind_text(q, 2, ev->source, -1, SQLITE_STATIC);
+	sqlite3_bind_double(q, 3, ev->source_seconds);
+	sqlite3_bind_blob(q, 4, ev->hash.bits, 32, SQLITE_STATIC);
+	sqlite3_bind_int(q, 5, ev->hash.quality);
+	sqlite3_bind_int64(q, 6, ev->entry_id);
+	sqlite3_bind_text(q, 7, ev->bank, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 8, ev->distance);
+	sqlite3_bind_int(q, 9, ev->variant);
+	sqlite3_bind_text(q, 10, ev->action, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "evidence_add");
+	else
+		ev->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_evidence_list(vigil_store *st, int64_t since_id, size_t max,
+			   vigil_evidence **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_evidence *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT id,created_ms,source,source_seconds,hash,quality,entry_id,"
+		      "bank,distance,variant,action FROM evidence WHERE id>? ORDER BY id"
+		      " LIMIT ?", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, since_id);
+	sqlite3_bind_int64(q, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_evidence *e;
+		if (k == cap) {
+			vigil_evidence *nv;
+			cap = cap ? 2 * cap : 16;
+			nv = vigil__realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+		}
+		e = &v[k++];
+		memset(e, 0, sizeof(*e));
+		e->id = sqlite3_column_int64(q, 0);
+		e->created_ms = sqlite3_column_int64(q, 1);
+		copy_text(e->source, sizeof(e->source), sqlite3_column_text(q, 2));
+		e->source_seconds = sqlite3_column_double(q, 3);
+		if (sqlite3_column_bytes(q, 4) == 32)
+			memcpy(e->hash.bits, sqlite3_column_blob(q, 4), 32);
+		e->hash.quality = sqlite3_column_int(q, 5);
+		e->entry_id = sqlite3_column_int64(q, 6);
+		copy_text(e->bank, sizeof(e->bank), sqlite3_column_text(q, 7));
+		e->distance = sqlite3_column_int(q, 8);
+		e->variant = sqlite3_column_int(q, 9);
+		copy_text(e->action, sizeof(e->action), sqlite3_column_text(q, 10));
+	}
+	if (r != SQLITE_DONE) {
+		rc = db_err(st, "evidence_list");
+		goto out;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	vigil__free(v);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -548,4 +649,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_scan,
 	s_scan_hashes,
 	s_scan_frames,
+	s_evidence_add,
+	s_evidence_list,
 };

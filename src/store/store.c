@@ -163,3 +163,22 @@ int vigil_entry_get(vigil_store *st, int64_t id, vigil_entry *out)
 		return VIGIL_EINVAL;
 	return st->ops->entry_get(st, id, out);
 }
+
+int vigil_evidence_add(vigil_store *st, vigil_evidence *ev)
+{
+	if (!st || !ev)
+		return VIGIL_EINVAL;
+	if (!memchr(ev->source, '\0', sizeof(ev->source)) ||
+	    !memchr(ev->bank, '\0', sizeof(ev->bank)) ||
+	    !memchr(ev->action, '\0', sizeof(ev->action)))
+		return vigil__err(st->ctx, VIGIL_EINVAL, "evidence: unterminated text");
+	return st->ops->evidence_add(st, ev);
+}
+
+int vigil_evidence_list(vigil_store *st, int64_t since_id, size_t max,
+			vigil_evidence **out, size_t *n)
+{
+	if (!st || !out || !n)
+		return VIGIL_EINVAL;
+	return st->ops->evidence_list(st, since_id, max, out, n);
+}

@@ -66,6 +66,9 @@ typedef struct vigil__store_ops {
 	int (*scan_hashes)(vigil_store *st, vigil__entry_cb cb, void *user);
 	int (*scan_frames)(vigil_store *st, int64_t bank_id, int64_t entry_id,
 			   vigil__frame_cb cb, void *user);
+	int (*evidence_add)(vigil_store *st, vigil_evidence *ev);
+	int (*evidence_list)(vigil_store *st, int64_t since_id, size_t max,
+			     vigil_evidence **out, size_t *n);
 } vigil__store_ops;
 
 struct vigil_store {

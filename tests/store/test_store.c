@@ -44,11 +44,43 @@ int main(void)
 	CHECK(vigil_entry_get(st, 12345, &e) == VIGIL_ENOENT);
 	vigil_store_close(st);
 
+	/* Evidence: stored, listed in order, kept after its bank goes. */
+	{
+		vigil_evidence ev, *list = NULL;
+		size_t k = 0;
+		memset(&ev, 0, sizeof(ev));
+		snprintf(ev.source, sizeof(ev.source), "rtmp://127.0.0.1/live/cam1");
+		ev.source_seconds = 12.5;
+		ev.hash.bits[0] = 0xab;
+		ev.hash.quality = 90;
+		ev.entry_id = 7;
+		snprintf(ev.bank, sizeof(ev.bank), "hotline");
+		ev.distance = 3;
+		ev.variant = 0;
+		snprintf(ev.action, sizeof(ev.action), "drop publisher: HTTP 200");
+		CHECK(vigil_evidence_add(st, &ev) == 0 && ev.id > 0 && ev.created_ms > 0);
+		ev.source_seconds = 13;
+		CHECK(vigil_evidence_add(st, &ev) == 0);
+		CHECK(vigil_evidence_list(st, 0, 100, &list, &k) == 0 && k == 2);
+		CHECK(k == 2 && list[0].id < list[1].id && list[0].source_seconds == 12.5 &&
+		      list[0].hash.bits[0] == 0xab && list[0].hash.quality == 90 &&
+		      strcmp(list[1].action, "drop publisher: HTTP 200") == 0);
+		free(list);
+		CHECK(vigil_evidence_list(st, ev.id, 100, &list, &k) == 0 && k == 0);
+		free(list);
+	}
+
 	/* Reopened: everything committed is there. */
 	CHECK(vigil_store_open(ctx, path, &st) == 0);
 	CHECK(vigil_bank_get(st, "hotline", &b) == 0 && b.enabled == 0);
 	CHECK(vigil_bank_delete(st, "hotline") == 0);
 	CHECK(vigil_bank_delete(st, "hotline") == VIGIL_ENOENT);
+	{
+		vigil_evidence *list = NULL;
+		size_t k = 0;
+		CHECK(vigil_evidence_list(st, 0, 1, &list, &k) == 0 && k == 1);
+		free(list);
+	}
 	CHECK(vigil_bank_list(st, &all, &n) == 0 && n == 1);
 	free(all);
 	vigil_store_close(st);
