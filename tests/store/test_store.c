@@ -44,6 +44,9 @@ int main(void)
 	CHECK(vigil_entry_get(st, 12345, &e) == VIGIL_ENOENT);
 	vigil_store_close(st);
 
+	/* Reopened: everything committed is there. */
+	CHECK(vigil_store_open(ctx, path, &st) == 0);
+	CHECK(vigil_bank_get(st, "hotline", &b) == 0 && b.enabled == 0);
 	/* Evidence: stored, listed in order, kept after its bank goes. */
 	{
 		vigil_evidence ev, *list = NULL;
@@ -70,9 +73,6 @@ int main(void)
 		free(list);
 	}
 
-	/* Reopened: everything committed is there. */
-	CHECK(vigil_store_open(ctx, path, &st) == 0);
-	CHECK(vigil_bank_get(st, "hotline", &b) == 0 && b.enabled == 0);
 	CHECK(vigil_bank_delete(st, "hotline") == 0);
 	CHECK(vigil_bank_delete(st, "hotline") == VIGIL_ENOENT);
 	{
