@@ -74,4 +74,38 @@ void vigil_vpdq_free(vigil_vpdq_frame *frames);
 #define VIGIL_VPDQ_LINE_MAX 128
 int vigil_vpdq_format(const vigil_vpdq_frame *f, char line[VIGIL_VPDQ_LINE_MAX]);
 
+/* ---------------------------------------------------- matching videos */
+
+/* How a video is matched against the banks (see docs/vpdq.md). Zero means
+ * the default. */
+typedef struct vigil_video_match_opts {
+	int radius;          /* per-frame PDQ distance that matches (31) */
+	int min_quality;     /* query frames below this are ignored (50) */
+	double query_pct;    /* a stored video matches when at least this % of
+				the query's frames match one of its frames (80) */
+	double compared_pct; /* ... and at least this % of its frames match one
+				of the query's (default 0: a clip of a known
+				video is a match, however long the original) */
+} vigil_video_match_opts;
+
+/* One thing found in a video: a known image (type VIGIL_HASH_PDQ) seen in
+ * some frame, or a known video (VIGIL_HASH_VPDQ) that passes the
+ * percentages. */
+typedef struct vigil_video_match {
+	vigil_match match;     /* entry, bank, best distance, best stored hash */
+	double seconds;        /* where in the query it was first seen */
+	int frames;            /* query frames that matched it */
+	double query_pct;      /* videos: % of the query's frames matched */
+	double compared_pct;   /* videos: % of the stored video's frames matched */
+} vigil_video_match;
+
+/* Matches the frames of a video (from vigil_vpdq_hash_*) against m: every
+ * known image found in a frame, and every known video that passes the
+ * thresholds, ordered by entry. *out is a new array owned by the caller
+ * (free()), NULL when *n is 0. */
+int vigil_matcher_video(vigil_matcher *m, vigil_ctx *ctx,
+			const vigil_vpdq_frame *frames, size_t nframes,
+			const vigil_video_match_opts *opts,
+			vigil_video_match **out, size_t *n);
+
 #endif

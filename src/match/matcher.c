@@ -5,32 +5,17 @@
  *   bit 63     the hash is a vPDQ frame (low bits: its frame id)
  *   bits 40-62 the bank's slot in m->banks
  *   bits 0-39  the entry id (or the frame id) */
-#include "../store/store.h"
+#include "matcher_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define ID_FRAME (1ULL << 63)
-#define ID_BANK_SHIFT 40
-#define ID_LOW_MASK ((1ULL << ID_BANK_SHIFT) - 1)
-#define ID_BANK_MASK ((1ULL << 23) - 1)
+#define ID_FRAME VIGIL__ID_FRAME
+#define ID_BANK_SHIFT VIGIL__ID_BANK_SHIFT
+#define ID_LOW_MASK VIGIL__ID_LOW_MASK
+#define ID_BANK_MASK VIGIL__ID_BANK_MASK
 #define MATCH_MAX_HITS 4096 /* per query, before dedupe */
 #define LOAD_MAX ((size_t)1 << 32) /* most PDQ hashes one matcher loads */
-
-typedef struct frame_map {
-	uint64_t frame_id; /* vpdq_frames.id */
-	int64_t entry_id;  /* its video entry */
-} frame_map;
-
-struct vigil_matcher {
-	vigil_index *ix;       /* PDQ entries and vPDQ frames */
-	vigil_exact *ex;       /* MD5/SHA-1/SHA-256 */
-	vigil_bank *banks;     /* enabled banks; slot = index */
-	size_t nbanks;
-	frame_map *frames;     /* sorted by frame_id */
-	size_t nframes, capframes;
-	size_t entries;        /* hashes loaded */
-};
 
 typedef struct load_state {
 	vigil_matcher *m;
@@ -127,9 +112,58 @@ static int load_frame(void *user, const vigil__frame *f)
 	}
 	m->frames[m->nframes].frame_id = (uint64_t)f->id;
 	m->frames[m->nframes].entry_id = f->entry_id;
+	m->frames[m->nframes].quality = f->quality;
 	m->nframes++;
 	return load_pdq(ls, f->hash, f->quality,
 			ID_FRAME | (uint64_t)slot << ID_BANK_SHIFT | (uint64_t)f->id);
+}
+
+static int by_entry_id(const void *a, const void *b)
+{
+	int64_t x = ((const video_count *)a)->entry_id, y = ((const video_count *)b)->entry_id;
+
+	return (x > y) - (x < y);
+}
+
+/* Per stored video, how many of its frames have usable quality: the
+ * denominator of the "compared" percentage of video matching. */
+static int count_video_frames(vigil_matcher *m, vigil_ctx *ctx)
+{
+	size_t i, k = 0;
+
+	if (!m->nframes)
+		return VIGIL_OK;
+	m->videos = vigil__calloc(m->nframes, sizeof(*m->videos));
+	if (!m->videos)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	for (i = 0; i < m->nframes; i++) {
+		m->videos[i].entry_id = m->frames[i].entry_id;
+		m->videos[i].frames = m->frames[i].quality >= VIGIL__VIDEO_MIN_QUALITY;
+	}
+	qsort(m->videos, m->nframes, sizeof(*m->videos), by_entry_id);
+	for (i = 1; i < m->nframes; i++) {
+		if (m->videos[i].entry_id == m->videos[k].entry_id)
+			m->videos[k].frames += m->videos[i].frames;
+		else
+			m->videos[++k] = m->videos[i];
+	}
+	m->nvideos = k + 1;
+	return VIGIL_OK;
+}
+
+size_t vigil__matcher_video_frames(const vigil_matcher *m, int64_t entry_id)
+{
+	size_t lo = 0, hi = m->nvideos;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m->videos[mid].entry_id < entry_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->nvideos && m->videos[lo].entry_id == entry_id
+		       ? m->videos[lo].frames : 0;
 }
 
 static int by_frame_id(const void *a, const void *b)
@@ -183,6 +217,9 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 		goto out;
 	if (m->nframes)
 		qsort(m->frames, m->nframes, sizeof(*m->frames), by_frame_id);
+	rc = count_video_frames(m, st->ctx);
+	if (rc)
+		goto out;
 	*out = m;
 	m = NULL;
 out:
@@ -201,6 +238,7 @@ void vigil_matcher_free(vigil_matcher *m)
 	vigil_exact_free(m->ex);
 	vigil__free(m->banks);
 	vigil__free(m->frames);
+	vigil__free(m->videos);
 	vigil__free(m);
 }
 
@@ -224,8 +262,7 @@ static int64_t frame_entry(const vigil_matcher *m, uint64_t frame_id)
 		       ? m->frames[lo].entry_id : 0;
 }
 
-/* Fills a match from an index id. */
-static void describe(const vigil_matcher *m, uint64_t id, vigil_match *o)
+void vigil__matcher_describe(const vigil_matcher *m, uint64_t id, vigil_match *o)
 {
 	size_t slot = (size_t)((id >> ID_BANK_SHIFT) & ID_BANK_MASK);
 
@@ -267,7 +304,7 @@ int vigil_matcher_pdq(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
 		vigil_match mt;
 		size_t j;
 		int dup = 0;
-		describe(m, hits[i].id, &mt);
+		vigil__matcher_describe(m, hits[i].id, &mt);
 		if (mt.type == VIGIL_HASH_VPDQ)
 			for (j = 0; j < k && j < max; j++)
 				if (out[j].entry_id == mt.entry_id)
@@ -307,7 +344,7 @@ int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
 	if (n > 64)
 		n = 64;
 	for (i = 0; i < n && i < max; i++) {
-		describe(m, ids[i], &out[i]);
+		vigil__matcher_describe(m, ids[i], &out[i]);
 		out[i].type = type;
 		memcpy(out[i].value, value, vigil_hash_type_size(type));
 		out[i].quality = -1;
