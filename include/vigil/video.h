@@ -76,10 +76,13 @@ int vigil_vpdq_format(const vigil_vpdq_frame *f, char line[VIGIL_VPDQ_LINE_MAX])
 
 /* ---------------------------------------------------- matching videos */
 
+#define VIGIL_RADIUS_EXACT (-1)
+
 /* How a video is matched against the banks (see docs/vpdq.md). Zero means
  * the default. */
 typedef struct vigil_video_match_opts {
-	int radius;          /* per-frame PDQ distance that matches (31) */
+	int radius;          /* per-frame PDQ distance that matches (0: 31;
+				VIGIL_RADIUS_EXACT for distance 0 only) */
 	int min_quality;     /* query frames below this are ignored (50) */
 	double query_pct;    /* a stored video matches when at least this % of
 				the query's frames match one of its frames (80) */

@@ -86,7 +86,8 @@ int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
 enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_PROGRESS, CLI_OPT_NO_PROGRESS, CLI_OPT_DB, CLI_OPT_DESCRIPTION,
        CLI_OPT_LABELS, CLI_OPT_TYPE, CLI_OPT_MAX_BAD, CLI_OPT_MIN_QUALITY,
-       CLI_OPT_NO_DIHEDRAL, CLI_OPT_INTERVAL, CLI_OPT_EVERY_FRAME };
+       CLI_OPT_NO_DIHEDRAL, CLI_OPT_INTERVAL, CLI_OPT_EVERY_FRAME,
+       CLI_OPT_VIDEO, CLI_OPT_QUERY_PCT, CLI_OPT_COMPARED_PCT };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
 #define CLI_ALGO_PDQ (1u << 0)

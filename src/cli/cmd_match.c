@@ -11,6 +11,9 @@ enum { OUT_TEXT, OUT_CSV, OUT_JSONL };
 #define MATCH_LINE_MAX 1024 /* longest line accepted by --hash - */
 
 typedef struct match_job {
+	int video;           /* operands are videos */
+	vigil_video_match_opts vopts;
+	double interval;     /* --video: seconds between hashed frames */
 	vigil_matcher *m;
 	vigil_ctx *ctx;      /* for the emitting thread's queries */
 	int radius, min_quality, dihedral, out;
@@ -157,6 +160,76 @@ static int match_stdin(match_job *j)
 	return failed;
 }
 
+static void print_video_match(match_job *j, const char *path,
+			      const vigil_video_match *v)
+{
+	char hex[65];
+
+	vigil_hex(v->match.value, 32, hex);
+	j->matched++;
+	switch (j->out) {
+	case OUT_JSONL:
+		printf("{\"query\":");
+		cli_json_str(stdout, path);
+		printf(",\"bank\":");
+		cli_json_str(stdout, v->match.bank);
+		printf(",\"entry\":%lld,\"type\":\"%s\",\"hash\":\"%s\",\"quality\":%d,"
+		       "\"distance\":%d,\"variant\":\"orig\",\"seconds\":%.3f,"
+		       "\"frames\":%d",
+		       (long long)v->match.entry_id, vigil_hash_type_name(v->match.type),
+		       hex, v->match.quality, v->match.distance, v->seconds, v->frames);
+		if (v->match.type == VIGIL_HASH_VPDQ)
+			printf(",\"query_pct\":%.1f,\"compared_pct\":%.1f", v->query_pct,
+			       v->compared_pct);
+		printf("}\n");
+		break;
+	case OUT_CSV:
+		printf("%s,%s,%lld,%s,%s,%d,orig\n", path, v->match.bank,
+		       (long long)v->match.entry_id, vigil_hash_type_name(v->match.type),
+		       hex, v->match.distance);
+		break;
+	default:
+		printf("%s: MATCH bank=%s entry=%lld type=%s distance=%d at=%.3fs "
+		       "frames=%d", path, v->match.bank, (long long)v->match.entry_id,
+		       vigil_hash_type_name(v->match.type), v->match.distance, v->seconds,
+		       v->frames);
+		if (v->match.type == VIGIL_HASH_VPDQ)
+			printf(" query=%.1f%% compared=%.1f%%", v->query_pct, v->compared_pct);
+		putchar('\n');
+	}
+}
+
+/* Hashes each video (vPDQ) and matches its frames; 1 if any failed. */
+static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
+			int64_t max_pixels)
+{
+	vigil_video_opts vo = {0};
+	size_t i, k;
+	int failed = 0;
+
+	vo.interval = j->interval;
+	vigil_ctx_set_limit(j->ctx, VIGIL_LIMIT_MAX_BYTES, max_bytes);
+	vigil_ctx_set_limit(j->ctx, VIGIL_LIMIT_MAX_PIXELS, max_pixels);
+	for (i = 0; i < files->n; i++) {
+		vigil_vpdq_frame *frames = NULL;
+		vigil_video_match *res = NULL;
+		size_t n = 0, nres = 0;
+		int rc = vigil_vpdq_hash_file_all(j->ctx, files->paths[i], &vo, &frames, &n);
+		if (!rc)
+			rc = vigil_matcher_video(j->m, j->ctx, frames, n, &j->vopts, &res, &nres);
+		if (rc) {
+			fprintf(stderr, "vigil: %s: %s\n", files->paths[i], vigil_errmsg(j->ctx));
+			failed = 1;
+		}
+		for (k = 0; k < nres; k++)
+			print_video_match(j, files->paths[i], &res[k]);
+		fflush(stdout);
+		free(res);
+		vigil_vpdq_free(frames);
+	}
+	return failed;
+}
+
 int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 {
 	match_job j;
@@ -172,6 +245,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 	j.radius = VIGIL_DEFAULT_RADIUS;
 	j.min_quality = 50;
 	j.dihedral = 1;
+	j.interval = 1;
 	cli_pool_defaults(&ps);
 	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
 		r = cli_common_opt("match", c, arg, &ps, &j.popts);
@@ -204,6 +278,29 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_NO_DIHEDRAL:
 			j.dihedral = 0;
 			break;
+		case CLI_OPT_VIDEO:
+			j.video = 1;
+			break;
+		case CLI_OPT_INTERVAL:
+		case CLI_OPT_QUERY_PCT:
+		case CLI_OPT_COMPARED_PCT: {
+			char *end;
+			double d = strtod(arg, &end);
+			if (end == arg || *end || !(d >= 0) ||
+			    d > (c == CLI_OPT_INTERVAL ? 3600 : 100)) {
+				fprintf(stderr, "vigil match: bad value '%s' for --%s\n", arg,
+					c == CLI_OPT_INTERVAL ? "interval"
+					: c == CLI_OPT_QUERY_PCT ? "query-pct" : "compared-pct");
+				return CLI_EXIT_USAGE;
+			}
+			if (c == CLI_OPT_INTERVAL)
+				j.interval = d;
+			else if (c == CLI_OPT_QUERY_PCT)
+				j.vopts.query_pct = d;
+			else
+				j.vopts.compared_pct = d;
+			break;
+		}
 		case 'f':
 			if (!strcmp(arg, "jsonl"))
 				j.out = OUT_JSONL;
@@ -240,7 +337,14 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 		rc = CLI_EXIT_FAIL;
 		goto out;
 	}
-	if (hashes) {
+	j.vopts.radius = j.radius ? j.radius : VIGIL_RADIUS_EXACT;
+	j.vopts.min_quality = j.min_quality;
+	if (j.video) {
+		for (i = cli_optind(); i < argc; i++)
+			if (cli_collect(&files, argv[i]))
+				failed = 1;
+		failed |= match_videos(&j, &files, ps.max_bytes, ps.max_pixels);
+	} else if (hashes) {
 		for (i = cli_optind(); i < argc; i++)
 			failed |= strcmp(argv[i], "-") ? match_hex(&j, argv[i])
 						       : match_stdin(&j);

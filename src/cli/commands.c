@@ -89,7 +89,22 @@ static const cli_opt match_opts[] = {
 	{'f', "format", "text|csv|jsonl",
 	 "Output: text (the default), csv (query,bank,entry,type,hash,distance,"
 	 "variant) or jsonl (one object per match with query, bank, entry, type, "
-	 "hash, quality, distance, variant)."},
+	 "hash, quality, distance, variant; for videos also seconds, frames, "
+	 "query_pct, compared_pct)."},
+	{CLI_OPT_VIDEO, "video", NULL,
+	 "The files are videos: each is hashed with vPDQ (one frame per "
+	 "--interval seconds, default 1) and matched: a known image seen in any "
+	 "frame is reported with the time it first appears; a known video is "
+	 "reported when the percentages below are reached."},
+	{CLI_OPT_INTERVAL, "interval", "SECONDS",
+	 "--video: seconds between hashed frames (default 1)."},
+	{CLI_OPT_QUERY_PCT, "query-pct", "P",
+	 "--video: a stored video matches when at least P% of the query's frames "
+	 "(quality 50 or more) match one of its frames (default 80)."},
+	{CLI_OPT_COMPARED_PCT, "compared-pct", "P",
+	 "--video: ... and at least P% of the stored video's frames match one of "
+	 "the query's (default 0, so that a clip of a known video matches however "
+	 "long the original is)."},
 	HASHING_OPTS,
 	{0, NULL, NULL, NULL},
 };

@@ -115,6 +115,8 @@ int vigil_matcher_video(vigil_matcher *m, vigil_ctx *ctx,
 		o = *opts;
 	if (!o.radius)
 		o.radius = VM_DEFAULT_RADIUS;
+	else if (o.radius == VIGIL_RADIUS_EXACT)
+		o.radius = 0;
 	if (!o.min_quality)
 		o.min_quality = VM_DEFAULT_QUALITY;
 	if (o.query_pct <= 0)

@@ -52,5 +52,13 @@ printf 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23\nxyz\nm
 "$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e > "$T/m"
 [ ! -s "$T/m" ] && ok "disabled banks not matched" || bad "disabled: $(cat "$T/m")"
 "$VIGIL" bank delete refs && "$VIGIL" bank show refs 2>/dev/null; [ $? -eq 1 ] && ok "delete" || bad "delete"
+# Videos: a vPDQ file from the reference as a video entry; the same video,
+# hashed by vigil, matches it with all of its frames; another does not.
+"$VIGIL" bank create vids >/dev/null
+"$VIGIL" bank import vids "$VEC/vpdq/hashes-debian12/chair-19-sd-bar-1s.txt" 2>/dev/null
+"$VIGIL" match --video -f jsonl "$VEC/vpdq/videos/chair-19-sd-bar.mp4" "$VEC/vpdq/videos/pattern-hd-no-bar.mp4" > "$T/m"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$T/m")" -eq 1 ] && grep -q '"type":"vpdq".*"query_pct":100.0,"compared_pct":100.0' "$T/m" &&
+	ok "match --video" || bad "match --video: rc=$rc $(cat "$T/m")"
+"$VIGIL" match --video --query-pct 101 x 2>/dev/null; [ $? -eq 2 ] && ok "--query-pct bound" || bad "--query-pct bound"
 "$VIGIL" bank frob 2>/dev/null; [ $? -eq 2 ] && ok "unknown subcommand" || bad "unknown subcommand"
 exit $fail
