@@ -126,6 +126,11 @@ int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 int vigil_bank_export(vigil_store *st, const char *bank, int format, FILE *out,
 		      uint64_t *written);
 
+/* Writes one stored video (a VIGIL_HASH_VPDQ entry) in the vPDQ format,
+ * frame,quality,pdq_hex,seconds lines, as it was imported. */
+int vigil_entry_export_vpdq(vigil_store *st, int64_t entry_id, FILE *out,
+			    uint64_t *written);
+
 /* ------------------------------------------------------------- match */
 
 typedef struct vigil_matcher vigil_matcher;

@@ -313,3 +313,42 @@ int vigil_bank_export(vigil_store *st, const char *bank, int format, FILE *out,
 		*written = x.n;
 	return rc;
 }
+
+typedef struct vpdq_out {
+	FILE *out;
+	uint64_t n;
+} vpdq_out;
+
+static int export_frame(void *user, const vigil__frame *f)
+{
+	vpdq_out *x = user;
+	char hex[65];
+
+	vigil_hex(f->hash, 32, hex);
+	fprintf(x->out, "%d,%d,%s,%.3f\n", f->frame, f->quality, hex, f->seconds);
+	x->n++;
+	return ferror(x->out) ? VIGIL_EIO : 0;
+}
+
+int vigil_entry_export_vpdq(vigil_store *st, int64_t entry_id, FILE *out,
+			    uint64_t *written)
+{
+	vpdq_out x = {out, 0};
+	vigil_entry e;
+	int rc;
+
+	if (!st || !out)
+		return VIGIL_EINVAL;
+	rc = vigil_entry_get(st, entry_id, &e);
+	if (rc)
+		return rc;
+	if (e.type != VIGIL_HASH_VPDQ)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "entry %lld is not a video",
+				  (long long)entry_id);
+	rc = st->ops->scan_frames(st, e.bank_id, entry_id, export_frame, &x);
+	if (rc == VIGIL_EIO)
+		rc = vigil__err(st->ctx, VIGIL_EIO, "write error");
+	if (written)
+		*written = x.n;
+	return rc;
+}

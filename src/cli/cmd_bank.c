@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@ typedef struct bank_args {
 	int type;        /* hash type for 64-digit hex */
 	int max_bad;
 	int jsonl;       /* list/show as JSON lines */
+	long long entry; /* export --format vpdq: the video entry */
 	int progress;
 } bank_args;
 
@@ -122,6 +124,15 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 	return s.bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* Reports an entry that is not in the bank (the store's message would be
+ * about the last lookup, not this one). */
+static int no_entry(vigil_ctx *ctx, long long entry, const char *bank)
+{
+	(void)ctx;
+	fprintf(stderr, "vigil bank: no video entry %lld in bank '%s'\n", entry, bank);
+	return VIGIL_ENOENT;
+}
+
 static int need_name(int argc, int i, const char *sub)
 {
 	if (i >= argc) {
@@ -134,7 +145,7 @@ static int need_name(int argc, int i, const char *sub)
 
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 {
-	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0};
+	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0};
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	char dbbuf[4096];
@@ -192,6 +203,15 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		case 'o':
 			a.output = arg;
 			break;
+		case CLI_OPT_ENTRY: {
+			long v;
+			if (cli_parse_int(arg, 1, LONG_MAX, &v)) {
+				fprintf(stderr, "vigil bank: bad --entry '%s'\n", arg);
+				return CLI_EXIT_USAGE;
+			}
+			a.entry = v;
+			break;
+		}
 		case CLI_OPT_PROGRESS:
 			a.progress = 1;
 			break;
@@ -277,13 +297,30 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
+		if (a.format == VIGIL_FMT_VPDQ && !a.entry) {
+			fprintf(stderr, "vigil bank export: --format vpdq needs --entry ID\n");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 		if (a.output && !(f = fopen(a.output, "w"))) {
 			fprintf(stderr, "vigil bank: %s: %s\n", a.output, strerror(errno));
 			rc = CLI_EXIT_FAIL;
 			goto out;
 		}
-		r = vigil_bank_export(st, argv[i], a.format < 0 ? VIGIL_FMT_CSV : a.format,
-				      f, &n);
+		if (a.format == VIGIL_FMT_VPDQ) {
+			vigil_bank b;
+			vigil_entry e;
+			/* The entry must be a video of the bank named. */
+			r = vigil_bank_get(st, argv[i], &b);
+			if (!r && (vigil_entry_get(st, a.entry, &e) || e.bank_id != b.id))
+				r = no_entry(ctx, a.entry, argv[i]);
+			if (!r)
+				r = vigil_entry_export_vpdq(st, a.entry, f, &n);
+		} else {
+			r = vigil_bank_export(st, argv[i], a.format < 0 ? VIGIL_FMT_CSV
+								     : a.format,
+					      f, &n);
+		}
 		if (f == stdout) {
 			if (fflush(f) && !r)
 				r = VIGIL_EIO;

@@ -60,7 +60,8 @@ static const cli_opt bank_opts[] = {
 	 "create: comma-separated labels, e.g. 'source=ncmec,kind=image'."},
 	{'f', "format", "FMT",
 	 "import: auto (the default), hex, pdq-csv, csv or vpdq. export: hex, "
-	 "pdq-csv or csv (the default). list, show: jsonl for JSON lines."},
+	 "pdq-csv, csv (the default) or vpdq (with --entry). list, show: jsonl "
+	 "for JSON lines."},
 	{CLI_OPT_TYPE, "type", "TYPE",
 	 "import: what 64-digit hex hashes are, pdq (the default) or sha256; or "
 	 "force md5/sha1."},
@@ -68,6 +69,9 @@ static const cli_opt bank_opts[] = {
 	 "import: give up (importing nothing) after N malformed lines "
 	 "(default 1000)."},
 	{'o', "output", "FILE", "export: write to FILE instead of standard output."},
+	{CLI_OPT_ENTRY, "entry", "ID",
+	 "export --format vpdq: the stored video to write, in the vPDQ format "
+	 "(the entry ids are in match's output)."},
 	{CLI_OPT_PROGRESS, "progress", NULL, "import: always show progress."},
 	{CLI_OPT_NO_PROGRESS, "no-progress", NULL, "import: never show progress."},
 	{0, NULL, NULL, NULL},
@@ -145,7 +149,8 @@ const cli_cmd cli_commands[] = {
 	 "are reported as FILE:LINE: reason and skipped; duplicates are counted, "
 	 "not stored twice. Memory stays constant whatever the file's size.\n"
 	 "export NAME writes a bank's image hashes as csv (the default), hex or "
-	 "pdq-csv.",
+	 "pdq-csv; export NAME --format vpdq --entry ID writes one stored video's "
+	 "frames as they were imported.",
 	 bank_opts, cmd_bank},
 	{"match", "[OPTIONS] FILE|DIR... | --hash HEX...|-",
 	 "Find files (or hashes) that match the enabled banks.",

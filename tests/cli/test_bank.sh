@@ -59,6 +59,11 @@ printf 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23\nxyz\nm
 "$VIGIL" match --video -f jsonl "$VEC/vpdq/videos/chair-19-sd-bar.mp4" "$VEC/vpdq/videos/pattern-hd-no-bar.mp4" > "$T/m"; rc=$?
 [ $rc -eq 0 ] && [ "$(wc -l < "$T/m")" -eq 1 ] && grep -q '"type":"vpdq".*"query_pct":100.0,"compared_pct":100.0' "$T/m" &&
 	ok "match --video" || bad "match --video: rc=$rc $(cat "$T/m")"
+entry=$(sed -n 's/.*"entry":\([0-9]*\).*/\1/p' "$T/m")
+"$VIGIL" bank export vids --format vpdq --entry "$entry" -o "$T/video.txt" 2>/dev/null &&
+	cmp -s "$T/video.txt" "$VEC/vpdq/hashes-debian12/chair-19-sd-bar-1s.txt" &&
+	ok "vPDQ export round trip" || bad "vPDQ export round trip"
+"$VIGIL" bank export copy --format vpdq --entry "$entry" 2>/dev/null; [ $? -eq 1 ] && ok "video of another bank" || bad "video of another bank"
 "$VIGIL" match --video --query-pct 101 x 2>/dev/null; [ $? -eq 2 ] && ok "--query-pct bound" || bad "--query-pct bound"
 "$VIGIL" bank frob 2>/dev/null; [ $? -eq 2 ] && ok "unknown subcommand" || bad "unknown subcommand"
 exit $fail
