@@ -24,5 +24,10 @@ if [ -x "$BUILD/bench/index/bench_index" ]; then
 	"$BUILD/bench/index/bench_index" 1000000
 	echo
 fi
+echo "== vPDQ (seconds of video hashed per second, vs a plain decode)"
+"$BUILD/bench/bench_video" ../shared/vectors/vpdq/videos/chair-orig-22-sd-bar.mp4 \
+	../shared/vectors/vpdq/videos/doorknob-hd-no-bar.mp4 \
+	../shared/vectors/vpdq/videos/pattern-longer-no-bar.mp4
+echo
 echo "== Import and start-up"
 sh bench/bench_import.sh "$BUILD" "${IMPORT_N:-10000000}"
