@@ -87,7 +87,11 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_PROGRESS, CLI_OPT_NO_PROGRESS, CLI_OPT_DB, CLI_OPT_DESCRIPTION,
        CLI_OPT_LABELS, CLI_OPT_TYPE, CLI_OPT_MAX_BAD, CLI_OPT_MIN_QUALITY,
        CLI_OPT_NO_DIHEDRAL, CLI_OPT_INTERVAL, CLI_OPT_EVERY_FRAME,
-       CLI_OPT_VIDEO, CLI_OPT_QUERY_PCT, CLI_OPT_COMPARED_PCT, CLI_OPT_ENTRY };
+       CLI_OPT_VIDEO, CLI_OPT_QUERY_PCT, CLI_OPT_COMPARED_PCT, CLI_OPT_ENTRY,
+       CLI_OPT_HTTP, CLI_OPT_HTTP_POST, CLI_OPT_EXEC, CLI_OPT_ACTION_TIMEOUT,
+       CLI_OPT_COOLDOWN, CLI_OPT_TIMEOUT, CLI_OPT_MAX_BACKOFF,
+       CLI_OPT_MAX_RUNTIME, CLI_OPT_SUMMARY, CLI_OPT_FRAME_EVENTS,
+       CLI_OPT_THREADS };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
 #define CLI_ALGO_PDQ (1u << 0)
@@ -115,6 +119,7 @@ void cli_json_str(FILE *f, const char *s);
 int cmd_hash(const cli_cmd *cmd, int argc, char **argv);
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv);
 int cmd_match(const cli_cmd *cmd, int argc, char **argv);
+int cmd_stream(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

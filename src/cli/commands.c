@@ -113,6 +113,60 @@ static const cli_opt match_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt stream_opts[] = {
+	DB_OPT,
+	{CLI_OPT_HTTP, "http", "URL",
+	 "On a match, request URL (GET; see --http-post). {app} and {name} are "
+	 "replaced by the stream URL's first path segment and the rest of its "
+	 "path (rtmp://HOST/APP/NAME), {stream} by the whole URL, and {bank}, "
+	 "{entry}, {distance}, {seconds}, {hash} by the match, each "
+	 "percent-encoded. For nginx-rtmp, "
+	 "'http://HOST:PORT/control/drop/publisher?app={app}&name={name}' cuts "
+	 "the publisher. A 2xx answer is a success."},
+	{CLI_OPT_HTTP_POST, "http-post", NULL,
+	 "POST a JSON object (stream, app, name, bank, entry, distance, seconds, "
+	 "hash) to the --http URL instead of a GET."},
+	{CLI_OPT_EXEC, "exec", "PROGRAM",
+	 "On a match, run PROGRAM (searched in PATH, no shell, no arguments) "
+	 "with VIGIL_STREAM, VIGIL_APP, VIGIL_NAME, VIGIL_BANK, VIGIL_ENTRY, "
+	 "VIGIL_DISTANCE, VIGIL_SECONDS and VIGIL_HASH in its environment; its "
+	 "output goes to standard error. Exit status 0 is a success."},
+	{CLI_OPT_ACTION_TIMEOUT, "action-timeout", "SECONDS",
+	 "Give up on an HTTP request, or kill the program, after SECONDS "
+	 "(default 5)."},
+	{CLI_OPT_COOLDOWN, "cooldown", "SECONDS",
+	 "After acting on a stream, report its further matches for SECONDS "
+	 "without acting or recording them again (default 30; 0 acts on every "
+	 "matching frame)."},
+	{'r', "radius", "N",
+	 "Largest PDQ Hamming distance that matches, 0..64 (default 31)."},
+	{CLI_OPT_MIN_QUALITY, "min-quality", "N",
+	 "Do not match frames whose PDQ quality is below N (default 50; blank "
+	 "and flat frames have low quality)."},
+	{CLI_OPT_INTERVAL, "interval", "SECONDS",
+	 "Hash one frame every SECONDS of video (default 0.5: every "
+	 "int(SECONDS * frame rate)-th frame); 0 hashes every frame."},
+	{CLI_OPT_TIMEOUT, "timeout", "SECONDS",
+	 "Drop a connection that delivers no data for SECONDS (default 10), "
+	 "then reconnect."},
+	{CLI_OPT_MAX_BACKOFF, "max-backoff", "SECONDS",
+	 "Reconnection delays start at 0.5 s and double up to SECONDS (default "
+	 "30); a connection that delivered frames starts again at 0.5 s."},
+	{CLI_OPT_MAX_RUNTIME, "max-runtime", "SECONDS",
+	 "Stop after SECONDS (default: run until SIGINT or SIGTERM)."},
+	{CLI_OPT_SUMMARY, "summary", "SECONDS",
+	 "Every SECONDS, and at the end, print one line per stream on standard "
+	 "error: state, frames, matches, actions, reconnections, last error."},
+	{CLI_OPT_FRAME_EVENTS, "frame-events", NULL,
+	 "Also print a \"frame\" event for every hashed frame."},
+	{CLI_OPT_THREADS, "threads", "N",
+	 "Decoder threads per stream, 1..64 (default 1)."},
+	{CLI_OPT_MAX_PIXELS, "max-pixels", "N",
+	 "Refuse streams whose frames have more than N pixels (default 8294400, "
+	 "3840x2160)."},
+	{0, NULL, NULL, NULL},
+};
+
 const cli_cmd cli_commands[] = {
 	{"hash", "[OPTIONS] FILE|DIR...",
 	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images, or "
@@ -162,6 +216,31 @@ const cli_cmd cli_commands[] = {
 	 "query matched (orig, rot90, ..., or exact). A query with no match "
 	 "prints nothing. Exit status 1 if any file could not be hashed.",
 	 match_opts, cmd_match},
+	{"stream", "[OPTIONS] URL...",
+	 "Watch live streams; cut the ones that show a known image.",
+	 "Each URL (rtmp://, rtsp://, http(s):// including HLS, srt://, udp://, "
+	 "rtp://; at most 256) is read in its own thread: one frame every "
+	 "--interval is hashed with the full-size PDQ and looked up in every "
+	 "enabled bank (loaded once, in memory; the frame as it is, without "
+	 "rotations or flips). On a match the actions run at once, from that "
+	 "stream's thread (other streams go on): the --http request, then the "
+	 "--exec program. The match and the action's result are then recorded "
+	 "as evidence in the store (stream URL, seconds since the connection, "
+	 "frame hash, bank entry, distance), and further matches on that stream "
+	 "are only reported until --cooldown has passed.\n"
+	 "A stream that cannot be opened, fails, stalls for --timeout or ends "
+	 "is reconnected after a delay that doubles up to --max-backoff. "
+	 "Nothing a stream does stops the others or the process.\n"
+	 "Standard output carries one JSON object per line: {\"stream\":URL, "
+	 "\"event\":E, \"time_ms\":unix ms, ...} with E one of connected (frames "
+	 "are flowing), frame (with --frame-events: seconds, hash, quality), "
+	 "match (seconds, hash, quality, bank, entry, distance, acted), action "
+	 "(ok, ms, result, evidence: the record's id), disconnected (reason, "
+	 "retry_ms) and error (a connection attempt failed: reason, retry_ms).\n"
+	 "SIGINT and SIGTERM stop every stream and exit with status 0, as does "
+	 "--max-runtime; status 1 if the store or the banks cannot be opened or "
+	 "evidence could not be stored, 2 for a bad command line.",
+	 stream_opts, cmd_stream},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",
