@@ -1,0 +1,83 @@
+#!/bin/sh
+# Detection latency of `vigil stream`: N streams published at once (ffmpeg
+# -re, 640x400 H.264 at 25 fps) to nginx-rtmp on loopback, each showing
+# demo/known/ladybird.jpg from 6 s; the latency of a stream is the time from
+# the image's publication (its publisher's start + 6 s) to vigil's "action"
+# event (the drop request answered). Prints median and p95 per N, and vigil's
+# CPU per stream (user+system seconds / wall seconds / N).
+#   sh bench/bench_stream.sh [BUILD] [N...]      (default: build 1 10)
+set -u
+BUILD=${1:-build}
+[ $# -gt 0 ] && shift
+COUNTS=${*:-1 10}
+VIGIL=$(pwd)/$BUILD/vigil
+T=$(mktemp -d)
+NGINX_PID=""
+trap '[ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+export VIGIL_DB="$T/v.db"
+"$VIGIL" bank create known >/dev/null
+"$VIGIL" hash demo/known/ladybird.jpg | "$VIGIL" bank import known - 2>/dev/null
+F="scale=640:400,fps=25,format=yuv420p,setsar=1"
+ffmpeg -nostdin -v error -y -i ../shared/vectors/vpdq/videos/chair-19-sd-bar.mp4 \
+	-loop 1 -t 4 -i demo/known/ladybird.jpg \
+	-filter_complex "[0:v]trim=0:6,setpts=PTS-STARTPTS,$F[a];[1:v]$F[b];[0:v]trim=6:14,setpts=PTS-STARTPTS,$F[c];[a][b][c]concat=n=3:v=1[v]" \
+	-map "[v]" -c:v libx264 -preset veryfast -crf 20 -g 25 -an -f flv "$T/hit.flv" || exit 1
+
+RP=$(( $$ % 20000 + 30000 )) HP=$(( $$ % 20000 + 30001 ))
+mkdir -p "$T/ngx/logs" "$T/ngx/tmp"
+cat >"$T/ngx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+pid $T/ngx/nginx.pid;
+error_log $T/ngx/logs/error.log;
+load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
+events { worker_connections 1024; }
+rtmp { server { listen 127.0.0.1:$RP; application live { live on; record off; } } }
+http {
+	access_log off;
+	client_body_temp_path $T/ngx/tmp/b; proxy_temp_path $T/ngx/tmp/p;
+	fastcgi_temp_path $T/ngx/tmp/f; uwsgi_temp_path $T/ngx/tmp/u; scgi_temp_path $T/ngx/tmp/s;
+	server { listen 127.0.0.1:$HP; location /control { rtmp_control all; } }
+}
+EOF
+nginx -p "$T/ngx" -c "$T/ngx/nginx.conf" -e "$T/ngx/logs/error.log" &
+NGINX_PID=$!
+sleep 1
+kill -0 $NGINX_PID || { echo "nginx did not start"; exit 1; }
+
+for n in $COUNTS; do
+	urls="" i=0
+	while [ $i -lt "$n" ]; do urls="$urls rtmp://127.0.0.1:$RP/live/s$n-$i"; i=$((i + 1)); done
+	# shellcheck disable=SC2086
+	"$VIGIL" stream --max-runtime 40 --timeout 5 \
+		--http "http://127.0.0.1:$HP/control/drop/publisher?app={app}&name={name}" \
+		$urls >"$T/ev$n" 2>/dev/null &
+	vp=$!
+	sleep 1
+	i=0
+	while [ $i -lt "$n" ]; do
+		( s=$(date +%s%3N)
+		  timeout 40 ffmpeg -nostdin -v quiet -re -i "$T/hit.flv" -c copy -f flv \
+			"rtmp://127.0.0.1:$RP/live/s$n-$i" >/dev/null 2>&1
+		  echo "rtmp://127.0.0.1:$RP/live/s$n-$i $s" >>"$T/start$n" ) &
+		i=$((i + 1))
+	done
+	sleep 25
+	# CPU of vigil so far: utime + stime in clock ticks.
+	ticks=$(awk '{ print $14 + $15 }' /proc/$vp/stat)
+	wall=$(ps -o etimes= -p $vp | tr -d ' ')
+	# The publishers are done (18 s of video); nginx stays for the next N.
+	kill -TERM $vp; wait $vp
+	grep '"event":"action"' "$T/ev$n" | sed 's/.*"stream":"\([^"]*\)".*"time_ms":\([0-9]*\).*/\1 \2/' |
+		sort >"$T/act$n"
+	sort "$T/start$n" | join - "$T/act$n" | awk '{ print $3 - $2 - 6000 }' | sort -n >"$T/lat$n"
+	got=$(wc -l <"$T/lat$n")
+	awk -v n="$n" -v got="$got" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v wall="$wall" '
+		{ a[NR] = $1 }
+		END {
+			if (!NR) { printf "%3d streams: no detection\n", n; exit }
+			p95 = a[int((NR - 1) * 0.95) + 1]; med = a[int((NR + 1) / 2)]
+			printf "%3d streams: %d/%d cut; latency median %d ms, p95 %d ms; CPU %.1f%% of a core per stream\n",
+				n, got, n, med, p95, 100 * ticks / hz / wall / n
+		}' "$T/lat$n"
+done
