@@ -169,6 +169,8 @@ static int alloc_video(vigil_ctx *ctx, const vigil_video_opts *opts,
 	return VIGIL_OK;
 }
 
+#define VIGIL__LIVE_ANALYZE_US 300000 /* probing of a URL's stream */
+
 /* Opens url (with v->fmt prepared), finds the stream and the decoder. */
 static int open_stream(vigil__video *v, const char *url, const char *whitelist,
 		       const vigil_video_opts *opts)
@@ -184,6 +186,14 @@ static int open_stream(vigil__video *v, const char *url, const char *whitelist,
 	av_dict_set(&o, "protocol_whitelist", whitelist, 0);
 	if (v->timeout_us > 0)
 		av_dict_set_int(&o, "rw_timeout", v->timeout_us, 0);
+	if (!strcmp(whitelist, WHITELIST_URL)) {
+		/* Live input: FFmpeg's default probing buffers up to 5 s of
+		 * frames before the first one is decoded, and every monitored
+		 * stream then runs that far behind live. A short probe
+		 * (0.3 s) is enough for the codec parameters of a live stream. */
+		av_dict_set_int(&o, "analyzeduration", VIGIL__LIVE_ANALYZE_US, 0);
+		av_dict_set(&o, "fflags", "nobuffer", 0);
+	}
 	v->last_io = av_gettime_relative();
 	r = avformat_open_input(&v->fmt, url, NULL, &o);
 	av_dict_free(&o);
