@@ -29,5 +29,8 @@ echo "== vPDQ (seconds of video hashed per second, vs a plain decode)"
 	../shared/vectors/vpdq/videos/doorknob-hd-no-bar.mp4 \
 	../shared/vectors/vpdq/videos/pattern-longer-no-bar.mp4
 echo
+echo "== Live streams: detection latency (nginx-rtmp + ffmpeg on loopback)"
+sh bench/bench_stream.sh "$BUILD" 1 10 50
+echo
 echo "== Import and start-up"
 sh bench/bench_import.sh "$BUILD" "${IMPORT_N:-10000000}"
