@@ -46,3 +46,19 @@ void vigil__free(void *p)
 {
 	free(p);
 }
+
+void *vigil__grow(void *array, size_t *cap, size_t n, size_t elem)
+{
+	size_t c, bytes;
+	void *p;
+
+	if (n < *cap)
+		return array;
+	c = *cap ? 2 * *cap : 16;
+	if (c < *cap || vigil__mul_size(c, elem, &bytes))
+		return NULL;
+	p = vigil__realloc(array, bytes);
+	if (p)
+		*cap = c;
+	return p;
+}

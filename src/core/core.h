@@ -28,6 +28,12 @@ void *vigil__calloc(size_t n, size_t size);
 void *vigil__realloc(void *p, size_t n);
 void vigil__free(void *p);
 
+/* Room for element n of a growable array of elem-byte elements holding
+ * *cap: returns the array (reallocated, capacity doubled from a first 16,
+ * when n == *cap), or NULL on overflow or out of memory, when the array is
+ * left as it was. */
+void *vigil__grow(void *array, size_t *cap, size_t n, size_t elem);
+
 /* Fault injection for tests: after n more successful allocations, every
  * allocation fails; n < 0 turns it off. Returns the count of allocations
  * attempted since the last call. Not thread-safe; tests only. */

@@ -99,17 +99,14 @@ static int load_frame(void *user, const vigil__frame *f)
 	load_state *ls = user;
 	vigil_matcher *m = ls->m;
 	int slot = bank_slot(m, f->bank_id);
+	frame_map *p;
 
 	if (slot < 0 || (uint64_t)f->id > ID_LOW_MASK)
 		return vigil__err(ls->st->ctx, VIGIL_EINTERNAL, "frame id out of range");
-	if (m->nframes == m->capframes) {
-		size_t cap = m->capframes ? 2 * m->capframes : 1024;
-		frame_map *p = vigil__realloc(m->frames, cap * sizeof(*p));
-		if (!p)
-			return vigil__err(ls->st->ctx, VIGIL_ENOMEM, "out of memory");
-		m->frames = p;
-		m->capframes = cap;
-	}
+	p = vigil__grow(m->frames, &m->capframes, m->nframes, sizeof(*p));
+	if (!p)
+		return vigil__err(ls->st->ctx, VIGIL_ENOMEM, "out of memory");
+	m->frames = p;
 	m->frames[m->nframes].frame_id = (uint64_t)f->id;
 	m->frames[m->nframes].entry_id = f->entry_id;
 	m->frames[m->nframes].quality = f->quality;

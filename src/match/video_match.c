@@ -33,20 +33,17 @@ typedef struct vm_state {
 
 static vm_acc *acc_for(vm_state *s, const vigil_match *mt)
 {
+	vm_acc *a;
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
 		if (s->acc[i].vm.match.entry_id == mt->entry_id &&
 		    s->acc[i].vm.match.type == mt->type)
 			return &s->acc[i];
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		vm_acc *a = vigil__realloc(s->acc, cap * sizeof(*a));
-		if (!a)
-			return NULL;
-		s->acc = a;
-		s->cap = cap;
-	}
+	a = vigil__grow(s->acc, &s->cap, s->n, sizeof(*s->acc));
+	if (!a)
+		return NULL;
+	s->acc = a;
 	memset(&s->acc[s->n], 0, sizeof(s->acc[s->n]));
 	s->acc[s->n].vm.match = *mt;
 	s->acc[s->n].vm.match.distance = 257;
@@ -56,14 +53,11 @@ static vm_acc *acc_for(vm_state *s, const vigil_match *mt)
 
 static int seen_add(vm_acc *a, uint64_t frame_id)
 {
-	if (a->nseen == a->capseen) {
-		size_t cap = a->capseen ? 2 * a->capseen : 64;
-		uint64_t *p = vigil__realloc(a->seen, cap * sizeof(*p));
-		if (!p)
-			return -1;
-		a->seen = p;
-		a->capseen = cap;
-	}
+	uint64_t *p = vigil__grow(a->seen, &a->capseen, a->nseen, sizeof(*p));
+
+	if (!p)
+		return -1;
+	a->seen = p;
 	a->seen[a->nseen++] = frame_id;
 	return 0;
 }

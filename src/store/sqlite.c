@@ -254,16 +254,12 @@ static int s_bank_list(vigil_store *st, vigil_bank **out, size_t *n)
 	if (rc)
 		return rc;
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		if (k == cap) {
-			vigil_bank *nv;
-			cap = cap ? 2 * cap : 16;
-			nv = vigil__realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-				goto out;
-			}
-			v = nv;
+		vigil_bank *nv = vigil__grow(v, &cap, k, sizeof(*v));
+		if (!nv) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
 		}
+		v = nv;
 		row_to_bank(q, &v[k++]);
 	}
 	if (r != SQLITE_DONE) {
@@ -589,17 +585,12 @@ static int s_evidence_list(vigil_store *st, int64_t since_id, size_t max,
 	sqlite3_bind_int64(q, 1, since_id);
 	sqlite3_bind_int64(q, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
 	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		vigil_evidence *e;
-		if (k == cap) {
-			vigil_evidence *nv;
-			cap = cap ? 2 * cap : 16;
-			nv = vigil__realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-				goto out;
-			}
-			v = nv;
+		vigil_evidence *e, *nv = vigil__grow(v, &cap, k, sizeof(*v));
+		if (!nv) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
 		}
+		v = nv;
 		e = &v[k++];
 		memset(e, 0, sizeof(*e));
 		e->id = sqlite3_column_int64(q, 0);

@@ -32,6 +32,27 @@ int main(void)
 	vigil_ctx_free(ctx);
 	vigil_ctx_free(NULL);
 
+	/* Growable arrays: room is made only when full; failure keeps the
+	 * array; an overflowing size is refused. */
+	{
+		size_t cap = 0, i;
+		int *a = NULL, *g;
+		for (i = 0; i < 100; i++) {
+			g = vigil__grow(a, &cap, i, sizeof(*a));
+			CHECK(g != NULL && cap > i);
+			a = g;
+			a[i] = (int)i;
+		}
+		CHECK(cap == 128 && a[99] == 99);
+		vigil__fault_after(0);
+		CHECK(vigil__grow(a, &cap, 128, sizeof(*a)) == NULL && cap == 128);
+		CHECK(vigil__grow(a, &cap, 5, sizeof(*a)) == a); /* no allocation */
+		vigil__fault_after(-1);
+		cap = (size_t)1 << 62;
+		CHECK(vigil__grow(a, &cap, cap, 16) == NULL);
+		vigil__free(a);
+	}
+
 	/* Allocation failure at context creation is reported, not a crash. */
 	vigil__fault_after(0);
 	CHECK(vigil_ctx_new(&ctx) == VIGIL_ENOMEM);
