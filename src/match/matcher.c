@@ -150,17 +150,12 @@ static int count_video_frames(vigil_matcher *m, vigil_ctx *ctx)
 
 size_t vigil__matcher_video_frames(const vigil_matcher *m, int64_t entry_id)
 {
-	size_t lo = 0, hi = m->nvideos;
+	video_count key = {entry_id, 0};
+	const video_count *v = m->nvideos ? bsearch(&key, m->videos, m->nvideos,
+						    sizeof(*m->videos), by_entry_id)
+					  : NULL;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (m->videos[mid].entry_id < entry_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->nvideos && m->videos[lo].entry_id == entry_id
-		       ? m->videos[lo].frames : 0;
+	return v ? v->frames : 0;
 }
 
 static int by_frame_id(const void *a, const void *b)
@@ -246,17 +241,12 @@ size_t vigil_matcher_size(const vigil_matcher *m)
 
 static int64_t frame_entry(const vigil_matcher *m, uint64_t frame_id)
 {
-	size_t lo = 0, hi = m->nframes;
+	frame_map key = {frame_id, 0, 0};
+	const frame_map *f = m->nframes ? bsearch(&key, m->frames, m->nframes,
+						  sizeof(*m->frames), by_frame_id)
+					: NULL;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (m->frames[mid].frame_id < frame_id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->nframes && m->frames[lo].frame_id == frame_id
-		       ? m->frames[lo].entry_id : 0;
+	return f ? f->entry_id : 0;
 }
 
 void vigil__matcher_describe(const vigil_matcher *m, uint64_t id, vigil_match *o)

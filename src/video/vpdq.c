@@ -176,16 +176,13 @@ static int collect(void *user, const vigil_vpdq_frame *f)
 {
 	frame_list *l = user;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		vigil_vpdq_frame *a = vigil__realloc(l->a, cap * sizeof(*a));
-		if (!a) {
-			l->nomem = 1;
-			return 1;
-		}
-		l->a = a;
-		l->cap = cap;
+	vigil_vpdq_frame *a = vigil__grow(l->a, &l->cap, l->n, sizeof(*a));
+
+	if (!a) {
+		l->nomem = 1;
+		return 1;
 	}
+	l->a = a;
 	l->a[l->n++] = *f;
 	return 0;
 }
