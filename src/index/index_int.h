@@ -1,12 +1,16 @@
 /* index_int.h — internals of the index subsystem shared by its files, its
- * tests and its benchmark: the Hamming-distance kernels and the test knobs.
- * Not installed; names are vigil__. */
+ * tests and its benchmark: the Hamming-distance kernels and the test knobs,
+ * then the vigil_index layout and the functions its files (index.c,
+ * layout.c, build.c, delta.c, insert.c, remove.c, results.c, search.c)
+ * share. Not installed; names are vigil__. */
 #ifndef VIGIL_INDEX_INT_H
 #define VIGIL_INDEX_INT_H
 
 #include "../core/core.h"
 
+#include <pthread.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Kernels never get more than this many entries per call, so callers can
  * hold their output in stack buffers. */
@@ -52,5 +56,189 @@ void vigil__index_set_ops(vigil_index *ix, const vigil__ham_ops *ops);
 void vigil__index_set_delta_min(vigil_index *ix, size_t n);
 /* Entries in the built (CSR) part, dead ones included. */
 size_t vigil__index_built(vigil_index *ix);
+
+/* ------------------------------------------ between the vigil_index files */
+
+#define IX_M 16                              /* delta: substrings (tables) */
+#define IX_BITS 16                           /* delta: bits per substring */
+#define IX_BUCKETS (1u << IX_BITS)           /* delta: buckets per table */
+#define IX_BMAX 16                           /* built part: most tables */
+#define IX_MAX_ENTRIES ((size_t)UINT32_MAX - 1) /* slots are uint32_t */
+
+struct ix_bucket {
+	uint32_t *slot; /* slots of the entries with this substring value */
+	uint32_t len;   /* slots in use */
+	uint32_t cap;   /* slots allocated */
+};
+
+/* One table of the built part, CSR: the slots whose substring is v are
+ * slot[off[v] .. off[v+1]-1]. */
+struct ix_csr {
+	uint32_t *off;  /* 2^len + 1 offsets */
+	uint32_t *slot; /* nbuilt slots grouped by substring value */
+};
+
+/* The shape of the built part: table j holds bits off[j] .. off[j]+len[j]-1
+ * of the hash (bit b is bit b%64 of word b/64). */
+struct ix_shape {
+	int m;                  /* tables; 0: no built part */
+	uint8_t bit[IX_BMAX];   /* first bit of each substring */
+	uint8_t len[IX_BMAX];   /* its length, IX_BITS..IX_BLEN_MAX */
+};
+
+struct vigil_index {
+	vigil_ctx *ctx;            /* where messages go; not owned, may be NULL */
+	pthread_rwlock_t lock;     /* shared: queries; exclusive: add, remove */
+	pthread_mutex_t errlock;   /* serialises messages written to ctx */
+	const vigil__ham_ops *ops; /* kernels, picked at _new */
+	int strategy;              /* VIGIL__IX_*; tests and benchmarks */
+	size_t live;               /* entries (written atomically) */
+	size_t n;                  /* slots in use, dead ones included */
+	size_t cap;                /* slots allocated in hw, ids, quality, dead */
+	size_t nbuilt;             /* slots 0..nbuilt-1 are the built part */
+	size_t ndead;              /* dead slots (all in the built part) */
+	size_t delta_min;          /* delta size below which nothing rebuilds */
+	uint64_t *hw;              /* 4*cap words: the hashes, slot order */
+	uint64_t *ids;             /* cap ids */
+	int32_t *quality;          /* cap qualities, as given */
+	uint8_t *dead;             /* cap flags: removed from the built part */
+	struct ix_shape shape;     /* of the built part */
+	struct ix_csr csr[IX_BMAX]; /* its tables */
+	struct ix_bucket *tab;     /* delta: IX_M * IX_BUCKETS; table j at j*IX_BUCKETS */
+};
+
+/* Where a query's hits go: the caller's array, as a max-heap on hit order
+ * while it is full, sorted at the end. */
+struct ix_sink {
+	const vigil_index *ix;
+	vigil_index_hit *hits; /* caller's array */
+	size_t max;            /* its size */
+	size_t held;           /* hits in it */
+	size_t found;          /* hits seen in all */
+	const uint64_t (*dih)[4]; /* the eight variants, or NULL */
+	int variant;           /* variant being searched */
+};
+
+/* A query's plan: the probe radius of every table of both parts, and the
+ * query's substrings in the built part's tables. */
+struct ix_plan {
+	int brad[IX_BMAX];     /* built part */
+	uint32_t bkey[IX_BMAX];
+	int drad[IX_M];        /* delta */
+};
+
+static inline void words_of(const vigil_pdq *h, uint64_t w[4])
+{
+	memcpy(w, h->bits, 32);
+}
+
+static inline unsigned sub_of(const uint64_t w[4], int j)
+{
+	return (unsigned)(w[j >> 2] >> (IX_BITS * (j & 3))) & (IX_BUCKETS - 1);
+}
+
+/* Bits b .. b+len-1 of a hash (len <= 32; may straddle two words). */
+static inline uint32_t bits_of(const uint64_t w[4], unsigned b, unsigned len)
+{
+	unsigned k = b >> 6, sh = b & 63;
+	uint64_t v = w[k] >> sh;
+
+	if (sh + len > 64)
+		v |= w[k + 1] << (64 - sh);
+	return (uint32_t)(v & ((1ULL << len) - 1));
+}
+
+static inline uint32_t bsub_of(const struct ix_shape *sh, const uint64_t w[4],
+			       int j)
+{
+	return bits_of(w, sh->bit[j], sh->len[j]);
+}
+
+static inline struct ix_bucket *bucket_of(const vigil_index *ix, int j,
+					  unsigned key)
+{
+	return &ix->tab[(size_t)j * IX_BUCKETS + key];
+}
+
+static inline int dist4(const uint64_t *a, const uint64_t *b)
+{
+	return __builtin_popcountll(a[0] ^ b[0]) +
+	       __builtin_popcountll(a[1] ^ b[1]) +
+	       __builtin_popcountll(a[2] ^ b[2]) +
+	       __builtin_popcountll(a[3] ^ b[3]);
+}
+
+/* The next larger value with the same popcount (Gosper's hack): walks a
+ * table's ball, weight by weight, without any table of masks. */
+static inline uint32_t next_comb(uint32_t v)
+{
+	uint32_t t = v | (v - 1);
+
+	return (t + 1) | (((~t & (0u - ~t)) - 1) >> (__builtin_ctz(v) + 1));
+}
+
+/* Walks the ball of radius rad around key in a len-bit table: calls
+ * body with each bucket value, weight by weight. */
+#define BALL_FOR(key, len, rad, v, body)                                     \
+	do {                                                                 \
+		int w_;                                                      \
+		for (w_ = 0; w_ <= (rad); w_++) {                            \
+			uint32_t m_ = w_ ? (1u << w_) - 1 : 0;               \
+			uint32_t lim_ = (uint32_t)1 << (len);                \
+			if (w_ > (int)(len))                                 \
+				break;                                       \
+			for (; m_ < lim_; m_ = w_ ? next_comb(m_) : lim_) {  \
+				uint32_t v = (key) ^ m_;                     \
+				body;                                        \
+			}                                                    \
+		}                                                            \
+	} while (0)
+
+/* index.c: the handle, slot storage and lookup */
+/* Error detail on ix->ctx, serialised (queries may fail concurrently). */
+__attribute__((format(printf, 3, 4))) int
+vigil__ix_err(vigil_index *ix, int code, const char *fmt, ...);
+/* The live slot holding (w, id), or -1; caller holds the lock. */
+long vigil__ix_find(const vigil_index *ix, const uint64_t w[4], uint64_t id);
+/* Room for `more` more slots; -1 (index unchanged) on ENOMEM. */
+int vigil__ix_reserve(vigil_index *ix, size_t more);
+/* Asks for huge pages under a big array (advisory). */
+void vigil__ix_advise(void *p, size_t bytes);
+
+/* layout.c: the built part's shape and the cost model */
+/* Per-table probe radius for radius r over m tables; -1: not probed. */
+void vigil__ix_radii(int r, int m, int *rad);
+/* Buckets within distance rad of a len-bit value. */
+double vigil__ix_ball_size(int len, int rad);
+/* The built part's shape for n entries. */
+void vigil__ix_shape_for(size_t n, struct ix_shape *sh);
+/* Whether MIH beats a scan for the query q planned in p. */
+int vigil__ix_use_mih(const vigil_index *ix, const struct ix_plan *p,
+		      const uint64_t q[4]);
+
+/* build.c: the CSR tables of the built part */
+/* Frees tables 0..m-1 of c. */
+void vigil__ix_csr_free(struct ix_csr *c, int m);
+/* Rebuilds the built part from every live slot plus the `more` written
+ * past n; -1 (nothing changed) on ENOMEM. */
+int vigil__ix_rebuild(vigil_index *ix, size_t more);
+/* Whether a delta of d slots should be merged into the built part. */
+int vigil__ix_delta_big(const vigil_index *ix, size_t d);
+
+/* delta.c: the delta's growable buckets */
+/* Puts slot s into the delta's tables; -1 (nothing changed) on ENOMEM. */
+int vigil__ix_delta_put(vigil_index *ix, size_t s);
+/* Takes slot s, the last one put, out of the delta's tables again. */
+void vigil__ix_delta_unput(vigil_index *ix, size_t s);
+/* Empties the delta's buckets, giving their memory back. */
+void vigil__ix_delta_clear(vigil_index *ix);
+
+/* results.c: where a query's hits go */
+/* Takes one hit into k's bounded max-heap. */
+void vigil__ix_sink_put(struct ix_sink *k, uint32_t slot, int d);
+/* Whether this variant reports the hit (dihedral queries). */
+int vigil__ix_sink_owns(const struct ix_sink *k, uint32_t slot, int d);
+/* Sorts the held hits nearest first; *found (if not NULL) gets the count. */
+void vigil__ix_sink_finish(struct ix_sink *k, size_t *found);
 
 #endif
