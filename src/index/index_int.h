@@ -58,6 +58,9 @@ void vigil__index_set_delta_min(vigil_index *ix, size_t n);
 size_t vigil__index_built(vigil_index *ix);
 
 /* ------------------------------------------ between the vigil_index files */
+/* The layout of a vigil_index and the helpers its files share. Tests and
+ * benchmarks use only the knobs above; the hot helpers are static inline so
+ * the split into files costs the query loops nothing. */
 
 #define IX_M 16                              /* delta: substrings (tables) */
 #define IX_BITS 16                           /* delta: bits per substring */
