@@ -76,14 +76,18 @@ static void *writer_main(void *arg)
 		rc = vigil_evidence_add(q->store, &it->ev);
 		pthread_mutex_lock(&q->lock);
 		if (!rc) {
+			/* Said before it leaves the queue: once a flush sees
+			 * the queue empty, every EVIDENCE event is out. */
+			pending = q->n - 1;
+			pthread_mutex_unlock(&q->lock);
+			q->emit(q->user, VIGIL_MON_EVIDENCE, it, it->ev.id, NULL, 0, pending);
+			pthread_mutex_lock(&q->lock);
 			q->ring[q->head] = NULL;
 			q->head = (q->head + 1) % q->cap;
 			q->n--;
 			q->stored++;
-			pending = q->n;
 			pthread_cond_broadcast(&q->drained);
 			pthread_mutex_unlock(&q->lock);
-			q->emit(q->user, VIGIL_MON_EVIDENCE, it, it->ev.id, NULL, 0, pending);
 			item_free(it);
 			delay = q->retry_ms;
 			pthread_mutex_lock(&q->lock);
