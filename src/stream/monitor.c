@@ -130,17 +130,17 @@ static void record(mon_stream *s, const vigil_vpdq_frame *f, const vigil_match *
 		if (!vigil__evq_push(mon->evq, it))
 			return;
 	}
+	memset(&ev, 0, sizeof(ev));
+	ev.reason = it ? "evidence queue full" : "out of memory";
 	if (it)
 		vigil__free(it->url);
 	vigil__free(it);
 	vigil__evq_count_lost(mon->evq);
 	vigil__evq_stats(mon->evq, NULL, &pending, NULL, NULL);
-	memset(&ev, 0, sizeof(ev));
 	ev.seconds = f->seconds;
 	ev.hash = f->hash;
 	ev.match = m;
 	ev.pending = pending;
-	ev.reason = it ? "evidence queue full" : "out of memory";
 	stream_event(s, VIGIL_MON_EVIDENCE_LOST, &ev);
 }
 

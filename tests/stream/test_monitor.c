@@ -29,7 +29,7 @@ static void on_event(void *user, const vigil_monitor_event *ev)
 	if (__atomic_exchange_n(&r->inside, 1, __ATOMIC_ACQ_REL))
 		r->overlap = 1;
 	if (ev->type >= 0 && ev->type < VIGIL__MON_EVENT_END)
-		r->count[ev->type]++;
+		__atomic_fetch_add(&r->count[ev->type], 1, __ATOMIC_ACQ_REL);
 	if (ev->type == VIGIL_MON_STOPPED && r->nstopped < 16)
 		r->stopped[r->nstopped++] = ev->stream_id;
 	if (ev->type == VIGIL_MON_DISCONNECTED && mon) {
