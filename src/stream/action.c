@@ -5,8 +5,6 @@
  * gets no arguments from the match. */
 #include "stream_int.h"
 
-#include "../cli/cli.h"
-
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -199,7 +197,7 @@ static int on_progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c,
 	volatile int *stop = user;
 
 	(void)a, (void)b, (void)c, (void)d;
-	return stop && *stop;
+	return stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE);
 }
 
 /* The JSON body of a POST: the match, as the events describe it. */
@@ -213,13 +211,13 @@ static char *post_body(const stream_hit *h)
 		return NULL;
 	vigil_pdq_to_hex(&h->hash, hex);
 	fputs("{\"stream\":", f);
-	cli_json_str(f, h->stream);
+	vigil__json_str(f, h->stream);
 	fputs(",\"app\":", f);
-	cli_json_str(f, h->app);
+	vigil__json_str(f, h->app);
 	fputs(",\"name\":", f);
-	cli_json_str(f, h->name);
+	vigil__json_str(f, h->name);
 	fputs(",\"bank\":", f);
-	cli_json_str(f, h->m->bank);
+	vigil__json_str(f, h->m->bank);
 	fprintf(f, ",\"entry\":%lld,\"distance\":%d,\"seconds\":%.3f,\"hash\":\"%s\"}",
 		(long long)h->m->entry_id, h->m->distance, h->seconds, hex);
 	if (fclose(f)) {
@@ -380,7 +378,8 @@ static int run_exec(const stream_action *a, const stream_hit *h, char *res,
 		r = waitpid(pid, &st, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		if (!killed && (now_ms() > deadline || (a->stop && *a->stop))) {
+		if (!killed && (now_ms() > deadline ||
+				(a->stop && __atomic_load_n(a->stop, __ATOMIC_ACQUIRE)))) {
 			kill(pid, SIGKILL);
 			killed = 1;
 		}

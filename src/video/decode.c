@@ -30,12 +30,13 @@ static void quiet_ffmpeg(void)
 	av_log_set_level(AV_LOG_QUIET);
 }
 
-/* FFmpeg polls this during blocking I/O: non-zero stops the operation. */
+/* FFmpeg polls this during blocking I/O: non-zero stops the operation.
+ * The abort flag is set from another thread: read atomically. */
 static int interrupt_cb(void *opaque)
 {
 	vigil__video *v = opaque;
 
-	if (v->abort && *v->abort) {
+	if (v->abort && __atomic_load_n(v->abort, __ATOMIC_ACQUIRE)) {
 		v->interrupted = 2;
 		return 1;
 	}
@@ -190,9 +191,12 @@ static int open_stream(vigil__video *v, const char *url, const char *whitelist,
 		/* Live input: FFmpeg's default probing buffers up to 5 s of
 		 * frames before the first one is decoded, and every monitored
 		 * stream then runs that far behind live. A short probe
-		 * (0.3 s) is enough for the codec parameters of a live stream. */
+		 * (0.3 s) is enough for the codec parameters of a live stream.
+		 * The packets read while probing stay buffered and are
+		 * decoded first: they hold the stream's first keyframe, and
+		 * "fflags nobuffer" (which drops them) left every frame up
+		 * to the next keyframe unhashed (issue 7.1). */
 		av_dict_set_int(&o, "analyzeduration", VIGIL__LIVE_ANALYZE_US, 0);
-		av_dict_set(&o, "fflags", "nobuffer", 0);
 	}
 	v->last_io = av_gettime_relative();
 	r = avformat_open_input(&v->fmt, url, NULL, &o);
@@ -341,6 +345,7 @@ int vigil__video_open_url(vigil_ctx *ctx, const char *url,
 	rc = alloc_video(ctx, opts, &v);
 	if (rc)
 		return rc;
+	v->live = 1;
 	rc = open_stream(v, url, WHITELIST_URL, opts);
 	if (rc) {
 		vigil__video_close(v);
@@ -412,7 +417,7 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 			return decode_error(v, r);
 		if (v->draining)
 			return v->end_rc ? v->end_rc : VIGIL_ENOENT;
-		if (v->abort && *v->abort)
+		if (v->abort && __atomic_load_n(v->abort, __ATOMIC_ACQUIRE))
 			return vigil__err(v->ctx, VIGIL_EABORTED, "video: aborted");
 		r = av_read_frame(v->fmt, v->pkt);
 		v->last_io = av_gettime_relative();
