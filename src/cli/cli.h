@@ -10,6 +10,11 @@
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1  /* some input failed; the rest were processed */
 #define CLI_EXIT_USAGE 2 /* bad command line */
+/* `match`'s exit codes (as diff's: 0 is the "nothing found" result). */
+#define CLI_MATCH_NONE 0  /* every query processed, none matched */
+#define CLI_MATCH_FOUND 1 /* at least one match, no error */
+#define CLI_MATCH_ERROR 3 /* an error: an input could not be processed, or
+			     there was nothing to match against */
 
 typedef struct cli_opt {
 	int key;          /* short option char, or >= 256 for long-only */

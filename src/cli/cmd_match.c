@@ -2,8 +2,10 @@
  * match against the enabled banks. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { OUT_TEXT, OUT_CSV, OUT_JSONL };
 
@@ -230,6 +232,51 @@ static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 	return failed;
 }
 
+/* Opens the store at db and loads its enabled banks. Having nothing to match
+ * against is an error, not a clean result: a mistyped --db must not create
+ * an empty store and report every upload as unknown. Returns 0, or -1
+ * (reported). */
+static int open_banks(match_job *j, const char *db, vigil_store **st)
+{
+	const char *path = strncmp(db, "sqlite:", 7) ? db : db + 7;
+	vigil_bank *banks = NULL;
+	size_t n = 0, i, enabled = 0;
+	int64_t entries = 0;
+	struct stat sb;
+
+	if (stat(path, &sb) != 0) {
+		fprintf(stderr, "vigil match: no store at %s (%s); make one with "
+				"'vigil bank create' and 'vigil bank import', or give "
+				"--db or $VIGIL_DB\n", path, strerror(errno));
+		return -1;
+	}
+	if (vigil_store_open(j->ctx, db, st) || vigil_bank_list(*st, &banks, &n)) {
+		fprintf(stderr, "vigil match: %s\n", vigil_errmsg(j->ctx));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (banks[i].enabled) {
+			enabled++;
+			entries += banks[i].entries;
+		}
+	free(banks);
+	if (!enabled) {
+		fprintf(stderr, "vigil match: %s: no enabled bank to match against "
+				"(%zu disabled; see 'vigil bank list')\n", path, n);
+		return -1;
+	}
+	if (!entries) {
+		fprintf(stderr, "vigil match: %s: the enabled banks hold no hashes "
+				"(see 'vigil bank import')\n", path);
+		return -1;
+	}
+	if (vigil_matcher_open(*st, &j->m)) {
+		fprintf(stderr, "vigil match: %s\n", vigil_errmsg(j->ctx));
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 {
 	match_job j;
@@ -329,12 +376,11 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 	if (!j.hits || vigil_ctx_new(&j.ctx)) {
 		fprintf(stderr, "vigil: out of memory\n");
 		free(j.hits);
-		return CLI_EXIT_FAIL;
+		return CLI_MATCH_ERROR;
 	}
-	if (vigil_store_open(j.ctx, cli_db_path(db, dbbuf, sizeof(dbbuf)), &st) ||
-	    vigil_matcher_open(st, &j.m)) {
-		fprintf(stderr, "vigil match: %s\n", vigil_errmsg(j.ctx));
-		rc = CLI_EXIT_FAIL;
+	db = cli_db_path(db, dbbuf, sizeof(dbbuf));
+	if (open_banks(&j, db, &st)) {
+		rc = CLI_MATCH_ERROR;
 		goto out;
 	}
 	j.vopts.radius = j.radius ? j.radius : VIGIL_RADIUS_EXACT;
@@ -361,7 +407,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			failed = 1;
 	}
 	fflush(stdout);
-	rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	rc = failed ? CLI_MATCH_ERROR : j.matched ? CLI_MATCH_FOUND : CLI_MATCH_NONE;
 out:
 	cli_files_free(&files);
 	vigil_matcher_free(j.m);

@@ -214,7 +214,13 @@ const cli_cmd cli_commands[] = {
 	 "and flips), exact hashes by equality. Every match is printed: the bank, "
 	 "the entry, its stored hash, the distance, and which variant of the "
 	 "query matched (orig, rot90, ..., or exact). A query with no match "
-	 "prints nothing. Exit status 1 if any file could not be hashed.",
+	 "prints nothing. Every store and bank is read, never created: a store "
+	 "that does not exist, no enabled bank, or enabled banks without a hash "
+	 "is an error, since a clean result would then mean nothing.\n"
+	 "Exit status: 0 if nothing matched, 1 if something matched, 2 for a bad "
+	 "command line, 3 for an error (an input could not be read or hashed, or "
+	 "there was nothing to match against). An error wins over a match; the "
+	 "matches found are still printed.",
 	 match_opts, cmd_match},
 	{"stream", "[OPTIONS] URL...",
 	 "Watch live streams; cut the ones that show a known image.",

@@ -208,5 +208,13 @@ void cli_man(FILE *f)
 	}
 	fprintf(f, ".SH EXIT STATUS\n0 on success; 1 if any input failed (each "
 		   "failure is reported on standard error and the others are still "
-		   "processed); 2 on a usage error.\n");
+		   "processed); 2 on a usage error.\n.PP\n"
+		   ".B vigil match\nis the exception (as diff(1), 0 is the "
+		   "clean result):\n"
+		   ".TP\n.B 0\nnothing matched\n"
+		   ".TP\n.B 1\nsomething matched (and no error)\n"
+		   ".TP\n.B 2\na bad command line\n"
+		   ".TP\n.B 3\nan error: an input could not be read or hashed, "
+		   "or there was nothing to match against (no store, no enabled "
+		   "bank, no hashes); the matches found are still printed\n");
 }

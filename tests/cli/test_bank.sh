@@ -37,7 +37,7 @@ grep -q '"distance":0,"variant":"orig"' "$T/m" && ok "match file" || bad "match 
 # Match hashes from stdin, with a bad line reported.
 printf 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23\nxyz\nmd5:d41d8cd98f00b204e9800998ecf8427e\n' |
 	"$VIGIL" match -f jsonl --hash - > "$T/m" 2>"$T/err"; rc=$?
-[ $rc -eq 1 ] && grep -q '"distance":1,' "$T/m" && grep -q '"type":"md5"' "$T/m" && grep -q "'xyz'" "$T/err" &&
+[ $rc -eq 3 ] && grep -q '"distance":1,' "$T/m" && grep -q '"type":"md5"' "$T/m" && grep -q "'xyz'" "$T/err" &&
 	ok "match --hash -" || bad "match --hash -: rc=$rc $(cat "$T/m" "$T/err")"
 "$VIGIL" match --radius 99 --hash x 2>/dev/null; [ $? -eq 2 ] && ok "radius bound" || bad "radius bound"
 
@@ -49,15 +49,15 @@ printf 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23\nxyz\nm
 
 # Disabled banks are not matched; delete removes.
 "$VIGIL" bank disable refs && "$VIGIL" bank disable copy
-"$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e > "$T/m"
-[ ! -s "$T/m" ] && ok "disabled banks not matched" || bad "disabled: $(cat "$T/m")"
+"$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e > "$T/m" 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && [ ! -s "$T/m" ] && grep -q "no enabled bank" "$T/err" && ok "disabled banks not matched" || bad "disabled: $(cat "$T/m")"
 "$VIGIL" bank delete refs && "$VIGIL" bank show refs 2>/dev/null; [ $? -eq 1 ] && ok "delete" || bad "delete"
 # Videos: a vPDQ file from the reference as a video entry; the same video,
 # hashed by vigil, matches it with all of its frames; another does not.
 "$VIGIL" bank create vids >/dev/null
 "$VIGIL" bank import vids "$VEC/vpdq/hashes-debian12/chair-19-sd-bar-1s.txt" 2>/dev/null
 "$VIGIL" match --video -f jsonl "$VEC/vpdq/videos/chair-19-sd-bar.mp4" "$VEC/vpdq/videos/pattern-hd-no-bar.mp4" > "$T/m"; rc=$?
-[ $rc -eq 0 ] && [ "$(wc -l < "$T/m")" -eq 1 ] && grep -q '"type":"vpdq".*"query_pct":100.0,"compared_pct":100.0' "$T/m" &&
+[ $rc -eq 1 ] && [ "$(wc -l < "$T/m")" -eq 1 ] && grep -q '"type":"vpdq".*"query_pct":100.0,"compared_pct":100.0' "$T/m" &&
 	ok "match --video" || bad "match --video: rc=$rc $(cat "$T/m")"
 entry=$(sed -n 's/.*"entry":\([0-9]*\).*/\1/p' "$T/m")
 "$VIGIL" bank export vids --format vpdq --entry "$entry" -o "$T/video.txt" 2>/dev/null &&

