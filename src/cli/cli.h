@@ -115,6 +115,15 @@ typedef struct cli_hashes {
 void cli_hash_file(vigil_ctx *ctx, const char *path, unsigned algos,
 		   int dihedral, const vigil_pdq_opts *popts, cli_hashes *out);
 int cli_parse_algos(const char *s, unsigned *out);
+/* Frames of one video, collected by cli_frame_collect (a vigil_vpdq_cb):
+ * f is realloc'd, freed by the caller with free(). */
+typedef struct cli_frames {
+	vigil_vpdq_frame *f;
+	size_t n, cap;
+	int nomem; /* set when growing failed (the callback then stops) */
+} cli_frames;
+int cli_frame_collect(void *user, const vigil_vpdq_frame *f);
+
 /* The store to use: --db, else $VIGIL_DB, else the per-user data dir. */
 const char *cli_db_path(const char *opt, char *buf, size_t cap);
 

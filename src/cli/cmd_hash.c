@@ -23,28 +23,8 @@ typedef struct hash_job {
 typedef struct vpdq_result {
 	int rc;
 	char err[300];
-	vigil_vpdq_frame *f; /* realloc'd by collect(), freed by vpdq_emit */
-	size_t n, cap;
-	int nomem;
+	cli_frames fr; /* freed by vpdq_emit */
 } vpdq_result;
-
-static int collect(void *user, const vigil_vpdq_frame *f)
-{
-	vpdq_result *r = user;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		vigil_vpdq_frame *a = realloc(r->f, cap * sizeof(*a));
-		if (!a) {
-			r->nomem = 1;
-			return 1;
-		}
-		r->f = a;
-		r->cap = cap;
-	}
-	r->f[r->n++] = *f;
-	return 0;
-}
 
 static void vpdq_work(void *user, vigil_ctx *ctx, const char *path,
 		      void *result)
@@ -57,8 +37,8 @@ static void vpdq_work(void *user, vigil_ctx *ctx, const char *path,
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return;
 	}
-	r->rc = vigil_vpdq_hash_file(ctx, path, &j->vopts, collect, r);
-	if (r->nomem)
+	r->rc = vigil_vpdq_hash_file(ctx, path, &j->vopts, cli_frame_collect, &r->fr);
+	if (r->fr.nomem)
 		snprintf(r->err, sizeof(r->err), "out of memory");
 	else if (r->rc)
 		snprintf(r->err, sizeof(r->err), "%s", vigil_errmsg(ctx));
@@ -73,15 +53,15 @@ static int vpdq_emit(void *user, const char *path, void *result)
 	char line[VIGIL_VPDQ_LINE_MAX];
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		vigil_vpdq_format(&r->f[i], line);
+	for (i = 0; i < r->fr.n; i++) {
+		vigil_vpdq_format(&r->fr.f[i], line);
 		if (j->nfiles > 1)
 			printf("%s,%s\n", line, path);
 		else
 			printf("%s\n", line);
 	}
-	free(r->f);
-	r->f = NULL;
+	free(r->fr.f);
+	r->fr.f = NULL;
 	if (r->rc) {
 		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
 		return 1;

@@ -201,7 +201,9 @@ static void print_video_match(match_job *j, const char *path,
 	}
 }
 
-/* Hashes each video (vPDQ) and matches its frames; 1 if any failed. */
+/* Hashes each video (vPDQ) and matches its frames; 1 if any failed. A video
+ * that fails part-way (truncated, corrupt) still has its frames read so far
+ * matched and printed before the failure is reported: they are evidence. */
 static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 			int64_t max_pixels)
 {
@@ -213,21 +215,29 @@ static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 	vigil_ctx_set_limit(j->ctx, VIGIL_LIMIT_MAX_BYTES, max_bytes);
 	vigil_ctx_set_limit(j->ctx, VIGIL_LIMIT_MAX_PIXELS, max_pixels);
 	for (i = 0; i < files->n; i++) {
-		vigil_vpdq_frame *frames = NULL;
+		cli_frames fr = {0};
 		vigil_video_match *res = NULL;
-		size_t n = 0, nres = 0;
-		int rc = vigil_vpdq_hash_file_all(j->ctx, files->paths[i], &vo, &frames, &n);
-		if (!rc)
-			rc = vigil_matcher_video(j->m, j->ctx, frames, n, &j->vopts, &res, &nres);
-		if (rc) {
-			fprintf(stderr, "vigil: %s: %s\n", files->paths[i], vigil_errmsg(j->ctx));
-			failed = 1;
+		size_t nres = 0;
+		char err[512] = "";
+		int rc = vigil_vpdq_hash_file(j->ctx, files->paths[i], &vo,
+					      cli_frame_collect, &fr);
+		if (fr.nomem)
+			snprintf(err, sizeof(err), "out of memory");
+		else if (rc)
+			snprintf(err, sizeof(err), "%s", vigil_errmsg(j->ctx));
+		if (fr.n && vigil_matcher_video(j->m, j->ctx, fr.f, fr.n, &j->vopts,
+						&res, &nres) && !*err) {
+			snprintf(err, sizeof(err), "%s", vigil_errmsg(j->ctx));
 		}
 		for (k = 0; k < nres; k++)
 			print_video_match(j, files->paths[i], &res[k]);
 		fflush(stdout);
+		if (*err) {
+			fprintf(stderr, "vigil: %s: %s\n", files->paths[i], err);
+			failed = 1;
+		}
 		free(res);
-		vigil_vpdq_free(frames);
+		free(fr.f);
 	}
 	return failed;
 }

@@ -38,6 +38,24 @@ out:
 	free(data);
 }
 
+int cli_frame_collect(void *user, const vigil_vpdq_frame *f)
+{
+	cli_frames *l = user;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 256;
+		vigil_vpdq_frame *a = realloc(l->f, cap * sizeof(*a));
+		if (!a) {
+			l->nomem = 1;
+			return 1;
+		}
+		l->f = a;
+		l->cap = cap;
+	}
+	l->f[l->n++] = *f;
+	return 0;
+}
+
 int cli_parse_algos(const char *s, unsigned *out)
 {
 	static const struct {

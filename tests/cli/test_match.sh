@@ -40,4 +40,13 @@ known="$DEMO/known/storm.jpg"
 [ $rc -eq 2 ] && ok "usage: 2" || bad "usage: rc=$rc"
 "$VIGIL" match --help | grep -q "Exit status: 0" && ok "--help documents exit codes" || bad "--help exit codes"
 "$VIGIL" help --man | grep -q "^.B 3$" && ok "man page documents exit codes" || bad "man exit codes"
+
+# A truncated copy of a known video: the frames read are matched and
+# printed, then the truncation is reported (exit 3).
+"$VIGIL" bank create vids >/dev/null
+"$VIGIL" bank import vids "$VEC/vpdq/hashes-debian12/chair-20-sd-bar-1s.txt" 2>/dev/null
+head -c 1175152 "$VEC/vpdq/videos/chair-20-sd-bar.mp4" > "$T/trunc.mp4"
+"$VIGIL" match --video -f jsonl "$T/trunc.mp4" >"$T/m" 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q '"bank":"vids",.*"type":"vpdq"' "$T/m" && grep -q "trunc.mp4" "$T/err" &&
+	ok "truncated video: matches, then the error" || bad "truncated video: rc=$rc $(cat "$T/m" "$T/err")"
 exit $fail
