@@ -177,7 +177,9 @@ size_t vigil_digest_size(vigil_digest_algo algo);
 const char *vigil_digest_name(vigil_digest_algo algo);
 
 /* Reads a whole file into a new buffer, refusing files over the context's
- * VIGIL_LIMIT_MAX_BYTES. *data is owned by the caller: free() it. */
+ * VIGIL_LIMIT_MAX_BYTES and anything but a regular file (a FIFO or device is
+ * refused before it is opened, VIGIL_EINVAL: it could block or never end).
+ * *data is owned by the caller: free() it. */
 int vigil_read_file(vigil_ctx *ctx, const char *path, uint8_t **data,
 		    size_t *len);
 

@@ -37,6 +37,13 @@ oom:
 	return -1;
 }
 
+static const char *kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISLNK(m) ? "a symbolic link"
+		: S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+		: S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -98,6 +105,10 @@ static int walk(cli_files *f, const char *dir, int depth)
 			rc = walk(f, p, depth + 1) ? -1 : 0;
 		else if (S_ISREG(st.st_mode))
 			rc = push(f, p);
+		else /* never followed or opened: a FIFO would block */
+			fprintf(stderr, "vigil: %s: skipped: %s%s\n", p,
+				kind(st.st_mode),
+				S_ISLNK(st.st_mode) ? " (not followed in a directory)" : "");
 		free(p);
 	}
 	for (i = 0; i < n; i++)

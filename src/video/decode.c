@@ -11,6 +11,7 @@
 #include <libavutil/time.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VIDEO_IO_BUF 65536 /* AVIOContext buffer for a memory input */
 
@@ -270,6 +271,16 @@ int vigil__video_open_file(vigil_ctx *ctx, const char *path,
 
 	if (!ctx || !path || !out)
 		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	/* FFmpeg's file protocol would block on a FIFO (or read a device
+	 * forever): only regular files are opened. */
+	{
+		int fd;
+		int64_t size;
+		rc = vigil__open_regular(ctx, path, &fd, &size);
+		if (rc)
+			return rc;
+		close(fd);
+	}
 	rc = alloc_video(ctx, opts, &v);
 	if (rc)
 		return rc;

@@ -41,6 +41,18 @@ rc=$?
 "$VIGIL" hash --max-pixels 100 "$DATA/base.png" 2> "$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "exceeds" "$T/err" && ok "--max-pixels" || bad "--max-pixels rc=$rc"
 
+# Non-regular files are refused, not opened: a FIFO would block forever.
+# (timeout turns a hang into exit 124, a failure.)
+mkfifo "$T/fifo.jpg"
+timeout 20 "$VIGIL" hash "$T/fifo.jpg" > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "fifo.jpg: not a regular file" "$T/err" && ok "FIFO refused" || bad "FIFO: rc=$rc $(cat "$T/err")"
+timeout 20 "$VIGIL" hash --algo vpdq "$T/fifo.jpg" > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "fifo.jpg: not a regular file" "$T/err" && ok "FIFO refused (vpdq)" || bad "FIFO vpdq: rc=$rc $(cat "$T/err")"
+mkdir "$T/walk" && cp "$DATA/base.png" "$T/walk/a.png" && mkfifo "$T/walk/b.jpg" && ln -s a.png "$T/walk/c.png"
+timeout 20 "$VIGIL" hash "$T/walk" > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$T/out")" -eq 1 ] && grep -q "walk/b.jpg: skipped: a FIFO" "$T/err" &&
+	grep -q "walk/c.png: skipped: a symbolic link" "$T/err" && ok "walk says what it skipped" || bad "walk skip: rc=$rc $(cat "$T/err")"
+
 # Usage errors exit 2; help exits 0 and documents every option.
 "$VIGIL" hash --bogus 2>/dev/null; [ $? -eq 2 ] && ok "unknown option" || bad "unknown option"
 "$VIGIL" hash 2>/dev/null; [ $? -eq 2 ] && ok "no operands" || bad "no operands"

@@ -49,4 +49,10 @@ head -c 1175152 "$VEC/vpdq/videos/chair-20-sd-bar.mp4" > "$T/trunc.mp4"
 "$VIGIL" match --video -f jsonl "$T/trunc.mp4" >"$T/m" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] && grep -q '"bank":"vids",.*"type":"vpdq"' "$T/m" && grep -q "trunc.mp4" "$T/err" &&
 	ok "truncated video: matches, then the error" || bad "truncated video: rc=$rc $(cat "$T/m" "$T/err")"
+
+mkfifo "$T/fifo.jpg"
+timeout 20 "$VIGIL" match "$T/fifo.jpg" 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "not a regular file" "$T/err" && ok "match: FIFO refused" || bad "match FIFO: rc=$rc $(cat "$T/err")"
+timeout 20 "$VIGIL" match --video "$T/fifo.jpg" 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "not a regular file" "$T/err" && ok "match --video: FIFO refused" || bad "match --video FIFO: rc=$rc $(cat "$T/err")"
 exit $fail
