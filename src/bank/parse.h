@@ -11,6 +11,7 @@
 
 typedef struct vigil__parser {
 	int format;      /* vigil_list_format; AUTO until the first real line */
+	int started;     /* the first line was seen (its BOM, if any, dropped) */
 	int type_hint;   /* for 64-digit hex: VIGIL_HASH_PDQ or _SHA256, -1 auto */
 	int ncols;       /* CSV: number of header columns */
 	int col_hash, col_type, col_id, col_quality; /* CSV: indexes or -1 */

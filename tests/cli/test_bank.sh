@@ -47,6 +47,17 @@ printf 'f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b23\nxyz\nm
 "$VIGIL" bank create copy >/dev/null
 "$VIGIL" bank import copy "$T/out.csv" 2>"$T/err" && grep -q " 0 bad" "$T/err" && ok "re-import export" || bad "re-import: $(cat "$T/err")"
 
+# A UTF-8 byte-order mark at the start of a list (as Windows tools write)
+# is accepted, in every format.
+"$VIGIL" bank create bom >/dev/null
+printf '\357\273\277d41d8cd98f00b204e9800998ecf8427e\n' > "$T/bom-hex.txt"
+printf '\357\273\277f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b24,100,x.jpg\n' > "$T/bom-pdq.csv"
+printf '\357\273\277hash,source\n0123456789abcdef0123456789abcdef01234567,a\n' > "$T/bom-named.csv"
+for f in bom-hex.txt bom-pdq.csv bom-named.csv; do
+	"$VIGIL" bank import bom "$T/$f" 2>"$T/err"; rc=$?
+	[ $rc -eq 0 ] && grep -q " 1 added, 0 duplicates, 0 bad" "$T/err" && ok "BOM: $f" || bad "BOM $f: rc=$rc $(cat "$T/err")"
+done
+"$VIGIL" bank delete bom
 # Disabled banks are not matched; delete removes.
 "$VIGIL" bank disable refs && "$VIGIL" bank disable copy
 "$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e > "$T/m" 2>"$T/err"; rc=$?
