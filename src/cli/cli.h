@@ -129,6 +129,9 @@ const char *cli_db_path(const char *opt, char *buf, size_t cap);
 
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
+/* Writes s as one CSV field: as it is, or quoted per RFC 4180 when it holds
+ * a comma, a double quote, CR or LF. */
+void cli_csv_str(FILE *f, const char *s);
 
 int cmd_hash(const cli_cmd *cmd, int argc, char **argv);
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv);

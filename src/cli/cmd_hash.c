@@ -55,10 +55,12 @@ static int vpdq_emit(void *user, const char *path, void *result)
 
 	for (i = 0; i < r->fr.n; i++) {
 		vigil_vpdq_format(&r->fr.f[i], line);
-		if (j->nfiles > 1)
-			printf("%s,%s\n", line, path);
-		else
-			printf("%s\n", line);
+		fputs(line, stdout);
+		if (j->nfiles > 1) {
+			putchar(',');
+			cli_csv_str(stdout, path);
+		}
+		putchar('\n');
 	}
 	free(r->fr.f);
 	r->fr.f = NULL;
@@ -84,20 +86,21 @@ static void print_csv(const hash_job *j, const char *path, const cli_hashes *r)
 	if (j->algos & CLI_ALGO_PDQ)
 		for (v = 0; v < (j->dihedral ? VIGIL_DIH_COUNT : 1); v++) {
 			vigil_pdq_to_hex(&r->pdq[v], hex);
-			if (j->algos == CLI_ALGO_PDQ && !j->dihedral)
-				printf("%s,%d,%s\n", hex, r->pdq[v].quality, path);
-			else if (j->algos == CLI_ALGO_PDQ)
-				printf("%s,%d,%s,%s\n", hex, r->pdq[v].quality, path,
-				       vigil_dihedral_name(v));
+			if (j->algos == CLI_ALGO_PDQ)
+				printf("%s,%d,", hex, r->pdq[v].quality);
 			else
-				printf("pdq,%s,%d,%s,%s\n", hex, r->pdq[v].quality, path,
-				       vigil_dihedral_name(v));
+				printf("pdq,%s,%d,", hex, r->pdq[v].quality);
+			cli_csv_str(stdout, path);
+			if (j->algos != CLI_ALGO_PDQ || j->dihedral)
+				printf(",%s", vigil_dihedral_name(v));
+			putchar('\n');
 		}
 	for (a = 0; a < 3; a++)
 		if (j->algos & (CLI_ALGO_MD5 << a)) {
 			vigil_hex(r->dig[a], vigil_digest_size((vigil_digest_algo)a), hex);
-			printf("%s,%s,,%s,\n", vigil_digest_name((vigil_digest_algo)a), hex,
-			       path);
+			printf("%s,%s,,", vigil_digest_name((vigil_digest_algo)a), hex);
+			cli_csv_str(stdout, path);
+			printf(",\n");
 		}
 }
 

@@ -44,7 +44,10 @@ static void print_match(match_job *j, const char *query, const vigil_match *mt)
 		       mt->quality, mt->distance, variant);
 		break;
 	case OUT_CSV:
-		printf("%s,%s,%lld,%s,%s,%d,%s\n", query, mt->bank, (long long)mt->entry_id,
+		cli_csv_str(stdout, query);
+		putchar(',');
+		cli_csv_str(stdout, mt->bank);
+		printf(",%lld,%s,%s,%d,%s\n", (long long)mt->entry_id,
 		       vigil_hash_type_name(mt->type), hex, mt->distance, variant);
 		break;
 	default:
@@ -186,9 +189,11 @@ static void print_video_match(match_job *j, const char *path,
 		printf("}\n");
 		break;
 	case OUT_CSV:
-		printf("%s,%s,%lld,%s,%s,%d,orig\n", path, v->match.bank,
-		       (long long)v->match.entry_id, vigil_hash_type_name(v->match.type),
-		       hex, v->match.distance);
+		cli_csv_str(stdout, path);
+		putchar(',');
+		cli_csv_str(stdout, v->match.bank);
+		printf(",%lld,%s,%s,%d,orig\n", (long long)v->match.entry_id,
+		       vigil_hash_type_name(v->match.type), hex, v->match.distance);
 		break;
 	default:
 		printf("%s: MATCH bank=%s entry=%lld type=%s distance=%d at=%.3fs "

@@ -46,7 +46,8 @@ static const cli_opt hash_opts[] = {
 	{'f', "format", "csv|jsonl",
 	 "Output format. csv (the default): for PDQ alone, the reference tool's "
 	 "'hash,quality,path' (with --dihedral a fourth column names the variant); "
-	 "with other algorithms, 'algo,hash,quality,path,variant' lines. jsonl: "
+	 "with other algorithms, 'algo,hash,quality,path,variant' lines; a path "
+	 "with a comma, a quote or a line break is quoted as RFC 4180 says. jsonl: "
 	 "one JSON object per file with path, pdq, quality, dihedral, md5, sha1, "
 	 "sha256 as selected."},
 	HASHING_OPTS,
@@ -92,7 +93,7 @@ static const cli_opt match_opts[] = {
 	 "Match only the image as it is, not its rotations and flips."},
 	{'f', "format", "text|csv|jsonl",
 	 "Output: text (the default), csv (query,bank,entry,type,hash,distance,"
-	 "variant) or jsonl (one object per match with query, bank, entry, type, "
+	 "variant; quoted as RFC 4180 says where needed) or jsonl (one object per match with query, bank, entry, type, "
 	 "hash, quality, distance, variant; for videos also seconds, frames, "
 	 "query_pct, compared_pct)."},
 	{CLI_OPT_VIDEO, "video", NULL,

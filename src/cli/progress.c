@@ -1,6 +1,8 @@
 /* progress.c — a progress line on a terminal, and JSON string output. */
 #include "cli.h"
 
+#include <string.h>
+
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +74,21 @@ void cli_json_str(FILE *f, const char *s)
 			fprintf(f, "\\u%04x", *u);
 		else
 			fputc(*u, f);
+	}
+	fputc('"', f);
+}
+
+void cli_csv_str(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
 	}
 	fputc('"', f);
 }

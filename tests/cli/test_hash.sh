@@ -41,6 +41,18 @@ rc=$?
 "$VIGIL" hash --max-pixels 100 "$DATA/base.png" 2> "$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "exceeds" "$T/err" && ok "--max-pixels" || bad "--max-pixels rc=$rc"
 
+# CSV output quotes (RFC 4180) names with a comma, a quote or a newline;
+# plain names stay unquoted (the reference format).
+cp "$DATA/base.png" "$T/a,b.png" && cp "$DATA/base.png" "$T/q\"
+n.png"
+"$VIGIL" hash "$T/a,b.png" "$T/q\"
+n.png" "$DATA/base.png" > "$T/q.csv"
+python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=""))); sys.exit(not (len(r) == 3 and all(len(x) == 3 for x in r) and r[0][2].endswith("a,b.png") and r[1][2].endswith("q\"\nn.png") and not r[2][2].startswith("\"")))' "$T/q.csv" &&
+	tail -n 1 "$T/q.csv" | grep -q ",$DATA/base.png\$" && ok "csv quoting" || bad "csv quoting: $(cat "$T/q.csv")"
+"$VIGIL" hash -a md5,pdq "$T/a,b.png" > "$T/q.csv"
+python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=""))); sys.exit(not all(len(x) == 5 for x in r))' "$T/q.csv" &&
+	ok "csv quoting, several algorithms" || bad "csv quoting -a: $(cat "$T/q.csv")"
+
 # Non-regular files are refused, not opened: a FIFO would block forever.
 # (timeout turns a hang into exit 124, a failure.)
 mkfifo "$T/fifo.jpg"

@@ -55,4 +55,10 @@ timeout 20 "$VIGIL" match "$T/fifo.jpg" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "not a regular file" "$T/err" && ok "match: FIFO refused" || bad "match FIFO: rc=$rc $(cat "$T/err")"
 timeout 20 "$VIGIL" match --video "$T/fifo.jpg" 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "not a regular file" "$T/err" && ok "match --video: FIFO refused" || bad "match --video FIFO: rc=$rc $(cat "$T/err")"
+
+# match -f csv quotes a name with a comma (RFC 4180).
+cp "$known" "$T/x,y.jpg"
+"$VIGIL" match -f csv "$T/x,y.jpg" > "$T/m"
+python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=""))); sys.exit(not (r and all(len(x) == 7 and x[0].endswith("x,y.jpg") for x in r)))' "$T/m" &&
+	ok "match csv quoting" || bad "match csv quoting: $(cat "$T/m")"
 exit $fail
