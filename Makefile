@@ -10,16 +10,19 @@ FUZZ_SECONDS ?= 60
 
 .PHONY: all deps run check test test-asan bench fuzz clean
 
+# deps installs meson and ninja on a fresh machine, so it must finish before
+# either runs, also under make -j: the setup rules take it as an order-only
+# prerequisite (a phony target as a normal one would redo the setup).
 all: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 deps:
 	@sh scripts/deps.sh
 
-$(BUILD)/build.ninja:
+$(BUILD)/build.ninja: | deps
 	meson setup $(BUILD) --buildtype=release
 
-$(ASAN)/build.ninja:
+$(ASAN)/build.ninja: | deps
 	meson setup $(ASAN) --buildtype=debugoptimized -Db_sanitize=address,undefined \
 		-Db_lundef=false
 
