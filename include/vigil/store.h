@@ -39,6 +39,17 @@ typedef struct vigil_store vigil_store;
 int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out);
 void vigil_store_close(vigil_store *st);
 
+/* Called about once a second while a store operation waits for a lock that
+ * another process holds (a long import's write transaction), with the time
+ * waited so far; a non-zero return gives up at once. */
+typedef int (*vigil_store_wait_cb)(void *user, int64_t waited_ms);
+/* How long an operation waits for another process's lock before it fails
+ * with VIGIL_ESTORE ("... locked"): timeout_ms (default 10000 after
+ * vigil_store_open; < 0 waits without a limit), calling cb (may be NULL)
+ * while it waits. */
+int vigil_store_set_lock_wait(vigil_store *st, int64_t timeout_ms,
+			      vigil_store_wait_cb cb, void *user);
+
 typedef struct vigil_bank {
 	int64_t id;
 	char name[VIGIL_NAME_MAX + 1];

@@ -18,7 +18,26 @@ typedef struct bank_args {
 	int jsonl;       /* list/show as JSON lines */
 	long long entry; /* export --format vpdq: the video entry */
 	int progress;
+	long lock_timeout; /* seconds to wait for another writer's lock */
 } bank_args;
+
+#define BANK_DEFAULT_LOCK_TIMEOUT 3600 /* s: an hour covers a 100M-line import */
+#define BANK_MAX_LOCK_TIMEOUT 604800   /* s: a week */
+
+/* While another process (an import) holds the store's write lock: says so
+ * at 1 s and then every 10 s, so that a waiting import is not taken for a
+ * hung one. */
+static int on_lock_wait(void *user, int64_t waited_ms)
+{
+	const bank_args *a = user;
+	int64_t s = waited_ms / 1000;
+
+	if (s == 1 || s % 10 == 0)
+		fprintf(stderr, "vigil bank: waiting for the store's write lock held "
+				"by another process... (%lld s of --lock-timeout %ld)\n",
+			(long long)s, a->lock_timeout);
+	return 0;
+}
 
 typedef struct import_ui {
 	const char *file;
@@ -145,7 +164,8 @@ static int need_name(int argc, int i, const char *sub)
 
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 {
-	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0};
+	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0,
+		       BANK_DEFAULT_LOCK_TIMEOUT};
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	char dbbuf[4096];
@@ -215,6 +235,13 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_PROGRESS:
 			a.progress = 1;
 			break;
+		case CLI_OPT_LOCK_TIMEOUT:
+			if (cli_parse_int(arg, 0, BANK_MAX_LOCK_TIMEOUT, &a.lock_timeout)) {
+				fprintf(stderr, "vigil bank: --lock-timeout takes 0..%d "
+						"seconds\n", BANK_MAX_LOCK_TIMEOUT);
+				return CLI_EXIT_USAGE;
+			}
+			break;
 		case CLI_OPT_NO_PROGRESS:
 			a.progress = -1;
 			break;
@@ -234,6 +261,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		rc = report(ctx, VIGIL_ESTORE, "cannot open the store");
 		goto out;
 	}
+	vigil_store_set_lock_wait(st, (int64_t)a.lock_timeout * 1000, on_lock_wait, &a);
 	if (!strcmp(sub, "create")) {
 		vigil_bank b;
 		int r;

@@ -73,6 +73,11 @@ static const cli_opt bank_opts[] = {
 	{CLI_OPT_ENTRY, "entry", "ID",
 	 "export --format vpdq: the stored video to write, in the vPDQ format "
 	 "(the entry ids are in match's output)."},
+	{CLI_OPT_LOCK_TIMEOUT, "lock-timeout", "SECONDS",
+	 "When another process holds the store's write lock (an import runs in "
+	 "one transaction, so it holds the lock until it ends), wait up to "
+	 "SECONDS for it (default 3600; 0 fails at once), saying so on standard "
+	 "error every 10 s; then fail with 'database is locked'."},
 	{CLI_OPT_PROGRESS, "progress", NULL, "import: always show progress."},
 	{CLI_OPT_NO_PROGRESS, "no-progress", NULL, "import: never show progress."},
 	{0, NULL, NULL, NULL},

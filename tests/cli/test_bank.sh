@@ -58,6 +58,36 @@ for f in bom-hex.txt bom-pdq.csv bom-named.csv; do
 	[ $rc -eq 0 ] && grep -q " 1 added, 0 duplicates, 0 bad" "$T/err" && ok "BOM: $f" || bad "BOM $f: rc=$rc $(cat "$T/err")"
 done
 "$VIGIL" bank delete bom
+# A second writer waits for the write lock another process holds (with a
+# message saying so) instead of failing after 10 s; --lock-timeout bounds the
+# wait. The holder keeps its lock until told to let go.
+cat > "$T/hold.py" <<'X'
+import os, sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[2] + ".locked", "w").close()
+for _ in range(600):
+    if os.path.exists(sys.argv[2] + ".release"):
+        break
+    time.sleep(0.1)
+db.execute("COMMIT")
+X
+"$VIGIL" bank create locked >/dev/null
+python3 "$T/hold.py" "$VIGIL_DB" "$T/h" & holder=$!
+for _ in $(seq 300); do [ -f "$T/h.locked" ] && break; sleep 0.1; done
+printf 'd41d8cd98f00b204e9800998ecf8427e\n' > "$T/one.txt"
+"$VIGIL" bank import --lock-timeout 1 locked "$T/one.txt" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "lock" "$T/err" && ok "--lock-timeout gives up" || bad "--lock-timeout: rc=$rc $(cat "$T/err")"
+"$VIGIL" bank import locked "$T/one.txt" 2>"$T/err2" & importer=$!
+for _ in $(seq 300); do grep -q "waiting for the store's write lock held by another process" "$T/err2" && break; sleep 0.1; done
+touch "$T/h.release"
+wait $importer; rc=$?
+wait $holder
+[ $rc -eq 0 ] && grep -q "waiting for the store's write lock" "$T/err2" && grep -q " 1 added" "$T/err2" &&
+	ok "import waits for the lock" || bad "lock wait: rc=$rc $(cat "$T/err2")"
+"$VIGIL" bank delete locked
+"$VIGIL" help --man | grep -q "lock.*timeout SECONDS" && ok "man: --lock-timeout" || bad "man: --lock-timeout"
+
 # Disabled banks are not matched; delete removes.
 "$VIGIL" bank disable refs && "$VIGIL" bank disable copy
 "$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e > "$T/m" 2>"$T/err"; rc=$?
