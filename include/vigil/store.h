@@ -117,7 +117,12 @@ typedef struct vigil_import_opts {
 	vigil_bad_line_fn on_bad_line;
 	vigil_progress_fn on_progress;
 	void *user;
+	int64_t max_bytes;     /* give up past this many bytes of input (0:
+				  VIGIL_IMPORT_DEFAULT_MAX_BYTES) */
 } vigil_import_opts;
+
+/* 64 GiB: a billion hex lines. A ceiling for endless input, not a target. */
+#define VIGIL_IMPORT_DEFAULT_MAX_BYTES ((int64_t)64 << 30)
 
 typedef struct vigil_import_stats {
 	uint64_t lines;      /* lines read (including blank and comment lines) */
@@ -128,7 +133,10 @@ typedef struct vigil_import_stats {
 
 /* Streams a hash list from f into bank `bank` in one transaction: either
  * everything valid lands, or (on error, abort or crash) nothing does.
- * Memory stays constant whatever the list's length. */
+ * Memory stays constant whatever the list's length. Input that is not a
+ * text list ends the import at once with nothing imported (VIGIL_ECORRUPT):
+ * a NUL byte, or a line with no line break in 1 MiB; so does input past
+ * max_bytes (VIGIL_ETOOBIG). */
 int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 		      const vigil_import_opts *opts, vigil_import_stats *stats);
 

@@ -6,6 +6,8 @@
 #include "../store/store.h"
 
 #define VIGIL__LINE_MAX 8192  /* longest accepted line, bytes */
+#define VIGIL__LINE_RUNAWAY (1 << 20) /* no line break in this many bytes:
+					 not a hash list, stop reading */
 #define VIGIL__CSV_COLS 64    /* most columns in a named-column CSV */
 #define VIGIL__VPDQ_MAX_SECONDS 1e7 /* latest frame timestamp (115 days) */
 

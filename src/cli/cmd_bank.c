@@ -19,6 +19,7 @@ typedef struct bank_args {
 	long long entry; /* export --format vpdq: the video entry */
 	int progress;
 	long lock_timeout; /* seconds to wait for another writer's lock */
+	long max_bytes;    /* import: input ceiling, 0 for the default */
 } bank_args;
 
 #define BANK_DEFAULT_LOCK_TIMEOUT 3600 /* s: an hour covers a 100M-line import */
@@ -123,6 +124,7 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 	o.format = a->format < 0 ? VIGIL_FMT_AUTO : a->format;
 	o.type = a->type;
 	o.max_bad_lines = a->max_bad;
+	o.max_bytes = a->max_bytes;
 	o.source = file;
 	o.on_bad_line = on_bad_line;
 	o.on_progress = on_progress;
@@ -165,7 +167,7 @@ static int need_name(int argc, int i, const char *sub)
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 {
 	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0,
-		       BANK_DEFAULT_LOCK_TIMEOUT};
+		       BANK_DEFAULT_LOCK_TIMEOUT, 0};
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	char dbbuf[4096];
@@ -234,6 +236,12 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		}
 		case CLI_OPT_PROGRESS:
 			a.progress = 1;
+			break;
+		case CLI_OPT_MAX_BYTES:
+			if (cli_parse_int(arg, 1, LONG_MAX, &a.max_bytes)) {
+				fprintf(stderr, "vigil bank: bad --max-bytes '%s'\n", arg);
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case CLI_OPT_LOCK_TIMEOUT:
 			if (cli_parse_int(arg, 0, BANK_MAX_LOCK_TIMEOUT, &a.lock_timeout)) {

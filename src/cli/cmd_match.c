@@ -11,6 +11,11 @@ enum { OUT_TEXT, OUT_CSV, OUT_JSONL };
 
 #define MATCH_MAX_PER_QUERY 256
 #define MATCH_LINE_MAX 1024 /* longest line accepted by --hash - */
+#define MATCH_RUNAWAY (1 << 20) /* --hash -: no line break in this many bytes */
+#define MATCH_MAX_BAD 1000      /* --hash -: bad lines before giving up */
+/* --hash -: input ceiling unless --max-bytes is given (that limit's default
+ * is for one file; a list of hashes may be larger). */
+#define MATCH_STDIN_MAX_BYTES ((uint64_t)16 << 30)
 
 typedef struct match_job {
 	int video;           /* operands are videos */
@@ -141,26 +146,75 @@ static int match_hex(match_job *j, const char *query)
 	return 1;
 }
 
-static int match_stdin(match_job *j)
+/* Hashes from standard input, one per line. The input may be anything and
+ * may never end (/dev/zero, a runaway pipe), so it is read in bounded lines
+ * and stops, as an error, at a NUL byte, at a line with no line break in
+ * MATCH_RUNAWAY bytes, past max_bytes in all, or after MATCH_MAX_BAD bad
+ * lines. Returns 0, or 1 if any line failed. */
+static int match_stdin(match_job *j, uint64_t max_bytes)
 {
-	char line[MATCH_LINE_MAX + 2];
-	int failed = 0;
+	char line[MATCH_LINE_MAX + 1];
+	size_t n = 0, over = 0;
+	uint64_t bytes = 0, lineno = 0, bad = 0;
+	int ch, failed = 0;
 
-	while (fgets(line, sizeof(line), stdin)) {
-		size_t n = strlen(line);
-		if (n && line[n - 1] != '\n' && !feof(stdin)) {
-			int ch;
-			fprintf(stderr, "vigil: stdin: line too long\n");
-			while ((ch = getchar()) != EOF && ch != '\n')
-				;
-			failed = 1;
+	for (;;) {
+		ch = getchar();
+		if (ch != EOF && ++bytes > max_bytes) {
+			fprintf(stderr, "vigil match: standard input: more than %llu "
+					"bytes (--max-bytes); stopped\n",
+				(unsigned long long)max_bytes);
+			return 1;
+		}
+		if (ch == '\0') {
+			fprintf(stderr, "vigil match: standard input: line %llu: a NUL "
+					"byte (at byte %llu): not a list of hashes; "
+					"stopped\n",
+				(unsigned long long)lineno + 1, (unsigned long long)bytes);
+			return 1;
+		}
+		if (ch != EOF && ch != '\n') {
+			if (n < MATCH_LINE_MAX)
+				line[n++] = (char)ch;
+			else if (++over > MATCH_RUNAWAY) {
+				fprintf(stderr, "vigil match: standard input: line %llu: "
+						"no line break in %d bytes: not a list of "
+						"hashes; stopped\n",
+					(unsigned long long)lineno + 1, MATCH_RUNAWAY);
+				return 1;
+			}
 			continue;
 		}
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
-			line[--n] = '\0';
-		if (!n || line[0] == '#')
-			continue;
-		failed |= match_hex(j, line);
+		if (ch == EOF && !n && !over)
+			break;
+		lineno++;
+		line[n] = '\0';
+		if (over) {
+			fprintf(stderr, "vigil match: standard input: line %llu: longer "
+					"than %d bytes\n",
+				(unsigned long long)lineno, MATCH_LINE_MAX);
+			failed = 1;
+			bad++;
+		} else {
+			while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+				line[--n] = '\0';
+			if (n && line[0] != '#' && match_hex(j, line)) {
+				failed = 1;
+				bad++;
+			}
+		}
+		if (bad >= MATCH_MAX_BAD) {
+			fprintf(stderr, "vigil match: standard input: giving up after %d "
+					"bad lines\n", MATCH_MAX_BAD);
+			return 1;
+		}
+		n = over = 0;
+		if (ch == EOF)
+			break;
+	}
+	if (ferror(stdin)) {
+		fprintf(stderr, "vigil match: standard input: read error\n");
+		return 1;
 	}
 	return failed;
 }
@@ -408,7 +462,9 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 	} else if (hashes) {
 		for (i = cli_optind(); i < argc; i++)
 			failed |= strcmp(argv[i], "-") ? match_hex(&j, argv[i])
-						       : match_stdin(&j);
+				: match_stdin(&j, ps.max_bytes != VIGIL_DEFAULT_MAX_BYTES
+							  ? (uint64_t)ps.max_bytes
+							  : MATCH_STDIN_MAX_BYTES);
 	} else {
 		for (i = cli_optind(); i < argc; i++)
 			if (cli_collect(&files, argv[i]))

@@ -69,6 +69,10 @@ static const cli_opt bank_opts[] = {
 	{CLI_OPT_MAX_BAD, "max-bad", "N",
 	 "import: give up (importing nothing) after N malformed lines "
 	 "(default 1000)."},
+	{CLI_OPT_MAX_BYTES, "max-bytes", "N",
+	 "import: give up (importing nothing) past N bytes of input (default "
+	 "68719476736, 64 GiB). Input with a NUL byte, or a line without a line "
+	 "break in 1 MiB, is not a hash list and also ends the import at once."},
 	{'o', "output", "FILE", "export: write to FILE instead of standard output."},
 	{CLI_OPT_ENTRY, "entry", "ID",
 	 "export --format vpdq: the stored video to write, in the vPDQ format "
@@ -88,7 +92,9 @@ static const cli_opt match_opts[] = {
 	{'H', "hash", NULL,
 	 "The operands are hashes, not files: PDQ (64 hex digits), MD5 (32), "
 	 "SHA-1 (40), or TYPE:HEX (e.g. sha256:...). '-' reads one per line from "
-	 "standard input."},
+	 "standard input ('#' comments and blank lines skipped); it stops, as an "
+	 "error, at a NUL byte, a line with no line break in 1 MiB, after 1000 "
+	 "bad lines, or past --max-bytes (here 16 GiB unless given)."},
 	{'r', "radius", "N",
 	 "Largest PDQ Hamming distance that matches, 0..64 (default 31)."},
 	{CLI_OPT_MIN_QUALITY, "min-quality", "N",

@@ -88,6 +88,17 @@ wait $holder
 "$VIGIL" bank delete locked
 "$VIGIL" help --man | grep -q "lock.*timeout SECONDS" && ok "man: --lock-timeout" || bad "man: --lock-timeout"
 
+# Unbounded input ends: NUL bytes (not a text list) stop at once, a line
+# with no line break in 1 MiB stops, and --max-bytes bounds the whole input.
+"$VIGIL" bank create unbounded >/dev/null
+timeout 60 "$VIGIL" bank import unbounded /dev/zero 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "NUL byte" "$T/err" && ok "import /dev/zero stops" || bad "import /dev/zero: rc=$rc $(head -c 300 "$T/err")"
+yes abcdef | tr -d '\n' | timeout 60 "$VIGIL" bank import unbounded - 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "no line break" "$T/err" && ok "endless line stops" || bad "endless line: rc=$rc $(head -c 300 "$T/err")"
+yes d41d8cd98f00b204e9800998ecf8427e | timeout 60 "$VIGIL" bank import --max-bytes 100000 unbounded - 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "more than 100000 bytes" "$T/err" && ok "import --max-bytes" || bad "import --max-bytes: rc=$rc $(head -c 300 "$T/err")"
+"$VIGIL" bank delete unbounded
+
 # Disabled banks are not matched; delete removes.
 "$VIGIL" bank disable refs && "$VIGIL" bank disable copy
 "$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e > "$T/m" 2>"$T/err"; rc=$?

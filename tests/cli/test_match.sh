@@ -61,4 +61,13 @@ cp "$known" "$T/x,y.jpg"
 "$VIGIL" match -f csv "$T/x,y.jpg" > "$T/m"
 python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=""))); sys.exit(not (r and all(len(x) == 7 and x[0].endswith("x,y.jpg") for x in r)))' "$T/m" &&
 	ok "match csv quoting" || bad "match csv quoting: $(cat "$T/m")"
+
+# Unbounded standard input ends: NUL bytes at once, bad lines after
+# --max-bad, everything after --max-bytes.
+timeout 60 "$VIGIL" match --hash - < /dev/zero 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "NUL byte" "$T/err" && ok "match --hash - < /dev/zero stops" || bad "match /dev/zero: rc=$rc $(head -c 300 "$T/err")"
+yes xyz | timeout 60 "$VIGIL" match --hash - >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "giving up after 1000 bad lines" "$T/err" && ok "endless bad lines stop" || bad "bad lines: rc=$rc $(tail -c 300 "$T/err")"
+yes d41d8cd98f00b204e9800998ecf8427e | timeout 60 "$VIGIL" match --max-bytes 100000 --hash - >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 3 ] && grep -q "more than 100000 bytes" "$T/err" && ok "match --hash - --max-bytes" || bad "match --max-bytes: rc=$rc $(tail -c 300 "$T/err")"
 exit $fail
