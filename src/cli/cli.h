@@ -127,6 +127,12 @@ int cli_frame_collect(void *user, const vigil_vpdq_frame *f);
 /* The store to use: --db, else $VIGIL_DB, else the per-user data dir. */
 const char *cli_db_path(const char *opt, char *buf, size_t cap);
 
+/* Prints a message on standard error with every control byte and every
+ * byte that is not valid UTF-8 written as \xNN (newlines kept): messages
+ * carry file names and input lines, whose escape sequences a terminal
+ * would otherwise run. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
 /* Writes s as one CSV field: as it is, or quoted per RFC 4180 when it holds

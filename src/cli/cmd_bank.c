@@ -34,7 +34,7 @@ static int on_lock_wait(void *user, int64_t waited_ms)
 	int64_t s = waited_ms / 1000;
 
 	if (s == 1 || s % 10 == 0)
-		fprintf(stderr, "vigil bank: waiting for the store's write lock held "
+		cli_err("vigil bank: waiting for the store's write lock held "
 				"by another process... (%lld s of --lock-timeout %ld)\n",
 			(long long)s, a->lock_timeout);
 	return 0;
@@ -53,7 +53,7 @@ static int on_bad_line(void *user, uint64_t line, const char *why)
 
 	if (ui->progress)
 		fputs("\r\033[K", stderr);
-	fprintf(stderr, "%s:%llu: %s\n", ui->file, (unsigned long long)line, why);
+	cli_err("%s:%llu: %s\n", ui->file, (unsigned long long)line, why);
 	return 0;
 }
 
@@ -73,7 +73,7 @@ static void on_progress(void *user, uint64_t bytes, uint64_t lines)
 
 static int report(vigil_ctx *ctx, int rc, const char *what)
 {
-	fprintf(stderr, "vigil bank: %s: %s\n", what,
+	cli_err("vigil bank: %s: %s\n", what,
 		*vigil_errmsg(ctx) ? vigil_errmsg(ctx) : vigil_strerror(rc));
 	return rc == VIGIL_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
@@ -115,7 +115,7 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 	int rc;
 
 	if (!f) {
-		fprintf(stderr, "vigil bank: %s: %s\n", file, strerror(errno));
+		cli_err("vigil bank: %s: %s\n", file, strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
@@ -136,10 +136,10 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 		fputs("\r\033[K", stderr);
 	if (rc) {
 		report(ctx, rc, file);
-		fprintf(stderr, "vigil bank: %s: nothing imported\n", file);
+		cli_err("vigil bank: %s: nothing imported\n", file);
 		return CLI_EXIT_FAIL;
 	}
-	fprintf(stderr, "%s: %llu lines, %llu added, %llu duplicates, %llu bad\n", file,
+	cli_err("%s: %llu lines, %llu added, %llu duplicates, %llu bad\n", file,
 		(unsigned long long)s.lines, (unsigned long long)s.added,
 		(unsigned long long)s.duplicates, (unsigned long long)s.bad);
 	return s.bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
@@ -150,14 +150,14 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 static int no_entry(vigil_ctx *ctx, long long entry, const char *bank)
 {
 	(void)ctx;
-	fprintf(stderr, "vigil bank: no video entry %lld in bank '%s'\n", entry, bank);
+	cli_err("vigil bank: no video entry %lld in bank '%s'\n", entry, bank);
 	return VIGIL_ENOENT;
 }
 
 static int need_name(int argc, int i, const char *sub)
 {
 	if (i >= argc) {
-		fprintf(stderr, "vigil bank %s: which bank?\nTry 'vigil bank --help'.\n",
+		cli_err("vigil bank %s: which bank?\nTry 'vigil bank --help'.\n",
 			sub);
 		return 0;
 	}
@@ -179,7 +179,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
 		}
-		fprintf(stderr, "vigil bank: which subcommand? (create, list, show, import, "
+		cli_err("vigil bank: which subcommand? (create, list, show, import, "
 				"export, enable, disable, delete)\n");
 		return CLI_EXIT_USAGE;
 	}
@@ -201,7 +201,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			if (!strcmp(arg, "jsonl")) {
 				a.jsonl = 1;
 			} else if ((a.format = vigil_list_format_parse(arg)) < 0) {
-				fprintf(stderr, "vigil bank: bad --format '%s'\n", arg);
+				cli_err("vigil bank: bad --format '%s'\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -209,14 +209,14 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			a.type = vigil_hash_type_parse(arg);
 			if (a.type != VIGIL_HASH_PDQ && a.type != VIGIL_HASH_SHA256 &&
 			    a.type != VIGIL_HASH_MD5 && a.type != VIGIL_HASH_SHA1) {
-				fprintf(stderr, "vigil bank: --type is pdq, md5, sha1 or sha256\n");
+				cli_err("vigil bank: --type is pdq, md5, sha1 or sha256\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		case CLI_OPT_MAX_BAD: {
 			long v;
 			if (cli_parse_int(arg, 1, 1000000000, &v)) {
-				fprintf(stderr, "vigil bank: bad --max-bad '%s'\n", arg);
+				cli_err("vigil bank: bad --max-bad '%s'\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			a.max_bad = (int)v;
@@ -228,7 +228,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_ENTRY: {
 			long v;
 			if (cli_parse_int(arg, 1, LONG_MAX, &v)) {
-				fprintf(stderr, "vigil bank: bad --entry '%s'\n", arg);
+				cli_err("vigil bank: bad --entry '%s'\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			a.entry = v;
@@ -239,13 +239,13 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			break;
 		case CLI_OPT_MAX_BYTES:
 			if (cli_parse_int(arg, 1, LONG_MAX, &a.max_bytes)) {
-				fprintf(stderr, "vigil bank: bad --max-bytes '%s'\n", arg);
+				cli_err("vigil bank: bad --max-bytes '%s'\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		case CLI_OPT_LOCK_TIMEOUT:
 			if (cli_parse_int(arg, 0, BANK_MAX_LOCK_TIMEOUT, &a.lock_timeout)) {
-				fprintf(stderr, "vigil bank: --lock-timeout takes 0..%d "
+				cli_err("vigil bank: --lock-timeout takes 0..%d "
 						"seconds\n", BANK_MAX_LOCK_TIMEOUT);
 				return CLI_EXIT_USAGE;
 			}
@@ -262,7 +262,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 	}
 	i = cli_optind();
 	if (vigil_ctx_new(&ctx)) {
-		fprintf(stderr, "vigil: out of memory\n");
+		cli_err("vigil: out of memory\n");
 		return CLI_EXIT_FAIL;
 	}
 	if (vigil_store_open(ctx, cli_db_path(a.db, dbbuf, sizeof(dbbuf)), &st)) {
@@ -334,12 +334,12 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 		if (a.format == VIGIL_FMT_VPDQ && !a.entry) {
-			fprintf(stderr, "vigil bank export: --format vpdq needs --entry ID\n");
+			cli_err("vigil bank export: --format vpdq needs --entry ID\n");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
 		if (a.output && !(f = fopen(a.output, "w"))) {
-			fprintf(stderr, "vigil bank: %s: %s\n", a.output, strerror(errno));
+			cli_err("vigil bank: %s: %s\n", a.output, strerror(errno));
 			rc = CLI_EXIT_FAIL;
 			goto out;
 		}
@@ -365,7 +365,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		}
 		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
 		if (!r)
-			fprintf(stderr, "%s: %llu entries exported\n", argv[i],
+			cli_err("%s: %llu entries exported\n", argv[i],
 				(unsigned long long)n);
 	} else if (!strcmp(sub, "enable") || !strcmp(sub, "disable") ||
 		   !strcmp(sub, "delete")) {
@@ -379,7 +379,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 								    sub[0] == 'e');
 		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
 	} else {
-		fprintf(stderr, "vigil bank: unknown subcommand '%s'\n", sub);
+		cli_err("vigil bank: unknown subcommand '%s'\n", sub);
 		rc = CLI_EXIT_USAGE;
 	}
 out:

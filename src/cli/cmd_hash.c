@@ -65,7 +65,7 @@ static int vpdq_emit(void *user, const char *path, void *result)
 	free(r->fr.f);
 	r->fr.f = NULL;
 	if (r->rc) {
-		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		cli_err("vigil: %s: %s\n", path, r->err);
 		return 1;
 	}
 	return 0;
@@ -138,7 +138,7 @@ static int emit(void *user, const char *path, void *result)
 	cli_hashes *r = result;
 
 	if (r->rc) {
-		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		cli_err("vigil: %s: %s\n", path, r->err);
 		return 1;
 	}
 	if (j->jsonl)
@@ -158,7 +158,7 @@ int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
 	switch (c) {
 	case 'j':
 		if (cli_parse_int(arg, 1, 256, &v)) {
-			fprintf(stderr, "vigil %s: -j takes 1..256\n", cmd);
+			cli_err("vigil %s: -j takes 1..256\n", cmd);
 			return -1;
 		}
 		ps->jobs = (int)v;
@@ -169,14 +169,14 @@ int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
 		else if (!strcmp(arg, "512"))
 			popts->downsample = 512;
 		else {
-			fprintf(stderr, "vigil %s: --downsample is 512 or none\n", cmd);
+			cli_err("vigil %s: --downsample is 512 or none\n", cmd);
 			return -1;
 		}
 		return 0;
 	case CLI_OPT_MAX_BYTES:
 	case CLI_OPT_MAX_PIXELS:
 		if (cli_parse_int(arg, 1, LONG_MAX, &v)) {
-			fprintf(stderr, "vigil %s: bad limit '%s'\n", cmd, arg);
+			cli_err("vigil %s: bad limit '%s'\n", cmd, arg);
 			return -1;
 		}
 		if (c == CLI_OPT_MAX_BYTES)
@@ -230,7 +230,7 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			}
 			j.vpdq = 0;
 			if (cli_parse_algos(arg, &j.algos)) {
-				fprintf(stderr, "vigil hash: bad --algo '%s' (pdq, md5, "
+				cli_err("vigil hash: bad --algo '%s' (pdq, md5, "
 						"sha1, sha256, all, comma-separated; "
 						"or vpdq)\n", arg);
 				return CLI_EXIT_USAGE;
@@ -243,7 +243,7 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			if (!strcmp(arg, "jsonl"))
 				j.jsonl = 1;
 			else if (strcmp(arg, "csv")) {
-				fprintf(stderr, "vigil hash: --format is csv or jsonl\n");
+				cli_err("vigil hash: --format is csv or jsonl\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -251,7 +251,7 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			char *end;
 			double v = strtod(arg, &end);
 			if (end == arg || *end || !(v >= 0) || v > 1e6) {
-				fprintf(stderr, "vigil hash: --interval takes "
+				cli_err("vigil hash: --interval takes "
 						"seconds >= 0\n");
 				return CLI_EXIT_USAGE;
 			}
@@ -271,17 +271,17 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	if (cli_optind() >= argc) {
-		fprintf(stderr, "vigil hash: no FILE or DIR given\nTry 'vigil hash "
+		cli_err("vigil hash: no FILE or DIR given\nTry 'vigil hash "
 				"--help'.\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (j.vpdq && (j.dihedral || j.jsonl)) {
-		fprintf(stderr, "vigil hash: --algo vpdq prints csv only, without "
+		cli_err("vigil hash: --algo vpdq prints csv only, without "
 				"--dihedral\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (!j.vpdq && j.interval_set) {
-		fprintf(stderr, "vigil hash: --interval and --every-frame need "
+		cli_err("vigil hash: --interval and --every-frame need "
 				"--algo vpdq\n");
 		return CLI_EXIT_USAGE;
 	}

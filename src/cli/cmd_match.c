@@ -73,13 +73,13 @@ static int match_hashes(match_job *j, const char *query, const cli_hashes *h,
 		rc = vigil_matcher_pdq(j->m, j->ctx, &h->pdq[0], j->dihedral ? h->pdq : NULL,
 				       j->radius, j->hits, MATCH_MAX_PER_QUERY, &n);
 		if (rc) {
-			fprintf(stderr, "vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
+			cli_err("vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
 			return 1;
 		}
 		for (k = 0; k < n && k < MATCH_MAX_PER_QUERY; k++)
 			print_match(j, query, &j->hits[k]);
 	} else if (algos & CLI_ALGO_PDQ) {
-		fprintf(stderr, "vigil: %s: PDQ quality %d is below %d, not matched\n",
+		cli_err("vigil: %s: PDQ quality %d is below %d, not matched\n",
 			query, h->pdq[0].quality, j->min_quality);
 	}
 	for (a = 0; a < 3; a++) {
@@ -88,7 +88,7 @@ static int match_hashes(match_job *j, const char *query, const cli_hashes *h,
 		rc = vigil_matcher_digest(j->m, j->ctx, VIGIL_HASH_MD5 + a, h->dig[a],
 					  j->hits, MATCH_MAX_PER_QUERY, &n);
 		if (rc) {
-			fprintf(stderr, "vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
+			cli_err("vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
 			return 1;
 		}
 		for (k = 0; k < n && k < MATCH_MAX_PER_QUERY; k++)
@@ -109,7 +109,7 @@ static int emit(void *user, const char *path, void *result)
 	cli_hashes *r = result;
 
 	if (r->rc) {
-		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		cli_err("vigil: %s: %s\n", path, r->err);
 		return 1;
 	}
 	return match_hashes(user, path, r, CLI_ALGO_ALL);
@@ -140,7 +140,7 @@ static int match_hex(match_job *j, const char *query)
 	if (type >= VIGIL_HASH_MD5 && type <= VIGIL_HASH_SHA256 &&
 	    vigil_unhex(hex, h.dig[type - 1], vigil_hash_type_size(type)) == 0)
 		return match_hashes(j, query, &h, CLI_ALGO_MD5 << (type - 1));
-	fprintf(stderr, "vigil: '%.80s': not a hash (PDQ: 64 hex digits, MD5: 32, "
+	cli_err("vigil: '%.80s': not a hash (PDQ: 64 hex digits, MD5: 32, "
 			"SHA-1: 40, or TYPE:HEX with TYPE pdq, md5, sha1, sha256)\n",
 		query);
 	return 1;
@@ -161,13 +161,13 @@ static int match_stdin(match_job *j, uint64_t max_bytes)
 	for (;;) {
 		ch = getchar();
 		if (ch != EOF && ++bytes > max_bytes) {
-			fprintf(stderr, "vigil match: standard input: more than %llu "
+			cli_err("vigil match: standard input: more than %llu "
 					"bytes (--max-bytes); stopped\n",
 				(unsigned long long)max_bytes);
 			return 1;
 		}
 		if (ch == '\0') {
-			fprintf(stderr, "vigil match: standard input: line %llu: a NUL "
+			cli_err("vigil match: standard input: line %llu: a NUL "
 					"byte (at byte %llu): not a list of hashes; "
 					"stopped\n",
 				(unsigned long long)lineno + 1, (unsigned long long)bytes);
@@ -177,7 +177,7 @@ static int match_stdin(match_job *j, uint64_t max_bytes)
 			if (n < MATCH_LINE_MAX)
 				line[n++] = (char)ch;
 			else if (++over > MATCH_RUNAWAY) {
-				fprintf(stderr, "vigil match: standard input: line %llu: "
+				cli_err("vigil match: standard input: line %llu: "
 						"no line break in %d bytes: not a list of "
 						"hashes; stopped\n",
 					(unsigned long long)lineno + 1, MATCH_RUNAWAY);
@@ -190,7 +190,7 @@ static int match_stdin(match_job *j, uint64_t max_bytes)
 		lineno++;
 		line[n] = '\0';
 		if (over) {
-			fprintf(stderr, "vigil match: standard input: line %llu: longer "
+			cli_err("vigil match: standard input: line %llu: longer "
 					"than %d bytes\n",
 				(unsigned long long)lineno, MATCH_LINE_MAX);
 			failed = 1;
@@ -204,7 +204,7 @@ static int match_stdin(match_job *j, uint64_t max_bytes)
 			}
 		}
 		if (bad >= MATCH_MAX_BAD) {
-			fprintf(stderr, "vigil match: standard input: giving up after %d "
+			cli_err("vigil match: standard input: giving up after %d "
 					"bad lines\n", MATCH_MAX_BAD);
 			return 1;
 		}
@@ -213,7 +213,7 @@ static int match_stdin(match_job *j, uint64_t max_bytes)
 			break;
 	}
 	if (ferror(stdin)) {
-		fprintf(stderr, "vigil match: standard input: read error\n");
+		cli_err("vigil match: standard input: read error\n");
 		return 1;
 	}
 	return failed;
@@ -292,7 +292,7 @@ static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 			print_video_match(j, files->paths[i], &res[k]);
 		fflush(stdout);
 		if (*err) {
-			fprintf(stderr, "vigil: %s: %s\n", files->paths[i], err);
+			cli_err("vigil: %s: %s\n", files->paths[i], err);
 			failed = 1;
 		}
 		free(res);
@@ -314,13 +314,13 @@ static int open_banks(match_job *j, const char *db, vigil_store **st)
 	struct stat sb;
 
 	if (stat(path, &sb) != 0) {
-		fprintf(stderr, "vigil match: no store at %s (%s); make one with "
+		cli_err("vigil match: no store at %s (%s); make one with "
 				"'vigil bank create' and 'vigil bank import', or give "
 				"--db or $VIGIL_DB\n", path, strerror(errno));
 		return -1;
 	}
 	if (vigil_store_open(j->ctx, db, st) || vigil_bank_list(*st, &banks, &n)) {
-		fprintf(stderr, "vigil match: %s\n", vigil_errmsg(j->ctx));
+		cli_err("vigil match: %s\n", vigil_errmsg(j->ctx));
 		return -1;
 	}
 	for (i = 0; i < n; i++)
@@ -330,17 +330,17 @@ static int open_banks(match_job *j, const char *db, vigil_store **st)
 		}
 	free(banks);
 	if (!enabled) {
-		fprintf(stderr, "vigil match: %s: no enabled bank to match against "
+		cli_err("vigil match: %s: no enabled bank to match against "
 				"(%zu disabled; see 'vigil bank list')\n", path, n);
 		return -1;
 	}
 	if (!entries) {
-		fprintf(stderr, "vigil match: %s: the enabled banks hold no hashes "
+		cli_err("vigil match: %s: the enabled banks hold no hashes "
 				"(see 'vigil bank import')\n", path);
 		return -1;
 	}
 	if (vigil_matcher_open(*st, &j->m)) {
-		fprintf(stderr, "vigil match: %s\n", vigil_errmsg(j->ctx));
+		cli_err("vigil match: %s\n", vigil_errmsg(j->ctx));
 		return -1;
 	}
 	return 0;
@@ -378,7 +378,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			break;
 		case 'r':
 			if (cli_parse_int(arg, 0, VIGIL_INDEX_MAX_RADIUS, &v)) {
-				fprintf(stderr, "vigil match: --radius takes 0..%d\n",
+				cli_err("vigil match: --radius takes 0..%d\n",
 					VIGIL_INDEX_MAX_RADIUS);
 				return CLI_EXIT_USAGE;
 			}
@@ -386,7 +386,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			break;
 		case CLI_OPT_MIN_QUALITY:
 			if (cli_parse_int(arg, 0, 100, &v)) {
-				fprintf(stderr, "vigil match: --min-quality takes 0..100\n");
+				cli_err("vigil match: --min-quality takes 0..100\n");
 				return CLI_EXIT_USAGE;
 			}
 			j.min_quality = (int)v;
@@ -404,7 +404,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			double d = strtod(arg, &end);
 			if (end == arg || *end || !(d >= 0) ||
 			    d > (c == CLI_OPT_INTERVAL ? 3600 : 100)) {
-				fprintf(stderr, "vigil match: bad value '%s' for --%s\n", arg,
+				cli_err("vigil match: bad value '%s' for --%s\n", arg,
 					c == CLI_OPT_INTERVAL ? "interval"
 					: c == CLI_OPT_QUERY_PCT ? "query-pct" : "compared-pct");
 				return CLI_EXIT_USAGE;
@@ -425,7 +425,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			else if (!strcmp(arg, "text"))
 				j.out = OUT_TEXT;
 			else {
-				fprintf(stderr, "vigil match: --format is text, csv or jsonl\n");
+				cli_err("vigil match: --format is text, csv or jsonl\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -437,13 +437,13 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	if (cli_optind() >= argc) {
-		fprintf(stderr, "vigil match: no FILE, DIR or --hash HEX given\n"
+		cli_err("vigil match: no FILE, DIR or --hash HEX given\n"
 				"Try 'vigil match --help'.\n");
 		return CLI_EXIT_USAGE;
 	}
 	j.hits = calloc(MATCH_MAX_PER_QUERY, sizeof(*j.hits));
 	if (!j.hits || vigil_ctx_new(&j.ctx)) {
-		fprintf(stderr, "vigil: out of memory\n");
+		cli_err("vigil: out of memory\n");
 		free(j.hits);
 		return CLI_MATCH_ERROR;
 	}

@@ -27,7 +27,7 @@ int cmd_help(const cli_cmd *cmd, int argc, char **argv)
 				cli_usage(stdout, &cli_commands[i]);
 				return CLI_EXIT_OK;
 			}
-		fprintf(stderr, "vigil: no command '%s'\n", argv[1]);
+		cli_err("vigil: no command '%s'\n", argv[1]);
 		return CLI_EXIT_USAGE;
 	}
 	cli_help_all(stdout);
@@ -49,6 +49,6 @@ int main(int argc, char **argv)
 	for (i = 0; cli_commands[i].name; i++)
 		if (!strcmp(cli_commands[i].name, argv[1]))
 			return cli_commands[i].run(&cli_commands[i], argc - 1, argv + 1);
-	fprintf(stderr, "vigil: unknown command '%s'\nTry 'vigil --help'.\n", argv[1]);
+	cli_err("vigil: unknown command '%s'\nTry 'vigil --help'.\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

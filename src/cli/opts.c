@@ -46,12 +46,12 @@ int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg)
 	*arg = optarg;
 	if (c == '?' || c == ':') {
 		if (c == ':')
-			fprintf(stderr, "vigil %s: option %s needs an argument\n",
+			cli_err("vigil %s: option %s needs an argument\n",
 				cmd->name, argv[optind - 1]);
 		else
-			fprintf(stderr, "vigil %s: unknown option %s\n", cmd->name,
+			cli_err("vigil %s: unknown option %s\n", cmd->name,
 				argv[optind - 1]);
-		fprintf(stderr, "Try 'vigil %s --help'.\n", cmd->name);
+		cli_err("Try 'vigil %s --help'.\n", cmd->name);
 		return '?';
 	}
 	return c;

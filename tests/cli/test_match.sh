@@ -70,4 +70,14 @@ yes xyz | timeout 60 "$VIGIL" match --hash - >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "giving up after 1000 bad lines" "$T/err" && ok "endless bad lines stop" || bad "bad lines: rc=$rc $(tail -c 300 "$T/err")"
 yes d41d8cd98f00b204e9800998ecf8427e | timeout 60 "$VIGIL" match --max-bytes 100000 --hash - >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 3 ] && grep -q "more than 100000 bytes" "$T/err" && ok "match --hash - --max-bytes" || bad "match --max-bytes: rc=$rc $(tail -c 300 "$T/err")"
+
+# A bad line is echoed with its control bytes escaped (\xNN), never raw:
+# a terminal would run the escape sequences in it.
+printf 'ab\033[31mcd\001\n' | "$VIGIL" match --hash - 2>"$T/err"
+grep -q 'ab\\x1b\[31mcd\\x01' "$T/err" && ! grep -q "$(printf '\033')" "$T/err" &&
+	ok "bad lines escaped" || bad "bad lines escaped: $(od -c "$T/err" | head -5)"
+mkfifo "$T/$(printf 'esc\033]0;x\007.jpg')"
+"$VIGIL" hash "$T" >/dev/null 2>"$T/err"
+grep -q 'esc\\x1b' "$T/err" && ! grep -q "$(printf '\033')" "$T/err" &&
+	ok "file names escaped in messages" || bad "file names escaped: $(od -c "$T/err" | head -5)"
 exit $fail
