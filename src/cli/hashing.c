@@ -10,32 +10,19 @@
 void cli_hash_file(vigil_ctx *ctx, const char *path, unsigned algos,
 		   int dihedral, const vigil_pdq_opts *popts, cli_hashes *r)
 {
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int a;
-
 	if (!ctx) {
 		r->rc = VIGIL_ENOMEM;
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return;
 	}
-	r->rc = vigil_read_file(ctx, path, &data, &len);
-	if (r->rc)
-		goto out;
-	for (a = 0; a < 3; a++)
-		if (algos & (CLI_ALGO_MD5 << a)) {
-			r->rc = vigil_digest(ctx, (vigil_digest_algo)a, data, len, r->dig[a]);
-			if (r->rc)
-				goto out;
-		}
-	if (algos & CLI_ALGO_PDQ)
-		r->rc = vigil_pdq_hash_memory(ctx, data, len, popts, &r->pdq[0],
-					      dihedral ? r->pdq : NULL);
-out:
+	/* One pass over the file: digests as it is read, PDQ decoded from it
+	 * (CLI_ALGO_MD5 << a is bit a + 1; the library's mask is bit a). */
+	r->rc = vigil_hash_file(ctx, path, (algos >> 1) & 7u, r->dig, popts,
+				(algos & CLI_ALGO_PDQ) ? &r->pdq[0] : NULL,
+				(algos & CLI_ALGO_PDQ) && dihedral ? r->pdq : NULL);
 	if (r->rc)
 		snprintf(r->err, sizeof(r->err), "%s",
 			 *vigil_errmsg(ctx) ? vigil_errmsg(ctx) : vigil_strerror(r->rc));
-	free(data);
 }
 
 int cli_frame_collect(void *user, const vigil_vpdq_frame *f)
