@@ -388,6 +388,17 @@ static int check_complete(vigil__video *v)
 	return VIGIL_OK;
 }
 
+/* A read failure on an MP4/MOV input that cannot seek: the mov demuxer
+ * found the index only after reading past the data (the default layout
+ * without -movflags +faststart) and then could not seek back to the data,
+ * which FFmpeg reports as a bare I/O error. */
+static int unseekable_mp4(const vigil__video *v)
+{
+	return !v->interrupted && v->fmt && v->fmt->iformat && v->fmt->pb &&
+	       strstr(v->fmt->iformat->name, "mp4") &&
+	       !(v->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
+}
+
 /* A decoding failure once the whole input was read is a cut file: say so
  * (the frames before the cut were given). */
 static int decode_error(vigil__video *v, int r)
@@ -437,6 +448,12 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 				return av_status(v, r, "cannot decode");
 			continue;
 		}
+		if (r < 0 && unseekable_mp4(v))
+			return vigil__err(v->ctx, VIGIL_EFORMAT,
+					  "video: an MP4 with its index (moov atom) at "
+					  "the end needs seeking, which this input (HTTP "
+					  "without range requests, a pipe) cannot do; "
+					  "remux it with -movflags +faststart");
 		if (r < 0)
 			return av_status(v, r, "cannot read");
 		if (v->pkt->stream_index != v->stream) {
