@@ -257,6 +257,13 @@ static int open_stream(vigil__video *v, const char *url, const char *whitelist,
 	/* The decoder itself refuses frames over the pixel limit, even if a
 	 * later header grows them. */
 	v->cc->max_pixels = vigil_ctx_get_limit(v->ctx, VIGIL_LIMIT_MAX_PIXELS);
+	/* A still image (image2, jpeg_pipe, png_pipe ... demuxers) is one
+	 * frame: a truncated one would be concealed into an invented picture,
+	 * which `vigil hash` refuses, so here too any damage is an error.
+	 * Videos keep FFmpeg's usual tolerance, as the reference has it. */
+	if (v->fmt->iformat && (!strcmp(v->fmt->iformat->name, "image2") ||
+				strstr(v->fmt->iformat->name, "_pipe")))
+		v->cc->err_recognition |= AV_EF_EXPLODE;
 	r = avcodec_open2(v->cc, codec, NULL);
 	if (r < 0)
 		return av_status(v, r, "cannot open the decoder");
