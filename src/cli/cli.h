@@ -133,6 +133,14 @@ const char *cli_db_path(const char *opt, char *buf, size_t cap);
  * would otherwise run. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "vigil: PATH: MSG" on standard error (via cli_err), naming path once
+ * when msg already starts with it. */
+void cli_err_path(const char *path, const char *msg);
+/* Reads standard input whole, up to max bytes: 0 and *buf (free() it), or
+ * -1 with err set. */
+int cli_read_stdin(int64_t max, uint8_t **buf, size_t *len, char *err,
+		   size_t errcap);
+
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
 /* Writes s as one CSV field: as it is, or quoted per RFC 4180 when it holds

@@ -289,6 +289,9 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			rc = report(ctx, r, "list");
 			goto out;
 		}
+		if (!a.jsonl)
+			printf("%-24s %-8s %10s  %-20s  %s\n", "NAME", "STATE",
+			       "ENTRIES", "CREATED", "LABELS  DESCRIPTION");
 		for (k = 0; k < n; k++)
 			print_bank(&v[k], a.jsonl);
 		free(v);

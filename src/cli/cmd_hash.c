@@ -37,7 +37,21 @@ static void vpdq_work(void *user, vigil_ctx *ctx, const char *path,
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return;
 	}
-	r->rc = vigil_vpdq_hash_file(ctx, path, &j->vopts, cli_frame_collect, &r->fr);
+	if (!strcmp(path, "-")) {
+		uint8_t *data;
+		size_t len;
+		if (cli_read_stdin(vigil_ctx_get_limit(ctx, VIGIL_LIMIT_MAX_BYTES),
+				   &data, &len, r->err, sizeof(r->err))) {
+			r->rc = VIGIL_EIO;
+			return;
+		}
+		r->rc = vigil_vpdq_hash_memory(ctx, data, len, &j->vopts,
+					       cli_frame_collect, &r->fr);
+		free(data);
+	} else {
+		r->rc = vigil_vpdq_hash_file(ctx, path, &j->vopts, cli_frame_collect,
+					     &r->fr);
+	}
 	if (r->fr.nomem)
 		snprintf(r->err, sizeof(r->err), "out of memory");
 	else if (r->rc)
@@ -65,7 +79,7 @@ static int vpdq_emit(void *user, const char *path, void *result)
 	free(r->fr.f);
 	r->fr.f = NULL;
 	if (r->rc) {
-		cli_err("vigil: %s: %s\n", path, r->err);
+		cli_err_path(path, r->err);
 		return 1;
 	}
 	return 0;
@@ -138,7 +152,7 @@ static int emit(void *user, const char *path, void *result)
 	cli_hashes *r = result;
 
 	if (r->rc) {
-		cli_err("vigil: %s: %s\n", path, r->err);
+		cli_err_path(path, r->err);
 		return 1;
 	}
 	if (j->jsonl)

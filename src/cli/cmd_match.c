@@ -109,7 +109,7 @@ static int emit(void *user, const char *path, void *result)
 	cli_hashes *r = result;
 
 	if (r->rc) {
-		cli_err("vigil: %s: %s\n", path, r->err);
+		cli_err_path(path, r->err);
 		return 1;
 	}
 	return match_hashes(user, path, r, CLI_ALGO_ALL);
@@ -292,7 +292,7 @@ static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 			print_video_match(j, files->paths[i], &res[k]);
 		fflush(stdout);
 		if (*err) {
-			cli_err("vigil: %s: %s\n", files->paths[i], err);
+			cli_err_path(files->paths[i], err);
 			failed = 1;
 		}
 		free(res);

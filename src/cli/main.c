@@ -5,9 +5,10 @@
 
 int cmd_version(const cli_cmd *cmd, int argc, char **argv)
 {
-	(void)cmd;
-	(void)argc;
-	(void)argv;
+	if (cmd && argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_usage(stdout, cmd);
+		return CLI_EXIT_OK;
+	}
 	printf("vigil %s\n", VIGIL_VERSION);
 	return CLI_EXIT_OK;
 }
@@ -16,7 +17,10 @@ int cmd_help(const cli_cmd *cmd, int argc, char **argv)
 {
 	int i;
 
-	(void)cmd;
+	if (argc > 1 && cmd && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_usage(stdout, cmd);
+		return CLI_EXIT_OK;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--man")) {
 		cli_man(stdout);
 		return CLI_EXIT_OK;

@@ -151,7 +151,8 @@ void cli_help_all(FILE *f)
 		fprintf(f, "  %-10s %s\n", cli_commands[i].name,
 			cli_commands[i].summary);
 	fprintf(f, "\n'vigil COMMAND --help' describes a command; 'man vigil' all "
-		   "of them.\n");
+		   "of them\n(installed by 'make install'; in the build tree: "
+		   "'man build/vigil.1').\n");
 }
 
 /* Roff-escapes backslashes and leading dots/quotes. */
@@ -206,6 +207,17 @@ void cli_man(FILE *f)
 			roff(f, c->opts[j].help);
 		}
 	}
+	fprintf(f, ".SH ENVIRONMENT\n"
+		   ".TP\n.B VIGIL_DB\nThe store when \\-\\-db is not given: a "
+		   "path, or sqlite:PATH.\n"
+		   ".TP\n.B XDG_DATA_HOME\nWithout \\-\\-db and VIGIL_DB, the "
+		   "store is $XDG_DATA_HOME/vigil/vigil.db.\n"
+		   ".TP\n.B HOME\nWithout XDG_DATA_HOME, the store is "
+		   "$HOME/.local/share/vigil/vigil.db.\n"
+		   ".SH FILES\n"
+		   ".TP\n.I ~/.local/share/vigil/vigil.db\nThe default store "
+		   "(an SQLite database; its directory is made with mode 0700). "
+		   "bank creates it; match never does, and fails without it.\n");
 	fprintf(f, ".SH EXIT STATUS\n0 on success; 1 if any input failed (each "
 		   "failure is reported on standard error and the others are still "
 		   "processed); 2 on a usage error.\n.PP\n"

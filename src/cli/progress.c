@@ -150,3 +150,14 @@ void cli_err(const char *fmt, ...)
 	if ((size_t)n >= sizeof(buf))
 		fputs("...\n", stderr);
 }
+
+void cli_err_path(const char *path, const char *msg)
+{
+	size_t n = strlen(path);
+
+	/* Library messages about opening a file already start with its path. */
+	if (!strncmp(msg, path, n) && msg[n] == ':')
+		cli_err("vigil: %s\n", msg);
+	else
+		cli_err("vigil: %s: %s\n", path, msg);
+}

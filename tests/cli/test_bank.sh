@@ -23,7 +23,11 @@ echo "not,a,hash" >> "$T/list.csv"
 "$VIGIL" bank import refs "$T/list.csv" 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "list.csv:50: " "$T/err" && grep -q " $n added, $((49 - n)) duplicates, 1 bad" "$T/err" &&
 	ok "import reports bad line 50" || bad "import: rc=$rc $(cat "$T/err")"
+"$VIGIL" bank list > "$T/list"
+head -n 1 "$T/list" | grep -q "^NAME  *STATE  *ENTRIES  *CREATED  *LABELS" && [ "$(wc -l < "$T/list")" -eq 2 ] &&
+	ok "bank list: header line" || bad "bank list header: $(cat "$T/list")"
 "$VIGIL" bank list -f jsonl > "$T/list"
+[ "$(wc -l < "$T/list")" -eq 1 ] && ok "bank list jsonl: no header" || bad "jsonl header"
 grep -q "\"name\":\"refs\",.*\"entries\":$n," "$T/list" && ok "$n distinct entries" || bad "entries: $(cat "$T/list")"
 # From standard input.
 printf 'd41d8cd98f00b204e9800998ecf8427e\n' | "$VIGIL" bank import refs - 2>/dev/null && ok "import from stdin" || bad "stdin import"
