@@ -176,8 +176,22 @@ int vigil_digest(vigil_ctx *ctx, vigil_digest_algo algo, const void *data,
 size_t vigil_digest_size(vigil_digest_algo algo);
 const char *vigil_digest_name(vigil_digest_algo algo);
 
+/* Hashes the file at path in one pass as it is read: the exact digests
+ * selected by digests (bits 1u << vigil_digest_algo) into dig[algo], and,
+ * if pdq is not NULL, its PDQ hash (dih as for vigil_pdq_hash_memory). The
+ * format is sniffed from the first bytes, so a file that is no image fails
+ * before the rest is read (unless digests are asked for, which read it all).
+ * JPEG and PNG are decoded from the file as it is read, so memory holds
+ * rows, not the file; the other formats are read whole first. Only regular
+ * files are opened (see vigil_read_file), within VIGIL_LIMIT_MAX_BYTES. */
+int vigil_hash_file(vigil_ctx *ctx, const char *path, unsigned digests,
+		    uint8_t dig[][VIGIL_DIGEST_MAX], const vigil_pdq_opts *opts,
+		    vigil_pdq *pdq, vigil_pdq dih[8]);
+
 /* Reads a whole file into a new buffer, refusing files over the context's
- * VIGIL_LIMIT_MAX_BYTES. *data is owned by the caller: free() it. */
+ * VIGIL_LIMIT_MAX_BYTES and anything but a regular file (a FIFO or device is
+ * refused before it is opened, VIGIL_EINVAL: it could block or never end).
+ * *data is owned by the caller: free() it. */
 int vigil_read_file(vigil_ctx *ctx, const char *path, uint8_t **data,
 		    size_t *len);
 

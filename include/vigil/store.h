@@ -39,6 +39,17 @@ typedef struct vigil_store vigil_store;
 int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out);
 void vigil_store_close(vigil_store *st);
 
+/* Called about once a second while a store operation waits for a lock that
+ * another process holds (a long import's write transaction), with the time
+ * waited so far; a non-zero return gives up at once. */
+typedef int (*vigil_store_wait_cb)(void *user, int64_t waited_ms);
+/* How long an operation waits for another process's lock before it fails
+ * with VIGIL_ESTORE ("... locked"): timeout_ms (default 10000 after
+ * vigil_store_open; < 0 waits without a limit), calling cb (may be NULL)
+ * while it waits. */
+int vigil_store_set_lock_wait(vigil_store *st, int64_t timeout_ms,
+			      vigil_store_wait_cb cb, void *user);
+
 typedef struct vigil_bank {
 	int64_t id;
 	char name[VIGIL_NAME_MAX + 1];
@@ -106,7 +117,12 @@ typedef struct vigil_import_opts {
 	vigil_bad_line_fn on_bad_line;
 	vigil_progress_fn on_progress;
 	void *user;
+	int64_t max_bytes;     /* give up past this many bytes of input (0:
+				  VIGIL_IMPORT_DEFAULT_MAX_BYTES) */
 } vigil_import_opts;
+
+/* 64 GiB: a billion hex lines. A ceiling for endless input, not a target. */
+#define VIGIL_IMPORT_DEFAULT_MAX_BYTES ((int64_t)64 << 30)
 
 typedef struct vigil_import_stats {
 	uint64_t lines;      /* lines read (including blank and comment lines) */
@@ -117,7 +133,10 @@ typedef struct vigil_import_stats {
 
 /* Streams a hash list from f into bank `bank` in one transaction: either
  * everything valid lands, or (on error, abort or crash) nothing does.
- * Memory stays constant whatever the list's length. */
+ * Memory stays constant whatever the list's length. Input that is not a
+ * text list ends the import at once with nothing imported (VIGIL_ECORRUPT):
+ * a NUL byte, or a line with no line break in 1 MiB; so does input past
+ * max_bytes (VIGIL_ETOOBIG). */
 int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 		      const vigil_import_opts *opts, vigil_import_stats *stats);
 

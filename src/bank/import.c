@@ -16,15 +16,23 @@ typedef struct reader {
 	size_t pos, len; /* unread part of buf */
 	char *line;      /* VIGIL__LINE_MAX + 2 bytes */
 	uint64_t bytes;  /* consumed so far */
+	uint64_t max;    /* most bytes read before giving up */
 	int eof, err;
 } reader;
 
+enum { LINE_END = -1, LINE_TOO_LONG = -2, LINE_NUL = -3, LINE_RUNAWAY = -4,
+       LINE_TOO_MUCH = -5 };
+
 /* Reads the next line into r->line (without its newline). Returns its
- * length, -1 at the end, or -2 for a line over VIGIL__LINE_MAX (whose rest
- * is skipped). */
+ * length, LINE_END at the end, or LINE_TOO_LONG for a line over
+ * VIGIL__LINE_MAX (whose rest is skipped). Input that is not a text list
+ * stops the reading instead of being skipped line by line, since it may
+ * never end (/dev/zero, a binary file, an endless pipe): LINE_NUL at a NUL
+ * byte, LINE_RUNAWAY for a line with no line break in VIGIL__LINE_RUNAWAY
+ * bytes, LINE_TOO_MUCH past r->max bytes in all. */
 static long next_line(reader *r)
 {
-	size_t n = 0;
+	size_t n = 0, skipped = 0;
 	int too_long = 0, any = 0;
 
 	for (;;) {
@@ -44,11 +52,21 @@ static long next_line(reader *r)
 		any = 1;
 		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
 		take = nl ? (size_t)(nl - (r->buf + r->pos)) : r->len - r->pos;
+		if (memchr(r->buf + r->pos, '\0', take)) {
+			r->bytes += (size_t)((char *)memchr(r->buf + r->pos, '\0', take) -
+					     (r->buf + r->pos));
+			return LINE_NUL;
+		}
+		if (r->bytes + take > r->max)
+			return LINE_TOO_MUCH;
 		if (!too_long && n + take <= VIGIL__LINE_MAX) {
 			memcpy(r->line + n, r->buf + r->pos, take);
 			n += take;
 		} else {
 			too_long = 1;
+			skipped += take;
+			if (skipped > VIGIL__LINE_RUNAWAY)
+				return LINE_RUNAWAY;
 		}
 		r->pos += take;
 		r->bytes += take;
@@ -59,9 +77,9 @@ static long next_line(reader *r)
 		}
 	}
 	if (!any)
-		return -1;
+		return LINE_END;
 	if (too_long)
-		return -2;
+		return LINE_TOO_LONG;
 	if (n && r->line[n - 1] == '\r')
 		n--;
 	return (long)n;
@@ -154,6 +172,7 @@ int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 		return rc;
 	vigil__parser_init(&p, o.format, o.type == 0 ? VIGIL_HASH_PDQ : o.type);
 	r.f = f;
+	r.max = o.max_bytes > 0 ? (uint64_t)o.max_bytes : VIGIL_IMPORT_DEFAULT_MAX_BYTES;
 	r.buf = vigil__malloc(IMPORT_BUF);
 	r.line = vigil__malloc(VIGIL__LINE_MAX + 2);
 	rec = vigil__malloc(sizeof(*rec));
@@ -167,10 +186,32 @@ int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 	if (rc)
 		goto out;
 	in_tx = 1;
-	while ((n = next_line(&r)) != -1) {
+	while ((n = next_line(&r)) != LINE_END) {
 		const char *why = "line too long";
-		int got = n == -2 ? -1 : vigil__parse_line(&p, r.line, (size_t)n, rec, &why);
+		int got;
 		s.lines++;
+		if (n == LINE_NUL) {
+			rc = vigil__err(st->ctx, VIGIL_ECORRUPT,
+					"line %llu: a NUL byte (at byte %llu): not a text "
+					"hash list", (unsigned long long)s.lines,
+					(unsigned long long)r.bytes);
+			goto out;
+		}
+		if (n == LINE_RUNAWAY) {
+			rc = vigil__err(st->ctx, VIGIL_ECORRUPT,
+					"line %llu: no line break in %d bytes: not a hash "
+					"list", (unsigned long long)s.lines,
+					VIGIL__LINE_RUNAWAY);
+			goto out;
+		}
+		if (n == LINE_TOO_MUCH) {
+			rc = vigil__err(st->ctx, VIGIL_ETOOBIG,
+					"more than %llu bytes of input (the limit)",
+					(unsigned long long)r.max);
+			goto out;
+		}
+		got = n == LINE_TOO_LONG ? -1
+			: vigil__parse_line(&p, r.line, (size_t)n, rec, &why);
 		if (got < 0) {
 			s.bad++;
 			if ((o.on_bad_line && o.on_bad_line(o.user, s.lines, why)) ||

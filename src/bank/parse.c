@@ -5,7 +5,8 @@
  *   csv      a header naming columns: hash (required), type, id, quality;
  *            other columns become the entry's metadata (a JSON object)
  *   vpdq     frame,quality,pdq_hex,seconds (Meta's vpdq-hash-video output)
- * Lines starting with '#' and blank lines are skipped in every format. */
+ * Lines starting with '#' and blank lines are skipped in every format; a
+ * UTF-8 byte-order mark before the first line is dropped. */
 #include "parse.h"
 
 #include <ctype.h>
@@ -418,7 +419,15 @@ int vigil__parse_line(vigil__parser *p, char *line, size_t len, vigil__rec *r,
 		return -1;
 	}
 	line[len] = '\0';
-	s = trim(line, &len);
+	s = line;
+	/* A UTF-8 byte-order mark, as Windows editors and spreadsheets write
+	 * it, is not part of the first line's text. */
+	if (!p->started && len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) {
+		s += 3;
+		len -= 3;
+	}
+	p->started = 1;
+	s = trim(s, &len);
 	if (!len || *s == '#')
 		return 0;
 	if (p->format == VIGIL_FMT_AUTO)

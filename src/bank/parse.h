@@ -6,11 +6,14 @@
 #include "../store/store.h"
 
 #define VIGIL__LINE_MAX 8192  /* longest accepted line, bytes */
+#define VIGIL__LINE_RUNAWAY (1 << 20) /* no line break in this many bytes:
+					 not a hash list, stop reading */
 #define VIGIL__CSV_COLS 64    /* most columns in a named-column CSV */
 #define VIGIL__VPDQ_MAX_SECONDS 1e7 /* latest frame timestamp (115 days) */
 
 typedef struct vigil__parser {
 	int format;      /* vigil_list_format; AUTO until the first real line */
+	int started;     /* the first line was seen (its BOM, if any, dropped) */
 	int type_hint;   /* for 64-digit hex: VIGIL_HASH_PDQ or _SHA256, -1 auto */
 	int ncols;       /* CSV: number of header columns */
 	int col_hash, col_type, col_id, col_quality; /* CSV: indexes or -1 */

@@ -10,6 +10,11 @@
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1  /* some input failed; the rest were processed */
 #define CLI_EXIT_USAGE 2 /* bad command line */
+/* `match`'s exit codes (as diff's: 0 is the "nothing found" result). */
+#define CLI_MATCH_NONE 0  /* every query processed, none matched */
+#define CLI_MATCH_FOUND 1 /* at least one match, no error */
+#define CLI_MATCH_ERROR 3 /* an error: an input could not be processed, or
+			     there was nothing to match against */
 
 typedef struct cli_opt {
 	int key;          /* short option char, or >= 256 for long-only */
@@ -91,7 +96,7 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_HTTP, CLI_OPT_HTTP_POST, CLI_OPT_EXEC, CLI_OPT_ACTION_TIMEOUT,
        CLI_OPT_COOLDOWN, CLI_OPT_TIMEOUT, CLI_OPT_MAX_BACKOFF,
        CLI_OPT_MAX_RUNTIME, CLI_OPT_SUMMARY, CLI_OPT_FRAME_EVENTS,
-       CLI_OPT_THREADS };
+       CLI_OPT_THREADS, CLI_OPT_LOCK_TIMEOUT };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
 #define CLI_ALGO_PDQ (1u << 0)
@@ -110,11 +115,37 @@ typedef struct cli_hashes {
 void cli_hash_file(vigil_ctx *ctx, const char *path, unsigned algos,
 		   int dihedral, const vigil_pdq_opts *popts, cli_hashes *out);
 int cli_parse_algos(const char *s, unsigned *out);
+/* Frames of one video, collected by cli_frame_collect (a vigil_vpdq_cb):
+ * f is realloc'd, freed by the caller with free(). */
+typedef struct cli_frames {
+	vigil_vpdq_frame *f;
+	size_t n, cap;
+	int nomem; /* set when growing failed (the callback then stops) */
+} cli_frames;
+int cli_frame_collect(void *user, const vigil_vpdq_frame *f);
+
 /* The store to use: --db, else $VIGIL_DB, else the per-user data dir. */
 const char *cli_db_path(const char *opt, char *buf, size_t cap);
 
+/* Prints a message on standard error with every control byte and every
+ * byte that is not valid UTF-8 written as \xNN (newlines kept): messages
+ * carry file names and input lines, whose escape sequences a terminal
+ * would otherwise run. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "vigil: PATH: MSG" on standard error (via cli_err), naming path once
+ * when msg already starts with it. */
+void cli_err_path(const char *path, const char *msg);
+/* Reads standard input whole, up to max bytes: 0 and *buf (free() it), or
+ * -1 with err set. */
+int cli_read_stdin(int64_t max, uint8_t **buf, size_t *len, char *err,
+		   size_t errcap);
+
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
+/* Writes s as one CSV field: as it is, or quoted per RFC 4180 when it holds
+ * a comma, a double quote, CR or LF. */
+void cli_csv_str(FILE *f, const char *s);
 
 int cmd_hash(const cli_cmd *cmd, int argc, char **argv);
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv);

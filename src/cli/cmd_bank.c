@@ -18,7 +18,27 @@ typedef struct bank_args {
 	int jsonl;       /* list/show as JSON lines */
 	long long entry; /* export --format vpdq: the video entry */
 	int progress;
+	long lock_timeout; /* seconds to wait for another writer's lock */
+	long max_bytes;    /* import: input ceiling, 0 for the default */
 } bank_args;
+
+#define BANK_DEFAULT_LOCK_TIMEOUT 3600 /* s: an hour covers a 100M-line import */
+#define BANK_MAX_LOCK_TIMEOUT 604800   /* s: a week */
+
+/* While another process (an import) holds the store's write lock: says so
+ * at 1 s and then every 10 s, so that a waiting import is not taken for a
+ * hung one. */
+static int on_lock_wait(void *user, int64_t waited_ms)
+{
+	const bank_args *a = user;
+	int64_t s = waited_ms / 1000;
+
+	if (s == 1 || s % 10 == 0)
+		cli_err("vigil bank: waiting for the store's write lock held "
+				"by another process... (%lld s of --lock-timeout %ld)\n",
+			(long long)s, a->lock_timeout);
+	return 0;
+}
 
 typedef struct import_ui {
 	const char *file;
@@ -33,7 +53,7 @@ static int on_bad_line(void *user, uint64_t line, const char *why)
 
 	if (ui->progress)
 		fputs("\r\033[K", stderr);
-	fprintf(stderr, "%s:%llu: %s\n", ui->file, (unsigned long long)line, why);
+	cli_err("%s:%llu: %s\n", ui->file, (unsigned long long)line, why);
 	return 0;
 }
 
@@ -53,7 +73,7 @@ static void on_progress(void *user, uint64_t bytes, uint64_t lines)
 
 static int report(vigil_ctx *ctx, int rc, const char *what)
 {
-	fprintf(stderr, "vigil bank: %s: %s\n", what,
+	cli_err("vigil bank: %s: %s\n", what,
 		*vigil_errmsg(ctx) ? vigil_errmsg(ctx) : vigil_strerror(rc));
 	return rc == VIGIL_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }
@@ -95,7 +115,7 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 	int rc;
 
 	if (!f) {
-		fprintf(stderr, "vigil bank: %s: %s\n", file, strerror(errno));
+		cli_err("vigil bank: %s: %s\n", file, strerror(errno));
 		return CLI_EXIT_FAIL;
 	}
 	if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode))
@@ -104,6 +124,7 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 	o.format = a->format < 0 ? VIGIL_FMT_AUTO : a->format;
 	o.type = a->type;
 	o.max_bad_lines = a->max_bad;
+	o.max_bytes = a->max_bytes;
 	o.source = file;
 	o.on_bad_line = on_bad_line;
 	o.on_progress = on_progress;
@@ -115,10 +136,10 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 		fputs("\r\033[K", stderr);
 	if (rc) {
 		report(ctx, rc, file);
-		fprintf(stderr, "vigil bank: %s: nothing imported\n", file);
+		cli_err("vigil bank: %s: nothing imported\n", file);
 		return CLI_EXIT_FAIL;
 	}
-	fprintf(stderr, "%s: %llu lines, %llu added, %llu duplicates, %llu bad\n", file,
+	cli_err("%s: %llu lines, %llu added, %llu duplicates, %llu bad\n", file,
 		(unsigned long long)s.lines, (unsigned long long)s.added,
 		(unsigned long long)s.duplicates, (unsigned long long)s.bad);
 	return s.bad ? CLI_EXIT_FAIL : CLI_EXIT_OK;
@@ -129,14 +150,14 @@ static int do_import(vigil_store *st, vigil_ctx *ctx, const char *bank,
 static int no_entry(vigil_ctx *ctx, long long entry, const char *bank)
 {
 	(void)ctx;
-	fprintf(stderr, "vigil bank: no video entry %lld in bank '%s'\n", entry, bank);
+	cli_err("vigil bank: no video entry %lld in bank '%s'\n", entry, bank);
 	return VIGIL_ENOENT;
 }
 
 static int need_name(int argc, int i, const char *sub)
 {
 	if (i >= argc) {
-		fprintf(stderr, "vigil bank %s: which bank?\nTry 'vigil bank --help'.\n",
+		cli_err("vigil bank %s: which bank?\nTry 'vigil bank --help'.\n",
 			sub);
 		return 0;
 	}
@@ -145,7 +166,8 @@ static int need_name(int argc, int i, const char *sub)
 
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 {
-	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0};
+	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0,
+		       BANK_DEFAULT_LOCK_TIMEOUT, 0};
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	char dbbuf[4096];
@@ -157,7 +179,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
 		}
-		fprintf(stderr, "vigil bank: which subcommand? (create, list, show, import, "
+		cli_err("vigil bank: which subcommand? (create, list, show, import, "
 				"export, enable, disable, delete)\n");
 		return CLI_EXIT_USAGE;
 	}
@@ -179,7 +201,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			if (!strcmp(arg, "jsonl")) {
 				a.jsonl = 1;
 			} else if ((a.format = vigil_list_format_parse(arg)) < 0) {
-				fprintf(stderr, "vigil bank: bad --format '%s'\n", arg);
+				cli_err("vigil bank: bad --format '%s'\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -187,14 +209,14 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			a.type = vigil_hash_type_parse(arg);
 			if (a.type != VIGIL_HASH_PDQ && a.type != VIGIL_HASH_SHA256 &&
 			    a.type != VIGIL_HASH_MD5 && a.type != VIGIL_HASH_SHA1) {
-				fprintf(stderr, "vigil bank: --type is pdq, md5, sha1 or sha256\n");
+				cli_err("vigil bank: --type is pdq, md5, sha1 or sha256\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;
 		case CLI_OPT_MAX_BAD: {
 			long v;
 			if (cli_parse_int(arg, 1, 1000000000, &v)) {
-				fprintf(stderr, "vigil bank: bad --max-bad '%s'\n", arg);
+				cli_err("vigil bank: bad --max-bad '%s'\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			a.max_bad = (int)v;
@@ -206,7 +228,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_ENTRY: {
 			long v;
 			if (cli_parse_int(arg, 1, LONG_MAX, &v)) {
-				fprintf(stderr, "vigil bank: bad --entry '%s'\n", arg);
+				cli_err("vigil bank: bad --entry '%s'\n", arg);
 				return CLI_EXIT_USAGE;
 			}
 			a.entry = v;
@@ -214,6 +236,19 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		}
 		case CLI_OPT_PROGRESS:
 			a.progress = 1;
+			break;
+		case CLI_OPT_MAX_BYTES:
+			if (cli_parse_int(arg, 1, LONG_MAX, &a.max_bytes)) {
+				cli_err("vigil bank: bad --max-bytes '%s'\n", arg);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case CLI_OPT_LOCK_TIMEOUT:
+			if (cli_parse_int(arg, 0, BANK_MAX_LOCK_TIMEOUT, &a.lock_timeout)) {
+				cli_err("vigil bank: --lock-timeout takes 0..%d "
+						"seconds\n", BANK_MAX_LOCK_TIMEOUT);
+				return CLI_EXIT_USAGE;
+			}
 			break;
 		case CLI_OPT_NO_PROGRESS:
 			a.progress = -1;
@@ -227,13 +262,14 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 	}
 	i = cli_optind();
 	if (vigil_ctx_new(&ctx)) {
-		fprintf(stderr, "vigil: out of memory\n");
+		cli_err("vigil: out of memory\n");
 		return CLI_EXIT_FAIL;
 	}
 	if (vigil_store_open(ctx, cli_db_path(a.db, dbbuf, sizeof(dbbuf)), &st)) {
 		rc = report(ctx, VIGIL_ESTORE, "cannot open the store");
 		goto out;
 	}
+	vigil_store_set_lock_wait(st, (int64_t)a.lock_timeout * 1000, on_lock_wait, &a);
 	if (!strcmp(sub, "create")) {
 		vigil_bank b;
 		int r;
@@ -253,6 +289,9 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			rc = report(ctx, r, "list");
 			goto out;
 		}
+		if (!a.jsonl)
+			printf("%-24s %-8s %10s  %-20s  %s\n", "NAME", "STATE",
+			       "ENTRIES", "CREATED", "LABELS  DESCRIPTION");
 		for (k = 0; k < n; k++)
 			print_bank(&v[k], a.jsonl);
 		free(v);
@@ -298,12 +337,12 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 		if (a.format == VIGIL_FMT_VPDQ && !a.entry) {
-			fprintf(stderr, "vigil bank export: --format vpdq needs --entry ID\n");
+			cli_err("vigil bank export: --format vpdq needs --entry ID\n");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
 		if (a.output && !(f = fopen(a.output, "w"))) {
-			fprintf(stderr, "vigil bank: %s: %s\n", a.output, strerror(errno));
+			cli_err("vigil bank: %s: %s\n", a.output, strerror(errno));
 			rc = CLI_EXIT_FAIL;
 			goto out;
 		}
@@ -329,7 +368,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		}
 		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
 		if (!r)
-			fprintf(stderr, "%s: %llu entries exported\n", argv[i],
+			cli_err("%s: %llu entries exported\n", argv[i],
 				(unsigned long long)n);
 	} else if (!strcmp(sub, "enable") || !strcmp(sub, "disable") ||
 		   !strcmp(sub, "delete")) {
@@ -343,7 +382,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 								    sub[0] == 'e');
 		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
 	} else {
-		fprintf(stderr, "vigil bank: unknown subcommand '%s'\n", sub);
+		cli_err("vigil bank: unknown subcommand '%s'\n", sub);
 		rc = CLI_EXIT_USAGE;
 	}
 out:

@@ -23,28 +23,8 @@ typedef struct hash_job {
 typedef struct vpdq_result {
 	int rc;
 	char err[300];
-	vigil_vpdq_frame *f; /* realloc'd by collect(), freed by vpdq_emit */
-	size_t n, cap;
-	int nomem;
+	cli_frames fr; /* freed by vpdq_emit */
 } vpdq_result;
-
-static int collect(void *user, const vigil_vpdq_frame *f)
-{
-	vpdq_result *r = user;
-
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		vigil_vpdq_frame *a = realloc(r->f, cap * sizeof(*a));
-		if (!a) {
-			r->nomem = 1;
-			return 1;
-		}
-		r->f = a;
-		r->cap = cap;
-	}
-	r->f[r->n++] = *f;
-	return 0;
-}
 
 static void vpdq_work(void *user, vigil_ctx *ctx, const char *path,
 		      void *result)
@@ -57,8 +37,22 @@ static void vpdq_work(void *user, vigil_ctx *ctx, const char *path,
 		snprintf(r->err, sizeof(r->err), "out of memory");
 		return;
 	}
-	r->rc = vigil_vpdq_hash_file(ctx, path, &j->vopts, collect, r);
-	if (r->nomem)
+	if (!strcmp(path, "-")) {
+		uint8_t *data;
+		size_t len;
+		if (cli_read_stdin(vigil_ctx_get_limit(ctx, VIGIL_LIMIT_MAX_BYTES),
+				   &data, &len, r->err, sizeof(r->err))) {
+			r->rc = VIGIL_EIO;
+			return;
+		}
+		r->rc = vigil_vpdq_hash_memory(ctx, data, len, &j->vopts,
+					       cli_frame_collect, &r->fr);
+		free(data);
+	} else {
+		r->rc = vigil_vpdq_hash_file(ctx, path, &j->vopts, cli_frame_collect,
+					     &r->fr);
+	}
+	if (r->fr.nomem)
 		snprintf(r->err, sizeof(r->err), "out of memory");
 	else if (r->rc)
 		snprintf(r->err, sizeof(r->err), "%s", vigil_errmsg(ctx));
@@ -73,17 +67,19 @@ static int vpdq_emit(void *user, const char *path, void *result)
 	char line[VIGIL_VPDQ_LINE_MAX];
 	size_t i;
 
-	for (i = 0; i < r->n; i++) {
-		vigil_vpdq_format(&r->f[i], line);
-		if (j->nfiles > 1)
-			printf("%s,%s\n", line, path);
-		else
-			printf("%s\n", line);
+	for (i = 0; i < r->fr.n; i++) {
+		vigil_vpdq_format(&r->fr.f[i], line);
+		fputs(line, stdout);
+		if (j->nfiles > 1) {
+			putchar(',');
+			cli_csv_str(stdout, path);
+		}
+		putchar('\n');
 	}
-	free(r->f);
-	r->f = NULL;
+	free(r->fr.f);
+	r->fr.f = NULL;
 	if (r->rc) {
-		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		cli_err_path(path, r->err);
 		return 1;
 	}
 	return 0;
@@ -104,20 +100,21 @@ static void print_csv(const hash_job *j, const char *path, const cli_hashes *r)
 	if (j->algos & CLI_ALGO_PDQ)
 		for (v = 0; v < (j->dihedral ? VIGIL_DIH_COUNT : 1); v++) {
 			vigil_pdq_to_hex(&r->pdq[v], hex);
-			if (j->algos == CLI_ALGO_PDQ && !j->dihedral)
-				printf("%s,%d,%s\n", hex, r->pdq[v].quality, path);
-			else if (j->algos == CLI_ALGO_PDQ)
-				printf("%s,%d,%s,%s\n", hex, r->pdq[v].quality, path,
-				       vigil_dihedral_name(v));
+			if (j->algos == CLI_ALGO_PDQ)
+				printf("%s,%d,", hex, r->pdq[v].quality);
 			else
-				printf("pdq,%s,%d,%s,%s\n", hex, r->pdq[v].quality, path,
-				       vigil_dihedral_name(v));
+				printf("pdq,%s,%d,", hex, r->pdq[v].quality);
+			cli_csv_str(stdout, path);
+			if (j->algos != CLI_ALGO_PDQ || j->dihedral)
+				printf(",%s", vigil_dihedral_name(v));
+			putchar('\n');
 		}
 	for (a = 0; a < 3; a++)
 		if (j->algos & (CLI_ALGO_MD5 << a)) {
 			vigil_hex(r->dig[a], vigil_digest_size((vigil_digest_algo)a), hex);
-			printf("%s,%s,,%s,\n", vigil_digest_name((vigil_digest_algo)a), hex,
-			       path);
+			printf("%s,%s,,", vigil_digest_name((vigil_digest_algo)a), hex);
+			cli_csv_str(stdout, path);
+			printf(",\n");
 		}
 }
 
@@ -155,7 +152,7 @@ static int emit(void *user, const char *path, void *result)
 	cli_hashes *r = result;
 
 	if (r->rc) {
-		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		cli_err_path(path, r->err);
 		return 1;
 	}
 	if (j->jsonl)
@@ -175,7 +172,7 @@ int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
 	switch (c) {
 	case 'j':
 		if (cli_parse_int(arg, 1, 256, &v)) {
-			fprintf(stderr, "vigil %s: -j takes 1..256\n", cmd);
+			cli_err("vigil %s: -j takes 1..256\n", cmd);
 			return -1;
 		}
 		ps->jobs = (int)v;
@@ -186,14 +183,14 @@ int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
 		else if (!strcmp(arg, "512"))
 			popts->downsample = 512;
 		else {
-			fprintf(stderr, "vigil %s: --downsample is 512 or none\n", cmd);
+			cli_err("vigil %s: --downsample is 512 or none\n", cmd);
 			return -1;
 		}
 		return 0;
 	case CLI_OPT_MAX_BYTES:
 	case CLI_OPT_MAX_PIXELS:
 		if (cli_parse_int(arg, 1, LONG_MAX, &v)) {
-			fprintf(stderr, "vigil %s: bad limit '%s'\n", cmd, arg);
+			cli_err("vigil %s: bad limit '%s'\n", cmd, arg);
 			return -1;
 		}
 		if (c == CLI_OPT_MAX_BYTES)
@@ -247,7 +244,7 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			}
 			j.vpdq = 0;
 			if (cli_parse_algos(arg, &j.algos)) {
-				fprintf(stderr, "vigil hash: bad --algo '%s' (pdq, md5, "
+				cli_err("vigil hash: bad --algo '%s' (pdq, md5, "
 						"sha1, sha256, all, comma-separated; "
 						"or vpdq)\n", arg);
 				return CLI_EXIT_USAGE;
@@ -260,7 +257,7 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			if (!strcmp(arg, "jsonl"))
 				j.jsonl = 1;
 			else if (strcmp(arg, "csv")) {
-				fprintf(stderr, "vigil hash: --format is csv or jsonl\n");
+				cli_err("vigil hash: --format is csv or jsonl\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -268,7 +265,7 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			char *end;
 			double v = strtod(arg, &end);
 			if (end == arg || *end || !(v >= 0) || v > 1e6) {
-				fprintf(stderr, "vigil hash: --interval takes "
+				cli_err("vigil hash: --interval takes "
 						"seconds >= 0\n");
 				return CLI_EXIT_USAGE;
 			}
@@ -288,17 +285,17 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	if (cli_optind() >= argc) {
-		fprintf(stderr, "vigil hash: no FILE or DIR given\nTry 'vigil hash "
+		cli_err("vigil hash: no FILE or DIR given\nTry 'vigil hash "
 				"--help'.\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (j.vpdq && (j.dihedral || j.jsonl)) {
-		fprintf(stderr, "vigil hash: --algo vpdq prints csv only, without "
+		cli_err("vigil hash: --algo vpdq prints csv only, without "
 				"--dihedral\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (!j.vpdq && j.interval_set) {
-		fprintf(stderr, "vigil hash: --interval and --every-frame need "
+		cli_err("vigil hash: --interval and --every-frame need "
 				"--algo vpdq\n");
 		return CLI_EXIT_USAGE;
 	}

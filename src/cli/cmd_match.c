@@ -2,13 +2,20 @@
  * match against the enabled banks. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum { OUT_TEXT, OUT_CSV, OUT_JSONL };
 
 #define MATCH_MAX_PER_QUERY 256
 #define MATCH_LINE_MAX 1024 /* longest line accepted by --hash - */
+#define MATCH_RUNAWAY (1 << 20) /* --hash -: no line break in this many bytes */
+#define MATCH_MAX_BAD 1000      /* --hash -: bad lines before giving up */
+/* --hash -: input ceiling unless --max-bytes is given (that limit's default
+ * is for one file; a list of hashes may be larger). */
+#define MATCH_STDIN_MAX_BYTES ((uint64_t)16 << 30)
 
 typedef struct match_job {
 	int video;           /* operands are videos */
@@ -42,7 +49,10 @@ static void print_match(match_job *j, const char *query, const vigil_match *mt)
 		       mt->quality, mt->distance, variant);
 		break;
 	case OUT_CSV:
-		printf("%s,%s,%lld,%s,%s,%d,%s\n", query, mt->bank, (long long)mt->entry_id,
+		cli_csv_str(stdout, query);
+		putchar(',');
+		cli_csv_str(stdout, mt->bank);
+		printf(",%lld,%s,%s,%d,%s\n", (long long)mt->entry_id,
 		       vigil_hash_type_name(mt->type), hex, mt->distance, variant);
 		break;
 	default:
@@ -63,13 +73,13 @@ static int match_hashes(match_job *j, const char *query, const cli_hashes *h,
 		rc = vigil_matcher_pdq(j->m, j->ctx, &h->pdq[0], j->dihedral ? h->pdq : NULL,
 				       j->radius, j->hits, MATCH_MAX_PER_QUERY, &n);
 		if (rc) {
-			fprintf(stderr, "vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
+			cli_err("vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
 			return 1;
 		}
 		for (k = 0; k < n && k < MATCH_MAX_PER_QUERY; k++)
 			print_match(j, query, &j->hits[k]);
 	} else if (algos & CLI_ALGO_PDQ) {
-		fprintf(stderr, "vigil: %s: PDQ quality %d is below %d, not matched\n",
+		cli_err("vigil: %s: PDQ quality %d is below %d, not matched\n",
 			query, h->pdq[0].quality, j->min_quality);
 	}
 	for (a = 0; a < 3; a++) {
@@ -78,7 +88,7 @@ static int match_hashes(match_job *j, const char *query, const cli_hashes *h,
 		rc = vigil_matcher_digest(j->m, j->ctx, VIGIL_HASH_MD5 + a, h->dig[a],
 					  j->hits, MATCH_MAX_PER_QUERY, &n);
 		if (rc) {
-			fprintf(stderr, "vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
+			cli_err("vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
 			return 1;
 		}
 		for (k = 0; k < n && k < MATCH_MAX_PER_QUERY; k++)
@@ -99,7 +109,7 @@ static int emit(void *user, const char *path, void *result)
 	cli_hashes *r = result;
 
 	if (r->rc) {
-		fprintf(stderr, "vigil: %s: %s\n", path, r->err);
+		cli_err_path(path, r->err);
 		return 1;
 	}
 	return match_hashes(user, path, r, CLI_ALGO_ALL);
@@ -130,32 +140,81 @@ static int match_hex(match_job *j, const char *query)
 	if (type >= VIGIL_HASH_MD5 && type <= VIGIL_HASH_SHA256 &&
 	    vigil_unhex(hex, h.dig[type - 1], vigil_hash_type_size(type)) == 0)
 		return match_hashes(j, query, &h, CLI_ALGO_MD5 << (type - 1));
-	fprintf(stderr, "vigil: '%.80s': not a hash (PDQ: 64 hex digits, MD5: 32, "
+	cli_err("vigil: '%.80s': not a hash (PDQ: 64 hex digits, MD5: 32, "
 			"SHA-1: 40, or TYPE:HEX with TYPE pdq, md5, sha1, sha256)\n",
 		query);
 	return 1;
 }
 
-static int match_stdin(match_job *j)
+/* Hashes from standard input, one per line. The input may be anything and
+ * may never end (/dev/zero, a runaway pipe), so it is read in bounded lines
+ * and stops, as an error, at a NUL byte, at a line with no line break in
+ * MATCH_RUNAWAY bytes, past max_bytes in all, or after MATCH_MAX_BAD bad
+ * lines. Returns 0, or 1 if any line failed. */
+static int match_stdin(match_job *j, uint64_t max_bytes)
 {
-	char line[MATCH_LINE_MAX + 2];
-	int failed = 0;
+	char line[MATCH_LINE_MAX + 1];
+	size_t n = 0, over = 0;
+	uint64_t bytes = 0, lineno = 0, bad = 0;
+	int ch, failed = 0;
 
-	while (fgets(line, sizeof(line), stdin)) {
-		size_t n = strlen(line);
-		if (n && line[n - 1] != '\n' && !feof(stdin)) {
-			int ch;
-			fprintf(stderr, "vigil: stdin: line too long\n");
-			while ((ch = getchar()) != EOF && ch != '\n')
-				;
-			failed = 1;
+	for (;;) {
+		ch = getchar();
+		if (ch != EOF && ++bytes > max_bytes) {
+			cli_err("vigil match: standard input: more than %llu "
+					"bytes (--max-bytes); stopped\n",
+				(unsigned long long)max_bytes);
+			return 1;
+		}
+		if (ch == '\0') {
+			cli_err("vigil match: standard input: line %llu: a NUL "
+					"byte (at byte %llu): not a list of hashes; "
+					"stopped\n",
+				(unsigned long long)lineno + 1, (unsigned long long)bytes);
+			return 1;
+		}
+		if (ch != EOF && ch != '\n') {
+			if (n < MATCH_LINE_MAX)
+				line[n++] = (char)ch;
+			else if (++over > MATCH_RUNAWAY) {
+				cli_err("vigil match: standard input: line %llu: "
+						"no line break in %d bytes: not a list of "
+						"hashes; stopped\n",
+					(unsigned long long)lineno + 1, MATCH_RUNAWAY);
+				return 1;
+			}
 			continue;
 		}
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' '))
-			line[--n] = '\0';
-		if (!n || line[0] == '#')
-			continue;
-		failed |= match_hex(j, line);
+		if (ch == EOF && !n && !over)
+			break;
+		lineno++;
+		line[n] = '\0';
+		if (over) {
+			cli_err("vigil match: standard input: line %llu: longer "
+					"than %d bytes\n",
+				(unsigned long long)lineno, MATCH_LINE_MAX);
+			failed = 1;
+			bad++;
+		} else {
+			while (n && (line[n - 1] == '\r' || line[n - 1] == ' '))
+				line[--n] = '\0';
+			if (n && line[0] != '#' && match_hex(j, line)) {
+				failed = 1;
+				bad++;
+			}
+		}
+		if (bad >= MATCH_MAX_BAD) {
+			cli_err("vigil match: standard input: giving up after %d "
+					"bad lines\n", MATCH_MAX_BAD);
+			return 1;
+		}
+		n = over = 0;
+		if (ch == EOF)
+			break;
+	}
+	if (ferror(stdin)) {
+		cli_err("vigil match: standard input: read error\n");
+		return 1;
 	}
 	return failed;
 }
@@ -184,9 +243,11 @@ static void print_video_match(match_job *j, const char *path,
 		printf("}\n");
 		break;
 	case OUT_CSV:
-		printf("%s,%s,%lld,%s,%s,%d,orig\n", path, v->match.bank,
-		       (long long)v->match.entry_id, vigil_hash_type_name(v->match.type),
-		       hex, v->match.distance);
+		cli_csv_str(stdout, path);
+		putchar(',');
+		cli_csv_str(stdout, v->match.bank);
+		printf(",%lld,%s,%s,%d,orig\n", (long long)v->match.entry_id,
+		       vigil_hash_type_name(v->match.type), hex, v->match.distance);
 		break;
 	default:
 		printf("%s: MATCH bank=%s entry=%lld type=%s distance=%d at=%.3fs "
@@ -199,7 +260,9 @@ static void print_video_match(match_job *j, const char *path,
 	}
 }
 
-/* Hashes each video (vPDQ) and matches its frames; 1 if any failed. */
+/* Hashes each video (vPDQ) and matches its frames; 1 if any failed. A video
+ * that fails part-way (truncated, corrupt) still has its frames read so far
+ * matched and printed before the failure is reported: they are evidence. */
 static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 			int64_t max_pixels)
 {
@@ -211,23 +274,76 @@ static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 	vigil_ctx_set_limit(j->ctx, VIGIL_LIMIT_MAX_BYTES, max_bytes);
 	vigil_ctx_set_limit(j->ctx, VIGIL_LIMIT_MAX_PIXELS, max_pixels);
 	for (i = 0; i < files->n; i++) {
-		vigil_vpdq_frame *frames = NULL;
+		cli_frames fr = {0};
 		vigil_video_match *res = NULL;
-		size_t n = 0, nres = 0;
-		int rc = vigil_vpdq_hash_file_all(j->ctx, files->paths[i], &vo, &frames, &n);
-		if (!rc)
-			rc = vigil_matcher_video(j->m, j->ctx, frames, n, &j->vopts, &res, &nres);
-		if (rc) {
-			fprintf(stderr, "vigil: %s: %s\n", files->paths[i], vigil_errmsg(j->ctx));
-			failed = 1;
+		size_t nres = 0;
+		char err[512] = "";
+		int rc = vigil_vpdq_hash_file(j->ctx, files->paths[i], &vo,
+					      cli_frame_collect, &fr);
+		if (fr.nomem)
+			snprintf(err, sizeof(err), "out of memory");
+		else if (rc)
+			snprintf(err, sizeof(err), "%s", vigil_errmsg(j->ctx));
+		if (fr.n && vigil_matcher_video(j->m, j->ctx, fr.f, fr.n, &j->vopts,
+						&res, &nres) && !*err) {
+			snprintf(err, sizeof(err), "%s", vigil_errmsg(j->ctx));
 		}
 		for (k = 0; k < nres; k++)
 			print_video_match(j, files->paths[i], &res[k]);
 		fflush(stdout);
+		if (*err) {
+			cli_err_path(files->paths[i], err);
+			failed = 1;
+		}
 		free(res);
-		vigil_vpdq_free(frames);
+		free(fr.f);
 	}
 	return failed;
+}
+
+/* Opens the store at db and loads its enabled banks. Having nothing to match
+ * against is an error, not a clean result: a mistyped --db must not create
+ * an empty store and report every upload as unknown. Returns 0, or -1
+ * (reported). */
+static int open_banks(match_job *j, const char *db, vigil_store **st)
+{
+	const char *path = strncmp(db, "sqlite:", 7) ? db : db + 7;
+	vigil_bank *banks = NULL;
+	size_t n = 0, i, enabled = 0;
+	int64_t entries = 0;
+	struct stat sb;
+
+	if (stat(path, &sb) != 0) {
+		cli_err("vigil match: no store at %s (%s); make one with "
+				"'vigil bank create' and 'vigil bank import', or give "
+				"--db or $VIGIL_DB\n", path, strerror(errno));
+		return -1;
+	}
+	if (vigil_store_open(j->ctx, db, st) || vigil_bank_list(*st, &banks, &n)) {
+		cli_err("vigil match: %s\n", vigil_errmsg(j->ctx));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (banks[i].enabled) {
+			enabled++;
+			entries += banks[i].entries;
+		}
+	free(banks);
+	if (!enabled) {
+		cli_err("vigil match: %s: no enabled bank to match against "
+				"(%zu disabled; see 'vigil bank list')\n", path, n);
+		return -1;
+	}
+	if (!entries) {
+		cli_err("vigil match: %s: the enabled banks hold no hashes "
+				"(see 'vigil bank import')\n", path);
+		return -1;
+	}
+	if (vigil_matcher_open(*st, &j->m)) {
+		cli_err("vigil match: %s\n", vigil_errmsg(j->ctx));
+		return -1;
+	}
+	return 0;
 }
 
 int cmd_match(const cli_cmd *cmd, int argc, char **argv)
@@ -262,7 +378,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			break;
 		case 'r':
 			if (cli_parse_int(arg, 0, VIGIL_INDEX_MAX_RADIUS, &v)) {
-				fprintf(stderr, "vigil match: --radius takes 0..%d\n",
+				cli_err("vigil match: --radius takes 0..%d\n",
 					VIGIL_INDEX_MAX_RADIUS);
 				return CLI_EXIT_USAGE;
 			}
@@ -270,7 +386,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			break;
 		case CLI_OPT_MIN_QUALITY:
 			if (cli_parse_int(arg, 0, 100, &v)) {
-				fprintf(stderr, "vigil match: --min-quality takes 0..100\n");
+				cli_err("vigil match: --min-quality takes 0..100\n");
 				return CLI_EXIT_USAGE;
 			}
 			j.min_quality = (int)v;
@@ -288,7 +404,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			double d = strtod(arg, &end);
 			if (end == arg || *end || !(d >= 0) ||
 			    d > (c == CLI_OPT_INTERVAL ? 3600 : 100)) {
-				fprintf(stderr, "vigil match: bad value '%s' for --%s\n", arg,
+				cli_err("vigil match: bad value '%s' for --%s\n", arg,
 					c == CLI_OPT_INTERVAL ? "interval"
 					: c == CLI_OPT_QUERY_PCT ? "query-pct" : "compared-pct");
 				return CLI_EXIT_USAGE;
@@ -309,7 +425,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			else if (!strcmp(arg, "text"))
 				j.out = OUT_TEXT;
 			else {
-				fprintf(stderr, "vigil match: --format is text, csv or jsonl\n");
+				cli_err("vigil match: --format is text, csv or jsonl\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -321,20 +437,19 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	if (cli_optind() >= argc) {
-		fprintf(stderr, "vigil match: no FILE, DIR or --hash HEX given\n"
+		cli_err("vigil match: no FILE, DIR or --hash HEX given\n"
 				"Try 'vigil match --help'.\n");
 		return CLI_EXIT_USAGE;
 	}
 	j.hits = calloc(MATCH_MAX_PER_QUERY, sizeof(*j.hits));
 	if (!j.hits || vigil_ctx_new(&j.ctx)) {
-		fprintf(stderr, "vigil: out of memory\n");
+		cli_err("vigil: out of memory\n");
 		free(j.hits);
-		return CLI_EXIT_FAIL;
+		return CLI_MATCH_ERROR;
 	}
-	if (vigil_store_open(j.ctx, cli_db_path(db, dbbuf, sizeof(dbbuf)), &st) ||
-	    vigil_matcher_open(st, &j.m)) {
-		fprintf(stderr, "vigil match: %s\n", vigil_errmsg(j.ctx));
-		rc = CLI_EXIT_FAIL;
+	db = cli_db_path(db, dbbuf, sizeof(dbbuf));
+	if (open_banks(&j, db, &st)) {
+		rc = CLI_MATCH_ERROR;
 		goto out;
 	}
 	j.vopts.radius = j.radius ? j.radius : VIGIL_RADIUS_EXACT;
@@ -347,7 +462,9 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 	} else if (hashes) {
 		for (i = cli_optind(); i < argc; i++)
 			failed |= strcmp(argv[i], "-") ? match_hex(&j, argv[i])
-						       : match_stdin(&j);
+				: match_stdin(&j, ps.max_bytes != VIGIL_DEFAULT_MAX_BYTES
+							  ? (uint64_t)ps.max_bytes
+							  : MATCH_STDIN_MAX_BYTES);
 	} else {
 		for (i = cli_optind(); i < argc; i++)
 			if (cli_collect(&files, argv[i]))
@@ -361,7 +478,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			failed = 1;
 	}
 	fflush(stdout);
-	rc = failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+	rc = failed ? CLI_MATCH_ERROR : j.matched ? CLI_MATCH_FOUND : CLI_MATCH_NONE;
 out:
 	cli_files_free(&files);
 	vigil_matcher_free(j.m);

@@ -46,7 +46,8 @@ static const cli_opt hash_opts[] = {
 	{'f', "format", "csv|jsonl",
 	 "Output format. csv (the default): for PDQ alone, the reference tool's "
 	 "'hash,quality,path' (with --dihedral a fourth column names the variant); "
-	 "with other algorithms, 'algo,hash,quality,path,variant' lines. jsonl: "
+	 "with other algorithms, 'algo,hash,quality,path,variant' lines; a path "
+	 "with a comma, a quote or a line break is quoted as RFC 4180 says. jsonl: "
 	 "one JSON object per file with path, pdq, quality, dihedral, md5, sha1, "
 	 "sha256 as selected."},
 	HASHING_OPTS,
@@ -68,10 +69,19 @@ static const cli_opt bank_opts[] = {
 	{CLI_OPT_MAX_BAD, "max-bad", "N",
 	 "import: give up (importing nothing) after N malformed lines "
 	 "(default 1000)."},
+	{CLI_OPT_MAX_BYTES, "max-bytes", "N",
+	 "import: give up (importing nothing) past N bytes of input (default "
+	 "68719476736, 64 GiB). Input with a NUL byte, or a line without a line "
+	 "break in 1 MiB, is not a hash list and also ends the import at once."},
 	{'o', "output", "FILE", "export: write to FILE instead of standard output."},
 	{CLI_OPT_ENTRY, "entry", "ID",
 	 "export --format vpdq: the stored video to write, in the vPDQ format "
 	 "(the entry ids are in match's output)."},
+	{CLI_OPT_LOCK_TIMEOUT, "lock-timeout", "SECONDS",
+	 "When another process holds the store's write lock (an import runs in "
+	 "one transaction, so it holds the lock until it ends), wait up to "
+	 "SECONDS for it (default 3600; 0 fails at once), saying so on standard "
+	 "error every 10 s; then fail with 'database is locked'."},
 	{CLI_OPT_PROGRESS, "progress", NULL, "import: always show progress."},
 	{CLI_OPT_NO_PROGRESS, "no-progress", NULL, "import: never show progress."},
 	{0, NULL, NULL, NULL},
@@ -82,7 +92,9 @@ static const cli_opt match_opts[] = {
 	{'H', "hash", NULL,
 	 "The operands are hashes, not files: PDQ (64 hex digits), MD5 (32), "
 	 "SHA-1 (40), or TYPE:HEX (e.g. sha256:...). '-' reads one per line from "
-	 "standard input."},
+	 "standard input ('#' comments and blank lines skipped); it stops, as an "
+	 "error, at a NUL byte, a line with no line break in 1 MiB, after 1000 "
+	 "bad lines, or past --max-bytes (here 16 GiB unless given)."},
 	{'r', "radius", "N",
 	 "Largest PDQ Hamming distance that matches, 0..64 (default 31)."},
 	{CLI_OPT_MIN_QUALITY, "min-quality", "N",
@@ -92,7 +104,7 @@ static const cli_opt match_opts[] = {
 	 "Match only the image as it is, not its rotations and flips."},
 	{'f', "format", "text|csv|jsonl",
 	 "Output: text (the default), csv (query,bank,entry,type,hash,distance,"
-	 "variant) or jsonl (one object per match with query, bank, entry, type, "
+	 "variant; quoted as RFC 4180 says where needed) or jsonl (one object per match with query, bank, entry, type, "
 	 "hash, quality, distance, variant; for videos also seconds, frames, "
 	 "query_pct, compared_pct)."},
 	{CLI_OPT_VIDEO, "video", NULL,
@@ -214,7 +226,13 @@ const cli_cmd cli_commands[] = {
 	 "and flips), exact hashes by equality. Every match is printed: the bank, "
 	 "the entry, its stored hash, the distance, and which variant of the "
 	 "query matched (orig, rot90, ..., or exact). A query with no match "
-	 "prints nothing. Exit status 1 if any file could not be hashed.",
+	 "prints nothing. Every store and bank is read, never created: a store "
+	 "that does not exist, no enabled bank, or enabled banks without a hash "
+	 "is an error, since a clean result would then mean nothing.\n"
+	 "Exit status: 0 if nothing matched, 1 if something matched, 2 for a bad "
+	 "command line, 3 for an error (an input could not be read or hashed, or "
+	 "there was nothing to match against). An error wins over a match; the "
+	 "matches found are still printed.",
 	 match_opts, cmd_match},
 	{"stream", "[OPTIONS] URL...",
 	 "Watch live streams; cut the ones that show a known image.",

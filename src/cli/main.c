@@ -5,9 +5,10 @@
 
 int cmd_version(const cli_cmd *cmd, int argc, char **argv)
 {
-	(void)cmd;
-	(void)argc;
-	(void)argv;
+	if (cmd && argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_usage(stdout, cmd);
+		return CLI_EXIT_OK;
+	}
 	printf("vigil %s\n", VIGIL_VERSION);
 	return CLI_EXIT_OK;
 }
@@ -16,7 +17,10 @@ int cmd_help(const cli_cmd *cmd, int argc, char **argv)
 {
 	int i;
 
-	(void)cmd;
+	if (argc > 1 && cmd && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_usage(stdout, cmd);
+		return CLI_EXIT_OK;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--man")) {
 		cli_man(stdout);
 		return CLI_EXIT_OK;
@@ -27,7 +31,7 @@ int cmd_help(const cli_cmd *cmd, int argc, char **argv)
 				cli_usage(stdout, &cli_commands[i]);
 				return CLI_EXIT_OK;
 			}
-		fprintf(stderr, "vigil: no command '%s'\n", argv[1]);
+		cli_err("vigil: no command '%s'\n", argv[1]);
 		return CLI_EXIT_USAGE;
 	}
 	cli_help_all(stdout);
@@ -49,6 +53,6 @@ int main(int argc, char **argv)
 	for (i = 0; cli_commands[i].name; i++)
 		if (!strcmp(cli_commands[i].name, argv[1]))
 			return cli_commands[i].run(&cli_commands[i], argc - 1, argv + 1);
-	fprintf(stderr, "vigil: unknown command '%s'\nTry 'vigil --help'.\n", argv[1]);
+	cli_err("vigil: unknown command '%s'\nTry 'vigil --help'.\n", argv[1]);
 	return CLI_EXIT_USAGE;
 }

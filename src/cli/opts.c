@@ -46,12 +46,12 @@ int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg)
 	*arg = optarg;
 	if (c == '?' || c == ':') {
 		if (c == ':')
-			fprintf(stderr, "vigil %s: option %s needs an argument\n",
+			cli_err("vigil %s: option %s needs an argument\n",
 				cmd->name, argv[optind - 1]);
 		else
-			fprintf(stderr, "vigil %s: unknown option %s\n", cmd->name,
+			cli_err("vigil %s: unknown option %s\n", cmd->name,
 				argv[optind - 1]);
-		fprintf(stderr, "Try 'vigil %s --help'.\n", cmd->name);
+		cli_err("Try 'vigil %s --help'.\n", cmd->name);
 		return '?';
 	}
 	return c;
@@ -151,7 +151,8 @@ void cli_help_all(FILE *f)
 		fprintf(f, "  %-10s %s\n", cli_commands[i].name,
 			cli_commands[i].summary);
 	fprintf(f, "\n'vigil COMMAND --help' describes a command; 'man vigil' all "
-		   "of them.\n");
+		   "of them\n(installed by 'make install'; in the build tree: "
+		   "'man build/vigil.1').\n");
 }
 
 /* Roff-escapes backslashes and leading dots/quotes. */
@@ -206,7 +207,26 @@ void cli_man(FILE *f)
 			roff(f, c->opts[j].help);
 		}
 	}
+	fprintf(f, ".SH ENVIRONMENT\n"
+		   ".TP\n.B VIGIL_DB\nThe store when \\-\\-db is not given: a "
+		   "path, or sqlite:PATH.\n"
+		   ".TP\n.B XDG_DATA_HOME\nWithout \\-\\-db and VIGIL_DB, the "
+		   "store is $XDG_DATA_HOME/vigil/vigil.db.\n"
+		   ".TP\n.B HOME\nWithout XDG_DATA_HOME, the store is "
+		   "$HOME/.local/share/vigil/vigil.db.\n"
+		   ".SH FILES\n"
+		   ".TP\n.I ~/.local/share/vigil/vigil.db\nThe default store "
+		   "(an SQLite database; its directory is made with mode 0700). "
+		   "bank creates it; match never does, and fails without it.\n");
 	fprintf(f, ".SH EXIT STATUS\n0 on success; 1 if any input failed (each "
 		   "failure is reported on standard error and the others are still "
-		   "processed); 2 on a usage error.\n");
+		   "processed); 2 on a usage error.\n.PP\n"
+		   ".B vigil match\nis the exception (as diff(1), 0 is the "
+		   "clean result):\n"
+		   ".TP\n.B 0\nnothing matched\n"
+		   ".TP\n.B 1\nsomething matched (and no error)\n"
+		   ".TP\n.B 2\na bad command line\n"
+		   ".TP\n.B 3\nan error: an input could not be read or hashed, "
+		   "or there was nothing to match against (no store, no enabled "
+		   "bank, no hashes); the matches found are still printed\n");
 }

@@ -70,7 +70,7 @@ int cli_pool_run(const cli_pool_spec *s)
 	p.ring = calloc(POOL_WINDOW, s->result_size);
 	p.done = calloc(POOL_WINDOW, 1);
 	if (!p.ring || !p.done) {
-		fprintf(stderr, "vigil: out of memory\n");
+		cli_err("vigil: out of memory\n");
 		free(p.ring);
 		free(p.done);
 		return -1;
@@ -85,7 +85,7 @@ int cli_pool_run(const cli_pool_spec *s)
 		if (pthread_create(&th[nth], NULL, worker, &p))
 			break;
 	if (!nth) {
-		fprintf(stderr, "vigil: cannot start a thread\n");
+		cli_err("vigil: cannot start a thread\n");
 		failed = -1;
 		goto out;
 	}

@@ -1,6 +1,8 @@
 /* progress.c — a progress line on a terminal, and JSON string output. */
 #include "cli.h"
 
+#include <stdarg.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,4 +76,88 @@ void cli_json_str(FILE *f, const char *s)
 			fputc(*u, f);
 	}
 	fputc('"', f);
+}
+
+void cli_csv_str(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes) that is neither
+ * a C1 control nor overlong, or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1fu;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0fu;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07u;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3fu);
+	}
+	if (cp < 0xa0 || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void cli_err(const char *fmt, ...)
+{
+	char buf[8192];
+	const unsigned char *p = (const unsigned char *)buf;
+	va_list ap;
+	int n;
+	size_t len, k;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+	while (len) {
+		if (*p == '\n' || (*p >= 0x20 && *p < 0x7f)) {
+			fputc(*p, stderr);
+			p++, len--;
+		} else if (*p >= 0x80 && (k = utf8_len(p, len)) != 0) {
+			fwrite(p, 1, k, stderr);
+			p += k, len -= k;
+		} else {
+			fprintf(stderr, "\\x%02x", *p);
+			p++, len--;
+		}
+	}
+	if ((size_t)n >= sizeof(buf))
+		fputs("...\n", stderr);
+}
+
+void cli_err_path(const char *path, const char *msg)
+{
+	size_t n = strlen(path);
+
+	/* Library messages about opening a file already start with its path. */
+	if (!strncmp(msg, path, n) && msg[n] == ':')
+		cli_err("vigil: %s\n", msg);
+	else
+		cli_err("vigil: %s: %s\n", path, msg);
 }

@@ -18,7 +18,7 @@ static int push(cli_files *f, const char *path)
 		size_t cap = f->cap ? f->cap * 2 : 256;
 		char **p;
 		if (cap > CLI_MAX_FILES) {
-			fprintf(stderr, "vigil: more than %d files\n", CLI_MAX_FILES);
+			cli_err("vigil: more than %d files\n", CLI_MAX_FILES);
 			return -1;
 		}
 		p = realloc(f->paths, cap * sizeof(*p));
@@ -33,8 +33,15 @@ static int push(cli_files *f, const char *path)
 	f->paths[f->n++] = dup;
 	return 0;
 oom:
-	fprintf(stderr, "vigil: out of memory\n");
+	cli_err("vigil: out of memory\n");
 	return -1;
+}
+
+static const char *kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISLNK(m) ? "a symbolic link"
+		: S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+		: S_ISSOCK(m) ? "a socket" : "not a regular file";
 }
 
 static int by_name(const void *a, const void *b)
@@ -51,12 +58,12 @@ static int walk(cli_files *f, const char *dir, int depth)
 	int rc = 0;
 
 	if (depth > CLI_MAX_DEPTH) {
-		fprintf(stderr, "vigil: %s: directories nested too deep\n", dir);
+		cli_err("vigil: %s: directories nested too deep\n", dir);
 		return -1;
 	}
 	d = opendir(dir);
 	if (!d) {
-		fprintf(stderr, "vigil: %s: %s\n", dir, strerror(errno));
+		cli_err("vigil: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d))) {
@@ -80,7 +87,7 @@ static int walk(cli_files *f, const char *dir, int depth)
 	}
 	closedir(d);
 	if (rc)
-		fprintf(stderr, "vigil: out of memory\n");
+		cli_err("vigil: out of memory\n");
 	qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n && !rc; i++) {
 		struct stat st;
@@ -93,11 +100,15 @@ static int walk(cli_files *f, const char *dir, int depth)
 		snprintf(p, len, "%s%s%s", dir,
 			 dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]);
 		if (lstat(p, &st) != 0)
-			fprintf(stderr, "vigil: %s: %s\n", p, strerror(errno));
+			cli_err("vigil: %s: %s\n", p, strerror(errno));
 		else if (S_ISDIR(st.st_mode))
 			rc = walk(f, p, depth + 1) ? -1 : 0;
 		else if (S_ISREG(st.st_mode))
 			rc = push(f, p);
+		else /* never followed or opened: a FIFO would block */
+			cli_err("vigil: %s: skipped: %s%s\n", p,
+				kind(st.st_mode),
+				S_ISLNK(st.st_mode) ? " (not followed in a directory)" : "");
 		free(p);
 	}
 	for (i = 0; i < n; i++)

@@ -44,6 +44,16 @@ long vigil__fault_after(long n);
  * control characters as \n, \t or \u00XX; other bytes as they are (UTF-8
  * passes through). */
 void vigil__json_str(FILE *f, const char *s);
+/* Opens path for reading if it is a regular file (or a symlink to one),
+ * without ever blocking: a FIFO, device, socket or directory is refused
+ * from stat() before open(), and the file opened (O_NONBLOCK, so that a FIFO
+ * swapped in meanwhile cannot block) is checked again with fstat(). *fd is
+ * the caller's to close; *size its size. ENOENT, EINVAL (not a regular file)
+ * or EIO, reported on ctx as "PATH: reason". */
+int vigil__open_regular(vigil_ctx *ctx, const char *path, int *fd,
+			int64_t *size);
+/* What kind of file a st_mode is, for messages: "a FIFO", "a directory"... */
+const char *vigil__file_kind(unsigned mode);
 
 /* Overflow-checked size arithmetic: returns 0 and sets *r, or returns -1. */
 static inline int vigil__mul_size(size_t a, size_t b, size_t *r)

@@ -12,45 +12,87 @@ static int errno_status(int e)
 	return (e == ENOENT || e == ENOTDIR) ? VIGIL_ENOENT : VIGIL_EIO;
 }
 
+const char *vigil__file_kind(unsigned mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	return S_ISREG(mode) ? "a regular file" : "not a regular file";
+}
+
+int vigil__open_regular(vigil_ctx *ctx, const char *path, int *fd,
+			int64_t *size)
+{
+	struct stat st;
+	int f, flags;
+
+	*fd = -1;
+	if (stat(path, &st) != 0)
+		return vigil__err(ctx, errno_status(errno), "%s: %s", path,
+				  strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return vigil__err(ctx, VIGIL_EINVAL, "%s: not a regular file (%s)",
+				  path, vigil__file_kind(st.st_mode));
+	f = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (f < 0)
+		return vigil__err(ctx, errno_status(errno), "%s: %s", path,
+				  strerror(errno));
+	if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int e = errno;
+		close(f);
+		if (S_ISREG(st.st_mode))
+			return vigil__err(ctx, VIGIL_EIO, "%s: %s", path, strerror(e));
+		return vigil__err(ctx, VIGIL_EINVAL, "%s: not a regular file (%s)",
+				  path, vigil__file_kind(st.st_mode));
+	}
+	/* Regular files ignore O_NONBLOCK; cleared all the same so that the
+	 * descriptor behaves as a plain one wherever it is passed. */
+	flags = fcntl(f, F_GETFL);
+	if (flags >= 0)
+		fcntl(f, F_SETFL, flags & ~O_NONBLOCK);
+	*fd = f;
+	*size = (int64_t)st.st_size;
+	return VIGIL_OK;
+}
+
 int vigil_read_file(vigil_ctx *ctx, const char *path, uint8_t **data,
 		    size_t *len)
 {
-	struct stat st;
 	uint8_t *buf = NULL;
 	size_t got = 0;
 	int fd = -1, rc = VIGIL_OK;
-	int64_t max;
+	int64_t max, size;
 
 	if (!path || !data || !len)
 		return vigil__err(ctx, VIGIL_EINVAL, "read_file: NULL argument");
 	*data = NULL;
 	*len = 0;
 	max = ctx ? ctx->limits[VIGIL_LIMIT_MAX_BYTES] : VIGIL_DEFAULT_MAX_BYTES;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return vigil__err(ctx, errno_status(errno), "%s: %s", path,
-				  strerror(errno));
-	if (fstat(fd, &st) != 0) {
-		rc = vigil__err(ctx, VIGIL_EIO, "%s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = vigil__err(ctx, VIGIL_EINVAL, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > max) {
+	rc = vigil__open_regular(ctx, path, &fd, &size);
+	if (rc)
+		return rc;
+	if (size > max) {
 		rc = vigil__err(ctx, VIGIL_ETOOBIG,
 				"%s: %lld bytes exceeds the limit of %lld", path,
-				(long long)st.st_size, (long long)max);
+				(long long)size, (long long)max);
 		goto out;
 	}
-	buf = vigil__malloc((size_t)st.st_size + 1);
+	buf = vigil__malloc((size_t)size + 1);
 	if (!buf) {
 		rc = vigil__err(ctx, VIGIL_ENOMEM, "%s: out of memory", path);
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+	while (got < (size_t)size) {
+		ssize_t n = read(fd, buf + got, (size_t)size - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

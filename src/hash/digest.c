@@ -1,8 +1,9 @@
 /* digest.c — MD5, SHA-1 and SHA-256 through OpenSSL's libcrypto (hotline hash
  * lists carry these). */
-#include "../core/core.h"
+#include "digest.h"
 
 #include <openssl/evp.h>
+#include <string.h>
 
 static const EVP_MD *md_of(vigil_digest_algo a)
 {
@@ -43,4 +44,56 @@ int vigil_digest(vigil_ctx *ctx, vigil_digest_algo algo, const void *data,
 	if (!EVP_Digest(data, len, out, &n, md, NULL))
 		return vigil__err(ctx, VIGIL_EINTERNAL, "digest: libcrypto failed");
 	return VIGIL_OK;
+}
+
+int vigil__digests_init(vigil_ctx *ctx, vigil__digests *g, unsigned mask)
+{
+	int a;
+
+	memset(g, 0, sizeof(*g));
+	for (a = 0; a < VIGIL__DIGEST_END; a++) {
+		if (!(mask & (1u << a)))
+			continue;
+		g->md[a] = EVP_MD_CTX_new();
+		if (!g->md[a] || !EVP_DigestInit_ex(g->md[a], md_of(a), NULL)) {
+			vigil__digests_free(g);
+			return vigil__err(ctx, VIGIL_ENOMEM, "digest: out of memory");
+		}
+	}
+	return VIGIL_OK;
+}
+
+void vigil__digests_update(void *user, const uint8_t *p, size_t n)
+{
+	vigil__digests *g = user;
+	int a;
+
+	for (a = 0; a < VIGIL__DIGEST_END; a++)
+		if (g->md[a] && !EVP_DigestUpdate(g->md[a], p, n))
+			g->failed = 1;
+}
+
+int vigil__digests_final(vigil_ctx *ctx, vigil__digests *g,
+			 uint8_t out[][VIGIL_DIGEST_MAX])
+{
+	unsigned int n;
+	int a;
+
+	if (g->failed)
+		return vigil__err(ctx, VIGIL_EINTERNAL, "digest: libcrypto failed");
+	for (a = 0; a < VIGIL__DIGEST_END; a++)
+		if (g->md[a] && !EVP_DigestFinal_ex(g->md[a], out[a], &n))
+			return vigil__err(ctx, VIGIL_EINTERNAL,
+					  "digest: libcrypto failed");
+	return VIGIL_OK;
+}
+
+void vigil__digests_free(vigil__digests *g)
+{
+	int a;
+
+	for (a = 0; a < VIGIL__DIGEST_END; a++) {
+		EVP_MD_CTX_free(g->md[a]);
+		g->md[a] = NULL;
+	}
 }

@@ -3,9 +3,11 @@
  * filters. */
 #include "../media/decoder.h"
 #include "../media/image.h"
+#include "digest.h"
 #include "pdq.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #define VIGIL__PDQ_512 512
 
@@ -100,33 +102,97 @@ out:
 	return rc;
 }
 
-int vigil_pdq_hash_memory(vigil_ctx *ctx, const void *data, size_t len,
-			  const vigil_pdq_opts *opts, vigil_pdq *out,
-			  vigil_pdq dih[8])
+/* Hashes what decoder d gives; d stays the caller's. */
+static int hash_dec(vigil_ctx *ctx, vigil__dec *d, const vigil_pdq_opts *opts,
+		    vigil_pdq *out, vigil_pdq dih[8])
 {
 	row_src src;
-	vigil__dec *d = NULL;
 	int rc;
 
-	if (!ctx || !out)
-		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
 	memset(&src, 0, sizeof(src));
-	rc = vigil__dec_open(ctx, data, len, &d);
-	if (rc)
-		return rc;
 	src.dec = d;
 	src.width = d->width;
 	src.height = d->height;
 	src.channels = d->channels;
 	src.buf = vigil__malloc((size_t)d->width * (size_t)d->channels);
-	if (!src.buf) {
+	if (!src.buf)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	rc = hash_src(ctx, &src, opts, out, dih);
+	vigil__free(src.buf);
+	return rc;
+}
+
+int vigil_pdq_hash_memory(vigil_ctx *ctx, const void *data, size_t len,
+			  const vigil_pdq_opts *opts, vigil_pdq *out,
+			  vigil_pdq dih[8])
+{
+	vigil__dec *d = NULL;
+	int rc;
+
+	if (!ctx || !out)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	rc = vigil__dec_open(ctx, data, len, &d);
+	if (rc)
+		return rc;
+	rc = hash_dec(ctx, d, opts, out, dih);
+	vigil__dec_close(d);
+	return rc;
+}
+
+int vigil_hash_file(vigil_ctx *ctx, const char *path, unsigned digests,
+		    uint8_t dig[][VIGIL_DIGEST_MAX], const vigil_pdq_opts *opts,
+		    vigil_pdq *pdq, vigil_pdq dih[8])
+{
+	vigil__digests g;
+	vigil__src *src = NULL;
+	vigil__dec *d = NULL;
+	int64_t size, max;
+	int fd = -1, rc;
+
+	if (!ctx || !path || (digests && !dig) || (!pdq && dih))
+		return vigil__err(ctx, VIGIL_EINVAL, "hash_file: bad argument");
+	digests &= (1u << VIGIL__DIGEST_END) - 1;
+	rc = vigil__digests_init(ctx, &g, digests);
+	if (rc)
+		return rc;
+	max = ctx->limits[VIGIL_LIMIT_MAX_BYTES];
+	rc = vigil__open_regular(ctx, path, &fd, &size);
+	if (rc)
+		goto out;
+	if (size > max) {
+		rc = vigil__err(ctx, VIGIL_ETOOBIG,
+				"%s: %lld bytes exceeds the limit of %lld", path,
+				(long long)size, (long long)max);
+		goto out;
+	}
+	src = vigil__malloc(sizeof(*src));
+	if (!src) {
 		rc = vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 		goto out;
 	}
-	rc = hash_src(ctx, &src, opts, out, dih);
+	rc = vigil__src_init(ctx, src, fd, path, (uint64_t)max,
+			     digests ? vigil__digests_update : NULL, &g);
+	if (rc)
+		goto out;
+	if (pdq) {
+		rc = vigil__dec_open_src(ctx, src, &d);
+		if (rc)
+			goto out;
+		rc = hash_dec(ctx, d, opts, pdq, dih);
+		if (rc)
+			goto out;
+	}
+	if (digests) {
+		rc = vigil__src_drain(ctx, src);
+		if (!rc)
+			rc = vigil__digests_final(ctx, &g, dig);
+	}
 out:
-	vigil__free(src.buf);
 	vigil__dec_close(d);
+	vigil__free(src);
+	vigil__digests_free(&g);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -134,16 +200,9 @@ int vigil_pdq_hash_file(vigil_ctx *ctx, const char *path,
 			const vigil_pdq_opts *opts, vigil_pdq *out,
 			vigil_pdq dih[8])
 {
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int rc;
-
-	rc = vigil_read_file(ctx, path, &data, &len);
-	if (rc)
-		return rc;
-	rc = vigil_pdq_hash_memory(ctx, data, len, opts, out, dih);
-	vigil__free(data);
-	return rc;
+	if (!out)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	return vigil_hash_file(ctx, path, 0, NULL, opts, out, dih);
 }
 
 int vigil_pdq_hash_image(vigil_ctx *ctx, const vigil_image *img,

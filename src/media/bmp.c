@@ -103,5 +103,5 @@ out:
 }
 
 const vigil__dec_ops vigil__dec_bmp = {
-	"bmp", sniff, bopen, NULL, NULL, NULL,
+	"bmp", sniff, bopen, NULL, NULL, NULL, 0,
 };

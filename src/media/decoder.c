@@ -1,7 +1,9 @@
 /* decoder.c — format dispatch, limits and the generic row server. */
 #include "decoder.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static const vigil__dec_ops *const decoders[] = {
 	&vigil__dec_jpeg, &vigil__dec_png,  &vigil__dec_webp, &vigil__dec_gif,
@@ -41,39 +43,25 @@ int vigil__dec_alloc_frame(vigil__dec *d)
 	return VIGIL_OK;
 }
 
-int vigil__dec_open(vigil_ctx *ctx, const uint8_t *data, size_t len,
-		    vigil__dec **out)
+static const vigil__dec_ops *sniff_ops(const uint8_t *data, size_t len)
 {
-	vigil__dec *d = NULL;
 	size_t i;
-	int rc;
 
-	*out = NULL;
-	if (!data && len)
-		return vigil__err(ctx, VIGIL_EINVAL, "NULL data");
-	if (len > (uint64_t)ctx->limits[VIGIL_LIMIT_MAX_BYTES])
-		return vigil__err(ctx, VIGIL_ETOOBIG,
-				  "%zu bytes exceeds the limit of %lld", len,
-				  (long long)ctx->limits[VIGIL_LIMIT_MAX_BYTES]);
 	for (i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
 		if (decoders[i]->sniff(data, len))
-			break;
-	if (i == sizeof(decoders) / sizeof(decoders[0]))
-		return vigil__err(ctx, VIGIL_EFORMAT,
-				  len ? "not a recognised image format"
-				      : "empty input");
-	d = vigil__calloc(1, sizeof(*d));
-	if (!d)
-		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
-	d->ops = decoders[i];
-	d->ctx = ctx;
-	d->data = data;
-	d->len = len;
-	rc = d->ops->open(d);
+			return decoders[i];
+	return NULL;
+}
+
+/* Opens d (ops, ctx and the input set) and hands it to *out, or frees it. */
+static int finish_open(vigil__dec *d, vigil__dec **out)
+{
+	int rc = d->ops->open(d);
+
 	if (rc)
 		goto out;
 	if (d->channels != 1 && d->channels != 3) {
-		rc = vigil__err(ctx, VIGIL_EINTERNAL, "%s: %d channels",
+		rc = vigil__err(d->ctx, VIGIL_EINTERNAL, "%s: %d channels",
 				d->ops->name, d->channels);
 		goto out;
 	}
@@ -82,6 +70,173 @@ int vigil__dec_open(vigil_ctx *ctx, const uint8_t *data, size_t len,
 out:
 	vigil__dec_close(d);
 	return rc;
+}
+
+int vigil__dec_open(vigil_ctx *ctx, const uint8_t *data, size_t len,
+		    vigil__dec **out)
+{
+	const vigil__dec_ops *ops;
+	vigil__dec *d;
+
+	*out = NULL;
+	if (!data && len)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL data");
+	if (len > (uint64_t)ctx->limits[VIGIL_LIMIT_MAX_BYTES])
+		return vigil__err(ctx, VIGIL_ETOOBIG,
+				  "%zu bytes exceeds the limit of %lld", len,
+				  (long long)ctx->limits[VIGIL_LIMIT_MAX_BYTES]);
+	ops = sniff_ops(data, len);
+	if (!ops)
+		return vigil__err(ctx, VIGIL_EFORMAT,
+				  len ? "not a recognised image format"
+				      : "empty input");
+	d = vigil__calloc(1, sizeof(*d));
+	if (!d)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	d->ops = ops;
+	d->ctx = ctx;
+	d->data = data;
+	d->len = len;
+	return finish_open(d, out);
+}
+
+int vigil__src_init(vigil_ctx *ctx, vigil__src *s, int fd, const char *path,
+		    uint64_t max, vigil__tap_fn tap, void *tap_user)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->path = path;
+	s->max = max;
+	s->tap = tap;
+	s->tap_user = tap_user;
+	while (s->head_len < sizeof(s->head) && !s->eof) {
+		long n;
+		s->head_pos = s->head_len; /* nothing pending while filling */
+		n = vigil__src_read(ctx, s, s->head + s->head_len,
+				    sizeof(s->head) - s->head_len);
+		if (n < 0)
+			return s->err;
+		s->head_len += (size_t)n;
+	}
+	/* Those bytes were read for sniffing: hand them out first. */
+	s->head_pos = 0;
+	return VIGIL_OK;
+}
+
+long vigil__src_read(vigil_ctx *ctx, vigil__src *s, uint8_t *buf, size_t n)
+{
+	ssize_t got;
+
+	if (s->head_pos < s->head_len) {
+		size_t k = s->head_len - s->head_pos;
+		if (k > n)
+			k = n;
+		memcpy(buf, s->head + s->head_pos, k);
+		s->head_pos += k;
+		return (long)k;
+	}
+	if (s->eof || !n)
+		return 0;
+	do
+		got = read(s->fd, buf, n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0) {
+		s->err = vigil__err(ctx, VIGIL_EIO, "%s: %s", s->path,
+				    strerror(errno));
+		return -1;
+	}
+	if (got == 0) {
+		s->eof = 1;
+		return 0;
+	}
+	s->done += (uint64_t)got;
+	if (s->done > s->max) {
+		s->err = vigil__err(ctx, VIGIL_ETOOBIG, "%s: more than the limit "
+				    "of %llu bytes", s->path,
+				    (unsigned long long)s->max);
+		return -1;
+	}
+	if (s->tap)
+		s->tap(s->tap_user, buf, (size_t)got);
+	return (long)got;
+}
+
+int vigil__src_drain(vigil_ctx *ctx, vigil__src *s)
+{
+	uint8_t *buf;
+	long n;
+
+	s->head_pos = s->head_len;
+	if (s->eof)
+		return VIGIL_OK;
+	buf = vigil__malloc(VIGIL__SRC_CHUNK);
+	if (!buf)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	while ((n = vigil__src_read(ctx, s, buf, VIGIL__SRC_CHUNK)) > 0)
+		;
+	vigil__free(buf);
+	return n < 0 ? s->err : VIGIL_OK;
+}
+
+int vigil__dec_open_src(vigil_ctx *ctx, vigil__src *src, vigil__dec **out)
+{
+	const vigil__dec_ops *ops;
+	vigil__dec *d;
+	size_t cap, len;
+
+	*out = NULL;
+	ops = sniff_ops(src->head, src->head_len);
+	if (!ops)
+		return vigil__err(ctx, VIGIL_EFORMAT,
+				  src->head_len ? "not a recognised image format"
+						: "empty input");
+	d = vigil__calloc(1, sizeof(*d));
+	if (!d)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	d->ops = ops;
+	d->ctx = ctx;
+	if (ops->streams) {
+		d->src = src;
+		return finish_open(d, out);
+	}
+	/* A frame decoder wants the whole encoded image: read it now, in
+	 * chunks, bounded by the limit (the file may grow meanwhile). */
+	len = 0;
+	cap = 0;
+	for (;;) {
+		long n;
+		if (len == cap) {
+			size_t ncap = cap ? cap * 2 : (size_t)1 << 20;
+			uint8_t *p;
+			if (ncap > src->max + 1)
+				ncap = (size_t)src->max + 1;
+			if (ncap <= cap) {
+				vigil__dec_close(d);
+				return vigil__err(ctx, VIGIL_ETOOBIG, "%s: more than "
+						  "the limit of %llu bytes", src->path,
+						  (unsigned long long)src->max);
+			}
+			p = vigil__realloc(d->owned, ncap);
+			if (!p) {
+				vigil__dec_close(d);
+				return vigil__err(ctx, VIGIL_ENOMEM, "%s: out of memory",
+						  src->path);
+			}
+			d->owned = p;
+			cap = ncap;
+		}
+		n = vigil__src_read(ctx, src, d->owned + len, cap - len);
+		if (n < 0) {
+			vigil__dec_close(d);
+			return src->err;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	d->data = d->owned;
+	d->len = len;
+	return finish_open(d, out);
 }
 
 int vigil__dec_read_rows(vigil__dec *d, uint8_t *dst, size_t stride, int n)
@@ -138,5 +293,6 @@ void vigil__dec_close(vigil__dec *d)
 	if (d->ops && d->ops->close)
 		d->ops->close(d);
 	vigil__free(d->frame);
+	vigil__free(d->owned);
 	vigil__free(d);
 }

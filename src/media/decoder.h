@@ -1,7 +1,9 @@
 /* decoder.h — the internal pull interface every image decoder implements.
  *
  * A decoder is opened on an encoded buffer (which it borrows, never copies or
- * frees), reports width/height/channels, then hands out rows top to bottom.
+ * frees), or on a file (vigil__src) that decoders marked `streams` pull from
+ * as they decode, so that the file is never held in memory; it reports
+ * width/height/channels, then hands out rows top to bottom.
  * Streaming decoders (JPEG, non-interlaced PNG) implement read_rows and may
  * implement skip_rows cheaply; the others decode the whole frame in open()
  * into d->frame and the generic code serves rows from it. Output is 8-bit
@@ -12,6 +14,36 @@
 #include "../core/core.h"
 
 typedef struct vigil__dec vigil__dec;
+
+#define VIGIL__SNIFF_BYTES 4096 /* read first; enough for every sniff() */
+#define VIGIL__SRC_CHUNK 65536  /* read size when pulling from a file */
+
+/* Sees every byte read from a file, in order (to digest it on the way). */
+typedef void (*vigil__tap_fn)(void *user, const uint8_t *p, size_t n);
+
+/* A file being read once, front to back. The first bytes are read at init
+ * for sniffing; decoders then pull the rest with vigil__src_read. */
+typedef struct vigil__src {
+	int fd;                          /* borrowed, open for reading */
+	const char *path;                /* for messages */
+	uint8_t head[VIGIL__SNIFF_BYTES];
+	size_t head_len, head_pos;       /* bytes in head, handed out */
+	uint64_t done;                   /* bytes read from fd so far */
+	uint64_t max;                    /* reading past this is ETOOBIG */
+	int eof;                         /* read() returned 0 */
+	int err;                         /* status of the read that failed */
+	vigil__tap_fn tap;               /* or NULL */
+	void *tap_user;
+} vigil__src;
+
+/* Reads the first bytes of fd (through tap). max: the byte limit. */
+int vigil__src_init(vigil_ctx *ctx, vigil__src *s, int fd, const char *path,
+		    uint64_t max, vigil__tap_fn tap, void *tap_user);
+/* Up to n bytes into buf: the count, 0 at the end, or -1 on an error
+ * (reported on ctx). */
+long vigil__src_read(vigil_ctx *ctx, vigil__src *s, uint8_t *buf, size_t n);
+/* Reads (and taps) whatever the decoder left unread, to the end. */
+int vigil__src_drain(vigil_ctx *ctx, vigil__src *s);
 
 typedef struct vigil__dec_ops {
 	const char *name; /* short format name: "jpeg", "png", ... */
@@ -26,13 +58,18 @@ typedef struct vigil__dec_ops {
 	int (*skip_rows)(vigil__dec *d, int n);
 	/* Releases priv (not frame, which the generic code frees). */
 	void (*close)(vigil__dec *d);
+	/* 1 if open() can pull its input from d->src (when it is set) instead
+	 * of d->data; other decoders get the whole file read into memory. */
+	int streams;
 } vigil__dec_ops;
 
 struct vigil__dec {
 	const vigil__dec_ops *ops;
 	vigil_ctx *ctx;        /* borrowed; errors are reported here */
-	const uint8_t *data;   /* borrowed encoded bytes */
+	const uint8_t *data;   /* borrowed encoded bytes (NULL with src) */
 	size_t len;            /* their length */
+	vigil__src *src;       /* borrowed: the file a streaming decoder pulls */
+	uint8_t *owned;        /* the file read whole, for a frame decoder */
 	int width, height;     /* set by open */
 	int channels;          /* 1 (grey) or 3 (RGB), set by open */
 	int next_row;          /* rows handed out so far */
@@ -44,6 +81,10 @@ struct vigil__dec {
  * vigil__dec_close. VIGIL_EFORMAT if no decoder recognises it. */
 int vigil__dec_open(vigil_ctx *ctx, const uint8_t *data, size_t len,
 		    vigil__dec **out);
+/* Opens the decoder that recognises the file's first bytes: a streaming
+ * one pulls from src as it decodes; for the others the whole file is read
+ * (bounded by src->max) and owned by the decoder. */
+int vigil__dec_open_src(vigil_ctx *ctx, vigil__src *src, vigil__dec **out);
 int vigil__dec_read_rows(vigil__dec *d, uint8_t *dst, size_t stride, int n);
 int vigil__dec_skip_rows(vigil__dec *d, int n);
 void vigil__dec_close(vigil__dec *d);

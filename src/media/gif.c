@@ -149,5 +149,5 @@ out:
 }
 
 const vigil__dec_ops vigil__dec_gif = {
-	"gif", sniff, gopen, NULL, NULL, NULL,
+	"gif", sniff, gopen, NULL, NULL, NULL, 0,
 };

@@ -80,5 +80,5 @@ out:
 }
 
 const vigil__dec_ops vigil__dec_heif = {
-	"heif", sniff, hopen, NULL, NULL, NULL,
+	"heif", sniff, hopen, NULL, NULL, NULL, 0,
 };

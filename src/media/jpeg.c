@@ -25,7 +25,58 @@ typedef struct jpeg_priv {
 	int cmyk;       /* output is CMYK; convert per row */
 	uint8_t *cmykrow; /* one CMYK row when cmyk */
 	char msg[JMSG_LENGTH_MAX];
+	struct jpeg_source_mgr fsrc; /* reading from d->src */
+	vigil__dec *d;
+	JOCTET *inbuf;    /* VIGIL__SRC_CHUNK bytes of the file */
 } jpeg_priv;
+
+/* A libjpeg source over the file being read (d->src), as jpeg_stdio_src
+ * but through vigil__src_read, so that the bytes are also digested and
+ * the byte limit holds. The end of the data is handled as jpeg_mem_src
+ * does: a warning (a truncated file, refused in on_message) and an EOI. */
+static void fsrc_init(j_decompress_ptr c)
+{
+	(void)c;
+}
+
+static boolean fsrc_fill(j_decompress_ptr c)
+{
+	jpeg_priv *p = (jpeg_priv *)c->client_data;
+	long n = vigil__src_read(p->d->ctx, p->d->src, p->inbuf, VIGIL__SRC_CHUNK);
+
+	if (n < 0) {
+		snprintf(p->msg, sizeof(p->msg), "%s", vigil_errmsg(p->d->ctx));
+		longjmp(p->jb, 1);
+	}
+	if (n == 0) {
+		WARNMS(c, JWRN_JPEG_EOF);
+		p->inbuf[0] = (JOCTET)0xFF;
+		p->inbuf[1] = (JOCTET)JPEG_EOI;
+		n = 2;
+	}
+	p->fsrc.next_input_byte = p->inbuf;
+	p->fsrc.bytes_in_buffer = (size_t)n;
+	return TRUE;
+}
+
+static void fsrc_skip(j_decompress_ptr c, long num)
+{
+	jpeg_priv *p = (jpeg_priv *)c->client_data;
+
+	if (num <= 0)
+		return;
+	while ((size_t)num > p->fsrc.bytes_in_buffer) {
+		num -= (long)p->fsrc.bytes_in_buffer;
+		fsrc_fill(c);
+	}
+	p->fsrc.next_input_byte += num;
+	p->fsrc.bytes_in_buffer -= (size_t)num;
+}
+
+static void fsrc_term(j_decompress_ptr c)
+{
+	(void)c;
+}
 
 static void on_error(j_common_ptr cinfo)
 {
@@ -92,7 +143,20 @@ static int jopen(vigil__dec *d)
 	c->client_data = p;
 	p->progress.progress_monitor = on_progress;
 	c->progress = &p->progress;
-	jpeg_mem_src(c, d->data, (unsigned long)d->len);
+	if (d->src) {
+		p->d = d;
+		p->inbuf = vigil__malloc(VIGIL__SRC_CHUNK);
+		if (!p->inbuf)
+			return vigil__err(d->ctx, VIGIL_ENOMEM, "out of memory");
+		p->fsrc.init_source = fsrc_init;
+		p->fsrc.fill_input_buffer = fsrc_fill;
+		p->fsrc.skip_input_data = fsrc_skip;
+		p->fsrc.resync_to_restart = jpeg_resync_to_restart;
+		p->fsrc.term_source = fsrc_term;
+		c->src = &p->fsrc;
+	} else {
+		jpeg_mem_src(c, d->data, (unsigned long)d->len);
+	}
 	jpeg_read_header(c, TRUE);
 	rc = vigil__dec_check_dims(d, c->image_width, c->image_height);
 	if (rc)
@@ -179,10 +243,11 @@ static void jclose(vigil__dec *d)
 	if (p->created)
 		jpeg_destroy_decompress(&p->cinfo);
 	vigil__free(p->cmykrow);
+	vigil__free(p->inbuf);
 	vigil__free(p);
 	d->priv = NULL;
 }
 
 const vigil__dec_ops vigil__dec_jpeg = {
-	"jpeg", sniff, jopen, jread, jskip, jclose,
+	"jpeg", sniff, jopen, jread, jskip, jclose, 1,
 };

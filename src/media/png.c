@@ -36,6 +36,18 @@ static void on_read(png_structp png, png_bytep out, size_t n)
 	vigil__dec *d = png_get_io_ptr(png);
 	png_priv *p = d->priv;
 
+	if (d->src) {
+		while (n) {
+			long got = vigil__src_read(d->ctx, d->src, out, n);
+			if (got < 0)
+				png_error(png, vigil_errmsg(d->ctx));
+			if (got == 0)
+				png_error(png, "truncated file");
+			out += got;
+			n -= (size_t)got;
+		}
+		return;
+	}
 	if (n > d->len - p->pos)
 		png_error(png, "truncated file");
 	memcpy(out, d->data + p->pos, n);
@@ -151,5 +163,5 @@ static int pread_any(vigil__dec *d, uint8_t *dst, size_t stride, int n)
 }
 
 const vigil__dec_ops vigil__dec_png = {
-	"png", sniff, popen_, pread_any, NULL, pclose_,
+	"png", sniff, popen_, pread_any, NULL, pclose_, 1,
 };

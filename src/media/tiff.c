@@ -132,5 +132,5 @@ out:
 }
 
 const vigil__dec_ops vigil__dec_tiff = {
-	"tiff", sniff, topen, NULL, NULL, NULL,
+	"tiff", sniff, topen, NULL, NULL, NULL, 0,
 };

@@ -39,5 +39,5 @@ static int wopen(vigil__dec *d)
 }
 
 const vigil__dec_ops vigil__dec_webp = {
-	"webp", sniff, wopen, NULL, NULL, NULL,
+	"webp", sniff, wopen, NULL, NULL, NULL, 0,
 };

@@ -22,7 +22,46 @@ enum {
 typedef struct sq {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT]; /* prepared on first use */
+	int64_t wait_ms;             /* lock wait limit, < 0 none */
+	vigil_store_wait_cb wait_cb; /* told while waiting, or NULL */
+	void *wait_user;
+	int64_t wait_start;          /* monotonic ms when this wait began */
+	int64_t wait_told;           /* waited ms at the last wait_cb call */
 } sq;
+
+#define SQ_DEFAULT_WAIT_MS 10000
+#define SQ_WAIT_STEP_MS 25 /* sleep between lock attempts */
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* SQLite's busy handler: count is 0 on the first retry of one wait. Sleeps
+ * and retries until the limit, telling the caller once a second. */
+static int busy(void *user, int count)
+{
+	sq *s = user;
+	int64_t waited;
+
+	if (count == 0) {
+		s->wait_start = now_ms();
+		s->wait_told = 0;
+	}
+	waited = now_ms() - s->wait_start;
+	if (s->wait_ms >= 0 && waited >= s->wait_ms)
+		return 0;
+	if (s->wait_cb && waited - s->wait_told >= 1000) {
+		s->wait_told = waited;
+		if (s->wait_cb(s->wait_user, waited))
+			return 0;
+	}
+	sqlite3_sleep(SQ_WAIT_STEP_MS);
+	return 1;
+}
 
 static const char *const stmt_sql[S_COUNT] = {
 	"INSERT OR IGNORE INTO entries(bank_id,type,value,quality,source_ref,added,metadata)"
@@ -76,6 +115,11 @@ static int db_err(vigil_store *st, const char *what)
 	sq *s = st->priv;
 	int code = s && s->db ? sqlite3_errcode(s->db) : SQLITE_ERROR;
 
+	if (code == SQLITE_BUSY)
+		return vigil__err(st->ctx, VIGIL_ESTORE,
+				  "sqlite: %s: %s (another process held the lock "
+				  "for the %lld ms this store waits)", what,
+				  sqlite3_errmsg(s->db), (long long)s->wait_ms);
 	return vigil__err(st->ctx, code == SQLITE_NOMEM ? VIGIL_ENOMEM : VIGIL_ESTORE,
 			  "sqlite: %s: %s", what,
 			  s && s->db ? sqlite3_errmsg(s->db) : "no database");
@@ -132,7 +176,8 @@ static int s_open(vigil_store *st, const char *path)
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
 		return db_err(st, path);
-	sqlite3_busy_timeout(s->db, 10000);
+	s->wait_ms = SQ_DEFAULT_WAIT_MS;
+	sqlite3_busy_handler(s->db, busy, s);
 	/* A 64 MiB page cache keeps a large import's B-tree in memory until
 	 * commit instead of spilling it to the WAL page by page. */
 	rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
@@ -619,6 +664,17 @@ out:
 	return rc;
 }
 
+static int s_set_lock_wait(vigil_store *st, int64_t timeout_ms,
+			   vigil_store_wait_cb cb, void *user)
+{
+	sq *s = st->priv;
+
+	s->wait_ms = timeout_ms;
+	s->wait_cb = cb;
+	s->wait_user = user;
+	return VIGIL_OK;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -642,4 +698,5 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_scan_frames,
 	s_evidence_add,
 	s_evidence_list,
+	s_set_lock_wait,
 };

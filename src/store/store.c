@@ -93,6 +93,14 @@ int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out)
 	return VIGIL_OK;
 }
 
+int vigil_store_set_lock_wait(vigil_store *st, int64_t timeout_ms,
+			      vigil_store_wait_cb cb, void *user)
+{
+	if (!st)
+		return VIGIL_EINVAL;
+	return st->ops->set_lock_wait(st, timeout_ms, cb, user);
+}
+
 void vigil_store_close(vigil_store *st)
 {
 	if (!st)

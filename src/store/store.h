@@ -69,6 +69,9 @@ typedef struct vigil__store_ops {
 	int (*evidence_add)(vigil_store *st, vigil_evidence *ev);
 	int (*evidence_list)(vigil_store *st, int64_t since_id, size_t max,
 			     vigil_evidence **out, size_t *n);
+	/* See vigil_store_set_lock_wait. */
+	int (*set_lock_wait)(vigil_store *st, int64_t timeout_ms,
+			     vigil_store_wait_cb cb, void *user);
 } vigil__store_ops;
 
 struct vigil_store {

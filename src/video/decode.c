@@ -11,6 +11,7 @@
 #include <libavutil/time.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VIDEO_IO_BUF 65536 /* AVIOContext buffer for a memory input */
 
@@ -260,6 +261,13 @@ static int open_stream(vigil__video *v, const char *url, const char *whitelist,
 	/* The decoder itself refuses frames over the pixel limit, even if a
 	 * later header grows them. */
 	v->cc->max_pixels = vigil_ctx_get_limit(v->ctx, VIGIL_LIMIT_MAX_PIXELS);
+	/* A still image (image2, jpeg_pipe, png_pipe ... demuxers) is one
+	 * frame: a truncated one would be concealed into an invented picture,
+	 * which `vigil hash` refuses, so here too any damage is an error.
+	 * Videos keep FFmpeg's usual tolerance, as the reference has it. */
+	if (v->fmt->iformat && (!strcmp(v->fmt->iformat->name, "image2") ||
+				strstr(v->fmt->iformat->name, "_pipe")))
+		v->cc->err_recognition |= AV_EF_EXPLODE;
 	r = avcodec_open2(v->cc, codec, NULL);
 	if (r < 0)
 		return av_status(v, r, "cannot open the decoder");
@@ -274,6 +282,16 @@ int vigil__video_open_file(vigil_ctx *ctx, const char *path,
 
 	if (!ctx || !path || !out)
 		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	/* FFmpeg's file protocol would block on a FIFO (or read a device
+	 * forever): only regular files are opened. */
+	{
+		int fd;
+		int64_t size;
+		rc = vigil__open_regular(ctx, path, &fd, &size);
+		if (rc)
+			return rc;
+		close(fd);
+	}
 	rc = alloc_video(ctx, opts, &v);
 	if (rc)
 		return rc;
@@ -382,6 +400,17 @@ static int check_complete(vigil__video *v)
 	return VIGIL_OK;
 }
 
+/* A read failure on an MP4/MOV input that cannot seek: the mov demuxer
+ * found the index only after reading past the data (the default layout
+ * without -movflags +faststart) and then could not seek back to the data,
+ * which FFmpeg reports as a bare I/O error. */
+static int unseekable_mp4(const vigil__video *v)
+{
+	return !v->interrupted && v->fmt && v->fmt->iformat && v->fmt->pb &&
+	       strstr(v->fmt->iformat->name, "mp4") &&
+	       !(v->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL);
+}
+
 /* A decoding failure once the whole input was read is a cut file: say so
  * (the frames before the cut were given). */
 static int decode_error(vigil__video *v, int r)
@@ -431,6 +460,12 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 				return av_status(v, r, "cannot decode");
 			continue;
 		}
+		if (r < 0 && unseekable_mp4(v))
+			return vigil__err(v->ctx, VIGIL_EFORMAT,
+					  "video: an MP4 with its index (moov atom) at "
+					  "the end needs seeking, which this input (HTTP "
+					  "without range requests, a pipe) cannot do; "
+					  "remux it with -movflags +faststart");
 		if (r < 0)
 			return av_status(v, r, "cannot read");
 		if (v->pkt->stream_index != v->stream) {

@@ -41,6 +41,47 @@ rc=$?
 "$VIGIL" hash --max-pixels 100 "$DATA/base.png" 2> "$T/err"; rc=$?
 [ $rc -eq 1 ] && grep -q "exceeds" "$T/err" && ok "--max-pixels" || bad "--max-pixels rc=$rc"
 
+# CSV output quotes (RFC 4180) names with a comma, a quote or a newline;
+# plain names stay unquoted (the reference format).
+cp "$DATA/base.png" "$T/a,b.png" && cp "$DATA/base.png" "$T/q\"
+n.png"
+"$VIGIL" hash "$T/a,b.png" "$T/q\"
+n.png" "$DATA/base.png" > "$T/q.csv"
+python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=""))); sys.exit(not (len(r) == 3 and all(len(x) == 3 for x in r) and r[0][2].endswith("a,b.png") and r[1][2].endswith("q\"\nn.png") and not r[2][2].startswith("\"")))' "$T/q.csv" &&
+	tail -n 1 "$T/q.csv" | grep -q ",$DATA/base.png\$" && ok "csv quoting" || bad "csv quoting: $(cat "$T/q.csv")"
+"$VIGIL" hash -a md5,pdq "$T/a,b.png" > "$T/q.csv"
+python3 -c 'import csv,sys; r=list(csv.reader(open(sys.argv[1], newline=""))); sys.exit(not all(len(x) == 5 for x in r))' "$T/q.csv" &&
+	ok "csv quoting, several algorithms" || bad "csv quoting -a: $(cat "$T/q.csv")"
+
+# Non-regular files are refused, not opened: a FIFO would block forever.
+# (timeout turns a hang into exit 124, a failure.)
+mkfifo "$T/fifo.jpg"
+timeout 20 "$VIGIL" hash "$T/fifo.jpg" > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "fifo.jpg: not a regular file" "$T/err" && ok "FIFO refused" || bad "FIFO: rc=$rc $(cat "$T/err")"
+timeout 20 "$VIGIL" hash --algo vpdq "$T/fifo.jpg" > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "fifo.jpg: not a regular file" "$T/err" && ok "FIFO refused (vpdq)" || bad "FIFO vpdq: rc=$rc $(cat "$T/err")"
+mkdir "$T/walk" && cp "$DATA/base.png" "$T/walk/a.png" && mkfifo "$T/walk/b.jpg" && ln -s a.png "$T/walk/c.png"
+timeout 20 "$VIGIL" hash "$T/walk" > "$T/out" 2> "$T/err"; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l < "$T/out")" -eq 1 ] && grep -q "walk/b.jpg: skipped: a FIFO" "$T/err" &&
+	grep -q "walk/c.png: skipped: a symbolic link" "$T/err" && ok "walk says what it skipped" || bad "walk skip: rc=$rc $(cat "$T/err")"
+
+# Standard input: 'hash -' hashes what it reads, as a file would be.
+"$VIGIL" hash -a pdq,md5 - < "$DATA/base.png" > "$T/stdin.csv" 2>"$T/err"; rc=$?
+"$VIGIL" hash -a pdq,md5 "$DATA/base.png" > "$T/file.csv"
+[ $rc -eq 0 ] && [ "$(cut -d, -f1-3 "$T/stdin.csv")" = "$(cut -d, -f1-3 "$T/file.csv")" ] && grep -q ',-,' "$T/stdin.csv" &&
+	ok "hash - reads standard input" || bad "hash -: rc=$rc $(cat "$T/stdin.csv" "$T/err")"
+# An error names the file once.
+"$VIGIL" hash "$T/nosuch.png" 2>"$T/err"
+[ "$(grep -o nosuch.png "$T/err" | wc -l)" -eq 1 ] && ok "path printed once" || bad "path twice: $(cat "$T/err")"
+"$VIGIL" hash "$T" "$T/fifo.jpg" >/dev/null 2>"$T/err"
+[ "$(grep -c 'fifo.jpg.*fifo.jpg' "$T/err")" -eq 0 ] && ok "path printed once (refused FIFO)" || bad "path twice: $(cat "$T/err")"
+# help --help, and where the man page is.
+"$VIGIL" help --help > "$T/help" && grep -q "Usage: vigil help" "$T/help" && ok "help --help" || bad "help --help"
+"$VIGIL" --help | grep -q "vigil.1" && ok "--help says where the man page is" || bad "--help man page"
+"$VIGIL" help --man > "$T/vigil.1" && grep -q '^\.SH ENVIRONMENT' "$T/vigil.1" && grep -q '^\.SH FILES' "$T/vigil.1" &&
+	grep -q 'VIGIL_DB' "$T/vigil.1" && grep -q 'XDG_DATA_HOME' "$T/vigil.1" && grep -q 'local/share/vigil/vigil.db' "$T/vigil.1" &&
+	ok "man: ENVIRONMENT and FILES" || bad "man: ENVIRONMENT and FILES"
+
 # Usage errors exit 2; help exits 0 and documents every option.
 "$VIGIL" hash --bogus 2>/dev/null; [ $? -eq 2 ] && ok "unknown option" || bad "unknown option"
 "$VIGIL" hash 2>/dev/null; [ $? -eq 2 ] && ok "no operands" || bad "no operands"

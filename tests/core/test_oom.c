@@ -21,18 +21,21 @@ static void loop(const char *dir, const char *name)
 	for (n = 0; n < 10000; n++) {
 		vigil_pdq h, dih[8];
 		vigil_image *img = NULL;
-		int rc1, rc2;
+		uint8_t dig[VIGIL__DIGEST_END][VIGIL_DIGEST_MAX];
+		int rc1, rc2, rc3;
 		long used;
 
 		vigil__fault_after(n);
 		rc1 = vigil_pdq_hash_memory(ctx, d, len, NULL, &h, dih);
 		rc2 = vigil_image_decode(ctx, d, len, &img);
+		rc3 = vigil_hash_file(ctx, path, 7, dig, NULL, &h, dih);
 		used = vigil__fault_after(-1);
+		CHECKF(rc3 == VIGIL_OK || rc3 == VIGIL_ENOMEM, "%s n=%ld rc=%d", name, n, rc3);
 		CHECKF(rc1 == VIGIL_OK || rc1 == VIGIL_ENOMEM, "%s n=%ld rc=%d", name, n, rc1);
 		CHECKF(rc2 == VIGIL_OK || rc2 == VIGIL_ENOMEM, "%s n=%ld rc=%d", name, n, rc2);
 		CHECK((rc2 == VIGIL_OK) == (img != NULL));
 		vigil_image_free(img);
-		if (rc1 == VIGIL_OK && rc2 == VIGIL_OK && used <= n)
+		if (rc1 == VIGIL_OK && rc2 == VIGIL_OK && rc3 == VIGIL_OK && used <= n)
 			break;
 	}
 	CHECKF(n < 10000, "%s never succeeded", name);

@@ -38,6 +38,22 @@ head -c 240000 "$VEC/videos/doorknob-hd-no-bar.mp4" > "$T/cut.mp4"
 	head -n "$(wc -l < "$T/cut.txt")" "$VEC/hashes-debian12/doorknob-hd-no-bar.txt" | cmp -s - "$T/cut.txt" &&
 	ok "truncated" || bad "truncated: $(cat "$T/err.txt")"
 
+# A still image through --algo vpdq: the whole one is hashed as one frame;
+# a truncated one is refused, as `hash` refuses it.
+DATA=${3:-}
+if [ -n "$DATA" ]; then
+	"$VIGIL" hash -a vpdq "$DATA/base-progressive.jpg" > "$T/img.txt" 2>"$T/err.txt"
+	[ $? -eq 0 ] && [ "$(wc -l < "$T/img.txt")" -eq 1 ] && ok "JPEG as one frame" || bad "JPEG: $(cat "$T/err.txt")"
+	for f in base-progressive.jpg base-grey.jpg; do
+		s=$(stat -c %s "$DATA/$f")
+		head -c $((s / 2)) "$DATA/$f" > "$T/half-$f"
+		"$VIGIL" hash "$T/half-$f" >/dev/null 2>&1; r1=$?
+		"$VIGIL" hash -a vpdq "$T/half-$f" > "$T/o.txt" 2>"$T/err.txt"; r2=$?
+		[ $r1 -eq 1 ] && [ $r2 -eq 1 ] && [ ! -s "$T/o.txt" ] && ok "truncated $f refused by vpdq too" ||
+			bad "truncated $f: hash rc=$r1, vpdq rc=$r2 $(cat "$T/o.txt" "$T/err.txt")"
+	done
+fi
+
 # Usage errors.
 "$VIGIL" hash --interval 1 "$T/text.mp4" 2> /dev/null; [ $? -eq 2 ] && ok "--interval needs vpdq" || bad "--interval needs vpdq"
 "$VIGIL" hash -a vpdq --interval -1 "$T/text.mp4" 2> /dev/null; [ $? -eq 2 ] && ok "negative interval" || bad "negative interval"
