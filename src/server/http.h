@@ -10,15 +10,27 @@
  *     looked up (404 route_not_found / 405 method_not_allowed), then the
  *     key is checked (401 unauthorized / 403 forbidden / 429 rate_limited)
  *     before any body byte is read.
+ *     A reply made at this point to a request that has a body goes out at
+ *     once, the body is never read and MHD closes the connection.
  *  2. The body is accumulated up to the route's ceiling (srv_config
- *     max_body, or a route's own max_body): beyond it, 413 body_too_large
- *     at once. multipart/form-data and x-www-form-urlencoded bodies are
- *     parsed by MHD's post processor into parts as they stream in.
+ *     max_body, or a route's own max_body): a Content-Length over it gets
+ *     413 body_too_large before the body is read; a chunked body that
+ *     grows over it is dropped as it arrives and gets 413 at its end
+ *     (body_timeout bounds how long that can take). Beyond max_uploads
+ *     bodies at once: 503 busy with Retry-After. multipart/form-data and
+ *     x-www-form-urlencoded bodies are parsed by MHD's post processor into
+ *     parts as they stream in.
  *  3. The handler runs once, with the whole body, on the same pool thread.
  *     It must reply exactly once (srv_reply_*); if it does not, the
  *     plumbing answers 500 internal.
  *
- * Threading: handlers run concurrently on up to `threads` pool threads.
+ * Errors made by the plumbing (401, 403, 405, 413, 429, 503) take the
+ * route's shape: HMA's {"message":...} on SRV_HMA routes, else the native
+ * {"error":{"code","message"}}; 404 route_not_found is always native.
+ *
+ * Threading: handlers run concurrently on up to `threads` pool threads
+ * (default twice the CPUs; a handler may block its thread, e.g. hashing,
+ * while the other threads go on polling their connections).
  * Everything reached through srv_req is owned by that request and valid
  * until the handler returns. The store: each request that calls
  * srv_store() borrows one handle from a pool of store handles (each with
@@ -50,8 +62,10 @@ enum {
 	SRV_ROLE_METRICS = 8,  /* /metrics */
 	SRV_ROLE_ALL = 15,
 	SRV_OPEN = 0x100,      /* route flag: no key needed */
-	SRV_HMA = 0x200,       /* route flag: errors as HMA's {"message":...};
-				  --trust-network sources need no key */
+	SRV_HMA = 0x200,       /* route flag: errors as HMA's {"message":...}
+				  (the HMA routes' --trust-network, letting
+				  listed sources in without a key, is theirs
+				  to add in srv__auth's caller) */
 };
 
 /* A new API token ("vgl_" + 43 base64url characters, NUL-terminated, so
