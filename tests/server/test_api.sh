@@ -3,7 +3,7 @@
 # route, the roles, bad bodies, limits, a slow client, revocation, live bank
 # changes, SIGHUP and SIGTERM.
 set -u
-VIGIL=$1 DEMO=$2 HERE=$(dirname "$0")
+VIGIL=$1 DEMO=$2 VEC=$3 HERE=$(dirname "$0")
 T=$(mktemp -d)
 SPID=
 trap '[ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; rm -rf "$T"' EXIT
@@ -122,6 +122,20 @@ check "metrics: matches by bank" grep -q '^vigil_matches_total{bank="known"} ' "
 check "metrics: index size" grep -q '^vigil_index_hashes 3$' "$T/body"
 check "metrics: latency histogram" grep -q '^vigil_http_request_duration_seconds_bucket{route="/v1/hash",le="+Inf"} ' "$T/body"
 check "openapi" [ "$(code GET /v1/openapi.json -H "$M")" = 200 -a "$(jq -r .openapi < "$T/body")" = 3.0.3 ]
+
+# Videos: a vPDQ list imported through the API is matched at once by an
+# uploaded video (hashed by the server); /v1/hash gives its frames.
+V19="$VEC/vpdq/videos/chair-19-sd-bar.mp4"
+code POST /v1/banks -H "$A" -d '{"name":"videos"}' >/dev/null
+st=$(code POST '/v1/banks/videos/import?format=vpdq&source=chair-19' -H "$A" --data-binary @"$VEC/vpdq/hashes-debian12/chair-19-sd-bar-1s.txt")
+check "import a vPDQ video" [ "$st" = 200 -a "$(jq .added < "$T/body")" = 1 ]
+code POST /v1/match -H "$S" --data-binary @"$V19" >/dev/null
+check "an uploaded video matches the imported one" [ "$(jq -r '[.matches[] | select(.type == "vpdq" and .bank == "videos")][0].query_pct' < "$T/body")" = 100 ]
+code POST /v1/hash -H "$S" --data-binary @"$V19" >/dev/null
+"$VIGIL" hash --algo vpdq --interval 1 "$V19" | cut -d, -f3 > "$T/vpdq_cli"
+jq -r '.vpdq[].pdq' < "$T/body" > "$T/vpdq_api"
+check "video hashes equal the CLI's vPDQ at 1 s" cmp -s "$T/vpdq_cli" "$T/vpdq_api"
+code DELETE /v1/banks/videos -H "$A" >/dev/null
 
 # Keys over the API; a revoke takes effect on the next request.
 st=$(code POST /v1/keys -H "$A" -d '{"name":"api1","roles":["submit"]}')

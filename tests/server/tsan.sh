@@ -11,5 +11,5 @@ B=${1:-build-tsan}
 	-Db_sanitize=thread -Dc_args=-DVIGIL_NO_CLONES >/dev/null
 ninja -C "$B" vigil
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66"
-sh tests/server/test_api.sh "$B/vigil" demo
+sh tests/server/test_api.sh "$B/vigil" demo ../shared/vectors
 sh tests/server/test_crash.sh "$B/vigil"
