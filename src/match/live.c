@@ -27,6 +27,8 @@ static int slot_for(vigil_matcher *m, vigil_ctx *ctx, const vigil_bank *b,
 {
 	int slot = find_slot(m, b->id);
 
+	if (slot >= 0 && (!enable || m->banks[slot].enabled))
+		return slot; /* nothing to change (wlock: banks[] is stable) */
 	pthread_rwlock_wrlock(&m->lock);
 	if (slot < 0) {
 		if (m->nbanks >= VIGIL__ID_BANK_MASK) {

@@ -189,7 +189,16 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 		rc = vigil_bank_list(st, &all, &n);
 	if (rc)
 		goto out;
-	pthread_rwlock_init(&m->lock, NULL);
+	{
+		/* Writer-preferring, as the index's: live changes must not
+		 * starve behind a steady stream of queries. */
+		pthread_rwlockattr_t attr;
+		pthread_rwlockattr_init(&attr);
+		pthread_rwlockattr_setkind_np(&attr,
+					      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&m->lock, &attr);
+		pthread_rwlockattr_destroy(&attr);
+	}
 	pthread_mutex_init(&m->wlock, NULL);
 	m->banks = vigil__calloc(n ? n : 1, sizeof(*m->banks));
 	m->capbanks = n ? n : 1;
