@@ -218,7 +218,8 @@ static int merge_frames(load_ctx *l)
 	all = vigil__malloc(n * sizeof(*all));
 	if (!all)
 		return vigil__err(l->ctx, VIGIL_ENOMEM, "out of memory");
-	memcpy(all, m->frames, m->nframes * sizeof(*all));
+	if (m->nframes)
+		memcpy(all, m->frames, m->nframes * sizeof(*all));
 	memcpy(all + m->nframes, l->fr, l->nfr * sizeof(*all));
 	qsort(all, n, sizeof(*all), vigil__matcher_by_frame_id);
 	pthread_rwlock_wrlock(&m->lock);
