@@ -72,6 +72,17 @@ typedef struct vigil__store_ops {
 	/* See vigil_store_set_lock_wait. */
 	int (*set_lock_wait)(vigil_store *st, int64_t timeout_ms,
 			     vigil_store_wait_cb cb, void *user);
+	int (*bank_update)(vigil_store *st, const char *name, const char *desc,
+			   const char *labels);
+	/* The service's keys and audit trail (vigil/service.h). */
+	int (*key_add)(vigil_store *st, const char *name, const uint8_t *digest,
+		       unsigned roles, int64_t rate_limit, vigil_key *out);
+	int (*key_list)(vigil_store *st, vigil_key **out, size_t *n);
+	int (*key_revoke)(vigil_store *st, const char *name);
+	int (*key_touch)(vigil_store *st, const char *name, int64_t when);
+	int (*audit_append)(vigil_store *st, vigil_audit *a);
+	int (*audit_scan)(vigil_store *st, int64_t since_id, size_t max,
+			  vigil_audit_cb cb, void *user);
 } vigil__store_ops;
 
 struct vigil_store {

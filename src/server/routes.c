@@ -1,0 +1,21 @@
+/* routes.c — every route table of the server, one line per resource file
+ * (keep one line each, so that parallel branches merge cleanly). The
+ * OpenAPI test reads these tables through `vigil serve --routes`. */
+#include "http.h"
+
+extern const srv_route srv_routes_health[];
+extern const srv_route srv_routes_keys[];
+extern const srv_route srv_routes_match[];
+extern const srv_route srv_routes_banks[];
+extern const srv_route srv_routes_metrics[];
+extern const srv_route srv_routes_openapi[];
+
+const srv_route *const srv_route_tables[] = {
+	srv_routes_health,
+	srv_routes_keys,
+	srv_routes_match,
+	srv_routes_banks,
+	srv_routes_metrics,
+	srv_routes_openapi,
+	NULL,
+};
