@@ -69,6 +69,27 @@ typedef struct vigil__store_ops {
 	int (*evidence_add)(vigil_store *st, vigil_evidence *ev);
 	int (*evidence_list)(vigil_store *st, int64_t since_id, size_t max,
 			     vigil_evidence **out, size_t *n);
+	/* Pipeline (vigil/pipeline.h). policy_get: *json owned by the caller
+	 * (vigil__free), VIGIL_ENOENT if the bank has no stored policy. */
+	int (*policy_get)(vigil_store *st, int64_t bank_id, char **json);
+	int (*policy_put)(vigil_store *st, int64_t bank_id, const char *json);
+	int (*quarantine_add)(vigil_store *st, const vigil_quarantine *q);
+	int (*quarantine_remove)(vigil_store *st, int64_t entry_id);
+	int (*quarantine_list)(vigil_store *st, vigil_quarantine **out, size_t *n);
+	int (*case_open)(vigil_store *st, const vigil_case_new *c, int64_t *id,
+			 int *joined);
+	int (*case_get)(vigil_store *st, int64_t id, vigil_case *out);
+	/* e->body, event_id, type, url, secret_ref, created_ms are set;
+	 * fills e->id. */
+	int (*outbox_add)(vigil_store *st, vigil_event *e);
+	/* state >= 0: list that state newest first; state < 0: pending rows
+	 * due at now_ms, oldest first. */
+	int (*outbox_select)(vigil_store *st, int state, int64_t now_ms,
+			     size_t max, vigil_event **out, size_t *n);
+	int (*outbox_update)(vigil_store *st, int64_t id, int state, int attempts,
+			     int64_t next_ms, const char *last_error);
+	int (*outbox_counts)(vigil_store *st, int64_t counts[3]);
+	int (*in_transaction)(vigil_store *st);
 } vigil__store_ops;
 
 struct vigil_store {
