@@ -1,6 +1,7 @@
 /* commands.c — the one table of commands and options. The help text, the man
  * page and the dispatcher all read it. */
 #include "cli.h"
+#include "../server/config.h"
 
 #define DB_OPT                                                                 \
 	{CLI_OPT_DB, "db", "PATH",                                                    \
@@ -176,6 +177,30 @@ static const cli_opt stream_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+/* serve's options are its settings table (server/config.h), plus --config. */
+#define SRV__ARG_STR "VALUE"
+#define SRV__ARG_INT "N"
+#define SRV__ARG_SIZE "BYTES"
+#define SRV__ARG_LEVEL "LEVEL"
+#define SRV__CLI_OPT(key, flag, type, def, min, max, reload, help)             \
+	{CLI_OPT_SERVE + SRV_CFG_##key, flag, SRV__ARG_##type,                 \
+	 help " Config key: " #key "; default: '" def "'." SRV__RELOAD_##reload},
+#define SRV__RELOAD_0 ""
+#define SRV__RELOAD_1 " SIGHUP reloads it."
+static const cli_opt serve_opts[] = {
+	{CLI_OPT_CONFIG, "config", "FILE",
+	 "Read settings from FILE: 'key = value' lines ('#' starts a comment); "
+	 "the keys are the options below with '_' for '-'. Options on the "
+	 "command line win over the file. SIGHUP re-reads it (see "
+	 "docs/server.md for which keys reload)."},
+	{CLI_OPT_CONFIG_DOC, "config-doc", NULL,
+	 "Print the settings as a Markdown table and exit."},
+	{CLI_OPT_ROUTES, "routes", NULL,
+	 "Print every route (METHOD PATTERN) and exit."},
+	SRV_CONFIG_MAP(SRV__CLI_OPT)
+	{0, NULL, NULL, NULL},
+};
+
 const cli_cmd cli_commands[] = {
 	{"hash", "[OPTIONS] FILE|DIR...",
 	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images, or "
@@ -264,6 +289,19 @@ const cli_cmd cli_commands[] = {
 	 "--max-runtime; status 1 if the store or the banks cannot be opened or "
 	 "evidence could not be stored, 2 for a bad command line.",
 	 stream_opts, cmd_stream},
+	{"serve", "[OPTIONS]",
+	 "Run the HTTP API: hashing, matching and banks for a platform's upload "
+	 "path.",
+	 "Listens on --listen (default 127.0.0.1:8080) and answers the routes "
+	 "listed in docs/server.md and GET /v1/openapi.json. Every route but "
+	 "GET /healthz and GET /readyz needs an API key (vigil key create), sent "
+	 "as 'Authorization: Bearer TOKEN'. Bank changes made through the API "
+	 "are matched by the next request.\n"
+	 "SIGTERM and SIGINT stop accepting connections, let requests in flight "
+	 "finish (up to --drain-timeout) and exit with status 0; SIGHUP re-reads "
+	 "the --config file. Exit status 1 if the store cannot be opened or the "
+	 "address cannot be bound, 2 for a bad command line or config file.",
+	 serve_opts, cmd_serve},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

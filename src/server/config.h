@@ -1,0 +1,124 @@
+/* config.h — every setting of `vigil serve`, in ONE table (SRV_CONFIG_MAP).
+ * The table drives: the config file parser (`key = value` lines), the
+ * command-line flags (--FLAG VALUE; flags override the file), `vigil help
+ * serve` and the man page (through the CLI's option table), and the keys
+ * section of docs/server.md (`vigil serve --config-doc` prints it; a test
+ * checks the doc matches). SIGHUP re-reads the file and applies the keys
+ * marked reloadable; others need a restart.
+ *
+ * X(key, flag, type, default, min, max, reloadable, help)
+ *   type: STR (text), INT (integer in [min,max]), SIZE (bytes, with an
+ *   optional k/m/g suffix), LEVEL (error|warn|info|debug). */
+#ifndef VIGIL_SERVER_CONFIG_H
+#define VIGIL_SERVER_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#define SRV_CONFIG_MAP(X)                                                      \
+	X(listen, "listen", STR, "127.0.0.1:8080", 0, 0, 0,                    \
+	  "Address and port to listen on: HOST:PORT, [IPV6]:PORT. Port 0 "     \
+	  "picks a free port; the bound address is printed on standard error " \
+	  "as 'listening on http://HOST:PORT'.")                               \
+	X(db, "db", STR, "", 0, 0, 0,                                          \
+	  "The store (an SQLite file). Default: $VIGIL_DB, else "              \
+	  "$XDG_DATA_HOME/vigil/vigil.db.")                                    \
+	X(port_file, "port-file", STR, "", 0, 0, 0,                            \
+	  "Write the bound port number to this file once listening (for "      \
+	  "scripts that use port 0).")                                          \
+	X(threads, "threads", INT, "0", 0, 1024, 0,                            \
+	  "Request threads (libmicrohttpd's thread pool). 0: twice the number " \
+	  "of online CPUs.")                                                    \
+	X(max_body, "max-body", SIZE, "64m", 1024, INT64_C(1) << 34, 1,        \
+	  "Largest request body in bytes (suffixes k, m, g). A larger body is " \
+	  "refused with 413 body_too_large as soon as its size is known.")      \
+	X(json_max_bytes, "json-max-bytes", SIZE, "8m", 64, INT64_C(1) << 30, 1, \
+	  "Largest JSON request body in bytes; larger ones get 413.")          \
+	X(json_max_depth, "json-max-depth", INT, "32", 2, 1000, 1,             \
+	  "Deepest nesting of arrays and objects accepted in a JSON body; "    \
+	  "deeper ones get 400 bad_json.")                                      \
+	X(max_uploads, "max-uploads", INT, "0", 0, 100000, 1,                   \
+	  "Requests with a body handled at once; beyond it 503 busy with "    \
+	  "Retry-After. 0: the number of request threads.")                    \
+	X(max_connections, "max-connections", INT, "1024", 1, 1000000, 0,      \
+	  "Open connections accepted at once.")                                 \
+	X(max_connections_per_ip, "max-connections-per-ip", INT, "256", 0,     \
+	  1000000, 0, "Open connections from one client address (0: no limit).") \
+	X(connection_memory, "connection-memory", SIZE, "64k", 8192,           \
+	  INT64_C(1) << 24, 0,                                                  \
+	  "Memory libmicrohttpd gives each connection for its headers; a "     \
+	  "request whose headers do not fit gets 431.")                         \
+	X(idle_timeout, "idle-timeout", INT, "30", 1, 86400, 0,                \
+	  "Close a connection that sends nothing for this many seconds.")     \
+	X(header_timeout, "header-timeout", INT, "10", 1, 3600, 1,             \
+	  "Close a connection whose request line and headers are not "         \
+	  "complete this many seconds after it opened or after its last "     \
+	  "reply (so a client sending a byte a second cannot hold it). Also "  \
+	  "bounds how long an idle keep-alive connection stays open.")         \
+	X(body_timeout, "body-timeout", INT, "120", 1, 86400, 1,               \
+	  "Close a connection whose request body is not complete this many "  \
+	  "seconds after its headers.")                                         \
+	X(drain_timeout, "drain-timeout", INT, "30", 0, 3600, 0,               \
+	  "On SIGTERM, wait at most this many seconds for requests in flight " \
+	  "before exiting.")                                                    \
+	X(rate_limit, "rate-limit", INT, "0", 0, 10000000, 1,                  \
+	  "Requests per second allowed to each API key (token bucket); 0: no " \
+	  "limit. Over it: 429 rate_limited with Retry-After. A key's own "   \
+	  "limit (vigil key create --rate-limit) takes precedence.")           \
+	X(rate_burst, "rate-burst", INT, "0", 0, 10000000, 1,                  \
+	  "Bucket size of the rate limit: requests a key may send at once "   \
+	  "after being idle. 0: the rate limit (one second's worth).")         \
+	X(key_refresh, "key-refresh", INT, "2", 1, 3600, 1,                    \
+	  "Seconds between reloads of the API keys from the store: a created " \
+	  "or revoked key takes effect within this time (a revoke made "       \
+	  "through the API takes effect at once).")                            \
+	X(max_pixels, "max-pixels", INT, "100000000", 1, 2000000000, 1,        \
+	  "Refuse images of more than this many pixels (from their header, "   \
+	  "before decoding).")                                                  \
+	X(max_video_seconds, "max-video-seconds", INT, "600", 1, 86400, 1,     \
+	  "Refuse videos longer than this.")                                   \
+	X(radius, "radius", INT, "31", 0, 64, 1,                               \
+	  "Default largest PDQ Hamming distance that matches (a request's "   \
+	  "?radius= overrides it).")                                            \
+	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
+	  "error, warn, info (one line per request: method, route, status, "  \
+	  "time, key name; never tokens or bodies) or debug.")
+
+enum {
+#define SRV__CFG_ENUM(key, flag, type, def, min, max, reload, help) SRV_CFG_##key,
+	SRV_CONFIG_MAP(SRV__CFG_ENUM)
+#undef SRV__CFG_ENUM
+	SRV_CFG__COUNT
+};
+
+typedef struct srv_config {
+	char listen[256];
+	char db[4096];
+	char port_file[4096];
+	int64_t threads, max_body, json_max_bytes, json_max_depth, max_uploads,
+		max_connections, max_connections_per_ip, connection_memory,
+		idle_timeout, header_timeout, body_timeout, drain_timeout,
+		rate_limit, rate_burst, key_refresh, max_pixels,
+		max_video_seconds, radius, log_level;
+	char config_file[4096]; /* --config, "" if none */
+	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
+} srv_config;
+
+/* Defaults into c. */
+void srv_config_defaults(srv_config *c);
+/* Sets key (by config name or flag name) from text. Returns 0, or -1 with
+ * a message in err. from_flag marks it as set on the command line. */
+int srv_config_set(srv_config *c, const char *key, const char *value,
+		   int from_flag, char *err, size_t errcap);
+/* Reads `key = value` lines ('#' comments, blank lines) from path; keys set
+ * by flags are skipped. With reload_only, only reloadable keys are
+ * applied (others are ignored). 0, or -1 with "PATH:LINE: reason". */
+int srv_config_load(srv_config *c, const char *path, int reload_only,
+		    char *err, size_t errcap);
+/* The keys as a Markdown table (for docs/server.md). */
+void srv_config_doc(FILE *f);
+/* The index of a flag name in the table, or -1. */
+int srv_config_flag(const char *flag);
+
+#endif

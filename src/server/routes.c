@@ -1,0 +1,11 @@
+/* routes.c — every route table of the server, one line per resource file
+ * (keep one line each, so that parallel branches merge cleanly). The
+ * OpenAPI test reads these tables through `vigil serve --routes`. */
+#include "http.h"
+
+extern const srv_route srv_routes_health[];
+
+const srv_route *const srv_route_tables[] = {
+	srv_routes_health,
+	NULL,
+};

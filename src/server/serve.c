@@ -1,0 +1,192 @@
+/* serve.c — `vigil serve`: settings (flags over the config file), the
+ * store pool, the live matcher, the daemon, and the signal loop (SIGTERM
+ * and SIGINT drain and exit 0; SIGHUP reloads the reloadable settings). */
+#include "../cli/cli.h"
+#include "metrics.h"
+#include "server_int.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* SIGHUP: re-read the file into a copy, then publish the reloadable
+ * fields one by one (request threads read them with SRV_CFG). */
+static void reload(srv *s)
+{
+	srv_config c = s->cfg;
+	char err[512];
+
+	if (!*s->cfg.config_file) {
+		srv_log(s, SRV_LOG_INFO, "SIGHUP: no --config file to reload");
+		return;
+	}
+	if (srv_config_load(&c, s->cfg.config_file, 1, err, sizeof(err))) {
+		srv_log(s, SRV_LOG_ERROR, "SIGHUP: %s (settings unchanged)", err);
+		return;
+	}
+#define PUB(f) __atomic_store_n(&s->cfg.f, c.f, __ATOMIC_RELAXED)
+	PUB(max_body); PUB(json_max_bytes); PUB(json_max_depth); PUB(max_uploads);
+	PUB(header_timeout); PUB(body_timeout); PUB(rate_limit); PUB(rate_burst);
+	PUB(key_refresh); PUB(max_pixels); PUB(max_video_seconds); PUB(radius);
+	PUB(log_level);
+#undef PUB
+	srv_log(s, SRV_LOG_INFO, "SIGHUP: reloaded %s", s->cfg.config_file);
+}
+
+static int write_port_file(const char *path, int port)
+{
+	char tmp[4200];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", port);
+	if (fclose(f) || rename(tmp, path))
+		return -1;
+	return 0;
+}
+
+int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
+{
+	srv s;
+	const char *arg;
+	char err[512], dbbuf[4096];
+	int c, rc = CLI_EXIT_FAIL, routes = 0;
+	long ncpu;
+	sigset_t set;
+
+	memset(&s, 0, sizeof(s));
+	srv_config_defaults(&s.cfg);
+	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
+		if (c == 'h') {
+			cli_usage(stdout, cmd);
+			return CLI_EXIT_OK;
+		}
+		if (c == '?')
+			return CLI_EXIT_USAGE;
+		if (c == CLI_OPT_CONFIG) {
+			if (strlen(arg) >= sizeof(s.cfg.config_file)) {
+				fprintf(stderr, "vigil serve: --config: path too long\n");
+				return CLI_EXIT_USAGE;
+			}
+			memcpy(s.cfg.config_file, arg, strlen(arg) + 1);
+		} else if (c == CLI_OPT_CONFIG_DOC) {
+			srv_config_doc(stdout);
+			return CLI_EXIT_OK;
+		} else if (c == CLI_OPT_ROUTES) {
+			routes = 1;
+		} else if (c >= CLI_OPT_SERVE && c < CLI_OPT_SERVE + SRV_CFG__COUNT) {
+			const char *flag = NULL;
+			for (const cli_opt *o = cmd->opts; o->name; o++)
+				if (o->key == c)
+					flag = o->name;
+			if (!flag || srv_config_set(&s.cfg, flag, arg, 1, err, sizeof(err))) {
+				fprintf(stderr, "vigil serve: --%s: %s\n", flag ? flag : "?", err);
+				return CLI_EXIT_USAGE;
+			}
+		}
+	}
+	if (routes) { /* METHOD PATTERN per line, for the OpenAPI test */
+		for (int t = 0; srv_route_tables[t]; t++)
+			for (const srv_route *r = srv_route_tables[t]; r->method; r++)
+				printf("%s %s\n", r->method, r->pattern);
+		return CLI_EXIT_OK;
+	}
+	if (cli_optind() < argc) {
+		fprintf(stderr, "vigil serve: unexpected argument '%s'\n",
+			argv[cli_optind()]);
+		return CLI_EXIT_USAGE;
+	}
+	if (*s.cfg.config_file &&
+	    srv_config_load(&s.cfg, s.cfg.config_file, 0, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
+		return CLI_EXIT_USAGE;
+	}
+	if (!*s.cfg.db) {
+		const char *p = cli_db_path(NULL, dbbuf, sizeof(dbbuf));
+		if (!p || strlen(p) >= sizeof(s.cfg.db)) {
+			fprintf(stderr, "vigil serve: no store path (use --db)\n");
+			return CLI_EXIT_USAGE;
+		}
+		memcpy(s.cfg.db, p, strlen(p) + 1);
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpu < 1)
+		ncpu = 1;
+	s.nslots = s.cfg.threads ? (size_t)s.cfg.threads : (size_t)(2 * ncpu);
+
+	/* Signals are taken by sigwait in this thread only: block them before
+	 * any thread starts, so every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	srv_metric_define("vigil_http_requests_total", SRV_COUNTER,
+			  "HTTP requests by route pattern and status");
+	srv_metric_define("vigil_http_request_duration_seconds", SRV_HISTOGRAM,
+			  "HTTP request latency by route pattern");
+	srv_metric_define("vigil_http_slow_clients_cut_total", SRV_COUNTER,
+			  "Connections cut for late headers or body");
+
+	if (srv__store_pool_open(&s, err, sizeof(err)) ||
+	    srv__keys_open(&s, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
+		goto out;
+	}
+	c = vigil_matcher_open(s.slots[0].st, &s.matcher);
+	if (c) {
+		fprintf(stderr, "vigil serve: loading the banks: %s\n",
+			vigil_errmsg(s.slots[0].ctx));
+		goto out;
+	}
+	srv_metric_set("vigil_index_hashes", NULL, NULL,
+		       (double)vigil_matcher_size(s.matcher));
+	__atomic_store_n(&s.ready, 1, __ATOMIC_RELEASE);
+	if (srv__start(&s, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
+		goto out;
+	}
+	{
+		const char *l = s.cfg.listen;
+		const char *colon = l[0] == '[' ? strchr(l, ']') + 1 : strrchr(l, ':');
+		fprintf(stderr, "vigil serve: listening on http://%.*s:%d (%zu threads, "
+				"%zu hashes, store %s)\n",
+			(int)(colon - l), l, s.port, s.nslots,
+			vigil_matcher_size(s.matcher), s.cfg.db);
+	}
+	if (*s.cfg.port_file && write_port_file(s.cfg.port_file, s.port)) {
+		fprintf(stderr, "vigil serve: %s: %s\n", s.cfg.port_file, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&set, &sig))
+			continue;
+		if (sig == SIGHUP) {
+			reload(&s);
+			continue;
+		}
+		srv_log(&s, SRV_LOG_INFO, "%s: draining %lld request(s) in flight",
+			sig == SIGTERM ? "SIGTERM" : "SIGINT",
+			(long long)__atomic_load_n(&s.inflight, __ATOMIC_RELAXED));
+		break;
+	}
+	rc = CLI_EXIT_OK;
+out:
+	srv__stop(&s);
+	vigil_matcher_free(s.matcher);
+	srv__keys_close(&s);
+	srv__store_pool_close(&s);
+	srv_metric_reset();
+	if (rc == CLI_EXIT_OK)
+		srv_log(&s, SRV_LOG_INFO, "stopped");
+	return rc;
+}
