@@ -4,8 +4,10 @@
 #include "http.h"
 
 extern const srv_route srv_routes_health[];
+extern const srv_route srv_routes_content[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
+	srv_routes_content,
 	NULL,
 };

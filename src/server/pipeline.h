@@ -1,0 +1,25 @@
+/* pipeline.h — the server's side of the pipeline (vigil/pipeline.h): the
+ * flood tracker every request shares, the webhook delivery thread, and the
+ * shared steps of /v1/content and /v1/user-reports. */
+#ifndef VIGIL_SERVER_PIPELINE_H
+#define VIGIL_SERVER_PIPELINE_H
+
+#include "http.h"
+
+/* At start (after the store pool is open): loads the quarantined entries
+ * into the flood tracker and starts the delivery thread, on its own store
+ * handle. 0, or -1 with a message in err. */
+int srv_pipeline_start(srv *s, char *err, size_t errcap);
+/* Stops the delivery thread (an attempt in flight finishes first). */
+void srv_pipeline_stop(srv *s);
+/* The shared flood tracker. */
+vigil_flood *srv_flood(void);
+/* Wakes the delivery thread: new events were committed. */
+void srv_pipeline_kick(void);
+/* The context JSON of an upload or a user report, checked (route_content.c;
+ * also the fuzz target's entry point). NULL with err set if refused. */
+json_t *srv_content_context(const void *data, size_t len, char *err, size_t errcap);
+/* The global webhook target (config). */
+const char *srv_webhook_url(srv *s);
+
+#endif
