@@ -177,6 +177,19 @@ static const cli_opt stream_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt key_opts[] = {
+	DB_OPT,
+	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
+	 "create: what the key may do: submit (hash, match, content, user "
+	 "reports), review (cases), admin (banks, keys, streams), metrics "
+	 "(GET /metrics)."},
+	{CLI_OPT_RATE_LIMIT, "rate-limit", "N",
+	 "create: requests per second this key may make (0, the default: the "
+	 "server's rate_limit)."},
+	{'f', "format", "text|jsonl", "list: output format."},
+	{0, NULL, NULL, NULL},
+};
+
 /* serve's options are its settings table (server/config.h), plus --config. */
 #define SRV__ARG_STR "VALUE"
 #define SRV__ARG_INT "N"
@@ -302,6 +315,17 @@ const cli_cmd cli_commands[] = {
 	 "the --config file. Exit status 1 if the store cannot be opened or the "
 	 "address cannot be bound, 2 for a bad command line or config file.",
 	 serve_opts, cmd_serve},
+	{"key", "create NAME --role ROLE[,ROLE] | list | revoke NAME [OPTIONS]",
+	 "Manage the API keys of vigil serve.",
+	 "create makes a key and prints its token, once, on standard output: "
+	 "clients send it as 'Authorization: Bearer TOKEN'. The store keeps only "
+	 "its SHA-256, so a lost token cannot be shown again: revoke the key and "
+	 "make another. list shows every key (name, roles, created, revoked, "
+	 "last used; never tokens). revoke NAME disables a key for good (a "
+	 "running server notices within its key_refresh, 2 s by default). Key "
+	 "names follow the bank-name rule and are never reused. Each change is "
+	 "written to the audit table as who=cli.",
+	 key_opts, cmd_key},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

@@ -739,7 +739,10 @@ static int body_chunk(srv_req *r, const char *data, size_t size)
 		if (!r->form_error &&
 		    MHD_post_process(r->pp, data, size) != MHD_YES)
 			r->form_error = 1;
-		return 0;
+		/* A urlencoded body is also kept raw: curl -d sends JSON with
+		 * that content type. Multipart bodies are only kept as parts. */
+		if (strcmp(r->ctype, "application/x-www-form-urlencoded"))
+			return 0;
 	}
 	if (r->len + size > r->cap) {
 		size_t cap = r->cap ? r->cap : 16384;
@@ -806,7 +809,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		srv_reply_error(r, 413, "body_too_large",
 				"the body is over the limit of %lld bytes",
 				(long long)r->max_body);
-	else if (r->form_error)
+	else if (r->form_error && !strcmp(r->ctype, "multipart/form-data"))
 		srv_reply_error(r, 400, "bad_form", "malformed or oversized form body");
 	else {
 		if (r->pp) {
@@ -962,4 +965,28 @@ void srv__stop(srv *s)
 		close(lsock);
 	s->d = NULL;
 	pthread_mutex_destroy(&s->conn_mu);
+}
+
+/* ---------------------------------------------------------------- audit */
+
+void srv_audit(srv_req *r, const char *action, const char *object,
+	       json_t *detail)
+{
+	char roles[64], *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+	vigil_audit a = {0};
+	int rc;
+
+	json_decref(detail);
+	srv_roles_format(r->key_roles, roles, sizeof(roles));
+	a.who = *r->key_name ? r->key_name : "-";
+	a.role = roles;
+	a.action = action;
+	a.object = object ? object : "";
+	a.detail = text ? text : "";
+	a.source = r->ip;
+	rc = vigil_audit_append(srv_store(r), &a);
+	if (rc)
+		srv_log(r->s, SRV_LOG_ERROR, "audit %s %s: %s", action, a.object,
+			vigil_errmsg(srv_ctx(r)));
+	free(text);
 }

@@ -54,6 +54,10 @@ enum {
 				  --trust-network sources need no key */
 };
 
+/* A new API token ("vgl_" + 43 base64url characters, NUL-terminated, so
+ * cap >= 48) and its SHA-256 digest (what the store keeps). 0, or -1 if
+ * cap is too small. The caller wipes token after showing it. */
+int srv_key_token(char *token, size_t cap, uint8_t digest[32]);
 /* "submit,admin" -> mask; -1 if a name is unknown. */
 int srv_roles_parse(const char *s);
 /* mask -> "submit,admin" into buf. */
@@ -95,8 +99,10 @@ const char *srv_header(const srv_req *r, const char *name);
 /* Content-Type without parameters, lower-cased ("" if none). */
 const char *srv_content_type(const srv_req *r);
 
-/* The raw body (not NUL-terminated; *len may be 0). For multipart and
- * urlencoded bodies the raw body is not kept: use srv_part / srv_form. */
+/* The raw body (not NUL-terminated; *len may be 0). A multipart body is
+ * not kept raw: use srv_part_get / srv_file. A urlencoded body is kept
+ * raw and parsed into fields (srv_form), since curl -d sends JSON under
+ * that content type. */
 const uint8_t *srv_body(const srv_req *r, size_t *len);
 
 /* One multipart/form-data part (or urlencoded field). */

@@ -5,9 +5,11 @@
 
 extern const srv_route srv_routes_health[];
 extern const srv_route srv_routes_content[];
+extern const srv_route srv_routes_keys[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
 	srv_routes_content,
+	srv_routes_keys,
 	NULL,
 };

@@ -73,6 +73,10 @@ int srv__auth(srv *s, const char *authorization, unsigned roles,
 	      char *name, size_t namecap, unsigned *key_roles,
 	      int *retry_after);
 
+/* The cache saw a revoke (at once) / a new key (on the next request). */
+void srv__keys_revoked(srv *s, const char *name);
+void srv__keys_changed(srv *s);
+
 /* The daemon (http.c). */
 int srv__start(srv *s, char *err, size_t errcap);
 void srv__stop(srv *s); /* drain, then stop */

@@ -12,8 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 3 /* 2: evidence; 3: bank_policy, quarantine, cases,
-			    outbox; every step of the script is idempotent */
+#define SCHEMA_VERSION 3 /* 2: evidence; 3: service tables (api_keys, audit)
+			    and the pipeline's (bank_policy, quarantine,
+			    cases, outbox); every step of the script is
+			    idempotent */
 
 enum {
 	S_ENTRY_ADD,
@@ -114,7 +116,26 @@ static const char schema[] =
 	" state TEXT NOT NULL DEFAULT 'pending',"  /* pending delivered failed */
 	" last_error TEXT NOT NULL DEFAULT '',"
 	" created_ms INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);";
+	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);"
+	/* 3: the service's API keys (digests only) and audit trail. */
+	"CREATE TABLE IF NOT EXISTS api_keys("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" digest BLOB NOT NULL UNIQUE,"
+	" roles INTEGER NOT NULL,"
+	" rate_limit INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL,"
+	" revoked INTEGER NOT NULL DEFAULT 0,"
+	" last_used INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS audit("
+	" id INTEGER PRIMARY KEY,"
+	" time_ms INTEGER NOT NULL,"
+	" who TEXT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" object TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" source TEXT NOT NULL);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -664,6 +685,175 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------ service: keys, audit */
+
+static int s_key_add(vigil_store *st, const char *name, const uint8_t *digest,
+		     unsigned roles, int64_t rate_limit, vigil_key *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	rc = prep(st, "INSERT INTO api_keys(name,digest,roles,rate_limit,created)"
+		      " VALUES(?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	memcpy(out->digest, digest, VIGIL_KEY_DIGEST);
+	out->roles = roles;
+	out->rate_limit = rate_limit;
+	out->created = (int64_t)time(NULL);
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 2, digest, VIGIL_KEY_DIGEST, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, roles);
+	sqlite3_bind_int64(q, 4, rate_limit);
+	sqlite3_bind_int64(q, 5, out->created);
+	r = sqlite3_step(q);
+	if (r == SQLITE_CONSTRAINT)
+		rc = vigil__err(st->ctx, VIGIL_EEXIST, "key '%s' already exists", name);
+	else if (r != SQLITE_DONE)
+		rc = db_err(st, "key_add");
+	else
+		out->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_key_list(vigil_store *st, vigil_key **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_key *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT id,name,digest,roles,rate_limit,created,revoked,last_used"
+		      " FROM api_keys ORDER BY name", &q);
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_key *e, *nv = vigil__grow(v, &cap, k, sizeof(*v));
+		if (!nv) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		e = &v[k++];
+		memset(e, 0, sizeof(*e));
+		e->id = sqlite3_column_int64(q, 0);
+		copy_text(e->name, sizeof(e->name), sqlite3_column_text(q, 1));
+		if (sqlite3_column_bytes(q, 2) == VIGIL_KEY_DIGEST)
+			memcpy(e->digest, sqlite3_column_blob(q, 2), VIGIL_KEY_DIGEST);
+		e->roles = (unsigned)sqlite3_column_int64(q, 3);
+		e->rate_limit = sqlite3_column_int64(q, 4);
+		e->created = sqlite3_column_int64(q, 5);
+		e->revoked = sqlite3_column_int64(q, 6);
+		e->last_used = sqlite3_column_int64(q, 7);
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "key_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil__free(v);
+		return rc;
+	}
+	*out = v;
+	*n = k;
+	return VIGIL_OK;
+}
+
+static int s_key_revoke(vigil_store *st, const char *name)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = prep(st, "UPDATE api_keys SET revoked=? WHERE name=? AND revoked=0", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "key_revoke");
+	else if (!sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no active key '%s'", name);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_key_touch(vigil_store *st, const char *name, int64_t when)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = prep(st, "UPDATE api_keys SET last_used=max(last_used,?) WHERE name=?", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, when);
+	sqlite3_bind_text(q, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "key_touch");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_audit_append(vigil_store *st, vigil_audit *a)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = prep(st, "INSERT INTO audit(time_ms,who,role,action,object,detail,source)"
+		      " VALUES(?,?,?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, a->time_ms);
+	sqlite3_bind_text(q, 2, a->who ? a->who : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, a->role ? a->role : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, a->action ? a->action : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, a->object ? a->object : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, a->detail ? a->detail : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, a->source ? a->source : "", -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "audit_append");
+	else
+		a->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
+			vigil_audit_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	rc = prep(st, "SELECT id,time_ms,who,role,action,object,detail,source FROM audit"
+		      " WHERE id>? ORDER BY id LIMIT ?", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, since_id);
+	sqlite3_bind_int64(q, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_audit a = {
+			sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			(const char *)sqlite3_column_text(q, 2),
+			(const char *)sqlite3_column_text(q, 3),
+			(const char *)sqlite3_column_text(q, 4),
+			(const char *)sqlite3_column_text(q, 5),
+			(const char *)sqlite3_column_text(q, 6),
+			(const char *)sqlite3_column_text(q, 7),
+		};
+		rc = cb(user, &a);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "audit_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* ---------------------------------------------------------- pipeline */
 
 static int name_index(const char *(*name)(int), int end, const unsigned char *text)
@@ -1136,4 +1326,10 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_outbox_update,
 	s_outbox_counts,
 	s_in_transaction,
+	s_key_add,
+	s_key_list,
+	s_key_revoke,
+	s_key_touch,
+	s_audit_append,
+	s_audit_scan,
 };

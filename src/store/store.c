@@ -3,6 +3,7 @@
 #include "store.h"
 
 #include <string.h>
+#include <time.h>
 
 static const char *const type_names[VIGIL__HASH_TYPE_END] = {
 	"pdq", "md5", "sha1", "sha256", "vpdq"};
@@ -181,4 +182,104 @@ int vigil_evidence_list(vigil_store *st, int64_t since_id, size_t max,
 	if (!st || !out || !n)
 		return VIGIL_EINVAL;
 	return st->ops->evidence_list(st, since_id, max, out, n);
+}
+
+/* ------------------------------------------------ service: keys, audit */
+
+int vigil_key_add(vigil_store *st, const char *name,
+		  const uint8_t digest[VIGIL_KEY_DIGEST], unsigned roles,
+		  int64_t rate_limit, vigil_key *out)
+{
+	vigil_key tmp;
+
+	if (!st || !digest)
+		return VIGIL_EINVAL;
+	if (!vigil__bank_name_ok(name))
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "bad key name '%.80s' (1-%d of A-Z a-z 0-9 . _ -)",
+				  name ? name : "(null)", VIGIL_NAME_MAX);
+	if (!roles || rate_limit < 0)
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "a key needs at least one role and a rate limit >= 0");
+	return st->ops->key_add(st, name, digest, roles, rate_limit, out ? out : &tmp);
+}
+
+int vigil_key_list(vigil_store *st, vigil_key **keys, size_t *n)
+{
+	if (!st || !keys || !n)
+		return VIGIL_EINVAL;
+	return st->ops->key_list(st, keys, n);
+}
+
+int vigil_key_revoke(vigil_store *st, const char *name)
+{
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	if (!vigil__bank_name_ok(name))
+		return vigil__err(st->ctx, VIGIL_ENOENT, "no active key '%.80s'", name);
+	return st->ops->key_revoke(st, name);
+}
+
+int vigil_key_touch(vigil_store *st, const char *name, int64_t when)
+{
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	return st->ops->key_touch(st, name, when);
+}
+
+/* Valid UTF-8 without NUL, so the row reads back as the same text. */
+static int utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1
+				      : (*p & 0xF0) == 0xE0 ? 2
+				      : (*p & 0xF8) == 0xF0 ? 3 : -1;
+		if (n < 0 || (n == 1 && *p < 0xC2))
+			return 0;
+		p++;
+		for (int i = 0; i < n; i++, p++)
+			if ((*p & 0xC0) != 0x80)
+				return 0;
+	}
+	return 1;
+}
+
+int vigil_audit_append(vigil_store *st, vigil_audit *a)
+{
+	const char *f[5];
+	struct timespec ts;
+
+	if (!st || !a)
+		return VIGIL_EINVAL;
+	f[0] = a->who;
+	f[1] = a->role;
+	f[2] = a->action;
+	f[3] = a->object;
+	f[4] = a->source;
+	for (int i = 0; i < 5; i++)
+		if (f[i] && (strnlen(f[i], VIGIL_AUDIT_FIELD_MAX + 1) >
+				     VIGIL_AUDIT_FIELD_MAX || !utf8_ok(f[i])))
+			return vigil__err(st->ctx, VIGIL_EINVAL,
+					  "audit: a field is over %d bytes or not UTF-8",
+					  VIGIL_AUDIT_FIELD_MAX);
+	if (a->detail && (strnlen(a->detail, VIGIL_AUDIT_DETAIL_MAX + 1) >
+				  VIGIL_AUDIT_DETAIL_MAX || !utf8_ok(a->detail)))
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "audit: detail is over %d bytes or not UTF-8",
+				  VIGIL_AUDIT_DETAIL_MAX);
+	if (!a->time_ms) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		a->time_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	return st->ops->audit_append(st, a);
+}
+
+int vigil_audit_scan(vigil_store *st, int64_t since_id, size_t max,
+		     vigil_audit_cb cb, void *user)
+{
+	if (!st || !cb)
+		return VIGIL_EINVAL;
+	return st->ops->audit_scan(st, since_id, max, cb, user);
 }

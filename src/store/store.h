@@ -90,6 +90,15 @@ typedef struct vigil__store_ops {
 			     int64_t next_ms, const char *last_error);
 	int (*outbox_counts)(vigil_store *st, int64_t counts[3]);
 	int (*in_transaction)(vigil_store *st);
+	/* The service's keys and audit trail (vigil/service.h). */
+	int (*key_add)(vigil_store *st, const char *name, const uint8_t *digest,
+		       unsigned roles, int64_t rate_limit, vigil_key *out);
+	int (*key_list)(vigil_store *st, vigil_key **out, size_t *n);
+	int (*key_revoke)(vigil_store *st, const char *name);
+	int (*key_touch)(vigil_store *st, const char *name, int64_t when);
+	int (*audit_append)(vigil_store *st, vigil_audit *a);
+	int (*audit_scan)(vigil_store *st, int64_t since_id, size_t max,
+			  vigil_audit_cb cb, void *user);
 } vigil__store_ops;
 
 struct vigil_store {
