@@ -5,7 +5,7 @@ shared secret, dedupes by Vigil-Event-Id, and logs one line per request:
   dup EVENT_ID TYPE        a redelivery (answered 200 as well)
   badsig EVENT_ID          wrong or missing signature (answered 401)
 Paths: /fail always answers 500; /flaky answers 500 to an event's first
-delivery, then 200. Usage: receiver.py PORTFILE LOGFILE SECRET"""
+delivery, then 200. Usage: receiver.py PORTFILE LOGFILE SECRET [PORT]"""
 import hashlib, hmac, http.server, json, sys, threading
 
 portfile, logfile, secret = sys.argv[1], sys.argv[2], sys.argv[3].encode()
@@ -44,7 +44,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self.reply(200)
 
 
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[4]) if len(sys.argv) > 4 else 0), H)
 with open(portfile + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 import os
