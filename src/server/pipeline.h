@@ -16,8 +16,12 @@ void srv_pipeline_stop(srv *s);
 vigil_flood *srv_flood(void);
 /* Wakes the delivery thread: new events were committed. */
 void srv_pipeline_kick(void);
-/* The context JSON of an upload or a user report, checked (route_content.c;
- * also the fuzz target's entry point). NULL with err set if refused. */
+/* The context JSON of an upload or a user report, checked (context.c;
+ * also the fuzz target's entry point): an object of content_id, user_id,
+ * ip, surface, reporter, reason (strings of at most VIGIL_ID_MAX bytes),
+ * port (0..65535) and upload_time (a string or unix seconds); anything
+ * else is refused. The result is owned by the caller (json_decref); NULL
+ * with err set if refused. */
 json_t *srv_content_context(const void *data, size_t len, char *err, size_t errcap);
 /* The global webhook target (config). */
 const char *srv_webhook_url(srv *s);
