@@ -38,6 +38,26 @@ vigil_flood *srv_flood(void)
 	return P.flood;
 }
 
+vigil_matcher *srv_pipeline_matcher(srv *s)
+{
+	return s->matcher;
+}
+
+const char *srv_pipeline_db(srv *s)
+{
+	return s->cfg.db;
+}
+
+int64_t srv_pipeline_max_video_seconds(srv *s)
+{
+	return SRV_CFG(s, max_video_seconds);
+}
+
+int64_t srv_pipeline_max_pixels(srv *s)
+{
+	return SRV_CFG(s, max_pixels);
+}
+
 const char *srv_webhook_url(srv *s)
 {
 	return s->cfg.webhook_url;
@@ -193,12 +213,17 @@ int srv_pipeline_start(srv *s, char *err, size_t errcap)
 		return -1;
 	}
 	P.running = 1;
+	if (srv__video_start(s)) {
+		snprintf(err, errcap, "cannot start the video thread");
+		return -1;
+	}
 	return 0;
 }
 
 void srv_pipeline_stop(srv *s)
 {
 	(void)s;
+	srv__video_stop();
 	if (P.running) {
 		pthread_mutex_lock(&P.mu);
 		__atomic_store_n(&P.stop, 1, __ATOMIC_RELAXED);

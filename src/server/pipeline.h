@@ -23,6 +23,15 @@ void srv_pipeline_kick(void);
  * else is refused. The result is owned by the caller (json_decref); NULL
  * with err set if refused. */
 json_t *srv_content_context(const void *data, size_t len, char *err, size_t errcap);
+/* What the video worker needs from the server: the shared live matcher,
+ * the store's path, the limits. */
+vigil_matcher *srv_pipeline_matcher(srv *s);
+const char *srv_pipeline_db(srv *s);
+int64_t srv_pipeline_max_video_seconds(srv *s);
+int64_t srv_pipeline_max_pixels(srv *s);
+/* The video worker (route_content.c), started and stopped with the rest. */
+int srv__video_start(srv *s);
+void srv__video_stop(void);
 /* The global webhook target (config). */
 const char *srv_webhook_url(srv *s);
 

@@ -11,6 +11,8 @@
 #include "metrics.h"
 #include "pipeline.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,7 +37,24 @@ typedef struct upload {
 	vigil_bank_rule *rules;
 	size_t nrules;
 	vigil_decision d;
+	int video;       /* hashed with vPDQ */
+	size_t frames;   /* video: hashed frames */
 } upload;
+
+/* Who caused a write: the key, its roles, the client address (copied, so
+ * that a video job can audit after its request has ended). */
+typedef struct actor {
+	char key[128];
+	unsigned roles;
+	char ip[64];
+} actor;
+
+static void actor_of(srv_req *r, actor *a)
+{
+	snprintf(a->key, sizeof(a->key), "%s", *srv_key_name(r) ? srv_key_name(r) : "-");
+	a->roles = srv_key_roles(r);
+	snprintf(a->ip, sizeof(a->ip), "%s", srv_client_ip(r));
+}
 
 static int64_t now_ms(void)
 {
@@ -45,77 +64,164 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Hashes, matches and decides. Replies itself and returns -1 on failure. */
-static int run(srv_req *r, const uint8_t *file, size_t len, upload *u)
+/* Loads the rules and the widest search any of them needs. */
+static int load_rules(vigil_store *st, upload *u, int *radius, int *dihedral)
 {
-	vigil_ctx *c = srv_ctx(r);
-	vigil_store *st = srv_store(r);
-	vigil_matcher *m = srv_matcher(r);
-	int radius = 0, dihedral = 0, rc;
-	size_t i, found;
-	static const int types[3] = {VIGIL_HASH_MD5, VIGIL_HASH_SHA1, VIGIL_HASH_SHA256};
+	size_t i;
+	int rc = vigil_bank_rules_load(st, &u->rules, &u->nrules);
 
-	if (!st)
-		return -1;
-	rc = vigil_pdq_hash_memory(c, file, len, NULL, &u->pdq, u->dih);
-	if (rc == VIGIL_EFORMAT) {
-		srv_reply_error(r, 415, "unsupported_media",
-				"not an image vigil decodes (JPEG, PNG, WebP, GIF, TIFF, "
-				"BMP, HEIC, AVIF); videos are not taken by /v1/content yet");
-		return -1;
-	}
-	if (rc) {
-		srv_reply_status(r, rc, c);
-		return -1;
-	}
-	u->has_pdq = 1;
-	for (i = 0; i < 3; i++) {
-		rc = vigil_digest(c, (vigil_digest_algo)i, file, len, u->dig[i]);
-		if (rc) {
-			srv_reply_status(r, rc, c);
-			return -1;
-		}
-	}
-	rc = vigil_bank_rules_load(st, &u->rules, &u->nrules);
-	if (rc) {
-		srv_reply_status(r, rc, c);
-		return -1;
-	}
+	*radius = 0;
+	*dihedral = 0;
+	if (rc)
+		return rc;
 	/* Search as wide as the widest policy; vigil_decide narrows per bank. */
 	for (i = 0; i < u->nrules; i++) {
-		int d = u->rules[i].policy.pdq_distance;
-		if (d > radius)
-			radius = d;
-		dihedral |= u->rules[i].policy.dihedral;
+		if (u->rules[i].policy.pdq_distance > *radius)
+			*radius = u->rules[i].policy.pdq_distance;
+		*dihedral |= u->rules[i].policy.dihedral;
 	}
-	if (radius > 64)
-		radius = 64;
-	u->n = 0;
-	if (u->nrules) {
+	if (*radius > 64)
+		*radius = 64;
+	return VIGIL_OK;
+}
+
+/* Exact digests of the file, and their matches appended to u->m. */
+static int digests(vigil_ctx *c, vigil_matcher *m, const uint8_t *file, size_t len,
+		   upload *u)
+{
+	static const int types[3] = {VIGIL_HASH_MD5, VIGIL_HASH_SHA1, VIGIL_HASH_SHA256};
+	size_t i, found;
+	int rc;
+
+	for (i = 0; i < 3; i++) {
+		rc = vigil_digest(c, (vigil_digest_algo)i, file, len, u->dig[i]);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < 3 && u->nrules && u->n < MAX_MATCHES; i++) {
+		rc = vigil_matcher_digest(m, c, types[i], u->dig[i], u->m + u->n,
+					  MAX_MATCHES - u->n, &found);
+		if (rc)
+			return rc;
+		u->n += found < MAX_MATCHES - u->n ? found : MAX_MATCHES - u->n;
+	}
+	return VIGIL_OK;
+}
+
+static int decide(upload *u, int query_quality)
+{
+	return vigil_decide(u->m, u->n, query_quality, u->rules, u->nrules, srv_flood(),
+			    now_ms(), u->disp, &u->d);
+}
+
+/* An image: PDQ (+ dihedral), digests, matches, decision. VIGIL_EFORMAT if
+ * it is not an image. */
+static int run_image(vigil_ctx *c, vigil_store *st, vigil_matcher *m,
+		     const uint8_t *file, size_t len, upload *u)
+{
+	int radius, dihedral, rc;
+	size_t found;
+
+	rc = vigil_pdq_hash_memory(c, file, len, NULL, &u->pdq, u->dih);
+	if (rc)
+		return rc;
+	u->has_pdq = 1;
+	rc = load_rules(st, u, &radius, &dihedral);
+	if (!rc && u->nrules) {
 		rc = vigil_matcher_pdq(m, c, &u->pdq, dihedral ? u->dih : NULL, radius, u->m,
 				       MAX_MATCHES, &found);
-		if (rc) {
-			srv_reply_status(r, rc, c);
-			return -1;
-		}
 		u->n = found < MAX_MATCHES ? found : MAX_MATCHES;
-		for (i = 0; i < 3 && u->n < MAX_MATCHES; i++) {
-			rc = vigil_matcher_digest(m, c, types[i], u->dig[i], u->m + u->n,
-						  MAX_MATCHES - u->n, &found);
-			if (rc) {
-				srv_reply_status(r, rc, c);
-				return -1;
-			}
-			u->n += found < MAX_MATCHES - u->n ? found : MAX_MATCHES - u->n;
-		}
 	}
-	rc = vigil_decide(u->m, u->n, u->pdq.quality, u->rules, u->nrules, srv_flood(),
-			  now_ms(), u->disp, &u->d);
-	if (rc) {
-		srv_reply_status(r, rc, c);
-		return -1;
+	if (!rc)
+		rc = digests(c, m, file, len, u);
+	return rc ? rc : decide(u, u->pdq.quality);
+}
+
+/* Collects a video's frames (bounded). */
+typedef struct frames {
+	vigil_vpdq_frame *v;
+	size_t n, cap, max;
+} frames;
+
+static int on_frame(void *user, const vigil_vpdq_frame *f)
+{
+	frames *fr = user;
+
+	if (fr->n == fr->max)
+		return 1; /* a limit: stops with VIGIL_EABORTED */
+	if (fr->n == fr->cap) {
+		size_t cap = fr->cap ? fr->cap * 2 : 256;
+		vigil_vpdq_frame *v = realloc(fr->v, cap * sizeof(*v));
+		if (!v)
+			return 1;
+		fr->v = v;
+		fr->cap = cap;
 	}
+	fr->v[fr->n++] = *f;
 	return 0;
+}
+
+/* Whether data is a video FFmpeg can decode: its first frame is hashed,
+ * then the probe stops. */
+static int first_frame(void *user, const vigil_vpdq_frame *f)
+{
+	(void)f;
+	*(int *)user = 1;
+	return 1;
+}
+
+static int is_video(vigil_ctx *c, const uint8_t *file, size_t len)
+{
+	vigil_video_opts o;
+	int got = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.threads = 1;
+	vigil_vpdq_hash_memory(c, file, len, &o, first_frame, &got);
+	return got;
+}
+
+/* A video: vPDQ one frame a second, known images in any frame and known
+ * videos (vigil_matcher_video), digests, decision. */
+static int run_video(vigil_ctx *c, vigil_store *st, vigil_matcher *m, const uint8_t *file,
+		     size_t len, double max_seconds, upload *u)
+{
+	vigil_video_opts o;
+	vigil_video_match_opts mo;
+	vigil_video_match *vm = NULL;
+	frames fr = {NULL, 0, 0, 100000};
+	size_t nvm = 0, i;
+	int radius, dihedral, rc;
+
+	u->video = 1;
+	memset(&o, 0, sizeof(o));
+	o.interval = 1.0;
+	o.max_seconds = max_seconds;
+	o.threads = 1;
+	rc = vigil_vpdq_hash_memory(c, file, len, &o, on_frame, &fr);
+	if (rc)
+		goto out;
+	u->frames = fr.n;
+	rc = load_rules(st, u, &radius, &dihedral);
+	if (rc || !u->nrules)
+		goto digest;
+	memset(&mo, 0, sizeof(mo));
+	mo.radius = radius ? radius : VIGIL_RADIUS_EXACT;
+	rc = vigil_matcher_video(m, c, fr.v, fr.n, &mo, &vm, &nvm);
+	if (rc)
+		goto out;
+	for (i = 0; i < nvm && u->n < MAX_MATCHES; i++)
+		u->m[u->n++] = vm[i].match;
+digest:
+	if (!rc)
+		rc = digests(c, m, file, len, u);
+	/* Frames below quality 50 were already left out by the matcher. */
+	if (!rc)
+		rc = decide(u, -1);
+out:
+	free(vm);
+	free(fr.v);
+	return rc;
 }
 
 static const vigil_bank_rule *rule_of(const upload *u, int64_t bank_id)
@@ -156,6 +262,9 @@ static json_t *hashes_json(const upload *u)
 	vigil_hex(u->dig[0], 16, md5);
 	vigil_hex(u->dig[1], 20, sha1);
 	vigil_hex(u->dig[2], 32, sha256);
+	if (!u->has_pdq)
+		return json_pack("{s:s,s:s,s:s,s:I}", "md5", md5, "sha1", sha1, "sha256", sha256,
+				 "vpdq_frames", (json_int_t)u->frames);
 	return json_pack("{s:s,s:i,s:s,s:s,s:s}", "pdq", pdq, "quality", u->pdq.quality,
 			 "md5", md5, "sha1", sha1, "sha256", sha256);
 }
@@ -192,21 +301,21 @@ static int queue_event(vigil_store *st, srv *s, const vigil_bank_rule *bank,
 	return rc;
 }
 
-static int audit(srv_req *r, vigil_store *st, const char *action, const char *object,
-		 json_t *detail)
+static int audit(const actor *who, vigil_store *st, const char *action,
+		 const char *object, json_t *detail)
 {
 	char roles[64], *text = json_dumps(detail, JSON_COMPACT);
 	vigil_audit a;
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
-	a.who = *srv_key_name(r) ? srv_key_name(r) : "-";
+	srv_roles_format(who->roles, roles, sizeof(roles));
+	a.who = who->key;
 	a.role = roles;
 	a.action = action;
 	a.object = object;
 	a.detail = text ? text : "";
-	a.source = srv_client_ip(r);
+	a.source = who->ip;
 	rc = vigil_audit_append(st, &a);
 	free(text);
 	return rc;
@@ -215,11 +324,10 @@ static int audit(srv_req *r, vigil_store *st, const char *action, const char *ob
 /* Writes what the decision caused, in one transaction: quarantines (and
  * their events), the case (review verdicts, or always for a user report),
  * the verdict and case events, the audit row. Fills *case_id and actions. */
-static int commit(srv_req *r, upload *u, json_t *context, const char *source,
-		  int always_case, json_t *matches, json_t *actions, int64_t *case_id)
+static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
+		  json_t *context, const char *source, int always_case, const char *job,
+		  json_t *matches, json_t *actions, int64_t *case_id)
 {
-	vigil_store *st = srv_store(r);
-	srv *s = srv_of(r);
 	const vigil_bank_rule *winner = rule_of(u, u->d.bank_id);
 	char pdqhex[65], key[80], obj[128];
 	int joined = 0, rc;
@@ -300,11 +408,16 @@ static int commit(srv_req *r, upload *u, json_t *context, const char *source,
 			json_decref(data);
 		}
 	}
-	if (!rc && u->d.verdict != VIGIL_VERDICT_ALLOW) {
+	/* Images are answered in the reply, so only verdicts that do
+	 * something go out; a video's verdict goes out whatever it is (its
+	 * request was answered 202 with the job id). */
+	if (!rc && (u->d.verdict != VIGIL_VERDICT_ALLOW || job)) {
 		data = json_pack("{s:s,s:O,s:O,s:o,s:o}", "verdict",
 				 vigil_verdict_name(u->d.verdict), "context", context, "matches",
 				 matches, "case", *case_id ? json_integer(*case_id) : json_null(),
 				 "hashes", hashes_json(u));
+		if (data && job)
+			json_object_set_new(data, "job", json_string(job));
 		rc = data ? queue_event(st, s, winner, "verdict", data, actions) : VIGIL_ENOMEM;
 		json_decref(data);
 	}
@@ -315,8 +428,10 @@ static int commit(srv_req *r, upload *u, json_t *context, const char *source,
 					   ctx_str(context, "user_id"), "case", (json_int_t)*case_id,
 					   "matches", (json_int_t)u->n);
 		snprintf(obj, sizeof(obj), "%s", ctx_str(context, "content_id"));
-		rc = detail ? audit(r, st, !strcmp(source, "user_report") ? "user_report"
-									   : "content.verdict",
+		if (detail && job)
+			json_object_set_new(detail, "job", json_string(job));
+		rc = detail ? audit(who, st, !strcmp(source, "user_report") ? "user_report"
+									     : "content.verdict",
 				    obj, detail)
 			    : VIGIL_ENOMEM;
 		json_decref(detail);
@@ -350,6 +465,197 @@ static json_t *context_part(srv_req *r, const char *field)
 	return c;
 }
 
+/* ------------------------------------------------------- video jobs */
+
+/* Videos are hashed by one worker thread, in order: a queued job holds a
+ * copy of the upload. The queue is in memory and bounded: a full queue
+ * answers 503 busy; a job queued when the process dies is lost (its client
+ * has a 202 and no verdict event, and resubmits after its own timeout). */
+#define MAX_JOBS 16
+
+typedef struct job {
+	char id[VIGIL_EVENT_ID_LEN + 1];
+	uint8_t *data;
+	size_t len;
+	json_t *context;
+	actor who;
+	struct job *next;
+} job;
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	job *head, *tail;
+	int n, stop, running;
+	pthread_t thread;
+	srv *s;
+} J = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void job_free(job *j)
+{
+	if (!j)
+		return;
+	free(j->data);
+	json_decref(j->context);
+	free(j);
+}
+
+static void run_job(srv *s, vigil_ctx *c, vigil_store *st, job *j)
+{
+	upload *u = calloc(1, sizeof(*u));
+	json_t *matches = NULL, *actions = json_array();
+	int64_t case_id = 0;
+	int rc;
+
+	if (!u || !actions) {
+		srv_log(s, SRV_LOG_ERROR, "video job %s: out of memory", j->id);
+		goto out;
+	}
+	rc = run_video(c, st, srv_pipeline_matcher(s), j->data, j->len,
+		       (double)srv_pipeline_max_video_seconds(s), u);
+	if (rc) {
+		/* Not a verdict: an error event, so the platform is not left
+		 * waiting. */
+		json_t *d = json_pack("{s:s,s:s,s:s,s:O}", "job", j->id, "error",
+				      vigil_status_name(rc), "message", vigil_errmsg(c),
+				      "context", j->context);
+		char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+		json_decref(d);
+		if (text && *srv_webhook_url(s) &&
+		    !vigil_outbox_add(st, "job.failed", srv_webhook_url(s), "", text, NULL))
+			srv_pipeline_kick();
+		free(text);
+		srv_log(s, SRV_LOG_WARN, "video job %s: %s", j->id, vigil_errmsg(c));
+		goto out;
+	}
+	matches = matches_json(u);
+	if (!matches)
+		goto out;
+	rc = commit(st, s, &j->who, u, j->context, "match", 0, j->id, matches, actions,
+		    &case_id);
+	if (rc)
+		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", j->id, vigil_errmsg(c));
+	else
+		srv_metric_inc("vigil_verdicts_total", "verdict",
+			       vigil_verdict_name(u->d.verdict));
+out:
+	json_decref(matches);
+	json_decref(actions);
+	if (u)
+		free(u->rules);
+	free(u);
+}
+
+static void *video_worker(void *arg)
+{
+	srv *s = arg;
+	vigil_ctx *c = NULL;
+	vigil_store *st = NULL;
+
+	if (vigil_ctx_new(&c) || vigil_store_open(c, srv_pipeline_db(s), &st)) {
+		srv_log(s, SRV_LOG_ERROR, "video jobs: cannot open the store: %s",
+			c ? vigil_errmsg(c) : "out of memory");
+		vigil_ctx_free(c);
+		return NULL;
+	}
+	for (;;) {
+		job *j;
+		pthread_mutex_lock(&J.mu);
+		while (!J.head && !J.stop)
+			pthread_cond_wait(&J.cv, &J.mu);
+		if (J.stop) {
+			pthread_mutex_unlock(&J.mu);
+			break;
+		}
+		j = J.head;
+		J.head = j->next;
+		if (!J.head)
+			J.tail = NULL;
+		J.n--;
+		pthread_mutex_unlock(&J.mu);
+		vigil_ctx_set_limit(c, VIGIL_LIMIT_MAX_PIXELS, srv_pipeline_max_pixels(s));
+		run_job(s, c, st, j);
+		job_free(j);
+	}
+	vigil_store_close(st);
+	vigil_ctx_free(c);
+	return NULL;
+}
+
+int srv__video_start(srv *s)
+{
+	J.s = s;
+	J.stop = 0;
+	if (pthread_create(&J.thread, NULL, video_worker, s))
+		return -1;
+	J.running = 1;
+	return 0;
+}
+
+void srv__video_stop(void)
+{
+	job *j, *next;
+
+	if (!J.running)
+		return;
+	pthread_mutex_lock(&J.mu);
+	J.stop = 1;
+	pthread_cond_signal(&J.cv);
+	pthread_mutex_unlock(&J.mu);
+	pthread_join(J.thread, NULL);
+	J.running = 0;
+	for (j = J.head; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	J.head = J.tail = NULL;
+	J.n = 0;
+}
+
+/* Queues a video; replies 202 with the job id, or 503 when full. */
+static void queue_video(srv_req *r, const uint8_t *file, size_t len, json_t *context)
+{
+	job *j = calloc(1, sizeof(*j));
+	uint8_t b[16];
+	char hex[33];
+
+	if (!j || !(j->data = malloc(len ? len : 1))) {
+		free(j);
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	memcpy(j->data, file, len);
+	j->len = len;
+	j->context = json_incref(context);
+	actor_of(r, &j->who);
+	/* The job id: random, like an event id (not guessable from others). */
+	randombytes_buf(b, sizeof(b));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	vigil_hex(b, 16, hex);
+	snprintf(j->id, sizeof(j->id), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+		 hex + 16, hex + 20);
+	pthread_mutex_lock(&J.mu);
+	if (!J.running || J.n >= MAX_JOBS) {
+		pthread_mutex_unlock(&J.mu);
+		job_free(j);
+		srv_add_header(r, "Retry-After", "5");
+		srv_reply_error(r, 503, "busy", "too many videos waiting to be hashed");
+		return;
+	}
+	if (J.tail)
+		J.tail->next = j;
+	else
+		J.head = j;
+	J.tail = j;
+	J.n++;
+	pthread_cond_signal(&J.cv);
+	pthread_mutex_unlock(&J.mu);
+	srv_reply_json(r, 202, json_pack("{s:s,s:s}", "job", j->id, "status", "queued"));
+}
+
+/* ---------------------------------------------------------- routes */
+
 static void content(srv_req *r)
 {
 	upload *u = NULL;
@@ -357,6 +663,8 @@ static void content(srv_req *r)
 	const uint8_t *file;
 	size_t len = 0;
 	int64_t case_id = 0;
+	vigil_store *st;
+	actor who;
 	int rc;
 
 	if (strcmp(srv_content_type(r), "multipart/form-data")) {
@@ -367,15 +675,26 @@ static void content(srv_req *r)
 	}
 	if (!(context = context_part(r, "context")))
 		return;
-	if (!(file = srv_file(r, "file", &len)))
+	if (!(file = srv_file(r, "file", &len)) || !(st = srv_store(r)))
 		goto out;
 	u = calloc(1, sizeof(*u));
 	if (!u) {
 		srv_reply_error(r, 500, "internal", "out of memory");
 		goto out;
 	}
-	if (run(r, file, len, u))
+	rc = run_image(srv_ctx(r), st, srv_matcher(r), file, len, u);
+	if (rc == VIGIL_EFORMAT && !u->has_pdq) {
+		if (is_video(srv_ctx(r), file, len))
+			queue_video(r, file, len, context);
+		else
+			srv_reply_error(r, 415, "unsupported_media",
+					"neither an image nor a video vigil decodes");
 		goto out;
+	}
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		goto out;
+	}
 	matches = matches_json(u);
 	actions = json_array();
 	if (!matches || !actions) {
@@ -384,7 +703,9 @@ static void content(srv_req *r)
 	}
 	if (u->d.verdict == VIGIL_VERDICT_BLOCK)
 		json_array_append_new(actions, json_pack("{s:s}", "type", "block"));
-	rc = commit(r, u, context, "match", 0, matches, actions, &case_id);
+	actor_of(r, &who);
+	rc = commit(st, srv_of(r), &who, u, context, "match", 0, NULL, matches, actions,
+		    &case_id);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;
@@ -405,8 +726,8 @@ out:
 }
 
 /* A user's report: JSON {content_id, user_id, reporter, reason, ...} (or
- * multipart with a 'report' JSON part and an optional 'file'). With a
- * file, it goes through the matcher like an upload; either way it opens
+ * multipart with a 'report' JSON part and an optional 'file' image). With
+ * a file, it goes through the matcher like an upload; either way it opens
  * (or joins) a case. */
 static void user_report(srv_req *r)
 {
@@ -414,6 +735,8 @@ static void user_report(srv_req *r)
 	json_t *report = NULL, *matches = NULL, *actions = NULL;
 	const srv_part *fp = NULL;
 	int64_t case_id = 0;
+	vigil_store *st;
+	actor who;
 	int rc;
 
 	if (!strcmp(srv_content_type(r), "multipart/form-data")) {
@@ -435,6 +758,8 @@ static void user_report(srv_req *r)
 				"a report names the content_id or the user_id it is about");
 		goto out;
 	}
+	if (!(st = srv_store(r)))
+		goto out;
 	u = calloc(1, sizeof(*u));
 	actions = json_array();
 	if (!u || !actions) {
@@ -442,17 +767,20 @@ static void user_report(srv_req *r)
 		goto out;
 	}
 	if (fp && fp->len) {
-		if (run(r, fp->data, fp->len, u))
+		rc = run_image(srv_ctx(r), st, srv_matcher(r), fp->data, fp->len, u);
+		if (rc) {
+			srv_reply_status(r, rc, srv_ctx(r));
 			goto out;
-	} else if (!srv_store(r)) {
-		goto out;
+		}
 	}
 	matches = matches_json(u);
 	if (!matches) {
 		srv_reply_error(r, 500, "internal", "out of memory");
 		goto out;
 	}
-	rc = commit(r, u, report, "user_report", 1, matches, actions, &case_id);
+	actor_of(r, &who);
+	rc = commit(st, srv_of(r), &who, u, report, "user_report", 1, NULL, matches, actions,
+		    &case_id);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;

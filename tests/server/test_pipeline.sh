@@ -119,7 +119,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -F "file=@$DEMO/uploads/dune.jpg" 
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADM" -F "file=@$DEMO/uploads/dune.jpg" "$URL/v1/content")
 [ "$code" = 403 ] && ok "admin key on /v1/content: 403" || bad "admin: $code"
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" -F "file=@$DEMO/README.md" "$URL/v1/content")
-[ "$code" = 415 ] && ok "not an image: 415" || bad "not an image: $code $(cat "$T/r")"
+[ "$code" = 415 ] && ok "neither image nor video: 415" || bad "not an image: $code $(cat "$T/r")"
 # A user report without a file opens a case; about the same content again: joined.
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" -H 'Content-Type: application/json' \
 	-d '{"content_id":"c2","user_id":"u1","reporter":"r9","reason":"looks wrong"}' "$URL/v1/user-reports")
@@ -132,11 +132,26 @@ code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" -H 'C
 	-d '{"reason":"no subject"}' "$URL/v1/user-reports")
 [ "$code" = 400 ] && ok "user report without subject: 400" || bad "report no subject: $code"
 
-# Webhooks: verdicts (block x1, review x3, flood blocks x2), cases created
-# (2 review + 1 report), one quarantine; all signed right.
-wait_for '[ "$(new_events verdict)" -ge 6 ] && [ "$(new_events case.created)" -ge 3 ] && [ "$(new_events entry.quarantined)" -ge 1 ]' &&
+# Videos: 202 with a job id, hashed by the worker, the verdict by webhook
+# (a known image seen in the video blocks it; an unrelated one is allowed).
+ffmpeg -loglevel error -f lavfi -i color=c=black:s=320x240:d=1 -loop 1 -t 2 -i "$DEMO/known/aqua.jpg" \
+	-filter_complex '[1:v]scale=320:240,setsar=1[k];[0:v][k]concat=n=2:v=1[v]' -map '[v]' -r 5 \
+	-pix_fmt yuv420p "$T/known.mp4" &&
+	ffmpeg -loglevel error -loop 1 -t 2 -i "$DEMO/uploads/dune.jpg" -vf scale=320:240 -r 5 -pix_fmt yuv420p "$T/other.mp4" ||
+	bad "ffmpeg"
+upload "$T/known.mp4" v1 u10; J1=$(json 'd["job"]' < "$T/r")
+[ "$code" = 202 ] && [ -n "$J1" ] && ok "video: 202 with job $J1" || bad "video: $code $(cat "$T/r")"
+upload "$T/other.mp4" v2 u10; J2=$(json 'd["job"]' < "$T/r")
+wait_for "grep -q '\"job\":\"$J1\"' '$T/rlog' && grep -q '\"job\":\"$J2\"' '$T/rlog'" &&
+	grep "\"job\":\"$J1\"" "$T/rlog" | grep -q '"data":{"verdict":"block","context":{"content_id":"v1"' &&
+	grep "\"job\":\"$J2\"" "$T/rlog" | grep -q '"data":{"verdict":"allow"' &&
+	ok "video verdicts by webhook: block (known image in a frame), allow" || bad "video verdicts: $(grep -c job "$T/rlog")"
+
+# Webhooks: verdicts (block x1, review x3, flood blocks x2, videos x2),
+# cases created (2 review + 1 report), one quarantine; all signed right.
+wait_for '[ "$(new_events verdict)" -ge 8 ] && [ "$(new_events case.created)" -ge 3 ] && [ "$(new_events entry.quarantined)" -ge 1 ]' &&
 	ok "webhooks delivered" || bad "webhooks: $(cut -c1-80 "$T/rlog")"
-[ "$(new_events verdict)" = 6 ] && [ "$(new_events case.created)" = 3 ] && [ "$(new_events entry.quarantined)" = 1 ] &&
+[ "$(new_events verdict)" = 8 ] && [ "$(new_events case.created)" = 3 ] && [ "$(new_events entry.quarantined)" = 1 ] &&
 	ok "one event per verdict, case and quarantine" || bad "counts: $(cut -c1-80 "$T/rlog")"
 grep -q '"verdict","created":[0-9]*,"data":{"verdict":"block","context":{"content_id":"c1","user_id":"u1","ip":"192.0.2.7","port":50123' "$T/rlog" &&
 	ok "verdict event carries the upload's context" || bad "event body: $(grep verdict "$T/rlog" | head -1 | cut -c1-300)"
@@ -183,5 +198,5 @@ newlines=$(grep -c '^new ' "$T/rlog")
 	bad "total $total, distinct $distinct, new lines $newlines"
 # The audit has one row per verdict.
 n=$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='content.verdict'")
-[ "$n" = 12 ] && ok "audit rows for every verdict (12 uploads answered)" || bad "audit rows: $n"
+[ "$n" = 14 ] && ok "audit rows for every verdict (12 images, 2 videos)" || bad "audit rows: $n"
 exit $fail
