@@ -268,7 +268,11 @@ int vigil_bank_policy_to_json(const vigil_bank_policy *p, char **json)
 		return VIGIL_ENOMEM;
 	for (i = 0; i < NFIELDS; i++) {
 		const field *f = &fields[i];
-		const int v = *ifield((vigil_bank_policy *)p, f);
+		/* Only the integer fields are read as int (the text fields
+		 * are char arrays at any alignment). */
+		const int v = f->kind == F_URL || f->kind == F_SECRET
+				      ? 0
+				      : *ifield((vigil_bank_policy *)p, f);
 		json_t *j;
 		switch (f->kind) {
 		case F_INT:

@@ -199,4 +199,10 @@ newlines=$(grep -c '^new ' "$T/rlog")
 # The audit has one row per verdict.
 n=$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='content.verdict'")
 [ "$n" = 14 ] && ok "audit rows for every verdict (12 images, 2 videos)" || bad "audit rows: $n"
+# SIGTERM: a clean exit (and, in the sanitizer build, no leak or error
+# report from any server run of this test).
+kill -TERM "$SRV"; wait "$SRV"; rc=$?; SRV=
+[ $rc -eq 0 ] && ok "SIGTERM: exit 0" || bad "SIGTERM: exit $rc"
+! grep -q "Sanitizer\|runtime error" "$T/server.log" && ok "no sanitizer reports" ||
+	bad "sanitizer: $(grep -A5 "Sanitizer\|runtime error" "$T/server.log" | head -30)"
 exit $fail
