@@ -90,6 +90,8 @@ typedef struct vigil__store_ops {
 			     int64_t next_ms, const char *last_error);
 	int (*outbox_counts)(vigil_store *st, int64_t counts[3]);
 	int (*in_transaction)(vigil_store *st);
+	int (*bank_update)(vigil_store *st, const char *name, const char *desc,
+			   const char *labels);
 	/* The service's keys and audit trail (vigil/service.h). */
 	int (*key_add)(vigil_store *st, const char *name, const uint8_t *digest,
 		       unsigned roles, int64_t rate_limit, vigil_key *out);
