@@ -239,3 +239,56 @@ void srv_pipeline_stop(srv *s)
 	vigil_flood_free(P.flood);
 	P.flood = NULL;
 }
+
+/* ------------------------------------------------ policies over the API */
+
+json_t *srv_bank_with_policy(srv_req *r, json_t *bank, const char *name)
+{
+	vigil_bank_policy p;
+	char *text = NULL;
+	json_t *pj;
+
+	if (!bank)
+		return NULL;
+	if (vigil_bank_policy_get(srv_store(r), name, &p) ||
+	    vigil_bank_policy_to_json(&p, &text))
+		return bank; /* the bank as it is; the policy read failed */
+	pj = json_loads(text, 0, NULL);
+	free(text);
+	if (pj)
+		json_object_set_new(bank, "policy", pj);
+	return bank;
+}
+
+int srv_policy_parse(srv_req *r, json_t *body, const char *bank, vigil_bank_policy *p,
+		     int *has)
+{
+	json_t *pj = json_object_get(body, "policy");
+	char *text;
+	int rc;
+
+	*has = 0;
+	if (!pj || json_is_null(pj))
+		return 0;
+	if (!json_is_object(pj)) {
+		srv_reply_error(r, 400, "invalid_policy", "'policy' must be an object");
+		return -1;
+	}
+	/* An existing bank's policy is edited; a new bank starts from the
+	 * defaults. */
+	if (vigil_bank_policy_get(srv_store(r), bank, p))
+		vigil_bank_policy_default(p);
+	text = json_dumps(pj, JSON_COMPACT);
+	if (!text) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return -1;
+	}
+	rc = vigil_bank_policy_from_json(srv_ctx(r), text, p);
+	free(text);
+	if (rc) {
+		srv_reply_error(r, 400, "invalid_policy", "%s", vigil_errmsg(srv_ctx(r)));
+		return -1;
+	}
+	*has = 1;
+	return 0;
+}

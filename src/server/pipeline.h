@@ -35,4 +35,13 @@ void srv__video_stop(void);
 /* The global webhook target (config). */
 const char *srv_webhook_url(srv *s);
 
+/* Policies in the bank routes (route_banks.c): bank JSON with its "policy"
+ * object added (steals and returns bank); a request body's "policy" member
+ * applied onto the bank's current policy (or the defaults) into *p —
+ * 0 (*has = 1 if there was one), or -1 after replying 400 invalid_policy.
+ * Store it with vigil_bank_policy_put. */
+json_t *srv_bank_with_policy(srv_req *r, json_t *bank, const char *name);
+int srv_policy_parse(srv_req *r, json_t *body, const char *bank, vigil_bank_policy *p,
+		     int *has);
+
 #endif

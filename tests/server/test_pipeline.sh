@@ -199,6 +199,26 @@ newlines=$(grep -c '^new ' "$T/rlog")
 # The audit has one row per verdict.
 n=$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='content.verdict'")
 [ "$n" = 14 ] && ok "audit rows for every verdict (12 images, 2 videos)" || bad "audit rows: $n"
+# Policies over the API: GET shows it, PATCH edits it (validated, all or
+# nothing), and the next upload follows it.
+curl -s -H "Authorization: Bearer $ADM" "$URL/v1/banks/blocked" > "$T/r"
+[ "$(json 'd["policy"]["action"]+" "+str(d["policy"]["pdq_distance"])' < "$T/r")" = "block 31" ] &&
+	ok "GET /v1/banks/NAME carries the policy" || bad "bank policy: $(cat "$T/r")"
+code=$(curl -s -o "$T/r" -w '%{http_code}' -X PATCH -H "Authorization: Bearer $ADM" -H 'Content-Type: application/json' \
+	-d '{"description":"x","policy":{"action":"nuke"}}' "$URL/v1/banks/blocked")
+curl -s -H "Authorization: Bearer $ADM" "$URL/v1/banks/blocked" > "$T/r2"
+[ "$code" = 400 ] && grep -q invalid_policy "$T/r" && [ "$(json 'd["description"]+d["policy"]["action"]' < "$T/r2")" = block ] &&
+	ok "PATCH with a bad policy: 400, nothing changed" || bad "bad policy: $code $(cat "$T/r") $(cat "$T/r2")"
+code=$(curl -s -o "$T/r" -w '%{http_code}' -X PATCH -H "Authorization: Bearer $ADM" -H 'Content-Type: application/json' \
+	-d '{"policy":{"action":"none"}}' "$URL/v1/banks/blocked")
+[ "$code" = 200 ] && [ "$(json 'd["policy"]["action"]' < "$T/r")" = none ] && ok "PATCH policy" || bad "patch: $code $(cat "$T/r")"
+upload "$DEMO/uploads/aqua-reupload.jpg" p1 u11
+[ "$(json 'd["verdict"]+" "+d["matches"][0]["disposition"]' < "$T/r")" = "allow no_action" ] &&
+	ok "the next upload follows the new policy" || bad "after patch: $(cat "$T/r")"
+code=$(curl -s -o "$T/r" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADM" -H 'Content-Type: application/json' \
+	-d '{"name":"api-fp","policy":{"kind":"suppression","pdq_distance":4}}' "$URL/v1/banks")
+[ "$code" = 201 ] && [ "$(json 'd["policy"]["kind"]+str(d["policy"]["pdq_distance"])' < "$T/r")" = suppression4 ] &&
+	ok "POST /v1/banks with a policy" || bad "create with policy: $code $(cat "$T/r")"
 # SIGTERM: a clean exit (and, in the sanitizer build, no leak or error
 # report from any server run of this test).
 kill -TERM "$SRV"; wait "$SRV"; rc=$?; SRV=
