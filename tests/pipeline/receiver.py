@@ -4,9 +4,11 @@ shared secret, dedupes by Vigil-Event-Id, and logs one line per request:
   new EVENT_ID TYPE BODY   first delivery of an event with a good signature
   dup EVENT_ID TYPE        a redelivery (answered 200 as well)
   badsig EVENT_ID          wrong or missing signature (answered 401)
+  arrived EVENT_ID         /slow: the request came (before the 2 s wait)
 Paths: /fail always answers 500; /flaky answers 500 to an event's first
-delivery, then 200. Usage: receiver.py PORTFILE LOGFILE SECRET [PORT]"""
-import hashlib, hmac, http.server, json, sys, threading
+delivery, then 200; /slow waits 2 s before it takes the event (a sender
+killed meanwhile has the event in flight). Usage: receiver.py PORTFILE LOGFILE SECRET [PORT]"""
+import hashlib, hmac, http.server, json, sys, threading, time
 
 portfile, logfile, secret = sys.argv[1], sys.argv[2], sys.argv[3].encode()
 seen, tried, lock = set(), set(), threading.Lock()
@@ -24,6 +26,10 @@ class H(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if self.path == "/slow":
+            with lock:
+                log.write("arrived %s\n" % self.headers.get("Vigil-Event-Id", ""))
+            time.sleep(2)
         eid = self.headers.get("Vigil-Event-Id", "")
         etype = self.headers.get("Vigil-Event-Type", "")
         sig = dict(p.split("=", 1) for p in self.headers.get("Vigil-Signature", "").split(",") if "=" in p)
@@ -41,7 +47,10 @@ class H(http.server.BaseHTTPRequestHandler):
             else:
                 seen.add(eid)
                 log.write("new %s %s %s\n" % (eid, etype, body.decode()))
-        self.reply(200)
+        try:
+            self.reply(200)
+        except OSError:
+            pass  # the sender is gone (killed): it will send the event again
 
 
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[4]) if len(sys.argv) > 4 else 0), H)

@@ -67,7 +67,13 @@ SUB=$("$VIGIL" key create uploader --role submit 2>/dev/null | tail -1)
 ADM=$("$VIGIL" key create ops --role admin 2>/dev/null | tail -1)
 [ -n "$SUB" ] && [ -n "$ADM" ] && ok "keys" || bad "keys"
 
+PROM=$("$VIGIL" key create prom --role metrics 2>/dev/null | tail -1)
 start_receiver
+# A bank whose own webhook target answers slowly (for the in-flight kill).
+"$VIGIL" hash "$DEMO/uploads/wood.jpg" > "$T/wood.csv"
+"$VIGIL" bank create slow --action block >/dev/null &&
+	"$VIGIL" bank import slow "$T/wood.csv" 2>/dev/null &&
+	"$VIGIL" bank policy slow "webhook_url=http://127.0.0.1:$RPORT/slow" >/dev/null || bad "slow bank"
 start_server
 
 # Block: an exact re-upload of a known image.
@@ -158,11 +164,12 @@ grep -q '"verdict","created":[0-9]*,"data":{"verdict":"block","context":{"conten
 ! grep -q "^badsig\|^dup" "$T/rlog" && ok "every signature verified, no duplicates" || bad "badsig/dup"
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $ADM" "$URL/v1/webhooks/failed")
 [ "$code" = 200 ] && [ "$(json 'len(d["events"])' < "$T/r")" = 0 ] && ok "no failed webhooks" || bad "failed: $code"
-curl -s -H "Authorization: Bearer $ADM" "$URL/metrics" > "$T/metrics" 2>/dev/null
-# (metrics may need the metrics role; only checked when served)
-if grep -q vigil_verdicts_total "$T/metrics"; then
-	grep -q 'vigil_verdicts_total{verdict="block"} 3' "$T/metrics" && ok "verdict metrics" || bad "metrics: $(grep verdicts "$T/metrics")"
-fi
+curl -s -H "Authorization: Bearer $PROM" "$URL/metrics" > "$T/metrics"
+grep -q '^vigil_verdicts_total{verdict="block"} 4$' "$T/metrics" && grep -q '^vigil_verdicts_total{verdict="review"} 3$' "$T/metrics" &&
+	grep -q '^vigil_webhook_backlog ' "$T/metrics" && grep -q '^vigil_webhook_failed 0$' "$T/metrics" &&
+	grep -q '^vigil_entries_quarantined_total{bank="flooded"} 1$' "$T/metrics" &&
+	grep -q '^vigil_webhook_deliveries_total{result="delivered"} ' "$T/metrics" &&
+	ok "metrics: verdicts, backlog, failures, quarantines" || bad "metrics: $(grep 'vigil_verdicts\|vigil_webhook\|quarantined' "$T/metrics")"
 
 # kill -9 with undelivered events: the receiver is down, uploads make
 # events, the server dies; receiver and server come back; every event
@@ -199,6 +206,44 @@ newlines=$(grep -c '^new ' "$T/rlog")
 # The audit has one row per verdict.
 n=$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='content.verdict'")
 [ "$n" = 14 ] && ok "audit rows for every verdict (12 images, 2 videos)" || bad "audit rows: $n"
+# kill -9 with an event in flight: the receiver has it but has not
+# answered; after the restart it comes again (a dup, deduped), never lost.
+upload "$DEMO/uploads/wood.jpg" s1 u12
+ES=$(json '" ".join(a["event_id"] for a in d["actions"] if a.get("bank")=="slow")' < "$T/r")
+wait_for "grep -q '^arrived $ES' '$T/rlog'" || bad "the slow delivery never started"
+kill -9 "$SRV"; wait "$SRV" 2>/dev/null; SRV=
+start_server
+[ -n "$ES" ] && wait_for "grep -q '^dup $ES ' '$T/rlog'" && [ "$(grep -c "^new $ES " "$T/rlog")" = 1 ] &&
+	ok "kill -9 mid-delivery: sent again after the restart, deduped" || bad "in flight: $ES $(grep "$ES" "$T/rlog" | cut -c1-60)"
+# kill -9 under load: uploads keep coming while the server dies; every
+# event of every upload that got its answer is delivered after the restart.
+( for i in $(seq 1 40); do
+	curl -s -H "Authorization: Bearer $SUB" -F "file=@$DEMO/uploads/aqua-reupload.jpg" \
+		-F "context={\"content_id\":\"L$i\",\"user_id\":\"u13\"}" "$URL/v1/content" >> "$T/load" && echo >> "$T/load"
+  done ) &
+LOAD=$!
+wait_for '[ "$(cat "$T/load" 2>/dev/null | grep -c verdict)" -ge 5 ]'
+kill -9 "$SRV"; wait "$SRV" 2>/dev/null; SRV=
+wait "$LOAD" 2>/dev/null
+answered=$(python3 -c "
+import json
+ids=[]
+for l in open('$T/load'):
+    l=l.strip()
+    if l.startswith('{'):
+        d=json.loads(l)
+        ids += [a['event_id'] for a in d.get('actions',[]) if a['type']=='webhook']
+print(' '.join(ids))")
+start_server
+n_ans=$(echo $answered | wc -w)
+lost=0
+for e in $answered; do wait_for "grep -q '^new $e ' '$T/rlog'" || lost=$((lost + 1)); done
+dups=0
+for e in $answered; do [ "$(grep -c "^new $e " "$T/rlog")" = 1 ] || dups=$((dups + 1)); done
+[ "$n_ans" -ge 5 ] && [ $lost -eq 0 ] && [ $dups -eq 0 ] &&
+	ok "kill -9 under load: all $n_ans events of answered uploads delivered once" ||
+	bad "under load: answered $n_ans lost $lost dups $dups"
+
 # Policies over the API: GET shows it, PATCH edits it (validated, all or
 # nothing), and the next upload follows it.
 curl -s -H "Authorization: Bearer $ADM" "$URL/v1/banks/blocked" > "$T/r"
