@@ -3,6 +3,8 @@
 #include "vigil.h"
 #include "../test.h"
 
+long vigil__fault_after(long n); /* src/core/alloc.c */
+
 static vigil_match mk(int64_t bank, int64_t entry, int type, int distance, int variant)
 {
 	vigil_match m;
@@ -178,6 +180,31 @@ int main(void)
 	vigil_flood_free(fl);
 	vigil_flood_free(NULL);
 
+	/* Out of memory at every allocation of the tracker: ENOMEM, never a
+	 * crash or a leak, and the decisions that succeed are the same. */
+	{
+		long n, fails = 0;
+		R[0].policy.flood_matches = 2;
+		R[0].policy.flood_seconds = 10;
+		m[0] = mk(1, 77, VIGIL_HASH_PDQ, 0, 0);
+		for (n = 0; n < 20; n++) {
+			vigil_flood *f2 = NULL;
+			int rc = 0, k;
+			vigil__fault_after(n);
+			if (vigil_flood_new(&f2) == 0) {
+				for (k = 0; k < 3 && !rc; k++)
+					rc = vigil_decide(m, 1, 90, R, 5, f2, 1000 + k, d, &out);
+				if (rc)
+					fails++;
+				CHECK(rc == 0 || rc == VIGIL_ENOMEM);
+				if (!rc)
+					CHECK(d[0] == VIGIL_DISP_FLOODED);
+			}
+			vigil__fault_after(-1);
+			vigil_flood_free(f2);
+		}
+		CHECK(fails > 0);
+	}
 	CHECK(vigil_decide(m, 1, 90, R, 5, NULL, 0, NULL, &out) == VIGIL_EINVAL);
 	CHECK(strcmp(vigil_verdict_name(VIGIL_VERDICT_BLOCK), "block") == 0);
 	CHECK(strcmp(vigil_disposition_name(VIGIL_DISP_FLOODED), "flooded") == 0);

@@ -13,3 +13,4 @@ ninja -C "$B" vigil
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66"
 sh tests/server/test_api.sh "$B/vigil" demo
 sh tests/server/test_crash.sh "$B/vigil"
+sh tests/server/test_pipeline.sh "$B/vigil" tests/pipeline/receiver.py demo
