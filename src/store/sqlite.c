@@ -99,6 +99,8 @@ static const char schema[] =
 	" contexts TEXT NOT NULL DEFAULT '[]',"  /* JSON array, one per upload */
 	" matches TEXT NOT NULL DEFAULT '[]',"   /* JSON array */
 	" uploads INTEGER NOT NULL DEFAULT 1,"
+	" assignee TEXT NOT NULL DEFAULT '',"    /* the reviewer holding a claim */
+	" claim_expires INTEGER NOT NULL DEFAULT 0," /* unix s; 0 = no claim */
 	" created INTEGER NOT NULL,"
 	" updated INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS cases_join ON cases(user_id, join_key)"
@@ -1144,8 +1146,8 @@ static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = prep(st, "SELECT id,state,priority,report,bank_id,uploads,source,"
-			  "content_id,user_id,contexts,matches,created,updated"
-			  " FROM cases WHERE id=?", &q);
+			  "content_id,user_id,contexts,matches,created,updated,assignee,"
+			  "claim_expires FROM cases WHERE id=?", &q);
 
 	memset(c, 0, sizeof(*c));
 	if (rc)
@@ -1167,6 +1169,8 @@ static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 		c->matches = dup_text(sqlite3_column_text(q, 10));
 		c->created = sqlite3_column_int64(q, 11);
 		c->updated = sqlite3_column_int64(q, 12);
+		copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(q, 13));
+		c->claim_expires = sqlite3_column_int64(q, 14);
 		if (!c->contexts || !c->matches) {
 			vigil_case_clear(c);
 			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
