@@ -404,54 +404,52 @@ int vigil_bank_policy_put(vigil_store *st, const char *bank,
 	return rc;
 }
 
-static int cmp_rule(const void *a, const void *b)
-{
-	const vigil_bank_rule *x = a, *y = b;
+typedef struct rules_acc {
+	vigil_store *st;
+	vigil_bank_rule *v;
+	size_t n, cap;
+} rules_acc;
 
-	return x->bank_id < y->bank_id ? -1 : x->bank_id > y->bank_id;
+static int add_rule(void *user, int64_t bank_id, const char *name, const char *json)
+{
+	rules_acc *a = user;
+	vigil_bank_rule *nv = vigil__grow(a->v, &a->cap, a->n, sizeof(*a->v)), *r;
+
+	if (!nv)
+		return vigil__err(a->st->ctx, VIGIL_ENOMEM, "out of memory");
+	a->v = nv;
+	r = &a->v[a->n];
+	memset(r, 0, sizeof(*r));
+	r->bank_id = bank_id;
+	snprintf(r->bank, sizeof(r->bank), "%s", name ? name : "");
+	vigil_bank_policy_default(&r->policy);
+	if (json) {
+		int rc = vigil_bank_policy_from_json(a->st->ctx, json, &r->policy);
+		if (rc)
+			return rc;
+	}
+	a->n++;
+	return VIGIL_OK;
 }
 
+/* One query (banks joined with their policies, in id order): this runs on
+ * every upload, so it must not count a bank's entries as vigil_bank_list
+ * does. */
 int vigil_bank_rules_load(vigil_store *st, vigil_bank_rule **rules, size_t *n)
 {
-	vigil_bank *banks = NULL;
-	vigil_bank_rule *v = NULL;
-	size_t nb = 0, i;
+	rules_acc a = {st, NULL, 0, 0};
 	int rc;
 
 	if (!st || !rules || !n)
 		return VIGIL_EINVAL;
 	*rules = NULL;
 	*n = 0;
-	rc = vigil_bank_list(st, &banks, &nb);
-	if (rc)
+	rc = st->ops->policy_scan(st, add_rule, &a);
+	if (rc) {
+		vigil__free(a.v);
 		return rc;
-	v = vigil__calloc(nb ? nb : 1, sizeof(*v));
-	if (!v) {
-		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		goto out;
 	}
-	for (i = 0; i < nb; i++) {
-		char *json = NULL;
-		v[i].bank_id = banks[i].id;
-		snprintf(v[i].bank, sizeof(v[i].bank), "%s", banks[i].name);
-		vigil_bank_policy_default(&v[i].policy);
-		rc = st->ops->policy_get(st, banks[i].id, &json);
-		if (rc == VIGIL_ENOENT) {
-			rc = VIGIL_OK;
-			continue;
-		}
-		if (!rc)
-			rc = vigil_bank_policy_from_json(st->ctx, json, &v[i].policy);
-		vigil__free(json);
-		if (rc)
-			goto out;
-	}
-	qsort(v, nb, sizeof(*v), cmp_rule);
-	*rules = v;
-	*n = nb;
-	v = NULL;
-out:
-	vigil__free(v);
-	vigil__free(banks);
-	return rc;
+	*rules = a.v;
+	*n = a.n;
+	return VIGIL_OK;
 }

@@ -1312,6 +1312,30 @@ static int s_outbox_counts(vigil_store *st, int64_t counts[3])
 	return rc;
 }
 
+static int s_policy_scan(vigil_store *st,
+			 int (*cb)(void *user, int64_t bank_id, const char *name,
+				   const char *json),
+			 void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT b.id,b.name,p.policy FROM banks b LEFT JOIN bank_policy p"
+			  " ON p.bank_id=b.id ORDER BY b.id", &q), r;
+
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = cb(user, sqlite3_column_int64(q, 0),
+			(const char *)sqlite3_column_text(q, 1),
+			(const char *)sqlite3_column_text(q, 2));
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "policy_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_in_transaction(vigil_store *st)
 {
 	return !sqlite3_get_autocommit(((sq *)st->priv)->db);
@@ -1352,6 +1376,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_outbox_update,
 	s_outbox_counts,
 	s_in_transaction,
+	s_policy_scan,
 	s_bank_update,
 	s_key_add,
 	s_key_list,

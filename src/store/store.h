@@ -90,6 +90,12 @@ typedef struct vigil__store_ops {
 			     int64_t next_ms, const char *last_error);
 	int (*outbox_counts)(vigil_store *st, int64_t counts[3]);
 	int (*in_transaction)(vigil_store *st);
+	/* Every bank's id, name and stored policy JSON (NULL if none), by id,
+	 * in one query: what a decision needs, without counting entries. */
+	int (*policy_scan)(vigil_store *st,
+			   int (*cb)(void *user, int64_t bank_id, const char *name,
+				     const char *json),
+			   void *user);
 	int (*bank_update)(vigil_store *st, const char *name, const char *desc,
 			   const char *labels);
 	/* The service's keys and audit trail (vigil/service.h). */
