@@ -358,38 +358,82 @@ int vigil_bank_policy_from_json(vigil_ctx *ctx, const char *json,
 	return rc;
 }
 
+/* A bank's id and stored policy JSON by name, without counting its
+ * entries (vigil_bank_get does: slow for a big bank). */
+typedef struct find_acc {
+	const char *name;
+	int64_t id;
+	char *json; /* vigil__malloc'd copy, or NULL */
+	int nomem;
+} find_acc;
+
+static int find_bank(void *user, int64_t id, const char *name, const char *json)
+{
+	find_acc *f = user;
+
+	if (!name || strcmp(name, f->name))
+		return 0;
+	f->id = id;
+	if (json) {
+		size_t n = strlen(json);
+		f->json = vigil__malloc(n + 1);
+		if (!f->json) {
+			f->nomem = 1;
+			return 1;
+		}
+		memcpy(f->json, json, n + 1);
+	}
+	return 1; /* found: stop */
+}
+
+static int lookup(vigil_store *st, const char *bank, find_acc *f)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->name = bank;
+	if (!vigil__bank_name_ok(bank))
+		return vigil__err(st->ctx, VIGIL_EINVAL, "bad bank name '%.80s'",
+				  bank ? bank : "(null)");
+	rc = st->ops->policy_scan(st, find_bank, f);
+	if (f->nomem)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	if (rc && rc != 1)
+		return rc;
+	if (!f->id)
+		return vigil__err(st->ctx, VIGIL_ENOENT, "no bank '%s'", bank);
+	return VIGIL_OK;
+}
+
 int vigil_bank_policy_get(vigil_store *st, const char *bank, vigil_bank_policy *out)
 {
-	vigil_bank b;
-	char *json = NULL;
+	find_acc f;
 	int rc;
 
 	if (!st || !out)
 		return VIGIL_EINVAL;
-	rc = vigil_bank_get(st, bank, &b);
+	rc = lookup(st, bank, &f);
 	if (rc)
 		return rc;
 	vigil_bank_policy_default(out);
-	rc = st->ops->policy_get(st, b.id, &json);
-	if (rc == VIGIL_ENOENT)
-		return VIGIL_OK;
-	if (!rc)
-		rc = vigil_bank_policy_from_json(st->ctx, json, out);
-	vigil__free(json);
+	if (f.json)
+		rc = vigil_bank_policy_from_json(st->ctx, f.json, out);
+	vigil__free(f.json);
 	return rc;
 }
 
 int vigil_bank_policy_put(vigil_store *st, const char *bank,
 			  const vigil_bank_policy *p)
 {
-	vigil_bank b;
 	vigil_bank_policy check;
+	find_acc f;
 	char *json = NULL;
 	int rc;
 
 	if (!st || !p)
 		return VIGIL_EINVAL;
-	rc = vigil_bank_get(st, bank, &b);
+	rc = lookup(st, bank, &f);
+	vigil__free(f.json);
 	if (rc)
 		return rc;
 	rc = vigil_bank_policy_to_json(p, &json);
@@ -399,7 +443,7 @@ int vigil_bank_policy_put(vigil_store *st, const char *bank,
 	vigil_bank_policy_default(&check);
 	rc = vigil_bank_policy_from_json(st->ctx, json, &check);
 	if (!rc)
-		rc = st->ops->policy_put(st, b.id, json);
+		rc = st->ops->policy_put(st, f.id, json);
 	free(json);
 	return rc;
 }

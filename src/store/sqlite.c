@@ -901,31 +901,6 @@ static char *dup_text(const unsigned char *src)
 	return d;
 }
 
-static int s_policy_get(vigil_store *st, int64_t bank_id, char **json)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "SELECT policy FROM bank_policy WHERE bank_id=?", &q);
-
-	*json = NULL;
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(q, 1, bank_id);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
-		*json = dup_text(sqlite3_column_text(q, 0));
-		if (!*json)
-			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		break;
-	case SQLITE_DONE:
-		rc = VIGIL_ENOENT; /* not an error: the default applies */
-		break;
-	default:
-		rc = db_err(st, "policy_get");
-	}
-	sqlite3_finalize(q);
-	return rc;
-}
-
 static int s_policy_put(vigil_store *st, int64_t bank_id, const char *json)
 {
 	sqlite3_stmt *q = NULL;
@@ -1364,7 +1339,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_scan_frames,
 	s_evidence_add,
 	s_evidence_list,
-	s_policy_get,
 	s_policy_put,
 	s_quarantine_add,
 	s_quarantine_remove,

@@ -69,9 +69,8 @@ typedef struct vigil__store_ops {
 	int (*evidence_add)(vigil_store *st, vigil_evidence *ev);
 	int (*evidence_list)(vigil_store *st, int64_t since_id, size_t max,
 			     vigil_evidence **out, size_t *n);
-	/* Pipeline (vigil/pipeline.h). policy_get: *json owned by the caller
-	 * (vigil__free), VIGIL_ENOENT if the bank has no stored policy. */
-	int (*policy_get)(vigil_store *st, int64_t bank_id, char **json);
+	/* Pipeline (vigil/pipeline.h). Policies are read with policy_scan
+	 * (below). */
 	int (*policy_put)(vigil_store *st, int64_t bank_id, const char *json);
 	int (*quarantine_add)(vigil_store *st, const vigil_quarantine *q);
 	int (*quarantine_remove)(vigil_store *st, int64_t entry_id);
