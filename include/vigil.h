@@ -206,6 +206,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/service.h"
 #include "vigil/video.h"
 #include "vigil/stream.h"
+#include "vigil/pipeline.h"
 
 #ifdef __cplusplus
 }

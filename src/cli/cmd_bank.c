@@ -20,6 +20,7 @@ typedef struct bank_args {
 	int progress;
 	long lock_timeout; /* seconds to wait for another writer's lock */
 	long max_bytes;    /* import: input ceiling, 0 for the default */
+	const char *action, *kind; /* create: the policy's, or NULL */
 } bank_args;
 
 #define BANK_DEFAULT_LOCK_TIMEOUT 3600 /* s: an hour covers a 100M-line import */
@@ -154,6 +155,47 @@ static int no_entry(vigil_ctx *ctx, long long entry, const char *bank)
 	return VIGIL_ENOENT;
 }
 
+/* `bank policy NAME [KEY=VALUE...]`: prints the policy, or applies every
+ * KEY=VALUE (all of them or none) and prints the result. */
+static int do_policy(vigil_store *st, vigil_ctx *ctx, int argc, char **argv, int i)
+{
+	vigil_bank_policy p;
+	char *json = NULL;
+	int k, r;
+
+	if (i >= argc) {
+		fprintf(stderr, "vigil bank policy: which bank?\nTry 'vigil bank --help'.\n");
+		return CLI_EXIT_USAGE;
+	}
+	r = vigil_bank_policy_get(st, argv[i], &p);
+	if (r)
+		return report(ctx, r, argv[i]);
+	for (k = i + 1; k < argc; k++) {
+		char key[64];
+		const char *eq = strchr(argv[k], '=');
+		if (!eq || eq == argv[k] || (size_t)(eq - argv[k]) >= sizeof(key)) {
+			fprintf(stderr, "vigil bank policy: '%s' is not KEY=VALUE\n", argv[k]);
+			return CLI_EXIT_USAGE;
+		}
+		memcpy(key, argv[k], (size_t)(eq - argv[k]));
+		key[eq - argv[k]] = '\0';
+		r = vigil_bank_policy_set(ctx, &p, key, eq + 1);
+		if (r) {
+			fprintf(stderr, "vigil bank policy: %s\n", vigil_errmsg(ctx));
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (k > i + 1 && (r = vigil_bank_policy_put(st, argv[i], &p)))
+		return report(ctx, r, argv[i]);
+	if (vigil_bank_policy_to_json(&p, &json)) {
+		fprintf(stderr, "vigil: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	printf("%s\n", json);
+	free(json);
+	return CLI_EXIT_OK;
+}
+
 static int need_name(int argc, int i, const char *sub)
 {
 	if (i >= argc) {
@@ -167,7 +209,7 @@ static int need_name(int argc, int i, const char *sub)
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 {
 	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0,
-		       BANK_DEFAULT_LOCK_TIMEOUT, 0};
+		       BANK_DEFAULT_LOCK_TIMEOUT, 0, NULL, NULL};
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	char dbbuf[4096];
@@ -179,7 +221,7 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
 		}
-		cli_err("vigil bank: which subcommand? (create, list, show, import, "
+		cli_err("vigil bank: which subcommand? (create, list, show, policy, import, "
 				"export, enable, disable, delete)\n");
 		return CLI_EXIT_USAGE;
 	}
@@ -250,6 +292,24 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			}
 			break;
+		case CLI_OPT_ACTION:
+			if (vigil_action_parse(arg) < 0) {
+				fprintf(stderr, "vigil bank: --action is block, review, report "
+						"or none\n");
+				return CLI_EXIT_USAGE;
+			}
+			a.action = arg;
+			break;
+		case CLI_OPT_KIND:
+		case CLI_OPT_SUPPRESSION:
+			if (c == CLI_OPT_SUPPRESSION)
+				arg = "suppression";
+			if (vigil_bank_kind_parse(arg) < 0) {
+				fprintf(stderr, "vigil bank: --kind is normal or suppression\n");
+				return CLI_EXIT_USAGE;
+			}
+			a.kind = arg;
+			break;
 		case CLI_OPT_NO_PROGRESS:
 			a.progress = -1;
 			break;
@@ -277,10 +337,29 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		r = vigil_bank_create(st, argv[i], a.desc, a.labels, &b);
+		/* The bank and its policy land together or not at all. */
+		r = vigil_store_begin(st);
+		if (!r)
+			r = vigil_bank_create(st, argv[i], a.desc, a.labels, &b);
+		if (!r && (a.action || a.kind)) {
+			vigil_bank_policy p;
+			vigil_bank_policy_default(&p);
+			if (a.action)
+				r = vigil_bank_policy_set(ctx, &p, "action", a.action);
+			if (!r && a.kind)
+				r = vigil_bank_policy_set(ctx, &p, "kind", a.kind);
+			if (!r)
+				r = vigil_bank_policy_put(st, argv[i], &p);
+		}
+		if (!r)
+			r = vigil_store_commit(st);
+		if (r)
+			vigil_store_rollback(st);
 		rc = r ? report(ctx, r, argv[i]) : CLI_EXIT_OK;
 		if (!r)
 			print_bank(&b, a.jsonl);
+	} else if (!strcmp(sub, "policy")) {
+		rc = do_policy(st, ctx, argc, argv, i);
 	} else if (!strcmp(sub, "list")) {
 		vigil_bank *v = NULL;
 		size_t n = 0, k;

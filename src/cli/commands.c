@@ -60,6 +60,15 @@ static const cli_opt bank_opts[] = {
 	{CLI_OPT_DESCRIPTION, "description", "TEXT", "create: what the bank holds."},
 	{CLI_OPT_LABELS, "labels", "LIST",
 	 "create: comma-separated labels, e.g. 'source=ncmec,kind=image'."},
+	{CLI_OPT_ACTION, "action", "block|review|report|none",
+	 "create: what a match in the bank does in `vigil serve` (default "
+	 "review): block the upload; review (a case for a person); report "
+	 "(review, with a hotline report drafted); none (the match is only "
+	 "reported)."},
+	{CLI_OPT_KIND, "kind", "normal|suppression",
+	 "create: a suppression bank lists known false positives: an upload "
+	 "that matches it is not acted on, whatever else it matches."},
+	{CLI_OPT_SUPPRESSION, "suppression", NULL, "create: the same as --kind suppression."},
 	{'f', "format", "FMT",
 	 "import: auto (the default), hex, pdq-csv, csv or vpdq. export: hex, "
 	 "pdq-csv, csv (the default) or vpdq (with --entry). list, show: jsonl "
@@ -236,7 +245,7 @@ const cli_cmd cli_commands[] = {
 	 "FFmpeg decodes; the first video stream) and the output is that of "
 	 "Meta's vpdq-hash-video built on the same FFmpeg, line for line.",
 	 hash_opts, cmd_hash},
-	{"bank", "create|list|show|import|export|enable|disable|delete [OPTIONS] [NAME] [FILE...]",
+	{"bank", "create|list|show|policy|import|export|enable|disable|delete [OPTIONS] [NAME] [FILE...|KEY=VALUE...]",
 	 "Manage banks of known hashes.",
 	 "A bank is a named list of hashes (PDQ, MD5, SHA-1, SHA-256, vPDQ "
 	 "videos) with labels saying what it holds and where it came from; "
@@ -254,7 +263,21 @@ const cli_cmd cli_commands[] = {
 	 "not stored twice. Memory stays constant whatever the file's size.\n"
 	 "export NAME writes a bank's image hashes as csv (the default), hex or "
 	 "pdq-csv; export NAME --format vpdq --entry ID writes one stored video's "
-	 "frames as they were imported.",
+	 "frames as they were imported.\n"
+	 "policy NAME prints the bank's policy (what its matches do in `vigil "
+	 "serve`) as JSON; policy NAME KEY=VALUE... changes it, all or nothing: "
+	 "pdq_distance (0..256, default 31: a PDQ or vPDQ match farther than "
+	 "this does not act), min_quality (0..100, default 50: uploads whose PDQ "
+	 "quality is lower do not act), dihedral (on|off, default on: rotated "
+	 "and flipped copies act), action (block|review|report|none, default "
+	 "review), kind (normal|suppression), priority (0..1000, default 50: "
+	 "the review queue's order), webhook_url (events of this bank also go "
+	 "there; its host must be in the server's webhook_allow), "
+	 "webhook_secret (where the signing secret is: env:NAME or file:PATH; "
+	 "empty for the server's webhook_secret; never the secret itself), "
+	 "flood=N/T or flood_matches/flood_seconds (an entry that matches more "
+	 "than N times in T seconds stops acting, is quarantined and raises an "
+	 "entry.quarantined event; flood=off, the default, for no limit).",
 	 bank_opts, cmd_bank},
 	{"match", "[OPTIONS] FILE|DIR... | --hash HEX...|-",
 	 "Find files (or hashes) that match the enabled banks.",

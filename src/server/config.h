@@ -81,6 +81,30 @@
 	X(radius, "radius", INT, "31", 0, 64, 1,                               \
 	  "Default largest PDQ Hamming distance that matches (a request's "   \
 	  "?radius= overrides it).")                                            \
+	X(webhook_url, "webhook-url", STR, "", 0, 0, 0,                        \
+	  "Every pipeline event (verdict, case.created, entry.quarantined) is " \
+	  "POSTed here, as well as to its bank's own webhook_url policy. Its " \
+	  "host must be in webhook_allow.")                                     \
+	X(webhook_secret, "webhook-secret", STR, "", 0, 0, 0,                  \
+	  "The key that signs events (Vigil-Signature: t=UNIX,v1=HEX of "      \
+	  "HMAC-SHA256(key, t \".\" body)) for targets whose bank names no "    \
+	  "webhook_secret reference of its own. Never logged.")                \
+	X(webhook_allow, "webhook-allow", STR, "", 0, 0, 0,                    \
+	  "Comma-separated host names or addresses events may be sent to; "   \
+	  "any other target fails at once (loopback too, unless listed).")     \
+	X(webhook_timeout, "webhook-timeout", INT, "10", 1, 600, 1,            \
+	  "Seconds one delivery attempt may take.")                             \
+	X(webhook_backoff, "webhook-backoff", INT, "1000", 1, 3600000, 1,      \
+	  "Milliseconds before the first retry of a failed delivery; each "    \
+	  "retry doubles it (minus up to half, at random).")                   \
+	X(webhook_max_backoff, "webhook-max-backoff", INT, "3600", 1, 86400, 1, \
+	  "Longest wait between two attempts, seconds.")                       \
+	X(webhook_max_age, "webhook-max-age", INT, "86400", 1, 2592000, 1,     \
+	  "An event still undelivered this many seconds after it was made is " \
+	  "marked failed (listed by GET /v1/webhooks/failed).")                \
+	X(webhook_poll, "webhook-poll", INT, "1000", 10, 60000, 1,             \
+	  "Milliseconds between looks for due events (new events are sent at " \
+	  "once).")                                                            \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")
@@ -101,6 +125,12 @@ typedef struct srv_config {
 		idle_timeout, header_timeout, body_timeout, drain_timeout,
 		rate_limit, rate_burst, key_refresh, max_pixels,
 		max_video_seconds, radius, log_level;
+	/* The pipeline's webhooks (server/pipeline.c). */
+	char webhook_url[2048];
+	char webhook_secret[1024];
+	char webhook_allow[4096];
+	int64_t webhook_timeout, webhook_backoff, webhook_max_backoff,
+		webhook_max_age, webhook_poll;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

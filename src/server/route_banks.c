@@ -2,6 +2,7 @@
  * committed to the store, then applied to the live matcher, then audited,
  * before the reply: a 2xx means the next request matches accordingly. */
 #include "metrics.h"
+#include "pipeline.h"
 #include "server_int.h"
 
 #include <stdio.h>
@@ -32,7 +33,8 @@ static void list(srv_req *r)
 	}
 	a = json_array();
 	for (size_t i = 0; a && i < n; i++)
-		json_array_append_new(a, bank_json(&banks[i]));
+		json_array_append_new(a, srv_bank_with_policy(r, bank_json(&banks[i]),
+							      banks[i].name));
 	free(banks);
 	srv_reply_json(r, 200, json_pack("{s:o}", "banks", a));
 }
@@ -58,10 +60,13 @@ static void create(srv_req *r)
 	json_t *j = srv_json(r, JSON_OBJECT), *en;
 	const char *name, *desc, *labels;
 	vigil_bank b;
-	int rc;
+	vigil_bank_policy pol;
+	int rc, haspol = 0;
 
 	if (!j || opt_str(r, j, "name", &name) || opt_str(r, j, "description", &desc) ||
 	    opt_str(r, j, "labels", &labels))
+		return;
+	if (name && srv_policy_parse(r, j, name, &pol, &haspol))
 		return;
 	en = json_object_get(j, "enabled");
 	if (!name) {
@@ -78,12 +83,14 @@ static void create(srv_req *r)
 		rc = vigil_bank_set_enabled(srv_store(r), name, 0);
 		b.enabled = 0;
 	}
+	if (!rc && haspol)
+		rc = vigil_bank_policy_put(srv_store(r), name, &pol);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		return;
 	}
 	srv_audit(r, "bank.create", name, json_pack("{s:b}", "enabled", b.enabled));
-	srv_reply_json(r, 201, bank_json(&b));
+	srv_reply_json(r, 201, srv_bank_with_policy(r, bank_json(&b), b.name));
 }
 
 static int get_bank(srv_req *r, vigil_bank *b)
@@ -100,7 +107,7 @@ static void show(srv_req *r)
 	vigil_bank b;
 
 	if (!get_bank(r, &b))
-		srv_reply_json(r, 200, bank_json(&b));
+		srv_reply_json(r, 200, srv_bank_with_policy(r, bank_json(&b), b.name));
 }
 
 static void patch(srv_req *r)
@@ -108,7 +115,8 @@ static void patch(srv_req *r)
 	json_t *j = srv_json(r, JSON_OBJECT), *en;
 	const char *name = srv_param(r, "name"), *desc, *labels;
 	vigil_bank b;
-	int rc;
+	vigil_bank_policy pol;
+	int rc, haspol = 0;
 
 	if (!j || opt_str(r, j, "description", &desc) || opt_str(r, j, "labels", &labels))
 		return;
@@ -117,9 +125,11 @@ static void patch(srv_req *r)
 		srv_reply_error(r, 400, "invalid", "'enabled' must be true or false");
 		return;
 	}
-	if (get_bank(r, &b))
+	if (get_bank(r, &b) || srv_policy_parse(r, j, name, &pol, &haspol))
 		return;
 	rc = (desc || labels) ? vigil_bank_update(srv_store(r), name, desc, labels) : 0;
+	if (!rc && haspol)
+		rc = vigil_bank_policy_put(srv_store(r), name, &pol);
 	if (!rc && en)
 		rc = vigil_bank_set_enabled(srv_store(r), name, json_is_true(en));
 	/* The matcher follows: enabling loads the bank's hashes (cheap if
@@ -135,7 +145,7 @@ static void patch(srv_req *r)
 		return;
 	}
 	srv_audit(r, "bank.update", name, json_deep_copy(j));
-	srv_reply_json(r, 200, bank_json(&b));
+	srv_reply_json(r, 200, srv_bank_with_policy(r, bank_json(&b), b.name));
 }
 
 static void delete(srv_req *r)

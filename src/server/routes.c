@@ -4,6 +4,7 @@
 #include "http.h"
 
 extern const srv_route srv_routes_health[];
+extern const srv_route srv_routes_content[];
 extern const srv_route srv_routes_keys[];
 extern const srv_route srv_routes_match[];
 extern const srv_route srv_routes_banks[];
@@ -12,6 +13,7 @@ extern const srv_route srv_routes_openapi[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
+	srv_routes_content,
 	srv_routes_keys,
 	srv_routes_match,
 	srv_routes_banks,

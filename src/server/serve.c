@@ -3,6 +3,7 @@
  * and SIGINT drain and exit 0; SIGHUP reloads the reloadable settings). */
 #include "../cli/cli.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "server_int.h"
 
 #include <errno.h>
@@ -149,6 +150,10 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	}
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
+	if (srv_pipeline_start(&s, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
+		goto out;
+	}
 	__atomic_store_n(&s.ready, 1, __ATOMIC_RELEASE);
 	if (srv__start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
@@ -182,6 +187,7 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	rc = CLI_EXIT_OK;
 out:
 	srv__stop(&s);
+	srv_pipeline_stop(&s);
 	vigil_matcher_free(s.matcher);
 	srv__keys_close(&s);
 	srv__store_pool_close(&s);

@@ -5,12 +5,17 @@
  * the bank as it was. Prepared statements are kept for the hot paths. */
 #include "store.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 3 /* 2: evidence; 3: service tables; every step of the script is idempotent */
+#define SCHEMA_VERSION 3 /* 2: evidence; 3: service tables (api_keys, audit)
+			    and the pipeline's (bank_policy, quarantine,
+			    cases, outbox); every step of the script is
+			    idempotent */
 
 enum {
 	S_ENTRY_ADD,
@@ -109,6 +114,50 @@ static const char schema[] =
 	" distance INTEGER NOT NULL,"
 	" variant INTEGER NOT NULL,"
 	" action TEXT NOT NULL);"
+	/* The pipeline's tables (vigil/pipeline.h). A bank's policy is its
+	 * own row, so the banks table never changes shape. */
+	"CREATE TABLE IF NOT EXISTS bank_policy("
+	" bank_id INTEGER PRIMARY KEY REFERENCES banks(id) ON DELETE CASCADE,"
+	" policy TEXT NOT NULL,"      /* JSON object */
+	" updated INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS quarantine("
+	" entry_id INTEGER PRIMARY KEY," /* no foreign key: kept as a record */
+	" bank_id INTEGER NOT NULL,"
+	" since INTEGER NOT NULL,"
+	" reason TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS cases("
+	" id INTEGER PRIMARY KEY,"
+	" state TEXT NOT NULL DEFAULT 'open',"  /* open claimed decided escalated */
+	" priority INTEGER NOT NULL,"
+	" report INTEGER NOT NULL DEFAULT 0,"
+	" bank_id INTEGER NOT NULL DEFAULT 0,"
+	" source TEXT NOT NULL,"
+	" content_id TEXT NOT NULL DEFAULT '',"
+	" user_id TEXT NOT NULL DEFAULT '',"
+	" join_key TEXT NOT NULL DEFAULT '',"
+	" contexts TEXT NOT NULL DEFAULT '[]',"  /* JSON array, one per upload */
+	" matches TEXT NOT NULL DEFAULT '[]',"   /* JSON array */
+	" uploads INTEGER NOT NULL DEFAULT 1,"
+	" assignee TEXT NOT NULL DEFAULT '',"    /* the reviewer holding a claim */
+	" claim_expires INTEGER NOT NULL DEFAULT 0," /* unix s; 0 = no claim */
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS cases_join ON cases(user_id, join_key)"
+	" WHERE state IN ('open','claimed') AND join_key<>'';"
+	"CREATE INDEX IF NOT EXISTS cases_queue ON cases(state, priority, created);"
+	"CREATE TABLE IF NOT EXISTS outbox("
+	" id INTEGER PRIMARY KEY,"
+	" event_id TEXT NOT NULL UNIQUE,"
+	" type TEXT NOT NULL,"
+	" url TEXT NOT NULL,"
+	" secret_ref TEXT NOT NULL DEFAULT '',"  /* a reference, never a secret */
+	" body TEXT NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_ms INTEGER NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'pending',"  /* pending delivered failed */
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" created_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS outbox_due ON outbox(state, next_ms);"
 	/* 3: the service's API keys (digests only) and audit trail. */
 	"CREATE TABLE IF NOT EXISTS api_keys("
 	" id INTEGER PRIMARY KEY,"
@@ -885,6 +934,444 @@ static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 	return rc;
 }
 
+/* ---------------------------------------------------------- pipeline */
+
+static int name_index(const char *(*name)(int), int end, const unsigned char *text)
+{
+	int i;
+
+	for (i = 0; text && i < end; i++)
+		if (!strcmp(name(i), (const char *)text))
+			return i;
+	return 0;
+}
+
+static char *dup_text(const unsigned char *src)
+{
+	const char *t = src ? (const char *)src : "";
+	size_t n = strlen(t);
+	char *d = vigil__malloc(n + 1);
+
+	if (d)
+		memcpy(d, t, n + 1);
+	return d;
+}
+
+static int s_policy_put(vigil_store *st, int64_t bank_id, const char *json)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO bank_policy(bank_id,policy,updated) VALUES(?,?,?)"
+			  " ON CONFLICT(bank_id) DO UPDATE SET policy=excluded.policy,"
+			  " updated=excluded.updated", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_text(q, 2, json, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "policy_put");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_quarantine_add(vigil_store *st, const vigil_quarantine *qr)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT OR IGNORE INTO quarantine(entry_id,bank_id,since,reason)"
+			  " VALUES(?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, qr->entry_id);
+	sqlite3_bind_int64(q, 2, qr->bank_id);
+	sqlite3_bind_int64(q, 3, qr->since ? qr->since : (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(q, 4, qr->reason, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "quarantine_add");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_quarantine_remove(vigil_store *st, int64_t entry_id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM quarantine WHERE entry_id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, entry_id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "quarantine_remove");
+	else if (!sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "entry %lld is not quarantined",
+				(long long)entry_id);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_quarantine_list(vigil_store *st, vigil_quarantine **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_quarantine *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc = prep(st, "SELECT entry_id,bank_id,since,reason FROM quarantine"
+			  " ORDER BY since, entry_id", &q), r;
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_quarantine *nv = vigil__grow(v, &cap, k, sizeof(*v));
+		if (!nv) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		memset(&v[k], 0, sizeof(v[k]));
+		v[k].entry_id = sqlite3_column_int64(q, 0);
+		v[k].bank_id = sqlite3_column_int64(q, 1);
+		v[k].since = sqlite3_column_int64(q, 2);
+		copy_text(v[k].reason, sizeof(v[k].reason), sqlite3_column_text(q, 3));
+		k++;
+	}
+	if (r != SQLITE_DONE) {
+		rc = db_err(st, "quarantine_list");
+		goto out;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	vigil__free(v);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Appends the elements of the JSON array text add to the array text old;
+ * the result is owned by the caller (free()). */
+static char *json_concat(const char *old, const char *add)
+{
+	json_t *a = json_loads(old && *old ? old : "[]", 0, NULL);
+	json_t *b = json_loads(add, JSON_DECODE_ANY, NULL);
+	char *res = NULL;
+
+	if (!json_is_array(a) || !b)
+		goto out;
+	if (json_is_array(b)) {
+		if (json_array_extend(a, b))
+			goto out;
+	} else if (json_array_append(a, b)) {
+		goto out;
+	}
+	res = json_dumps(a, JSON_COMPACT);
+out:
+	json_decref(a);
+	json_decref(b);
+	return res;
+}
+
+static int s_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
+		       int *joined)
+{
+	sq *s = st->priv;
+	sqlite3_stmt *q = NULL;
+	char *ctxs = NULL, *mats = NULL;
+	const char *key = c->join_key ? c->join_key : "";
+	const char *user = c->user_id ? c->user_id : "";
+	sqlite3_int64 now = (sqlite3_int64)time(NULL);
+	int rc, r;
+
+	*id = 0;
+	*joined = 0;
+	if (*key) {
+		rc = prep(st, "SELECT id,contexts,matches FROM cases WHERE user_id=? AND"
+			      " join_key=? AND state IN ('open','claimed') AND join_key<>''"
+			      " ORDER BY id LIMIT 1", &q);
+		if (rc)
+			return rc;
+		sqlite3_bind_text(q, 1, user, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+		r = sqlite3_step(q);
+		if (r == SQLITE_ROW) {
+			*id = sqlite3_column_int64(q, 0);
+			ctxs = c->context
+				       ? json_concat((const char *)sqlite3_column_text(q, 1),
+						     c->context)
+				       : dup_text(sqlite3_column_text(q, 1));
+			mats = c->matches
+				       ? json_concat((const char *)sqlite3_column_text(q, 2),
+						     c->matches)
+				       : dup_text(sqlite3_column_text(q, 2));
+			if (!ctxs || !mats) {
+				rc = vigil__err(st->ctx, VIGIL_EINVAL,
+						"case: context/matches are not valid JSON");
+				goto out;
+			}
+		} else if (r != SQLITE_DONE) {
+			rc = db_err(st, "case_open");
+			goto out;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (*id) {
+		if (strlen(ctxs) > VIGIL_CASE_JSON_MAX || strlen(mats) > VIGIL_CASE_JSON_MAX) {
+			rc = vigil__err(st->ctx, VIGIL_ETOOBIG,
+					"case %lld: too many joined uploads", (long long)*id);
+			goto out;
+		}
+		rc = prep(st, "UPDATE cases SET contexts=?,matches=?,uploads=uploads+1,"
+			      "priority=max(priority,?),report=max(report,?),updated=?"
+			      " WHERE id=?", &q);
+		if (rc)
+			goto out;
+		sqlite3_bind_text(q, 1, ctxs, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, mats, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 3, c->priority);
+		sqlite3_bind_int(q, 4, c->report != 0);
+		sqlite3_bind_int64(q, 5, now);
+		sqlite3_bind_int64(q, 6, *id);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "case_open");
+		else
+			*joined = 1;
+		goto out;
+	}
+	ctxs = json_concat("[]", c->context ? c->context : "[]");
+	mats = json_concat("[]", c->matches ? c->matches : "[]");
+	if (!ctxs || !mats) {
+		rc = vigil__err(st->ctx, VIGIL_EINVAL,
+				"case: context/matches are not valid JSON");
+		goto out;
+	}
+	rc = prep(st, "INSERT INTO cases(state,priority,report,bank_id,source,content_id,"
+		      "user_id,join_key,contexts,matches,uploads,created,updated)"
+		      " VALUES('open',?,?,?,?,?,?,?,?,?,1,?,?)", &q);
+	if (rc)
+		goto out;
+	sqlite3_bind_int(q, 1, c->priority);
+	sqlite3_bind_int(q, 2, c->report != 0);
+	sqlite3_bind_int64(q, 3, c->bank_id);
+	sqlite3_bind_text(q, 4, c->source ? c->source : "match", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, c->content_id ? c->content_id : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, ctxs, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 9, mats, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 10, now);
+	sqlite3_bind_int64(q, 11, now);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "case_open");
+	else
+		*id = sqlite3_last_insert_rowid(s->db);
+out:
+	sqlite3_finalize(q);
+	free(ctxs);
+	free(mats);
+	return rc;
+}
+
+static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT id,state,priority,report,bank_id,uploads,source,"
+			  "content_id,user_id,contexts,matches,created,updated,assignee,"
+			  "claim_expires FROM cases WHERE id=?", &q);
+
+	memset(c, 0, sizeof(*c));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		c->id = sqlite3_column_int64(q, 0);
+		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+				      sqlite3_column_text(q, 1));
+		c->priority = sqlite3_column_int(q, 2);
+		c->report = sqlite3_column_int(q, 3);
+		c->bank_id = sqlite3_column_int64(q, 4);
+		c->uploads = sqlite3_column_int(q, 5);
+		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
+		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
+		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
+		c->contexts = dup_text(sqlite3_column_text(q, 9));
+		c->matches = dup_text(sqlite3_column_text(q, 10));
+		c->created = sqlite3_column_int64(q, 11);
+		c->updated = sqlite3_column_int64(q, 12);
+		copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(q, 13));
+		c->claim_expires = sqlite3_column_int64(q, 14);
+		if (!c->contexts || !c->matches) {
+			vigil_case_clear(c);
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		}
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
+		break;
+	default:
+		rc = db_err(st, "case_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_outbox_add(vigil_store *st, vigil_event *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO outbox(event_id,type,url,secret_ref,body,attempts,"
+			  "next_ms,state,last_error,created_ms) VALUES(?,?,?,?,?,0,?,"
+			  "'pending','',?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, e->event_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, e->type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, e->url, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, e->secret_ref, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, e->body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, e->created_ms);
+	sqlite3_bind_int64(q, 7, e->created_ms);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "outbox_add");
+	else
+		e->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t max,
+			   vigil_event **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_event *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, state < 0
+		  ? "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
+		    "last_error,created_ms FROM outbox WHERE state='pending' AND next_ms<=?1"
+		    " ORDER BY next_ms, id LIMIT ?2"
+		  : "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
+		    "last_error,created_ms FROM outbox WHERE state=?3"
+		    " ORDER BY id DESC LIMIT ?2", &q);
+	if (rc)
+		return rc;
+	if (state < 0)
+		sqlite3_bind_int64(q, 1, now_ms);
+	else
+		sqlite3_bind_text(q, 3, vigil_outbox_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_event *e, *nv = vigil__grow(v, &cap, k, sizeof(*v));
+		if (!nv) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		e = &v[k];
+		memset(e, 0, sizeof(*e));
+		e->id = sqlite3_column_int64(q, 0);
+		copy_text(e->event_id, sizeof(e->event_id), sqlite3_column_text(q, 1));
+		copy_text(e->type, sizeof(e->type), sqlite3_column_text(q, 2));
+		copy_text(e->url, sizeof(e->url), sqlite3_column_text(q, 3));
+		copy_text(e->secret_ref, sizeof(e->secret_ref), sqlite3_column_text(q, 4));
+		e->body = dup_text(sqlite3_column_text(q, 5));
+		e->attempts = sqlite3_column_int(q, 6);
+		e->next_ms = sqlite3_column_int64(q, 7);
+		e->state = name_index(vigil_outbox_state_name, VIGIL__OUTBOX_STATE_END,
+				      sqlite3_column_text(q, 8));
+		copy_text(e->last_error, sizeof(e->last_error), sqlite3_column_text(q, 9));
+		e->created_ms = sqlite3_column_int64(q, 10);
+		k++;
+		if (!e->body) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE) {
+		rc = db_err(st, "outbox_select");
+		goto out;
+	}
+	*out = v;
+	*n = k;
+	v = NULL;
+out:
+	if (v)
+		vigil_events_free(v, k);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_outbox_update(vigil_store *st, int64_t id, int state, int attempts,
+			   int64_t next_ms, const char *last_error)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE outbox SET state=?,attempts=?,next_ms=?,last_error=?"
+			  " WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, vigil_outbox_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, attempts);
+	sqlite3_bind_int64(q, 3, next_ms);
+	sqlite3_bind_text(q, 4, last_error ? last_error : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "outbox_update");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_outbox_counts(vigil_store *st, int64_t counts[3])
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT state,count(*) FROM outbox GROUP BY state", &q), r;
+
+	counts[0] = counts[1] = counts[2] = 0;
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW)
+		counts[name_index(vigil_outbox_state_name, VIGIL__OUTBOX_STATE_END,
+				  sqlite3_column_text(q, 0))] = sqlite3_column_int64(q, 1);
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "outbox_counts");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_policy_scan(vigil_store *st,
+			 int (*cb)(void *user, int64_t bank_id, const char *name,
+				   const char *json),
+			 void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT b.id,b.name,p.policy FROM banks b LEFT JOIN bank_policy p"
+			  " ON p.bank_id=b.id ORDER BY b.id", &q), r;
+
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = cb(user, sqlite3_column_int64(q, 0),
+			(const char *)sqlite3_column_text(q, 1),
+			(const char *)sqlite3_column_text(q, 2));
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "policy_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_in_transaction(vigil_store *st)
+{
+	return !sqlite3_get_autocommit(((sq *)st->priv)->db);
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -909,6 +1396,18 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_evidence_add,
 	s_evidence_list,
 	s_set_lock_wait,
+	s_policy_put,
+	s_quarantine_add,
+	s_quarantine_remove,
+	s_quarantine_list,
+	s_case_open,
+	s_case_get,
+	s_outbox_add,
+	s_outbox_select,
+	s_outbox_update,
+	s_outbox_counts,
+	s_in_transaction,
+	s_policy_scan,
 	s_bank_update,
 	s_key_add,
 	s_key_list,

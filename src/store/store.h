@@ -72,6 +72,32 @@ typedef struct vigil__store_ops {
 	/* See vigil_store_set_lock_wait. */
 	int (*set_lock_wait)(vigil_store *st, int64_t timeout_ms,
 			     vigil_store_wait_cb cb, void *user);
+	/* Pipeline (vigil/pipeline.h). Policies are read with policy_scan
+	 * (below). */
+	int (*policy_put)(vigil_store *st, int64_t bank_id, const char *json);
+	int (*quarantine_add)(vigil_store *st, const vigil_quarantine *q);
+	int (*quarantine_remove)(vigil_store *st, int64_t entry_id);
+	int (*quarantine_list)(vigil_store *st, vigil_quarantine **out, size_t *n);
+	int (*case_open)(vigil_store *st, const vigil_case_new *c, int64_t *id,
+			 int *joined);
+	int (*case_get)(vigil_store *st, int64_t id, vigil_case *out);
+	/* e->body, event_id, type, url, secret_ref, created_ms are set;
+	 * fills e->id. */
+	int (*outbox_add)(vigil_store *st, vigil_event *e);
+	/* state >= 0: list that state newest first; state < 0: pending rows
+	 * due at now_ms, oldest first. */
+	int (*outbox_select)(vigil_store *st, int state, int64_t now_ms,
+			     size_t max, vigil_event **out, size_t *n);
+	int (*outbox_update)(vigil_store *st, int64_t id, int state, int attempts,
+			     int64_t next_ms, const char *last_error);
+	int (*outbox_counts)(vigil_store *st, int64_t counts[3]);
+	int (*in_transaction)(vigil_store *st);
+	/* Every bank's id, name and stored policy JSON (NULL if none), by id,
+	 * in one query: what a decision needs, without counting entries. */
+	int (*policy_scan)(vigil_store *st,
+			   int (*cb)(void *user, int64_t bank_id, const char *name,
+				     const char *json),
+			   void *user);
 	int (*bank_update)(vigil_store *st, const char *name, const char *desc,
 			   const char *labels);
 	/* The service's keys and audit trail (vigil/service.h). */

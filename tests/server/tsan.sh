@@ -14,3 +14,4 @@ export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66 suppres
 sh tests/server/test_api.sh "$B/vigil" demo ../shared/vectors
 sh tests/server/test_crash.sh "$B/vigil"
 ninja -C "$B" tests/test_live && "$B/tests/test_live" "$B"
+sh tests/server/test_pipeline.sh "$B/vigil" tests/pipeline/receiver.py demo

@@ -1,0 +1,294 @@
+/* pipeline.c — the webhook delivery thread of `vigil serve`, and the flood
+ * tracker the request threads share.
+ *
+ * The thread owns one store handle of its own (not one of the request
+ * pool's) and loops: deliver what is due (vigil_outbox_deliver: at least
+ * once, rows marked only after their attempt), publish the backlog as
+ * metrics, then sleep until kicked by a request that committed events or
+ * until webhook_poll ms have passed. A kill -9 loses nothing: events are
+ * committed with what caused them, and the rows still pending are sent by
+ * the next process. */
+#include "pipeline.h"
+#include "metrics.h"
+#include "server_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_ALLOW 64
+
+static struct {
+	srv *s;
+	vigil_flood *flood;
+	vigil_ctx *ctx;
+	vigil_store *st;
+	pthread_t thread;
+	int running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int kicked, stop;
+	char allow_buf[4096];
+	const char *allow[MAX_ALLOW + 1];
+} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+vigil_flood *srv_flood(void)
+{
+	return P.flood;
+}
+
+vigil_matcher *srv_pipeline_matcher(srv *s)
+{
+	return s->matcher;
+}
+
+const char *srv_pipeline_db(srv *s)
+{
+	return s->cfg.db;
+}
+
+int64_t srv_pipeline_max_video_seconds(srv *s)
+{
+	return SRV_CFG(s, max_video_seconds);
+}
+
+int64_t srv_pipeline_max_pixels(srv *s)
+{
+	return SRV_CFG(s, max_pixels);
+}
+
+const char *srv_webhook_url(srv *s)
+{
+	return s->cfg.webhook_url;
+}
+
+void srv_pipeline_kick(void)
+{
+	pthread_mutex_lock(&P.mu);
+	P.kicked = 1;
+	pthread_cond_signal(&P.cv);
+	pthread_mutex_unlock(&P.mu);
+}
+
+/* Splits webhook_allow ("a, b,c") into P.allow, in place in a copy. */
+static void parse_allow(const char *list)
+{
+	char *p = P.allow_buf;
+	int n = 0;
+
+	snprintf(P.allow_buf, sizeof(P.allow_buf), "%s", list);
+	while (*p && n < MAX_ALLOW) {
+		char *start;
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			*p++ = '\0';
+		if (!*p)
+			break;
+		start = p;
+		while (*p && *p != ',' && *p != ' ' && *p != '\t')
+			p++;
+		P.allow[n++] = start;
+	}
+	P.allow[n] = NULL;
+}
+
+static void publish_counts(void)
+{
+	int64_t c[3];
+
+	if (vigil_outbox_counts(P.st, c) == 0) {
+		srv_metric_set("vigil_webhook_backlog", NULL, NULL, (double)c[0]);
+		srv_metric_set("vigil_webhook_failed", NULL, NULL, (double)c[2]);
+	}
+}
+
+static void *worker(void *arg)
+{
+	srv *s = arg;
+
+	(void)s;
+	for (;;) {
+		vigil_deliver_opts o;
+		vigil_deliver_stats st;
+		struct timespec until;
+		int rc;
+
+		pthread_mutex_lock(&P.mu);
+		if (P.stop) {
+			pthread_mutex_unlock(&P.mu);
+			break;
+		}
+		P.kicked = 0;
+		pthread_mutex_unlock(&P.mu);
+
+		memset(&o, 0, sizeof(o));
+		o.allow = P.allow;
+		o.secret = *s->cfg.webhook_secret ? s->cfg.webhook_secret : NULL;
+		o.timeout_ms = (int)SRV_CFG(s, webhook_timeout) * 1000;
+		o.backoff_ms = (int)SRV_CFG(s, webhook_backoff);
+		o.max_backoff_ms = (int)SRV_CFG(s, webhook_max_backoff) * 1000;
+		o.max_age_s = (int)SRV_CFG(s, webhook_max_age);
+		do {
+			rc = vigil_outbox_deliver(P.st, &o, &st);
+			if (rc) {
+				srv_log(s, SRV_LOG_ERROR, "webhooks: %s", vigil_errmsg(P.ctx));
+				break;
+			}
+			if (st.delivered)
+				srv_metric_add("vigil_webhook_deliveries_total", "result",
+					       "delivered", NULL, NULL, (double)st.delivered);
+			if (st.retried)
+				srv_metric_add("vigil_webhook_deliveries_total", "result",
+					       "retried", NULL, NULL, (double)st.retried);
+			if (st.failed) {
+				srv_metric_add("vigil_webhook_deliveries_total", "result",
+					       "failed", NULL, NULL, (double)st.failed);
+				srv_log(s, SRV_LOG_WARN, "webhooks: %zu event(s) failed "
+					"for good (GET /v1/webhooks/failed)", st.failed);
+			}
+			/* A full batch: more may be due right now. */
+		} while (st.delivered + st.retried + st.failed >= 32 &&
+			 !__atomic_load_n(&P.stop, __ATOMIC_RELAXED));
+		publish_counts();
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		{
+			int64_t ms = SRV_CFG(s, webhook_poll);
+			until.tv_sec += ms / 1000;
+			until.tv_nsec += (ms % 1000) * 1000000;
+			if (until.tv_nsec >= 1000000000) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000;
+			}
+		}
+		pthread_mutex_lock(&P.mu);
+		while (!P.kicked && !P.stop &&
+		       pthread_cond_timedwait(&P.cv, &P.mu, &until) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&P.mu);
+	}
+	return NULL;
+}
+
+int srv_pipeline_start(srv *s, char *err, size_t errcap)
+{
+	vigil_quarantine *q = NULL;
+	size_t n = 0, i;
+
+	P.s = s;
+	P.stop = 0;
+	parse_allow(s->cfg.webhook_allow);
+	srv_metric_define("vigil_verdicts_total", SRV_COUNTER,
+			  "Verdicts of /v1/content by verdict");
+	srv_metric_define("vigil_webhook_backlog", SRV_GAUGE,
+			  "Webhook events waiting for delivery");
+	srv_metric_define("vigil_webhook_failed", SRV_GAUGE,
+			  "Webhook events that failed for good");
+	srv_metric_define("vigil_webhook_deliveries_total", SRV_COUNTER,
+			  "Webhook delivery attempts by result");
+	srv_metric_define("vigil_entries_quarantined_total", SRV_COUNTER,
+			  "Entries quarantined for flooding, by bank");
+	if (vigil_flood_new(&P.flood) || vigil_ctx_new(&P.ctx)) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	if (vigil_store_open(P.ctx, s->cfg.db, &P.st)) {
+		snprintf(err, errcap, "webhooks: %s", vigil_errmsg(P.ctx));
+		return -1;
+	}
+	if (vigil_quarantine_list(P.st, &q, &n)) {
+		snprintf(err, errcap, "quarantine: %s", vigil_errmsg(P.ctx));
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (vigil_flood_quarantine(P.flood, q[i].entry_id)) {
+			free(q);
+			snprintf(err, errcap, "out of memory");
+			return -1;
+		}
+	free(q);
+	publish_counts();
+	if (pthread_create(&P.thread, NULL, worker, s)) {
+		snprintf(err, errcap, "cannot start the webhook thread");
+		return -1;
+	}
+	P.running = 1;
+	if (srv__video_start(s)) {
+		snprintf(err, errcap, "cannot start the video thread");
+		return -1;
+	}
+	return 0;
+}
+
+void srv_pipeline_stop(srv *s)
+{
+	(void)s;
+	srv__video_stop();
+	if (P.running) {
+		pthread_mutex_lock(&P.mu);
+		__atomic_store_n(&P.stop, 1, __ATOMIC_RELAXED);
+		pthread_cond_signal(&P.cv);
+		pthread_mutex_unlock(&P.mu);
+		pthread_join(P.thread, NULL);
+		P.running = 0;
+	}
+	vigil_store_close(P.st);
+	P.st = NULL;
+	vigil_ctx_free(P.ctx);
+	P.ctx = NULL;
+	vigil_flood_free(P.flood);
+	P.flood = NULL;
+}
+
+/* ------------------------------------------------ policies over the API */
+
+json_t *srv_bank_with_policy(srv_req *r, json_t *bank, const char *name)
+{
+	vigil_bank_policy p;
+	char *text = NULL;
+	json_t *pj;
+
+	if (!bank)
+		return NULL;
+	if (vigil_bank_policy_get(srv_store(r), name, &p) ||
+	    vigil_bank_policy_to_json(&p, &text))
+		return bank; /* the bank as it is; the policy read failed */
+	pj = json_loads(text, 0, NULL);
+	free(text);
+	if (pj)
+		json_object_set_new(bank, "policy", pj);
+	return bank;
+}
+
+int srv_policy_parse(srv_req *r, json_t *body, const char *bank, vigil_bank_policy *p,
+		     int *has)
+{
+	json_t *pj = json_object_get(body, "policy");
+	char *text;
+	int rc;
+
+	*has = 0;
+	if (!pj || json_is_null(pj))
+		return 0;
+	if (!json_is_object(pj)) {
+		srv_reply_error(r, 400, "invalid_policy", "'policy' must be an object");
+		return -1;
+	}
+	/* An existing bank's policy is edited; a new bank starts from the
+	 * defaults. */
+	if (vigil_bank_policy_get(srv_store(r), bank, p))
+		vigil_bank_policy_default(p);
+	text = json_dumps(pj, JSON_COMPACT);
+	if (!text) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return -1;
+	}
+	rc = vigil_bank_policy_from_json(srv_ctx(r), text, p);
+	free(text);
+	if (rc) {
+		srv_reply_error(r, 400, "invalid_policy", "%s", vigil_errmsg(srv_ctx(r)));
+		return -1;
+	}
+	*has = 1;
+	return 0;
+}

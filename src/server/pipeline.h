@@ -1,0 +1,47 @@
+/* pipeline.h — the server's side of the pipeline (vigil/pipeline.h): the
+ * flood tracker every request shares, the webhook delivery thread, and the
+ * shared steps of /v1/content and /v1/user-reports. */
+#ifndef VIGIL_SERVER_PIPELINE_H
+#define VIGIL_SERVER_PIPELINE_H
+
+#include "http.h"
+
+/* At start (after the store pool is open): loads the quarantined entries
+ * into the flood tracker and starts the delivery thread, on its own store
+ * handle. 0, or -1 with a message in err. */
+int srv_pipeline_start(srv *s, char *err, size_t errcap);
+/* Stops the delivery thread (an attempt in flight finishes first). */
+void srv_pipeline_stop(srv *s);
+/* The shared flood tracker. */
+vigil_flood *srv_flood(void);
+/* Wakes the delivery thread: new events were committed. */
+void srv_pipeline_kick(void);
+/* The context JSON of an upload or a user report, checked (context.c;
+ * also the fuzz target's entry point): an object of content_id, user_id,
+ * ip, surface, reporter, reason (strings of at most VIGIL_ID_MAX bytes),
+ * port (0..65535) and upload_time (a string or unix seconds); anything
+ * else is refused. The result is owned by the caller (json_decref); NULL
+ * with err set if refused. */
+json_t *srv_content_context(const void *data, size_t len, char *err, size_t errcap);
+/* What the video worker needs from the server: the shared live matcher,
+ * the store's path, the limits. */
+vigil_matcher *srv_pipeline_matcher(srv *s);
+const char *srv_pipeline_db(srv *s);
+int64_t srv_pipeline_max_video_seconds(srv *s);
+int64_t srv_pipeline_max_pixels(srv *s);
+/* The video worker (route_content.c), started and stopped with the rest. */
+int srv__video_start(srv *s);
+void srv__video_stop(void);
+/* The global webhook target (config). */
+const char *srv_webhook_url(srv *s);
+
+/* Policies in the bank routes (route_banks.c): bank JSON with its "policy"
+ * object added (steals and returns bank); a request body's "policy" member
+ * applied onto the bank's current policy (or the defaults) into *p —
+ * 0 (*has = 1 if there was one), or -1 after replying 400 invalid_policy.
+ * Store it with vigil_bank_policy_put. */
+json_t *srv_bank_with_policy(srv_req *r, json_t *bank, const char *name);
+int srv_policy_parse(srv_req *r, json_t *body, const char *bank, vigil_bank_policy *p,
+		     int *has);
+
+#endif

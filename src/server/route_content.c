@@ -1,0 +1,901 @@
+/* route_content.c — the pipeline for one upload (POST /v1/content), user
+ * reports (POST /v1/user-reports) and the failed webhooks list.
+ *
+ * One upload: hash (PDQ with its dihedral variants, MD5, SHA-1, SHA-256),
+ * match every enabled bank with the widest radius any policy allows,
+ * decide (vigil_decide: per-bank filters, suppression, flood quarantine,
+ * precedence), then ONE transaction holds the quarantines, the case, the
+ * outbox events and the audit row; the reply is sent after the commit, and
+ * the delivery thread is woken. */
+#include "http.h"
+#include "metrics.h"
+#include "pipeline.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_MATCHES 256
+
+static const char *ctx_str(json_t *c, const char *key)
+{
+	const char *v = json_string_value(json_object_get(c, key));
+
+	return v ? v : "";
+}
+
+/* The hashes and matches of one file. */
+typedef struct upload {
+	vigil_pdq pdq, dih[8];
+	int has_pdq;
+	uint8_t dig[3][VIGIL_DIGEST_MAX];
+	vigil_match m[MAX_MATCHES];
+	int disp[MAX_MATCHES];
+	size_t n;
+	vigil_bank_rule *rules;
+	size_t nrules;
+	vigil_decision d;
+	int video;       /* hashed with vPDQ */
+	size_t frames;   /* video: hashed frames */
+} upload;
+
+/* Who caused a write: the key, its roles, the client address (copied, so
+ * that a video job can audit after its request has ended). */
+typedef struct actor {
+	char key[128];
+	unsigned roles;
+	char ip[64];
+} actor;
+
+static void actor_of(srv_req *r, actor *a)
+{
+	snprintf(a->key, sizeof(a->key), "%s", *srv_key_name(r) ? srv_key_name(r) : "-");
+	a->roles = srv_key_roles(r);
+	snprintf(a->ip, sizeof(a->ip), "%s", srv_client_ip(r));
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Loads the rules and the widest search any of them needs. */
+static int load_rules(vigil_store *st, upload *u, int *radius, int *dihedral)
+{
+	size_t i;
+	int rc = vigil_bank_rules_load(st, &u->rules, &u->nrules);
+
+	*radius = 0;
+	*dihedral = 0;
+	if (rc)
+		return rc;
+	/* Search as wide as the widest policy; vigil_decide narrows per bank. */
+	for (i = 0; i < u->nrules; i++) {
+		if (u->rules[i].policy.pdq_distance > *radius)
+			*radius = u->rules[i].policy.pdq_distance;
+		*dihedral |= u->rules[i].policy.dihedral;
+	}
+	if (*radius > 64)
+		*radius = 64;
+	return VIGIL_OK;
+}
+
+/* Exact digests of the file, and their matches appended to u->m. */
+static int digests(vigil_ctx *c, vigil_matcher *m, const uint8_t *file, size_t len,
+		   upload *u)
+{
+	static const int types[3] = {VIGIL_HASH_MD5, VIGIL_HASH_SHA1, VIGIL_HASH_SHA256};
+	size_t i, found;
+	int rc;
+
+	for (i = 0; i < 3; i++) {
+		rc = vigil_digest(c, (vigil_digest_algo)i, file, len, u->dig[i]);
+		if (rc)
+			return rc;
+	}
+	for (i = 0; i < 3 && u->nrules && u->n < MAX_MATCHES; i++) {
+		rc = vigil_matcher_digest(m, c, types[i], u->dig[i], u->m + u->n,
+					  MAX_MATCHES - u->n, &found);
+		if (rc)
+			return rc;
+		u->n += found < MAX_MATCHES - u->n ? found : MAX_MATCHES - u->n;
+	}
+	return VIGIL_OK;
+}
+
+static int decide(upload *u, int query_quality)
+{
+	return vigil_decide(u->m, u->n, query_quality, u->rules, u->nrules, srv_flood(),
+			    now_ms(), u->disp, &u->d);
+}
+
+/* An image: PDQ (+ dihedral), digests, matches, decision. VIGIL_EFORMAT if
+ * it is not an image. */
+static int run_image(vigil_ctx *c, vigil_store *st, vigil_matcher *m,
+		     const uint8_t *file, size_t len, upload *u)
+{
+	int radius, dihedral, rc;
+	size_t found;
+
+	rc = vigil_pdq_hash_memory(c, file, len, NULL, &u->pdq, u->dih);
+	if (rc)
+		return rc;
+	u->has_pdq = 1;
+	rc = load_rules(st, u, &radius, &dihedral);
+	if (!rc && u->nrules) {
+		rc = vigil_matcher_pdq(m, c, &u->pdq, dihedral ? u->dih : NULL, radius, u->m,
+				       MAX_MATCHES, &found);
+		u->n = found < MAX_MATCHES ? found : MAX_MATCHES;
+	}
+	if (!rc)
+		rc = digests(c, m, file, len, u);
+	return rc ? rc : decide(u, u->pdq.quality);
+}
+
+/* Collects a video's frames (bounded). */
+typedef struct frames {
+	vigil_vpdq_frame *v;
+	size_t n, cap, max;
+} frames;
+
+static int on_frame(void *user, const vigil_vpdq_frame *f)
+{
+	frames *fr = user;
+
+	if (fr->n == fr->max)
+		return 1; /* a limit: stops with VIGIL_EABORTED */
+	if (fr->n == fr->cap) {
+		size_t cap = fr->cap ? fr->cap * 2 : 256;
+		vigil_vpdq_frame *v = realloc(fr->v, cap * sizeof(*v));
+		if (!v)
+			return 1;
+		fr->v = v;
+		fr->cap = cap;
+	}
+	fr->v[fr->n++] = *f;
+	return 0;
+}
+
+/* Whether data is a video FFmpeg can decode: its first frame is hashed,
+ * then the probe stops. */
+static int first_frame(void *user, const vigil_vpdq_frame *f)
+{
+	(void)f;
+	*(int *)user = 1;
+	return 1;
+}
+
+static int is_video(vigil_ctx *c, const uint8_t *file, size_t len)
+{
+	vigil_video_opts o;
+	int got = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.threads = 1;
+	vigil_vpdq_hash_memory(c, file, len, &o, first_frame, &got);
+	return got;
+}
+
+/* A video: vPDQ one frame a second, known images in any frame and known
+ * videos (vigil_matcher_video), digests, decision. */
+static int run_video(vigil_ctx *c, vigil_store *st, vigil_matcher *m, const uint8_t *file,
+		     size_t len, double max_seconds, upload *u)
+{
+	vigil_video_opts o;
+	vigil_video_match_opts mo;
+	vigil_video_match *vm = NULL;
+	frames fr = {NULL, 0, 0, 100000};
+	size_t nvm = 0, i;
+	int radius, dihedral, rc;
+
+	u->video = 1;
+	memset(&o, 0, sizeof(o));
+	o.interval = 1.0;
+	o.max_seconds = max_seconds;
+	o.threads = 1;
+	rc = vigil_vpdq_hash_memory(c, file, len, &o, on_frame, &fr);
+	if (rc)
+		goto out;
+	u->frames = fr.n;
+	rc = load_rules(st, u, &radius, &dihedral);
+	if (rc || !u->nrules)
+		goto digest;
+	memset(&mo, 0, sizeof(mo));
+	mo.radius = radius ? radius : VIGIL_RADIUS_EXACT;
+	rc = vigil_matcher_video(m, c, fr.v, fr.n, &mo, &vm, &nvm);
+	if (rc)
+		goto out;
+	for (i = 0; i < nvm && u->n < MAX_MATCHES; i++)
+		u->m[u->n++] = vm[i].match;
+digest:
+	if (!rc)
+		rc = digests(c, m, file, len, u);
+	/* Frames below quality 50 were already left out by the matcher. */
+	if (!rc)
+		rc = decide(u, -1);
+out:
+	free(vm);
+	free(fr.v);
+	return rc;
+}
+
+static const vigil_bank_rule *rule_of(const upload *u, int64_t bank_id)
+{
+	size_t i;
+
+	for (i = 0; i < u->nrules; i++)
+		if (u->rules[i].bank_id == bank_id)
+			return &u->rules[i];
+	return NULL;
+}
+
+static json_t *matches_json(const upload *u)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a && i < u->n; i++) {
+		const vigil_match *m = &u->m[i];
+		char hex[65];
+		vigil_hex(m->value, vigil_hash_type_size(m->type), hex);
+		json_array_append_new(
+			a, json_pack("{s:s,s:I,s:s,s:s,s:i,s:s,s:s}", "bank", m->bank, "entry",
+				     (json_int_t)m->entry_id, "type",
+				     vigil_hash_type_name(m->type), "hash", hex, "distance",
+				     m->distance, "variant",
+				     m->variant < 0 ? "exact" : vigil_dihedral_name(m->variant),
+				     "disposition", vigil_disposition_name(u->disp[i])));
+	}
+	return a;
+}
+
+static json_t *hashes_json(const upload *u)
+{
+	char pdq[65], md5[33], sha1[41], sha256[65];
+
+	vigil_pdq_to_hex(&u->pdq, pdq);
+	vigil_hex(u->dig[0], 16, md5);
+	vigil_hex(u->dig[1], 20, sha1);
+	vigil_hex(u->dig[2], 32, sha256);
+	if (!u->has_pdq)
+		return json_pack("{s:s,s:s,s:s,s:I}", "md5", md5, "sha1", sha1, "sha256", sha256,
+				 "vpdq_frames", (json_int_t)u->frames);
+	return json_pack("{s:s,s:i,s:s,s:s,s:s}", "pdq", pdq, "quality", u->pdq.quality,
+			 "md5", md5, "sha1", sha1, "sha256", sha256);
+}
+
+/* Queues one event for the global target and, if it has one and it
+ * differs, for the bank's own. Adds {"type":"webhook",...} actions. */
+static int queue_event(vigil_store *st, srv *s, const vigil_bank_rule *bank,
+		       const char *type, json_t *data, json_t *actions)
+{
+	const char *global = srv_webhook_url(s);
+	char *text = json_dumps(data, JSON_COMPACT);
+	char eid[VIGIL_EVENT_ID_LEN + 1];
+	int rc = VIGIL_OK;
+
+	if (!text)
+		return VIGIL_ENOMEM;
+	if (*global) {
+		rc = vigil_outbox_add(st, type, global, "", text, eid);
+		if (!rc)
+			json_array_append_new(actions, json_pack("{s:s,s:s,s:s}", "type", "webhook",
+								 "event", type, "event_id", eid));
+	}
+	if (!rc && bank && *bank->policy.webhook_url &&
+	    strcmp(bank->policy.webhook_url, global)) {
+		rc = vigil_outbox_add(st, type, bank->policy.webhook_url,
+				      bank->policy.webhook_secret, text, eid);
+		if (!rc)
+			json_array_append_new(actions, json_pack("{s:s,s:s,s:s,s:s}", "type",
+								 "webhook", "event", type,
+								 "event_id", eid, "bank",
+								 bank->bank));
+	}
+	free(text);
+	return rc;
+}
+
+static int audit(const actor *who, vigil_store *st, const char *action,
+		 const char *object, json_t *detail)
+{
+	char roles[64], *text = json_dumps(detail, JSON_COMPACT);
+	vigil_audit a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	srv_roles_format(who->roles, roles, sizeof(roles));
+	a.who = who->key;
+	a.role = roles;
+	a.action = action;
+	a.object = object;
+	a.detail = text ? text : "";
+	a.source = who->ip;
+	rc = vigil_audit_append(st, &a);
+	free(text);
+	return rc;
+}
+
+/* Writes what the decision caused, in one transaction: quarantines (and
+ * their events), the case (review verdicts, or always for a user report),
+ * the verdict and case events, the audit row. Fills *case_id and actions. */
+static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
+		  json_t *context, const char *source, int always_case, const char *job,
+		  json_t *matches, json_t *actions, int64_t *case_id)
+{
+	const vigil_bank_rule *winner = rule_of(u, u->d.bank_id);
+	char pdqhex[65], key[80], obj[128];
+	int joined = 0, rc;
+	size_t i;
+	json_t *data;
+
+	*case_id = 0;
+	rc = vigil_store_begin(st);
+	if (rc)
+		return rc;
+	for (i = 0; !rc && i < u->n; i++) {
+		const vigil_bank_rule *br;
+		vigil_quarantine q;
+		if (u->disp[i] != VIGIL_DISP_FLOODED)
+			continue;
+		br = rule_of(u, u->m[i].bank_id);
+		memset(&q, 0, sizeof(q));
+		q.entry_id = u->m[i].entry_id;
+		q.bank_id = u->m[i].bank_id;
+		snprintf(q.reason, sizeof(q.reason), "more than %d matches in %d s",
+			 br->policy.flood_matches, br->policy.flood_seconds);
+		rc = vigil_quarantine_add(st, &q);
+		if (rc)
+			break;
+		data = json_pack("{s:s,s:I,s:s,s:i,s:i}", "bank", br->bank, "entry",
+				 (json_int_t)q.entry_id, "reason", q.reason, "flood_matches",
+				 br->policy.flood_matches, "flood_seconds",
+				 br->policy.flood_seconds);
+		rc = data ? queue_event(st, s, br, "entry.quarantined", data, actions)
+			  : VIGIL_ENOMEM;
+		json_decref(data);
+		json_array_append_new(actions, json_pack("{s:s,s:I}", "type", "quarantine",
+							 "entry", (json_int_t)q.entry_id));
+		srv_metric_inc("vigil_entries_quarantined_total", "bank", br->bank);
+		srv_log(s, SRV_LOG_WARN, "alert: entry %lld of bank %s quarantined (%s)",
+			(long long)q.entry_id, br->bank, q.reason);
+	}
+	if (!rc && (u->d.verdict == VIGIL_VERDICT_REVIEW || always_case)) {
+		vigil_case_new cn;
+		char *ctext = json_dumps(context, JSON_COMPACT);
+		char *mtext = json_dumps(matches, JSON_COMPACT);
+		const char *user = ctx_str(context, "user_id");
+		vigil_pdq_to_hex(&u->pdq, pdqhex);
+		if (u->has_pdq)
+			snprintf(key, sizeof(key), "pdq:%s", pdqhex);
+		else /* a report without a file: about one content id */
+			snprintf(key, sizeof(key), "content:%.70s",
+				 ctx_str(context, "content_id"));
+		memset(&cn, 0, sizeof(cn));
+		cn.source = source;
+		/* Several uploads of the same picture by the same user are one
+		 * case; anonymous uploads are never joined. */
+		cn.join_key = *user ? key : NULL;
+		cn.priority = u->d.priority ? u->d.priority : 50;
+		cn.report = u->d.report;
+		cn.bank_id = u->d.bank_id;
+		cn.content_id = ctx_str(context, "content_id");
+		cn.user_id = user;
+		cn.context = ctext;
+		cn.matches = mtext;
+		rc = ctext && mtext ? vigil_case_open(st, &cn, case_id, &joined) : VIGIL_ENOMEM;
+		free(ctext);
+		free(mtext);
+		if (!rc) {
+			json_array_append_new(actions, json_pack("{s:s,s:I,s:b}", "type", "case",
+								 "id", (json_int_t)*case_id,
+								 "joined", joined));
+			if (u->d.report)
+				json_array_append_new(actions,
+						      json_pack("{s:s}", "type", "report_draft"));
+		}
+		if (!rc && !joined) {
+			data = json_pack("{s:I,s:s,s:i,s:b,s:O}", "case", (json_int_t)*case_id,
+					 "source", source, "priority", cn.priority, "report",
+					 u->d.report, "context", context);
+			rc = data ? queue_event(st, s, winner, "case.created", data, actions)
+				  : VIGIL_ENOMEM;
+			json_decref(data);
+		}
+	}
+	/* Images are answered in the reply, so only verdicts that do
+	 * something go out; a video's verdict goes out whatever it is (its
+	 * request was answered 202 with the job id). */
+	if (!rc && (u->d.verdict != VIGIL_VERDICT_ALLOW || job)) {
+		data = json_pack("{s:s,s:O,s:O,s:o,s:o}", "verdict",
+				 vigil_verdict_name(u->d.verdict), "context", context, "matches",
+				 matches, "case", *case_id ? json_integer(*case_id) : json_null(),
+				 "hashes", hashes_json(u));
+		if (data && job)
+			json_object_set_new(data, "job", json_string(job));
+		rc = data ? queue_event(st, s, winner, "verdict", data, actions) : VIGIL_ENOMEM;
+		json_decref(data);
+	}
+	if (!rc) {
+		json_t *detail = json_pack("{s:s,s:s,s:s,s:I,s:I}", "verdict",
+					   vigil_verdict_name(u->d.verdict), "content_id",
+					   ctx_str(context, "content_id"), "user_id",
+					   ctx_str(context, "user_id"), "case", (json_int_t)*case_id,
+					   "matches", (json_int_t)u->n);
+		snprintf(obj, sizeof(obj), "%s", ctx_str(context, "content_id"));
+		if (detail && job)
+			json_object_set_new(detail, "job", json_string(job));
+		rc = detail ? audit(who, st, !strcmp(source, "user_report") ? "user_report"
+									     : "content.verdict",
+				    obj, detail)
+			    : VIGIL_ENOMEM;
+		json_decref(detail);
+	}
+	if (!rc)
+		rc = vigil_store_commit(st);
+	if (rc) {
+		vigil_store_rollback(st);
+		/* Nothing was stored: the tracker must not keep a quarantine the
+		 * store does not have. */
+		for (i = 0; i < u->n; i++)
+			if (u->disp[i] == VIGIL_DISP_FLOODED)
+				vigil_flood_release(srv_flood(), u->m[i].entry_id);
+		return rc;
+	}
+	srv_pipeline_kick();
+	return VIGIL_OK;
+}
+
+static json_t *context_part(srv_req *r, const char *field)
+{
+	const srv_part *p = srv_part_get(r, field);
+	char err[256];
+	json_t *c;
+
+	if (!p)
+		return json_object();
+	c = srv_content_context(p->data, p->len, err, sizeof(err));
+	if (!c)
+		srv_reply_error(r, 400, "bad_context", "%s", err);
+	return c;
+}
+
+/* ------------------------------------------------------- video jobs */
+
+/* Videos are hashed by one worker thread, in order: a queued job holds a
+ * copy of the upload. The queue is in memory and bounded: a full queue
+ * answers 503 busy; a job queued when the process dies is lost (its client
+ * has a 202 and no verdict event, and resubmits after its own timeout). */
+#define MAX_JOBS 16
+
+typedef struct job {
+	char id[VIGIL_EVENT_ID_LEN + 1];
+	uint8_t *data;
+	size_t len;
+	json_t *context;
+	actor who;
+	struct job *next;
+} job;
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	job *head, *tail;
+	int n, stop, running;
+	pthread_t thread;
+	srv *s;
+} J = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void job_free(job *j)
+{
+	if (!j)
+		return;
+	free(j->data);
+	json_decref(j->context);
+	free(j);
+}
+
+static void run_job(srv *s, vigil_ctx *c, vigil_store *st, job *j)
+{
+	upload *u = calloc(1, sizeof(*u));
+	json_t *matches = NULL, *actions = json_array();
+	int64_t case_id = 0;
+	int rc;
+
+	if (!u || !actions) {
+		srv_log(s, SRV_LOG_ERROR, "video job %s: out of memory", j->id);
+		goto out;
+	}
+	rc = run_video(c, st, srv_pipeline_matcher(s), j->data, j->len,
+		       (double)srv_pipeline_max_video_seconds(s), u);
+	if (rc) {
+		/* Not a verdict: an error event, so the platform is not left
+		 * waiting. */
+		json_t *d = json_pack("{s:s,s:s,s:s,s:O}", "job", j->id, "error",
+				      vigil_status_name(rc), "message", vigil_errmsg(c),
+				      "context", j->context);
+		char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+		json_decref(d);
+		if (text && *srv_webhook_url(s) &&
+		    !vigil_outbox_add(st, "job.failed", srv_webhook_url(s), "", text, NULL))
+			srv_pipeline_kick();
+		free(text);
+		srv_log(s, SRV_LOG_WARN, "video job %s: %s", j->id, vigil_errmsg(c));
+		goto out;
+	}
+	matches = matches_json(u);
+	if (!matches)
+		goto out;
+	rc = commit(st, s, &j->who, u, j->context, "match", 0, j->id, matches, actions,
+		    &case_id);
+	if (rc)
+		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", j->id, vigil_errmsg(c));
+	else
+		srv_metric_inc("vigil_verdicts_total", "verdict",
+			       vigil_verdict_name(u->d.verdict));
+out:
+	json_decref(matches);
+	json_decref(actions);
+	if (u)
+		free(u->rules);
+	free(u);
+}
+
+static void *video_worker(void *arg)
+{
+	srv *s = arg;
+	vigil_ctx *c = NULL;
+	vigil_store *st = NULL;
+
+	if (vigil_ctx_new(&c) || vigil_store_open(c, srv_pipeline_db(s), &st)) {
+		srv_log(s, SRV_LOG_ERROR, "video jobs: cannot open the store: %s",
+			c ? vigil_errmsg(c) : "out of memory");
+		vigil_ctx_free(c);
+		return NULL;
+	}
+	for (;;) {
+		job *j;
+		pthread_mutex_lock(&J.mu);
+		while (!J.head && !J.stop)
+			pthread_cond_wait(&J.cv, &J.mu);
+		if (J.stop) {
+			pthread_mutex_unlock(&J.mu);
+			break;
+		}
+		j = J.head;
+		J.head = j->next;
+		if (!J.head)
+			J.tail = NULL;
+		J.n--;
+		pthread_mutex_unlock(&J.mu);
+		vigil_ctx_set_limit(c, VIGIL_LIMIT_MAX_PIXELS, srv_pipeline_max_pixels(s));
+		run_job(s, c, st, j);
+		job_free(j);
+	}
+	vigil_store_close(st);
+	vigil_ctx_free(c);
+	return NULL;
+}
+
+int srv__video_start(srv *s)
+{
+	J.s = s;
+	J.stop = 0;
+	if (pthread_create(&J.thread, NULL, video_worker, s))
+		return -1;
+	J.running = 1;
+	return 0;
+}
+
+void srv__video_stop(void)
+{
+	job *j, *next;
+
+	if (!J.running)
+		return;
+	pthread_mutex_lock(&J.mu);
+	J.stop = 1;
+	pthread_cond_signal(&J.cv);
+	pthread_mutex_unlock(&J.mu);
+	pthread_join(J.thread, NULL);
+	J.running = 0;
+	for (j = J.head; j; j = next) {
+		next = j->next;
+		job_free(j);
+	}
+	J.head = J.tail = NULL;
+	J.n = 0;
+}
+
+/* Queues a video; replies 202 with the job id, or 503 when full. */
+static void queue_video(srv_req *r, const uint8_t *file, size_t len, json_t *context)
+{
+	job *j = calloc(1, sizeof(*j));
+	uint8_t b[16];
+	char hex[33];
+
+	if (!j || !(j->data = malloc(len ? len : 1))) {
+		free(j);
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	memcpy(j->data, file, len);
+	j->len = len;
+	j->context = json_incref(context);
+	actor_of(r, &j->who);
+	/* The job id: random, like an event id (not guessable from others). */
+	randombytes_buf(b, sizeof(b));
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	vigil_hex(b, 16, hex);
+	snprintf(j->id, sizeof(j->id), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+		 hex + 16, hex + 20);
+	pthread_mutex_lock(&J.mu);
+	if (!J.running || J.n >= MAX_JOBS) {
+		pthread_mutex_unlock(&J.mu);
+		job_free(j);
+		srv_add_header(r, "Retry-After", "5");
+		srv_reply_error(r, 503, "busy", "too many videos waiting to be hashed");
+		return;
+	}
+	if (J.tail)
+		J.tail->next = j;
+	else
+		J.head = j;
+	J.tail = j;
+	J.n++;
+	pthread_cond_signal(&J.cv);
+	pthread_mutex_unlock(&J.mu);
+	srv_reply_json(r, 202, json_pack("{s:s,s:s}", "job", j->id, "status", "queued"));
+}
+
+/* ---------------------------------------------------------- routes */
+
+static void content(srv_req *r)
+{
+	upload *u = NULL;
+	json_t *context = NULL, *matches = NULL, *actions = NULL;
+	const uint8_t *file;
+	size_t len = 0;
+	int64_t case_id = 0;
+	vigil_store *st;
+	actor who;
+	int rc;
+
+	if (strcmp(srv_content_type(r), "multipart/form-data")) {
+		srv_reply_error(r, 415, "multipart_required",
+				"send multipart/form-data with a 'file' part and a "
+				"'context' JSON part");
+		return;
+	}
+	if (!(context = context_part(r, "context")))
+		return;
+	if (!(file = srv_file(r, "file", &len)) || !(st = srv_store(r)))
+		goto out;
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		goto out;
+	}
+	rc = run_image(srv_ctx(r), st, srv_matcher(r), file, len, u);
+	if (rc == VIGIL_EFORMAT && !u->has_pdq) {
+		if (is_video(srv_ctx(r), file, len))
+			queue_video(r, file, len, context);
+		else
+			srv_reply_error(r, 415, "unsupported_media",
+					"neither an image nor a video vigil decodes");
+		goto out;
+	}
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		goto out;
+	}
+	matches = matches_json(u);
+	actions = json_array();
+	if (!matches || !actions) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		goto out;
+	}
+	if (u->d.verdict == VIGIL_VERDICT_BLOCK)
+		json_array_append_new(actions, json_pack("{s:s}", "type", "block"));
+	actor_of(r, &who);
+	rc = commit(st, srv_of(r), &who, u, context, "match", 0, NULL, matches, actions,
+		    &case_id);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		goto out;
+	}
+	srv_metric_inc("vigil_verdicts_total", "verdict", vigil_verdict_name(u->d.verdict));
+	srv_reply_json(r, 200,
+		       json_pack("{s:s,s:O,s:o,s:O,s:o}", "verdict",
+				 vigil_verdict_name(u->d.verdict), "matches", matches, "case",
+				 case_id ? json_integer(case_id) : json_null(), "actions",
+				 actions, "hashes", hashes_json(u)));
+out:
+	json_decref(context);
+	json_decref(matches);
+	json_decref(actions);
+	if (u)
+		free(u->rules);
+	free(u);
+}
+
+/* A user's report: JSON {content_id, user_id, reporter, reason, ...} (or
+ * multipart with a 'report' JSON part and an optional 'file' image). With
+ * a file, it goes through the matcher like an upload; either way it opens
+ * (or joins) a case. */
+static void user_report(srv_req *r)
+{
+	upload *u = NULL;
+	json_t *report = NULL, *matches = NULL, *actions = NULL;
+	const srv_part *fp = NULL;
+	int64_t case_id = 0;
+	vigil_store *st;
+	actor who;
+	int rc;
+
+	if (!strcmp(srv_content_type(r), "multipart/form-data")) {
+		if (!(report = context_part(r, "report")))
+			return;
+		fp = srv_part_get(r, "file");
+	} else {
+		size_t len = 0;
+		const uint8_t *b = srv_body(r, &len);
+		char err[256];
+		report = srv_content_context(b, len, err, sizeof(err));
+		if (!report) {
+			srv_reply_error(r, 400, "bad_report", "%s", err);
+			return;
+		}
+	}
+	if (!*ctx_str(report, "content_id") && !*ctx_str(report, "user_id")) {
+		srv_reply_error(r, 400, "bad_report",
+				"a report names the content_id or the user_id it is about");
+		goto out;
+	}
+	if (!(st = srv_store(r)))
+		goto out;
+	u = calloc(1, sizeof(*u));
+	actions = json_array();
+	if (!u || !actions) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		goto out;
+	}
+	if (fp && fp->len) {
+		rc = run_image(srv_ctx(r), st, srv_matcher(r), fp->data, fp->len, u);
+		if (rc) {
+			srv_reply_status(r, rc, srv_ctx(r));
+			goto out;
+		}
+	}
+	matches = matches_json(u);
+	if (!matches) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		goto out;
+	}
+	actor_of(r, &who);
+	rc = commit(st, srv_of(r), &who, u, report, "user_report", 1, NULL, matches, actions,
+		    &case_id);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		goto out;
+	}
+	srv_reply_json(r, 201,
+		       json_pack("{s:I,s:s,s:O,s:O}", "case", (json_int_t)case_id, "verdict",
+				 vigil_verdict_name(u->d.verdict), "matches", matches,
+				 "actions", actions));
+out:
+	json_decref(report);
+	json_decref(matches);
+	json_decref(actions);
+	if (u)
+		free(u->rules);
+	free(u);
+}
+
+static void webhooks_failed(srv_req *r)
+{
+	vigil_store *st = srv_store(r);
+	vigil_event *ev = NULL;
+	const char *lim = srv_query(r, "limit");
+	size_t n = 0, i, max = 100;
+	json_t *a;
+	int rc;
+
+	if (!st)
+		return;
+	if (lim) {
+		char *end;
+		unsigned long v = strtoul(lim, &end, 10);
+		if (*end || !*lim || v == 0 || v > 1000) {
+			srv_reply_error(r, 400, "bad_limit", "limit is 1..1000");
+			return;
+		}
+		max = v;
+	}
+	rc = vigil_outbox_list(st, VIGIL_OUTBOX_FAILED, max, &ev, &n);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	a = json_array();
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(
+			a, json_pack("{s:I,s:s,s:s,s:s,s:i,s:s,s:I}", "id", (json_int_t)ev[i].id,
+				     "event_id", ev[i].event_id, "type", ev[i].type, "url",
+				     ev[i].url, "attempts", ev[i].attempts, "last_error",
+				     ev[i].last_error, "created",
+				     (json_int_t)(ev[i].created_ms / 1000)));
+	vigil_events_free(ev, n);
+	srv_reply_json(r, 200, a ? json_pack("{s:o}", "events", a) : NULL);
+}
+
+static void quarantine_list(srv_req *r)
+{
+	vigil_store *st = srv_store(r);
+	vigil_quarantine *q = NULL;
+	size_t n = 0, i;
+	json_t *a;
+	int rc;
+
+	if (!st)
+		return;
+	rc = vigil_quarantine_list(st, &q, &n);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	a = json_array();
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:s}", "entry",
+						   (json_int_t)q[i].entry_id, "bank_id",
+						   (json_int_t)q[i].bank_id, "since",
+						   (json_int_t)q[i].since, "reason", q[i].reason));
+	free(q);
+	srv_reply_json(r, 200, a ? json_pack("{s:o}", "entries", a) : NULL);
+}
+
+/* Lifts a quarantine: the entry acts again (its flood count starts afresh). */
+static void quarantine_lift(srv_req *r)
+{
+	vigil_store *st = srv_store(r);
+	const char *p = srv_param(r, "entry");
+	char *end;
+	long long id;
+	int rc;
+
+	if (!st)
+		return;
+	id = strtoll(p, &end, 10);
+	if (!*p || *end || id <= 0) {
+		srv_reply_error(r, 400, "invalid", "entry: a positive integer");
+		return;
+	}
+	rc = vigil_quarantine_remove(st, id);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	vigil_flood_release(srv_flood(), id);
+	srv_audit(r, "quarantine.lift", p, NULL);
+	srv_reply_json(r, 200, json_pack("{s:I,s:b}", "entry", (json_int_t)id, "lifted", 1));
+}
+
+const srv_route srv_routes_content[] = {
+	{"POST", "/v1/content", SRV_ROLE_SUBMIT, content, 0,
+	 "The pipeline for one upload: hashes, matches, verdict, case, webhooks"},
+	{"POST", "/v1/user-reports", SRV_ROLE_SUBMIT, user_report, 0,
+	 "A user's report about content or an account: opens or joins a case"},
+	{"GET", "/v1/webhooks/failed", SRV_ROLE_ADMIN, webhooks_failed, 0,
+	 "Webhook events that could not be delivered within webhook_max_age"},
+	{"GET", "/v1/quarantine", SRV_ROLE_ADMIN, quarantine_list, 0,
+	 "Entries quarantined for flooding"},
+	{"DELETE", "/v1/quarantine/{entry}", SRV_ROLE_ADMIN, quarantine_lift, 0,
+	 "Lift an entry's quarantine: it acts again"},
+	{0},
+};
