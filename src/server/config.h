@@ -7,7 +7,7 @@
  * marked reloadable; others need a restart.
  *
  * X(key, flag, type, default, min, max, reloadable, help)
- *   type: STR (text), INT (integer in [min,max]), SIZE (bytes, with an
+ *   type: STR (text), LIST (comma list; a repeated flag appends), INT (integer in [min,max]), SIZE (bytes, with an
  *   optional k/m/g suffix), LEVEL (error|warn|info|debug). */
 #ifndef VIGIL_SERVER_CONFIG_H
 #define VIGIL_SERVER_CONFIG_H
@@ -83,7 +83,26 @@
 	  "?radius= overrides it).")                                            \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
-	  "time, key name; never tokens or bodies) or debug.")
+	  "time, key name; never tokens or bodies) or debug."                                 \
+	X(trust_network, "trust-network", LIST, "", 0, 0, 0,                   \
+	  "Source networks (comma list of IP addresses and CIDRs; the flag "  \
+	  "may be repeated) whose requests to the HMA-compatible routes "     \
+	  "(/status, /h, /m, /c) need no API key, for HMA clients that cannot " \
+	  "send a header. Other routes still need a key.")                     \
+	X(fetch_allow, "fetch-allow", LIST, "", 0, 0, 0,                       \
+	  "Hosts a url= parameter (HMA's GET /h/hash, /m/lookup, POST "       \
+	  "/c/bank/NAME/content) may be fetched from: comma list of host names "\
+	  "(each admits its subdomains) and IP addresses/CIDRs; the flag may " \
+	  "be repeated. Empty: no URL is fetched. Loopback, private, "         \
+	  "link-local and other reserved addresses are refused unless listed " \
+	  "by address, whatever host name resolves to them; redirects are not " \
+	  "followed.")                                                          \
+	X(fetch_max_bytes, "fetch-max-bytes", SIZE, "100m", 1024,              \
+	  INT64_C(1) << 34, 1,                                                  \
+	  "Largest body a url= fetch may return (HMA's MAX_REMOTE_FILE_SIZE); " \
+	  "larger ones get 413. Also bounded by max-body.")                    \
+	X(fetch_timeout, "fetch-timeout", INT, "30", 1, 600, 1,                \
+	  "Seconds a url= fetch may take in all.")
 
 enum {
 #define SRV__CFG_ENUM(key, flag, type, def, min, max, reload, help) SRV_CFG_##key,
@@ -101,6 +120,9 @@ typedef struct srv_config {
 		idle_timeout, header_timeout, body_timeout, drain_timeout,
 		rate_limit, rate_burst, key_refresh, max_pixels,
 		max_video_seconds, radius, log_level;
+	char trust_network[4096]; /* comma list of CIDRs */
+	char fetch_allow[4096];   /* comma list of hosts and CIDRs */
+	int64_t fetch_max_bytes, fetch_timeout;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

@@ -5,9 +5,11 @@
 
 extern const srv_route srv_routes_health[];
 extern const srv_route srv_routes_keys[];
+extern const srv_route srv_routes_hma[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
 	srv_routes_keys,
+	srv_routes_hma,
 	NULL,
 };

@@ -2,6 +2,7 @@
  * store pool, the live matcher, the daemon, and the signal loop (SIGTERM
  * and SIGINT drain and exit 0; SIGHUP reloads the reloadable settings). */
 #include "../cli/cli.h"
+#include "fetch.h"
 #include "metrics.h"
 #include "server_int.h"
 
@@ -31,7 +32,7 @@ static void reload(srv *s)
 	PUB(max_body); PUB(json_max_bytes); PUB(json_max_depth); PUB(max_uploads);
 	PUB(header_timeout); PUB(body_timeout); PUB(rate_limit); PUB(rate_burst);
 	PUB(key_refresh); PUB(max_pixels); PUB(max_video_seconds); PUB(radius);
-	PUB(log_level);
+	PUB(log_level); PUB(fetch_max_bytes); PUB(fetch_timeout);
 #undef PUB
 	srv_log(s, SRV_LOG_INFO, "SIGHUP: reloaded %s", s->cfg.config_file);
 }
@@ -114,6 +115,10 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 		memcpy(s.cfg.db, p, strlen(p) + 1);
+	}
+	if (srv_cidr_list_check(s.cfg.trust_network, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: trust_network: %s\n", err);
+		return CLI_EXIT_USAGE;
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)

@@ -807,6 +807,70 @@ static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 	return rc;
 }
 
+/* ------------------------------------------- edits for the service */
+
+static int s_bank_rename(vigil_store *st, const char *name, const char *new_name)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE banks SET name=?2 WHERE name=?1", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, new_name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_DONE:
+		if (sqlite3_changes(((sq *)st->priv)->db) == 0)
+			rc = vigil__err(st->ctx, VIGIL_ENOENT, "no bank '%s'", name);
+		break;
+	case SQLITE_CONSTRAINT:
+		rc = vigil__err(st->ctx, VIGIL_EEXIST, "bank '%s' exists", new_name);
+		break;
+	default:
+		rc = db_err(st, "bank_rename");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_entry_set_metadata(vigil_store *st, int64_t id, const char *metadata)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE entries SET metadata=?2 WHERE id=?1", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, metadata, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "entry_set_metadata");
+	else if (sqlite3_changes(((sq *)st->priv)->db) == 0)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no entry %lld", (long long)id);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_entry_type_stats(vigil_store *st, int type, int64_t *count,
+			      int64_t *newest)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT count(*), coalesce(max(e.added),-1) FROM entries e"
+			  " JOIN banks b ON b.id=e.bank_id WHERE b.enabled AND e.type=?",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, type);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(q, 0);
+		*newest = sqlite3_column_int64(q, 1);
+	} else {
+		rc = db_err(st, "entry_type_stats");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -836,4 +900,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_key_touch,
 	s_audit_append,
 	s_audit_scan,
+	s_bank_rename,
+	s_entry_set_metadata,
+	s_entry_type_stats,
 };
