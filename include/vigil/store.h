@@ -60,6 +60,9 @@ int vigil_bank_list(vigil_store *st, vigil_bank **banks, size_t *n);
 int vigil_bank_set_enabled(vigil_store *st, const char *name, int enabled);
 /* Deletes a bank and all its entries. */
 int vigil_bank_delete(vigil_store *st, const char *name);
+/* Changes a bank's description and/or labels (NULL: unchanged). */
+int vigil_bank_update(vigil_store *st, const char *name, const char *description,
+		      const char *labels);
 
 /* One stored entry. */
 typedef struct vigil_entry {
@@ -75,6 +78,15 @@ typedef struct vigil_entry {
 
 /* Looks an entry up by id. */
 int vigil_entry_get(vigil_store *st, int64_t id, vigil_entry *out);
+/* Adds n entries (type PDQ, MD5, SHA1 or SHA256; value, quality,
+ * source_ref, metadata; id/bank_id/added are ignored) to bank `bank` in one
+ * transaction, committed when this returns: all land or none. ids[i] gets
+ * the new entry's id, or 0 if the bank already had that hash. */
+int vigil_entries_add(vigil_store *st, const char *bank, const vigil_entry *in,
+		      size_t n, int64_t *ids);
+/* Deletes one entry (and a video's frames). VIGIL_ENOENT if there is no
+ * such entry; with bank != NULL also if it is not in that bank. */
+int vigil_entry_delete(vigil_store *st, const char *bank, int64_t id);
 
 /* ------------------------------------------------------------ import */
 
@@ -138,7 +150,8 @@ typedef struct vigil_matcher vigil_matcher;
 /* Loads every enabled bank's hashes into memory (PDQ and vPDQ frames into a
  * Hamming index, digests into a hash table). The matcher is a snapshot:
  * reopen it to see later changes. *out is owned by the caller. Queries on one
- * matcher may run from many threads, each with its own ctx. */
+ * matcher may run from many threads, each with its own ctx; the live
+ * changes below keep it current without reopening it. */
 int vigil_matcher_open(vigil_store *st, vigil_matcher **out);
 void vigil_matcher_free(vigil_matcher *m);
 size_t vigil_matcher_size(const vigil_matcher *m);
@@ -164,6 +177,27 @@ int vigil_matcher_pdq(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
 int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
 			 const uint8_t *value, vigil_match *out, size_t max,
 			 size_t *found);
+
+/* Live changes, for a long-running matcher (vigil serve): each is seen by
+ * every query that starts after it returns, without a rebuild. They may be
+ * called from any thread while queries run on others (queries take a
+ * shared lock; changes are serialised among themselves). Errors are
+ * reported on ctx. */
+/* Adds one stored entry (PDQ or a digest; from vigil_entries_add) of bank
+ * (as vigil_bank_get gives it). A bank the matcher did not have is added,
+ * matched if bank->enabled. Re-adding an entry is a no-op. */
+int vigil_matcher_add(vigil_matcher *m, vigil_ctx *ctx, const vigil_bank *bank,
+		      const vigil_entry *e);
+/* Removes one entry (e as vigil_entry_get gave it before the delete);
+ * an entry the matcher does not have is not an error. */
+int vigil_matcher_remove(vigil_matcher *m, vigil_ctx *ctx, const vigil_entry *e);
+/* (Re)loads every entry of a bank from st, vPDQ videos included, and
+ * matches the bank from now on (after an import, or when it is enabled).
+ * Entries already loaded are not loaded twice. */
+int vigil_matcher_load_bank(vigil_matcher *m, vigil_store *st, const char *bank);
+/* Stops matching a bank (disabled or deleted); its hashes stay in memory
+ * until the matcher is freed, so enabling it again is cheap. */
+int vigil_matcher_drop_bank(vigil_matcher *m, int64_t bank_id);
 
 /* ---------------------------------------------------------- evidence */
 

@@ -124,10 +124,13 @@ static int by_entry_id(const void *a, const void *b)
 
 /* Per stored video, how many of its frames have usable quality: the
  * denominator of the "compared" percentage of video matching. */
-static int count_video_frames(vigil_matcher *m, vigil_ctx *ctx)
+int vigil__matcher_count_videos(vigil_matcher *m, vigil_ctx *ctx)
 {
 	size_t i, k = 0;
 
+	vigil__free(m->videos);
+	m->videos = NULL;
+	m->nvideos = 0;
 	if (!m->nframes)
 		return VIGIL_OK;
 	m->videos = vigil__calloc(m->nframes, sizeof(*m->videos));
@@ -158,7 +161,7 @@ size_t vigil__matcher_video_frames(const vigil_matcher *m, int64_t entry_id)
 	return v ? v->frames : 0;
 }
 
-static int by_frame_id(const void *a, const void *b)
+int vigil__matcher_by_frame_id(const void *a, const void *b)
 {
 	uint64_t x = ((const frame_map *)a)->frame_id, y = ((const frame_map *)b)->frame_id;
 
@@ -186,7 +189,10 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 		rc = vigil_bank_list(st, &all, &n);
 	if (rc)
 		goto out;
+	pthread_rwlock_init(&m->lock, NULL);
+	pthread_mutex_init(&m->wlock, NULL);
 	m->banks = vigil__calloc(n ? n : 1, sizeof(*m->banks));
+	m->capbanks = n ? n : 1;
 	if (!m->banks) {
 		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
 		goto out;
@@ -208,8 +214,8 @@ int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
 	if (rc)
 		goto out;
 	if (m->nframes)
-		qsort(m->frames, m->nframes, sizeof(*m->frames), by_frame_id);
-	rc = count_video_frames(m, st->ctx);
+		qsort(m->frames, m->nframes, sizeof(*m->frames), vigil__matcher_by_frame_id);
+	rc = vigil__matcher_count_videos(m, st->ctx);
 	if (rc)
 		goto out;
 	*out = m;
@@ -228,6 +234,10 @@ void vigil_matcher_free(vigil_matcher *m)
 		return;
 	vigil_index_free(m->ix);
 	vigil_exact_free(m->ex);
+	if (m->banks) {
+		pthread_rwlock_destroy(&m->lock);
+		pthread_mutex_destroy(&m->wlock);
+	}
 	vigil__free(m->banks);
 	vigil__free(m->frames);
 	vigil__free(m->videos);
@@ -236,14 +246,21 @@ void vigil_matcher_free(vigil_matcher *m)
 
 size_t vigil_matcher_size(const vigil_matcher *m)
 {
-	return m ? m->entries : 0;
+	return m ? __atomic_load_n(&m->entries, __ATOMIC_RELAXED) : 0;
+}
+
+int vigil__matcher_active(const vigil_matcher *m, uint64_t id)
+{
+	size_t slot = (size_t)((id >> ID_BANK_SHIFT) & ID_BANK_MASK);
+
+	return slot < m->nbanks && m->banks[slot].enabled;
 }
 
 static int64_t frame_entry(const vigil_matcher *m, uint64_t frame_id)
 {
 	frame_map key = {frame_id, 0, 0};
 	const frame_map *f = m->nframes ? bsearch(&key, m->frames, m->nframes,
-						  sizeof(*m->frames), by_frame_id)
+						  sizeof(*m->frames), vigil__matcher_by_frame_id)
 					: NULL;
 
 	return f ? f->entry_id : 0;
@@ -264,7 +281,7 @@ void vigil__matcher_describe(const vigil_matcher *m, uint64_t id, vigil_match *o
 	}
 }
 
-int vigil_matcher_pdq(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
+static int pdq_locked(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
 		      const vigil_pdq dih[8], int radius, vigil_match *out,
 		      size_t max, size_t *found)
 {
@@ -291,7 +308,11 @@ int vigil_matcher_pdq(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
 		vigil_match mt;
 		size_t j;
 		int dup = 0;
+		if (!vigil__matcher_active(m, hits[i].id))
+			continue;
 		vigil__matcher_describe(m, hits[i].id, &mt);
+		if (mt.type == VIGIL_HASH_VPDQ && !mt.entry_id)
+			continue; /* a video removed while running (live.c) */
 		if (mt.type == VIGIL_HASH_VPDQ)
 			for (j = 0; j < k && j < max; j++)
 				if (out[j].entry_id == mt.entry_id)
@@ -314,12 +335,28 @@ out:
 	return rc;
 }
 
-int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
+/* Queries hold the matcher's read lock: live changes (live.c) may grow
+ * banks[] meanwhile. */
+int vigil_matcher_pdq(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
+		      const vigil_pdq dih[8], int radius, vigil_match *out,
+		      size_t max, size_t *found)
+{
+	int rc;
+
+	if (!m)
+		return vigil__err(ctx, VIGIL_EINVAL, "matcher_pdq: bad argument");
+	pthread_rwlock_rdlock(&m->lock);
+	rc = pdq_locked(m, ctx, q, dih, radius, out, max, found);
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
+}
+
+static int digest_locked(vigil_matcher *m, vigil_ctx *ctx, int type,
 			 const uint8_t *value, vigil_match *out, size_t max,
 			 size_t *found)
 {
 	uint64_t ids[64];
-	size_t n = 0, i;
+	size_t n = 0, i, k;
 	int rc;
 
 	if (!m || !value || !found || (max && !out) || type < VIGIL_HASH_MD5 ||
@@ -330,13 +367,32 @@ int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
 		return rc;
 	if (n > 64)
 		n = 64;
-	for (i = 0; i < n && i < max; i++) {
-		vigil__matcher_describe(m, ids[i], &out[i]);
-		out[i].type = type;
-		memcpy(out[i].value, value, vigil_hash_type_size(type));
-		out[i].quality = -1;
-		out[i].variant = -1;
+	for (i = 0, k = 0; i < n; i++) {
+		if (!vigil__matcher_active(m, ids[i]))
+			continue;
+		if (k < max) {
+			vigil__matcher_describe(m, ids[i], &out[k]);
+			out[k].type = type;
+			memcpy(out[k].value, value, vigil_hash_type_size(type));
+			out[k].quality = -1;
+			out[k].variant = -1;
+		}
+		k++;
 	}
-	*found = n;
+	*found = k;
 	return VIGIL_OK;
+}
+
+int vigil_matcher_digest(vigil_matcher *m, vigil_ctx *ctx, int type,
+			 const uint8_t *value, vigil_match *out, size_t max,
+			 size_t *found)
+{
+	int rc;
+
+	if (!m)
+		return vigil__err(ctx, VIGIL_EINVAL, "matcher_digest: bad argument");
+	pthread_rwlock_rdlock(&m->lock);
+	rc = digest_locked(m, ctx, type, value, out, max, found);
+	pthread_rwlock_unlock(&m->lock);
+	return rc;
 }

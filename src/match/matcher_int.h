@@ -10,6 +10,8 @@
 
 #include "../store/store.h"
 
+#include <pthread.h>
+
 #define VIGIL__ID_FRAME (1ULL << 63)
 #define VIGIL__ID_BANK_SHIFT 40
 #define VIGIL__ID_LOW_MASK ((1ULL << VIGIL__ID_BANK_SHIFT) - 1)
@@ -30,8 +32,14 @@ typedef struct video_count {
 struct vigil_matcher {
 	vigil_index *ix;       /* PDQ entries and vPDQ frames */
 	vigil_exact *ex;       /* MD5/SHA-1/SHA-256 */
-	vigil_bank *banks;     /* enabled banks; slot = index */
-	size_t nbanks;
+	vigil_bank *banks;     /* banks loaded; slot = index; a slot whose
+				  .enabled is 0 is not matched (disabled or
+				  deleted while running: live.c) */
+	size_t nbanks, capbanks;
+	pthread_rwlock_t lock; /* readers: queries (describe); writer: live
+				  changes to banks[] (live.c). The index and
+				  the digest table lock themselves. */
+	pthread_mutex_t wlock; /* serialises live changes */
 	frame_map *frames;     /* sorted by frame_id */
 	size_t nframes, capframes;
 	video_count *videos;   /* sorted by entry_id */
@@ -41,6 +49,11 @@ struct vigil_matcher {
 
 /* Fills bank, entry and type (VPDQ for frames, else 0) from an index id. */
 void vigil__matcher_describe(const vigil_matcher *m, uint64_t id, vigil_match *o);
+/* Per stored video, its usable frames (m->frames sorted by frame_id). */
+int vigil__matcher_count_videos(vigil_matcher *m, vigil_ctx *ctx);
+int vigil__matcher_by_frame_id(const void *a, const void *b);
+/* Whether a hit's bank is still matched (call under m->lock). */
+int vigil__matcher_active(const vigil_matcher *m, uint64_t id);
 /* The number of usable frames of a stored video (0 if unknown). */
 size_t vigil__matcher_video_frames(const vigil_matcher *m, int64_t entry_id);
 

@@ -89,7 +89,7 @@ static int by_entry(const void *x, const void *y)
 	return a->match.type - b->match.type;
 }
 
-int vigil_matcher_video(vigil_matcher *m, vigil_ctx *ctx,
+static int video_locked(vigil_matcher *m, vigil_ctx *ctx,
 			const vigil_vpdq_frame *frames, size_t nframes,
 			const vigil_video_match_opts *opts,
 			vigil_video_match **out, size_t *nout)
@@ -141,7 +141,11 @@ int vigil_matcher_video(vigil_matcher *m, vigil_ctx *ctx,
 		for (k = 0; k < found && k < cap; k++) {
 			vigil_match mt;
 			vm_acc *a;
+			if (!vigil__matcher_active(m, hits[k].id))
+				continue;
 			vigil__matcher_describe(m, hits[k].id, &mt);
+			if (mt.type == VIGIL_HASH_VPDQ && !mt.entry_id)
+				continue; /* removed while running (live.c) */
 			if (mt.type != VIGIL_HASH_VPDQ)
 				mt.type = VIGIL_HASH_PDQ;
 			a = acc_for(&s, &mt);
@@ -197,5 +201,21 @@ out:
 	vigil__free(s.acc);
 	vigil__free(res);
 	vigil__free(hits);
+	return rc;
+}
+
+/* Under the matcher's read lock, as the image queries. */
+int vigil_matcher_video(vigil_matcher *m, vigil_ctx *ctx,
+			const vigil_vpdq_frame *frames, size_t nframes,
+			const vigil_video_match_opts *opts,
+			vigil_video_match **out, size_t *nout)
+{
+	int rc;
+
+	if (!m)
+		return vigil__err(ctx, VIGIL_EINVAL, "matcher_video: bad argument");
+	pthread_rwlock_rdlock(&m->lock);
+	rc = video_locked(m, ctx, frames, nframes, opts, out, nout);
+	pthread_rwlock_unlock(&m->lock);
 	return rc;
 }

@@ -5,11 +5,19 @@
 
 extern const srv_route srv_routes_health[];
 extern const srv_route srv_routes_keys[];
+extern const srv_route srv_routes_match[];
+extern const srv_route srv_routes_banks[];
+extern const srv_route srv_routes_metrics[];
+extern const srv_route srv_routes_openapi[];
 extern const srv_route srv_routes_hma[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
 	srv_routes_keys,
+	srv_routes_match,
+	srv_routes_banks,
+	srv_routes_metrics,
+	srv_routes_openapi,
 	srv_routes_hma,
 	NULL,
 };

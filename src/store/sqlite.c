@@ -638,6 +638,28 @@ out:
 	return rc;
 }
 
+static int s_bank_update(vigil_store *st, const char *name, const char *desc,
+			 const char *labels)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE banks SET description=coalesce(?,description),"
+			  "labels=coalesce(?,labels) WHERE name=?", &q);
+
+	if (rc)
+		return rc;
+	if (desc)
+		sqlite3_bind_text(q, 1, desc, -1, SQLITE_STATIC);
+	if (labels)
+		sqlite3_bind_text(q, 2, labels, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "bank_update");
+	else if (!sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no bank '%s'", name);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 /* ------------------------------------------------ service: keys, audit */
 
 static int s_key_add(vigil_store *st, const char *name, const uint8_t *digest,
@@ -894,6 +916,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_scan_frames,
 	s_evidence_add,
 	s_evidence_list,
+	s_bank_update,
 	s_key_add,
 	s_key_list,
 	s_key_revoke,

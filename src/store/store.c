@@ -284,6 +284,93 @@ int vigil_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 	return st->ops->audit_scan(st, since_id, max, cb, user);
 }
 
+/* ------------------------------------------------ entries, one by one */
+
+int vigil_bank_update(vigil_store *st, const char *name, const char *desc,
+		      const char *labels)
+{
+	int rc = check_name(st, name);
+
+	if (rc)
+		return rc;
+	if ((desc && strlen(desc) > VIGIL_TEXT_MAX) ||
+	    (labels && strlen(labels) > VIGIL_TEXT_MAX))
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "description and labels are limited to %d bytes",
+				  VIGIL_TEXT_MAX);
+	return st->ops->bank_update(st, name, desc, labels);
+}
+
+int vigil_entries_add(vigil_store *st, const char *bank, const vigil_entry *in,
+		      size_t n, int64_t *ids)
+{
+	vigil_bank b;
+	vigil__rec *r;
+	int rc = check_name(st, bank);
+
+	if (rc)
+		return rc;
+	if ((n && (!in || !ids)))
+		return vigil__err(st->ctx, VIGIL_EINVAL, "entries_add: NULL argument");
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].type < VIGIL_HASH_PDQ || in[i].type > VIGIL_HASH_SHA256)
+			return vigil__err(st->ctx, VIGIL_EINVAL,
+					  "entry %zu: type must be pdq, md5, sha1 or sha256", i);
+		if (!memchr(in[i].source_ref, 0, sizeof(in[i].source_ref)) ||
+		    !memchr(in[i].metadata, 0, sizeof(in[i].metadata)))
+			return vigil__err(st->ctx, VIGIL_EINVAL,
+					  "entry %zu: unterminated text", i);
+		if (in[i].type == VIGIL_HASH_PDQ &&
+		    (in[i].quality < 0 || in[i].quality > 100))
+			return vigil__err(st->ctx, VIGIL_EINVAL,
+					  "entry %zu: PDQ quality must be 0..100", i);
+	}
+	rc = st->ops->bank_get(st, bank, &b);
+	if (rc)
+		return rc;
+	r = vigil__malloc(sizeof(*r));
+	if (!r)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	rc = st->ops->begin(st);
+	for (size_t i = 0; !rc && i < n; i++) {
+		memset(r, 0, sizeof(*r));
+		r->type = in[i].type;
+		memcpy(r->value, in[i].value, 32);
+		r->quality = in[i].type == VIGIL_HASH_PDQ ? in[i].quality : -1;
+		memcpy(r->source_ref, in[i].source_ref, sizeof(r->source_ref));
+		memcpy(r->metadata, in[i].metadata, sizeof(r->metadata));
+		rc = st->ops->entry_add(st, b.id, r, &ids[i]);
+	}
+	if (!rc)
+		rc = st->ops->commit(st);
+	if (rc)
+		st->ops->rollback(st);
+	vigil__free(r);
+	return rc;
+}
+
+int vigil_entry_delete(vigil_store *st, const char *bank, int64_t id)
+{
+	vigil_entry e;
+	vigil_bank b;
+	int rc;
+
+	if (!st)
+		return VIGIL_EINVAL;
+	rc = st->ops->entry_get(st, id, &e);
+	if (rc)
+		return rc;
+	if (bank) {
+		rc = check_name(st, bank);
+		if (!rc)
+			rc = st->ops->bank_get(st, bank, &b);
+		if (rc)
+			return rc;
+		if (b.id != e.bank_id)
+			return vigil__err(st->ctx, VIGIL_ENOENT,
+					  "no entry %lld in bank '%s'", (long long)id, bank);
+	}
+	return st->ops->entry_delete(st, id);
 /* ------------------------------------------- edits for the service */
 
 int vigil_bank_rename(vigil_store *st, const char *name, const char *new_name)

@@ -69,6 +69,8 @@ typedef struct vigil__store_ops {
 	int (*evidence_add)(vigil_store *st, vigil_evidence *ev);
 	int (*evidence_list)(vigil_store *st, int64_t since_id, size_t max,
 			     vigil_evidence **out, size_t *n);
+	int (*bank_update)(vigil_store *st, const char *name, const char *desc,
+			   const char *labels);
 	/* The service's keys and audit trail (vigil/service.h). */
 	int (*key_add)(vigil_store *st, const char *name, const uint8_t *digest,
 		       unsigned roles, int64_t rate_limit, vigil_key *out);
