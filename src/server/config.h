@@ -83,7 +83,7 @@
 	  "?radius= overrides it).")                                            \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
-	  "time, key name; never tokens or bodies) or debug."                                 \
+	  "time, key name; never tokens or bodies) or debug.")                \
 	X(trust_network, "trust-network", LIST, "", 0, 0, 0,                   \
 	  "Source networks (comma list of IP addresses and CIDRs; the flag "  \
 	  "may be repeated) whose requests to the HMA-compatible routes "     \

@@ -929,7 +929,8 @@ static int64_t existing_entry(srv_req *r, const vigil_bank *b, const vigil_entry
 static void add_content(srv_req *r, vigil_bank *b, vigil_entry *e, size_t n,
 			const char *note, json_t *meta)
 {
-	int64_t ids[HMA_NST] = {0}, id0 = 0;
+	int64_t ids[HMA_NST] = {0}, id0 = 0, dup0 = 0;
+	int fresh[HMA_NST] = {0};
 	json_t *hma = json_object(), *signals = json_object();
 	vigil_store *st = srv_store(r);
 	int rc;
@@ -954,11 +955,15 @@ static void add_content(srv_req *r, vigil_bank *b, vigil_entry *e, size_t n,
 		vigil_entry got;
 		char hex[65];
 		if (!ids[i]) {
-			/* The bank had this hash: its item is the answer. */
+			/* The bank had this hash (a bank keeps each hash once):
+			 * that item stays as it is. */
 			ids[i] = existing_entry(r, b, &e[i]);
 			if (ids[i] && vigil_entry_get(st, ids[i], &got) == VIGIL_OK)
 				ids[i] = content_of(&got);
+			if (!dup0)
+				dup0 = ids[i];
 		} else if ((rc = vigil_entry_get(st, ids[i], &got)) == VIGIL_OK) {
+			fresh[i] = 1;
 			rc = vigil_matcher_add(srv_matcher(r), srv_ctx(r), b, &got);
 			if (rc) {
 				reply_store(r, rc);
@@ -969,14 +974,17 @@ static void add_content(srv_req *r, vigil_bank *b, vigil_entry *e, size_t n,
 		json_object_set_new(signals,
 				    e[i].type == VIGIL_HASH_PDQ ? "pdq" : "video_md5",
 				    json_string(hex));
-		if (!id0)
+		if (!id0 && fresh[i])
 			id0 = ids[i];
 	}
-	/* Several new signals: link them as one item. */
-	if (n > 1 && id0) {
+	/* The item is the first new entry; the other new ones join it. With
+	 * no new entry, it is the item the bank already had. */
+	if (!id0)
+		id0 = dup0;
+	if (n > 1 && id0 && id0 != dup0) {
 		json_t *more = json_array();
 		for (size_t i = 0; i < n; i++)
-			if (ids[i] && ids[i] != id0) {
+			if (fresh[i] && ids[i] != id0) {
 				vigil_entry x;
 				json_t *xh = json_deep_copy(hma);
 				json_array_append_new(more, json_integer(ids[i]));
@@ -1739,7 +1747,7 @@ static void site_map(srv_req *r)
 		}
 	for (size_t i = 0; i < n; i++) {
 		size_t l = strcspn(rules[i], " ");
-		if (strlen(prev) == l && !strncmp(prev, rules[i], l))
+		if (strcspn(prev, " ") == l && !strncmp(prev, rules[i], l))
 			continue;
 		json_array_append_new(a, json_stringn(rules[i], l));
 		prev = rules[i];

@@ -371,6 +371,8 @@ int vigil_entry_delete(vigil_store *st, const char *bank, int64_t id)
 					  "no entry %lld in bank '%s'", (long long)id, bank);
 	}
 	return st->ops->entry_delete(st, id);
+}
+
 /* ------------------------------------------- edits for the service */
 
 int vigil_bank_rename(vigil_store *st, const char *name, const char *new_name)
