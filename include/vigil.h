@@ -191,6 +191,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/store.h"
 #include "vigil/service.h"
 #include "vigil/video.h"
+#include "vigil/stream.h"
 
 #ifdef __cplusplus
 }

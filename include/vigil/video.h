@@ -21,7 +21,9 @@ typedef struct vigil_vpdq_frame {
 	int frame;       /* index among the decoder's output frames, from 0 */
 	int quality;     /* 0..100 (the same as hash.quality) */
 	vigil_pdq hash;  /* full-size PDQ of the frame as RGB */
-	double seconds;  /* frame / frame rate, as the reference computes it */
+	double seconds;  /* frame / frame rate, as the reference computes it;
+			    from a URL, the frame's own timestamp (stream
+			    time, right also when joined mid-stream) */
 } vigil_vpdq_frame;
 
 /* Options. Zero-initialise, then set what you need; 0 means the default. */

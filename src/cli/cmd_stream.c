@@ -1,9 +1,8 @@
 /* cmd_stream.c — `vigil stream`: watch live streams, act on matches. The
- * work is in src/stream/; this file parses options, opens the store and the
- * matcher, and waits for a signal or the end of --max-runtime. */
+ * work is the library's monitor (vigil/stream.h); this file parses options,
+ * opens the matcher, prints the monitor's events as JSON lines on standard
+ * output, and waits for a signal or the end of --max-runtime. */
 #include "cli.h"
-
-#include "../stream/stream_int.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -11,33 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Protocols a stream URL may use (the video subsystem's URL whitelist). */
-static const char *const stream_schemes[] = {
-	"rtmp", "rtmps", "rtmpt", "rtmpts", "rtmpe", "rtmpte", "rtsp", "http",
-	"https", "srt", "udp", "rtp", "tcp", "tls", NULL,
-};
-
-/* 0 if url looks like SCHEME://HOST... with a scheme we read. */
-static int check_url(const char *url)
-{
-	const char *p = strstr(url, "://");
-	int i;
-
-	if (strlen(url) > STREAM_URL_MAX) {
-		fprintf(stderr, "vigil stream: URL longer than %d bytes\n", STREAM_URL_MAX);
-		return -1;
-	}
-	if (p && p[3] && p[3] != '/')
-		for (i = 0; stream_schemes[i]; i++)
-			if ((size_t)(p - url) == strlen(stream_schemes[i]) &&
-			    !strncmp(url, stream_schemes[i], (size_t)(p - url)))
-				return 0;
-	fprintf(stderr, "vigil stream: '%.200s' is not a stream URL (rtmp://, "
-			"rtsp://, http(s)://, srt://, udp://, rtp://, tcp://)\n",
-		url);
-	return -1;
-}
 
 /* Parses a number of seconds (decimals allowed) in [min, max]. */
 static int parse_seconds(const char *s, double min, double max, double *out)
@@ -62,15 +34,16 @@ static double mono_s(void)
 }
 
 typedef struct stream_args {
-	stream_conf conf;
+	vigil_monitor_opts conf;
 	const char *db;
 	double max_runtime, summary;
+	int frame_events;   /* print a "frame" event per sample */
 } stream_args;
 
 /* Handles one option; 0 ok, -1 usage error (reported). */
 static int stream_opt(stream_args *a, int c, const char *arg)
 {
-	stream_conf *k = &a->conf;
+	vigil_monitor_opts *k = &a->conf;
 	double d;
 	long v;
 
@@ -81,7 +54,7 @@ static int stream_opt(stream_args *a, int c, const char *arg)
 	case 'r':
 		if (cli_parse_int(arg, 0, VIGIL_INDEX_MAX_RADIUS, &v))
 			break;
-		k->radius = (int)v;
+		k->radius = v ? (int)v : VIGIL_RADIUS_EXACT;
 		return 0;
 	case CLI_OPT_MIN_QUALITY:
 		if (cli_parse_int(arg, 0, 100, &v))
@@ -135,7 +108,7 @@ static int stream_opt(stream_args *a, int c, const char *arg)
 		a->summary = d;
 		return 0;
 	case CLI_OPT_FRAME_EVENTS:
-		k->frame_events = 1;
+		a->frame_events = 1;
 		return 0;
 	case CLI_OPT_THREADS:
 		if (cli_parse_int(arg, 1, 64, &v))
@@ -154,20 +127,149 @@ static int stream_opt(stream_args *a, int c, const char *arg)
 	return -1;
 }
 
+/* Starts an event line: the stream and the event's name. */
+static void event_begin(const vigil_monitor_event *ev, const char *name)
+{
+	printf("{\"stream\":");
+	cli_json_str(stdout, ev->url);
+	printf(",\"event\":\"%s\",\"time_ms\":%lld", name, (long long)ev->time_ms);
+}
+
+static void event_end(void)
+{
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* The monitor's callback (calls are serialised): one JSON line per event
+ * on standard output, problems with evidence on standard error. */
+static void on_event(void *user, const vigil_monitor_event *ev)
+{
+	const stream_args *a = user;
+	const vigil_match *m = ev->match;
+	char hex[65];
+
+	vigil_pdq_to_hex(&ev->hash, hex);
+	switch (ev->type) {
+	case VIGIL_MON_CONNECTED:
+		event_begin(ev, "connected");
+		break;
+	case VIGIL_MON_FRAME:
+		if (!a->frame_events)
+			return;
+		event_begin(ev, "frame");
+		printf(",\"seconds\":%.3f,\"hash\":\"%s\",\"quality\":%d", ev->seconds,
+		       hex, ev->hash.quality);
+		break;
+	case VIGIL_MON_MATCH:
+		event_begin(ev, "match");
+		printf(",\"seconds\":%.3f,\"hash\":\"%s\",\"quality\":%d,\"bank\":",
+		       ev->seconds, hex, ev->hash.quality);
+		cli_json_str(stdout, m->bank);
+		printf(",\"entry\":%lld,\"distance\":%d,\"acted\":%s",
+		       (long long)m->entry_id, m->distance, ev->acted ? "true" : "false");
+		break;
+	case VIGIL_MON_ACTION:
+		event_begin(ev, "action");
+		printf(",\"ok\":%s,\"ms\":%lld,\"result\":", ev->ok ? "true" : "false",
+		       (long long)ev->ms);
+		cli_json_str(stdout, ev->result);
+		break;
+	case VIGIL_MON_EVIDENCE:
+		event_begin(ev, "evidence");
+		printf(",\"seconds\":%.3f,\"bank\":", ev->seconds);
+		cli_json_str(stdout, m->bank);
+		printf(",\"entry\":%lld,\"evidence\":%lld", (long long)m->entry_id,
+		       (long long)ev->evidence_id);
+		break;
+	case VIGIL_MON_EVIDENCE_RETRY:
+		fprintf(stderr, "vigil stream: %s: evidence not stored yet (%s); "
+				"retrying in %d ms, %lld queued\n",
+			ev->url, ev->reason, ev->retry_ms, (long long)ev->pending);
+		return;
+	case VIGIL_MON_EVIDENCE_LOST:
+		fprintf(stderr, "vigil stream: %s: evidence not stored: %s\n", ev->url,
+			ev->reason);
+		event_begin(ev, "evidence_lost");
+		printf(",\"seconds\":%.3f,\"reason\":", ev->seconds);
+		cli_json_str(stdout, ev->reason);
+		break;
+	case VIGIL_MON_ERROR:
+		event_begin(ev, "error");
+		printf(",\"error\":");
+		cli_json_str(stdout, ev->reason);
+		break;
+	case VIGIL_MON_DISCONNECTED:
+		event_begin(ev, ev->was_connected ? "disconnected" : "error");
+		printf(",\"reason\":");
+		cli_json_str(stdout, ev->reason);
+		printf(",\"retry_ms\":%d", ev->retry_ms);
+		break;
+	default: /* STARTED, STOPPED: nothing to say on the command line */
+		return;
+	}
+	event_end();
+}
+
+/* One line per stream on f: state, frames, matches, actions, reconnects. */
+static void summary(vigil_monitor *mon, FILE *f)
+{
+	static const char *const names[] = {"connecting", "connected", "waiting"};
+	vigil_stream_status *st = calloc(VIGIL_MONITOR_MAX_STREAMS, sizeof(*st));
+	size_t n = 0, i;
+
+	if (!st)
+		return;
+	vigil_monitor_status(mon, st, VIGIL_MONITOR_MAX_STREAMS, &n, NULL);
+	for (i = 0; i < n && i < VIGIL_MONITOR_MAX_STREAMS; i++)
+		fprintf(f, "vigil stream: %s: %s, %lld frames, %lld matches, %lld "
+			   "actions, %lld reconnects%s%s\n",
+			st[i].url, names[st[i].state], (long long)st[i].frames,
+			(long long)st[i].matches, (long long)st[i].actions,
+			(long long)st[i].reconnects, st[i].last_error[0] ? "; last: " : "",
+			st[i].last_error);
+	free(st);
+}
+
+/* After the streams stopped: waits for the evidence still queued (a busy
+ * store), saying so; a second signal gives up. Returns what is left. */
+static int64_t flush_evidence(vigil_monitor *mon, const sigset_t *sigs)
+{
+	struct timespec poll = {0, 0};
+	int64_t left = vigil_monitor_flush(mon, 200);
+
+	if (left)
+		fprintf(stderr, "vigil stream: waiting for %lld evidence record%s to be "
+				"stored (interrupt again to give up)\n",
+			(long long)left, left == 1 ? "" : "s");
+	while (left) {
+		int sig = sigtimedwait(sigs, NULL, &poll);
+		if (sig == SIGINT || sig == SIGTERM) {
+			fprintf(stderr, "vigil stream: giving up: %lld evidence record%s "
+					"not stored\n",
+				(long long)left, left == 1 ? "" : "s");
+			break;
+		}
+		left = vigil_monitor_flush(mon, 200);
+	}
+	return left;
+}
+
 /* The store and matcher, then the monitor until a signal or the runtime
  * bound; returns the exit status. */
 static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 {
-	static volatile int stop;
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	vigil_matcher *m = NULL;
-	stream_mon *mon = NULL;
+	vigil_monitor *mon = NULL;
+	vigil_monitor_stats stats;
 	char dbbuf[4096];
 	const char *db = cli_db_path(a->db, dbbuf, sizeof(dbbuf));
 	double start = mono_s(), next_summary;
 	struct timespec tick = {0, 200 * 1000000};
-	int rc = CLI_EXIT_FAIL, sig;
+	int64_t id, left;
+	int rc = CLI_EXIT_FAIL, sig, i;
 
 	if (vigil_ctx_new(&ctx)) {
 		fprintf(stderr, "vigil stream: out of memory\n");
@@ -180,15 +282,27 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 	if (vigil_matcher_size(m) == 0)
 		fprintf(stderr, "vigil stream: warning: no hashes in the enabled banks "
 				"of %s; nothing can match\n", db);
+	/* The matcher is all the monitor needs of this connection; it writes
+	 * evidence through its own. */
+	vigil_store_close(st);
+	st = NULL;
 	a->conf.matcher = m;
-	a->conf.store = st;
-	a->conf.action.stop = &stop;
+	a->conf.store = db;
+	a->conf.on_event = on_event;
+	a->conf.user = a;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
 		fprintf(stderr, "vigil stream: cannot initialise libcurl\n");
 		goto out;
 	}
-	if (stream_mon_start(&a->conf, urls, n, &stop, &mon))
+	if (vigil_monitor_new(ctx, &a->conf, &mon)) {
+		fprintf(stderr, "vigil stream: %s\n", vigil_errmsg(ctx));
 		goto out_curl;
+	}
+	for (i = 0; i < n; i++)
+		if (vigil_monitor_add(mon, ctx, urls[i], &id)) {
+			fprintf(stderr, "vigil stream: %s\n", vigil_errmsg(ctx));
+			goto out_mon;
+		}
 	next_summary = start + a->summary;
 	for (;;) {
 		sig = sigtimedwait(sigs, NULL, &tick);
@@ -200,13 +314,18 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 		if (a->max_runtime > 0 && mono_s() - start >= a->max_runtime)
 			break;
 		if (a->summary > 0 && mono_s() >= next_summary) {
-			stream_mon_summary(mon, stderr);
+			summary(mon, stderr);
 			next_summary += a->summary;
 		}
 	}
 	if (a->summary > 0)
-		stream_mon_summary(mon, stderr);
-	rc = stream_mon_stop(mon) ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+		summary(mon, stderr);
+	vigil_monitor_stop(mon);
+	left = flush_evidence(mon, sigs);
+	vigil_monitor_status(mon, NULL, 0, NULL, &stats);
+	rc = left || stats.evidence_lost ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+out_mon:
+	vigil_monitor_free(mon);
 out_curl:
 	curl_global_cleanup();
 out:
@@ -221,7 +340,7 @@ int cmd_stream(const cli_cmd *cmd, int argc, char **argv)
 	stream_args a;
 	sigset_t sigs, old;
 	const char *arg;
-	char err[200];
+	char err[300];
 	int c, i, n, rc;
 
 	memset(&a, 0, sizeof(a));
@@ -250,20 +369,22 @@ int cmd_stream(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "vigil stream: no stream URL\nTry 'vigil stream --help'.\n");
 		return CLI_EXIT_USAGE;
 	}
-	if (n > STREAM_MAX) {
+	if (n > VIGIL_MONITOR_MAX_STREAMS) {
 		fprintf(stderr, "vigil stream: %d streams, at most %d per process\n", n,
-			STREAM_MAX);
+			VIGIL_MONITOR_MAX_STREAMS);
 		return CLI_EXIT_USAGE;
 	}
 	for (i = 0; i < n; i++)
-		if (check_url(argv[cli_optind() + i]))
+		if (vigil_monitor_check_url(argv[cli_optind() + i], err, sizeof(err))) {
+			fprintf(stderr, "vigil stream: %s\n", err);
 			return CLI_EXIT_USAGE;
-	if (a.conf.action.http && stream_check_http(a.conf.action.http, err, sizeof(err))) {
-		fprintf(stderr, "vigil stream: --http: %s\n", err);
-		return CLI_EXIT_USAGE;
-	}
+		}
 	if (a.conf.action.http_post && !a.conf.action.http) {
 		fprintf(stderr, "vigil stream: --http-post needs --http\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (vigil_monitor_check_action(&a.conf.action, err, sizeof(err))) {
+		fprintf(stderr, "vigil stream: --http: %s\n", err);
 		return CLI_EXIT_USAGE;
 	}
 	if (a.conf.max_backoff_ms < a.conf.backoff_ms)

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define VIGIL__ERRMSG_MAX 256
 
@@ -38,6 +39,11 @@ void *vigil__grow(void *array, size_t *cap, size_t n, size_t elem);
  * allocation fails; n < 0 turns it off. Returns the count of allocations
  * attempted since the last call. Not thread-safe; tests only. */
 long vigil__fault_after(long n);
+
+/* Writes s to f as a JSON string, quotes included: '"' and '\\' escaped,
+ * control characters as \n, \t or \u00XX; other bytes as they are (UTF-8
+ * passes through). */
+void vigil__json_str(FILE *f, const char *s);
 
 /* Overflow-checked size arithmetic: returns 0 and sets *r, or returns -1. */
 static inline int vigil__mul_size(size_t a, size_t b, size_t *r)

@@ -5,8 +5,6 @@
  * gets no arguments from the match. */
 #include "stream_int.h"
 
-#include "../cli/cli.h"
-
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -213,13 +211,13 @@ static char *post_body(const stream_hit *h)
 		return NULL;
 	vigil_pdq_to_hex(&h->hash, hex);
 	fputs("{\"stream\":", f);
-	cli_json_str(f, h->stream);
+	vigil__json_str(f, h->stream);
 	fputs(",\"app\":", f);
-	cli_json_str(f, h->app);
+	vigil__json_str(f, h->app);
 	fputs(",\"name\":", f);
-	cli_json_str(f, h->name);
+	vigil__json_str(f, h->name);
 	fputs(",\"bank\":", f);
-	cli_json_str(f, h->m->bank);
+	vigil__json_str(f, h->m->bank);
 	fprintf(f, ",\"entry\":%lld,\"distance\":%d,\"seconds\":%.3f,\"hash\":\"%s\"}",
 		(long long)h->m->entry_id, h->m->distance, h->seconds, hex);
 	if (fclose(f)) {

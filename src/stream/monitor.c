@@ -1,10 +1,11 @@
-/* monitor.c — one thread per live stream: connect, sample and hash frames
- * (vigil_vpdq_hash_url with the sampling interval), match, act, record;
- * reconnect with exponential backoff when the stream fails or ends. A slow
- * or dead stream only ever blocks its own thread. */
+/* monitor.c — the public live-stream monitor (vigil/stream.h): one thread
+ * per stream connects, samples and hashes frames (vigil_vpdq_hash_url with
+ * the sampling interval), matches, acts and queues evidence; it reconnects
+ * with exponential backoff when the stream fails or ends. A slow or dead
+ * stream only ever blocks its own thread, and the store blocks none (the
+ * evidence queue writes from its own thread). Nothing is printed: every
+ * happening is an event for the program's callback. */
 #include "stream_int.h"
-
-#include "../cli/cli.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,31 +16,34 @@
 #define MON_MATCH_MAX 16 /* matches looked at per frame (nearest first) */
 #define MON_SLEEP_STEP_MS 50
 
-typedef struct stream_state stream_state;
+typedef struct mon_stream mon_stream;
 
-struct stream_mon {
-	const stream_conf *conf;
-	volatile int *stop;
-	pthread_mutex_t lock; /* stdout, the store, every stream's counters */
-	stream_state *s;
+struct vigil_monitor {
+	vigil_monitor_opts o;       /* a copy, defaults filled in */
+	int radius;                 /* what the matcher is asked for */
+	vigil__evq *evq;            /* NULL without a store */
+	pthread_mutex_t ev_lock;    /* one callback at a time */
+	pthread_mutex_t lock;       /* the list and every stream's counters */
+	mon_stream *s[VIGIL_MONITOR_MAX_STREAMS]; /* in the order added */
 	int n;
-	int store_failures;   /* evidence that could not be stored */
+	int reserved;               /* slots of streams being added */
+	int64_t next_id;
 };
 
-enum { ST_CONNECTING, ST_CONNECTED, ST_WAITING };
-
-struct stream_state {
-	stream_mon *mon;
-	const char *url;
-	char app[256], name[STREAM_URL_MAX];
+struct mon_stream {
+	vigil_monitor *mon;
+	int64_t id;
+	char *url;               /* owned copy */
+	char app[256], name[VIGIL_STREAM_URL_MAX];
 	pthread_t th;
-	int started;
-	vigil_ctx *ctx;       /* this thread's: decoding, hashing, matching */
+	volatile int stop;       /* removal or shutdown */
+	vigil_ctx *ctx;          /* this thread's: decoding, hashing, matching */
+	stream_action action;    /* the monitor's, with this stream's stop flag */
 	vigil_match hits[MON_MATCH_MAX];
-	/* Counters and state, under mon->lock. */
+	/* Under mon->lock. */
 	int state;
 	int64_t frames, matches, actions, reconnects;
-	int64_t cooldown_until; /* monotonic ms; no action before */
+	int64_t cooldown_until;  /* monotonic ms; no action before */
 	char last_error[200];
 };
 
@@ -59,53 +63,108 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Starts an event line; the caller holds mon->lock, adds fields and calls
- * event_end. */
-static void event_begin(stream_state *s, const char *event)
+/* Hands ev to the program, stamped, one call at a time. */
+static void emit(vigil_monitor *mon, vigil_monitor_event *ev)
 {
-	printf("{\"stream\":");
-	cli_json_str(stdout, s->url);
-	printf(",\"event\":\"%s\",\"time_ms\":%lld", event, (long long)wall_ms());
+	if (!mon->o.on_event)
+		return;
+	pthread_mutex_lock(&mon->ev_lock);
+	ev->time_ms = wall_ms();
+	mon->o.on_event(mon->o.user, ev);
+	pthread_mutex_unlock(&mon->ev_lock);
 }
 
-static void event_end(void)
+static void stream_event(mon_stream *s, int type, vigil_monitor_event *ev)
 {
-	printf("}\n");
-	fflush(stdout);
+	ev->type = type;
+	ev->stream_id = s->id;
+	ev->url = s->url;
+	emit(s->mon, ev);
 }
 
-static void set_state(stream_state *s, int state)
+/* The evidence writer's events. */
+static void on_evq(void *user, int type, const vigil__ev_item *it,
+		   int64_t evidence_id, const char *reason, int retry_ms,
+		   int64_t pending)
 {
-	pthread_mutex_lock(&s->mon->lock);
-	s->state = state;
-	pthread_mutex_unlock(&s->mon->lock);
+	vigil_monitor_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.stream_id = it->stream_id;
+	ev.url = it->url;
+	ev.seconds = it->ev.source_seconds;
+	ev.hash = it->ev.hash;
+	ev.match = &it->m;
+	ev.evidence_id = evidence_id;
+	ev.reason = reason;
+	ev.retry_ms = retry_ms;
+	ev.pending = pending;
+	emit(user, &ev);
+}
+
+/* Queues the evidence of an action; never waits for the store. */
+static void record(mon_stream *s, const vigil_vpdq_frame *f, const vigil_match *m,
+		   const char *result)
+{
+	vigil_monitor *mon = s->mon;
+	vigil__ev_item *it;
+	vigil_monitor_event ev;
+	int64_t pending = 0;
+	size_t len = strlen(s->url) + 1;
+
+	it = vigil__calloc(1, sizeof(*it));
+	if (it && (it->url = vigil__malloc(len)) != NULL) {
+		memcpy(it->url, s->url, len);
+		snprintf(it->ev.source, sizeof(it->ev.source), "%s", s->url);
+		it->ev.created_ms = wall_ms(); /* when seen, not when written */
+		it->ev.source_seconds = f->seconds;
+		it->ev.hash = f->hash;
+		it->ev.entry_id = m->entry_id;
+		snprintf(it->ev.bank, sizeof(it->ev.bank), "%s", m->bank);
+		it->ev.distance = m->distance;
+		it->ev.variant = m->variant;
+		snprintf(it->ev.action, sizeof(it->ev.action), "%s", result);
+		it->m = *m;
+		it->stream_id = s->id;
+		if (!vigil__evq_push(mon->evq, it))
+			return;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.reason = it ? "evidence queue full" : "out of memory";
+	if (it)
+		vigil__free(it->url);
+	vigil__free(it);
+	vigil__evq_count_lost(mon->evq);
+	vigil__evq_stats(mon->evq, NULL, &pending, NULL, NULL);
+	ev.seconds = f->seconds;
+	ev.hash = f->hash;
+	ev.match = m;
+	ev.pending = pending;
+	stream_event(s, VIGIL_MON_EVIDENCE_LOST, &ev);
 }
 
 /* Acts on a match (unless in the cooldown after the last action) and
- * records the evidence. Called from the stream's thread. */
-static void on_match(stream_state *s, const vigil_vpdq_frame *f,
-		     const vigil_match *m)
+ * queues the evidence. Called from the stream's thread. */
+static void on_match(mon_stream *s, const vigil_vpdq_frame *f, const vigil_match *m)
 {
-	stream_mon *mon = s->mon;
-	const stream_conf *c = mon->conf;
-	vigil_evidence ev;
+	vigil_monitor *mon = s->mon;
+	vigil_monitor_event ev;
 	stream_hit hit;
-	char result[STREAM_RESULT_MAX], hex[65];
-	int64_t now = mono_ms(), t0;
-	int act, arc = 0, src = 0;
+	char result[STREAM_RESULT_MAX];
+	int64_t t0;
+	int act, arc;
 
-	vigil_pdq_to_hex(&f->hash, hex);
 	pthread_mutex_lock(&mon->lock);
 	s->matches++;
-	act = now >= s->cooldown_until;
-	event_begin(s, "match");
-	printf(",\"seconds\":%.3f,\"hash\":\"%s\",\"quality\":%d,\"bank\":", f->seconds,
-	       hex, f->quality);
-	cli_json_str(stdout, m->bank);
-	printf(",\"entry\":%lld,\"distance\":%d,\"acted\":%s", (long long)m->entry_id,
-	       m->distance, act ? "true" : "false");
-	event_end();
+	act = mono_ms() >= s->cooldown_until;
 	pthread_mutex_unlock(&mon->lock);
+	memset(&ev, 0, sizeof(ev));
+	ev.seconds = f->seconds;
+	ev.hash = f->hash;
+	ev.match = m;
+	ev.acted = act;
+	stream_event(s, VIGIL_MON_MATCH, &ev);
 	if (!act)
 		return;
 
@@ -117,89 +176,66 @@ static void on_match(stream_state *s, const vigil_vpdq_frame *f,
 	hit.hash = f->hash;
 	hit.m = m;
 	t0 = mono_ms();
-	arc = stream_action_run(&c->action, &hit, result, sizeof(result));
-
-	memset(&ev, 0, sizeof(ev));
-	snprintf(ev.source, sizeof(ev.source), "%s", s->url);
-	ev.source_seconds = f->seconds;
-	ev.hash = f->hash;
-	ev.entry_id = m->entry_id;
-	snprintf(ev.bank, sizeof(ev.bank), "%s", m->bank);
-	ev.distance = m->distance;
-	ev.variant = m->variant;
-	snprintf(ev.action, sizeof(ev.action), "%s", result);
-
+	arc = stream_action_run(&s->action, &hit, result, sizeof(result));
 	pthread_mutex_lock(&mon->lock);
 	s->actions++;
-	s->cooldown_until = mono_ms() + c->cooldown_ms;
-	if (c->store) {
-		src = vigil_evidence_add(c->store, &ev);
-		if (src) {
-			mon->store_failures++;
-			fprintf(stderr, "vigil stream: %s: evidence not stored: %s\n",
-				s->url, vigil_strerror(src));
-		}
-	}
-	event_begin(s, "action");
-	printf(",\"ok\":%s,\"ms\":%lld,\"result\":", arc ? "false" : "true",
-	       (long long)(mono_ms() - t0));
-	cli_json_str(stdout, result);
-	if (c->store && !src)
-		printf(",\"evidence\":%lld", (long long)ev.id);
-	event_end();
+	s->cooldown_until = mono_ms() + mon->o.cooldown_ms;
 	pthread_mutex_unlock(&mon->lock);
+	memset(&ev, 0, sizeof(ev));
+	ev.seconds = f->seconds;
+	ev.hash = f->hash;
+	ev.match = m;
+	ev.ok = !arc;
+	ev.ms = mono_ms() - t0;
+	ev.result = result;
+	stream_event(s, VIGIL_MON_ACTION, &ev);
+	if (mon->evq)
+		record(s, f, m, result);
 }
 
-/* vPDQ callback: one sampled frame. Non-zero stops the stream (shutdown). */
+/* vPDQ callback: one sampled frame. Non-zero stops the stream. */
 static int on_frame(void *user, const vigil_vpdq_frame *f)
 {
-	stream_state *s = user;
-	stream_mon *mon = s->mon;
-	const stream_conf *c = mon->conf;
+	mon_stream *s = user;
+	vigil_monitor *mon = s->mon;
+	vigil_monitor_event ev;
 	size_t found = 0, k;
-	int rc;
+	int rc, connected;
 
-	if (*mon->stop)
+	if (s->stop)
 		return 1;
 	pthread_mutex_lock(&mon->lock);
-	if (s->state != ST_CONNECTED) {
-		s->state = ST_CONNECTED;
-		event_begin(s, "connected");
-		event_end();
-	}
+	connected = s->state != VIGIL_STREAM_CONNECTED;
+	s->state = VIGIL_STREAM_CONNECTED;
 	s->frames++;
-	if (c->frame_events) {
-		char hex[65];
-		vigil_pdq_to_hex(&f->hash, hex);
-		event_begin(s, "frame");
-		printf(",\"seconds\":%.3f,\"hash\":\"%s\",\"quality\":%d", f->seconds,
-		       hex, f->quality);
-		event_end();
-	}
 	pthread_mutex_unlock(&mon->lock);
-	if (f->quality < c->min_quality)
+	memset(&ev, 0, sizeof(ev));
+	if (connected)
+		stream_event(s, VIGIL_MON_CONNECTED, &ev);
+	ev.seconds = f->seconds;
+	ev.hash = f->hash;
+	stream_event(s, VIGIL_MON_FRAME, &ev);
+	if (f->quality < mon->o.min_quality)
 		return 0;
-	rc = vigil_matcher_pdq(c->matcher, s->ctx, &f->hash, NULL, c->radius, s->hits,
-			       MON_MATCH_MAX, &found);
+	rc = vigil_matcher_pdq(mon->o.matcher, s->ctx, &f->hash, NULL, mon->radius,
+			       s->hits, MON_MATCH_MAX, &found);
 	if (rc) {
-		pthread_mutex_lock(&mon->lock);
-		event_begin(s, "error");
-		printf(",\"error\":");
-		cli_json_str(stdout, vigil_errmsg(s->ctx));
-		event_end();
-		pthread_mutex_unlock(&mon->lock);
+		memset(&ev, 0, sizeof(ev));
+		ev.seconds = f->seconds;
+		ev.reason = vigil_errmsg(s->ctx);
+		stream_event(s, VIGIL_MON_ERROR, &ev);
 		return 0;
 	}
 	/* The nearest match acts; the others are reported with it. */
-	for (k = 0; k < found && k < MON_MATCH_MAX; k++)
+	for (k = 0; k < found && k < MON_MATCH_MAX && !s->stop; k++)
 		on_match(s, f, &s->hits[k]);
 	return 0;
 }
 
-/* Sleeps ms, waking early on shutdown. */
-static void nap(stream_mon *mon, int ms)
+/* Sleeps ms, waking early on stop. */
+static void nap(mon_stream *s, int ms)
 {
-	while (ms > 0 && !*mon->stop) {
+	while (ms > 0 && !s->stop) {
 		int step = ms < MON_SLEEP_STEP_MS ? ms : MON_SLEEP_STEP_MS;
 		usleep((useconds_t)step * 1000);
 		ms -= step;
@@ -208,128 +244,338 @@ static void nap(stream_mon *mon, int ms)
 
 static void *stream_main(void *arg)
 {
-	stream_state *s = arg;
-	stream_mon *mon = s->mon;
-	const stream_conf *c = mon->conf;
+	mon_stream *s = arg;
+	vigil_monitor *mon = s->mon;
+	const vigil_monitor_opts *o = &mon->o;
+	vigil_monitor_event ev;
 	vigil_video_opts vo;
-	int backoff = c->backoff_ms, rc;
+	char reason[sizeof(s->last_error)];
+	int backoff = o->backoff_ms, rc, was;
 	int64_t frames_before;
 
 	memset(&vo, 0, sizeof(vo));
-	vo.interval = c->interval;
-	vo.timeout_ms = c->timeout_ms;
-	vo.threads = c->threads;
-	vo.abort = mon->stop;
+	vo.interval = o->interval;
+	vo.timeout_ms = o->timeout_ms;
+	vo.threads = o->threads;
+	vo.abort = &s->stop;
 	/* A live stream has no end: only the frame numbering bounds it (a
 	 * reconnection starts it again). */
 	vo.max_seconds = 1e9;
 	vo.max_frames = INT32_MAX;
-	while (!*mon->stop) {
-		set_state(s, ST_CONNECTING);
+	while (!s->stop) {
 		pthread_mutex_lock(&mon->lock);
+		s->state = VIGIL_STREAM_CONNECTING;
 		frames_before = s->frames;
 		pthread_mutex_unlock(&mon->lock);
 		rc = vigil_vpdq_hash_url(s->ctx, s->url, &vo, on_frame, s);
-		if (*mon->stop)
+		if (s->stop)
 			break;
 		pthread_mutex_lock(&mon->lock);
 		/* A connection that delivered frames resets the backoff. */
 		if (s->frames > frames_before)
-			backoff = c->backoff_ms;
+			backoff = o->backoff_ms;
 		snprintf(s->last_error, sizeof(s->last_error), "%s",
 			 rc ? vigil_errmsg(s->ctx) : "end of stream");
-		event_begin(s, s->state == ST_CONNECTED ? "disconnected" : "error");
-		printf(",\"reason\":");
-		cli_json_str(stdout, s->last_error);
-		printf(",\"retry_ms\":%d", backoff);
-		event_end();
-		s->state = ST_WAITING;
+		snprintf(reason, sizeof(reason), "%s", s->last_error);
+		was = s->state == VIGIL_STREAM_CONNECTED;
+		s->state = VIGIL_STREAM_WAITING;
 		s->reconnects++;
 		pthread_mutex_unlock(&mon->lock);
-		nap(mon, backoff);
-		backoff = backoff > c->max_backoff_ms / 2 ? c->max_backoff_ms : 2 * backoff;
+		memset(&ev, 0, sizeof(ev));
+		ev.was_connected = was;
+		ev.reason = reason;
+		ev.retry_ms = backoff;
+		stream_event(s, VIGIL_MON_DISCONNECTED, &ev);
+		nap(s, backoff);
+		backoff = backoff > o->max_backoff_ms / 2 ? o->max_backoff_ms : 2 * backoff;
 	}
 	return NULL;
 }
 
-int stream_mon_start(const stream_conf *conf, char **urls, int n,
-		     volatile int *stop, stream_mon **out)
-{
-	stream_mon *mon;
-	int i, r;
+/* ------------------------------------------------------------- checks */
 
-	*out = NULL;
-	mon = calloc(1, sizeof(*mon));
-	if (!mon || !(mon->s = calloc((size_t)n, sizeof(*mon->s)))) {
-		fprintf(stderr, "vigil stream: out of memory\n");
-		free(mon);
+/* Protocols a stream URL may use (the video subsystem's URL whitelist). */
+static const char *const stream_schemes[] = {
+	"rtmp", "rtmps", "rtmpt", "rtmpts", "rtmpe", "rtmpte", "rtsp", "http",
+	"https", "srt", "udp", "rtp", "tcp", "tls", NULL,
+};
+
+int vigil_monitor_check_url(const char *url, char *err, size_t errcap)
+{
+	const char *p = url ? strstr(url, "://") : NULL;
+	int i;
+
+	if (url && strlen(url) > VIGIL_STREAM_URL_MAX) {
+		snprintf(err, errcap, "URL longer than %d bytes", VIGIL_STREAM_URL_MAX);
 		return -1;
 	}
-	mon->conf = conf;
-	mon->stop = stop;
-	mon->n = n;
-	pthread_mutex_init(&mon->lock, NULL);
-	for (i = 0; i < n; i++) {
-		stream_state *s = &mon->s[i];
-		s->mon = mon;
-		s->url = urls[i];
-		stream_split_url(urls[i], s->app, sizeof(s->app), s->name, sizeof(s->name));
-		if (vigil_ctx_new(&s->ctx) ||
-		    vigil_ctx_set_limit(s->ctx, VIGIL_LIMIT_MAX_PIXELS, conf->max_pixels) ||
-		    vigil_ctx_set_limit(s->ctx, VIGIL_LIMIT_MAX_SIDE, conf->max_side)) {
-			fprintf(stderr, "vigil stream: out of memory\n");
-			goto fail;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		r = pthread_create(&mon->s[i].th, NULL, stream_main, &mon->s[i]);
-		if (r) {
-			fprintf(stderr, "vigil stream: cannot start a thread: %s\n",
-				strerror(r));
-			goto fail;
-		}
-		mon->s[i].started = 1;
-	}
-	*out = mon;
-	return 0;
-fail:
-	stream_mon_stop(mon);
+	if (p && p[3] && p[3] != '/')
+		for (i = 0; stream_schemes[i]; i++)
+			if ((size_t)(p - url) == strlen(stream_schemes[i]) &&
+			    !strncmp(url, stream_schemes[i], (size_t)(p - url)))
+				return 0;
+	snprintf(err, errcap, "'%.200s' is not a stream URL (rtmp://, rtsp://, "
+			      "http(s)://, srt://, udp://, rtp://, tcp://)",
+		 url ? url : "(null)");
 	return -1;
 }
 
-void stream_mon_summary(stream_mon *mon, FILE *f)
+int vigil_monitor_check_action(const vigil_monitor_action *a, char *err,
+			       size_t errcap)
 {
-	static const char *const names[] = {"connecting", "connected", "waiting"};
+	if (a->http && stream_check_http(a->http, err, errcap))
+		return -1;
+	if (a->http_post && !a->http) {
+		snprintf(err, errcap, "http_post needs an http URL");
+		return -1;
+	}
+	if (a->exec && !a->exec[0]) {
+		snprintf(err, errcap, "empty program name");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ lifetime */
+
+int vigil_monitor_new(vigil_ctx *ctx, const vigil_monitor_opts *opts,
+		      vigil_monitor **out)
+{
+	vigil_monitor *mon;
+	vigil_monitor_opts *o;
+	char err[200];
+	int rc;
+
+	if (!out)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	*out = NULL;
+	if (!opts || !opts->matcher)
+		return vigil__err(ctx, VIGIL_EINVAL, "monitor: no matcher");
+	if (vigil_monitor_check_action(&opts->action, err, sizeof(err)))
+		return vigil__err(ctx, VIGIL_EINVAL, "monitor: action: %s", err);
+	if (!(opts->interval >= 0) || opts->interval > 3600 || opts->radius < -1 ||
+	    opts->radius > VIGIL_INDEX_MAX_RADIUS || opts->timeout_ms < 0 ||
+	    opts->backoff_ms < 0 || opts->max_backoff_ms < 0 || opts->cooldown_ms < 0 ||
+	    opts->threads < 0 || opts->max_pixels < 0 || opts->max_side < 0 ||
+	    opts->action.timeout_ms < 0 || opts->evidence_queue < 0 ||
+	    opts->evidence_retry_ms < 0)
+		return vigil__err(ctx, VIGIL_EINVAL, "monitor: option out of range");
+	mon = vigil__calloc(1, sizeof(*mon));
+	if (!mon)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	pthread_mutex_init(&mon->lock, NULL);
+	pthread_mutex_init(&mon->ev_lock, NULL);
+	mon->o = *opts;
+	o = &mon->o;
+	mon->radius = o->radius == VIGIL_RADIUS_EXACT ? 0
+		      : o->radius	    ? o->radius
+					    : VIGIL_DEFAULT_RADIUS;
+	if (!o->timeout_ms)
+		o->timeout_ms = 10000;
+	if (!o->backoff_ms)
+		o->backoff_ms = 500;
+	if (!o->max_backoff_ms)
+		o->max_backoff_ms = 30000;
+	if (o->max_backoff_ms < o->backoff_ms)
+		o->backoff_ms = o->max_backoff_ms;
+	if (!o->threads)
+		o->threads = 1;
+	if (!o->max_pixels)
+		o->max_pixels = 3840 * 2160;
+	if (!o->max_side)
+		o->max_side = VIGIL_DEFAULT_MAX_SIDE;
+	if (!o->action.timeout_ms)
+		o->action.timeout_ms = 5000;
+	if (!o->evidence_queue)
+		o->evidence_queue = VIGIL_EVIDENCE_QUEUE_DEFAULT;
+	if (!o->evidence_retry_ms)
+		o->evidence_retry_ms = 100;
+	mon->next_id = 1;
+	if (o->store) {
+		rc = vigil__evq_new(ctx, o->store, o->evidence_queue,
+				    o->evidence_retry_ms, on_evq, mon, &mon->evq);
+		if (rc) {
+			vigil_monitor_free(mon);
+			return rc;
+		}
+	}
+	*out = mon;
+	return VIGIL_OK;
+}
+
+static void stream_free(mon_stream *s)
+{
+	if (!s)
+		return;
+	vigil_ctx_free(s->ctx);
+	vigil__free(s->url);
+	vigil__free(s);
+}
+
+int vigil_monitor_add(vigil_monitor *mon, vigil_ctx *ctx, const char *url,
+		      int64_t *id)
+{
+	const vigil_monitor_opts *o;
+	vigil_monitor_event ev;
+	mon_stream *s;
+	char err[300];
+	size_t len;
+	int r, rc;
+
+	if (!mon || !url || !id)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	o = &mon->o;
+	if (vigil_monitor_check_url(url, err, sizeof(err)))
+		return vigil__err(ctx, VIGIL_EINVAL, "%s", err);
+	len = strlen(url) + 1;
+	s = vigil__calloc(1, sizeof(*s));
+	if (!s || !(s->url = vigil__malloc(len)) || vigil_ctx_new(&s->ctx)) {
+		stream_free(s);
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	memcpy(s->url, url, len);
+	s->mon = mon;
+	stream_split_url(url, s->app, sizeof(s->app), s->name, sizeof(s->name));
+	s->action.http = o->action.http;
+	s->action.http_post = o->action.http_post;
+	s->action.exec = o->action.exec;
+	s->action.timeout_ms = o->action.timeout_ms;
+	s->action.stop = &s->stop;
+	if (vigil_ctx_set_limit(s->ctx, VIGIL_LIMIT_MAX_PIXELS, o->max_pixels) ||
+	    vigil_ctx_set_limit(s->ctx, VIGIL_LIMIT_MAX_SIDE, o->max_side)) {
+		stream_free(s);
+		return vigil__err(ctx, VIGIL_EINVAL, "monitor: bad frame limits");
+	}
+	/* A slot and an id first; STARTED goes out (without the lock, which
+	 * the callback may take through vigil_monitor_status) before the
+	 * thread can say anything. */
+	pthread_mutex_lock(&mon->lock);
+	if (mon->n + mon->reserved >= VIGIL_MONITOR_MAX_STREAMS) {
+		pthread_mutex_unlock(&mon->lock);
+		stream_free(s);
+		return vigil__err(ctx, VIGIL_ETOOBIG, "at most %d streams per monitor",
+				  VIGIL_MONITOR_MAX_STREAMS);
+	}
+	s->id = mon->next_id++;
+	s->state = VIGIL_STREAM_CONNECTING;
+	mon->reserved++;
+	pthread_mutex_unlock(&mon->lock);
+	memset(&ev, 0, sizeof(ev));
+	stream_event(s, VIGIL_MON_STARTED, &ev);
+	r = pthread_create(&s->th, NULL, stream_main, s);
+	pthread_mutex_lock(&mon->lock);
+	mon->reserved--;
+	if (r) {
+		pthread_mutex_unlock(&mon->lock);
+		rc = vigil__err(ctx, VIGIL_EINTERNAL, "cannot start a thread: %s",
+				strerror(r));
+		stream_event(s, VIGIL_MON_STOPPED, &ev);
+		stream_free(s);
+		return rc;
+	}
+	mon->s[mon->n++] = s;
+	*id = s->id;
+	pthread_mutex_unlock(&mon->lock);
+	return VIGIL_OK;
+}
+
+/* Stops a stream already taken off the list, waits for it, frees it. */
+static void stream_end(mon_stream *s)
+{
+	vigil_monitor_event ev;
+
+	s->stop = 1;
+	pthread_join(s->th, NULL);
+	memset(&ev, 0, sizeof(ev));
+	stream_event(s, VIGIL_MON_STOPPED, &ev);
+	stream_free(s);
+}
+
+int vigil_monitor_remove(vigil_monitor *mon, vigil_ctx *ctx, int64_t id)
+{
+	mon_stream *s = NULL;
+	int i;
+
+	if (!mon)
+		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
+	pthread_mutex_lock(&mon->lock);
+	for (i = 0; i < mon->n; i++)
+		if (mon->s[i]->id == id) {
+			s = mon->s[i];
+			memmove(&mon->s[i], &mon->s[i + 1],
+				(size_t)(mon->n - i - 1) * sizeof(mon->s[0]));
+			mon->n--;
+			break;
+		}
+	pthread_mutex_unlock(&mon->lock);
+	if (!s)
+		return vigil__err(ctx, VIGIL_ENOENT, "no stream %lld", (long long)id);
+	stream_end(s);
+	return VIGIL_OK;
+}
+
+void vigil_monitor_status(vigil_monitor *mon, vigil_stream_status *out,
+			  size_t max, size_t *n, vigil_monitor_stats *stats)
+{
 	int i;
 
 	pthread_mutex_lock(&mon->lock);
-	for (i = 0; i < mon->n; i++) {
-		stream_state *s = &mon->s[i];
-		fprintf(f, "vigil stream: %s: %s, %lld frames, %lld matches, %lld "
-			   "actions, %lld reconnects%s%s\n",
-			s->url, names[s->state], (long long)s->frames,
-			(long long)s->matches, (long long)s->actions,
-			(long long)s->reconnects, s->last_error[0] ? "; last: " : "",
-			s->last_error);
+	for (i = 0; i < mon->n && (size_t)i < max; i++) {
+		mon_stream *s = mon->s[i];
+		vigil_stream_status *t = &out[i];
+		t->id = s->id;
+		snprintf(t->url, sizeof(t->url), "%s", s->url);
+		t->state = s->state;
+		t->frames = s->frames;
+		t->matches = s->matches;
+		t->actions = s->actions;
+		t->reconnects = s->reconnects;
+		snprintf(t->last_error, sizeof(t->last_error), "%s", s->last_error);
+	}
+	if (n)
+		*n = (size_t)mon->n;
+	if (stats) {
+		memset(stats, 0, sizeof(*stats));
+		stats->streams = mon->n;
+		if (mon->evq)
+			vigil__evq_stats(mon->evq, &stats->evidence_stored,
+					 &stats->evidence_pending, &stats->evidence_lost,
+					 &stats->evidence_retries);
 	}
 	pthread_mutex_unlock(&mon->lock);
 }
 
-int stream_mon_stop(stream_mon *mon)
+void vigil_monitor_stop(vigil_monitor *mon)
 {
-	int i, failures;
+	mon_stream *all[VIGIL_MONITOR_MAX_STREAMS];
+	int i, n;
 
 	if (!mon)
-		return 0;
-	*mon->stop = 1;
-	for (i = 0; i < mon->n; i++)
-		if (mon->s[i].started)
-			pthread_join(mon->s[i].th, NULL);
-	for (i = 0; i < mon->n; i++)
-		vigil_ctx_free(mon->s[i].ctx);
-	failures = mon->store_failures;
+		return;
+	pthread_mutex_lock(&mon->lock);
+	n = mon->n;
+	memcpy(all, mon->s, (size_t)n * sizeof(all[0]));
+	mon->n = 0;
+	pthread_mutex_unlock(&mon->lock);
+	/* Every flag first, so the threads wind down together. */
+	for (i = 0; i < n; i++)
+		all[i]->stop = 1;
+	for (i = 0; i < n; i++)
+		stream_end(all[i]);
+}
+
+int64_t vigil_monitor_flush(vigil_monitor *mon, int timeout_ms)
+{
+	return mon && mon->evq ? vigil__evq_flush(mon->evq, timeout_ms) : 0;
+}
+
+void vigil_monitor_free(vigil_monitor *mon)
+{
+	if (!mon)
+		return;
+	vigil_monitor_stop(mon);
+	vigil__evq_free(mon->evq);
+	pthread_mutex_destroy(&mon->ev_lock);
 	pthread_mutex_destroy(&mon->lock);
-	free(mon->s);
-	free(mon);
-	return failures;
+	vigil__free(mon);
 }

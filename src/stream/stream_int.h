@@ -1,24 +1,18 @@
-/* stream_int.h — the live-stream monitor behind `vigil stream`: one thread
- * per stream reads it through vigil_vpdq_hash_url (frames sampled every
- * interval), matches each sampled frame against the matcher, and on a match
- * runs the action (an HTTP request, a command) and records evidence.
- *
- * Built into the CLI, on the public API only (plus libcurl for the HTTP
- * action). Events go to standard output as JSON lines, one per line, never
- * interleaved between threads. */
+/* stream_int.h — the stream subsystem's private interface, behind the
+ * public monitor (include/vigil/stream.h, monitor.c): the actions
+ * (action.c) and the evidence queue (evidence.c). */
 #ifndef VIGIL_STREAM_INT_H
 #define VIGIL_STREAM_INT_H
 
-#include "vigil.h"
+#include "../core/core.h"
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#define STREAM_MAX 256             /* streams one process watches */
-#define STREAM_URL_MAX 2048        /* longest stream URL */
+#define STREAM_URL_MAX VIGIL_STREAM_URL_MAX
 #define STREAM_ACTION_URL_MAX 8192 /* an HTTP action's URL after expansion */
-#define STREAM_RESULT_MAX 256      /* an action's result text */
+#define STREAM_RESULT_MAX VIGIL_ACTION_RESULT_MAX
 
 /* What is known about a match when an action runs. All strings are owned by
  * the caller and only read during the call. */
@@ -63,36 +57,41 @@ void stream_split_url(const char *url, char *app, size_t appcap, char *name,
 int stream_action_run(const stream_action *a, const stream_hit *h, char *result,
 		      size_t cap);
 
-/* The monitor's configuration; the CLI fills it in. */
-typedef struct stream_conf {
-	vigil_matcher *matcher; /* shared by all threads (read-only queries) */
-	vigil_store *store;     /* evidence; used under the monitor's lock */
-	int radius;             /* PDQ match radius */
-	int min_quality;        /* frames below are not matched */
-	double interval;        /* seconds between sampled frames */
-	int timeout_ms;         /* a stalled stream is dropped after this */
-	int backoff_ms;         /* first reconnection delay (doubles) */
-	int max_backoff_ms;     /* ... up to this */
-	int cooldown_ms;        /* after an action on a stream, matches are
-				   only reported for this long */
-	int threads;            /* decoder threads per stream */
-	int frame_events;       /* also print a "frame" event per sample */
-	int64_t max_pixels;     /* per-frame limits for each stream's ctx */
-	int64_t max_side;
-	stream_action action;
-} stream_conf;
+/* The evidence queue and its writer thread (evidence.c): records are
+ * pushed by stream threads without waiting and written by one thread that
+ * owns the store connection, retrying with backoff. */
+typedef struct vigil__evq vigil__evq;
 
-typedef struct stream_mon stream_mon;
+/* One queued record and what its events say. */
+typedef struct vigil__ev_item {
+	vigil_evidence ev;   /* what is written */
+	vigil_match m;       /* the match, for the events */
+	int64_t stream_id;
+	char *url;           /* owned: the stream's full URL */
+} vigil__ev_item;
 
-/* Starts one thread per URL (urls and conf are kept by reference: they
- * must outlive the monitor). *out is released with stream_mon_stop().
- * Returns 0, or -1 after printing why to stderr. */
-int stream_mon_start(const stream_conf *conf, char **urls, int n,
-		     volatile int *stop, stream_mon **out);
-/* One line per stream on f: state, frames, matches, actions, reconnects. */
-void stream_mon_summary(stream_mon *mon, FILE *f);
-/* Sets the stop flag, joins every thread and frees the monitor. Returns the
- * number of evidence records that could not be stored. */
-int stream_mon_stop(stream_mon *mon);
+/* Called by the writer for EVIDENCE / EVIDENCE_RETRY events. */
+typedef void (*vigil__evq_emit_fn)(void *user, int type, const vigil__ev_item *it,
+				   int64_t evidence_id, const char *reason,
+				   int retry_ms, int64_t pending);
+
+/* Opens the store at uri on a context of its own and starts the writer.
+ * Errors on ctx. */
+int vigil__evq_new(vigil_ctx *ctx, const char *uri, int cap, int retry_ms,
+		   vigil__evq_emit_fn emit, void *user, vigil__evq **out);
+/* Queues it (taken over: freed by the queue) unless the queue is full:
+ * then returns VIGIL_ETOOBIG and it stays the caller's. */
+int vigil__evq_push(vigil__evq *q, vigil__ev_item *it);
+/* Waits up to timeout_ms (< 0: forever) for an empty queue; returns what is
+ * still pending. */
+int64_t vigil__evq_flush(vigil__evq *q, int timeout_ms);
+/* Counters (any pointer may be NULL). */
+void vigil__evq_stats(vigil__evq *q, int64_t *stored, int64_t *pending,
+		      int64_t *lost, int64_t *retries);
+/* Counts a record refused by vigil__evq_push as lost. */
+void vigil__evq_count_lost(vigil__evq *q);
+/* Stops the writer (after a write under way), drops what is queued, closes
+ * the store. NULL is a no-op. */
+void vigil__evq_free(vigil__evq *q);
 
 #endif

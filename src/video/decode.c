@@ -190,9 +190,12 @@ static int open_stream(vigil__video *v, const char *url, const char *whitelist,
 		/* Live input: FFmpeg's default probing buffers up to 5 s of
 		 * frames before the first one is decoded, and every monitored
 		 * stream then runs that far behind live. A short probe
-		 * (0.3 s) is enough for the codec parameters of a live stream. */
+		 * (0.3 s) is enough for the codec parameters of a live stream.
+		 * The packets read while probing stay buffered and are
+		 * decoded first: they hold the stream's first keyframe, and
+		 * "fflags nobuffer" (which drops them) left every frame up
+		 * to the next keyframe unhashed (issue 7.1). */
 		av_dict_set_int(&o, "analyzeduration", VIGIL__LIVE_ANALYZE_US, 0);
-		av_dict_set(&o, "fflags", "nobuffer", 0);
 	}
 	v->last_io = av_gettime_relative();
 	r = avformat_open_input(&v->fmt, url, NULL, &o);
@@ -341,6 +344,7 @@ int vigil__video_open_url(vigil_ctx *ctx, const char *url,
 	rc = alloc_video(ctx, opts, &v);
 	if (rc)
 		return rc;
+	v->live = 1;
 	rc = open_stream(v, url, WHITELIST_URL, opts);
 	if (rc) {
 		vigil__video_close(v);

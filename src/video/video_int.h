@@ -38,6 +38,8 @@ typedef struct vigil__video {
 	int draining;              /* the decoder has been sent its flush */
 	int64_t packets;           /* packets of the stream read so far */
 	int end_rc;                /* status to give after the last frame */
+	int live;                  /* opened from a URL: positions are the
+				      frames' timestamps (stream time) */
 } vigil__video;
 
 /* Opens a video from a file path, a buffer (kept by reference: it must

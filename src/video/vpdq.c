@@ -110,6 +110,12 @@ static int run(vigil__video *v, const vigil_video_opts *opts, vigil_vpdq_cb cb,
 		f.frame = (int)idx;
 		/* float / float, as the reference; printed from the double. */
 		f.seconds = (double)((float)idx / r.fps);
+		/* A live stream joined (or re-joined) mid-way: its frames'
+		 * own timestamps say where in the stream they are, which the
+		 * count since this connection cannot. */
+		if (v->live && fr->best_effort_timestamp != AV_NOPTS_VALUE)
+			f.seconds = (double)fr->best_effort_timestamp *
+				    av_q2d(v->fmt->streams[v->stream]->time_base);
 		if (cb && cb(user, &f)) {
 			rc = vigil__err(v->ctx, VIGIL_EABORTED,
 					"video: stopped by the callback");
