@@ -655,9 +655,10 @@ static int begin(srv_req *r, const char *url)
 				r->path, allow);
 		return 0;
 	}
-	/* --trust-network: HMA clients that cannot send a header. */
+	/* --trust-network: HMA clients and callbacks that cannot send a
+	 * header. */
 	if (!(r->route->roles & SRV_OPEN) &&
-	    !((r->route->roles & SRV_HMA) && *s->cfg.trust_network &&
+	    !((r->route->roles & (SRV_HMA | SRV_HOOK)) && *s->cfg.trust_network &&
 	      srv_addr_listed(s->cfg.trust_network, r->ip))) {
 		auth = srv_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 		st = srv__auth(s, auth, r->route->roles & SRV_ROLE_ALL, r->key_name,

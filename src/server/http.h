@@ -52,6 +52,8 @@ enum {
 	SRV_OPEN = 0x100,      /* route flag: no key needed */
 	SRV_HMA = 0x200,       /* route flag: errors as HMA's {"message":...};
 				  --trust-network sources need no key */
+	SRV_HOOK = 0x400,      /* route flag: a callback (nginx-rtmp) that cannot
+				  send a key: --trust-network sources need none */
 };
 
 /* A new API token ("vgl_" + 43 base64url characters, NUL-terminated, so

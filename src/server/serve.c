@@ -5,6 +5,7 @@
 #include "fetch.h"
 #include "metrics.h"
 #include "server_int.h"
+#include "streams.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -154,6 +155,10 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	}
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
+	if (srv_streams_start(&s, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
+		goto out;
+	}
 	__atomic_store_n(&s.ready, 1, __ATOMIC_RELEASE);
 	if (srv__start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
@@ -187,6 +192,7 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	rc = CLI_EXIT_OK;
 out:
 	srv__stop(&s);
+	srv_streams_stop(&s); /* its streams query the matcher */
 	vigil_matcher_free(s.matcher);
 	srv__keys_close(&s);
 	srv__store_pool_close(&s);
