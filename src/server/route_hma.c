@@ -32,7 +32,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define HMA_MAX_MATCHES 4096  /* matches one lookup reports */
+#define HMA_MAX_MATCHES 512   /* matches one lookup reports */
 #define HMA_NOTE_MAX 255
 #define HMA_BANK_NAME_MAX 255
 #define HMA_ST_PDQ 0
@@ -1472,7 +1472,9 @@ static json_t *match_signal(srv_req *r, int st, const vigil_entry *q,
 		rc = vigil_matcher_digest(srv_matcher(r), srv_ctx(r), VIGIL_HASH_MD5,
 					  q->value, m, HMA_MAX_MATCHES, &found);
 	}
-	if (!rc)
+	/* The banks' current names and ratios (the matcher keeps the names
+	 * it loaded; a rename shows here), read only when there is a match. */
+	if (!rc && found)
 		rc = vigil_bank_list(srv_store(r), &banks, &nb);
 	if (rc) {
 		reply_store(r, rc);
