@@ -23,6 +23,7 @@
 #include "server_int.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <math.h>
 #include <sodium.h>
@@ -213,6 +214,119 @@ static json_t *bank_json(const vigil_bank *b)
 			 b->name);
 }
 
+/* Lookups need each matched bank's current name (a rename is not seen by
+ * the matcher) and ratio. vigil_bank_list counts every bank's entries, too
+ * slow for each lookup, so lookups read a snapshot: reloaded by the HMA
+ * routes that change banks before they reply, and every BANK_TTL seconds
+ * for changes made elsewhere (/v1, the CLI). A bank deleted elsewhere is
+ * harmless meanwhile: its entries are gone, and matches are checked against
+ * the store. */
+#define BANK_TTL 10.0
+
+typedef struct hbank {
+	int64_t id;
+	char name[VIGIL_NAME_MAX + 1];
+	double ratio;
+} hbank;
+
+static struct {
+	pthread_mutex_t mu;
+	hbank *b;     /* the snapshot */
+	size_t n;
+	double at;    /* when it was read (monotonic) */
+	int loading;  /* a reload is under way */
+} bc = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Reads the banks into a new snapshot. 0, or a store status. */
+static int bank_cache_reload(srv_req *r)
+{
+	vigil_bank *b = NULL;
+	size_t n = 0;
+	hbank *nb, *old;
+	double t = mono();
+	int rc = vigil_bank_list(srv_store(r), &b, &n);
+
+	if (rc)
+		return rc;
+	nb = calloc(n ? n : 1, sizeof(*nb));
+	if (!nb) {
+		free(b);
+		return VIGIL_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		nb[i].id = b[i].id;
+		memcpy(nb[i].name, b[i].name, sizeof(nb[i].name));
+		nb[i].ratio = bank_ratio(&b[i]);
+	}
+	free(b);
+	pthread_mutex_lock(&bc.mu);
+	old = bc.b;
+	bc.b = nb;
+	bc.n = n;
+	bc.at = t;
+	pthread_mutex_unlock(&bc.mu);
+	free(old);
+	return VIGIL_OK;
+}
+
+/* The snapshot's entry for bank id into out: 1 found, 0 not, or -1 with a
+ * reply made (store error). A bank the snapshot lacks (made elsewhere
+ * since) makes it reload once. */
+static int bank_by_id(srv_req *r, int64_t id, hbank *out)
+{
+	int found = 0;
+
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		int need;
+		pthread_mutex_lock(&bc.mu);
+		need = !bc.b || pass || (mono() - bc.at > BANK_TTL && !bc.loading);
+		if (need)
+			bc.loading = 1;
+		pthread_mutex_unlock(&bc.mu);
+		if (need) {
+			int rc = bank_cache_reload(r);
+			pthread_mutex_lock(&bc.mu);
+			bc.loading = 0;
+			pthread_mutex_unlock(&bc.mu);
+			if (rc) {
+				reply_store(r, rc);
+				return -1;
+			}
+		}
+		pthread_mutex_lock(&bc.mu);
+		for (size_t i = 0; i < bc.n && !found; i++)
+			if (bc.b[i].id == id) {
+				*out = bc.b[i];
+				found = 1;
+			}
+		pthread_mutex_unlock(&bc.mu);
+	}
+	return found;
+}
+
+/* After a bank change made here: the next lookup sees it. */
+static void banks_changed(srv_req *r)
+{
+	if (bank_cache_reload(r))
+		srv_log(srv_of(r), SRV_LOG_ERROR, "bank snapshot: %s",
+			vigil_errmsg(srv_ctx(r)));
+}
+
+/* Frees the snapshot (at exit, for leak checkers). */
+static void __attribute__((destructor)) bank_cache_free(void)
+{
+	free(bc.b);
+	bc.b = NULL;
+}
+
 /* The bank named by the route's {name}: 0, or replies 404 (HMA's text) and
  * returns -1. */
 static int route_bank(srv_req *r, vigil_bank *b, const char *msg_fmt)
@@ -384,6 +498,7 @@ static void banks_create(srv_req *r)
 	}
 	if (ratio != 1.0 && set_ratio(r, &b, ratio))
 		goto out;
+	banks_changed(r);
 	srv_audit(r, "bank.create", b.name, json_pack("{s:s,s:f}", "via", "hma",
 						       "enabled_ratio", ratio));
 	reply(r, 201, bank_json(&b));
@@ -439,6 +554,7 @@ static void bank_update(srv_req *r)
 	}
 	if ((has_en || has_ratio) && set_ratio(r, &b, ratio))
 		goto out;
+	banks_changed(r);
 	srv_audit(r, "bank.update", b.name, json_pack("{s:s,s:O}", "via", "hma",
 						       "change", j));
 	out = bank_json(&b);
@@ -463,6 +579,7 @@ static void bank_delete(srv_req *r)
 			return;
 		}
 		vigil_matcher_drop_bank(srv_matcher(r), b.id);
+		banks_changed(r);
 		srv_audit(r, "bank.delete", name, json_pack("{s:s}", "via", "hma"));
 	}
 	reply(r, 200, json_pack("{s:s}", "message", "Done"));
@@ -1453,8 +1570,7 @@ static json_t *match_signal(srv_req *r, int st, const vigil_entry *q,
 			    const lookup_opts *o)
 {
 	vigil_match *m = malloc(HMA_MAX_MATCHES * sizeof(*m));
-	vigil_bank *banks = NULL;
-	size_t found = 0, n, nb = 0;
+	size_t found = 0, n;
 	json_t *res = o->raw ? json_array() : json_object();
 	int rc;
 
@@ -1472,31 +1588,28 @@ static json_t *match_signal(srv_req *r, int st, const vigil_entry *q,
 		rc = vigil_matcher_digest(srv_matcher(r), srv_ctx(r), VIGIL_HASH_MD5,
 					  q->value, m, HMA_MAX_MATCHES, &found);
 	}
-	/* The banks' current names and ratios (the matcher keeps the names
-	 * it loaded; a rename shows here), read only when there is a match. */
-	if (!rc && found)
-		rc = vigil_bank_list(srv_store(r), &banks, &nb);
 	if (rc) {
 		reply_store(r, rc);
 		goto fail;
 	}
 	n = found < HMA_MAX_MATCHES ? found : HMA_MAX_MATCHES;
 	for (size_t i = 0; i < n; i++) {
-		const vigil_bank *b = NULL;
+		hbank hb, *b = &hb;
 		vigil_entry e;
 		json_t *root, *h, *item, *list;
 		int64_t cid;
 		char dist[16];
+		int got;
 
 		if (m[i].type != st_vtype[st])
 			continue; /* vPDQ frames, other digests */
-		for (size_t k = 0; k < nb; k++)
-			if (banks[k].id == m[i].bank_id)
-				b = &banks[k];
+		got = bank_by_id(r, m[i].bank_id, &hb);
+		if (got < 0)
+			goto fail;
 		/* A bank deleted since: the matcher still has its hashes. */
-		if (!b || (o->banks && !in_csv(o->banks, b->name)))
+		if (!got || (o->banks && !in_csv(o->banks, b->name)))
 			continue;
-		if (!o->raw && bank_ratio(b) < o->coin)
+		if (!o->raw && b->ratio < o->coin)
 			continue;
 		if (vigil_entry_get(srv_store(r), m[i].entry_id, &e) != VIGIL_OK)
 			continue; /* deleted */
@@ -1530,11 +1643,9 @@ static json_t *match_signal(srv_req *r, int st, const vigil_entry *q,
 		json_array_append_new(list, item);
 	}
 	free(m);
-	free(banks);
 	return res;
 fail:
 	free(m);
-	free(banks);
 	json_decref(res);
 	return NULL;
 }

@@ -131,6 +131,16 @@ check "index status: every signal type, present, sizes" sh -c "[ $st = 200 ] && 
 st=$(code GET "/m/index/status?signal_type=nope" -H "$S")
 check "index status: unknown type" is 400 "{\"message\":\"No such signal type 'nope'\"}"
 
+# A bank and entry made through the native API are HMA banks and content,
+# matchable at once (the content id is the entry id).
+LADY=$(pdq "$DEMO/known/ladybird.jpg")
+code POST /v1/banks -H "$A" -d '{"name":"NATIVE_BANK"}' >/dev/null
+code POST /v1/banks/NATIVE_BANK/entries -H "$A" -d "[{\"type\":\"pdq\",\"value\":\"$LADY\"}]" >/dev/null
+NID=$(jq '.entries[0].id' < "$T/body")
+st=$(code GET "/m/lookup?signal_type=pdq&signal=$LADY" -H "$S")
+check "native bank + entry: found by HMA lookup at once" is 200 "{\"NATIVE_BANK\":[{\"bank_content_id\":$NID,\"distance\":\"0\"}]}"
+code DELETE /v1/banks/NATIVE_BANK -H "$A" >/dev/null
+
 st=$(code GET "/c/bank/TEST_BANK/content/$ID?include_signals=true" -H "$A")
 check "get content: HMA's record" is 200 "{\"bank\":{\"matching_enabled_ratio\":1.0,\"name\":\"TEST_BANK\"},\"disable_until_ts\":1,\"id\":$ID,\"metadata\":{\"collab\":null,\"content_id\":\"ext-id-123\",\"content_uri\":null,\"json\":{\"source\":\"test\"}},\"note\":\"Reported by user X\",\"original_media_uri\":null,\"signals\":{\"pdq\":\"$STORM\"}}"
 st=$(code GET "/c/bank/TEST_BANK/content/$ID?include_metadata=false" -H "$A")
