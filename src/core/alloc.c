@@ -4,26 +4,31 @@
 
 #include <stdlib.h>
 
+/* Relaxed atomics: allocations happen on many threads (the server's, the
+ * CLI's pool); the OOM tests that use the countdown are single-threaded. */
 static long fault_countdown = -1; /* < 0: off */
 static long alloc_count;
 
 static int should_fail(void)
 {
-	alloc_count++;
-	if (fault_countdown < 0)
+	long c;
+
+	__atomic_add_fetch(&alloc_count, 1, __ATOMIC_RELAXED);
+	c = __atomic_load_n(&fault_countdown, __ATOMIC_RELAXED);
+	if (c < 0)
 		return 0;
-	if (fault_countdown == 0)
+	if (c == 0)
 		return 1;
-	fault_countdown--;
+	__atomic_sub_fetch(&fault_countdown, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
 long vigil__fault_after(long n)
 {
-	long c = alloc_count;
+	long c = __atomic_load_n(&alloc_count, __ATOMIC_RELAXED);
 
-	fault_countdown = n;
-	alloc_count = 0;
+	__atomic_store_n(&fault_countdown, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&alloc_count, 0, __ATOMIC_RELAXED);
 	return c;
 }
 

@@ -179,14 +179,24 @@ int srv_config_load(srv_config *c, const char *path, int reload_only,
 		    char *err, size_t errcap)
 {
 	FILE *f = fopen(path, "r");
-	char line[8192], msg[256];
-	unsigned long no = 0;
-	int rc = 0;
+	int rc;
 
 	if (!f) {
 		snprintf(err, errcap, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	rc = srv_config_read(c, f, path, reload_only, err, errcap);
+	fclose(f);
+	return rc;
+}
+
+int srv_config_read(srv_config *c, FILE *f, const char *path, int reload_only,
+		    char *err, size_t errcap)
+{
+	char line[8192], msg[256];
+	unsigned long no = 0;
+	int rc = 0;
+
 	while (fgets(line, sizeof(line), f)) {
 		char *s, *eq, *key, *val;
 		int i;
@@ -224,7 +234,6 @@ int srv_config_load(srv_config *c, const char *path, int reload_only,
 			break;
 		}
 	}
-	fclose(f);
 	return rc;
 }
 

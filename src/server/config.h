@@ -156,6 +156,9 @@ int srv_config_set(srv_config *c, const char *key, const char *value,
  * applied (others are ignored). 0, or -1 with "PATH:LINE: reason". */
 int srv_config_load(srv_config *c, const char *path, int reload_only,
 		    char *err, size_t errcap);
+/* The same from an open stream (path names it in messages). */
+int srv_config_read(srv_config *c, FILE *f, const char *path, int reload_only,
+		    char *err, size_t errcap);
 /* The keys as a Markdown table (for docs/server.md). */
 void srv_config_doc(FILE *f);
 /* The index of a flag name in the table, or -1. */
