@@ -19,6 +19,7 @@
  * Adds and removes go to the live matcher at once, so content is matchable
  * as soon as the request returns (HMA itself lags up to ~90 s). */
 #include "fetch.h"
+#include "hma_parse.h"
 #include "metrics.h"
 #include "server_int.h"
 
@@ -35,11 +36,6 @@
 
 #define HMA_MAX_MATCHES 512   /* matches one lookup reports */
 #define HMA_NOTE_MAX 255
-#define HMA_BANK_NAME_MAX 255
-#define HMA_ST_PDQ 0
-#define HMA_ST_MD5 1
-#define HMA_NST 2
-
 static const char *const st_name[HMA_NST] = {"pdq", "video_md5"};
 static const int st_vtype[HMA_NST] = {VIGIL_HASH_PDQ, VIGIL_HASH_MD5};
 /* Content type of each signal type: photo for pdq, video for video_md5. */
@@ -126,23 +122,11 @@ static int query_bool(srv_req *r, const char *name, int def, int *out)
 
 /* --------------------------------------------------------------- banks */
 
-static int hma_name_ok(const char *n)
-{
-	size_t len = strlen(n);
-
-	if (!len || len > HMA_BANK_NAME_MAX || !(isupper((unsigned char)n[0]) || n[0] == '_'))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!(isupper((unsigned char)n[i]) || isdigit((unsigned char)n[i]) ||
-		      n[i] == '_'))
-			return 0;
-	return 1;
-}
 
 /* Checks a new bank name: 0, or replies 400 and returns -1. */
 static int check_new_name(srv_req *r, const char *n)
 {
-	if (!hma_name_ok(n)) {
+	if (!hma_bank_name_ok(n)) {
 		srv_reply_message(r, 400, "Bank names must be UPPER_WITH_UNDERSCORE");
 		return -1;
 	}
@@ -154,63 +138,11 @@ static int check_new_name(srv_req *r, const char *n)
 	return 0;
 }
 
-/* The ratio kept in a bank's labels ("...,hma_ratio=0.5,..."). */
-static double bank_ratio(const vigil_bank *b)
-{
-	const char *p = b->labels;
 
-	while (p && *p) {
-		size_t n = strcspn(p, ",");
-		if (n > 10 && !strncmp(p, "hma_ratio=", 10)) {
-			char buf[64], *end;
-			double v;
-			size_t l = n - 10 < sizeof(buf) - 1 ? n - 10 : sizeof(buf) - 1;
-			memcpy(buf, p + 10, l);
-			buf[l] = 0;
-			v = strtod(buf, &end);
-			if (end != buf && !*end && isfinite(v))
-				return v;
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	return 1.0;
-}
-
-/* labels with hma_ratio set to v (dropped when v is 1.0). */
-static int labels_with_ratio(const char *labels, double v, char *out, size_t cap)
-{
-	const char *p = labels;
-	size_t o = 0;
-
-	out[0] = 0;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		if (n && strncmp(p, "hma_ratio=", 10)) {
-			if (o + n + 2 > cap)
-				return -1;
-			if (o)
-				out[o++] = ',';
-			memcpy(out + o, p, n);
-			o += n;
-			out[o] = 0;
-		}
-		p += n;
-		if (*p == ',')
-			p++;
-	}
-	if (v != 1.0) {
-		int w = snprintf(out + o, cap - o, "%shma_ratio=%.17g", o ? "," : "", v);
-		if (w < 0 || (size_t)w >= cap - o)
-			return -1;
-	}
-	return 0;
-}
 
 static json_t *bank_json(const vigil_bank *b)
 {
-	return json_pack("{s:f,s:s}", "matching_enabled_ratio", bank_ratio(b), "name",
+	return json_pack("{s:f,s:s}", "matching_enabled_ratio", hma_labels_ratio(b->labels), "name",
 			 b->name);
 }
 
@@ -264,7 +196,7 @@ static int bank_cache_reload(srv_req *r)
 	for (size_t i = 0; i < n; i++) {
 		nb[i].id = b[i].id;
 		memcpy(nb[i].name, b[i].name, sizeof(nb[i].name));
-		nb[i].ratio = bank_ratio(&b[i]);
+		nb[i].ratio = hma_labels_ratio(b[i].labels);
 	}
 	free(b);
 	pthread_mutex_lock(&bc.mu);
@@ -449,7 +381,7 @@ static int set_ratio(srv_req *r, vigil_bank *b, double ratio)
 	char labels[VIGIL_TEXT_MAX + 1];
 	int rc;
 
-	if (labels_with_ratio(b->labels, ratio, labels, sizeof(labels))) {
+	if (hma_labels_with_ratio(b->labels, ratio, labels, sizeof(labels))) {
 		srv_reply_message(r, 400, "bank labels are too long to hold the ratio");
 		return -1;
 	}
@@ -587,61 +519,6 @@ static void bank_delete(srv_req *r)
 
 /* ------------------------------------------------------------- signals */
 
-/* Validates and normalises one signal value: 0 and the entry's value, or
- * -1 with HMA's reason in why. */
-static int parse_signal(int st, const char *v, vigil_entry *e, char *norm,
-			const char **why)
-{
-	memset(e, 0, sizeof(*e));
-	e->type = st_vtype[st];
-	if (st == HMA_ST_PDQ) {
-		vigil_pdq h;
-		size_t n = strlen(v);
-		/* HMA: exactly ^[0-9a-f]{64}$, uppercase refused. */
-		for (size_t i = 0; i < n; i++)
-			if (!(isdigit((unsigned char)v[i]) || (v[i] >= 'a' && v[i] <= 'f')))
-				n = 0;
-		if (n != 64 || vigil_pdq_from_hex(v, &h)) {
-			*why = "invalid PDQ hash";
-			return -1;
-		}
-		memcpy(e->value, h.bits, 32);
-		e->quality = 100; /* HMA keeps no quality; 100 = unknown but usable */
-		memcpy(norm, v, 65);
-		return 0;
-	}
-	/* video_md5: trimmed and lowercased. */
-	{
-		char buf[33];
-		size_t n = 0;
-		while (isspace((unsigned char)*v))
-			v++;
-		for (; *v && !isspace((unsigned char)*v) && n < 33; v++)
-			buf[n++] = (char)tolower((unsigned char)*v);
-		while (isspace((unsigned char)*v))
-			v++;
-		if (n != 32 || *v) {
-			*why = "invalid md5 hash";
-			return -1;
-		}
-		for (size_t i = 0; i < 32; i++) {
-			int hi = isdigit((unsigned char)buf[i]) ? buf[i] - '0'
-				 : (buf[i] >= 'a' && buf[i] <= 'f') ? buf[i] - 'a' + 10 : -1;
-			if (hi < 0) {
-				*why = "invalid md5 hash";
-				return -1;
-			}
-			if (i % 2 == 0)
-				e->value[i / 2] = (uint8_t)(hi << 4);
-			else
-				e->value[i / 2] |= (uint8_t)hi;
-		}
-		e->quality = -1;
-		memcpy(norm, buf, 32);
-		norm[32] = 0;
-		return 0;
-	}
-}
 
 static int st_parse(const char *name)
 {
@@ -1178,7 +1055,7 @@ static void bank_signal(srv_req *r)
 			goto out;
 		}
 		if (!json_is_string(v) ||
-		    parse_signal(st, json_string_value(v), &e[n], norm, &why)) {
+		    hma_signal_parse(st, json_string_value(v), &e[n], norm, &why)) {
 			srv_reply_message(r, 400, "Invalid %s signal: %s", k,
 					  json_is_string(v) ? why : "not a string");
 			goto out;
@@ -1708,7 +1585,7 @@ static void m_lookup_get(srv_req *r)
 			srv_reply_message(r, 400, "No such SignalType '%s'", stn);
 			return;
 		}
-		if (parse_signal(st, sig, &q, norm, &why)) {
+		if (hma_signal_parse(st, sig, &q, norm, &why)) {
 			srv_reply_message(r, 400, "invalid signal: %s", why);
 			return;
 		}
@@ -1780,7 +1657,7 @@ static void m_raw_lookup(srv_req *r)
 		srv_reply_message(r, 400, "No such SignalType '%s'", stn);
 		return;
 	}
-	if (parse_signal(st, sig, &q, norm, &why)) {
+	if (hma_signal_parse(st, sig, &q, norm, &why)) {
 		srv_reply_message(r, 400, "invalid signal: %s", why);
 		return;
 	}
