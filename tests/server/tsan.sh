@@ -13,3 +13,5 @@ ninja -C "$B" vigil
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 exitcode=66"
 sh tests/server/test_api.sh "$B/vigil" demo
 sh tests/server/test_crash.sh "$B/vigil"
+sh tests/server/test_hma.sh "$B/vigil" demo
+sh tests/server/test_streams.sh "$B/vigil" ../shared/vectors/vpdq/videos demo
