@@ -197,7 +197,7 @@ static int on_progress(void *user, curl_off_t a, curl_off_t b, curl_off_t c,
 	volatile int *stop = user;
 
 	(void)a, (void)b, (void)c, (void)d;
-	return stop && *stop;
+	return stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE);
 }
 
 /* The JSON body of a POST: the match, as the events describe it. */
@@ -378,7 +378,8 @@ static int run_exec(const stream_action *a, const stream_hit *h, char *res,
 		r = waitpid(pid, &st, WNOHANG);
 		if (r == pid || (r < 0 && errno != EINTR))
 			break;
-		if (!killed && (now_ms() > deadline || (a->stop && *a->stop))) {
+		if (!killed && (now_ms() > deadline ||
+				(a->stop && __atomic_load_n(a->stop, __ATOMIC_ACQUIRE)))) {
 			kill(pid, SIGKILL);
 			killed = 1;
 		}

@@ -63,6 +63,19 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The stop flag is also read, as a plain volatile, by FFmpeg's interrupt
+ * callback and the actions' wait loops (vigil_video_opts.abort); here it
+ * is written and read atomically. */
+static int stopping(mon_stream *s)
+{
+	return __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE);
+}
+
+static void set_stop(mon_stream *s)
+{
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+}
+
 /* Hands ev to the program, stamped, one call at a time. */
 static void emit(vigil_monitor *mon, vigil_monitor_event *ev)
 {
@@ -202,7 +215,7 @@ static int on_frame(void *user, const vigil_vpdq_frame *f)
 	size_t found = 0, k;
 	int rc, connected;
 
-	if (s->stop)
+	if (stopping(s))
 		return 1;
 	pthread_mutex_lock(&mon->lock);
 	connected = s->state != VIGIL_STREAM_CONNECTED;
@@ -227,7 +240,7 @@ static int on_frame(void *user, const vigil_vpdq_frame *f)
 		return 0;
 	}
 	/* The nearest match acts; the others are reported with it. */
-	for (k = 0; k < found && k < MON_MATCH_MAX && !s->stop; k++)
+	for (k = 0; k < found && k < MON_MATCH_MAX && !stopping(s); k++)
 		on_match(s, f, &s->hits[k]);
 	return 0;
 }
@@ -235,7 +248,7 @@ static int on_frame(void *user, const vigil_vpdq_frame *f)
 /* Sleeps ms, waking early on stop. */
 static void nap(mon_stream *s, int ms)
 {
-	while (ms > 0 && !s->stop) {
+	while (ms > 0 && !stopping(s)) {
 		int step = ms < MON_SLEEP_STEP_MS ? ms : MON_SLEEP_STEP_MS;
 		usleep((useconds_t)step * 1000);
 		ms -= step;
@@ -262,13 +275,13 @@ static void *stream_main(void *arg)
 	 * reconnection starts it again). */
 	vo.max_seconds = 1e9;
 	vo.max_frames = INT32_MAX;
-	while (!s->stop) {
+	while (!stopping(s)) {
 		pthread_mutex_lock(&mon->lock);
 		s->state = VIGIL_STREAM_CONNECTING;
 		frames_before = s->frames;
 		pthread_mutex_unlock(&mon->lock);
 		rc = vigil_vpdq_hash_url(s->ctx, s->url, &vo, on_frame, s);
-		if (s->stop)
+		if (stopping(s))
 			break;
 		pthread_mutex_lock(&mon->lock);
 		/* A connection that delivered frames resets the backoff. */
@@ -484,7 +497,7 @@ static void stream_end(mon_stream *s)
 {
 	vigil_monitor_event ev;
 
-	s->stop = 1;
+	set_stop(s);
 	pthread_join(s->th, NULL);
 	memset(&ev, 0, sizeof(ev));
 	stream_event(s, VIGIL_MON_STOPPED, &ev);
@@ -559,7 +572,7 @@ void vigil_monitor_stop(vigil_monitor *mon)
 	pthread_mutex_unlock(&mon->lock);
 	/* Every flag first, so the threads wind down together. */
 	for (i = 0; i < n; i++)
-		all[i]->stop = 1;
+		set_stop(all[i]);
 	for (i = 0; i < n; i++)
 		stream_end(all[i]);
 }

@@ -30,12 +30,13 @@ static void quiet_ffmpeg(void)
 	av_log_set_level(AV_LOG_QUIET);
 }
 
-/* FFmpeg polls this during blocking I/O: non-zero stops the operation. */
+/* FFmpeg polls this during blocking I/O: non-zero stops the operation.
+ * The abort flag is set from another thread: read atomically. */
 static int interrupt_cb(void *opaque)
 {
 	vigil__video *v = opaque;
 
-	if (v->abort && *v->abort) {
+	if (v->abort && __atomic_load_n(v->abort, __ATOMIC_ACQUIRE)) {
 		v->interrupted = 2;
 		return 1;
 	}
@@ -416,7 +417,7 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 			return decode_error(v, r);
 		if (v->draining)
 			return v->end_rc ? v->end_rc : VIGIL_ENOENT;
-		if (v->abort && *v->abort)
+		if (v->abort && __atomic_load_n(v->abort, __ATOMIC_ACQUIRE))
 			return vigil__err(v->ctx, VIGIL_EABORTED, "video: aborted");
 		r = av_read_frame(v->fmt, v->pkt);
 		v->last_io = av_gettime_relative();

@@ -247,6 +247,41 @@ out:
 	unlink(path);
 }
 
+/* Every allocation of new and add failing in turn: VIGIL_ENOMEM, nothing
+ * leaked (the ASan build checks), until both succeed. */
+static void test_oom(vigil_ctx *ctx, vigil_matcher *m, const char *dir)
+{
+	vigil_monitor_opts o;
+	vigil_monitor *mon;
+	char path[512];
+	int64_t id;
+	long n;
+	int rc, rc2, done = 0;
+
+	snprintf(path, sizeof(path), "%s/test_monitor_oom_%d.db", dir, (int)getpid());
+	memset(&o, 0, sizeof(o));
+	o.matcher = m;
+	o.store = path;
+	o.backoff_ms = 1000;
+	for (n = 0; n < 200 && !done; n++) {
+		mon = NULL;
+		rc2 = -1;
+		vigil__fault_after(n);
+		rc = vigil_monitor_new(ctx, &o, &mon);
+		if (!rc)
+			rc2 = vigil_monitor_add(mon, ctx, "tcp://127.0.0.1:1/x", &id);
+		vigil__fault_after(-1);
+		CHECKF(rc == VIGIL_OK || rc == VIGIL_ENOMEM || rc == VIGIL_ESTORE,
+		       "n=%ld rc=%d", n, rc);
+		CHECKF(rc || rc2 == VIGIL_OK || rc2 == VIGIL_ENOMEM, "n=%ld rc2=%d", n, rc2);
+		CHECK(rc || mon);
+		done = !rc && !rc2;
+		vigil_monitor_free(mon);
+	}
+	CHECK(done);
+	unlink(path);
+}
+
 int main(int argc, char **argv)
 {
 	vigil_ctx *ctx = NULL;
@@ -261,6 +296,7 @@ int main(int argc, char **argv)
 	test_args(ctx, m);
 	test_add_remove(ctx, m);
 	test_queue(ctx, argc > 1 ? argv[1] : ".");
+	test_oom(ctx, m, argc > 1 ? argv[1] : ".");
 	vigil_matcher_free(m);
 	vigil_store_close(st);
 	vigil_ctx_free(ctx);
