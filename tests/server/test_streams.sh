@@ -160,7 +160,7 @@ echo "# hit: publisher ended ${ran}s after it started (known image in its first 
 
 # on_publish_done took it off the monitor.
 i=0
-while [ $i -lt 50 ]; do
+while [ $i -lt 150 ]; do
 	code GET /v1/streams -H "$A" >/dev/null
 	jq -e '.streams | length == 0' < "$T/body" >/dev/null && break
 	i=$((i + 1)); sleep 0.1
