@@ -16,6 +16,7 @@ enum {
 	S_ENTRY_ADD,
 	S_ENTRY_SET_VALUE,
 	S_FRAME_ADD,
+	S_ENTRY_GET,
 	S_COUNT
 };
 
@@ -30,6 +31,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	"UPDATE entries SET value=? WHERE id=?",
 	"INSERT OR REPLACE INTO vpdq_frames(entry_id,frame,quality,hash,seconds)"
 	" VALUES(?,?,?,?,?)",
+	/* entry_get: per match in the service's lookups, so kept prepared */
+	"SELECT e.id,e.bank_id,e.type,e.value,e.quality,e.source_ref,e.added,e.metadata"
+	" FROM entries e WHERE e.id=?",
 };
 
 static const char schema[] =
@@ -345,11 +349,11 @@ static void row_to_entry(sqlite3_stmt *q, vigil_entry *e)
 
 static int s_entry_get(vigil_store *st, int64_t id, vigil_entry *out)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "SELECT " ENTRY_COLS " FROM entries e WHERE e.id=?", &q);
+	sqlite3_stmt *q = cached(st, S_ENTRY_GET);
+	int rc = VIGIL_OK;
 
-	if (rc)
-		return rc;
+	if (!q)
+		return VIGIL_ESTORE;
 	sqlite3_bind_int64(q, 1, id);
 	switch (sqlite3_step(q)) {
 	case SQLITE_ROW:
@@ -361,7 +365,8 @@ static int s_entry_get(vigil_store *st, int64_t id, vigil_entry *out)
 	default:
 		rc = db_err(st, "entry_get");
 	}
-	sqlite3_finalize(q);
+	/* Reset at once: a stepped statement would hold its read snapshot. */
+	sqlite3_reset(q);
 	return rc;
 }
 
