@@ -243,4 +243,20 @@ int vigil_evidence_add(vigil_store *st, vigil_evidence *ev);
 int vigil_evidence_list(vigil_store *st, int64_t since_id, size_t max,
 			vigil_evidence **out, size_t *n);
 
+/* ------------------------------------------- edits for the service */
+
+/* Renames a bank (its entries, id and settings stay). VIGIL_ENOENT if
+ * there is no bank `name`, VIGIL_EEXIST if `new_name` is taken, VIGIL_EINVAL
+ * for a bad name. A running matcher keeps reporting the old name in
+ * vigil_match.bank: map matches by bank_id. */
+int vigil_bank_rename(vigil_store *st, const char *name, const char *new_name);
+/* Replaces an entry's metadata (a JSON object text, or "" for none; at
+ * most VIGIL_META_MAX bytes). VIGIL_ENOENT if there is no such entry. */
+int vigil_entry_set_metadata(vigil_store *st, int64_t id, const char *metadata);
+/* How many entries of one type the enabled banks hold, and when the newest
+ * was added (unix seconds, -1 if none): what a matcher loaded from this
+ * store matches, when it is kept current. */
+int vigil_entry_type_stats(vigil_store *st, int type, int64_t *count,
+			   int64_t *newest);
+
 #endif

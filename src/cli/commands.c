@@ -207,6 +207,7 @@ static const cli_opt key_opts[] = {
 #define SRV__ARG_INT "N"
 #define SRV__ARG_SIZE "BYTES"
 #define SRV__ARG_LEVEL "LEVEL"
+#define SRV__ARG_LIST "LIST"
 #define SRV__CLI_OPT(key, flag, type, def, min, max, reload, help)             \
 	{CLI_OPT_SERVE + SRV_CFG_##key, flag, SRV__ARG_##type,                 \
 	 help " Config key: " #key "; default: '" def "'." SRV__RELOAD_##reload},

@@ -9,9 +9,6 @@
 static long fault_countdown = -1; /* < 0: off */
 static long alloc_count;
 
-/* Every thread allocates through here (a monitor's streams, a server's
- * requests): the counters are touched atomically, so the switch costs no
- * data race when it is off. Counting down is for single-threaded tests. */
 static int should_fail(void)
 {
 	long c;

@@ -7,12 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_STR, T_INT, T_SIZE, T_LEVEL };
+enum { T_STR, T_INT, T_SIZE, T_LEVEL, T_LIST };
 #define T_STR_ T_STR
 #define TYPE_STR T_STR
 #define TYPE_INT T_INT
 #define TYPE_SIZE T_SIZE
 #define TYPE_LEVEL T_LEVEL
+#define TYPE_LIST T_LIST
 
 typedef struct cfg_key {
 	const char *key, *flag;
@@ -93,6 +94,7 @@ static int set_one(srv_config *c, int i, const char *value, char *err,
 
 	switch (k->type) {
 	case T_STR:
+	case T_LIST:
 		if (strlen(value) >= k->cap) {
 			snprintf(err, errcap, "%s: value too long", k->key);
 			return -1;
@@ -140,6 +142,19 @@ int srv_config_set(srv_config *c, const char *key, const char *value,
 	if (i < 0) {
 		snprintf(err, errcap, "unknown setting '%.64s'", key);
 		return -1;
+	}
+	/* A list flag given again adds to the list. */
+	if (keys[i].type == T_LIST && from_flag && c->set_by_flag[i] &&
+	    *((char *)c + keys[i].off)) {
+		char *field = (char *)c + keys[i].off;
+		size_t have = strlen(field);
+		if (have + 1 + strlen(value) >= keys[i].cap) {
+			snprintf(err, errcap, "%s: value too long", keys[i].key);
+			return -1;
+		}
+		field[have] = ',';
+		memcpy(field + have + 1, value, strlen(value) + 1);
+		return 0;
 	}
 	if (set_one(c, i, value, err, errcap))
 		return -1;

@@ -7,7 +7,7 @@
  * marked reloadable; others need a restart.
  *
  * X(key, flag, type, default, min, max, reloadable, help)
- *   type: STR (text), INT (integer in [min,max]), SIZE (bytes, with an
+ *   type: STR (text), LIST (comma list; a repeated flag appends), INT (integer in [min,max]), SIZE (bytes, with an
  *   optional k/m/g suffix), LEVEL (error|warn|info|debug). */
 #ifndef VIGIL_SERVER_CONFIG_H
 #define VIGIL_SERVER_CONFIG_H
@@ -107,7 +107,41 @@
 	  "once).")                                                            \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
-	  "time, key name; never tokens or bodies) or debug.")
+	  "time, key name; never tokens or bodies) or debug.")                \
+	X(trust_network, "trust-network", LIST, "", 0, 0, 0,                   \
+	  "Source networks (comma list of IP addresses and CIDRs; the flag "  \
+	  "may be repeated) whose requests to the HMA-compatible routes "     \
+	  "(/status, /h, /m, /c) and to the nginx-rtmp callbacks "            \
+	  "(/v1/hooks/nginx-rtmp/...) need no API key, for clients that "     \
+	  "cannot send a header. Other routes still need a key.")              \
+	X(fetch_allow, "fetch-allow", LIST, "", 0, 0, 0,                       \
+	  "Hosts a url= parameter (HMA's GET /h/hash, /m/lookup, POST "       \
+	  "/c/bank/NAME/content) may be fetched from: comma list of host names "\
+	  "(each admits its subdomains) and IP addresses/CIDRs; the flag may " \
+	  "be repeated. Empty: no URL is fetched. Loopback, private, "         \
+	  "link-local and other reserved addresses are refused unless listed " \
+	  "by address, whatever host name resolves to them; redirects are not " \
+	  "followed.")                                                          \
+	X(fetch_max_bytes, "fetch-max-bytes", SIZE, "100m", 1024,              \
+	  INT64_C(1) << 34, 1,                                                  \
+	  "Largest body a url= fetch may return (HMA's MAX_REMOTE_FILE_SIZE); " \
+	  "larger ones get 413. Also bounded by max-body.")                    \
+	X(fetch_timeout, "fetch-timeout", INT, "30", 1, 600, 1,                \
+	  "Seconds a url= fetch may take in all.")                             \
+	X(rtmp_host, "rtmp-host", STR, "127.0.0.1:1935", 0, 0, 0,              \
+	  "HOST[:PORT] of the nginx-rtmp server whose on_publish callback "    \
+	  "(POST /v1/hooks/nginx-rtmp/on_publish) adds streams: the server "  \
+	  "watches rtmp://RTMP_HOST/APP/NAME.")                                \
+	X(stream_block, "stream-block", LIST, "", 0, 0, 0,                     \
+	  "Stream keys refused by on_publish (comma list of NAME or APP/NAME; " \
+	  "the flag may be repeated): nginx-rtmp drops the publisher. A key "  \
+	  "whose stream was cut (evidence recorded) is refused as well.")      \
+	X(stream_cut_url, "stream-cut-url", STR, "", 0, 0, 0,                  \
+	  "On a match in a watched stream, GET this URL template to cut it, "  \
+	  "e.g. nginx-rtmp's control interface: "                              \
+	  "http://127.0.0.1:8080/control/drop/publisher?app={app}&name={name} " \
+	  "(placeholders as vigil stream --http). Empty: matches are recorded " \
+	  "(evidence, metrics) but nothing is cut.")
 
 enum {
 #define SRV__CFG_ENUM(key, flag, type, def, min, max, reload, help) SRV_CFG_##key,
@@ -131,6 +165,12 @@ typedef struct srv_config {
 	char webhook_allow[4096];
 	int64_t webhook_timeout, webhook_backoff, webhook_max_backoff,
 		webhook_max_age, webhook_poll;
+	char trust_network[4096]; /* comma list of CIDRs */
+	char fetch_allow[4096];   /* comma list of hosts and CIDRs */
+	int64_t fetch_max_bytes, fetch_timeout;
+	char rtmp_host[256];
+	char stream_block[4096];  /* comma list of NAME or APP/NAME */
+	char stream_cut_url[2048];
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

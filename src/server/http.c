@@ -1,6 +1,7 @@
 /* http.c — libmicrohttpd glue: the daemon, one srv_req per request, body
  * accumulation with a ceiling, the post processor for forms, routing, the
  * auth check, replies, the store pool and the slow-client reaper. */
+#include "fetch.h"
 #include "metrics.h"
 #include "server_int.h"
 
@@ -654,7 +655,11 @@ static int begin(srv_req *r, const char *url)
 				r->path, allow);
 		return 0;
 	}
-	if (!(r->route->roles & SRV_OPEN)) {
+	/* --trust-network: HMA clients and callbacks that cannot send a
+	 * header. */
+	if (!(r->route->roles & SRV_OPEN) &&
+	    !((r->route->roles & (SRV_HMA | SRV_HOOK)) && *s->cfg.trust_network &&
+	      srv_addr_listed(s->cfg.trust_network, r->ip))) {
 		auth = srv_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
 		st = srv__auth(s, auth, r->route->roles & SRV_ROLE_ALL, r->key_name,
 			       sizeof(r->key_name), &r->key_roles, &retry);

@@ -62,10 +62,10 @@ enum {
 	SRV_ROLE_METRICS = 8,  /* /metrics */
 	SRV_ROLE_ALL = 15,
 	SRV_OPEN = 0x100,      /* route flag: no key needed */
-	SRV_HMA = 0x200,       /* route flag: errors as HMA's {"message":...}
-				  (the HMA routes' --trust-network, letting
-				  listed sources in without a key, is theirs
-				  to add in srv__auth's caller) */
+	SRV_HMA = 0x200,       /* route flag: errors as HMA's {"message":...};
+				  --trust-network sources need no key */
+	SRV_HOOK = 0x400,      /* route flag: a callback (nginx-rtmp) that cannot
+				  send a key: --trust-network sources need none */
 };
 
 /* A new API token ("vgl_" + 43 base64url characters, NUL-terminated, so

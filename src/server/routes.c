@@ -10,6 +10,8 @@ extern const srv_route srv_routes_match[];
 extern const srv_route srv_routes_banks[];
 extern const srv_route srv_routes_metrics[];
 extern const srv_route srv_routes_openapi[];
+extern const srv_route srv_routes_hma[];
+extern const srv_route srv_routes_streams[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -19,5 +21,7 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_banks,
 	srv_routes_metrics,
 	srv_routes_openapi,
+	srv_routes_hma,
+	srv_routes_streams,
 	NULL,
 };

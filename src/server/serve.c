@@ -2,9 +2,11 @@
  * store pool, the live matcher, the daemon, and the signal loop (SIGTERM
  * and SIGINT drain and exit 0; SIGHUP reloads the reloadable settings). */
 #include "../cli/cli.h"
+#include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
 #include "server_int.h"
+#include "streams.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -32,7 +34,7 @@ static void reload(srv *s)
 	PUB(max_body); PUB(json_max_bytes); PUB(json_max_depth); PUB(max_uploads);
 	PUB(header_timeout); PUB(body_timeout); PUB(rate_limit); PUB(rate_burst);
 	PUB(key_refresh); PUB(max_pixels); PUB(max_video_seconds); PUB(radius);
-	PUB(log_level);
+	PUB(log_level); PUB(fetch_max_bytes); PUB(fetch_timeout);
 #undef PUB
 	srv_log(s, SRV_LOG_INFO, "SIGHUP: reloaded %s", s->cfg.config_file);
 }
@@ -116,6 +118,10 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 		}
 		memcpy(s.cfg.db, p, strlen(p) + 1);
 	}
+	if (srv_cidr_list_check(s.cfg.trust_network, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: trust_network: %s\n", err);
+		return CLI_EXIT_USAGE;
+	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
 		ncpu = 1;
@@ -150,7 +156,8 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	}
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
-	if (srv_pipeline_start(&s, err, sizeof(err))) {
+	if (srv_pipeline_start(&s, err, sizeof(err)) ||
+	    srv_streams_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -187,6 +194,7 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	rc = CLI_EXIT_OK;
 out:
 	srv__stop(&s);
+	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
 	vigil_matcher_free(s.matcher);
 	srv__keys_close(&s);

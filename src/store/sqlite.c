@@ -21,6 +21,7 @@ enum {
 	S_ENTRY_ADD,
 	S_ENTRY_SET_VALUE,
 	S_FRAME_ADD,
+	S_ENTRY_GET,
 	S_COUNT
 };
 
@@ -74,6 +75,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	"UPDATE entries SET value=? WHERE id=?",
 	"INSERT OR REPLACE INTO vpdq_frames(entry_id,frame,quality,hash,seconds)"
 	" VALUES(?,?,?,?,?)",
+	/* entry_get: per match in the service's lookups, so kept prepared */
+	"SELECT e.id,e.bank_id,e.type,e.value,e.quality,e.source_ref,e.added,e.metadata"
+	" FROM entries e WHERE e.id=?",
 };
 
 static const char schema[] =
@@ -439,11 +443,11 @@ static void row_to_entry(sqlite3_stmt *q, vigil_entry *e)
 
 static int s_entry_get(vigil_store *st, int64_t id, vigil_entry *out)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "SELECT " ENTRY_COLS " FROM entries e WHERE e.id=?", &q);
+	sqlite3_stmt *q = cached(st, S_ENTRY_GET);
+	int rc = VIGIL_OK;
 
-	if (rc)
-		return rc;
+	if (!q)
+		return VIGIL_ESTORE;
 	sqlite3_bind_int64(q, 1, id);
 	switch (sqlite3_step(q)) {
 	case SQLITE_ROW:
@@ -455,7 +459,8 @@ static int s_entry_get(vigil_store *st, int64_t id, vigil_entry *out)
 	default:
 		rc = db_err(st, "entry_get");
 	}
-	sqlite3_finalize(q);
+	/* Reset at once: a stepped statement would hold its read snapshot. */
+	sqlite3_reset(q);
 	return rc;
 }
 
@@ -975,6 +980,32 @@ static int s_policy_put(vigil_store *st, int64_t bank_id, const char *json)
 	return rc;
 }
 
+/* ------------------------------------------- edits for the service */
+
+static int s_bank_rename(vigil_store *st, const char *name, const char *new_name)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE banks SET name=?2 WHERE name=?1", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, new_name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_DONE:
+		if (sqlite3_changes(((sq *)st->priv)->db) == 0)
+			rc = vigil__err(st->ctx, VIGIL_ENOENT, "no bank '%s'", name);
+		break;
+	case SQLITE_CONSTRAINT:
+		rc = vigil__err(st->ctx, VIGIL_EEXIST, "bank '%s' exists", new_name);
+		break;
+	default:
+		rc = db_err(st, "bank_rename");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_quarantine_add(vigil_store *st, const vigil_quarantine *qr)
 {
 	sqlite3_stmt *q = NULL;
@@ -1241,6 +1272,23 @@ static int s_outbox_add(vigil_store *st, vigil_event *e)
 	return rc;
 }
 
+static int s_entry_set_metadata(vigil_store *st, int64_t id, const char *metadata)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE entries SET metadata=?2 WHERE id=?1", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, metadata, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "entry_set_metadata");
+	else if (sqlite3_changes(((sq *)st->priv)->db) == 0)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no entry %lld", (long long)id);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t max,
 			   vigil_event **out, size_t *n)
 {
@@ -1302,6 +1350,27 @@ static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t ma
 out:
 	if (v)
 		vigil_events_free(v, k);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_entry_type_stats(vigil_store *st, int type, int64_t *count,
+			      int64_t *newest)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT count(*), coalesce(max(e.added),-1) FROM entries e"
+			  " JOIN banks b ON b.id=e.bank_id WHERE b.enabled AND e.type=?",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, type);
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(q, 0);
+		*newest = sqlite3_column_int64(q, 1);
+	} else {
+		rc = db_err(st, "entry_type_stats");
+	}
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -1415,4 +1484,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_key_touch,
 	s_audit_append,
 	s_audit_scan,
+	s_bank_rename,
+	s_entry_set_metadata,
+	s_entry_type_stats,
 };

@@ -380,3 +380,32 @@ int vigil_entry_delete(vigil_store *st, const char *bank, int64_t id)
 	}
 	return st->ops->entry_delete(st, id);
 }
+
+/* ------------------------------------------- edits for the service */
+
+int vigil_bank_rename(vigil_store *st, const char *name, const char *new_name)
+{
+	int rc = check_name(st, name);
+
+	if (!rc)
+		rc = check_name(st, new_name);
+	return rc ? rc : st->ops->bank_rename(st, name, new_name);
+}
+
+int vigil_entry_set_metadata(vigil_store *st, int64_t id, const char *metadata)
+{
+	if (!st || !metadata)
+		return VIGIL_EINVAL;
+	if (strlen(metadata) > VIGIL_META_MAX)
+		return vigil__err(st->ctx, VIGIL_ETOOBIG,
+				  "metadata is limited to %d bytes", VIGIL_META_MAX);
+	return st->ops->entry_set_metadata(st, id, metadata);
+}
+
+int vigil_entry_type_stats(vigil_store *st, int type, int64_t *count,
+			   int64_t *newest)
+{
+	if (!st || !count || !newest || type < 0 || type >= VIGIL__HASH_TYPE_END)
+		return VIGIL_EINVAL;
+	return st->ops->entry_type_stats(st, type, count, newest);
+}

@@ -109,6 +109,11 @@ typedef struct vigil__store_ops {
 	int (*audit_append)(vigil_store *st, vigil_audit *a);
 	int (*audit_scan)(vigil_store *st, int64_t since_id, size_t max,
 			  vigil_audit_cb cb, void *user);
+	/* Edits for the service (vigil/store.h). */
+	int (*bank_rename)(vigil_store *st, const char *name, const char *new_name);
+	int (*entry_set_metadata)(vigil_store *st, int64_t id, const char *metadata);
+	int (*entry_type_stats)(vigil_store *st, int type, int64_t *count,
+				int64_t *newest);
 } vigil__store_ops;
 
 struct vigil_store {

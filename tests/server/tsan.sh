@@ -15,3 +15,5 @@ sh tests/server/test_api.sh "$B/vigil" demo ../shared/vectors
 sh tests/server/test_crash.sh "$B/vigil"
 ninja -C "$B" tests/test_live && "$B/tests/test_live" "$B"
 sh tests/server/test_pipeline.sh "$B/vigil" tests/pipeline/receiver.py demo
+sh tests/server/test_hma.sh "$B/vigil" demo
+sh tests/server/test_streams.sh "$B/vigil" ../shared/vectors/vpdq/videos demo

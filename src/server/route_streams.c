@@ -1,0 +1,441 @@
+/* route_streams.c — the live monitor of `vigil stream` inside the server:
+ * POST|GET /v1/streams, DELETE /v1/streams/{id}, and nginx-rtmp's
+ * on_publish / on_publish_done callbacks, so every published stream is
+ * watched from its first second and a blocked or once-cut stream key is
+ * refused (nginx-rtmp drops a publisher whose on_publish gets a non-2xx).
+ *
+ * One vigil_monitor per server, started with it (srv_streams_start, after
+ * the matcher is loaded) and stopped after the HTTP side has drained
+ * (srv_streams_stop). Its events become metrics and log lines; a match
+ * that acted marks the stream's key as cut. Cut keys are remembered in the
+ * evidence table (each cut leaves a row whose source is the stream URL),
+ * so they stay refused across restarts.
+ * TODO(outbox): stream.cut events to the webhook outbox once the
+ * pipeline's outbox is merged (docs/streams.md). */
+#include "metrics.h"
+#include "server_int.h"
+#include "streams.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CUT_MAX 4096       /* cut keys remembered */
+#define KEY_MAX 160        /* "app/name" */
+#define EVIDENCE_SCAN 100000 /* evidence rows read at start for cut keys */
+
+static struct {
+	srv *s;
+	vigil_monitor *mon;
+	pthread_mutex_t mu;     /* cut[] */
+	char (*cut)[KEY_MAX];
+	size_t ncut;
+} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* "app/name" of an rtmp URL (its last two path segments), or -1. */
+static int key_of_url(const char *url, char *key, size_t cap)
+{
+	const char *p = strstr(url, "://"), *slash;
+	size_t n;
+
+	if (!p)
+		return -1;
+	slash = strchr(p + 3, '/'); /* after the host */
+	if (!slash || !slash[1])
+		return -1;
+	n = strlen(slash + 1);
+	if (n >= cap)
+		return -1;
+	memcpy(key, slash + 1, n + 1);
+	return strchr(key, '/') ? 0 : -1;
+}
+
+static int is_cut(const char *key)
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&g.mu);
+	for (size_t i = 0; i < g.ncut && !hit; i++)
+		hit = !strcmp(g.cut[i], key);
+	pthread_mutex_unlock(&g.mu);
+	return hit;
+}
+
+static void mark_cut(const char *key)
+{
+	if (is_cut(key))
+		return;
+	pthread_mutex_lock(&g.mu);
+	if (g.ncut < CUT_MAX) {
+		snprintf(g.cut[g.ncut], KEY_MAX, "%s", key);
+		g.ncut++;
+	}
+	pthread_mutex_unlock(&g.mu);
+}
+
+static const char *const ev_name[] = {
+	"started", "connected", "frame", "match", "action", "evidence",
+	"evidence_retry", "evidence_lost", "error", "disconnected", "stopped",
+};
+
+/* Events from the monitor's threads (serialised by the monitor). */
+static void on_event(void *user, const vigil_monitor_event *ev)
+{
+	srv *s = user;
+	char key[KEY_MAX];
+	vigil_monitor_stats st;
+	size_t n;
+
+	if (ev->type < 0 || ev->type >= VIGIL__MON_EVENT_END)
+		return;
+	srv_metric_inc("vigil_stream_events_total", "event", ev_name[ev->type]);
+	switch (ev->type) {
+	case VIGIL_MON_MATCH:
+		srv_metric_inc("vigil_stream_matches_total", "bank",
+			       ev->match ? ev->match->bank : "");
+		if (ev->acted && key_of_url(ev->url, key, sizeof(key)) == 0) {
+			mark_cut(key);
+			srv_metric_inc("vigil_stream_cuts_total", NULL, NULL);
+			srv_log(s, SRV_LOG_WARN,
+				"stream %lld %s: matched %s entry %lld at %.1f s "
+				"(distance %d): cut",
+				(long long)ev->stream_id, ev->url,
+				ev->match ? ev->match->bank : "?",
+				ev->match ? (long long)ev->match->entry_id : 0LL,
+				ev->seconds, ev->match ? ev->match->distance : -1);
+		}
+		break;
+	case VIGIL_MON_ACTION:
+		srv_log(s, ev->ok ? SRV_LOG_INFO : SRV_LOG_WARN,
+			"stream %lld: action %s (%lld ms): %s", (long long)ev->stream_id,
+			ev->ok ? "ok" : "failed", (long long)ev->ms,
+			ev->result ? ev->result : "");
+		break;
+	case VIGIL_MON_EVIDENCE_LOST:
+		srv_log(s, SRV_LOG_ERROR, "stream %lld: evidence lost: %s",
+			(long long)ev->stream_id, ev->reason ? ev->reason : "");
+		break;
+	case VIGIL_MON_STARTED:
+	case VIGIL_MON_STOPPED:
+		vigil_monitor_status(g.mon, NULL, 0, &n, &st);
+		srv_metric_set("vigil_streams_watched", NULL, NULL, (double)st.streams);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Keys cut before this run: the rtmp sources of evidence rows. */
+static void load_cut_keys(srv *s)
+{
+	vigil_evidence *ev = NULL;
+	size_t n = 0;
+	char key[KEY_MAX];
+
+	if (vigil_evidence_list(s->slots[0].st, 0, EVIDENCE_SCAN, &ev, &n))
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(ev[i].source, "rtmp", 4) &&
+		    key_of_url(ev[i].source, key, sizeof(key)) == 0)
+			mark_cut(key);
+	free(ev);
+}
+
+int srv_streams_start(srv *s, char *err, size_t errcap)
+{
+	vigil_monitor_opts o;
+	vigil_ctx *ctx = NULL;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	o.matcher = s->matcher;
+	o.store = s->cfg.db;
+	o.radius = (int)s->cfg.radius ? (int)s->cfg.radius : VIGIL_RADIUS_EXACT;
+	o.interval = 0.5; /* as vigil stream */
+	o.cooldown_ms = 30000;
+	o.on_event = on_event;
+	o.user = s;
+	if (*s->cfg.stream_cut_url) {
+		o.action.http = s->cfg.stream_cut_url; /* lives as long as s */
+		if (vigil_monitor_check_action(&o.action, err, errcap))
+			return -1;
+	}
+	g.cut = calloc(CUT_MAX, sizeof(*g.cut));
+	if (!g.cut || curl_global_init(CURL_GLOBAL_DEFAULT) || vigil_ctx_new(&ctx)) {
+		snprintf(err, errcap, "streams: out of memory");
+		return -1;
+	}
+	g.s = s;
+	rc = vigil_monitor_new(ctx, &o, &g.mon);
+	if (rc)
+		snprintf(err, errcap, "streams: %s", vigil_errmsg(ctx));
+	vigil_ctx_free(ctx);
+	if (rc)
+		return -1;
+	load_cut_keys(s);
+	srv_metric_define("vigil_streams_watched", SRV_GAUGE, "Live streams being watched");
+	srv_metric_define("vigil_stream_events_total", SRV_COUNTER,
+			  "Live monitor events by type");
+	srv_metric_define("vigil_stream_matches_total", SRV_COUNTER,
+			  "Frames of live streams that matched, by bank");
+	srv_metric_define("vigil_stream_cuts_total", SRV_COUNTER,
+			  "Live streams cut on a match");
+	srv_metric_set("vigil_streams_watched", NULL, NULL, 0);
+	return 0;
+}
+
+void srv_streams_stop(srv *s)
+{
+	(void)s;
+	if (!g.mon)
+		return;
+	vigil_monitor_stop(g.mon);
+	vigil_monitor_flush(g.mon, 5000);
+	vigil_monitor_free(g.mon);
+	g.mon = NULL;
+	free(g.cut);
+	g.cut = NULL;
+	g.ncut = 0;
+	curl_global_cleanup();
+}
+
+/* ---------------------------------------------------------------- routes */
+
+static const char *const state_name[] = {"connecting", "connected", "waiting"};
+
+static json_t *status_json(const vigil_stream_status *st)
+{
+	return json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "id", (json_int_t)st->id,
+			 "url", st->url, "state",
+			 st->state >= 0 && st->state <= 2 ? state_name[st->state] : "?",
+			 "frames", (json_int_t)st->frames, "matches",
+			 (json_int_t)st->matches, "actions", (json_int_t)st->actions,
+			 "reconnects", (json_int_t)st->reconnects, "last_error",
+			 st->last_error);
+}
+
+/* A snapshot of every stream (caller frees); NULL on out of memory. */
+static vigil_stream_status *snapshot(size_t *n, vigil_monitor_stats *stats)
+{
+	vigil_stream_status *all = calloc(VIGIL_MONITOR_MAX_STREAMS, sizeof(*all));
+
+	*n = 0;
+	if (all)
+		vigil_monitor_status(g.mon, all, VIGIL_MONITOR_MAX_STREAMS, n, stats);
+	if (*n > VIGIL_MONITOR_MAX_STREAMS)
+		*n = VIGIL_MONITOR_MAX_STREAMS;
+	return all;
+}
+
+static int monitor_on(srv_req *r)
+{
+	if (!g.mon) {
+		srv_reply_error(r, 503, "unavailable", "the stream monitor is not running");
+		return 0;
+	}
+	return 1;
+}
+
+static int add_stream(srv_req *r, const char *url, int64_t *id)
+{
+	char err[256];
+	int rc;
+
+	if (vigil_monitor_check_url(url, err, sizeof(err))) {
+		srv_reply_error(r, 400, "bad_url", "%s", err);
+		return -1;
+	}
+	rc = vigil_monitor_add(g.mon, srv_ctx(r), url, id);
+	if (rc == VIGIL_ETOOBIG) {
+		srv_reply_error(r, 409, "too_many_streams", "at most %d streams",
+				VIGIL_MONITOR_MAX_STREAMS);
+		return -1;
+	}
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return -1;
+	}
+	return 0;
+}
+
+static void streams_add(srv_req *r)
+{
+	json_t *j, *url;
+	int64_t id;
+
+	if (!monitor_on(r) || !(j = srv_json(r, JSON_OBJECT)))
+		return;
+	url = json_object_get(j, "url");
+	if (!json_is_string(url)) {
+		srv_reply_error(r, 400, "bad_request", "expected {\"url\": \"rtmp://...\"}");
+		return;
+	}
+	if (add_stream(r, json_string_value(url), &id))
+		return;
+	srv_audit(r, "stream.add", json_string_value(url),
+		  json_pack("{s:I}", "id", (json_int_t)id));
+	srv_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "url",
+					 json_string_value(url)));
+}
+
+static void streams_list(srv_req *r)
+{
+	vigil_monitor_stats stats;
+	size_t n;
+	vigil_stream_status *all;
+	json_t *a;
+
+	if (!monitor_on(r))
+		return;
+	all = snapshot(&n, &stats);
+	if (!all) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, status_json(&all[i]));
+	free(all);
+	srv_reply_json(r, 200,
+		       json_pack("{s:o,s:{s:I,s:I,s:I,s:I}}", "streams", a, "evidence",
+				 "stored", (json_int_t)stats.evidence_stored, "pending",
+				 (json_int_t)stats.evidence_pending, "lost",
+				 (json_int_t)stats.evidence_lost, "retries",
+				 (json_int_t)stats.evidence_retries));
+}
+
+static void streams_delete(srv_req *r)
+{
+	const char *t = srv_param(r, "id");
+	char *end;
+	long long id;
+	int rc;
+
+	if (!monitor_on(r))
+		return;
+	errno = 0;
+	id = strtoll(t, &end, 10);
+	if (errno || end == t || *end) {
+		srv_reply_error(r, 404, "not_found", "no stream '%s'", t);
+		return;
+	}
+	rc = vigil_monitor_remove(g.mon, srv_ctx(r), id);
+	if (rc == VIGIL_ENOENT) {
+		srv_reply_error(r, 404, "not_found", "no stream %lld", id);
+		return;
+	}
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	srv_audit(r, "stream.remove", t, NULL);
+	srv_reply_json(r, 200, json_pack("{s:I}", "removed", (json_int_t)id));
+}
+
+/* nginx-rtmp's app and name: the characters of a URL path segment we can
+ * put into rtmp://HOST/APP/NAME without escaping. */
+static int segment_ok(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+static int blocked(srv *s, const char *app, const char *name, const char *key)
+{
+	const char *p = s->cfg.stream_block;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		if ((n == strlen(name) && !strncmp(p, name, n)) ||
+		    (n == strlen(key) && !strncmp(p, key, n)))
+			return 1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	(void)app;
+	return is_cut(key);
+}
+
+/* The hook's app and name; 0, or -1 with 400 replied. */
+static int hook_fields(srv_req *r, const char **app, const char **name,
+		       char *key, char *url, size_t urlcap)
+{
+	*app = srv_form(r, "app");
+	*name = srv_form(r, "name");
+	if (!segment_ok(*app) || !segment_ok(*name)) {
+		srv_reply_error(r, 400, "bad_request",
+				"expected form fields app and name ([A-Za-z0-9._-]{1,64})");
+		return -1;
+	}
+	snprintf(key, KEY_MAX, "%s/%s", *app, *name);
+	snprintf(url, urlcap, "rtmp://%s/%s/%s", srv_of(r)->cfg.rtmp_host, *app, *name);
+	return 0;
+}
+
+static void hook_publish(srv_req *r)
+{
+	const char *app, *name;
+	char key[KEY_MAX], url[512];
+	int64_t id;
+
+	if (!monitor_on(r) || hook_fields(r, &app, &name, key, url, sizeof(url)))
+		return;
+	if (blocked(srv_of(r), app, name, key)) {
+		srv_metric_inc("vigil_stream_refused_total", NULL, NULL);
+		srv_log(srv_of(r), SRV_LOG_WARN, "on_publish %s from %s: blocked key",
+			key, srv_form(r, "addr") ? srv_form(r, "addr") : "?");
+		srv_audit(r, "stream.refuse", key, NULL);
+		srv_reply_error(r, 403, "stream_blocked", "stream key '%s' is blocked", key);
+		return;
+	}
+	if (add_stream(r, url, &id))
+		return;
+	srv_audit(r, "stream.publish", key, json_pack("{s:I,s:s}", "id", (json_int_t)id,
+						       "url", url));
+	srv_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "url", url));
+}
+
+static void hook_publish_done(srv_req *r)
+{
+	const char *app, *name;
+	char key[KEY_MAX], url[512];
+	vigil_stream_status *all;
+	size_t n, removed = 0;
+
+	if (!monitor_on(r) || hook_fields(r, &app, &name, key, url, sizeof(url)))
+		return;
+	all = snapshot(&n, NULL);
+	if (!all) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(all[i].url, url) &&
+		    vigil_monitor_remove(g.mon, srv_ctx(r), all[i].id) == VIGIL_OK)
+			removed++;
+	free(all);
+	srv_reply_json(r, 200, json_pack("{s:I}", "removed", (json_int_t)removed));
+}
+
+const srv_route srv_routes_streams[] = {
+	{"POST", "/v1/streams", SRV_ROLE_ADMIN, streams_add, 0,
+	 "Watch a live stream (the monitor of vigil stream)"},
+	{"GET", "/v1/streams", SRV_ROLE_ADMIN, streams_list, 0,
+	 "Streams being watched and their state"},
+	{"DELETE", "/v1/streams/{id}", SRV_ROLE_ADMIN, streams_delete, 0,
+	 "Stop watching a stream"},
+	{"POST", "/v1/hooks/nginx-rtmp/on_publish", SRV_ROLE_ADMIN | SRV_HOOK,
+	 hook_publish, 0, "nginx-rtmp on_publish: watch the stream, or refuse a blocked key"},
+	{"POST", "/v1/hooks/nginx-rtmp/on_publish_done", SRV_ROLE_ADMIN | SRV_HOOK,
+	 hook_publish_done, 0, "nginx-rtmp on_publish_done: stop watching"},
+	{0},
+};
