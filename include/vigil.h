@@ -190,6 +190,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/index.h"
 #include "vigil/store.h"
 #include "vigil/video.h"
+#include "vigil/pm.h"
 
 #ifdef __cplusplus
 }
