@@ -91,6 +91,108 @@ int vigil_pm_evaluate(vigil_pm_mode mode, const uint8_t sk[VIGIL_PM_SCALAR_BYTES
 		      const uint8_t *input, size_t input_len,
 		      uint8_t out[VIGIL_PM_OUTPUT_BYTES]);
 
+
+/* --------------------------------------------------------------------- E1 */
+/* Exact-list threshold PSI with associated data (design study §1.2, §5.5).
+ *
+ * List holder / server: vigil_pm_e1_server_new() blinds a list of exact
+ * keys (e.g. "sha256:" || digest) into a 3-way cuckoo table of points
+ * P_j = alpha * H(key) (random points in empty slots) and keeps alpha.
+ * vigil_pm_e1_table_export() gives the table the device downloads; its root
+ * (vigil_pm_e1_server_root) is what is published out of band, so every
+ * device can check it got the same table. The table carries the threshold.
+ *
+ * Device: vigil_pm_e1_table_load() checks a downloaded table against the
+ * published root; vigil_pm_e1_client_new() makes the account's secrets
+ * (adkey, its Shamir polynomial, the share-x PRF key); for each image
+ * vigil_pm_e1_client_voucher() makes one voucher of fixed size. The device
+ * cannot tell whether its voucher matches.
+ *
+ * Server: vigil_pm_e1_server_open() tries a voucher (no match: nothing is
+ * stored, nothing learnt). Opened vouchers (real matches and synthetic ones,
+ * indistinguishable below the threshold) go into the account's
+ * vigil_pm_e1_account; vigil_pm_e1_account_recover() succeeds only once
+ * the account holds >= threshold distinct real matches, and then opens the
+ * evidence of exactly those.
+ *
+ * The /v1/pm/e1/... routes of `vigil serve` are meant to be thin wrappers:
+ *   GET  /v1/pm/e1/table   -> vigil_pm_e1_table_export (+ root header)
+ *   POST /v1/pm/e1/voucher -> vigil_pm_e1_server_open on the caller's
+ *                             account, then vigil_pm_e1_account_recover
+ */
+#define VIGIL_PM_E1_MAX_KEY 64          /* bytes of one list key */
+#define VIGIL_PM_E1_MAX_ID 256          /* bytes of an image id */
+#define VIGIL_PM_E1_MAX_EVIDENCE 65536  /* evidence bytes per voucher */
+#define VIGIL_PM_E1_MAX_SLOTS (1u << 25) /* 1 GiB of table */
+#define VIGIL_PM_E1_MAX_THRESHOLD 255
+#define VIGIL_PM_E1_ROOT_BYTES 32
+
+typedef struct vigil_pm_e1_server vigil_pm_e1_server;
+typedef struct vigil_pm_e1_table vigil_pm_e1_table;
+typedef struct vigil_pm_e1_client vigil_pm_e1_client;
+typedef struct vigil_pm_e1_account vigil_pm_e1_account;
+
+/* Builds the blinded table from n keys (keys[i] of lens[i] bytes, 1 ..
+ * VIGIL_PM_E1_MAX_KEY; duplicates are allowed and stored once). threshold
+ * in 1..VIGIL_PM_E1_MAX_THRESHOLD. *out is freed with
+ * vigil_pm_e1_server_free (which wipes alpha). */
+int vigil_pm_e1_server_new(vigil_pm_e1_server **out, const uint8_t *const *keys,
+			   const size_t *lens, size_t n, unsigned threshold);
+void vigil_pm_e1_server_free(vigil_pm_e1_server *s);
+/* The published root over the table's header and every slot. */
+void vigil_pm_e1_server_root(const vigil_pm_e1_server *s,
+			     uint8_t root[VIGIL_PM_E1_ROOT_BYTES]);
+/* The table as the device downloads it. *buf is malloc'd, freed by the
+ * caller with free(). */
+int vigil_pm_e1_table_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t *len);
+
+/* Parses an untrusted table and checks it against root. VIGIL_ECORRUPT if
+ * malformed or the root differs, VIGIL_ETOOBIG past VIGIL_PM_E1_MAX_SLOTS.
+ * *out is freed with vigil_pm_e1_table_free. */
+int vigil_pm_e1_table_load(vigil_pm_e1_table **out, const uint8_t *buf, size_t len,
+			   const uint8_t root[VIGIL_PM_E1_ROOT_BYTES]);
+void vigil_pm_e1_table_free(vigil_pm_e1_table *t);
+
+/* The device's per-account state. t must outlive c. synthetic_p is the
+ * probability that a voucher is synthetic (0 <= p < 1; Apple calibrated it
+ * to the threshold). evidence_pad fixes the evidence size every voucher
+ * carries (1..VIGIL_PM_E1_MAX_EVIDENCE), so all vouchers have one size. */
+int vigil_pm_e1_client_new(vigil_pm_e1_client **out, const vigil_pm_e1_table *t,
+			   double synthetic_p, size_t evidence_pad);
+void vigil_pm_e1_client_free(vigil_pm_e1_client *c);
+/* The size of every voucher this client makes. */
+size_t vigil_pm_e1_voucher_size(const vigil_pm_e1_client *c);
+/* One voucher for an image: key as in the list, id a stable image id (the
+ * same image must get the same id: its Shamir x comes from it, so a re-sent
+ * image is not a new share), evidence up to evidence_pad bytes (e.g. a
+ * low-resolution derivative). voucher must hold vigil_pm_e1_voucher_size()
+ * bytes. */
+int vigil_pm_e1_client_voucher(vigil_pm_e1_client *c, const uint8_t *key, size_t key_len,
+			       const uint8_t *id, size_t id_len, const uint8_t *evidence,
+			       size_t evidence_len, uint8_t *voucher);
+
+/* Server-side per-account store (threshold from the server's table). */
+int vigil_pm_e1_account_new(vigil_pm_e1_account **out, const vigil_pm_e1_server *s);
+void vigil_pm_e1_account_free(vigil_pm_e1_account *a);
+/* Tries an untrusted voucher. *opened = 1 if its outer layer opened (a real
+ * match or a synthetic voucher: the server cannot tell which), then it is
+ * kept in a. VIGIL_ECORRUPT for a malformed voucher. A voucher whose x
+ * repeats one already held (the same image again) is not kept twice. */
+int vigil_pm_e1_server_open(const vigil_pm_e1_server *s, vigil_pm_e1_account *a,
+			    const uint8_t *voucher, size_t len, int *opened);
+/* Outer-layer openings held (what the server learns regardless). */
+size_t vigil_pm_e1_account_opened(const vigil_pm_e1_account *a);
+/* Tries to reconstruct the account key from the held shares: VIGIL_OK with
+ * *nmatched real matches identified once possible, VIGIL_ENOENT while not
+ * (below the threshold, or past VIGIL_PM_E1_MAX_TRIALS subset trials; see
+ * docs/pm.md for the cost). */
+#define VIGIL_PM_E1_MAX_TRIALS 200000
+int vigil_pm_e1_account_recover(vigil_pm_e1_account *a, size_t *nmatched);
+/* After a successful recover: the i-th matched voucher's evidence (owned by
+ * a, valid until a is freed). */
+int vigil_pm_e1_account_evidence(const vigil_pm_e1_account *a, size_t i,
+				 const uint8_t **evidence, size_t *len);
+
 #ifdef __cplusplus
 }
 #endif

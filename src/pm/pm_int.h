@@ -100,10 +100,15 @@ size_t vigil__pm_gmw_hd_ands(void);
 /* Runs both parties in one process (the reference/test driver): shares
  * w0[256], w1[256] (bit-sliced: w[i] bit l = bit i of lane l's word), the
  * two parties' triples (vigil__pm_gmw_hd_ands() each), out0/out1 the output
- * shares. Returns 0, or -1 if out of triples. */
+ * shares. Returns 0, -1 if out of triples or T > 255, -2 if out of memory. */
 int vigil__pm_gmw_hd_le_local(const uint64_t w0[256], const uint64_t w1[256],
 			      unsigned threshold, const vigil__pm_triple *t0,
 			      const vigil__pm_triple *t1, size_t ntriples,
 			      uint64_t *out0, uint64_t *out1);
+
+/* ---------------------------------------------------------------------- E1 */
+/* Tests only: -1 draws the synthetic coin as configured, 0 never makes a
+ * synthetic voucher, 1 always does. */
+void vigil__pm_e1_force_synthetic(vigil_pm_e1_client *c, int mode);
 
 #endif

@@ -91,12 +91,57 @@ out:
 	return rc;
 }
 
-int vigil__pm_shamir_combine(uint8_t secret[32], const vigil__pm_share *shares, unsigned t)
+/* Lagrange at 0 with one field inversion (Montgomery's trick): the
+ * inversion costs as much as ~250 multiplications, and E1's recovery may try
+ * many t-subsets. secret = sum y_i * prod_j x_j / prod_j (x_j - x_i). */
+int vigil__pm_shamir_combine(uint8_t secret[32], const vigil__pm_share *s, unsigned t)
 {
-	static const uint8_t zero[32];
+	uint8_t num[255][32], den[255][32], pre[255][32], inv[32], acc[32] = {0}, tmp[32];
+	int rc = -1;
 	if (t < 1 || t > 255)
 		return -1;
-	return interpolate(secret, shares, t, zero);
+	for (unsigned i = 0; i < t; i++) {
+		if (sodium_is_zero(s[i].x, 32))
+			goto out;
+		memset(num[i], 0, 32);
+		num[i][0] = 1;
+		memcpy(den[i], num[i], 32);
+		for (unsigned j = 0; j < t; j++) {
+			if (j == i)
+				continue;
+			crypto_core_ristretto255_scalar_mul(num[i], num[i], s[j].x);
+			crypto_core_ristretto255_scalar_sub(tmp, s[j].x, s[i].x);
+			crypto_core_ristretto255_scalar_mul(den[i], den[i], tmp);
+		}
+		if (i == 0)
+			memcpy(pre[0], den[0], 32);
+		else
+			crypto_core_ristretto255_scalar_mul(pre[i], pre[i - 1], den[i]);
+	}
+	/* A zero denominator (duplicate x) makes the product zero. */
+	if (crypto_core_ristretto255_scalar_invert(inv, pre[t - 1]))
+		goto out;
+	for (unsigned i = t; i-- > 0;) {
+		/* inv = 1 / (den_0 ... den_i); 1/den_i = inv * pre_{i-1} */
+		if (i > 0)
+			crypto_core_ristretto255_scalar_mul(tmp, inv, pre[i - 1]);
+		else
+			memcpy(tmp, inv, 32);
+		if (i > 0)
+			crypto_core_ristretto255_scalar_mul(inv, inv, den[i]);
+		crypto_core_ristretto255_scalar_mul(tmp, tmp, num[i]);
+		crypto_core_ristretto255_scalar_mul(tmp, tmp, s[i].y);
+		crypto_core_ristretto255_scalar_add(acc, acc, tmp);
+	}
+	memcpy(secret, acc, 32);
+	rc = 0;
+out:
+	sodium_memzero(acc, sizeof acc);
+	sodium_memzero(tmp, sizeof tmp);
+	sodium_memzero(num, sizeof num);
+	sodium_memzero(den, sizeof den);
+	sodium_memzero(pre, sizeof pre);
+	return rc;
 }
 
 int vigil__pm_shamir_check(const vigil__pm_share *shares, unsigned n, unsigned t)
