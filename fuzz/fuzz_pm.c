@@ -5,9 +5,10 @@
  *     validation is reached only if the fuzzer finds the preimage — it
  *     won't, but header parsing and the Merkle pass run on every length);
  *  1: an E1 voucher from a device, against a fixed server and account;
- *  2: a valid voucher with the input XORed in from some offset, so the
- *     outer layer's parsing runs on real decryptions of bad data is not
- *     reached (AEAD), but every length/offset path is;
+ *  2: a valid (matching) voucher with the input XORed in from some offset
+ *     and an optional truncation: the slot and outer-layer paths run on a
+ *     real voucher's bytes (the AEAD rejects any change, so the share
+ *     parsing behind it is reached only by unmodified bytes);
  *  3: a DPF key from the client;
  *  4: a VOPRF response (pk, n, blinded, evaluated, proof) from a server. */
 #include <sodium.h>

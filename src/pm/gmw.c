@@ -206,3 +206,54 @@ out:
 	sodium_memzero(sum, sizeof sum);
 	return rc;
 }
+
+size_t vigil__pm_gmw_any_ands(size_t nwords)
+{
+	return nwords * vigil__pm_gmw_hd_ands() + (nwords - 1) + 6;
+}
+
+static int or_layer(eng *g, wire *a, const wire *b) /* a |= b = ~(~a & ~b) */
+{
+	wire x = wnot(*a), y = wnot(*b), z;
+	if (and_layer(g, 1, &x, &y, &z))
+		return -1;
+	*a = wnot(z);
+	return 0;
+}
+
+int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[256],
+			       size_t nwords, unsigned threshold, const vigil__pm_triple *t0,
+			       const vigil__pm_triple *t1, size_t ntriples, uint8_t *out0,
+			       uint8_t *out1)
+{
+	if (nwords == 0 || threshold > 255 || ntriples < vigil__pm_gmw_any_ands(nwords))
+		return -1;
+	size_t per = vigil__pm_gmw_hd_ands();
+	wire acc = {{0, 0}};
+	for (size_t k = 0; k < nwords; k++) {
+		wire r;
+		int rc = vigil__pm_gmw_hd_le_local(w0[k], w1[k], threshold, t0 + k * per,
+						   t1 + k * per, per, &r.s[0], &r.s[1]);
+		if (rc)
+			return rc;
+		if (k == 0)
+			acc = r;
+		else {
+			eng g = {{t0 + nwords * per + (k - 1), t1 + nwords * per + (k - 1)}, 1, 0, 0};
+			if (or_layer(&g, &acc, &r))
+				return -1;
+		}
+	}
+	/* Fold the 64 lanes: shifting a shared word is local to each party. */
+	const vigil__pm_triple *f0 = t0 + nwords * per + (nwords - 1);
+	const vigil__pm_triple *f1 = t1 + nwords * per + (nwords - 1);
+	eng g = {{f0, f1}, 6, 0, 0};
+	for (int sh = 32; sh >= 1; sh /= 2) {
+		wire hi = {{acc.s[0] >> sh, acc.s[1] >> sh}};
+		if (or_layer(&g, &acc, &hi))
+			return -1;
+	}
+	*out0 = (uint8_t)(acc.s[0] & 1);
+	*out1 = (uint8_t)(acc.s[1] & 1);
+	return 0;
+}

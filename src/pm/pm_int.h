@@ -106,6 +106,39 @@ int vigil__pm_gmw_hd_le_local(const uint64_t w0[256], const uint64_t w1[256],
 			      const vigil__pm_triple *t1, size_t ntriples,
 			      uint64_t *out0, uint64_t *out1);
 
+/* "Is any of nwords x 64 candidates within T?": the per-word circuit, then
+ * an OR over all words and lanes, one output bit shared as out0 ^ out1 (the
+ * low bit). Needs vigil__pm_gmw_any_ands(nwords) triples per party. */
+size_t vigil__pm_gmw_any_ands(size_t nwords);
+int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[256],
+			       size_t nwords, unsigned threshold, const vigil__pm_triple *t0,
+			       const vigil__pm_triple *t1, size_t ntriples, uint8_t *out0,
+			       uint8_t *out1);
+
+/* ---------------------------------------------------------------------- F2 */
+/* F2's bucket tables (f2.c): 16 chunk tables of 65,536 buckets x B entries
+ * plus a stash of S per table. */
+typedef struct vigil__pm_f2_tables {
+	unsigned B, S;      /* bucket entries, stash entries per table */
+	uint8_t *rows[16];  /* 65536 * B * 32 bytes */
+	uint8_t *stash[16]; /* S * 32 bytes */
+} vigil__pm_f2_tables;
+
+/* Chunk j (0..15) of a hash: bits 16j..16j+15, big-endian bytes 2j, 2j+1. */
+static inline unsigned vigil__pm_f2_chunk(const uint8_t h[32], unsigned j)
+{
+	return (unsigned)h[2 * j] << 8 | h[2 * j + 1];
+}
+/* Builds the tables from n hashes; B is measured (<= max_b, else
+ * VIGIL_ETOOBIG); seed makes the dummies (both servers use the same). */
+int vigil__pm_f2_build(vigil__pm_f2_tables *t, const uint8_t (*h)[32], size_t n,
+		       unsigned stash, unsigned max_b, const uint8_t seed[32]);
+void vigil__pm_f2_free(vigil__pm_f2_tables *t);
+/* One server's answer for table j: XOR of the rows whose DPF bit is set;
+ * out holds B * 32 bytes (8-byte aligned). */
+void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t bits[8192],
+			uint8_t *out);
+
 /* ---------------------------------------------------------------------- E1 */
 /* Tests only: -1 draws the synthetic coin as configured, 0 never makes a
  * synthetic voucher, 1 always does. */
