@@ -2,9 +2,9 @@
  * vigil/pm.h — private matching (opt-in, research grade). Included by
  * vigil.h; do not include directly.
  *
- * Compiled in, off at run time: every entry point below except
- * vigil_pm_enable() and vigil_pm_enabled() returns VIGIL_EINVAL until the
- * process has called vigil_pm_enable(VIGIL_PM_ACK). Read docs/pm.md first:
+ * Compiled in, off at run time: every entry point below that computes or
+ * makes an object returns VIGIL_EINVAL until the process has called
+ * vigil_pm_enable(VIGIL_PM_ACK) (getters and *_free work on what exists). Read docs/pm.md first:
  * what each party learns, the evasion caveat (a modified client can skip
  * scanning), and that this never replaces human review.
  *
@@ -114,6 +114,10 @@ int vigil_pm_evaluate(vigil_pm_mode mode, const uint8_t sk[VIGIL_PM_SCALAR_BYTES
  * vigil_pm_e1_account; vigil_pm_e1_account_recover() succeeds only once
  * the account holds >= threshold distinct real matches, and then opens the
  * evidence of exactly those.
+ *
+ * Threads: a vigil_pm_e1_server and a loaded table are read-only after
+ * creation and may be shared; a client and an account are used by one
+ * thread at a time (the server locks per account).
  *
  * The /v1/pm/e1/... routes of `vigil serve` are meant to be thin wrappers:
  *   GET  /v1/pm/e1/table   -> vigil_pm_e1_table_export (+ root header)
