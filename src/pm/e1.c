@@ -407,18 +407,26 @@ int vigil_pm_e1_client_voucher(vigil_pm_e1_client *c, const uint8_t *key, size_t
 		return rc;
 	uint8_t *evpt = pt + outer_pt_len;
 	uint8_t hy[32], rkey[32], beta[32], gamma[32], g2[32], a[32], b[32], Q[32], S[32], Qs[32],
-		Ss[32], k[32], kad[32], wide[64], ysyn[32], coin[4];
+		Ss[32], k[32], kad[32], wide[64], ysyn[32], coin[4], rec[3][32 + SLOT_CT];
 	static const uint8_t zero_nonce[24];
 	rc = VIGIL_EINVAL;
 	if (h2g(hy, key, key_len))
 		goto out;
-	randombytes_buf(coin, 4);
+	/* The coin is a PRF of the image id: the same image is always real or
+	 * always synthetic, so a re-sent image (same x, which the server keeps
+	 * once) can never replace a real share by noise or the reverse. */
+	crypto_generichash_state cst;
+	crypto_generichash_init(&cst, c->xkey, 32, 4);
+	crypto_generichash_update(&cst, (const uint8_t *)"vigil-pm-e1-coin", 16);
+	crypto_generichash_update(&cst, id, id_len);
+	crypto_generichash_final(&cst, coin, 4);
 	uint8_t syn = (uint8_t)-(uint8_t)(rd32(coin) < c->syn_cut); /* 0xff if synthetic */
 	if (c->force >= 0)
 		syn = (uint8_t)-(uint8_t)c->force;
 	unsigned jstar = randombytes_uniform(3);
 	randombytes_buf(rkey, 32);
 	voucher[0] = 1;
+	memset(voucher + 1, 0, 3 * (32 + SLOT_CT));
 	/* A product is the identity only with probability ~2^-252 (all table
 	 * points were validated on load); such a voucher is refused, without
 	 * branching inside the loop. */
@@ -446,7 +454,7 @@ int vigil_pm_e1_client_voucher(vigil_pm_e1_client *c, const uint8_t *key, size_t
 		sel(Ss, b, Ss, 32, on);
 		sel(Q, Qs, Q, 32, syn);
 		sel(S, Ss, S, 32, syn);
-		uint8_t *slotp = voucher + 1 + j * (32 + SLOT_CT);
+		uint8_t *slotp = rec[j];
 		memcpy(slotp, Q, 32);
 		kdf(k, "vigil-pm-e1-slotkey", S, 32, Q, 32);
 		/* k is fresh per slot and voucher, so a fixed nonce is safe. */
@@ -457,6 +465,19 @@ int vigil_pm_e1_client_voucher(vigil_pm_e1_client *c, const uint8_t *key, size_t
 		rc = VIGIL_EINTERNAL;
 		goto out;
 	}
+	/* The three slot records go out in random order (study §1.2): cuckoo
+	 * insertion prefers the first hash function, so an unshuffled real
+	 * match would open at position 0 more often than a synthetic one. The
+	 * records are placed by mask, not by a secret index. */
+	static const uint8_t perms[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+					    {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+	const uint8_t *perm = perms[randombytes_uniform(6)];
+	for (unsigned pos = 0; pos < 3; pos++)
+		for (unsigned j = 0; j < 3; j++) {
+			uint8_t m = (uint8_t)(((perm[j] ^ pos) - 1u) >> 8);
+			sel(voucher + 1 + pos * (32 + SLOT_CT), rec[j],
+			    voucher + 1 + pos * (32 + SLOT_CT), 32 + SLOT_CT, m);
+		}
 	/* Share: x = PRF(xkey, id) (same image, same x), y = f(x) or noise. */
 	crypto_generichash(wide, 64, id, id_len, c->xkey, 32);
 	crypto_core_ristretto255_scalar_reduce(pt, wide);
@@ -757,4 +778,20 @@ int vigil_pm_e1_account_evidence(const vigil_pm_e1_account *a, size_t i,
 void vigil__pm_e1_force_synthetic(vigil_pm_e1_client *c, int mode)
 {
 	c->force = mode;
+}
+
+int vigil__pm_e1_opened_position(const vigil_pm_e1_server *s, const uint8_t *voucher)
+{
+	static const uint8_t zero_nonce[24];
+	for (unsigned j = 0; j < 3; j++) {
+		const uint8_t *p = voucher + 1 + j * (32 + SLOT_CT);
+		uint8_t S[32], k[32], cand[32];
+		if (crypto_scalarmult_ristretto255(S, s->alpha, p))
+			continue;
+		kdf(k, "vigil-pm-e1-slotkey", S, 32, p, 32);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(cand, NULL, NULL, p + 32, SLOT_CT, NULL,
+							       0, zero_nonce, k) == 0)
+			return (int)j;
+	}
+	return -1;
 }

@@ -143,5 +143,7 @@ void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t 
 /* Tests only: -1 draws the synthetic coin as configured, 0 never makes a
  * synthetic voucher, 1 always does. */
 void vigil__pm_e1_force_synthetic(vigil_pm_e1_client *c, int mode);
+/* Tests only: which of the voucher's 3 slot records opens (-1: none). */
+int vigil__pm_e1_opened_position(const vigil_pm_e1_server *s, const uint8_t *voucher);
 
 #endif
