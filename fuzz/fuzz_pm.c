@@ -10,7 +10,8 @@
  *     real voucher's bytes (the AEAD rejects any change, so the share
  *     parsing behind it is reached only by unmodified bytes);
  *  3: a DPF key from the client;
- *  4: a VOPRF response (pk, n, blinded, evaluated, proof) from a server. */
+ *  4: a VOPRF response (pk, n, blinded, evaluated, proof) from a server;
+ *  5: a stored E1 device state for vigil_pm_e1_client_import. */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const uint8_t *d = data + 1;
 	size_t n = size - 1;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: {
 		vigil_pm_e1_table *t = NULL;
 		uint8_t root[32] = {0};
@@ -138,6 +139,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = vigil_pm_verify_proof(d, cnt, bl, ev, d + 33 + cnt * 64);
 		if (rc != 0 && rc != VIGIL_ECORRUPT)
 			abort();
+		break;
+	}
+	case 5: {
+		vigil_pm_e1_client *c = NULL;
+		int rc = vigil_pm_e1_client_import(&c, tab, d, n);
+		if ((rc == 0) != (c != NULL) || (rc && rc != VIGIL_ECORRUPT))
+			abort();
+		if (c) {
+			uint8_t *v = malloc(vigil_pm_e1_voucher_size(c));
+			if (!v || vigil_pm_e1_client_voucher(c, (const uint8_t *)"k", 1,
+							     (const uint8_t *)"i", 1, NULL, 0, v))
+				abort();
+			free(v);
+		}
+		vigil_pm_e1_client_free(c);
 		break;
 	}
 	}

@@ -164,6 +164,18 @@ void vigil_pm_e1_table_free(vigil_pm_e1_table *t);
 int vigil_pm_e1_client_new(vigil_pm_e1_client **out, const vigil_pm_e1_table *t,
 			   double synthetic_p, size_t evidence_pad);
 void vigil_pm_e1_client_free(vigil_pm_e1_client *c);
+/* The device must keep its account state across restarts: a new state
+ * means a new polynomial, and shares of two polynomials never combine.
+ * export writes it (secret! the app stores it in its keystore and wipes buf
+ * with sodium_memzero) into buf of cap bytes, *len set; VIGIL_ETOOBIG if
+ * cap < VIGIL_PM_E1_STATE_MAX is not enough. import parses untrusted bytes
+ * against the table it is used with (thresholds must agree): VIGIL_ECORRUPT
+ * otherwise. */
+#define VIGIL_PM_E1_STATE_MAX (15 + 64 + 32 * (VIGIL_PM_E1_MAX_THRESHOLD - 1))
+int vigil_pm_e1_client_export(const vigil_pm_e1_client *c, uint8_t *buf, size_t cap,
+			      size_t *len);
+int vigil_pm_e1_client_import(vigil_pm_e1_client **out, const vigil_pm_e1_table *t,
+			      const uint8_t *buf, size_t len);
 /* The size of every voucher this client makes. */
 size_t vigil_pm_e1_voucher_size(const vigil_pm_e1_client *c);
 /* One voucher for an image: key as in the list, id a stable image id (the

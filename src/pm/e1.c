@@ -376,6 +376,73 @@ void vigil_pm_e1_client_free(vigil_pm_e1_client *c)
 	vigil__free(c);
 }
 
+/* State: "VPC1" ver(1)=1 threshold(2) pad(4) syn_cut(4) adkey(32) xkey(32)
+ * coef[t-1](32 each). */
+int vigil_pm_e1_client_export(const vigil_pm_e1_client *c, uint8_t *buf, size_t cap,
+			      size_t *len)
+{
+	*len = 0;
+	if (!vigil_pm_enabled() || !c || !buf)
+		return VIGIL_EINVAL;
+	unsigned t = c->t->threshold;
+	size_t n = 15 + 64 + 32 * (size_t)(t - 1);
+	if (cap < n)
+		return VIGIL_ETOOBIG;
+	memcpy(buf, "VPC1", 4);
+	buf[4] = 1;
+	le16(buf + 5, t);
+	le32(buf + 7, (uint32_t)c->pad);
+	le32(buf + 11, c->syn_cut);
+	memcpy(buf + 15, c->adkey, 32);
+	memcpy(buf + 47, c->xkey, 32);
+	memcpy(buf + 79, c->coef, 32 * (size_t)(t - 1));
+	*len = n;
+	return VIGIL_OK;
+}
+
+static int canonical(const uint8_t s[32])
+{
+	uint8_t wide[64] = {0}, red[32];
+	memcpy(wide, s, 32);
+	crypto_core_ristretto255_scalar_reduce(red, wide);
+	int ok = sodium_memcmp(red, s, 32) == 0;
+	sodium_memzero(wide, sizeof wide);
+	sodium_memzero(red, sizeof red);
+	return ok;
+}
+
+int vigil_pm_e1_client_import(vigil_pm_e1_client **out, const vigil_pm_e1_table *t,
+			      const uint8_t *buf, size_t len)
+{
+	*out = NULL;
+	if (!vigil_pm_enabled() || !t || !buf)
+		return VIGIL_EINVAL;
+	if (len < 79 || memcmp(buf, "VPC1", 4) || buf[4] != 1)
+		return VIGIL_ECORRUPT;
+	unsigned thr = (unsigned)buf[5] | (unsigned)buf[6] << 8;
+	uint32_t pad = rd32(buf + 7);
+	if (thr != t->threshold || len != 79 + 32 * (size_t)(thr - 1) || pad < 1 ||
+	    pad > VIGIL_PM_E1_MAX_EVIDENCE)
+		return VIGIL_ECORRUPT;
+	if (!canonical(buf + 15))
+		return VIGIL_ECORRUPT;
+	for (unsigned i = 0; i + 1 < thr; i++)
+		if (!canonical(buf + 79 + 32 * (size_t)i))
+			return VIGIL_ECORRUPT;
+	vigil_pm_e1_client *c = vigil__calloc(1, sizeof *c);
+	if (!c)
+		return VIGIL_ENOMEM;
+	c->t = t;
+	c->pad = pad;
+	c->syn_cut = rd32(buf + 11);
+	c->force = -1;
+	memcpy(c->adkey, buf + 15, 32);
+	memcpy(c->xkey, buf + 47, 32);
+	memcpy(c->coef, buf + 79, 32 * (size_t)(thr - 1));
+	*out = c;
+	return VIGIL_OK;
+}
+
 size_t vigil_pm_e1_voucher_size(const vigil_pm_e1_client *c)
 {
 	return V_HEAD + OUTER_OVER + INNER_OVER + c->pad;

@@ -224,6 +224,43 @@ int main(void)
 	}
 	CHECK(vigil_pm_e1_account_recover(acct2, &nm) == VIGIL_ENOENT);
 
+	/* State kept across a restart: the first T-1 matches came from cl2;
+	 * its exported and re-imported state makes the T-th, and the account
+	 * recovers (same polynomial). A fresh client's share would not. */
+	{
+		uint8_t st[VIGIL_PM_E1_STATE_MAX];
+		size_t sl;
+		CHECK(vigil_pm_e1_client_export(cl2, st, 10, &sl) == VIGIL_ETOOBIG);
+		CHECK(vigil_pm_e1_client_export(cl2, st, sizeof st, &sl) == VIGIL_OK);
+		CHECK(sl == 79 + 32 * (T - 1));
+		vigil_pm_e1_client *re = NULL, *fresh = NULL;
+		CHECK(vigil_pm_e1_client_import(&re, t, st, sl - 1) == VIGIL_ECORRUPT && !re);
+		st[5] ^= 1;
+		CHECK(vigil_pm_e1_client_import(&re, t, st, sl) == VIGIL_ECORRUPT && !re);
+		st[5] ^= 1;
+		memset(st + 15, 0xff, 32); /* a non-canonical adkey */
+		uint8_t keep[32];
+		CHECK(vigil_pm_e1_client_export(cl2, keep, 0, &sl) == VIGIL_ETOOBIG);
+		CHECK(vigil_pm_e1_client_import(&re, t, st, 79 + 32 * (T - 1)) == VIGIL_ECORRUPT);
+		CHECK(vigil_pm_e1_client_export(cl2, st, sizeof st, &sl) == VIGIL_OK);
+		CHECK(vigil_pm_e1_client_import(&re, t, st, sl) == VIGIL_OK && re);
+		sodium_memzero(st, sizeof st);
+		vigil__pm_e1_force_synthetic(re, 0);
+		CHECK(vigil_pm_e1_client_new(&fresh, t, 0.0, 64) == VIGIL_OK);
+		vigil__pm_e1_force_synthetic(fresh, 0);
+		/* A fresh state's share first: T distinct matches in the account,
+		 * but from two polynomials: nothing opens. */
+		CHECK(vigil_pm_e1_client_voucher(fresh, list[200], 39, (const uint8_t *)"f", 1,
+						 (const uint8_t *)"fresh", 5, v) == VIGIL_OK);
+		CHECK(vigil_pm_e1_server_open(srv, acct2, v, vs, &op) == VIGIL_OK && op == 1);
+		CHECK(vigil_pm_e1_account_recover(acct2, &nm) == VIGIL_ENOENT);
+		CHECK(vigil_pm_e1_client_voucher(re, list[201], 39, (const uint8_t *)"r", 1,
+						 (const uint8_t *)"restored", 8, v) == VIGIL_OK);
+		CHECK(vigil_pm_e1_server_open(srv, acct2, v, vs, &op) == VIGIL_OK && op == 1);
+		CHECK(vigil_pm_e1_account_recover(acct2, &nm) == VIGIL_OK && nm == T);
+		vigil_pm_e1_client_free(re);
+		vigil_pm_e1_client_free(fresh);
+	}
 	vigil_pm_e1_client_free(cl2);
 	vigil_pm_e1_account_free(acct2);
 	free(v);
