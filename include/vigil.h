@@ -207,6 +207,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/video.h"
 #include "vigil/stream.h"
 #include "vigil/pipeline.h"
+#include "vigil/pm.h"
 
 #ifdef __cplusplus
 }

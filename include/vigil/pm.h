@@ -1,0 +1,215 @@
+/*
+ * vigil/pm.h — private matching (opt-in, research grade). Included by
+ * vigil.h; do not include directly.
+ *
+ * Compiled in, off at run time: every entry point below that computes or
+ * makes an object returns VIGIL_EINVAL until the process has called
+ * vigil_pm_enable(VIGIL_PM_ACK) (getters and *_free work on what exists). Read docs/pm.md first:
+ * what each party learns, the evasion caveat (a modified client can skip
+ * scanning), and that this never replaces human review.
+ *
+ * Part 1: RFC 9497 OPRF / VOPRF, suite ristretto255-SHA512 (modes 0 and 1).
+ * Part 2: E1, exact-list threshold PSI with associated data (Apple 2021
+ *         shape): a blinded cuckoo table with a Merkle root, client
+ *         vouchers, Shamir threshold per account, synthetic vouchers.
+ * Byte strings are fixed-size arrays owned by the caller unless said.
+ */
+#ifndef VIGIL_PM_H
+#define VIGIL_PM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The acknowledgement value vigil_pm_enable() wants: a caller must spell
+ * it out, so the module never turns on by accident. */
+#define VIGIL_PM_ACK 0x504d4f4b /* "PMOK" */
+
+/* Turns the module on for this process (no way back). Returns VIGIL_OK, or
+ * VIGIL_EINVAL for a wrong ack, or VIGIL_EINTERNAL if libsodium cannot
+ * initialise. Thread-safe. */
+int vigil_pm_enable(uint32_t ack);
+/* 1 if enabled, else 0. */
+int vigil_pm_enabled(void);
+
+/* ------------------------------------------------------- RFC 9497 (V)OPRF */
+#define VIGIL_PM_SCALAR_BYTES 32
+#define VIGIL_PM_ELEMENT_BYTES 32
+#define VIGIL_PM_PROOF_BYTES 64  /* c || s */
+#define VIGIL_PM_OUTPUT_BYTES 64 /* SHA-512 */
+#define VIGIL_PM_MAX_INPUT 65535 /* inputs are length-prefixed with 2 bytes */
+#define VIGIL_PM_MAX_BATCH 1024  /* blinded elements per proof */
+
+typedef enum vigil_pm_mode {
+	VIGIL_PM_MODE_OPRF = 0,  /* modeOPRF */
+	VIGIL_PM_MODE_VOPRF = 1, /* modeVOPRF (server proves its key) */
+} vigil_pm_mode;
+
+/* DeriveKeyPair (RFC 9497 §3.2.1). pk may be NULL. The caller wipes sk
+ * (sodium_memzero) when done. */
+int vigil_pm_derive_keypair(vigil_pm_mode mode, const uint8_t *seed, size_t seed_len,
+			    const uint8_t *info, size_t info_len,
+			    uint8_t sk[VIGIL_PM_SCALAR_BYTES],
+			    uint8_t pk[VIGIL_PM_ELEMENT_BYTES]);
+
+/* Client Blind (§3.3.1/§3.3.2). If fixed_blind is NULL a random blind is
+ * drawn (the normal case; fixed_blind exists for known-answer tests).
+ * Returns VIGIL_EINVAL if the input hashes to the identity. */
+int vigil_pm_blind(vigil_pm_mode mode, const uint8_t *input, size_t input_len,
+		   const uint8_t *fixed_blind, uint8_t blind[VIGIL_PM_SCALAR_BYTES],
+		   uint8_t blinded[VIGIL_PM_ELEMENT_BYTES]);
+
+/* Server BlindEvaluate for n blinded elements (n in 1..VIGIL_PM_MAX_BATCH).
+ * In VOPRF mode it also writes one batched DLEQ proof (pk and proof
+ * required; fixed_r is NULL except in known-answer tests). In OPRF mode pk,
+ * proof and fixed_r are ignored. Returns VIGIL_EINVAL for an element that
+ * does not decode or is the identity. */
+int vigil_pm_blind_evaluate(vigil_pm_mode mode, const uint8_t sk[VIGIL_PM_SCALAR_BYTES],
+			    const uint8_t pk[VIGIL_PM_ELEMENT_BYTES], size_t n,
+			    const uint8_t (*blinded)[VIGIL_PM_ELEMENT_BYTES],
+			    uint8_t (*evaluated)[VIGIL_PM_ELEMENT_BYTES],
+			    const uint8_t *fixed_r, uint8_t proof[VIGIL_PM_PROOF_BYTES]);
+
+/* VOPRF client: VerifyProof for the batch. VIGIL_OK or VIGIL_ECORRUPT. */
+int vigil_pm_verify_proof(const uint8_t pk[VIGIL_PM_ELEMENT_BYTES], size_t n,
+			  const uint8_t (*blinded)[VIGIL_PM_ELEMENT_BYTES],
+			  const uint8_t (*evaluated)[VIGIL_PM_ELEMENT_BYTES],
+			  const uint8_t proof[VIGIL_PM_PROOF_BYTES]);
+
+/* Client Finalize for one element (after vigil_pm_verify_proof in VOPRF
+ * mode): unblind and hash. The caller wipes blind afterwards. */
+int vigil_pm_finalize(const uint8_t *input, size_t input_len,
+		      const uint8_t blind[VIGIL_PM_SCALAR_BYTES],
+		      const uint8_t evaluated[VIGIL_PM_ELEMENT_BYTES],
+		      uint8_t out[VIGIL_PM_OUTPUT_BYTES]);
+
+/* Server-side Evaluate (no client): F(sk, input). */
+int vigil_pm_evaluate(vigil_pm_mode mode, const uint8_t sk[VIGIL_PM_SCALAR_BYTES],
+		      const uint8_t *input, size_t input_len,
+		      uint8_t out[VIGIL_PM_OUTPUT_BYTES]);
+
+
+/* --------------------------------------------------------------------- E1 */
+/* Exact-list threshold PSI with associated data (design study §1.2, §5.5).
+ *
+ * List holder / server: vigil_pm_e1_server_new() blinds a list of exact
+ * keys (e.g. "sha256:" || digest) into a 3-way cuckoo table of points
+ * P_j = alpha * H(key) (random points in empty slots) and keeps alpha.
+ * vigil_pm_e1_table_export() gives the table the device downloads; its root
+ * (vigil_pm_e1_server_root) is what is published out of band, so every
+ * device can check it got the same table. The table carries the threshold.
+ *
+ * Device: vigil_pm_e1_table_load() checks a downloaded table against the
+ * published root; vigil_pm_e1_client_new() makes the account's secrets
+ * (adkey, its Shamir polynomial, the share-x PRF key); for each image
+ * vigil_pm_e1_client_voucher() makes one voucher of fixed size. The device
+ * cannot tell whether its voucher matches.
+ *
+ * Server: vigil_pm_e1_server_open() tries a voucher (no match: nothing is
+ * stored, nothing learnt). Opened vouchers (real matches and synthetic ones,
+ * indistinguishable below the threshold) go into the account's
+ * vigil_pm_e1_account; vigil_pm_e1_account_recover() succeeds only once
+ * the account holds >= threshold distinct real matches, and then opens the
+ * evidence of exactly those.
+ *
+ * Threads: a vigil_pm_e1_server and a loaded table are read-only after
+ * creation and may be shared; a client and an account are used by one
+ * thread at a time (the server locks per account).
+ *
+ * The /v1/pm/e1/... routes of `vigil serve` are meant to be thin wrappers:
+ *   GET  /v1/pm/e1/table   -> vigil_pm_e1_table_export (+ root header)
+ *   POST /v1/pm/e1/voucher -> vigil_pm_e1_server_open on the caller's
+ *                             account, then vigil_pm_e1_account_recover
+ */
+#define VIGIL_PM_E1_MAX_KEY 64          /* bytes of one list key */
+#define VIGIL_PM_E1_MAX_ID 256          /* bytes of an image id */
+#define VIGIL_PM_E1_MAX_EVIDENCE 65536  /* evidence bytes per voucher */
+#define VIGIL_PM_E1_MAX_SLOTS (1u << 25) /* 1 GiB of table */
+#define VIGIL_PM_E1_MAX_THRESHOLD 255
+#define VIGIL_PM_E1_ROOT_BYTES 32
+
+typedef struct vigil_pm_e1_server vigil_pm_e1_server;
+typedef struct vigil_pm_e1_table vigil_pm_e1_table;
+typedef struct vigil_pm_e1_client vigil_pm_e1_client;
+typedef struct vigil_pm_e1_account vigil_pm_e1_account;
+
+/* Builds the blinded table from n keys (keys[i] of lens[i] bytes, 1 ..
+ * VIGIL_PM_E1_MAX_KEY; duplicates are allowed and stored once). threshold
+ * in 1..VIGIL_PM_E1_MAX_THRESHOLD. *out is freed with
+ * vigil_pm_e1_server_free (which wipes alpha). */
+int vigil_pm_e1_server_new(vigil_pm_e1_server **out, const uint8_t *const *keys,
+			   const size_t *lens, size_t n, unsigned threshold);
+void vigil_pm_e1_server_free(vigil_pm_e1_server *s);
+/* The published root over the table's header and every slot. */
+void vigil_pm_e1_server_root(const vigil_pm_e1_server *s,
+			     uint8_t root[VIGIL_PM_E1_ROOT_BYTES]);
+/* The table as the device downloads it. *buf is malloc'd, freed by the
+ * caller with free(). */
+int vigil_pm_e1_table_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t *len);
+
+/* Parses an untrusted table and checks it against root. VIGIL_ECORRUPT if
+ * malformed or the root differs, VIGIL_ETOOBIG past VIGIL_PM_E1_MAX_SLOTS.
+ * *out is freed with vigil_pm_e1_table_free. */
+int vigil_pm_e1_table_load(vigil_pm_e1_table **out, const uint8_t *buf, size_t len,
+			   const uint8_t root[VIGIL_PM_E1_ROOT_BYTES]);
+void vigil_pm_e1_table_free(vigil_pm_e1_table *t);
+
+/* The device's per-account state. t must outlive c. synthetic_p is the
+ * probability that a voucher is synthetic (0 <= p < 1; Apple calibrated it
+ * to the threshold). evidence_pad fixes the evidence size every voucher
+ * carries (1..VIGIL_PM_E1_MAX_EVIDENCE), so all vouchers have one size. */
+int vigil_pm_e1_client_new(vigil_pm_e1_client **out, const vigil_pm_e1_table *t,
+			   double synthetic_p, size_t evidence_pad);
+void vigil_pm_e1_client_free(vigil_pm_e1_client *c);
+/* The device must keep its account state across restarts: a new state
+ * means a new polynomial, and shares of two polynomials never combine.
+ * export writes it (secret! the app stores it in its keystore and wipes buf
+ * with sodium_memzero) into buf of cap bytes, *len set; VIGIL_ETOOBIG if
+ * cap < VIGIL_PM_E1_STATE_MAX is not enough. import parses untrusted bytes
+ * against the table it is used with (thresholds must agree): VIGIL_ECORRUPT
+ * otherwise. */
+#define VIGIL_PM_E1_STATE_MAX (15 + 64 + 32 * (VIGIL_PM_E1_MAX_THRESHOLD - 1))
+int vigil_pm_e1_client_export(const vigil_pm_e1_client *c, uint8_t *buf, size_t cap,
+			      size_t *len);
+int vigil_pm_e1_client_import(vigil_pm_e1_client **out, const vigil_pm_e1_table *t,
+			      const uint8_t *buf, size_t len);
+/* The size of every voucher this client makes. */
+size_t vigil_pm_e1_voucher_size(const vigil_pm_e1_client *c);
+/* One voucher for an image: key as in the list, id a stable image id (the
+ * same image must get the same id: its Shamir x comes from it, so a re-sent
+ * image is not a new share), evidence up to evidence_pad bytes (e.g. a
+ * low-resolution derivative). voucher must hold vigil_pm_e1_voucher_size()
+ * bytes. */
+int vigil_pm_e1_client_voucher(vigil_pm_e1_client *c, const uint8_t *key, size_t key_len,
+			       const uint8_t *id, size_t id_len, const uint8_t *evidence,
+			       size_t evidence_len, uint8_t *voucher);
+
+/* Server-side per-account store (threshold from the server's table). */
+int vigil_pm_e1_account_new(vigil_pm_e1_account **out, const vigil_pm_e1_server *s);
+void vigil_pm_e1_account_free(vigil_pm_e1_account *a);
+/* Tries an untrusted voucher. *opened = 1 if its outer layer opened (a real
+ * match or a synthetic voucher: the server cannot tell which), then it is
+ * kept in a. VIGIL_ECORRUPT for a malformed voucher. A voucher whose x
+ * repeats one already held (the same image again) is not kept twice. */
+int vigil_pm_e1_server_open(const vigil_pm_e1_server *s, vigil_pm_e1_account *a,
+			    const uint8_t *voucher, size_t len, int *opened);
+/* Outer-layer openings held (what the server learns regardless). */
+size_t vigil_pm_e1_account_opened(const vigil_pm_e1_account *a);
+/* Tries to reconstruct the account key from the held shares: VIGIL_OK with
+ * *nmatched real matches identified once possible, VIGIL_ENOENT while not
+ * (below the threshold, or past VIGIL_PM_E1_MAX_TRIALS subset trials; see
+ * docs/pm.md for the cost). */
+#define VIGIL_PM_E1_MAX_TRIALS 200000
+int vigil_pm_e1_account_recover(vigil_pm_e1_account *a, size_t *nmatched);
+/* After a successful recover: the i-th matched voucher's evidence (owned by
+ * a, valid until a is freed). */
+int vigil_pm_e1_account_evidence(const vigil_pm_e1_account *a, size_t i,
+				 const uint8_t **evidence, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

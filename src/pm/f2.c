@@ -1,0 +1,107 @@
+/* f2.c — F2's bucket tables (study §5.2, §5.4 steps 1 and 6): the list's
+ * PDQ hashes split into 16 chunks of 16 bits; table j has 65,536 buckets
+ * (one per value of chunk j) padded to B entries of 32 bytes, B chosen from
+ * the bank's measured bucket sizes so that at most S entries per table
+ * overflow into a stash that every query also gets. Dummies (padding, and
+ * unused stash entries) are pseudorandom hashes from a seed both servers
+ * share, so the two servers' tables are byte-identical. A server answers a
+ * DPF key with the XOR of the rows its evaluation selects: the two answers
+ * XOR to the bucket, and neither server knows which bucket it was.
+ * Only the building block: the two server processes, the counter and the
+ * evidence release of F2 are not built (docs/pm.md). */
+#include <sodium.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "pm_int.h"
+
+static void dummies(uint8_t *out, size_t n, const uint8_t seed[32], unsigned j, unsigned tag)
+{
+	uint8_t nonce[12] = {0};
+	nonce[0] = (uint8_t)j;
+	nonce[1] = (uint8_t)tag;
+	memset(out, 0, n * 32);
+	crypto_stream_chacha20_ietf_xor(out, out, n * 32, nonce, seed);
+}
+
+void vigil__pm_f2_free(vigil__pm_f2_tables *t)
+{
+	for (int j = 0; j < 16; j++) {
+		vigil__free(t->rows[j]);
+		vigil__free(t->stash[j]);
+		t->rows[j] = t->stash[j] = NULL;
+	}
+}
+
+int vigil__pm_f2_build(vigil__pm_f2_tables *t, const uint8_t (*h)[32], size_t n,
+		       unsigned stash, unsigned max_b, const uint8_t seed[32])
+{
+	memset(t, 0, sizeof *t);
+	uint32_t *cnt = vigil__calloc(65536, sizeof *cnt);
+	if (!cnt)
+		return VIGIL_ENOMEM;
+	/* B: the smallest bucket size whose overflow fits the stash in every
+	 * table (measured skew, not the uniform model). */
+	unsigned B = 1;
+	for (unsigned j = 0; j < 16; j++) {
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[vigil__pm_f2_chunk(h[i], j)]++;
+		for (;;) {
+			size_t over = 0;
+			for (unsigned v = 0; v < 65536; v++)
+				over += cnt[v] > B ? cnt[v] - B : 0;
+			if (over <= stash)
+				break;
+			if (++B > max_b) {
+				vigil__free(cnt);
+				return VIGIL_ETOOBIG;
+			}
+		}
+	}
+	t->B = B;
+	t->S = stash;
+	int rc = VIGIL_ENOMEM;
+	for (unsigned j = 0; j < 16; j++) {
+		size_t rowb = (size_t)B * 32, nst = 0;
+		t->rows[j] = vigil__malloc(65536 * rowb);
+		t->stash[j] = vigil__malloc((size_t)(stash ? stash : 1) * 32);
+		if (!t->rows[j] || !t->stash[j])
+			goto out;
+		dummies(t->rows[j], 65536 * (size_t)B, seed, j, 0);
+		dummies(t->stash[j], stash ? stash : 1, seed, j, 1);
+		memset(cnt, 0, 65536 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++) {
+			unsigned v = vigil__pm_f2_chunk(h[i], j);
+			if (cnt[v] < B)
+				memcpy(t->rows[j] + (size_t)v * rowb + (size_t)cnt[v]++ * 32, h[i], 32);
+			else
+				memcpy(t->stash[j] + nst++ * 32, h[i], 32);
+		}
+	}
+	rc = VIGIL_OK;
+out:
+	vigil__free(cnt);
+	if (rc)
+		vigil__pm_f2_free(t);
+	return rc;
+}
+
+void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t bits[8192],
+			uint8_t *out)
+{
+	/* Every row is read and masked, whatever the bits: the scan the study
+	 * costs (about half the table's bytes change the result). */
+	size_t words = (size_t)t->B * 4;
+	uint64_t *o = (uint64_t *)(void *)out;
+	memset(out, 0, words * 8);
+	const uint8_t *r = t->rows[j];
+	for (unsigned v = 0; v < 65536; v++) {
+		uint64_t m = (uint64_t)0 - (uint64_t)((bits[v >> 3] >> (v & 7)) & 1);
+		for (size_t k = 0; k < words; k++) {
+			uint64_t x;
+			memcpy(&x, r + ((size_t)v * words + k) * 8, 8);
+			o[k] ^= x & m;
+		}
+	}
+}

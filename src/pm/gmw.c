@@ -1,0 +1,259 @@
+/* gmw.c — two-party GMW over XOR shares with Beaver triples dealt by a third
+ * party (F2's client), and the comparison circuit [popcount(w) <= T] of the
+ * design study §5.4, bit-sliced: each 64-bit word carries 64 independent
+ * candidates.
+ *
+ * An AND of shared x, y with triple (a, b, c): each party p publishes
+ * d_p = x_p ^ a_p and e_p = y_p ^ b_p; both open d = d_0 ^ d_1 and
+ * e = e_0 ^ e_1; then z_p = c_p ^ (d & b_p) ^ (e & a_p), and party 0 also
+ * XORs d & e. d and e are one-time-padded by a and b, so an opened value
+ * says nothing about x or y. All ANDs of one circuit layer are opened
+ * together (one round). The driver here runs both parties in one process
+ * and moves the opened words in memory; each party's arithmetic touches
+ * only its own shares and the opened values, so the same step functions
+ * serve a networked driver. No branch depends on a share. */
+#include <sodium.h>
+#include <string.h>
+
+#include "../core/core.h"
+#include "pm_int.h"
+
+void vigil__pm_gmw_deal(vigil__pm_triple *t0, vigil__pm_triple *t1, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r[5];
+		randombytes_buf(r, sizeof r);
+		uint64_t a = r[0], b = r[1];
+		t0[i].a = r[2];
+		t1[i].a = a ^ r[2];
+		t0[i].b = r[3];
+		t1[i].b = b ^ r[3];
+		t0[i].c = r[4];
+		t1[i].c = (a & b) ^ r[4];
+		sodium_memzero(r, sizeof r);
+	}
+}
+
+typedef struct wire {
+	uint64_t s[2]; /* s[p]: party p's share */
+} wire;
+
+typedef struct eng {
+	const vigil__pm_triple *t[2];
+	size_t nt, used; /* triples available / consumed */
+	size_t rounds;   /* AND layers opened */
+} eng;
+
+/* One party's message for an AND: (d_p, e_p). */
+static void and_msg(const vigil__pm_triple *t, uint64_t x, uint64_t y, uint64_t msg[2])
+{
+	msg[0] = x ^ t->a;
+	msg[1] = y ^ t->b;
+}
+
+/* One party's output share from the opened (d, e). */
+static uint64_t and_out(const vigil__pm_triple *t, int party, uint64_t d, uint64_t e)
+{
+	uint64_t z = t->c ^ (d & t->b) ^ (e & t->a);
+	return z ^ ((d & e) & (uint64_t)-(int64_t)(party == 0));
+}
+
+/* A layer of m ANDs, one round. -1 if the triples run out. */
+static int and_layer(eng *g, size_t m, const wire *x, const wire *y, wire *z)
+{
+	if (m > g->nt - g->used)
+		return -1;
+	for (size_t i = 0; i < m; i++) {
+		const vigil__pm_triple *t0 = &g->t[0][g->used + i], *t1 = &g->t[1][g->used + i];
+		uint64_t m0[2], m1[2];
+		and_msg(t0, x[i].s[0], y[i].s[0], m0); /* party 0 -> party 1 */
+		and_msg(t1, x[i].s[1], y[i].s[1], m1); /* party 1 -> party 0 */
+		uint64_t d = m0[0] ^ m1[0], e = m0[1] ^ m1[1];
+		z[i].s[0] = and_out(t0, 0, d, e);
+		z[i].s[1] = and_out(t1, 1, d, e);
+	}
+	g->used += m;
+	g->rounds++;
+	return 0;
+}
+
+static wire wxor(wire a, wire b)
+{
+	wire r = {{a.s[0] ^ b.s[0], a.s[1] ^ b.s[1]}};
+	return r;
+}
+
+static wire wnot(wire a) /* party 0 flips its share */
+{
+	wire r = {{~a.s[0], a.s[1]}};
+	return r;
+}
+
+/* 256 bits -> 9-bit sum: a tree of ripple-carry adders. Level L adds pairs
+ * of L-bit numbers; ripple step j of all pairs is one AND layer.
+ * ANDs: 128*1 + 64*2 + 32*3 + 16*4 + 8*5 + 4*6 + 2*7 + 1*8 = 502. */
+#define MAXB 9
+static int popcount256(eng *g, const wire in[256], wire sum[MAXB])
+{
+	wire(*num)[MAXB] = vigil__calloc(256, sizeof *num); /* 37 KB, not on the stack */
+	wire a[128], b[128], c[128], z[128];
+	int rc = -1;
+	if (!num)
+		return -2;
+	for (int i = 0; i < 256; i++)
+		num[i][0] = in[i];
+	int cnt = 256, bits = 1;
+	while (cnt > 1) {
+		int pairs = cnt / 2;
+		wire carry[128];
+		for (int j = 0; j < bits; j++) {
+			for (int p = 0; p < pairs; p++) {
+				wire x = num[2 * p][j], y = num[2 * p + 1][j];
+				if (j == 0) {
+					a[p] = x;
+					b[p] = y;
+				} else {
+					a[p] = wxor(x, carry[p]);
+					b[p] = wxor(y, carry[p]);
+				}
+				c[p] = j ? wxor(wxor(x, y), carry[p]) : wxor(x, y);
+			}
+			if (and_layer(g, (size_t)pairs, a, b, z))
+				goto out;
+			for (int p = 0; p < pairs; p++) {
+				/* carry' = c ^ ((x^c) & (y^c)), or x & y at j = 0 */
+				carry[p] = j ? wxor(z[p], carry[p]) : z[p];
+				num[2 * p][j] = c[p]; /* sum bit, written in place */
+			}
+		}
+		for (int p = 0; p < pairs; p++) {
+			for (int j = 0; j < bits; j++)
+				num[p][j] = num[2 * p][j];
+			num[p][bits] = carry[p];
+		}
+		cnt = pairs;
+		bits++;
+	}
+	for (int j = 0; j < MAXB; j++)
+		sum[j] = num[0][j];
+	rc = 0;
+out:
+	sodium_memzero(num, 256 * sizeof *num);
+	vigil__free(num);
+	return rc;
+}
+
+/* [s < C] for public C (< 2^9): the borrow out of s - C. With C's bits
+ * public, each step is one AND: c_i = 0: b' = ~s_i & b; c_i = 1:
+ * b' = ~(s_i & ~b). Bit 0 needs none (b = 0). 8 ANDs. */
+static int less_const(eng *g, const wire s[MAXB], unsigned C, wire *out)
+{
+	wire br;
+	if (C & 1)
+		br = wnot(s[0]);
+	else
+		br.s[0] = br.s[1] = 0;
+	for (int i = 1; i < MAXB; i++) {
+		wire x, y, z;
+		if ((C >> i) & 1) {
+			x = s[i];
+			y = wnot(br);
+			if (and_layer(g, 1, &x, &y, &z))
+				return -1;
+			br = wnot(z);
+		} else {
+			x = wnot(s[i]);
+			y = br;
+			if (and_layer(g, 1, &x, &y, &z))
+				return -1;
+			br = z;
+		}
+	}
+	*out = br;
+	return 0;
+}
+
+size_t vigil__pm_gmw_hd_ands(void)
+{
+	return 502 + 8;
+}
+
+int vigil__pm_gmw_hd_le_local(const uint64_t w0[256], const uint64_t w1[256],
+			      unsigned threshold, const vigil__pm_triple *t0,
+			      const vigil__pm_triple *t1, size_t ntriples, uint64_t *out0,
+			      uint64_t *out1)
+{
+	if (threshold > 255)
+		return -1;
+	eng g = {{t0, t1}, ntriples, 0, 0};
+	wire in[256], sum[MAXB], r;
+	for (int i = 0; i < 256; i++) {
+		in[i].s[0] = w0[i];
+		in[i].s[1] = w1[i];
+	}
+	int rc = popcount256(&g, in, sum);
+	if (rc)
+		goto out;
+	rc = -1;
+	/* popcount <= T  <=>  popcount < T + 1 */
+	if (less_const(&g, sum, threshold + 1, &r))
+		goto out;
+	*out0 = r.s[0];
+	*out1 = r.s[1];
+	rc = 0;
+out:
+	sodium_memzero(in, sizeof in);
+	sodium_memzero(sum, sizeof sum);
+	return rc;
+}
+
+size_t vigil__pm_gmw_any_ands(size_t nwords)
+{
+	return nwords * vigil__pm_gmw_hd_ands() + (nwords - 1) + 6;
+}
+
+static int or_layer(eng *g, wire *a, const wire *b) /* a |= b = ~(~a & ~b) */
+{
+	wire x = wnot(*a), y = wnot(*b), z;
+	if (and_layer(g, 1, &x, &y, &z))
+		return -1;
+	*a = wnot(z);
+	return 0;
+}
+
+int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[256],
+			       size_t nwords, unsigned threshold, const vigil__pm_triple *t0,
+			       const vigil__pm_triple *t1, size_t ntriples, uint8_t *out0,
+			       uint8_t *out1)
+{
+	if (nwords == 0 || threshold > 255 || ntriples < vigil__pm_gmw_any_ands(nwords))
+		return -1;
+	size_t per = vigil__pm_gmw_hd_ands();
+	wire acc = {{0, 0}};
+	for (size_t k = 0; k < nwords; k++) {
+		wire r;
+		int rc = vigil__pm_gmw_hd_le_local(w0[k], w1[k], threshold, t0 + k * per,
+						   t1 + k * per, per, &r.s[0], &r.s[1]);
+		if (rc)
+			return rc;
+		if (k == 0)
+			acc = r;
+		else {
+			eng g = {{t0 + nwords * per + (k - 1), t1 + nwords * per + (k - 1)}, 1, 0, 0};
+			if (or_layer(&g, &acc, &r))
+				return -1;
+		}
+	}
+	/* Fold the 64 lanes: shifting a shared word is local to each party. */
+	const vigil__pm_triple *f0 = t0 + nwords * per + (nwords - 1);
+	const vigil__pm_triple *f1 = t1 + nwords * per + (nwords - 1);
+	eng g = {{f0, f1}, 6, 0, 0};
+	for (int sh = 32; sh >= 1; sh /= 2) {
+		wire hi = {{acc.s[0] >> sh, acc.s[1] >> sh}};
+		if (or_layer(&g, &acc, &hi))
+			return -1;
+	}
+	*out0 = (uint8_t)(acc.s[0] & 1);
+	*out1 = (uint8_t)(acc.s[1] & 1);
+	return 0;
+}
