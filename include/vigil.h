@@ -189,6 +189,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 
 #include "vigil/index.h"
 #include "vigil/store.h"
+#include "vigil/text.h"
 #include "vigil/video.h"
 
 #ifdef __cplusplus
