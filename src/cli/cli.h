@@ -91,7 +91,7 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_HTTP, CLI_OPT_HTTP_POST, CLI_OPT_EXEC, CLI_OPT_ACTION_TIMEOUT,
        CLI_OPT_COOLDOWN, CLI_OPT_TIMEOUT, CLI_OPT_MAX_BACKOFF,
        CLI_OPT_MAX_RUNTIME, CLI_OPT_SUMMARY, CLI_OPT_FRAME_EVENTS,
-       CLI_OPT_THREADS };
+       CLI_OPT_THREADS, CLI_OPT_LANG, CLI_OPT_VIEW };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
 #define CLI_ALGO_PDQ (1u << 0)
@@ -120,6 +120,7 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv);
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv);
 int cmd_match(const cli_cmd *cmd, int argc, char **argv);
 int cmd_stream(const cli_cmd *cmd, int argc, char **argv);
+int cmd_text(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

@@ -167,6 +167,19 @@ static const cli_opt stream_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt text_opts[] = {
+	{'t', "terms", "LIST",
+	 "match: the term list, one term a line or CSV "
+	 "term,category,severity[,mode] (mode token, the default; substring; "
+	 "or literal). Lines starting with # are comments: quote a hashtag term."},
+	{CLI_OPT_LANG, "lang", "LANG",
+	 "The messages' language if known (BCP 47). ar treats every Latin word "
+	 "with digits as Arabizi, so leet folding leaves it alone."},
+	{CLI_OPT_VIEW, "view", "conservative|aggressive",
+	 "fold: which folded view to print (default aggressive)."},
+	{0, NULL, NULL, NULL},
+};
+
 const cli_cmd cli_commands[] = {
 	{"hash", "[OPTIONS] FILE|DIR...",
 	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images, or "
@@ -241,6 +254,28 @@ const cli_cmd cli_commands[] = {
 	 "--max-runtime; status 1 if the store or the banks cannot be opened or "
 	 "evidence could not be stored, 2 for a bad command line.",
 	 stream_opts, cmd_stream},
+	{"text", "match|fold|hashtags [OPTIONS] [FILE|-]...",
+	 "Match keyword lists in text, however it is spelled; fold; find hashtags.",
+	 "Each line of each FILE (standard input without FILE, or with -) is one "
+	 "message.\n"
+	 "match --terms LIST prints one JSON object per hit: line (1-based), "
+	 "list, entry (1-based index in the list), list_line, term (as listed), "
+	 "category, severity, mode, start and end (byte offsets in the line as "
+	 "written), view (raw, conservative or aggressive: which folding found "
+	 "it), hashtag (whether it matched inside a hashtag) and text (the bytes "
+	 "start..end). Terms and messages are folded the same way: the "
+	 "conservative view undoes width, compatibility and mathematical letters, "
+	 "case, zero-width and bidi controls, soft hyphens, combining marks, "
+	 "German umlauts and sharp s, Dutch ij, Arabic tatweel, harakat and "
+	 "letter variants, and squeezes runs over 2; the aggressive view also "
+	 "undoes Cyrillic/Greek lookalikes, enclosed and regional-indicator "
+	 "letters, spaced-out letters, leet (not in Arabizi) and every repeat. "
+	 "A token term matches whole words only, and inside a hashtag when it "
+	 "has 4 letters or more. scan is another name for match.\n"
+	 "fold prints each line's folded view; hashtags prints each hashtag "
+	 "(twitter-text's grammar) as {line, start, end, tag}. docs/text.md "
+	 "describes the rules and their limits.",
+	 text_opts, cmd_text},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

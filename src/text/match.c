@@ -104,7 +104,7 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 	for (i = 0; i < n; i++) {
 		vigil_term t;
 		vigil_termlist_get(tl, i, &t);
-		rc = vigil_termlist_add(m->terms, t.term, t.category, t.severity, t.mode);
+		rc = vigil__termlist_copy(m->terms, &t);
 		if (rc)
 			goto out;
 		if (t.mode == VIGIL_TERM_LITERAL) {

@@ -120,6 +120,11 @@ static int add(vigil_termlist *tl, const char *term, const char *cat,
 	return 0;
 }
 
+int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t)
+{
+	return add(tl, t->term, t->category, t->severity, t->mode, t->line);
+}
+
 int vigil_termlist_add(vigil_termlist *tl, const char *term,
 		       const char *category, int severity, int mode)
 {

@@ -28,4 +28,7 @@ size_t vigil__utf8_next(const unsigned char *s, size_t n, size_t i, uint32_t *cp
 /* Whether cp counts as part of a word: letters and digits (ICU). */
 int vigil__is_word(uint32_t cp);
 
+/* Appends a copy of t (already validated), keeping its line number. */
+int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
+
 #endif

@@ -118,6 +118,11 @@ static void test_matching(void)
 	if (!m)
 		return;
 	CHECK(vigil_text_matcher_count(m) == 7);
+	{
+		vigil_term t;
+		CHECK(!vigil_text_matcher_term(m, 6, &t) && t.line == 7 &&
+		      !strcmp(t.term, "meadow lark") && t.severity == 30);
+	}
 	CHECK(!vigil_text_scanner_new(ctx, m, &sc));
 	/* token: bounded, in the original span */
 	s = "I saw a BlueBird today";
