@@ -215,11 +215,18 @@ static int is_sep(unsigned char c)
 static int word_at(const vigil_folded *f, size_t i, size_t *len)
 {
 	uint32_t cp;
+	size_t k;
 
 	if (i >= f->len)
 		return 0;
 	*len = vigil__utf8_next((const unsigned char *)f->text, f->len, i, &cp);
-	return vigil__is_word(cp);
+	if (!vigil__is_word(cp))
+		return 0;
+	/* what one original character folded to counts as one letter
+	 * (u with diaeresis became "ue", sharp s "ss") */
+	for (k = i + *len; k < f->len && f->ostart[k] == f->ostart[i]; k++)
+		*len = k + 1 - i;
+	return 1;
 }
 
 /* Removes byte range [a, b) of f, merging its span into the byte before a
@@ -355,7 +362,16 @@ static void leet_pass(vigil_folded *f, int arabizi)
 				letter = 1;
 			j++;
 		}
-		/* a token glued to non-ASCII letters is not a Latin token */
+		/* a token glued to non-ASCII letters is not a Latin token; an
+		 * all-digit one is leet only if every digit has a letter
+		 * value and it is 3 long or more (105535, not 2024 or 42) */
+		if (!letter && j - i >= 3) {
+			letter = 1;
+			for (k = i; k < j; k++)
+				if (!leet((unsigned char)f->text[k]) ||
+				    f->text[k] == '@' || f->text[k] == '$')
+					letter = 0;
+		}
 		if (letter && !(i > 0 && (unsigned char)f->text[i - 1] >= 0x80) &&
 		    !(j < n && (unsigned char)f->text[j] >= 0x80)) {
 			for (k = i; k < j; k++) {
@@ -373,8 +389,8 @@ static void leet_pass(vigil_folded *f, int arabizi)
 }
 
 /* Last pass: squeeze runs of one code point to max (2 conservative, 1
- * aggressive); in the aggressive view first ij -> y, ae/oe/ue -> a/o/u and
- * i -> l (so 1, l and i agree). A squeezed code point's span grows over
+ * aggressive); in the aggressive view first ae/oe/ue -> a/o/u and i -> l
+ * (so 1, l and i agree, and Dutch ij, 1j and lj). A squeezed code point's span grows over
  * the run. */
 static void squeeze(vigil_folded *f, int aggressive)
 {
@@ -388,12 +404,6 @@ static void squeeze(vigil_folded *f, int aggressive)
 
 		if (aggressive && len == 1) {
 			char c = f->text[r], nx = r + 1 < n ? f->text[r + 1] : 0;
-			if (c == 'i' && nx == 'j') {
-				f->text[r + 1] = 'y';
-				f->ostart[r + 1] = f->ostart[r];
-				r++;
-				continue;
-			}
 			if ((c == 'a' || c == 'o' || c == 'u') && nx == 'e') {
 				f->text[r + 1] = c;
 				f->ostart[r + 1] = f->ostart[r];

@@ -112,9 +112,11 @@ static void test_aggressive(void)
 	/* German digraphs meet the dotless spelling */
 	EQ(A, "Gr\xC3\xBC\xC3\x9F" "e", "gruse");
 	EQ(A, "Grusse", "gruse");
-	/* Dutch ij and y */
-	EQ(A, "\xC4\xB2s", "ys");
-	EQ(A, "bij", "by");
+	/* Dutch ij (ligature or not) agrees with its leet spellings */
+	EQ(A, "\xC4\xB2s", "ljs");
+	EQ(A, "b1j", "blj");
+	/* all-digit tokens: leet only when every digit has a letter value */
+	EQ(A, "105535 2024 42 100", "loses 2024 42 lo");
 }
 
 static void test_arabizi(void)
