@@ -7,7 +7,8 @@ PKGS="build-essential meson ninja-build pkg-config clang
 libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
 libssl-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 libsqlite3-dev libcurl4-openssl-dev
-libicu-dev libvectorscan-dev libjansson-dev
+libicu-dev libvectorscan-dev
+wamerican wngerman wdutch hunspell-ar
 nginx libnginx-mod-rtmp ffmpeg"
 missing=""
 for p in $PKGS; do
