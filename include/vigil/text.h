@@ -165,8 +165,8 @@ void vigil_text_scanner_free(vigil_text_scanner *sc);
  * scan or free), ordered by start, then term; one hit per (term, span),
  * from the first view it matched in (raw, conservative, aggressive). A
  * token term also matches inside a hashtag body when it folds to at least
- * VIGIL_HASHTAG_MIN code points. At most 65536 hits are kept
- * (VIGIL_ETOOBIG past that, with the first 65536 returned). */
+ * VIGIL_HASHTAG_MIN code points. At most 2^20 hits (before merging the
+ * views) are kept: VIGIL_ETOOBIG past that, with those found returned. */
 int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		    size_t n, const vigil_text_opts *opts,
 		    const vigil_text_hit **hits, size_t *nhits);

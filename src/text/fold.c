@@ -229,10 +229,17 @@ static int word_at(const vigil_folded *f, size_t i, size_t *len)
 	return 1;
 }
 
-/* Removes byte range [a, b) of f, merging its span into the byte before a
- * (which must exist) or after it. */
-static void move_bytes(vigil_folded *f, size_t w, size_t r, size_t k)
+/* Moves k bytes of f (text and spans) from r down to w <= r. */
+static inline void move_bytes(vigil_folded *f, size_t w, size_t r, size_t k)
 {
+	if (w == r)
+		return; /* nothing removed yet: the common case */
+	if (k == 1) {
+		f->text[w] = f->text[r];
+		f->ostart[w] = f->ostart[r];
+		f->oend[w] = f->oend[r];
+		return;
+	}
 	memmove(f->text + w, f->text + r, k);
 	memmove(f->ostart + w, f->ostart + r, k * sizeof(uint32_t));
 	memmove(f->oend + w, f->oend + r, k * sizeof(uint32_t));
@@ -413,7 +420,8 @@ static void squeeze(vigil_folded *f, int aggressive)
 			if (c == 'i')
 				f->text[r] = 'l';
 		}
-		if (plen == len && !memcmp(f->text + pw, f->text + r, len)) {
+		if (plen == len && (len == 1 ? f->text[pw] == f->text[r]
+					     : !memcmp(f->text + pw, f->text + r, len))) {
 			if (++run > max) {
 				size_t k;
 				for (k = pw; k < pw + plen; k++)

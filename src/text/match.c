@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HITS_MAX 65536
+#define HITS_MAX (1 << 20)
 #define TAGS_MAX 256
 
 struct vigil_text_matcher {
