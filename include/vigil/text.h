@@ -171,4 +171,63 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		    size_t n, const vigil_text_opts *opts,
 		    const vigil_text_hit **hits, size_t *nhits);
 
+/* ------------------------------------------------- grooming risk (stages) */
+
+/* The stages of the hand-written lexicon (docs/text.md, "Grooming risk").
+ * This is scoring machinery with a tiny lexicon, not a trained model: it
+ * recognises the listed stage phrases (through every fold) and nothing
+ * more. */
+typedef enum vigil_groom_stage {
+	VIGIL_STAGE_AGE = 0,      /* asking the child's age or school year */
+	VIGIL_STAGE_LOCATION = 1, /* where they live, which school */
+	VIGIL_STAGE_ALONE = 2,    /* whether they are alone */
+	VIGIL_STAGE_SECRECY = 3,  /* keeping the contact secret */
+	VIGIL_STAGE_PLATFORM = 4, /* moving to another app or a private chat */
+	VIGIL_STAGE_GIFTS = 5,    /* gifts, money, in-game currency */
+	VIGIL_STAGE_IMAGES = 6,   /* asking for pictures or the camera */
+	VIGIL_STAGE_MEETING = 7,  /* meeting in person */
+	VIGIL__STAGE_END
+} vigil_groom_stage;
+
+const char *vigil_groom_stage_name(int stage); /* "age", ...; never NULL */
+
+typedef struct vigil_groom vigil_groom;
+
+/* The scorer: the stage lexicon compiled with fo (which must outlive it).
+ * Immutable; shared by threads. Each thread scans with its own
+ * vigil_text_scanner made from vigil_groom_lexicon(g). */
+int vigil_groom_new(vigil_ctx *ctx, const vigil_folder *fo, vigil_groom **out);
+void vigil_groom_free(vigil_groom *g);
+const vigil_text_matcher *vigil_groom_lexicon(const vigil_groom *g);
+
+/* Alert policy. */
+#define VIGIL_GROOM_THETA 0.5f /* conversation risk over which a message counts */
+#define VIGIL_GROOM_K 2        /* consecutive such messages that raise an alert */
+
+/* The running state of one author in one conversation. Caller-owned, plain
+ * data (persist it as bytes); zero-initialise for a new pair. */
+typedef struct vigil_groom_state {
+	uint32_t messages;     /* scored so far */
+	uint32_t alerted_at;   /* 1-based message that raised the alert, 0 if none */
+	float ema;             /* exponential moving average of message scores */
+	float max;             /* highest message score */
+	uint16_t stages;       /* bit s: stage s seen */
+	uint16_t over;         /* consecutive messages with risk > theta */
+	uint16_t first[VIGIL__STAGE_END]; /* message (1-based, capped) where stage s was first seen */
+} vigil_groom_state;
+
+typedef struct vigil_groom_result {
+	float message;    /* this message's score, 0..1 */
+	float risk;       /* the author's risk in the conversation after it, 0..1 */
+	uint16_t stages;  /* stages this message showed */
+	int alert;        /* 1 if this message raised the alert (once per pair) */
+} vigil_groom_result;
+
+/* Scores one message by the author whose state is st, updating st. sc must
+ * come from vigil_groom_lexicon(g). */
+int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
+		      vigil_ctx *ctx, vigil_groom_state *st, const char *text,
+		      size_t n, const vigil_text_opts *opts,
+		      vigil_groom_result *out);
+
 #endif
