@@ -1,5 +1,6 @@
-/* cmd_text.c — `vigil text match|fold|hashtags`: keyword lists and folding
- * over files or standard input, one message a line. */
+/* cmd_text.c — `vigil text match|fold|hashtags|score`: keyword lists,
+ * folding and grooming-stage risk over files or standard input, one message
+ * a line. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 typedef struct text_args {
 	const char *terms;  /* match: the term list file */
+	int tsv;            /* score: CONVERSATION<TAB>AUTHOR<TAB>TEXT lines */
 	const char *lang;   /* --lang */
 	int view;           /* fold: which view */
 } text_args;
@@ -153,6 +155,140 @@ static int tag_line(void *user, uint64_t no, const char *s, size_t n)
 	return 0;
 }
 
+
+#define PAIRS_MAX (1u << 20) /* author-conversation pairs kept by score */
+
+typedef struct pair {
+	char *key; /* conversation \t author, owned; NULL = empty slot */
+	vigil_groom_state st;
+} pair;
+
+typedef struct score_job {
+	vigil_ctx *ctx;
+	const vigil_groom *g;
+	vigil_text_scanner *sc;
+	vigil_text_opts opts;
+	int tsv;
+	pair *tab;
+	size_t cap, used;
+} score_job;
+
+static uint64_t hash_str(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* The state of the pair named key[0..n), made if new; NULL if full. */
+static vigil_groom_state *pair_state(score_job *j, const char *key, size_t n)
+{
+	size_t i;
+
+	if (j->used * 2 >= j->cap) {
+		size_t ncap = j->cap ? j->cap * 2 : 1024, k;
+		pair *nt;
+		if (j->used >= PAIRS_MAX || !(nt = calloc(ncap, sizeof(*nt))))
+			return NULL;
+		for (k = 0; k < j->cap; k++) {
+			if (!j->tab[k].key)
+				continue;
+			i = hash_str(j->tab[k].key, strlen(j->tab[k].key)) & (ncap - 1);
+			while (nt[i].key)
+				i = (i + 1) & (ncap - 1);
+			nt[i] = j->tab[k];
+		}
+		free(j->tab);
+		j->tab = nt;
+		j->cap = ncap;
+	}
+	i = hash_str(key, n) & (j->cap - 1);
+	while (j->tab[i].key) {
+		if (strlen(j->tab[i].key) == n && !memcmp(j->tab[i].key, key, n))
+			return &j->tab[i].st;
+		i = (i + 1) & (j->cap - 1);
+	}
+	j->tab[i].key = strndup(key, n);
+	if (!j->tab[i].key)
+		return NULL;
+	j->used++;
+	return &j->tab[i].st;
+}
+
+static void print_stages(unsigned stages)
+{
+	int s, first = 1;
+
+	putchar('[');
+	for (s = 0; s < VIGIL__STAGE_END; s++)
+		if (stages >> s & 1) {
+			printf("%s\"%s\"", first ? "" : ",", vigil_groom_stage_name(s));
+			first = 0;
+		}
+	putchar(']');
+}
+
+static int score_line(void *user, uint64_t no, const char *s, size_t n)
+{
+	score_job *j = user;
+	const char *conv = "-", *author = "-", *text = s, *t1, *t2;
+	size_t nc = 1, na = 1, nt = n;
+	char key[2048];
+	vigil_groom_state *st;
+	vigil_groom_result r;
+	int rc, k;
+
+	if (j->tsv) {
+		t1 = memchr(s, '\t', n);
+		t2 = t1 ? memchr(t1 + 1, '\t', n - (size_t)(t1 + 1 - s)) : NULL;
+		if (!t2 || t1 - s > 1000 || t2 - t1 - 1 > 1000) {
+			fprintf(stderr, "line %llu: not CONVERSATION<TAB>AUTHOR<TAB>TEXT\n",
+				(unsigned long long)no);
+			return 0;
+		}
+		conv = s;
+		nc = (size_t)(t1 - s);
+		author = t1 + 1;
+		na = (size_t)(t2 - t1 - 1);
+		text = t2 + 1;
+		nt = n - (size_t)(text - s);
+	}
+	memcpy(key, conv, nc);
+	key[nc] = '\t';
+	memcpy(key + nc + 1, author, na);
+	st = pair_state(j, key, nc + 1 + na);
+	if (!st) {
+		fprintf(stderr, "vigil text score: too many conversations\n");
+		return 1;
+	}
+	rc = vigil_groom_score(j->g, j->sc, j->ctx, st, text, nt, &j->opts, &r);
+	if (rc)
+		return fail(j->ctx, rc, "score");
+	key[nc] = 0;
+	printf("{\"line\":%llu,\"conversation\":", (unsigned long long)no);
+	cli_json_str(stdout, key);
+	printf(",\"author\":");
+	key[nc + 1 + na] = 0;
+	cli_json_str(stdout, key + nc + 1);
+	printf(",\"message\":%.4f,\"risk\":%.4f,\"stages\":", r.message, r.risk);
+	print_stages(r.stages);
+	printf(",\"alert\":%s", r.alert ? "true" : "false");
+	if (r.alert) {
+		/* what fired: each stage seen, with the message it first came in */
+		printf(",\"messages\":%u,\"features\":[", st->messages);
+		for (k = 0, rc = 0; k < VIGIL__STAGE_END; k++)
+			if (st->stages >> k & 1)
+				printf("%s{\"stage\":\"%s\",\"first_message\":%u}", rc++ ? "," : "",
+				       vigil_groom_stage_name(k), st->first[k]);
+		putchar(']');
+	}
+	printf("}\n");
+	return 0;
+}
+
 static int load_matcher(vigil_ctx *ctx, const vigil_folder *fo, const char *path,
 			vigil_text_matcher **m)
 {
@@ -177,7 +313,7 @@ static int load_matcher(vigil_ctx *ctx, const vigil_folder *fo, const char *path
 
 int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 {
-	text_args a = {NULL, NULL, VIGIL_VIEW_AGGRESSIVE};
+	text_args a = {NULL, 0, NULL, VIGIL_VIEW_AGGRESSIVE};
 	vigil_ctx *ctx = NULL;
 	vigil_folder *fo = NULL;
 	vigil_text_matcher *m = NULL;
@@ -191,7 +327,7 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
 		}
-		fprintf(stderr, "vigil text: which subcommand? (match, fold, hashtags)\n");
+		fprintf(stderr, "vigil text: which subcommand? (match, fold, hashtags, score)\n");
 		return CLI_EXIT_USAGE;
 	}
 	sub = argv[1];
@@ -204,6 +340,9 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 			break;
 		case CLI_OPT_LANG:
 			a.lang = arg;
+			break;
+		case CLI_OPT_TSV:
+			a.tsv = 1;
 			break;
 		case CLI_OPT_VIEW:
 			if (!strcmp(arg, "conservative"))
@@ -229,7 +368,7 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		nfiles = 1;
 	}
 	if (strcmp(sub, "match") && strcmp(sub, "scan") && strcmp(sub, "fold") &&
-	    strcmp(sub, "hashtags")) {
+	    strcmp(sub, "hashtags") && strcmp(sub, "score")) {
 		fprintf(stderr, "vigil text: unknown subcommand '%s'\n", sub);
 		return CLI_EXIT_USAGE;
 	}
@@ -258,6 +397,28 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 			if (each_line(files[i], fold_line, &j))
 				rc = CLI_EXIT_FAIL;
 		vigil_folded_free(&j.f);
+		goto out;
+	}
+	if (!strcmp(sub, "score")) {
+		vigil_groom *g = NULL;
+		score_job j = {ctx, NULL, NULL, {a.lang}, a.tsv, NULL, 0, 0};
+		size_t k;
+		c = vigil_groom_new(ctx, fo, &g);
+		if (!c)
+			c = vigil_text_scanner_new(ctx, vigil_groom_lexicon(g), &j.sc);
+		if (c) {
+			rc = fail(ctx, c, "grooming scorer");
+		} else {
+			j.g = g;
+			for (i = 0; i < nfiles; i++)
+				if (each_line(files[i], score_line, &j))
+					rc = CLI_EXIT_FAIL;
+		}
+		for (k = 0; k < j.cap; k++)
+			free(j.tab[k].key);
+		free(j.tab);
+		vigil_text_scanner_free(j.sc);
+		vigil_groom_free(g);
 		goto out;
 	}
 	rc = load_matcher(ctx, fo, a.terms, &m);

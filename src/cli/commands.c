@@ -177,6 +177,9 @@ static const cli_opt text_opts[] = {
 	 "with digits as Arabizi, so leet folding leaves it alone."},
 	{CLI_OPT_VIEW, "view", "conservative|aggressive",
 	 "fold: which folded view to print (default aggressive)."},
+	{CLI_OPT_TSV, "tsv", NULL,
+	 "score: lines are CONVERSATION<TAB>AUTHOR<TAB>TEXT (else all lines are "
+	 "one author in one conversation)."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -254,7 +257,7 @@ const cli_cmd cli_commands[] = {
 	 "--max-runtime; status 1 if the store or the banks cannot be opened or "
 	 "evidence could not be stored, 2 for a bad command line.",
 	 stream_opts, cmd_stream},
-	{"text", "match|fold|hashtags [OPTIONS] [FILE|-]...",
+	{"text", "match|fold|hashtags|score [OPTIONS] [FILE|-]...",
 	 "Match keyword lists in text, however it is spelled; fold; find hashtags.",
 	 "Each line of each FILE (standard input without FILE, or with -) is one "
 	 "message.\n"
@@ -273,8 +276,16 @@ const cli_cmd cli_commands[] = {
 	 "A token term matches whole words only, and inside a hashtag when it "
 	 "has 4 letters or more. scan is another name for match.\n"
 	 "fold prints each line's folded view; hashtags prints each hashtag "
-	 "(twitter-text's grammar) as {line, start, end, tag}. docs/text.md "
-	 "describes the rules and their limits.",
+	 "(twitter-text's grammar) as {line, start, end, tag}.\n"
+	 "score prints, for each message, its score and its author's risk in "
+	 "the conversation after it (0..1), the grooming stages it showed (age, "
+	 "location, alone, secrecy, platform, gifts, images, meeting) and whether "
+	 "it raised the alert (risk over 0.5 for 2 messages in a row; once per "
+	 "author and conversation, listing each stage seen and where). The "
+	 "scorer is a small hand-written lexicon of stage phrases in en/de/nl/ar "
+	 "with hand-set weights, not a trained model: it recognises those "
+	 "phrases, however spelled, and nothing more. docs/text.md describes "
+	 "the rules and their limits.",
 	 text_opts, cmd_text},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},

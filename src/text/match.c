@@ -368,6 +368,8 @@ static void dedupe(vigil_text_scanner *sc)
 {
 	size_t r, w = 0;
 
+	if (sc->nhits < 2)
+		return; /* (and qsort must not see the NULL of an empty array) */
 	qsort(sc->hits, sc->nhits, sizeof(*sc->hits), by_term);
 	for (r = 0; r < sc->nhits; r++) {
 		if (w && sc->hits[w - 1].term == sc->hits[r].term &&

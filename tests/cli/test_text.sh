@@ -40,4 +40,14 @@ printf 'a bluebird\n' | "$VIGIL" text scan --terms "$T/terms.csv" 2>/dev/null | 
 [ "$(printf '3adi\n' | "$VIGIL" text fold --lang ar)" = "3adl" ] && ok "fold --lang ar keeps Arabizi digits" || bad "arabizi"
 [ "$(printf '#one #16 x#two\n' | "$VIGIL" text hashtags)" = '{"line":1,"start":0,"end":4,"tag":"#one"}' ] &&
 	ok "hashtags" || bad "hashtags"
+
+# score: per author in each conversation; the alert fires once, naming stages
+printf 'c1\tbob\they\nc1\tbob\thow old are you\nc1\tamy\thow old are you\nc1\tbob\twhere do you live\nc1\tbob\tare you alone\nc1\tbob\tour secret\nc1\tbob\tadd me on\nc1\tbob\tok\nc2\tbob\thi\n' |
+	"$VIGIL" text score --tsv > "$T/score" 2>"$T/err"
+[ "$(grep -c '"alert":true' "$T/score")" -eq 1 ] && ok "score: one alert" || bad "score: $(cat "$T/score")"
+grep -q '^{"line":7,"conversation":"c1","author":"bob",.*"alert":true,"messages":6,"features":\[{"stage":"age","first_message":2}' "$T/score" &&
+	ok "score: alert at bob's 6th message with its features" || bad "score alert line"
+grep -q '^{"line":3,"conversation":"c1","author":"amy",.*"stages":\["age"\],"alert":false' "$T/score" &&
+	ok "score: authors kept apart" || bad "score authors"
+grep -q '^{"line":9,"conversation":"c2",.*"risk":0.00' "$T/score" && ok "score: conversations kept apart" || bad "score conversations"
 exit $fail
