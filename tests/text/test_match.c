@@ -4,6 +4,7 @@
  * extract.yml is not on this machine nor in a Debian package). */
 #include "vigil.h"
 #include "../test.h"
+#include "../../src/core/core.h"
 
 static vigil_ctx *ctx;
 static vigil_folder *fo;
@@ -200,6 +201,64 @@ static void test_hashtags(void)
 	CHECK(vigil_hashtags("#a #b #c", 8, sp, 2) == 3 && sp[1].start == 3);
 }
 
+
+/* Every allocation of the text entry points failing in turn: each returns
+ * VIGIL_ENOMEM (or succeeds), never crashes or leaks (ASan checks). The
+ * folder (a handful of large allocations) is tried on its own. */
+static void test_oom(void)
+{
+	const char *list = "bluebird,birds,70\nfeatherweight,b,1,substring\n\"#x\",t,1,literal\n";
+	const char *msg = "a b.l.u.e.b.i.r.d #featherweights #x";
+	long n;
+	int done = 0;
+
+	for (n = 0; n < 100 && !done; n++) {
+		vigil_folder *f2 = NULL;
+		int rc;
+		vigil__fault_after(n);
+		rc = vigil_folder_new(ctx, &f2);
+		vigil__fault_after(-1);
+		CHECKF(rc == 0 || rc == VIGIL_ENOMEM, "folder fault at %ld: %d", n, rc);
+		done = !rc;
+		vigil_folder_free(f2);
+	}
+	CHECK(done);
+	for (n = 0, done = 0; n < 10000 && !done; n++) {
+		vigil_termlist *tl = NULL;
+		vigil_text_matcher *m = NULL;
+		vigil_text_scanner *sc = NULL;
+		vigil_groom *g = NULL;
+		const vigil_text_hit *h;
+		size_t nh = 0;
+		int rc;
+
+		vigil__fault_after(n);
+		rc = vigil_termlist_new(ctx, &tl);
+		if (!rc)
+			rc = vigil_termlist_parse(tl, list, strlen(list), NULL, NULL, NULL);
+		if (!rc)
+			rc = vigil_text_matcher_new(ctx, fo, tl, &m);
+		if (!rc)
+			rc = vigil_text_scanner_new(ctx, m, &sc);
+		if (!rc)
+			rc = vigil_text_scan(sc, ctx, msg, strlen(msg), NULL, &h, &nh);
+		if (!rc)
+			rc = vigil_groom_new(ctx, fo, &g);
+		vigil__fault_after(-1);
+		CHECKF(rc == 0 || rc == VIGIL_ENOMEM, "fault at %ld: %d", n, rc);
+		if (!rc) {
+			CHECK(nh == 3);
+			done = 1;
+		}
+		vigil_groom_free(g);
+		vigil_text_scanner_free(sc);
+		vigil_text_matcher_free(m);
+		vigil_termlist_free(tl);
+	}
+	CHECK(done);
+	printf("oom: every one of %ld allocation failures handled\n", n - 1);
+}
+
 int main(void)
 {
 	if (vigil_ctx_new(&ctx) || vigil_folder_new(ctx, &fo))
@@ -207,6 +266,7 @@ int main(void)
 	test_parse();
 	test_matching();
 	test_hashtags();
+	test_oom();
 	vigil_folder_free(fo);
 	vigil_ctx_free(ctx);
 	return test_done("text/match");
