@@ -204,6 +204,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/index.h"
 #include "vigil/store.h"
 #include "vigil/service.h"
+#include "vigil/text.h"
 #include "vigil/video.h"
 #include "vigil/stream.h"
 #include "vigil/pipeline.h"

@@ -98,7 +98,7 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_MAX_RUNTIME, CLI_OPT_SUMMARY, CLI_OPT_FRAME_EVENTS,
        CLI_OPT_THREADS, CLI_OPT_LOCK_TIMEOUT, CLI_OPT_CONFIG, CLI_OPT_CONFIG_DOC, CLI_OPT_ROUTES,
        CLI_OPT_ROLE, CLI_OPT_RATE_LIMIT, CLI_OPT_ACTION, CLI_OPT_KIND,
-       CLI_OPT_SUPPRESSION,
+       CLI_OPT_SUPPRESSION, CLI_OPT_LANG, CLI_OPT_VIEW, CLI_OPT_TSV,
        CLI_OPT_SERVE = 1024 /* + SRV_CFG_*: serve's settings (server/config.h) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
@@ -156,6 +156,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv);
 int cmd_stream(const cli_cmd *cmd, int argc, char **argv);
 int cmd_serve(const cli_cmd *cmd, int argc, char **argv);
 int cmd_key(const cli_cmd *cmd, int argc, char **argv);
+int cmd_text(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

@@ -227,6 +227,22 @@ static const cli_opt serve_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt text_opts[] = {
+	{'t', "terms", "LIST",
+	 "match: the term list, one term a line or CSV "
+	 "term,category,severity[,mode] (mode token, the default; substring; "
+	 "or literal). Lines starting with # are comments: quote a hashtag term."},
+	{CLI_OPT_LANG, "lang", "LANG",
+	 "The messages' language if known (BCP 47). ar treats every Latin word "
+	 "with digits as Arabizi, so leet folding leaves it alone."},
+	{CLI_OPT_VIEW, "view", "conservative|aggressive",
+	 "fold: which folded view to print (default aggressive)."},
+	{CLI_OPT_TSV, "tsv", NULL,
+	 "score: lines are CONVERSATION<TAB>AUTHOR<TAB>TEXT (else all lines are "
+	 "one author in one conversation)."},
+	{0, NULL, NULL, NULL},
+};
+
 const cli_cmd cli_commands[] = {
 	{"hash", "[OPTIONS] FILE|DIR...",
 	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images, or "
@@ -350,6 +366,36 @@ const cli_cmd cli_commands[] = {
 	 "names follow the bank-name rule and are never reused. Each change is "
 	 "written to the audit table as who=cli.",
 	 key_opts, cmd_key},
+	{"text", "match|fold|hashtags|score [OPTIONS] [FILE|-]...",
+	 "Match keyword lists in text, however it is spelled; fold; find hashtags.",
+	 "Each line of each FILE (standard input without FILE, or with -) is one "
+	 "message.\n"
+	 "match --terms LIST prints one JSON object per hit: line (1-based), "
+	 "list, entry (1-based index in the list), list_line, term (as listed), "
+	 "category, severity, mode, start and end (byte offsets in the line as "
+	 "written), view (raw, conservative or aggressive: which folding found "
+	 "it), hashtag (whether it matched inside a hashtag) and text (the bytes "
+	 "start..end). Terms and messages are folded the same way: the "
+	 "conservative view undoes width, compatibility and mathematical letters, "
+	 "case, zero-width and bidi controls, soft hyphens, combining marks, "
+	 "German umlauts and sharp s, Dutch ij, Arabic tatweel, harakat and "
+	 "letter variants, and squeezes runs over 2; the aggressive view also "
+	 "undoes Cyrillic/Greek lookalikes, enclosed and regional-indicator "
+	 "letters, spaced-out letters, leet (not in Arabizi) and every repeat. "
+	 "A token term matches whole words only, and inside a hashtag when it "
+	 "has 4 letters or more. scan is another name for match.\n"
+	 "fold prints each line's folded view; hashtags prints each hashtag "
+	 "(twitter-text's grammar) as {line, start, end, tag}.\n"
+	 "score prints, for each message, its score and its author's risk in "
+	 "the conversation after it (0..1), the grooming stages it showed (age, "
+	 "location, alone, secrecy, platform, gifts, images, meeting) and whether "
+	 "it raised the alert (risk over 0.5 for 2 messages in a row; once per "
+	 "author and conversation, listing each stage seen and where). The "
+	 "scorer is a small hand-written lexicon of stage phrases in en/de/nl/ar "
+	 "with hand-set weights, not a trained model: it recognises those "
+	 "phrases, however spelled, and nothing more. docs/text.md describes "
+	 "the rules and their limits.",
+	 text_opts, cmd_text},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

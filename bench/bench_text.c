@@ -1,0 +1,251 @@
+/* bench_text — keyword matching and folding throughput, each against a
+ * baseline measured in the same run on the same text:
+ *   - vigil_text_scan per message (fold both views + Vectorscan) and over
+ *     the whole buffer, vs `grep -F -w -f TERMS` (whole buffer) and a
+ *     plain memmem loop over the terms (on a slice: it is slow);
+ *   - vigil_fold (both views) vs ICU's NFKC_Casefold per message.
+ * The text is lines of words drawn (Zipf-like) from a dictionary, the terms
+ * come from a disjoint part of it, and some are planted in the text.
+ *
+ * usage: bench_text [-t TERMS] [-m MB] DICT   (e.g. /usr/share/dict/american-english) */
+#include "vigil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unistd.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static unsigned long long rng = 88172645463325252ULL;
+static unsigned long long next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+int main(int argc, char **argv)
+{
+	size_t nterms = 5000, mb = 16, nw = 0, cap = 0, i, k;
+	char **w = NULL, line[256], *text, tpath[] = "/tmp/vigil-bench-terms-XXXXXX",
+	     xpath[] = "/tmp/vigil-bench-text-XXXXXX";
+	size_t *lines = NULL, nlines = 0, lcap = 0, len = 0, target;
+	vigil_ctx *ctx;
+	vigil_folder *fo;
+	vigil_termlist *tl;
+	vigil_text_matcher *m;
+	vigil_text_scanner *sc;
+	vigil_folded f = {0};
+	FILE *d, *tf;
+	int c, tfd, xfd;
+	double t_groom, t0, t_scan, t_whole, t_grep, t_mem, t_fold, t_icu;
+	size_t hits = 0, hits_whole = 0, mem_bytes, mem_hits = 0;
+
+	while ((c = getopt(argc, argv, "t:m:")) != -1) {
+		if (c == 't')
+			nterms = strtoul(optarg, NULL, 10);
+		else if (c == 'm')
+			mb = strtoul(optarg, NULL, 10);
+		else
+			return 2;
+	}
+	if (optind >= argc || !(d = fopen(argv[optind], "r"))) {
+		fprintf(stderr, "usage: bench_text [-t TERMS] [-m MB] DICT\n");
+		return 2;
+	}
+	while (fgets(line, sizeof(line), d)) {
+		size_t n = strcspn(line, "\r\n'");
+		int ascii = n >= 3;
+		line[n] = 0;
+		for (k = 0; k < n; k++)
+			if ((unsigned char)line[k] >= 0x80 || (line[k] >= 'A' && line[k] <= 'Z'))
+				ascii = 0;
+		if (!ascii)
+			continue;
+		if (nw == cap) {
+			cap = cap ? cap * 2 : 65536;
+			w = realloc(w, cap * sizeof(*w));
+		}
+		w[nw++] = strdup(line);
+	}
+	fclose(d);
+	if (nw < nterms * 4) {
+		fprintf(stderr, "bench_text: dictionary too small\n");
+		return 1;
+	}
+	/* shuffle; the first nterms words are the list, the rest the text */
+	for (i = nw - 1; i > 0; i--) {
+		size_t j = next() % (i + 1);
+		char *t = w[i];
+		w[i] = w[j];
+		w[j] = t;
+	}
+	target = mb << 20;
+	text = malloc(target + 512);
+	while (len < target) {
+		size_t words = 8 + next() % 10, start = len;
+		for (k = 0; k < words; k++) {
+			/* Zipf-like: the square of a uniform number favours low ranks */
+			double u = (double)(next() % 1000000) / 1e6;
+			size_t r = nterms + (size_t)(u * u * (double)(nw - nterms - 1));
+			const char *word = next() % 1000 == 0 ? w[next() % nterms] : w[r];
+			size_t wl = strlen(word);
+			memcpy(text + len, word, wl);
+			len += wl;
+			text[len++] = ' ';
+		}
+		text[len - 1] = '\n';
+		if (nlines == lcap) {
+			lcap = lcap ? lcap * 2 : 65536;
+			lines = realloc(lines, lcap * sizeof(*lines));
+		}
+		lines[nlines++] = start;
+	}
+	text[len] = 0;
+	if (vigil_ctx_new(&ctx) || vigil_folder_new(ctx, &fo) || vigil_termlist_new(ctx, &tl))
+		return 1;
+	tfd = mkstemp(tpath);
+	tf = fdopen(tfd, "w");
+	for (i = 0; i < nterms; i++) {
+		vigil_termlist_add(tl, w[i], "bench", 50, VIGIL_TERM_TOKEN);
+		fprintf(tf, "%s\n", w[i]);
+	}
+	fclose(tf);
+	t0 = now();
+	if (vigil_text_matcher_new(ctx, fo, tl, &m) || vigil_text_scanner_new(ctx, m, &sc)) {
+		fprintf(stderr, "%s\n", vigil_errmsg(ctx));
+		return 1;
+	}
+	printf("%zu token terms compiled in %.3f s; text %.1f MB, %zu messages, %.0f B each\n",
+	       nterms, now() - t0, len / 1e6, nlines, (double)len / nlines);
+
+	/* per message */
+	t0 = now();
+	for (i = 0; i < nlines; i++) {
+		size_t e = i + 1 < nlines ? lines[i + 1] - 1 : len - 1;
+		const vigil_text_hit *h;
+		size_t nh;
+		vigil_text_scan(sc, ctx, text + lines[i], e - lines[i], NULL, &h, &nh);
+		hits += nh;
+	}
+	t_scan = now() - t0;
+	/* whole buffer */
+	t0 = now();
+	{
+		const vigil_text_hit *h;
+		size_t nh;
+		int rc = vigil_text_scan(sc, ctx, text, len, NULL, &h, &nh);
+		hits_whole = nh;
+		if (rc)
+			printf("(whole buffer: %s)\n", vigil_errmsg(ctx));
+	}
+	t_whole = now() - t0;
+	/* grep -F -w -f over the same text */
+	xfd = mkstemp(xpath);
+	if (write(xfd, text, len) != (ssize_t)len)
+		return 1;
+	close(xfd);
+	{
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "LC_ALL=C grep -F -w -c -f %s %s > /dev/null", tpath, xpath);
+		t0 = now();
+		if (system(cmd) < 0)
+			return 1;
+		t_grep = now() - t0;
+	}
+	/* memmem loop over every term, on a slice of messages */
+	mem_bytes = 0;
+	t0 = now();
+	for (i = 0; i < nlines && mem_bytes < (256u << 10); i++) {
+		size_t e = i + 1 < nlines ? lines[i + 1] - 1 : len - 1, tk;
+		for (tk = 0; tk < nterms; tk++)
+			mem_hits += memmem(text + lines[i], e - lines[i], w[tk], strlen(w[tk])) != NULL;
+		mem_bytes += e - lines[i] + 1;
+	}
+	t_mem = now() - t0;
+	/* folding, both views, per message */
+	t0 = now();
+	for (i = 0; i < nlines; i++) {
+		size_t e = i + 1 < nlines ? lines[i + 1] - 1 : len - 1;
+		vigil_fold(fo, ctx, VIGIL_VIEW_CONSERVATIVE, text + lines[i], e - lines[i], NULL, &f);
+		vigil_fold(fo, ctx, VIGIL_VIEW_AGGRESSIVE, text + lines[i], e - lines[i], NULL, &f);
+	}
+	t_fold = now() - t0;
+	/* ICU NFKC_Casefold per message: UTF-8 -> UTF-16 -> normalise -> UTF-8 */
+	{
+		UErrorCode st = U_ZERO_ERROR;
+		const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
+		UChar a[1024], b[1024];
+		char o8[4096];
+		t0 = now();
+		for (i = 0; i < nlines; i++) {
+			size_t e = i + 1 < nlines ? lines[i + 1] - 1 : len - 1;
+			int32_t na, nb, n8;
+			st = U_ZERO_ERROR;
+			u_strFromUTF8(a, 1024, &na, text + lines[i], (int32_t)(e - lines[i]), &st);
+			nb = unorm2_normalize(nf, a, na, b, 1024, &st);
+			u_strToUTF8(o8, sizeof(o8), &n8, b, nb, &st);
+		}
+		t_icu = now() - t0;
+	}
+	/* grooming scoring: the stage lexicon per message, one author state
+	 * per 50 messages (a conversation) */
+	{
+		vigil_groom *g;
+		vigil_text_scanner *gs;
+		vigil_groom_state st;
+		vigil_groom_result r;
+		if (vigil_groom_new(ctx, fo, &g) ||
+		    vigil_text_scanner_new(ctx, vigil_groom_lexicon(g), &gs))
+			return 1;
+		t0 = now();
+		for (i = 0; i < nlines; i++) {
+			size_t e = i + 1 < nlines ? lines[i + 1] - 1 : len - 1;
+			if (i % 50 == 0)
+				memset(&st, 0, sizeof(st));
+			vigil_groom_score(g, gs, ctx, &st, text + lines[i], e - lines[i], NULL, &r);
+		}
+		t_groom = now() - t0;
+		vigil_text_scanner_free(gs);
+		vigil_groom_free(g);
+	}
+	printf("scan per message:  %8.1f MB/s  %9.0f msg/s  (%zu hits)\n", len / 1e6 / t_scan,
+	       nlines / t_scan, hits);
+	printf("scan whole buffer: %8.1f MB/s  (%zu hits)\n", len / 1e6 / t_whole, hits_whole);
+	printf("grep -F -w -f:     %8.1f MB/s  -> vigil per message %.2fx, whole %.2fx\n",
+	       len / 1e6 / t_grep, t_grep / t_scan, t_grep / t_whole);
+	printf("memmem loop:       %8.3f MB/s  (%zu KB, %zu hits) -> vigil per message %.0fx\n",
+	       mem_bytes / 1e6 / t_mem, mem_bytes >> 10, mem_hits,
+	       (len / t_scan) / (mem_bytes / t_mem));
+	printf("fold both views:   %8.1f MB/s (%.1f MB/s per view)\n", len / 1e6 / t_fold,
+	       2 * len / 1e6 / t_fold);
+	printf("ICU NFKC_Casefold: %8.1f MB/s  -> vigil per view %.2fx\n", len / 1e6 / t_icu,
+	       t_icu / (t_fold / 2));
+	printf("grooming score:    %9.0f msg/s  -> %.2fx the 5,000-term scan per message\n",
+	       nlines / t_groom, t_scan / t_groom);
+	unlink(tpath);
+	unlink(xpath);
+	vigil_folded_free(&f);
+	vigil_text_scanner_free(sc);
+	vigil_text_matcher_free(m);
+	vigil_termlist_free(tl);
+	vigil_folder_free(fo);
+	vigil_ctx_free(ctx);
+	for (i = 0; i < nw; i++)
+		free(w[i]);
+	free(w);
+	free(lines);
+	free(text);
+	return 0;
+}

@@ -1,0 +1,233 @@
+/* vigil/text.h — text signals: folding of obfuscated text, keyword lists
+ * and hashtags (part of vigil.h; do not include directly). docs/text.md
+ * describes what is matched, how, and the limits.
+ *
+ * Objects and threads:
+ *  - vigil_folder: the fold tables, built once from ICU (about 0.1 s);
+ *    immutable afterwards, so one folder serves every thread.
+ *  - vigil_termlist: a keyword list being loaded; not thread-safe.
+ *  - vigil_text_matcher: a compiled list (one Vectorscan database per
+ *    view); immutable, shared by every thread.
+ *  - vigil_text_scanner: one thread's scratch space, fold buffers and hit
+ *    array for one matcher. Make one per thread.
+ *
+ * All byte offsets are into the caller's original UTF-8 text. */
+#ifndef VIGIL_TEXT_H
+#define VIGIL_TEXT_H
+
+#define VIGIL_TERM_MAX 256        /* bytes of one listed term */
+#define VIGIL_CATEGORY_MAX 64     /* bytes of a term's category */
+#define VIGIL_TERMS_MAX 1000000   /* terms in one list */
+#define VIGIL_SUBSTRING_MIN 4     /* code points of a substring-mode term, folded */
+#define VIGIL_HASHTAG_MIN 4       /* code points of a term matched inside a hashtag */
+
+/* The two folded views of a text (docs/text.md, "Views"). */
+typedef enum vigil_text_view {
+	VIGIL_VIEW_CONSERVATIVE = 0, /* NFKC_Casefold, marks, tatweel,
+					Arabic letter variants, runs > 2 */
+	VIGIL_VIEW_AGGRESSIVE = 1,   /* + homoglyphs, enclosed letters,
+					spaced-out letters, leet (not in
+					Arabizi), digraphs, every run */
+	VIGIL_VIEW_RAW = 2,          /* the text as written (literal terms) */
+	VIGIL__VIEW_END
+} vigil_text_view;
+
+/* Short name of a view ("conservative", "aggressive", "raw"); never NULL. */
+const char *vigil_text_view_name(int view);
+
+/* Hints about one text. Zero-initialise. */
+typedef struct vigil_text_opts {
+	const char *lang; /* BCP 47 language if known ("ar", "de"…), or NULL.
+			     "ar" makes every Latin token with digits Arabizi,
+			     so the aggressive view leaves its digits alone. */
+} vigil_text_opts;
+
+typedef struct vigil_folder vigil_folder;
+
+/* Builds the fold tables. *out is owned by the caller (vigil_folder_free).
+ * Returns VIGIL_EINTERNAL if ICU fails, VIGIL_ENOMEM. */
+int vigil_folder_new(vigil_ctx *ctx, vigil_folder **out);
+void vigil_folder_free(vigil_folder *fo);
+
+/* A folded text. Caller-owned; zero-initialise, reuse across calls (the
+ * buffers grow), release with vigil_folded_free. */
+typedef struct vigil_folded {
+	char *text;      /* len bytes of UTF-8 and a NUL */
+	size_t len;
+	uint32_t *ostart; /* per byte of text: the original span [ostart, oend) */
+	uint32_t *oend;   /*   of the code point(s) it came from */
+	size_t cap;      /* bytes allocated for each array */
+} vigil_folded;
+
+/* Frees the buffers of f (not f itself) and zeroes it. */
+void vigil_folded_free(vigil_folded *f);
+
+/* Folds n bytes of s (UTF-8; an invalid byte becomes U+FFFD) in view
+ * CONSERVATIVE or AGGRESSIVE into out. n must be under the context's
+ * VIGIL_LIMIT_MAX_BYTES and 4 GiB (VIGIL_ETOOBIG). opts may be NULL. The
+ * folded span [a, b) of out comes from the original span
+ * [out->ostart[a], out->oend[b - 1]). */
+int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
+	       const char *s, size_t n, const vigil_text_opts *opts,
+	       vigil_folded *out);
+
+/* ------------------------------------------------------------ hashtags */
+
+typedef struct vigil_span {
+	size_t start, end; /* bytes [start, end) of the original text */
+} vigil_span;
+
+/* Finds the hashtags of s by the twitter-text grammar: '#' or U+FF03, not
+ * after '&' or a hashtag character, then letters, marks, digits, '_', ZWNJ
+ * and ZWJ with at least one letter, not followed by U+FE0F or U+20E3.
+ * Writes up to max spans of the whole tag (the '#' included) into out and
+ * returns how many tags there are (which may exceed max). */
+size_t vigil_hashtags(const char *s, size_t n, vigil_span *out, size_t max);
+
+/* --------------------------------------------------------- keyword lists */
+
+typedef enum vigil_term_mode {
+	VIGIL_TERM_TOKEN = 0,     /* folded, whole tokens only (the default) */
+	VIGIL_TERM_SUBSTRING = 1, /* folded, anywhere (>= VIGIL_SUBSTRING_MIN) */
+	VIGIL_TERM_LITERAL = 2,   /* the bytes as written, anywhere, unfolded */
+	VIGIL__TERM_MODE_END
+} vigil_term_mode;
+
+const char *vigil_term_mode_name(int mode); /* "token", ...; never NULL */
+int vigil_term_mode_parse(const char *name); /* -1 if unknown */
+
+typedef struct vigil_term {
+	const char *term;     /* as listed (owned by the list) */
+	const char *category; /* "" if none */
+	int severity;         /* 0..100 */
+	int mode;             /* vigil_term_mode */
+	uint64_t line;        /* line of the list file, 0 if added by call */
+} vigil_term;
+
+typedef struct vigil_termlist vigil_termlist;
+
+int vigil_termlist_new(vigil_ctx *ctx, vigil_termlist **out);
+void vigil_termlist_free(vigil_termlist *tl);
+
+/* Adds one term (copied). category may be NULL. Returns VIGIL_EINVAL for an
+ * empty or over-long term or category, a severity outside 0..100 or a bad
+ * mode, VIGIL_ETOOBIG past VIGIL_TERMS_MAX. */
+int vigil_termlist_add(vigil_termlist *tl, const char *term,
+		       const char *category, int severity, int mode);
+
+/* Called for each rejected line; a non-zero return stops the parse. */
+typedef int (*vigil_term_bad_cb)(void *user, uint64_t line, const char *why);
+
+/* Parses a term list: one term a line, or CSV `term,category,severity[,mode]`
+ * (RFC 4180 quoting; a first line "term,..." is a header; lines starting
+ * '#' are comments, so a hashtag term must be quoted). Adds the good lines;
+ * a bad line goes to bad (may be NULL) and is skipped. *added (may be NULL)
+ * counts terms added. Returns VIGIL_ECORRUPT if a callback stopped it. */
+int vigil_termlist_parse(vigil_termlist *tl, const char *data, size_t len,
+			 vigil_term_bad_cb bad, void *user, size_t *added);
+
+size_t vigil_termlist_count(const vigil_termlist *tl);
+/* Term i (0-based) into *out; VIGIL_ENOENT past the end. The strings stay
+ * owned by the list (or by the matcher made from it). */
+int vigil_termlist_get(const vigil_termlist *tl, size_t i, vigil_term *out);
+
+typedef struct vigil_text_matcher vigil_text_matcher;
+
+/* Compiles the list for matching. Every term is folded in both views with
+ * fo (which must outlive the matcher). Terms that fold to nothing or are
+ * too short for their mode are rejected with VIGIL_EINVAL naming the line.
+ * The matcher copies what it needs: tl may be freed afterwards. *out is
+ * owned by the caller (vigil_text_matcher_free). Returns VIGIL_EFORMAT if
+ * the CPU cannot run Vectorscan. */
+int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
+			   const vigil_termlist *tl, vigil_text_matcher **out);
+void vigil_text_matcher_free(vigil_text_matcher *m);
+size_t vigil_text_matcher_count(const vigil_text_matcher *m);
+int vigil_text_matcher_term(const vigil_text_matcher *m, size_t i,
+			    vigil_term *out);
+
+/* One hit of a listed term. */
+typedef struct vigil_text_hit {
+	uint32_t term;   /* index into the list */
+	int view;        /* vigil_text_view in which it matched */
+	int in_hashtag;  /* 1 if it matched inside a hashtag's body */
+	size_t start;    /* the original bytes [start, end) */
+	size_t end;
+} vigil_text_hit;
+
+typedef struct vigil_text_scanner vigil_text_scanner;
+
+int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
+			   vigil_text_scanner **out);
+void vigil_text_scanner_free(vigil_text_scanner *sc);
+
+/* Matches one text. *hits points into the scanner (valid until its next
+ * scan or free), ordered by start, then term; one hit per (term, span),
+ * from the first view it matched in (raw, conservative, aggressive). A
+ * token term also matches inside a hashtag body when it folds to at least
+ * VIGIL_HASHTAG_MIN code points. At most 2^20 hits (before merging the
+ * views) are kept: VIGIL_ETOOBIG past that, with those found returned. */
+int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
+		    size_t n, const vigil_text_opts *opts,
+		    const vigil_text_hit **hits, size_t *nhits);
+
+/* ------------------------------------------------- grooming risk (stages) */
+
+/* The stages of the hand-written lexicon (docs/text.md, "Grooming risk").
+ * This is scoring machinery with a tiny lexicon, not a trained model: it
+ * recognises the listed stage phrases (through every fold) and nothing
+ * more. */
+typedef enum vigil_groom_stage {
+	VIGIL_STAGE_AGE = 0,      /* asking the child's age or school year */
+	VIGIL_STAGE_LOCATION = 1, /* where they live, which school */
+	VIGIL_STAGE_ALONE = 2,    /* whether they are alone */
+	VIGIL_STAGE_SECRECY = 3,  /* keeping the contact secret */
+	VIGIL_STAGE_PLATFORM = 4, /* moving to another app or a private chat */
+	VIGIL_STAGE_GIFTS = 5,    /* gifts, money, in-game currency */
+	VIGIL_STAGE_IMAGES = 6,   /* asking for pictures or the camera */
+	VIGIL_STAGE_MEETING = 7,  /* meeting in person */
+	VIGIL__STAGE_END
+} vigil_groom_stage;
+
+const char *vigil_groom_stage_name(int stage); /* "age", ...; never NULL */
+
+typedef struct vigil_groom vigil_groom;
+
+/* The scorer: the stage lexicon compiled with fo (which must outlive it).
+ * Immutable; shared by threads. Each thread scans with its own
+ * vigil_text_scanner made from vigil_groom_lexicon(g). */
+int vigil_groom_new(vigil_ctx *ctx, const vigil_folder *fo, vigil_groom **out);
+void vigil_groom_free(vigil_groom *g);
+const vigil_text_matcher *vigil_groom_lexicon(const vigil_groom *g);
+
+/* Alert policy. */
+#define VIGIL_GROOM_THETA 0.5f /* conversation risk over which a message counts */
+#define VIGIL_GROOM_K 2        /* consecutive such messages that raise an alert */
+
+/* The running state of one author in one conversation. Caller-owned, plain
+ * data (persist it as bytes); zero-initialise for a new pair. */
+typedef struct vigil_groom_state {
+	uint32_t messages;     /* scored so far */
+	uint32_t alerted_at;   /* 1-based message that raised the alert, 0 if none */
+	float ema;             /* exponential moving average of message scores */
+	float max;             /* highest message score */
+	uint16_t stages;       /* bit s: stage s seen */
+	uint16_t over;         /* consecutive messages with risk > theta */
+	uint16_t first[VIGIL__STAGE_END]; /* message (1-based, capped) where stage s was first seen */
+} vigil_groom_state;
+
+typedef struct vigil_groom_result {
+	float message;    /* this message's score, 0..1 */
+	float risk;       /* the author's risk in the conversation after it, 0..1 */
+	uint16_t stages;  /* stages this message showed */
+	int alert;        /* 1 if this message raised the alert (once per pair) */
+} vigil_groom_result;
+
+/* Scores one message by the author whose state is st, updating st. sc must
+ * come from vigil_groom_lexicon(g). */
+int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
+		      vigil_ctx *ctx, vigil_groom_state *st, const char *text,
+		      size_t n, const vigil_text_opts *opts,
+		      vigil_groom_result *out);
+
+#endif

@@ -1,0 +1,140 @@
+/* groom.c — grooming risk per message and per author in a conversation,
+ * after every message (early detection), from the stage lexicon.
+ *
+ * Message score: logistic(B_MSG + W_STAGE * distinct stages in it).
+ * Conversation risk: logistic(B_CONV + W_COVER * distinct stages seen so
+ * far + W_EMA * EMA of message scores + W_MAX * max). An alert is raised
+ * when the risk stays over VIGIL_GROOM_THETA for VIGIL_GROOM_K consecutive
+ * messages (eSPD "skepticism"). The weights are set by hand so that one or
+ * two stages never alert and four distinct stages do: a stand-in for the
+ * trained models of the study, which need labelled data vigil does not
+ * have. */
+#include "text_int.h"
+#include "groom_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#define B_MSG -3.0f
+#define W_STAGE 3.0f
+#define B_CONV -6.5f
+#define W_COVER 1.5f
+#define W_EMA 1.0f
+#define W_MAX 1.0f
+#define EMA_ALPHA 0.3f
+
+struct vigil_groom {
+	vigil_text_matcher *m; /* the lexicon; term category = stage name */
+	int *stage;            /* per lexicon term: its stage */
+};
+
+static const char *const stage_names[VIGIL__STAGE_END] = {
+	"age", "location", "alone", "secrecy", "platform", "gifts", "images", "meeting",
+};
+
+const char *vigil_groom_stage_name(int stage)
+{
+	return stage >= 0 && stage < VIGIL__STAGE_END ? stage_names[stage] : "unknown";
+}
+
+int vigil_groom_new(vigil_ctx *ctx, const vigil_folder *fo, vigil_groom **out)
+{
+	vigil_termlist *tl = NULL;
+	vigil_groom *g;
+	size_t i, n = 0;
+	int rc;
+
+	*out = NULL;
+	g = vigil__calloc(1, sizeof(*g));
+	if (!g)
+		return vigil__err(ctx, VIGIL_ENOMEM, "groom: out of memory");
+	while (vigil__groom_lexicon[n].phrase)
+		n++;
+	g->stage = vigil__calloc(n, sizeof(int));
+	rc = g->stage ? vigil_termlist_new(ctx, &tl)
+		      : vigil__err(ctx, VIGIL_ENOMEM, "groom: out of memory");
+	for (i = 0; !rc && i < n; i++) {
+		g->stage[i] = vigil__groom_lexicon[i].stage;
+		rc = vigil_termlist_add(tl, vigil__groom_lexicon[i].phrase,
+					stage_names[g->stage[i]], 50, VIGIL_TERM_TOKEN);
+	}
+	if (!rc)
+		rc = vigil_text_matcher_new(ctx, fo, tl, &g->m);
+	vigil_termlist_free(tl);
+	if (rc) {
+		vigil_groom_free(g);
+		return rc;
+	}
+	*out = g;
+	return 0;
+}
+
+void vigil_groom_free(vigil_groom *g)
+{
+	if (!g)
+		return;
+	vigil_text_matcher_free(g->m);
+	vigil__free(g->stage);
+	vigil__free(g);
+}
+
+const vigil_text_matcher *vigil_groom_lexicon(const vigil_groom *g)
+{
+	return g ? g->m : NULL;
+}
+
+static float logistic(float x)
+{
+	return 1.0f / (1.0f + expf(-x));
+}
+
+static int popcount16(unsigned v)
+{
+	int c = 0;
+
+	for (; v; v &= v - 1)
+		c++;
+	return c;
+}
+
+int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
+		      vigil_ctx *ctx, vigil_groom_state *st, const char *text,
+		      size_t n, const vigil_text_opts *opts,
+		      vigil_groom_result *out)
+{
+	const vigil_text_hit *h;
+	size_t nh, k;
+	unsigned stages = 0;
+	float s, r;
+	int rc, s_i;
+
+	if (!g || !sc || !st || !out)
+		return vigil__err(ctx, VIGIL_EINVAL, "groom: bad arguments");
+	memset(out, 0, sizeof(*out));
+	rc = vigil_text_scan(sc, ctx, text, n, opts, &h, &nh);
+	if (rc && rc != VIGIL_ETOOBIG)
+		return rc;
+	for (k = 0; k < nh; k++)
+		stages |= 1u << g->stage[h[k].term];
+	if (st->messages < UINT32_MAX)
+		st->messages++;
+	for (s_i = 0; s_i < VIGIL__STAGE_END; s_i++)
+		if ((stages >> s_i & 1) && !(st->stages >> s_i & 1))
+			st->first[s_i] = (uint16_t)(st->messages < 65535 ? st->messages : 65535);
+	st->stages |= (uint16_t)stages;
+	s = logistic(B_MSG + W_STAGE * (float)popcount16(stages));
+	st->ema = st->messages == 1 ? s : EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
+	if (s > st->max)
+		st->max = s;
+	r = logistic(B_CONV + W_COVER * (float)popcount16(st->stages) + W_EMA * st->ema +
+		     W_MAX * st->max);
+	st->over = r > VIGIL_GROOM_THETA ? (uint16_t)(st->over < 65535 ? st->over + 1 : 65535) : 0;
+	out->message = s;
+	out->risk = r;
+	out->stages = (uint16_t)stages;
+	if (st->over >= VIGIL_GROOM_K && !st->alerted_at) {
+		st->alerted_at = st->messages;
+		out->alert = 1;
+	}
+	return 0;
+}

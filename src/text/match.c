@@ -1,0 +1,576 @@
+/* match.c — keyword matching with Vectorscan. Per folded view one literal
+ * database holds the token terms padded with a space each side and the
+ * substring terms; it scans the view with every non-word character turned
+ * into a space and a space added at each end, so a token term only ever
+ * fires on whole words (the study's "token" set-up: without it short terms
+ * fire inside every longer word and the callbacks dominate). A second
+ * database per view, of the unpadded token terms of 4+ characters, scans
+ * only hashtag bodies. Literal terms scan the raw text. Every hit is mapped
+ * back to the original span through the fold's offsets. */
+#include "text_int.h"
+
+#include <hs/hs.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HITS_MAX (1 << 20)
+#define TAGS_MAX 256
+
+enum { MAIN = 0, TAG = 1, KINDS = 2 };
+
+struct vigil_text_matcher {
+	const vigil_folder *fo;  /* borrowed */
+	vigil_termlist *terms;   /* a copy of the list */
+	hs_database_t *db[VIGIL__VIEW_END]; /* NULL when a view has no term */
+	hs_database_t *tagdb[2];            /* token terms in hashtag bodies */
+	uint32_t *plen[VIGIL__VIEW_END];    /* per term: its pattern's bytes in db */
+	uint32_t *tlen[2];                  /* per term: folded, unpadded bytes */
+	uint32_t *fcps;                     /* per term: code points, conservative */
+	uint8_t *mode;                      /* per term: vigil_term_mode */
+};
+
+struct vigil_text_scanner {
+	const vigil_text_matcher *m;
+	hs_scratch_t *scratch;
+	vigil_folded f[2];
+	char *buf;   /* the padded, space-mapped view */
+	size_t bcap;
+	vigil_text_hit *hits;
+	size_t nhits, cap;
+	vigil_span tags[TAGS_MAX];
+	size_t ntags;
+	int full; /* HITS_MAX reached */
+	int oom;  /* the hit array could not grow */
+};
+
+static size_t count_cps(const char *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return k;
+}
+
+/* Copies n bytes of folded text to out with every non-word code point's
+ * bytes turned into spaces (same length, so offsets still hold). */
+static void space_map(const char *in, size_t n, char *out)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char b = (unsigned char)in[i];
+		uint32_t cp;
+		size_t l;
+
+		if (b < 0x80) {
+			out[i] = vigil__is_word(b) ? (char)b : ' ';
+			i++;
+			continue;
+		}
+		l = vigil__utf8_next((const unsigned char *)in, n, i, &cp);
+		if (vigil__is_word(cp))
+			memcpy(out + i, in + i, l);
+		else
+			memset(out + i, ' ', l);
+		i += l;
+	}
+}
+
+/* A growing pool of patterns, pointed at once complete. */
+typedef struct pats {
+	char *pool;
+	size_t used, cap;
+	size_t *off, *len;
+	unsigned *ids;
+	unsigned n;
+} pats;
+
+static int pats_add(pats *p, const char *pre, const char *s, size_t n,
+		    const char *post, unsigned id)
+{
+	size_t a = strlen(pre), b = strlen(post), need = p->used + a + n + b;
+
+	if (need > p->cap) {
+		size_t c = p->cap ? p->cap : 4096;
+		char *q;
+		while (c < need)
+			c *= 2;
+		q = vigil__realloc(p->pool, c);
+		if (!q)
+			return -1;
+		p->pool = q;
+		p->cap = c;
+	}
+	memcpy(p->pool + p->used, pre, a);
+	memcpy(p->pool + p->used + a, s, n);
+	memcpy(p->pool + p->used + a + n, post, b);
+	p->off[p->n] = p->used;
+	p->len[p->n] = a + n + b;
+	p->ids[p->n++] = id;
+	p->used = need;
+	return 0;
+}
+
+/* Compiles the patterns of p (ids = term indexes). */
+static int compile(vigil_ctx *ctx, const pats *p, hs_database_t **db)
+{
+	hs_compile_error_t *err = NULL;
+	const char **ptr;
+	unsigned *flags;
+	unsigned k;
+	int rc = 0;
+
+	*db = NULL;
+	if (!p->n)
+		return 0;
+	flags = vigil__calloc(p->n, sizeof(*flags));
+	ptr = vigil__calloc(p->n, sizeof(*ptr));
+	if (!flags || !ptr) {
+		rc = vigil__err(ctx, VIGIL_ENOMEM, "matcher: out of memory");
+		goto out;
+	}
+	for (k = 0; k < p->n; k++)
+		ptr[k] = p->pool + p->off[k];
+	if (hs_compile_lit_multi(ptr, flags, p->ids, p->len, p->n, HS_MODE_BLOCK, NULL,
+				 db, &err) != HS_SUCCESS) {
+		rc = vigil__err(ctx, VIGIL_EINTERNAL, "matcher: Vectorscan: %s",
+				err && err->message ? err->message : "compile failed");
+		hs_free_compile_error(err);
+		*db = NULL;
+	}
+out:
+	vigil__free(flags);
+	vigil__free(ptr);
+	return rc;
+}
+
+int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
+			   const vigil_termlist *tl, vigil_text_matcher **out)
+{
+	vigil_text_matcher *m = NULL;
+	vigil_folded f = {0};
+	pats p[VIGIL__VIEW_END][KINDS];
+	char *tmp = NULL;
+	size_t n, i, v, k, tcap = 0;
+	int rc = 0;
+
+	*out = NULL;
+	memset(p, 0, sizeof(p));
+	if (!fo || !tl)
+		return vigil__err(ctx, VIGIL_EINVAL, "matcher: bad arguments");
+	if (hs_valid_platform() != HS_SUCCESS)
+		return vigil__err(ctx, VIGIL_EFORMAT,
+				  "matcher: this CPU cannot run Vectorscan (needs SSE4.2)");
+	n = vigil_termlist_count(tl);
+	m = vigil__calloc(1, sizeof(*m));
+	if (!m || vigil_termlist_new(ctx, &m->terms))
+		goto nomem;
+	m->fo = fo;
+	m->fcps = vigil__calloc(n ? n : 1, sizeof(uint32_t));
+	m->mode = vigil__calloc(n ? n : 1, 1);
+	if (!m->fcps || !m->mode)
+		goto nomem;
+	for (v = 0; v < VIGIL__VIEW_END; v++) {
+		m->plen[v] = vigil__calloc(n ? n : 1, sizeof(uint32_t));
+		if (!m->plen[v])
+			goto nomem;
+		if (v < 2 && !(m->tlen[v] = vigil__calloc(n ? n : 1, sizeof(uint32_t))))
+			goto nomem;
+		for (k = 0; k < KINDS; k++) {
+			p[v][k].off = vigil__calloc(n ? n : 1, sizeof(size_t));
+			p[v][k].len = vigil__calloc(n ? n : 1, sizeof(size_t));
+			p[v][k].ids = vigil__calloc(n ? n : 1, sizeof(unsigned));
+			if (!p[v][k].off || !p[v][k].len || !p[v][k].ids)
+				goto nomem;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		vigil_term t;
+		vigil_termlist_get(tl, i, &t);
+		rc = vigil__termlist_copy(m->terms, &t);
+		if (rc)
+			goto out;
+		m->mode[i] = (uint8_t)t.mode;
+		if (t.mode == VIGIL_TERM_LITERAL) {
+			m->plen[VIGIL_VIEW_RAW][i] = (uint32_t)strlen(t.term);
+			if (pats_add(&p[VIGIL_VIEW_RAW][MAIN], "", t.term, strlen(t.term), "",
+				     (unsigned)i))
+				goto nomem;
+			continue;
+		}
+		for (v = 0; v < 2; v++) {
+			const char *s;
+			size_t len;
+			rc = vigil_fold(fo, ctx, (int)v, t.term, strlen(t.term), NULL, &f);
+			if (rc)
+				goto out;
+			if (f.len > tcap) {
+				char *q = vigil__realloc(tmp, f.len);
+				if (!q)
+					goto nomem;
+				tmp = q;
+				tcap = f.len;
+			}
+			space_map(f.text, f.len, tmp);
+			s = tmp;
+			len = f.len;
+			while (len && *s == ' ') {
+				s++;
+				len--;
+			}
+			while (len && s[len - 1] == ' ')
+				len--;
+			if (!len) {
+				rc = vigil__err(ctx, VIGIL_EINVAL,
+						"term %zu (line %llu) has no letters or digits once folded",
+						i + 1, (unsigned long long)t.line);
+				goto out;
+			}
+			if (v == 0) {
+				m->fcps[i] = (uint32_t)count_cps(s, len);
+				if (t.mode == VIGIL_TERM_SUBSTRING &&
+				    m->fcps[i] < VIGIL_SUBSTRING_MIN) {
+					rc = vigil__err(ctx, VIGIL_EINVAL,
+							"term %zu (line %llu): a substring term "
+							"needs %d letters", i + 1,
+							(unsigned long long)t.line,
+							VIGIL_SUBSTRING_MIN);
+					goto out;
+				}
+			}
+			m->tlen[v][i] = (uint32_t)len;
+			if (t.mode == VIGIL_TERM_TOKEN) {
+				m->plen[v][i] = (uint32_t)len + 2;
+				if (pats_add(&p[v][MAIN], " ", s, len, " ", (unsigned)i))
+					goto nomem;
+				if (m->fcps[i] >= VIGIL_HASHTAG_MIN &&
+				    pats_add(&p[v][TAG], "", s, len, "", (unsigned)i))
+					goto nomem;
+			} else {
+				m->plen[v][i] = (uint32_t)len;
+				if (pats_add(&p[v][MAIN], "", s, len, "", (unsigned)i))
+					goto nomem;
+			}
+		}
+	}
+	for (v = 0; v < VIGIL__VIEW_END; v++) {
+		rc = compile(ctx, &p[v][MAIN], &m->db[v]);
+		if (!rc && v < 2)
+			rc = compile(ctx, &p[v][TAG], &m->tagdb[v]);
+		if (rc)
+			goto out;
+	}
+	*out = m;
+	m = NULL;
+	goto out;
+nomem:
+	rc = vigil__err(ctx, VIGIL_ENOMEM, "matcher: out of memory");
+out:
+	for (v = 0; v < VIGIL__VIEW_END; v++)
+		for (k = 0; k < KINDS; k++) {
+			vigil__free(p[v][k].pool);
+			vigil__free(p[v][k].off);
+			vigil__free(p[v][k].len);
+			vigil__free(p[v][k].ids);
+		}
+	vigil__free(tmp);
+	vigil_folded_free(&f);
+	vigil_text_matcher_free(m);
+	return rc;
+}
+
+void vigil_text_matcher_free(vigil_text_matcher *m)
+{
+	size_t v;
+
+	if (!m)
+		return;
+	for (v = 0; v < VIGIL__VIEW_END; v++) {
+		hs_free_database(m->db[v]);
+		vigil__free(m->plen[v]);
+		if (v < 2) {
+			hs_free_database(m->tagdb[v]);
+			vigil__free(m->tlen[v]);
+		}
+	}
+	vigil__free(m->fcps);
+	vigil__free(m->mode);
+	vigil_termlist_free(m->terms);
+	vigil__free(m);
+}
+
+size_t vigil_text_matcher_count(const vigil_text_matcher *m)
+{
+	return m ? vigil_termlist_count(m->terms) : 0;
+}
+
+int vigil_text_matcher_term(const vigil_text_matcher *m, size_t i, vigil_term *out)
+{
+	return m ? vigil_termlist_get(m->terms, i, out) : VIGIL_ENOENT;
+}
+
+int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
+			   vigil_text_scanner **out)
+{
+	vigil_text_scanner *sc;
+	size_t v;
+
+	*out = NULL;
+	if (!m)
+		return vigil__err(ctx, VIGIL_EINVAL, "scanner: no matcher");
+	sc = vigil__calloc(1, sizeof(*sc));
+	if (!sc)
+		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: out of memory");
+	sc->m = m;
+	for (v = 0; v < VIGIL__VIEW_END; v++) {
+		if ((m->db[v] && hs_alloc_scratch(m->db[v], &sc->scratch) != HS_SUCCESS) ||
+		    (v < 2 && m->tagdb[v] &&
+		     hs_alloc_scratch(m->tagdb[v], &sc->scratch) != HS_SUCCESS)) {
+			vigil_text_scanner_free(sc);
+			return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
+		}
+	}
+	*out = sc;
+	return 0;
+}
+
+void vigil_text_scanner_free(vigil_text_scanner *sc)
+{
+	if (!sc)
+		return;
+	hs_free_scratch(sc->scratch);
+	vigil_folded_free(&sc->f[0]);
+	vigil_folded_free(&sc->f[1]);
+	vigil__free(sc->buf);
+	vigil__free(sc->hits);
+	vigil__free(sc);
+}
+
+typedef struct scan_job {
+	vigil_text_scanner *sc;
+	int view;
+	int kind;              /* MAIN or TAG */
+	size_t base;           /* TAG: the body's first byte in the view */
+	size_t len;            /* bytes of the view (not padded) */
+	const vigil_folded *f; /* NULL for the raw view */
+} scan_job;
+
+static int in_tag(const vigil_text_scanner *sc, size_t s, size_t e)
+{
+	size_t k;
+
+	for (k = 0; k < sc->ntags && k < TAGS_MAX; k++)
+		if (s > sc->tags[k].start && e <= sc->tags[k].end)
+			return 1;
+	return 0;
+}
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to,
+		    unsigned flags, void *ctxp)
+{
+	scan_job *j = ctxp;
+	vigil_text_scanner *sc = j->sc;
+	const vigil_text_matcher *m = sc->m;
+	vigil_text_hit *h;
+	size_t a, b, s, e, t = (size_t)to;
+
+	(void)from;
+	(void)flags;
+	/* [a, b): the term's bytes in the view's coordinates */
+	if (j->view == VIGIL_VIEW_RAW) {
+		a = t - m->plen[VIGIL_VIEW_RAW][id];
+		b = t;
+	} else if (j->kind == TAG) {
+		a = j->base + t - m->tlen[j->view][id];
+		b = j->base + t;
+	} else if (m->mode[id] == VIGIL_TERM_TOKEN) {
+		/* " term " in the padded buffer, which is the view shifted by 1 */
+		a = t - m->plen[j->view][id];
+		b = t - 2;
+	} else {
+		if (t < m->plen[j->view][id] + 1)
+			return 0;
+		a = t - m->plen[j->view][id] - 1;
+		b = t - 1;
+	}
+	if (b <= a || b > j->len)
+		return 0;
+	if (j->f) {
+		s = j->f->ostart[a];
+		e = j->f->oend[b - 1];
+	} else {
+		s = a;
+		e = b;
+	}
+	if (sc->nhits >= HITS_MAX) {
+		sc->full = 1;
+		return 1;
+	}
+	if (sc->nhits == sc->cap) {
+		h = vigil__grow(sc->hits, &sc->cap, sc->nhits, sizeof(*h));
+		if (!h) {
+			sc->oom = 1;
+			return 1;
+		}
+		sc->hits = h;
+	}
+	h = &sc->hits[sc->nhits++];
+	h->term = id;
+	h->view = j->view;
+	h->in_hashtag = j->kind == TAG || in_tag(sc, s, e);
+	h->start = s;
+	h->end = e;
+	return 0;
+}
+
+static int by_term(const void *pa, const void *pb)
+{
+	const vigil_text_hit *a = pa, *b = pb;
+
+	if (a->term != b->term)
+		return a->term < b->term ? -1 : 1;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	/* raw (2) first, then conservative, then aggressive */
+	return (a->view + 1) % 3 - (b->view + 1) % 3;
+}
+
+static int by_start(const void *pa, const void *pb)
+{
+	const vigil_text_hit *a = pa, *b = pb;
+
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	if (a->term != b->term)
+		return a->term < b->term ? -1 : 1;
+	return 0;
+}
+
+/* Keeps one hit per occurrence: of a term's overlapping hits, the first
+ * (by start, then view order). */
+static void dedupe(vigil_text_scanner *sc)
+{
+	size_t r, w = 0;
+
+	if (sc->nhits < 2)
+		return; /* (and qsort must not see the NULL of an empty array) */
+	qsort(sc->hits, sc->nhits, sizeof(*sc->hits), by_term);
+	for (r = 0; r < sc->nhits; r++) {
+		if (w && sc->hits[w - 1].term == sc->hits[r].term &&
+		    sc->hits[r].start < sc->hits[w - 1].end) {
+			sc->hits[w - 1].in_hashtag |= sc->hits[r].in_hashtag;
+			continue;
+		}
+		sc->hits[w++] = sc->hits[r];
+	}
+	sc->nhits = w;
+	qsort(sc->hits, sc->nhits, sizeof(*sc->hits), by_start);
+}
+
+/* The first folded byte whose original start is >= pos. */
+static size_t lower_bound(const vigil_folded *f, size_t pos)
+{
+	size_t lo = 0, hi = f->len;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->ostart[mid] < pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
+		     const char *s, size_t n, const vigil_text_opts *opts)
+{
+	const vigil_text_matcher *m = sc->m;
+	vigil_folded *f = &sc->f[v];
+	scan_job j = {sc, v, MAIN, 0, 0, f};
+	size_t k;
+	hs_error_t e;
+	int rc;
+
+	rc = vigil_fold(m->fo, ctx, v, s, n, opts, f);
+	if (rc)
+		return rc;
+	if (f->len + 2 > UINT32_MAX)
+		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: folded text too large");
+	if (f->len + 2 > sc->bcap) {
+		size_t c = sc->bcap ? sc->bcap : 256;
+		char *q;
+		while (c < f->len + 2)
+			c *= 2;
+		q = vigil__realloc(sc->buf, c);
+		if (!q)
+			return vigil__err(ctx, VIGIL_ENOMEM, "scan: out of memory");
+		sc->buf = q;
+		sc->bcap = c;
+	}
+	sc->buf[0] = ' ';
+	space_map(f->text, f->len, sc->buf + 1);
+	sc->buf[f->len + 1] = ' ';
+	j.len = f->len;
+	e = hs_scan(m->db[v], sc->buf, (unsigned)(f->len + 2), 0, sc->scratch, on_match, &j);
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	if (!m->tagdb[v])
+		return 0;
+	j.kind = TAG;
+	for (k = 0; k < sc->ntags && k < TAGS_MAX && !sc->full && !sc->oom; k++) {
+		size_t fa = lower_bound(f, sc->tags[k].start + 1);
+		size_t fb = lower_bound(f, sc->tags[k].end);
+		if (fb <= fa)
+			continue;
+		j.base = fa;
+		e = hs_scan(m->tagdb[v], sc->buf + 1 + fa, (unsigned)(fb - fa), 0,
+			    sc->scratch, on_match, &j);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	}
+	return 0;
+}
+
+int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
+		    size_t n, const vigil_text_opts *opts,
+		    const vigil_text_hit **hits, size_t *nhits)
+{
+	const vigil_text_matcher *m;
+	int rc = 0;
+
+	*hits = NULL;
+	*nhits = 0;
+	if (!sc || (!s && n))
+		return vigil__err(ctx, VIGIL_EINVAL, "scan: bad arguments");
+	if (n >= (size_t)UINT32_MAX || (ctx && (int64_t)n > ctx->limits[VIGIL_LIMIT_MAX_BYTES]))
+		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: %zu bytes is over the limit", n);
+	m = sc->m;
+	sc->nhits = 0;
+	sc->full = 0;
+	sc->oom = 0;
+	sc->ntags = m->tagdb[0] || m->tagdb[1] ? vigil_hashtags(s, n, sc->tags, TAGS_MAX)
+					       : 0;
+	if (m->db[VIGIL_VIEW_RAW]) {
+		scan_job j = {sc, VIGIL_VIEW_RAW, MAIN, 0, n, NULL};
+		hs_error_t e = hs_scan(m->db[VIGIL_VIEW_RAW], s ? s : "", (unsigned)n, 0,
+				       sc->scratch, on_match, &j);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	}
+	if (!sc->full && !sc->oom && m->db[VIGIL_VIEW_CONSERVATIVE])
+		rc = scan_view(sc, ctx, VIGIL_VIEW_CONSERVATIVE, s, n, opts);
+	if (!rc && !sc->full && !sc->oom && m->db[VIGIL_VIEW_AGGRESSIVE])
+		rc = scan_view(sc, ctx, VIGIL_VIEW_AGGRESSIVE, s, n, opts);
+	if (rc)
+		return rc;
+	if (sc->oom)
+		return vigil__err(ctx, VIGIL_ENOMEM, "scan: out of memory");
+	dedupe(sc);
+	*hits = sc->hits;
+	*nhits = sc->nhits;
+	if (sc->full)
+		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: more than %d hits", HITS_MAX);
+	return 0;
+}

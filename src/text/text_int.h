@@ -1,0 +1,34 @@
+/* text_int.h — private pieces of src/text shared between its files. */
+#ifndef VIGIL_TEXT_INT_H
+#define VIGIL_TEXT_INT_H
+
+#include "../core/core.h"
+
+/* The fold tables cover U+0000..U+2FFFF; above that only the tag and
+ * variation-selector block U+E0000..U+E0FFF is dropped. */
+#define VIGIL__FOLD_CP_END 0x30000u
+#define VIGIL__FOLD_ID 0u            /* the code point stays as written */
+#define VIGIL__FOLD_DROP 0xFFFFFFFFu /* the code point vanishes */
+#define VIGIL__FOLD_LEN_BITS 6       /* else: pool offset << 6 | length */
+#define VIGIL__FOLD_MAXOUT 63        /* bytes one code point may fold to */
+
+struct vigil_folder {
+	uint32_t *map[2]; /* per view, per code point: ID, DROP or pool ref */
+	char *pool;       /* the folded forms, UTF-8, back to back */
+	size_t pool_len, pool_cap;
+};
+
+/* Builds fo's tables from ICU (fold_table.c). */
+int vigil__fold_build(vigil_ctx *ctx, struct vigil_folder *fo);
+
+/* Decodes one UTF-8 code point of s[i..n): returns its length (1..4) and
+ * sets *cp, or returns 1 with *cp = 0xFFFFFFFF for an invalid byte. */
+size_t vigil__utf8_next(const unsigned char *s, size_t n, size_t i, uint32_t *cp);
+
+/* Whether cp counts as part of a word: letters and digits (ICU). */
+int vigil__is_word(uint32_t cp);
+
+/* Appends a copy of t (already validated), keeping its line number. */
+int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
+
+#endif

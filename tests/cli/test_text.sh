@@ -1,0 +1,53 @@
+#!/bin/sh
+# End-to-end: `vigil text match|fold|hashtags` on invented, benign text.
+set -u
+VIGIL=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { echo "ok - $1"; }
+bad() { echo "FAIL - $1"; fail=1; }
+
+cat > "$T/terms.csv" <<'L'
+term,category,severity,mode
+bluebird,birds,70
+featherweight,birds,40,substring
+"#Exact",tags,20,literal
+sparrow,birds,500
+L
+printf 'I saw a B.L.U.E.B.I.R.D today\nnothing here\n#mybluebirdpics in a featherweightclass\nsee #Exact\n' > "$T/msgs"
+
+"$VIGIL" text match --terms "$T/terms.csv" "$T/msgs" > "$T/out" 2>"$T/err"; rc=$?
+[ $rc -eq 0 ] && ok "match runs" || bad "match rc=$rc $(cat "$T/err")"
+grep -q "terms.csv:5: severity" "$T/err" && ok "bad list line reported with its number" ||
+	bad "bad line: $(cat "$T/err")"
+[ "$(wc -l < "$T/out")" -eq 4 ] && ok "four hits" || bad "hits: $(cat "$T/out")"
+grep -q '^{"line":1,.*"entry":1,"list_line":2,"term":"bluebird",.*"start":8,"end":23,"view":"aggressive",.*"text":"B.L.U.E.B.I.R.D"}$' "$T/out" &&
+	ok "spaced-out hit with its original span" || bad "line 1: $(cat "$T/out")"
+grep -q '^{"line":3,.*"term":"bluebird",.*"hashtag":true' "$T/out" && ok "hit inside a hashtag" || bad "hashtag hit"
+grep -q '^{"line":3,.*"term":"featherweight",.*"mode":"substring","start":21,"end":34' "$T/out" &&
+	ok "substring hit" || bad "substring"
+grep -q '^{"line":4,.*"view":"raw",.*"text":"#Exact"}$' "$T/out" && ok "literal hit" || bad "literal"
+# standard input, and scan as another name
+printf 'a bluebird\n' | "$VIGIL" text scan --terms "$T/terms.csv" 2>/dev/null | grep -q '"line":1,' &&
+	ok "standard input" || bad "stdin"
+"$VIGIL" text match "$T/msgs" 2>/dev/null; [ $? -eq 2 ] && ok "match without --terms is a usage error" || bad "no --terms"
+"$VIGIL" text nope 2>/dev/null; [ $? -eq 2 ] && ok "unknown subcommand" || bad "unknown subcommand"
+
+[ "$(printf 'H3LL0 W\303\266rld\n' | "$VIGIL" text fold)" = "helo world" ] && ok "fold aggressive" || bad "fold"
+[ "$(printf 'H3LL0 W\303\266rld\n' | "$VIGIL" text fold --view conservative)" = "h3ll0 woerld" ] &&
+	ok "fold conservative" || bad "fold conservative"
+[ "$(printf '3adi\n' | "$VIGIL" text fold --lang ar)" = "3adl" ] && ok "fold --lang ar keeps Arabizi digits" || bad "arabizi"
+[ "$(printf '#one #16 x#two\n' | "$VIGIL" text hashtags)" = '{"line":1,"start":0,"end":4,"tag":"#one"}' ] &&
+	ok "hashtags" || bad "hashtags"
+
+# score: per author in each conversation; the alert fires once, naming stages
+printf 'c1\tbob\they\nc1\tbob\thow old are you\nc1\tamy\thow old are you\nc1\tbob\twhere do you live\nc1\tbob\tare you alone\nc1\tbob\tour secret\nc1\tbob\tadd me on\nc1\tbob\tok\nc2\tbob\thi\n' |
+	"$VIGIL" text score --tsv > "$T/score" 2>"$T/err"
+[ "$(grep -c '"alert":true' "$T/score")" -eq 1 ] && ok "score: one alert" || bad "score: $(cat "$T/score")"
+grep -q '^{"line":7,"conversation":"c1","author":"bob",.*"alert":true,"messages":6,"features":\[{"stage":"age","first_message":2}' "$T/score" &&
+	ok "score: alert at bob's 6th message with its features" || bad "score alert line"
+grep -q '^{"line":3,"conversation":"c1","author":"amy",.*"stages":\["age"\],"alert":false' "$T/score" &&
+	ok "score: authors kept apart" || bad "score authors"
+grep -q '^{"line":9,"conversation":"c2",.*"risk":0.00' "$T/score" && ok "score: conversations kept apart" || bad "score conversations"
+exit $fail
