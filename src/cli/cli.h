@@ -99,7 +99,7 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_THREADS, CLI_OPT_LOCK_TIMEOUT, CLI_OPT_CONFIG, CLI_OPT_CONFIG_DOC, CLI_OPT_ROUTES,
        CLI_OPT_ROLE, CLI_OPT_RATE_LIMIT, CLI_OPT_ACTION, CLI_OPT_KIND,
        CLI_OPT_SUPPRESSION, CLI_OPT_LANG, CLI_OPT_VIEW, CLI_OPT_TSV,
-       CLI_OPT_SERVE = 1024 /* + SRV_CFG_*: serve's settings (server/config.h) */ };
+       CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
 #define CLI_ALGO_PDQ (1u << 0)
@@ -155,6 +155,10 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv);
 int cmd_match(const cli_cmd *cmd, int argc, char **argv);
 int cmd_stream(const cli_cmd *cmd, int argc, char **argv);
 int cmd_serve(const cli_cmd *cmd, int argc, char **argv);
+/* serve's options, filled from the server's settings table by
+ * cli_serve_opts_init() (main calls it first). */
+extern cli_opt cli_serve_opts[];
+void cli_serve_opts_init(void);
 int cmd_key(const cli_cmd *cmd, int argc, char **argv);
 int cmd_text(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);

@@ -1,7 +1,6 @@
 /* commands.c — the one table of commands and options. The help text, the man
  * page and the dispatcher all read it. */
 #include "cli.h"
-#include "../server/config.h"
 
 #define DB_OPT                                                                 \
 	{CLI_OPT_DB, "db", "PATH",                                                    \
@@ -202,30 +201,8 @@ static const cli_opt key_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
-/* serve's options are its settings table (server/config.h), plus --config. */
-#define SRV__ARG_STR "VALUE"
-#define SRV__ARG_INT "N"
-#define SRV__ARG_SIZE "BYTES"
-#define SRV__ARG_LEVEL "LEVEL"
-#define SRV__ARG_LIST "LIST"
-#define SRV__CLI_OPT(key, flag, type, def, min, max, reload, help)             \
-	{CLI_OPT_SERVE + SRV_CFG_##key, flag, SRV__ARG_##type,                 \
-	 help " Config key: " #key "; default: '" def "'." SRV__RELOAD_##reload},
-#define SRV__RELOAD_0 ""
-#define SRV__RELOAD_1 " SIGHUP reloads it."
-static const cli_opt serve_opts[] = {
-	{CLI_OPT_CONFIG, "config", "FILE",
-	 "Read settings from FILE: 'key = value' lines ('#' starts a comment); "
-	 "the keys are the options below with '_' for '-'. Options on the "
-	 "command line win over the file. SIGHUP re-reads it (see "
-	 "docs/server.md for which keys reload)."},
-	{CLI_OPT_CONFIG_DOC, "config-doc", NULL,
-	 "Print the settings as a Markdown table and exit."},
-	{CLI_OPT_ROUTES, "routes", NULL,
-	 "Print every route (METHOD PATTERN) and exit."},
-	SRV_CONFIG_MAP(SRV__CLI_OPT)
-	{0, NULL, NULL, NULL},
-};
+/* serve's options: cli_serve_opts (cmd_serve.c), made from the server's
+ * settings table. */
 
 static const cli_opt text_opts[] = {
 	{'t', "terms", "LIST",
@@ -354,7 +331,7 @@ const cli_cmd cli_commands[] = {
 	 "finish (up to --drain-timeout) and exit with status 0; SIGHUP re-reads "
 	 "the --config file. Exit status 1 if the store cannot be opened or the "
 	 "address cannot be bound, 2 for a bad command line or config file.",
-	 serve_opts, cmd_serve},
+	 cli_serve_opts, cmd_serve},
 	{"key", "create NAME --role ROLE[,ROLE] | list | revoke NAME [OPTIONS]",
 	 "Manage the API keys of vigil serve.",
 	 "create makes a key and prints its token, once, on standard output: "

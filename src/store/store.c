@@ -2,7 +2,10 @@
  * types and list formats. */
 #include "store.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char *const type_names[VIGIL__HASH_TYPE_END] = {
@@ -408,4 +411,36 @@ int vigil_entry_type_stats(vigil_store *st, int type, int64_t *count,
 	if (!st || !count || !newest || type < 0 || type >= VIGIL__HASH_TYPE_END)
 		return VIGIL_EINVAL;
 	return st->ops->entry_type_stats(st, type, count, newest);
+}
+
+/* Creates dir and its parents (mode 0700: the store is sensitive). */
+static void mkdirs(char *dir)
+{
+	for (char *s = dir + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(dir, 0700);
+			*s = '/';
+		}
+	mkdir(dir, 0700);
+}
+
+const char *vigil_store_default_path(char *buf, size_t cap)
+{
+	const char *env = getenv("VIGIL_DB"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	size_t n;
+
+	if (env && *env)
+		return env;
+	if (xdg && *xdg)
+		snprintf(buf, cap, "%s/vigil", xdg);
+	else
+		snprintf(buf, cap, "%s/.local/share/vigil", home && *home ? home : ".");
+	mkdirs(buf);
+	n = strlen(buf);
+	if (n + sizeof("/vigil.db") > cap)
+		return "vigil.db";
+	memcpy(buf + n, "/vigil.db", sizeof("/vigil.db"));
+	return buf;
 }
