@@ -192,6 +192,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/service.h"
 #include "vigil/video.h"
 #include "vigil/pipeline.h"
+#include "vigil/review.h"
 
 #ifdef __cplusplus
 }

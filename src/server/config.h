@@ -105,6 +105,15 @@
 	X(webhook_poll, "webhook-poll", INT, "1000", 10, 60000, 1,             \
 	  "Milliseconds between looks for due events (new events are sent at " \
 	  "once).")                                                            \
+	X(claim_ttl, "claim-ttl", INT, "900", 1, 86400, 1,                     \
+	  "Seconds a reviewer's claim on a case lasts (POST /v1/cases/ID/claim " \
+	  "again renews it); after it the case is back in the queue.")         \
+	X(confirmed_bank, "confirmed-bank", STR, "confirmed", 0, 0, 0,         \
+	  "Bank a confirmed case's hashes are added to (made on first use, "   \
+	  "policy action block).")                                              \
+	X(suppression_bank, "suppression-bank", STR, "suppressed", 0, 0, 0,   \
+	  "Bank a dismissed case's hashes are added to (made on first use, "   \
+	  "kind suppression: the same false positive never comes back).")     \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")
@@ -131,6 +140,10 @@ typedef struct srv_config {
 	char webhook_allow[4096];
 	int64_t webhook_timeout, webhook_backoff, webhook_max_backoff,
 		webhook_max_age, webhook_poll;
+	/* Review (route_cases.c). */
+	int64_t claim_ttl;
+	char confirmed_bank[256];
+	char suppression_bank[256];
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

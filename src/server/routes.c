@@ -10,6 +10,7 @@ extern const srv_route srv_routes_match[];
 extern const srv_route srv_routes_banks[];
 extern const srv_route srv_routes_metrics[];
 extern const srv_route srv_routes_openapi[];
+extern const srv_route srv_routes_cases[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -19,5 +20,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_banks,
 	srv_routes_metrics,
 	srv_routes_openapi,
+	srv_routes_cases,
 	NULL,
 };

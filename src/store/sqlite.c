@@ -135,7 +135,21 @@ static const char schema[] =
 	" action TEXT NOT NULL,"
 	" object TEXT NOT NULL,"
 	" detail TEXT NOT NULL,"
-	" source TEXT NOT NULL);";
+	" source TEXT NOT NULL);"
+	/* Review (vigil/review.h): who holds a case and what was decided,
+	 * one row per case ever claimed; the case's state stays in cases. */
+	"CREATE TABLE IF NOT EXISTS case_review("
+	" case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,"
+	" assignee TEXT NOT NULL DEFAULT '',"
+	" claimed INTEGER NOT NULL DEFAULT 0,"
+	" claim_expires INTEGER NOT NULL DEFAULT 0,"
+	" decision TEXT NOT NULL DEFAULT 'none',"
+	" classification TEXT NOT NULL DEFAULT '',"
+	" annotations TEXT NOT NULL DEFAULT '[]',"
+	" note TEXT NOT NULL DEFAULT '',"
+	" decided_by TEXT NOT NULL DEFAULT '',"
+	" decided INTEGER NOT NULL DEFAULT 0,"
+	" escalated INTEGER NOT NULL DEFAULT 0);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -1313,6 +1327,222 @@ static int s_in_transaction(vigil_store *st)
 	return !sqlite3_get_autocommit(((sq *)st->priv)->db);
 }
 
+/* ------------------------------------------------------------ review */
+
+/* A case's state with an expired claim undone (back to open, or to
+ * escalated if it was escalated before the admin claimed it). ?1 = now. */
+#define EFFECTIVE_STATE                                                        \
+	"CASE WHEN c.state='claimed' AND ifnull(r.claim_expires,0)<=?1 THEN"  \
+	" (CASE WHEN ifnull(r.escalated,0) THEN 'escalated' ELSE 'open' END)"  \
+	" ELSE c.state END"
+
+static int s_case_list(vigil_store *st, int state, int64_t now, size_t max,
+		       vigil_case **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_case *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT c.id," EFFECTIVE_STATE " AS st,c.priority,c.report,c.bank_id,"
+		      "c.uploads,c.source,c.content_id,c.user_id,c.contexts,c.matches,"
+		      "c.created,c.updated FROM cases c LEFT JOIN case_review r ON"
+		      " r.case_id=c.id WHERE ?2 IS NULL OR st=?2"
+		      " ORDER BY c.priority DESC, c.created, c.id LIMIT ?3", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	if (state >= 0)
+		sqlite3_bind_text(q, 2, vigil_case_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)max);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_case *c;
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			vigil_case *nv = vigil__realloc(v, nc * sizeof(*v));
+			if (!nv) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+			cap = nc;
+		}
+		c = &v[cnt];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(q, 0);
+		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+				      sqlite3_column_text(q, 1));
+		c->priority = sqlite3_column_int(q, 2);
+		c->report = sqlite3_column_int(q, 3);
+		c->bank_id = sqlite3_column_int64(q, 4);
+		c->uploads = sqlite3_column_int(q, 5);
+		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
+		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
+		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
+		c->contexts = dup_text(sqlite3_column_text(q, 9));
+		c->matches = dup_text(sqlite3_column_text(q, 10));
+		c->created = sqlite3_column_int64(q, 11);
+		c->updated = sqlite3_column_int64(q, 12);
+		cnt++;
+		if (!c->contexts || !c->matches) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "case_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil_cases_free(v, cnt);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return VIGIL_OK;
+}
+
+static int s_case_review_get(vigil_store *st, int64_t id, int64_t now,
+			     vigil_case_review *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " EFFECTIVE_STATE ",ifnull(r.assignee,''),"
+			  "ifnull(r.claimed,0),ifnull(r.claim_expires,0),"
+			  "ifnull(r.decision,'none'),ifnull(r.classification,''),"
+			  "ifnull(r.annotations,'[]'),ifnull(r.note,''),"
+			  "ifnull(r.decided_by,''),ifnull(r.decided,0),"
+			  "ifnull(r.escalated,0),c.join_key FROM cases c LEFT JOIN"
+			  " case_review r ON r.case_id=c.id WHERE c.id=?2", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		o->case_id = id;
+		o->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+				      sqlite3_column_text(q, 0));
+		copy_text(o->assignee, sizeof(o->assignee), sqlite3_column_text(q, 1));
+		o->claimed = sqlite3_column_int64(q, 2);
+		o->claim_expires = sqlite3_column_int64(q, 3);
+		o->decision = name_index(vigil_case_decision_name, VIGIL__DECISION_END,
+					 sqlite3_column_text(q, 4));
+		copy_text(o->classification, sizeof(o->classification),
+			  sqlite3_column_text(q, 5));
+		copy_text(o->annotations, sizeof(o->annotations), sqlite3_column_text(q, 6));
+		copy_text(o->note, sizeof(o->note), sqlite3_column_text(q, 7));
+		copy_text(o->decided_by, sizeof(o->decided_by), sqlite3_column_text(q, 8));
+		o->decided = sqlite3_column_int64(q, 9);
+		o->escalated = sqlite3_column_int(q, 10);
+		copy_text(o->join_key, sizeof(o->join_key), sqlite3_column_text(q, 11));
+		/* An expired claim holds nothing. */
+		if (o->state != VIGIL_CASE_CLAIMED)
+			o->assignee[0] = '\0';
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
+		break;
+	default:
+		rc = db_err(st, "case_review_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int step_done(vigil_store *st, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q) == SQLITE_DONE ? VIGIL_OK : db_err(st, what);
+
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_case_claim(vigil_store *st, int64_t id, const char *who, int admin,
+			int64_t now, int64_t ttl, vigil_case_review *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = s_case_review_get(st, id, now, out);
+
+	if (rc)
+		return rc;
+	if (out->state == VIGIL_CASE_DECIDED)
+		return vigil__err(st->ctx, VIGIL_EABORTED, "case %lld is decided",
+				  (long long)id);
+	if (out->state == VIGIL_CASE_ESCALATED && !admin)
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld is escalated: an admin's", (long long)id);
+	if (out->state == VIGIL_CASE_CLAIMED && strcmp(out->assignee, who))
+		return vigil__err(st->ctx, VIGIL_EEXIST, "case %lld is claimed by %s",
+				  (long long)id, out->assignee);
+	rc = prep(st, "INSERT INTO case_review(case_id,assignee,claimed,claim_expires)"
+		      " VALUES(?1,?2,?3,?4) ON CONFLICT(case_id) DO UPDATE SET"
+		      " assignee=?2,claimed=?3,claim_expires=?4", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_int64(q, 4, now + ttl);
+	rc = step_done(st, q, "case_claim");
+	if (!rc)
+		rc = prep(st, "UPDATE cases SET state='claimed',updated=?2 WHERE id=?1", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, now);
+		rc = step_done(st, q, "case_claim");
+	}
+	return rc ? rc : s_case_review_get(st, id, now, out);
+}
+
+static int s_case_decide(vigil_store *st, int64_t id, const char *who, int decision,
+			 const char *classification, const char *annotations,
+			 const char *note, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_case_review cur;
+	int esc = decision == VIGIL_DECISION_ESCALATE;
+	int rc = s_case_review_get(st, id, now, &cur);
+
+	if (rc)
+		return rc;
+	if (cur.state == VIGIL_CASE_DECIDED)
+		return vigil__err(st->ctx, VIGIL_EEXIST, "case %lld was decided by %s",
+				  (long long)id, cur.decided_by);
+	if (cur.state != VIGIL_CASE_CLAIMED || strcmp(cur.assignee, who))
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld: claim it before deciding", (long long)id);
+	if (esc && cur.escalated)
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld is escalated already", (long long)id);
+	rc = prep(st, "UPDATE case_review SET decision=?2,classification=?3,annotations=?4,"
+		      "note=?5,decided_by=?6,decided=?7,assignee='',claim_expires=0,"
+		      "escalated=max(escalated,?8) WHERE case_id=?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, vigil_case_decision_name(decision), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, classification ? classification : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, annotations ? annotations : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, note ? note : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, now);
+	sqlite3_bind_int(q, 8, esc);
+	rc = step_done(st, q, "case_decide");
+	if (!rc)
+		rc = prep(st, "UPDATE cases SET state=?2,updated=?3 WHERE id=?1", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, esc ? "escalated" : "decided", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, now);
+		rc = step_done(st, q, "case_decide");
+	}
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -1355,4 +1585,8 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_key_touch,
 	s_audit_append,
 	s_audit_scan,
+	s_case_list,
+	s_case_review_get,
+	s_case_claim,
+	s_case_decide,
 };

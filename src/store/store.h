@@ -101,6 +101,16 @@ typedef struct vigil__store_ops {
 	int (*audit_append)(vigil_store *st, vigil_audit *a);
 	int (*audit_scan)(vigil_store *st, int64_t since_id, size_t max,
 			  vigil_audit_cb cb, void *user);
+	/* Review (vigil/review.h): arguments validated by src/store/review.c. */
+	int (*case_list)(vigil_store *st, int state, int64_t now, size_t max,
+			 vigil_case **out, size_t *n);
+	int (*case_review_get)(vigil_store *st, int64_t id, int64_t now,
+			       vigil_case_review *out);
+	int (*case_claim)(vigil_store *st, int64_t id, const char *who, int admin,
+			  int64_t now, int64_t ttl, vigil_case_review *out);
+	int (*case_decide)(vigil_store *st, int64_t id, const char *who, int decision,
+			   const char *classification, const char *annotations,
+			   const char *note, int64_t now);
 } vigil__store_ops;
 
 struct vigil_store {

@@ -1,0 +1,191 @@
+#!/bin/sh
+# End-to-end: the review API of `vigil serve` — the queue (priority, then
+# age), claims (409 when someone else holds one; expiry), decisions
+# (confirm/dismiss/escalate, double decisions refused), wrong roles refused,
+# and what a decision does: the confirmed bank (a re-upload is then
+# blocked), the suppression bank (the same false positive is then allowed),
+# the verdict and report.drafted webhooks (delivered, signed), audit rows.
+set -u
+VIGIL=$1 RECEIVER=$2 DEMO=$3
+T=$(mktemp -d)
+SRV= RCV=
+cleanup() {
+	[ -n "$SRV" ] && kill -9 "$SRV" 2>/dev/null
+	[ -n "$RCV" ] && kill "$RCV" 2>/dev/null
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT
+export VIGIL_DB="$T/v.db"
+fail=0
+ok() { echo "ok - $1"; }
+bad() { echo "FAIL - $1"; fail=1; }
+wait_for() { i=0; while ! eval "$1"; do i=$((i + 1)); [ $i -gt 400 ] && return 1; sleep 0.05; done; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+q() { sqlite3 "$T/v.db" "$1"; }
+
+start_server() {
+	rm -f "$T/port"
+	"$VIGIL" serve --listen 127.0.0.1:0 --port-file "$T/port" --log-level warn \
+		--webhook-url "http://127.0.0.1:$RPORT/hook" --webhook-secret s3cret \
+		--webhook-allow 127.0.0.1 --webhook-poll 50 "$@" 2>>"$T/server.log" & SRV=$!
+	wait_for '[ -s "$T/port" ]' || { echo "server did not start"; cat "$T/server.log"; exit 1; }
+	URL="http://127.0.0.1:$(cat "$T/port")"
+}
+stop_server() { kill -TERM "$SRV"; wait "$SRV"; rc=$?; SRV=; [ $rc = 0 ] || bad "server exit $rc"; }
+# upload FILE CONTENT_ID USER_ID -> reply in $T/r, status in $code
+upload() {
+	code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" \
+		-F "file=@$1" -F "context={\"content_id\":\"$2\",\"user_id\":\"$3\",\"ip\":\"192.0.2.7\"};type=application/json" \
+		"$URL/v1/content")
+}
+# call KEY METHOD PATH [BODY] -> reply in $T/r, status in $code
+call() {
+	if [ $# -ge 4 ]; then
+		code=$(curl -s -o "$T/r" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $1" \
+			-H 'Content-Type: application/json' --data-binary "$4" "$URL$3")
+	else
+		code=$(curl -s -o "$T/r" -w '%{http_code}' -X "$2" -H "Authorization: Bearer $1" "$URL$3")
+	fi
+}
+errc() { json 'd["error"]["code"]' < "$T/r" 2>/dev/null; }
+new_events() { grep -c "^new .* $1 " "$T/rlog" 2>/dev/null || true; }
+
+"$VIGIL" hash "$DEMO/known/ladybird.jpg" > "$T/ladybird.csv"
+"$VIGIL" hash "$DEMO/known/storm.jpg" > "$T/storm.csv"
+"$VIGIL" hash "$DEMO/known/aqua.jpg" > "$T/aqua.csv"
+"$VIGIL" bank create reported --action report >/dev/null &&
+	"$VIGIL" bank import reported "$T/ladybird.csv" 2>/dev/null &&
+	"$VIGIL" bank policy reported priority=700 >/dev/null &&
+	"$VIGIL" bank create watch --action review >/dev/null &&
+	"$VIGIL" bank import watch "$T/storm.csv" 2>/dev/null &&
+	"$VIGIL" bank import watch "$T/aqua.csv" 2>/dev/null && ok "banks" || bad "banks"
+SUB=$("$VIGIL" key create uploader --role submit 2>/dev/null | tail -1)
+ALICE=$("$VIGIL" key create alice --role review 2>/dev/null | tail -1)
+BOB=$("$VIGIL" key create bob --role review 2>/dev/null | tail -1)
+ADM=$("$VIGIL" key create ops --role admin 2>/dev/null | tail -1)
+[ -n "$SUB" ] && [ -n "$ALICE" ] && [ -n "$BOB" ] && [ -n "$ADM" ] && ok "keys" || bad "keys"
+
+rm -f "$T/rport"
+python3 "$RECEIVER" "$T/rport" "$T/rlog" s3cret & RCV=$!
+wait_for '[ -s "$T/rport" ]' || { echo "receiver did not start"; exit 1; }
+RPORT=$(cat "$T/rport")
+start_server
+
+# Cases: storm (priority 50) first in time, then ladybird (700) twice by
+# the same user (joined), then aqua (50).
+upload "$DEMO/known/storm.jpg" s1 u1; B=$(json 'd["case"]' < "$T/r")
+upload "$DEMO/known/ladybird.jpg" l1 u2; A=$(json 'd["case"]' < "$T/r")
+upload "$DEMO/known/ladybird.jpg" l2 u2; A2=$(json 'd["case"]' < "$T/r")
+upload "$DEMO/known/aqua.jpg" a1 u3; C=$(json 'd["case"]' < "$T/r")
+[ "$A" = "$A2" ] && [ "$B" != "$A" ] && [ "$C" != "$B" ] && ok "cases $A (joined twice), $B, $C" ||
+	bad "cases: $A $A2 $B $C"
+
+call "$ALICE" GET "/v1/cases?state=open&sort=priority"
+[ "$code" = 200 ] && [ "$(json '" ".join(str(c["id"]) for c in d["cases"])' < "$T/r")" = "$A $B $C" ] &&
+	[ "$(json '[c["uploads"] for c in d["cases"]][0]' < "$T/r")" = 2 ] &&
+	ok "queue: priority, then age" || bad "queue: $code $(cat "$T/r")"
+call "$ALICE" GET "/v1/cases?state=bogus"
+[ "$code" = 400 ] && ok "bad state refused" || bad "bad state: $code"
+call "$SUB" GET /v1/cases
+[ "$code" = 403 ] && ok "submit key refused (403)" || bad "wrong role: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/cases")
+[ "$code" = 401 ] && ok "no key refused (401)" || bad "no key: $code"
+call "$SUB" POST "/v1/cases/$A/claim"
+[ "$code" = 403 ] && ok "submit key cannot claim" || bad "submit claim: $code"
+
+# Claims.
+call "$ALICE" POST "/v1/cases/$A/claim"
+[ "$code" = 200 ] && [ "$(json 'd["assignee"]+d["state"]' < "$T/r")" = aliceclaimed ] &&
+	ok "alice claims $A" || bad "claim: $code $(cat "$T/r")"
+call "$BOB" POST "/v1/cases/$A/claim"
+[ "$code" = 409 ] && [ "$(errc)" = claimed ] && ok "bob: 409 while alice holds it" ||
+	bad "second claim: $code $(cat "$T/r")"
+call "$ALICE" POST "/v1/cases/$A/claim"
+[ "$code" = 200 ] && ok "alice renews her claim" || bad "renew: $code"
+call "$BOB" POST "/v1/cases/$A/decision" '{"decision":"dismiss"}'
+[ "$code" = 409 ] && [ "$(errc)" = wrong_state ] && ok "bob cannot decide alice's case" ||
+	bad "foreign decision: $code $(cat "$T/r")"
+call "$ALICE" GET "/v1/cases/$A"
+[ "$code" = 200 ] && [ "$(json 'd["review"]["assignee"]+" "+str(len(d["contexts"]))+" "+d["matches"][0]["bank"]' < "$T/r")" = "alice 2 reported" ] &&
+	ok "GET case: contexts of both uploads, matches, review" || bad "get: $code $(cat "$T/r")"
+call "$ALICE" GET "/v1/cases/999999"
+[ "$code" = 404 ] && ok "unknown case 404" || bad "unknown: $code"
+
+# Decisions: bad bodies first.
+call "$ALICE" POST "/v1/cases/$A/decision" '{"decision":"confirm"}'
+[ "$code" = 400 ] && ok "confirm without classification refused" || bad "no class: $code"
+call "$ALICE" POST "/v1/cases/$A/decision" '{"decision":"confirm","classification":"C9"}'
+[ "$code" = 400 ] && ok "unknown classification refused" || bad "bad class: $code"
+call "$ALICE" POST "/v1/cases/$A/decision" '{"decision":"maybe"}'
+[ "$code" = 400 ] && ok "unknown decision refused" || bad "bad decision: $code"
+call "$ALICE" POST "/v1/cases/$A/decision" '{"decision":"confirm","classification":"A1","annotations":[1]}'
+[ "$code" = 400 ] && ok "annotations must be strings" || bad "bad annotations: $code"
+call "$ALICE" POST "/v1/cases/$A/decision" \
+	'{"decision":"confirm","classification":"A1","annotations":["generative_ai"],"note":"matches the list"}'
+[ "$code" = 200 ] && [ "$(json 'd["state"]+" "+d["bank"]["name"]+" "+str(d["bank"]["added"])' < "$T/r")" = "decided confirmed 1" ] &&
+	json '[e["type"] for e in d["events"]]' < "$T/r" | grep -q "'report.drafted'" &&
+	ok "confirm: decided, 1 hash in bank confirmed, report.drafted" || bad "confirm: $code $(cat "$T/r")"
+call "$ALICE" POST "/v1/cases/$A/decision" '{"decision":"dismiss"}'
+[ "$code" = 409 ] && [ "$(errc)" = decided ] && ok "double decision refused (409 decided)" ||
+	bad "double: $code $(cat "$T/r")"
+call "$BOB" POST "/v1/cases/$A/claim"
+[ "$code" = 409 ] && [ "$(errc)" = wrong_state ] && ok "a decided case cannot be claimed" || bad "claim decided: $code"
+[ "$(q "SELECT decision||classification||annotations||decided_by FROM case_review WHERE case_id=$A")" = 'confirmA1["generative_ai"]alice' ] &&
+	ok "store: decision row" || bad "store: $(q "SELECT * FROM case_review")"
+[ "$(q "SELECT count(*) FROM audit WHERE action='case.decision' AND object='$A' AND who='alice' AND detail LIKE '%A1%'")" = 1 ] &&
+	[ "$(q "SELECT count(*) FROM audit WHERE action='case.claim' AND object='$A'")" = 2 ] &&
+	ok "audit: claims and the decision" || bad "audit: $(q "SELECT action,object,who FROM audit")"
+# The confirmed bank blocks a new upload of the same picture by anyone.
+upload "$DEMO/known/ladybird.jpg" l3 u9
+[ "$(json 'd["verdict"]' < "$T/r")" = block ] && json '[m["bank"] for m in d["matches"]]' < "$T/r" | grep -q confirmed &&
+	ok "re-upload after confirm: block (bank confirmed)" || bad "after confirm: $(cat "$T/r")"
+
+# Dismiss: the suppression bank silences the same false positive.
+call "$BOB" POST "/v1/cases/$B/claim" && call "$BOB" POST "/v1/cases/$B/decision" '{"decision":"dismiss","note":"a weather photo"}'
+[ "$code" = 200 ] && [ "$(json 'd["bank"]["name"]+str(d["bank"]["added"])' < "$T/r")" = suppressed1 ] &&
+	ok "dismiss: 1 hash in bank suppressed" || bad "dismiss: $code $(cat "$T/r")"
+[ "$(q "SELECT policy FROM bank_policy JOIN banks ON banks.id=bank_id WHERE name='suppressed'")" != "" ] &&
+	"$VIGIL" bank show suppressed 2>/dev/null | grep -qi suppression &&
+	ok "suppressed bank is of kind suppression" || bad "kind: $("$VIGIL" bank show suppressed 2>&1)"
+upload "$DEMO/known/storm.jpg" s2 u1
+[ "$(json 'd["verdict"]+str(d["case"])' < "$T/r")" = allowNone ] && ok "re-upload after dismiss: allow, no case" ||
+	bad "after dismiss: $(cat "$T/r")"
+
+# Escalate: to the admin queue.
+call "$ALICE" POST "/v1/cases/$C/claim" && call "$ALICE" POST "/v1/cases/$C/decision" '{"decision":"escalate","note":"unsure"}'
+[ "$code" = 200 ] && [ "$(json 'd["state"]' < "$T/r")" = escalated ] && ok "escalate" || bad "escalate: $code $(cat "$T/r")"
+call "$ALICE" POST "/v1/cases/$C/claim"
+[ "$code" = 409 ] && [ "$(errc)" = wrong_state ] && ok "a reviewer cannot claim an escalated case" || bad "claim esc: $code"
+call "$ADM" GET "/v1/cases?state=escalated"
+[ "$(json '[c["id"] for c in d["cases"]]' < "$T/r")" = "[$C]" ] && ok "admin queue lists it" || bad "admin queue: $(cat "$T/r")"
+call "$ADM" POST "/v1/cases/$C/claim" && call "$ADM" POST "/v1/cases/$C/decision" '{"decision":"confirm","classification":"B2"}'
+[ "$code" = 200 ] && [ "$(json 'd["state"]' < "$T/r")" = decided ] && ok "admin decides the escalated case" ||
+	bad "admin decide: $code $(cat "$T/r")"
+
+# Webhooks: verdict (confirm, dismiss, admin confirm) and report.drafted,
+# delivered and signed (the receiver checks signatures).
+wait_for '[ "$(new_events report.drafted)" -ge 1 ] && [ "$(new_events case.escalated)" -ge 1 ]' &&
+	grep "^new .* verdict " "$T/rlog" | grep -q "\"reviewed_by\":\"alice\"" &&
+	grep "^new .* verdict " "$T/rlog" | grep -q "\"reviewed_by\":\"bob\"" &&
+	! grep -q badsig "$T/rlog" && ok "verdict, report.drafted, case.escalated webhooks delivered" ||
+	bad "webhooks: $(cut -c1-100 "$T/rlog")"
+stop_server
+
+# Claim expiry: a 1 s claim; after it, another reviewer can claim.
+start_server --claim-ttl 1
+code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" -H 'Content-Type: application/json' \
+	--data-binary '{"content_id":"x9","user_id":"u7","reason":"invented report"}' "$URL/v1/user-reports")
+D=$(json 'd["case"]' < "$T/r")
+call "$ALICE" POST "/v1/cases/$D/claim"
+[ "$code" = 200 ] && ok "alice claims $D for 1 s" || bad "claim D: $code $(cat "$T/r")"
+call "$BOB" POST "/v1/cases/$D/claim"
+c1=$code
+wait_for 'call "$BOB" GET "/v1/cases/$D"; [ "$(json "d[\"state\"]" < "$T/r")" = open ]' &&
+	ok "the claim expires: open again" || bad "expiry: $(cat "$T/r")"
+call "$BOB" POST "/v1/cases/$D/claim"
+[ "$c1" = 409 ] && [ "$code" = 200 ] && ok "bob: 409 before expiry, claims after" || bad "claim after expiry: $c1 $code"
+call "$ALICE" POST "/v1/cases/$D/decision" '{"decision":"dismiss"}'
+[ "$code" = 409 ] && ok "alice's expired claim cannot decide" || bad "expired decide: $code"
+stop_server
+exit $fail
