@@ -193,6 +193,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/video.h"
 #include "vigil/pipeline.h"
 #include "vigil/review.h"
+#include "vigil/sealed.h"
 
 #ifdef __cplusplus
 }
