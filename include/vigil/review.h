@@ -76,4 +76,39 @@ int vigil_case_decide(vigil_store *st, int64_t id, const char *who, int decision
 		      const char *classification, const char *annotations,
 		      const char *note, int64_t now);
 
+/* ------------------------------------------------------------- media */
+
+/* One item of a case's content, sealed (vigil/sealed.h). */
+typedef struct vigil_case_media {
+	int64_t case_id;
+	int n;                          /* 1, 2, ... in the case */
+	char content_type[64];          /* "image/jpeg", or "" */
+	int64_t bytes;                  /* plaintext size */
+	uint8_t sha256[32];             /* of the plaintext */
+	uint8_t *sealed;                /* the blob (get only; owned: free()) */
+	size_t sealed_len;
+	int64_t created;
+} vigil_case_media;
+
+#define VIGIL_CASE_MEDIA_MAX 16 /* items kept per case */
+
+/* Keeps one sealed item for a case; an item with the same sha256 already
+ * in the case is not kept twice (*n = its number). VIGIL_ETOOBIG beyond
+ * VIGIL_CASE_MEDIA_MAX items. */
+int vigil_case_media_add(vigil_store *st, const vigil_case_media *m, int *n);
+/* Item n of a case (out->sealed allocated). VIGIL_ENOENT if none. */
+int vigil_case_media_get(vigil_store *st, int64_t case_id, int n,
+			 vigil_case_media *out);
+/* How many items a case has. */
+int vigil_case_media_count(vigil_store *st, int64_t case_id, int *n);
+
+/* Records that who saw the original of item n of a case at `when` (unix
+ * seconds): what "viewed by the platform" in a report is made from. */
+int vigil_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
+		     int64_t when);
+/* Reveals by who since `since` (unix seconds), for the daily cap; with
+ * case_id > 0 the reveals of that case by anyone instead. */
+int vigil_reveal_count(vigil_store *st, const char *who, int64_t case_id,
+		       int64_t since, int64_t *count);
+
 #endif

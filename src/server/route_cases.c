@@ -154,8 +154,12 @@ static void get_case(srv_req *r)
 	c.state = v.state; /* an expired claim undone */
 	j = case_json(&c, 1);
 	vigil_case_clear(&c);
-	if (j)
+	if (j) {
+		int media = 0;
 		json_object_set_new(j, "review", review_json(&v));
+		if (vigil_case_media_count(st, id, &media) == VIGIL_OK)
+			json_object_set_new(j, "media", json_integer(media));
+	}
 	srv_reply_json(r, 200, j);
 }
 

@@ -11,6 +11,7 @@ extern const srv_route srv_routes_banks[];
 extern const srv_route srv_routes_metrics[];
 extern const srv_route srv_routes_openapi[];
 extern const srv_route srv_routes_cases[];
+extern const srv_route srv_routes_case_media[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -21,5 +22,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_metrics,
 	srv_routes_openapi,
 	srv_routes_cases,
+	srv_routes_case_media,
 	NULL,
 };

@@ -147,3 +147,44 @@ int vigil_case_decide(vigil_store *st, int64_t id, const char *who, int decision
 				  note, now);
 	return end_own(st, own, rc);
 }
+
+int vigil_case_media_add(vigil_store *st, const vigil_case_media *m, int *n)
+{
+	int tmp;
+
+	if (!st || !m || !m->sealed || !m->sealed_len || m->bytes < 0 ||
+	    memchr(m->content_type, '\0', sizeof(m->content_type)) == NULL)
+		return VIGIL_EINVAL;
+	return st->ops->case_media_add(st, m, n ? n : &tmp);
+}
+
+int vigil_case_media_get(vigil_store *st, int64_t case_id, int n,
+			 vigil_case_media *out)
+{
+	if (!st || !out)
+		return VIGIL_EINVAL;
+	return st->ops->case_media_get(st, case_id, n, out);
+}
+
+int vigil_case_media_count(vigil_store *st, int64_t case_id, int *n)
+{
+	if (!st || !n)
+		return VIGIL_EINVAL;
+	return st->ops->case_media_count(st, case_id, n);
+}
+
+int vigil_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
+		     int64_t when)
+{
+	if (!st || !who || !*who || strlen(who) > VIGIL_NAME_MAX)
+		return VIGIL_EINVAL;
+	return st->ops->reveal_add(st, case_id, n, who, when);
+}
+
+int vigil_reveal_count(vigil_store *st, const char *who, int64_t case_id,
+		       int64_t since, int64_t *count)
+{
+	if (!st || !count || (case_id <= 0 && !who))
+		return VIGIL_EINVAL;
+	return st->ops->reveal_count(st, who, case_id, since, count);
+}

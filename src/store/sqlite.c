@@ -149,7 +149,25 @@ static const char schema[] =
 	" note TEXT NOT NULL DEFAULT '',"
 	" decided_by TEXT NOT NULL DEFAULT '',"
 	" decided INTEGER NOT NULL DEFAULT 0,"
-	" escalated INTEGER NOT NULL DEFAULT 0);";
+	" escalated INTEGER NOT NULL DEFAULT 0);"
+	/* A case's content, sealed (vigil/sealed.h): never plaintext. */
+	"CREATE TABLE IF NOT EXISTS case_media("
+	" case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	" n INTEGER NOT NULL,"
+	" content_type TEXT NOT NULL DEFAULT '',"
+	" bytes INTEGER NOT NULL,"
+	" sha256 BLOB NOT NULL,"
+	" sealed BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" PRIMARY KEY(case_id, n), UNIQUE(case_id, sha256));"
+	/* Who saw an original, when: the reveal log. */
+	"CREATE TABLE IF NOT EXISTS reveals("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" who TEXT NOT NULL,"
+	" time INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS reveals_who ON reveals(who, time);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -1543,6 +1561,148 @@ static int s_case_decide(vigil_store *st, int64_t id, const char *who, int decis
 	return rc;
 }
 
+static int s_case_media_add(vigil_store *st, const vigil_case_media *m, int *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r, have = 0;
+
+	*n = 0;
+	rc = prep(st, "SELECT n FROM case_media WHERE case_id=?1 AND sha256=?2 UNION ALL"
+		      " SELECT -count(*) FROM case_media WHERE case_id=?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, m->case_id);
+	sqlite3_bind_blob(q, 2, m->sha256, 32, SQLITE_STATIC);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		int v = sqlite3_column_int(q, 0);
+		if (v > 0)
+			*n = v;
+		else
+			have = -v;
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE)
+		return db_err(st, "case_media_add");
+	if (*n)
+		return VIGIL_OK;
+	if (have >= VIGIL_CASE_MEDIA_MAX)
+		return vigil__err(st->ctx, VIGIL_ETOOBIG, "case %lld keeps %d items at most",
+				  (long long)m->case_id, VIGIL_CASE_MEDIA_MAX);
+	rc = prep(st, "INSERT INTO case_media(case_id,n,content_type,bytes,sha256,sealed,"
+		      "created) VALUES(?,?,?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, m->case_id);
+	sqlite3_bind_int(q, 2, have + 1);
+	sqlite3_bind_text(q, 3, m->content_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, m->bytes);
+	sqlite3_bind_blob(q, 5, m->sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_blob64(q, 6, m->sealed, m->sealed_len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, m->created ? m->created : (int64_t)time(NULL));
+	rc = step_done(st, q, "case_media_add");
+	if (!rc)
+		*n = have + 1;
+	return rc;
+}
+
+static int s_case_media_get(vigil_store *st, int64_t case_id, int n, vigil_case_media *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT content_type,bytes,sha256,sealed,created FROM case_media"
+			  " WHERE case_id=? AND n=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, n);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW: {
+		size_t len = (size_t)sqlite3_column_bytes(q, 3);
+		o->case_id = case_id;
+		o->n = n;
+		copy_text(o->content_type, sizeof(o->content_type), sqlite3_column_text(q, 0));
+		o->bytes = sqlite3_column_int64(q, 1);
+		if (sqlite3_column_bytes(q, 2) == 32)
+			memcpy(o->sha256, sqlite3_column_blob(q, 2), 32);
+		o->sealed = vigil__malloc(len ? len : 1);
+		if (!o->sealed) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			break;
+		}
+		if (len)
+			memcpy(o->sealed, sqlite3_column_blob(q, 3), len);
+		o->sealed_len = len;
+		o->created = sqlite3_column_int64(q, 4);
+		break;
+	}
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "case %lld has no item %d",
+				(long long)case_id, n);
+		break;
+	default:
+		rc = db_err(st, "case_media_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int count_query(vigil_store *st, const char *sql, int64_t a, const char *text,
+		       int64_t b, int64_t *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, sql, &q);
+
+	*out = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, a);
+	if (text)
+		sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, b);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	else
+		rc = db_err(st, "count");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_case_media_count(vigil_store *st, int64_t case_id, int *n)
+{
+	int64_t c;
+	int rc = count_query(st, "SELECT count(*) FROM case_media WHERE case_id=?1 AND"
+				 " ?2 IS NULL AND ?3=0", case_id, NULL, 0, &c);
+
+	*n = (int)c;
+	return rc;
+}
+
+static int s_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
+			int64_t when)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO reveals(case_id,n,who,time) VALUES(?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, n);
+	sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, when);
+	return step_done(st, q, "reveal_add");
+}
+
+static int s_reveal_count(vigil_store *st, const char *who, int64_t case_id,
+			  int64_t since, int64_t *count)
+{
+	if (case_id > 0)
+		return count_query(st, "SELECT count(*) FROM reveals WHERE case_id=?1 AND"
+				       " ?2 IS NULL AND time>=?3", case_id, NULL, since, count);
+	return count_query(st, "SELECT count(*) FROM reveals WHERE ?1=0 AND who=?2 AND"
+			       " time>=?3", 0, who, since, count);
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -1589,4 +1749,9 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_case_review_get,
 	s_case_claim,
 	s_case_decide,
+	s_case_media_add,
+	s_case_media_get,
+	s_case_media_count,
+	s_reveal_add,
+	s_reveal_count,
 };

@@ -111,6 +111,14 @@ typedef struct vigil__store_ops {
 	int (*case_decide)(vigil_store *st, int64_t id, const char *who, int decision,
 			   const char *classification, const char *annotations,
 			   const char *note, int64_t now);
+	int (*case_media_add)(vigil_store *st, const vigil_case_media *m, int *n);
+	int (*case_media_get)(vigil_store *st, int64_t case_id, int n,
+			      vigil_case_media *out);
+	int (*case_media_count)(vigil_store *st, int64_t case_id, int *n);
+	int (*reveal_add)(vigil_store *st, int64_t case_id, int n, const char *who,
+			  int64_t when);
+	int (*reveal_count)(vigil_store *st, const char *who, int64_t case_id,
+			    int64_t since, int64_t *count);
 } vigil__store_ops;
 
 struct vigil_store {

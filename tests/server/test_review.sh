@@ -7,6 +7,7 @@
 # the verdict and report.drafted webhooks (delivered, signed), audit rows.
 set -u
 VIGIL=$1 RECEIVER=$2 DEMO=$3
+PNGSTAT=$(dirname "$0")/pngstat.py
 T=$(mktemp -d)
 SRV= RCV=
 cleanup() {
@@ -109,6 +110,9 @@ call "$BOB" POST "/v1/cases/$A/decision" '{"decision":"dismiss"}'
 call "$ALICE" GET "/v1/cases/$A"
 [ "$code" = 200 ] && [ "$(json 'd["review"]["assignee"]+" "+str(len(d["contexts"]))+" "+d["matches"][0]["bank"]' < "$T/r")" = "alice 2 reported" ] &&
 	ok "GET case: contexts of both uploads, matches, review" || bad "get: $code $(cat "$T/r")"
+call "$ALICE" GET "/v1/cases/$A/media/1"
+[ "$code" = 404 ] && [ "$(errc)" = not_kept ] && ok "no master key: content not kept (404 not_kept)" ||
+	bad "not kept: $code $(cat "$T/r")"
 call "$ALICE" GET "/v1/cases/999999"
 [ "$code" = 404 ] && ok "unknown case 404" || bad "unknown: $code"
 
@@ -187,5 +191,54 @@ call "$BOB" POST "/v1/cases/$D/claim"
 [ "$c1" = 409 ] && [ "$code" = 200 ] && ok "bob: 409 before expiry, claims after" || bad "claim after expiry: $c1 $code"
 call "$ALICE" POST "/v1/cases/$D/decision" '{"decision":"dismiss"}'
 [ "$code" = 409 ] && ok "alice's expired claim cannot decide" || bad "expired decide: $code"
+stop_server
+
+# Sealed content and the protected view: a user report with a file.
+python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/master.key"
+chmod 600 "$T/master.key"
+start_server --master-key-file "$T/master.key" --reveal-daily-cap 1
+IMG="$DEMO/uploads/meadow.jpg"
+code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" \
+	-F "file=@$IMG" -F 'report={"content_id":"m1","user_id":"u8","reason":"invented"};type=application/json' \
+	"$URL/v1/user-reports")
+E=$(json 'd["case"]' < "$T/r")
+call "$ALICE" GET "/v1/cases/$E"
+[ "$(json 'd["media"]' < "$T/r")" = 1 ] && ok "case $E keeps 1 item" || bad "media count: $(cat "$T/r")"
+python3 - "$IMG" "$T" <<'PY' && ok "sealed: no 64-byte window of the file in the store's files" || bad "plaintext at rest"
+import glob, sys
+img = open(sys.argv[1], "rb").read()
+wins = [img[i:i + 64] for i in range(len(img) // 4, len(img) - 64, len(img) // 5)]
+for f in glob.glob(sys.argv[2] + "/v.db*"):
+    d = open(f, "rb").read()
+    if any(w in d for w in wins):
+        sys.exit(1)
+PY
+getimg() { curl -s -D "$T/h" -o "$2" -w '%{http_code}' -H "Authorization: Bearer $ALICE" "$URL/v1/cases/$E/media/1$1"; }
+code=$(getimg "?view=protected" "$T/p.png")
+set -- $(python3 "$PNGSTAT" "$T/p.png")
+[ "$code" = 200 ] && grep -qi '^cache-control: no-store' "$T/h" && grep -qi '^content-type: image/png' "$T/h" &&
+	[ "$3" = 1 ] && [ "$4" = 0 ] && [ "$1" -le 256 ] && [ "$2" -le 256 ] &&
+	ok "protected view: grey PNG ${1}x$2, no-store" || bad "protected: $code $*"
+HF=$5
+code=$(getimg "?view=protected&blur=0&size=256" "$T/p0.png")
+HF0=$(python3 "$PNGSTAT" "$T/p0.png" | cut -d' ' -f5)
+echo "# high-frequency energy: protected $HF, same size unblurred $HF0"
+python3 -c "import sys; sys.exit(0 if $HF * 2 < $HF0 else 1)" &&
+	ok "protected view has less than half the detail of the unblurred reduction ($HF vs $HF0)" || bad "detail: $HF vs $HF0"
+code=$(getimg "?sepia=1" "$T/s.png")
+[ "$code" = 200 ] && [ "$(python3 "$PNGSTAT" "$T/s.png" | cut -d' ' -f3)" = 3 ] && ok "sepia setting" || bad "sepia: $code"
+code=$(getimg "?blur=99" "$T/x")
+[ "$code" = 400 ] && ok "out-of-range setting refused" || bad "blur=99: $code"
+code=$(getimg "?view=original" "$T/o")
+[ "$code" = 409 ] && ok "original refused without a claim" || bad "unclaimed original: $code"
+call "$ALICE" POST "/v1/cases/$E/claim"
+code=$(getimg "?view=original" "$T/o")
+[ "$code" = 200 ] && cmp -s "$T/o" "$IMG" && grep -qi '^cache-control: no-store' "$T/h" &&
+	ok "original: the uploaded bytes, no-store" || bad "original: $code"
+[ "$(q "SELECT who||' '||n FROM reveals WHERE case_id=$E")" = "alice 1" ] &&
+	[ "$(q "SELECT count(*) FROM audit WHERE action='case.reveal' AND object='$E' AND who='alice'")" = 1 ] &&
+	ok "reveal logged (reveals + audit)" || bad "reveal log: $(q "SELECT * FROM reveals")"
+code=$(getimg "?view=original" "$T/o")
+[ "$code" = 429 ] && grep -q exposure_cap "$T/o" && ok "daily cap reached: 429 exposure_cap" || bad "cap: $code"
 stop_server
 exit $fail
