@@ -276,11 +276,8 @@ static int64_t day_start(int64_t now)
 	return now - now % 86400; /* UTC days */
 }
 
-static void case_media(srv_req *r)
+void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int original)
 {
-	const char *view = srv_query(r, "view");
-	const char *idp = srv_param(r, "id"), *np = srv_param(r, "n");
-	const char *who = *srv_key_name(r) ? srv_key_name(r) : "-";
 	const uint8_t *k = master_key(srv_of(r));
 	srv *s = srv_of(r);
 	vigil_case_media m;
@@ -288,23 +285,13 @@ static void case_media(srv_req *r)
 	srv_protect_opts po;
 	uint8_t *plain = NULL, *png = NULL;
 	size_t plen = 0, pnglen = 0;
-	int64_t id, now = (int64_t)time(NULL), today = 0;
-	char *end = NULL;
-	int n, original, rc, grey = 1;
+	int64_t now = (int64_t)time(NULL), today = 0;
+	char idp[32];
+	int rc, grey = 1;
 	vigil_store *st;
 
 	memset(&m, 0, sizeof(m));
-	id = idp ? strtoll(idp, &end, 10) : 0;
-	n = np ? (int)strtol(np, NULL, 10) : 0;
-	if (id <= 0 || !end || *end || n <= 0) {
-		srv_reply_error(r, 400, "invalid", "a case id and an item number from 1");
-		return;
-	}
-	if (view && strcmp(view, "protected") && strcmp(view, "original")) {
-		srv_reply_error(r, 400, "invalid", "view is protected or original");
-		return;
-	}
-	original = view && !strcmp(view, "original");
+	snprintf(idp, sizeof(idp), "%lld", (long long)id);
 	if (int_arg(r, "size", (int)SRV_CFG(s, protect_size), 32, 1024, &po.max_side) ||
 	    int_arg(r, "blur", (int)SRV_CFG(s, protect_blur), 0, 32, &po.blur) ||
 	    int_arg(r, "sepia", 0, 0, 1, &po.sepia) || int_arg(r, "greyscale", 1, 1, 1, &grey))
@@ -360,9 +347,27 @@ static void case_media(srv_req *r)
 			srv_reply_status(r, rc, srv_ctx(r));
 			goto out;
 		}
-		srv_audit(r, "case.reveal", idp,
-			  json_pack("{s:i,s:s,s:I}", "item", n, "content_type", m.content_type,
-				    "today", (json_int_t)(today + 1)));
+		{
+			char *d = NULL;
+			json_t *j = json_pack("{s:i,s:s,s:I}", "item", n, "content_type",
+					      m.content_type, "today", (json_int_t)(today + 1));
+			vigil_audit a;
+			memset(&a, 0, sizeof(a));
+			d = j ? json_dumps(j, JSON_COMPACT) : NULL;
+			json_decref(j);
+			a.who = who;
+			a.role = "review";
+			a.action = "case.reveal";
+			a.object = idp;
+			a.detail = d ? d : "";
+			a.source = srv_client_ip(r);
+			rc = vigil_audit_append(st, &a);
+			free(d);
+			if (rc) {
+				srv_reply_status(r, rc, srv_ctx(r));
+				goto out;
+			}
+		}
 		{
 			char hdr[32];
 			snprintf(hdr, sizeof(hdr), "%lld", (long long)(today + 1));
@@ -386,6 +391,26 @@ out:
 	}
 	free(png);
 	free(m.sealed);
+}
+
+static void case_media(srv_req *r)
+{
+	const char *view = srv_query(r, "view");
+	const char *idp = srv_param(r, "id"), *np = srv_param(r, "n");
+	char *end = NULL, *end2 = NULL;
+	long long id = idp ? strtoll(idp, &end, 10) : 0;
+	long n = np ? strtol(np, &end2, 10) : 0;
+
+	if (id <= 0 || !end || *end || n <= 0 || n > VIGIL_CASE_MEDIA_MAX || !end2 || *end2) {
+		srv_reply_error(r, 400, "invalid", "a case id and an item number from 1");
+		return;
+	}
+	if (view && strcmp(view, "protected") && strcmp(view, "original")) {
+		srv_reply_error(r, 400, "invalid", "view is protected or original");
+		return;
+	}
+	srv_case_media_reply(r, *srv_key_name(r) ? srv_key_name(r) : "-", (int64_t)id, (int)n,
+			     view && !strcmp(view, "original"));
 }
 
 const srv_route srv_routes_case_media[] = {

@@ -22,4 +22,14 @@ typedef struct srv_protect_opts {
 int srv_protect_image(vigil_ctx *ctx, const uint8_t *data, size_t len,
 		      const srv_protect_opts *o, uint8_t **png, size_t *pnglen);
 
+/* The review API's cores (route_cases.c, case_media.c), shared by the API
+ * (a key's name) and the page (a person's name). Each returns 0 on
+ * success, or -1 after replying with the error itself. */
+int srv_case_claim(srv_req *r, const char *who, int admin, int64_t id,
+		   vigil_case_review *v);
+int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision,
+		    const char *cls, json_t *ann, const char *note, json_t **result);
+/* Replies with item n of case id as view (protected / original) for who. */
+void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int original);
+
 #endif

@@ -8,6 +8,7 @@
  * own); it is idempotent and the reply says if it failed. */
 #include "http.h"
 #include "pipeline.h"
+#include "review.h"
 #include "server_int.h"
 
 #include <stdio.h>
@@ -16,6 +17,9 @@
 #include <time.h>
 
 #define LIST_MAX 500 /* cases in one list answer */
+
+static int audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
+		     const char *object, json_t *detail);
 
 static int is_admin(const srv_req *r)
 {
@@ -163,23 +167,38 @@ static void get_case(srv_req *r)
 	srv_reply_json(r, 200, j);
 }
 
+/* The claim core, shared with the review page: 0 with *v filled, or -1
+ * after replying with the error. */
+int srv_case_claim(srv_req *r, const char *who, int admin, int64_t id, vigil_case_review *v)
+{
+	vigil_store *st = srv_store(r);
+	char obj[32];
+	int rc;
+
+	if (!st)
+		return -1;
+	rc = vigil_case_claim(st, id, who, admin, (int64_t)time(NULL),
+			      SRV_CFG(srv_of(r), claim_ttl), v);
+	if (rc) {
+		reply_review_status(r, rc, "claimed");
+		return -1;
+	}
+	snprintf(obj, sizeof(obj), "%lld", (long long)id);
+	{
+		json_t *d = json_pack("{s:I}", "claim_expires", (json_int_t)v->claim_expires);
+		audit_row(r, st, who, "case.claim", obj, d);
+		json_decref(d);
+	}
+	return 0;
+}
+
 static void claim_case(srv_req *r)
 {
 	vigil_case_review v;
-	vigil_store *st;
 	int64_t id;
-	int rc;
 
-	if (case_id_of(r, &id) || !(st = srv_store(r)))
+	if (case_id_of(r, &id) || srv_case_claim(r, who_of(r), is_admin(r), id, &v))
 		return;
-	rc = vigil_case_claim(st, id, who_of(r), is_admin(r), (int64_t)time(NULL),
-			      SRV_CFG(srv_of(r), claim_ttl), &v);
-	if (rc) {
-		reply_review_status(r, rc, "claimed");
-		return;
-	}
-	srv_audit(r, "case.claim", srv_param(r, "id"),
-		  json_pack("{s:I}", "claim_expires", (json_int_t)v.claim_expires));
 	srv_reply_json(r, 200, json_pack("{s:I,s:s,s:s,s:I}", "id", (json_int_t)id, "state",
 					 vigil_case_state_name(v.state), "assignee",
 					 v.assignee, "claim_expires",
@@ -306,8 +325,8 @@ static int queue(vigil_store *st, srv *s, const vigil_bank_rule *bank, const cha
 	return rc;
 }
 
-static int audit_row(srv_req *r, vigil_store *st, const char *action, const char *object,
-		     json_t *detail)
+static int audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
+		     const char *object, json_t *detail)
 {
 	char roles[64], *text = json_dumps(detail, JSON_COMPACT);
 	vigil_audit a;
@@ -315,7 +334,7 @@ static int audit_row(srv_req *r, vigil_store *st, const char *action, const char
 
 	memset(&a, 0, sizeof(a));
 	srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
-	a.who = who_of(r);
+	a.who = who;
 	a.role = roles;
 	a.action = action;
 	a.object = object;
@@ -336,11 +355,15 @@ static const vigil_bank_rule *rule_for(const vigil_bank_rule *rules, size_t n, i
 	return NULL;
 }
 
-static void decide_case(srv_req *r)
+/* The decision core, shared with the review page: who (a key's or a
+ * person's name) decides case id. On success *result is the answer's JSON
+ * and 0 is returned; otherwise it has replied with the error and returns
+ * -1. */
+int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const char *cls,
+		    json_t *ann, const char *note, json_t **result)
 {
-	json_t *body, *ann, *events = NULL, *data = NULL, *detail = NULL, *res = NULL;
-	const char *dname, *cls, *note;
-	char *ann_text = NULL;
+	json_t *events = NULL, *data = NULL, *detail = NULL, *res = NULL;
+	char *ann_text = NULL, obj[32];
 	vigil_case c;
 	vigil_case_review v;
 	vigil_bank_rule *rules = NULL;
@@ -349,34 +372,16 @@ static void decide_case(srv_req *r)
 	vigil_entry es[8];
 	size_t nrules = 0, nh = 0;
 	vigil_store *st;
-	int64_t id, now = (int64_t)time(NULL);
-	int decision, rc, added = 0, file_rc = 0, have_case = 0;
+	int64_t now = (int64_t)time(NULL);
+	int rc, added = 0, file_rc = 0, have_case = 0, ret = -1;
 	srv *s = srv_of(r);
 
+	*result = NULL;
 	memset(&c, 0, sizeof(c));
-	if (case_id_of(r, &id) || !(body = srv_json(r, JSON_OBJECT)))
-		return;
-	dname = json_string_value(json_object_get(body, "decision"));
-	cls = json_string_value(json_object_get(body, "classification"));
-	note = json_string_value(json_object_get(body, "note"));
-	ann = json_object_get(body, "annotations");
-	decision = vigil_case_decision_parse(dname);
-	if (decision < 0) {
-		srv_reply_error(r, 400, "invalid", "decision is confirm, dismiss or escalate");
-		return;
-	}
-	if ((json_object_get(body, "classification") && !cls &&
-	     !json_is_null(json_object_get(body, "classification"))) ||
-	    (json_object_get(body, "note") && !note &&
-	     !json_is_null(json_object_get(body, "note"))) ||
-	    (ann && !json_is_array(ann) && !json_is_null(ann))) {
-		srv_reply_error(r, 400, "invalid",
-				"classification and note are strings, annotations an array");
-		return;
-	}
+	snprintf(obj, sizeof(obj), "%lld", (long long)id);
 	if (json_is_array(ann) && !(ann_text = json_dumps(ann, JSON_COMPACT))) {
 		srv_reply_error(r, 500, "internal", "out of memory");
-		return;
+		return -1;
 	}
 	if (!(st = srv_store(r)))
 		goto out;
@@ -401,7 +406,7 @@ static void decide_case(srv_req *r)
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;
 	}
-	rc = vigil_case_decide(st, id, who_of(r), decision, cls, ann_text, note, now);
+	rc = vigil_case_decide(st, id, who, decision, cls, ann_text, note, now);
 	if (!rc && decision != VIGIL_DECISION_ESCALATE) {
 		/* The verdict a person gave: confirm = block (remove the content,
 		 * act on the account); dismiss = allow. */
@@ -410,7 +415,7 @@ static void decide_case(srv_req *r)
 				 (json_int_t)id, "decision", vigil_case_decision_name(decision),
 				 "classification", cls ? cls : "", "annotations",
 				 ann ? ann : json_null(), "content_id", c.content_id, "user_id",
-				 c.user_id, "reviewed_by", who_of(r), "contexts",
+				 c.user_id, "reviewed_by", who, "contexts",
 				 parse_or_null(c.contexts));
 		rc = data ? queue(st, s, rule, "verdict", data, events) : VIGIL_ENOMEM;
 		json_decref(data);
@@ -426,7 +431,7 @@ static void decide_case(srv_req *r)
 		data = NULL;
 	}
 	if (!rc && decision == VIGIL_DECISION_ESCALATE) {
-		data = json_pack("{s:I,s:s}", "case", (json_int_t)id, "escalated_by", who_of(r));
+		data = json_pack("{s:I,s:s}", "case", (json_int_t)id, "escalated_by", who);
 		rc = data ? queue(st, s, rule, "case.escalated", data, events) : VIGIL_ENOMEM;
 		json_decref(data);
 		data = NULL;
@@ -436,7 +441,7 @@ static void decide_case(srv_req *r)
 				   vigil_case_decision_name(decision), "classification",
 				   cls ? cls : "", "annotations", ann ? ann : json_null(), "note",
 				   note ? note : "", "report", c.report);
-		rc = detail ? audit_row(r, st, "case.decision", srv_param(r, "id"), detail)
+		rc = detail ? audit_row(r, st, who, "case.decision", obj, detail)
 			    : VIGIL_ENOMEM;
 	}
 	if (!rc)
@@ -472,7 +477,12 @@ static void decide_case(srv_req *r)
 						      : s->cfg.confirmed_bank,
 					      "hashes", (int)nh, "added", added, "ok",
 					      file_rc == 0));
-	srv_reply_json(r, 200, res);
+	if (!res) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		goto out;
+	}
+	*result = res;
+	ret = 0;
 out:
 	if (have_case)
 		vigil_case_clear(&c);
@@ -480,6 +490,38 @@ out:
 	free(ann_text);
 	json_decref(events);
 	json_decref(detail);
+	return ret;
+}
+
+static void decide_case(srv_req *r)
+{
+	json_t *body, *ann, *res = NULL;
+	const char *dname, *cls, *note;
+	int64_t id;
+	int decision;
+
+	if (case_id_of(r, &id) || !(body = srv_json(r, JSON_OBJECT)))
+		return;
+	dname = json_string_value(json_object_get(body, "decision"));
+	cls = json_string_value(json_object_get(body, "classification"));
+	note = json_string_value(json_object_get(body, "note"));
+	ann = json_object_get(body, "annotations");
+	decision = vigil_case_decision_parse(dname);
+	if (decision < 0) {
+		srv_reply_error(r, 400, "invalid", "decision is confirm, dismiss or escalate");
+		return;
+	}
+	if ((json_object_get(body, "classification") && !cls &&
+	     !json_is_null(json_object_get(body, "classification"))) ||
+	    (json_object_get(body, "note") && !note &&
+	     !json_is_null(json_object_get(body, "note"))) ||
+	    (ann && !json_is_array(ann) && !json_is_null(ann))) {
+		srv_reply_error(r, 400, "invalid",
+				"classification and note are strings, annotations an array");
+		return;
+	}
+	if (!srv_case_decide(r, who_of(r), id, decision, cls, ann, note, &res))
+		srv_reply_json(r, 200, res);
 }
 
 const srv_route srv_routes_cases[] = {

@@ -167,7 +167,22 @@ static const char schema[] =
 	" n INTEGER NOT NULL,"
 	" who TEXT NOT NULL,"
 	" time INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS reveals_who ON reveals(who, time);";
+	"CREATE INDEX IF NOT EXISTS reveals_who ON reveals(who, time);"
+	/* People of the review page; sessions by the digest of the cookie. */
+	"CREATE TABLE IF NOT EXISTS people("
+	" name TEXT PRIMARY KEY,"
+	" roles INTEGER NOT NULL,"
+	" pwhash TEXT NOT NULL,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" locked_until INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS sessions("
+	" digest BLOB PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" ended INTEGER NOT NULL DEFAULT 0);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -1703,6 +1718,134 @@ static int s_reveal_count(vigil_store *st, const char *who, int64_t case_id,
 			       " time>=?3", 0, who, since, count);
 }
 
+static int s_person_add(vigil_store *st, const char *name, unsigned roles,
+			const char *pwhash)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO people(name,roles,pwhash,created) VALUES(?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, roles);
+	sqlite3_bind_text(q, 3, pwhash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(((sq *)st->priv)->db) ==
+				     SQLITE_CONSTRAINT_PRIMARYKEY
+			     ? vigil__err(st->ctx, VIGIL_EEXIST, "user %s exists", name)
+			     : db_err(st, "person_add");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_person_get(vigil_store *st, const char *name, vigil_person *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT roles,pwhash,failures,locked_until,created FROM people"
+			  " WHERE name=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		copy_text(o->name, sizeof(o->name), (const unsigned char *)name);
+		o->roles = (unsigned)sqlite3_column_int64(q, 0);
+		copy_text(o->pwhash, sizeof(o->pwhash), sqlite3_column_text(q, 1));
+		o->failures = sqlite3_column_int(q, 2);
+		o->locked_until = sqlite3_column_int64(q, 3);
+		o->created = sqlite3_column_int64(q, 4);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no user %s", name);
+		break;
+	default:
+		rc = db_err(st, "person_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_person_login_result(vigil_store *st, const char *name, int ok, int64_t now,
+				 int max_fail, int64_t lock_seconds)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, ok ? "UPDATE people SET failures=0,locked_until=0 WHERE name=?1"
+			     : "UPDATE people SET failures=failures+1,locked_until=CASE WHEN"
+			       " failures+1>=?3 THEN ?2+?4 ELSE locked_until END WHERE name=?1",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (!ok) {
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_int(q, 3, max_fail);
+		sqlite3_bind_int64(q, 4, lock_seconds);
+	}
+	return step_done(st, q, "person_login_result");
+}
+
+static int s_session_add(vigil_store *st, const vigil_session *s)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO sessions(digest,name,csrf,created,last_seen)"
+			  " VALUES(?,?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, s->digest, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, s->csrf, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, s->created);
+	sqlite3_bind_int64(q, 5, s->created);
+	return step_done(st, q, "session_add");
+}
+
+static int s_session_get(vigil_store *st, const uint8_t *digest, vigil_session *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT name,csrf,created,last_seen,ended FROM sessions WHERE"
+			  " digest=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, digest, 32, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		memcpy(o->digest, digest, 32);
+		copy_text(o->name, sizeof(o->name), sqlite3_column_text(q, 0));
+		copy_text(o->csrf, sizeof(o->csrf), sqlite3_column_text(q, 1));
+		o->created = sqlite3_column_int64(q, 2);
+		o->last_seen = sqlite3_column_int64(q, 3);
+		o->ended = sqlite3_column_int64(q, 4);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no such session");
+		break;
+	default:
+		rc = db_err(st, "session_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_session_set(vigil_store *st, const uint8_t *digest, int64_t now, int end)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, end ? "UPDATE sessions SET ended=?2 WHERE digest=?1 AND ended=0"
+			      : "UPDATE sessions SET last_seen=?2 WHERE digest=?1", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, digest, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	return step_done(st, q, "session_set");
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -1754,4 +1897,10 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_case_media_count,
 	s_reveal_add,
 	s_reveal_count,
+	s_person_add,
+	s_person_get,
+	s_person_login_result,
+	s_session_add,
+	s_session_get,
+	s_session_set,
 };

@@ -119,6 +119,15 @@ typedef struct vigil__store_ops {
 			  int64_t when);
 	int (*reveal_count)(vigil_store *st, const char *who, int64_t case_id,
 			    int64_t since, int64_t *count);
+	/* People and sessions (vigil/people.h). */
+	int (*person_add)(vigil_store *st, const char *name, unsigned roles,
+			  const char *pwhash);
+	int (*person_get)(vigil_store *st, const char *name, vigil_person *out);
+	int (*person_login_result)(vigil_store *st, const char *name, int ok,
+				   int64_t now, int max_fail, int64_t lock_seconds);
+	int (*session_add)(vigil_store *st, const vigil_session *s);
+	int (*session_get)(vigil_store *st, const uint8_t *digest, vigil_session *out);
+	int (*session_set)(vigil_store *st, const uint8_t *digest, int64_t now, int end);
 } vigil__store_ops;
 
 struct vigil_store {
