@@ -125,6 +125,7 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv);
 int cmd_stream(const cli_cmd *cmd, int argc, char **argv);
 int cmd_serve(const cli_cmd *cmd, int argc, char **argv);
 int cmd_key(const cli_cmd *cmd, int argc, char **argv);
+int cmd_user(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

@@ -190,6 +190,13 @@ static const cli_opt key_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt user_opts[] = {
+	DB_OPT,
+	{CLI_OPT_ROLE, "role", "reviewer|admin",
+	 "add: reviewer (the review page) or admin (also escalated cases)."},
+	{0, NULL, NULL, NULL},
+};
+
 /* serve's options are its settings table (server/config.h), plus --config. */
 #define SRV__ARG_STR "VALUE"
 #define SRV__ARG_INT "N"
@@ -326,6 +333,12 @@ const cli_cmd cli_commands[] = {
 	 "names follow the bank-name rule and are never reused. Each change is "
 	 "written to the audit table as who=cli.",
 	 key_opts, cmd_key},
+	{"user", "add NAME [--role reviewer|admin]", "Add a person to the review page.",
+	 "Adds an account for the review page of vigil serve (/review). The "
+	 "password (12 characters or more) is the first line of standard input; "
+	 "the store keeps only its Argon2id hash. Five failed logins in a row "
+	 "lock the account for 15 minutes.",
+	 user_opts, cmd_user},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

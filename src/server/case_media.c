@@ -276,104 +276,131 @@ static int64_t day_start(int64_t now)
 	return now - now % 86400; /* UTC days */
 }
 
-void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int original)
+static int unseal_item(srv_req *r, vigil_store *st, int64_t id, int n, uint8_t **plain,
+		       size_t *plen, char *type, size_t tcap)
 {
 	const uint8_t *k = master_key(srv_of(r));
-	srv *s = srv_of(r);
 	vigil_case_media m;
-	vigil_case_review v;
-	srv_protect_opts po;
-	uint8_t *plain = NULL, *png = NULL;
-	size_t plen = 0, pnglen = 0;
-	int64_t now = (int64_t)time(NULL), today = 0;
-	char idp[32];
-	int rc, grey = 1;
-	vigil_store *st;
+	int rc;
 
-	memset(&m, 0, sizeof(m));
-	snprintf(idp, sizeof(idp), "%lld", (long long)id);
-	if (int_arg(r, "size", (int)SRV_CFG(s, protect_size), 32, 1024, &po.max_side) ||
-	    int_arg(r, "blur", (int)SRV_CFG(s, protect_blur), 0, 32, &po.blur) ||
-	    int_arg(r, "sepia", 0, 0, 1, &po.sepia) || int_arg(r, "greyscale", 1, 1, 1, &grey))
-		return;
-	if (!(st = srv_store(r)))
-		return;
-	rc = vigil_case_review_get(st, id, now, &v);
-	if (rc) {
-		srv_reply_status(r, rc, srv_ctx(r));
-		return;
-	}
-	if (original) {
-		/* Only the reviewer holding the case sees an original, and only
-		 * so many a day. */
-		if (v.state != VIGIL_CASE_CLAIMED || strcmp(v.assignee, who)) {
-			srv_reply_error(r, 409, "not_claimed",
-					"claim the case before revealing an original");
-			return;
-		}
-		rc = vigil_reveal_count(st, who, 0, day_start(now), &today);
-		if (rc) {
-			srv_reply_status(r, rc, srv_ctx(r));
-			return;
-		}
-		if (SRV_CFG(s, reveal_daily_cap) && today >= SRV_CFG(s, reveal_daily_cap)) {
-			srv_reply_error(r, 429, "exposure_cap",
-					"%lld originals revealed today: the daily cap; please "
-					"stop for today", (long long)today);
-			return;
-		}
-	}
 	if (!k) {
 		srv_reply_error(r, 404, "not_kept",
 				"content is not kept (no master_key_file): decide from the "
 				"match evidence");
-		return;
+		return -1;
 	}
 	rc = vigil_case_media_get(st, id, n, &m);
 	if (!rc)
-		rc = vigil_unseal(srv_ctx(r), k, m.sealed, m.sealed_len, &plain, &plen);
+		rc = vigil_unseal(srv_ctx(r), k, m.sealed, m.sealed_len, plain, plen);
+	if (!rc && type)
+		snprintf(type, tcap, "%s", m.content_type);
+	free(m.sealed);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
-		goto out;
+		return -1;
+	}
+	return 0;
+}
+
+int srv_case_media_original(srv_req *r, const char *who, int64_t id, int n, uint8_t **out,
+			    size_t *olen, char *type, size_t tcap)
+{
+	srv *s = srv_of(r);
+	int64_t now = (int64_t)time(NULL), today = 0;
+	vigil_case_review v;
+	vigil_store *st;
+	char idp[32], *d;
+	vigil_audit a;
+	json_t *j;
+	int rc;
+
+	*out = NULL;
+	*olen = 0;
+	if (!(st = srv_store(r)))
+		return -1;
+	rc = vigil_case_review_get(st, id, now, &v);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return -1;
+	}
+	/* Only the reviewer holding the case sees an original, and only so
+	 * many a day. */
+	if (v.state != VIGIL_CASE_CLAIMED || strcmp(v.assignee, who)) {
+		srv_reply_error(r, 409, "not_claimed", "claim the case before revealing an original");
+		return -1;
+	}
+	rc = vigil_reveal_count(st, who, 0, day_start(now), &today);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return -1;
+	}
+	if (SRV_CFG(s, reveal_daily_cap) && today >= SRV_CFG(s, reveal_daily_cap)) {
+		srv_reply_error(r, 429, "exposure_cap",
+				"%lld originals revealed today: the daily cap; please stop for "
+				"today", (long long)today);
+		return -1;
+	}
+	if (unseal_item(r, st, id, n, out, olen, type, tcap))
+		return -1;
+	/* Logged before the bytes go: a reveal that was answered is always in
+	 * the log. */
+	snprintf(idp, sizeof(idp), "%lld", (long long)id);
+	j = json_pack("{s:i,s:s,s:I}", "item", n, "content_type", type ? type : "", "today",
+		      (json_int_t)(today + 1));
+	d = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	memset(&a, 0, sizeof(a));
+	a.who = who;
+	a.role = "review";
+	a.action = "case.reveal";
+	a.object = idp;
+	a.detail = d ? d : "";
+	a.source = srv_client_ip(r);
+	rc = vigil_store_begin(st);
+	if (!rc)
+		rc = vigil_reveal_add(st, id, n, who, now);
+	if (!rc)
+		rc = vigil_audit_append(st, &a);
+	if (!rc)
+		rc = vigil_store_commit(st);
+	free(d);
+	if (rc) {
+		vigil_store_rollback(st);
+		sodium_memzero(*out, *olen);
+		free(*out);
+		*out = NULL;
+		srv_reply_status(r, rc, srv_ctx(r));
+		return -1;
+	}
+	return 0;
+}
+
+void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int original)
+{
+	srv *s = srv_of(r);
+	srv_protect_opts po;
+	uint8_t *plain = NULL, *png = NULL;
+	size_t plen = 0, pnglen = 0;
+	char type[64] = "";
+	vigil_store *st;
+	int rc, grey = 1;
+
+	if (int_arg(r, "size", (int)SRV_CFG(s, protect_size), 32, 1024, &po.max_side) ||
+	    int_arg(r, "blur", (int)SRV_CFG(s, protect_blur), 0, 32, &po.blur) ||
+	    int_arg(r, "sepia", 0, 0, 1, &po.sepia) || int_arg(r, "greyscale", 1, 1, 1, &grey))
+		return;
+	if (original) {
+		if (srv_case_media_original(r, who, id, n, &plain, &plen, type, sizeof(type)))
+			return;
+	} else {
+		if (!(st = srv_store(r)) || unseal_item(r, st, id, n, &plain, &plen, NULL, 0))
+			return;
 	}
 	srv_add_header(r, "Cache-Control", "no-store");
 	srv_add_header(r, "X-Content-Type-Options", "nosniff");
 	srv_add_header(r, "Content-Security-Policy", "default-src 'none'; sandbox");
 	if (original) {
-		/* Logged before the bytes go: a reveal that was answered is
-		 * always in the log. */
-		rc = vigil_reveal_add(st, id, n, who, now);
-		if (rc) {
-			srv_reply_status(r, rc, srv_ctx(r));
-			goto out;
-		}
-		{
-			char *d = NULL;
-			json_t *j = json_pack("{s:i,s:s,s:I}", "item", n, "content_type",
-					      m.content_type, "today", (json_int_t)(today + 1));
-			vigil_audit a;
-			memset(&a, 0, sizeof(a));
-			d = j ? json_dumps(j, JSON_COMPACT) : NULL;
-			json_decref(j);
-			a.who = who;
-			a.role = "review";
-			a.action = "case.reveal";
-			a.object = idp;
-			a.detail = d ? d : "";
-			a.source = srv_client_ip(r);
-			rc = vigil_audit_append(st, &a);
-			free(d);
-			if (rc) {
-				srv_reply_status(r, rc, srv_ctx(r));
-				goto out;
-			}
-		}
-		{
-			char hdr[32];
-			snprintf(hdr, sizeof(hdr), "%lld", (long long)(today + 1));
-			srv_add_header(r, "Vigil-Reveals-Today", hdr);
-		}
-		srv_reply_data(r, 200, m.content_type, plain, plen);
+		srv_reply_data(r, 200, type, plain, plen);
 		goto out;
 	}
 	rc = srv_protect_image(srv_ctx(r), plain, plen, &po, &png, &pnglen);
@@ -390,7 +417,6 @@ out:
 		free(plain);
 	}
 	free(png);
-	free(m.sealed);
 }
 
 static void case_media(srv_req *r)

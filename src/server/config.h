@@ -128,6 +128,11 @@
 	X(reveal_daily_cap, "reveal-daily-cap", INT, "20", 0, 100000, 1,       \
 	  "Originals one reviewer may reveal per UTC day; beyond it 429 "      \
 	  "exposure_cap asks them to stop. 0: no cap.")                         \
+	X(session_idle, "session-idle", INT, "900", 10, 86400, 1,              \
+	  "Seconds of inactivity after which a review page session ends.")    \
+	X(reveal_seconds, "reveal-seconds", INT, "10", 1, 600, 1,              \
+	  "Seconds a revealed original stays on the review page before the "  \
+	  "protected view replaces it.")                                        \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")
@@ -159,7 +164,7 @@ typedef struct srv_config {
 	char confirmed_bank[256];
 	char suppression_bank[256];
 	char master_key_file[4096];
-	int64_t protect_size, protect_blur, reveal_daily_cap;
+	int64_t protect_size, protect_blur, reveal_daily_cap, session_idle, reveal_seconds;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

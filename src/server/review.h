@@ -31,5 +31,10 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision,
 		    const char *cls, json_t *ann, const char *note, json_t **result);
 /* Replies with item n of case id as view (protected / original) for who. */
 void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int original);
+/* The original of item n for who (claim held, under the daily cap), the
+ * reveal logged (reveals + audit) before it is returned: *out malloc'd,
+ * the caller wipes and frees it. */
+int srv_case_media_original(srv_req *r, const char *who, int64_t id, int n, uint8_t **out,
+			    size_t *olen, char *type, size_t tcap);
 
 #endif
