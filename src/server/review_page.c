@@ -453,7 +453,7 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 	fmt(&b, ". Priority %d. Uploads: %d. Content %s, user %s.</p>", c.priority, c.uploads,
 	    *c.content_id ? c.content_id : "-", *c.user_id ? c.user_id : "-");
 	raw(&b, "<h2>Match evidence</h2><table><thead><tr><th scope=\"col\">Bank</th>"
-		"<th scope=\"col\">Label</th><th scope=\"col\">Hash</th>"
+		"<th scope=\"col\">Label</th><th scope=\"col\">Hash type</th>"
 		"<th scope=\"col\">Distance</th><th scope=\"col\">Variant</th></tr></thead><tbody>");
 	m = json_loads(c.matches ? c.matches : "[]", 0, NULL);
 	for (k = 0; json_is_array(m) && k < json_array_size(m); k++) {

@@ -61,4 +61,5 @@ def main():
     print(w, h, ch, diff, "%.3f" % (e / max(n, 1)))
 
 
-main()
+if __name__ == "__main__":
+    main()
