@@ -241,4 +241,51 @@ code=$(getimg "?view=original" "$T/o")
 code=$(getimg "?view=original" "$T/o")
 [ "$code" = 429 ] && grep -q exposure_cap "$T/o" && ok "daily cap reached: 429 exposure_cap" || bad "cap: $code"
 stop_server
+# The page's sessions and forms, with curl: CSRF refused when missing or
+# wrong, a session after logout refused, lockout after 5 failures.
+echo "a long invented password" | "$VIGIL" user add rita --role reviewer 2>/dev/null && ok "vigil user add" || bad "user add"
+echo "short" | "$VIGIL" user add tom --role reviewer 2>/dev/null && bad "short password accepted" || ok "short password refused"
+[ "$(q "SELECT substr(pwhash,1,10) FROM people WHERE name='rita'")" = '$argon2id$' ] && ok "Argon2id hash stored" || bad "pwhash"
+start_server
+J="$T/cj"
+loginform() { curl -s -c "$J" -b "$J" "$URL/review/login" | grep -o 'name="csrf" value="[0-9a-f]*"' | grep -o '[0-9a-f]\{64\}'; }
+LC=$(loginform)
+code=$(curl -s -o /dev/null -w '%{http_code}' -c "$J" -b "$J" -d "name=rita&password=a+long+invented+password" "$URL/review/login")
+[ "$code" = 403 ] && ok "login without the CSRF field refused" || bad "login no csrf: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -D "$T/h" -c "$J" -b "$J" -d "csrf=$LC&name=rita&password=a+long+invented+password" "$URL/review/login")
+[ "$code" = 303 ] && grep -i '^set-cookie: vigil_session=' "$T/h" | grep -qi 'httponly' &&
+	grep -i '^set-cookie: vigil_session=' "$T/h" | grep -qi 'samesite=strict' && ok "login: session cookie HttpOnly, SameSite=Strict" ||
+	bad "login: $code $(cat "$T/h")"
+code=$(curl -s -o "$T/page" -w '%{http_code}' -D "$T/h" -c "$J" -b "$J" "$URL/review")
+SC=$(grep -o 'name="csrf" value="[0-9a-f]*"' "$T/page" | head -1 | grep -o '[0-9a-f]\{64\}')
+[ "$code" = 200 ] && grep -qi "^content-security-policy: default-src 'none'" "$T/h" && grep -qi '^cache-control: no-store' "$T/h" &&
+	! grep -qE '(src|href)="https?:' "$T/page" && ok "queue page: strict CSP, no-store, no external resources" || bad "queue page: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J" -d "blur=8&size=128" "$URL/review/settings")
+[ "$code" = 403 ] && ok "form without CSRF token refused" || bad "no csrf: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J" -d "csrf=$(echo "$SC" | tr 0-9a-f a-f0-9)&blur=8" "$URL/review/settings")
+[ "$code" = 403 ] && ok "form with a wrong CSRF token refused" || bad "bad csrf: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J" -d "csrf=$SC&blur=8&size=128" "$URL/review/settings")
+[ "$code" = 303 ] && ok "form with the CSRF token accepted" || bad "csrf ok: $code"
+cp "$J" "$T/old-cookies"
+code=$(curl -s -o /dev/null -w '%{http_code}' -c "$J" -b "$J" -d "csrf=$SC" "$URL/review/logout")
+[ "$code" = 303 ] && ok "logout" || bad "logout: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/old-cookies" "$URL/review")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/old-cookies" "$URL/review")
+code2=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/old-cookies" -d "csrf=$SC&blur=1" "$URL/review/settings")
+[ "$code" = 303 ] && echo "$loc" | grep -q /review/login && [ "$code2" = 403 ] &&
+	ok "the old session cookie after logout is refused" || bad "after logout: $code $loc $code2"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/review/case/1")
+[ "$code" = 303 ] && ok "no session: the case page sends to login" || bad "no session case: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ALICE" "$URL/review/media/1/1")
+[ "$code" = 303 ] && ok "an API key is not a page session" || bad "key on page: $code"
+for i in 1 2 3 4 5; do
+	LC=$(loginform)
+	curl -s -o /dev/null -c "$J" -b "$J" -d "csrf=$LC&name=rita&password=wrong+password+$i" "$URL/review/login"
+done
+LC=$(loginform)
+curl -s -o "$T/page" -c "$J" -b "$J" -d "csrf=$LC&name=rita&password=a+long+invented+password" "$URL/review/login"
+grep -q "locked" "$T/page" && [ "$(q "SELECT failures>=5 AND locked_until>0 FROM people WHERE name='rita'")" = 1 ] &&
+	[ "$(q "SELECT count(*) FROM audit WHERE action='login.failed' AND who='rita'")" = 5 ] &&
+	ok "5 failed logins lock the account (the right password is refused too)" || bad "lockout: $(head -c 300 "$T/page")"
+stop_server
 exit $fail
