@@ -5,7 +5,7 @@
 # rows when something matched) against POST /v1/match on the same files,
 # same server, same run (wrk -t1 -c2). A third of the files match a bank
 # (block or review), so events and cases are written and delivered to a
-# local receiver while the benchmark runs.
+# local receiver while the benchmark runs. BIG=N adds a bank of N hashes.
 set -eu
 BUILD=${1:-build}
 DUR=${DUR:-10}
@@ -27,6 +27,10 @@ ls "$T/img"/*.jpg > "$T/imgs.txt"
 "$V" hash demo/known/ladybird.jpg demo/known/storm.jpg > "$T/b.csv"
 "$V" bank create blocked --action block >/dev/null && "$V" bank import blocked "$T/a.csv" 2>/dev/null
 "$V" bank create reviewed --action review >/dev/null && "$V" bank import reviewed "$T/b.csv" 2>/dev/null
+if [ -n "${BIG:-}" ]; then # BIG=N: also a review bank of N random PDQ hashes
+	"$BUILD/bench/gen_hashes" "$BIG" -c > "$T/big.csv"
+	"$V" bank create big >/dev/null && "$V" bank import --no-progress big "$T/big.csv" 2>/dev/null || true
+fi
 KEY=$("$V" key create bench --role submit 2>/dev/null | tail -1)
 python3 tests/pipeline/receiver.py "$T/rport" "$T/rlog" s3cret & RPID=$!
 while [ ! -s "$T/rport" ]; do sleep 0.1; done

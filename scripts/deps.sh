@@ -7,7 +7,7 @@ PKGS="build-essential meson ninja-build pkg-config clang
 libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
 libssl-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsodium-dev
-nginx libnginx-mod-rtmp ffmpeg jq curl sqlite3 chromium chromium-driver"
+nginx libnginx-mod-rtmp ffmpeg jq curl sqlite3 python3 chromium chromium-driver"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -245,6 +245,9 @@ typedef struct vigil_case {
 					       case: vigil_case_clear() */
 	char *matches;                      /* JSON array text; likewise */
 	int64_t created, updated;           /* unix seconds */
+	char assignee[VIGIL_NAME_MAX + 1];  /* who holds the claim ("" none;
+					       set by the review queue) */
+	int64_t claim_expires;              /* unix seconds; 0 = unclaimed */
 } vigil_case;
 
 /* Opens a case, or joins one (see join_key). *id = the case; *joined = 1

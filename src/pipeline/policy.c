@@ -358,38 +358,82 @@ int vigil_bank_policy_from_json(vigil_ctx *ctx, const char *json,
 	return rc;
 }
 
+/* A bank's id and stored policy JSON by name, without counting its
+ * entries (vigil_bank_get does: slow for a big bank). */
+typedef struct find_acc {
+	const char *name;
+	int64_t id;
+	char *json; /* vigil__malloc'd copy, or NULL */
+	int nomem;
+} find_acc;
+
+static int find_bank(void *user, int64_t id, const char *name, const char *json)
+{
+	find_acc *f = user;
+
+	if (!name || strcmp(name, f->name))
+		return 0;
+	f->id = id;
+	if (json) {
+		size_t n = strlen(json);
+		f->json = vigil__malloc(n + 1);
+		if (!f->json) {
+			f->nomem = 1;
+			return 1;
+		}
+		memcpy(f->json, json, n + 1);
+	}
+	return 1; /* found: stop */
+}
+
+static int lookup(vigil_store *st, const char *bank, find_acc *f)
+{
+	int rc;
+
+	memset(f, 0, sizeof(*f));
+	f->name = bank;
+	if (!vigil__bank_name_ok(bank))
+		return vigil__err(st->ctx, VIGIL_EINVAL, "bad bank name '%.80s'",
+				  bank ? bank : "(null)");
+	rc = st->ops->policy_scan(st, find_bank, f);
+	if (f->nomem)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	if (rc && rc != 1)
+		return rc;
+	if (!f->id)
+		return vigil__err(st->ctx, VIGIL_ENOENT, "no bank '%s'", bank);
+	return VIGIL_OK;
+}
+
 int vigil_bank_policy_get(vigil_store *st, const char *bank, vigil_bank_policy *out)
 {
-	vigil_bank b;
-	char *json = NULL;
+	find_acc f;
 	int rc;
 
 	if (!st || !out)
 		return VIGIL_EINVAL;
-	rc = vigil_bank_get(st, bank, &b);
+	rc = lookup(st, bank, &f);
 	if (rc)
 		return rc;
 	vigil_bank_policy_default(out);
-	rc = st->ops->policy_get(st, b.id, &json);
-	if (rc == VIGIL_ENOENT)
-		return VIGIL_OK;
-	if (!rc)
-		rc = vigil_bank_policy_from_json(st->ctx, json, out);
-	vigil__free(json);
+	if (f.json)
+		rc = vigil_bank_policy_from_json(st->ctx, f.json, out);
+	vigil__free(f.json);
 	return rc;
 }
 
 int vigil_bank_policy_put(vigil_store *st, const char *bank,
 			  const vigil_bank_policy *p)
 {
-	vigil_bank b;
 	vigil_bank_policy check;
+	find_acc f;
 	char *json = NULL;
 	int rc;
 
 	if (!st || !p)
 		return VIGIL_EINVAL;
-	rc = vigil_bank_get(st, bank, &b);
+	rc = lookup(st, bank, &f);
+	vigil__free(f.json);
 	if (rc)
 		return rc;
 	rc = vigil_bank_policy_to_json(p, &json);
@@ -399,59 +443,57 @@ int vigil_bank_policy_put(vigil_store *st, const char *bank,
 	vigil_bank_policy_default(&check);
 	rc = vigil_bank_policy_from_json(st->ctx, json, &check);
 	if (!rc)
-		rc = st->ops->policy_put(st, b.id, json);
+		rc = st->ops->policy_put(st, f.id, json);
 	free(json);
 	return rc;
 }
 
-static int cmp_rule(const void *a, const void *b)
-{
-	const vigil_bank_rule *x = a, *y = b;
+typedef struct rules_acc {
+	vigil_store *st;
+	vigil_bank_rule *v;
+	size_t n, cap;
+} rules_acc;
 
-	return x->bank_id < y->bank_id ? -1 : x->bank_id > y->bank_id;
+static int add_rule(void *user, int64_t bank_id, const char *name, const char *json)
+{
+	rules_acc *a = user;
+	vigil_bank_rule *nv = vigil__grow(a->v, &a->cap, a->n, sizeof(*a->v)), *r;
+
+	if (!nv)
+		return vigil__err(a->st->ctx, VIGIL_ENOMEM, "out of memory");
+	a->v = nv;
+	r = &a->v[a->n];
+	memset(r, 0, sizeof(*r));
+	r->bank_id = bank_id;
+	snprintf(r->bank, sizeof(r->bank), "%s", name ? name : "");
+	vigil_bank_policy_default(&r->policy);
+	if (json) {
+		int rc = vigil_bank_policy_from_json(a->st->ctx, json, &r->policy);
+		if (rc)
+			return rc;
+	}
+	a->n++;
+	return VIGIL_OK;
 }
 
+/* One query (banks joined with their policies, in id order): this runs on
+ * every upload, so it must not count a bank's entries as vigil_bank_list
+ * does. */
 int vigil_bank_rules_load(vigil_store *st, vigil_bank_rule **rules, size_t *n)
 {
-	vigil_bank *banks = NULL;
-	vigil_bank_rule *v = NULL;
-	size_t nb = 0, i;
+	rules_acc a = {st, NULL, 0, 0};
 	int rc;
 
 	if (!st || !rules || !n)
 		return VIGIL_EINVAL;
 	*rules = NULL;
 	*n = 0;
-	rc = vigil_bank_list(st, &banks, &nb);
-	if (rc)
+	rc = st->ops->policy_scan(st, add_rule, &a);
+	if (rc) {
+		vigil__free(a.v);
 		return rc;
-	v = vigil__calloc(nb ? nb : 1, sizeof(*v));
-	if (!v) {
-		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		goto out;
 	}
-	for (i = 0; i < nb; i++) {
-		char *json = NULL;
-		v[i].bank_id = banks[i].id;
-		snprintf(v[i].bank, sizeof(v[i].bank), "%s", banks[i].name);
-		vigil_bank_policy_default(&v[i].policy);
-		rc = st->ops->policy_get(st, banks[i].id, &json);
-		if (rc == VIGIL_ENOENT) {
-			rc = VIGIL_OK;
-			continue;
-		}
-		if (!rc)
-			rc = vigil_bank_policy_from_json(st->ctx, json, &v[i].policy);
-		vigil__free(json);
-		if (rc)
-			goto out;
-	}
-	qsort(v, nb, sizeof(*v), cmp_rule);
-	*rules = v;
-	*n = nb;
-	v = NULL;
-out:
-	vigil__free(v);
-	vigil__free(banks);
-	return rc;
+	*rules = a.v;
+	*n = a.n;
+	return VIGIL_OK;
 }

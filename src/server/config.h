@@ -45,7 +45,7 @@
 	  "Open connections accepted at once.")                                 \
 	X(max_connections_per_ip, "max-connections-per-ip", INT, "256", 0,     \
 	  1000000, 0, "Open connections from one client address (0: no limit).") \
-	X(connection_memory, "connection-memory", SIZE, "64k", 8192,           \
+	X(connection_memory, "connection-memory", SIZE, "32k", 8192,           \
 	  INT64_C(1) << 24, 0,                                                  \
 	  "Memory libmicrohttpd gives each connection for its headers; a "     \
 	  "request whose headers do not fit gets 431.")                         \

@@ -839,6 +839,57 @@ static void webhooks_failed(srv_req *r)
 	srv_reply_json(r, 200, a ? json_pack("{s:o}", "events", a) : NULL);
 }
 
+static void quarantine_list(srv_req *r)
+{
+	vigil_store *st = srv_store(r);
+	vigil_quarantine *q = NULL;
+	size_t n = 0, i;
+	json_t *a;
+	int rc;
+
+	if (!st)
+		return;
+	rc = vigil_quarantine_list(st, &q, &n);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	a = json_array();
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:s}", "entry",
+						   (json_int_t)q[i].entry_id, "bank_id",
+						   (json_int_t)q[i].bank_id, "since",
+						   (json_int_t)q[i].since, "reason", q[i].reason));
+	free(q);
+	srv_reply_json(r, 200, a ? json_pack("{s:o}", "entries", a) : NULL);
+}
+
+/* Lifts a quarantine: the entry acts again (its flood count starts afresh). */
+static void quarantine_lift(srv_req *r)
+{
+	vigil_store *st = srv_store(r);
+	const char *p = srv_param(r, "entry");
+	char *end;
+	long long id;
+	int rc;
+
+	if (!st)
+		return;
+	id = strtoll(p, &end, 10);
+	if (!*p || *end || id <= 0) {
+		srv_reply_error(r, 400, "invalid", "entry: a positive integer");
+		return;
+	}
+	rc = vigil_quarantine_remove(st, id);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	vigil_flood_release(srv_flood(), id);
+	srv_audit(r, "quarantine.lift", p, NULL);
+	srv_reply_json(r, 200, json_pack("{s:I,s:b}", "entry", (json_int_t)id, "lifted", 1));
+}
+
 const srv_route srv_routes_content[] = {
 	{"POST", "/v1/content", SRV_ROLE_SUBMIT, content, 0,
 	 "The pipeline for one upload: hashes, matches, verdict, case, webhooks"},
@@ -846,5 +897,9 @@ const srv_route srv_routes_content[] = {
 	 "A user's report about content or an account: opens or joins a case"},
 	{"GET", "/v1/webhooks/failed", SRV_ROLE_ADMIN, webhooks_failed, 0,
 	 "Webhook events that could not be delivered within webhook_max_age"},
+	{"GET", "/v1/quarantine", SRV_ROLE_ADMIN, quarantine_list, 0,
+	 "Entries quarantined for flooding"},
+	{"DELETE", "/v1/quarantine/{entry}", SRV_ROLE_ADMIN, quarantine_lift, 0,
+	 "Lift an entry's quarantine: it acts again"},
 	{0},
 };

@@ -205,17 +205,28 @@ static int emit(srv_req *r, vigil_match *v, size_t n, json_t *matches)
 int srv_match_pdq(srv_req *r, const vigil_pdq *q, const vigil_pdq *dih,
 		  int radius, json_t *matches)
 {
-	vigil_match *v = malloc(SRV_MAX_MATCHES * sizeof(*v));
+	vigil_match few[32], *v = few;
 	size_t found = 0;
 	int rc;
 
-	if (!v)
-		return VIGIL_ENOMEM;
-	rc = vigil_matcher_pdq(srv_matcher(r), srv_ctx(r), q, dih, radius, v,
-			       SRV_MAX_MATCHES, &found);
+	/* Most queries match nothing or a little: a stack buffer, and a
+	 * second query with a heap one only when there are more. */
+	rc = vigil_matcher_pdq(srv_matcher(r), srv_ctx(r), q, dih, radius, few, 32,
+			       &found);
+	if (!rc && found > 32) {
+		size_t cap = found < SRV_MAX_MATCHES ? found : SRV_MAX_MATCHES;
+		v = malloc(cap * sizeof(*v));
+		if (!v)
+			return VIGIL_ENOMEM;
+		rc = vigil_matcher_pdq(srv_matcher(r), srv_ctx(r), q, dih, radius, v,
+				       cap, &found);
+		if (found > cap)
+			found = cap;
+	}
 	if (!rc)
-		emit(r, v, found < SRV_MAX_MATCHES ? found : SRV_MAX_MATCHES, matches);
-	free(v);
+		emit(r, v, found, matches);
+	if (v != few)
+		free(v);
 	return rc;
 }
 

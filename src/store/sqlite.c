@@ -99,6 +99,8 @@ static const char schema[] =
 	" contexts TEXT NOT NULL DEFAULT '[]',"  /* JSON array, one per upload */
 	" matches TEXT NOT NULL DEFAULT '[]',"   /* JSON array */
 	" uploads INTEGER NOT NULL DEFAULT 1,"
+	" assignee TEXT NOT NULL DEFAULT '',"    /* the reviewer holding a claim */
+	" claim_expires INTEGER NOT NULL DEFAULT 0," /* unix s; 0 = no claim */
 	" created INTEGER NOT NULL,"
 	" updated INTEGER NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS cases_join ON cases(user_id, join_key)"
@@ -946,31 +948,6 @@ static char *dup_text(const unsigned char *src)
 	return d;
 }
 
-static int s_policy_get(vigil_store *st, int64_t bank_id, char **json)
-{
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "SELECT policy FROM bank_policy WHERE bank_id=?", &q);
-
-	*json = NULL;
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(q, 1, bank_id);
-	switch (sqlite3_step(q)) {
-	case SQLITE_ROW:
-		*json = dup_text(sqlite3_column_text(q, 0));
-		if (!*json)
-			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		break;
-	case SQLITE_DONE:
-		rc = VIGIL_ENOENT; /* not an error: the default applies */
-		break;
-	default:
-		rc = db_err(st, "policy_get");
-	}
-	sqlite3_finalize(q);
-	return rc;
-}
-
 static int s_policy_put(vigil_store *st, int64_t bank_id, const char *json)
 {
 	sqlite3_stmt *q = NULL;
@@ -1191,8 +1168,8 @@ static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = prep(st, "SELECT id,state,priority,report,bank_id,uploads,source,"
-			  "content_id,user_id,contexts,matches,created,updated"
-			  " FROM cases WHERE id=?", &q);
+			  "content_id,user_id,contexts,matches,created,updated,assignee,"
+			  "claim_expires FROM cases WHERE id=?", &q);
 
 	memset(c, 0, sizeof(*c));
 	if (rc)
@@ -1214,6 +1191,8 @@ static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 		c->matches = dup_text(sqlite3_column_text(q, 10));
 		c->created = sqlite3_column_int64(q, 11);
 		c->updated = sqlite3_column_int64(q, 12);
+		copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(q, 13));
+		c->claim_expires = sqlite3_column_int64(q, 14);
 		if (!c->contexts || !c->matches) {
 			vigil_case_clear(c);
 			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
@@ -1351,6 +1330,30 @@ static int s_outbox_counts(vigil_store *st, int64_t counts[3])
 				  sqlite3_column_text(q, 0))] = sqlite3_column_int64(q, 1);
 	if (r != SQLITE_DONE)
 		rc = db_err(st, "outbox_counts");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_policy_scan(vigil_store *st,
+			 int (*cb)(void *user, int64_t bank_id, const char *name,
+				   const char *json),
+			 void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT b.id,b.name,p.policy FROM banks b LEFT JOIN bank_policy p"
+			  " ON p.bank_id=b.id ORDER BY b.id", &q), r;
+
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = cb(user, sqlite3_column_int64(q, 0),
+			(const char *)sqlite3_column_text(q, 1),
+			(const char *)sqlite3_column_text(q, 2));
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "policy_scan");
 	sqlite3_finalize(q);
 	return rc;
 }
@@ -1522,10 +1525,14 @@ static int s_case_claim(vigil_store *st, int64_t id, const char *who, int admin,
 	sqlite3_bind_int64(q, 4, now + ttl);
 	rc = step_done(st, q, "case_claim");
 	if (!rc)
-		rc = prep(st, "UPDATE cases SET state='claimed',updated=?2 WHERE id=?1", &q);
+		rc = prep(st, "UPDATE cases SET state='claimed',updated=?2,assignee=?3,"
+			      "claim_expires=?4 WHERE id=?1", &q);
 	if (!rc) {
+		/* The pipeline's columns mirror the claim (vigil_case_get). */
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, now + ttl);
 		rc = step_done(st, q, "case_claim");
 	}
 	return rc ? rc : s_case_review_get(st, id, now, out);
@@ -1566,7 +1573,8 @@ static int s_case_decide(vigil_store *st, int64_t id, const char *who, int decis
 	sqlite3_bind_int(q, 8, esc);
 	rc = step_done(st, q, "case_decide");
 	if (!rc)
-		rc = prep(st, "UPDATE cases SET state=?2,updated=?3 WHERE id=?1", &q);
+		rc = prep(st, "UPDATE cases SET state=?2,updated=?3,assignee='',claim_expires=0"
+			      " WHERE id=?1", &q);
 	if (!rc) {
 		sqlite3_bind_int64(q, 1, id);
 		sqlite3_bind_text(q, 2, esc ? "escalated" : "decided", -1, SQLITE_STATIC);
@@ -1869,7 +1877,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_scan_frames,
 	s_evidence_add,
 	s_evidence_list,
-	s_policy_get,
 	s_policy_put,
 	s_quarantine_add,
 	s_quarantine_remove,
@@ -1881,6 +1888,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_outbox_update,
 	s_outbox_counts,
 	s_in_transaction,
+	s_policy_scan,
 	s_bank_update,
 	s_key_add,
 	s_key_list,

@@ -69,9 +69,8 @@ typedef struct vigil__store_ops {
 	int (*evidence_add)(vigil_store *st, vigil_evidence *ev);
 	int (*evidence_list)(vigil_store *st, int64_t since_id, size_t max,
 			     vigil_evidence **out, size_t *n);
-	/* Pipeline (vigil/pipeline.h). policy_get: *json owned by the caller
-	 * (vigil__free), VIGIL_ENOENT if the bank has no stored policy. */
-	int (*policy_get)(vigil_store *st, int64_t bank_id, char **json);
+	/* Pipeline (vigil/pipeline.h). Policies are read with policy_scan
+	 * (below). */
 	int (*policy_put)(vigil_store *st, int64_t bank_id, const char *json);
 	int (*quarantine_add)(vigil_store *st, const vigil_quarantine *q);
 	int (*quarantine_remove)(vigil_store *st, int64_t entry_id);
@@ -90,6 +89,12 @@ typedef struct vigil__store_ops {
 			     int64_t next_ms, const char *last_error);
 	int (*outbox_counts)(vigil_store *st, int64_t counts[3]);
 	int (*in_transaction)(vigil_store *st);
+	/* Every bank's id, name and stored policy JSON (NULL if none), by id,
+	 * in one query: what a decision needs, without counting entries. */
+	int (*policy_scan)(vigil_store *st,
+			   int (*cb)(void *user, int64_t bank_id, const char *name,
+				     const char *json),
+			   void *user);
 	int (*bank_update)(vigil_store *st, const char *name, const char *desc,
 			   const char *labels);
 	/* The service's keys and audit trail (vigil/service.h). */

@@ -46,7 +46,8 @@ int main(void)
 	CHECK(vigil_case_get(st, id1, &c) == 0);
 	CHECK(c.uploads == 2 && c.priority == 80 && c.report == 1 &&
 	      c.state == VIGIL_CASE_OPEN && !strcmp(c.content_id, "c1") &&
-	      !strcmp(c.user_id, "u1") && !strcmp(c.source, "match"));
+	      !strcmp(c.user_id, "u1") && !strcmp(c.source, "match") && !*c.assignee &&
+	      c.claim_expires == 0);
 	CHECK(c.contexts && strstr(c.contexts, "\"c1\"") && strstr(c.contexts, "\"c2\""));
 	CHECK(c.matches && c.matches[0] == '[');
 	vigil_case_clear(&c);

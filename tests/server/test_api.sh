@@ -175,6 +175,24 @@ check "a client trickling its body is cut" grep -q '^cut ' "$T/slow"
 check "...and the server still answers" [ "$(code GET /healthz)" = 200 ]
 stop; check "SIGTERM after all that: exit 0" [ $? -eq 0 ]
 
+# SIGTERM drains: a request in flight (a slow upload) is answered, then the
+# server exits 0; max_uploads refuses one upload too many with 503 busy.
+start --max-uploads 1
+ffmpeg -loglevel error -y -i "$DEMO/known/aqua.jpg" -vf scale=1600:-2 -q:v 2 "$T/large.jpg"
+curl -s -o "$T/slow.body" -w '%{http_code}' --limit-rate 40k -H "$S" \
+	--data-binary @"$T/large.jpg" "$U/v1/hash" > "$T/slow.code" &
+CPID=$!
+i=0
+until curl -s -H "$M" "$U/metrics" | grep -q '^vigil_http_uploads_in_flight 1$'; do
+	i=$((i + 1)); [ $i -lt 600 ] || break; sleep 0.05
+done
+check "a second upload while one is in flight: 503 busy" [ "$(code POST /v1/hash -H "$S" --data-binary @"$DEMO/known/aqua.jpg")" = 503 -a "$(errcode)" = busy ]
+kill -TERM $SPID
+wait $CPID
+check "SIGTERM lets the upload in flight finish" [ "$(cat "$T/slow.code")" = 200 -a "$(jq -r .pdq < "$T/slow.body" | wc -c)" = 65 ]
+wait $SPID; src=$?; SPID=
+check "...and then exits 0" [ $src -eq 0 ]
+
 # The audit trail: every change with who did it.
 sqlite3 "$T/v.db" 'SELECT who, action, object FROM audit ORDER BY id' > "$T/audit" 2>/dev/null ||
 	python3 -c "import sqlite3,sys;[print('|'.join(r)) for r in sqlite3.connect(sys.argv[1]).execute('SELECT who, action, object FROM audit ORDER BY id')]" "$T/v.db" > "$T/audit"

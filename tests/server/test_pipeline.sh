@@ -113,6 +113,18 @@ json '[a["type"] for a in d["actions"]]' < "$T/r" | grep -q "'quarantine'" && q3
 upload "$DEMO/known/storm.jpg" f4 u8; v4=$(json 'd["verdict"]+" "+d["matches"][0]["disposition"]' < "$T/r")
 [ "$v1 $v2 $v3 $q3" = "block block allow 1" ] && [ "$v4" = "allow quarantined" ] &&
 	ok "flood: 3rd match quarantines the entry, 4th is not acted on" || bad "flood: $v1 $v2 $v3 $q3 / $v4"
+# The quarantine over the API: listed, lifted (the entry acts again).
+curl -s -H "Authorization: Bearer $ADM" "$URL/v1/quarantine" > "$T/r"
+QE=$(json 'd["entries"][0]["entry"]' < "$T/r")
+[ "$(json 'len(d["entries"])' < "$T/r")" = 1 ] && json 'd["entries"][0]["reason"]' < "$T/r" | grep -q "more than 2 matches in 3600 s" &&
+	ok "GET /v1/quarantine" || bad "quarantine list: $(cat "$T/r")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $ADM" "$URL/v1/quarantine/$QE")
+upload "$DEMO/known/storm.jpg" f5 u14
+[ "$code" = 200 ] && [ "$(json 'd["verdict"]' < "$T/r")" = block ] && ok "lifted: the entry acts again" || bad "lift: $code $(cat "$T/r")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $ADM" "$URL/v1/quarantine/$QE")
+[ "$code" = 404 ] && ok "lifting it twice: 404" || bad "lift twice: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $SUB" "$URL/v1/quarantine/$QE")
+[ "$code" = 403 ] && ok "lifting needs admin" || bad "lift role: $code"
 # Refusals.
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" -F "file=@$DEMO/uploads/dune.jpg" \
 	-F 'context={"content_id":1}' "$URL/v1/content")
@@ -153,11 +165,11 @@ wait_for "grep -q '\"job\":\"$J1\"' '$T/rlog' && grep -q '\"job\":\"$J2\"' '$T/r
 	grep "\"job\":\"$J2\"" "$T/rlog" | grep -q '"data":{"verdict":"allow"' &&
 	ok "video verdicts by webhook: block (known image in a frame), allow" || bad "video verdicts: $(grep -c job "$T/rlog")"
 
-# Webhooks: verdicts (block x1, review x3, flood blocks x2, videos x2),
+# Webhooks: verdicts (block x1, review x3, flood blocks x3, videos x2),
 # cases created (2 review + 1 report), one quarantine; all signed right.
-wait_for '[ "$(new_events verdict)" -ge 8 ] && [ "$(new_events case.created)" -ge 3 ] && [ "$(new_events entry.quarantined)" -ge 1 ]' &&
+wait_for '[ "$(new_events verdict)" -ge 9 ] && [ "$(new_events case.created)" -ge 3 ] && [ "$(new_events entry.quarantined)" -ge 1 ]' &&
 	ok "webhooks delivered" || bad "webhooks: $(cut -c1-80 "$T/rlog")"
-[ "$(new_events verdict)" = 8 ] && [ "$(new_events case.created)" = 3 ] && [ "$(new_events entry.quarantined)" = 1 ] &&
+[ "$(new_events verdict)" = 9 ] && [ "$(new_events case.created)" = 3 ] && [ "$(new_events entry.quarantined)" = 1 ] &&
 	ok "one event per verdict, case and quarantine" || bad "counts: $(cut -c1-80 "$T/rlog")"
 grep -q '"verdict","created":[0-9]*,"data":{"verdict":"block","context":{"content_id":"c1","user_id":"u1","ip":"192.0.2.7","port":50123' "$T/rlog" &&
 	ok "verdict event carries the upload's context" || bad "event body: $(grep verdict "$T/rlog" | head -1 | cut -c1-300)"
@@ -165,7 +177,7 @@ grep -q '"verdict","created":[0-9]*,"data":{"verdict":"block","context":{"conten
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $ADM" "$URL/v1/webhooks/failed")
 [ "$code" = 200 ] && [ "$(json 'len(d["events"])' < "$T/r")" = 0 ] && ok "no failed webhooks" || bad "failed: $code"
 curl -s -H "Authorization: Bearer $PROM" "$URL/metrics" > "$T/metrics"
-grep -q '^vigil_verdicts_total{verdict="block"} 4$' "$T/metrics" && grep -q '^vigil_verdicts_total{verdict="review"} 3$' "$T/metrics" &&
+grep -q '^vigil_verdicts_total{verdict="block"} 5$' "$T/metrics" && grep -q '^vigil_verdicts_total{verdict="review"} 3$' "$T/metrics" &&
 	grep -q '^vigil_webhook_backlog ' "$T/metrics" && grep -q '^vigil_webhook_failed 0$' "$T/metrics" &&
 	grep -q '^vigil_entries_quarantined_total{bank="flooded"} 1$' "$T/metrics" &&
 	grep -q '^vigil_webhook_deliveries_total{result="delivered"} ' "$T/metrics" &&
@@ -205,7 +217,7 @@ newlines=$(grep -c '^new ' "$T/rlog")
 	bad "total $total, distinct $distinct, new lines $newlines"
 # The audit has one row per verdict.
 n=$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='content.verdict'")
-[ "$n" = 14 ] && ok "audit rows for every verdict (12 images, 2 videos)" || bad "audit rows: $n"
+[ "$n" = 15 ] && ok "audit rows for every verdict (13 images, 2 videos)" || bad "audit rows: $n"
 # kill -9 with an event in flight: the receiver has it but has not
 # answered; after the restart it comes again (a dup, deduped), never lost.
 upload "$DEMO/uploads/wood.jpg" s1 u12

@@ -176,13 +176,13 @@ wait_for '[ "$(new_events report.drafted)" -ge 1 ] && [ "$(new_events case.escal
 	bad "webhooks: $(cut -c1-100 "$T/rlog")"
 stop_server
 
-# Claim expiry: a 1 s claim; after it, another reviewer can claim.
-start_server --claim-ttl 1
+# Claim expiry: a 3 s claim; after it, another reviewer can claim.
+start_server --claim-ttl 3
 code=$(curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $SUB" -H 'Content-Type: application/json' \
 	--data-binary '{"content_id":"x9","user_id":"u7","reason":"invented report"}' "$URL/v1/user-reports")
 D=$(json 'd["case"]' < "$T/r")
 call "$ALICE" POST "/v1/cases/$D/claim"
-[ "$code" = 200 ] && ok "alice claims $D for 1 s" || bad "claim D: $code $(cat "$T/r")"
+[ "$code" = 200 ] && ok "alice claims $D for 3 s" || bad "claim D: $code $(cat "$T/r")"
 call "$BOB" POST "/v1/cases/$D/claim"
 c1=$code
 wait_for 'call "$BOB" GET "/v1/cases/$D"; [ "$(json "d[\"state\"]" < "$T/r")" = open ]' &&
