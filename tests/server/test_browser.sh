@@ -28,5 +28,7 @@ curl -s -o /dev/null -H "Authorization: Bearer $SUB" -F "file=@$DEMO/uploads/mea
 	-F 'context={"content_id":"m1","user_id":"u1"};type=application/json' "$URL/v1/content"
 python3 "$HERE/browser.py" "$URL" "$T/v.db" rita "a long invented password" ${SHOTS:-}
 rc=$?
-kill -TERM $SRV; wait $SRV; SRV=
+if kill -TERM $SRV 2>/dev/null; then wait $SRV || rc=1; else echo "FAIL - the server died:"; rc=1; fi
+SRV=
+[ $rc = 0 ] || cat "$T/log"
 exit $rc
