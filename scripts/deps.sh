@@ -9,7 +9,7 @@ libssl-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsodium-dev
 libicu-dev libvectorscan-dev
 wamerican wngerman wdutch hunspell-ar
-nginx libnginx-mod-rtmp ffmpeg jq curl sqlite3 python3"
+nginx libnginx-mod-rtmp ffmpeg jq curl sqlite3 python3 chromium chromium-driver"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

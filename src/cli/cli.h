@@ -161,6 +161,7 @@ extern cli_opt cli_serve_opts[];
 void cli_serve_opts_init(void);
 int cmd_key(const cli_cmd *cmd, int argc, char **argv);
 int cmd_text(const cli_cmd *cmd, int argc, char **argv);
+int cmd_user(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

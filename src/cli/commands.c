@@ -201,6 +201,13 @@ static const cli_opt key_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt user_opts[] = {
+	DB_OPT,
+	{CLI_OPT_ROLE, "role", "reviewer|admin",
+	 "add: reviewer (the review page) or admin (also escalated cases)."},
+	{0, NULL, NULL, NULL},
+};
+
 /* serve's options: cli_serve_opts (cmd_serve.c), made from the server's
  * settings table. */
 
@@ -373,6 +380,12 @@ const cli_cmd cli_commands[] = {
 	 "phrases, however spelled, and nothing more. docs/text.md describes "
 	 "the rules and their limits.",
 	 text_opts, cmd_text},
+	{"user", "add NAME [--role reviewer|admin]", "Add a person to the review page.",
+	 "Adds an account for the review page of vigil serve (/review). The "
+	 "password (12 characters or more) is the first line of standard input; "
+	 "the store keeps only its Argon2id hash. Five failed logins in a row "
+	 "lock the account for 15 minutes.",
+	 user_opts, cmd_user},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

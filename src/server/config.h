@@ -105,6 +105,34 @@
 	X(webhook_poll, "webhook-poll", INT, "1000", 10, 60000, 1,             \
 	  "Milliseconds between looks for due events (new events are sent at " \
 	  "once).")                                                            \
+	X(claim_ttl, "claim-ttl", INT, "900", 1, 86400, 1,                     \
+	  "Seconds a reviewer's claim on a case lasts (POST /v1/cases/ID/claim " \
+	  "again renews it); after it the case is back in the queue.")         \
+	X(confirmed_bank, "confirmed-bank", STR, "confirmed", 0, 0, 0,         \
+	  "Bank a confirmed case's hashes are added to (made on first use, "   \
+	  "policy action block).")                                              \
+	X(suppression_bank, "suppression-bank", STR, "suppressed", 0, 0, 0,   \
+	  "Bank a dismissed case's hashes are added to (made on first use, "   \
+	  "kind suppression: the same false positive never comes back).")     \
+	X(master_key_file, "master-key-file", STR, "", 0, 0, 0,                \
+	  "File holding the master key (64 hex digits, mode 0600: `openssl "  \
+	  "rand -hex 32 > FILE; chmod 600 FILE`) that wraps the data key of each kept " \
+	  "item of content. Without it the content of cases is not kept: "    \
+	  "reviewers decide from the match evidence.")                          \
+	X(protect_size, "protect-size", INT, "256", 32, 1024, 1,               \
+	  "Longest side, in pixels, of the protected derivative reviewers see " \
+	  "(a request's ?size= within 32..1024 overrides it).")                 \
+	X(protect_blur, "protect-blur", INT, "4", 0, 32, 1,                    \
+	  "Blur radius of the protected derivative, in its own pixels (three " \
+	  "box passes; ?blur= overrides it).")                                  \
+	X(reveal_daily_cap, "reveal-daily-cap", INT, "20", 0, 100000, 1,       \
+	  "Originals one reviewer may reveal per UTC day; beyond it 429 "      \
+	  "exposure_cap asks them to stop. 0: no cap.")                         \
+	X(session_idle, "session-idle", INT, "900", 10, 86400, 1,              \
+	  "Seconds of inactivity after which a review page session ends.")    \
+	X(reveal_seconds, "reveal-seconds", INT, "10", 1, 600, 1,              \
+	  "Seconds a revealed original stays on the review page before the "  \
+	  "protected view replaces it.")                                        \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -171,6 +199,12 @@ typedef struct srv_config {
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */
 	char stream_cut_url[2048];
+	/* Review (route_cases.c). */
+	int64_t claim_ttl;
+	char confirmed_bank[256];
+	char suppression_bank[256];
+	char master_key_file[4096];
+	int64_t protect_size, protect_blur, reveal_daily_cap, session_idle, reveal_seconds;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

@@ -180,7 +180,54 @@ static const char schema[] =
 	" action TEXT NOT NULL,"
 	" object TEXT NOT NULL,"
 	" detail TEXT NOT NULL,"
-	" source TEXT NOT NULL);";
+	" source TEXT NOT NULL);"
+	/* Review (vigil/review.h): who holds a case and what was decided,
+	 * one row per case ever claimed; the case's state stays in cases. */
+	"CREATE TABLE IF NOT EXISTS case_review("
+	" case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,"
+	" assignee TEXT NOT NULL DEFAULT '',"
+	" claimed INTEGER NOT NULL DEFAULT 0,"
+	" claim_expires INTEGER NOT NULL DEFAULT 0,"
+	" decision TEXT NOT NULL DEFAULT 'none',"
+	" classification TEXT NOT NULL DEFAULT '',"
+	" annotations TEXT NOT NULL DEFAULT '[]',"
+	" note TEXT NOT NULL DEFAULT '',"
+	" decided_by TEXT NOT NULL DEFAULT '',"
+	" decided INTEGER NOT NULL DEFAULT 0,"
+	" escalated INTEGER NOT NULL DEFAULT 0);"
+	/* A case's content, sealed (vigil/sealed.h): never plaintext. */
+	"CREATE TABLE IF NOT EXISTS case_media("
+	" case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	" n INTEGER NOT NULL,"
+	" content_type TEXT NOT NULL DEFAULT '',"
+	" bytes INTEGER NOT NULL,"
+	" sha256 BLOB NOT NULL,"
+	" sealed BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" PRIMARY KEY(case_id, n), UNIQUE(case_id, sha256));"
+	/* Who saw an original, when: the reveal log. */
+	"CREATE TABLE IF NOT EXISTS reveals("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" who TEXT NOT NULL,"
+	" time INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS reveals_who ON reveals(who, time);"
+	/* People of the review page; sessions by the digest of the cookie. */
+	"CREATE TABLE IF NOT EXISTS people("
+	" name TEXT PRIMARY KEY,"
+	" roles INTEGER NOT NULL,"
+	" pwhash TEXT NOT NULL,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" locked_until INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS sessions("
+	" digest BLOB PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" ended INTEGER NOT NULL DEFAULT 0);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -1441,6 +1488,497 @@ static int s_in_transaction(vigil_store *st)
 	return !sqlite3_get_autocommit(((sq *)st->priv)->db);
 }
 
+/* ------------------------------------------------------------ review */
+
+/* A case's state with an expired claim undone (back to open, or to
+ * escalated if it was escalated before the admin claimed it). ?1 = now. */
+#define EFFECTIVE_STATE                                                        \
+	"CASE WHEN c.state='claimed' AND ifnull(r.claim_expires,0)<=?1 THEN"  \
+	" (CASE WHEN ifnull(r.escalated,0) THEN 'escalated' ELSE 'open' END)"  \
+	" ELSE c.state END"
+
+static int s_case_list(vigil_store *st, int state, int64_t now, size_t max,
+		       vigil_case **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_case *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT c.id," EFFECTIVE_STATE " AS st,c.priority,c.report,c.bank_id,"
+		      "c.uploads,c.source,c.content_id,c.user_id,c.contexts,c.matches,"
+		      "c.created,c.updated FROM cases c LEFT JOIN case_review r ON"
+		      " r.case_id=c.id WHERE ?2 IS NULL OR st=?2"
+		      " ORDER BY c.priority DESC, c.created, c.id LIMIT ?3", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	if (state >= 0)
+		sqlite3_bind_text(q, 2, vigil_case_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)max);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_case *c;
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			vigil_case *nv = vigil__realloc(v, nc * sizeof(*v));
+			if (!nv) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+			cap = nc;
+		}
+		c = &v[cnt];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(q, 0);
+		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+				      sqlite3_column_text(q, 1));
+		c->priority = sqlite3_column_int(q, 2);
+		c->report = sqlite3_column_int(q, 3);
+		c->bank_id = sqlite3_column_int64(q, 4);
+		c->uploads = sqlite3_column_int(q, 5);
+		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
+		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
+		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
+		c->contexts = dup_text(sqlite3_column_text(q, 9));
+		c->matches = dup_text(sqlite3_column_text(q, 10));
+		c->created = sqlite3_column_int64(q, 11);
+		c->updated = sqlite3_column_int64(q, 12);
+		cnt++;
+		if (!c->contexts || !c->matches) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "case_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil_cases_free(v, cnt);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return VIGIL_OK;
+}
+
+static int s_case_review_get(vigil_store *st, int64_t id, int64_t now,
+			     vigil_case_review *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " EFFECTIVE_STATE ",ifnull(r.assignee,''),"
+			  "ifnull(r.claimed,0),ifnull(r.claim_expires,0),"
+			  "ifnull(r.decision,'none'),ifnull(r.classification,''),"
+			  "ifnull(r.annotations,'[]'),ifnull(r.note,''),"
+			  "ifnull(r.decided_by,''),ifnull(r.decided,0),"
+			  "ifnull(r.escalated,0),c.join_key FROM cases c LEFT JOIN"
+			  " case_review r ON r.case_id=c.id WHERE c.id=?2", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		o->case_id = id;
+		o->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+				      sqlite3_column_text(q, 0));
+		copy_text(o->assignee, sizeof(o->assignee), sqlite3_column_text(q, 1));
+		o->claimed = sqlite3_column_int64(q, 2);
+		o->claim_expires = sqlite3_column_int64(q, 3);
+		o->decision = name_index(vigil_case_decision_name, VIGIL__DECISION_END,
+					 sqlite3_column_text(q, 4));
+		copy_text(o->classification, sizeof(o->classification),
+			  sqlite3_column_text(q, 5));
+		copy_text(o->annotations, sizeof(o->annotations), sqlite3_column_text(q, 6));
+		copy_text(o->note, sizeof(o->note), sqlite3_column_text(q, 7));
+		copy_text(o->decided_by, sizeof(o->decided_by), sqlite3_column_text(q, 8));
+		o->decided = sqlite3_column_int64(q, 9);
+		o->escalated = sqlite3_column_int(q, 10);
+		copy_text(o->join_key, sizeof(o->join_key), sqlite3_column_text(q, 11));
+		/* An expired claim holds nothing. */
+		if (o->state != VIGIL_CASE_CLAIMED)
+			o->assignee[0] = '\0';
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
+		break;
+	default:
+		rc = db_err(st, "case_review_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int step_done(vigil_store *st, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q) == SQLITE_DONE ? VIGIL_OK : db_err(st, what);
+
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_case_claim(vigil_store *st, int64_t id, const char *who, int admin,
+			int64_t now, int64_t ttl, vigil_case_review *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = s_case_review_get(st, id, now, out);
+
+	if (rc)
+		return rc;
+	if (out->state == VIGIL_CASE_DECIDED)
+		return vigil__err(st->ctx, VIGIL_EABORTED, "case %lld is decided",
+				  (long long)id);
+	if (out->state == VIGIL_CASE_ESCALATED && !admin)
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld is escalated: an admin's", (long long)id);
+	if (out->state == VIGIL_CASE_CLAIMED && strcmp(out->assignee, who))
+		return vigil__err(st->ctx, VIGIL_EEXIST, "case %lld is claimed by %s",
+				  (long long)id, out->assignee);
+	rc = prep(st, "INSERT INTO case_review(case_id,assignee,claimed,claim_expires)"
+		      " VALUES(?1,?2,?3,?4) ON CONFLICT(case_id) DO UPDATE SET"
+		      " assignee=?2,claimed=?3,claim_expires=?4", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_int64(q, 4, now + ttl);
+	rc = step_done(st, q, "case_claim");
+	if (!rc)
+		rc = prep(st, "UPDATE cases SET state='claimed',updated=?2,assignee=?3,"
+			      "claim_expires=?4 WHERE id=?1", &q);
+	if (!rc) {
+		/* The pipeline's columns mirror the claim (vigil_case_get). */
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, now + ttl);
+		rc = step_done(st, q, "case_claim");
+	}
+	return rc ? rc : s_case_review_get(st, id, now, out);
+}
+
+static int s_case_decide(vigil_store *st, int64_t id, const char *who, int decision,
+			 const char *classification, const char *annotations,
+			 const char *note, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_case_review cur;
+	int esc = decision == VIGIL_DECISION_ESCALATE;
+	int rc = s_case_review_get(st, id, now, &cur);
+
+	if (rc)
+		return rc;
+	if (cur.state == VIGIL_CASE_DECIDED)
+		return vigil__err(st->ctx, VIGIL_EEXIST, "case %lld was decided by %s",
+				  (long long)id, cur.decided_by);
+	if (cur.state != VIGIL_CASE_CLAIMED || strcmp(cur.assignee, who))
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld: claim it before deciding", (long long)id);
+	if (esc && cur.escalated)
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld is escalated already", (long long)id);
+	rc = prep(st, "UPDATE case_review SET decision=?2,classification=?3,annotations=?4,"
+		      "note=?5,decided_by=?6,decided=?7,assignee='',claim_expires=0,"
+		      "escalated=max(escalated,?8) WHERE case_id=?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, vigil_case_decision_name(decision), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, classification ? classification : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, annotations ? annotations : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, note ? note : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, now);
+	sqlite3_bind_int(q, 8, esc);
+	rc = step_done(st, q, "case_decide");
+	if (!rc)
+		rc = prep(st, "UPDATE cases SET state=?2,updated=?3,assignee='',claim_expires=0"
+			      " WHERE id=?1", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, esc ? "escalated" : "decided", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, now);
+		rc = step_done(st, q, "case_decide");
+	}
+	return rc;
+}
+
+static int s_case_media_add(vigil_store *st, const vigil_case_media *m, int *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r, have = 0;
+
+	*n = 0;
+	rc = prep(st, "SELECT n FROM case_media WHERE case_id=?1 AND sha256=?2 UNION ALL"
+		      " SELECT -count(*) FROM case_media WHERE case_id=?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, m->case_id);
+	sqlite3_bind_blob(q, 2, m->sha256, 32, SQLITE_STATIC);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		int v = sqlite3_column_int(q, 0);
+		if (v > 0)
+			*n = v;
+		else
+			have = -v;
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE)
+		return db_err(st, "case_media_add");
+	if (*n)
+		return VIGIL_OK;
+	if (have >= VIGIL_CASE_MEDIA_MAX)
+		return vigil__err(st->ctx, VIGIL_ETOOBIG, "case %lld keeps %d items at most",
+				  (long long)m->case_id, VIGIL_CASE_MEDIA_MAX);
+	rc = prep(st, "INSERT INTO case_media(case_id,n,content_type,bytes,sha256,sealed,"
+		      "created) VALUES(?,?,?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, m->case_id);
+	sqlite3_bind_int(q, 2, have + 1);
+	sqlite3_bind_text(q, 3, m->content_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, m->bytes);
+	sqlite3_bind_blob(q, 5, m->sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_blob64(q, 6, m->sealed, m->sealed_len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, m->created ? m->created : (int64_t)time(NULL));
+	rc = step_done(st, q, "case_media_add");
+	if (!rc)
+		*n = have + 1;
+	return rc;
+}
+
+static int s_case_media_get(vigil_store *st, int64_t case_id, int n, vigil_case_media *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT content_type,bytes,sha256,sealed,created FROM case_media"
+			  " WHERE case_id=? AND n=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, n);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW: {
+		size_t len = (size_t)sqlite3_column_bytes(q, 3);
+		o->case_id = case_id;
+		o->n = n;
+		copy_text(o->content_type, sizeof(o->content_type), sqlite3_column_text(q, 0));
+		o->bytes = sqlite3_column_int64(q, 1);
+		if (sqlite3_column_bytes(q, 2) == 32)
+			memcpy(o->sha256, sqlite3_column_blob(q, 2), 32);
+		o->sealed = vigil__malloc(len ? len : 1);
+		if (!o->sealed) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			break;
+		}
+		if (len)
+			memcpy(o->sealed, sqlite3_column_blob(q, 3), len);
+		o->sealed_len = len;
+		o->created = sqlite3_column_int64(q, 4);
+		break;
+	}
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "case %lld has no item %d",
+				(long long)case_id, n);
+		break;
+	default:
+		rc = db_err(st, "case_media_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int count_query(vigil_store *st, const char *sql, int64_t a, const char *text,
+		       int64_t b, int64_t *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, sql, &q);
+
+	*out = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, a);
+	if (text)
+		sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, b);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	else
+		rc = db_err(st, "count");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_case_media_count(vigil_store *st, int64_t case_id, int *n)
+{
+	int64_t c;
+	int rc = count_query(st, "SELECT count(*) FROM case_media WHERE case_id=?1 AND"
+				 " ?2 IS NULL AND ?3=0", case_id, NULL, 0, &c);
+
+	*n = (int)c;
+	return rc;
+}
+
+static int s_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
+			int64_t when)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO reveals(case_id,n,who,time) VALUES(?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, n);
+	sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, when);
+	return step_done(st, q, "reveal_add");
+}
+
+static int s_reveal_count(vigil_store *st, const char *who, int64_t case_id,
+			  int64_t since, int64_t *count)
+{
+	if (case_id > 0)
+		return count_query(st, "SELECT count(*) FROM reveals WHERE case_id=?1 AND"
+				       " ?2 IS NULL AND time>=?3", case_id, NULL, since, count);
+	return count_query(st, "SELECT count(*) FROM reveals WHERE ?1=0 AND who=?2 AND"
+			       " time>=?3", 0, who, since, count);
+}
+
+static int s_person_add(vigil_store *st, const char *name, unsigned roles,
+			const char *pwhash)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO people(name,roles,pwhash,created) VALUES(?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, roles);
+	sqlite3_bind_text(q, 3, pwhash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(((sq *)st->priv)->db) ==
+				     SQLITE_CONSTRAINT_PRIMARYKEY
+			     ? vigil__err(st->ctx, VIGIL_EEXIST, "user %s exists", name)
+			     : db_err(st, "person_add");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_person_get(vigil_store *st, const char *name, vigil_person *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT roles,pwhash,failures,locked_until,created FROM people"
+			  " WHERE name=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		copy_text(o->name, sizeof(o->name), (const unsigned char *)name);
+		o->roles = (unsigned)sqlite3_column_int64(q, 0);
+		copy_text(o->pwhash, sizeof(o->pwhash), sqlite3_column_text(q, 1));
+		o->failures = sqlite3_column_int(q, 2);
+		o->locked_until = sqlite3_column_int64(q, 3);
+		o->created = sqlite3_column_int64(q, 4);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no user %s", name);
+		break;
+	default:
+		rc = db_err(st, "person_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_person_login_result(vigil_store *st, const char *name, int ok, int64_t now,
+				 int max_fail, int64_t lock_seconds)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, ok ? "UPDATE people SET failures=0,locked_until=0 WHERE name=?1"
+			     : "UPDATE people SET failures=failures+1,locked_until=CASE WHEN"
+			       " failures+1>=?3 THEN ?2+?4 ELSE locked_until END WHERE name=?1",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (!ok) {
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_int(q, 3, max_fail);
+		sqlite3_bind_int64(q, 4, lock_seconds);
+	}
+	return step_done(st, q, "person_login_result");
+}
+
+static int s_session_add(vigil_store *st, const vigil_session *s)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO sessions(digest,name,csrf,created,last_seen)"
+			  " VALUES(?,?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, s->digest, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, s->csrf, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, s->created);
+	sqlite3_bind_int64(q, 5, s->created);
+	return step_done(st, q, "session_add");
+}
+
+static int s_session_get(vigil_store *st, const uint8_t *digest, vigil_session *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT name,csrf,created,last_seen,ended FROM sessions WHERE"
+			  " digest=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, digest, 32, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		memcpy(o->digest, digest, 32);
+		copy_text(o->name, sizeof(o->name), sqlite3_column_text(q, 0));
+		copy_text(o->csrf, sizeof(o->csrf), sqlite3_column_text(q, 1));
+		o->created = sqlite3_column_int64(q, 2);
+		o->last_seen = sqlite3_column_int64(q, 3);
+		o->ended = sqlite3_column_int64(q, 4);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no such session");
+		break;
+	default:
+		rc = db_err(st, "session_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_session_set(vigil_store *st, const uint8_t *digest, int64_t now, int end)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, end ? "UPDATE sessions SET ended=?2 WHERE digest=?1 AND ended=0"
+			      : "UPDATE sessions SET last_seen=?2 WHERE digest=?1", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, digest, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	return step_done(st, q, "session_set");
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -1487,4 +2025,19 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_bank_rename,
 	s_entry_set_metadata,
 	s_entry_type_stats,
+	s_case_list,
+	s_case_review_get,
+	s_case_claim,
+	s_case_decide,
+	s_case_media_add,
+	s_case_media_get,
+	s_case_media_count,
+	s_reveal_add,
+	s_reveal_count,
+	s_person_add,
+	s_person_get,
+	s_person_login_result,
+	s_session_add,
+	s_session_get,
+	s_session_set,
 };

@@ -114,6 +114,33 @@ typedef struct vigil__store_ops {
 	int (*entry_set_metadata)(vigil_store *st, int64_t id, const char *metadata);
 	int (*entry_type_stats)(vigil_store *st, int type, int64_t *count,
 				int64_t *newest);
+	/* Review (vigil/review.h): arguments validated by src/store/review.c. */
+	int (*case_list)(vigil_store *st, int state, int64_t now, size_t max,
+			 vigil_case **out, size_t *n);
+	int (*case_review_get)(vigil_store *st, int64_t id, int64_t now,
+			       vigil_case_review *out);
+	int (*case_claim)(vigil_store *st, int64_t id, const char *who, int admin,
+			  int64_t now, int64_t ttl, vigil_case_review *out);
+	int (*case_decide)(vigil_store *st, int64_t id, const char *who, int decision,
+			   const char *classification, const char *annotations,
+			   const char *note, int64_t now);
+	int (*case_media_add)(vigil_store *st, const vigil_case_media *m, int *n);
+	int (*case_media_get)(vigil_store *st, int64_t case_id, int n,
+			      vigil_case_media *out);
+	int (*case_media_count)(vigil_store *st, int64_t case_id, int *n);
+	int (*reveal_add)(vigil_store *st, int64_t case_id, int n, const char *who,
+			  int64_t when);
+	int (*reveal_count)(vigil_store *st, const char *who, int64_t case_id,
+			    int64_t since, int64_t *count);
+	/* People and sessions (vigil/people.h). */
+	int (*person_add)(vigil_store *st, const char *name, unsigned roles,
+			  const char *pwhash);
+	int (*person_get)(vigil_store *st, const char *name, vigil_person *out);
+	int (*person_login_result)(vigil_store *st, const char *name, int ok,
+				   int64_t now, int max_fail, int64_t lock_seconds);
+	int (*session_add)(vigil_store *st, const vigil_session *s);
+	int (*session_get)(vigil_store *st, const uint8_t *digest, vigil_session *out);
+	int (*session_set)(vigil_store *st, const uint8_t *digest, int64_t now, int end);
 } vigil__store_ops;
 
 struct vigil_store {
