@@ -44,7 +44,7 @@ static const uint8_t *master_key(srv *s)
 	return k;
 }
 
-static const char *sniff(const uint8_t *d, size_t n)
+const char *srv_sniff_type(const uint8_t *d, size_t n)
 {
 	if (n >= 3 && d[0] == 0xff && d[1] == 0xd8)
 		return "image/jpeg";
@@ -68,7 +68,7 @@ void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *
 		return;
 	memset(&m, 0, sizeof(m));
 	m.case_id = case_id;
-	snprintf(m.content_type, sizeof(m.content_type), "%s", sniff(data, len));
+	snprintf(m.content_type, sizeof(m.content_type), "%s", srv_sniff_type(data, len));
 	m.bytes = (int64_t)len;
 	crypto_hash_sha256(m.sha256, data, len);
 	rc = vigil_seal(srv_ctx(r), k, data, len, &m.sealed, &m.sealed_len);

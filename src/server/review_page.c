@@ -460,6 +460,15 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		json_t *e = json_array_get(m, k);
 		const char *bank = json_string_value(json_object_get(e, "bank"));
 		vigil_bank bk;
+		if (!bank && json_is_number(json_object_get(e, "score"))) {
+			/* No list: the platform's classifier asked for a person. */
+			char sc[32];
+			snprintf(sc, sizeof(sc), "%.2f",
+				 json_number_value(json_object_get(e, "score")));
+			fmt(&b, "<tr><td>(classifier)</td><td>no list knows it</td><td>"
+				"classifier</td><td>score %s</td><td></td></tr>", sc);
+			continue;
+		}
 		memset(&bk, 0, sizeof(bk));
 		if (bank)
 			vigil_bank_get(st, bank, &bk);
@@ -470,7 +479,7 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		    json_string_value(json_object_get(e, "variant")) ?: "");
 	}
 	if (!json_array_size(m))
-		raw(&b, "<tr><td colspan=\"5\">No list match (a user report).</td></tr>");
+		fmt(&b, "<tr><td colspan=\"5\">No list match (source: %s).</td></tr>", c.source);
 	json_decref(m);
 	raw(&b, "</tbody></table><h2>Media</h2>");
 	if (!media)
