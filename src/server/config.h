@@ -125,6 +125,10 @@
 	X(protect_blur, "protect-blur", INT, "4", 0, 32, 1,                    \
 	  "Blur radius of the protected derivative, in its own pixels (three " \
 	  "box passes; ?blur= overrides it).")                                  \
+	X(video_keyframes, "video-keyframes", INT, "6", 1, 12, 1,             \
+	  "Frames sampled over a video's length and kept (sealed) when it "    \
+	  "opens a case: the review page shows them as a strip of protected "  \
+	  "keyframes; the video itself is never played.")                     \
 	X(reveal_daily_cap, "reveal-daily-cap", INT, "20", 0, 100000, 1,       \
 	  "Originals one reviewer may reveal per UTC day; beyond it 429 "      \
 	  "exposure_cap asks them to stop. 0: no cap.")                         \
@@ -223,7 +227,7 @@ typedef struct srv_config {
 	char confirmed_bank[256];
 	char suppression_bank[256];
 	char master_key_file[4096];
-	int64_t protect_size, protect_blur, reveal_daily_cap, session_idle, reveal_seconds;
+	int64_t protect_size, protect_blur, video_keyframes, reveal_daily_cap, session_idle, reveal_seconds;
 	/* The classifier hook (classifier.c). */
 	char classifier_url[2048];
 	char classifier_send[16];

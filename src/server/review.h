@@ -11,6 +11,13 @@
 void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
 		   size_t len);
 
+/* Keeps a video of case case_id (from the video worker, which has no
+ * request): the video sealed, then video_keyframes frames sampled over its
+ * length, each sealed as a PNG item — the strip reviewers see, each frame
+ * as a protected derivative. Failures are logged. */
+void srv_case_keep_video(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
+			 const uint8_t *data, size_t len);
+
 /* The protected derivative of an image: greyscale (or sepia), reduced to
  * fit max_side, box-blurred three times (close to a gaussian) with the
  * given radius in output pixels, as a PNG. *png is malloc'd (free()). */

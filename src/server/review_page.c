@@ -413,7 +413,7 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 	vigil_case_review v;
 	page b = { 0 };
 	json_t *m = NULL;
-	int media = 0, i, cap = (int)SRV_CFG(srv_of(r), reveal_daily_cap);
+	int media = 0, i, cap = (int)SRV_CFG(srv_of(r), reveal_daily_cap), video = 0, strip = 0;
 	char prefs[64] = "", title[48];
 	size_t k;
 
@@ -484,9 +484,26 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 	raw(&b, "</tbody></table><h2>Media</h2>");
 	if (!media)
 		raw(&b, "<p>No content kept for this case.</p>");
+	{
+		vigil_case_media items[VIGIL_CASE_MEDIA_MAX];
+		int nitems = 0;
+		if (!vigil_case_media_list(st, id, items, VIGIL_CASE_MEDIA_MAX, &nitems))
+			for (i = 0; i < nitems; i++)
+				if (!strncmp(items[i].content_type, "video/", 6))
+					video = items[i].n;
+	}
 	for (i = 1; i <= media; i++) {
 		int blur = -1, size = -1, sepia = 0;
 		char q[64] = "";
+		if (i == video) {
+			/* Never played, no sound: its keyframes follow. */
+			fmt(&b, "<p id=\"video-%d\">Item %d is a video, kept sealed and never "
+				"played here (no sound). Its keyframes, protected:</p><div "
+				"class=\"strip\" id=\"keyframes\" aria-label=\"Keyframes of the "
+				"video\">", i, i);
+			strip = 1;
+			continue;
+		}
 		if (*prefs && sscanf(prefs, "%d.%d.%d", &blur, &size, &sepia) == 3)
 			snprintf(q, sizeof(q), "?blur=%d&size=%d&sepia=%d", blur, size, sepia);
 		fmt(&b, "<figure class=\"item\"><img id=\"item-%d\" src=\"/review/media/%lld/%d",
@@ -516,6 +533,8 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		}
 		raw(&b, "</figure>");
 	}
+	if (strip)
+		raw(&b, "</div>");
 	if (v.state == VIGIL_CASE_CLAIMED && !strcmp(v.assignee, p->name)) {
 		fmt(&b, "<h2>Decision</h2><form method=\"post\" id=\"decision\" "
 			"action=\"/review/case/%lld/decision\">", (long long)id);
@@ -687,6 +706,8 @@ static const char app_css[] =
 	".error,.warn{background:#fde;border:1px solid #c00;padding:.5rem}"
 	"figure.item{display:inline-block;margin:.5rem;vertical-align:top}"
 	"figure.item img{max-width:100%;height:auto;display:block}"
+	".strip{display:flex;flex-wrap:wrap;gap:.25rem}"
+	".strip figure.item{margin:.25rem;max-width:10rem}"
 	"img.original{max-width:100%}kbd{border:1px solid #999;padding:0 .3rem;border-radius:3px}"
 	"[hidden]{display:none!important}";
 

@@ -534,6 +534,8 @@ static void run_job(srv *s, vigil_ctx *c, vigil_store *st, job *j)
 		goto out;
 	rc = commit(st, s, &j->who, u, j->context, "match", 0, j->id, matches, actions,
 		    &case_id);
+	if (!rc && case_id)
+		srv_case_keep_video(s, c, st, case_id, j->data, j->len); /* review.h */
 	if (rc)
 		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", j->id, vigil_errmsg(c));
 	else

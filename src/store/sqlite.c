@@ -1826,6 +1826,35 @@ static int s_case_media_count(vigil_store *st, int64_t case_id, int *n)
 	return rc;
 }
 
+static int s_case_media_list(vigil_store *st, int64_t case_id, vigil_case_media *out,
+			     int cap, int *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT n,content_type,bytes,sha256,created FROM case_media"
+			  " WHERE case_id=? ORDER BY n LIMIT ?", &q), r;
+
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, cap);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < cap) {
+		vigil_case_media *o = &out[(*n)++];
+		memset(o, 0, sizeof(*o));
+		o->case_id = case_id;
+		o->n = sqlite3_column_int(q, 0);
+		copy_text(o->content_type, sizeof(o->content_type), sqlite3_column_text(q, 1));
+		o->bytes = sqlite3_column_int64(q, 2);
+		if (sqlite3_column_bytes(q, 3) == 32)
+			memcpy(o->sha256, sqlite3_column_blob(q, 3), 32);
+		o->created = sqlite3_column_int64(q, 4);
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = db_err(st, "case_media_list");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
 			int64_t when)
 {
@@ -2032,6 +2061,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_case_media_add,
 	s_case_media_get,
 	s_case_media_count,
+	s_case_media_list,
 	s_reveal_add,
 	s_reveal_count,
 	s_person_add,

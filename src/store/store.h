@@ -128,6 +128,8 @@ typedef struct vigil__store_ops {
 	int (*case_media_get)(vigil_store *st, int64_t case_id, int n,
 			      vigil_case_media *out);
 	int (*case_media_count)(vigil_store *st, int64_t case_id, int *n);
+	int (*case_media_list)(vigil_store *st, int64_t case_id, vigil_case_media *out,
+			       int cap, int *n);
 	int (*reveal_add)(vigil_store *st, int64_t case_id, int n, const char *who,
 			  int64_t when);
 	int (*reveal_count)(vigil_store *st, const char *who, int64_t case_id,
