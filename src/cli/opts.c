@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_MAX_OPTS 48
+/* Enough for serve (3 fixed + up to 256 settings, cmd_serve.c): beyond it
+ * options would be dropped without a word. */
+#define CLI_MAX_OPTS 272
 
 int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg)
 {

@@ -132,7 +132,7 @@
 	X(reveal_daily_cap, "reveal-daily-cap", INT, "20", 0, 100000, 1,       \
 	  "Originals one reviewer may reveal per UTC day; beyond it 429 "      \
 	  "exposure_cap asks them to stop. 0: no cap.")                         \
-	X(session_idle, "session-idle", INT, "900", 10, 86400, 1,              \
+	X(session_idle, "session-idle", INT, "900", 1, 86400, 1,               \
 	  "Seconds of inactivity after which a review page session ends.")    \
 	X(reveal_seconds, "reveal-seconds", INT, "10", 1, 600, 1,              \
 	  "Seconds a revealed original stays on the review page before the "  \

@@ -247,6 +247,20 @@ static int exposures(srv_req *r, const srv_person *p)
 	return (int)c;
 }
 
+/* The person's protected-view settings from the store, or the server's
+ * defaults if they never saved any. */
+static void view_prefs(srv_req *r, const srv_person *p, vigil_view_prefs *vp)
+{
+	vigil_store *st = srv_store(r);
+
+	if (!st || vigil_view_prefs_get(st, p->name, vp)) {
+		vp->blur = (int)SRV_CFG(srv_of(r), protect_blur);
+		vp->size = (int)SRV_CFG(srv_of(r), protect_size);
+		vp->sepia = 0;
+		vp->updated = 0;
+	}
+}
+
 static void queue_page(srv_req *r)
 {
 	srv_person p;
@@ -309,14 +323,15 @@ static void queue_page(srv_req *r)
 	if (!shown)
 		raw(&b, "<tr><td colspan=\"7\">No cases waiting.</td></tr>");
 	raw(&b, "</tbody></table>");
-	/* Per-reviewer settings of the protected view (a cookie of this
-	 * browser; not secret). */
+	/* Per-reviewer settings of the protected view, kept with the
+	 * account in the store (they follow the person, not the browser). */
 	{
-		char prefs[64] = "";
-		int blur = (int)SRV_CFG(srv_of(r), protect_blur),
-		    size = (int)SRV_CFG(srv_of(r), protect_size), sepia = 0;
-		if (!srv_cookie(r, "vigil_view", prefs, sizeof(prefs)))
-			sscanf(prefs, "%d.%d.%d", &blur, &size, &sepia);
+		vigil_view_prefs vp;
+		int blur, size, sepia;
+		view_prefs(r, &p, &vp);
+		blur = vp.blur;
+		size = vp.size;
+		sepia = vp.sepia;
 		raw(&b, "<h2>Protected view</h2><form method=\"post\" "
 			"action=\"/review/settings\" class=\"settings\">");
 		csrf_field(&b, &p);
@@ -339,15 +354,21 @@ static void settings_post(srv_req *r)
 	srv_person p;
 	const char *bl = srv_form(r, "blur"), *sz = srv_form(r, "size"),
 		   *sp = srv_form(r, "sepia");
-	long blur = bl ? strtol(bl, NULL, 10) : 4, size = sz ? strtol(sz, NULL, 10) : 256;
-	char v[64];
+	long blur = bl ? strtol(bl, NULL, 10) : SRV_CFG(srv_of(r), protect_blur),
+	     size = sz ? strtol(sz, NULL, 10) : SRV_CFG(srv_of(r), protect_size);
+	vigil_view_prefs vp;
+	vigil_store *st;
 
-	if (need_session(r, &p))
+	if (need_session(r, &p) || !(st = srv_store(r)))
 		return;
-	blur = blur < 0 ? 0 : blur > 32 ? 32 : blur;
-	size = size < 32 ? 32 : size > 1024 ? 1024 : size;
-	snprintf(v, sizeof(v), "%ld.%ld.%d", blur, size, sp && !strcmp(sp, "1"));
-	srv_set_cookie(r, "vigil_view", v, -1);
+	vp.blur = (int)(blur < 0 ? 0 : blur > 32 ? 32 : blur);
+	vp.size = (int)(size < 32 ? 32 : size > 1024 ? 1024 : size);
+	vp.sepia = sp && !strcmp(sp, "1");
+	vp.updated = (int64_t)time(NULL);
+	if (vigil_view_prefs_put(st, p.name, &vp)) {
+		srv_reply_status(r, VIGIL_ESTORE, srv_ctx(r));
+		return;
+	}
 	redirect(r, "/review");
 }
 
@@ -414,7 +435,8 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 	page b = { 0 };
 	json_t *m = NULL;
 	int media = 0, i, cap = (int)SRV_CFG(srv_of(r), reveal_daily_cap), video = 0, strip = 0;
-	char prefs[64] = "", title[48];
+	char title[48];
+	vigil_view_prefs vp;
 	size_t k;
 
 	if (!st)
@@ -429,7 +451,7 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		return;
 	}
 	vigil_case_media_count(st, id, &media);
-	srv_cookie(r, "vigil_view", prefs, sizeof(prefs));
+	view_prefs(r, p, &vp);
 	snprintf(title, sizeof(title), "Case %lld", (long long)id);
 	head(&b, title);
 	nav(&b, p, exposures(r, p), cap);
@@ -493,8 +515,7 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 					video = items[i].n;
 	}
 	for (i = 1; i <= media; i++) {
-		int blur = -1, size = -1, sepia = 0;
-		char q[64] = "";
+		char q[64];
 		if (i == video) {
 			/* Never played, no sound: its keyframes follow. */
 			fmt(&b, "<p id=\"video-%d\">Item %d is a video, kept sealed and never "
@@ -504,8 +525,7 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 			strip = 1;
 			continue;
 		}
-		if (*prefs && sscanf(prefs, "%d.%d.%d", &blur, &size, &sepia) == 3)
-			snprintf(q, sizeof(q), "?blur=%d&size=%d&sepia=%d", blur, size, sepia);
+		snprintf(q, sizeof(q), "?blur=%d&size=%d&sepia=%d", vp.blur, vp.size, vp.sepia);
 		fmt(&b, "<figure class=\"item\"><img id=\"item-%d\" src=\"/review/media/%lld/%d",
 		    i, (long long)id, i);
 		raw(&b, q);

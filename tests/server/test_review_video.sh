@@ -4,7 +4,8 @@
 # sealed (never played by the page: no <video>, no audio) and
 # video_keyframes frames sampled over its length are kept with it; each is
 # served as the protected derivative (grey, reduced); the case page shows
-# them as a strip. Needs ffmpeg (to make the synthetic video).
+# them as a strip. Per-reviewer settings are kept with the account; an idle
+# session ends. Needs ffmpeg (to make the synthetic video).
 set -u
 VIGIL=$1 DEMO=$2
 PNGSTAT=$(dirname "$0")/pngstat.py
@@ -87,6 +88,39 @@ PY
 code=$(curl -s -o "$T/p.png" -w '%{http_code}' -b "$J" "$URL/review/media/$CASE/3")
 set -- $(python3 "$PNGSTAT" "$T/p.png" 2>/dev/null)
 [ "$code" = 200 ] && [ "${3:-}" = 1 ] && ok "the page's keyframe is the protected one" || bad "page media: $code $*"
+
+# Per-reviewer settings live with the account: saved from one browser,
+# they apply in another (a fresh cookie jar), and to the media served.
+login() { # JAR -> logged in
+	LC=$(curl -s -c "$1" -b "$1" "$URL/review/login" | grep -o 'name="csrf" value="[0-9a-f]*"' | grep -o '[0-9a-f]\{64\}')
+	curl -s -o /dev/null -c "$1" -b "$1" -d "csrf=$LC&name=rita&password=a+long+invented+password" "$URL/review/login"
+}
+SC=$(curl -s -b "$J" "$URL/review" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{64\}')
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J" -d "csrf=$SC&blur=9&size=100&sepia=1" "$URL/review/settings")
+[ "$code" = 303 ] && [ "$(sqlite3 "$T/v.db" "SELECT blur||' '||size||' '||sepia FROM view_prefs WHERE name='rita'")" = "9 100 1" ] &&
+	[ "$(sqlite3 "$T/v.db" "PRAGMA user_version")" = 4 ] &&
+	ok "settings saved with the account (view_prefs, schema 4)" || bad "settings: $code"
+login "$T/cj2"
+curl -s -b "$T/cj2" "$URL/review" > "$T/q2"
+curl -s -b "$T/cj2" "$URL/review/case/$CASE" > "$T/page2"
+grep -q "id=\"item-3\" src=\"/review/media/$CASE/3?blur=9&amp;size=100&amp;sepia=1\"\|id=\"item-3\" src=\"/review/media/$CASE/3?blur=9&size=100&sepia=1\"" "$T/page2" &&
+	grep -q 'id="blur" name="blur" type="number" min="0" max="32" value="9"' "$T/q2" &&
+	ok "another browser gets the same settings" || bad "settings elsewhere: $(grep -o 'item-3[^>]*' "$T/page2")"
+code=$(curl -s -o "$T/p2.png" -w '%{http_code}' -b "$T/cj2" "$URL/review/media/$CASE/3?blur=9&size=100&sepia=1")
+set -- $(python3 "$PNGSTAT" "$T/p2.png" 2>/dev/null)
+[ "$code" = 200 ] && [ "${3:-}" = 3 ] && [ "${1:-0}" -le 100 ] && [ "${2:-0}" -le 100 ] &&
+	ok "the media follows them (sepia, 100 px)" || bad "sepia media: $code $*"
+stop_server
+
+# The idle timeout: a session unused for longer than session_idle ends.
+start_server --master-key-file "$T/master.key" --session-idle 2
+login "$T/cj3"
+code=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/cj3" "$URL/review")
+sleep 3
+code2=$(curl -s -o /dev/null -w '%{http_code}' -b "$T/cj3" "$URL/review")
+loc=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$T/cj3" "$URL/review")
+[ "$code" = 200 ] && [ "$code2" = 303 ] && echo "$loc" | grep -q /review/login &&
+	ok "a session idle past session_idle is refused (sent to login)" || bad "idle: $code $code2 $loc"
 stop_server
 if grep -qE "runtime error|Sanitizer" "$T/server.log"; then bad "sanitizer report:"; grep -E -A5 "runtime error|Sanitizer" "$T/server.log" | head -20; fi
 exit $fail
