@@ -38,4 +38,17 @@ int vigil_session_get(vigil_store *st, const uint8_t digest[32], vigil_session *
 int vigil_session_touch(vigil_store *st, const uint8_t digest[32], int64_t now);
 int vigil_session_end(vigil_store *st, const uint8_t digest[32], int64_t now);
 
+/* A reviewer's settings of the protected view, kept with the account (so
+ * they follow the person to any browser). */
+typedef struct vigil_view_prefs {
+	int blur;        /* 0..32 */
+	int size;        /* longest side, 32..1024 */
+	int sepia;       /* 0 grey, 1 sepia */
+	int64_t updated; /* unix seconds */
+} vigil_view_prefs;
+/* VIGIL_ENOENT if the person never saved any (use the server's defaults). */
+int vigil_view_prefs_get(vigil_store *st, const char *name, vigil_view_prefs *out);
+/* Saves them (VIGIL_EINVAL out of range). */
+int vigil_view_prefs_put(vigil_store *st, const char *name, const vigil_view_prefs *p);
+
 #endif

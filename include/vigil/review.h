@@ -99,6 +99,10 @@ int vigil_case_media_add(vigil_store *st, const vigil_case_media *m, int *n);
 /* Item n of a case (out->sealed allocated). VIGIL_ENOENT if none. */
 int vigil_case_media_get(vigil_store *st, int64_t case_id, int n,
 			 vigil_case_media *out);
+/* The items of a case in order, without their blobs (sealed is NULL): at
+ * most cap into out, *n of them. */
+int vigil_case_media_list(vigil_store *st, int64_t case_id, vigil_case_media *out, int cap,
+			  int *n);
 /* How many items a case has. */
 int vigil_case_media_count(vigil_store *st, int64_t case_id, int *n);
 

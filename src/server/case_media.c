@@ -44,7 +44,7 @@ static const uint8_t *master_key(srv *s)
 	return k;
 }
 
-static const char *sniff(const uint8_t *d, size_t n)
+const char *srv_sniff_type(const uint8_t *d, size_t n)
 {
 	if (n >= 3 && d[0] == 0xff && d[1] == 0xd8)
 		return "image/jpeg";
@@ -54,30 +54,95 @@ static const char *sniff(const uint8_t *d, size_t n)
 		return "image/webp";
 	if (n >= 6 && !memcmp(d, "GIF8", 4))
 		return "image/gif";
+	if (n >= 12 && !memcmp(d + 4, "ftyp", 4))
+		return "video/mp4";
+	if (n >= 4 && !memcmp(d, "\x1a\x45\xdf\xa3", 4))
+		return "video/webm";
 	return "application/octet-stream";
+}
+
+/* Keeps one item sealed, of the given type. 0, or a status (logged). */
+static int keep_item(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
+		     const uint8_t *data, size_t len, const char *type)
+{
+	const uint8_t *k = master_key(s);
+	vigil_case_media m;
+	int n = 0, rc;
+
+	if (!k || !case_id || !data || !len)
+		return VIGIL_OK;
+	memset(&m, 0, sizeof(m));
+	m.case_id = case_id;
+	snprintf(m.content_type, sizeof(m.content_type), "%s", type);
+	m.bytes = (int64_t)len;
+	crypto_hash_sha256(m.sha256, data, len);
+	rc = vigil_seal(c, k, data, len, &m.sealed, &m.sealed_len);
+	if (!rc)
+		rc = vigil_case_media_add(st, &m, &n);
+	if (rc)
+		srv_log(s, SRV_LOG_ERROR, "case %lld: content not kept: %s", (long long)case_id,
+			vigil_errmsg(c));
+	free(m.sealed);
+	return rc;
 }
 
 void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
 		   size_t len)
 {
-	const uint8_t *k = master_key(srv_of(r));
-	vigil_case_media m;
-	int n = 0, rc;
+	keep_item(srv_of(r), srv_ctx(r), st, case_id, data, len, srv_sniff_type(data, len));
+}
 
-	if (!k || !case_id || !data || !len)
+static int png_encode(const uint8_t *px, int w, int h, int ch, uint8_t **out, size_t *len);
+
+typedef struct keyframes {
+	srv *s;
+	vigil_ctx *c;
+	vigil_store *st;
+	int64_t case_id;
+	int kept;
+} keyframes;
+
+static int keep_frame(void *user, const vigil_image *img, double seconds)
+{
+	keyframes *k = user;
+	int w = vigil_image_width(img), h = vigil_image_height(img), rc;
+	uint8_t *px = malloc((size_t)w * h * 3), *png = NULL;
+	size_t len = 0;
+
+	(void)seconds;
+	if (!px)
+		return 1;
+	for (int y = 0; y < h; y++)
+		memcpy(px + (size_t)y * w * 3, vigil_image_row(img, y), (size_t)w * 3);
+	rc = png_encode(px, w, h, 3, &png, &len);
+	sodium_memzero(px, (size_t)w * h * 3);
+	free(px);
+	if (!rc && !keep_item(k->s, k->c, k->st, k->case_id, png, len, "image/png"))
+		k->kept++;
+	if (png) {
+		sodium_memzero(png, len);
+		free(png);
+	}
+	return rc ? 1 : 0;
+}
+
+void srv_case_keep_video(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
+			 const uint8_t *data, size_t len)
+{
+	keyframes k = { s, c, st, case_id, 0 };
+	int rc;
+
+	if (!master_key(s) || !case_id)
 		return;
-	memset(&m, 0, sizeof(m));
-	m.case_id = case_id;
-	snprintf(m.content_type, sizeof(m.content_type), "%s", sniff(data, len));
-	m.bytes = (int64_t)len;
-	crypto_hash_sha256(m.sha256, data, len);
-	rc = vigil_seal(srv_ctx(r), k, data, len, &m.sealed, &m.sealed_len);
-	if (!rc)
-		rc = vigil_case_media_add(st, &m, &n);
+	/* The video itself, sealed (for the API's original view and evidence);
+	 * the page never plays it. */
+	if (keep_item(s, c, st, case_id, data, len, srv_sniff_type(data, len)))
+		return;
+	rc = vigil_video_sample_memory(c, data, len, NULL, (int)SRV_CFG(s, video_keyframes),
+				       keep_frame, &k);
 	if (rc)
-		srv_log(srv_of(r), SRV_LOG_ERROR, "case %lld: content not kept: %s",
-			(long long)case_id, vigil_errmsg(srv_ctx(r)));
-	free(m.sealed);
+		srv_log(s, SRV_LOG_WARN, "case %lld: %d keyframe(s) kept: %s", (long long)case_id,
+			k.kept, vigil_errmsg(c));
 }
 
 /* -------------------------------------------------- protected derivative */
@@ -114,6 +179,52 @@ static void png_write_mem(png_structp png, png_bytep data, png_size_t len)
 static void png_flush_mem(png_structp png)
 {
 	(void)png;
+}
+
+/* An 8-bit grey (ch 1) or RGB (ch 3) PNG of px into *out (malloc'd). */
+static int png_encode(const uint8_t *px, int w, int h, int ch, uint8_t **out, size_t *len)
+{
+	png_structp png = NULL;
+	png_infop info = NULL;
+	membuf mb = { 0 };
+	volatile int rc = VIGIL_OK; /* survives png's longjmp */
+
+	*out = NULL;
+	*len = 0;
+	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	info = png ? png_create_info_struct(png) : NULL;
+	if (!info) {
+		rc = VIGIL_ENOMEM;
+		goto out;
+	}
+	if (setjmp(png_jmpbuf(png))) {
+		rc = VIGIL_EINTERNAL;
+		goto out;
+	}
+	png_set_write_fn(png, &mb, png_write_mem, png_flush_mem);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8,
+		     ch == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	png_set_compression_level(png, 3);
+	png_write_info(png, info);
+	for (int y = 0; y < h; y++)
+		png_write_row(png, (png_const_bytep)(px + (size_t)y * w * ch));
+	png_write_end(png, NULL);
+	if (mb.oom) {
+		rc = VIGIL_ENOMEM;
+		goto out;
+	}
+	*out = mb.p;
+	*len = mb.n;
+	mb.p = NULL;
+out:
+	if (png)
+		png_destroy_write_struct(&png, info ? &info : NULL);
+	if (mb.p) {
+		sodium_memzero(mb.p, mb.n);
+		free(mb.p);
+	}
+	return rc;
 }
 
 /* One box-blur pass of radius rad over rows or columns of g (w x h). */

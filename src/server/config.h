@@ -125,14 +125,37 @@
 	X(protect_blur, "protect-blur", INT, "4", 0, 32, 1,                    \
 	  "Blur radius of the protected derivative, in its own pixels (three " \
 	  "box passes; ?blur= overrides it).")                                  \
+	X(video_keyframes, "video-keyframes", INT, "6", 1, 12, 1,             \
+	  "Frames sampled over a video's length and kept (sealed) when it "    \
+	  "opens a case: the review page shows them as a strip of protected "  \
+	  "keyframes; the video itself is never played.")                     \
 	X(reveal_daily_cap, "reveal-daily-cap", INT, "20", 0, 100000, 1,       \
 	  "Originals one reviewer may reveal per UTC day; beyond it 429 "      \
 	  "exposure_cap asks them to stop. 0: no cap.")                         \
-	X(session_idle, "session-idle", INT, "900", 10, 86400, 1,              \
+	X(session_idle, "session-idle", INT, "900", 1, 86400, 1,               \
 	  "Seconds of inactivity after which a review page session ends.")    \
 	X(reveal_seconds, "reveal-seconds", INT, "10", 1, 600, 1,              \
 	  "Seconds a revealed original stays on the review page before the "  \
 	  "protected view replaces it.")                                        \
+	X(classifier_url, "classifier-url", STR, "", 0, 0, 0,                  \
+	  "Optional classifier hook for uploads no list knows: an image upload " \
+	  "that matched nothing is POSTed here (see classifier_send) and the "  \
+	  "answer {\"score\": 0..1} read; at or above classifier_threshold it " \
+	  "opens a case (source classifier, priority from the score). A score " \
+	  "never blocks or reports: only a reviewer's decision does. Its host " \
+	  "must be on fetch_allow. Empty: no hook.")                          \
+	X(classifier_threshold, "classifier-threshold", INT, "80", 1, 100, 1,  \
+	  "Score, in hundredths, at or above which the classifier's answer "   \
+	  "opens a case (80: 0.80).")                                           \
+	X(classifier_timeout, "classifier-timeout", INT, "5", 1, 60, 1,        \
+	  "Seconds one classifier call may take. A slow or failed call never " \
+	  "fails the upload: it is counted (vigil_classifier_calls_total) and " \
+	  "logged without content.")                                            \
+	X(classifier_send, "classifier-send", STR, "protected", 0, 0, 0,       \
+	  "What the classifier receives: protected (default: the protected "   \
+	  "derivative reviewers see, a greyscale, blurred PNG of protect_size) " \
+	  "or original (the uploaded bytes). Nothing else is sent: no context, " \
+	  "no user or content id.")                                             \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -204,7 +227,11 @@ typedef struct srv_config {
 	char confirmed_bank[256];
 	char suppression_bank[256];
 	char master_key_file[4096];
-	int64_t protect_size, protect_blur, reveal_daily_cap, session_idle, reveal_seconds;
+	int64_t protect_size, protect_blur, video_keyframes, reveal_daily_cap, session_idle, reveal_seconds;
+	/* The classifier hook (classifier.c). */
+	char classifier_url[2048];
+	char classifier_send[16];
+	int64_t classifier_threshold, classifier_timeout;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

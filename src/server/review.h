@@ -11,6 +11,13 @@
 void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
 		   size_t len);
 
+/* Keeps a video of case case_id (from the video worker, which has no
+ * request): the video sealed, then video_keyframes frames sampled over its
+ * length, each sealed as a PNG item — the strip reviewers see, each frame
+ * as a protected derivative. Failures are logged. */
+void srv_case_keep_video(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
+			 const uint8_t *data, size_t len);
+
 /* The protected derivative of an image: greyscale (or sepia), reduced to
  * fit max_side, box-blurred three times (close to a gaussian) with the
  * given radius in output pixels, as a PNG. *png is malloc'd (free()). */
@@ -36,5 +43,18 @@ void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int or
  * the caller wipes and frees it. */
 int srv_case_media_original(srv_req *r, const char *who, int64_t id, int n, uint8_t **out,
 			    size_t *olen, char *type, size_t tcap);
+
+/* The type of kept bytes from their first bytes (image/jpeg, image/png,
+ * image/webp, image/gif, else application/octet-stream). */
+const char *srv_sniff_type(const uint8_t *d, size_t n);
+
+/* The classifier hook (classifier.c): for an image upload that matched
+ * nothing. Without classifier_url, 0 at once. Otherwise sends the
+ * protected derivative (or the original, classifier_send) to the hook and
+ * returns 1 if its score (*score, 0..1) is at or above
+ * classifier_threshold. Any failure (unreachable, slow, bad answer) is
+ * counted and logged without content and returns 0: it never fails the
+ * upload. */
+int srv_classify(srv_req *r, const uint8_t *data, size_t len, double *score);
 
 #endif

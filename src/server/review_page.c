@@ -247,6 +247,20 @@ static int exposures(srv_req *r, const srv_person *p)
 	return (int)c;
 }
 
+/* The person's protected-view settings from the store, or the server's
+ * defaults if they never saved any. */
+static void view_prefs(srv_req *r, const srv_person *p, vigil_view_prefs *vp)
+{
+	vigil_store *st = srv_store(r);
+
+	if (!st || vigil_view_prefs_get(st, p->name, vp)) {
+		vp->blur = (int)SRV_CFG(srv_of(r), protect_blur);
+		vp->size = (int)SRV_CFG(srv_of(r), protect_size);
+		vp->sepia = 0;
+		vp->updated = 0;
+	}
+}
+
 static void queue_page(srv_req *r)
 {
 	srv_person p;
@@ -309,14 +323,15 @@ static void queue_page(srv_req *r)
 	if (!shown)
 		raw(&b, "<tr><td colspan=\"7\">No cases waiting.</td></tr>");
 	raw(&b, "</tbody></table>");
-	/* Per-reviewer settings of the protected view (a cookie of this
-	 * browser; not secret). */
+	/* Per-reviewer settings of the protected view, kept with the
+	 * account in the store (they follow the person, not the browser). */
 	{
-		char prefs[64] = "";
-		int blur = (int)SRV_CFG(srv_of(r), protect_blur),
-		    size = (int)SRV_CFG(srv_of(r), protect_size), sepia = 0;
-		if (!srv_cookie(r, "vigil_view", prefs, sizeof(prefs)))
-			sscanf(prefs, "%d.%d.%d", &blur, &size, &sepia);
+		vigil_view_prefs vp;
+		int blur, size, sepia;
+		view_prefs(r, &p, &vp);
+		blur = vp.blur;
+		size = vp.size;
+		sepia = vp.sepia;
 		raw(&b, "<h2>Protected view</h2><form method=\"post\" "
 			"action=\"/review/settings\" class=\"settings\">");
 		csrf_field(&b, &p);
@@ -339,15 +354,21 @@ static void settings_post(srv_req *r)
 	srv_person p;
 	const char *bl = srv_form(r, "blur"), *sz = srv_form(r, "size"),
 		   *sp = srv_form(r, "sepia");
-	long blur = bl ? strtol(bl, NULL, 10) : 4, size = sz ? strtol(sz, NULL, 10) : 256;
-	char v[64];
+	long blur = bl ? strtol(bl, NULL, 10) : SRV_CFG(srv_of(r), protect_blur),
+	     size = sz ? strtol(sz, NULL, 10) : SRV_CFG(srv_of(r), protect_size);
+	vigil_view_prefs vp;
+	vigil_store *st;
 
-	if (need_session(r, &p))
+	if (need_session(r, &p) || !(st = srv_store(r)))
 		return;
-	blur = blur < 0 ? 0 : blur > 32 ? 32 : blur;
-	size = size < 32 ? 32 : size > 1024 ? 1024 : size;
-	snprintf(v, sizeof(v), "%ld.%ld.%d", blur, size, sp && !strcmp(sp, "1"));
-	srv_set_cookie(r, "vigil_view", v, -1);
+	vp.blur = (int)(blur < 0 ? 0 : blur > 32 ? 32 : blur);
+	vp.size = (int)(size < 32 ? 32 : size > 1024 ? 1024 : size);
+	vp.sepia = sp && !strcmp(sp, "1");
+	vp.updated = (int64_t)time(NULL);
+	if (vigil_view_prefs_put(st, p.name, &vp)) {
+		srv_reply_status(r, VIGIL_ESTORE, srv_ctx(r));
+		return;
+	}
 	redirect(r, "/review");
 }
 
@@ -413,8 +434,9 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 	vigil_case_review v;
 	page b = { 0 };
 	json_t *m = NULL;
-	int media = 0, i, cap = (int)SRV_CFG(srv_of(r), reveal_daily_cap);
-	char prefs[64] = "", title[48];
+	int media = 0, i, cap = (int)SRV_CFG(srv_of(r), reveal_daily_cap), video = 0, strip = 0;
+	char title[48];
+	vigil_view_prefs vp;
 	size_t k;
 
 	if (!st)
@@ -429,7 +451,7 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		return;
 	}
 	vigil_case_media_count(st, id, &media);
-	srv_cookie(r, "vigil_view", prefs, sizeof(prefs));
+	view_prefs(r, p, &vp);
 	snprintf(title, sizeof(title), "Case %lld", (long long)id);
 	head(&b, title);
 	nav(&b, p, exposures(r, p), cap);
@@ -460,6 +482,15 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		json_t *e = json_array_get(m, k);
 		const char *bank = json_string_value(json_object_get(e, "bank"));
 		vigil_bank bk;
+		if (!bank && json_is_number(json_object_get(e, "score"))) {
+			/* No list: the platform's classifier asked for a person. */
+			char sc[32];
+			snprintf(sc, sizeof(sc), "%.2f",
+				 json_number_value(json_object_get(e, "score")));
+			fmt(&b, "<tr><td>(classifier)</td><td>no list knows it</td><td>"
+				"classifier</td><td>score %s</td><td></td></tr>", sc);
+			continue;
+		}
 		memset(&bk, 0, sizeof(bk));
 		if (bank)
 			vigil_bank_get(st, bank, &bk);
@@ -470,16 +501,31 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		    json_string_value(json_object_get(e, "variant")) ?: "");
 	}
 	if (!json_array_size(m))
-		raw(&b, "<tr><td colspan=\"5\">No list match (a user report).</td></tr>");
+		fmt(&b, "<tr><td colspan=\"5\">No list match (source: %s).</td></tr>", c.source);
 	json_decref(m);
 	raw(&b, "</tbody></table><h2>Media</h2>");
 	if (!media)
 		raw(&b, "<p>No content kept for this case.</p>");
+	{
+		vigil_case_media items[VIGIL_CASE_MEDIA_MAX];
+		int nitems = 0;
+		if (!vigil_case_media_list(st, id, items, VIGIL_CASE_MEDIA_MAX, &nitems))
+			for (i = 0; i < nitems; i++)
+				if (!strncmp(items[i].content_type, "video/", 6))
+					video = items[i].n;
+	}
 	for (i = 1; i <= media; i++) {
-		int blur = -1, size = -1, sepia = 0;
-		char q[64] = "";
-		if (*prefs && sscanf(prefs, "%d.%d.%d", &blur, &size, &sepia) == 3)
-			snprintf(q, sizeof(q), "?blur=%d&size=%d&sepia=%d", blur, size, sepia);
+		char q[64];
+		if (i == video) {
+			/* Never played, no sound: its keyframes follow. */
+			fmt(&b, "<p id=\"video-%d\">Item %d is a video, kept sealed and never "
+				"played here (no sound). Its keyframes, protected:</p><div "
+				"class=\"strip\" id=\"keyframes\" aria-label=\"Keyframes of the "
+				"video\">", i, i);
+			strip = 1;
+			continue;
+		}
+		snprintf(q, sizeof(q), "?blur=%d&size=%d&sepia=%d", vp.blur, vp.size, vp.sepia);
 		fmt(&b, "<figure class=\"item\"><img id=\"item-%d\" src=\"/review/media/%lld/%d",
 		    i, (long long)id, i);
 		raw(&b, q);
@@ -507,6 +553,8 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		}
 		raw(&b, "</figure>");
 	}
+	if (strip)
+		raw(&b, "</div>");
 	if (v.state == VIGIL_CASE_CLAIMED && !strcmp(v.assignee, p->name)) {
 		fmt(&b, "<h2>Decision</h2><form method=\"post\" id=\"decision\" "
 			"action=\"/review/case/%lld/decision\">", (long long)id);
@@ -678,6 +726,8 @@ static const char app_css[] =
 	".error,.warn{background:#fde;border:1px solid #c00;padding:.5rem}"
 	"figure.item{display:inline-block;margin:.5rem;vertical-align:top}"
 	"figure.item img{max-width:100%;height:auto;display:block}"
+	".strip{display:flex;flex-wrap:wrap;gap:.25rem}"
+	".strip figure.item{margin:.25rem;max-width:10rem}"
 	"img.original{max-width:100%}kbd{border:1px solid #999;padding:0 .3rem;border-radius:3px}"
 	"[hidden]{display:none!important}";
 

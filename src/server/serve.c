@@ -156,6 +156,10 @@ int vigil_server_run(vigil_server_conf *conf)
 		fprintf(stderr, "vigil serve: trust_network: %s\n", err);
 		return RUN_USAGE;
 	}
+	if (strcmp(s.cfg.classifier_send, "protected") && strcmp(s.cfg.classifier_send, "original")) {
+		fprintf(stderr, "vigil serve: classifier_send is protected or original\n");
+		return RUN_USAGE;
+	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
 		ncpu = 1;

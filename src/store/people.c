@@ -58,3 +58,18 @@ int vigil_session_end(vigil_store *st, const uint8_t digest[32], int64_t now)
 		return VIGIL_EINVAL;
 	return st->ops->session_set(st, digest, now, 1);
 }
+
+int vigil_view_prefs_get(vigil_store *st, const char *name, vigil_view_prefs *out)
+{
+	if (!st || !name || !out)
+		return VIGIL_EINVAL;
+	return st->ops->view_prefs_get(st, name, out);
+}
+
+int vigil_view_prefs_put(vigil_store *st, const char *name, const vigil_view_prefs *p)
+{
+	if (!st || !name || !*name || !p || p->blur < 0 || p->blur > 32 || p->size < 32 ||
+	    p->size > 1024 || (p->sepia != 0 && p->sepia != 1))
+		return VIGIL_EINVAL;
+	return st->ops->view_prefs_put(st, name, p);
+}

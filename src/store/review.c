@@ -166,6 +166,14 @@ int vigil_case_media_get(vigil_store *st, int64_t case_id, int n,
 	return st->ops->case_media_get(st, case_id, n, out);
 }
 
+int vigil_case_media_list(vigil_store *st, int64_t case_id, vigil_case_media *out, int cap,
+			  int *n)
+{
+	if (!st || !out || !n || cap < 0)
+		return VIGIL_EINVAL;
+	return st->ops->case_media_list(st, case_id, out, cap, n);
+}
+
 int vigil_case_media_count(vigil_store *st, int64_t case_id, int *n)
 {
 	if (!st || !n)

@@ -12,9 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 3 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 4 /* 2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
-			    cases, outbox); every step of the script is
+			    cases, outbox); 4: view_prefs (a reviewer's
+			    protected view); every step of the script is
 			    idempotent */
 
 enum {
@@ -227,7 +228,14 @@ static const char schema[] =
 	" csrf TEXT NOT NULL,"
 	" created INTEGER NOT NULL,"
 	" last_seen INTEGER NOT NULL,"
-	" ended INTEGER NOT NULL DEFAULT 0);";
+	" ended INTEGER NOT NULL DEFAULT 0);"
+	/* A reviewer's settings of the protected view (schema 4). */
+	"CREATE TABLE IF NOT EXISTS view_prefs("
+	" name TEXT PRIMARY KEY,"
+	" blur INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" sepia INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -1826,6 +1834,35 @@ static int s_case_media_count(vigil_store *st, int64_t case_id, int *n)
 	return rc;
 }
 
+static int s_case_media_list(vigil_store *st, int64_t case_id, vigil_case_media *out,
+			     int cap, int *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT n,content_type,bytes,sha256,created FROM case_media"
+			  " WHERE case_id=? ORDER BY n LIMIT ?", &q), r;
+
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, cap);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < cap) {
+		vigil_case_media *o = &out[(*n)++];
+		memset(o, 0, sizeof(*o));
+		o->case_id = case_id;
+		o->n = sqlite3_column_int(q, 0);
+		copy_text(o->content_type, sizeof(o->content_type), sqlite3_column_text(q, 1));
+		o->bytes = sqlite3_column_int64(q, 2);
+		if (sqlite3_column_bytes(q, 3) == 32)
+			memcpy(o->sha256, sqlite3_column_blob(q, 3), 32);
+		o->created = sqlite3_column_int64(q, 4);
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = db_err(st, "case_media_list");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
 			int64_t when)
 {
@@ -1979,6 +2016,50 @@ static int s_session_set(vigil_store *st, const uint8_t *digest, int64_t now, in
 	return step_done(st, q, "session_set");
 }
 
+static int s_view_prefs_get(vigil_store *st, const char *name, vigil_view_prefs *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT blur,size,sepia,updated FROM view_prefs WHERE name=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		o->blur = sqlite3_column_int(q, 0);
+		o->size = sqlite3_column_int(q, 1);
+		o->sepia = sqlite3_column_int(q, 2);
+		o->updated = sqlite3_column_int64(q, 3);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no view settings for %s", name);
+		break;
+	default:
+		rc = db_err(st, "view_prefs_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_view_prefs_put(vigil_store *st, const char *name, const vigil_view_prefs *p)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO view_prefs(name,blur,size,sepia,updated) VALUES(?,?,?,?,?)"
+			  " ON CONFLICT(name) DO UPDATE SET blur=excluded.blur,"
+			  " size=excluded.size, sepia=excluded.sepia, updated=excluded.updated",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, p->blur);
+	sqlite3_bind_int(q, 3, p->size);
+	sqlite3_bind_int(q, 4, p->sepia);
+	sqlite3_bind_int64(q, 5, p->updated);
+	return step_done(st, q, "view_prefs_put");
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -2032,6 +2113,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_case_media_add,
 	s_case_media_get,
 	s_case_media_count,
+	s_case_media_list,
 	s_reveal_add,
 	s_reveal_count,
 	s_person_add,
@@ -2040,4 +2122,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_session_add,
 	s_session_get,
 	s_session_set,
+	s_view_prefs_get,
+	s_view_prefs_put,
 };

@@ -128,6 +128,8 @@ typedef struct vigil__store_ops {
 	int (*case_media_get)(vigil_store *st, int64_t case_id, int n,
 			      vigil_case_media *out);
 	int (*case_media_count)(vigil_store *st, int64_t case_id, int *n);
+	int (*case_media_list)(vigil_store *st, int64_t case_id, vigil_case_media *out,
+			       int cap, int *n);
 	int (*reveal_add)(vigil_store *st, int64_t case_id, int n, const char *who,
 			  int64_t when);
 	int (*reveal_count)(vigil_store *st, const char *who, int64_t case_id,
@@ -141,6 +143,8 @@ typedef struct vigil__store_ops {
 	int (*session_add)(vigil_store *st, const vigil_session *s);
 	int (*session_get)(vigil_store *st, const uint8_t *digest, vigil_session *out);
 	int (*session_set)(vigil_store *st, const uint8_t *digest, int64_t now, int end);
+	int (*view_prefs_get)(vigil_store *st, const char *name, vigil_view_prefs *out);
+	int (*view_prefs_put)(vigil_store *st, const char *name, const vigil_view_prefs *p);
 } vigil__store_ops;
 
 struct vigil_store {
