@@ -177,6 +177,24 @@ static const cli_opt stream_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt audit_opts[] = {
+	DB_OPT,
+	{CLI_OPT_KEY_FILE, "key", "FILE",
+	 "The checkpoint signing key: a 32-byte Ed25519 seed as 64 hex digits, "
+	 "mode 0600 (keygen writes one). verify: trust checkpoints signed by "
+	 "this key's public half."},
+	{CLI_OPT_PUBKEY, "pubkey", "HEX",
+	 "verify: the trusted public key (vigil audit pubkey --key FILE), for "
+	 "checking without the private key."},
+	{CLI_OPT_EXPORT, "export", "FILE",
+	 "verify: check an export instead of the store."},
+	{CLI_OPT_FROM, "from", "ID|DATE",
+	 "export: the first record (an id, or a UTC date YYYY-MM-DD)."},
+	{CLI_OPT_TO, "to", "ID|DATE",
+	 "export: the last record (an id, or a date: through its end)."},
+	{0, NULL, NULL, NULL},
+};
+
 static const cli_opt key_opts[] = {
 	DB_OPT,
 	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
@@ -339,6 +357,21 @@ const cli_cmd cli_commands[] = {
 	 "the store keeps only its Argon2id hash. Five failed logins in a row "
 	 "lock the account for 15 minutes.",
 	 user_opts, cmd_user},
+	{"audit", "verify|checkpoint|export|keygen|pubkey [OPTIONS]",
+	 "Check, sign and export the tamper-evident audit trail.",
+	 "Every audit record holds the SHA-256 of the record before it and of "
+	 "its own content (who, role, action, object, time, source IP, "
+	 "detail). verify walks the chain and the signed checkpoints and names "
+	 "the first record changed, removed, reordered or cut off the end "
+	 "(exit status 1 if it finds one). checkpoint signs the current head "
+	 "with --key (vigil serve does it every audit_checkpoint_interval "
+	 "seconds when audit_key_file is set). export --from --to prints a "
+	 "range as JSON with its proof: the records, the content digests that "
+	 "link them to the next checkpoint, and that checkpoint; verify "
+	 "--export FILE [--pubkey HEX] checks one without the store. keygen "
+	 "--key FILE writes a new key (0600) and prints its public key; pubkey "
+	 "prints it again. See docs/audit.md.",
+	 audit_opts, cmd_audit},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

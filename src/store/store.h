@@ -133,6 +133,12 @@ typedef struct vigil__store_ops {
 	int (*session_add)(vigil_store *st, const vigil_session *s);
 	int (*session_get)(vigil_store *st, const uint8_t *digest, vigil_session *out);
 	int (*session_set)(vigil_store *st, const uint8_t *digest, int64_t now, int end);
+	/* The audit chain's head (id 0 and zero hash when empty) and its
+	 * signed checkpoints (src/store/audit.c). */
+	int (*audit_head)(vigil_store *st, int64_t *id, uint8_t hash[32]);
+	int (*audit_checkpoint_add)(vigil_store *st, vigil_audit_checkpoint *cp);
+	int (*audit_checkpoint_list)(vigil_store *st, vigil_audit_checkpoint **out,
+				     size_t *n);
 } vigil__store_ops;
 
 struct vigil_store {
