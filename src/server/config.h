@@ -133,6 +133,15 @@
 	X(reveal_seconds, "reveal-seconds", INT, "10", 1, 600, 1,              \
 	  "Seconds a revealed original stays on the review page before the "  \
 	  "protected view replaces it.")                                        \
+	X(audit_key_file, "audit-key-file", STR, "", 0, 0, 0,                  \
+	  "File holding the Ed25519 seed (64 hex digits, mode 0600: `vigil "  \
+	  "audit keygen --key FILE`) that signs checkpoints of the audit "     \
+	  "chain. Without it no checkpoint is made, and a cut-off end of the " \
+	  "trail cannot be detected.")                                          \
+	X(audit_checkpoint_interval, "audit-checkpoint-interval", INT, "300", \
+	  1, 86400, 1,                                                          \
+	  "Seconds between signed checkpoints of the audit chain (one only "  \
+	  "when records were added; one more at shutdown).")                   \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")
@@ -165,6 +174,8 @@ typedef struct srv_config {
 	char suppression_bank[256];
 	char master_key_file[4096];
 	int64_t protect_size, protect_blur, reveal_daily_cap, session_idle, reveal_seconds;
+	char audit_key_file[4096];
+	int64_t audit_checkpoint_interval;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

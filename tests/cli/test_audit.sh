@@ -138,4 +138,28 @@ out=$("$VIGIL" audit verify --db "$T/old.db") && echo "$out" | grep -q "ok: 2 re
 q "$T/old.db" "UPDATE audit SET who='x' WHERE id=1"
 "$VIGIL" audit verify --db "$T/old.db" | grep -q "record 1 changed" && ok "migrated rows are protected" || bad "migrated rows"
 
+# vigil serve signs checkpoints (audit_key_file) while it runs and once at
+# shutdown, so the head the server leaves is covered.
+export VIGIL_DB="$T/s.db"
+TOK=$("$VIGIL" key create adm --role admin 2>/dev/null)
+"$VIGIL" serve --listen 127.0.0.1:0 --port-file "$T/port" --log-level warn \
+	--audit-key-file "$T/key" --audit-checkpoint-interval 1 2>"$T/server.log" &
+SPID=$!
+i=0
+while [ ! -s "$T/port" ] && [ $i -lt 600 ] && kill -0 $SPID 2>/dev/null; do i=$((i + 1)); sleep 0.05; done
+U="http://127.0.0.1:$(cat "$T/port" 2>/dev/null)"
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+	-d '{"name":"b1"}' "$U/v1/banks"
+i=0
+while [ "$(q "$T/s.db" "SELECT count(*) FROM audit_checkpoints")" = 0 ] && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+[ "$(q "$T/s.db" "SELECT count(*) FROM audit_checkpoints")" -ge 1 ] && ok "the server made a checkpoint while running" || bad "no checkpoint while running"
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOK" -H 'Content-Type: application/json' \
+	-d '{"name":"b2"}' "$U/v1/banks"
+kill -TERM $SPID; wait $SPID
+[ "$(q "$T/s.db" "SELECT max(audit_id) FROM audit_checkpoints")" = "$(q "$T/s.db" "SELECT max(id) FROM audit")" ] &&
+	ok "the shutdown checkpoint covers the last record" || bad "head not covered: $(q "$T/s.db" "SELECT * FROM audit_checkpoints")"
+[ "$(q "$T/s.db" "SELECT object FROM audit WHERE action='bank.create' ORDER BY id")" = "b1
+b2" ] && ok "server records are in the chain" || bad "server records"
+out=$("$VIGIL" audit verify --pubkey "$PK") && ok "server trail verifies: $out" || bad "server trail: $out"
+
 exit $fail
