@@ -195,6 +195,17 @@ static const cli_opt audit_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt report_opts[] = {
+	DB_OPT,
+	{CLI_OPT_CONFIG, "config", "FILE",
+	 "The serve config file: ncmec_url, ncmec_credentials, reporter_email, "
+	 "reporter_first_name, reporter_last_name, esp_service, "
+	 "master_key_file, db."},
+	{CLI_OPT_FILES, "files", NULL,
+	 "xml: print each file's fileDetails document instead of the report."},
+	{0, NULL, NULL, NULL},
+};
+
 static const cli_opt key_opts[] = {
 	DB_OPT,
 	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
@@ -372,6 +383,23 @@ const cli_cmd cli_commands[] = {
 	 "--key FILE writes a new key (0600) and prints its public key; pubkey "
 	 "prints it again. See docs/audit.md.",
 	 audit_opts, cmd_audit},
+	{"report", "list | show ID | xml ID [--files] | draft CASE | submit ID | retract ID [OPTIONS]",
+	 "Draft and file CyberTipline reports.",
+	 "A report is drafted when a reviewer confirms a case of a bank whose "
+	 "action is report (or by draft CASE). list prints one line per report, "
+	 "starting with its id, then its state (draft, submitting, open, "
+	 "finished, retracted, rejected, unknown). show prints the stored "
+	 "record: state, NCMEC's report id, the files and NCMEC's answers as "
+	 "received. xml prints the report document (as sent, once sent), "
+	 "validated against docs/cybertipline.xsd; --files each file's "
+	 "fileDetails. submit files it through NCMEC's API (ncmec_url, HTTP "
+	 "Basic credentials from ncmec_credentials): submit, upload and "
+	 "fileinfo per file, finish; each step is stored when acknowledged, so "
+	 "running submit again after a failure or a crash resumes, and never "
+	 "files it twice (a /submit whose answer was lost makes the report "
+	 "unknown, for a person to check). retract withdraws an open report. "
+	 "See docs/reports.md.",
+	 report_opts, cmd_report},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

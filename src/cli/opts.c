@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_MAX_OPTS 48
+#define CLI_MAX_OPTS 128 /* serve has one option per setting */
 
 int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg)
 {

@@ -142,6 +142,24 @@
 	  1, 86400, 1,                                                          \
 	  "Seconds between signed checkpoints of the audit chain (one only "  \
 	  "when records were added; one more at shutdown).")                   \
+	X(ncmec_url, "ncmec-url", STR, "", 0, 0, 0,                            \
+	  "Base URL of NCMEC's CyberTipline Reporting API: "                   \
+	  "https://exttest.cybertip.org/ispws (test) or "                      \
+	  "https://report.cybertip.org/ispws. Empty: reports are drafted, "    \
+	  "never sent.")                                                        \
+	X(ncmec_credentials, "ncmec-credentials", STR, "", 0, 0, 0,            \
+	  "Where the API's HTTP Basic credentials are, as user:password: "     \
+	  "env:VAR or file:PATH (never the credentials themselves; never "     \
+	  "logged).")                                                           \
+	X(reporter_email, "reporter-email", STR, "", 0, 0, 0,                  \
+	  "The reporting person's email (required by NCMEC).")                 \
+	X(reporter_first_name, "reporter-first-name", STR, "", 0, 0, 0,        \
+	  "The reporting person's first name.")                                 \
+	X(reporter_last_name, "reporter-last-name", STR, "", 0, 0, 0,          \
+	  "The reporting person's last name.")                                  \
+	X(esp_service, "esp-service", STR, "", 0, 0, 0,                        \
+	  "The service the reported user was on (espService); empty: the "    \
+	  "upload's context surface.")                                          \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")
@@ -176,6 +194,13 @@ typedef struct srv_config {
 	int64_t protect_size, protect_blur, reveal_daily_cap, session_idle, reveal_seconds;
 	char audit_key_file[4096];
 	int64_t audit_checkpoint_interval;
+	/* Hotline reports (cmd_report.c). */
+	char ncmec_url[2048];
+	char ncmec_credentials[4096];
+	char reporter_email[256];
+	char reporter_first_name[256];
+	char reporter_last_name[256];
+	char esp_service[256];
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

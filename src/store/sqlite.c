@@ -141,6 +141,21 @@ static const char schema[] =
 	" source TEXT NOT NULL,"
 	" prev BLOB NOT NULL DEFAULT x'',"  /* 4: the chain (vigil/service.h) */
 	" hash BLOB NOT NULL DEFAULT x'');"
+	/* Hotline reports (vigil/report.h): the state of each step, and what
+	 * was sent and answered, as it was. */
+	"CREATE TABLE IF NOT EXISTS reports("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL UNIQUE,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" ncmec_id TEXT NOT NULL DEFAULT '',"
+	" xml TEXT,"
+	" files TEXT NOT NULL DEFAULT '[]',"
+	" answers TEXT NOT NULL DEFAULT '[]',"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_code INTEGER NOT NULL DEFAULT -1,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS audit_checkpoints("
 	" id INTEGER PRIMARY KEY,"
 	" audit_id INTEGER NOT NULL,"
@@ -2062,6 +2077,157 @@ static int s_session_set(vigil_store *st, const uint8_t *digest, int64_t now, in
 	return step_done(st, q, "session_set");
 }
 
+/* ------------------------------------------------------------ reports */
+
+static int s_report_draft(vigil_store *st, int64_t case_id, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO reports(case_id,created,updated) VALUES(?1,?2,?2)"
+			  " ON CONFLICT(case_id) DO UPDATE SET case_id=case_id"
+			  " RETURNING id", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int64(q, 2, now);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else
+		rc = db_err(st, "report_draft");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static char *dup_col(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	size_t n = (size_t)sqlite3_column_bytes(q, col);
+	char *d;
+
+	if (!t)
+		return NULL;
+	d = vigil__malloc(n + 1);
+	if (d) {
+		memcpy(d, t, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+#define REPORT_COLS "id,case_id,state,ncmec_id,xml,files,answers,attempts," \
+		    "last_code,last_error,created,updated"
+
+static int report_row(vigil_store *st, sqlite3_stmt *q, vigil_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(q, 0);
+	r->case_id = sqlite3_column_int64(q, 1);
+	r->state = sqlite3_column_int(q, 2);
+	copy_text(r->ncmec_id, sizeof(r->ncmec_id), sqlite3_column_text(q, 3));
+	r->xml = dup_col(q, 4);
+	r->files = dup_col(q, 5);
+	r->answers = dup_col(q, 6);
+	r->attempts = sqlite3_column_int(q, 7);
+	r->last_code = sqlite3_column_int(q, 8);
+	copy_text(r->last_error, sizeof(r->last_error), sqlite3_column_text(q, 9));
+	r->created = sqlite3_column_int64(q, 10);
+	r->updated = sqlite3_column_int64(q, 11);
+	if ((sqlite3_column_type(q, 4) != SQLITE_NULL && !r->xml) || !r->files ||
+	    !r->answers) {
+		vigil_report_clear(r);
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	return VIGIL_OK;
+}
+
+static int s_report_get(vigil_store *st, int64_t id, vigil_report *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " REPORT_COLS " FROM reports WHERE id=?", &q), r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW)
+		rc = report_row(st, q, out);
+	else if (r == SQLITE_DONE)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no report %lld", (long long)id);
+	else
+		rc = db_err(st, "report_get");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_report_list(vigil_store *st, vigil_report **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_report *v = NULL, *t;
+	size_t cap = 0;
+	int rc = prep(st, "SELECT " REPORT_COLS " FROM reports ORDER BY id DESC", &q), r;
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			v = t;
+		}
+		rc = report_row(st, q, &v[*n]);
+		if (rc)
+			break;
+		(*n)++;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "report_list");
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil_reports_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return VIGIL_OK;
+}
+
+static int s_report_put(vigil_store *st, const vigil_report *r)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE reports SET state=?,ncmec_id=?,xml=?,files=?,answers=?,"
+			  "attempts=?,last_code=?,last_error=?,updated=? WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, r->state);
+	sqlite3_bind_text(q, 2, r->ncmec_id, -1, SQLITE_STATIC);
+	if (r->xml)
+		sqlite3_bind_text(q, 3, r->xml, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, r->files ? r->files : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, r->answers ? r->answers : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 6, r->attempts);
+	sqlite3_bind_int(q, 7, r->last_code);
+	sqlite3_bind_text(q, 8, r->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 9, r->updated);
+	sqlite3_bind_int64(q, 10, r->id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "report_put");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_reveal_count_item(vigil_store *st, int64_t case_id, int n, int64_t *count)
+{
+	return count_query(st, "SELECT count(*) FROM reveals WHERE case_id=?1 AND ?2 IS NULL"
+			       " AND n=?3", case_id, NULL, n, count);
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -2122,4 +2288,9 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_audit_head,
 	s_audit_checkpoint_add,
 	s_audit_checkpoint_list,
+	s_report_draft,
+	s_report_get,
+	s_report_list,
+	s_report_put,
+	s_reveal_count_item,
 };

@@ -139,6 +139,12 @@ typedef struct vigil__store_ops {
 	int (*audit_checkpoint_add)(vigil_store *st, vigil_audit_checkpoint *cp);
 	int (*audit_checkpoint_list)(vigil_store *st, vigil_audit_checkpoint **out,
 				     size_t *n);
+	/* Hotline reports (vigil/report.h; src/report/). */
+	int (*report_draft)(vigil_store *st, int64_t case_id, int64_t now, int64_t *id);
+	int (*report_get)(vigil_store *st, int64_t id, vigil_report *out);
+	int (*report_list)(vigil_store *st, vigil_report **out, size_t *n);
+	int (*report_put)(vigil_store *st, const vigil_report *r);
+	int (*reveal_count_item)(vigil_store *st, int64_t case_id, int n, int64_t *count);
 } vigil__store_ops;
 
 struct vigil_store {
