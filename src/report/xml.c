@@ -493,10 +493,18 @@ int vigil_ncmec_parse(const char *xml, size_t len, vigil_ncmec_response *out)
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return VIGIL_ECORRUPT;
+	/* NCMEC's answers have no DTD; one that has is refused whole rather
+	 * than trusted to leave its entities alone. */
+	if (doc->intSubset || doc->extSubset) {
+		xmlFreeDoc(doc);
+		return VIGIL_ECORRUPT;
+	}
 	root = xmlDocGetRootElement(doc);
 	text_of(root, "responseCode", code, sizeof(code));
 	v = strtol(code, &end, 10);
-	if (!*code || *end || v < 0 || v > 99999) {
+	while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')
+		end++;
+	if (!*code || end == code || *end || v < 0 || v > 99999) {
 		xmlFreeDoc(doc);
 		return VIGIL_ECORRUPT;
 	}
