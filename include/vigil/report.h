@@ -104,4 +104,12 @@ int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o);
 /* Withdraws an open report (5101 counts as done). */
 int vigil_report_retract(vigil_store *st, int64_t id, const vigil_ncmec_opts *o);
 
+/* Transparency counts for the UTC days [from, to] (unix seconds, from the
+ * start of the first day to the end of the last), per day, as a JSON
+ * document (docs/transparency.md): items checked, verdicts, matches by
+ * bank and hash type, cases opened and decided, the median seconds from
+ * upload to decision, reports filed and retracted, user reports, streams
+ * cut. Counted from the audit trail and the cases. *json malloc'd: free(). */
+int vigil_transparency(vigil_store *st, int64_t from, int64_t to, char **json);
+
 #endif

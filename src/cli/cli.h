@@ -129,6 +129,7 @@ int cmd_key(const cli_cmd *cmd, int argc, char **argv);
 int cmd_user(const cli_cmd *cmd, int argc, char **argv);
 int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
 int cmd_report(const cli_cmd *cmd, int argc, char **argv);
+int cmd_transparency(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

@@ -206,6 +206,16 @@ static const cli_opt report_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt transparency_opts[] = {
+	DB_OPT,
+	{CLI_OPT_FROM, "from", "DATE", "The first UTC day (YYYY-MM-DD)."},
+	{CLI_OPT_TO, "to", "DATE", "The last UTC day, included."},
+	{'f', "format", "json|csv",
+	 "json (the default): {from, to, days:[{date, items_checked, ...}]}; "
+	 "csv: date,metric,key,value lines."},
+	{0, NULL, NULL, NULL},
+};
+
 static const cli_opt key_opts[] = {
 	DB_OPT,
 	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
@@ -400,6 +410,15 @@ const cli_cmd cli_commands[] = {
 	 "unknown, for a person to check). retract withdraws an open report. "
 	 "See docs/reports.md.",
 	 report_opts, cmd_report},
+	{"transparency", "--from DATE --to DATE [--format json|csv]",
+	 "Print the counts of a transparency report, per day.",
+	 "Counted from the audit trail and the cases: items checked and "
+	 "matched, verdicts, matches by bank and hash type, cases opened and "
+	 "decided (by decision), the median seconds from upload to decision, "
+	 "reports filed and retracted, user reports, streams cut. "
+	 "docs/transparency.md maps them onto the EU DSA transparency "
+	 "template.",
+	 transparency_opts, cmd_transparency},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

@@ -213,7 +213,7 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 		rc = CLI_EXIT_OK;
 	} else {
 		vigil_ncmec_opts o;
-		int r2;
+		int r2, was = -1;
 		if (!*cfg.ncmec_url) {
 			fprintf(stderr, "vigil report %s: ncmec_url is not set in the config\n", sub);
 			rc = CLI_EXIT_USAGE;
@@ -238,6 +238,13 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 		o.reporter = &rep;
 		o.master_key = have_key ? master : NULL;
 		o.backoff_ms = 200;
+		{
+			vigil_report b;
+			if (!vigil_report_get(st, id, &b)) {
+				was = b.state;
+				vigil_report_clear(&b);
+			}
+		}
 		r2 = !strcmp(sub, "submit") ? vigil_report_submit(st, id, &o)
 					    : vigil_report_retract(st, id, &o);
 		sodium_memzero(userpwd, sizeof(userpwd));
@@ -245,8 +252,9 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			vigil_report r;
 			if (!vigil_report_get(st, id, &r)) {
 				char d[160];
-				snprintf(d, sizeof(d), "{\"state\":\"%s\",\"ncmec_id\":\"%s\"}",
-					 vigil_report_state_name(r.state), r.ncmec_id);
+				snprintf(d, sizeof(d), "{\"state\":\"%s\",\"was\":\"%s\","
+					 "\"ncmec_id\":\"%s\"}", vigil_report_state_name(r.state),
+					 vigil_report_state_name(was), r.ncmec_id);
 				audit(st, !strcmp(sub, "submit") ? "report.submit" : "report.retract",
 				      id, d);
 				printf("report %lld: %s%s%s\n", (long long)id,

@@ -176,4 +176,27 @@ R4=$(q "INSERT INTO reports(case_id,state,created,updated) VALUES(997,1,0,0) RET
 [ $rc = 1 ] && grep -q "check with NCMEC" "$T/err" && "$VIGIL" report list | grep -q "^$R4 unknown" &&
 	ok "interrupted submit: unknown, not resent" || bad "submitting rc=$rc: $(cat "$T/err")"
 
+# Transparency counts for today, against the store's own rows.
+D=$(date -u +%Y-%m-%d)
+"$VIGIL" transparency --from "$D" --to "$D" > "$T/tr.json" || bad "transparency"
+today=$(python3 -c "import time;print(int(time.time())//86400*86400*1000)")
+nv=$(q "SELECT count(*) FROM audit WHERE action='content.verdict' AND time_ms>=$today")
+nm=$(q "SELECT count(*) FROM cases, json_each(cases.matches) WHERE json_extract(json_each.value,'\$.bank')='reported' AND json_extract(json_each.value,'\$.type')='pdq' AND created>=$today/1000")
+nd=$(q "SELECT decided-c.created FROM case_review r JOIN cases c ON c.id=r.case_id WHERE r.case_id=$CASE")
+python3 - "$T/tr.json" "$nv" "$nm" "$nd" <<'PY' && ok "transparency: checked $nv, matches reported/pdq $nm, 1 opened, 1 confirmed, 1 filed, median ${nd}s" || bad "transparency: $(cat "$T/tr.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))['days']
+assert len(d) == 1, d
+d = d[0]
+assert d['items_checked'] == int(sys.argv[2]) == 2, d
+assert d['verdicts'] == {'review': 2}, d
+assert d['items_matched'] == 2, d
+assert d['matches'] == {'reported/pdq': int(sys.argv[3])}, d
+assert d['cases_opened'] == 1 and d['cases_decided'] == {'confirm': 1}, d
+assert d['reports_filed'] == 1 and d['reports_retracted'] == 0, d
+assert d['median_decision_seconds'] == int(sys.argv[4]), d
+PY
+"$VIGIL" transparency --from "$D" --to "$D" --format csv | grep -q "^$D,reports_filed,,1$" && ok "transparency csv" || bad "csv"
+"$VIGIL" transparency --from 2026-01-02 --to 2026-01-01 2>/dev/null; [ $? = 2 ] && ok "to before from refused" || bad "bad range"
+
 exit $fail
