@@ -199,4 +199,19 @@ PY
 "$VIGIL" transparency --from "$D" --to "$D" --format csv | grep -q "^$D,reports_filed,,1$" && ok "transparency csv" || bad "csv"
 "$VIGIL" transparency --from 2026-01-02 --to 2026-01-01 2>/dev/null; [ $? = 2 ] && ok "to before from refused" || bad "bad range"
 
+# The same over the API (admin only).
+ADMK=$("$VIGIL" key create ops --role admin 2>/dev/null | tail -1)
+rm -f "$T/port"
+"$VIGIL" serve --listen 127.0.0.1:0 --port-file "$T/port" --log-level warn 2>>"$T/server.log" & SRV=$!
+wait_for '[ -s "$T/port" ]' || { echo "server did not start"; cat "$T/server.log"; exit 1; }
+URL="http://127.0.0.1:$(cat "$T/port")"
+code=$(curl -s -o "$T/api.json" -w '%{http_code}' -H "Authorization: Bearer $ADMK" "$URL/v1/transparency?from=$D&to=$D")
+"$VIGIL" transparency --from "$D" --to "$D" > "$T/cli.json"
+[ "$code" = 200 ] && python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))" "$T/api.json" "$T/cli.json" && ok "GET /v1/transparency = the CLI's counts" || bad "api $code: $(cat "$T/api.json")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $SUB" "$URL/v1/transparency?from=$D&to=$D")
+[ "$code" = 403 ] && ok "transparency needs admin" || bad "submit key: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $ADMK" "$URL/v1/transparency?from=$D")
+[ "$code" = 400 ] && ok "missing to: 400" || bad "missing to: $code"
+kill -TERM $SRV; wait $SRV; SRV=
+
 exit $fail
