@@ -288,4 +288,5 @@ grep -q "locked" "$T/page" && [ "$(q "SELECT failures>=5 AND locked_until>0 FROM
 	[ "$(q "SELECT count(*) FROM audit WHERE action='login.failed' AND who='rita'")" = 5 ] &&
 	ok "5 failed logins lock the account (the right password is refused too)" || bad "lockout: $(head -c 300 "$T/page")"
 stop_server
+if grep -qE "runtime error|Sanitizer" "$T/server.log"; then bad "sanitizer report:"; grep -E -A5 "runtime error|Sanitizer" "$T/server.log" | head -20; fi
 exit $fail
