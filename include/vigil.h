@@ -212,6 +212,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/review.h"
 #include "vigil/sealed.h"
 #include "vigil/people.h"
+#include "vigil/report.h"
 
 #ifdef __cplusplus
 }

@@ -52,6 +52,16 @@ int vigil_server_conf_set(vigil_server_conf *c, const char *name,
 int vigil_server_conf_file(vigil_server_conf *c, const char *path, char *err,
 			   size_t errcap);
 
+/* Reads the config file named by vigil_server_conf_file now (for programs
+ * that need the settings without running the server, e.g. `vigil report`;
+ * vigil_server_run reads it itself). Keys set by flags are kept. OK if no
+ * file was named; VIGIL_EINVAL with "PATH:LINE: reason" in err. */
+int vigil_server_conf_load(vigil_server_conf *c, char *err, size_t errcap);
+/* A text setting's value by key or flag ("ncmec_url"); NULL for a numeric
+ * setting or an unknown name. The string belongs to c. */
+const char *vigil_server_conf_get(const vigil_server_conf *c,
+				  const char *key);
+
 /* Runs the server until SIGTERM or SIGINT, on the store of the `db`
  * setting (default: vigil_store_default_path). Returns the process exit
  * status: 0 after a clean drain, 1 if it could not start or failed, 2 for

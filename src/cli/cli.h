@@ -99,6 +99,8 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_THREADS, CLI_OPT_LOCK_TIMEOUT, CLI_OPT_CONFIG, CLI_OPT_CONFIG_DOC, CLI_OPT_ROUTES,
        CLI_OPT_ROLE, CLI_OPT_RATE_LIMIT, CLI_OPT_ACTION, CLI_OPT_KIND,
        CLI_OPT_SUPPRESSION, CLI_OPT_LANG, CLI_OPT_VIEW, CLI_OPT_TSV,
+       CLI_OPT_KEY_FILE, CLI_OPT_PUBKEY, CLI_OPT_EXPORT,
+       CLI_OPT_FROM, CLI_OPT_TO, CLI_OPT_FILES,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
@@ -162,6 +164,9 @@ void cli_serve_opts_init(void);
 int cmd_key(const cli_cmd *cmd, int argc, char **argv);
 int cmd_text(const cli_cmd *cmd, int argc, char **argv);
 int cmd_user(const cli_cmd *cmd, int argc, char **argv);
+int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
+int cmd_report(const cli_cmd *cmd, int argc, char **argv);
+int cmd_transparency(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

@@ -188,6 +188,45 @@ static const cli_opt stream_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt audit_opts[] = {
+	DB_OPT,
+	{CLI_OPT_KEY_FILE, "key", "FILE",
+	 "The checkpoint signing key: a 32-byte Ed25519 seed as 64 hex digits, "
+	 "mode 0600 (keygen writes one). verify: trust checkpoints signed by "
+	 "this key's public half."},
+	{CLI_OPT_PUBKEY, "pubkey", "HEX",
+	 "verify: the trusted public key (vigil audit pubkey --key FILE), for "
+	 "checking without the private key."},
+	{CLI_OPT_EXPORT, "export", "FILE",
+	 "verify: check an export instead of the store."},
+	{CLI_OPT_FROM, "from", "ID|DATE",
+	 "export: the first record (an id, or a UTC date YYYY-MM-DD)."},
+	{CLI_OPT_TO, "to", "ID|DATE",
+	 "export: the last record (an id, or a date: through its end)."},
+	{0, NULL, NULL, NULL},
+};
+
+static const cli_opt report_opts[] = {
+	DB_OPT,
+	{CLI_OPT_CONFIG, "config", "FILE",
+	 "The serve config file: ncmec_url, ncmec_credentials, reporter_email, "
+	 "reporter_first_name, reporter_last_name, esp_service, "
+	 "master_key_file, db."},
+	{CLI_OPT_FILES, "files", NULL,
+	 "xml: print each file's fileDetails document instead of the report."},
+	{0, NULL, NULL, NULL},
+};
+
+static const cli_opt transparency_opts[] = {
+	DB_OPT,
+	{CLI_OPT_FROM, "from", "DATE", "The first UTC day (YYYY-MM-DD)."},
+	{CLI_OPT_TO, "to", "DATE", "The last UTC day, included."},
+	{'f', "format", "json|csv",
+	 "json (the default): {from, to, days:[{date, items_checked, ...}]}; "
+	 "csv: date,metric,key,value lines."},
+	{0, NULL, NULL, NULL},
+};
+
 static const cli_opt key_opts[] = {
 	DB_OPT,
 	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
@@ -386,6 +425,47 @@ const cli_cmd cli_commands[] = {
 	 "the store keeps only its Argon2id hash. Five failed logins in a row "
 	 "lock the account for 15 minutes.",
 	 user_opts, cmd_user},
+	{"audit", "verify|checkpoint|export|keygen|pubkey [OPTIONS]",
+	 "Check, sign and export the tamper-evident audit trail.",
+	 "Every audit record holds the SHA-256 of the record before it and of "
+	 "its own content (who, role, action, object, time, source IP, "
+	 "detail). verify walks the chain and the signed checkpoints and names "
+	 "the first record changed, removed, reordered or cut off the end "
+	 "(exit status 1 if it finds one). checkpoint signs the current head "
+	 "with --key (vigil serve does it every audit_checkpoint_interval "
+	 "seconds when audit_key_file is set). export --from --to prints a "
+	 "range as JSON with its proof: the records, the content digests that "
+	 "link them to the next checkpoint, and that checkpoint; verify "
+	 "--export FILE [--pubkey HEX] checks one without the store. keygen "
+	 "--key FILE writes a new key (0600) and prints its public key; pubkey "
+	 "prints it again. See docs/audit.md.",
+	 audit_opts, cmd_audit},
+	{"report", "list | show ID | xml ID [--files] | draft CASE | submit ID | retract ID [OPTIONS]",
+	 "Draft and file CyberTipline reports.",
+	 "A report is drafted when a reviewer confirms a case of a bank whose "
+	 "action is report (or by draft CASE). list prints one line per report, "
+	 "starting with its id, then its state (draft, submitting, open, "
+	 "finished, retracted, rejected, unknown). show prints the stored "
+	 "record: state, NCMEC's report id, the files and NCMEC's answers as "
+	 "received. xml prints the report document (as sent, once sent), "
+	 "validated against docs/cybertipline.xsd; --files each file's "
+	 "fileDetails. submit files it through NCMEC's API (ncmec_url, HTTP "
+	 "Basic credentials from ncmec_credentials): submit, upload and "
+	 "fileinfo per file, finish; each step is stored when acknowledged, so "
+	 "running submit again after a failure or a crash resumes, and never "
+	 "files it twice (a /submit whose answer was lost makes the report "
+	 "unknown, for a person to check). retract withdraws an open report. "
+	 "See docs/reports.md.",
+	 report_opts, cmd_report},
+	{"transparency", "--from DATE --to DATE [--format json|csv]",
+	 "Print the counts of a transparency report, per day.",
+	 "Counted from the audit trail and the cases: items checked and "
+	 "matched, verdicts, matches by bank and hash type, cases opened and "
+	 "decided (by decision), the median seconds from upload to decision, "
+	 "reports filed and retracted, user reports, streams cut. "
+	 "docs/transparency.md maps them onto the EU DSA transparency "
+	 "template.",
+	 transparency_opts, cmd_transparency},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

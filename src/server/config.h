@@ -156,6 +156,33 @@
 	  "derivative reviewers see, a greyscale, blurred PNG of protect_size) " \
 	  "or original (the uploaded bytes). Nothing else is sent: no context, " \
 	  "no user or content id.")                                             \
+	X(audit_key_file, "audit-key-file", STR, "", 0, 0, 0,                  \
+	  "File holding the Ed25519 seed (64 hex digits, mode 0600: `vigil "  \
+	  "audit keygen --key FILE`) that signs checkpoints of the audit "     \
+	  "chain. Without it no checkpoint is made, and a cut-off end of the " \
+	  "trail cannot be detected.")                                          \
+	X(audit_checkpoint_interval, "audit-checkpoint-interval", INT, "300", \
+	  1, 86400, 1,                                                          \
+	  "Seconds between signed checkpoints of the audit chain (one only "  \
+	  "when records were added; one more at shutdown).")                   \
+	X(ncmec_url, "ncmec-url", STR, "", 0, 0, 0,                            \
+	  "Base URL of NCMEC's CyberTipline Reporting API: "                   \
+	  "https://exttest.cybertip.org/ispws (test) or "                      \
+	  "https://report.cybertip.org/ispws. Empty: reports are drafted, "    \
+	  "never sent.")                                                        \
+	X(ncmec_credentials, "ncmec-credentials", STR, "", 0, 0, 0,            \
+	  "Where the API's HTTP Basic credentials are, as user:password: "     \
+	  "env:VAR or file:PATH (never the credentials themselves; never "     \
+	  "logged).")                                                           \
+	X(reporter_email, "reporter-email", STR, "", 0, 0, 0,                  \
+	  "The reporting person's email (required by NCMEC).")                 \
+	X(reporter_first_name, "reporter-first-name", STR, "", 0, 0, 0,        \
+	  "The reporting person's first name.")                                 \
+	X(reporter_last_name, "reporter-last-name", STR, "", 0, 0, 0,          \
+	  "The reporting person's last name.")                                  \
+	X(esp_service, "esp-service", STR, "", 0, 0, 0,                        \
+	  "The service the reported user was on (espService); empty: the "    \
+	  "upload's context surface.")                                          \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -232,6 +259,15 @@ typedef struct srv_config {
 	char classifier_url[2048];
 	char classifier_send[16];
 	int64_t classifier_threshold, classifier_timeout;
+	char audit_key_file[4096];
+	int64_t audit_checkpoint_interval;
+	/* Hotline reports (cmd_report.c). */
+	char ncmec_url[2048];
+	char ncmec_credentials[4096];
+	char reporter_email[256];
+	char reporter_first_name[256];
+	char reporter_last_name[256];
+	char esp_service[256];
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;
@@ -252,6 +288,9 @@ int srv_config_read(srv_config *c, FILE *f, const char *path, int reload_only,
 		    char *err, size_t errcap);
 /* The keys as a Markdown table (for docs/server.md). */
 void srv_config_doc(FILE *f);
+/* A text (STR or LIST) setting's value by key or flag; NULL for another
+ * type or an unknown name. Points into c. */
+const char *srv_config_str(const srv_config *c, const char *key);
 /* The index of a flag name in the table, or -1. */
 int srv_config_flag(const char *flag);
 

@@ -427,6 +427,9 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 		data = json_pack("{s:I,s:s,s:s}", "case", (json_int_t)id, "classification", cls,
 				 "status", "drafted");
 		rc = data ? queue(st, s, rule, "report.drafted", data, events) : VIGIL_ENOMEM;
+		/* The draft itself (vigil/report.h), in the same transaction. */
+		if (!rc)
+			rc = vigil_report_draft(st, id, now, NULL);
 		json_decref(data);
 		data = NULL;
 	}

@@ -15,6 +15,7 @@ extern const srv_route srv_routes_streams[];
 extern const srv_route srv_routes_cases[];
 extern const srv_route srv_routes_case_media[];
 extern const srv_route srv_routes_review_page[];
+extern const srv_route srv_routes_transparency[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -29,5 +30,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_cases,
 	srv_routes_case_media,
 	srv_routes_review_page,
+	srv_routes_transparency,
 	NULL,
 };

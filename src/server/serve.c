@@ -114,6 +114,20 @@ int vigil_server_conf_file(vigil_server_conf *c, const char *path, char *err,
 	return VIGIL_OK;
 }
 
+int vigil_server_conf_load(vigil_server_conf *c, char *err, size_t errcap)
+{
+	if (!*c->cfg.config_file)
+		return VIGIL_OK;
+	return srv_config_load(&c->cfg, c->cfg.config_file, 0, err, errcap)
+		       ? VIGIL_EINVAL
+		       : VIGIL_OK;
+}
+
+const char *vigil_server_conf_get(const vigil_server_conf *c, const char *key)
+{
+	return srv_config_str(&c->cfg, key);
+}
+
 void vigil_server_config_doc(FILE *f)
 {
 	srv_config_doc(f);

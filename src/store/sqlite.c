@@ -12,11 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 4 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 5 /* 2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
-			    protected view); every step of the script is
-			    idempotent */
+			    protected view); 5: the audit hash chain (prev,
+			    hash columns, audit_checkpoints; migrate_audit);
+			    every step of the script is idempotent */
 
 enum {
 	S_ENTRY_ADD,
@@ -181,7 +182,31 @@ static const char schema[] =
 	" action TEXT NOT NULL,"
 	" object TEXT NOT NULL,"
 	" detail TEXT NOT NULL,"
-	" source TEXT NOT NULL);"
+	" source TEXT NOT NULL,"
+	" prev BLOB NOT NULL DEFAULT x'',"  /* 4: the chain (vigil/service.h) */
+	" hash BLOB NOT NULL DEFAULT x'');"
+	/* Hotline reports (vigil/report.h): the state of each step, and what
+	 * was sent and answered, as it was. */
+	"CREATE TABLE IF NOT EXISTS reports("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL UNIQUE,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" ncmec_id TEXT NOT NULL DEFAULT '',"
+	" xml TEXT,"
+	" files TEXT NOT NULL DEFAULT '[]',"
+	" answers TEXT NOT NULL DEFAULT '[]',"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_code INTEGER NOT NULL DEFAULT -1,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS audit_checkpoints("
+	" id INTEGER PRIMARY KEY,"
+	" audit_id INTEGER NOT NULL,"
+	" time_ms INTEGER NOT NULL,"
+	" hash BLOB NOT NULL,"
+	" pubkey BLOB NOT NULL,"
+	" sig BLOB NOT NULL);"
 	/* Review (vigil/review.h): who holds a case and what was decided,
 	 * one row per case ever claimed; the case's state stays in cases. */
 	"CREATE TABLE IF NOT EXISTS case_review("
@@ -289,6 +314,66 @@ static sqlite3_stmt *cached(vigil_store *st, int which)
 	return s->stmt[which];
 }
 
+static int audit_scan_rows(vigil_store *st, int64_t since_id, size_t max,
+			   vigil_audit_cb cb, void *user);
+
+/* Chains the rows an older store has (its audit table got the prev and
+ * hash columns from ALTER): each row is hashed in id order, as if it had
+ * been appended now. Rows before the upgrade are only as trustworthy as
+ * the file was until then; the chain protects them from here on. */
+struct backfill {
+	vigil_store *st;
+	sqlite3_stmt *upd;
+	uint8_t prev[32];
+	int64_t last;
+};
+
+static int backfill_row(void *user, const vigil_audit *a)
+{
+	struct backfill *b = user;
+	uint8_t content[32], hash[32];
+
+	vigil_audit_digest(a, b->prev, content, hash);
+	sqlite3_reset(b->upd);
+	sqlite3_bind_blob(b->upd, 1, b->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(b->upd, 2, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(b->upd, 3, a->id);
+	if (sqlite3_step(b->upd) != SQLITE_DONE)
+		return db_err(b->st, "audit backfill");
+	memcpy(b->prev, hash, 32);
+	b->last = a->id;
+	return 0;
+}
+
+static int migrate_audit(vigil_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	struct backfill b = {st, NULL, {0}, 0};
+	int has = 0, rc;
+
+	rc = prep(st, "SELECT count(*) FROM pragma_table_info('audit')"
+		      " WHERE name='hash'", &q);
+	if (rc)
+		return rc;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		has = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (has)
+		return VIGIL_OK;
+	rc = exec(st, "ALTER TABLE audit ADD COLUMN prev BLOB NOT NULL DEFAULT x'';"
+		      "ALTER TABLE audit ADD COLUMN hash BLOB NOT NULL DEFAULT x'';");
+	if (rc)
+		return rc;
+	rc = prep(st, "UPDATE audit SET prev=?, hash=? WHERE id=?", &b.upd);
+	if (rc)
+		return rc;
+	/* The update changes only columns the scan does not order by, so one
+	 * pass over the rows is safe. */
+	rc = audit_scan_rows(st, 0, SIZE_MAX, backfill_row, &b);
+	sqlite3_finalize(b.upd);
+	return rc;
+}
+
 static int s_open(vigil_store *st, const char *path)
 {
 	sq *s;
@@ -323,9 +408,15 @@ static int s_open(vigil_store *st, const char *path)
 				  path, version, SCHEMA_VERSION);
 	if (version < SCHEMA_VERSION) {
 		char sql[sizeof(schema) + 64];
-		snprintf(sql, sizeof(sql), "BEGIN;%sPRAGMA user_version=%d;COMMIT;",
-			 schema, SCHEMA_VERSION);
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%s", schema);
 		rc = exec(st, sql);
+		if (!rc)
+			rc = migrate_audit(st);
+		if (!rc) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
+				 SCHEMA_VERSION);
+			rc = exec(st, sql);
+		}
 		if (rc) {
 			exec(st, "ROLLBACK");
 			return rc;
@@ -938,38 +1029,91 @@ static int s_key_touch(vigil_store *st, const char *name, int64_t when)
 	return rc;
 }
 
-static int s_audit_append(vigil_store *st, vigil_audit *a)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	rc = prep(st, "INSERT INTO audit(time_ms,who,role,action,object,detail,source)"
-		      " VALUES(?,?,?,?,?,?,?)", &q);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(q, 1, a->time_ms);
-	sqlite3_bind_text(q, 2, a->who ? a->who : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, a->role ? a->role : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, a->action ? a->action : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, a->object ? a->object : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, a->detail ? a->detail : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, a->source ? a->source : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = db_err(st, "audit_append");
-	else
-		a->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
-	sqlite3_finalize(q);
-	return rc;
-}
-
-static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
-			vigil_audit_cb cb, void *user)
+/* The head of the chain: the last record's id and hash. */
+static int s_audit_head(vigil_store *st, int64_t *id, uint8_t hash[32])
 {
 	sqlite3_stmt *q = NULL;
 	int rc, r;
 
-	rc = prep(st, "SELECT id,time_ms,who,role,action,object,detail,source FROM audit"
-		      " WHERE id>? ORDER BY id LIMIT ?", &q);
+	*id = 0;
+	memset(hash, 0, 32);
+	rc = prep(st, "SELECT id,hash FROM audit ORDER BY id DESC LIMIT 1", &q);
+	if (rc)
+		return rc;
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_bytes(q, 1) == 32)
+			memcpy(hash, sqlite3_column_blob(q, 1), 32);
+	} else if (r != SQLITE_DONE) {
+		rc = db_err(st, "audit_head");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Appends under the write lock, so two writers can never chain onto the
+ * same head: BEGIN IMMEDIATE when alone, a savepoint inside a caller's
+ * transaction (which is BEGIN IMMEDIATE already, s_begin). The id is
+ * chosen here (head + 1) because it is part of what is hashed. */
+static int s_audit_append(vigil_store *st, vigil_audit *a)
+{
+	sq *s = st->priv;
+	sqlite3_stmt *q = NULL;
+	int own = sqlite3_get_autocommit(s->db), rc;
+	uint8_t content[32];
+	int64_t head;
+
+	rc = exec(st, own ? "BEGIN IMMEDIATE" : "SAVEPOINT audit_append");
+	if (rc)
+		return rc;
+	rc = s_audit_head(st, &head, a->prev);
+	if (rc)
+		goto out;
+	a->id = head + 1;
+	vigil_audit_digest(a, a->prev, content, a->hash);
+	rc = prep(st, "INSERT INTO audit(id,time_ms,who,role,action,object,detail,"
+		      "source,prev,hash) VALUES(?,?,?,?,?,?,?,?,?,?)", &q);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(q, 1, a->id);
+	sqlite3_bind_int64(q, 2, a->time_ms);
+	sqlite3_bind_text(q, 3, a->who ? a->who : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, a->role ? a->role : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, a->action ? a->action : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, a->object ? a->object : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, a->detail ? a->detail : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, a->source ? a->source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 9, a->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 10, a->hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "audit_append");
+out:
+	sqlite3_finalize(q);
+	if (!rc)
+		rc = exec(st, own ? "COMMIT" : "RELEASE audit_append");
+	if (rc)
+		exec(st, own ? "ROLLBACK"
+			     : "ROLLBACK TO audit_append; RELEASE audit_append");
+	return rc;
+}
+
+static void blob32(sqlite3_stmt *q, int col, uint8_t out[32])
+{
+	if (sqlite3_column_bytes(q, col) == 32)
+		memcpy(out, sqlite3_column_blob(q, col), 32);
+	else
+		memset(out, 0, 32);
+}
+
+static int audit_scan_rows(vigil_store *st, int64_t since_id, size_t max,
+			   vigil_audit_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	rc = prep(st, "SELECT id,time_ms,who,role,action,object,detail,source,"
+		      "prev,hash FROM audit WHERE id>? ORDER BY id LIMIT ?", &q);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, since_id);
@@ -983,7 +1127,10 @@ static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 			(const char *)sqlite3_column_text(q, 5),
 			(const char *)sqlite3_column_text(q, 6),
 			(const char *)sqlite3_column_text(q, 7),
+			{0}, {0},
 		};
+		blob32(q, 8, a.prev);
+		blob32(q, 9, a.hash);
 		rc = cb(user, &a);
 		if (rc)
 			break;
@@ -992,6 +1139,82 @@ static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 		rc = db_err(st, "audit_scan");
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
+			vigil_audit_cb cb, void *user)
+{
+	return audit_scan_rows(st, since_id, max, cb, user);
+}
+
+static int s_audit_checkpoint_add(vigil_store *st, vigil_audit_checkpoint *cp)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = prep(st, "INSERT INTO audit_checkpoints(audit_id,time_ms,hash,pubkey,sig)"
+		      " VALUES(?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, cp->audit_id);
+	sqlite3_bind_int64(q, 2, cp->time_ms);
+	sqlite3_bind_blob(q, 3, cp->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, cp->pubkey, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 5, cp->sig, 64, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "audit_checkpoint_add");
+	else
+		cp->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_audit_checkpoint_list(vigil_store *st, vigil_audit_checkpoint **out,
+				   size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_audit_checkpoint *v = NULL, *t;
+	size_t cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT id,audit_id,time_ms,hash,pubkey,sig FROM"
+		      " audit_checkpoints ORDER BY id", &q);
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_audit_checkpoint *c;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = t;
+		}
+		c = &v[(*n)++];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(q, 0);
+		c->audit_id = sqlite3_column_int64(q, 1);
+		c->time_ms = sqlite3_column_int64(q, 2);
+		blob32(q, 3, c->hash);
+		blob32(q, 4, c->pubkey);
+		if (sqlite3_column_bytes(q, 5) == 64)
+			memcpy(c->sig, sqlite3_column_blob(q, 5), 64);
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "audit_checkpoint_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return VIGIL_OK;
 }
 
 /* ---------------------------------------------------------- pipeline */
@@ -2042,6 +2265,27 @@ static int s_view_prefs_get(vigil_store *st, const char *name, vigil_view_prefs 
 	return rc;
 }
 
+/* ------------------------------------------------------------ reports */
+
+static int s_report_draft(vigil_store *st, int64_t case_id, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO reports(case_id,created,updated) VALUES(?1,?2,?2)"
+			  " ON CONFLICT(case_id) DO UPDATE SET case_id=case_id"
+			  " RETURNING id", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int64(q, 2, now);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else
+		rc = db_err(st, "report_draft");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_view_prefs_put(vigil_store *st, const char *name, const vigil_view_prefs *p)
 {
 	sqlite3_stmt *q = NULL;
@@ -2058,6 +2302,136 @@ static int s_view_prefs_put(vigil_store *st, const char *name, const vigil_view_
 	sqlite3_bind_int(q, 4, p->sepia);
 	sqlite3_bind_int64(q, 5, p->updated);
 	return step_done(st, q, "view_prefs_put");
+}
+
+static char *dup_col(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	size_t n = (size_t)sqlite3_column_bytes(q, col);
+	char *d;
+
+	if (!t)
+		return NULL;
+	d = vigil__malloc(n + 1);
+	if (d) {
+		memcpy(d, t, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+#define REPORT_COLS "id,case_id,state,ncmec_id,xml,files,answers,attempts," \
+		    "last_code,last_error,created,updated"
+
+static int report_row(vigil_store *st, sqlite3_stmt *q, vigil_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(q, 0);
+	r->case_id = sqlite3_column_int64(q, 1);
+	r->state = sqlite3_column_int(q, 2);
+	copy_text(r->ncmec_id, sizeof(r->ncmec_id), sqlite3_column_text(q, 3));
+	r->xml = dup_col(q, 4);
+	r->files = dup_col(q, 5);
+	r->answers = dup_col(q, 6);
+	r->attempts = sqlite3_column_int(q, 7);
+	r->last_code = sqlite3_column_int(q, 8);
+	copy_text(r->last_error, sizeof(r->last_error), sqlite3_column_text(q, 9));
+	r->created = sqlite3_column_int64(q, 10);
+	r->updated = sqlite3_column_int64(q, 11);
+	if ((sqlite3_column_type(q, 4) != SQLITE_NULL && !r->xml) || !r->files ||
+	    !r->answers) {
+		vigil_report_clear(r);
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	return VIGIL_OK;
+}
+
+static int s_report_get(vigil_store *st, int64_t id, vigil_report *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " REPORT_COLS " FROM reports WHERE id=?", &q), r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW)
+		rc = report_row(st, q, out);
+	else if (r == SQLITE_DONE)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no report %lld", (long long)id);
+	else
+		rc = db_err(st, "report_get");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_report_list(vigil_store *st, vigil_report **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_report *v = NULL, *t;
+	size_t cap = 0;
+	int rc = prep(st, "SELECT " REPORT_COLS " FROM reports ORDER BY id DESC", &q), r;
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			v = t;
+		}
+		rc = report_row(st, q, &v[*n]);
+		if (rc)
+			break;
+		(*n)++;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "report_list");
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil_reports_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return VIGIL_OK;
+}
+
+static int s_report_put(vigil_store *st, const vigil_report *r)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE reports SET state=?,ncmec_id=?,xml=?,files=?,answers=?,"
+			  "attempts=?,last_code=?,last_error=?,updated=? WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, r->state);
+	sqlite3_bind_text(q, 2, r->ncmec_id, -1, SQLITE_STATIC);
+	if (r->xml)
+		sqlite3_bind_text(q, 3, r->xml, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, r->files ? r->files : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, r->answers ? r->answers : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 6, r->attempts);
+	sqlite3_bind_int(q, 7, r->last_code);
+	sqlite3_bind_text(q, 8, r->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 9, r->updated);
+	sqlite3_bind_int64(q, 10, r->id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "report_put");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_reveal_count_item(vigil_store *st, int64_t case_id, int n, int64_t *count)
+{
+	return count_query(st, "SELECT count(*) FROM reveals WHERE case_id=?1 AND ?2 IS NULL"
+			       " AND n=?3", case_id, NULL, n, count);
 }
 
 const vigil__store_ops vigil__store_sqlite = {
@@ -2124,4 +2498,12 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_session_set,
 	s_view_prefs_get,
 	s_view_prefs_put,
+	s_audit_head,
+	s_audit_checkpoint_add,
+	s_audit_checkpoint_list,
+	s_report_draft,
+	s_report_get,
+	s_report_list,
+	s_report_put,
+	s_reveal_count_item,
 };

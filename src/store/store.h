@@ -145,6 +145,18 @@ typedef struct vigil__store_ops {
 	int (*session_set)(vigil_store *st, const uint8_t *digest, int64_t now, int end);
 	int (*view_prefs_get)(vigil_store *st, const char *name, vigil_view_prefs *out);
 	int (*view_prefs_put)(vigil_store *st, const char *name, const vigil_view_prefs *p);
+	/* The audit chain's head (id 0 and zero hash when empty) and its
+	 * signed checkpoints (src/store/audit.c). */
+	int (*audit_head)(vigil_store *st, int64_t *id, uint8_t hash[32]);
+	int (*audit_checkpoint_add)(vigil_store *st, vigil_audit_checkpoint *cp);
+	int (*audit_checkpoint_list)(vigil_store *st, vigil_audit_checkpoint **out,
+				     size_t *n);
+	/* Hotline reports (vigil/report.h; src/report/). */
+	int (*report_draft)(vigil_store *st, int64_t case_id, int64_t now, int64_t *id);
+	int (*report_get)(vigil_store *st, int64_t id, vigil_report *out);
+	int (*report_list)(vigil_store *st, vigil_report **out, size_t *n);
+	int (*report_put)(vigil_store *st, const vigil_report *r);
+	int (*reveal_count_item)(vigil_store *st, int64_t case_id, int n, int64_t *count);
 } vigil__store_ops;
 
 struct vigil_store {
