@@ -110,7 +110,9 @@ static const cli_opt match_opts[] = {
 	 "Do not match PDQ hashes of files whose quality is below N (default 50, "
 	 "the reference's advice); their exact hashes are still matched."},
 	{CLI_OPT_NO_DIHEDRAL, "no-dihedral", NULL,
-	 "Match only the image as it is, not its rotations and flips."},
+	 "Match only the image as it is, not its rotations and flips (a hash "
+	 "given with --hash is always matched as it is: its variants need the "
+	 "pixels)."},
 	{'f', "format", "text|csv|jsonl",
 	 "Output: text (the default), csv (query,bank,entry,type,hash,distance,"
 	 "variant; quoted as RFC 4180 says where needed) or jsonl (one object per match with query, bank, entry, type, "
