@@ -209,6 +209,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/stream.h"
 #include "vigil/pipeline.h"
 #include "vigil/pm.h"
+#include "vigil/exchange.h"
 
 #ifdef __cplusplus
 }

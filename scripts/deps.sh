@@ -3,7 +3,7 @@
 # nothing when everything is already there. Used by `make run` and
 # `make check`, so a fresh machine needs only these two commands.
 set -eu
-PKGS="build-essential meson ninja-build pkg-config clang
+PKGS="build-essential meson ninja-build pkg-config clang libxml2-dev
 libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
 libssl-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsodium-dev
