@@ -230,20 +230,28 @@ int vigil_exchange_delete(vigil_store *st, const char *name)
 
 /* ----------------------------------------------------------- fetch */
 
-/* Entries the matcher must drop or learn once the page's commit stands. */
+/* What the matcher must learn once the page's commit stands: removals and
+ * additions in the order they happened (an entry added and removed again
+ * in one page must end up removed). */
+typedef struct mchange {
+	int add;
+	vigil_entry e;
+} mchange;
+
 typedef struct mchanges {
-	vigil_entry *v;
+	mchange *v;
 	size_t n, cap;
 } mchanges;
 
-static int mpush(vigil_store *st, mchanges *m, const vigil_entry *e)
+static int mpush(vigil_store *st, mchanges *m, const vigil_entry *e, int add)
 {
-	vigil_entry *g = vigil__grow(m->v, &m->cap, m->n + 1, sizeof(*m->v));
+	mchange *g = vigil__grow(m->v, &m->cap, m->n + 1, sizeof(*m->v));
 
 	if (!g)
 		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
 	m->v = g;
-	g[m->n++] = *e;
+	g[m->n].add = add;
+	g[m->n++].e = *e;
 	return VIGIL_OK;
 }
 
@@ -260,7 +268,7 @@ static int drop_entries(vigil_store *st, const int64_t *ids, size_t n,
 			rc = st->ops->entry_get(st, ids[i], &e);
 			if (rc == VIGIL_ENOENT)
 				continue; /* the bank was emptied meanwhile */
-			if (rc || (rc = mpush(st, gone, &e)))
+			if (rc || (rc = mpush(st, gone, &e, 0)))
 				return rc;
 		}
 		rc = st->ops->entry_delete(st, ids[i]);
@@ -315,7 +323,7 @@ static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
 			e.type = rec.type;
 			memcpy(e.value, rec.value, 32);
 			e.quality = rec.quality;
-			if ((rc = mpush(st, added, &e)))
+			if ((rc = mpush(st, added, &e, 1)))
 				return rc;
 		}
 	}
@@ -374,16 +382,18 @@ static void client_close(xclient *c)
 }
 
 static void matcher_apply(const vigil_exchange_fetch_opts *o, vigil_store *st,
-			  const vigil_bank *b, mchanges *gone, mchanges *added)
+			  const vigil_bank *b, mchanges *m)
 {
 	vigil_ctx *mctx = o->matcher_ctx ? o->matcher_ctx : st->ctx;
 	size_t i;
 
-	for (i = 0; i < gone->n; i++)
-		vigil_matcher_remove(o->matcher, mctx, &gone->v[i]);
-	for (i = 0; i < added->n; i++)
-		vigil_matcher_add(o->matcher, mctx, b, &added->v[i]);
-	gone->n = added->n = 0;
+	for (i = 0; i < m->n; i++) {
+		if (m->v[i].add)
+			vigil_matcher_add(o->matcher, mctx, b, &m->v[i].e);
+		else
+			vigil_matcher_remove(o->matcher, mctx, &m->v[i].e);
+	}
+	m->n = 0;
 }
 
 /* Records a failed fetch on the exchange, keeping what was committed. */
@@ -416,7 +426,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	vigil_bank b;
 	xclient c;
 	xpage p;
-	mchanges gone = {0}, added = {0};
+	mchanges changes = {0};
 	int rc, opened = 0;
 	size_t i;
 
@@ -456,9 +466,24 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		rc = st->ops->begin(st);
 		if (rc)
 			goto fail;
+		/* Another fetch of this exchange (another process sharing the
+		 * store) moved on meanwhile: this page is not ours to commit. */
+		{
+			vigil_exchange cur;
+			rc = st->ops->xch_get(st, x.name, &cur);
+			if (!rc && (cur.id != x.id || cur.generation != x.generation ||
+				    strcmp(cur.checkpoint, x.checkpoint))) {
+				rc = vigil__err(st->ctx, VIGIL_EABORTED,
+						"%s: another fetch of this exchange is running",
+						x.name);
+			}
+			if (rc)
+				goto fail;
+			x.enabled = cur.enabled;
+		}
 		for (i = 0; i < p.n; i++) {
-			rc = apply(st, &x, &b, &p.recs[i], o->matcher ? &gone : NULL,
-				   o->matcher ? &added : NULL, s);
+			rc = apply(st, &x, &b, &p.recs[i], o->matcher ? &changes : NULL,
+				   o->matcher ? &changes : NULL, s);
 			if (rc)
 				goto fail;
 			s->skipped += p.recs[i].skipped;
@@ -475,7 +500,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 				rc = st->ops->xitem_sweep(st, x.id, x.generation, &ids, &n);
 				if (!rc)
 					rc = drop_entries(st, ids, n,
-							  o->matcher ? &gone : NULL, s);
+							  o->matcher ? &changes : NULL, s);
 				vigil__free(ids);
 				if (rc)
 					goto fail;
@@ -494,7 +519,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			goto fail;
 		s->pages++;
 		if (o->matcher)
-			matcher_apply(o, st, &b, &gone, &added);
+			matcher_apply(o, st, &b, &changes);
 		if (o->on_page)
 			o->on_page(o->user, &x);
 		if (p.done) {
@@ -511,7 +536,6 @@ out:
 	if (opened)
 		client_close(&c);
 	vigil__xpage_free(&p);
-	vigil__free(gone.v);
-	vigil__free(added.v);
+	vigil__free(changes.v);
 	return rc;
 }

@@ -12,6 +12,7 @@ extern const srv_route srv_routes_metrics[];
 extern const srv_route srv_routes_openapi[];
 extern const srv_route srv_routes_hma[];
 extern const srv_route srv_routes_streams[];
+extern const srv_route srv_routes_exchanges[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -23,5 +24,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_openapi,
 	srv_routes_hma,
 	srv_routes_streams,
+	srv_routes_exchanges,
 	NULL,
 };
