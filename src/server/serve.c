@@ -2,6 +2,7 @@
  * store pool, the live matcher, the daemon, and the signal loop (SIGTERM
  * and SIGINT drain and exit 0; SIGHUP reloads the reloadable settings). */
 #include "../cli/cli.h"
+#include "exchanges.h"
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -157,7 +158,8 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
 	if (srv_pipeline_start(&s, err, sizeof(err)) ||
-	    srv_streams_start(&s, err, sizeof(err))) {
+	    srv_streams_start(&s, err, sizeof(err)) ||
+	    srv_exchanges_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -194,6 +196,7 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	rc = CLI_EXIT_OK;
 out:
 	srv__stop(&s);
+	srv_exchanges_stop(&s); /* it updates the matcher */
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
 	vigil_matcher_free(s.matcher);

@@ -19,7 +19,7 @@ ADMIN=$("$VIGIL" key create admin1 --role admin 2>/dev/null)
 SUBMIT=$("$VIGIL" key create submit1 --role submit 2>/dev/null)
 A="Authorization: Bearer $ADMIN" S="Authorization: Bearer $SUBMIT"
 export SNCII_CRED='fetchkey123,subkey456'
-start
+start --exchange-interval 0 # fetches only on request, for the checks below
 
 IMG="$DEMO/uploads/aqua-reupload.jpg"
 PDQ=$("$VIGIL" hash "$IMG" | cut -d, -f1)
@@ -62,4 +62,24 @@ check "the bank stays" [ "$(code GET /v1/banks/sn -H "$A")" = 200 ]
 check "the audit has the exchange actions" sh -c \
 	"sqlite3 '$T/v.db' \"SELECT action FROM audit WHERE action LIKE 'exchange.%'\" | sort -u | tr '\n' ' ' | grep -q 'exchange.create exchange.delete exchange.disable exchange.fetch'"
 stop; check "server exits 0" [ $? -eq 0 ]
+
+# The scheduler: with an interval of 1 s, a new exchange is fetched without
+# being asked, its hash matches, and /metrics shows its progress.
+METRICS=$("$VIGIL" key create metrics1 --role metrics 2>/dev/null)
+printf 'tcap_user:tcap_pass\n' >"$T/tcap.cred"
+curl -sf -X POST "$X/_ctl/add" --data-binary '{"api":"tcap","records":[
+ {"hash_digest":"'$PDQ'","algorithm":"PDQ","ideology":"x","file_type":"jpg","deleted":false}]}' >/dev/null
+"$VIGIL" exchange add tc --api tcap --url "$X" --credentials "file:$T/tcap.cred" >/dev/null
+start --exchange-interval 1
+i=0
+while [ "$(curl -s "$U/v1/exchanges/tc" -H "$A" | jq .last_success)" = 0 ] && [ $i -lt 300 ]; do
+	sleep 0.1; i=$((i+1)); done
+st=$(code GET /v1/exchanges/tc -H "$A")
+check "scheduled fetch ran" [ "$(jq '.last_success > 0 and .items == 1' < "$T/body")" = true ]
+st=$(code POST /v1/match -H "$S" -F file=@"$IMG")
+check "its hash matches" [ "$(jq -r '[.matches[] | select(.bank == "tc")] | length' < "$T/body")" = 1 ]
+curl -s "$U/metrics" -H "Authorization: Bearer $METRICS" >"$T/metrics"
+check "metrics: items and lag per exchange" sh -c \
+	"grep -q '^vigil_exchange_items{exchange=\"tc\"} 1' '$T/metrics' && grep -q '^vigil_exchange_lag_seconds{exchange=\"tc\"}' '$T/metrics'"
+stop; check "server exits 0 with the scheduler" [ $? -eq 0 ]
 exit $fail
