@@ -22,6 +22,10 @@ enum {
 	S_ENTRY_SET_VALUE,
 	S_FRAME_ADD,
 	S_ENTRY_GET,
+	S_XITEM_SEL,  /* exchanges: per fetched record, so kept prepared */
+	S_XITEM_DEL,
+	S_XITEM_LINK,
+	S_ENTRY_DEL,
 	S_COUNT
 };
 
@@ -78,6 +82,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* entry_get: per match in the service's lookups, so kept prepared */
 	"SELECT e.id,e.bank_id,e.type,e.value,e.quality,e.source_ref,e.added,e.metadata"
 	" FROM entries e WHERE e.id=?",
+	"SELECT entry_id FROM exchange_items WHERE exchange_id=? AND key=?",
+	"DELETE FROM exchange_items WHERE exchange_id=? AND key=?",
+	"INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen) VALUES(?,?,?,?)",
+	"DELETE FROM entries WHERE id=?",
 };
 
 static const char schema[] =
@@ -551,15 +559,15 @@ static int s_entry_set_value(vigil_store *st, int64_t id, const uint8_t *value)
 
 static int s_entry_delete(vigil_store *st, int64_t id)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "DELETE FROM entries WHERE id=?", &q);
+	sqlite3_stmt *q = cached(st, S_ENTRY_DEL);
+	int rc = VIGIL_OK;
 
-	if (rc)
-		return rc;
+	if (!q)
+		return VIGIL_ESTORE;
 	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = db_err(st, "entry_delete");
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return rc;
 }
 
@@ -1659,20 +1667,23 @@ static int take_ids(vigil_store *st, sqlite3_stmt *q, sqlite3_stmt *del,
 static int s_xitem_take(vigil_store *st, int64_t xid, const char *key,
 			int64_t **ids, size_t *n)
 {
-	sqlite3_stmt *q = NULL, *d = NULL;
-	int rc = prep(st, "SELECT entry_id FROM exchange_items WHERE exchange_id=? AND key=?", &q);
+	sqlite3_stmt *q = cached(st, S_XITEM_SEL), *d;
+	int rc;
 
-	if (!rc)
-		rc = prep(st, "DELETE FROM exchange_items WHERE exchange_id=? AND key=?", &d);
-	if (!rc) {
-		sqlite3_bind_int64(q, 1, xid);
-		sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(d, 1, xid);
-		sqlite3_bind_text(d, 2, key, -1, SQLITE_STATIC);
-		rc = take_ids(st, q, d, ids, n);
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, xid);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	d = cached(st, S_XITEM_DEL);
+	if (!d) {
+		sqlite3_reset(q);
+		return VIGIL_ESTORE;
 	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(d);
+	sqlite3_bind_int64(d, 1, xid);
+	sqlite3_bind_text(d, 2, key, -1, SQLITE_STATIC);
+	rc = take_ids(st, q, d, ids, n);
+	sqlite3_reset(q);
+	sqlite3_reset(d);
 	return rc;
 }
 
@@ -1699,19 +1710,18 @@ static int s_xitem_sweep(vigil_store *st, int64_t xid, int64_t gen,
 static int s_xitem_link(vigil_store *st, int64_t xid, const char *key,
 			int64_t entry_id, int64_t gen)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen)"
-			  " VALUES(?,?,?,?)", &q);
+	sqlite3_stmt *q = cached(st, S_XITEM_LINK);
+	int rc = VIGIL_OK;
 
-	if (rc)
-		return rc;
+	if (!q)
+		return VIGIL_ESTORE;
 	sqlite3_bind_int64(q, 1, xid);
 	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(q, 3, entry_id);
 	sqlite3_bind_int64(q, 4, gen);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = db_err(st, "exchange_item_link");
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return rc;
 }
 

@@ -38,6 +38,7 @@ state = {"faults": [], "hang_after": None, "hang": threading.Event(), "tokens": 
          "ncmec_last_to": 0, "tcap_id": 2000}
 state["hang"].set()
 log = []
+cache = {}  # (api, filter) -> the selected, sorted events; cleared on change
 
 
 def key_of(api, r):
@@ -160,6 +161,7 @@ class H(BaseHTTPRequestHandler):
     def control(self, verb, data):
         arg = json.loads(data or b"{}")
         with lock:
+            cache.clear()
             if verb == "add":
                 add(arg["api"], arg["records"])
             elif verb == "vanish":
@@ -238,8 +240,11 @@ class H(BaseHTTPRequestHandler):
         size = int(q.get("pageSize", 800))
         off = int(base64.b64decode(q["nextPageToken"]).decode()) if q.get("nextPageToken") else 0
         with lock:
-            sel = sorted([r for r in events["stopncii"] if r["lastModtimestamp"] >= start],
-                         key=lambda r: r["lastModtimestamp"])
+            sel = cache.get(("stopncii", start))
+            if sel is None:
+                sel = cache[("stopncii", start)] = sorted(
+                    [r for r in events["stopncii"] if r["lastModtimestamp"] >= start],
+                    key=lambda r: r["lastModtimestamp"])
         page = sel[off:off + size]
         more = off + size < len(sel)
         nst = max([r["lastModtimestamp"] for r in sel[:off + size]], default=start)
@@ -291,8 +296,11 @@ class H(BaseHTTPRequestHandler):
         off = int(q.get("offset", 0))
         ka = (float(after.split(",")[0]), int(after.split(",")[1])) if after else (-1.0, -1)
         with lock:
-            sel = sorted([r for r in events["tcap"] if (r["updated_on"], r["id"]) > ka],
-                         key=lambda r: (r["updated_on"], r["id"]))
+            sel = cache.get(("tcap", ka))
+            if sel is None:
+                sel = cache[("tcap", ka)] = sorted(
+                    [r for r in events["tcap"] if (r["updated_on"], r["id"]) > ka],
+                    key=lambda r: (r["updated_on"], r["id"]))
         page = sel[off:off + limit]
         nxt = None
         if off + limit < len(sel):
