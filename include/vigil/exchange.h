@@ -89,4 +89,14 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			 const vigil_exchange_fetch_opts *opts,
 			 vigil_exchange_stats *stats);
 
+/* Sends a reviewer's verdict on entry entry_id (of the exchange's bank)
+ * back to the service: NCMEC an up/down vote (PUT .../feedback; a downvote
+ * needs reason, a reason GUID, unless the service lists exactly one),
+ * StopNCII SubmitFeedback (Blocked / NotBlocked; needs the third key of the
+ * credentials), ThreatExchange a HELPFUL / NOT_HELPFUL reaction on each of
+ * the record's descriptors. TCAP has no feedback API (VIGIL_EINVAL). Not
+ * retried: the request may have been applied. */
+int vigil_exchange_feedback(vigil_store *st, const char *name, int64_t entry_id,
+			    int positive, const char *reason);
+
 #endif

@@ -7,7 +7,8 @@
 #include <time.h>
 
 typedef struct xargs {
-	const char *db, *api, *bank, *url, *creds, *group, *esp_ids;
+	const char *db, *api, *bank, *url, *creds, *group, *esp_ids, *verdict, *reason;
+	long entry;
 	long page_size, timeout, max_pages;
 	int full, json;
 } xargs;
@@ -141,8 +142,8 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
 		}
-		cli_err("vigil exchange: which subcommand? (add, list, show, fetch, enable, "
-			"disable, delete)\n");
+		cli_err("vigil exchange: which subcommand? (add, list, show, fetch, feedback, "
+			"enable, disable, delete)\n");
 		return CLI_EXIT_USAGE;
 	}
 	sub = argv[1];
@@ -159,6 +160,12 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_ESP_IDS: a.esp_ids = arg; break;
 		case CLI_OPT_FULL: a.full = 1; break;
 		case CLI_OPT_JSON: a.json = 1; break;
+		case CLI_OPT_VERDICT: a.verdict = arg; break;
+		case CLI_OPT_REASON: a.reason = arg; break;
+		case CLI_OPT_ENTRY:
+			if (cli_parse_int(arg, 1, 0x7fffffffL, &a.entry))
+				return CLI_EXIT_USAGE;
+			break;
 		case CLI_OPT_PAGE_SIZE:
 			if (cli_parse_int(arg, 1, 100000, &a.page_size))
 				return CLI_EXIT_USAGE;
@@ -256,6 +263,19 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		       r ? "failed" : s.up_to_date ? "up to date" : "stopped early");
 		if (r)
 			rc = report(ctx, r, argv[i]);
+	} else if (!strcmp(sub, "feedback")) {
+		int pos = a.verdict && !strcmp(a.verdict, "confirm");
+		if (!a.entry || !a.verdict || (!pos && strcmp(a.verdict, "dismiss"))) {
+			cli_err("vigil exchange feedback: --entry ID and --verdict confirm|dismiss "
+				"are required\n");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		r = vigil_exchange_feedback(st, argv[i], a.entry, pos, a.reason);
+		if (r)
+			rc = report(ctx, r, argv[i]);
+		else
+			printf("%s: %s sent for entry %ld\n", argv[i], a.verdict, a.entry);
 	} else if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
 		r = vigil_exchange_set_enabled(st, argv[i], !strcmp(sub, "enable"));
 		if (r)

@@ -277,6 +277,13 @@ static const cli_opt exchange_opts[] = {
 	 "fetch: fetch everything again, and remove what the service no longer "
 	 "lists once the refetch completes."},
 	{CLI_OPT_JSON, "json", NULL, "list, show: one JSON object per exchange."},
+	{CLI_OPT_ENTRY, "entry", "ID", "feedback: the entry (of the exchange's bank) reviewed."},
+	{CLI_OPT_VERDICT, "verdict", "confirm|dismiss",
+	 "feedback: confirm (NCMEC upvote, StopNCII Blocked, ThreatExchange HELPFUL) "
+	 "or dismiss (downvote, NotBlocked, NOT_HELPFUL)."},
+	{CLI_OPT_REASON, "reason", "GUID",
+	 "feedback, ncmec dismiss: the reason's GUID (default: the service's only "
+	 "reason, if it lists exactly one)."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -433,7 +440,7 @@ const cli_cmd cli_commands[] = {
 	 "phrases, however spelled, and nothing more. docs/text.md describes "
 	 "the rules and their limits.",
 	 text_opts, cmd_text},
-	{"exchange", "add|list|show|fetch|enable|disable|delete [OPTIONS] [NAME]",
+	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete [OPTIONS] [NAME]",
 	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange and TCAP into banks.",
 	 "An exchange is a configured source of one bank. add NAME --api API "
 	 "--credentials REF [--bank BANK] [settings] configures one (the bank is "
@@ -453,7 +460,13 @@ const cli_cmd cli_commands[] = {
 	 "are kept as metadata; other types (TMK, Videntifier...) are skipped and "
 	 "counted. GETs are retried on 429 and 5xx (backoff 0, 0.4, 0.8, 1.6 s, or "
 	 "Retry-After, five tries); POSTs are never retried. Exit status 1 if the "
-	 "fetch failed (what committed before stays). docs/exchanges.md "
+	 "fetch failed (what committed before stays).\n"
+	 "feedback NAME --entry ID --verdict confirm|dismiss sends a reviewer's "
+	 "verdict on a fetched entry back where the API allows it: NCMEC (PUT "
+	 "an up or down vote on the entry, addressed by its uploader's member "
+	 "id), StopNCII (SubmitFeedback; needs the third key), ThreatExchange (a "
+	 "reaction on each of the record's descriptors); TCAP has none. It is "
+	 "sent once, never retried (it may have been applied). docs/exchanges.md "
 	 "describes each API.",
 	 exchange_opts, cmd_exchange},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,

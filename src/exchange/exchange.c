@@ -539,3 +539,36 @@ out:
 	vigil__free(changes.v);
 	return rc;
 }
+
+/* -------------------------------------------------------- feedback */
+
+int vigil_exchange_feedback(vigil_store *st, const char *name, int64_t entry_id,
+			    int positive, const char *reason)
+{
+	vigil_exchange x;
+	vigil_bank b;
+	vigil_entry e;
+	xclient c;
+	int rc;
+
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	rc = st->ops->xch_get(st, name, &x);
+	if (!rc)
+		rc = vigil_bank_get(st, x.bank, &b);
+	if (!rc)
+		rc = st->ops->entry_get(st, entry_id, &e);
+	if (rc)
+		return rc;
+	if (e.bank_id != b.id)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "entry %lld is not in bank %s",
+				  (long long)entry_id, x.bank);
+	if (!api_of(x.api)->feedback)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "%s: %s has no feedback API", name,
+				  vigil_exchange_api_name(x.api));
+	rc = client_open(st, &x, &c);
+	if (!rc)
+		rc = c.api->feedback(&c, &e, positive, reason);
+	client_close(&c);
+	return rc;
+}

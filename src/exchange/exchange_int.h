@@ -105,6 +105,10 @@ typedef struct xapi {
 	int (*page)(xclient *c, const char *checkpoint, xpage *p);
 	/* Whether a stored checkpoint is too old to resume from. */
 	int (*stale)(const char *checkpoint, int64_t now);
+	/* Sends a reviewer's verdict on entry e (NULL: the API has none);
+	 * reason: NCMEC's reason GUID for a downvote, or NULL. */
+	int (*feedback)(xclient *c, const vigil_entry *e, int positive,
+			const char *reason);
 } xapi;
 
 extern const xapi vigil__xapi_ncmec, vigil__xapi_stopncii,

@@ -5,6 +5,7 @@
  * keeps image MD5 and SHA-1 (pytx drops them). */
 #include "exchange_int.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -274,5 +275,116 @@ static int page(xclient *c, const char *checkpoint, xpage *p)
 	return VIGIL_OK;
 }
 
+/* The Basic header for c's user:password into out. */
+static void basic(xclient *c, char *out, size_t cap)
+{
+	char b64[XCH_SECRET_MAX * 2];
+
+	sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)c->secret, strlen(c->secret),
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(out, cap, "Authorization: Basic %s", b64);
+	sodium_memzero(b64, sizeof(b64));
+}
+
+static int guid_ok(const char *g)
+{
+	size_t n = strlen(g);
+
+	return n >= 8 && n <= 64 && strspn(g, "0123456789abcdefABCDEF-") == n;
+}
+
+/* GET /v2/feedback/{TYPE}/reasons: the one reason's GUID into out. The
+ * reference reads root/availableFeedbackReasons/reason while its fixture
+ * has availableFeedbackReasons as the root: both shapes are accepted. */
+static int one_reason(xclient *c, const char *type, const char *auth, char *out, size_t cap)
+{
+	const char *hdrs[] = {auth, NULL};
+	char url[XCH_URL_MAX + 128];
+	xmlDoc *doc;
+	xmlNode *root, *list, *n;
+	int found = 0, rc;
+
+	snprintf(url, sizeof(url), "%s/v2/feedback/%s/reasons", c->base, type);
+	rc = vigil__xhttp(&c->http, "ncmec", "GET", url, hdrs, NULL);
+	if (rc)
+		return rc;
+	doc = xmlReadMemory(c->http.body.p, (int)c->http.body.n, NULL, NULL,
+			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root) {
+		xmlFreeDoc(doc);
+		return vigil__err(c->ctx, VIGIL_ECORRUPT, "ncmec: feedback reasons are not XML");
+	}
+	list = !strcmp((const char *)root->name, "availableFeedbackReasons")
+		       ? root : child(root, "availableFeedbackReasons");
+	for (n = list ? list->children : NULL; n; n = n->next) {
+		xmlChar *g;
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "reason"))
+			continue;
+		g = xmlGetProp(n, (const xmlChar *)"guid");
+		if (g && !found)
+			snprintf(out, cap, "%s", (const char *)g);
+		xmlFree(g);
+		found++;
+	}
+	xmlFreeDoc(doc);
+	if (found != 1)
+		return vigil__err(c->ctx, VIGIL_EINVAL,
+				  "ncmec: the service lists %d feedback reasons for %s; "
+				  "name one (its GUID)", found, type);
+	return VIGIL_OK;
+}
+
+static int feedback(xclient *c, const vigil_entry *e, int positive, const char *reason)
+{
+	const char *type = e->type == VIGIL_HASH_MD5 ? "MD5" : e->type == VIGIL_HASH_SHA1 ? "SHA1"
+			   : e->type == VIGIL_HASH_PDQ ? "PDQ" : NULL;
+	const char *dash = strchr(e->source_ref, '-');
+	json_t *meta = json_loads(e->metadata, 0, NULL), *esp;
+	char auth[XCH_SECRET_MAX * 2 + 64], url[XCH_URL_MAX * 2], guid[80] = "", body[512];
+	char *id = NULL;
+	const char *hdrs[] = {auth, "Content-Type: application/xml; charset=utf-8", NULL};
+	long long member;
+	int rc;
+
+	/* The entry's uploader goes in {espId} (entries are unique per member),
+	 * overridable with the settings' feedback_esp_id. */
+	esp = json_object_get(c->settings, "feedback_esp_id");
+	member = json_is_integer(esp) ? (long long)json_integer_value(esp)
+				      : (long long)json_integer_value(json_object_get(meta, "member"));
+	json_decref(meta);
+	if (!type || !dash || member <= 0)
+		return vigil__err(c->ctx, VIGIL_EINVAL, "ncmec: entry %lld is not an NCMEC "
+				  "MD5/SHA-1/PDQ record", (long long)e->id);
+	basic(c, auth, sizeof(auth));
+	if (!positive) {
+		if (reason && *reason)
+			snprintf(guid, sizeof(guid), "%s", reason);
+		else if ((rc = one_reason(c, type, auth, guid, sizeof(guid))))
+			goto out;
+		if (!guid_ok(guid)) {
+			rc = vigil__err(c->ctx, VIGIL_EINVAL, "ncmec: a reason is a GUID");
+			goto out;
+		}
+		snprintf(body, sizeof(body), "<feedbackSubmission xmlns=\"https://hashsharing.ncmec.org/"
+			 "hashsharing/v2\"><negative><reasonIds><guid>%s</guid></reasonIds>"
+			 "</negative></feedbackSubmission>", guid);
+	} else {
+		snprintf(body, sizeof(body), "<feedbackSubmission xmlns=\"https://hashsharing.ncmec.org/"
+			 "hashsharing/v2\"><affirmative /></feedbackSubmission>");
+	}
+	id = curl_easy_escape(c->http.curl, dash + 1, 0);
+	if (!id) {
+		rc = vigil__err(c->ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
+	snprintf(url, sizeof(url), "%s/v2/entries/%lld/%s/%s/feedback", c->base, member, id, type);
+	rc = vigil__xhttp(&c->http, "ncmec", "PUT", url, hdrs, body);
+out:
+	curl_free(id);
+	sodium_memzero(auth, sizeof(auth));
+	return rc;
+}
+
 const xapi vigil__xapi_ncmec = {"ncmec", "https://report.cybertip.org/hashsharing",
-				1000, check, page, stale};
+				1000, check, page, stale, feedback};

@@ -211,5 +211,43 @@ static int page(xclient *c, const char *checkpoint, xpage *p)
 	return VIGIL_OK;
 }
 
+/* POST /v1/SubmitFeedback with the third key: Blocked (reviewed, it is
+ * NCII) or NotBlocked (reviewed, inconclusive). */
+static int feedback(xclient *c, const vigil_entry *e, int positive, const char *reason)
+{
+	const char *k1 = strchr(c->secret, ','), *k2 = k1 ? strchr(k1 + 1, ',') : NULL;
+	const char *colon = strchr(e->source_ref, ':');
+	char fk[512], sk[512], h1[600], h2[600], url[XCH_URL_MAX + 32];
+	const char *hdrs[] = {h1, h2, "Content-Type: application/json", NULL};
+	json_t *body;
+	char *text;
+	int rc;
+
+	(void)reason;
+	if (!k2 || !k2[1])
+		return vigil__err(c->ctx, VIGIL_EINVAL, "stopncii: feedback needs the "
+				  "SubmitFeedback key: fetch_key,subscription_key,feedback_key");
+	if (!colon)
+		return vigil__err(c->ctx, VIGIL_EINVAL, "stopncii: entry %lld is not a "
+				  "StopNCII record", (long long)e->id);
+	keys(c, fk, sk, sizeof(fk));
+	snprintf(h1, sizeof(h1), "Ocp-Apim-Subscription-Key: %s", sk);
+	snprintf(h2, sizeof(h2), "x-functions-key: %s", k2 + 1);
+	sodium_memzero(fk, sizeof(fk));
+	sodium_memzero(sk, sizeof(sk));
+	body = json_pack("{s:i,s:[{s:s,s:s,s:[]}]}", "count", 1, "hashFeedbacks", "hashValue",
+			 colon + 1, "feedbackValue", positive ? "Blocked" : "NotBlocked", "tags");
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text)
+		return vigil__err(c->ctx, VIGIL_ENOMEM, "out of memory");
+	snprintf(url, sizeof(url), "%s/SubmitFeedback", c->base);
+	rc = vigil__xhttp(&c->http, "stopncii", "POST", url, hdrs, text);
+	free(text);
+	sodium_memzero(h1, sizeof(h1));
+	sodium_memzero(h2, sizeof(h2));
+	return rc;
+}
+
 const xapi vigil__xapi_stopncii = {"stopncii", "https://api.stopncii.org/v1", 800,
-				   check, page, stale};
+				   check, page, stale, feedback};

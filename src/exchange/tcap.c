@@ -210,4 +210,4 @@ static int page(xclient *c, const char *checkpoint, xpage *p)
 }
 
 const xapi vigil__xapi_tcap = {"tcap", "https://app.terrorismanalytics.org", 1000, check,
-			       page, stale};
+			       page, stale, NULL};

@@ -244,5 +244,54 @@ static int page(xclient *c, const char *checkpoint, xpage *p)
 	return VIGIL_OK;
 }
 
+/* POST /{descriptor}/?access_token&reactions=HELPFUL|NOT_HELPFUL for each
+ * descriptor of the record, checking the status and {"success":true}
+ * (the reference checks neither). */
+static int feedback(xclient *c, const vigil_entry *e, int positive, const char *reason)
+{
+	json_t *meta = json_loads(e->metadata, 0, NULL), *ds = json_object_get(meta, "descriptors"), *d;
+	const char *react = positive ? "HELPFUL" : "NOT_HELPFUL";
+	char url[XCH_URL_MAX + XCH_SECRET_MAX * 3], body[64];
+	size_t i;
+	char *tok;
+	int rc = VIGIL_OK;
+
+	(void)reason;
+	if (!json_array_size(ds)) {
+		json_decref(meta);
+		return vigil__err(c->ctx, VIGIL_EINVAL, "threatexchange: entry %lld has no "
+				  "descriptor ids", (long long)e->id);
+	}
+	tok = curl_easy_escape(c->http.curl, c->secret, 0);
+	if (!tok) {
+		json_decref(meta);
+		return vigil__err(c->ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	snprintf(body, sizeof(body), "reactions=%s", react);
+	json_array_foreach(ds, i, d) {
+		const char *id = json_string_value(d);
+		json_t *res;
+		if (!id || !*id || strspn(id, "0123456789") != strlen(id))
+			continue;
+		snprintf(url, sizeof(url), "%s/%s/?access_token=%s&reactions=%s", c->base, id, tok,
+			 react);
+		rc = vigil__xhttp(&c->http, "threatexchange", "POST", url, NULL, body);
+		sodium_memzero(url, sizeof(url));
+		if (rc)
+			break;
+		res = json_loadb(c->http.body.p, c->http.body.n, 0, NULL);
+		if (!json_is_true(json_object_get(res, "success")))
+			rc = vigil__err(c->ctx, VIGIL_EIO, "threatexchange: reaction on %s was "
+					"not accepted", id);
+		json_decref(res);
+		if (rc)
+			break;
+	}
+	sodium_memzero(tok, strlen(tok));
+	curl_free(tok);
+	json_decref(meta);
+	return rc;
+}
+
 const xapi vigil__xapi_threatexchange = {"threatexchange", "https://graph.facebook.com/v21.0",
-					 100, check, page, stale};
+					 100, check, page, stale, feedback};

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CREDS = {
     "ncmec": ("ncmec_user", "ncmec_pass"),
-    "stopncii": {"fetch": "fetchkey123", "sub": "subkey456"},
+    "stopncii": {"fetch": "fetchkey123", "sub": "subkey456", "feedback": "feedbackkey789"},
     "te": "123456789|abcdefghijklmnopqrstuvwxyz",
     "tcap": ("tcap_user", "tcap_pass"),
 }
@@ -188,6 +188,15 @@ class H(BaseHTTPRequestHandler):
             return self.send(401, "<error>unauthorized</error>", "application/xml")
         if path == "/v2/status":
             return self.send(200, '<status xmlns="%s"><username>u</username><member id="7">Me</member></status>' % NS, "application/xml")
+        if method == "GET" and path.startswith("/v2/feedback/") and path.endswith("/reasons"):
+            return self.send(200, '<feedbackReasons xmlns="%s"><availableFeedbackReasons>'
+                             '<reason guid="01234567-abcd-0000-0000-000000000000" name="Not CSAM" type="%s"/>'
+                             '</availableFeedbackReasons></feedbackReasons>' % (NS, path.split("/")[3]),
+                             "application/xml")
+        if method == "PUT" and path.startswith("/v2/entries/") and path.endswith("/feedback"):
+            ok = self.headers.get("Content-Type") == "application/xml; charset=utf-8" and (
+                b"<affirmative />" in data or b"<negative><reasonIds><guid>" in data)
+            return self.send(200 if ok else 400, "<submissionResult/>", "application/xml")
         if path != "/v2/entries" or method != "GET":
             return self.send(404, "<error/>", "application/xml")
         try:
@@ -231,6 +240,14 @@ class H(BaseHTTPRequestHandler):
     # -- StopNCII ------------------------------------------------------
     def stopncii(self, method, path, q, data):
         c = CREDS["stopncii"]
+        if path == "/SubmitFeedback" and method == "POST":
+            if self.headers.get("Ocp-Apim-Subscription-Key") != c["sub"] or \
+                    self.headers.get("x-functions-key") != c["feedback"]:
+                return self.send(401, {"message": "Access denied"})
+            b = json.loads(data)
+            ok = b["count"] == len(b["hashFeedbacks"]) and all(
+                set(f) == {"hashValue", "feedbackValue", "tags"} for f in b["hashFeedbacks"])
+            return self.send(200 if ok else 400, {})
         if self.headers.get("Ocp-Apim-Subscription-Key") != c["sub"] or \
                 self.headers.get("x-functions-key") != c["fetch"]:
             return self.send(401, {"message": "Access denied"})
@@ -259,6 +276,10 @@ class H(BaseHTTPRequestHandler):
             return self.send(400, {"error": {"message": "Invalid OAuth access token.",
                                              "type": "OAuthException", "code": 190}})
         parts = path.strip("/").split("/")
+        if method == "POST" and len(parts) == 1 and parts[0].isdigit():
+            ok = q.get("reactions") in ("HELPFUL", "NOT_HELPFUL", "SAW_THIS_TOO")
+            return self.send(200, {"success": True} if ok else
+                             {"error": {"message": "bad reaction", "code": 100}})
         if len(parts) != 2 or parts[1] != "threat_updates" or method != "GET":
             return self.send(404, {})
         since = int(q.get("start_time") or 0)

@@ -26,7 +26,7 @@ export NCMEC_CRED='ncmec_user:ncmec_pass'
 export SNCII_CRED='fetchkey123,subkey456'
 export TE_CRED='123456789|abcdefghijklmnopqrstuvwxyz'
 printf 'tcap_user:tcap_pass\n' >"$T/tcap.cred"
-SECRETS='ncmec_pass subkey456 fetchkey123 abcdefghijklmnopqrstuvwxyz tcap_pass'
+SECRETS='ncmec_pass subkey456 fetchkey123 feedbackkey789 abcdefghijklmnopqrstuvwxyz tcap_pass'
 
 h() { printf '%s' "$1" | sha256sum | cut -c1-"$2"; }   # invented hex values
 up() { printf '%s' "$1" | tr a-f A-F; }
@@ -264,6 +264,43 @@ ctl add '{"api":"tcap","records":[
  {"hash_digest":"'$(h t2 64)'","algorithm":"PDQ","ideology":"x","file_type":"jpg","deleted":false},
  {"hash_digest":"'$(h t3 64)'","algorithm":"PDQ","ideology":"x","file_type":"jpg","deleted":false}]}'
 killtest tcap --api tcap --url "$B" --page-size 1 --credentials "file:$T/tcap.cred"
+
+# ---------------------------------------------------------- feedback
+fb() { # DB NAME ARGS...: status in $rc
+	db=$1 name=$2; shift 2
+	"$VIGIL" exchange feedback --db "$db" "$name" "$@" >"$T/out" 2>"$T/err"; rc=$?
+	cat "$T/out" "$T/err" >>"$T/all_output"
+}
+lastlog() { curl -sf "$B/_ctl/log" | tail -n "$1"; }
+E=$(sqlite3 "$T/n.db" "SELECT id FROM entries WHERE source_ref='44-img9'")
+fb "$T/n.db" nc --entry "$E" --verdict confirm
+[ $rc -eq 0 ] && lastlog 1 | grep -q '"method": "PUT", "path": "/hashsharing/v2/entries/44/img9/PDQ/feedback".*"body": "<feedbackSubmission xmlns=\\"https://hashsharing.ncmec.org/hashsharing/v2\\"><affirmative /></feedbackSubmission>"' &&
+	ok "ncmec: upvote PUT to the uploader's entry, documented body" || bad "ncmec: upvote: $(cat "$T/err"; lastlog 1)"
+fb "$T/n.db" nc --entry "$E" --verdict dismiss
+[ $rc -eq 0 ] && lastlog 2 | head -1 | grep -q '"GET", "path": "/hashsharing/v2/feedback/PDQ/reasons"' &&
+	lastlog 1 | grep -q '<negative><reasonIds><guid>01234567-abcd-0000-0000-000000000000</guid></reasonIds></negative>' &&
+	ok "ncmec: downvote with the only listed reason" || bad "ncmec: downvote: $(cat "$T/err")"
+ctl fault '{"status":500,"count":1}'
+n0=$(nlog)
+fb "$T/n.db" nc --entry "$E" --verdict confirm
+[ $rc -eq 1 ] && [ "$(nlog)" -eq $((n0+1)) ] && ok "ncmec: a failed PUT is not retried" ||
+	bad "ncmec: PUT retry (rc=$rc, $(($(nlog)-n0)) requests)"
+export SNCII_CRED3='fetchkey123,subkey456,feedbackkey789'
+"$VIGIL" exchange add sn3 --db "$T/s.db" --api stopncii --url "$B/v1" --credentials env:SNCII_CRED3 --bank sn >/dev/null
+E=$(sqlite3 "$T/s.db" "SELECT id FROM entries WHERE source_ref='ImagePDQ:$P3'")
+fb "$T/s.db" sn --entry "$E" --verdict confirm
+[ $rc -eq 2 ] && grep -q "needs the SubmitFeedback key" "$T/err" && ok "stopncii: feedback without its key refused" ||
+	bad "stopncii: no key: $(cat "$T/err")"
+fb "$T/s.db" sn3 --entry "$E" --verdict confirm
+[ $rc -eq 0 ] && lastlog 1 | grep -q '"path": "/v1/SubmitFeedback".*"fkey": "feedbackkey789".*"body": "{\\"count\\": *1, *\\"hashFeedbacks\\": *\[{\\"hashValue\\": *\\"'$P3'\\", *\\"feedbackValue\\": *\\"Blocked\\", *\\"tags\\": *\[\]}\]}"' &&
+	ok "stopncii: SubmitFeedback Blocked with its own key" || bad "stopncii: feedback: $(cat "$T/err"; lastlog 1)"
+E=$(sqlite3 "$T/t.db" "SELECT id FROM entries WHERE source_ref='HASH_PDQ:$P1'")
+fb "$T/t.db" te --entry "$E" --verdict dismiss
+[ $rc -eq 0 ] && lastlog 1 | grep -q '"method": "POST", "path": "/v21.0/9001/?access_token=123456789%7Cabcdefghijklmnopqrstuvwxyz&reactions=NOT_HELPFUL".*"body": "reactions=NOT_HELPFUL"' &&
+	ok "threatexchange: NOT_HELPFUL reaction on the descriptor" || bad "te: reaction: $(cat "$T/err"; lastlog 1)"
+E=$(sqlite3 "$T/c.db" "SELECT id FROM entries LIMIT 1")
+fb "$T/c.db" tc --entry "$E" --verdict confirm
+[ $rc -eq 2 ] && grep -q "has no feedback API" "$T/err" && ok "tcap: no feedback API" || bad "tcap: feedback rc=$rc"
 
 # ----------------------------------------------------- secrets stay out
 "$VIGIL" exchange list --db "$T/n.db" --json >>"$T/all_output"
