@@ -213,6 +213,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/sealed.h"
 #include "vigil/people.h"
 #include "vigil/report.h"
+#include "vigil/exchange.h"
 
 #ifdef __cplusplus
 }

@@ -268,6 +268,50 @@ static const cli_opt text_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt exchange_opts[] = {
+	DB_OPT,
+	{CLI_OPT_API, "api", "ncmec|stopncii|threatexchange|tcap",
+	 "add: which service's protocol the exchange speaks."},
+	{CLI_OPT_BANK, "bank", "BANK",
+	 "add: the bank its entries go to (created if missing; default: the "
+	 "exchange's name)."},
+	{CLI_OPT_CREDENTIALS, "credentials", "env:NAME|file:PATH",
+	 "add: where the secret is read at each fetch: an environment variable or "
+	 "a file (its first line). Only this reference is stored, never the "
+	 "secret. ncmec and tcap: user:password; stopncii: "
+	 "fetch_key,subscription_key[,feedback_key]; threatexchange: the app "
+	 "access token APPID|SECRET."},
+	{CLI_OPT_URL, "url", "URL",
+	 "add: the service's base URL, e.g. NCMEC's test environment "
+	 "https://exttest.cybertip.org/hashsharing (defaults: NCMEC "
+	 "https://report.cybertip.org/hashsharing, StopNCII "
+	 "https://api.stopncii.org/v1, ThreatExchange "
+	 "https://graph.facebook.com/v21.0, TCAP https://app.terrorismanalytics.org)."},
+	{CLI_OPT_PRIVACY_GROUP, "privacy-group", "ID",
+	 "add, threatexchange: the privacy group whose threat_updates are fetched "
+	 "(required)."},
+	{CLI_OPT_ESP_IDS, "esp-ids", "ID,...",
+	 "add, ncmec: keep only entries uploaded by these members."},
+	{CLI_OPT_PAGE_SIZE, "page-size", "N",
+	 "add: records asked for per page (defaults: ncmec 1000, stopncii 800, "
+	 "threatexchange 100, tcap 1000)."},
+	{CLI_OPT_TIMEOUT, "timeout", "SECONDS", "add: per-request timeout (default 60)."},
+	{CLI_OPT_MAX_PAGES, "max-pages", "N",
+	 "fetch: stop after N pages; the next fetch resumes from there."},
+	{CLI_OPT_FULL, "full", NULL,
+	 "fetch: fetch everything again, and remove what the service no longer "
+	 "lists once the refetch completes."},
+	{CLI_OPT_JSON, "json", NULL, "list, show: one JSON object per exchange."},
+	{CLI_OPT_ENTRY, "entry", "ID", "feedback: the entry (of the exchange's bank) reviewed."},
+	{CLI_OPT_VERDICT, "verdict", "confirm|dismiss",
+	 "feedback: confirm (NCMEC upvote, StopNCII Blocked, ThreatExchange HELPFUL) "
+	 "or dismiss (downvote, NotBlocked, NOT_HELPFUL)."},
+	{CLI_OPT_REASON, "reason", "GUID",
+	 "feedback, ncmec dismiss: the reason's GUID (default: the service's only "
+	 "reason, if it lists exactly one)."},
+	{0, NULL, NULL, NULL},
+};
+
 const cli_cmd cli_commands[] = {
 	{"hash", "[OPTIONS] FILE|DIR...",
 	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images, or "
@@ -468,6 +512,35 @@ const cli_cmd cli_commands[] = {
 	 "docs/transparency.md maps them onto the EU DSA transparency "
 	 "template.",
 	 transparency_opts, cmd_transparency},
+	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete [OPTIONS] [NAME]",
+	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange and TCAP into banks.",
+	 "An exchange is a configured source of one bank. add NAME --api API "
+	 "--credentials REF [--bank BANK] [settings] configures one (the bank is "
+	 "created if missing); list, show NAME describe them (progress, counts, "
+	 "checkpoint, last error; never a secret); enable, disable and delete NAME "
+	 "do what they say (delete keeps the bank and its entries).\n"
+	 "fetch NAME takes what changed since the stored checkpoint (everything, "
+	 "the first time) and commits each page together with the checkpoint it "
+	 "reached: an interrupted fetch (even kill -9) resumes without losing or "
+	 "duplicating entries. Updates replace a record's entries, deletes remove "
+	 "them (NCMEC tombstones, StopNCII Withdrawn/Deleted, ThreatExchange "
+	 "should_delete, TCAP deleted). A checkpoint past the API's window "
+	 "(StopNCII 30 days, ThreatExchange 85) starts a full refetch, which "
+	 "removes what vanished when it completes. MD5, SHA-1, SHA-256 and PDQ "
+	 "become matchable entries (source_ref: the record's key; metadata: its "
+	 "ids, member, classification, tags...); PhotoDNA and NetClean values "
+	 "are kept as metadata; other types (TMK, Videntifier...) are skipped and "
+	 "counted. GETs are retried on 429 and 5xx (backoff 0, 0.4, 0.8, 1.6 s, or "
+	 "Retry-After, five tries); POSTs are never retried. Exit status 1 if the "
+	 "fetch failed (what committed before stays).\n"
+	 "feedback NAME --entry ID --verdict confirm|dismiss sends a reviewer's "
+	 "verdict on a fetched entry back where the API allows it: NCMEC (PUT "
+	 "an up or down vote on the entry, addressed by its uploader's member "
+	 "id), StopNCII (SubmitFeedback; needs the third key), ThreatExchange (a "
+	 "reaction on each of the record's descriptors); TCAP has none. It is "
+	 "sent once, never retried (it may have been applied). docs/exchanges.md "
+	 "describes each API.",
+	 exchange_opts, cmd_exchange},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

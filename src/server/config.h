@@ -183,6 +183,10 @@
 	X(esp_service, "esp-service", STR, "", 0, 0, 0,                        \
 	  "The service the reported user was on (espService); empty: the "    \
 	  "upload's context surface.")                                          \
+	X(exchange_interval, "exchange-interval", INT, "900", 0, 604800, 1,    \
+	  "Seconds between fetches of each enabled exchange (vigil exchange; " \
+	  "docs/exchanges.md), plus a per-exchange jitter of up to a tenth; "  \
+	  "0: only on request (POST /v1/exchanges/NAME/fetch).")              \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -246,6 +250,7 @@ typedef struct srv_config {
 	char trust_network[4096]; /* comma list of CIDRs */
 	char fetch_allow[4096];   /* comma list of hosts and CIDRs */
 	int64_t fetch_max_bytes, fetch_timeout;
+	int64_t exchange_interval; /* seconds; 0: on request only */
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */
 	char stream_cut_url[2048];

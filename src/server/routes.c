@@ -16,6 +16,7 @@ extern const srv_route srv_routes_cases[];
 extern const srv_route srv_routes_case_media[];
 extern const srv_route srv_routes_review_page[];
 extern const srv_route srv_routes_transparency[];
+extern const srv_route srv_routes_exchanges[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -31,5 +32,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_case_media,
 	srv_routes_review_page,
 	srv_routes_transparency,
+	srv_routes_exchanges,
 	NULL,
 };

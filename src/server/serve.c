@@ -4,6 +4,7 @@
 #include "vigil/server.h"
 
 #include "config.h"
+#include "exchanges.h"
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -209,7 +210,8 @@ int vigil_server_run(vigil_server_conf *conf)
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
 	if (srv_pipeline_start(&s, err, sizeof(err)) ||
-	    srv_streams_start(&s, err, sizeof(err))) {
+	    srv_streams_start(&s, err, sizeof(err)) ||
+	    srv_exchanges_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -246,6 +248,7 @@ int vigil_server_run(vigil_server_conf *conf)
 	rc = RUN_OK;
 out:
 	srv__stop(&s);
+	srv_exchanges_stop(&s); /* it updates the matcher */
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
 	vigil_matcher_free(s.matcher);

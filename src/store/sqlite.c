@@ -12,18 +12,23 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 5 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 6 /* 2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
 			    protected view); 5: the audit hash chain (prev,
 			    hash columns, audit_checkpoints; migrate_audit);
-			    every step of the script is idempotent */
+			    6: exchanges; every step of the script is
+			    idempotent */
 
 enum {
 	S_ENTRY_ADD,
 	S_ENTRY_SET_VALUE,
 	S_FRAME_ADD,
 	S_ENTRY_GET,
+	S_XITEM_SEL,  /* exchanges: per fetched record, so kept prepared */
+	S_XITEM_DEL,
+	S_XITEM_LINK,
+	S_ENTRY_DEL,
 	S_COUNT
 };
 
@@ -80,6 +85,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* entry_get: per match in the service's lookups, so kept prepared */
 	"SELECT e.id,e.bank_id,e.type,e.value,e.quality,e.source_ref,e.added,e.metadata"
 	" FROM entries e WHERE e.id=?",
+	"SELECT entry_id FROM exchange_items WHERE exchange_id=? AND key=?",
+	"DELETE FROM exchange_items WHERE exchange_id=? AND key=?",
+	"INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen) VALUES(?,?,?,?)",
+	"DELETE FROM entries WHERE id=?",
 };
 
 static const char schema[] =
@@ -260,7 +269,35 @@ static const char schema[] =
 	" blur INTEGER NOT NULL,"
 	" size INTEGER NOT NULL,"
 	" sepia INTEGER NOT NULL,"
-	" updated INTEGER NOT NULL);";
+	" updated INTEGER NOT NULL);"
+	/* 6: hash-list exchanges (vigil/exchange.h): their settings and
+	 * progress, and which entries each fetched record put in the bank.
+	 * Credentials are a reference (env:, file:), never the secret. */
+	"CREATE TABLE IF NOT EXISTS exchanges("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" api INTEGER NOT NULL,"
+	" bank TEXT NOT NULL,"
+	" settings TEXT NOT NULL,"
+	" credentials TEXT NOT NULL,"
+	" enabled INTEGER NOT NULL DEFAULT 1,"
+	" checkpoint TEXT NOT NULL DEFAULT '',"
+	" generation INTEGER NOT NULL DEFAULT 1,"
+	" full INTEGER NOT NULL DEFAULT 0,"
+	" up_to_date INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" last_attempt INTEGER NOT NULL DEFAULT 0,"
+	" last_success INTEGER NOT NULL DEFAULT 0,"
+	" fetched INTEGER NOT NULL DEFAULT 0,"
+	" skipped INTEGER NOT NULL DEFAULT 0,"
+	" errors INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS exchange_items("
+	" exchange_id INTEGER NOT NULL REFERENCES exchanges(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" entry_id INTEGER NOT NULL," /* 0: the record had no usable hash */
+	" gen INTEGER NOT NULL,"
+	" PRIMARY KEY(exchange_id, key, entry_id));"
+	"CREATE INDEX IF NOT EXISTS exchange_items_gen ON exchange_items(exchange_id, gen);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -669,15 +706,15 @@ static int s_entry_set_value(vigil_store *st, int64_t id, const uint8_t *value)
 
 static int s_entry_delete(vigil_store *st, int64_t id)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "DELETE FROM entries WHERE id=?", &q);
+	sqlite3_stmt *q = cached(st, S_ENTRY_DEL);
+	int rc = VIGIL_OK;
 
-	if (rc)
-		return rc;
+	if (!q)
+		return VIGIL_ESTORE;
 	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = db_err(st, "entry_delete");
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return rc;
 }
 
@@ -2434,6 +2471,254 @@ static int s_reveal_count_item(vigil_store *st, int64_t case_id, int n, int64_t 
 			       " AND n=?3", case_id, NULL, n, count);
 }
 
+/* ------------------------------------------------------------ exchanges */
+
+#define XCH_COLS "id,name,api,bank,settings,credentials,enabled,checkpoint,"    \
+		 "generation,full,up_to_date,last_error,last_attempt,"         \
+		 "last_success,fetched,skipped,errors,"                        \
+		 "(SELECT COUNT(DISTINCT key) FROM exchange_items i"           \
+		 " WHERE i.exchange_id=exchanges.id)"
+
+static void row_to_xch(sqlite3_stmt *q, vigil_exchange *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->id = sqlite3_column_int64(q, 0);
+	copy_text(x->name, sizeof(x->name), sqlite3_column_text(q, 1));
+	x->api = sqlite3_column_int(q, 2);
+	copy_text(x->bank, sizeof(x->bank), sqlite3_column_text(q, 3));
+	copy_text(x->settings, sizeof(x->settings), sqlite3_column_text(q, 4));
+	copy_text(x->credentials, sizeof(x->credentials), sqlite3_column_text(q, 5));
+	x->enabled = sqlite3_column_int(q, 6);
+	copy_text(x->checkpoint, sizeof(x->checkpoint), sqlite3_column_text(q, 7));
+	x->generation = sqlite3_column_int64(q, 8);
+	x->full = sqlite3_column_int(q, 9);
+	x->up_to_date = sqlite3_column_int(q, 10);
+	copy_text(x->last_error, sizeof(x->last_error), sqlite3_column_text(q, 11));
+	x->last_attempt = sqlite3_column_int64(q, 12);
+	x->last_success = sqlite3_column_int64(q, 13);
+	x->fetched = sqlite3_column_int64(q, 14);
+	x->skipped = sqlite3_column_int64(q, 15);
+	x->errors = sqlite3_column_int64(q, 16);
+	x->items = sqlite3_column_int64(q, 17);
+}
+
+static int s_xch_add(vigil_store *st, vigil_exchange *x)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO exchanges(name,api,bank,settings,credentials)"
+			  " VALUES(?,?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, x->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, x->api);
+	sqlite3_bind_text(q, 3, x->bank, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, x->settings, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, x->credentials, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(((sq *)st->priv)->db) ==
+				     SQLITE_CONSTRAINT_UNIQUE
+			     ? vigil__err(st->ctx, VIGIL_EEXIST,
+					  "exchange '%s' exists", x->name)
+			     : db_err(st, "exchange_add");
+	else
+		x->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " XCH_COLS " FROM exchanges WHERE name=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		row_to_xch(q, out);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no exchange '%s'", name);
+		break;
+	default:
+		rc = db_err(st, "exchange_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_xch_list(vigil_store *st, vigil_exchange **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_exchange *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc = prep(st, "SELECT " XCH_COLS " FROM exchanges ORDER BY name", &q);
+	int step;
+
+	if (rc)
+		return rc;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_exchange *g = vigil__grow(v, &cap, k + 1, sizeof(*v));
+		if (!g) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+		v = g;
+		row_to_xch(q, &v[k++]);
+	}
+	if (step != SQLITE_DONE)
+		rc = db_err(st, "exchange_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil__free(v);
+		return rc;
+	}
+	*out = v;
+	*n = k;
+	return VIGIL_OK;
+}
+
+static int s_xch_save(vigil_store *st, const vigil_exchange *x)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE exchanges SET enabled=?,checkpoint=?,generation=?,"
+			  "full=?,up_to_date=?,last_error=?,last_attempt=?,"
+			  "last_success=?,fetched=?,skipped=?,errors=? WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, x->enabled);
+	sqlite3_bind_text(q, 2, x->checkpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, x->generation);
+	sqlite3_bind_int(q, 4, x->full);
+	sqlite3_bind_int(q, 5, x->up_to_date);
+	sqlite3_bind_text(q, 6, x->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, x->last_attempt);
+	sqlite3_bind_int64(q, 8, x->last_success);
+	sqlite3_bind_int64(q, 9, x->fetched);
+	sqlite3_bind_int64(q, 10, x->skipped);
+	sqlite3_bind_int64(q, 11, x->errors);
+	sqlite3_bind_int64(q, 12, x->id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "exchange_save");
+	else if (!sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "exchange %lld is gone",
+				(long long)x->id);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_xch_delete(vigil_store *st, const char *name)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM exchanges WHERE name=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "exchange_delete");
+	else if (!sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no exchange '%s'", name);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Collects the entry ids of the rows q selects (bound by the caller), then
+ * runs del (bound the same way) to remove those rows. */
+static int take_ids(vigil_store *st, sqlite3_stmt *q, sqlite3_stmt *del,
+		    int64_t **ids, size_t *n)
+{
+	int64_t *v = NULL;
+	size_t cap = 0, k = 0;
+	int step, rc = VIGIL_OK;
+
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		int64_t *g;
+		if (!id)
+			continue;
+		g = vigil__grow(v, &cap, k + 1, sizeof(*v));
+		if (!g) {
+			vigil__free(v);
+			return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		}
+		v = g;
+		v[k++] = id;
+	}
+	if (step != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE) {
+		vigil__free(v);
+		return db_err(st, "exchange_items");
+	}
+	*ids = v;
+	*n = k;
+	return rc;
+}
+
+static int s_xitem_take(vigil_store *st, int64_t xid, const char *key,
+			int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *q = cached(st, S_XITEM_SEL), *d;
+	int rc;
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, xid);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	d = cached(st, S_XITEM_DEL);
+	if (!d) {
+		sqlite3_reset(q);
+		return VIGIL_ESTORE;
+	}
+	sqlite3_bind_int64(d, 1, xid);
+	sqlite3_bind_text(d, 2, key, -1, SQLITE_STATIC);
+	rc = take_ids(st, q, d, ids, n);
+	sqlite3_reset(q);
+	sqlite3_reset(d);
+	return rc;
+}
+
+static int s_xitem_sweep(vigil_store *st, int64_t xid, int64_t gen,
+			 int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *q = NULL, *d = NULL;
+	int rc = prep(st, "SELECT entry_id FROM exchange_items WHERE exchange_id=? AND gen<?", &q);
+
+	if (!rc)
+		rc = prep(st, "DELETE FROM exchange_items WHERE exchange_id=? AND gen<?", &d);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, xid);
+		sqlite3_bind_int64(q, 2, gen);
+		sqlite3_bind_int64(d, 1, xid);
+		sqlite3_bind_int64(d, 2, gen);
+		rc = take_ids(st, q, d, ids, n);
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(d);
+	return rc;
+}
+
+static int s_xitem_link(vigil_store *st, int64_t xid, const char *key,
+			int64_t entry_id, int64_t gen)
+{
+	sqlite3_stmt *q = cached(st, S_XITEM_LINK);
+	int rc = VIGIL_OK;
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, xid);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, entry_id);
+	sqlite3_bind_int64(q, 4, gen);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "exchange_item_link");
+	sqlite3_reset(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -2506,4 +2791,12 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_report_list,
 	s_report_put,
 	s_reveal_count_item,
+	s_xch_add,
+	s_xch_get,
+	s_xch_list,
+	s_xch_save,
+	s_xch_delete,
+	s_xitem_take,
+	s_xitem_sweep,
+	s_xitem_link,
 };

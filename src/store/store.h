@@ -157,6 +157,21 @@ typedef struct vigil__store_ops {
 	int (*report_list)(vigil_store *st, vigil_report **out, size_t *n);
 	int (*report_put)(vigil_store *st, const vigil_report *r);
 	int (*reveal_count_item)(vigil_store *st, int64_t case_id, int n, int64_t *count);
+	/* Exchanges (vigil/exchange.h). xch_save writes the progress fields
+	 * and enabled. xitem_take removes a record's item rows and returns
+	 * their entry ids (*ids: vigil__free); xitem_sweep does the same for
+	 * every row of a generation below gen. */
+	int (*xch_add)(vigil_store *st, vigil_exchange *x);
+	int (*xch_get)(vigil_store *st, const char *name, vigil_exchange *out);
+	int (*xch_list)(vigil_store *st, vigil_exchange **out, size_t *n);
+	int (*xch_save)(vigil_store *st, const vigil_exchange *x);
+	int (*xch_delete)(vigil_store *st, const char *name);
+	int (*xitem_take)(vigil_store *st, int64_t xid, const char *key,
+			  int64_t **ids, size_t *n);
+	int (*xitem_sweep)(vigil_store *st, int64_t xid, int64_t gen,
+			   int64_t **ids, size_t *n);
+	int (*xitem_link)(vigil_store *st, int64_t xid, const char *key,
+			  int64_t entry_id, int64_t gen);
 } vigil__store_ops;
 
 struct vigil_store {
