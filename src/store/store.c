@@ -2,6 +2,7 @@
  * types and list formats. */
 #include "store.h"
 
+#include <jansson.h>
 #include <string.h>
 #include <time.h>
 
@@ -66,6 +67,7 @@ int vigil__bank_name_ok(const char *name)
 int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out)
 {
 	vigil_store *st;
+	const vigil__store_ops *ops = &vigil__store_sqlite;
 	const char *path = uri;
 	int rc;
 
@@ -74,16 +76,19 @@ int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out)
 	*out = NULL;
 	if (!strncmp(uri, "sqlite:", 7))
 		path = uri + 7;
+	else if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11))
+		ops = &vigil__store_postgres; /* libpq takes the whole URI */
 	else if (strstr(uri, "://"))
 		return vigil__err(ctx, VIGIL_EINVAL,
-				  "%s: unsupported store (only SQLite for now)", uri);
+				  "%.200s: unsupported store (sqlite: or postgresql://)",
+				  uri);
 	if (!*path)
 		return vigil__err(ctx, VIGIL_EINVAL, "empty store path");
 	st = vigil__calloc(1, sizeof(*st));
 	if (!st)
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	st->ctx = ctx;
-	st->ops = &vigil__store_sqlite;
+	st->ops = ops;
 	rc = st->ops->open(st, path);
 	if (rc) {
 		st->ops->close(st);
@@ -408,4 +413,29 @@ int vigil_entry_type_stats(vigil_store *st, int type, int64_t *count,
 	if (!st || !count || !newest || type < 0 || type >= VIGIL__HASH_TYPE_END)
 		return VIGIL_EINVAL;
 	return st->ops->entry_type_stats(st, type, count, newest);
+}
+
+/* ------------------------------------------- shared by the backends */
+
+/* Appends the elements of the JSON array text add to the array text old;
+ * the result is owned by the caller (free()). */
+char *vigil__json_concat(const char *old, const char *add)
+{
+	json_t *a = json_loads(old && *old ? old : "[]", 0, NULL);
+	json_t *b = json_loads(add, JSON_DECODE_ANY, NULL);
+	char *res = NULL;
+
+	if (!json_is_array(a) || !b)
+		goto out;
+	if (json_is_array(b)) {
+		if (json_array_extend(a, b))
+			goto out;
+	} else if (json_array_append(a, b)) {
+		goto out;
+	}
+	res = json_dumps(a, JSON_COMPACT);
+out:
+	json_decref(a);
+	json_decref(b);
+	return res;
 }

@@ -123,6 +123,12 @@ struct vigil_store {
 };
 
 extern const vigil__store_ops vigil__store_sqlite;
+extern const vigil__store_ops vigil__store_postgres;
+
+/* Appends the elements of the JSON array text add (or add itself, if it
+ * is not an array) to the array text old ("" or NULL: []); NULL if either
+ * is not valid JSON. The result is the caller's: free(). */
+char *vigil__json_concat(const char *old, const char *add);
 
 /* Validates a bank name: 1..VIGIL_NAME_MAX of [A-Za-z0-9._-]. */
 int vigil__bank_name_ok(const char *name);
