@@ -140,10 +140,17 @@ static const char *const prep_sql[P_COUNT] = {
 	" FROM entries WHERE id=$1",
 };
 
+/* One COPY line at worst: every text byte escaped, plus the hash and the
+ * numbers. */
+#define COPY_LINE_MAX (2 * (VIGIL_TEXT_MAX + VIGIL_META_MAX) + 256)
+
 typedef struct pg {
 	PGconn *c;
 	unsigned prepared;  /* bit i: prep_sql[i] prepared on this connection */
 	char state[6];      /* SQLSTATE of the last failure, or "" */
+	int copying;        /* a bulk import's COPY is open */
+	int64_t copy_now;   /* its rows' "added" time */
+	char *line;         /* one COPY line (COPY_LINE_MAX), made on first use */
 } pg;
 
 /* Parameters of one statement; every value is text except those marked
@@ -481,6 +488,7 @@ static void p_close(vigil_store *st)
 		return;
 	if (p->c)
 		PQfinish(p->c);
+	vigil__free(p->line);
 	vigil__free(p);
 	st->priv = NULL;
 }
@@ -685,6 +693,15 @@ static int p_commit(vigil_store *st)
 
 static int p_rollback(vigil_store *st)
 {
+	pg *p = st->priv;
+
+	if (p->copying) { /* an import given up mid-COPY: end it, failed */
+		PGresult *r;
+		p->copying = 0;
+		PQputCopyEnd(p->c, "import abandoned");
+		while ((r = PQgetResult(p->c)))
+			PQclear(r);
+	}
 	if (!in_tx(st))
 		return VIGIL_OK;
 	return run0(st, "rollback", "ROLLBACK", NULL);
@@ -1526,6 +1543,115 @@ static int p_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 	return rc;
 }
 
+/* ------------------------------------------------------- bulk import */
+
+/* Appends s to b as a COPY text field (backslash escapes). */
+static int copy_text(char *b, size_t cap, size_t *n, const char *s)
+{
+	for (; *s; s++) {
+		const char *e = *s == '\\' ? "\\\\" : *s == '\t' ? "\\t"
+			      : *s == '\n' ? "\\n" : *s == '\r' ? "\\r" : NULL;
+		size_t k = e ? 2 : 1;
+		if (*n + k >= cap)
+			return -1;
+		if (e)
+			memcpy(b + *n, e, 2);
+		else
+			b[*n] = *s;
+		*n += k;
+	}
+	return 0;
+}
+
+static int p_entry_stage(vigil_store *st, int64_t bank_id, const vigil__rec *r)
+{
+	pg *p = st->priv;
+	char *line;
+	size_t n = 0, len = vigil_hash_type_size(r->type), i;
+	int rc = VIGIL_OK, k;
+	static const char hex[] = "0123456789abcdef";
+
+	if (!p->copying) {
+		rc = run0(st, "import", "CREATE TEMP TABLE IF NOT EXISTS vigil_stage("
+			  "seq BIGINT GENERATED ALWAYS AS IDENTITY, bank_id BIGINT, type INTEGER,"
+			  " value BYTEA, quality INTEGER, source_ref TEXT, added BIGINT,"
+			  " metadata TEXT) ON COMMIT DROP", NULL);
+		if (rc)
+			return rc;
+		{
+			PGresult *c = PQexec(p->c, "COPY vigil_stage(bank_id,type,value,"
+						   "quality,source_ref,added,metadata) FROM STDIN");
+			if (PQresultStatus(c) != PGRES_COPY_IN) {
+				rc = pq_fail(st, "import: COPY", c);
+				PQclear(c);
+				lost(st, 0, 0);
+				return rc;
+			}
+			PQclear(c);
+		}
+		p->copying = 1;
+		p->copy_now = (int64_t)time(NULL);
+	}
+	if (!p->line && !(p->line = vigil__malloc(COPY_LINE_MAX)))
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	line = p->line;
+	k = snprintf(line, 64, "%lld\t%d\t\\\\x", (long long)bank_id, r->type);
+	n = (size_t)k;
+	for (i = 0; i < len; i++) {
+		line[n++] = hex[r->value[i] >> 4];
+		line[n++] = hex[r->value[i] & 15];
+	}
+	n += (size_t)snprintf(line + n, 64, "\t%d\t", r->quality);
+	copy_text(line, COPY_LINE_MAX - 80, &n, r->source_ref);
+	n += (size_t)snprintf(line + n, 64, "\t%lld\t", (long long)p->copy_now);
+	copy_text(line, COPY_LINE_MAX - 80, &n, r->metadata);
+	line[n++] = '\n';
+	if (PQputCopyData(p->c, line, (int)n) != 1) {
+		rc = vigil__err(st->ctx, VIGIL_ESTORE, "postgresql: import: COPY: %s",
+				PQerrorMessage(p->c));
+		lost(st, 0, 0);
+	}
+	return rc;
+}
+
+static int p_entry_stage_flush(vigil_store *st, uint64_t *added)
+{
+	pg *p = st->priv;
+	PGresult *r;
+	int rc = VIGIL_OK, bad = 0;
+
+	*added = 0;
+	if (!p->copying)
+		return VIGIL_OK;
+	p->copying = 0;
+	if (PQputCopyEnd(p->c, NULL) != 1)
+		bad = 1;
+	while ((r = PQgetResult(p->c))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !bad) {
+			rc = pq_fail(st, "import: COPY", r);
+			bad = 2;
+		}
+		PQclear(r);
+	}
+	if (bad == 1)
+		rc = vigil__err(st->ctx, VIGIL_ESTORE, "postgresql: import: COPY: %s",
+				PQerrorMessage(p->c));
+	if (bad) {
+		lost(st, 0, 0);
+		return rc;
+	}
+	/* In list order, so ids follow the file as with entry_add. */
+	rc = run(st, "import", "INSERT INTO entries(bank_id,type,value,quality,source_ref,"
+		 "added,metadata) SELECT bank_id,type,value,quality,source_ref,added,"
+		 "metadata FROM vigil_stage ORDER BY seq ON CONFLICT DO NOTHING", 0, NULL,
+		 &r);
+	if (rc)
+		return rc;
+	*added = (uint64_t)strtoull(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return run0(st, "import", "DROP TABLE vigil_stage", NULL);
+}
+
 const vigil__store_ops vigil__store_postgres = {
 	VIGIL__STORE_OPS_VERSION,
 	"postgresql",
@@ -1572,4 +1698,6 @@ const vigil__store_ops vigil__store_postgres = {
 	p_bank_rename,
 	p_entry_set_metadata,
 	p_entry_type_stats,
+	p_entry_stage,
+	p_entry_stage_flush,
 };

@@ -1463,4 +1463,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_bank_rename,
 	s_entry_set_metadata,
 	s_entry_type_stats,
+	NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
+	NULL,
 };

@@ -114,6 +114,14 @@ typedef struct vigil__store_ops {
 	int (*entry_set_metadata)(vigil_store *st, int64_t id, const char *metadata);
 	int (*entry_type_stats)(vigil_store *st, int type, int64_t *count,
 				int64_t *newest);
+	/* Bulk import, optional (NULL: the import adds rows with entry_add).
+	 * Inside a transaction, entry_stage queues r for bank_id (no id is
+	 * given back) and entry_stage_flush adds every queued row the bank
+	 * does not already have, setting *added to how many it added (the
+	 * rest were duplicates). PostgreSQL: COPY into a staging table, then
+	 * one INSERT … ON CONFLICT DO NOTHING. */
+	int (*entry_stage)(vigil_store *st, int64_t bank_id, const vigil__rec *r);
+	int (*entry_stage_flush)(vigil_store *st, uint64_t *added);
 } vigil__store_ops;
 
 struct vigil_store {
