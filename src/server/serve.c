@@ -5,6 +5,7 @@
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "sync.h"
 #include "server_int.h"
 #include "streams.h"
 
@@ -148,6 +149,12 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
+	/* Where the change log stands before the load: every later change
+	 * is applied after it (several instances on one database). */
+	if (srv_sync_open(&s, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
+		goto out;
+	}
 	c = vigil_matcher_open(s.slots[0].st, &s.matcher);
 	if (c) {
 		fprintf(stderr, "vigil serve: loading the banks: %s\n",
@@ -156,7 +163,8 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 	}
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
-	if (srv_pipeline_start(&s, err, sizeof(err)) ||
+	if (srv_sync_start(&s, err, sizeof(err)) ||
+	    srv_pipeline_start(&s, err, sizeof(err)) ||
 	    srv_streams_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
@@ -196,6 +204,7 @@ out:
 	srv__stop(&s);
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
+	srv_sync_stop(&s);
 	vigil_matcher_free(s.matcher);
 	srv__keys_close(&s);
 	srv__store_pool_close(&s);

@@ -17,6 +17,7 @@
 #include "store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,50 @@ static const char *const migrations[] = {
 	" object TEXT NOT NULL,"
 	" detail TEXT NOT NULL,"
 	" source TEXT NOT NULL);",
+	/* 2: the change log, written by triggers so every writer (any
+	 * instance, the CLI) logs its changes. Sequence numbers must follow
+	 * commit order, or a reader could pass a number whose transaction
+	 * commits later and miss it: the trigger takes a transaction-long
+	 * advisory lock, so writers of bank changes commit one at a time
+	 * (lookups never take it). One notification per statement, carrying
+	 * nothing: readers catch up by sequence number. */
+	"CREATE TABLE changes("
+	" seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" kind SMALLINT NOT NULL,"
+	" bank_id BIGINT NOT NULL,"
+	" entry_id BIGINT NOT NULL DEFAULT 0,"
+	" type INTEGER NOT NULL DEFAULT 0,"
+	" value BYTEA,"
+	" quality INTEGER NOT NULL DEFAULT -1);"
+	"CREATE FUNCTION vigil_entry_change() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  PERFORM pg_advisory_xact_lock(1986095665);"
+	"  IF TG_OP <> 'INSERT' THEN"
+	"   INSERT INTO changes(kind,bank_id,entry_id,type,value,quality)"
+	"    VALUES(1,OLD.bank_id,OLD.id,OLD.type,OLD.value,OLD.quality);"
+	"  END IF;"
+	"  IF TG_OP <> 'DELETE' THEN"
+	"   INSERT INTO changes(kind,bank_id,entry_id,type,value,quality)"
+	"    VALUES(0,NEW.bank_id,NEW.id,NEW.type,NEW.value,NEW.quality);"
+	"  END IF;"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER entries_change AFTER INSERT OR DELETE OR UPDATE OF value"
+	" ON entries FOR EACH ROW EXECUTE FUNCTION vigil_entry_change();"
+	"CREATE FUNCTION vigil_bank_change() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN"
+	"  PERFORM pg_advisory_xact_lock(1986095665);"
+	"  INSERT INTO changes(kind,bank_id,quality) VALUES(2,"
+	"   CASE WHEN TG_OP='DELETE' THEN OLD.id ELSE NEW.id END,"
+	"   CASE WHEN TG_OP='DELETE' THEN -1 ELSE NEW.enabled END);"
+	"  RETURN NULL;"
+	" END $$;"
+	"CREATE TRIGGER banks_change AFTER UPDATE OF enabled OR DELETE ON banks"
+	" FOR EACH ROW EXECUTE FUNCTION vigil_bank_change();"
+	"CREATE FUNCTION vigil_changes_notify() RETURNS trigger LANGUAGE plpgsql AS $$"
+	" BEGIN PERFORM pg_notify('vigil_changes', ''); RETURN NULL; END $$;"
+	"CREATE TRIGGER changes_notify AFTER INSERT ON changes"
+	" FOR EACH STATEMENT EXECUTE FUNCTION vigil_changes_notify();",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -151,6 +196,7 @@ typedef struct pg {
 	int copying;        /* a bulk import's COPY is open */
 	int64_t copy_now;   /* its rows' "added" time */
 	char *line;         /* one COPY line (COPY_LINE_MAX), made on first use */
+	int listening;      /* LISTEN vigil_changes done on this connection */
 } pg;
 
 /* Parameters of one statement; every value is text except those marked
@@ -194,9 +240,12 @@ static void a_bin(args *a, const void *p, size_t len)
 	a->n++;
 }
 
+/* May a statement that failed with the connection be sent again? Reads,
+ * and BEGIN/LISTEN (they change nothing stored). */
 static int is_read(const char *sql)
 {
-	return !strncmp(sql, "SELECT", 6);
+	return !strncmp(sql, "SELECT", 6) || !strcmp(sql, "BEGIN") ||
+	       !strncmp(sql, "LISTEN", 6);
 }
 
 static int pq_fail(vigil_store *st, const char *what, PGresult *r)
@@ -226,6 +275,7 @@ static int lost(vigil_store *st, int was_idle, int read)
 		return 0;
 	PQreset(p->c);
 	p->prepared = 0;
+	p->listening = 0;
 	if (PQstatus(p->c) != CONNECTION_OK)
 		return vigil__err(st->ctx, VIGIL_ESTORE,
 				  "postgresql: connection lost, reconnect failed: %s",
@@ -1652,6 +1702,101 @@ static int p_entry_stage_flush(vigil_store *st, uint64_t *added)
 	return run0(st, "import", "DROP TABLE vigil_stage", NULL);
 }
 
+/* ------------------------------------------------------- change log */
+
+static int p_changes_head(vigil_store *st, int64_t *seq)
+{
+	PGresult *r;
+	int rc = run(st, "changes_head", "SELECT coalesce(max(seq),0) FROM changes", 0,
+		     NULL, &r);
+
+	if (rc)
+		return rc;
+	*seq = g_int(r, 0, 0);
+	PQclear(r);
+	return VIGIL_OK;
+}
+
+static int p_changes_scan(vigil_store *st, int64_t since, size_t max,
+			  vigil_change_cb cb, void *user, int64_t *last)
+{
+	PGresult *r;
+	vigil_change *c;
+	args a = {0};
+	int rc, i;
+
+	c = vigil__calloc(1, sizeof(*c));
+	if (!c)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	a_int(&a, since);
+	a_int(&a, limit(max));
+	rc = run(st, "changes", "SELECT c.seq,c.kind,c.bank_id,c.entry_id,c.type,c.value,"
+		 "c.quality,b.name,b.enabled,b.description,b.labels,b.created FROM changes c"
+		 " LEFT JOIN banks b ON b.id=c.bank_id WHERE c.seq>$1 ORDER BY c.seq"
+		 " LIMIT $2", 0, &a, &r);
+	for (i = 0; !rc && i < PQntuples(r); i++) {
+		memset(c, 0, sizeof(*c));
+		c->seq = g_int(r, i, 0);
+		c->kind = (int)g_int(r, i, 1);
+		c->bank.id = c->entry.bank_id = g_int(r, i, 2);
+		c->entry.id = g_int(r, i, 3);
+		c->entry.type = (int)g_int(r, i, 4);
+		if (!PQgetisnull(r, i, 5))
+			g_bytes(r, i, 5, c->entry.value, sizeof(c->entry.value));
+		c->entry.quality = (int)g_int(r, i, 6);
+		g_text(r, i, 7, c->bank.name, sizeof(c->bank.name));
+		c->bank.enabled = PQgetisnull(r, i, 8) ? -1 : (int)g_int(r, i, 8);
+		g_text(r, i, 9, c->bank.description, sizeof(c->bank.description));
+		g_text(r, i, 10, c->bank.labels, sizeof(c->bank.labels));
+		c->bank.created = g_int(r, i, 11);
+		if (c->kind == VIGIL_CHANGE_BANK && c->entry.quality < 0)
+			c->bank.enabled = -1; /* logged as deleted */
+		rc = cb(user, c);
+		if (!rc)
+			*last = c->seq;
+	}
+	if (r)
+		PQclear(r);
+	vigil__free(c);
+	return rc;
+}
+
+static int p_changes_wait(vigil_store *st, int timeout_ms)
+{
+	pg *p = st->priv;
+	PGnotify *n;
+	struct pollfd fd;
+	int got = 0;
+
+	if (!p->listening) {
+		int rc = run0(st, "changes_wait", "LISTEN vigil_changes", NULL);
+		if (rc)
+			return 0; /* reported; the caller reads the log anyway */
+		p->listening = 1;
+	}
+	if (PQconsumeInput(p->c))
+		while ((n = PQnotifies(p->c))) {
+			got = 1;
+			PQfreemem(n);
+		}
+	if (got)
+		return 1;
+	fd.fd = PQsocket(p->c);
+	fd.events = POLLIN;
+	fd.revents = 0;
+	if (fd.fd >= 0 && poll(&fd, 1, timeout_ms) > 0 && PQconsumeInput(p->c))
+		while ((n = PQnotifies(p->c))) {
+			got = 1;
+			PQfreemem(n);
+		}
+	if (PQstatus(p->c) == CONNECTION_BAD) { /* remade; LISTEN again */
+		PQreset(p->c);
+		p->prepared = 0;
+		p->listening = 0;
+	}
+	return got;
+}
+
 const vigil__store_ops vigil__store_postgres = {
 	VIGIL__STORE_OPS_VERSION,
 	"postgresql",
@@ -1700,4 +1845,7 @@ const vigil__store_ops vigil__store_postgres = {
 	p_entry_type_stats,
 	p_entry_stage,
 	p_entry_stage_flush,
+	p_changes_head,
+	p_changes_scan,
+	p_changes_wait,
 };

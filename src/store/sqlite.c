@@ -1465,4 +1465,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_entry_type_stats,
 	NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
 	NULL,
+	NULL, /* changes: one process owns an SQLite store */
+	NULL,
+	NULL,
 };

@@ -415,6 +415,40 @@ int vigil_entry_type_stats(vigil_store *st, int type, int64_t *count,
 	return st->ops->entry_type_stats(st, type, count, newest);
 }
 
+/* ------------------------------------------------------- change log */
+
+static int no_changes(vigil_store *st)
+{
+	return vigil__err(st->ctx, VIGIL_EINVAL,
+			  "the change log is not supported by the %s backend "
+			  "(use postgresql:// for several instances)", st->ops->scheme);
+}
+
+int vigil_store_changes_head(vigil_store *st, int64_t *seq)
+{
+	if (!st || !seq)
+		return VIGIL_EINVAL;
+	return st->ops->changes_head ? st->ops->changes_head(st, seq) : no_changes(st);
+}
+
+int vigil_store_changes(vigil_store *st, int64_t since, size_t max,
+			vigil_change_cb cb, void *user, int64_t *last)
+{
+	if (!st || !cb || !last)
+		return VIGIL_EINVAL;
+	*last = since;
+	return st->ops->changes_scan ? st->ops->changes_scan(st, since, max, cb, user, last)
+				     : no_changes(st);
+}
+
+int vigil_store_changes_wait(vigil_store *st, int timeout_ms)
+{
+	if (!st)
+		return VIGIL_EINVAL;
+	return st->ops->changes_wait ? st->ops->changes_wait(st, timeout_ms)
+				     : no_changes(st);
+}
+
 /* ------------------------------------------- shared by the backends */
 
 /* Appends the elements of the JSON array text add to the array text old;

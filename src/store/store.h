@@ -122,6 +122,12 @@ typedef struct vigil__store_ops {
 	 * one INSERT … ON CONFLICT DO NOTHING. */
 	int (*entry_stage)(vigil_store *st, int64_t bank_id, const vigil__rec *r);
 	int (*entry_stage_flush)(vigil_store *st, uint64_t *added);
+	/* The change log (vigil/store.h), optional: NULL where one process
+	 * owns the store. */
+	int (*changes_head)(vigil_store *st, int64_t *seq);
+	int (*changes_scan)(vigil_store *st, int64_t since, size_t max,
+			    vigil_change_cb cb, void *user, int64_t *last);
+	int (*changes_wait)(vigil_store *st, int timeout_ms);
 } vigil__store_ops;
 
 struct vigil_store {
