@@ -169,6 +169,8 @@ static const char *const migrations[] = {
 	" BEGIN PERFORM pg_notify('vigil_changes', ''); RETURN NULL; END $$;"
 	"CREATE TRIGGER changes_notify AFTER INSERT ON changes"
 	" FOR EACH STATEMENT EXECUTE FUNCTION vigil_changes_notify();",
+	/* 3: outbox claims, by the claiming session's backend pid. */
+	"ALTER TABLE outbox ADD COLUMN claimed_by INTEGER NOT NULL DEFAULT 0;",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -1365,6 +1367,15 @@ static int p_outbox_add(vigil_store *st, vigil_event *e)
 	return VIGIL_OK;
 }
 
+static int by_due(const void *a, const void *b)
+{
+	const vigil_event *x = a, *y = b;
+
+	if (x->next_ms != y->next_ms)
+		return x->next_ms < y->next_ms ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
 static int p_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t max,
 			   vigil_event **out, size_t *n)
 {
@@ -1380,10 +1391,20 @@ static int p_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t ma
 	else
 		a_text(&a, vigil_outbox_state_name(state));
 	a_int(&a, limit(max));
+	/* Due events are claimed, not just read: several instances deliver
+	 * from one outbox, and each attempt must go out once. SKIP LOCKED
+	 * passes rows another instance is claiming right now; a claimed row
+	 * names the claiming session (its backend pid) until the delivery's
+	 * outbox_update clears it, and is due again for others as soon as
+	 * that session is gone (the instance died): no lease to wait out. */
 	rc = run(st, "outbox_select", state < 0
-		 ? "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
-		   "last_error,created_ms FROM outbox WHERE state='pending' AND next_ms<=$1"
-		   " ORDER BY next_ms, id LIMIT $2"
+		 ? "WITH due AS (SELECT id FROM outbox WHERE state='pending' AND"
+		   " next_ms<=$1 AND (claimed_by=0 OR claimed_by=pg_backend_pid() OR"
+		   " claimed_by NOT IN (SELECT pid FROM pg_stat_activity))"
+		   " ORDER BY next_ms, id LIMIT $2 FOR UPDATE SKIP LOCKED)"
+		   " UPDATE outbox o SET claimed_by=pg_backend_pid() FROM due"
+		   " WHERE o.id=due.id RETURNING o.id,o.event_id,o.type,o.url,o.secret_ref,"
+		   "o.body,o.attempts,o.next_ms,o.state,o.last_error,o.created_ms"
 		 : "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
 		   "last_error,created_ms FROM outbox WHERE state=$1"
 		   " ORDER BY id DESC LIMIT $2", 0, &a, &r);
@@ -1416,6 +1437,8 @@ static int p_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t ma
 		}
 	}
 	PQclear(r);
+	if (state < 0 && k > 1) /* RETURNING keeps no order: oldest first */
+		qsort(v, (size_t)k, sizeof(*v), by_due);
 	*out = v;
 	*n = (size_t)k;
 	return VIGIL_OK;
@@ -1432,7 +1455,7 @@ static int p_outbox_update(vigil_store *st, int64_t id, int state, int attempts,
 	a_text(&a, last_error ? last_error : "");
 	a_int(&a, id);
 	return run0(st, "outbox_update", "UPDATE outbox SET state=$1,attempts=$2,"
-		    "next_ms=$3,last_error=$4 WHERE id=$5", &a);
+		    "next_ms=$3,last_error=$4,claimed_by=0 WHERE id=$5", &a);
 }
 
 static int p_outbox_counts(vigil_store *st, int64_t counts[3])

@@ -7,6 +7,7 @@
 #include "../test.h"
 
 #include <libpq-fe.h>
+#include <unistd.h>
 
 /* Ends every other session on the database, as a server restart or a
  * failover would. */
@@ -25,6 +26,26 @@ static void sql(PGconn *admin, const char *q)
 	CHECKF(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
 	       "%s: %s", q, PQerrorMessage(admin));
 	PQclear(r);
+}
+
+typedef struct cl_log {
+	int n;
+	int kind[8];
+	int64_t entry[8];
+	int enabled[8];
+} cl_log;
+
+static int log_change(void *user, const vigil_change *c)
+{
+	cl_log *L = user;
+
+	if (L->n < 8) {
+		L->kind[L->n] = c->kind;
+		L->entry[L->n] = c->entry.id;
+		L->enabled[L->n] = c->bank.enabled;
+	}
+	L->n++;
+	return 0;
 }
 
 int main(void)
@@ -97,6 +118,56 @@ int main(void)
 	CHECK(st->ops->entry_add(st, b.id, &r, &ids[0]) == 0 && ids[0] == 0);
 	CHECK(st->ops->commit(st) == 0);
 	CHECK(vigil_bank_get(st, "pg", &b) == 0 && b.entries == 2);
+
+	/* The change log: an add, a delete and a disable by one connection,
+	 * seen in order by another, which was woken by the notification. */
+	{
+		int64_t head = -1, last = 0;
+		cl_log L = {0};
+		CHECK(vigil_store_changes_head(st2, &head) == 0 && head > 0);
+		CHECK(vigil_store_changes_wait(st2, 0) >= 0); /* LISTEN from now */
+		memset(in.value, 0x77, 16);
+		CHECK(vigil_entries_add(st, "pg", &in, 1, ids) == 0 && ids[0] > 0);
+		CHECK(vigil_entry_delete(st, "pg", ids[0]) == 0);
+		CHECK(vigil_bank_set_enabled(st, "pg", 0) == 0);
+		CHECK(vigil_store_changes_wait(st2, 5000) == 1);
+		CHECK(vigil_store_changes(st2, head, 100, log_change, &L, &last) == 0);
+		CHECKF(L.n == 3 && L.kind[0] == VIGIL_CHANGE_ADD && L.kind[1] == VIGIL_CHANGE_REMOVE &&
+		       L.kind[2] == VIGIL_CHANGE_BANK && L.entry[0] == ids[0] &&
+		       L.entry[1] == ids[0] && L.enabled[2] == 0 && last > head,
+		       "%d changes", L.n);
+		CHECK(vigil_store_changes(st2, last, 100, log_change, &L, &last) == 0 && L.n == 3);
+		CHECK(vigil_bank_set_enabled(st, "pg", 1) == 0);
+	}
+
+	/* Outbox claims: a due event goes to one session at a time, and to
+	 * another as soon as the claiming session is gone. */
+	{
+		vigil_event ev, *got = NULL;
+		size_t k = 0;
+		vigil_store *st3 = NULL;
+		memset(&ev, 0, sizeof(ev));
+		snprintf(ev.event_id, sizeof(ev.event_id), "00000000-0000-4000-8000-000000000001");
+		snprintf(ev.type, sizeof(ev.type), "test");
+		snprintf(ev.url, sizeof(ev.url), "http://127.0.0.1:1/");
+		ev.body = "{}";
+		ev.created_ms = 1;
+		CHECK(vigil_store_open(ctx, uri, &st3) == 0);
+		CHECK(st3->ops->outbox_add(st3, &ev) == 0 && ev.id > 0);
+		CHECK(vigil_outbox_due(st3, 10, 10, &got, &k) == 0 && k == 1 && got[0].id == ev.id);
+		vigil_events_free(got, k);
+		CHECK(vigil_outbox_due(st2, 10, 10, &got, &k) == 0 && k == 0);
+		vigil_events_free(got, k);
+		vigil_store_close(st3);
+		k = 0;
+		for (int i = 0; i < 100 && !k; i++) { /* the server notes the exit */
+			CHECK(vigil_outbox_due(st2, 10, 10, &got, &k) == 0);
+			vigil_events_free(got, k);
+			if (!k)
+				usleep(20000);
+		}
+		CHECK(k == 1);
+	}
 
 	/* A schema from a newer vigil is refused, with the versions. */
 	vigil_store_close(st2);
