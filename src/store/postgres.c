@@ -142,7 +142,10 @@ static const char *const migrations[] = {
 	" quality INTEGER NOT NULL DEFAULT -1);"
 	/* Statement-level, over the transition tables: one lock and one
 	 * INSERT … SELECT per statement, so a COPY import of N rows logs them
-	 * in one go instead of N trigger calls. */
+	 * in one go instead of N trigger calls. An UPDATE of value (a vPDQ
+	 * video getting its digest, in the import's transaction) is not
+	 * logged: a reader loads a video's frames from its bank on the ADD,
+	 * which it reads only after that transaction committed. */
 	"CREATE FUNCTION vigil_entries_added() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" BEGIN"
 	"  IF NOT EXISTS (SELECT 1 FROM new_rows) THEN RETURN NULL; END IF;"
@@ -159,29 +162,10 @@ static const char *const migrations[] = {
 	"   SELECT 1,bank_id,id,type,value,quality FROM old_rows ORDER BY id;"
 	"  RETURN NULL;"
 	" END $$;"
-	/* An UPDATE that changes value (a vPDQ video getting its digest) is
-	 * a remove of the old row and an add of the new. */
-	"CREATE FUNCTION vigil_entries_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
-	" BEGIN"
-	"  IF NOT EXISTS (SELECT 1 FROM old_rows o JOIN new_rows n ON n.id=o.id"
-	"                 WHERE n.value<>o.value) THEN RETURN NULL; END IF;"
-	"  PERFORM pg_advisory_xact_lock(1986095665);"
-	"  INSERT INTO changes(kind,bank_id,entry_id,type,value,quality)"
-	"   SELECT k,bank_id,id,type,value,quality FROM ("
-	"    SELECT 1 AS k,o.bank_id,o.id,o.type,o.value,o.quality FROM old_rows o"
-	"     JOIN new_rows n ON n.id=o.id WHERE n.value<>o.value"
-	"    UNION ALL"
-	"    SELECT 0,n.bank_id,n.id,n.type,n.value,n.quality FROM new_rows n"
-	"     JOIN old_rows o ON o.id=n.id WHERE n.value<>o.value) x ORDER BY id, k DESC;"
-	"  RETURN NULL;"
-	" END $$;"
 	"CREATE TRIGGER entries_added AFTER INSERT ON entries REFERENCING NEW TABLE AS"
 	" new_rows FOR EACH STATEMENT EXECUTE FUNCTION vigil_entries_added();"
 	"CREATE TRIGGER entries_removed AFTER DELETE ON entries REFERENCING OLD TABLE AS"
 	" old_rows FOR EACH STATEMENT EXECUTE FUNCTION vigil_entries_removed();"
-	"CREATE TRIGGER entries_changed AFTER UPDATE ON entries REFERENCING OLD TABLE AS"
-	" old_rows NEW TABLE AS new_rows FOR EACH STATEMENT"
-	" EXECUTE FUNCTION vigil_entries_changed();"
 	"CREATE FUNCTION vigil_bank_change() RETURNS trigger LANGUAGE plpgsql AS $$"
 	" BEGIN"
 	"  PERFORM pg_advisory_xact_lock(1986095665);"
