@@ -209,6 +209,11 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/stream.h"
 #include "vigil/pipeline.h"
 #include "vigil/pm.h"
+#include "vigil/review.h"
+#include "vigil/sealed.h"
+#include "vigil/people.h"
+#include "vigil/report.h"
+#include "vigil/exchange.h"
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,11 @@ typedef struct vigil_store vigil_store;
  * *out is owned by the caller: vigil_store_close(). Errors are reported on
  * ctx, which the store keeps using (one thread at a time). */
 int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out);
+/* The default store's path: $VIGIL_DB if set, else
+ * $XDG_DATA_HOME/vigil/vigil.db, else ~/.local/share/vigil/vigil.db (the
+ * folder is created, mode 0700). Written into buf (or "vigil.db" if it
+ * does not fit); returns the path, which may be buf or the environment's. */
+const char *vigil_store_default_path(char *buf, size_t cap);
 void vigil_store_close(vigil_store *st);
 
 /* Called about once a second while a store operation waits for a lock that

@@ -76,6 +76,25 @@ void vigil_vpdq_free(vigil_vpdq_frame *frames);
 #define VIGIL_VPDQ_LINE_MAX 128
 int vigil_vpdq_format(const vigil_vpdq_frame *f, char line[VIGIL_VPDQ_LINE_MAX]);
 
+/* ------------------------------------------------------ sampled frames */
+
+#define VIGIL_VIDEO_SAMPLE_MAX 64
+
+/* Called with each sampled frame (RGB, the stream's declared size) and its
+ * position in seconds. frame is only valid during the call. Return 0 to go
+ * on, non-zero to stop (the sampler then returns VIGIL_EABORTED). */
+typedef int (*vigil_video_frame_cb)(void *user, const vigil_image *frame, double seconds);
+
+/* Decodes a video held in memory and gives cb up to count (1..
+ * VIGIL_VIDEO_SAMPLE_MAX) frames spread over its declared length (the
+ * middle frame of each of count equal parts; without a declared length,
+ * one frame a second from the start) — e.g. for a strip of keyframes. The
+ * same limits as vigil_vpdq_hash_memory (opts may be NULL); the same
+ * errors. A video shorter than count frames gives fewer. */
+int vigil_video_sample_memory(vigil_ctx *ctx, const void *data, size_t len,
+			      const vigil_video_opts *opts, int count,
+			      vigil_video_frame_cb cb, void *user);
+
 /* ---------------------------------------------------- matching videos */
 
 #define VIGIL_RADIUS_EXACT (-1)

@@ -99,7 +99,13 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_THREADS, CLI_OPT_LOCK_TIMEOUT, CLI_OPT_CONFIG, CLI_OPT_CONFIG_DOC, CLI_OPT_ROUTES,
        CLI_OPT_ROLE, CLI_OPT_RATE_LIMIT, CLI_OPT_ACTION, CLI_OPT_KIND,
        CLI_OPT_SUPPRESSION, CLI_OPT_LANG, CLI_OPT_VIEW, CLI_OPT_TSV,
-       CLI_OPT_SERVE = 1024 /* + SRV_CFG_*: serve's settings (server/config.h) */ };
+       CLI_OPT_KEY_FILE, CLI_OPT_PUBKEY, CLI_OPT_EXPORT,
+       CLI_OPT_FROM, CLI_OPT_TO, CLI_OPT_FILES,
+       /* exchange */
+       CLI_OPT_API, CLI_OPT_BANK, CLI_OPT_URL, CLI_OPT_CREDENTIALS, CLI_OPT_PAGE_SIZE,
+       CLI_OPT_PRIVACY_GROUP, CLI_OPT_ESP_IDS, CLI_OPT_MAX_PAGES, CLI_OPT_FULL, CLI_OPT_JSON,
+       CLI_OPT_VERDICT, CLI_OPT_REASON,
+       CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
 #define CLI_ALGO_PDQ (1u << 0)
@@ -155,8 +161,17 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv);
 int cmd_match(const cli_cmd *cmd, int argc, char **argv);
 int cmd_stream(const cli_cmd *cmd, int argc, char **argv);
 int cmd_serve(const cli_cmd *cmd, int argc, char **argv);
+/* serve's options, filled from the server's settings table by
+ * cli_serve_opts_init() (main calls it first). */
+extern cli_opt cli_serve_opts[];
+void cli_serve_opts_init(void);
 int cmd_key(const cli_cmd *cmd, int argc, char **argv);
 int cmd_text(const cli_cmd *cmd, int argc, char **argv);
+int cmd_user(const cli_cmd *cmd, int argc, char **argv);
+int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
+int cmd_report(const cli_cmd *cmd, int argc, char **argv);
+int cmd_transparency(const cli_cmd *cmd, int argc, char **argv);
+int cmd_exchange(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
 

@@ -62,15 +62,16 @@ static void print_match(match_job *j, const char *query, const vigil_match *mt)
 	}
 }
 
-/* Matches one query's hashes; returns 0, or 1 after reporting an error. */
+/* Matches one query's hashes; returns 0, or 1 after reporting an error.
+ * dih: h->pdq holds the eight dihedral variants (hashed from the pixels). */
 static int match_hashes(match_job *j, const char *query, const cli_hashes *h,
-			unsigned algos)
+			unsigned algos, int dih)
 {
 	size_t n = 0, k;
 	int a, rc;
 
 	if ((algos & CLI_ALGO_PDQ) && h->pdq[0].quality >= j->min_quality) {
-		rc = vigil_matcher_pdq(j->m, j->ctx, &h->pdq[0], j->dihedral ? h->pdq : NULL,
+		rc = vigil_matcher_pdq(j->m, j->ctx, &h->pdq[0], dih ? h->pdq : NULL,
 				       j->radius, j->hits, MATCH_MAX_PER_QUERY, &n);
 		if (rc) {
 			cli_err("vigil: %s: %s\n", query, vigil_errmsg(j->ctx));
@@ -112,7 +113,7 @@ static int emit(void *user, const char *path, void *result)
 		cli_err_path(path, r->err);
 		return 1;
 	}
-	return match_hashes(user, path, r, CLI_ALGO_ALL);
+	return match_hashes(user, path, r, CLI_ALGO_ALL, ((match_job *)user)->dihedral);
 }
 
 /* A query given as hex, optionally "TYPE:HEX"; without a type, 32 digits
@@ -135,11 +136,13 @@ static int match_hex(match_job *j, const char *query)
 	}
 	if (type == VIGIL_HASH_PDQ && vigil_pdq_from_hex(hex, &h.pdq[0]) == 0) {
 		h.pdq[0].quality = 100; /* a given hash is matched whatever its quality */
-		return match_hashes(j, query, &h, CLI_ALGO_PDQ);
+		/* A hash alone has no dihedral variants (they are hashed from
+		 * the pixels): h.pdq[1..7] are zero and must not be searched. */
+		return match_hashes(j, query, &h, CLI_ALGO_PDQ, 0);
 	}
 	if (type >= VIGIL_HASH_MD5 && type <= VIGIL_HASH_SHA256 &&
 	    vigil_unhex(hex, h.dig[type - 1], vigil_hash_type_size(type)) == 0)
-		return match_hashes(j, query, &h, CLI_ALGO_MD5 << (type - 1));
+		return match_hashes(j, query, &h, CLI_ALGO_MD5 << (type - 1), 0);
 	cli_err("vigil: '%.80s': not a hash (PDQ: 64 hex digits, MD5: 32, "
 			"SHA-1: 40, or TYPE:HEX with TYPE pdq, md5, sha1, sha256)\n",
 		query);

@@ -1,7 +1,6 @@
 /* commands.c — the one table of commands and options. The help text, the man
  * page and the dispatcher all read it. */
 #include "cli.h"
-#include "../server/config.h"
 
 #define DB_OPT                                                                 \
 	{CLI_OPT_DB, "db", "PATH",                                                    \
@@ -111,7 +110,9 @@ static const cli_opt match_opts[] = {
 	 "Do not match PDQ hashes of files whose quality is below N (default 50, "
 	 "the reference's advice); their exact hashes are still matched."},
 	{CLI_OPT_NO_DIHEDRAL, "no-dihedral", NULL,
-	 "Match only the image as it is, not its rotations and flips."},
+	 "Match only the image as it is, not its rotations and flips (a hash "
+	 "given with --hash is always matched as it is: its variants need the "
+	 "pixels)."},
 	{'f', "format", "text|csv|jsonl",
 	 "Output: text (the default), csv (query,bank,entry,type,hash,distance,"
 	 "variant; quoted as RFC 4180 says where needed) or jsonl (one object per match with query, bank, entry, type, "
@@ -189,6 +190,45 @@ static const cli_opt stream_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt audit_opts[] = {
+	DB_OPT,
+	{CLI_OPT_KEY_FILE, "key", "FILE",
+	 "The checkpoint signing key: a 32-byte Ed25519 seed as 64 hex digits, "
+	 "mode 0600 (keygen writes one). verify: trust checkpoints signed by "
+	 "this key's public half."},
+	{CLI_OPT_PUBKEY, "pubkey", "HEX",
+	 "verify: the trusted public key (vigil audit pubkey --key FILE), for "
+	 "checking without the private key."},
+	{CLI_OPT_EXPORT, "export", "FILE",
+	 "verify: check an export instead of the store."},
+	{CLI_OPT_FROM, "from", "ID|DATE",
+	 "export: the first record (an id, or a UTC date YYYY-MM-DD)."},
+	{CLI_OPT_TO, "to", "ID|DATE",
+	 "export: the last record (an id, or a date: through its end)."},
+	{0, NULL, NULL, NULL},
+};
+
+static const cli_opt report_opts[] = {
+	DB_OPT,
+	{CLI_OPT_CONFIG, "config", "FILE",
+	 "The serve config file: ncmec_url, ncmec_credentials, reporter_email, "
+	 "reporter_first_name, reporter_last_name, esp_service, "
+	 "master_key_file, db."},
+	{CLI_OPT_FILES, "files", NULL,
+	 "xml: print each file's fileDetails document instead of the report."},
+	{0, NULL, NULL, NULL},
+};
+
+static const cli_opt transparency_opts[] = {
+	DB_OPT,
+	{CLI_OPT_FROM, "from", "DATE", "The first UTC day (YYYY-MM-DD)."},
+	{CLI_OPT_TO, "to", "DATE", "The last UTC day, included."},
+	{'f', "format", "json|csv",
+	 "json (the default): {from, to, days:[{date, items_checked, ...}]}; "
+	 "csv: date,metric,key,value lines."},
+	{0, NULL, NULL, NULL},
+};
+
 static const cli_opt key_opts[] = {
 	DB_OPT,
 	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
@@ -202,30 +242,15 @@ static const cli_opt key_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
-/* serve's options are its settings table (server/config.h), plus --config. */
-#define SRV__ARG_STR "VALUE"
-#define SRV__ARG_INT "N"
-#define SRV__ARG_SIZE "BYTES"
-#define SRV__ARG_LEVEL "LEVEL"
-#define SRV__ARG_LIST "LIST"
-#define SRV__CLI_OPT(key, flag, type, def, min, max, reload, help)             \
-	{CLI_OPT_SERVE + SRV_CFG_##key, flag, SRV__ARG_##type,                 \
-	 help " Config key: " #key "; default: '" def "'." SRV__RELOAD_##reload},
-#define SRV__RELOAD_0 ""
-#define SRV__RELOAD_1 " SIGHUP reloads it."
-static const cli_opt serve_opts[] = {
-	{CLI_OPT_CONFIG, "config", "FILE",
-	 "Read settings from FILE: 'key = value' lines ('#' starts a comment); "
-	 "the keys are the options below with '_' for '-'. Options on the "
-	 "command line win over the file. SIGHUP re-reads it (see "
-	 "docs/server.md for which keys reload)."},
-	{CLI_OPT_CONFIG_DOC, "config-doc", NULL,
-	 "Print the settings as a Markdown table and exit."},
-	{CLI_OPT_ROUTES, "routes", NULL,
-	 "Print every route (METHOD PATTERN) and exit."},
-	SRV_CONFIG_MAP(SRV__CLI_OPT)
+static const cli_opt user_opts[] = {
+	DB_OPT,
+	{CLI_OPT_ROLE, "role", "reviewer|admin",
+	 "add: reviewer (the review page) or admin (also escalated cases)."},
 	{0, NULL, NULL, NULL},
 };
+
+/* serve's options: cli_serve_opts (cmd_serve.c), made from the server's
+ * settings table. */
 
 static const cli_opt text_opts[] = {
 	{'t', "terms", "LIST",
@@ -240,6 +265,50 @@ static const cli_opt text_opts[] = {
 	{CLI_OPT_TSV, "tsv", NULL,
 	 "score: lines are CONVERSATION<TAB>AUTHOR<TAB>TEXT (else all lines are "
 	 "one author in one conversation)."},
+	{0, NULL, NULL, NULL},
+};
+
+static const cli_opt exchange_opts[] = {
+	DB_OPT,
+	{CLI_OPT_API, "api", "ncmec|stopncii|threatexchange|tcap",
+	 "add: which service's protocol the exchange speaks."},
+	{CLI_OPT_BANK, "bank", "BANK",
+	 "add: the bank its entries go to (created if missing; default: the "
+	 "exchange's name)."},
+	{CLI_OPT_CREDENTIALS, "credentials", "env:NAME|file:PATH",
+	 "add: where the secret is read at each fetch: an environment variable or "
+	 "a file (its first line). Only this reference is stored, never the "
+	 "secret. ncmec and tcap: user:password; stopncii: "
+	 "fetch_key,subscription_key[,feedback_key]; threatexchange: the app "
+	 "access token APPID|SECRET."},
+	{CLI_OPT_URL, "url", "URL",
+	 "add: the service's base URL, e.g. NCMEC's test environment "
+	 "https://exttest.cybertip.org/hashsharing (defaults: NCMEC "
+	 "https://report.cybertip.org/hashsharing, StopNCII "
+	 "https://api.stopncii.org/v1, ThreatExchange "
+	 "https://graph.facebook.com/v21.0, TCAP https://app.terrorismanalytics.org)."},
+	{CLI_OPT_PRIVACY_GROUP, "privacy-group", "ID",
+	 "add, threatexchange: the privacy group whose threat_updates are fetched "
+	 "(required)."},
+	{CLI_OPT_ESP_IDS, "esp-ids", "ID,...",
+	 "add, ncmec: keep only entries uploaded by these members."},
+	{CLI_OPT_PAGE_SIZE, "page-size", "N",
+	 "add: records asked for per page (defaults: ncmec 1000, stopncii 800, "
+	 "threatexchange 100, tcap 1000)."},
+	{CLI_OPT_TIMEOUT, "timeout", "SECONDS", "add: per-request timeout (default 60)."},
+	{CLI_OPT_MAX_PAGES, "max-pages", "N",
+	 "fetch: stop after N pages; the next fetch resumes from there."},
+	{CLI_OPT_FULL, "full", NULL,
+	 "fetch: fetch everything again, and remove what the service no longer "
+	 "lists once the refetch completes."},
+	{CLI_OPT_JSON, "json", NULL, "list, show: one JSON object per exchange."},
+	{CLI_OPT_ENTRY, "entry", "ID", "feedback: the entry (of the exchange's bank) reviewed."},
+	{CLI_OPT_VERDICT, "verdict", "confirm|dismiss",
+	 "feedback: confirm (NCMEC upvote, StopNCII Blocked, ThreatExchange HELPFUL) "
+	 "or dismiss (downvote, NotBlocked, NOT_HELPFUL)."},
+	{CLI_OPT_REASON, "reason", "GUID",
+	 "feedback, ncmec dismiss: the reason's GUID (default: the service's only "
+	 "reason, if it lists exactly one)."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -354,7 +423,7 @@ const cli_cmd cli_commands[] = {
 	 "finish (up to --drain-timeout) and exit with status 0; SIGHUP re-reads "
 	 "the --config file. Exit status 1 if the store cannot be opened or the "
 	 "address cannot be bound, 2 for a bad command line or config file.",
-	 serve_opts, cmd_serve},
+	 cli_serve_opts, cmd_serve},
 	{"key", "create NAME --role ROLE[,ROLE] | list | revoke NAME [OPTIONS]",
 	 "Manage the API keys of vigil serve.",
 	 "create makes a key and prints its token, once, on standard output: "
@@ -396,6 +465,82 @@ const cli_cmd cli_commands[] = {
 	 "phrases, however spelled, and nothing more. docs/text.md describes "
 	 "the rules and their limits.",
 	 text_opts, cmd_text},
+	{"user", "add NAME [--role reviewer|admin]", "Add a person to the review page.",
+	 "Adds an account for the review page of vigil serve (/review). The "
+	 "password (12 characters or more) is the first line of standard input; "
+	 "the store keeps only its Argon2id hash. Five failed logins in a row "
+	 "lock the account for 15 minutes.",
+	 user_opts, cmd_user},
+	{"audit", "verify|checkpoint|export|keygen|pubkey [OPTIONS]",
+	 "Check, sign and export the tamper-evident audit trail.",
+	 "Every audit record holds the SHA-256 of the record before it and of "
+	 "its own content (who, role, action, object, time, source IP, "
+	 "detail). verify walks the chain and the signed checkpoints and names "
+	 "the first record changed, removed, reordered or cut off the end "
+	 "(exit status 1 if it finds one). checkpoint signs the current head "
+	 "with --key (vigil serve does it every audit_checkpoint_interval "
+	 "seconds when audit_key_file is set). export --from --to prints a "
+	 "range as JSON with its proof: the records, the content digests that "
+	 "link them to the next checkpoint, and that checkpoint; verify "
+	 "--export FILE [--pubkey HEX] checks one without the store. keygen "
+	 "--key FILE writes a new key (0600) and prints its public key; pubkey "
+	 "prints it again. See docs/audit.md.",
+	 audit_opts, cmd_audit},
+	{"report", "list | show ID | xml ID [--files] | draft CASE | submit ID | retract ID [OPTIONS]",
+	 "Draft and file CyberTipline reports.",
+	 "A report is drafted when a reviewer confirms a case of a bank whose "
+	 "action is report (or by draft CASE). list prints one line per report, "
+	 "starting with its id, then its state (draft, submitting, open, "
+	 "finished, retracted, rejected, unknown). show prints the stored "
+	 "record: state, NCMEC's report id, the files and NCMEC's answers as "
+	 "received. xml prints the report document (as sent, once sent), "
+	 "validated against docs/cybertipline.xsd; --files each file's "
+	 "fileDetails. submit files it through NCMEC's API (ncmec_url, HTTP "
+	 "Basic credentials from ncmec_credentials): submit, upload and "
+	 "fileinfo per file, finish; each step is stored when acknowledged, so "
+	 "running submit again after a failure or a crash resumes, and never "
+	 "files it twice (a /submit whose answer was lost makes the report "
+	 "unknown, for a person to check). retract withdraws an open report. "
+	 "See docs/reports.md.",
+	 report_opts, cmd_report},
+	{"transparency", "--from DATE --to DATE [--format json|csv]",
+	 "Print the counts of a transparency report, per day.",
+	 "Counted from the audit trail and the cases: items checked and "
+	 "matched, verdicts, matches by bank and hash type, cases opened and "
+	 "decided (by decision), the median seconds from upload to decision, "
+	 "reports filed and retracted, user reports, streams cut. "
+	 "docs/transparency.md maps them onto the EU DSA transparency "
+	 "template.",
+	 transparency_opts, cmd_transparency},
+	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete [OPTIONS] [NAME]",
+	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange and TCAP into banks.",
+	 "An exchange is a configured source of one bank. add NAME --api API "
+	 "--credentials REF [--bank BANK] [settings] configures one (the bank is "
+	 "created if missing); list, show NAME describe them (progress, counts, "
+	 "checkpoint, last error; never a secret); enable, disable and delete NAME "
+	 "do what they say (delete keeps the bank and its entries).\n"
+	 "fetch NAME takes what changed since the stored checkpoint (everything, "
+	 "the first time) and commits each page together with the checkpoint it "
+	 "reached: an interrupted fetch (even kill -9) resumes without losing or "
+	 "duplicating entries. Updates replace a record's entries, deletes remove "
+	 "them (NCMEC tombstones, StopNCII Withdrawn/Deleted, ThreatExchange "
+	 "should_delete, TCAP deleted). A checkpoint past the API's window "
+	 "(StopNCII 30 days, ThreatExchange 85) starts a full refetch, which "
+	 "removes what vanished when it completes. MD5, SHA-1, SHA-256 and PDQ "
+	 "become matchable entries (source_ref: the record's key; metadata: its "
+	 "ids, member, classification, tags...); PhotoDNA and NetClean values "
+	 "are kept as metadata; other types (TMK, Videntifier...) are skipped and "
+	 "counted. GETs are retried on 429 and 5xx (backoff 0, 0.4, 0.8, 1.6 s, or "
+	 "Retry-After, five tries); POSTs are never retried. Exit status 1 if the "
+	 "fetch failed (what committed before stays).\n"
+	 "feedback NAME --entry ID --verdict confirm|dismiss sends a reviewer's "
+	 "verdict on a fetched entry back where the API allows it: NCMEC (PUT "
+	 "an up or down vote on the entry, addressed by its uploader's member "
+	 "id), StopNCII (SubmitFeedback; needs the third key), ThreatExchange (a "
+	 "reaction on each of the record's descriptors); TCAP has none. It is "
+	 "sent once, never retried (it may have been applied). docs/exchanges.md "
+	 "describes each API.",
+	 exchange_opts, cmd_exchange},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

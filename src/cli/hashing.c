@@ -144,36 +144,9 @@ int cli_parse_algos(const char *s, unsigned *out)
 	return bits ? 0 : -1;
 }
 
-/* Creates dir and its parents (mode 0700: the store is sensitive). */
-static void mkdirs(char *dir)
-{
-	char *s;
-
-	for (s = dir + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			mkdir(dir, 0700);
-			*s = '/';
-		}
-	mkdir(dir, 0700);
-}
-
 const char *cli_db_path(const char *opt, char *buf, size_t cap)
 {
-	const char *env = getenv("VIGIL_DB"), *xdg = getenv("XDG_DATA_HOME");
-	const char *home = getenv("HOME");
-
 	if (opt && *opt)
 		return opt;
-	if (env && *env)
-		return env;
-	if (xdg && *xdg)
-		snprintf(buf, cap, "%s/vigil", xdg);
-	else
-		snprintf(buf, cap, "%s/.local/share/vigil", home && *home ? home : ".");
-	mkdirs(buf);
-	if (strlen(buf) + sizeof("/vigil.db") > cap)
-		return "vigil.db";
-	strcat(buf, "/vigil.db");
-	return buf;
+	return vigil_store_default_path(buf, cap);
 }

@@ -42,6 +42,7 @@ int main(int argc, char **argv)
 {
 	int i;
 
+	cli_serve_opts_init();
 	if (argc < 2) {
 		cli_help_all(stderr);
 		return CLI_EXIT_USAGE;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CLI_MAX_OPTS 48
+#define CLI_MAX_OPTS 320 /* serve has one option per setting (up to 259) */
 
 int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg)
 {

@@ -15,6 +15,7 @@
 #define ID_LOW_MASK VIGIL__ID_LOW_MASK
 #define ID_BANK_MASK VIGIL__ID_BANK_MASK
 #define MATCH_MAX_HITS 4096 /* per query, before dedupe */
+#define MATCH_FEW_HITS 32   /* on the stack: a first try (1.8 KB) */
 #define LOAD_MAX ((size_t)1 << 32) /* most PDQ hashes one matcher loads */
 
 typedef struct load_state {
@@ -294,23 +295,31 @@ static int pdq_locked(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
 		      const vigil_pdq dih[8], int radius, vigil_match *out,
 		      size_t max, size_t *found)
 {
-	vigil_index_hit *hits;
+	vigil_index_hit few[MATCH_FEW_HITS], *hits = few;
 	size_t n = 0, i, k = 0;
 	int rc;
 
 	if (!m || !q || !found || (max && !out))
 		return vigil__err(ctx, VIGIL_EINVAL, "matcher_pdq: bad argument");
 	*found = 0;
-	hits = vigil__malloc(sizeof(*hits) * MATCH_MAX_HITS);
-	if (!hits)
-		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
-	rc = dih ? vigil_index_query_dihedral(m->ix, dih, radius, hits,
-					      MATCH_MAX_HITS, &n)
-		 : vigil_index_query(m->ix, q, radius, hits, MATCH_MAX_HITS, &n);
+	/* Most queries hit nothing or a few entries: a stack buffer first,
+	 * and only with more hits than it holds the full one (229 KB: from
+	 * malloc on every query it cost page faults, issue 14), asked again. */
+	rc = dih ? vigil_index_query_dihedral(m->ix, dih, radius, few,
+					      MATCH_FEW_HITS, &n)
+		 : vigil_index_query(m->ix, q, radius, few, MATCH_FEW_HITS, &n);
+	if (!rc && n > MATCH_FEW_HITS) {
+		hits = vigil__malloc(sizeof(*hits) * MATCH_MAX_HITS);
+		if (!hits)
+			return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+		rc = dih ? vigil_index_query_dihedral(m->ix, dih, radius, hits,
+						      MATCH_MAX_HITS, &n)
+			 : vigil_index_query(m->ix, q, radius, hits, MATCH_MAX_HITS, &n);
+	}
 	if (rc)
 		goto out;
-	if (n > MATCH_MAX_HITS)
-		n = MATCH_MAX_HITS;
+	if (n > (hits == few ? MATCH_FEW_HITS : MATCH_MAX_HITS))
+		n = hits == few ? MATCH_FEW_HITS : MATCH_MAX_HITS;
 	/* Hits come nearest first; several frames of one video collapse into
 	 * its nearest. */
 	for (i = 0; i < n; i++) {
@@ -340,7 +349,8 @@ static int pdq_locked(vigil_matcher *m, vigil_ctx *ctx, const vigil_pdq *q,
 	}
 	*found = k;
 out:
-	vigil__free(hits);
+	if (hits != few)
+		vigil__free(hits);
 	return rc;
 }
 

@@ -246,3 +246,12 @@ void srv_config_doc(FILE *f)
 			keys[i].flag, *keys[i].def ? keys[i].def : "\"\"",
 			keys[i].reload ? "SIGHUP" : "restart", keys[i].help);
 }
+
+const char *srv_config_str(const srv_config *c, const char *key)
+{
+	int i = find_key(key);
+
+	if (i < 0 || (keys[i].type != T_STR && keys[i].type != T_LIST))
+		return NULL;
+	return (const char *)c + keys[i].off;
+}

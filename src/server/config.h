@@ -105,6 +105,88 @@
 	X(webhook_poll, "webhook-poll", INT, "1000", 10, 60000, 1,             \
 	  "Milliseconds between looks for due events (new events are sent at " \
 	  "once).")                                                            \
+	X(claim_ttl, "claim-ttl", INT, "900", 1, 86400, 1,                     \
+	  "Seconds a reviewer's claim on a case lasts (POST /v1/cases/ID/claim " \
+	  "again renews it); after it the case is back in the queue.")         \
+	X(confirmed_bank, "confirmed-bank", STR, "confirmed", 0, 0, 0,         \
+	  "Bank a confirmed case's hashes are added to (made on first use, "   \
+	  "policy action block).")                                              \
+	X(suppression_bank, "suppression-bank", STR, "suppressed", 0, 0, 0,   \
+	  "Bank a dismissed case's hashes are added to (made on first use, "   \
+	  "kind suppression: the same false positive never comes back).")     \
+	X(master_key_file, "master-key-file", STR, "", 0, 0, 0,                \
+	  "File holding the master key (64 hex digits, mode 0600: `openssl "  \
+	  "rand -hex 32 > FILE; chmod 600 FILE`) that wraps the data key of each kept " \
+	  "item of content. Without it the content of cases is not kept: "    \
+	  "reviewers decide from the match evidence.")                          \
+	X(protect_size, "protect-size", INT, "256", 32, 1024, 1,               \
+	  "Longest side, in pixels, of the protected derivative reviewers see " \
+	  "(a request's ?size= within 32..1024 overrides it).")                 \
+	X(protect_blur, "protect-blur", INT, "4", 0, 32, 1,                    \
+	  "Blur radius of the protected derivative, in its own pixels (three " \
+	  "box passes; ?blur= overrides it).")                                  \
+	X(video_keyframes, "video-keyframes", INT, "6", 1, 12, 1,             \
+	  "Frames sampled over a video's length and kept (sealed) when it "    \
+	  "opens a case: the review page shows them as a strip of protected "  \
+	  "keyframes; the video itself is never played.")                     \
+	X(reveal_daily_cap, "reveal-daily-cap", INT, "20", 0, 100000, 1,       \
+	  "Originals one reviewer may reveal per UTC day; beyond it 429 "      \
+	  "exposure_cap asks them to stop. 0: no cap.")                         \
+	X(session_idle, "session-idle", INT, "900", 1, 86400, 1,               \
+	  "Seconds of inactivity after which a review page session ends.")    \
+	X(reveal_seconds, "reveal-seconds", INT, "10", 1, 600, 1,              \
+	  "Seconds a revealed original stays on the review page before the "  \
+	  "protected view replaces it.")                                        \
+	X(classifier_url, "classifier-url", STR, "", 0, 0, 0,                  \
+	  "Optional classifier hook for uploads no list knows: an image upload " \
+	  "that matched nothing is POSTed here (see classifier_send) and the "  \
+	  "answer {\"score\": 0..1} read; at or above classifier_threshold it " \
+	  "opens a case (source classifier, priority from the score). A score " \
+	  "never blocks or reports: only a reviewer's decision does. Its host " \
+	  "must be on fetch_allow. Empty: no hook.")                          \
+	X(classifier_threshold, "classifier-threshold", INT, "80", 1, 100, 1,  \
+	  "Score, in hundredths, at or above which the classifier's answer "   \
+	  "opens a case (80: 0.80).")                                           \
+	X(classifier_timeout, "classifier-timeout", INT, "5", 1, 60, 1,        \
+	  "Seconds one classifier call may take. A slow or failed call never " \
+	  "fails the upload: it is counted (vigil_classifier_calls_total) and " \
+	  "logged without content.")                                            \
+	X(classifier_send, "classifier-send", STR, "protected", 0, 0, 0,       \
+	  "What the classifier receives: protected (default: the protected "   \
+	  "derivative reviewers see, a greyscale, blurred PNG of protect_size) " \
+	  "or original (the uploaded bytes). Nothing else is sent: no context, " \
+	  "no user or content id.")                                             \
+	X(audit_key_file, "audit-key-file", STR, "", 0, 0, 0,                  \
+	  "File holding the Ed25519 seed (64 hex digits, mode 0600: `vigil "  \
+	  "audit keygen --key FILE`) that signs checkpoints of the audit "     \
+	  "chain. Without it no checkpoint is made, and a cut-off end of the " \
+	  "trail cannot be detected.")                                          \
+	X(audit_checkpoint_interval, "audit-checkpoint-interval", INT, "300", \
+	  1, 86400, 1,                                                          \
+	  "Seconds between signed checkpoints of the audit chain (one only "  \
+	  "when records were added; one more at shutdown).")                   \
+	X(ncmec_url, "ncmec-url", STR, "", 0, 0, 0,                            \
+	  "Base URL of NCMEC's CyberTipline Reporting API: "                   \
+	  "https://exttest.cybertip.org/ispws (test) or "                      \
+	  "https://report.cybertip.org/ispws. Empty: reports are drafted, "    \
+	  "never sent.")                                                        \
+	X(ncmec_credentials, "ncmec-credentials", STR, "", 0, 0, 0,            \
+	  "Where the API's HTTP Basic credentials are, as user:password: "     \
+	  "env:VAR or file:PATH (never the credentials themselves; never "     \
+	  "logged).")                                                           \
+	X(reporter_email, "reporter-email", STR, "", 0, 0, 0,                  \
+	  "The reporting person's email (required by NCMEC).")                 \
+	X(reporter_first_name, "reporter-first-name", STR, "", 0, 0, 0,        \
+	  "The reporting person's first name.")                                 \
+	X(reporter_last_name, "reporter-last-name", STR, "", 0, 0, 0,          \
+	  "The reporting person's last name.")                                  \
+	X(esp_service, "esp-service", STR, "", 0, 0, 0,                        \
+	  "The service the reported user was on (espService); empty: the "    \
+	  "upload's context surface.")                                          \
+	X(exchange_interval, "exchange-interval", INT, "900", 0, 604800, 1,    \
+	  "Seconds between fetches of each enabled exchange (vigil exchange; " \
+	  "docs/exchanges.md), plus a per-exchange jitter of up to a tenth; "  \
+	  "0: only on request (POST /v1/exchanges/NAME/fetch).")              \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -168,9 +250,29 @@ typedef struct srv_config {
 	char trust_network[4096]; /* comma list of CIDRs */
 	char fetch_allow[4096];   /* comma list of hosts and CIDRs */
 	int64_t fetch_max_bytes, fetch_timeout;
+	int64_t exchange_interval; /* seconds; 0: on request only */
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */
 	char stream_cut_url[2048];
+	/* Review (route_cases.c). */
+	int64_t claim_ttl;
+	char confirmed_bank[256];
+	char suppression_bank[256];
+	char master_key_file[4096];
+	int64_t protect_size, protect_blur, video_keyframes, reveal_daily_cap, session_idle, reveal_seconds;
+	/* The classifier hook (classifier.c). */
+	char classifier_url[2048];
+	char classifier_send[16];
+	int64_t classifier_threshold, classifier_timeout;
+	char audit_key_file[4096];
+	int64_t audit_checkpoint_interval;
+	/* Hotline reports (cmd_report.c). */
+	char ncmec_url[2048];
+	char ncmec_credentials[4096];
+	char reporter_email[256];
+	char reporter_first_name[256];
+	char reporter_last_name[256];
+	char esp_service[256];
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;
@@ -191,6 +293,9 @@ int srv_config_read(srv_config *c, FILE *f, const char *path, int reload_only,
 		    char *err, size_t errcap);
 /* The keys as a Markdown table (for docs/server.md). */
 void srv_config_doc(FILE *f);
+/* A text (STR or LIST) setting's value by key or flag; NULL for another
+ * type or an unknown name. Points into c. */
+const char *srv_config_str(const srv_config *c, const char *key);
 /* The index of a flag name in the table, or -1. */
 int srv_config_flag(const char *flag);
 

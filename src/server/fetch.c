@@ -293,12 +293,12 @@ static int fail(srv_fetch_result *res, int code, const char *fmt, const char *a)
 	return code;
 }
 
-int srv_fetch(const char *url, const char *allow, int64_t max_bytes,
-	      int timeout_s, srv_fetch_result *res)
+static int fetch(const char *url, const char *allow, const void *body, size_t body_len,
+		 const char *body_type, int64_t max_bytes, int timeout_s, srv_fetch_result *res)
 {
 	CURLU *u = NULL;
 	CURL *c = NULL;
-	struct curl_slist *resolve = NULL;
+	struct curl_slist *resolve = NULL, *hdrs = NULL;
 	struct addrinfo hints, *ai = NULL;
 	char *scheme = NULL, *host = NULL, *port = NULL, pin[600], addr[64];
 	char hostbuf[LIST_ENTRY_MAX];
@@ -421,6 +421,22 @@ int srv_fetch(const char *url, const char *allow, int64_t max_bytes,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "vigil-fetch");
+	if (body) {
+		char h[160];
+		snprintf(h, sizeof(h), "Content-Type: %.100s", body_type);
+		/* No "Expect: 100-continue": one round trip, and the timeout
+		 * bounds the whole exchange anyway. */
+		hdrs = curl_slist_append(NULL, h);
+		if (hdrs)
+			hdrs = curl_slist_append(hdrs, "Expect:");
+		if (!hdrs) {
+			rc = fail(res, SRV_FETCH_NOMEM, "%s", "out of memory");
+			goto out;
+		}
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+	}
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
 	if (x.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
@@ -459,6 +475,7 @@ out:
 	if (ai)
 		freeaddrinfo(ai);
 	curl_slist_free_all(resolve);
+	curl_slist_free_all(hdrs);
 	if (c)
 		curl_easy_cleanup(c);
 	curl_free(scheme);
@@ -466,4 +483,18 @@ out:
 	curl_free(port);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+int srv_fetch(const char *url, const char *allow, int64_t max_bytes,
+	      int timeout_s, srv_fetch_result *res)
+{
+	return fetch(url, allow, NULL, 0, NULL, max_bytes, timeout_s, res);
+}
+
+int srv_fetch_post(const char *url, const char *allow, const void *body, size_t body_len,
+		   const char *body_type, int64_t max_bytes, int timeout_s,
+		   srv_fetch_result *res)
+{
+	return fetch(url, allow, body ? body : "", body_len, body_type, max_bytes, timeout_s,
+		     res);
 }

@@ -52,5 +52,11 @@ int srv_cidr_list_check(const char *list, char *err, size_t errcap);
  * SRV_FETCH_* code; res->data is set only on SRV_FETCH_OK. */
 int srv_fetch(const char *url, const char *allow, int64_t max_bytes,
 	      int timeout_s, srv_fetch_result *res);
+/* The same checks and limits for a POST of body (body_len bytes, sent
+ * with Content-Type body_type; the caller keeps it) — the classifier hook
+ * (classifier.c). The answer is in res as for srv_fetch. */
+int srv_fetch_post(const char *url, const char *allow, const void *body, size_t body_len,
+		   const char *body_type, int64_t max_bytes, int timeout_s,
+		   srv_fetch_result *res);
 
 #endif

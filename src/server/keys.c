@@ -12,6 +12,7 @@
  * (DELETE /v1/keys/{name}) at once. last_used is written back at the same
  * pace, not on every request. */
 #include "server_int.h"
+#include "vigil/server.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -316,4 +317,21 @@ const char *srv_roles_format(unsigned roles, char *buf, size_t cap)
 			used += (size_t)snprintf(buf + used, cap - used, "%s%s",
 						 used ? "," : "", role_names[i]);
 	return buf;
+}
+
+/* The public names of the key helpers (vigil/server.h), for programs such
+ * as the vigil tool's `key` command. */
+int vigil_server_key_token(char *token, size_t cap, uint8_t digest[32])
+{
+	return srv_key_token(token, cap, digest) ? VIGIL_EINVAL : VIGIL_OK;
+}
+
+int vigil_server_roles_parse(const char *s)
+{
+	return srv_roles_parse(s);
+}
+
+const char *vigil_server_roles_format(unsigned roles, char *buf, size_t cap)
+{
+	return srv_roles_format(roles, buf, cap);
 }

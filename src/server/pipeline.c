@@ -13,6 +13,7 @@
 #include "server_int.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,6 +32,9 @@ static struct {
 	int kicked, stop;
 	char allow_buf[4096];
 	const char *allow[MAX_ALLOW + 1];
+	uint8_t audit_seed[32]; /* the checkpoint key (audit_key_file) */
+	int audit_signing;      /* 1 when it was loaded */
+	int64_t audit_next;     /* unix s of the next checkpoint */
 } P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 vigil_flood *srv_flood(void)
@@ -102,6 +106,23 @@ static void publish_counts(void)
 	}
 }
 
+/* Signs the audit chain's head when it has moved (vigil/service.h). A
+ * failure is logged, not fatal: the chain itself still holds. */
+static void audit_checkpoint(srv *s)
+{
+	vigil_audit_checkpoint cp;
+	int rc;
+
+	if (!P.audit_signing)
+		return;
+	rc = vigil_audit_checkpoint_make(P.st, P.audit_seed, &cp);
+	if (rc && rc != VIGIL_ENOENT)
+		srv_log(s, SRV_LOG_ERROR, "audit checkpoint: %s", vigil_errmsg(P.ctx));
+	else if (!rc)
+		srv_log(s, SRV_LOG_DEBUG, "audit checkpoint %lld at record %lld",
+			(long long)cp.id, (long long)cp.audit_id);
+}
+
 static void *worker(void *arg)
 {
 	srv *s = arg;
@@ -120,6 +141,11 @@ static void *worker(void *arg)
 		}
 		P.kicked = 0;
 		pthread_mutex_unlock(&P.mu);
+
+		if (P.audit_signing && time(NULL) >= P.audit_next) {
+			audit_checkpoint(s);
+			P.audit_next = time(NULL) + SRV_CFG(s, audit_checkpoint_interval);
+		}
 
 		memset(&o, 0, sizeof(o));
 		o.allow = P.allow;
@@ -196,6 +222,14 @@ int srv_pipeline_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "webhooks: %s", vigil_errmsg(P.ctx));
 		return -1;
 	}
+	if (*s->cfg.audit_key_file) {
+		if (vigil_master_key_load(P.ctx, s->cfg.audit_key_file, P.audit_seed)) {
+			snprintf(err, errcap, "audit_key_file: %s", vigil_errmsg(P.ctx));
+			return -1;
+		}
+		P.audit_signing = 1;
+		P.audit_next = time(NULL) + SRV_CFG(s, audit_checkpoint_interval);
+	}
 	if (vigil_quarantine_list(P.st, &q, &n)) {
 		snprintf(err, errcap, "quarantine: %s", vigil_errmsg(P.ctx));
 		return -1;
@@ -232,6 +266,10 @@ void srv_pipeline_stop(srv *s)
 		pthread_join(P.thread, NULL);
 		P.running = 0;
 	}
+	if (P.st)
+		audit_checkpoint(s); /* the trail as the server leaves it */
+	sodium_memzero(P.audit_seed, sizeof(P.audit_seed));
+	P.audit_signing = 0;
 	vigil_store_close(P.st);
 	P.st = NULL;
 	vigil_ctx_free(P.ctx);

@@ -10,6 +10,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "review.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -533,6 +534,8 @@ static void run_job(srv *s, vigil_ctx *c, vigil_store *st, job *j)
 		goto out;
 	rc = commit(st, s, &j->who, u, j->context, "match", 0, j->id, matches, actions,
 		    &case_id);
+	if (!rc && case_id)
+		srv_case_keep_video(s, c, st, case_id, j->data, j->len); /* review.h */
 	if (rc)
 		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", j->id, vigil_errmsg(c));
 	else
@@ -664,8 +667,10 @@ static void content(srv_req *r)
 	size_t len = 0;
 	int64_t case_id = 0;
 	vigil_store *st;
+	const char *source = "match";
+	double score = 0;
 	actor who;
-	int rc;
+	int rc, always_case = 0;
 
 	if (strcmp(srv_content_type(r), "multipart/form-data")) {
 		srv_reply_error(r, 415, "multipart_required",
@@ -703,13 +708,27 @@ static void content(srv_req *r)
 	}
 	if (u->d.verdict == VIGIL_VERDICT_BLOCK)
 		json_array_append_new(actions, json_pack("{s:s}", "type", "block"));
+	/* Nothing any list knows: the platform's classifier, if it has one,
+	 * may ask for a person. Its score opens a case and sets its priority,
+	 * nothing else: the verdict stays allow (no block, no report). */
+	if (!u->n && u->d.verdict == VIGIL_VERDICT_ALLOW &&
+	    srv_classify(r, file, len, &score)) {
+		int pri = (int)(score * 100 + 0.5);
+		u->d.priority = pri < 1 ? 1 : (pri > 100 ? 100 : pri);
+		u->d.report = 0;
+		json_array_append_new(matches, json_pack("{s:s,s:f}", "type", "classifier",
+							 "score", score));
+		source = "classifier";
+		always_case = 1;
+	}
 	actor_of(r, &who);
-	rc = commit(st, srv_of(r), &who, u, context, "match", 0, NULL, matches, actions,
-		    &case_id);
+	rc = commit(st, srv_of(r), &who, u, context, source, always_case, NULL, matches,
+		    actions, &case_id);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;
 	}
+	srv_case_keep(r, st, case_id, file, len); /* review.h: sealed for review */
 	srv_metric_inc("vigil_verdicts_total", "verdict", vigil_verdict_name(u->d.verdict));
 	srv_reply_json(r, 200,
 		       json_pack("{s:s,s:O,s:o,s:O,s:o}", "verdict",
@@ -785,6 +804,8 @@ static void user_report(srv_req *r)
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;
 	}
+	if (fp && fp->len)
+		srv_case_keep(r, st, case_id, fp->data, fp->len); /* review.h */
 	srv_reply_json(r, 201,
 		       json_pack("{s:I,s:s,s:O,s:O}", "case", (json_int_t)case_id, "verdict",
 				 vigil_verdict_name(u->d.verdict), "matches", matches,

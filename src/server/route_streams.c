@@ -10,9 +10,12 @@
  * that acted marks the stream's key as cut. Cut keys are remembered in the
  * evidence table (each cut leaves a row whose source is the stream URL),
  * so they stay refused across restarts.
- * TODO(outbox): stream.cut events to the webhook outbox once the
- * pipeline's outbox is merged (docs/streams.md). */
+ * A cut is also a `stream.cut` event in the webhook outbox (to the global
+ * webhook_url and the matched bank's webhook), written with its audit row
+ * in one transaction on the module's own store handle, so the platform
+ * hears of it at least once even across a crash. */
 #include "metrics.h"
+#include "pipeline.h"
 #include "server_int.h"
 #include "streams.h"
 
@@ -33,6 +36,8 @@ static struct {
 	pthread_mutex_t mu;     /* cut[] */
 	char (*cut)[KEY_MAX];
 	size_t ncut;
+	vigil_ctx *ctx;         /* st's: used only from on_event (serialised) */
+	vigil_store *st;        /* stream.cut events and their audit rows */
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* "app/name" of an rtmp URL (its last two path segments), or -1. */
@@ -81,6 +86,67 @@ static const char *const ev_name[] = {
 	"evidence_retry", "evidence_lost", "error", "disconnected", "stopped",
 };
 
+/* Queues `stream.cut` for the platform: the global webhook and the bank's
+ * own, with an audit row, in one transaction. Failures are logged (the cut
+ * itself has happened; the evidence row is the monitor's). */
+static void cut_event(srv *s, const vigil_monitor_event *ev, const char *key)
+{
+	vigil_bank_policy p;
+	const vigil_match *m = ev->match;
+	const char *global = srv_webhook_url(s);
+	char hash[65], eid[VIGIL_EVENT_ID_LEN + 1];
+	json_t *d;
+	char *text = NULL;
+	int rc;
+	vigil_audit a;
+
+	if (!g.st || !m)
+		return;
+	memset(&p, 0, sizeof(p));
+	if (vigil_bank_policy_get(g.st, m->bank, &p))
+		memset(&p, 0, sizeof(p));
+	if (!*global && !*p.webhook_url)
+		return;
+	vigil_pdq_to_hex(&ev->hash, hash);
+	d = json_pack("{s:I,s:s,s:s,s:f,s:s,s:s,s:I,s:i}", "stream_id",
+		      (json_int_t)ev->stream_id, "url", ev->url, "key", key, "seconds",
+		      ev->seconds, "hash", hash, "bank", m->bank, "entry",
+		      (json_int_t)m->entry_id, "distance", m->distance);
+	text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	json_decref(d);
+	if (!text || vigil_store_begin(g.st)) {
+		srv_log(s, SRV_LOG_ERROR, "stream %lld: stream.cut not queued: %s",
+			(long long)ev->stream_id, text ? vigil_errmsg(g.ctx) : "out of memory");
+		free(text);
+		return;
+	}
+	rc = VIGIL_OK;
+	if (*global)
+		rc = vigil_outbox_add(g.st, "stream.cut", global, "", text, eid);
+	if (!rc && *p.webhook_url && strcmp(p.webhook_url, global))
+		rc = vigil_outbox_add(g.st, "stream.cut", p.webhook_url, p.webhook_secret,
+				      text, eid);
+	if (!rc) {
+		memset(&a, 0, sizeof(a));
+		a.who = "monitor";
+		a.role = "system";
+		a.action = "stream.cut";
+		a.object = key;
+		a.detail = text;
+		rc = vigil_audit_append(g.st, &a);
+	}
+	if (!rc)
+		rc = vigil_store_commit(g.st);
+	if (rc) {
+		srv_log(s, SRV_LOG_ERROR, "stream %lld: stream.cut not queued: %s",
+			(long long)ev->stream_id, vigil_errmsg(g.ctx));
+		vigil_store_rollback(g.st);
+	} else {
+		srv_pipeline_kick();
+	}
+	free(text);
+}
+
 /* Events from the monitor's threads (serialised by the monitor). */
 static void on_event(void *user, const vigil_monitor_event *ev)
 {
@@ -99,6 +165,7 @@ static void on_event(void *user, const vigil_monitor_event *ev)
 		if (ev->acted && key_of_url(ev->url, key, sizeof(key)) == 0) {
 			mark_cut(key);
 			srv_metric_inc("vigil_stream_cuts_total", NULL, NULL);
+			cut_event(s, ev, key);
 			srv_log(s, SRV_LOG_WARN,
 				"stream %lld %s: matched %s entry %lld at %.1f s "
 				"(distance %d): cut",
@@ -169,6 +236,12 @@ int srv_streams_start(srv *s, char *err, size_t errcap)
 		return -1;
 	}
 	g.s = s;
+	if (vigil_ctx_new(&g.ctx) || vigil_store_open(g.ctx, s->cfg.db, &g.st)) {
+		snprintf(err, errcap, "streams: %s",
+			 g.ctx ? vigil_errmsg(g.ctx) : "out of memory");
+		vigil_ctx_free(ctx);
+		return -1;
+	}
 	rc = vigil_monitor_new(ctx, &o, &g.mon);
 	if (rc)
 		snprintf(err, errcap, "streams: %s", vigil_errmsg(ctx));
@@ -199,6 +272,10 @@ void srv_streams_stop(srv *s)
 	free(g.cut);
 	g.cut = NULL;
 	g.ncut = 0;
+	vigil_store_close(g.st);
+	g.st = NULL;
+	vigil_ctx_free(g.ctx);
+	g.ctx = NULL;
 	curl_global_cleanup();
 }
 

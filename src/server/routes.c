@@ -12,6 +12,11 @@ extern const srv_route srv_routes_metrics[];
 extern const srv_route srv_routes_openapi[];
 extern const srv_route srv_routes_hma[];
 extern const srv_route srv_routes_streams[];
+extern const srv_route srv_routes_cases[];
+extern const srv_route srv_routes_case_media[];
+extern const srv_route srv_routes_review_page[];
+extern const srv_route srv_routes_transparency[];
+extern const srv_route srv_routes_exchanges[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -23,5 +28,10 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_openapi,
 	srv_routes_hma,
 	srv_routes_streams,
+	srv_routes_cases,
+	srv_routes_case_media,
+	srv_routes_review_page,
+	srv_routes_transparency,
+	srv_routes_exchanges,
 	NULL,
 };

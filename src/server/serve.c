@@ -1,7 +1,10 @@
 /* serve.c — `vigil serve`: settings (flags over the config file), the
  * store pool, the live matcher, the daemon, and the signal loop (SIGTERM
  * and SIGINT drain and exit 0; SIGHUP reloads the reloadable settings). */
-#include "../cli/cli.h"
+#include "vigil/server.h"
+
+#include "config.h"
+#include "exchanges.h"
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -55,73 +58,123 @@ static int write_port_file(const char *path, int port)
 	return 0;
 }
 
-int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
+/* ------------------------------------------------- the public face */
+
+struct vigil_server_conf {
+	srv_config cfg; /* defaults, then flags; the file is read by _run */
+};
+
+#define SRV__ARG_STR "VALUE"
+#define SRV__ARG_INT "N"
+#define SRV__ARG_SIZE "BYTES"
+#define SRV__ARG_LEVEL "LEVEL"
+#define SRV__ARG_LIST "LIST"
+#define SRV__PUB_ROW(k, fl, ty, de, mi, ma, re, he)                            \
+	{#k, fl, SRV__ARG_##ty, de, he, re},
+static const vigil_server_setting settings[] = {SRV_CONFIG_MAP(SRV__PUB_ROW)};
+#undef SRV__PUB_ROW
+
+const vigil_server_setting *vigil_server_settings(size_t *n)
+{
+	*n = sizeof(settings) / sizeof(settings[0]);
+	return settings;
+}
+
+int vigil_server_conf_new(vigil_server_conf **out)
+{
+	vigil_server_conf *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (!c)
+		return VIGIL_ENOMEM;
+	srv_config_defaults(&c->cfg);
+	return VIGIL_OK;
+}
+
+void vigil_server_conf_free(vigil_server_conf *c)
+{
+	free(c);
+}
+
+int vigil_server_conf_set(vigil_server_conf *c, const char *name,
+			  const char *value, char *err, size_t errcap)
+{
+	return srv_config_set(&c->cfg, name, value, 1, err, errcap) ? VIGIL_EINVAL
+								   : VIGIL_OK;
+}
+
+int vigil_server_conf_file(vigil_server_conf *c, const char *path, char *err,
+			   size_t errcap)
+{
+	size_t n = strlen(path);
+
+	if (n >= sizeof(c->cfg.config_file)) {
+		snprintf(err, errcap, "config file path too long");
+		return VIGIL_EINVAL;
+	}
+	memcpy(c->cfg.config_file, path, n + 1);
+	return VIGIL_OK;
+}
+
+int vigil_server_conf_load(vigil_server_conf *c, char *err, size_t errcap)
+{
+	if (!*c->cfg.config_file)
+		return VIGIL_OK;
+	return srv_config_load(&c->cfg, c->cfg.config_file, 0, err, errcap)
+		       ? VIGIL_EINVAL
+		       : VIGIL_OK;
+}
+
+const char *vigil_server_conf_get(const vigil_server_conf *c, const char *key)
+{
+	return srv_config_str(&c->cfg, key);
+}
+
+void vigil_server_config_doc(FILE *f)
+{
+	srv_config_doc(f);
+}
+
+void vigil_server_routes(FILE *f)
+{
+	for (int t = 0; srv_route_tables[t]; t++)
+		for (const srv_route *r = srv_route_tables[t]; r->method; r++)
+			fprintf(f, "%s %s\n", r->method, r->pattern);
+}
+
+/* Exit statuses of vigil_server_run (those of the vigil tool). */
+enum { RUN_OK = 0, RUN_FAIL = 1, RUN_USAGE = 2 };
+
+int vigil_server_run(vigil_server_conf *conf)
 {
 	srv s;
-	const char *arg;
 	char err[512], dbbuf[4096];
-	int c, rc = CLI_EXIT_FAIL, routes = 0;
+	int c, rc = RUN_FAIL;
 	long ncpu;
 	sigset_t set;
 
 	memset(&s, 0, sizeof(s));
-	srv_config_defaults(&s.cfg);
-	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
-		if (c == 'h') {
-			cli_usage(stdout, cmd);
-			return CLI_EXIT_OK;
-		}
-		if (c == '?')
-			return CLI_EXIT_USAGE;
-		if (c == CLI_OPT_CONFIG) {
-			if (strlen(arg) >= sizeof(s.cfg.config_file)) {
-				fprintf(stderr, "vigil serve: --config: path too long\n");
-				return CLI_EXIT_USAGE;
-			}
-			memcpy(s.cfg.config_file, arg, strlen(arg) + 1);
-		} else if (c == CLI_OPT_CONFIG_DOC) {
-			srv_config_doc(stdout);
-			return CLI_EXIT_OK;
-		} else if (c == CLI_OPT_ROUTES) {
-			routes = 1;
-		} else if (c >= CLI_OPT_SERVE && c < CLI_OPT_SERVE + SRV_CFG__COUNT) {
-			const char *flag = NULL;
-			for (const cli_opt *o = cmd->opts; o->name; o++)
-				if (o->key == c)
-					flag = o->name;
-			if (!flag || srv_config_set(&s.cfg, flag, arg, 1, err, sizeof(err))) {
-				fprintf(stderr, "vigil serve: --%s: %s\n", flag ? flag : "?", err);
-				return CLI_EXIT_USAGE;
-			}
-		}
-	}
-	if (routes) { /* METHOD PATTERN per line, for the OpenAPI test */
-		for (int t = 0; srv_route_tables[t]; t++)
-			for (const srv_route *r = srv_route_tables[t]; r->method; r++)
-				printf("%s %s\n", r->method, r->pattern);
-		return CLI_EXIT_OK;
-	}
-	if (cli_optind() < argc) {
-		fprintf(stderr, "vigil serve: unexpected argument '%s'\n",
-			argv[cli_optind()]);
-		return CLI_EXIT_USAGE;
-	}
+	s.cfg = conf->cfg;
 	if (*s.cfg.config_file &&
 	    srv_config_load(&s.cfg, s.cfg.config_file, 0, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
-		return CLI_EXIT_USAGE;
+		return RUN_USAGE;
 	}
 	if (!*s.cfg.db) {
-		const char *p = cli_db_path(NULL, dbbuf, sizeof(dbbuf));
+		const char *p = vigil_store_default_path(dbbuf, sizeof(dbbuf));
 		if (!p || strlen(p) >= sizeof(s.cfg.db)) {
 			fprintf(stderr, "vigil serve: no store path (use --db)\n");
-			return CLI_EXIT_USAGE;
+			return RUN_USAGE;
 		}
 		memcpy(s.cfg.db, p, strlen(p) + 1);
 	}
 	if (srv_cidr_list_check(s.cfg.trust_network, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: trust_network: %s\n", err);
-		return CLI_EXIT_USAGE;
+		return RUN_USAGE;
+	}
+	if (strcmp(s.cfg.classifier_send, "protected") && strcmp(s.cfg.classifier_send, "original")) {
+		fprintf(stderr, "vigil serve: classifier_send is protected or original\n");
+		return RUN_USAGE;
 	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
@@ -165,7 +218,8 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 		       (double)vigil_matcher_size(s.matcher));
 	if (srv_sync_start(&s, err, sizeof(err)) ||
 	    srv_pipeline_start(&s, err, sizeof(err)) ||
-	    srv_streams_start(&s, err, sizeof(err))) {
+	    srv_streams_start(&s, err, sizeof(err)) ||
+	    srv_exchanges_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -199,9 +253,10 @@ int cmd_serve(const cli_cmd *cmd, int argc, char **argv)
 			(long long)__atomic_load_n(&s.inflight, __ATOMIC_RELAXED));
 		break;
 	}
-	rc = CLI_EXIT_OK;
+	rc = RUN_OK;
 out:
 	srv__stop(&s);
+	srv_exchanges_stop(&s); /* it updates the matcher */
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
 	srv_sync_stop(&s);
@@ -209,7 +264,7 @@ out:
 	srv__keys_close(&s);
 	srv__store_pool_close(&s);
 	srv_metric_reset();
-	if (rc == CLI_EXIT_OK)
+	if (rc == RUN_OK)
 		srv_log(&s, SRV_LOG_INFO, "stopped");
 	return rc;
 }

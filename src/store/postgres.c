@@ -1620,6 +1620,8 @@ static int p_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 			g_int(r, i, 0), g_int(r, i, 1), PQgetvalue(r, i, 2),
 			PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
 			PQgetvalue(r, i, 6), PQgetvalue(r, i, 7),
+			/* No hash chain on PostgreSQL yet (docs/postgres.md). */
+			{0}, {0},
 		};
 		rc = cb(user, &au);
 	}
@@ -1877,6 +1879,40 @@ const vigil__store_ops vigil__store_postgres = {
 	p_bank_rename,
 	p_entry_set_metadata,
 	p_entry_type_stats,
+	NULL, /* case_list: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* case_review_get: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* case_claim: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* case_decide: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* case_media_add: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* case_media_get: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* case_media_count: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* case_media_list: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* reveal_add: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* reveal_count: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* person_add: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* person_get: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* person_login_result: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* session_add: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* session_get: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* session_set: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* view_prefs_get: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* view_prefs_put: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* audit_head: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* audit_checkpoint_add: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* audit_checkpoint_list: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* report_draft: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* report_get: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* report_list: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* report_put: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* reveal_count_item: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xch_add: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xch_get: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xch_list: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xch_save: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xch_delete: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xitem_take: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xitem_sweep: not on PostgreSQL yet (docs/postgres.md) */
+	NULL, /* xitem_link: not on PostgreSQL yet (docs/postgres.md) */
 	p_entry_stage,
 	p_entry_stage_flush,
 	p_changes_head,

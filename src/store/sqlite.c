@@ -11,9 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 3 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 6 /* 2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
-			    cases, outbox); every step of the script is
+			    cases, outbox); 4: view_prefs (a reviewer's
+			    protected view); 5: the audit hash chain (prev,
+			    hash columns, audit_checkpoints; migrate_audit);
+			    6: exchanges; every step of the script is
 			    idempotent */
 
 enum {
@@ -21,6 +24,10 @@ enum {
 	S_ENTRY_SET_VALUE,
 	S_FRAME_ADD,
 	S_ENTRY_GET,
+	S_XITEM_SEL,  /* exchanges: per fetched record, so kept prepared */
+	S_XITEM_DEL,
+	S_XITEM_LINK,
+	S_ENTRY_DEL,
 	S_COUNT
 };
 
@@ -77,6 +84,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* entry_get: per match in the service's lookups, so kept prepared */
 	"SELECT e.id,e.bank_id,e.type,e.value,e.quality,e.source_ref,e.added,e.metadata"
 	" FROM entries e WHERE e.id=?",
+	"SELECT entry_id FROM exchange_items WHERE exchange_id=? AND key=?",
+	"DELETE FROM exchange_items WHERE exchange_id=? AND key=?",
+	"INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen) VALUES(?,?,?,?)",
+	"DELETE FROM entries WHERE id=?",
 };
 
 static const char schema[] =
@@ -179,7 +190,113 @@ static const char schema[] =
 	" action TEXT NOT NULL,"
 	" object TEXT NOT NULL,"
 	" detail TEXT NOT NULL,"
-	" source TEXT NOT NULL);";
+	" source TEXT NOT NULL,"
+	" prev BLOB NOT NULL DEFAULT x'',"  /* 4: the chain (vigil/service.h) */
+	" hash BLOB NOT NULL DEFAULT x'');"
+	/* Hotline reports (vigil/report.h): the state of each step, and what
+	 * was sent and answered, as it was. */
+	"CREATE TABLE IF NOT EXISTS reports("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL UNIQUE,"
+	" state INTEGER NOT NULL DEFAULT 0,"
+	" ncmec_id TEXT NOT NULL DEFAULT '',"
+	" xml TEXT,"
+	" files TEXT NOT NULL DEFAULT '[]',"
+	" answers TEXT NOT NULL DEFAULT '[]',"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_code INTEGER NOT NULL DEFAULT -1,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS audit_checkpoints("
+	" id INTEGER PRIMARY KEY,"
+	" audit_id INTEGER NOT NULL,"
+	" time_ms INTEGER NOT NULL,"
+	" hash BLOB NOT NULL,"
+	" pubkey BLOB NOT NULL,"
+	" sig BLOB NOT NULL);"
+	/* Review (vigil/review.h): who holds a case and what was decided,
+	 * one row per case ever claimed; the case's state stays in cases. */
+	"CREATE TABLE IF NOT EXISTS case_review("
+	" case_id INTEGER PRIMARY KEY REFERENCES cases(id) ON DELETE CASCADE,"
+	" assignee TEXT NOT NULL DEFAULT '',"
+	" claimed INTEGER NOT NULL DEFAULT 0,"
+	" claim_expires INTEGER NOT NULL DEFAULT 0,"
+	" decision TEXT NOT NULL DEFAULT 'none',"
+	" classification TEXT NOT NULL DEFAULT '',"
+	" annotations TEXT NOT NULL DEFAULT '[]',"
+	" note TEXT NOT NULL DEFAULT '',"
+	" decided_by TEXT NOT NULL DEFAULT '',"
+	" decided INTEGER NOT NULL DEFAULT 0,"
+	" escalated INTEGER NOT NULL DEFAULT 0);"
+	/* A case's content, sealed (vigil/sealed.h): never plaintext. */
+	"CREATE TABLE IF NOT EXISTS case_media("
+	" case_id INTEGER NOT NULL REFERENCES cases(id) ON DELETE CASCADE,"
+	" n INTEGER NOT NULL,"
+	" content_type TEXT NOT NULL DEFAULT '',"
+	" bytes INTEGER NOT NULL,"
+	" sha256 BLOB NOT NULL,"
+	" sealed BLOB NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" PRIMARY KEY(case_id, n), UNIQUE(case_id, sha256));"
+	/* Who saw an original, when: the reveal log. */
+	"CREATE TABLE IF NOT EXISTS reveals("
+	" id INTEGER PRIMARY KEY,"
+	" case_id INTEGER NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" who TEXT NOT NULL,"
+	" time INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS reveals_who ON reveals(who, time);"
+	/* People of the review page; sessions by the digest of the cookie. */
+	"CREATE TABLE IF NOT EXISTS people("
+	" name TEXT PRIMARY KEY,"
+	" roles INTEGER NOT NULL,"
+	" pwhash TEXT NOT NULL,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" locked_until INTEGER NOT NULL DEFAULT 0,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS sessions("
+	" digest BLOB PRIMARY KEY,"
+	" name TEXT NOT NULL,"
+	" csrf TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" ended INTEGER NOT NULL DEFAULT 0);"
+	/* A reviewer's settings of the protected view (schema 4). */
+	"CREATE TABLE IF NOT EXISTS view_prefs("
+	" name TEXT PRIMARY KEY,"
+	" blur INTEGER NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" sepia INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL);"
+	/* 6: hash-list exchanges (vigil/exchange.h): their settings and
+	 * progress, and which entries each fetched record put in the bank.
+	 * Credentials are a reference (env:, file:), never the secret. */
+	"CREATE TABLE IF NOT EXISTS exchanges("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" api INTEGER NOT NULL,"
+	" bank TEXT NOT NULL,"
+	" settings TEXT NOT NULL,"
+	" credentials TEXT NOT NULL,"
+	" enabled INTEGER NOT NULL DEFAULT 1,"
+	" checkpoint TEXT NOT NULL DEFAULT '',"
+	" generation INTEGER NOT NULL DEFAULT 1,"
+	" full INTEGER NOT NULL DEFAULT 0,"
+	" up_to_date INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '',"
+	" last_attempt INTEGER NOT NULL DEFAULT 0,"
+	" last_success INTEGER NOT NULL DEFAULT 0,"
+	" fetched INTEGER NOT NULL DEFAULT 0,"
+	" skipped INTEGER NOT NULL DEFAULT 0,"
+	" errors INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS exchange_items("
+	" exchange_id INTEGER NOT NULL REFERENCES exchanges(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" entry_id INTEGER NOT NULL," /* 0: the record had no usable hash */
+	" gen INTEGER NOT NULL,"
+	" PRIMARY KEY(exchange_id, key, entry_id));"
+	"CREATE INDEX IF NOT EXISTS exchange_items_gen ON exchange_items(exchange_id, gen);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -233,6 +350,66 @@ static sqlite3_stmt *cached(vigil_store *st, int which)
 	return s->stmt[which];
 }
 
+static int audit_scan_rows(vigil_store *st, int64_t since_id, size_t max,
+			   vigil_audit_cb cb, void *user);
+
+/* Chains the rows an older store has (its audit table got the prev and
+ * hash columns from ALTER): each row is hashed in id order, as if it had
+ * been appended now. Rows before the upgrade are only as trustworthy as
+ * the file was until then; the chain protects them from here on. */
+struct backfill {
+	vigil_store *st;
+	sqlite3_stmt *upd;
+	uint8_t prev[32];
+	int64_t last;
+};
+
+static int backfill_row(void *user, const vigil_audit *a)
+{
+	struct backfill *b = user;
+	uint8_t content[32], hash[32];
+
+	vigil_audit_digest(a, b->prev, content, hash);
+	sqlite3_reset(b->upd);
+	sqlite3_bind_blob(b->upd, 1, b->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(b->upd, 2, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(b->upd, 3, a->id);
+	if (sqlite3_step(b->upd) != SQLITE_DONE)
+		return db_err(b->st, "audit backfill");
+	memcpy(b->prev, hash, 32);
+	b->last = a->id;
+	return 0;
+}
+
+static int migrate_audit(vigil_store *st)
+{
+	sqlite3_stmt *q = NULL;
+	struct backfill b = {st, NULL, {0}, 0};
+	int has = 0, rc;
+
+	rc = prep(st, "SELECT count(*) FROM pragma_table_info('audit')"
+		      " WHERE name='hash'", &q);
+	if (rc)
+		return rc;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		has = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (has)
+		return VIGIL_OK;
+	rc = exec(st, "ALTER TABLE audit ADD COLUMN prev BLOB NOT NULL DEFAULT x'';"
+		      "ALTER TABLE audit ADD COLUMN hash BLOB NOT NULL DEFAULT x'';");
+	if (rc)
+		return rc;
+	rc = prep(st, "UPDATE audit SET prev=?, hash=? WHERE id=?", &b.upd);
+	if (rc)
+		return rc;
+	/* The update changes only columns the scan does not order by, so one
+	 * pass over the rows is safe. */
+	rc = audit_scan_rows(st, 0, SIZE_MAX, backfill_row, &b);
+	sqlite3_finalize(b.upd);
+	return rc;
+}
+
 static int s_open(vigil_store *st, const char *path)
 {
 	sq *s;
@@ -267,9 +444,15 @@ static int s_open(vigil_store *st, const char *path)
 				  path, version, SCHEMA_VERSION);
 	if (version < SCHEMA_VERSION) {
 		char sql[sizeof(schema) + 64];
-		snprintf(sql, sizeof(sql), "BEGIN;%sPRAGMA user_version=%d;COMMIT;",
-			 schema, SCHEMA_VERSION);
+		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%s", schema);
 		rc = exec(st, sql);
+		if (!rc)
+			rc = migrate_audit(st);
+		if (!rc) {
+			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
+				 SCHEMA_VERSION);
+			rc = exec(st, sql);
+		}
 		if (rc) {
 			exec(st, "ROLLBACK");
 			return rc;
@@ -522,15 +705,15 @@ static int s_entry_set_value(vigil_store *st, int64_t id, const uint8_t *value)
 
 static int s_entry_delete(vigil_store *st, int64_t id)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "DELETE FROM entries WHERE id=?", &q);
+	sqlite3_stmt *q = cached(st, S_ENTRY_DEL);
+	int rc = VIGIL_OK;
 
-	if (rc)
-		return rc;
+	if (!q)
+		return VIGIL_ESTORE;
 	sqlite3_bind_int64(q, 1, id);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = db_err(st, "entry_delete");
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
 	return rc;
 }
 
@@ -882,38 +1065,91 @@ static int s_key_touch(vigil_store *st, const char *name, int64_t when)
 	return rc;
 }
 
-static int s_audit_append(vigil_store *st, vigil_audit *a)
-{
-	sqlite3_stmt *q = NULL;
-	int rc;
-
-	rc = prep(st, "INSERT INTO audit(time_ms,who,role,action,object,detail,source)"
-		      " VALUES(?,?,?,?,?,?,?)", &q);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(q, 1, a->time_ms);
-	sqlite3_bind_text(q, 2, a->who ? a->who : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, a->role ? a->role : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, a->action ? a->action : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, a->object ? a->object : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 6, a->detail ? a->detail : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 7, a->source ? a->source : "", -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = db_err(st, "audit_append");
-	else
-		a->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
-	sqlite3_finalize(q);
-	return rc;
-}
-
-static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
-			vigil_audit_cb cb, void *user)
+/* The head of the chain: the last record's id and hash. */
+static int s_audit_head(vigil_store *st, int64_t *id, uint8_t hash[32])
 {
 	sqlite3_stmt *q = NULL;
 	int rc, r;
 
-	rc = prep(st, "SELECT id,time_ms,who,role,action,object,detail,source FROM audit"
-		      " WHERE id>? ORDER BY id LIMIT ?", &q);
+	*id = 0;
+	memset(hash, 0, 32);
+	rc = prep(st, "SELECT id,hash FROM audit ORDER BY id DESC LIMIT 1", &q);
+	if (rc)
+		return rc;
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*id = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_bytes(q, 1) == 32)
+			memcpy(hash, sqlite3_column_blob(q, 1), 32);
+	} else if (r != SQLITE_DONE) {
+		rc = db_err(st, "audit_head");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Appends under the write lock, so two writers can never chain onto the
+ * same head: BEGIN IMMEDIATE when alone, a savepoint inside a caller's
+ * transaction (which is BEGIN IMMEDIATE already, s_begin). The id is
+ * chosen here (head + 1) because it is part of what is hashed. */
+static int s_audit_append(vigil_store *st, vigil_audit *a)
+{
+	sq *s = st->priv;
+	sqlite3_stmt *q = NULL;
+	int own = sqlite3_get_autocommit(s->db), rc;
+	uint8_t content[32];
+	int64_t head;
+
+	rc = exec(st, own ? "BEGIN IMMEDIATE" : "SAVEPOINT audit_append");
+	if (rc)
+		return rc;
+	rc = s_audit_head(st, &head, a->prev);
+	if (rc)
+		goto out;
+	a->id = head + 1;
+	vigil_audit_digest(a, a->prev, content, a->hash);
+	rc = prep(st, "INSERT INTO audit(id,time_ms,who,role,action,object,detail,"
+		      "source,prev,hash) VALUES(?,?,?,?,?,?,?,?,?,?)", &q);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(q, 1, a->id);
+	sqlite3_bind_int64(q, 2, a->time_ms);
+	sqlite3_bind_text(q, 3, a->who ? a->who : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, a->role ? a->role : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, a->action ? a->action : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, a->object ? a->object : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 7, a->detail ? a->detail : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 8, a->source ? a->source : "", -1, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 9, a->prev, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 10, a->hash, 32, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "audit_append");
+out:
+	sqlite3_finalize(q);
+	if (!rc)
+		rc = exec(st, own ? "COMMIT" : "RELEASE audit_append");
+	if (rc)
+		exec(st, own ? "ROLLBACK"
+			     : "ROLLBACK TO audit_append; RELEASE audit_append");
+	return rc;
+}
+
+static void blob32(sqlite3_stmt *q, int col, uint8_t out[32])
+{
+	if (sqlite3_column_bytes(q, col) == 32)
+		memcpy(out, sqlite3_column_blob(q, col), 32);
+	else
+		memset(out, 0, 32);
+}
+
+static int audit_scan_rows(vigil_store *st, int64_t since_id, size_t max,
+			   vigil_audit_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	rc = prep(st, "SELECT id,time_ms,who,role,action,object,detail,source,"
+		      "prev,hash FROM audit WHERE id>? ORDER BY id LIMIT ?", &q);
 	if (rc)
 		return rc;
 	sqlite3_bind_int64(q, 1, since_id);
@@ -927,7 +1163,10 @@ static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 			(const char *)sqlite3_column_text(q, 5),
 			(const char *)sqlite3_column_text(q, 6),
 			(const char *)sqlite3_column_text(q, 7),
+			{0}, {0},
 		};
+		blob32(q, 8, a.prev);
+		blob32(q, 9, a.hash);
 		rc = cb(user, &a);
 		if (rc)
 			break;
@@ -936,6 +1175,82 @@ static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
 		rc = db_err(st, "audit_scan");
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int s_audit_scan(vigil_store *st, int64_t since_id, size_t max,
+			vigil_audit_cb cb, void *user)
+{
+	return audit_scan_rows(st, since_id, max, cb, user);
+}
+
+static int s_audit_checkpoint_add(vigil_store *st, vigil_audit_checkpoint *cp)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	rc = prep(st, "INSERT INTO audit_checkpoints(audit_id,time_ms,hash,pubkey,sig)"
+		      " VALUES(?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, cp->audit_id);
+	sqlite3_bind_int64(q, 2, cp->time_ms);
+	sqlite3_bind_blob(q, 3, cp->hash, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 4, cp->pubkey, 32, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 5, cp->sig, 64, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "audit_checkpoint_add");
+	else
+		cp->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_audit_checkpoint_list(vigil_store *st, vigil_audit_checkpoint **out,
+				   size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_audit_checkpoint *v = NULL, *t;
+	size_t cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT id,audit_id,time_ms,hash,pubkey,sig FROM"
+		      " audit_checkpoints ORDER BY id", &q);
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_audit_checkpoint *c;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = t;
+		}
+		c = &v[(*n)++];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(q, 0);
+		c->audit_id = sqlite3_column_int64(q, 1);
+		c->time_ms = sqlite3_column_int64(q, 2);
+		blob32(q, 3, c->hash);
+		blob32(q, 4, c->pubkey);
+		if (sqlite3_column_bytes(q, 5) == 64)
+			memcpy(c->sig, sqlite3_column_blob(q, 5), 64);
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "audit_checkpoint_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return VIGIL_OK;
 }
 
 /* ---------------------------------------------------------- pipeline */
@@ -1417,6 +1732,969 @@ static int s_in_transaction(vigil_store *st)
 	return !sqlite3_get_autocommit(((sq *)st->priv)->db);
 }
 
+/* ------------------------------------------------------------ review */
+
+/* A case's state with an expired claim undone (back to open, or to
+ * escalated if it was escalated before the admin claimed it). ?1 = now. */
+#define EFFECTIVE_STATE                                                        \
+	"CASE WHEN c.state='claimed' AND ifnull(r.claim_expires,0)<=?1 THEN"  \
+	" (CASE WHEN ifnull(r.escalated,0) THEN 'escalated' ELSE 'open' END)"  \
+	" ELSE c.state END"
+
+static int s_case_list(vigil_store *st, int state, int64_t now, size_t max,
+		       vigil_case **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_case *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT c.id," EFFECTIVE_STATE " AS st,c.priority,c.report,c.bank_id,"
+		      "c.uploads,c.source,c.content_id,c.user_id,c.contexts,c.matches,"
+		      "c.created,c.updated FROM cases c LEFT JOIN case_review r ON"
+		      " r.case_id=c.id WHERE ?2 IS NULL OR st=?2"
+		      " ORDER BY c.priority DESC, c.created, c.id LIMIT ?3", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	if (state >= 0)
+		sqlite3_bind_text(q, 2, vigil_case_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)max);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_case *c;
+		if (cnt == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			vigil_case *nv = vigil__realloc(v, nc * sizeof(*v));
+			if (!nv) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				goto out;
+			}
+			v = nv;
+			cap = nc;
+		}
+		c = &v[cnt];
+		memset(c, 0, sizeof(*c));
+		c->id = sqlite3_column_int64(q, 0);
+		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+				      sqlite3_column_text(q, 1));
+		c->priority = sqlite3_column_int(q, 2);
+		c->report = sqlite3_column_int(q, 3);
+		c->bank_id = sqlite3_column_int64(q, 4);
+		c->uploads = sqlite3_column_int(q, 5);
+		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
+		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
+		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
+		c->contexts = dup_text(sqlite3_column_text(q, 9));
+		c->matches = dup_text(sqlite3_column_text(q, 10));
+		c->created = sqlite3_column_int64(q, 11);
+		c->updated = sqlite3_column_int64(q, 12);
+		cnt++;
+		if (!c->contexts || !c->matches) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE)
+		rc = db_err(st, "case_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil_cases_free(v, cnt);
+		return rc;
+	}
+	*out = v;
+	*n = cnt;
+	return VIGIL_OK;
+}
+
+static int s_case_review_get(vigil_store *st, int64_t id, int64_t now,
+			     vigil_case_review *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " EFFECTIVE_STATE ",ifnull(r.assignee,''),"
+			  "ifnull(r.claimed,0),ifnull(r.claim_expires,0),"
+			  "ifnull(r.decision,'none'),ifnull(r.classification,''),"
+			  "ifnull(r.annotations,'[]'),ifnull(r.note,''),"
+			  "ifnull(r.decided_by,''),ifnull(r.decided,0),"
+			  "ifnull(r.escalated,0),c.join_key FROM cases c LEFT JOIN"
+			  " case_review r ON r.case_id=c.id WHERE c.id=?2", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		o->case_id = id;
+		o->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+				      sqlite3_column_text(q, 0));
+		copy_text(o->assignee, sizeof(o->assignee), sqlite3_column_text(q, 1));
+		o->claimed = sqlite3_column_int64(q, 2);
+		o->claim_expires = sqlite3_column_int64(q, 3);
+		o->decision = name_index(vigil_case_decision_name, VIGIL__DECISION_END,
+					 sqlite3_column_text(q, 4));
+		copy_text(o->classification, sizeof(o->classification),
+			  sqlite3_column_text(q, 5));
+		copy_text(o->annotations, sizeof(o->annotations), sqlite3_column_text(q, 6));
+		copy_text(o->note, sizeof(o->note), sqlite3_column_text(q, 7));
+		copy_text(o->decided_by, sizeof(o->decided_by), sqlite3_column_text(q, 8));
+		o->decided = sqlite3_column_int64(q, 9);
+		o->escalated = sqlite3_column_int(q, 10);
+		copy_text(o->join_key, sizeof(o->join_key), sqlite3_column_text(q, 11));
+		/* An expired claim holds nothing. */
+		if (o->state != VIGIL_CASE_CLAIMED)
+			o->assignee[0] = '\0';
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
+		break;
+	default:
+		rc = db_err(st, "case_review_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int step_done(vigil_store *st, sqlite3_stmt *q, const char *what)
+{
+	int rc = sqlite3_step(q) == SQLITE_DONE ? VIGIL_OK : db_err(st, what);
+
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_case_claim(vigil_store *st, int64_t id, const char *who, int admin,
+			int64_t now, int64_t ttl, vigil_case_review *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = s_case_review_get(st, id, now, out);
+
+	if (rc)
+		return rc;
+	if (out->state == VIGIL_CASE_DECIDED)
+		return vigil__err(st->ctx, VIGIL_EABORTED, "case %lld is decided",
+				  (long long)id);
+	if (out->state == VIGIL_CASE_ESCALATED && !admin)
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld is escalated: an admin's", (long long)id);
+	if (out->state == VIGIL_CASE_CLAIMED && strcmp(out->assignee, who))
+		return vigil__err(st->ctx, VIGIL_EEXIST, "case %lld is claimed by %s",
+				  (long long)id, out->assignee);
+	rc = prep(st, "INSERT INTO case_review(case_id,assignee,claimed,claim_expires)"
+		      " VALUES(?1,?2,?3,?4) ON CONFLICT(case_id) DO UPDATE SET"
+		      " assignee=?2,claimed=?3,claim_expires=?4", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, now);
+	sqlite3_bind_int64(q, 4, now + ttl);
+	rc = step_done(st, q, "case_claim");
+	if (!rc)
+		rc = prep(st, "UPDATE cases SET state='claimed',updated=?2,assignee=?3,"
+			      "claim_expires=?4 WHERE id=?1", &q);
+	if (!rc) {
+		/* The pipeline's columns mirror the claim (vigil_case_get). */
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 4, now + ttl);
+		rc = step_done(st, q, "case_claim");
+	}
+	return rc ? rc : s_case_review_get(st, id, now, out);
+}
+
+static int s_case_decide(vigil_store *st, int64_t id, const char *who, int decision,
+			 const char *classification, const char *annotations,
+			 const char *note, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_case_review cur;
+	int esc = decision == VIGIL_DECISION_ESCALATE;
+	int rc = s_case_review_get(st, id, now, &cur);
+
+	if (rc)
+		return rc;
+	if (cur.state == VIGIL_CASE_DECIDED)
+		return vigil__err(st->ctx, VIGIL_EEXIST, "case %lld was decided by %s",
+				  (long long)id, cur.decided_by);
+	if (cur.state != VIGIL_CASE_CLAIMED || strcmp(cur.assignee, who))
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld: claim it before deciding", (long long)id);
+	if (esc && cur.escalated)
+		return vigil__err(st->ctx, VIGIL_EABORTED,
+				  "case %lld is escalated already", (long long)id);
+	rc = prep(st, "UPDATE case_review SET decision=?2,classification=?3,annotations=?4,"
+		      "note=?5,decided_by=?6,decided=?7,assignee='',claim_expires=0,"
+		      "escalated=max(escalated,?8) WHERE case_id=?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_text(q, 2, vigil_case_decision_name(decision), -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, classification ? classification : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, annotations ? annotations : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, note ? note : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 6, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, now);
+	sqlite3_bind_int(q, 8, esc);
+	rc = step_done(st, q, "case_decide");
+	if (!rc)
+		rc = prep(st, "UPDATE cases SET state=?2,updated=?3,assignee='',claim_expires=0"
+			      " WHERE id=?1", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, id);
+		sqlite3_bind_text(q, 2, esc ? "escalated" : "decided", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, now);
+		rc = step_done(st, q, "case_decide");
+	}
+	return rc;
+}
+
+static int s_case_media_add(vigil_store *st, const vigil_case_media *m, int *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r, have = 0;
+
+	*n = 0;
+	rc = prep(st, "SELECT n FROM case_media WHERE case_id=?1 AND sha256=?2 UNION ALL"
+		      " SELECT -count(*) FROM case_media WHERE case_id=?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, m->case_id);
+	sqlite3_bind_blob(q, 2, m->sha256, 32, SQLITE_STATIC);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		int v = sqlite3_column_int(q, 0);
+		if (v > 0)
+			*n = v;
+		else
+			have = -v;
+	}
+	sqlite3_finalize(q);
+	if (r != SQLITE_DONE)
+		return db_err(st, "case_media_add");
+	if (*n)
+		return VIGIL_OK;
+	if (have >= VIGIL_CASE_MEDIA_MAX)
+		return vigil__err(st->ctx, VIGIL_ETOOBIG, "case %lld keeps %d items at most",
+				  (long long)m->case_id, VIGIL_CASE_MEDIA_MAX);
+	rc = prep(st, "INSERT INTO case_media(case_id,n,content_type,bytes,sha256,sealed,"
+		      "created) VALUES(?,?,?,?,?,?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, m->case_id);
+	sqlite3_bind_int(q, 2, have + 1);
+	sqlite3_bind_text(q, 3, m->content_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, m->bytes);
+	sqlite3_bind_blob(q, 5, m->sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_blob64(q, 6, m->sealed, m->sealed_len, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, m->created ? m->created : (int64_t)time(NULL));
+	rc = step_done(st, q, "case_media_add");
+	if (!rc)
+		*n = have + 1;
+	return rc;
+}
+
+static int s_case_media_get(vigil_store *st, int64_t case_id, int n, vigil_case_media *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT content_type,bytes,sha256,sealed,created FROM case_media"
+			  " WHERE case_id=? AND n=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, n);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW: {
+		size_t len = (size_t)sqlite3_column_bytes(q, 3);
+		o->case_id = case_id;
+		o->n = n;
+		copy_text(o->content_type, sizeof(o->content_type), sqlite3_column_text(q, 0));
+		o->bytes = sqlite3_column_int64(q, 1);
+		if (sqlite3_column_bytes(q, 2) == 32)
+			memcpy(o->sha256, sqlite3_column_blob(q, 2), 32);
+		o->sealed = vigil__malloc(len ? len : 1);
+		if (!o->sealed) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			break;
+		}
+		if (len)
+			memcpy(o->sealed, sqlite3_column_blob(q, 3), len);
+		o->sealed_len = len;
+		o->created = sqlite3_column_int64(q, 4);
+		break;
+	}
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "case %lld has no item %d",
+				(long long)case_id, n);
+		break;
+	default:
+		rc = db_err(st, "case_media_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int count_query(vigil_store *st, const char *sql, int64_t a, const char *text,
+		       int64_t b, int64_t *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, sql, &q);
+
+	*out = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, a);
+	if (text)
+		sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, b);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*out = sqlite3_column_int64(q, 0);
+	else
+		rc = db_err(st, "count");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_case_media_count(vigil_store *st, int64_t case_id, int *n)
+{
+	int64_t c;
+	int rc = count_query(st, "SELECT count(*) FROM case_media WHERE case_id=?1 AND"
+				 " ?2 IS NULL AND ?3=0", case_id, NULL, 0, &c);
+
+	*n = (int)c;
+	return rc;
+}
+
+static int s_case_media_list(vigil_store *st, int64_t case_id, vigil_case_media *out,
+			     int cap, int *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT n,content_type,bytes,sha256,created FROM case_media"
+			  " WHERE case_id=? ORDER BY n LIMIT ?", &q), r;
+
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, cap);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW && *n < cap) {
+		vigil_case_media *o = &out[(*n)++];
+		memset(o, 0, sizeof(*o));
+		o->case_id = case_id;
+		o->n = sqlite3_column_int(q, 0);
+		copy_text(o->content_type, sizeof(o->content_type), sqlite3_column_text(q, 1));
+		o->bytes = sqlite3_column_int64(q, 2);
+		if (sqlite3_column_bytes(q, 3) == 32)
+			memcpy(o->sha256, sqlite3_column_blob(q, 3), 32);
+		o->created = sqlite3_column_int64(q, 4);
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = db_err(st, "case_media_list");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
+			int64_t when)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO reveals(case_id,n,who,time) VALUES(?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int(q, 2, n);
+	sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, when);
+	return step_done(st, q, "reveal_add");
+}
+
+static int s_reveal_count(vigil_store *st, const char *who, int64_t case_id,
+			  int64_t since, int64_t *count)
+{
+	if (case_id > 0)
+		return count_query(st, "SELECT count(*) FROM reveals WHERE case_id=?1 AND"
+				       " ?2 IS NULL AND time>=?3", case_id, NULL, since, count);
+	return count_query(st, "SELECT count(*) FROM reveals WHERE ?1=0 AND who=?2 AND"
+			       " time>=?3", 0, who, since, count);
+}
+
+static int s_person_add(vigil_store *st, const char *name, unsigned roles,
+			const char *pwhash)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO people(name,roles,pwhash,created) VALUES(?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, roles);
+	sqlite3_bind_text(q, 3, pwhash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(((sq *)st->priv)->db) ==
+				     SQLITE_CONSTRAINT_PRIMARYKEY
+			     ? vigil__err(st->ctx, VIGIL_EEXIST, "user %s exists", name)
+			     : db_err(st, "person_add");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_person_get(vigil_store *st, const char *name, vigil_person *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT roles,pwhash,failures,locked_until,created FROM people"
+			  " WHERE name=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		copy_text(o->name, sizeof(o->name), (const unsigned char *)name);
+		o->roles = (unsigned)sqlite3_column_int64(q, 0);
+		copy_text(o->pwhash, sizeof(o->pwhash), sqlite3_column_text(q, 1));
+		o->failures = sqlite3_column_int(q, 2);
+		o->locked_until = sqlite3_column_int64(q, 3);
+		o->created = sqlite3_column_int64(q, 4);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no user %s", name);
+		break;
+	default:
+		rc = db_err(st, "person_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_person_login_result(vigil_store *st, const char *name, int ok, int64_t now,
+				 int max_fail, int64_t lock_seconds)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, ok ? "UPDATE people SET failures=0,locked_until=0 WHERE name=?1"
+			     : "UPDATE people SET failures=failures+1,locked_until=CASE WHEN"
+			       " failures+1>=?3 THEN ?2+?4 ELSE locked_until END WHERE name=?1",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (!ok) {
+		sqlite3_bind_int64(q, 2, now);
+		sqlite3_bind_int(q, 3, max_fail);
+		sqlite3_bind_int64(q, 4, lock_seconds);
+	}
+	return step_done(st, q, "person_login_result");
+}
+
+static int s_session_add(vigil_store *st, const vigil_session *s)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO sessions(digest,name,csrf,created,last_seen)"
+			  " VALUES(?,?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, s->digest, 32, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, s->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, s->csrf, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, s->created);
+	sqlite3_bind_int64(q, 5, s->created);
+	return step_done(st, q, "session_add");
+}
+
+static int s_session_get(vigil_store *st, const uint8_t *digest, vigil_session *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT name,csrf,created,last_seen,ended FROM sessions WHERE"
+			  " digest=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, digest, 32, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		memcpy(o->digest, digest, 32);
+		copy_text(o->name, sizeof(o->name), sqlite3_column_text(q, 0));
+		copy_text(o->csrf, sizeof(o->csrf), sqlite3_column_text(q, 1));
+		o->created = sqlite3_column_int64(q, 2);
+		o->last_seen = sqlite3_column_int64(q, 3);
+		o->ended = sqlite3_column_int64(q, 4);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no such session");
+		break;
+	default:
+		rc = db_err(st, "session_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_session_set(vigil_store *st, const uint8_t *digest, int64_t now, int end)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, end ? "UPDATE sessions SET ended=?2 WHERE digest=?1 AND ended=0"
+			      : "UPDATE sessions SET last_seen=?2 WHERE digest=?1", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, digest, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, now);
+	return step_done(st, q, "session_set");
+}
+
+static int s_view_prefs_get(vigil_store *st, const char *name, vigil_view_prefs *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT blur,size,sepia,updated FROM view_prefs WHERE name=?", &q);
+
+	memset(o, 0, sizeof(*o));
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		o->blur = sqlite3_column_int(q, 0);
+		o->size = sqlite3_column_int(q, 1);
+		o->sepia = sqlite3_column_int(q, 2);
+		o->updated = sqlite3_column_int64(q, 3);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no view settings for %s", name);
+		break;
+	default:
+		rc = db_err(st, "view_prefs_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* ------------------------------------------------------------ reports */
+
+static int s_report_draft(vigil_store *st, int64_t case_id, int64_t now, int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO reports(case_id,created,updated) VALUES(?1,?2,?2)"
+			  " ON CONFLICT(case_id) DO UPDATE SET case_id=case_id"
+			  " RETURNING id", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_int64(q, 2, now);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else
+		rc = db_err(st, "report_draft");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_view_prefs_put(vigil_store *st, const char *name, const vigil_view_prefs *p)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO view_prefs(name,blur,size,sepia,updated) VALUES(?,?,?,?,?)"
+			  " ON CONFLICT(name) DO UPDATE SET blur=excluded.blur,"
+			  " size=excluded.size, sepia=excluded.sepia, updated=excluded.updated",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, p->blur);
+	sqlite3_bind_int(q, 3, p->size);
+	sqlite3_bind_int(q, 4, p->sepia);
+	sqlite3_bind_int64(q, 5, p->updated);
+	return step_done(st, q, "view_prefs_put");
+}
+
+static char *dup_col(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	size_t n = (size_t)sqlite3_column_bytes(q, col);
+	char *d;
+
+	if (!t)
+		return NULL;
+	d = vigil__malloc(n + 1);
+	if (d) {
+		memcpy(d, t, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+#define REPORT_COLS "id,case_id,state,ncmec_id,xml,files,answers,attempts," \
+		    "last_code,last_error,created,updated"
+
+static int report_row(vigil_store *st, sqlite3_stmt *q, vigil_report *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(q, 0);
+	r->case_id = sqlite3_column_int64(q, 1);
+	r->state = sqlite3_column_int(q, 2);
+	copy_text(r->ncmec_id, sizeof(r->ncmec_id), sqlite3_column_text(q, 3));
+	r->xml = dup_col(q, 4);
+	r->files = dup_col(q, 5);
+	r->answers = dup_col(q, 6);
+	r->attempts = sqlite3_column_int(q, 7);
+	r->last_code = sqlite3_column_int(q, 8);
+	copy_text(r->last_error, sizeof(r->last_error), sqlite3_column_text(q, 9));
+	r->created = sqlite3_column_int64(q, 10);
+	r->updated = sqlite3_column_int64(q, 11);
+	if ((sqlite3_column_type(q, 4) != SQLITE_NULL && !r->xml) || !r->files ||
+	    !r->answers) {
+		vigil_report_clear(r);
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	return VIGIL_OK;
+}
+
+static int s_report_get(vigil_store *st, int64_t id, vigil_report *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " REPORT_COLS " FROM reports WHERE id=?", &q), r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW)
+		rc = report_row(st, q, out);
+	else if (r == SQLITE_DONE)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no report %lld", (long long)id);
+	else
+		rc = db_err(st, "report_get");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_report_list(vigil_store *st, vigil_report **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_report *v = NULL, *t;
+	size_t cap = 0;
+	int rc = prep(st, "SELECT " REPORT_COLS " FROM reports ORDER BY id DESC", &q), r;
+
+	*out = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			v = t;
+		}
+		rc = report_row(st, q, &v[*n]);
+		if (rc)
+			break;
+		(*n)++;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "report_list");
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil_reports_free(v, *n);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return VIGIL_OK;
+}
+
+static int s_report_put(vigil_store *st, const vigil_report *r)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE reports SET state=?,ncmec_id=?,xml=?,files=?,answers=?,"
+			  "attempts=?,last_code=?,last_error=?,updated=? WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, r->state);
+	sqlite3_bind_text(q, 2, r->ncmec_id, -1, SQLITE_STATIC);
+	if (r->xml)
+		sqlite3_bind_text(q, 3, r->xml, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, r->files ? r->files : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, r->answers ? r->answers : "[]", -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 6, r->attempts);
+	sqlite3_bind_int(q, 7, r->last_code);
+	sqlite3_bind_text(q, 8, r->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 9, r->updated);
+	sqlite3_bind_int64(q, 10, r->id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "report_put");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_reveal_count_item(vigil_store *st, int64_t case_id, int n, int64_t *count)
+{
+	return count_query(st, "SELECT count(*) FROM reveals WHERE case_id=?1 AND ?2 IS NULL"
+			       " AND n=?3", case_id, NULL, n, count);
+}
+
+/* ------------------------------------------------------------ exchanges */
+
+#define XCH_COLS "id,name,api,bank,settings,credentials,enabled,checkpoint,"    \
+		 "generation,full,up_to_date,last_error,last_attempt,"         \
+		 "last_success,fetched,skipped,errors,"                        \
+		 "(SELECT COUNT(DISTINCT key) FROM exchange_items i"           \
+		 " WHERE i.exchange_id=exchanges.id)"
+
+static void row_to_xch(sqlite3_stmt *q, vigil_exchange *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->id = sqlite3_column_int64(q, 0);
+	copy_text(x->name, sizeof(x->name), sqlite3_column_text(q, 1));
+	x->api = sqlite3_column_int(q, 2);
+	copy_text(x->bank, sizeof(x->bank), sqlite3_column_text(q, 3));
+	copy_text(x->settings, sizeof(x->settings), sqlite3_column_text(q, 4));
+	copy_text(x->credentials, sizeof(x->credentials), sqlite3_column_text(q, 5));
+	x->enabled = sqlite3_column_int(q, 6);
+	copy_text(x->checkpoint, sizeof(x->checkpoint), sqlite3_column_text(q, 7));
+	x->generation = sqlite3_column_int64(q, 8);
+	x->full = sqlite3_column_int(q, 9);
+	x->up_to_date = sqlite3_column_int(q, 10);
+	copy_text(x->last_error, sizeof(x->last_error), sqlite3_column_text(q, 11));
+	x->last_attempt = sqlite3_column_int64(q, 12);
+	x->last_success = sqlite3_column_int64(q, 13);
+	x->fetched = sqlite3_column_int64(q, 14);
+	x->skipped = sqlite3_column_int64(q, 15);
+	x->errors = sqlite3_column_int64(q, 16);
+	x->items = sqlite3_column_int64(q, 17);
+}
+
+static int s_xch_add(vigil_store *st, vigil_exchange *x)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO exchanges(name,api,bank,settings,credentials)"
+			  " VALUES(?,?,?,?,?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, x->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 2, x->api);
+	sqlite3_bind_text(q, 3, x->bank, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, x->settings, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, x->credentials, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = sqlite3_extended_errcode(((sq *)st->priv)->db) ==
+				     SQLITE_CONSTRAINT_UNIQUE
+			     ? vigil__err(st->ctx, VIGIL_EEXIST,
+					  "exchange '%s' exists", x->name)
+			     : db_err(st, "exchange_add");
+	else
+		x->id = sqlite3_last_insert_rowid(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT " XCH_COLS " FROM exchanges WHERE name=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		row_to_xch(q, out);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no exchange '%s'", name);
+		break;
+	default:
+		rc = db_err(st, "exchange_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_xch_list(vigil_store *st, vigil_exchange **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_exchange *v = NULL;
+	size_t cap = 0, k = 0;
+	int rc = prep(st, "SELECT " XCH_COLS " FROM exchanges ORDER BY name", &q);
+	int step;
+
+	if (rc)
+		return rc;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_exchange *g = vigil__grow(v, &cap, k + 1, sizeof(*v));
+		if (!g) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			goto out;
+		}
+		v = g;
+		row_to_xch(q, &v[k++]);
+	}
+	if (step != SQLITE_DONE)
+		rc = db_err(st, "exchange_list");
+out:
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil__free(v);
+		return rc;
+	}
+	*out = v;
+	*n = k;
+	return VIGIL_OK;
+}
+
+static int s_xch_save(vigil_store *st, const vigil_exchange *x)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE exchanges SET enabled=?,checkpoint=?,generation=?,"
+			  "full=?,up_to_date=?,last_error=?,last_attempt=?,"
+			  "last_success=?,fetched=?,skipped=?,errors=? WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int(q, 1, x->enabled);
+	sqlite3_bind_text(q, 2, x->checkpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, x->generation);
+	sqlite3_bind_int(q, 4, x->full);
+	sqlite3_bind_int(q, 5, x->up_to_date);
+	sqlite3_bind_text(q, 6, x->last_error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, x->last_attempt);
+	sqlite3_bind_int64(q, 8, x->last_success);
+	sqlite3_bind_int64(q, 9, x->fetched);
+	sqlite3_bind_int64(q, 10, x->skipped);
+	sqlite3_bind_int64(q, 11, x->errors);
+	sqlite3_bind_int64(q, 12, x->id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "exchange_save");
+	else if (!sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "exchange %lld is gone",
+				(long long)x->id);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_xch_delete(vigil_store *st, const char *name)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM exchanges WHERE name=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "exchange_delete");
+	else if (!sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no exchange '%s'", name);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Collects the entry ids of the rows q selects (bound by the caller), then
+ * runs del (bound the same way) to remove those rows. */
+static int take_ids(vigil_store *st, sqlite3_stmt *q, sqlite3_stmt *del,
+		    int64_t **ids, size_t *n)
+{
+	int64_t *v = NULL;
+	size_t cap = 0, k = 0;
+	int step, rc = VIGIL_OK;
+
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(q, 0);
+		int64_t *g;
+		if (!id)
+			continue;
+		g = vigil__grow(v, &cap, k + 1, sizeof(*v));
+		if (!g) {
+			vigil__free(v);
+			return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		}
+		v = g;
+		v[k++] = id;
+	}
+	if (step != SQLITE_DONE || sqlite3_step(del) != SQLITE_DONE) {
+		vigil__free(v);
+		return db_err(st, "exchange_items");
+	}
+	*ids = v;
+	*n = k;
+	return rc;
+}
+
+static int s_xitem_take(vigil_store *st, int64_t xid, const char *key,
+			int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *q = cached(st, S_XITEM_SEL), *d;
+	int rc;
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, xid);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	d = cached(st, S_XITEM_DEL);
+	if (!d) {
+		sqlite3_reset(q);
+		return VIGIL_ESTORE;
+	}
+	sqlite3_bind_int64(d, 1, xid);
+	sqlite3_bind_text(d, 2, key, -1, SQLITE_STATIC);
+	rc = take_ids(st, q, d, ids, n);
+	sqlite3_reset(q);
+	sqlite3_reset(d);
+	return rc;
+}
+
+static int s_xitem_sweep(vigil_store *st, int64_t xid, int64_t gen,
+			 int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *q = NULL, *d = NULL;
+	int rc = prep(st, "SELECT entry_id FROM exchange_items WHERE exchange_id=? AND gen<?", &q);
+
+	if (!rc)
+		rc = prep(st, "DELETE FROM exchange_items WHERE exchange_id=? AND gen<?", &d);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, xid);
+		sqlite3_bind_int64(q, 2, gen);
+		sqlite3_bind_int64(d, 1, xid);
+		sqlite3_bind_int64(d, 2, gen);
+		rc = take_ids(st, q, d, ids, n);
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(d);
+	return rc;
+}
+
+static int s_xitem_link(vigil_store *st, int64_t xid, const char *key,
+			int64_t entry_id, int64_t gen)
+{
+	sqlite3_stmt *q = cached(st, S_XITEM_LINK);
+	int rc = VIGIL_OK;
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, xid);
+	sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, entry_id);
+	sqlite3_bind_int64(q, 4, gen);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "exchange_item_link");
+	sqlite3_reset(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	VIGIL__STORE_OPS_VERSION,
 	"sqlite",
@@ -1463,6 +2741,40 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_bank_rename,
 	s_entry_set_metadata,
 	s_entry_type_stats,
+	s_case_list,
+	s_case_review_get,
+	s_case_claim,
+	s_case_decide,
+	s_case_media_add,
+	s_case_media_get,
+	s_case_media_count,
+	s_case_media_list,
+	s_reveal_add,
+	s_reveal_count,
+	s_person_add,
+	s_person_get,
+	s_person_login_result,
+	s_session_add,
+	s_session_get,
+	s_session_set,
+	s_view_prefs_get,
+	s_view_prefs_put,
+	s_audit_head,
+	s_audit_checkpoint_add,
+	s_audit_checkpoint_list,
+	s_report_draft,
+	s_report_get,
+	s_report_list,
+	s_report_put,
+	s_reveal_count_item,
+	s_xch_add,
+	s_xch_get,
+	s_xch_list,
+	s_xch_save,
+	s_xch_delete,
+	s_xitem_take,
+	s_xitem_sweep,
+	s_xitem_link,
 	NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
 	NULL,
 	NULL, /* changes: one process owns an SQLite store */

@@ -3,7 +3,10 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static const char *const type_names[VIGIL__HASH_TYPE_END] = {
@@ -472,4 +475,42 @@ out:
 	json_decref(a);
 	json_decref(b);
 	return res;
+}
+
+/* Creates dir and its parents (mode 0700: the store is sensitive). */
+static void mkdirs(char *dir)
+{
+	for (char *s = dir + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			mkdir(dir, 0700);
+			*s = '/';
+		}
+	mkdir(dir, 0700);
+}
+
+const char *vigil_store_default_path(char *buf, size_t cap)
+{
+	const char *env = getenv("VIGIL_DB"), *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	size_t n;
+
+	if (env && *env)
+		return env;
+	if (xdg && *xdg)
+		snprintf(buf, cap, "%s/vigil", xdg);
+	else
+		snprintf(buf, cap, "%s/.local/share/vigil", home && *home ? home : ".");
+	mkdirs(buf);
+	n = strlen(buf);
+	if (n + sizeof("/vigil.db") > cap)
+		return "vigil.db";
+	memcpy(buf + n, "/vigil.db", sizeof("/vigil.db"));
+	return buf;
+}
+
+int vigil__op_missing(vigil_store *st, const char *op)
+{
+	return vigil__err(st->ctx, VIGIL_EINVAL, "not supported by the %s backend yet: %s",
+			  st->ops->scheme, op);
 }

@@ -114,6 +114,64 @@ typedef struct vigil__store_ops {
 	int (*entry_set_metadata)(vigil_store *st, int64_t id, const char *metadata);
 	int (*entry_type_stats)(vigil_store *st, int type, int64_t *count,
 				int64_t *newest);
+	/* Review (vigil/review.h): arguments validated by src/store/review.c. */
+	int (*case_list)(vigil_store *st, int state, int64_t now, size_t max,
+			 vigil_case **out, size_t *n);
+	int (*case_review_get)(vigil_store *st, int64_t id, int64_t now,
+			       vigil_case_review *out);
+	int (*case_claim)(vigil_store *st, int64_t id, const char *who, int admin,
+			  int64_t now, int64_t ttl, vigil_case_review *out);
+	int (*case_decide)(vigil_store *st, int64_t id, const char *who, int decision,
+			   const char *classification, const char *annotations,
+			   const char *note, int64_t now);
+	int (*case_media_add)(vigil_store *st, const vigil_case_media *m, int *n);
+	int (*case_media_get)(vigil_store *st, int64_t case_id, int n,
+			      vigil_case_media *out);
+	int (*case_media_count)(vigil_store *st, int64_t case_id, int *n);
+	int (*case_media_list)(vigil_store *st, int64_t case_id, vigil_case_media *out,
+			       int cap, int *n);
+	int (*reveal_add)(vigil_store *st, int64_t case_id, int n, const char *who,
+			  int64_t when);
+	int (*reveal_count)(vigil_store *st, const char *who, int64_t case_id,
+			    int64_t since, int64_t *count);
+	/* People and sessions (vigil/people.h). */
+	int (*person_add)(vigil_store *st, const char *name, unsigned roles,
+			  const char *pwhash);
+	int (*person_get)(vigil_store *st, const char *name, vigil_person *out);
+	int (*person_login_result)(vigil_store *st, const char *name, int ok,
+				   int64_t now, int max_fail, int64_t lock_seconds);
+	int (*session_add)(vigil_store *st, const vigil_session *s);
+	int (*session_get)(vigil_store *st, const uint8_t *digest, vigil_session *out);
+	int (*session_set)(vigil_store *st, const uint8_t *digest, int64_t now, int end);
+	int (*view_prefs_get)(vigil_store *st, const char *name, vigil_view_prefs *out);
+	int (*view_prefs_put)(vigil_store *st, const char *name, const vigil_view_prefs *p);
+	/* The audit chain's head (id 0 and zero hash when empty) and its
+	 * signed checkpoints (src/store/audit.c). */
+	int (*audit_head)(vigil_store *st, int64_t *id, uint8_t hash[32]);
+	int (*audit_checkpoint_add)(vigil_store *st, vigil_audit_checkpoint *cp);
+	int (*audit_checkpoint_list)(vigil_store *st, vigil_audit_checkpoint **out,
+				     size_t *n);
+	/* Hotline reports (vigil/report.h; src/report/). */
+	int (*report_draft)(vigil_store *st, int64_t case_id, int64_t now, int64_t *id);
+	int (*report_get)(vigil_store *st, int64_t id, vigil_report *out);
+	int (*report_list)(vigil_store *st, vigil_report **out, size_t *n);
+	int (*report_put)(vigil_store *st, const vigil_report *r);
+	int (*reveal_count_item)(vigil_store *st, int64_t case_id, int n, int64_t *count);
+	/* Exchanges (vigil/exchange.h). xch_save writes the progress fields
+	 * and enabled. xitem_take removes a record's item rows and returns
+	 * their entry ids (*ids: vigil__free); xitem_sweep does the same for
+	 * every row of a generation below gen. */
+	int (*xch_add)(vigil_store *st, vigil_exchange *x);
+	int (*xch_get)(vigil_store *st, const char *name, vigil_exchange *out);
+	int (*xch_list)(vigil_store *st, vigil_exchange **out, size_t *n);
+	int (*xch_save)(vigil_store *st, const vigil_exchange *x);
+	int (*xch_delete)(vigil_store *st, const char *name);
+	int (*xitem_take)(vigil_store *st, int64_t xid, const char *key,
+			  int64_t **ids, size_t *n);
+	int (*xitem_sweep)(vigil_store *st, int64_t xid, int64_t gen,
+			   int64_t **ids, size_t *n);
+	int (*xitem_link)(vigil_store *st, int64_t xid, const char *key,
+			  int64_t entry_id, int64_t gen);
 	/* Bulk import, optional (NULL: the import adds rows with entry_add).
 	 * Inside a transaction, entry_stage queues r for bank_id (no id is
 	 * given back) and entry_stage_flush adds every queued row the bank
@@ -129,6 +187,14 @@ typedef struct vigil__store_ops {
 			    vigil_change_cb cb, void *user, int64_t *last);
 	int (*changes_wait)(vigil_store *st, int timeout_ms);
 } vigil__store_ops;
+
+/* Calls an op a backend may leave NULL (PostgreSQL does not have every
+ * op SQLite has yet): an absent op is an error through the store's
+ * context, never a NULL call. Every op it wraps returns an int status. */
+int vigil__op_missing(vigil_store *st, const char *op);
+#define NEED_OP(st, op, ...)                                                   \
+	((st)->ops->op ? (st)->ops->op((st), __VA_ARGS__)                      \
+		       : vigil__op_missing((st), #op))
 
 struct vigil_store {
 	const vigil__store_ops *ops;

@@ -36,6 +36,19 @@ known="$DEMO/known/storm.jpg"
 [ $rc -eq 3 ] && grep -q MATCH "$T/m" && ok "matched + error: 3, match printed" || bad "matched + error: rc=$rc"
 "$VIGIL" match --hash md5:d41d8cd98f00b204e9800998ecf8427e; rc=$?
 [ $rc -eq 0 ] && ok "--hash no match: 0" || bad "--hash no match: rc=$rc"
+# A hash given as hex has no dihedral variants (they need the pixels): it
+# is matched as it is, never as seven extra all-zero "variants" that would
+# hit every flat-image hash in a bank (and cost seven extra searches).
+zero=0000000000000000000000000000000000000000000000000000000000000000
+"$VIGIL" bank create flat >/dev/null
+echo "$zero" | "$VIGIL" bank import flat - 2>/dev/null
+"$VIGIL" match --hash "$zero" >"$T/m"; rc=$?
+[ $rc -eq 1 ] && grep -q "variant=orig" "$T/m" && ok "--hash pdq: matched as is" || bad "--hash pdq as is: rc=$rc $(cat "$T/m")"
+ones=ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff
+"$VIGIL" match --hash "$ones" >"$T/m"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$T/m" ] && ok "--hash pdq: no phantom dihedral variants" || bad "--hash phantom variants: rc=$rc $(cat "$T/m")"
+echo "$ones" | "$VIGIL" match --hash - >"$T/m"; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$T/m" ] && ok "--hash -: no phantom dihedral variants" || bad "--hash - phantom variants: rc=$rc $(cat "$T/m")"
 "$VIGIL" match --bogus 2>/dev/null; rc=$?
 [ $rc -eq 2 ] && ok "usage: 2" || bad "usage: rc=$rc"
 "$VIGIL" match --help | grep -q "Exit status: 0" && ok "--help documents exit codes" || bad "--help exit codes"

@@ -132,6 +132,36 @@ int main(int argc, char **argv)
 		CHECK(vigil_matcher_load_bank(M, st, "b") == 0);
 		CHECK(has(ctx, &e) == 1);
 	}
+	/* More hits than the matcher's first, small buffer holds: every one
+	 * is reported, nearest first, and the caller's max still bounds out[]. */
+	{
+		enum { NEAR = 100 };
+		vigil_bank b3;
+		vigil_entry e = {0};
+		vigil_match out[2 * NEAR];
+		vigil_pdq q;
+		size_t found = 0, i;
+		int64_t id;
+		int sorted = 1;
+		CHECK(vigil_bank_create(st, "near", NULL, NULL, &b3) == 0);
+		rnd(q.bits, 32, &seed);
+		q.quality = 100;
+		for (i = 0; i < NEAR; i++) {
+			memcpy(e.value, q.bits, 32);
+			e.value[i % 32] ^= (uint8_t)(1 + i / 32); /* 1 or 2 bits, all distinct */
+			e.type = VIGIL_HASH_PDQ;
+			e.quality = 100;
+			CHECK(vigil_entries_add(st, "near", &e, 1, &id) == 0);
+		}
+		CHECK(vigil_matcher_load_bank(M, st, "near") == 0);
+		CHECK(vigil_matcher_pdq(M, ctx, &q, NULL, 31, out, 2 * NEAR, &found) == 0);
+		for (i = 1; i < found && i < 2 * NEAR; i++)
+			sorted &= out[i - 1].distance <= out[i].distance;
+		CHECKF(found == NEAR, "%zu of %d near hits found", found, NEAR);
+		CHECK(sorted && out[0].distance == 1 && out[NEAR - 1].distance == 2);
+		CHECK(vigil_matcher_pdq(M, ctx, &q, NULL, 31, out, 10, &found) == 0);
+		CHECK(found == NEAR && out[9].distance == 1);
+	}
 	__atomic_store_n(&stop_readers, 1, __ATOMIC_RELAXED);
 	for (int i = 0; i < READERS; i++)
 		pthread_join(th[i], NULL);

@@ -13,9 +13,10 @@
 set -u
 VIGIL=$1 VIDEOS=$2 DEMO=$3 HERE=$(dirname "$0")
 T=$(mktemp -d)
-SPID= NGINX_PID=
+SPID= NGINX_PID= RCV=
 cleanup() {
 	[ -n "$SPID" ] && kill -9 "$SPID" 2>/dev/null
+	[ -n "$RCV" ] && kill "$RCV" 2>/dev/null
 	[ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
@@ -50,12 +51,20 @@ timeout 120 ffmpeg -nostdin -v error -y -loop 1 -t 2 -i "$DEMO/known/ladybird.jp
 	{ bad "cannot build the test stream"; exit 1; }
 HIT_END=10
 
+# A webhook receiver (checks signatures, dedupes by event id): a cut is a
+# stream.cut event in the outbox.
+python3 "$HERE/../pipeline/receiver.py" "$T/rport" "$T/rlog" s3cret & RCV=$!
+i=0; while [ ! -s "$T/rport" ] && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+RPORT=$(cat "$T/rport")
+
 # nginx-rtmp whose callbacks go to the server; the server watches nginx.
 start_all() {
 	mkdir -p "$T/ngx/logs" "$T/ngx/tmp"
 	"$VIGIL" serve --listen "127.0.0.1:$SPORT" --db "$T/v.db" --log-level info \
 		--trust-network 127.0.0.1 --rtmp-host "127.0.0.1:$RTMP_PORT" \
 		--stream-block banned,live/also-banned \
+		--webhook-url "http://127.0.0.1:$RPORT/hook" --webhook-secret s3cret \
+		--webhook-allow 127.0.0.1 --webhook-poll 50 \
 		--stream-cut-url "http://127.0.0.1:$HTTP_PORT/control/drop/publisher?app={app}&name={name}" \
 		2>>"$T/server.log" &
 	SPID=$!
@@ -157,6 +166,11 @@ echo "# hit: publisher ended ${ran}s after it started (known image in its first 
 [ $seen = 1 ] && grep -q "live/hit: matched known entry .*: cut" "$T/server.log" && lt "$ran" "$((HIT_END - 2))" &&
 	ok "hit stream cut from its first seconds (${ran}s < $((HIT_END - 2))s)" ||
 	bad "hit stream not cut: ${ran}s rc=$r $(cat "$T/hit.pub.log")"
+
+# The cut reached the platform as one signed stream.cut event.
+i=0; while ! grep -q '^new .* stream.cut ' "$T/rlog" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
+check "stream.cut webhook delivered once, signed, naming the stream and bank" sh -c \
+	"[ \$(grep -c '^new .* stream.cut ' '$T/rlog') = 1 ] && grep '^new .* stream.cut ' '$T/rlog' | grep -q 'live/hit' && grep '^new .* stream.cut ' '$T/rlog' | grep -q '\"bank\":\"known\"' && ! grep -q '^badsig' '$T/rlog'"
 
 # on_publish_done took it off the monitor.
 i=0

@@ -1,7 +1,7 @@
 /* cmd_key.c — `vigil key create|list|revoke`: API keys for vigil serve.
  * The token is printed once, on standard output, and never stored. */
-#include "../cli/cli.h"
-#include "http.h"
+#include "cli.h"
+#include "vigil/server.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ int cmd_key(const cli_cmd *cmd, int argc, char **argv)
 		case 'h': cli_usage(stdout, cmd); return CLI_EXIT_OK;
 		case CLI_OPT_DB: db = arg; break;
 		case CLI_OPT_ROLE:
-			roles = srv_roles_parse(arg);
+			roles = vigil_server_roles_parse(arg);
 			if (roles < 0) {
 				fprintf(stderr, "vigil key: --role: expected submit, review, "
 						"admin, metrics, comma-separated\n");
@@ -99,14 +99,14 @@ int cmd_key(const cli_cmd *cmd, int argc, char **argv)
 	}
 	if (!strcmp(sub, "create")) {
 		char detail[128];
-		if (srv_key_token(token, sizeof(token), digest) ||
+		if (vigil_server_key_token(token, sizeof(token), digest) ||
 		    vigil_key_add(st, name, digest, (unsigned)roles, rate, NULL)) {
 			fprintf(stderr, "vigil key create: %s\n", vigil_errmsg(ctx));
 			sodium_memzero(token, sizeof(token));
 			goto out;
 		}
 		snprintf(detail, sizeof(detail), "{\"roles\":\"%s\",\"rate_limit\":%ld}",
-			 srv_roles_format((unsigned)roles, roles_s, sizeof(roles_s)), rate);
+			 vigil_server_roles_format((unsigned)roles, roles_s, sizeof(roles_s)), rate);
 		audit(st, "key.create", name, detail);
 		printf("%s\n", token);
 		fflush(stdout);
@@ -125,7 +125,7 @@ int cmd_key(const cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
-			srv_roles_format(keys[i].roles, roles_s, sizeof(roles_s));
+			vigil_server_roles_format(keys[i].roles, roles_s, sizeof(roles_s));
 			when(c1, sizeof(c1), keys[i].created);
 			when(c2, sizeof(c2), keys[i].revoked);
 			when(c3, sizeof(c3), keys[i].last_used);

@@ -1,0 +1,87 @@
+/* fuzz_exchange — the four exchange response parsers (src/exchange): the
+ * first byte picks NCMEC (XML), StopNCII, ThreatExchange or TCAP (JSON);
+ * the rest is the response body. Never crashes; every accepted record has
+ * a non-empty NUL-terminated key, at most XCH_MAX_HASHES hashes of known
+ * types, and metadata that is empty or a JSON object. */
+#include "../src/exchange/exchange_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_page(const xpage *p)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < p->n; i++) {
+		const xrec *r = &p->recs[i];
+		if (!r->key[0] || memchr(r->key, 0, sizeof(r->key)) == NULL)
+			abort();
+		if (r->n < 0 || r->n > XCH_MAX_HASHES || (r->del && r->n))
+			abort();
+		for (k = 0; k < r->n; k++)
+			if (!vigil_hash_type_size(r->h[k].type))
+				abort();
+		if (r->meta[0]) {
+			json_t *m = json_loads(r->meta, 0, NULL);
+			if (!json_is_object(m))
+				abort();
+			json_decref(m);
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static json_t *settings;
+	vigil_ctx *ctx = NULL;
+	xpage p;
+	int rc = VIGIL_OK;
+
+	if (size < 1 || vigil_ctx_new(&ctx))
+		return 0;
+	if (!settings)
+		settings = json_pack("{s:[i,i]}", "esp_ids", 42, 43);
+	memset(&p, 0, sizeof(p));
+	switch (data[0] % 5) {
+	case 0: {
+		xncmec_parsed o;
+		rc = vigil__ncmec_parse(ctx, (const char *)data + 1, size - 1, NULL, &p, &o);
+		if (!rc && memchr(o.next, 0, sizeof(o.next)) == NULL)
+			abort();
+		break;
+	}
+	case 1: {
+		xncmec_parsed o;
+		rc = vigil__ncmec_parse(ctx, (const char *)data + 1, size - 1, settings, &p, &o);
+		break;
+	}
+	case 2: {
+		xstopncii_parsed o;
+		rc = vigil__stopncii_parse(ctx, (const char *)data + 1, size - 1, &p, &o);
+		break;
+	}
+	case 3: {
+		xte_parsed o;
+		rc = vigil__te_parse(ctx, (const char *)data + 1, size - 1, &p, &o);
+		break;
+	}
+	default: {
+		xtcap_parsed o;
+		rc = vigil__tcap_parse(ctx, (const char *)data + 1, size - 1, &p, &o);
+		break;
+	}
+	}
+	if (rc != VIGIL_OK && rc != VIGIL_ECORRUPT && rc != VIGIL_ENOMEM && rc != VIGIL_ETOOBIG)
+		abort();
+	if (rc && !*vigil_errmsg(ctx))
+		abort(); /* a refusal always says why */
+	if (!rc)
+		check_page(&p);
+	vigil__xpage_free(&p);
+	vigil_ctx_free(ctx);
+	return 0;
+}

@@ -1,0 +1,102 @@
+/* vigil/exchange.h — hash lists fetched from sharing services (part of
+ * vigil.h; do not include directly).
+ *
+ * An exchange is a configured source of one bank: NCMEC's hash-sharing API,
+ * StopNCII, Meta's ThreatExchange or Tech Against Terrorism's TCAP. A fetch
+ * takes what changed since the stored checkpoint and commits each page of
+ * records together with the checkpoint it reached, so a crash resumes where
+ * the last commit left off. docs/exchanges.md describes each API. */
+#ifndef VIGIL_EXCHANGE_H
+#define VIGIL_EXCHANGE_H
+
+#define VIGIL_XCH_STATE_MAX 8192 /* a checkpoint's JSON text */
+
+typedef enum vigil_exchange_api {
+	VIGIL_XCH_NCMEC = 0,
+	VIGIL_XCH_STOPNCII = 1,
+	VIGIL_XCH_THREATEXCHANGE = 2,
+	VIGIL_XCH_TCAP = 3,
+	VIGIL__XCH_END
+} vigil_exchange_api;
+
+const char *vigil_exchange_api_name(int api); /* "ncmec", ...; never NULL */
+int vigil_exchange_api_parse(const char *name); /* -1 if unknown */
+
+/* One configured exchange and its progress. */
+typedef struct vigil_exchange {
+	int64_t id;
+	char name[VIGIL_NAME_MAX + 1];       /* bank-name rule */
+	int api;                             /* vigil_exchange_api */
+	char bank[VIGIL_NAME_MAX + 1];       /* where its entries go */
+	char settings[VIGIL_TEXT_MAX + 1];   /* JSON object: url, page_size, ... */
+	char credentials[VIGIL_TEXT_MAX + 1]; /* "env:NAME" or "file:PATH": a
+						 reference, never the secret */
+	int enabled;
+	char checkpoint[VIGIL_XCH_STATE_MAX + 1]; /* the API's JSON, or "" */
+	int64_t generation;    /* bumped by a full refetch; items of older
+				  generations are removed when it completes */
+	int full;              /* a full refetch is under way */
+	int up_to_date;        /* the last fetch reached the end */
+	char last_error[VIGIL_TEXT_MAX + 1];
+	int64_t last_attempt;  /* unix seconds, 0 if never */
+	int64_t last_success;  /* unix seconds, 0 if never */
+	int64_t fetched;       /* records received, in all */
+	int64_t skipped;       /* hashes that no matcher can use, in all */
+	int64_t errors;        /* failed fetches, in all */
+	int64_t items;         /* records currently held */
+} vigil_exchange;
+
+/* Adds an exchange; the bank is created if missing. settings may be NULL
+ * ("{}"); credentials must be "env:NAME" or "file:PATH". VIGIL_EEXIST if
+ * the name is taken. */
+int vigil_exchange_add(vigil_store *st, const char *name, int api,
+		       const char *bank, const char *settings,
+		       const char *credentials);
+int vigil_exchange_get(vigil_store *st, const char *name, vigil_exchange *out);
+/* All exchanges, by name; *out is the caller's: free() it. */
+int vigil_exchange_list(vigil_store *st, vigil_exchange **out, size_t *n);
+int vigil_exchange_set_enabled(vigil_store *st, const char *name, int enabled);
+/* Deletes the exchange and its record of what it fetched; the bank and its
+ * entries stay. */
+int vigil_exchange_delete(vigil_store *st, const char *name);
+
+typedef struct vigil_exchange_fetch_opts {
+	int max_pages;          /* stop after this many pages (0: no limit);
+				   the next fetch resumes */
+	int full;               /* start a full refetch now */
+	vigil_matcher *matcher; /* if not NULL: kept current as pages commit */
+	vigil_ctx *matcher_ctx; /* errors of the matcher (default: the store's) */
+	void (*on_page)(void *user, const vigil_exchange *x); /* after a commit */
+	void *user;
+} vigil_exchange_fetch_opts;
+
+typedef struct vigil_exchange_stats {
+	int64_t pages;    /* pages committed */
+	int64_t records;  /* records received */
+	int64_t added;    /* entries added */
+	int64_t removed;  /* entries removed (updates, deletes, vanished) */
+	int64_t skipped;  /* unusable hashes */
+	int64_t retries;  /* HTTP requests retried */
+	int up_to_date;   /* the fetch reached the end */
+} vigil_exchange_stats;
+
+/* Fetches exchange `name` from its checkpoint until the API says it is up
+ * to date (or opts->max_pages). Each page commits atomically with its
+ * checkpoint. A failure keeps what was committed, records the error
+ * (without credentials) on the exchange, and is returned. opts and stats
+ * may be NULL. */
+int vigil_exchange_fetch(vigil_store *st, const char *name,
+			 const vigil_exchange_fetch_opts *opts,
+			 vigil_exchange_stats *stats);
+
+/* Sends a reviewer's verdict on entry entry_id (of the exchange's bank)
+ * back to the service: NCMEC an up/down vote (PUT .../feedback; a downvote
+ * needs reason, a reason GUID, unless the service lists exactly one),
+ * StopNCII SubmitFeedback (Blocked / NotBlocked; needs the third key of the
+ * credentials), ThreatExchange a HELPFUL / NOT_HELPFUL reaction on each of
+ * the record's descriptors. TCAP has no feedback API (VIGIL_EINVAL). Not
+ * retried: the request may have been applied. */
+int vigil_exchange_feedback(vigil_store *st, const char *name, int64_t entry_id,
+			    int positive, const char *reason);
+
+#endif

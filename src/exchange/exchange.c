@@ -1,0 +1,574 @@
+/* exchange.c — configured exchanges and the fetch driver: one page at a
+ * time from the API client, each committed with its checkpoint. */
+#include "exchange_int.h"
+#include "../store/store.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const api_names[] = {"ncmec", "stopncii", "threatexchange", "tcap"};
+
+const char *vigil_exchange_api_name(int api)
+{
+	return api >= 0 && api < VIGIL__XCH_END ? api_names[api] : "unknown";
+}
+
+int vigil_exchange_api_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < VIGIL__XCH_END; i++)
+		if (!strcmp(name, api_names[i]))
+			return i;
+	return -1;
+}
+
+static const xapi *api_of(int api)
+{
+	switch (api) {
+	case VIGIL_XCH_NCMEC: return &vigil__xapi_ncmec;
+	case VIGIL_XCH_STOPNCII: return &vigil__xapi_stopncii;
+	case VIGIL_XCH_THREATEXCHANGE: return &vigil__xapi_threatexchange;
+	case VIGIL_XCH_TCAP: return &vigil__xapi_tcap;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------- records */
+
+xrec *vigil__xpage_add(xpage *p)
+{
+	xrec *g = vigil__grow(p->recs, &p->cap, p->n + 1, sizeof(*p->recs));
+
+	if (!g)
+		return NULL;
+	p->recs = g;
+	memset(&g[p->n], 0, sizeof(g[p->n]));
+	return &g[p->n++];
+}
+
+void vigil__xpage_reset(xpage *p)
+{
+	p->n = 0;
+	p->done = 0;
+	p->skipped_records = 0;
+	p->checkpoint[0] = 0;
+}
+
+void vigil__xpage_free(xpage *p)
+{
+	vigil__free(p->recs);
+	memset(p, 0, sizeof(*p));
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int vigil__xrec_hash(xrec *r, int type, const char *hex, int quality)
+{
+	size_t need = vigil_hash_type_size(type), i;
+
+	if (!need || !hex || strlen(hex) != need * 2 || r->n >= XCH_MAX_HASHES)
+		return -1;
+	for (i = 0; i < need; i++) {
+		int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return -1;
+		r->h[r->n].value[i] = (uint8_t)(a << 4 | b);
+	}
+	r->h[r->n].type = type;
+	r->h[r->n].quality = type == VIGIL_HASH_PDQ ? quality : -1;
+	r->n++;
+	return 0;
+}
+
+void vigil__xrec_meta(xrec *r, void *obj)
+{
+	char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	snprintf(r->meta, sizeof(r->meta), "%s",
+		 s && strlen(s) < sizeof(r->meta) ? s : "{}");
+	free(s);
+	json_decref(obj);
+}
+
+/* ------------------------------------------------------ credentials */
+
+/* Reads the secret that ref ("env:NAME" or "file:PATH") names into out,
+ * trailing line breaks cut. The secret never appears in a message. */
+static int read_secret(vigil_ctx *ctx, const char *ref, char *out, size_t cap)
+{
+	out[0] = 0;
+	if (!strncmp(ref, "env:", 4)) {
+		const char *v = getenv(ref + 4);
+		if (!v || !*v)
+			return vigil__err(ctx, VIGIL_EINVAL,
+					  "credentials: environment variable %s is not set",
+					  ref + 4);
+		if (strlen(v) >= cap)
+			return vigil__err(ctx, VIGIL_ETOOBIG, "credentials: %s is too long",
+					  ref + 4);
+		memcpy(out, v, strlen(v) + 1);
+	} else if (!strncmp(ref, "file:", 5)) {
+		FILE *f = fopen(ref + 5, "r");
+		size_t n;
+		if (!f)
+			return vigil__err(ctx, VIGIL_EIO, "credentials: cannot open %s",
+					  ref + 5);
+		n = fread(out, 1, cap - 1, f);
+		fclose(f);
+		out[n] = 0;
+		if (n == cap - 1) {
+			sodium_memzero(out, cap);
+			return vigil__err(ctx, VIGIL_ETOOBIG, "credentials: %s is too long",
+					  ref + 5);
+		}
+	} else {
+		return vigil__err(ctx, VIGIL_EINVAL,
+				  "credentials must be env:NAME or file:PATH");
+	}
+	{
+		size_t n = strlen(out);
+		while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+			out[--n] = 0;
+	}
+	return VIGIL_OK;
+}
+
+/* ---------------------------------------------------------- config */
+
+int vigil_exchange_add(vigil_store *st, const char *name, int api,
+		       const char *bank, const char *settings,
+		       const char *credentials)
+{
+	vigil_exchange x;
+	vigil_bank b;
+	json_t *js;
+	int rc;
+
+	if (!st || !name || !bank || !credentials)
+		return VIGIL_EINVAL;
+	if (!vigil__bank_name_ok(name))
+		return vigil__err(st->ctx, VIGIL_EINVAL, "bad exchange name '%s'", name);
+	if (!api_of(api))
+		return vigil__err(st->ctx, VIGIL_EINVAL, "unknown exchange API %d", api);
+	if (strncmp(credentials, "env:", 4) && strncmp(credentials, "file:", 5))
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "credentials must be env:NAME or file:PATH (a "
+				  "reference; the secret itself is never stored)");
+	if (!settings || !*settings)
+		settings = "{}";
+	js = json_loads(settings, 0, NULL);
+	if (!json_is_object(js)) {
+		json_decref(js);
+		return vigil__err(st->ctx, VIGIL_EINVAL, "settings must be a JSON object");
+	}
+	json_decref(js);
+	memset(&x, 0, sizeof(x));
+	if (snprintf(x.name, sizeof(x.name), "%s", name) >= (int)sizeof(x.name) ||
+	    snprintf(x.bank, sizeof(x.bank), "%s", bank) >= (int)sizeof(x.bank) ||
+	    snprintf(x.settings, sizeof(x.settings), "%s", settings) >=
+		    (int)sizeof(x.settings) ||
+	    snprintf(x.credentials, sizeof(x.credentials), "%s", credentials) >=
+		    (int)sizeof(x.credentials))
+		return vigil__err(st->ctx, VIGIL_EINVAL, "exchange text too long");
+	x.api = api;
+	rc = vigil_bank_get(st, bank, &b);
+	if (rc == VIGIL_ENOENT) {
+		char labels[VIGIL_TEXT_MAX + 1];
+		snprintf(labels, sizeof(labels), "source=%s,exchange=%s",
+			 vigil_exchange_api_name(api), name);
+		rc = vigil_bank_create(st, bank, "fetched by an exchange", labels, &b);
+	}
+	if (rc)
+		return rc;
+	return NEED_OP(st, xch_add, &x);
+}
+
+int vigil_exchange_get(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	if (!st || !name || !out)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, xch_get, name, out);
+}
+
+int vigil_exchange_list(vigil_store *st, vigil_exchange **out, size_t *n)
+{
+	if (!st || !out || !n)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, xch_list, out, n);
+}
+
+int vigil_exchange_set_enabled(vigil_store *st, const char *name, int enabled)
+{
+	vigil_exchange x;
+	int rc = vigil_exchange_get(st, name, &x);
+
+	if (rc)
+		return rc;
+	x.enabled = !!enabled;
+	return NEED_OP(st, xch_save, &x);
+}
+
+int vigil_exchange_delete(vigil_store *st, const char *name)
+{
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, xch_delete, name);
+}
+
+/* ----------------------------------------------------------- fetch */
+
+/* What the matcher must learn once the page's commit stands: removals and
+ * additions in the order they happened (an entry added and removed again
+ * in one page must end up removed). */
+typedef struct mchange {
+	int add;
+	vigil_entry e;
+} mchange;
+
+typedef struct mchanges {
+	mchange *v;
+	size_t n, cap;
+} mchanges;
+
+static int mpush(vigil_store *st, mchanges *m, const vigil_entry *e, int add)
+{
+	mchange *g = vigil__grow(m->v, &m->cap, m->n + 1, sizeof(*m->v));
+
+	if (!g)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	m->v = g;
+	g[m->n].add = add;
+	g[m->n++].e = *e;
+	return VIGIL_OK;
+}
+
+/* Removes entries ids[0..n) (recording them for the matcher). */
+static int drop_entries(vigil_store *st, const int64_t *ids, size_t n,
+			mchanges *gone, vigil_exchange_stats *s)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		if (gone) {
+			vigil_entry e;
+			rc = st->ops->entry_get(st, ids[i], &e);
+			if (rc == VIGIL_ENOENT)
+				continue; /* the bank was emptied meanwhile */
+			if (rc || (rc = mpush(st, gone, &e, 0)))
+				return rc;
+		}
+		rc = st->ops->entry_delete(st, ids[i]);
+		if (rc)
+			return rc;
+		s->removed++;
+	}
+	return VIGIL_OK;
+}
+
+/* Applies one record inside the page's transaction. */
+static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
+		 const xrec *r, mchanges *gone, mchanges *added,
+		 vigil_exchange_stats *s)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc, i, linked = 0;
+
+	rc = NEED_OP(st, xitem_take, x->id, r->key, &ids, &n);
+	if (!rc)
+		rc = drop_entries(st, ids, n, gone, s);
+	vigil__free(ids);
+	if (rc || r->del)
+		return rc;
+	for (i = 0; i < r->n; i++) {
+		vigil__rec rec;
+		int64_t id = 0;
+		memset(&rec, 0, sizeof(rec));
+		rec.type = r->h[i].type;
+		memcpy(rec.value, r->h[i].value, 32);
+		rec.quality = r->h[i].quality;
+		snprintf(rec.source_ref, sizeof(rec.source_ref), "%s", r->key);
+		snprintf(rec.metadata, sizeof(rec.metadata), "%s", r->meta);
+		rc = st->ops->entry_add(st, b->id, &rec, &id);
+		if (rc)
+			return rc;
+		/* id 0: the bank already had this hash (another record or a
+		 * local import); that entry is not this record's to remove. */
+		if (!id)
+			continue;
+		rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
+		if (rc)
+			return rc;
+		linked = 1;
+		s->added++;
+		if (added) {
+			vigil_entry e;
+			memset(&e, 0, sizeof(e));
+			e.id = id;
+			e.bank_id = b->id;
+			e.type = rec.type;
+			memcpy(e.value, rec.value, 32);
+			e.quality = rec.quality;
+			if ((rc = mpush(st, added, &e, 1)))
+				return rc;
+		}
+	}
+	/* The record is held even without an entry of its own, so that a
+	 * full refetch can tell it from one that vanished. */
+	if (!linked)
+		rc = NEED_OP(st, xitem_link, x->id, r->key, 0, x->generation);
+	return rc;
+}
+
+static int client_open(vigil_store *st, const vigil_exchange *x, xclient *c)
+{
+	json_t *js, *v;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->ctx = st->ctx;
+	c->api = api_of(x->api);
+	c->now = (int64_t)time(NULL);
+	if (!c->api)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "unknown exchange API");
+	js = json_loads(x->settings, 0, NULL);
+	if (!json_is_object(js)) {
+		json_decref(js);
+		return vigil__err(st->ctx, VIGIL_EINVAL, "%s: settings are not a JSON object",
+				  x->name);
+	}
+	c->settings = js;
+	v = json_object_get(js, "url");
+	snprintf(c->base, sizeof(c->base), "%s",
+		 json_is_string(v) ? json_string_value(v) : c->api->default_base);
+	while (*c->base && c->base[strlen(c->base) - 1] == '/')
+		c->base[strlen(c->base) - 1] = 0;
+	v = json_object_get(js, "page_size");
+	c->page_size = json_is_integer(v) && json_integer_value(v) > 0 &&
+				       json_integer_value(v) <= 100000
+			       ? (int)json_integer_value(v)
+			       : c->api->default_page_size;
+	v = json_object_get(js, "timeout");
+	rc = vigil__xhttp_init(&c->http, st->ctx,
+			       json_is_integer(v) ? (long)json_integer_value(v) : 60);
+	if (rc)
+		return rc;
+	rc = read_secret(st->ctx, x->credentials, c->secret, sizeof(c->secret));
+	if (!rc)
+		rc = c->api->check(c);
+	return rc;
+}
+
+static void client_close(xclient *c)
+{
+	vigil__xhttp_free(&c->http);
+	json_decref(c->settings);
+	sodium_memzero(c->secret, sizeof(c->secret));
+	sodium_memzero(c->token, sizeof(c->token));
+}
+
+static void matcher_apply(const vigil_exchange_fetch_opts *o, vigil_store *st,
+			  const vigil_bank *b, mchanges *m)
+{
+	vigil_ctx *mctx = o->matcher_ctx ? o->matcher_ctx : st->ctx;
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->v[i].add)
+			vigil_matcher_add(o->matcher, mctx, b, &m->v[i].e);
+		else
+			vigil_matcher_remove(o->matcher, mctx, &m->v[i].e);
+	}
+	m->n = 0;
+}
+
+/* Records a failed fetch on the exchange, keeping what was committed. */
+static void note_error(vigil_store *st, vigil_exchange *x)
+{
+	vigil_exchange cur;
+	char msg[VIGIL_TEXT_MAX + 1];
+
+	snprintf(msg, sizeof(msg), "%s", vigil_errmsg(st->ctx));
+	st->ops->rollback(st);
+	if (NEED_OP(st, xch_get, x->name, &cur))
+		return;
+	snprintf(cur.last_error, sizeof(cur.last_error), "%s", msg);
+	cur.errors++;
+	cur.up_to_date = 0;
+	cur.last_attempt = (int64_t)time(NULL);
+	NEED_OP(st, xch_save, &cur);
+	/* The fetch's own message stays the one the caller reads. */
+	vigil__err(st->ctx, VIGIL_EIO, "%s", msg);
+}
+
+int vigil_exchange_fetch(vigil_store *st, const char *name,
+			 const vigil_exchange_fetch_opts *opts,
+			 vigil_exchange_stats *stats)
+{
+	static const vigil_exchange_fetch_opts none;
+	const vigil_exchange_fetch_opts *o = opts ? opts : &none;
+	vigil_exchange_stats s0, *s = stats ? stats : &s0;
+	vigil_exchange x;
+	vigil_bank b;
+	xclient c;
+	xpage p;
+	mchanges changes = {0};
+	int rc, opened = 0;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	memset(&p, 0, sizeof(p));
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	rc = NEED_OP(st, xch_get, name, &x);
+	if (rc)
+		return rc;
+	if (!x.enabled)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "exchange '%s' is disabled", name);
+	rc = vigil_bank_get(st, x.bank, &b);
+	if (rc)
+		goto fail;
+	rc = client_open(st, &x, &c);
+	opened = 1;
+	if (rc)
+		goto fail;
+	if (o->full || (x.checkpoint[0] && c.api->stale(x.checkpoint, c.now))) {
+		/* A full refetch: everything is fetched again under a new
+		 * generation; what the old one held and the new one did not
+		 * deliver is removed when the refetch completes. */
+		x.full = 1;
+		x.generation++;
+		x.checkpoint[0] = 0;
+		rc = NEED_OP(st, xch_save, &x);
+		if (rc)
+			goto fail;
+	}
+	for (;;) {
+		vigil__xpage_reset(&p);
+		rc = c.api->page(&c, x.checkpoint, &p);
+		s->retries = c.http.retries;
+		if (rc)
+			goto fail;
+		rc = st->ops->begin(st);
+		if (rc)
+			goto fail;
+		/* Another fetch of this exchange (another process sharing the
+		 * store) moved on meanwhile: this page is not ours to commit. */
+		{
+			vigil_exchange cur;
+			rc = NEED_OP(st, xch_get, x.name, &cur);
+			if (!rc && (cur.id != x.id || cur.generation != x.generation ||
+				    strcmp(cur.checkpoint, x.checkpoint))) {
+				rc = vigil__err(st->ctx, VIGIL_EABORTED,
+						"%s: another fetch of this exchange is running",
+						x.name);
+			}
+			if (rc)
+				goto fail;
+			x.enabled = cur.enabled;
+		}
+		for (i = 0; i < p.n; i++) {
+			rc = apply(st, &x, &b, &p.recs[i], o->matcher ? &changes : NULL,
+				   o->matcher ? &changes : NULL, s);
+			if (rc)
+				goto fail;
+			s->skipped += p.recs[i].skipped;
+			x.skipped += p.recs[i].skipped;
+		}
+		s->records += (int64_t)p.n;
+		x.fetched += (int64_t)p.n;
+		snprintf(x.checkpoint, sizeof(x.checkpoint), "%s", p.checkpoint);
+		x.last_attempt = (int64_t)time(NULL);
+		if (p.done) {
+			if (x.full) {
+				int64_t *ids = NULL;
+				size_t n = 0;
+				rc = NEED_OP(st, xitem_sweep, x.id, x.generation, &ids, &n);
+				if (!rc)
+					rc = drop_entries(st, ids, n,
+							  o->matcher ? &changes : NULL, s);
+				vigil__free(ids);
+				if (rc)
+					goto fail;
+				x.full = 0;
+			}
+			x.up_to_date = 1;
+			x.last_success = x.last_attempt;
+			x.last_error[0] = 0;
+		} else {
+			x.up_to_date = 0;
+		}
+		rc = NEED_OP(st, xch_save, &x);
+		if (!rc)
+			rc = st->ops->commit(st);
+		if (rc)
+			goto fail;
+		s->pages++;
+		if (o->matcher)
+			matcher_apply(o, st, &b, &changes);
+		if (o->on_page)
+			o->on_page(o->user, &x);
+		if (p.done) {
+			s->up_to_date = 1;
+			break;
+		}
+		if (o->max_pages && s->pages >= o->max_pages)
+			break;
+	}
+	goto out;
+fail:
+	note_error(st, &x);
+out:
+	if (opened)
+		client_close(&c);
+	vigil__xpage_free(&p);
+	vigil__free(changes.v);
+	return rc;
+}
+
+/* -------------------------------------------------------- feedback */
+
+int vigil_exchange_feedback(vigil_store *st, const char *name, int64_t entry_id,
+			    int positive, const char *reason)
+{
+	vigil_exchange x;
+	vigil_bank b;
+	vigil_entry e;
+	xclient c;
+	int rc;
+
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	rc = NEED_OP(st, xch_get, name, &x);
+	if (!rc)
+		rc = vigil_bank_get(st, x.bank, &b);
+	if (!rc)
+		rc = st->ops->entry_get(st, entry_id, &e);
+	if (rc)
+		return rc;
+	if (e.bank_id != b.id)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "entry %lld is not in bank %s",
+				  (long long)entry_id, x.bank);
+	if (!api_of(x.api)->feedback)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "%s: %s has no feedback API", name,
+				  vigil_exchange_api_name(x.api));
+	rc = client_open(st, &x, &c);
+	if (!rc)
+		rc = c.api->feedback(&c, &e, positive, reason);
+	client_close(&c);
+	return rc;
+}

@@ -1,0 +1,149 @@
+/* exchange_int.h — what the exchange driver (exchange.c) and the API
+ * clients (ncmec.c, stopncii.c, threatexchange.c, tcap.c) share. */
+#ifndef VIGIL_EXCHANGE_INT_H
+#define VIGIL_EXCHANGE_INT_H
+
+#include "../core/core.h"
+
+#define XCH_MAX_BODY ((size_t)64 << 20) /* one response */
+#define XCH_MAX_HASHES 8                /* usable hashes of one record */
+#define XCH_SECRET_MAX 4096             /* a credential's text */
+#define XCH_URL_MAX 4096
+#define XCH_TRIES 5                     /* one try + four retries, as pytx */
+#define XCH_MAX_RETRY_AFTER 300         /* seconds; longer waits fail */
+
+/* A growable response body, NUL-terminated. */
+typedef struct xbuf {
+	char *p;
+	size_t n, cap;
+} xbuf;
+
+/* One HTTP connection to a service, with pytx's retry rules: GETs retry
+ * on 429 and 5xx (and on transport errors) with backoff 0, 0.4, 0.8,
+ * 1.6 s, or the Retry-After the server sent; POST and PUT never retry. */
+typedef struct xhttp {
+	void *curl;       /* CURL * */
+	vigil_ctx *ctx;
+	long timeout_s;   /* per request */
+	int64_t retries;  /* requests retried, in all */
+	long status;      /* of the last response */
+	xbuf body;        /* of the last response */
+} xhttp;
+
+int vigil__xhttp_init(xhttp *h, vigil_ctx *ctx, long timeout_s);
+void vigil__xhttp_free(xhttp *h);
+/* Sends one request. hdrs: NULL-terminated header lines (may be NULL);
+ * body: NULL for GET. The response lands in h->status and h->body. A
+ * status outside 2xx, after retries, is VIGIL_EIO with a message naming
+ * the method, the URL without its query (which may hold a token) and the
+ * status. what names the service in messages. */
+int vigil__xhttp(xhttp *h, const char *what, const char *method,
+		 const char *url, const char *const *hdrs, const char *body);
+/* url with its query and fragment cut, for messages. */
+void vigil__xurl_display(const char *url, char *out, size_t cap);
+/* Whether url has the scheme, host and port of base (a service's own
+ * paging links must not send its credentials elsewhere). */
+int vigil__xurl_same_origin(const char *base, const char *url);
+
+/* One fetched record: a key unique in the exchange, and either a delete or
+ * the hashes it carries. */
+typedef struct xrec {
+	char key[VIGIL_TEXT_MAX + 1];      /* also the entries' source_ref */
+	int del;                           /* remove key */
+	int n;                             /* usable hashes */
+	struct {
+		int type;                  /* vigil_hash_type */
+		uint8_t value[32];
+		int quality;
+	} h[XCH_MAX_HASHES];
+	int skipped;                       /* hashes no matcher can use */
+	char meta[VIGIL_META_MAX + 1];     /* JSON object, for the entries */
+} xrec;
+
+/* One page of a fetch: its records, in order (a later one replaces an
+ * earlier one with the same key), and the checkpoint after it. */
+typedef struct xpage {
+	xrec *recs;
+	size_t n, cap;
+	char checkpoint[VIGIL_XCH_STATE_MAX + 1];
+	int done;                          /* the API has nothing more */
+	int skipped_records;               /* records dropped as malformed */
+} xpage;
+
+/* Appends a blank record (or NULL, out of memory). */
+xrec *vigil__xpage_add(xpage *p);
+void vigil__xpage_reset(xpage *p);
+void vigil__xpage_free(xpage *p);
+
+/* Parses a hex string of the right length for type into r's next slot
+ * (lower- or upper-case); 0 if it was added, -1 if malformed. */
+int vigil__xrec_hash(xrec *r, int type, const char *hex, int quality);
+/* Serialises a jansson object into r->meta (truncated objects are dropped
+ * to "{}" rather than cut mid-text). Steals obj. */
+void vigil__xrec_meta(xrec *r, void *json_obj);
+
+/* An API client: settings and credentials resolved, one connection. */
+typedef struct xclient {
+	const struct xapi *api;
+	xhttp http;
+	vigil_ctx *ctx;
+	char base[XCH_URL_MAX];            /* the service's base URL */
+	char secret[XCH_SECRET_MAX + 1];   /* the credential text; wiped */
+	int page_size;
+	void *settings;                    /* json_t *: the settings object */
+	char token[XCH_SECRET_MAX + 1];    /* TCAP's session token; wiped */
+	int64_t now;                       /* unix seconds at fetch start */
+} xclient;
+
+typedef struct xapi {
+	const char *name;
+	const char *default_base;
+	int default_page_size;
+	/* Checks the secret's shape before any request. */
+	int (*check)(xclient *c);
+	/* Fetches the page after checkpoint (""= the first fetch) into p. */
+	int (*page)(xclient *c, const char *checkpoint, xpage *p);
+	/* Whether a stored checkpoint is too old to resume from. */
+	int (*stale)(const char *checkpoint, int64_t now);
+	/* Sends a reviewer's verdict on entry e (NULL: the API has none);
+	 * reason: NCMEC's reason GUID for a downvote, or NULL. */
+	int (*feedback)(xclient *c, const vigil_entry *e, int positive,
+			const char *reason);
+} xapi;
+
+extern const xapi vigil__xapi_ncmec, vigil__xapi_stopncii,
+	vigil__xapi_threatexchange, vigil__xapi_tcap;
+
+/* The response parsers, one per API, also the fuzz targets' entry points:
+ * they read a body (len bytes, not necessarily NUL-terminated) into p's
+ * records and a few facts the client needs. 0 or VIGIL_ECORRUPT (message
+ * on ctx). */
+typedef struct xncmec_parsed {
+	char next[XCH_URL_MAX];            /* the paging link, or "" */
+} xncmec_parsed;
+int vigil__ncmec_parse(vigil_ctx *ctx, const char *body, size_t len,
+		       const void *settings, xpage *p, xncmec_parsed *out);
+
+typedef struct xstopncii_parsed {
+	int64_t next_set_ts;
+	int has_more;
+	char token[XCH_URL_MAX];
+} xstopncii_parsed;
+int vigil__stopncii_parse(vigil_ctx *ctx, const char *body, size_t len,
+			  xpage *p, xstopncii_parsed *out);
+
+typedef struct xte_parsed {
+	int64_t max_updated;
+	char next[XCH_URL_MAX];
+} xte_parsed;
+int vigil__te_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
+		    xte_parsed *out);
+
+typedef struct xtcap_parsed {
+	char checkpoint[256];
+	char next[XCH_URL_MAX];
+} xtcap_parsed;
+int vigil__tcap_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
+		      xtcap_parsed *out);
+
+#endif

@@ -1,0 +1,139 @@
+/* exchanges.c — the exchange scheduler: one thread, its own store handle,
+ * wakes every few seconds and fetches each enabled exchange whose last
+ * attempt is older than exchange_interval (plus a per-exchange jitter of up
+ * to a tenth of it). The last attempt is stored and updated by every page
+ * commit, so several servers sharing one database mostly leave a running
+ * fetch alone; the per-page checkpoint check (vigil_exchange_fetch) stops
+ * the one that loses a race. /metrics: vigil_exchange_last_success,
+ * vigil_exchange_lag_seconds, vigil_exchange_items, vigil_exchange_errors. */
+#include "exchanges.h"
+#include "metrics.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running, stop;
+	vigil_ctx *ctx;
+	vigil_store *st;
+} X = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+/* A stable jitter per exchange: spreads exchanges (and servers) over the
+ * interval instead of fetching all at once. */
+static int64_t jitter(const char *name, int64_t interval)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return interval >= 10 ? (int64_t)(h % (uint32_t)(interval / 10)) : 0;
+}
+
+static void publish(const vigil_exchange *x, int64_t now)
+{
+	srv_metric_set("vigil_exchange_last_success", "exchange", x->name,
+		       (double)x->last_success);
+	srv_metric_set("vigil_exchange_lag_seconds", "exchange", x->name,
+		       x->last_success ? (double)(now - x->last_success) : -1.0);
+	srv_metric_set("vigil_exchange_items", "exchange", x->name, (double)x->items);
+	srv_metric_set("vigil_exchange_errors", "exchange", x->name, (double)x->errors);
+}
+
+static void run_due(srv *s)
+{
+	int64_t interval = SRV_CFG(s, exchange_interval), now = (int64_t)time(NULL);
+	vigil_exchange *v = NULL;
+	size_t n = 0, i;
+
+	if (vigil_exchange_list(X.st, &v, &n)) {
+		srv_log(s, SRV_LOG_WARN, "exchanges: %s", vigil_errmsg(X.ctx));
+		return;
+	}
+	for (i = 0; i < n && !__atomic_load_n(&X.stop, __ATOMIC_RELAXED); i++) {
+		vigil_exchange_fetch_opts o;
+		vigil_exchange_stats st;
+		vigil_exchange after;
+
+		publish(&v[i], now);
+		if (!v[i].enabled || now - v[i].last_attempt < interval + jitter(v[i].name, interval))
+			continue;
+		memset(&o, 0, sizeof(o));
+		o.matcher = s->matcher;
+		if (vigil_exchange_fetch(X.st, v[i].name, &o, &st))
+			srv_log(s, SRV_LOG_WARN, "exchange %s: %s", v[i].name, vigil_errmsg(X.ctx));
+		else
+			srv_log(s, SRV_LOG_INFO, "exchange %s: %lld records, %lld added, %lld removed",
+				v[i].name, (long long)st.records, (long long)st.added,
+				(long long)st.removed);
+		if (!vigil_exchange_get(X.st, v[i].name, &after))
+			publish(&after, (int64_t)time(NULL));
+	}
+	free(v);
+}
+
+static void *worker(void *arg)
+{
+	srv *s = arg;
+
+	pthread_mutex_lock(&X.mu);
+	while (!X.stop) {
+		struct timespec ts;
+		pthread_mutex_unlock(&X.mu);
+		if (SRV_CFG(s, exchange_interval) > 0)
+			run_due(s);
+		pthread_mutex_lock(&X.mu);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 5; /* how often due exchanges are looked for */
+		if (!X.stop)
+			pthread_cond_timedwait(&X.cv, &X.mu, &ts);
+	}
+	pthread_mutex_unlock(&X.mu);
+	return NULL;
+}
+
+int srv_exchanges_start(srv *s, char *err, size_t errcap)
+{
+	X.stop = 0;
+	srv_metric_define("vigil_exchange_last_success", SRV_GAUGE,
+			  "Unix time of each exchange's last complete fetch (0: never)");
+	srv_metric_define("vigil_exchange_lag_seconds", SRV_GAUGE,
+			  "Seconds since each exchange's last complete fetch (-1: never)");
+	srv_metric_define("vigil_exchange_items", SRV_GAUGE, "Records each exchange holds");
+	srv_metric_define("vigil_exchange_errors", SRV_GAUGE, "Failed fetches of each exchange");
+	if (vigil_ctx_new(&X.ctx)) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	if (vigil_store_open(X.ctx, s->cfg.db, &X.st)) {
+		snprintf(err, errcap, "exchanges: %s", vigil_errmsg(X.ctx));
+		return -1;
+	}
+	if (pthread_create(&X.thread, NULL, worker, s)) {
+		snprintf(err, errcap, "cannot start the exchange thread");
+		return -1;
+	}
+	X.running = 1;
+	return 0;
+}
+
+void srv_exchanges_stop(srv *s)
+{
+	(void)s;
+	if (X.running) {
+		pthread_mutex_lock(&X.mu);
+		X.stop = 1;
+		pthread_cond_signal(&X.cv);
+		pthread_mutex_unlock(&X.mu);
+		pthread_join(X.thread, NULL);
+		X.running = 0;
+	}
+	vigil_store_close(X.st);
+	X.st = NULL;
+	vigil_ctx_free(X.ctx);
+	X.ctx = NULL;
+}

@@ -1,0 +1,60 @@
+/* review.h — the review side of `vigil serve` (case_media.c): keeping a
+ * case's content sealed, and the protected derivative reviewers see. */
+#ifndef VIGIL_SERVER_REVIEW_H
+#define VIGIL_SERVER_REVIEW_H
+
+#include "http.h"
+
+/* Keeps an upload's bytes for case case_id, sealed under the master key
+ * (master_key_file). Without a master key nothing is kept (logged once).
+ * Failures are logged, not returned: the upload's answer stands. */
+void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
+		   size_t len);
+
+/* Keeps a video of case case_id (from the video worker, which has no
+ * request): the video sealed, then video_keyframes frames sampled over its
+ * length, each sealed as a PNG item — the strip reviewers see, each frame
+ * as a protected derivative. Failures are logged. */
+void srv_case_keep_video(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
+			 const uint8_t *data, size_t len);
+
+/* The protected derivative of an image: greyscale (or sepia), reduced to
+ * fit max_side, box-blurred three times (close to a gaussian) with the
+ * given radius in output pixels, as a PNG. *png is malloc'd (free()). */
+typedef struct srv_protect_opts {
+	int max_side; /* 32..1024 */
+	int blur;     /* 0..32 */
+	int sepia;    /* tint instead of plain grey */
+} srv_protect_opts;
+int srv_protect_image(vigil_ctx *ctx, const uint8_t *data, size_t len,
+		      const srv_protect_opts *o, uint8_t **png, size_t *pnglen);
+
+/* The review API's cores (route_cases.c, case_media.c), shared by the API
+ * (a key's name) and the page (a person's name). Each returns 0 on
+ * success, or -1 after replying with the error itself. */
+int srv_case_claim(srv_req *r, const char *who, int admin, int64_t id,
+		   vigil_case_review *v);
+int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision,
+		    const char *cls, json_t *ann, const char *note, json_t **result);
+/* Replies with item n of case id as view (protected / original) for who. */
+void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int original);
+/* The original of item n for who (claim held, under the daily cap), the
+ * reveal logged (reveals + audit) before it is returned: *out malloc'd,
+ * the caller wipes and frees it. */
+int srv_case_media_original(srv_req *r, const char *who, int64_t id, int n, uint8_t **out,
+			    size_t *olen, char *type, size_t tcap);
+
+/* The type of kept bytes from their first bytes (image/jpeg, image/png,
+ * image/webp, image/gif, else application/octet-stream). */
+const char *srv_sniff_type(const uint8_t *d, size_t n);
+
+/* The classifier hook (classifier.c): for an image upload that matched
+ * nothing. Without classifier_url, 0 at once. Otherwise sends the
+ * protected derivative (or the original, classifier_send) to the hook and
+ * returns 1 if its score (*score, 0..1) is at or above
+ * classifier_threshold. Any failure (unreachable, slow, bad answer) is
+ * counted and logged without content and returns 0: it never fails the
+ * upload. */
+int srv_classify(srv_req *r, const uint8_t *data, size_t len, double *score);
+
+#endif

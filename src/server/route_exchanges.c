@@ -1,0 +1,193 @@
+/* route_exchanges.c — hash-list exchanges over the API (admin): the same
+ * as `vigil exchange` (docs/exchanges.md). A fetch runs in the request and
+ * keeps the live matcher current as each page commits. */
+#include "server_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *xch_json(const vigil_exchange *x)
+{
+	json_t *settings = json_loads(x->settings, 0, NULL);
+	json_t *ck = x->checkpoint[0] ? json_loads(x->checkpoint, 0, NULL) : NULL;
+
+	return json_pack("{s:s,s:s,s:s,s:o,s:s,s:b,s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:s}",
+			 "name", x->name, "api", vigil_exchange_api_name(x->api), "bank",
+			 x->bank, "settings", settings ? settings : json_object(),
+			 "credentials", x->credentials, "enabled", x->enabled, "up_to_date",
+			 x->up_to_date, "full_refetch", x->full, "items", (json_int_t)x->items,
+			 "fetched", (json_int_t)x->fetched, "skipped", (json_int_t)x->skipped,
+			 "errors", (json_int_t)x->errors, "last_attempt",
+			 (json_int_t)x->last_attempt, "last_success",
+			 (json_int_t)x->last_success, "checkpoint", ck ? ck : json_null(),
+			 "last_error", x->last_error);
+}
+
+static void list(srv_req *r)
+{
+	vigil_exchange *v = NULL;
+	size_t n = 0, i;
+	vigil_store *st = srv_store(r);
+	json_t *a;
+	int rc;
+
+	if (!st)
+		return;
+	rc = vigil_exchange_list(st, &v, &n);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	a = json_array();
+	for (i = 0; a && i < n; i++)
+		json_array_append_new(a, xch_json(&v[i]));
+	free(v);
+	srv_reply_json(r, 200, json_pack("{s:o}", "exchanges", a));
+}
+
+static void get(srv_req *r)
+{
+	vigil_store *st = srv_store(r);
+	vigil_exchange x;
+	int rc;
+
+	if (!st)
+		return;
+	rc = vigil_exchange_get(st, srv_param(r, "name"), &x);
+	if (rc)
+		srv_reply_status(r, rc, srv_ctx(r));
+	else
+		srv_reply_json(r, 200, xch_json(&x));
+}
+
+static void create(srv_req *r)
+{
+	json_t *j = srv_json(r, JSON_OBJECT), *set;
+	vigil_store *st;
+	const char *name, *api, *bank, *creds;
+	char *settings = NULL;
+	vigil_exchange x;
+	int rc, a;
+
+	if (!j || !(st = srv_store(r)))
+		return;
+	name = json_string_value(json_object_get(j, "name"));
+	api = json_string_value(json_object_get(j, "api"));
+	bank = json_string_value(json_object_get(j, "bank"));
+	creds = json_string_value(json_object_get(j, "credentials"));
+	set = json_object_get(j, "settings");
+	a = vigil_exchange_api_parse(api);
+	if (!name || a < 0 || !creds || (set && !json_is_object(set))) {
+		srv_reply_error(r, 400, "invalid",
+				"expected {\"name\":NAME,\"api\":\"ncmec|stopncii|threatexchange|"
+				"tcap\",\"credentials\":\"env:NAME|file:PATH\",\"bank\":BANK,"
+				"\"settings\":{...}}");
+		return;
+	}
+	if (set)
+		settings = json_dumps(set, JSON_COMPACT);
+	rc = vigil_exchange_add(st, name, a, bank ? bank : name, settings, creds);
+	free(settings);
+	if (!rc)
+		rc = vigil_exchange_get(st, name, &x);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	srv_audit(r, "exchange.create", name,
+		  json_pack("{s:s,s:s}", "api", api, "bank", x.bank));
+	srv_reply_json(r, 201, xch_json(&x));
+}
+
+static void patch(srv_req *r)
+{
+	json_t *j = srv_json(r, JSON_OBJECT), *en;
+	const char *name = srv_param(r, "name");
+	vigil_store *st;
+	vigil_exchange x;
+	int rc;
+
+	if (!j || !(st = srv_store(r)))
+		return;
+	en = json_object_get(j, "enabled");
+	if (!json_is_boolean(en)) {
+		srv_reply_error(r, 400, "invalid", "expected {\"enabled\":true|false}");
+		return;
+	}
+	rc = vigil_exchange_set_enabled(st, name, json_is_true(en));
+	if (!rc)
+		rc = vigil_exchange_get(st, name, &x);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	srv_audit(r, json_is_true(en) ? "exchange.enable" : "exchange.disable", name, NULL);
+	srv_reply_json(r, 200, xch_json(&x));
+}
+
+static void del(srv_req *r)
+{
+	const char *name = srv_param(r, "name");
+	vigil_store *st = srv_store(r);
+	int rc;
+
+	if (!st)
+		return;
+	rc = vigil_exchange_delete(st, name);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	srv_audit(r, "exchange.delete", name, NULL);
+	srv_reply_json(r, 200, json_pack("{s:s,s:b}", "name", name, "deleted", 1));
+}
+
+static void fetch(srv_req *r)
+{
+	const char *name = srv_param(r, "name");
+	vigil_store *st = srv_store(r);
+	vigil_exchange_fetch_opts o;
+	vigil_exchange_stats s;
+	vigil_exchange x;
+	int rc;
+
+	if (!st)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.matcher = srv_matcher(r);
+	o.matcher_ctx = srv_ctx(r);
+	o.full = srv_query_bool(r, "full", 0);
+	rc = vigil_exchange_fetch(st, name, &o, &s);
+	if (rc == VIGIL_ENOENT || (rc == VIGIL_EINVAL && vigil_exchange_get(st, name, &x))) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	srv_audit(r, "exchange.fetch", name,
+		  json_pack("{s:I,s:I,s:I,s:b}", "records", (json_int_t)s.records, "added",
+			    (json_int_t)s.added, "removed", (json_int_t)s.removed, "ok", !rc));
+	if (rc) {
+		/* What committed before the failure stays; the reply says so. */
+		srv_reply_json(r, 502, json_pack("{s:{s:s,s:s},s:I,s:I}", "error", "code",
+						 "exchange_failed", "message",
+						 vigil_errmsg(srv_ctx(r)), "pages",
+						 (json_int_t)s.pages, "records",
+						 (json_int_t)s.records));
+		return;
+	}
+	srv_reply_json(r, 200, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "pages",
+					 (json_int_t)s.pages, "records", (json_int_t)s.records,
+					 "added", (json_int_t)s.added, "removed",
+					 (json_int_t)s.removed, "skipped", (json_int_t)s.skipped,
+					 "retries", (json_int_t)s.retries, "up_to_date",
+					 s.up_to_date));
+}
+
+const srv_route srv_routes_exchanges[] = {
+	{"GET", "/v1/exchanges", SRV_ROLE_ADMIN, list, 0, "List exchanges"},
+	{"POST", "/v1/exchanges", SRV_ROLE_ADMIN, create, 0, "Add an exchange"},
+	{"GET", "/v1/exchanges/{name}", SRV_ROLE_ADMIN, get, 0, "Show an exchange"},
+	{"PATCH", "/v1/exchanges/{name}", SRV_ROLE_ADMIN, patch, 0, "Enable or disable an exchange"},
+	{"DELETE", "/v1/exchanges/{name}", SRV_ROLE_ADMIN, del, 0, "Delete an exchange"},
+	{"POST", "/v1/exchanges/{name}/fetch", SRV_ROLE_ADMIN, fetch, 0, "Fetch an exchange now"},
+	{0},
+};
