@@ -223,6 +223,39 @@ int vigil_matcher_load_bank(vigil_matcher *m, vigil_store *st, const char *bank)
  * until the matcher is freed, so enabling it again is cheap. */
 int vigil_matcher_drop_bank(vigil_matcher *m, int64_t bank_id);
 
+/* Bank changes by every process on one shared database (PostgreSQL):
+ * each entry added or removed and each bank enabled, disabled or deleted
+ * is logged with a change sequence number, in commit order. A matcher
+ * that read vigil_store_changes_head before loading stays current by
+ * applying vigil_store_changes since then. SQLite: VIGIL_EINVAL ("not
+ * supported"); one process owns an SQLite store. */
+typedef enum vigil_change_kind {
+	VIGIL_CHANGE_ADD = 0,    /* entry (id, bank_id, type, value, quality) */
+	VIGIL_CHANGE_REMOVE = 1, /* entry, as it was */
+	VIGIL_CHANGE_BANK = 2    /* bank.enabled is its state now; -1: deleted */
+} vigil_change_kind;
+
+typedef struct vigil_change {
+	int64_t seq;
+	int kind;          /* vigil_change_kind */
+	vigil_entry entry; /* ADD, REMOVE: only the matcher's fields are set */
+	vigil_bank bank;   /* the bank now (id always; name, enabled unless
+			      deleted; entries not counted) */
+} vigil_change;
+
+typedef int (*vigil_change_cb)(void *user, const vigil_change *c);
+
+/* *seq = the newest change's number (0: none yet). */
+int vigil_store_changes_head(vigil_store *st, int64_t *seq);
+/* Calls cb for up to max changes after since, oldest first; a non-zero
+ * return stops and is returned. *last = the last one given (or since). */
+int vigil_store_changes(vigil_store *st, int64_t since, size_t max,
+			vigil_change_cb cb, void *user, int64_t *last);
+/* Waits up to timeout_ms for a change notification (LISTEN): 1 if one
+ * came, 0 if not (or the connection was lost and remade: then read the
+ * changes anyway, nothing is lost, they are in the log). */
+int vigil_store_changes_wait(vigil_store *st, int timeout_ms);
+
 /* ---------------------------------------------------------- evidence */
 
 /* What was seen where, what it matched, and what was done about it: the

@@ -155,7 +155,7 @@ int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 	vigil_bank b;
 	vpdq_state v = {0};
 	reader r = {0};
-	uint64_t next_progress = IMPORT_PROGRESS_EVERY;
+	uint64_t next_progress = IMPORT_PROGRESS_EVERY, staged = 0;
 	int rc, in_tx = 0;
 	long n;
 
@@ -228,6 +228,9 @@ int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 			continue;
 		if (p.format == VIGIL_FMT_VPDQ) {
 			rc = vpdq_frame(st, b.id, &o, &v, rec);
+		} else if (st->ops->entry_stage) {
+			rc = st->ops->entry_stage(st, b.id, rec);
+			staged++;
 		} else {
 			int64_t id = 0;
 			rc = st->ops->entry_add(st, b.id, rec, &id);
@@ -249,6 +252,12 @@ int vigil_bank_import(vigil_store *st, const char *bank, FILE *f,
 		goto out;
 	}
 	rc = vpdq_finish(st, &v, &s);
+	if (!rc && staged) {
+		uint64_t added = 0;
+		rc = st->ops->entry_stage_flush(st, &added);
+		s.added += added;
+		s.duplicates += staged - added;
+	}
 	if (rc)
 		goto out;
 	rc = st->ops->commit(st);

@@ -316,7 +316,9 @@ static int open_banks(match_job *j, const char *db, vigil_store **st)
 	int64_t entries = 0;
 	struct stat sb;
 
-	if (stat(path, &sb) != 0) {
+	/* A database server (postgresql://) is not a file; its absence is
+	 * the open's error. */
+	if (!strstr(db, "://") && stat(path, &sb) != 0) {
 		cli_err("vigil match: no store at %s (%s); make one with "
 				"'vigil bank create' and 'vigil bank import', or give "
 				"--db or $VIGIL_DB\n", path, strerror(errno));

@@ -193,21 +193,21 @@ int vigil_exchange_add(vigil_store *st, const char *name, int api,
 	}
 	if (rc)
 		return rc;
-	return st->ops->xch_add(st, &x);
+	return NEED_OP(st, xch_add, &x);
 }
 
 int vigil_exchange_get(vigil_store *st, const char *name, vigil_exchange *out)
 {
 	if (!st || !name || !out)
 		return VIGIL_EINVAL;
-	return st->ops->xch_get(st, name, out);
+	return NEED_OP(st, xch_get, name, out);
 }
 
 int vigil_exchange_list(vigil_store *st, vigil_exchange **out, size_t *n)
 {
 	if (!st || !out || !n)
 		return VIGIL_EINVAL;
-	return st->ops->xch_list(st, out, n);
+	return NEED_OP(st, xch_list, out, n);
 }
 
 int vigil_exchange_set_enabled(vigil_store *st, const char *name, int enabled)
@@ -218,14 +218,14 @@ int vigil_exchange_set_enabled(vigil_store *st, const char *name, int enabled)
 	if (rc)
 		return rc;
 	x.enabled = !!enabled;
-	return st->ops->xch_save(st, &x);
+	return NEED_OP(st, xch_save, &x);
 }
 
 int vigil_exchange_delete(vigil_store *st, const char *name)
 {
 	if (!st || !name)
 		return VIGIL_EINVAL;
-	return st->ops->xch_delete(st, name);
+	return NEED_OP(st, xch_delete, name);
 }
 
 /* ----------------------------------------------------------- fetch */
@@ -288,7 +288,7 @@ static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
 	size_t n = 0;
 	int rc, i, linked = 0;
 
-	rc = st->ops->xitem_take(st, x->id, r->key, &ids, &n);
+	rc = NEED_OP(st, xitem_take, x->id, r->key, &ids, &n);
 	if (!rc)
 		rc = drop_entries(st, ids, n, gone, s);
 	vigil__free(ids);
@@ -310,7 +310,7 @@ static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
 		 * local import); that entry is not this record's to remove. */
 		if (!id)
 			continue;
-		rc = st->ops->xitem_link(st, x->id, r->key, id, x->generation);
+		rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
 		if (rc)
 			return rc;
 		linked = 1;
@@ -330,7 +330,7 @@ static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
 	/* The record is held even without an entry of its own, so that a
 	 * full refetch can tell it from one that vanished. */
 	if (!linked)
-		rc = st->ops->xitem_link(st, x->id, r->key, 0, x->generation);
+		rc = NEED_OP(st, xitem_link, x->id, r->key, 0, x->generation);
 	return rc;
 }
 
@@ -404,13 +404,13 @@ static void note_error(vigil_store *st, vigil_exchange *x)
 
 	snprintf(msg, sizeof(msg), "%s", vigil_errmsg(st->ctx));
 	st->ops->rollback(st);
-	if (st->ops->xch_get(st, x->name, &cur))
+	if (NEED_OP(st, xch_get, x->name, &cur))
 		return;
 	snprintf(cur.last_error, sizeof(cur.last_error), "%s", msg);
 	cur.errors++;
 	cur.up_to_date = 0;
 	cur.last_attempt = (int64_t)time(NULL);
-	st->ops->xch_save(st, &cur);
+	NEED_OP(st, xch_save, &cur);
 	/* The fetch's own message stays the one the caller reads. */
 	vigil__err(st->ctx, VIGIL_EIO, "%s", msg);
 }
@@ -434,7 +434,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	memset(&p, 0, sizeof(p));
 	if (!st || !name)
 		return VIGIL_EINVAL;
-	rc = st->ops->xch_get(st, name, &x);
+	rc = NEED_OP(st, xch_get, name, &x);
 	if (rc)
 		return rc;
 	if (!x.enabled)
@@ -453,7 +453,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		x.full = 1;
 		x.generation++;
 		x.checkpoint[0] = 0;
-		rc = st->ops->xch_save(st, &x);
+		rc = NEED_OP(st, xch_save, &x);
 		if (rc)
 			goto fail;
 	}
@@ -470,7 +470,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		 * store) moved on meanwhile: this page is not ours to commit. */
 		{
 			vigil_exchange cur;
-			rc = st->ops->xch_get(st, x.name, &cur);
+			rc = NEED_OP(st, xch_get, x.name, &cur);
 			if (!rc && (cur.id != x.id || cur.generation != x.generation ||
 				    strcmp(cur.checkpoint, x.checkpoint))) {
 				rc = vigil__err(st->ctx, VIGIL_EABORTED,
@@ -497,7 +497,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			if (x.full) {
 				int64_t *ids = NULL;
 				size_t n = 0;
-				rc = st->ops->xitem_sweep(st, x.id, x.generation, &ids, &n);
+				rc = NEED_OP(st, xitem_sweep, x.id, x.generation, &ids, &n);
 				if (!rc)
 					rc = drop_entries(st, ids, n,
 							  o->matcher ? &changes : NULL, s);
@@ -512,7 +512,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		} else {
 			x.up_to_date = 0;
 		}
-		rc = st->ops->xch_save(st, &x);
+		rc = NEED_OP(st, xch_save, &x);
 		if (!rc)
 			rc = st->ops->commit(st);
 		if (rc)
@@ -553,7 +553,7 @@ int vigil_exchange_feedback(vigil_store *st, const char *name, int64_t entry_id,
 
 	if (!st || !name)
 		return VIGIL_EINVAL;
-	rc = st->ops->xch_get(st, name, &x);
+	rc = NEED_OP(st, xch_get, name, &x);
 	if (!rc)
 		rc = vigil_bank_get(st, x.bank, &b);
 	if (!rc)

@@ -51,21 +51,21 @@ int vigil_report_draft(vigil_store *st, int64_t case_id, int64_t now, int64_t *i
 
 	if (!st || case_id <= 0)
 		return VIGIL_EINVAL;
-	return st->ops->report_draft(st, case_id, now, id ? id : &tmp);
+	return NEED_OP(st, report_draft, case_id, now, id ? id : &tmp);
 }
 
 int vigil_report_get(vigil_store *st, int64_t id, vigil_report *out)
 {
 	if (!st || !out)
 		return VIGIL_EINVAL;
-	return st->ops->report_get(st, id, out);
+	return NEED_OP(st, report_get, id, out);
 }
 
 int vigil_report_list(vigil_store *st, vigil_report **out, size_t *n)
 {
 	if (!st || !out || !n)
 		return VIGIL_EINVAL;
-	return st->ops->report_list(st, out, n);
+	return NEED_OP(st, report_list, out, n);
 }
 
 /* ------------------------------------------------------------- HTTP */
@@ -247,7 +247,7 @@ static void step(const vigil_ncmec_opts *o, vigil_report *r, const char *name, i
 static int put(vigil_store *st, vigil_report *r)
 {
 	r->updated = (int64_t)time(NULL);
-	return st->ops->report_put(st, r);
+	return NEED_OP(st, report_put, r);
 }
 
 /* ------------------------------------------------------------ submit */

@@ -368,7 +368,7 @@ int vigil__report_file_doc(vigil_store *st, const vigil_report *r, int n,
 	if (rc)
 		goto out;
 	have_media = 1;
-	rc = st->ops->reveal_count_item(st, r->case_id, n, &viewed);
+	rc = NEED_OP(st, reveal_count_item, r->case_id, n, &viewed);
 	if (rc)
 		goto out;
 	ctxs = json_loads(c.contexts ? c.contexts : "[]", 0, NULL);

@@ -8,6 +8,7 @@
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "sync.h"
 #include "server_int.h"
 #include "streams.h"
 
@@ -201,6 +202,12 @@ int vigil_server_run(vigil_server_conf *conf)
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
+	/* Where the change log stands before the load: every later change
+	 * is applied after it (several instances on one database). */
+	if (srv_sync_open(&s, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
+		goto out;
+	}
 	c = vigil_matcher_open(s.slots[0].st, &s.matcher);
 	if (c) {
 		fprintf(stderr, "vigil serve: loading the banks: %s\n",
@@ -209,7 +216,8 @@ int vigil_server_run(vigil_server_conf *conf)
 	}
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
-	if (srv_pipeline_start(&s, err, sizeof(err)) ||
+	if (srv_sync_start(&s, err, sizeof(err)) ||
+	    srv_pipeline_start(&s, err, sizeof(err)) ||
 	    srv_streams_start(&s, err, sizeof(err)) ||
 	    srv_exchanges_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
@@ -251,6 +259,7 @@ out:
 	srv_exchanges_stop(&s); /* it updates the matcher */
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
+	srv_sync_stop(&s);
 	vigil_matcher_free(s.matcher);
 	srv__keys_close(&s);
 	srv__store_pool_close(&s);

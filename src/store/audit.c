@@ -98,7 +98,7 @@ int vigil_audit_checkpoint_list(vigil_store *st, vigil_audit_checkpoint **cps,
 {
 	if (!st || !cps || !n)
 		return VIGIL_EINVAL;
-	return st->ops->audit_checkpoint_list(st, cps, n);
+	return NEED_OP(st, audit_checkpoint_list, cps, n);
 }
 
 int vigil_audit_checkpoint_make(vigil_store *st, const uint8_t seed[32],
@@ -118,14 +118,14 @@ int vigil_audit_checkpoint_make(vigil_store *st, const uint8_t seed[32],
 	rc = st->ops->begin(st);
 	if (rc)
 		return rc;
-	rc = st->ops->audit_head(st, &cp.audit_id, cp.hash);
+	rc = NEED_OP(st, audit_head, &cp.audit_id, cp.hash);
 	if (rc)
 		goto out;
 	if (!cp.audit_id) {
 		rc = vigil__err(st->ctx, VIGIL_ENOENT, "the audit trail is empty");
 		goto out;
 	}
-	rc = st->ops->audit_checkpoint_list(st, &all, &n);
+	rc = NEED_OP(st, audit_checkpoint_list, &all, &n);
 	if (rc)
 		goto out;
 	if (n && all[n - 1].audit_id == cp.audit_id &&
@@ -139,7 +139,7 @@ int vigil_audit_checkpoint_make(vigil_store *st, const uint8_t seed[32],
 	vigil_audit_checkpoint_message(&cp, msg);
 	crypto_sign_detached(cp.sig, NULL, msg, sizeof(msg), sk);
 	sodium_memzero(sk, sizeof(sk));
-	rc = st->ops->audit_checkpoint_add(st, &cp);
+	rc = NEED_OP(st, audit_checkpoint_add, &cp);
 out:
 	free(all);
 	if (rc)
@@ -358,7 +358,7 @@ int vigil_audit_verify(vigil_store *st, const uint8_t *pk,
 		return rc;
 	rc = st->ops->audit_scan(st, 0, SIZE_MAX, collect, &w);
 	if (!rc)
-		rc = st->ops->audit_checkpoint_list(st, &cps, &ncp);
+		rc = NEED_OP(st, audit_checkpoint_list, &cps, &ncp);
 	st->ops->rollback(st);
 	if (rc)
 		goto out;

@@ -52,7 +52,7 @@ int vigil_case_list(vigil_store *st, int state, int64_t now, size_t max,
 {
 	if (!st || !out || !n || state >= VIGIL__CASE_STATE_END)
 		return VIGIL_EINVAL;
-	return st->ops->case_list(st, state, now, max, out, n);
+	return NEED_OP(st, case_list, state, now, max, out, n);
 }
 
 int vigil_case_review_get(vigil_store *st, int64_t id, int64_t now,
@@ -60,7 +60,7 @@ int vigil_case_review_get(vigil_store *st, int64_t id, int64_t now,
 {
 	if (!st || !out)
 		return VIGIL_EINVAL;
-	return st->ops->case_review_get(st, id, now, out);
+	return NEED_OP(st, case_review_get, id, now, out);
 }
 
 /* Runs in the caller's transaction, or in one of its own. */
@@ -93,7 +93,7 @@ int vigil_case_claim(vigil_store *st, int64_t id, const char *who, int admin,
 	rc = begin_own(st, &own);
 	if (rc)
 		return rc;
-	rc = st->ops->case_claim(st, id, who, admin, now, ttl, out ? out : &tmp);
+	rc = NEED_OP(st, case_claim, id, who, admin, now, ttl, out ? out : &tmp);
 	return end_own(st, own, rc);
 }
 
@@ -143,7 +143,7 @@ int vigil_case_decide(vigil_store *st, int64_t id, const char *who, int decision
 	rc = begin_own(st, &own);
 	if (rc)
 		return rc;
-	rc = st->ops->case_decide(st, id, who, decision, classification, annotations,
+	rc = NEED_OP(st, case_decide, id, who, decision, classification, annotations,
 				  note, now);
 	return end_own(st, own, rc);
 }
@@ -155,7 +155,7 @@ int vigil_case_media_add(vigil_store *st, const vigil_case_media *m, int *n)
 	if (!st || !m || !m->sealed || !m->sealed_len || m->bytes < 0 ||
 	    memchr(m->content_type, '\0', sizeof(m->content_type)) == NULL)
 		return VIGIL_EINVAL;
-	return st->ops->case_media_add(st, m, n ? n : &tmp);
+	return NEED_OP(st, case_media_add, m, n ? n : &tmp);
 }
 
 int vigil_case_media_get(vigil_store *st, int64_t case_id, int n,
@@ -163,7 +163,7 @@ int vigil_case_media_get(vigil_store *st, int64_t case_id, int n,
 {
 	if (!st || !out)
 		return VIGIL_EINVAL;
-	return st->ops->case_media_get(st, case_id, n, out);
+	return NEED_OP(st, case_media_get, case_id, n, out);
 }
 
 int vigil_case_media_list(vigil_store *st, int64_t case_id, vigil_case_media *out, int cap,
@@ -171,14 +171,14 @@ int vigil_case_media_list(vigil_store *st, int64_t case_id, vigil_case_media *ou
 {
 	if (!st || !out || !n || cap < 0)
 		return VIGIL_EINVAL;
-	return st->ops->case_media_list(st, case_id, out, cap, n);
+	return NEED_OP(st, case_media_list, case_id, out, cap, n);
 }
 
 int vigil_case_media_count(vigil_store *st, int64_t case_id, int *n)
 {
 	if (!st || !n)
 		return VIGIL_EINVAL;
-	return st->ops->case_media_count(st, case_id, n);
+	return NEED_OP(st, case_media_count, case_id, n);
 }
 
 int vigil_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
@@ -186,7 +186,7 @@ int vigil_reveal_add(vigil_store *st, int64_t case_id, int n, const char *who,
 {
 	if (!st || !who || !*who || strlen(who) > VIGIL_NAME_MAX)
 		return VIGIL_EINVAL;
-	return st->ops->reveal_add(st, case_id, n, who, when);
+	return NEED_OP(st, reveal_add, case_id, n, who, when);
 }
 
 int vigil_reveal_count(vigil_store *st, const char *who, int64_t case_id,
@@ -194,5 +194,5 @@ int vigil_reveal_count(vigil_store *st, const char *who, int64_t case_id,
 {
 	if (!st || !count || (case_id <= 0 && !who))
 		return VIGIL_EINVAL;
-	return st->ops->reveal_count(st, who, case_id, since, count);
+	return NEED_OP(st, reveal_count, who, case_id, since, count);
 }

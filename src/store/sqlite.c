@@ -5,7 +5,6 @@
  * the bank as it was. Prepared statements are kept for the hot paths. */
 #include "store.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -1395,29 +1394,6 @@ out:
 	return rc;
 }
 
-/* Appends the elements of the JSON array text add to the array text old;
- * the result is owned by the caller (free()). */
-static char *json_concat(const char *old, const char *add)
-{
-	json_t *a = json_loads(old && *old ? old : "[]", 0, NULL);
-	json_t *b = json_loads(add, JSON_DECODE_ANY, NULL);
-	char *res = NULL;
-
-	if (!json_is_array(a) || !b)
-		goto out;
-	if (json_is_array(b)) {
-		if (json_array_extend(a, b))
-			goto out;
-	} else if (json_array_append(a, b)) {
-		goto out;
-	}
-	res = json_dumps(a, JSON_COMPACT);
-out:
-	json_decref(a);
-	json_decref(b);
-	return res;
-}
-
 static int s_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 		       int *joined)
 {
@@ -1443,11 +1419,11 @@ static int s_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 		if (r == SQLITE_ROW) {
 			*id = sqlite3_column_int64(q, 0);
 			ctxs = c->context
-				       ? json_concat((const char *)sqlite3_column_text(q, 1),
+				       ? vigil__json_concat((const char *)sqlite3_column_text(q, 1),
 						     c->context)
 				       : dup_text(sqlite3_column_text(q, 1));
 			mats = c->matches
-				       ? json_concat((const char *)sqlite3_column_text(q, 2),
+				       ? vigil__json_concat((const char *)sqlite3_column_text(q, 2),
 						     c->matches)
 				       : dup_text(sqlite3_column_text(q, 2));
 			if (!ctxs || !mats) {
@@ -1485,8 +1461,8 @@ static int s_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 			*joined = 1;
 		goto out;
 	}
-	ctxs = json_concat("[]", c->context ? c->context : "[]");
-	mats = json_concat("[]", c->matches ? c->matches : "[]");
+	ctxs = vigil__json_concat("[]", c->context ? c->context : "[]");
+	mats = vigil__json_concat("[]", c->matches ? c->matches : "[]");
 	if (!ctxs || !mats) {
 		rc = vigil__err(st->ctx, VIGIL_EINVAL,
 				"case: context/matches are not valid JSON");
@@ -2799,4 +2775,9 @@ const vigil__store_ops vigil__store_sqlite = {
 	s_xitem_take,
 	s_xitem_sweep,
 	s_xitem_link,
+	NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
+	NULL,
+	NULL, /* changes: one process owns an SQLite store */
+	NULL,
+	NULL,
 };

@@ -2,6 +2,7 @@
  * types and list formats. */
 #include "store.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,7 @@ int vigil__bank_name_ok(const char *name)
 int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out)
 {
 	vigil_store *st;
+	const vigil__store_ops *ops = &vigil__store_sqlite;
 	const char *path = uri;
 	int rc;
 
@@ -77,16 +79,19 @@ int vigil_store_open(vigil_ctx *ctx, const char *uri, vigil_store **out)
 	*out = NULL;
 	if (!strncmp(uri, "sqlite:", 7))
 		path = uri + 7;
+	else if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11))
+		ops = &vigil__store_postgres; /* libpq takes the whole URI */
 	else if (strstr(uri, "://"))
 		return vigil__err(ctx, VIGIL_EINVAL,
-				  "%s: unsupported store (only SQLite for now)", uri);
+				  "%.200s: unsupported store (sqlite: or postgresql://)",
+				  uri);
 	if (!*path)
 		return vigil__err(ctx, VIGIL_EINVAL, "empty store path");
 	st = vigil__calloc(1, sizeof(*st));
 	if (!st)
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	st->ctx = ctx;
-	st->ops = &vigil__store_sqlite;
+	st->ops = ops;
 	rc = st->ops->open(st, path);
 	if (rc) {
 		st->ops->close(st);
@@ -413,6 +418,65 @@ int vigil_entry_type_stats(vigil_store *st, int type, int64_t *count,
 	return st->ops->entry_type_stats(st, type, count, newest);
 }
 
+/* ------------------------------------------------------- change log */
+
+static int no_changes(vigil_store *st)
+{
+	return vigil__err(st->ctx, VIGIL_EINVAL,
+			  "the change log is not supported by the %s backend "
+			  "(use postgresql:// for several instances)", st->ops->scheme);
+}
+
+int vigil_store_changes_head(vigil_store *st, int64_t *seq)
+{
+	if (!st || !seq)
+		return VIGIL_EINVAL;
+	return st->ops->changes_head ? st->ops->changes_head(st, seq) : no_changes(st);
+}
+
+int vigil_store_changes(vigil_store *st, int64_t since, size_t max,
+			vigil_change_cb cb, void *user, int64_t *last)
+{
+	if (!st || !cb || !last)
+		return VIGIL_EINVAL;
+	*last = since;
+	return st->ops->changes_scan ? st->ops->changes_scan(st, since, max, cb, user, last)
+				     : no_changes(st);
+}
+
+int vigil_store_changes_wait(vigil_store *st, int timeout_ms)
+{
+	if (!st)
+		return VIGIL_EINVAL;
+	return st->ops->changes_wait ? st->ops->changes_wait(st, timeout_ms)
+				     : no_changes(st);
+}
+
+/* ------------------------------------------- shared by the backends */
+
+/* Appends the elements of the JSON array text add to the array text old;
+ * the result is owned by the caller (free()). */
+char *vigil__json_concat(const char *old, const char *add)
+{
+	json_t *a = json_loads(old && *old ? old : "[]", 0, NULL);
+	json_t *b = json_loads(add, JSON_DECODE_ANY, NULL);
+	char *res = NULL;
+
+	if (!json_is_array(a) || !b)
+		goto out;
+	if (json_is_array(b)) {
+		if (json_array_extend(a, b))
+			goto out;
+	} else if (json_array_append(a, b)) {
+		goto out;
+	}
+	res = json_dumps(a, JSON_COMPACT);
+out:
+	json_decref(a);
+	json_decref(b);
+	return res;
+}
+
 /* Creates dir and its parents (mode 0700: the store is sensitive). */
 static void mkdirs(char *dir)
 {
@@ -443,4 +507,10 @@ const char *vigil_store_default_path(char *buf, size_t cap)
 		return "vigil.db";
 	memcpy(buf + n, "/vigil.db", sizeof("/vigil.db"));
 	return buf;
+}
+
+int vigil__op_missing(vigil_store *st, const char *op)
+{
+	return vigil__err(st->ctx, VIGIL_EINVAL, "not supported by the %s backend yet: %s",
+			  st->ops->scheme, op);
 }

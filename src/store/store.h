@@ -172,7 +172,29 @@ typedef struct vigil__store_ops {
 			   int64_t **ids, size_t *n);
 	int (*xitem_link)(vigil_store *st, int64_t xid, const char *key,
 			  int64_t entry_id, int64_t gen);
+	/* Bulk import, optional (NULL: the import adds rows with entry_add).
+	 * Inside a transaction, entry_stage queues r for bank_id (no id is
+	 * given back) and entry_stage_flush adds every queued row the bank
+	 * does not already have, setting *added to how many it added (the
+	 * rest were duplicates). PostgreSQL: COPY into a staging table, then
+	 * one INSERT … ON CONFLICT DO NOTHING. */
+	int (*entry_stage)(vigil_store *st, int64_t bank_id, const vigil__rec *r);
+	int (*entry_stage_flush)(vigil_store *st, uint64_t *added);
+	/* The change log (vigil/store.h), optional: NULL where one process
+	 * owns the store. */
+	int (*changes_head)(vigil_store *st, int64_t *seq);
+	int (*changes_scan)(vigil_store *st, int64_t since, size_t max,
+			    vigil_change_cb cb, void *user, int64_t *last);
+	int (*changes_wait)(vigil_store *st, int timeout_ms);
 } vigil__store_ops;
+
+/* Calls an op a backend may leave NULL (PostgreSQL does not have every
+ * op SQLite has yet): an absent op is an error through the store's
+ * context, never a NULL call. Every op it wraps returns an int status. */
+int vigil__op_missing(vigil_store *st, const char *op);
+#define NEED_OP(st, op, ...)                                                   \
+	((st)->ops->op ? (st)->ops->op((st), __VA_ARGS__)                      \
+		       : vigil__op_missing((st), #op))
 
 struct vigil_store {
 	const vigil__store_ops *ops;
@@ -181,6 +203,12 @@ struct vigil_store {
 };
 
 extern const vigil__store_ops vigil__store_sqlite;
+extern const vigil__store_ops vigil__store_postgres;
+
+/* Appends the elements of the JSON array text add (or add itself, if it
+ * is not an array) to the array text old ("" or NULL: []); NULL if either
+ * is not valid JSON. The result is the caller's: free(). */
+char *vigil__json_concat(const char *old, const char *add);
 
 /* Validates a bank name: 1..VIGIL_NAME_MAX of [A-Za-z0-9._-]. */
 int vigil__bank_name_ok(const char *name);

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dbpath[64];
+static char dbpath[512];
 
 typedef struct bad_log {
 	uint64_t lines[64];
@@ -310,14 +310,16 @@ static void matching(vigil_ctx *ctx, vigil_store *st)
 int main(int argc, char **argv)
 {
 	const char *vec = argc > 1 ? argv[1] : "../shared/vectors";
-	char tmpl[] = "/tmp/vigil-test-import-XXXXXX", aux[80];
+	char tmpl[] = "/tmp/vigil-test-import-XXXXXX", aux[600];
 	vigil_ctx *ctx;
 	vigil_store *st = NULL;
 	int fd = mkstemp(tmpl);
 
 	close(fd);
 	unlink(tmpl);
-	snprintf(dbpath, sizeof(dbpath), "%s", tmpl);
+	/* $VIGIL_TEST_PG_URI (tests/pg/pg_env.sh): the same test on PostgreSQL. */
+	snprintf(dbpath, sizeof(dbpath), "%s",
+		 getenv("VIGIL_TEST_PG_URI") ? getenv("VIGIL_TEST_PG_URI") : tmpl);
 	CHECK(vigil_ctx_new(&ctx) == 0);
 	CHECK(vigil_store_open(ctx, dbpath, &st) == 0);
 	formats(st);

@@ -1,10 +1,11 @@
 #!/bin/sh
-# End-to-end: `vigil bank` and `vigil match` on a temporary SQLite store.
+# End-to-end: `vigil bank` and `vigil match` on a temporary SQLite store,
+# or on the PostgreSQL database in $VIGIL_TEST_PG_URI (tests/pg/pg_env.sh).
 set -u
 VIGIL=$1 VEC=$2 DEMO=$3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-export VIGIL_DB="$T/v.db"
+export VIGIL_DB="${VIGIL_TEST_PG_URI:-$T/v.db}"
 fail=0
 ok() { echo "ok - $1"; }
 bad() { echo "FAIL - $1"; fail=1; }
@@ -64,7 +65,9 @@ done
 "$VIGIL" bank delete bom
 # A second writer waits for the write lock another process holds (with a
 # message saying so) instead of failing after 10 s; --lock-timeout bounds the
-# wait. The holder keeps its lock until told to let go.
+# wait. SQLite only: its lock is the file's (PostgreSQL locks rows, and its
+# lock_timeout is tested below).
+if [ -z "${VIGIL_TEST_PG_URI:-}" ]; then
 cat > "$T/hold.py" <<'X'
 import os, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -92,6 +95,23 @@ wait $holder
 "$VIGIL" bank delete locked
 "$VIGIL" help --man | grep -q "lock.*timeout SECONDS" && ok "man: --lock-timeout" || bad "man: --lock-timeout"
 
+else
+"$VIGIL" bank create locked >/dev/null
+printf 'd41d8cd98f00b204e9800998ecf8427e\n' > "$T/one.txt"
+# A session holding the entries table: the import gives up after 1 s.
+(printf 'BEGIN; LOCK TABLE entries IN EXCLUSIVE MODE; SELECT pg_sleep(30);\n' |
+	psql -q "$VIGIL_TEST_PG_URI" >/dev/null 2>&1) & holder=$!
+for _ in $(seq 100); do
+	[ "$(psql -At "$VIGIL_TEST_PG_URI" -c "SELECT count(*) FROM pg_locks WHERE relation='entries'::regclass AND mode='ExclusiveLock' AND granted")" = 1 ] && break
+	sleep 0.1
+done
+"$VIGIL" bank import --lock-timeout 1 locked "$T/one.txt" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "lock timeout" "$T/err" && ok "--lock-timeout gives up (postgresql)" || bad "--lock-timeout: rc=$rc $(cat "$T/err")"
+psql -q "$VIGIL_TEST_PG_URI" -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%' AND pid<>pg_backend_pid()" >/dev/null
+wait $holder
+"$VIGIL" bank import locked "$T/one.txt" 2>"$T/err2" && grep -q " 1 added" "$T/err2" && ok "import after the lock" || bad "after lock: $(cat "$T/err2")"
+"$VIGIL" bank delete locked
+fi
 # Unbounded input ends: NUL bytes (not a text list) stop at once, a line
 # with no line break in 1 MiB stops, and --max-bytes bounds the whole input.
 "$VIGIL" bank create unbounded >/dev/null

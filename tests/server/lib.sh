@@ -14,7 +14,7 @@ check() { # check NAME CONDITION-COMMAND...
 # in $U) and waits for its port file.
 start() {
 	rm -f "$T/port"
-	"$VIGIL" serve --listen 127.0.0.1:0 --db "$T/v.db" --port-file "$T/port" \
+	"$VIGIL" serve --listen 127.0.0.1:0 --db "${VIGIL_DB:-$T/v.db}" --port-file "$T/port" \
 		--log-level warn "$@" 2>>"$T/server.log" &
 	SPID=$!
 	i=0

@@ -8,7 +8,9 @@ T=$(mktemp -d)
 SPID=
 trap '[ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; rm -rf "$T"' EXIT
 . "$HERE/lib.sh"
-export VIGIL_DB="$T/v.db"
+# The store: SQLite, or the PostgreSQL database in $VIGIL_TEST_PG_URI
+# (tests/pg/pg_env.sh runs this script again on PostgreSQL).
+export VIGIL_DB="${VIGIL_TEST_PG_URI:-$T/v.db}"
 
 ADMIN=$("$VIGIL" key create admin1 --role admin 2>/dev/null)
 SUBMIT=$("$VIGIL" key create submit1 --role submit 2>/dev/null)
@@ -213,8 +215,11 @@ wait $SPID; src=$?; SPID=
 check "...and then exits 0" [ $src -eq 0 ]
 
 # The audit trail: every change with who did it.
-sqlite3 "$T/v.db" 'SELECT who, action, object FROM audit ORDER BY id' > "$T/audit" 2>/dev/null ||
+if [ -n "${VIGIL_TEST_PG_URI:-}" ]; then
+	psql -At "$VIGIL_DB" -c 'SELECT who, action, object FROM audit ORDER BY id' > "$T/audit"
+else sqlite3 "$T/v.db" 'SELECT who, action, object FROM audit ORDER BY id' > "$T/audit" 2>/dev/null ||
 	python3 -c "import sqlite3,sys;[print('|'.join(r)) for r in sqlite3.connect(sys.argv[1]).execute('SELECT who, action, object FROM audit ORDER BY id')]" "$T/v.db" > "$T/audit"
+fi
 check "audit: bank created by admin1" grep -q '^admin1|bank.create|known$' "$T/audit"
 check "audit: entries added" grep -q '^admin1|bank.entries.add|known$' "$T/audit"
 check "audit: key revoked by the CLI" grep -q '^cli|key.revoke|cli1$' "$T/audit"

@@ -16,7 +16,13 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-export VIGIL_DB="$T/v.db"
+# The store: SQLite, or the PostgreSQL database in $VIGIL_TEST_PG_URI
+# (tests/pg/pg_env.sh runs this script again on PostgreSQL).
+export VIGIL_DB="${VIGIL_TEST_PG_URI:-$T/v.db}"
+sql() {
+	if [ -n "${VIGIL_TEST_PG_URI:-}" ]; then psql -qAt "$VIGIL_DB" -c "$1"
+	else sqlite3 "$VIGIL_DB" "$1"; fi
+}
 fail=0
 ok() { echo "ok - $1"; }
 bad() { echo "FAIL - $1"; fail=1; }
@@ -203,20 +209,20 @@ done
 # receiver's dedupe sees a dup, never a second new.
 sleep 0.2
 kill -9 "$SRV"; wait "$SRV" 2>/dev/null; SRV=
-sqlite3 "$VIGIL_DB" "UPDATE outbox SET state='pending', next_ms=0 WHERE event_id='$E1'"
+sql "UPDATE outbox SET state='pending', next_ms=0 WHERE event_id='$E1'"
 start_server
 wait_for "grep -q '^dup $E1 ' '$T/rlog'" && [ "$(grep -c "^new $E1 " "$T/rlog")" = 1 ] &&
 	ok "redelivery deduped by event id" || bad "redelivery"
 # Nothing lost: every row of the outbox arrived exactly once as new.
-wait_for '[ "$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM outbox WHERE state<>'"'"'delivered'"'"'")" = 0 ]' &&
-	ok "outbox drained" || bad "outbox: $(sqlite3 "$VIGIL_DB" "SELECT event_id,state,last_error FROM outbox WHERE state<>'delivered'")"
-total=$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM outbox")
+wait_for '[ "$(sql "SELECT count(*) FROM outbox WHERE state<>'"'"'delivered'"'"'")" = 0 ]' &&
+	ok "outbox drained" || bad "outbox: $(sql "SELECT event_id,state,last_error FROM outbox WHERE state<>'delivered'")"
+total=$(sql "SELECT count(*) FROM outbox")
 distinct=$(grep '^new ' "$T/rlog" | cut -d' ' -f2 | sort -u | wc -l)
 newlines=$(grep -c '^new ' "$T/rlog")
 [ "$total" = "$distinct" ] && [ "$newlines" = "$distinct" ] && ok "$total events, each received once" ||
 	bad "total $total, distinct $distinct, new lines $newlines"
 # The audit has one row per verdict.
-n=$(sqlite3 "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='content.verdict'")
+n=$(sql "SELECT count(*) FROM audit WHERE action='content.verdict'")
 [ "$n" = 15 ] && ok "audit rows for every verdict (13 images, 2 videos)" || bad "audit rows: $n"
 # kill -9 with an event in flight: the receiver has it but has not
 # answered; after the restart it comes again (a dup, deduped), never lost.

@@ -1,4 +1,6 @@
-/* The SQLite store: banks' life cycle, argument checks, reopening. */
+/* The store: banks' life cycle, argument checks, reopening. SQLite by
+ * default; the PostgreSQL database in $VIGIL_TEST_PG_URI when that is set
+ * (tests/pg/pg_env.sh: the same checks against both backends). */
 #include "vigil.h"
 #include "../test.h"
 
@@ -7,7 +9,8 @@
 int main(void)
 {
 	char path[] = "/tmp/vigil-test-store-XXXXXX";
-	char db[64];
+	char db[512];
+	const char *pg = getenv("VIGIL_TEST_PG_URI");
 	vigil_ctx *ctx;
 	vigil_store *st = NULL;
 	vigil_bank b, *all = NULL;
@@ -18,7 +21,10 @@ int main(void)
 
 	close(fd);
 	unlink(path);
-	snprintf(db, sizeof(db), "sqlite:%s", path);
+	if (pg && *pg)
+		snprintf(db, sizeof(db), "%s", pg);
+	else
+		snprintf(db, sizeof(db), "sqlite:%s", path);
 	CHECK(vigil_ctx_new(&ctx) == 0);
 	CHECK(vigil_store_open(ctx, db, &st) == VIGIL_OK);
 	CHECK(vigil_bank_create(st, "hotline", "from the hotline", "source=hotline", &b) == 0);
@@ -45,7 +51,7 @@ int main(void)
 	vigil_store_close(st);
 
 	/* Reopened: everything committed is there. */
-	CHECK(vigil_store_open(ctx, path, &st) == 0);
+	CHECK(vigil_store_open(ctx, pg && *pg ? db : path, &st) == 0);
 	CHECK(vigil_bank_get(st, "hotline", &b) == 0 && b.enabled == 0);
 	/* Evidence: stored, listed in order, kept after its bank goes. */
 	{
@@ -86,7 +92,11 @@ int main(void)
 	vigil_store_close(st);
 	vigil_store_close(NULL);
 
-	CHECK(vigil_store_open(ctx, "postgres://x", &st) == VIGIL_EINVAL);
+	CHECK(vigil_store_open(ctx, "mysql://x", &st) == VIGIL_EINVAL);
+	/* A PostgreSQL URI picks that backend: nothing listens here. */
+	CHECK(vigil_store_open(ctx, "postgresql://127.0.0.1:1/x?connect_timeout=2", &st) ==
+		      VIGIL_ESTORE && !st);
+	CHECK(strstr(vigil_errmsg(ctx), "postgresql: connect") != NULL);
 	CHECK(vigil_store_open(ctx, "/nonexistent-dir/x/y.db", &st) == VIGIL_ESTORE && !st);
 	CHECK(vigil_hash_type_parse("SHA256") == VIGIL_HASH_SHA256);
 	CHECK(vigil_hash_type_parse("sha-1") == VIGIL_HASH_SHA1);
