@@ -67,6 +67,23 @@ const char *srv_webhook_url(srv *s)
 	return s->cfg.webhook_url;
 }
 
+int srv_outbox_fanout(vigil_store *st, srv *s, const char *bank_url,
+		      const char *bank_secret, const char *type, const char *text,
+		      char geid[VIGIL_EVENT_ID_LEN + 1],
+		      char beid[VIGIL_EVENT_ID_LEN + 1])
+{
+	const char *global = srv_webhook_url(s);
+	int rc = VIGIL_OK;
+
+	*geid = *beid = '\0';
+	if (*global)
+		rc = vigil_outbox_add(st, type, global, "", text, geid);
+	if (!rc && bank_url && *bank_url && strcmp(bank_url, global))
+		rc = vigil_outbox_add(st, type, bank_url, bank_secret ? bank_secret : "",
+				      text, beid);
+	return rc;
+}
+
 void srv_pipeline_kick(void)
 {
 	pthread_mutex_lock(&P.mu);

@@ -34,6 +34,14 @@ int srv__video_start(srv *s);
 void srv__video_stop(void);
 /* The global webhook target (config). */
 const char *srv_webhook_url(srv *s);
+/* Queues one event (its JSON text) for the global webhook_url and, when the
+ * bank has its own webhook (bank_url, its secret reference) that differs,
+ * for that one too: the one rule of who hears of an event. geid and beid
+ * receive the event ids ("" where nothing was queued). */
+int srv_outbox_fanout(vigil_store *st, srv *s, const char *bank_url,
+		      const char *bank_secret, const char *type, const char *text,
+		      char geid[VIGIL_EVENT_ID_LEN + 1],
+		      char beid[VIGIL_EVENT_ID_LEN + 1]);
 
 /* Policies in the bank routes (route_banks.c): bank JSON with its "policy"
  * object added (steals and returns bank); a request body's "policy" member

@@ -275,30 +275,23 @@ static json_t *hashes_json(const upload *u)
 static int queue_event(vigil_store *st, srv *s, const vigil_bank_rule *bank,
 		       const char *type, json_t *data, json_t *actions)
 {
-	const char *global = srv_webhook_url(s);
 	char *text = json_dumps(data, JSON_COMPACT);
-	char eid[VIGIL_EVENT_ID_LEN + 1];
-	int rc = VIGIL_OK;
+	char geid[VIGIL_EVENT_ID_LEN + 1], beid[VIGIL_EVENT_ID_LEN + 1];
+	int rc;
 
 	if (!text)
 		return VIGIL_ENOMEM;
-	if (*global) {
-		rc = vigil_outbox_add(st, type, global, "", text, eid);
-		if (!rc)
-			json_array_append_new(actions, json_pack("{s:s,s:s,s:s}", "type", "webhook",
-								 "event", type, "event_id", eid));
-	}
-	if (!rc && bank && *bank->policy.webhook_url &&
-	    strcmp(bank->policy.webhook_url, global)) {
-		rc = vigil_outbox_add(st, type, bank->policy.webhook_url,
-				      bank->policy.webhook_secret, text, eid);
-		if (!rc)
-			json_array_append_new(actions, json_pack("{s:s,s:s,s:s,s:s}", "type",
-								 "webhook", "event", type,
-								 "event_id", eid, "bank",
-								 bank->bank));
-	}
+	rc = srv_outbox_fanout(st, s, bank ? bank->policy.webhook_url : NULL,
+			       bank ? bank->policy.webhook_secret : NULL, type, text,
+			       geid, beid);
 	free(text);
+	if (*geid)
+		json_array_append_new(actions, json_pack("{s:s,s:s,s:s}", "type", "webhook",
+							 "event", type, "event_id", geid));
+	if (*beid)
+		json_array_append_new(actions, json_pack("{s:s,s:s,s:s,s:s}", "type",
+							 "webhook", "event", type,
+							 "event_id", beid, "bank", bank->bank));
 	return rc;
 }
 

@@ -94,7 +94,7 @@ static void cut_event(srv *s, const vigil_monitor_event *ev, const char *key)
 	vigil_bank_policy p;
 	const vigil_match *m = ev->match;
 	const char *global = srv_webhook_url(s);
-	char hash[65], eid[VIGIL_EVENT_ID_LEN + 1];
+	char hash[65], geid[VIGIL_EVENT_ID_LEN + 1], beid[VIGIL_EVENT_ID_LEN + 1];
 	json_t *d;
 	char *text = NULL;
 	int rc;
@@ -120,12 +120,8 @@ static void cut_event(srv *s, const vigil_monitor_event *ev, const char *key)
 		free(text);
 		return;
 	}
-	rc = VIGIL_OK;
-	if (*global)
-		rc = vigil_outbox_add(g.st, "stream.cut", global, "", text, eid);
-	if (!rc && *p.webhook_url && strcmp(p.webhook_url, global))
-		rc = vigil_outbox_add(g.st, "stream.cut", p.webhook_url, p.webhook_secret,
-				      text, eid);
+	rc = srv_outbox_fanout(g.st, s, p.webhook_url, p.webhook_secret, "stream.cut",
+			       text, geid, beid);
 	if (!rc) {
 		memset(&a, 0, sizeof(a));
 		a.who = "monitor";
