@@ -1834,88 +1834,88 @@ static int p_changes_wait(vigil_store *st, int timeout_ms)
 }
 
 const vigil__store_ops vigil__store_postgres = {
-	VIGIL__STORE_OPS_VERSION,
-	"postgresql",
-	p_open,
-	p_close,
-	p_bank_create,
-	p_bank_get,
-	p_bank_list,
-	p_bank_set_enabled,
-	p_bank_delete,
-	p_entry_get,
-	p_begin,
-	p_commit,
-	p_rollback,
-	p_entry_add,
-	p_entry_set_value,
-	p_entry_delete,
-	p_frame_add,
-	p_scan,
-	p_scan_hashes,
-	p_scan_frames,
-	p_evidence_add,
-	p_evidence_list,
-	p_set_lock_wait,
-	p_policy_put,
-	p_quarantine_add,
-	p_quarantine_remove,
-	p_quarantine_list,
-	p_case_open,
-	p_case_get,
-	p_outbox_add,
-	p_outbox_select,
-	p_outbox_update,
-	p_outbox_counts,
-	p_in_transaction,
-	p_policy_scan,
-	p_bank_update,
-	p_key_add,
-	p_key_list,
-	p_key_revoke,
-	p_key_touch,
-	p_audit_append,
-	p_audit_scan,
-	p_bank_rename,
-	p_entry_set_metadata,
-	p_entry_type_stats,
-	NULL, /* case_list: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* case_review_get: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* case_claim: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* case_decide: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* case_media_add: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* case_media_get: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* case_media_count: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* case_media_list: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* reveal_add: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* reveal_count: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* person_add: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* person_get: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* person_login_result: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* session_add: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* session_get: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* session_set: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* view_prefs_get: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* view_prefs_put: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* audit_head: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* audit_checkpoint_add: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* audit_checkpoint_list: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* report_draft: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* report_get: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* report_list: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* report_put: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* reveal_count_item: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xch_add: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xch_get: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xch_list: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xch_save: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xch_delete: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xitem_take: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xitem_sweep: not on PostgreSQL yet (docs/postgres.md) */
-	NULL, /* xitem_link: not on PostgreSQL yet (docs/postgres.md) */
-	p_entry_stage,
-	p_entry_stage_flush,
-	p_changes_head,
-	p_changes_scan,
-	p_changes_wait,
+	.version = VIGIL__STORE_OPS_VERSION,
+	.scheme = "postgresql",
+	.open = p_open,
+	.close = p_close,
+	.bank_create = p_bank_create,
+	.bank_get = p_bank_get,
+	.bank_list = p_bank_list,
+	.bank_set_enabled = p_bank_set_enabled,
+	.bank_delete = p_bank_delete,
+	.entry_get = p_entry_get,
+	.begin = p_begin,
+	.commit = p_commit,
+	.rollback = p_rollback,
+	.entry_add = p_entry_add,
+	.entry_set_value = p_entry_set_value,
+	.entry_delete = p_entry_delete,
+	.frame_add = p_frame_add,
+	.scan = p_scan,
+	.scan_hashes = p_scan_hashes,
+	.scan_frames = p_scan_frames,
+	.evidence_add = p_evidence_add,
+	.evidence_list = p_evidence_list,
+	.set_lock_wait = p_set_lock_wait,
+	.policy_put = p_policy_put,
+	.quarantine_add = p_quarantine_add,
+	.quarantine_remove = p_quarantine_remove,
+	.quarantine_list = p_quarantine_list,
+	.case_open = p_case_open,
+	.case_get = p_case_get,
+	.outbox_add = p_outbox_add,
+	.outbox_select = p_outbox_select,
+	.outbox_update = p_outbox_update,
+	.outbox_counts = p_outbox_counts,
+	.in_transaction = p_in_transaction,
+	.policy_scan = p_policy_scan,
+	.bank_update = p_bank_update,
+	.key_add = p_key_add,
+	.key_list = p_key_list,
+	.key_revoke = p_key_revoke,
+	.key_touch = p_key_touch,
+	.audit_append = p_audit_append,
+	.audit_scan = p_audit_scan,
+	.bank_rename = p_bank_rename,
+	.entry_set_metadata = p_entry_set_metadata,
+	.entry_type_stats = p_entry_type_stats,
+	.case_list = NULL, /* case_list: not on PostgreSQL yet (docs/postgres.md) */
+	.case_review_get = NULL, /* case_review_get: not on PostgreSQL yet (docs/postgres.md) */
+	.case_claim = NULL, /* case_claim: not on PostgreSQL yet (docs/postgres.md) */
+	.case_decide = NULL, /* case_decide: not on PostgreSQL yet (docs/postgres.md) */
+	.case_media_add = NULL, /* case_media_add: not on PostgreSQL yet (docs/postgres.md) */
+	.case_media_get = NULL, /* case_media_get: not on PostgreSQL yet (docs/postgres.md) */
+	.case_media_count = NULL, /* case_media_count: not on PostgreSQL yet (docs/postgres.md) */
+	.case_media_list = NULL, /* case_media_list: not on PostgreSQL yet (docs/postgres.md) */
+	.reveal_add = NULL, /* reveal_add: not on PostgreSQL yet (docs/postgres.md) */
+	.reveal_count = NULL, /* reveal_count: not on PostgreSQL yet (docs/postgres.md) */
+	.person_add = NULL, /* person_add: not on PostgreSQL yet (docs/postgres.md) */
+	.person_get = NULL, /* person_get: not on PostgreSQL yet (docs/postgres.md) */
+	.person_login_result = NULL, /* person_login_result: not on PostgreSQL yet (docs/postgres.md) */
+	.session_add = NULL, /* session_add: not on PostgreSQL yet (docs/postgres.md) */
+	.session_get = NULL, /* session_get: not on PostgreSQL yet (docs/postgres.md) */
+	.session_set = NULL, /* session_set: not on PostgreSQL yet (docs/postgres.md) */
+	.view_prefs_get = NULL, /* view_prefs_get: not on PostgreSQL yet (docs/postgres.md) */
+	.view_prefs_put = NULL, /* view_prefs_put: not on PostgreSQL yet (docs/postgres.md) */
+	.audit_head = NULL, /* audit_head: not on PostgreSQL yet (docs/postgres.md) */
+	.audit_checkpoint_add = NULL, /* audit_checkpoint_add: not on PostgreSQL yet (docs/postgres.md) */
+	.audit_checkpoint_list = NULL, /* audit_checkpoint_list: not on PostgreSQL yet (docs/postgres.md) */
+	.report_draft = NULL, /* report_draft: not on PostgreSQL yet (docs/postgres.md) */
+	.report_get = NULL, /* report_get: not on PostgreSQL yet (docs/postgres.md) */
+	.report_list = NULL, /* report_list: not on PostgreSQL yet (docs/postgres.md) */
+	.report_put = NULL, /* report_put: not on PostgreSQL yet (docs/postgres.md) */
+	.reveal_count_item = NULL, /* reveal_count_item: not on PostgreSQL yet (docs/postgres.md) */
+	.xch_add = NULL, /* xch_add: not on PostgreSQL yet (docs/postgres.md) */
+	.xch_get = NULL, /* xch_get: not on PostgreSQL yet (docs/postgres.md) */
+	.xch_list = NULL, /* xch_list: not on PostgreSQL yet (docs/postgres.md) */
+	.xch_save = NULL, /* xch_save: not on PostgreSQL yet (docs/postgres.md) */
+	.xch_delete = NULL, /* xch_delete: not on PostgreSQL yet (docs/postgres.md) */
+	.xitem_take = NULL, /* xitem_take: not on PostgreSQL yet (docs/postgres.md) */
+	.xitem_sweep = NULL, /* xitem_sweep: not on PostgreSQL yet (docs/postgres.md) */
+	.xitem_link = NULL, /* xitem_link: not on PostgreSQL yet (docs/postgres.md) */
+	.entry_stage = p_entry_stage,
+	.entry_stage_flush = p_entry_stage_flush,
+	.changes_head = p_changes_head,
+	.changes_scan = p_changes_scan,
+	.changes_wait = p_changes_wait,
 };

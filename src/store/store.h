@@ -33,6 +33,9 @@ typedef struct vigil__frame {
 typedef int (*vigil__entry_cb)(void *user, const vigil_entry *e);
 typedef int (*vigil__frame_cb)(void *user, const vigil__frame *f);
 
+/* Backends fill this with designated initializers (.name = fn), so ops can
+ * be added anywhere; one a backend lacks stays NULL and every call site
+ * answers VIGIL_EINVAL for it (NEED_OP in store.c). */
 typedef struct vigil__store_ops {
 	int version;        /* VIGIL__STORE_OPS_VERSION */
 	const char *scheme; /* "sqlite" */
