@@ -113,6 +113,12 @@ typedef struct vigil_monitor_opts {
 				    (0: 100 ms) */
 	vigil_monitor_cb on_event; /* may be NULL */
 	void *user;              /* passed to on_event */
+	int decode;              /* vigil_video_decode: what is decoded
+				    (0: every frame; `vigil stream` and vigil
+				    serve default to VIGIL_DECODE_NONREF) */
+	int no_dihedral;         /* 1: match samples as they are only; by
+				    default their rotated and mirrored copies
+				    match too (a mirrored webcam) */
 } vigil_monitor_opts;
 
 /* Checks a stream URL (scheme we read, length) and an action (known
@@ -134,6 +140,12 @@ int vigil_monitor_new(vigil_ctx *ctx, const vigil_monitor_opts *opts,
  * VIGIL_MONITOR_MAX_STREAMS, VIGIL_ENOMEM. Thread-safe. */
 int vigil_monitor_add(vigil_monitor *mon, vigil_ctx *ctx, const char *url,
 		      int64_t *id);
+/* Replaces the matcher the streams query (e.g. reopened after the banks
+ * changed): every sample matched after this returns uses m. *old (if not
+ * NULL) receives the one replaced, which no stream uses any more: the
+ * caller may free it. m is borrowed as opts->matcher was. Thread-safe. */
+int vigil_monitor_set_matcher(vigil_monitor *mon, vigil_matcher *m,
+			      vigil_matcher **old);
 /* Stops watching stream id and waits for its thread (an action under way
  * is abandoned); its queued evidence is still written. VIGIL_ENOENT if no
  * such stream. Thread-safe. */

@@ -22,9 +22,33 @@ typedef struct vigil_vpdq_frame {
 	int quality;     /* 0..100 (the same as hash.quality) */
 	vigil_pdq hash;  /* full-size PDQ of the frame as RGB */
 	double seconds;  /* frame / frame rate, as the reference computes it;
-			    from a URL, the frame's own timestamp (stream
-			    time, right also when joined mid-stream) */
+			    from a URL, or in a skipping decode mode, the
+			    frame's own timestamp (stream time, right also
+			    when joined mid-stream) */
+	const vigil_pdq *dihedral; /* with vigil_video_opts.dihedral: the
+				      frame's eight dihedral variants
+				      (dihedral[0] == hash), valid during the
+				      callback only; else NULL */
 } vigil_vpdq_frame;
+
+/* What is decoded (vigil_video_opts.decode). Only VIGIL_DECODE_ALL gives
+ * vPDQ as the reference computes it (every frame decoded, every
+ * (int)(interval * fps)-th one hashed); the others are for live monitoring,
+ * where a sample every interval seconds of stream time is what is needed
+ * and decoding every frame is most of the cost (docs/streams.md measures
+ * what each costs in recall). */
+typedef enum vigil_video_decode {
+	VIGIL_DECODE_ALL = 0,       /* every frame */
+	VIGIL_DECODE_NONREF = 1,    /* frames no other frame refers to
+				       (AVDISCARD_NONREF: most B-frames in
+				       H.264/HEVC) are skipped between sample
+				       instants; the first frame at or after
+				       each instant is decoded and hashed */
+	VIGIL_DECODE_KEYFRAMES = 2, /* only keyframes reach the decoder; one
+				       is hashed if at least interval seconds
+				       after the last hashed one */
+	VIGIL__DECODE_END
+} vigil_video_decode;
 
 /* Options. Zero-initialise, then set what you need; 0 means the default. */
 typedef struct vigil_video_opts {
@@ -38,6 +62,8 @@ typedef struct vigil_video_opts {
 	int threads;         /* decoder threads; 0 = one per CPU */
 	volatile int *abort; /* if not NULL: set non-zero (from any thread)
 				to stop early with VIGIL_EABORTED */
+	int decode;          /* vigil_video_decode (0: every frame) */
+	int dihedral;        /* 1: give each frame's dihedral variants too */
 } vigil_video_opts;
 
 /* Called once per hashed frame, in frame order. Return 0 to go on, non-zero

@@ -105,6 +105,8 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_API, CLI_OPT_BANK, CLI_OPT_URL, CLI_OPT_CREDENTIALS, CLI_OPT_PAGE_SIZE,
        CLI_OPT_PRIVACY_GROUP, CLI_OPT_ESP_IDS, CLI_OPT_MAX_PAGES, CLI_OPT_FULL, CLI_OPT_JSON,
        CLI_OPT_VERDICT, CLI_OPT_REASON,
+       /* stream: decode modes, bank reloads */
+       CLI_OPT_DECODE, CLI_OPT_KEYFRAMES, CLI_OPT_RELOAD,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */

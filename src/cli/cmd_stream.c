@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Parses a number of seconds (decimals allowed) in [min, max]. */
@@ -37,6 +38,7 @@ typedef struct stream_args {
 	vigil_monitor_opts conf;
 	const char *db;
 	double max_runtime, summary;
+	double reload;      /* seconds between checks of the store file */
 	int frame_events;   /* print a "frame" event per sample */
 } stream_args;
 
@@ -110,6 +112,27 @@ static int stream_opt(stream_args *a, int c, const char *arg)
 	case CLI_OPT_FRAME_EVENTS:
 		a->frame_events = 1;
 		return 0;
+	case CLI_OPT_DECODE:
+		if (!strcmp(arg, "all"))
+			k->decode = VIGIL_DECODE_ALL;
+		else if (!strcmp(arg, "nonref"))
+			k->decode = VIGIL_DECODE_NONREF;
+		else if (!strcmp(arg, "keyframes"))
+			k->decode = VIGIL_DECODE_KEYFRAMES;
+		else
+			break;
+		return 0;
+	case CLI_OPT_KEYFRAMES:
+		k->decode = VIGIL_DECODE_KEYFRAMES;
+		return 0;
+	case CLI_OPT_NO_DIHEDRAL:
+		k->no_dihedral = 1;
+		return 0;
+	case CLI_OPT_RELOAD:
+		if (parse_seconds(arg, 0, 86400, &d))
+			break;
+		a->reload = d;
+		return 0;
 	case CLI_OPT_THREADS:
 		if (cli_parse_int(arg, 1, 64, &v))
 			break;
@@ -166,8 +189,9 @@ static void on_event(void *user, const vigil_monitor_event *ev)
 		printf(",\"seconds\":%.3f,\"hash\":\"%s\",\"quality\":%d,\"bank\":",
 		       ev->seconds, hex, ev->hash.quality);
 		cli_json_str(stdout, m->bank);
-		printf(",\"entry\":%lld,\"distance\":%d,\"acted\":%s",
-		       (long long)m->entry_id, m->distance, ev->acted ? "true" : "false");
+		printf(",\"entry\":%lld,\"distance\":%d,\"variant\":\"%s\",\"acted\":%s",
+		       (long long)m->entry_id, m->distance, vigil_dihedral_name(m->variant),
+		       ev->acted ? "true" : "false");
 		break;
 	case VIGIL_MON_ACTION:
 		event_begin(ev, "action");
@@ -255,6 +279,71 @@ static int64_t flush_evidence(vigil_monitor *mon, const sigset_t *sigs)
 	return left;
 }
 
+/* What identifies a version of the store file: the database's and its
+ * write-ahead log's size and modification time (a commit changes one of
+ * them). 0 if neither can be read (not a file: a PostgreSQL URI). */
+typedef struct store_stamp {
+	struct timespec m[2];
+	off_t size[2];
+} store_stamp;
+
+static int store_stamp_get(const char *db, store_stamp *out)
+{
+	char wal[4200];
+	struct stat sb;
+	int have = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!stat(db, &sb)) {
+		out->m[0] = sb.st_mtim;
+		out->size[0] = sb.st_size;
+		have = 1;
+	}
+	snprintf(wal, sizeof(wal), "%s-wal", db);
+	if (!stat(wal, &sb)) {
+		out->m[1] = sb.st_mtim;
+		out->size[1] = sb.st_size;
+		have = 1;
+	}
+	return have;
+}
+
+static int store_stamp_same(const store_stamp *a, const store_stamp *b)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (a->m[i].tv_sec != b->m[i].tv_sec || a->m[i].tv_nsec != b->m[i].tv_nsec ||
+		    a->size[i] != b->size[i])
+			return 0;
+	return 1;
+}
+
+/* Opens the banks again and hands them to the monitor; the old matcher
+ * is freed once no stream uses it. A failure keeps the old one (said on
+ * standard error). */
+static void reload_banks(vigil_ctx *ctx, vigil_monitor *mon, const char *db,
+			 vigil_matcher **cur)
+{
+	vigil_store *st = NULL;
+	vigil_matcher *m = NULL, *old = NULL;
+	double t0 = mono_s();
+
+	if (vigil_store_open(ctx, db, &st) || vigil_matcher_open(st, &m)) {
+		fprintf(stderr, "vigil stream: reload: %s: %s (the banks loaded "
+				"before stay in use)\n", db, vigil_errmsg(ctx));
+		vigil_store_close(st);
+		return;
+	}
+	vigil_store_close(st);
+	vigil_monitor_set_matcher(mon, m, &old);
+	*cur = m;
+	vigil_matcher_free(old);
+	printf("{\"event\":\"reloaded\",\"time_ms\":%lld,\"hashes\":%zu,\"ms\":%.0f}\n",
+	       (long long)time(NULL) * 1000, vigil_matcher_size(m), (mono_s() - t0) * 1000);
+	fflush(stdout);
+}
+
 /* The store and matcher, then the monitor until a signal or the runtime
  * bound; returns the exit status. */
 static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
@@ -266,7 +355,9 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 	vigil_monitor_stats stats;
 	char dbbuf[4096];
 	const char *db = cli_db_path(a->db, dbbuf, sizeof(dbbuf));
-	double start = mono_s(), next_summary;
+	double start = mono_s(), next_summary, next_reload;
+	store_stamp stamp, now;
+	int have_stamp;
 	struct timespec tick = {0, 200 * 1000000};
 	int64_t id, left;
 	int rc = CLI_EXIT_FAIL, sig, i;
@@ -275,6 +366,9 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 		fprintf(stderr, "vigil stream: out of memory\n");
 		return CLI_EXIT_FAIL;
 	}
+	/* Before the banks are read: a commit while they load is seen at
+	 * the first check. */
+	have_stamp = store_stamp_get(db, &stamp);
 	if (vigil_store_open(ctx, db, &st) || vigil_matcher_open(st, &m)) {
 		fprintf(stderr, "vigil stream: %s: %s\n", db, vigil_errmsg(ctx));
 		goto out;
@@ -304,12 +398,23 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 			goto out_mon;
 		}
 	next_summary = start + a->summary;
+	next_reload = start + a->reload;
 	for (;;) {
 		sig = sigtimedwait(sigs, NULL, &tick);
 		if (sig == SIGINT || sig == SIGTERM) {
 			fprintf(stderr, "vigil stream: %s, stopping\n",
 				sig == SIGINT ? "interrupted" : "terminated");
 			break;
+		}
+		if (sig == SIGHUP) {
+			have_stamp = store_stamp_get(db, &stamp);
+			reload_banks(ctx, mon, db, &m);
+		} else if (a->reload > 0 && have_stamp && mono_s() >= next_reload) {
+			next_reload = mono_s() + a->reload;
+			if (store_stamp_get(db, &now) && !store_stamp_same(&now, &stamp)) {
+				stamp = now;
+				reload_banks(ctx, mon, db, &m);
+			}
 		}
 		if (a->max_runtime > 0 && mono_s() - start >= a->max_runtime)
 			break;
@@ -355,7 +460,9 @@ int cmd_stream(const cli_cmd *cmd, int argc, char **argv)
 	a.conf.max_pixels = 3840 * 2160;
 	a.conf.max_side = VIGIL_DEFAULT_MAX_SIDE;
 	a.conf.action.timeout_ms = 5000;
+	a.conf.decode = VIGIL_DECODE_NONREF;
 	a.summary = 0;
+	a.reload = 2;
 	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
 		if (c == 'h') {
 			cli_usage(stdout, cmd);
@@ -395,6 +502,7 @@ int cmd_stream(const cli_cmd *cmd, int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, &old);
 	signal(SIGPIPE, SIG_IGN);
 	rc = stream_run(&a, argv + cli_optind(), n, &sigs);

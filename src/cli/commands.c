@@ -167,8 +167,26 @@ static const cli_opt stream_opts[] = {
 	 "Do not match frames whose PDQ quality is below N (default 50; blank "
 	 "and flat frames have low quality)."},
 	{CLI_OPT_INTERVAL, "interval", "SECONDS",
-	 "Hash one frame every SECONDS of video (default 0.5: every "
-	 "int(SECONDS * frame rate)-th frame); 0 hashes every frame."},
+	 "Hash one frame every SECONDS of video (default 0.5: with --decode "
+	 "all every int(SECONDS * frame rate)-th frame, otherwise the first "
+	 "frame at or after each instant SECONDS of stream time apart); 0 "
+	 "hashes every decoded frame."},
+	{CLI_OPT_DECODE, "decode", "MODE",
+	 "What is decoded: 'all' (every frame, as vPDQ), 'nonref' (the "
+	 "default: frames no other frame refers to, most B-frames, are skipped "
+	 "between sample instants; the same samples as 'all') or 'keyframes' "
+	 "(only keyframes are decoded; an image shown for less than the "
+	 "stream's keyframe interval can be missed). docs/streams.md measures "
+	 "the cost and the recall of each."},
+	{CLI_OPT_KEYFRAMES, "keyframes", NULL, "The same as --decode keyframes."},
+	{CLI_OPT_NO_DIHEDRAL, "no-dihedral", NULL,
+	 "Match each sample only as it is. By default its rotated and mirrored "
+	 "copies match too (a mirrored webcam); the match event's variant says "
+	 "which one matched."},
+	{CLI_OPT_RELOAD, "reload", "SECONDS",
+	 "Check the store file for changes every SECONDS (default 2; 0 never) "
+	 "and reload the banks when it changed, without stopping the streams. "
+	 "SIGHUP reloads them at once (also for a PostgreSQL store)."},
 	{CLI_OPT_TIMEOUT, "timeout", "SECONDS",
 	 "Drop a connection that delivers no data for SECONDS (default 10), "
 	 "then reconnect."},
@@ -385,9 +403,10 @@ const cli_cmd cli_commands[] = {
 	 "Watch live streams; cut the ones that show a known image.",
 	 "Each URL (rtmp://, rtsp://, http(s):// including HLS, srt://, udp://, "
 	 "rtp://; at most 256) is read in its own thread: one frame every "
-	 "--interval is hashed with the full-size PDQ and looked up in every "
-	 "enabled bank (loaded once, in memory; the frame as it is, without "
-	 "rotations or flips). On a match the actions run at once, from that "
+	 "--interval is hashed with the full-size PDQ and looked up, with its "
+	 "rotations and flips unless --no-dihedral, in every enabled bank "
+	 "(held in memory and reloaded when the store changes, see --reload). "
+	 "Between samples only what --decode says is decoded. On a match the actions run at once, from that "
 	 "stream's thread (other streams go on): the --http request, then the "
 	 "--exec program. The match and the action's result are then queued as "
 	 "evidence for the store (stream URL, the frame's time in the stream, "
@@ -401,12 +420,13 @@ const cli_cmd cli_commands[] = {
 	 "Standard output carries one JSON object per line: {\"stream\":URL, "
 	 "\"event\":E, \"time_ms\":unix ms, ...} with E one of connected (frames "
 	 "are flowing), frame (with --frame-events: seconds, hash, quality), "
-	 "match (seconds, hash, quality, bank, entry, distance, acted), action "
+	 "match (seconds, hash, quality, bank, entry, distance, variant, acted), "
+	 "reloaded (the banks were reloaded: hashes), action "
 	 "(ok, ms, result), evidence (stored: seconds, bank, entry, evidence: "
 	 "the record's id), evidence_lost (the queue was full: seconds, reason), "
 	 "disconnected (reason, retry_ms) and error (a connection attempt "
 	 "failed: reason, retry_ms).\n"
-	 "SIGINT and SIGTERM stop every stream, wait for the queued evidence to "
+	 "SIGHUP reloads the banks. SIGINT and SIGTERM stop every stream, wait for the queued evidence to "
 	 "be stored (a second signal gives up) and exit with status 0, as does "
 	 "--max-runtime; status 1 if the store or the banks cannot be opened or "
 	 "evidence could not be stored, 2 for a bad command line.",

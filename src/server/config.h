@@ -223,7 +223,16 @@
 	  "e.g. nginx-rtmp's control interface: "                              \
 	  "http://127.0.0.1:8080/control/drop/publisher?app={app}&name={name} " \
 	  "(placeholders as vigil stream --http). Empty: matches are recorded " \
-	  "(evidence, metrics) but nothing is cut.")
+	  "(evidence, metrics) but nothing is cut.")                           \
+	X(stream_decode, "stream-decode", STR, "nonref", 0, 0, 0,              \
+	  "What a watched stream decodes: all (every frame), nonref (frames "  \
+	  "no other frame refers to are skipped between the half-second "      \
+	  "samples; the same samples) or keyframes (only keyframes; an image " \
+	  "shown for less than the keyframe interval can be missed), as vigil " \
+	  "stream --decode; docs/streams.md measures each.")                   \
+	X(stream_dihedral, "stream-dihedral", INT, "1", 0, 1, 0,               \
+	  "1: a watched stream's samples match rotated and mirrored too (a "   \
+	  "mirrored webcam); 0: only as they are.")
 
 enum {
 #define SRV__CFG_ENUM(key, flag, type, def, min, max, reload, help) SRV_CFG_##key,
@@ -254,6 +263,8 @@ typedef struct srv_config {
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */
 	char stream_cut_url[2048];
+	char stream_decode[16];   /* all | nonref | keyframes */
+	int64_t stream_dihedral;
 	/* Review (route_cases.c). */
 	int64_t claim_ttl;
 	char confirmed_bank[256];

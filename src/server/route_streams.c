@@ -219,6 +219,18 @@ int srv_streams_start(srv *s, char *err, size_t errcap)
 	o.radius = (int)s->cfg.radius ? (int)s->cfg.radius : VIGIL_RADIUS_EXACT;
 	o.interval = 0.5; /* as vigil stream */
 	o.cooldown_ms = 30000;
+	if (!strcmp(s->cfg.stream_decode, "all"))
+		o.decode = VIGIL_DECODE_ALL;
+	else if (!strcmp(s->cfg.stream_decode, "nonref"))
+		o.decode = VIGIL_DECODE_NONREF;
+	else if (!strcmp(s->cfg.stream_decode, "keyframes"))
+		o.decode = VIGIL_DECODE_KEYFRAMES;
+	else {
+		snprintf(err, errcap, "stream-decode: '%s' is not all, nonref or keyframes",
+			 s->cfg.stream_decode);
+		return -1;
+	}
+	o.no_dihedral = !s->cfg.stream_dihedral;
 	o.on_event = on_event;
 	o.user = s;
 	if (*s->cfg.stream_cut_url) {

@@ -24,6 +24,8 @@ struct vigil_monitor {
 	vigil__evq *evq;            /* NULL without a store */
 	pthread_mutex_t ev_lock;    /* one callback at a time */
 	pthread_mutex_t lock;       /* the list and every stream's counters */
+	pthread_rwlock_t mlock;     /* o.matcher: read by every query,
+				       written by vigil_monitor_set_matcher */
 	mon_stream *s[VIGIL_MONITOR_MAX_STREAMS]; /* in the order added */
 	int n;
 	int reserved;               /* slots of streams being added */
@@ -230,8 +232,10 @@ static int on_frame(void *user, const vigil_vpdq_frame *f)
 	stream_event(s, VIGIL_MON_FRAME, &ev);
 	if (f->quality < mon->o.min_quality)
 		return 0;
-	rc = vigil_matcher_pdq(mon->o.matcher, s->ctx, &f->hash, NULL, mon->radius,
-			       s->hits, MON_MATCH_MAX, &found);
+	pthread_rwlock_rdlock(&mon->mlock);
+	rc = vigil_matcher_pdq(mon->o.matcher, s->ctx, &f->hash, f->dihedral,
+			       mon->radius, s->hits, MON_MATCH_MAX, &found);
+	pthread_rwlock_unlock(&mon->mlock);
 	if (rc) {
 		memset(&ev, 0, sizeof(ev));
 		ev.seconds = f->seconds;
@@ -271,6 +275,8 @@ static void *stream_main(void *arg)
 	vo.timeout_ms = o->timeout_ms;
 	vo.threads = o->threads;
 	vo.abort = &s->stop;
+	vo.decode = o->decode;
+	vo.dihedral = !o->no_dihedral;
 	/* A live stream has no end: only the frame numbering bounds it (a
 	 * reconnection starts it again). */
 	vo.max_seconds = 1e9;
@@ -371,13 +377,15 @@ int vigil_monitor_new(vigil_ctx *ctx, const vigil_monitor_opts *opts,
 	    opts->backoff_ms < 0 || opts->max_backoff_ms < 0 || opts->cooldown_ms < 0 ||
 	    opts->threads < 0 || opts->max_pixels < 0 || opts->max_side < 0 ||
 	    opts->action.timeout_ms < 0 || opts->evidence_queue < 0 ||
-	    opts->evidence_retry_ms < 0)
+	    opts->evidence_retry_ms < 0 || opts->decode < 0 ||
+	    opts->decode >= VIGIL__DECODE_END)
 		return vigil__err(ctx, VIGIL_EINVAL, "monitor: option out of range");
 	mon = vigil__calloc(1, sizeof(*mon));
 	if (!mon)
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	pthread_mutex_init(&mon->lock, NULL);
 	pthread_mutex_init(&mon->ev_lock, NULL);
+	pthread_rwlock_init(&mon->mlock, NULL);
 	mon->o = *opts;
 	o = &mon->o;
 	mon->radius = o->radius == VIGIL_RADIUS_EXACT ? 0
@@ -504,6 +512,24 @@ static void stream_end(mon_stream *s)
 	stream_free(s);
 }
 
+int vigil_monitor_set_matcher(vigil_monitor *mon, vigil_matcher *m,
+			      vigil_matcher **old)
+{
+	vigil_matcher *was;
+
+	if (!mon || !m)
+		return VIGIL_EINVAL;
+	/* Queries hold the read side for one sample: the swap waits for
+	 * those under way, so the old matcher is free of readers after. */
+	pthread_rwlock_wrlock(&mon->mlock);
+	was = mon->o.matcher;
+	mon->o.matcher = m;
+	pthread_rwlock_unlock(&mon->mlock);
+	if (old)
+		*old = was;
+	return VIGIL_OK;
+}
+
 int vigil_monitor_remove(vigil_monitor *mon, vigil_ctx *ctx, int64_t id)
 {
 	mon_stream *s = NULL;
@@ -590,5 +616,6 @@ void vigil_monitor_free(vigil_monitor *mon)
 	vigil__evq_free(mon->evq);
 	pthread_mutex_destroy(&mon->ev_lock);
 	pthread_mutex_destroy(&mon->lock);
+	pthread_rwlock_destroy(&mon->mlock);
 	vigil__free(mon);
 }

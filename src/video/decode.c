@@ -142,6 +142,9 @@ static int alloc_video(vigil_ctx *ctx, const vigil_video_opts *opts,
 	if (opts && (opts->max_seconds < 0 || opts->max_frames < 0 ||
 		     opts->timeout_ms < 0 || opts->threads < 0))
 		return vigil__err(ctx, VIGIL_EINVAL, "video: negative option");
+	if (opts && (opts->decode < 0 || opts->decode >= VIGIL__DECODE_END))
+		return vigil__err(ctx, VIGIL_EINVAL, "video: unknown decode mode %d",
+				  opts->decode);
 	pthread_once(&once, quiet_ffmpeg);
 	v = vigil__calloc(1, sizeof(*v));
 	if (!v)
@@ -158,6 +161,8 @@ static int alloc_video(vigil_ctx *ctx, const vigil_video_opts *opts,
 						 ? opts->timeout_ms
 						 : VIGIL_VIDEO_DEFAULT_TIMEOUT_MS);
 	v->abort = opts ? opts->abort : NULL;
+	v->decode = opts ? opts->decode : VIGIL_DECODE_ALL;
+	v->due = AV_NOPTS_VALUE;
 	v->fmt = avformat_alloc_context();
 	v->pkt = av_packet_alloc();
 	v->frame = av_frame_alloc();
@@ -426,6 +431,66 @@ static int decode_error(vigil__video *v, int r)
 	return av_status(v, r, "cannot decode");
 }
 
+/* A packet's position (stream time base), or AV_NOPTS_VALUE. */
+static int64_t packet_ts(const AVPacket *p)
+{
+	return p->pts != AV_NOPTS_VALUE ? p->pts : p->dts;
+}
+
+/* Whether pkt goes to the decoder, and how much of it is decoded: in the
+ * non-reference mode, a packet before the next sample instant may be
+ * dropped by the decoder if no other frame refers to it (the decoder knows
+ * which: nal_ref_idc in H.264, the picture type elsewhere); from the
+ * instant on, it is decoded in full, so that the sample is the first frame
+ * at or after it, as in the every-frame mode. skip_frame is read by the
+ * decoder for each packet sent (and copied to its frame threads), so it
+ * can change between packets. */
+static int admit_packet(vigil__video *v, const AVPacket *pkt)
+{
+	enum AVDiscard want = AVDISCARD_DEFAULT;
+	int64_t ts;
+
+	switch (v->decode) {
+	case VIGIL_DECODE_KEYFRAMES:
+		/* Keyframes decode alone: nothing else needs to be read by
+		 * the decoder at all (cheaper than skip_frame, which still
+		 * parses every slice header). */
+		return (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+	case VIGIL_DECODE_NONREF:
+		ts = packet_ts(pkt);
+		if (v->due != AV_NOPTS_VALUE && ts != AV_NOPTS_VALUE && ts < v->due)
+			want = AVDISCARD_NONREF;
+		if (v->cc->skip_frame != want)
+			v->cc->skip_frame = want;
+		return 1;
+	default:
+		return 1;
+	}
+}
+
+int vigil__video_take(vigil__video *v, const AVFrame *fr, double interval)
+{
+	AVRational tb = v->fmt->streams[v->stream]->time_base;
+	int64_t ts = fr->best_effort_timestamp, step, half;
+
+	if (ts == AV_NOPTS_VALUE)
+		ts = fr->pts;
+	if (v->due != AV_NOPTS_VALUE && ts != AV_NOPTS_VALUE && ts < v->due)
+		return 0;
+	if (ts == AV_NOPTS_VALUE) {
+		/* No timestamps: the mode cannot place instants, so every
+		 * decoded frame is a sample. */
+		v->due = AV_NOPTS_VALUE;
+		return 1;
+	}
+	/* The instant interval seconds on, less half a frame, so that a frame
+	 * a rounding error early (millisecond timestamps) still counts. */
+	step = tb.num > 0 ? (int64_t)(interval * tb.den / tb.num) : 0;
+	half = tb.num > 0 && v->fps > 0 ? (int64_t)(0.5 * tb.den / (tb.num * v->fps)) : 0;
+	v->due = ts + (step - half > 1 ? step - half : 1);
+	return 1;
+}
+
 int vigil__video_next(vigil__video *v, AVFrame **out)
 {
 	int r, rc;
@@ -473,6 +538,10 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 			continue;
 		}
 		v->packets++;
+		if (!admit_packet(v, v->pkt)) {
+			av_packet_unref(v->pkt);
+			continue;
+		}
 		r = avcodec_send_packet(v->cc, v->pkt);
 		av_packet_unref(v->pkt);
 		if (r < 0)

@@ -40,6 +40,10 @@ typedef struct vigil__video {
 	int end_rc;                /* status to give after the last frame */
 	int live;                  /* opened from a URL: positions are the
 				      frames' timestamps (stream time) */
+	int decode;                /* vigil_video_decode */
+	int64_t due;               /* skipping modes: the next sample instant
+				      (stream time base); AV_NOPTS_VALUE: the
+				      next frame is one */
 } vigil__video;
 
 /* Opens a video from a file path, a buffer (kept by reference: it must
@@ -55,6 +59,9 @@ int vigil__video_open_url(vigil_ctx *ctx, const char *url,
  * valid until the next call), VIGIL_ENOENT after the last one, or an error.
  * v->frames - 1 is the returned frame's index. */
 int vigil__video_next(vigil__video *v, AVFrame **out);
+/* In a skipping decode mode: whether fr is a sample (at or after v->due),
+ * and if so, moves v->due interval seconds on. */
+int vigil__video_take(vigil__video *v, const AVFrame *fr, double interval);
 void vigil__video_close(vigil__video *v);
 
 #endif

@@ -37,6 +37,8 @@ typedef struct vpdq_run {
 	uint8_t *rgb;     /* width * 3 * height (+ pad), rows packed */
 	int mod;
 	float fps;        /* the reference keeps the rate as a float */
+	int dihedral;     /* give the variants too */
+	vigil_pdq dih[8]; /* the last frame's variants */
 } vpdq_run;
 
 /* Hashes the decoded frame fr into f. */
@@ -66,7 +68,8 @@ static int hash_frame(vpdq_run *r, const AVFrame *fr, vigil_vpdq_frame *f)
 		vigil__pdq_stream_push_pixels(s, r->rgb + (size_t)y * dstride[0], 3,
 					      NULL);
 	vigil__pdq_stream_end(s, a);
-	vigil__pdq_finish(a, &f->hash, NULL);
+	vigil__pdq_finish(a, &f->hash, r->dihedral ? r->dih : NULL);
+	f->dihedral = r->dihedral ? r->dih : NULL;
 	vigil__pdq_stream_free(s);
 	f->quality = f->hash.quality;
 	return VIGIL_OK;
@@ -93,6 +96,7 @@ static int run(vigil__video *v, const vigil_video_opts *opts, vigil_vpdq_cb cb,
 	r.v = v;
 	r.mod = frame_mod(interval, v->fps);
 	r.fps = (float)v->fps;
+	r.dihedral = opts && opts->dihedral;
 	/* check_size() bounded width * height by the pixel limit. */
 	r.rgb = av_malloc((size_t)v->width * 3 * (size_t)v->height + VPDQ_RGB_PAD);
 	if (!r.rgb)
@@ -100,8 +104,10 @@ static int run(vigil__video *v, const vigil_video_opts *opts, vigil_vpdq_cb cb,
 	while ((rc = vigil__video_next(v, &fr)) == VIGIL_OK) {
 		idx = v->frames - 1;
 		/* Unpicked frames are decoded (later frames depend on them)
-		 * but neither converted nor hashed. */
-		if (idx % r.mod)
+		 * but neither converted nor hashed. The skipping modes pick
+		 * by time: their frame count has gaps. */
+		if (v->decode == VIGIL_DECODE_ALL ? idx % r.mod != 0
+						   : !vigil__video_take(v, fr, interval))
 			continue;
 		memset(&f, 0, sizeof(f));
 		rc = hash_frame(&r, fr, &f);
@@ -113,7 +119,8 @@ static int run(vigil__video *v, const vigil_video_opts *opts, vigil_vpdq_cb cb,
 		/* A live stream joined (or re-joined) mid-way: its frames'
 		 * own timestamps say where in the stream they are, which the
 		 * count since this connection cannot. */
-		if (v->live && fr->best_effort_timestamp != AV_NOPTS_VALUE)
+		if ((v->live || v->decode != VIGIL_DECODE_ALL) &&
+		    fr->best_effort_timestamp != AV_NOPTS_VALUE)
 			f.seconds = (double)fr->best_effort_timestamp *
 				    av_q2d(v->fmt->streams[v->stream]->time_base);
 		if (cb && cb(user, &f)) {
@@ -189,7 +196,8 @@ static int collect(void *user, const vigil_vpdq_frame *f)
 		return 1;
 	}
 	l->a = a;
-	l->a[l->n++] = *f;
+	l->a[l->n] = *f;
+	l->a[l->n++].dihedral = NULL; /* only valid during the callback */
 	return 0;
 }
 
