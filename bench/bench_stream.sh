@@ -1,15 +1,23 @@
 #!/bin/sh
-# Detection latency of `vigil stream`: N streams published at once (ffmpeg
-# -re, 640x400 H.264 at 25 fps) to nginx-rtmp on loopback, each showing
-# demo/known/ladybird.jpg from 6 s; the latency of a stream is the time from
-# the image's publication (its publisher's start + 6 s) to vigil's "action"
-# event (the drop request answered). Prints median and p95 per N, and vigil's
-# CPU per stream (user+system seconds / wall seconds / N).
-#   sh bench/bench_stream.sh [BUILD] [N...]      (default: build 1 10)
+# Detection latency of `vigil stream` in each decode mode (issue 14.2): N
+# streams published at once to nginx-rtmp on loopback, each showing
+# demo/known/ladybird.jpg from 6.4 s for 4 s; the latency of a stream is the
+# time from the image's publication (its publisher's start + 6.4 s) to
+# vigil's "action" event (the drop request answered). The video (640x400
+# H.264, 25 fps, x264 veryfast with its default B-frames, a fixed keyframe
+# every 2 s as streaming services ask: -g 50 -sc_threshold 0) is encoded
+# once; each publisher is `ffmpeg -re -i FILE -c copy` (no encoding: the
+# feeders cost little next to the decoders). Prints, per N and mode, the
+# streams cut, median and p95 latency, vigil's CPU per stream (user+system
+# seconds / wall seconds / N) and both against the "all" mode measured in
+# the same run (ratios).
+#   sh bench/bench_stream.sh [BUILD] [N...]      (default: build 1 10 50)
+#   MODES="all nonref keyframes" (the default; "all" first: the baseline)
 set -u
 BUILD=${1:-build}
 [ $# -gt 0 ] && shift
-COUNTS=${*:-1 10}
+COUNTS=${*:-1 10 50}
+MODES=${MODES:-all nonref keyframes}
 VIGIL=$(pwd)/$BUILD/vigil
 T=$(mktemp -d)
 NGINX_PID=""
@@ -20,8 +28,9 @@ export VIGIL_DB="$T/v.db"
 F="scale=640:400,fps=25,format=yuv420p,setsar=1"
 ffmpeg -nostdin -v error -y -i ../shared/vectors/vpdq/videos/chair-19-sd-bar.mp4 \
 	-loop 1 -t 4 -i demo/known/ladybird.jpg \
-	-filter_complex "[0:v]trim=0:6,setpts=PTS-STARTPTS,$F[a];[1:v]$F[b];[0:v]trim=6:14,setpts=PTS-STARTPTS,$F[c];[a][b][c]concat=n=3:v=1[v]" \
-	-map "[v]" -c:v libx264 -preset veryfast -crf 20 -g 25 -an -f flv "$T/hit.flv" || exit 1
+	-filter_complex "[0:v]trim=0:6.4,setpts=PTS-STARTPTS,$F[a];[1:v]$F[b];[0:v]trim=6.4:14,setpts=PTS-STARTPTS,$F[c];[a][b][c]concat=n=3:v=1[v]" \
+	-map "[v]" -c:v libx264 -preset veryfast -crf 20 -g 50 -keyint_min 50 -sc_threshold 0 \
+	-an -f flv "$T/hit.flv" || exit 1
 
 RP=$(( $$ % 20000 + 30000 )) HP=$(( $$ % 20000 + 30001 ))
 mkdir -p "$T/ngx/logs" "$T/ngx/tmp"
@@ -46,38 +55,45 @@ sleep 1
 kill -0 $NGINX_PID || { echo "nginx did not start"; exit 1; }
 
 for n in $COUNTS; do
+for mode in $MODES; do
 	urls="" i=0
-	while [ $i -lt "$n" ]; do urls="$urls rtmp://127.0.0.1:$RP/live/s$n-$i"; i=$((i + 1)); done
+	while [ $i -lt "$n" ]; do urls="$urls rtmp://127.0.0.1:$RP/live/s$n$mode-$i"; i=$((i + 1)); done
 	# shellcheck disable=SC2086
-	"$VIGIL" stream --max-runtime 40 --timeout 5 \
+	"$VIGIL" stream --max-runtime 40 --timeout 5 --decode "$mode" --reload 0 \
 		--http "http://127.0.0.1:$HP/control/drop/publisher?app={app}&name={name}" \
-		$urls >"$T/ev$n" 2>/dev/null &
+		$urls >"$T/ev$n$mode" 2>/dev/null &
 	vp=$!
 	sleep 1
 	i=0
 	while [ $i -lt "$n" ]; do
 		( s=$(date +%s%3N)
 		  timeout 40 ffmpeg -nostdin -v quiet -re -i "$T/hit.flv" -c copy -f flv \
-			"rtmp://127.0.0.1:$RP/live/s$n-$i" >/dev/null 2>&1
-		  echo "rtmp://127.0.0.1:$RP/live/s$n-$i $s" >>"$T/start$n" ) &
+			"rtmp://127.0.0.1:$RP/live/s$n$mode-$i" >/dev/null 2>&1
+		  echo "rtmp://127.0.0.1:$RP/live/s$n$mode-$i $s" >>"$T/start$n$mode" ) &
 		i=$((i + 1))
 	done
 	sleep 25
 	# CPU of vigil so far: utime + stime in clock ticks.
 	ticks=$(awk '{ print $14 + $15 }' /proc/$vp/stat)
 	wall=$(ps -o etimes= -p $vp | tr -d ' ')
-	# The publishers are done (18 s of video); nginx stays for the next N.
+	# The publishers are done (14 s of video); nginx stays for the next run.
 	kill -TERM $vp; wait $vp
-	grep '"event":"action"' "$T/ev$n" | sed 's/.*"stream":"\([^"]*\)".*"time_ms":\([0-9]*\).*/\1 \2/' |
-		sort >"$T/act$n"
-	sort "$T/start$n" | join - "$T/act$n" | awk '{ print $3 - $2 - 6000 }' | sort -n >"$T/lat$n"
-	got=$(wc -l <"$T/lat$n")
-	awk -v n="$n" -v got="$got" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v wall="$wall" '
+	grep '"event":"action"' "$T/ev$n$mode" | sed 's/.*"stream":"\([^"]*\)".*"time_ms":\([0-9]*\).*/\1 \2/' |
+		sort >"$T/act$n$mode"
+	sort "$T/start$n$mode" | join - "$T/act$n$mode" | awk '{ print $3 - $2 - 6400 }' | sort -n >"$T/lat$n$mode"
+	got=$(wc -l <"$T/lat$n$mode")
+	cpu=$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v w="$wall" -v n="$n" 'BEGIN { printf "%.4f", t / hz / w / n }')
+	[ "$mode" = all ] && { base_cpu=$cpu; base_p95=""; }
+	awk -v n="$n" -v mode="$mode" -v got="$got" -v cpu="$cpu" -v bcpu="${base_cpu:-0}" -v bp95="${base_p95:-}" '
 		{ a[NR] = $1 }
 		END {
-			if (!NR) { printf "%3d streams: no detection\n", n; exit }
+			if (!NR) { printf "%3d streams %-9s: no detection; CPU %.1f%% of a core per stream\n", n, mode, 100 * cpu; exit }
 			p95 = a[int((NR - 1) * 0.95) + 1]; med = a[int((NR + 1) / 2)]
-			printf "%3d streams: %d/%d cut; latency median %d ms, p95 %d ms; CPU %.1f%% of a core per stream\n",
-				n, got, n, med, p95, 100 * ticks / hz / wall / n
-		}' "$T/lat$n"
+			printf "%3d streams %-9s: %d/%d cut; latency median %d ms, p95 %d ms; CPU %.1f%% of a core per stream", n, mode, got, n, med, p95, 100 * cpu
+			if (mode != "all" && bcpu > 0) printf "; vs all: CPU %.2fx, p95 %s", cpu / bcpu, bp95 > 0 ? sprintf("%.2fx", p95 / bp95) : "n/a"
+			printf "\n"
+			if (mode == "all") print p95 > "'"$T"'/p95"
+		}' "$T/lat$n$mode"
+	[ "$mode" = all ] && base_p95=$(cat "$T/p95" 2>/dev/null)
+done
 done
