@@ -327,6 +327,7 @@ static void reload_banks(vigil_ctx *ctx, vigil_monitor *mon, const char *db,
 {
 	vigil_store *st = NULL;
 	vigil_matcher *m = NULL, *old = NULL;
+	struct timespec now;
 	double t0 = mono_s();
 
 	if (vigil_store_open(ctx, db, &st) || vigil_matcher_open(st, &m)) {
@@ -339,8 +340,10 @@ static void reload_banks(vigil_ctx *ctx, vigil_monitor *mon, const char *db,
 	vigil_monitor_set_matcher(mon, m, &old);
 	*cur = m;
 	vigil_matcher_free(old);
+	clock_gettime(CLOCK_REALTIME, &now);
 	printf("{\"event\":\"reloaded\",\"time_ms\":%lld,\"hashes\":%zu,\"ms\":%.0f}\n",
-	       (long long)time(NULL) * 1000, vigil_matcher_size(m), (mono_s() - t0) * 1000);
+	       (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000, vigil_matcher_size(m),
+	       (mono_s() - t0) * 1000);
 	fflush(stdout);
 }
 
