@@ -90,9 +90,9 @@ for mode in $MODES; do
 			if (!NR) { printf "%3d streams %-9s: no detection; CPU %.1f%% of a core per stream\n", n, mode, 100 * cpu; exit }
 			p95 = a[int((NR - 1) * 0.95) + 1]; med = a[int((NR + 1) / 2)]
 			printf "%3d streams %-9s: %d/%d cut; latency median %d ms, p95 %d ms; CPU %.1f%% of a core per stream", n, mode, got, n, med, p95, 100 * cpu
-			if (mode != "all" && bcpu > 0) printf "; vs all: CPU %.2fx, p95 %s", cpu / bcpu, bp95 > 0 ? sprintf("%.2fx", p95 / bp95) : "n/a"
+			if (mode != "all" && bcpu > 0) printf "; vs all: CPU %.2fx, p95 %s", cpu / bcpu, (bp95 > 0 ? sprintf("%.2fx", p95 / bp95) : "n/a")
 			printf "\n"
-			if (mode == "all") print p95 > "'"$T"'/p95"
+			if (mode == "all") print p95 >("'"$T"'/p95")
 		}' "$T/lat$n$mode"
 	[ "$mode" = all ] && base_p95=$(cat "$T/p95" 2>/dev/null)
 done

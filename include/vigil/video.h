@@ -44,9 +44,9 @@ typedef enum vigil_video_decode {
 				       H.264/HEVC) are skipped between sample
 				       instants; the first frame at or after
 				       each instant is decoded and hashed */
-	VIGIL_DECODE_KEYFRAMES = 2, /* only keyframes reach the decoder; one
-				       is hashed if at least interval seconds
-				       after the last hashed one */
+	VIGIL_DECODE_KEYFRAMES = 2, /* only keyframes reach the decoder; each
+				       is hashed (a stream of keyframes only,
+				       all intra: one per interval) */
 	VIGIL__DECODE_END
 } vigil_video_decode;
 

@@ -455,7 +455,10 @@ static int admit_packet(vigil__video *v, const AVPacket *pkt)
 		/* Keyframes decode alone: nothing else needs to be read by
 		 * the decoder at all (cheaper than skip_frame, which still
 		 * parses every slice header). */
-		return (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+		if (pkt->flags & AV_PKT_FLAG_KEY)
+			return 1;
+		v->dropped = 1;
+		return 0;
 	case VIGIL_DECODE_NONREF:
 		ts = packet_ts(pkt);
 		if (v->due != AV_NOPTS_VALUE && ts != AV_NOPTS_VALUE && ts < v->due)
@@ -475,8 +478,17 @@ int vigil__video_take(vigil__video *v, const AVFrame *fr, double interval)
 
 	if (ts == AV_NOPTS_VALUE)
 		ts = fr->pts;
-	if (v->due != AV_NOPTS_VALUE && ts != AV_NOPTS_VALUE && ts < v->due)
+	/* In the keyframes mode, a keyframe after frames that were left out
+	 * is always a sample, however soon after the last: an encoder puts an
+	 * IDR frame at a scene cut (the image's onset), often well before the
+	 * interval is up, and the next keyframe may come after the image is
+	 * gone. The interval only thins out streams of keyframes alone (all
+	 * intra), where the decode is as costly as in the every-frame mode. */
+	if (v->decode == VIGIL_DECODE_KEYFRAMES && v->dropped) {
+		v->dropped = 0;
+	} else if (v->due != AV_NOPTS_VALUE && ts != AV_NOPTS_VALUE && ts < v->due) {
 		return 0;
+	}
 	if (ts == AV_NOPTS_VALUE) {
 		/* No timestamps: the mode cannot place instants, so every
 		 * decoded frame is a sample. */
@@ -504,6 +516,12 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 				return rc;
 			*out = v->frame;
 			return VIGIL_OK;
+		}
+		if (r == AVERROR_EOF && v->kf_drain) {
+			/* The keyframe is out: ready for the next one. */
+			avcodec_flush_buffers(v->cc);
+			v->kf_drain = 0;
+			continue;
 		}
 		if (r == AVERROR_EOF)
 			return v->end_rc ? v->end_rc : VIGIL_ENOENT;
@@ -546,6 +564,18 @@ int vigil__video_next(vigil__video *v, AVFrame **out)
 		av_packet_unref(v->pkt);
 		if (r < 0)
 			return decode_error(v, r == AVERROR(EAGAIN) ? AVERROR_BUG : r);
+		/* Fed keyframes alone, a decoder that reorders (H.264 with
+		 * B-frames holds frames back for it) would give each keyframe
+		 * only after the next ones came: two keyframes late at x264's
+		 * defaults, 4 s behind live at a 2 s interval. A keyframe (IDR)
+		 * needs nothing before or after it, so the decoder is drained
+		 * after each one and reset (the codec's extradata stays). */
+		if (v->decode == VIGIL_DECODE_KEYFRAMES) {
+			r = avcodec_send_packet(v->cc, NULL);
+			if (r < 0 && r != AVERROR_EOF)
+				return av_status(v, r, "cannot decode");
+			v->kf_drain = 1;
+		}
 	}
 }
 

@@ -44,6 +44,10 @@ typedef struct vigil__video {
 	int64_t due;               /* skipping modes: the next sample instant
 				      (stream time base); AV_NOPTS_VALUE: the
 				      next frame is one */
+	int kf_drain;              /* keyframes mode: the decoder is being
+				      drained of the last keyframe */
+	int dropped;               /* keyframes mode: a packet was left out
+				      since the last sample */
 } vigil__video;
 
 /* Opens a video from a file path, a buffer (kept by reference: it must
