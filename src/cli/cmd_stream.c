@@ -319,6 +319,35 @@ static int store_stamp_same(const store_stamp *a, const store_stamp *b)
 	return 1;
 }
 
+/* A fingerprint of the banks: each one's id, enabled flag and number of
+ * entries. The store file also changes when the monitor writes evidence
+ * (every action): only a change here is worth reading every bank again.
+ * (An entry removed and another added between two checks leaves it equal:
+ * SIGHUP reloads whatever it says.) 0 on success. */
+static int banks_print(vigil_ctx *ctx, const char *db, uint64_t *out)
+{
+	vigil_store *st = NULL;
+	vigil_bank *b = NULL;
+	uint64_t h = 1469598103934665603ull;
+	size_t n = 0, i;
+	int rc;
+
+	rc = vigil_store_open(ctx, db, &st);
+	if (!rc)
+		rc = vigil_bank_list(st, &b, &n);
+	for (i = 0; !rc && i < n; i++) {
+		int64_t v[3] = {b[i].id, b[i].enabled, b[i].entries};
+		const unsigned char *p = (const unsigned char *)v;
+		size_t k;
+		for (k = 0; k < sizeof(v); k++)
+			h = (h ^ p[k]) * 1099511628211ull;
+	}
+	free(b);
+	vigil_store_close(st);
+	*out = h ^ n;
+	return rc;
+}
+
 /* Opens the banks again and hands them to the monitor; the old matcher
  * is freed once no stream uses it. A failure keeps the old one (said on
  * standard error). */
@@ -360,6 +389,7 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 	const char *db = cli_db_path(a->db, dbbuf, sizeof(dbbuf));
 	double start = mono_s(), next_summary, next_reload;
 	store_stamp stamp, now;
+	uint64_t print = 0, print_now;
 	int have_stamp;
 	struct timespec tick = {0, 200 * 1000000};
 	int64_t id, left;
@@ -371,7 +401,7 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 	}
 	/* Before the banks are read: a commit while they load is seen at
 	 * the first check. */
-	have_stamp = store_stamp_get(db, &stamp);
+	have_stamp = store_stamp_get(db, &stamp) && !banks_print(ctx, db, &print);
 	if (vigil_store_open(ctx, db, &st) || vigil_matcher_open(st, &m)) {
 		fprintf(stderr, "vigil stream: %s: %s\n", db, vigil_errmsg(ctx));
 		goto out;
@@ -410,13 +440,17 @@ static int stream_run(stream_args *a, char **urls, int n, const sigset_t *sigs)
 			break;
 		}
 		if (sig == SIGHUP) {
-			have_stamp = store_stamp_get(db, &stamp);
+			have_stamp = store_stamp_get(db, &stamp) && !banks_print(ctx, db, &print);
 			reload_banks(ctx, mon, db, &m);
 		} else if (a->reload > 0 && have_stamp && mono_s() >= next_reload) {
 			next_reload = mono_s() + a->reload;
-			if (store_stamp_get(db, &now) && !store_stamp_same(&now, &stamp)) {
+			if (store_stamp_get(db, &now) && !store_stamp_same(&now, &stamp) &&
+			    !banks_print(ctx, db, &print_now)) {
 				stamp = now;
-				reload_banks(ctx, mon, db, &m);
+				if (print_now != print) {
+					print = print_now;
+					reload_banks(ctx, mon, db, &m);
+				}
 			}
 		}
 		if (a->max_runtime > 0 && mono_s() - start >= a->max_runtime)

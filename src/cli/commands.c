@@ -185,7 +185,8 @@ static const cli_opt stream_opts[] = {
 	 "which one matched."},
 	{CLI_OPT_RELOAD, "reload", "SECONDS",
 	 "Check the store file for changes every SECONDS (default 2; 0 never) "
-	 "and reload the banks when it changed, without stopping the streams. "
+	 "and reload the banks when they changed (a bank's entry count or "
+	 "enabled flag, a bank added or deleted), without stopping the streams. "
 	 "SIGHUP reloads them at once (also for a PostgreSQL store)."},
 	{CLI_OPT_TIMEOUT, "timeout", "SECONDS",
 	 "Drop a connection that delivers no data for SECONDS (default 10), "

@@ -6,7 +6,8 @@
 # not empty).
 #   1. --reload 0.5: importing the image's hash while the stream runs gives
 #      a "reloaded" event and then a match of a flipped variant (the
-#      default: dihedral on), with no match before the import.
+#      default: dihedral on), with no match before the import; the evidence
+#      written afterwards (it changes the store file) reloads nothing.
 #   2. --reload 0 (no polling): an import gives nothing until SIGHUP; then
 #      "reloaded" and a match.
 set -u
@@ -54,7 +55,9 @@ start() {
 		-listen 1 "$URL" >"$T/server.log" 2>&1 &
 	SERVER_PID=$!
 	: >"$T/ev.jsonl"
-	"$VIGIL" stream --max-runtime 40 --reload "$1" "$URL" >"$T/ev.jsonl" 2>"$T/err" &
+	# --cooldown 0: every matching sample is acted on and its evidence
+	# written to the store, which changes the file without a bank change.
+	"$VIGIL" stream --max-runtime 40 --cooldown 0 --reload "$1" "$URL" >"$T/ev.jsonl" 2>"$T/err" &
 	VIGIL_PID=$!
 	wait_for '"event":"connected"' 100 || { bad "no connection: $(cat "$T/err" "$T/server.log")"; exit 1; }
 	# Two appearances go by unmatched (the image is not in a bank yet).
@@ -77,6 +80,16 @@ wait_for '"event":"match".*"bank":"known"' 100 && ok "reload 0.5: then matched" 
 v=$(grep '"event":"match"' "$T/ev.jsonl" | head -n 1 | sed -n 's/.*"variant":"\([^"]*\)".*/\1/p')
 [ -n "$v" ] && [ "$v" != orig ] && ok "the mirrored image matched as variant $v" ||
 	bad "variant of the match: '$v'"
+# Evidence rows keep landing (one per matching sample); they change the
+# file, not the banks: no further reload.
+wait_for '"event":"evidence"' 50 || bad "no evidence written"
+sleep 3
+ev=$(grep -c '"event":"evidence"' "$T/ev.jsonl")
+# Reloads after the first evidence line (bank create and import before it
+# may each have given one).
+nr=$(awk '/"event":"evidence"/ { e = 1 } e && /"event":"reloaded"/ { n++ } END { print n + 0 }' "$T/ev.jsonl")
+[ "$ev" -ge 2 ] && [ "$nr" -eq 0 ] && ok "$ev evidence writes, no reload after them" ||
+	bad "$nr reloads after $ev evidence writes"
 stop
 
 start 0
