@@ -53,8 +53,10 @@ typedef enum vigil_video_decode {
 /* Options. Zero-initialise, then set what you need; 0 means the default. */
 typedef struct vigil_video_opts {
 	double interval;     /* seconds between hashed frames: every
-				(int)(interval * fps)-th frame is hashed;
-				0 (the default) hashes every frame */
+				(int)(interval * fps)-th frame is hashed
+				(VIGIL_DECODE_NONREF: the first frame at or
+				after each instant interval s apart); 0 (the
+				default) hashes every decoded frame */
 	double max_seconds;  /* refuse longer videos (default 4 hours) */
 	int64_t max_frames;  /* refuse videos with more decoded frames */
 	int timeout_ms;      /* give up when reading stalls this long
