@@ -11,32 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-/* user:password from env:VAR or file:PATH (first line). Never printed. */
-static int credentials(const char *ref, char *out, size_t cap)
-{
-	FILE *f;
-	size_t n;
-
-	if (!strncmp(ref, "env:", 4)) {
-		const char *v = getenv(ref + 4);
-		if (!v || !*v || strlen(v) >= cap)
-			return -1;
-		snprintf(out, cap, "%s", v);
-		return 0;
-	}
-	if (strncmp(ref, "file:", 5) || !(f = fopen(ref + 5, "r")))
-		return -1;
-	if (!fgets(out, (int)cap, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	n = strlen(out);
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = '\0';
-	return n && strchr(out, ':') ? 0 : -1;
-}
-
 static void audit(vigil_store *st, const char *action, int64_t id, const char *detail)
 {
 	vigil_audit a = {0};
@@ -227,7 +201,8 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		if (credentials(CFG("ncmec_credentials"), userpwd, sizeof(userpwd))) {
+		if (vigil_ncmec_credentials(ctx, CFG("ncmec_credentials"), userpwd,
+					    sizeof(userpwd))) {
 			fprintf(stderr, "vigil report %s: ncmec_credentials: expected env:VAR or "
 					"file:PATH holding user:password\n", sub);
 			rc = CLI_EXIT_USAGE;

@@ -235,7 +235,7 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 	json_t *ctxs = NULL, *ann = NULL, *v, *matches = NULL;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, sum, rp, person, pu;
-	char when[32], buf[512];
+	char when[32], buf[512], itype[96];
 	int64_t first = -1;
 	size_t i;
 	int rc, have_case = 0;
@@ -261,6 +261,11 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 	rc = vigil_case_review_get(st, r.case_id, now, &rv);
 	if (rc)
 		goto out;
+	/* The case's own type (a reviewer's, or its bank policy's, stored on
+	 * decision) before the reporter's default; a backend without it has
+	 * none. */
+	if (vigil_case_incident_get(st, r.case_id, itype, sizeof(itype)))
+		*itype = '\0';
 	ctxs = json_loads(c.contexts ? c.contexts : "[]", 0, NULL);
 	ann = json_loads(rv.annotations, 0, NULL);
 	matches = json_loads(c.matches ? c.matches : "[]", 0, NULL);
@@ -279,7 +284,9 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 		goto out;
 	}
 	sum = xmlNewChild(root, NULL, (const xmlChar *)"incidentSummary", NULL);
-	add(sum, "incidentType", rep->incident_type ? rep->incident_type : DEFAULT_INCIDENT);
+	add(sum, "incidentType", *itype ? itype
+					: rep->incident_type && *rep->incident_type ? rep->incident_type
+										     : DEFAULT_INCIDENT);
 	annotations(sum, "reportAnnotations", report_annotations, ann);
 	iso(when, sizeof(when), first);
 	add(sum, "incidentDateTime", when);
