@@ -9,8 +9,8 @@
  * it on from the last step NCMEC acknowledged (file.c stores each). Each
  * run makes one try per step (max_attempts 1); a transient failure (no
  * connection, 1xxx, 5xx) is retried later with a stored, doubling backoff.
- * Anything else stops the work for a person, with its reason on the
- * report: NCMEC refused it (rejected), the credentials, or a /submit whose
+ * Anything else (an answer of 2000 and up) stops the work for a person,
+ * with its reason on the report: NCMEC refused it (rejected), the credentials, or a /submit whose
  * answer was lost (unknown: never resent automatically — a report
  * interrupted while SUBMITTING becomes unknown on the next run).
  *
@@ -183,6 +183,10 @@ static void run_one(srv *s, int64_t id)
 	/* A state change is audited as the CLI does (the transparency counts
 	 * read report.submit / report.retract). */
 	if (have_before && !vigil_report_get(W.st, id, &after)) {
+		/* An I/O failure is worth a retry only when NCMEC gave no
+		 * answer or its own failure (1xxx); 2xxx-5xxx will not change. */
+		if (rc == VIGIL_EIO && !prep_rc && after.last_code >= 2000)
+			rc = VIGIL_EABORTED;
 		if (after.state != before.state)
 			audit(s, w.work == VIGIL_REPORT_WORK_SUBMIT ? "report.submit"
 								    : "report.retract",
