@@ -182,11 +182,12 @@ static void xml(srv_req *r)
 				fid = json_string_value(json_object_get(f, "file_id"));
 				sent = json_string_value(json_object_get(f, "details"));
 			}
-		if (sent && *sent)
-			doc = strdup(sent);
-		json_decref(files);
-		rc = doc || (sent && *sent) ? (doc ? VIGIL_OK : VIGIL_ENOMEM)
-		     : vigil_report_file_xml(st, id, (int)n, rp.ncmec_id, fid ? fid : "", &doc);
+		if (sent && *sent) /* as it was sent */
+			rc = (doc = strdup(sent)) ? VIGIL_OK : VIGIL_ENOMEM;
+		else
+			rc = vigil_report_file_xml(st, id, (int)n, rp.ncmec_id, fid ? fid : "",
+						   &doc);
+		json_decref(files); /* fid and sent point into it */
 	} else {
 		rc = vigil_report_xml(st, id, &rep, (int64_t)time(NULL), &doc);
 	}
