@@ -205,8 +205,7 @@ static void audit(srv_req *r, const char *action, int64_t id, json_t *detail)
 	char obj[32];
 
 	snprintf(obj, sizeof(obj), "%lld", (long long)id);
-	srv_audit(r, action, obj, detail);
-	json_decref(detail);
+	srv_audit(r, action, obj, detail); /* takes detail */
 }
 
 /* POST /v1/reports {"case": ID}: the draft of a confirmed case (the same
