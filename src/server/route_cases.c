@@ -432,8 +432,7 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 			rc = vigil_case_incident_set(st, id, itype);
 	}
 	if (!rc && decision == VIGIL_DECISION_CONFIRM && c.report) {
-		/* Issue 10 drafts the hotline report from this; the event says a
-		 * draft is due. */
+		/* The event says a hotline report was drafted. */
 		data = json_pack("{s:I,s:s,s:s}", "case", (json_int_t)id, "classification", cls,
 				 "status", "drafted");
 		rc = data ? queue(st, s, rule, "report.drafted", data, events) : VIGIL_ENOMEM;
