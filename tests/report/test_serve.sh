@@ -24,6 +24,20 @@ rep() { curl -s -H "Authorization: Bearer $ADM" "$U/v1/reports/$1" |
 TRAFFICKING="Child Sex Trafficking"
 ENTICEMENT="Online Enticement of Children for Sexual Acts"
 
+# A store at schema 6 (before the filing columns) upgrades in place.
+"$VIGIL" bank list >/dev/null 2>&1
+for col in reports.work reports.work_since reports.work_next reports.work_tries reports.work_error \
+	reports.overdue_alerted case_review.incident_type; do
+	q "ALTER TABLE ${col%%.*} DROP COLUMN ${col#*.}"
+done
+q "PRAGMA user_version=6"
+"$VIGIL" bank list >/dev/null 2>&1
+[ "$(q "PRAGMA user_version")" = 7 ] &&
+	[ "$(q "SELECT count(*) FROM pragma_table_info('reports') WHERE name LIKE 'work%' OR name='overdue_alerted'")" = 6 ] &&
+	[ "$(q "SELECT count(*) FROM pragma_table_info('case_review') WHERE name='incident_type'")" = 1 ] &&
+	ok "a store at schema 6 gains the filing columns (schema 7)" || bad "upgrade 6 -> 7"
+"$VIGIL" bank list >/dev/null 2>&1 || bad "reopen at 7"
+
 python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/master.key"
 chmod 600 "$T/master.key"
 for img in storm ladybird aqua; do "$VIGIL" hash "$DEMO/known/$img.jpg" > "$T/$img.csv"; done
