@@ -34,8 +34,10 @@ static void when(char *buf, size_t cap, int64_t t)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int show(const vigil_report *r)
+/* The record, with the work vigil serve's report worker owes it. */
+static int show(vigil_store *st, const vigil_report *r)
 {
+	vigil_report_work w;
 	json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:i,s:i,s:s,s:I,s:I}", "id",
 			      (json_int_t)r->id, "case", (json_int_t)r->case_id, "state",
 			      vigil_report_state_name(r->state), "ncmec_id", r->ncmec_id,
@@ -46,6 +48,13 @@ static int show(const vigil_report *r)
 			      "updated", (json_int_t)r->updated);
 	if (!o)
 		return CLI_EXIT_FAIL;
+	if (!vigil_report_work_get(st, r->id, &w))
+		json_object_set_new(o, "work",
+				    json_pack("{s:s,s:I,s:I,s:i,s:s,s:I}", "kind",
+					      w.work ? vigil_report_work_name(w.work) : "none",
+					      "since", (json_int_t)w.since, "next",
+					      (json_int_t)w.next, "tries", w.tries, "error", w.error,
+					      "overdue_alerted", (json_int_t)w.overdue_alerted));
 	json_dumpf(o, stdout, JSON_INDENT(1));
 	fputc('\n', stdout);
 	json_decref(o);
@@ -147,7 +156,7 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			fprintf(stderr, "vigil report show: %s\n", vigil_errmsg(ctx));
 			goto out;
 		}
-		rc = show(&r);
+		rc = show(st, &r);
 		vigil_report_clear(&r);
 	} else if (!strcmp(sub, "xml")) {
 		vigil_report r;

@@ -72,16 +72,7 @@ static json_t *review_json(const vigil_case_review *v)
 
 static int case_id_of(srv_req *r, int64_t *id)
 {
-	const char *p = srv_param(r, "id");
-	char *end = NULL;
-	long long v = p ? strtoll(p, &end, 10) : 0;
-
-	if (!p || !*p || *end || v <= 0) {
-		srv_reply_error(r, 400, "invalid", "a case id is a positive integer");
-		return -1;
-	}
-	*id = (int64_t)v;
-	return 0;
+	return srv_param_id(r, "id", "a case", id);
 }
 
 /* Maps the review API's statuses: EEXIST is a conflict (held by someone

@@ -18,16 +18,7 @@
 
 static int report_id_of(srv_req *r, int64_t *id)
 {
-	const char *p = srv_param(r, "id");
-	char *end = NULL;
-	long long v = p ? strtoll(p, &end, 10) : 0;
-
-	if (!p || !*p || *end || v <= 0) {
-		srv_reply_error(r, 400, "invalid", "a report id is a positive integer");
-		return -1;
-	}
-	*id = (int64_t)v;
-	return 0;
+	return srv_param_id(r, "id", "a report", id);
 }
 
 /* Per step: submitted (an NCMEC id), each file uploaded (its file id) and

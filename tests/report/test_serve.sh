@@ -134,6 +134,7 @@ wait_for '[ "$(rep $R1 "\"fetch_allow\" in d[\"work\"][\"error\"]")" = True ]' &
 	[ "$(rep $R1 'd["state"]')" = draft ] && ok "host not on fetch_allow: not contacted, still queued ($(rep $R1 'd["work"]["error"]'))" ||
 	bad "allowlist: $(rep $R1 'd')"
 kill -9 $SPID; wait $SPID 2>/dev/null; SPID=
+[ "$("$VIGIL" report show "$R1" | jq -r '.work.kind')" = submit ] && ok "vigil report show: the queued work" || bad "cli show work"
 echo "fetch_allow = 127.0.0.1" >> "$T/vigil.conf"
 
 # Filing, /finish held: kill -9 the server there (uploads done, one after
