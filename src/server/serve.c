@@ -177,6 +177,13 @@ int vigil_server_run(vigil_server_conf *conf)
 		fprintf(stderr, "vigil serve: classifier_send is protected or original\n");
 		return RUN_USAGE;
 	}
+	/* A reference, never the secret itself (it would sit in the config
+	 * and in `ps`). */
+	if (*s.cfg.ncmec_credentials && strncmp(s.cfg.ncmec_credentials, "env:", 4) &&
+	    strncmp(s.cfg.ncmec_credentials, "file:", 5)) {
+		fprintf(stderr, "vigil serve: ncmec_credentials is env:VAR or file:PATH\n");
+		return RUN_USAGE;
+	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
 		ncpu = 1;

@@ -66,6 +66,10 @@ webhook_url = http://127.0.0.1:9/hook
 webhook_allow = 127.0.0.1
 CONF
 
+"$VIGIL" serve --db "$T/v.db" --listen 127.0.0.1:0 --ncmec-credentials vigil-test:pa55word 2>"$T/err"; rc=$?
+[ $rc = 2 ] && grep -q "env:VAR or file:PATH" "$T/err" && ! grep -q pa55word "$T/err" &&
+	ok "literal ncmec credentials refused at start" || bad "literal credentials: rc=$rc $(cat "$T/err")"
+
 # Three confirmed-to-be cases: storm (two uploads, two items), ladybird on
 # the trafficked bank, aqua (stays a draft).
 start --config "$T/vigil.conf"
