@@ -67,6 +67,9 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
  * log). ncmec_id and file_id "" give placeholders (a draft). */
 int vigil_report_file_xml(vigil_store *st, int64_t id, int n, const char *ncmec_id,
 			  const char *file_id, char **xml);
+/* Item n's fileDetails as it was sent, else as it would be built now with
+ * the ids NCMEC gave so far. *xml malloc'd: free(). */
+int vigil_report_file_sent_xml(vigil_store *st, int64_t id, int n, char **xml);
 /* Validates a document against docs/cybertipline.xsd (ours, written from
  * NCMEC's public documentation; compiled in). VIGIL_EINVAL with the first
  * error in the ctx's message. */

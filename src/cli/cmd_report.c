@@ -174,31 +174,17 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			fputs(doc, stdout);
 			free(doc);
 		} else {
-			json_t *fa = json_loads(r.files ? r.files : "[]", 0, NULL), *f;
 			int nm = 0;
 			vigil_case_media_count(st, r.case_id, &nm);
 			for (int k = 1; k <= nm; k++) {
-				const char *fid = "", *sent = NULL;
-				size_t i;
-				json_array_foreach(fa, i, f)
-					if (json_integer_value(json_object_get(f, "n")) == k) {
-						fid = json_string_value(json_object_get(f, "file_id"));
-						sent = json_string_value(json_object_get(f, "details"));
-					}
-				if (sent && *sent) { /* as it was sent */
-					fputs(sent, stdout);
-					continue;
-				}
-				if (vigil_report_file_xml(st, id, k, r.ncmec_id, fid ? fid : "", &doc)) {
+				if (vigil_report_file_sent_xml(st, id, k, &doc)) {
 					fprintf(stderr, "vigil report xml: %s\n", vigil_errmsg(ctx));
-					json_decref(fa);
 					vigil_report_clear(&r);
 					goto out;
 				}
 				fputs(doc, stdout);
 				free(doc);
 			}
-			json_decref(fa);
 		}
 		vigil_report_clear(&r);
 		rc = CLI_EXIT_OK;

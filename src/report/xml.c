@@ -457,6 +457,38 @@ int vigil_report_file_xml(vigil_store *st, int64_t id, int n, const char *ncmec_
 	return rc;
 }
 
+int vigil_report_file_sent_xml(vigil_store *st, int64_t id, int n, char **xml)
+{
+	vigil_report r;
+	json_t *files, *f;
+	const char *fid = "", *sent = NULL, *md5 = NULL;
+	size_t i;
+	int rc;
+
+	if (!st || !xml || n < 1)
+		return VIGIL_EINVAL;
+	*xml = NULL;
+	rc = vigil_report_get(st, id, &r);
+	if (rc)
+		return rc;
+	files = json_loads(r.files ? r.files : "[]", 0, NULL);
+	json_array_foreach(files, i, f)
+		if (json_integer_value(json_object_get(f, "n")) == n) {
+			fid = json_string_value(json_object_get(f, "file_id"));
+			sent = json_string_value(json_object_get(f, "details"));
+			md5 = json_string_value(json_object_get(f, "md5"));
+		}
+	if (sent && *sent) /* as it was sent */
+		rc = (*xml = strdup(sent)) ? VIGIL_OK
+					   : vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	else
+		rc = vigil__report_file_doc(st, &r, n, r.ncmec_id, fid ? fid : "",
+					    md5 && *md5 ? md5 : NULL, xml);
+	json_decref(files); /* fid, sent and md5 point into it */
+	vigil_report_clear(&r);
+	return rc;
+}
+
 /* ------------------------------------------------------------ answers */
 
 static xmlNodePtr find(xmlNodePtr n, const char *name)

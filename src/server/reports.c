@@ -77,10 +77,11 @@ int srv_reports_queue(vigil_store *st, int64_t id, int work, int64_t now)
 	return vigil_report_work_set(st, &w);
 }
 
-static void audit(srv *s, const char *action, int64_t id, json_t *detail)
+/* An audit row of the worker's (detail: JSON text). */
+static int audit_text(const char *action, int64_t id, const char *detail)
 {
 	vigil_audit a;
-	char obj[32], *text = json_dumps(detail, JSON_COMPACT);
+	char obj[32];
 
 	memset(&a, 0, sizeof(a));
 	snprintf(obj, sizeof(obj), "%lld", (long long)id);
@@ -88,8 +89,17 @@ static void audit(srv *s, const char *action, int64_t id, json_t *detail)
 	a.role = "system";
 	a.action = action;
 	a.object = obj;
-	a.detail = text ? text : "{}";
-	if (vigil_audit_append(W.st, &a))
+	a.detail = detail;
+	return vigil_audit_append(W.st, &a);
+}
+
+/* The same for a state change, outside a transaction: a failure is
+ * logged (the change itself is stored already). Takes detail. */
+static void audit(srv *s, const char *action, int64_t id, json_t *detail)
+{
+	char *text = json_dumps(detail, JSON_COMPACT);
+
+	if (audit_text(action, id, text ? text : "{}"))
 		srv_log(s, SRV_LOG_ERROR, "report %lld: audit: %s", (long long)id,
 			vigil_errmsg(W.ctx));
 	free(text);
@@ -264,18 +274,8 @@ static void alert_one(srv *s, int64_t id, int64_t now, const vigil_bank_rule *ru
 				       "report.overdue", text, geid, beid);
 		if (!rc)
 			rc = vigil_report_overdue_mark(W.st, id, now);
-		if (!rc) {
-			vigil_audit a;
-			char obj[32];
-			memset(&a, 0, sizeof(a));
-			snprintf(obj, sizeof(obj), "%lld", (long long)id);
-			a.who = WHO;
-			a.role = "system";
-			a.action = "report.overdue";
-			a.object = obj;
-			a.detail = text;
-			rc = vigil_audit_append(W.st, &a);
-		}
+		if (!rc)
+			rc = audit_text("report.overdue", id, text);
 		if (!rc)
 			rc = vigil_store_commit(W.st);
 		if (rc)

@@ -165,20 +165,7 @@ static void xml(srv_req *r)
 		goto out;
 	}
 	if (fq) {
-		json_t *files = json_loads(rp.files ? rp.files : "[]", 0, NULL), *f;
-		const char *fid = "", *sent = NULL;
-		size_t i;
-		json_array_foreach(files, i, f)
-			if (json_integer_value(json_object_get(f, "n")) == n) {
-				fid = json_string_value(json_object_get(f, "file_id"));
-				sent = json_string_value(json_object_get(f, "details"));
-			}
-		if (sent && *sent) /* as it was sent */
-			rc = (doc = strdup(sent)) ? VIGIL_OK : VIGIL_ENOMEM;
-		else
-			rc = vigil_report_file_xml(st, id, (int)n, rp.ncmec_id, fid ? fid : "",
-						   &doc);
-		json_decref(files); /* fid and sent point into it */
+		rc = vigil_report_file_sent_xml(st, id, (int)n, &doc);
 	} else {
 		rc = vigil_report_xml(st, id, &rep, (int64_t)time(NULL), &doc);
 	}
