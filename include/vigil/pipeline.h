@@ -68,6 +68,9 @@ typedef struct vigil_bank_policy {
 	int flood_matches; /* an entry matching more than this many times... */
 	int flood_seconds; /* ...within this many seconds is quarantined;
 			      0 (the default) = no flood limit */
+	char incident_type[96]; /* a report's CyberTipline incident type when
+				   the reviewer gives none (vigil/report.h:
+				   vigil_incident_type); "" = the default */
 } vigil_bank_policy;
 
 void vigil_bank_policy_default(vigil_bank_policy *p);

@@ -67,6 +67,9 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
  * log). ncmec_id and file_id "" give placeholders (a draft). */
 int vigil_report_file_xml(vigil_store *st, int64_t id, int n, const char *ncmec_id,
 			  const char *file_id, char **xml);
+/* Item n's fileDetails as it was sent, else as it would be built now with
+ * the ids NCMEC gave so far. *xml malloc'd: free(). */
+int vigil_report_file_sent_xml(vigil_store *st, int64_t id, int n, char **xml);
 /* Validates a document against docs/cybertipline.xsd (ours, written from
  * NCMEC's public documentation; compiled in). VIGIL_EINVAL with the first
  * error in the ctx's message. */
@@ -93,7 +96,17 @@ typedef struct vigil_ncmec_opts {
 	int max_attempts;           /* per step in one run (0: 5) */
 	int backoff_ms;             /* first wait (0: 500), doubling */
 	int timeout_ms;             /* per request (0: 30000) */
+	const char *resolve;        /* a CURLOPT_RESOLVE entry
+				       "HOST:PORT:ADDRESS" pinning the
+				       address checked against an allowlist
+				       (vigil serve's fetch_allow), or NULL;
+				       given one, no proxy is used either */
 } vigil_ncmec_opts;
+
+/* Reads the API's HTTP Basic credentials ("user:password") that ref names
+ * ("env:VAR" or "file:PATH", first line) into out. The secret never
+ * appears in a message; wipe out after use (sodium_memzero). */
+int vigil_ncmec_credentials(vigil_ctx *ctx, const char *ref, char *out, size_t cap);
 
 /* Files report id: submit, each file's upload and fileinfo, finish — each
  * step stored when done, so a run after a crash resumes where the last
@@ -103,6 +116,53 @@ typedef struct vigil_ncmec_opts {
 int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o);
 /* Withdraws an open report (5101 counts as done). */
 int vigil_report_retract(vigil_store *st, int64_t id, const vigil_ncmec_opts *o);
+
+/* ------------------------------------------- filing inside vigil serve */
+
+/* The CyberTipline incident types (docs/cybertipline.xsd), including the
+ * REPORT Act's child sex trafficking and online enticement. i from 0;
+ * NULL past the last. */
+const char *vigil_incident_type(int i);
+/* Whether t is one of them, exactly. */
+int vigil_incident_type_ok(const char *t);
+/* A case's incident type, as a reviewer gave it on decision ("" none:
+ * the report takes its bank policy's, else the reporter's default). */
+int vigil_case_incident_set(vigil_store *st, int64_t case_id, const char *type);
+int vigil_case_incident_get(vigil_store *st, int64_t case_id, char *out, size_t cap);
+
+/* Work the server's report worker owes a report: asked for by a route
+ * (or by automatic filing), stored, so a restart carries it on. */
+typedef enum vigil_report_work_kind {
+	VIGIL_REPORT_WORK_NONE = 0,
+	VIGIL_REPORT_WORK_SUBMIT = 1,  /* file it: submit, files, finish */
+	VIGIL_REPORT_WORK_RETRACT = 2, /* withdraw it */
+} vigil_report_work_kind;
+const char *vigil_report_work_name(int w); /* "", "submit", "retract" */
+
+typedef struct vigil_report_work {
+	int64_t id;              /* the report */
+	int work;                /* vigil_report_work_kind */
+	int64_t since;           /* unix s the work was asked for */
+	int64_t next;            /* unix s of the next try */
+	int tries;               /* failed tries so far */
+	int64_t overdue_alerted; /* unix s the deadline alert went out, 0 */
+	char error[256];         /* why the last try failed, or why the work
+				    stopped for a person ("" none) */
+} vigil_report_work;
+int vigil_report_work_get(vigil_store *st, int64_t id, vigil_report_work *out);
+/* Writes work, since, next, tries and error (not overdue_alerted). */
+int vigil_report_work_set(vigil_store *st, const vigil_report_work *w);
+/* Reports with work due at now (next <= now), soonest first; at most max
+ * ids into ids. */
+int vigil_report_work_due(vigil_store *st, int64_t now, int64_t *ids, size_t max,
+			  size_t *n);
+/* Reports not filed (no NCMEC id: draft, submitting, rejected, unknown)
+ * drafted at or before `before`: *total counts them all; ids gets (at most
+ * max) those not yet alerted. */
+int vigil_report_overdue(vigil_store *st, int64_t before, int64_t *ids, size_t max,
+			 size_t *n, int64_t *total);
+/* Records that report id's deadline alert went out (once per report). */
+int vigil_report_overdue_mark(vigil_store *st, int64_t id, int64_t now);
 
 /* Transparency counts for the UTC days [from, to] (unix seconds, from the
  * start of the first day to the end of the last), per day, as a JSON

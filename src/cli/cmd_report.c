@@ -11,32 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-/* user:password from env:VAR or file:PATH (first line). Never printed. */
-static int credentials(const char *ref, char *out, size_t cap)
-{
-	FILE *f;
-	size_t n;
-
-	if (!strncmp(ref, "env:", 4)) {
-		const char *v = getenv(ref + 4);
-		if (!v || !*v || strlen(v) >= cap)
-			return -1;
-		snprintf(out, cap, "%s", v);
-		return 0;
-	}
-	if (strncmp(ref, "file:", 5) || !(f = fopen(ref + 5, "r")))
-		return -1;
-	if (!fgets(out, (int)cap, f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	n = strlen(out);
-	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-		out[--n] = '\0';
-	return n && strchr(out, ':') ? 0 : -1;
-}
-
 static void audit(vigil_store *st, const char *action, int64_t id, const char *detail)
 {
 	vigil_audit a = {0};
@@ -60,8 +34,10 @@ static void when(char *buf, size_t cap, int64_t t)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static int show(const vigil_report *r)
+/* The record, with the work vigil serve's report worker owes it. */
+static int show(vigil_store *st, const vigil_report *r)
 {
+	vigil_report_work w;
 	json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:o,s:o,s:i,s:i,s:s,s:I,s:I}", "id",
 			      (json_int_t)r->id, "case", (json_int_t)r->case_id, "state",
 			      vigil_report_state_name(r->state), "ncmec_id", r->ncmec_id,
@@ -72,6 +48,13 @@ static int show(const vigil_report *r)
 			      "updated", (json_int_t)r->updated);
 	if (!o)
 		return CLI_EXIT_FAIL;
+	if (!vigil_report_work_get(st, r->id, &w))
+		json_object_set_new(o, "work",
+				    json_pack("{s:s,s:I,s:I,s:i,s:s,s:I}", "kind",
+					      w.work ? vigil_report_work_name(w.work) : "none",
+					      "since", (json_int_t)w.since, "next",
+					      (json_int_t)w.next, "tries", w.tries, "error", w.error,
+					      "overdue_alerted", (json_int_t)w.overdue_alerted));
 	json_dumpf(o, stdout, JSON_INDENT(1));
 	fputc('\n', stdout);
 	json_decref(o);
@@ -173,7 +156,7 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			fprintf(stderr, "vigil report show: %s\n", vigil_errmsg(ctx));
 			goto out;
 		}
-		rc = show(&r);
+		rc = show(st, &r);
 		vigil_report_clear(&r);
 	} else if (!strcmp(sub, "xml")) {
 		vigil_report r;
@@ -191,31 +174,17 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			fputs(doc, stdout);
 			free(doc);
 		} else {
-			json_t *fa = json_loads(r.files ? r.files : "[]", 0, NULL), *f;
 			int nm = 0;
 			vigil_case_media_count(st, r.case_id, &nm);
 			for (int k = 1; k <= nm; k++) {
-				const char *fid = "", *sent = NULL;
-				size_t i;
-				json_array_foreach(fa, i, f)
-					if (json_integer_value(json_object_get(f, "n")) == k) {
-						fid = json_string_value(json_object_get(f, "file_id"));
-						sent = json_string_value(json_object_get(f, "details"));
-					}
-				if (sent && *sent) { /* as it was sent */
-					fputs(sent, stdout);
-					continue;
-				}
-				if (vigil_report_file_xml(st, id, k, r.ncmec_id, fid ? fid : "", &doc)) {
+				if (vigil_report_file_sent_xml(st, id, k, &doc)) {
 					fprintf(stderr, "vigil report xml: %s\n", vigil_errmsg(ctx));
-					json_decref(fa);
 					vigil_report_clear(&r);
 					goto out;
 				}
 				fputs(doc, stdout);
 				free(doc);
 			}
-			json_decref(fa);
 		}
 		vigil_report_clear(&r);
 		rc = CLI_EXIT_OK;
@@ -227,7 +196,8 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		if (credentials(CFG("ncmec_credentials"), userpwd, sizeof(userpwd))) {
+		if (vigil_ncmec_credentials(ctx, CFG("ncmec_credentials"), userpwd,
+					    sizeof(userpwd))) {
 			fprintf(stderr, "vigil report %s: ncmec_credentials: expected env:VAR or "
 					"file:PATH holding user:password\n", sub);
 			rc = CLI_EXIT_USAGE;

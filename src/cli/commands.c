@@ -382,7 +382,10 @@ const cli_cmd cli_commands[] = {
 	 "empty for the server's webhook_secret; never the secret itself), "
 	 "flood=N/T or flood_matches/flood_seconds (an entry that matches more "
 	 "than N times in T seconds stops acting, is quarantined and raises an "
-	 "entry.quarantined event; flood=off, the default, for no limit).",
+	 "entry.quarantined event; flood=off, the default, for no limit), "
+	 "incident_type (the CyberTipline incident type of reports of its "
+	 "confirmed cases when the reviewer gives none, e.g. \"incident_type=Child "
+	 "Sex Trafficking\"; empty: the default; docs/reports.md).",
 	 bank_opts, cmd_bank},
 	{"match", "[OPTIONS] FILE|DIR... | --hash HEX...|-",
 	 "Find files (or hashes) that match the enabled banks.",

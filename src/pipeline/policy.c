@@ -56,7 +56,7 @@ void vigil_bank_policy_default(vigil_bank_policy *p)
 }
 
 /* Field table: one row per key, used by set, to_json and from_json. */
-enum { F_INT, F_BOOL, F_ENUM_ACTION, F_ENUM_KIND, F_URL, F_SECRET };
+enum { F_INT, F_BOOL, F_ENUM_ACTION, F_ENUM_KIND, F_URL, F_SECRET, F_INCIDENT };
 typedef struct field {
 	const char *key;
 	int kind;
@@ -76,6 +76,7 @@ static const field fields[] = {
 	{"webhook_secret", F_SECRET, OFF(webhook_secret), 0, 0},
 	{"flood_matches", F_INT, OFF(flood_matches), 0, VIGIL_POLICY_MAX_FLOOD},
 	{"flood_seconds", F_INT, OFF(flood_seconds), 0, 86400 * 30},
+	{"incident_type", F_INCIDENT, OFF(incident_type), 0, 0},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -199,6 +200,14 @@ static int set_one(vigil_ctx *ctx, vigil_bank_policy *p, const field *f,
 					  "secret");
 		snprintf(p->webhook_secret, sizeof(p->webhook_secret), "%s", value);
 		return VIGIL_OK;
+	case F_INCIDENT:
+		if (*value && !vigil_incident_type_ok(value))
+			return vigil__err(ctx, VIGIL_EINVAL,
+					  "incident_type: a CyberTipline incident type (e.g. "
+					  "'Child Sex Trafficking'; docs/reports.md lists them), "
+					  "or empty");
+		snprintf(p->incident_type, sizeof(p->incident_type), "%s", value);
+		return VIGIL_OK;
 	}
 	return vigil__err(ctx, VIGIL_EINTERNAL, "policy field kind");
 }
@@ -234,7 +243,8 @@ int vigil_bank_policy_set(vigil_ctx *ctx, vigil_bank_policy *p, const char *key,
 		return vigil__err(ctx, VIGIL_EINVAL,
 				  "unknown policy key '%.40s' (pdq_distance, min_quality, "
 				  "dihedral, action, kind, priority, webhook_url, "
-				  "webhook_secret, flood_matches, flood_seconds, flood)", key);
+				  "webhook_secret, flood_matches, flood_seconds, flood, "
+				  "incident_type)", key);
 	} else {
 		rc = set_one(ctx, &tmp, f, value);
 	}
@@ -270,7 +280,7 @@ int vigil_bank_policy_to_json(const vigil_bank_policy *p, char **json)
 		const field *f = &fields[i];
 		/* Only the integer fields are read as int (the text fields
 		 * are char arrays at any alignment). */
-		const int v = f->kind == F_URL || f->kind == F_SECRET
+		const int v = f->kind == F_URL || f->kind == F_SECRET || f->kind == F_INCIDENT
 				      ? 0
 				      : *ifield((vigil_bank_policy *)p, f);
 		json_t *j;
@@ -289,6 +299,9 @@ int vigil_bank_policy_to_json(const vigil_bank_policy *p, char **json)
 			break;
 		case F_URL:
 			j = json_string(p->webhook_url);
+			break;
+		case F_INCIDENT:
+			j = json_string(p->incident_type);
 			break;
 		default:
 			j = json_string(p->webhook_secret);

@@ -68,6 +68,37 @@ int vigil_report_list(vigil_store *st, vigil_report **out, size_t *n)
 	return NEED_OP(st, report_list, out, n);
 }
 
+int vigil_ncmec_credentials(vigil_ctx *ctx, const char *ref, char *out, size_t cap)
+{
+	FILE *f;
+	size_t n;
+
+	if (!ctx || !ref || !out || cap < 2)
+		return VIGIL_EINVAL;
+	*out = '\0';
+	if (!strncmp(ref, "env:", 4)) {
+		const char *v = getenv(ref + 4);
+		if (!v || !*v || strlen(v) >= cap)
+			goto bad;
+		snprintf(out, cap, "%s", v);
+	} else if (!strncmp(ref, "file:", 5) && (f = fopen(ref + 5, "r"))) {
+		if (!fgets(out, (int)cap, f))
+			*out = '\0';
+		fclose(f);
+	} else {
+		goto bad;
+	}
+	n = strlen(out);
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	if (n && strchr(out, ':'))
+		return VIGIL_OK;
+bad:
+	sodium_memzero(out, cap);
+	return vigil__err(ctx, VIGIL_EINVAL, "ncmec_credentials: expected env:VAR or "
+			  "file:PATH holding user:password");
+}
+
 /* ------------------------------------------------------------- HTTP */
 
 typedef struct buf {
@@ -110,7 +141,7 @@ static void request(const vigil_ncmec_opts *o, const char *path, int kind,
 		    size_t file_len, const char *file_name, answer *a)
 {
 	CURL *c = curl_easy_init();
-	struct curl_slist *h = NULL;
+	struct curl_slist *h = NULL, *pin = NULL;
 	curl_mime *mime = NULL;
 	char url[2048], *form = NULL;
 	CURLcode cc;
@@ -130,6 +161,14 @@ static void request(const vigil_ncmec_opts *o, const char *path, int kind,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &a->body);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	if (o->resolve) {
+		/* The address the caller checked against its allowlist, and no
+		 * proxy between. */
+		pin = curl_slist_append(NULL, o->resolve);
+		curl_easy_setopt(c, CURLOPT_RESOLVE, pin);
+		curl_easy_setopt(c, CURLOPT_PROXY, "");
+	}
 	if (kind == 0) {
 		h = curl_slist_append(h, "Content-Type: text/xml; charset=utf-8");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -175,6 +214,7 @@ static void request(const vigil_ncmec_opts *o, const char *path, int kind,
 	curl_mime_free(mime);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(pin);
 }
 
 /* A failure worth retrying: nothing reached NCMEC, or it says its side

@@ -235,7 +235,7 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 	json_t *ctxs = NULL, *ann = NULL, *v, *matches = NULL;
 	xmlDocPtr doc = NULL;
 	xmlNodePtr root, sum, rp, person, pu;
-	char when[32], buf[512];
+	char when[32], buf[512], itype[96];
 	int64_t first = -1;
 	size_t i;
 	int rc, have_case = 0;
@@ -261,6 +261,11 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 	rc = vigil_case_review_get(st, r.case_id, now, &rv);
 	if (rc)
 		goto out;
+	/* The case's own type (a reviewer's, or its bank policy's, stored on
+	 * decision) before the reporter's default; a backend without it has
+	 * none. */
+	if (vigil_case_incident_get(st, r.case_id, itype, sizeof(itype)))
+		*itype = '\0';
 	ctxs = json_loads(c.contexts ? c.contexts : "[]", 0, NULL);
 	ann = json_loads(rv.annotations, 0, NULL);
 	matches = json_loads(c.matches ? c.matches : "[]", 0, NULL);
@@ -279,7 +284,9 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 		goto out;
 	}
 	sum = xmlNewChild(root, NULL, (const xmlChar *)"incidentSummary", NULL);
-	add(sum, "incidentType", rep->incident_type ? rep->incident_type : DEFAULT_INCIDENT);
+	add(sum, "incidentType", *itype ? itype
+					: rep->incident_type && *rep->incident_type ? rep->incident_type
+										     : DEFAULT_INCIDENT);
 	annotations(sum, "reportAnnotations", report_annotations, ann);
 	iso(when, sizeof(when), first);
 	add(sum, "incidentDateTime", when);
@@ -446,6 +453,38 @@ int vigil_report_file_xml(vigil_store *st, int64_t id, int n, const char *ncmec_
 		return rc;
 	rc = vigil__report_file_doc(st, &r, n, ncmec_id ? ncmec_id : "",
 				    file_id ? file_id : "", NULL, xml);
+	vigil_report_clear(&r);
+	return rc;
+}
+
+int vigil_report_file_sent_xml(vigil_store *st, int64_t id, int n, char **xml)
+{
+	vigil_report r;
+	json_t *files, *f;
+	const char *fid = "", *sent = NULL, *md5 = NULL;
+	size_t i;
+	int rc;
+
+	if (!st || !xml || n < 1)
+		return VIGIL_EINVAL;
+	*xml = NULL;
+	rc = vigil_report_get(st, id, &r);
+	if (rc)
+		return rc;
+	files = json_loads(r.files ? r.files : "[]", 0, NULL);
+	json_array_foreach(files, i, f)
+		if (json_integer_value(json_object_get(f, "n")) == n) {
+			fid = json_string_value(json_object_get(f, "file_id"));
+			sent = json_string_value(json_object_get(f, "details"));
+			md5 = json_string_value(json_object_get(f, "md5"));
+		}
+	if (sent && *sent) /* as it was sent */
+		rc = (*xml = strdup(sent)) ? VIGIL_OK
+					   : vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	else
+		rc = vigil__report_file_doc(st, &r, n, r.ncmec_id, fid ? fid : "",
+					    md5 && *md5 ? md5 : NULL, xml);
+	json_decref(files); /* fid, sent and md5 point into it */
 	vigil_report_clear(&r);
 	return rc;
 }

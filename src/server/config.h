@@ -183,6 +183,29 @@
 	X(esp_service, "esp-service", STR, "", 0, 0, 0,                        \
 	  "The service the reported user was on (espService); empty: the "    \
 	  "upload's context surface.")                                          \
+	X(report_auto_file, "report-auto-file", INT, "0", 0, 1, 1,             \
+	  "1: a report drafted by a confirmed case on a report bank is filed " \
+	  "at once (queued in the decision's transaction); 0: an admin files " \
+	  "it (POST /v1/reports/ID/submit). Either way the report worker of "  \
+	  "vigil serve does the filing, needing ncmec_url and its host on "    \
+	  "fetch_allow.")                                                       \
+	X(report_deadline, "report-deadline", INT, "86400", 1, 5184000, 1,     \
+	  "Seconds after its draft by which a report should be filed: past it " \
+	  "an unfiled one (draft, rejected, unknown) is counted in "           \
+	  "vigil_reports_overdue, logged and sent once as a report.overdue "    \
+	  "event. 18 U.S.C. 2258A asks for a report as soon as reasonably "    \
+	  "possible and names no number of days: one day is ours; 60 days, "    \
+	  "the STOP CSAM bill's, is the longest allowed.")                     \
+	X(report_backoff, "report-backoff", INT, "5000", 1, 3600000, 1,        \
+	  "Milliseconds before the report worker retries a failed filing step " \
+	  "(no connection, NCMEC's 1xxx, HTTP 5xx); each retry doubles it, up " \
+	  "to report_max_backoff. Stored: a restart keeps the schedule.")      \
+	X(report_max_backoff, "report-max-backoff", INT, "3600", 1, 86400, 1,  \
+	  "Longest wait between two filing tries, seconds.")                   \
+	X(report_timeout, "report-timeout", INT, "30", 1, 600, 1,              \
+	  "Seconds one CyberTipline request may take. A /submit whose answer " \
+	  "does not come makes the report unknown: never sent again "          \
+	  "automatically.")                                                     \
 	X(exchange_interval, "exchange-interval", INT, "900", 0, 604800, 1,    \
 	  "Seconds between fetches of each enabled exchange (vigil exchange; " \
 	  "docs/exchanges.md), plus a per-exchange jitter of up to a tenth; "  \
@@ -284,6 +307,9 @@ typedef struct srv_config {
 	char reporter_first_name[256];
 	char reporter_last_name[256];
 	char esp_service[256];
+	/* Filing inside vigil serve (reports.c). */
+	int64_t report_auto_file, report_deadline, report_backoff, report_max_backoff,
+		report_timeout;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

@@ -293,28 +293,19 @@ static int fail(srv_fetch_result *res, int code, const char *fmt, const char *a)
 	return code;
 }
 
-static int fetch(const char *url, const char *allow, const void *body, size_t body_len,
-		 const char *body_type, int64_t max_bytes, int timeout_s, srv_fetch_result *res)
+/* The checks before any connection (fetch.h): URL, allowlist, every
+ * address; *pinned and pin (a CURLOPT_RESOLVE entry) name the address to
+ * use. SRV_FETCH_OK, or a code with res->error set. */
+static int vet(CURLU *u, const char *url, const char *allow, addr16 *pinned, char *pin,
+	       size_t pincap, srv_fetch_result *res)
 {
-	CURLU *u = NULL;
-	CURL *c = NULL;
-	struct curl_slist *resolve = NULL, *hdrs = NULL;
 	struct addrinfo hints, *ai = NULL;
-	char *scheme = NULL, *host = NULL, *port = NULL, pin[600], addr[64];
+	char *scheme = NULL, *host = NULL, *port = NULL, addr[64];
 	char hostbuf[LIST_ENTRY_MAX];
-	const char *ct = NULL;
 	host_chk hc;
-	xfer x;
 	int rc = SRV_FETCH_UNSAFE, n = 0;
 	long portnum;
-	CURLcode cc;
 
-	memset(res, 0, sizeof(*res));
-	memset(&x, 0, sizeof(x));
-	pthread_once(&curl_once, curl_init);
-	u = curl_url();
-	if (!u)
-		return fail(res, SRV_FETCH_NOMEM, "%s", "out of memory");
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
@@ -385,7 +376,7 @@ static int fetch(const char *url, const char *allow, const void *body, size_t bo
 			goto out;
 		}
 		if (!n++) {
-			x.pinned = a;
+			*pinned = a;
 			inet_ntop(p->ai_family,
 				  p->ai_family == AF_INET
 					  ? (void *)&((struct sockaddr_in *)p->ai_addr)->sin_addr
@@ -397,8 +388,39 @@ static int fetch(const char *url, const char *allow, const void *body, size_t bo
 		rc = fail(res, SRV_FETCH_FAILED, "no address for '%.100s'", hostbuf);
 		goto out;
 	}
-	snprintf(pin, sizeof(pin), strchr(addr, ':') ? "%s:%ld:[%s]" : "%s:%ld:%s",
+	snprintf(pin, pincap, strchr(addr, ':') ? "%s:%ld:[%s]" : "%s:%ld:%s",
 		 hostbuf, portnum, addr);
+	rc = SRV_FETCH_OK;
+out:
+	if (ai)
+		freeaddrinfo(ai);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	return rc;
+}
+
+static int fetch(const char *url, const char *allow, const void *body, size_t body_len,
+		 const char *body_type, int64_t max_bytes, int timeout_s, srv_fetch_result *res)
+{
+	CURLU *u = NULL;
+	CURL *c = NULL;
+	struct curl_slist *resolve = NULL, *hdrs = NULL;
+	char pin[600];
+	const char *ct = NULL;
+	xfer x;
+	int rc;
+	CURLcode cc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	pthread_once(&curl_once, curl_init);
+	u = curl_url();
+	if (!u)
+		return fail(res, SRV_FETCH_NOMEM, "%s", "out of memory");
+	rc = vet(u, url, allow, &x.pinned, pin, sizeof(pin), res);
+	if (rc)
+		goto out;
 	resolve = curl_slist_append(NULL, pin);
 	c = curl_easy_init();
 	if (!c || !resolve) {
@@ -472,15 +494,10 @@ out:
 		res->data = NULL;
 		res->len = 0;
 	}
-	if (ai)
-		freeaddrinfo(ai);
 	curl_slist_free_all(resolve);
 	curl_slist_free_all(hdrs);
 	if (c)
 		curl_easy_cleanup(c);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
 	curl_url_cleanup(u);
 	return rc;
 }
@@ -497,4 +514,22 @@ int srv_fetch_post(const char *url, const char *allow, const void *body, size_t 
 {
 	return fetch(url, allow, body ? body : "", body_len, body_type, max_bytes, timeout_s,
 		     res);
+}
+
+int srv_fetch_pin(const char *url, const char *allow, char *pin, size_t pincap, char *err,
+		  size_t errcap)
+{
+	srv_fetch_result res;
+	addr16 pinned;
+	CURLU *u;
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	pthread_once(&curl_once, curl_init);
+	u = curl_url();
+	rc = u ? vet(u, url, allow, &pinned, pin, pincap, &res)
+	       : fail(&res, SRV_FETCH_NOMEM, "%s", "out of memory");
+	curl_url_cleanup(u);
+	snprintf(err, errcap, "%s", res.error);
+	return rc;
 }

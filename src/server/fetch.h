@@ -58,5 +58,12 @@ int srv_fetch(const char *url, const char *allow, int64_t max_bytes,
 int srv_fetch_post(const char *url, const char *allow, const void *body, size_t body_len,
 		   const char *body_type, int64_t max_bytes, int timeout_s,
 		   srv_fetch_result *res);
+/* The same checks for a client that makes its own connection (the report
+ * worker's CyberTipline calls, vigil/report.h): url's host on allow, every
+ * address it resolves to allowed; pin gets the CURLOPT_RESOLVE entry
+ * "HOST:PORT:ADDRESS" to connect to. SRV_FETCH_OK, or a code with the
+ * reason in err. */
+int srv_fetch_pin(const char *url, const char *allow, char *pin, size_t pincap, char *err,
+		  size_t errcap);
 
 #endif

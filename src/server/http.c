@@ -113,6 +113,20 @@ const char *srv_param(const srv_req *r, const char *name)
 	return NULL;
 }
 
+int srv_param_id(srv_req *r, const char *name, const char *what, int64_t *id)
+{
+	const char *p = srv_param(r, name);
+	char *end = NULL;
+	long long v = p ? strtoll(p, &end, 10) : 0;
+
+	if (!p || !*p || *end || v <= 0) {
+		srv_reply_error(r, 400, "invalid", "%s id is a positive integer", what);
+		return -1;
+	}
+	*id = (int64_t)v;
+	return 0;
+}
+
 const char *srv_query(const srv_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->c, MHD_GET_ARGUMENT_KIND, name);

@@ -104,6 +104,9 @@ const char *srv_path(const srv_req *r);        /* without the query */
 const srv_route *srv_route_of(const srv_req *r);
 /* A {param} of the route's pattern, percent-decoded; NULL if none. */
 const char *srv_param(const srv_req *r, const char *name);
+/* A {param} that is an id (a positive integer) into *id: 0, or -1 after
+ * replying 400 invalid "WHAT id is a positive integer" (what: "a case"). */
+int srv_param_id(srv_req *r, const char *name, const char *what, int64_t *id);
 /* A query argument (percent-decoded by MHD); NULL if absent. */
 const char *srv_query(const srv_req *r, const char *name);
 /* A query argument as a boolean: "1", "true", "yes" -> 1; absent -> def. */

@@ -35,7 +35,8 @@ int srv_protect_image(vigil_ctx *ctx, const uint8_t *data, size_t len,
 int srv_case_claim(srv_req *r, const char *who, int admin, int64_t id,
 		   vigil_case_review *v);
 int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision,
-		    const char *cls, json_t *ann, const char *note, json_t **result);
+		    const char *cls, json_t *ann, const char *note, const char *incident,
+		    json_t **result);
 /* Replies with item n of case id as view (protected / original) for who. */
 void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int original);
 /* The original of item n for who (claim held, under the daily cap), the

@@ -559,6 +559,16 @@ static void case_page_render(srv_req *r, const srv_person *p, int64_t id, int re
 		fmt(&b, "<h2>Decision</h2><form method=\"post\" id=\"decision\" "
 			"action=\"/review/case/%lld/decision\">", (long long)id);
 		csrf_field(&b, p);
+		/* The report's incident type; empty: the bank policy's. */
+		raw(&b, "<p><label for=\"incident_type\">Incident type (for a report)</label> "
+			"<select id=\"incident_type\" name=\"incident_type\"><option value=\"\">"
+			"— the bank's default</option>");
+		for (int k = 0; vigil_incident_type(k); k++) {
+			raw(&b, "<option>");
+			esc(&b, vigil_incident_type(k));
+			raw(&b, "</option>");
+		}
+		raw(&b, "</select></p>");
 		raw(&b, "<p><label for=\"classification\">Classification (for confirm)</label> "
 			"<select id=\"classification\" name=\"classification\"><option value=\"\">"
 			"—</option><option>A1</option><option>A2</option><option>B1</option>"
@@ -629,7 +639,7 @@ static void decision_post(srv_req *r)
 	srv_person p;
 	int64_t id = path_id(r);
 	const char *d = srv_form(r, "decision"), *cls = srv_form(r, "classification"),
-		   *note = srv_form(r, "note");
+		   *note = srv_form(r, "note"), *itype = srv_form(r, "incident_type");
 	json_t *ann = json_array(), *res = NULL;
 	size_t np = 0, i;
 	const srv_part *parts = srv_parts(r, &np);
@@ -648,7 +658,7 @@ static void decision_post(srv_req *r)
 		cls = NULL;
 	if (note && !*note)
 		note = NULL;
-	if (!srv_case_decide(r, p.name, id, decision, cls, ann, note, &res)) {
+	if (!srv_case_decide(r, p.name, id, decision, cls, ann, note, itype, &res)) {
 		json_decref(res);
 		redirect(r, "/review");
 	}

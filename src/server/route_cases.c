@@ -8,6 +8,7 @@
  * own); it is idempotent and the reply says if it failed. */
 #include "http.h"
 #include "pipeline.h"
+#include "reports.h"
 #include "review.h"
 #include "server_int.h"
 
@@ -71,16 +72,7 @@ static json_t *review_json(const vigil_case_review *v)
 
 static int case_id_of(srv_req *r, int64_t *id)
 {
-	const char *p = srv_param(r, "id");
-	char *end = NULL;
-	long long v = p ? strtoll(p, &end, 10) : 0;
-
-	if (!p || !*p || *end || v <= 0) {
-		srv_reply_error(r, 400, "invalid", "a case id is a positive integer");
-		return -1;
-	}
-	*id = (int64_t)v;
-	return 0;
+	return srv_param_id(r, "id", "a case", id);
 }
 
 /* Maps the review API's statuses: EEXIST is a conflict (held by someone
@@ -354,7 +346,7 @@ static const vigil_bank_rule *rule_for(const vigil_bank_rule *rules, size_t n, i
  * and 0 is returned; otherwise it has replied with the error and returns
  * -1. */
 int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const char *cls,
-		    json_t *ann, const char *note, json_t **result)
+		    json_t *ann, const char *note, const char *incident, json_t **result)
 {
 	json_t *events = NULL, *data = NULL, *detail = NULL, *res = NULL;
 	char *ann_text = NULL, obj[32];
@@ -367,12 +359,20 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 	size_t nrules = 0, nh = 0;
 	vigil_store *st;
 	int64_t now = (int64_t)time(NULL);
-	int rc, added = 0, file_rc = 0, have_case = 0, ret = -1;
+	int rc, added = 0, file_rc = 0, have_case = 0, ret = -1, queued = 0;
+	int64_t rid = 0;
+	const char *itype = "";
 	srv *s = srv_of(r);
 
 	*result = NULL;
 	memset(&c, 0, sizeof(c));
 	snprintf(obj, sizeof(obj), "%lld", (long long)id);
+	if (incident && *incident && !vigil_incident_type_ok(incident)) {
+		srv_reply_error(r, 400, "invalid_incident_type",
+				"incident_type is one of the CyberTipline incident types "
+				"(docs/reports.md)");
+		return -1;
+	}
 	if (json_is_array(ann) && !(ann_text = json_dumps(ann, JSON_COMPACT))) {
 		srv_reply_error(r, 500, "internal", "out of memory");
 		return -1;
@@ -415,15 +415,26 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 		json_decref(data);
 		data = NULL;
 	}
+	if (!rc && decision == VIGIL_DECISION_CONFIRM) {
+		/* The incident type a report of it carries: the reviewer's, else
+		 * the bank policy's (else the report's default). */
+		itype = incident && *incident ? incident : rule ? rule->policy.incident_type : "";
+		if (*itype)
+			rc = vigil_case_incident_set(st, id, itype);
+	}
 	if (!rc && decision == VIGIL_DECISION_CONFIRM && c.report) {
-		/* Issue 10 drafts the hotline report from this; the event says a
-		 * draft is due. */
+		/* The event says a hotline report was drafted. */
 		data = json_pack("{s:I,s:s,s:s}", "case", (json_int_t)id, "classification", cls,
 				 "status", "drafted");
 		rc = data ? queue(st, s, rule, "report.drafted", data, events) : VIGIL_ENOMEM;
-		/* The draft itself (vigil/report.h), in the same transaction. */
+		/* The draft itself (vigil/report.h), in the same transaction;
+		 * with report_auto_file its filing is queued in it too. */
 		if (!rc)
-			rc = vigil_report_draft(st, id, now, NULL);
+			rc = vigil_report_draft(st, id, now, &rid);
+		if (!rc && SRV_CFG(s, report_auto_file)) {
+			rc = srv_reports_queue(st, rid, VIGIL_REPORT_WORK_SUBMIT, now);
+			queued = !rc;
+		}
 		json_decref(data);
 		data = NULL;
 	}
@@ -434,10 +445,10 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 		data = NULL;
 	}
 	if (!rc) {
-		detail = json_pack("{s:s,s:s,s:O,s:s,s:b}", "decision",
+		detail = json_pack("{s:s,s:s,s:O,s:s,s:b,s:s}", "decision",
 				   vigil_case_decision_name(decision), "classification",
 				   cls ? cls : "", "annotations", ann ? ann : json_null(), "note",
-				   note ? note : "", "report", c.report);
+				   note ? note : "", "report", c.report, "incident_type", itype);
 		rc = detail ? audit_row(r, st, who, "case.decision", obj, detail)
 			    : VIGIL_ENOMEM;
 	}
@@ -449,6 +460,8 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 		goto out;
 	}
 	srv_pipeline_kick();
+	if (queued)
+		srv_reports_kick();
 	/* The hashes go to their bank after the decision is stored. */
 	if (decision != VIGIL_DECISION_ESCALATE) {
 		int supp = decision == VIGIL_DECISION_DISMISS;
@@ -466,6 +479,11 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 			decision == VIGIL_DECISION_ESCALATE ? "escalated" : "decided",
 			"decision", vigil_case_decision_name(decision), "events", events);
 	events = NULL;
+	if (res && rid)
+		json_object_set_new(res, "report",
+				    json_pack("{s:I,s:s,s:b}", "id", (json_int_t)rid,
+					      "incident_type", *itype ? itype : "",
+					      "filing", queued));
 	if (res && decision != VIGIL_DECISION_ESCALATE)
 		json_object_set_new(res, "bank",
 				    json_pack("{s:s,s:i,s:i,s:b}", "name",
@@ -493,7 +511,7 @@ out:
 static void decide_case(srv_req *r)
 {
 	json_t *body, *ann, *res = NULL;
-	const char *dname, *cls, *note;
+	const char *dname, *cls, *note, *itype;
 	int64_t id;
 	int decision;
 
@@ -503,6 +521,7 @@ static void decide_case(srv_req *r)
 	cls = json_string_value(json_object_get(body, "classification"));
 	note = json_string_value(json_object_get(body, "note"));
 	ann = json_object_get(body, "annotations");
+	itype = json_string_value(json_object_get(body, "incident_type"));
 	decision = vigil_case_decision_parse(dname);
 	if (decision < 0) {
 		srv_reply_error(r, 400, "invalid", "decision is confirm, dismiss or escalate");
@@ -512,12 +531,14 @@ static void decide_case(srv_req *r)
 	     !json_is_null(json_object_get(body, "classification"))) ||
 	    (json_object_get(body, "note") && !note &&
 	     !json_is_null(json_object_get(body, "note"))) ||
+	    (json_object_get(body, "incident_type") && !itype &&
+	     !json_is_null(json_object_get(body, "incident_type"))) ||
 	    (ann && !json_is_array(ann) && !json_is_null(ann))) {
-		srv_reply_error(r, 400, "invalid",
-				"classification and note are strings, annotations an array");
+		srv_reply_error(r, 400, "invalid", "classification, note and incident_type "
+				"are strings, annotations an array");
 		return;
 	}
-	if (!srv_case_decide(r, who_of(r), id, decision, cls, ann, note, &res))
+	if (!srv_case_decide(r, who_of(r), id, decision, cls, ann, note, itype, &res))
 		srv_reply_json(r, 200, res);
 }
 

@@ -8,6 +8,7 @@
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "reports.h"
 #include "sync.h"
 #include "server_int.h"
 #include "streams.h"
@@ -176,6 +177,13 @@ int vigil_server_run(vigil_server_conf *conf)
 		fprintf(stderr, "vigil serve: classifier_send is protected or original\n");
 		return RUN_USAGE;
 	}
+	/* A reference, never the secret itself (it would sit in the config
+	 * and in `ps`). */
+	if (*s.cfg.ncmec_credentials && strncmp(s.cfg.ncmec_credentials, "env:", 4) &&
+	    strncmp(s.cfg.ncmec_credentials, "file:", 5)) {
+		fprintf(stderr, "vigil serve: ncmec_credentials is env:VAR or file:PATH\n");
+		return RUN_USAGE;
+	}
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	if (ncpu < 1)
 		ncpu = 1;
@@ -219,7 +227,8 @@ int vigil_server_run(vigil_server_conf *conf)
 	if (srv_sync_start(&s, err, sizeof(err)) ||
 	    srv_pipeline_start(&s, err, sizeof(err)) ||
 	    srv_streams_start(&s, err, sizeof(err)) ||
-	    srv_exchanges_start(&s, err, sizeof(err))) {
+	    srv_exchanges_start(&s, err, sizeof(err)) ||
+	    srv_reports_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -256,6 +265,7 @@ int vigil_server_run(vigil_server_conf *conf)
 	rc = RUN_OK;
 out:
 	srv__stop(&s);
+	srv_reports_stop(&s);
 	srv_exchanges_stop(&s); /* it updates the matcher */
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);

@@ -11,13 +11,15 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 6 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 7 /* 2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
 			    protected view); 5: the audit hash chain (prev,
 			    hash columns, audit_checkpoints; migrate_audit);
-			    6: exchanges; every step of the script is
-			    idempotent */
+			    6: exchanges; 7: filing inside vigil serve
+			    (reports.work*, reports.overdue_alerted,
+			    case_review.incident_type; migrate_report_work);
+			    every step of the script is idempotent */
 
 enum {
 	S_ENTRY_ADD,
@@ -410,6 +412,49 @@ static int migrate_audit(vigil_store *st)
 	return rc;
 }
 
+/* 7: the filing work of vigil serve on reports (what is asked, since when,
+ * the next try and the tries so far, when the deadline alert went out) and
+ * the incident type a reviewer gave on case_review. Each column is added
+ * only if missing, so a store at 6, or at 7 from another branch, upgrades. */
+static int add_column(vigil_store *st, const char *table, const char *col,
+		      const char *decl)
+{
+	sqlite3_stmt *q = NULL;
+	char sql[256];
+	int has = 0, rc;
+
+	rc = prep(st, "SELECT count(*) FROM pragma_table_info(?1) WHERE name=?2", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, col, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		has = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (has)
+		return VIGIL_OK;
+	snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s;", table, col, decl);
+	return exec(st, sql);
+}
+
+static int migrate_report_work(vigil_store *st)
+{
+	static const char *const cols[][3] = {
+		{"reports", "work", "TEXT NOT NULL DEFAULT ''"},
+		{"reports", "work_since", "INTEGER NOT NULL DEFAULT 0"},
+		{"reports", "work_next", "INTEGER NOT NULL DEFAULT 0"},
+		{"reports", "work_tries", "INTEGER NOT NULL DEFAULT 0"},
+		{"reports", "work_error", "TEXT NOT NULL DEFAULT ''"},
+		{"reports", "overdue_alerted", "INTEGER NOT NULL DEFAULT 0"},
+		{"case_review", "incident_type", "TEXT NOT NULL DEFAULT ''"},
+	};
+	int rc = VIGIL_OK;
+
+	for (size_t i = 0; !rc && i < sizeof(cols) / sizeof(cols[0]); i++)
+		rc = add_column(st, cols[i][0], cols[i][1], cols[i][2]);
+	return rc;
+}
+
 static int s_open(vigil_store *st, const char *path)
 {
 	sq *s;
@@ -448,6 +493,8 @@ static int s_open(vigil_store *st, const char *path)
 		rc = exec(st, sql);
 		if (!rc)
 			rc = migrate_audit(st);
+		if (!rc)
+			rc = migrate_report_work(st);
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -2441,6 +2488,150 @@ static int s_report_put(vigil_store *st, const vigil_report *r)
 	return rc;
 }
 
+/* ------------------------------------------- report filing in vigil serve */
+
+static int s_report_work_get(vigil_store *st, int64_t id, vigil_report_work *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT work,work_since,work_next,work_tries,overdue_alerted,"
+			  "work_error"
+			  " FROM reports WHERE id=?", &q), r;
+	const unsigned char *w;
+
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->id = id;
+	sqlite3_bind_int64(q, 1, id);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		w = sqlite3_column_text(q, 0);
+		out->work = w && !strcmp((const char *)w, "submit")    ? VIGIL_REPORT_WORK_SUBMIT
+			    : w && !strcmp((const char *)w, "retract") ? VIGIL_REPORT_WORK_RETRACT
+								       : VIGIL_REPORT_WORK_NONE;
+		out->since = sqlite3_column_int64(q, 1);
+		out->next = sqlite3_column_int64(q, 2);
+		out->tries = sqlite3_column_int(q, 3);
+		out->overdue_alerted = sqlite3_column_int64(q, 4);
+		copy_text(out->error, sizeof(out->error), sqlite3_column_text(q, 5));
+	} else if (r == SQLITE_DONE) {
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no report %lld", (long long)id);
+	} else {
+		rc = db_err(st, "report_work_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_report_work_set(vigil_store *st, const vigil_report_work *w)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE reports SET work=?,work_since=?,work_next=?,work_tries=?,"
+			  "work_error=? WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, vigil_report_work_name(w->work), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, w->since);
+	sqlite3_bind_int64(q, 3, w->next);
+	sqlite3_bind_int(q, 4, w->tries);
+	sqlite3_bind_text(q, 5, w->error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, w->id);
+	rc = step_done(st, q, "report_work_set");
+	if (!rc && !sqlite3_changes(((sq *)st->priv)->db))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no report %lld", (long long)w->id);
+	return rc;
+}
+
+static int id_rows(vigil_store *st, sqlite3_stmt *q, int64_t *ids, size_t max, size_t *n,
+		   const char *what)
+{
+	int r;
+
+	*n = 0;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW)
+		if (*n < max)
+			ids[(*n)++] = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return r == SQLITE_DONE ? VIGIL_OK : db_err(st, what);
+}
+
+static int s_report_work_due(vigil_store *st, int64_t now, int64_t *ids, size_t max,
+			     size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT id FROM reports WHERE work<>'' AND work_next<=?"
+			  " ORDER BY work_next, id", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	return id_rows(st, q, ids, max, n, "report_work_due");
+}
+
+/* Not filed: no NCMEC id and draft, submitting, rejected or unknown. */
+#define REPORT_NOT_FILED "ncmec_id='' AND state IN (0,1,5,6)"
+
+static int s_report_overdue(vigil_store *st, int64_t before, int64_t *ids, size_t max,
+			    size_t *n, int64_t *total)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT count(*) FROM reports WHERE " REPORT_NOT_FILED
+			  " AND created<=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, before);
+	*total = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_finalize(q);
+	rc = prep(st, "SELECT id FROM reports WHERE " REPORT_NOT_FILED
+		      " AND created<=? AND overdue_alerted=0 ORDER BY id", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, before);
+	return id_rows(st, q, ids, max, n, "report_overdue");
+}
+
+static int s_report_overdue_mark(vigil_store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE reports SET overdue_alerted=? WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, now);
+	sqlite3_bind_int64(q, 2, id);
+	return step_done(st, q, "report_overdue_mark");
+}
+
+static int s_case_incident_set(vigil_store *st, int64_t case_id, const char *type)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT INTO case_review(case_id,incident_type) VALUES(?1,?2)"
+			  " ON CONFLICT(case_id) DO UPDATE SET incident_type=?2", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, case_id);
+	sqlite3_bind_text(q, 2, type, -1, SQLITE_STATIC);
+	return step_done(st, q, "case_incident_set");
+}
+
+static int s_case_incident_get(vigil_store *st, int64_t case_id, char *out, size_t cap)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT incident_type FROM case_review WHERE case_id=?", &q);
+
+	if (rc)
+		return rc;
+	*out = '\0';
+	sqlite3_bind_int64(q, 1, case_id);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		copy_text(out, cap, sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	return VIGIL_OK;
+}
+
 static int s_reveal_count_item(vigil_store *st, int64_t case_id, int n, int64_t *count)
 {
 	return count_query(st, "SELECT count(*) FROM reveals WHERE case_id=?1 AND ?2 IS NULL"
@@ -2766,6 +2957,14 @@ const vigil__store_ops vigil__store_sqlite = {
 	.report_get = s_report_get,
 	.report_list = s_report_list,
 	.report_put = s_report_put,
+	/* Filing inside vigil serve, the deadline alert, incident types. */
+	.report_work_get = s_report_work_get,
+	.report_work_set = s_report_work_set,
+	.report_work_due = s_report_work_due,
+	.report_overdue = s_report_overdue,
+	.report_overdue_mark = s_report_overdue_mark,
+	.case_incident_set = s_case_incident_set,
+	.case_incident_get = s_case_incident_get,
 	.reveal_count_item = s_reveal_count_item,
 	.xch_add = s_xch_add,
 	.xch_get = s_xch_get,

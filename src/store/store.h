@@ -160,6 +160,18 @@ typedef struct vigil__store_ops {
 	int (*report_list)(vigil_store *st, vigil_report **out, size_t *n);
 	int (*report_put)(vigil_store *st, const vigil_report *r);
 	int (*reveal_count_item)(vigil_store *st, int64_t case_id, int n, int64_t *count);
+	/* Filing inside vigil serve and the deadline alert (vigil/report.h,
+	 * src/report/work.c; reports.work* columns) and a case's incident
+	 * type (case_review.incident_type). */
+	int (*report_work_get)(vigil_store *st, int64_t id, vigil_report_work *out);
+	int (*report_work_set)(vigil_store *st, const vigil_report_work *w);
+	int (*report_work_due)(vigil_store *st, int64_t now, int64_t *ids, size_t max,
+			       size_t *n);
+	int (*report_overdue)(vigil_store *st, int64_t before, int64_t *ids, size_t max,
+			      size_t *n, int64_t *total);
+	int (*report_overdue_mark)(vigil_store *st, int64_t id, int64_t now);
+	int (*case_incident_set)(vigil_store *st, int64_t case_id, const char *type);
+	int (*case_incident_get)(vigil_store *st, int64_t case_id, char *out, size_t cap);
 	/* Exchanges (vigil/exchange.h). xch_save writes the progress fields
 	 * and enabled. xitem_take removes a record's item rows and returns
 	 * their entry ids (*ids: vigil__free); xitem_sweep does the same for

@@ -9,6 +9,7 @@ VIGIL=$1
 STANDIN=$2
 DEMO=$3
 T=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 SRV= NC=
 trap '[ -n "$SRV" ] && kill $SRV; [ -n "$NC" ] && kill $NC; rm -rf "$T"' EXIT
 export VIGIL_DB="$T/v.db"
@@ -32,11 +33,6 @@ REV=$("$VIGIL" key create alice --role review 2>/dev/null | tail -1)
 	--master-key-file "$T/master.key" 2>>"$T/server.log" & SRV=$!
 wait_for '[ -s "$T/port" ]' || { echo "server did not start"; cat "$T/server.log"; exit 1; }
 URL="http://127.0.0.1:$(cat "$T/port")"
-up() {
-	curl -s -o "$T/r" -H "Authorization: Bearer $SUB" -F "file=@$1" \
-		-F "context={\"content_id\":\"$2\",\"user_id\":\"user-77\",\"ip\":\"$3\",\"port\":$4,\"upload_time\":\"$5\",\"surface\":\"chat\"};type=application/json" \
-		"$URL/v1/content"
-}
 up "$DEMO/known/storm.jpg" c1 192.0.2.7 50123 2026-11-30T10:00:00Z
 CASE=$(json 'd["case"]' < "$T/r")
 # The same picture again with other bytes (data after the JPEG's end): the
@@ -101,12 +97,10 @@ PY
 
 # The stand-in.
 start_nc() {
-	rm -f "$T/ncport"
-	python3 "$STANDIN" "$T/ncport" "$T/ncstate" "vigil-test:pa55word" "$@" 2>>"$T/nc.log" & NC=$!
-	wait_for '[ -s "$T/ncport" ]' || { echo "stand-in did not start"; cat "$T/nc.log"; exit 1; }
-	echo "ncmec_url = http://127.0.0.1:$(cat "$T/ncport")" >> "$T/vigil.conf"
+	nc_start "$@"
+	echo "ncmec_url = $NCURL" >> "$T/vigil.conf"
 }
-st() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$T/ncstate"; }
+st() { nc "$1"; }
 start_nc --hang-finish "$T/hang" --fail-upload 1
 echo "ncmec_credentials = env:NCMEC_CRED" >> "$T/vigil.conf"
 
