@@ -20,6 +20,7 @@
 #define VIGIL_TERMS_MAX 1000000   /* terms in one list */
 #define VIGIL_SUBSTRING_MIN 4     /* code points of a substring-mode term, folded */
 #define VIGIL_HASHTAG_MIN 4       /* code points of a term matched inside a hashtag */
+#define VIGIL_REGEX_MAX 1000      /* regex-mode terms in one matcher */
 
 /* The two folded views of a text (docs/text.md, "Views"). */
 typedef enum vigil_text_view {
@@ -90,6 +91,9 @@ typedef enum vigil_term_mode {
 	VIGIL_TERM_TOKEN = 0,     /* folded, whole tokens only (the default) */
 	VIGIL_TERM_SUBSTRING = 1, /* folded, anywhere (>= VIGIL_SUBSTRING_MIN) */
 	VIGIL_TERM_LITERAL = 2,   /* the bytes as written, anywhere, unfolded */
+	VIGIL_TERM_REGEX = 3,     /* an operator's regular expression (Vectorscan
+				     syntax, caseless, UTF-8) over the
+				     conservative view; checked when added */
 	VIGIL__TERM_MODE_END
 } vigil_term_mode;
 
@@ -170,6 +174,39 @@ void vigil_text_scanner_free(vigil_text_scanner *sc);
 int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		    size_t n, const vigil_text_opts *opts,
 		    const vigil_text_hit **hits, size_t *nhits);
+
+/* ------------------------------------------------ text banks in a store */
+
+/* A bank of type text holds terms instead of hashes; it is an ordinary
+ * bank otherwise (listed, enabled, deleted, given a policy like any bank).
+ * A term's entry id (vigil_text_ref.term_id) is its own id among terms,
+ * not an entry id of a hash. */
+
+/* Creates a text bank (vigil_bank_create, then marks it). */
+int vigil_text_bank_create(vigil_store *st, const char *name, const char *description,
+			   const char *labels, vigil_bank *out);
+/* *is = 1 if the bank with that id is a text bank. */
+int vigil_text_bank_is(vigil_store *st, int64_t bank_id, int *is);
+/* Imports a term list (vigil_termlist_parse's format) into a text bank in
+ * one transaction. Bad lines go to bad (may be NULL) and are skipped; a
+ * term the bank already has in that mode is counted in *dups (may be NULL)
+ * and not added again. VIGIL_EINVAL if the bank is not a text bank. */
+int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
+			   size_t len, vigil_term_bad_cb bad, void *user,
+			   size_t *added, size_t *dups);
+
+/* Where term i of a list loaded from a store came from. */
+typedef struct vigil_text_ref {
+	int64_t term_id;
+	int64_t bank_id;
+	char bank[VIGIL_NAME_MAX + 1];
+} vigil_text_ref;
+
+/* Appends to tl the terms of one text bank (bank != NULL) or of every
+ * enabled text bank (NULL), in id order; (*refs)[k] describes term
+ * (count before + k) of tl. *refs is the caller's: free(). */
+int vigil_text_terms_load(vigil_store *st, const char *bank, vigil_termlist *tl,
+			  vigil_text_ref **refs, size_t *n);
 
 /* ------------------------------------------------- grooming risk (stages) */
 

@@ -150,6 +150,10 @@ void cli_err_path(const char *path, const char *msg);
 int cli_read_stdin(int64_t max, uint8_t **buf, size_t *len, char *err,
 		   size_t errcap);
 
+/* Imports a term list file ("-": standard input) into a text bank
+ * (cmd_text.c; `vigil bank import` of a text bank calls it too). */
+int cli_text_import(vigil_store *st, vigil_ctx *ctx, const char *bank, const char *file);
+
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);
 /* Writes s as one CSV field: as it is, or quoted per RFC 4180 when it holds

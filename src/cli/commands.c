@@ -74,7 +74,8 @@ static const cli_opt bank_opts[] = {
 	 "for JSON lines."},
 	{CLI_OPT_TYPE, "type", "TYPE",
 	 "import: what 64-digit hex hashes are, pdq (the default) or sha256; or "
-	 "force md5/sha1."},
+	 "force md5/sha1. create: text makes a text bank (keyword terms, see "
+	 "vigil text)."},
 	{CLI_OPT_MAX_BAD, "max-bad", "N",
 	 "import: give up (importing nothing) after N malformed lines "
 	 "(default 1000)."},
@@ -253,10 +254,15 @@ static const cli_opt user_opts[] = {
  * settings table. */
 
 static const cli_opt text_opts[] = {
+	DB_OPT,
 	{'t', "terms", "LIST",
 	 "match: the term list, one term a line or CSV "
 	 "term,category,severity[,mode] (mode token, the default; substring; "
-	 "or literal). Lines starting with # are comments: quote a hashtag term."},
+	 "literal; or regex). Lines starting with # are comments: quote a "
+	 "hashtag term. Without --terms, match uses the store's enabled text "
+	 "banks."},
+	{CLI_OPT_BANK, "bank", "NAME",
+	 "match: only this text bank of the store (enabled or not)."},
 	{CLI_OPT_LANG, "lang", "LANG",
 	 "The messages' language if known (BCP 47). ar treats every Latin word "
 	 "with digits as Arabizi, so leet folding leaves it alone."},
@@ -346,7 +352,9 @@ const cli_cmd cli_commands[] = {
 	 "from the first line unless --format says. Each file is imported in one "
 	 "transaction: all of its valid lines land, or none do. Malformed lines "
 	 "are reported as FILE:LINE: reason and skipped; duplicates are counted, "
-	 "not stored twice. Memory stays constant whatever the file's size.\n"
+	 "not stored twice. Memory stays constant whatever the file's size. "
+	 "Into a text bank (create NAME --type text) import reads a term list "
+	 "instead, as vigil text import does.\n"
 	 "export NAME writes a bank's image hashes as csv (the default), hex or "
 	 "pdq-csv; export NAME --format vpdq --entry ID writes one stored video's "
 	 "frames as they were imported.\n"
@@ -435,7 +443,7 @@ const cli_cmd cli_commands[] = {
 	 "names follow the bank-name rule and are never reused. Each change is "
 	 "written to the audit table as who=cli.",
 	 key_opts, cmd_key},
-	{"text", "match|fold|hashtags|score [OPTIONS] [FILE|-]...",
+	{"text", "match|fold|hashtags|score|import|banks [OPTIONS] [BANK] [FILE|-]...",
 	 "Match keyword lists in text, however it is spelled; fold; find hashtags.",
 	 "Each line of each FILE (standard input without FILE, or with -) is one "
 	 "message.\n"
@@ -444,7 +452,12 @@ const cli_cmd cli_commands[] = {
 	 "category, severity, mode, start and end (byte offsets in the line as "
 	 "written), view (raw, conservative or aggressive: which folding found "
 	 "it), hashtag (whether it matched inside a hashtag) and text (the bytes "
-	 "start..end). Terms and messages are folded the same way: the "
+	 "start..end); with the store's text banks (no --terms) bank and entry "
+	 "(the term's id) replace list, entry and list_line. A regex term "
+	 "(Vectorscan syntax, caseless, UTF-8, at most 256 bytes and 1,000 per "
+	 "matcher) is matched over the conservative view; one that does not "
+	 "compile is refused when it is listed, naming the line and Vectorscan's "
+	 "reason. Terms and messages are folded the same way: the "
 	 "conservative view undoes width, compatibility and mathematical letters, "
 	 "case, zero-width and bidi controls, soft hyphens, combining marks, "
 	 "German umlauts and sharp s, Dutch ij, Arabic tatweel, harakat and "
@@ -453,6 +466,12 @@ const cli_cmd cli_commands[] = {
 	 "letters, spaced-out letters, leet (not in Arabizi) and every repeat. "
 	 "A token term matches whole words only, and inside a hashtag when it "
 	 "has 4 letters or more. scan is another name for match.\n"
+	 "import BANK [FILE|-]... adds a term list to a text bank (made with "
+	 "vigil bank create BANK --type text), one transaction per file; a "
+	 "term the bank has in that mode already is counted, not added. banks "
+	 "lists the text banks, one JSON line each (name, id, type, enabled, "
+	 "terms, action, kind, priority: the policy set with vigil bank "
+	 "policy).\n"
 	 "fold prints each line's folded view; hashtags prints each hashtag "
 	 "(twitter-text's grammar) as {line, start, end, tag}.\n"
 	 "score prints, for each message, its score and its author's risk in "

@@ -28,6 +28,11 @@ size_t vigil__utf8_next(const unsigned char *s, size_t n, size_t i, uint32_t *cp
 /* Whether cp counts as part of a word: letters and digits (ICU). */
 int vigil__is_word(uint32_t cp);
 
+/* Why an operator regex cannot be used (Vectorscan's compile error, in a
+ * per-thread buffer), or NULL if it compiles as the matcher will compile
+ * it (match.c). */
+const char *vigil__regex_why(const char *pattern);
+
 /* Appends a copy of t (already validated), keeping its line number. */
 int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
 
