@@ -208,6 +208,11 @@ typedef struct vigil_text_ref {
 int vigil_text_terms_load(vigil_store *st, const char *bank, vigil_termlist *tl,
 			  vigil_text_ref **refs, size_t *n);
 
+/* A signature of the enabled text banks' terms: it changes when a term is
+ * added or removed or a text bank is enabled, disabled or deleted (a
+ * long-running matcher rebuilds when it moves). */
+int vigil_text_terms_sig(vigil_store *st, int64_t sig[3]);
+
 /* ------------------------------------------------- grooming risk (stages) */
 
 /* The stages of the hand-written lexicon (docs/text.md, "Grooming risk").

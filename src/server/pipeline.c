@@ -275,6 +275,7 @@ void srv_pipeline_stop(srv *s)
 {
 	(void)s;
 	srv__video_stop();
+	srv__text_stop();
 	if (P.running) {
 		pthread_mutex_lock(&P.mu);
 		__atomic_store_n(&P.stop, 1, __ATOMIC_RELAXED);

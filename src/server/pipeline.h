@@ -32,6 +32,11 @@ int64_t srv_pipeline_max_pixels(srv *s);
 /* The video worker (route_content.c), started and stopped with the rest. */
 int srv__video_start(srv *s);
 void srv__video_stop(void);
+/* POST /v1/text's shared engine (route_text.c): srv__text_stop frees it
+ * (at shutdown); srv_text_changed makes the next request compare the text
+ * banks with the store at once instead of within a second. */
+void srv__text_stop(void);
+void srv_text_changed(void);
 /* The global webhook target (config). */
 const char *srv_webhook_url(srv *s);
 /* Queues one event (its JSON text) for the global webhook_url and, when the

@@ -2820,6 +2820,23 @@ static int s_text_term_scan(vigil_store *st, int64_t bank_id, vigil__term_cb cb,
 	return rc;
 }
 
+static int s_text_sig(vigil_store *st, int64_t sig[3])
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT count(*),ifnull(max(t.id),0),ifnull(sum(t.bank_id),0)"
+			  " FROM text_terms t JOIN banks b ON b.id=t.bank_id WHERE b.enabled",
+		      &q), k;
+
+	if (rc)
+		return rc;
+	if (sqlite3_step(q) != SQLITE_ROW)
+		rc = db_err(st, "text_sig");
+	for (k = 0; !rc && k < 3; k++)
+		sig[k] = sqlite3_column_int64(q, k);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -2904,6 +2921,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	.text_bank_ids = s_text_bank_ids,
 	.text_term_add = s_text_term_add,
 	.text_term_scan = s_text_term_scan,
+	.text_sig = s_text_sig,
 	.entry_stage = NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
 	.entry_stage_flush = NULL,
 	.changes_head = NULL, /* changes: one process owns an SQLite store */

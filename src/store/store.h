@@ -206,6 +206,9 @@ typedef struct vigil__store_ops {
 	int (*text_term_add)(vigil_store *st, const vigil__term_row *t, int64_t *id);
 	int (*text_term_scan)(vigil_store *st, int64_t bank_id, vigil__term_cb cb,
 			      void *user);
+	/* What the matcher of every enabled text bank was built from: terms,
+	 * highest term id, sum of their bank ids (a change moves one). */
+	int (*text_sig)(vigil_store *st, int64_t sig[3]);
 	/* The change log (vigil/store.h), optional: NULL where one process
 	 * owns the store. */
 	int (*changes_head)(vigil_store *st, int64_t *seq);

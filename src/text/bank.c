@@ -194,3 +194,9 @@ out:
 	free(l.banks);
 	return rc;
 }
+
+int vigil_text_terms_sig(vigil_store *st, int64_t sig[3])
+{
+	sig[0] = sig[1] = sig[2] = 0;
+	return st ? NEED_OP(st, text_sig, sig) : VIGIL_EINVAL;
+}
