@@ -265,6 +265,46 @@ typedef struct vigil_groom_result {
 	int alert;        /* 1 if this message raised the alert (once per pair) */
 } vigil_groom_result;
 
+/* ------------------------------------------- grooming risk (trained model) */
+
+/* A per-message logistic-regression model over hashed features of the
+ * conservative fold (character 3-5-grams, word 1-2-grams), trained with
+ * vigil_groom_train on a platform's labelled messages. Immutable once
+ * made; shared by threads. docs/text.md describes the file format. */
+typedef struct vigil_groom_model vigil_groom_model;
+
+typedef struct vigil_groom_train_opts {
+	int dim_bits;  /* 2^dim_bits feature slots, 10..24 (18) */
+	int epochs;    /* passes over the data, 1..1000 (20) */
+	float rate;    /* SGD step, divided by sqrt(1 + epoch) (0.5) */
+	float l2;      /* weight decay per update (1e-5) */
+	uint64_t seed; /* the shuffle's; same data + options = same model (1) */
+} vigil_groom_train_opts;
+
+void vigil_groom_train_defaults(vigil_groom_train_opts *o);
+/* Trains on n messages texts[i] (lens[i] bytes, UTF-8) labelled labels[i]
+ * (1 = part of grooming, 0 = not). opts may be NULL (the defaults). *out
+ * is the caller's (vigil_groom_model_free). Deterministic. */
+int vigil_groom_train(vigil_ctx *ctx, const vigil_folder *fo, const char *const *texts,
+		      const size_t *lens, const uint8_t *labels, size_t n,
+		      const vigil_groom_train_opts *opts, vigil_groom_model **out);
+/* The probability (0..1) that one message is part of grooming. */
+int vigil_groom_model_predict(const vigil_groom_model *m, const vigil_folder *fo,
+			      vigil_ctx *ctx, const char *text, size_t n, float *p);
+/* Writes / reads the model file (versioned, SHA-256 checksummed): a
+ * damaged file is VIGIL_ECORRUPT, another format or version
+ * VIGIL_EFORMAT. */
+int vigil_groom_model_save(const vigil_groom_model *m, vigil_ctx *ctx, const char *path);
+int vigil_groom_model_load(vigil_ctx *ctx, const char *path, vigil_groom_model **out);
+void vigil_groom_model_free(vigil_groom_model *m);
+
+/* Makes g score messages with model m (borrowed: it must outlive g; NULL
+ * goes back to the lexicon). With a model the message score is the
+ * model's probability and the risk is the EMA (alpha 0.3, from 0) of the
+ * message scores; the lexicon's stages are still reported and recorded
+ * but do not enter the risk. Not thread-safe: set it before sharing g. */
+void vigil_groom_set_model(vigil_groom *g, const vigil_groom_model *m);
+
 /* Scores one message by the author whose state is st, updating st. sc must
  * come from vigil_groom_lexicon(g). */
 int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,

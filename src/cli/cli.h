@@ -105,6 +105,8 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_API, CLI_OPT_BANK, CLI_OPT_URL, CLI_OPT_CREDENTIALS, CLI_OPT_PAGE_SIZE,
        CLI_OPT_PRIVACY_GROUP, CLI_OPT_ESP_IDS, CLI_OPT_MAX_PAGES, CLI_OPT_FULL, CLI_OPT_JSON,
        CLI_OPT_VERDICT, CLI_OPT_REASON,
+       /* text train|eval */
+       CLI_OPT_DATA, CLI_OPT_MODEL, CLI_OPT_EPOCHS, CLI_OPT_DIM_BITS, CLI_OPT_SEED,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
@@ -149,6 +151,13 @@ void cli_err_path(const char *path, const char *msg);
  * -1 with err set. */
 int cli_read_stdin(int64_t max, uint8_t **buf, size_t *len, char *err,
 		   size_t errcap);
+
+/* vigil text train / eval (text_model.c): labelled JSON lines in data;
+ * train writes the model to out, eval reads model. 0 or CLI_EXIT_*. */
+int cli_text_train(vigil_ctx *ctx, const vigil_folder *fo, const char *data,
+		   const char *out, const vigil_groom_train_opts *o);
+int cli_text_eval(vigil_ctx *ctx, const vigil_folder *fo, const char *data,
+		  const char *model);
 
 /* Imports a term list file ("-": standard input) into a text bank
  * (cmd_text.c; `vigil bank import` of a text bank calls it too). */

@@ -3,6 +3,7 @@
  * a line. */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,10 @@ typedef struct text_args {
 	const char *terms;  /* match: the term list file */
 	const char *db;     /* the store (text banks) */
 	const char *bank;   /* match: only this text bank */
+	const char *data;   /* train, eval: labelled JSON lines */
+	const char *out;    /* train: the model file to write */
+	const char *model;  /* eval, score: the model file */
+	vigil_groom_train_opts train;
 	int tsv;            /* score: CONVERSATION<TAB>AUTHOR<TAB>TEXT lines */
 	const char *lang;   /* --lang */
 	int view;           /* fold: which view */
@@ -391,7 +396,7 @@ static int list_banks(vigil_ctx *ctx, vigil_store *st)
 
 int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 {
-	text_args a = {NULL, NULL, NULL, 0, NULL, VIGIL_VIEW_AGGRESSIVE};
+	text_args a;
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	vigil_text_ref *refs = NULL;
@@ -403,12 +408,16 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	char **files;
 	int c, nfiles, i, rc = CLI_EXIT_OK;
 
+	memset(&a, 0, sizeof(a));
+	a.view = VIGIL_VIEW_AGGRESSIVE;
+	vigil_groom_train_defaults(&a.train);
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
 		}
-		fprintf(stderr, "vigil text: which subcommand? (match, fold, hashtags, score)\n");
+		fprintf(stderr, "vigil text: which subcommand? (match, fold, hashtags, score, "
+				"import, banks, train, eval)\n");
 		return CLI_EXIT_USAGE;
 	}
 	sub = argv[1];
@@ -425,6 +434,36 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_BANK:
 			a.bank = arg;
 			break;
+		case CLI_OPT_DATA:
+			a.data = arg;
+			break;
+		case 'o':
+			a.out = arg;
+			break;
+		case CLI_OPT_MODEL:
+			a.model = arg;
+			break;
+		case CLI_OPT_EPOCHS:
+		case CLI_OPT_DIM_BITS:
+		case CLI_OPT_SEED: {
+			long v;
+			if (cli_parse_int(arg, c == CLI_OPT_DIM_BITS ? 10 : 1,
+					  c == CLI_OPT_DIM_BITS ? 24 : c == CLI_OPT_EPOCHS ? 1000
+											  : LONG_MAX,
+					  &v)) {
+				fprintf(stderr, "vigil text: bad --%s '%s'\n",
+					c == CLI_OPT_EPOCHS ? "epochs"
+					: c == CLI_OPT_DIM_BITS ? "dim-bits" : "seed", arg);
+				return CLI_EXIT_USAGE;
+			}
+			if (c == CLI_OPT_EPOCHS)
+				a.train.epochs = (int)v;
+			else if (c == CLI_OPT_DIM_BITS)
+				a.train.dim_bits = (int)v;
+			else
+				a.train.seed = (uint64_t)v;
+			break;
+		}
 		case CLI_OPT_LANG:
 			a.lang = arg;
 			break;
@@ -456,13 +495,19 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	}
 	if (strcmp(sub, "match") && strcmp(sub, "scan") && strcmp(sub, "fold") &&
 	    strcmp(sub, "hashtags") && strcmp(sub, "score") && strcmp(sub, "import") &&
-	    strcmp(sub, "banks")) {
+	    strcmp(sub, "banks") && strcmp(sub, "train") && strcmp(sub, "eval")) {
 		fprintf(stderr, "vigil text: unknown subcommand '%s'\n", sub);
 		return CLI_EXIT_USAGE;
 	}
 	if ((!strcmp(sub, "match") || !strcmp(sub, "scan")) && a.terms && a.bank) {
 		fprintf(stderr, "vigil text %s: --terms (a file) or --bank (the store), "
 				"not both\n", sub);
+		return CLI_EXIT_USAGE;
+	}
+	if ((!strcmp(sub, "train") && (!a.data || !a.out)) ||
+	    (!strcmp(sub, "eval") && (!a.data || !a.model))) {
+		fprintf(stderr, "vigil text %s: --data FILE and %s are required\n", sub,
+			sub[0] == 't' ? "--out MODEL" : "--model MODEL");
 		return CLI_EXIT_USAGE;
 	}
 	if (!strcmp(sub, "import") && argc - cli_optind() < 1) {
@@ -516,13 +561,23 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		vigil_folded_free(&j.f);
 		goto out;
 	}
+	if (!strcmp(sub, "train") || !strcmp(sub, "eval")) {
+		rc = sub[0] == 't' ? cli_text_train(ctx, fo, a.data, a.out, &a.train)
+				   : cli_text_eval(ctx, fo, a.data, a.model);
+		goto out;
+	}
 	if (!strcmp(sub, "score")) {
 		vigil_groom *g = NULL;
+		vigil_groom_model *gm = NULL;
 		score_job j = {ctx, NULL, NULL, {a.lang}, a.tsv, NULL, 0, 0};
 		size_t k;
-		c = vigil_groom_new(ctx, fo, &g);
+		c = a.model ? vigil_groom_model_load(ctx, a.model, &gm) : 0;
 		if (!c)
+			c = vigil_groom_new(ctx, fo, &g);
+		if (!c) {
+			vigil_groom_set_model(g, gm);
 			c = vigil_text_scanner_new(ctx, vigil_groom_lexicon(g), &j.sc);
+		}
 		if (c) {
 			rc = fail(ctx, c, "grooming scorer");
 		} else {
@@ -536,6 +591,7 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		free(j.tab);
 		vigil_text_scanner_free(j.sc);
 		vigil_groom_free(g);
+		vigil_groom_model_free(gm);
 		goto out;
 	}
 	rc = st ? load_store_matcher(ctx, fo, st, a.bank, &m, &refs)

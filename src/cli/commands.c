@@ -271,6 +271,19 @@ static const cli_opt text_opts[] = {
 	{CLI_OPT_TSV, "tsv", NULL,
 	 "score: lines are CONVERSATION<TAB>AUTHOR<TAB>TEXT (else all lines are "
 	 "one author in one conversation)."},
+	{CLI_OPT_DATA, "data", "FILE",
+	 "train, eval: labelled messages, JSON lines {\"conversation\", \"author\", "
+	 "\"text\", \"label\": 0|1} in the order they were sent."},
+	{'o', "out", "MODEL", "train: the model file to write."},
+	{CLI_OPT_MODEL, "model", "MODEL",
+	 "eval, score: the model file (vigil text train); score without it uses "
+	 "the stage lexicon."},
+	{CLI_OPT_EPOCHS, "epochs", "N", "train: passes over the data (default 20)."},
+	{CLI_OPT_DIM_BITS, "dim-bits", "B",
+	 "train: 2^B hashed feature slots, 10..24 (default 18)."},
+	{CLI_OPT_SEED, "seed", "N",
+	 "train: the shuffle's seed (default 1); the same data and options give "
+	 "the same model."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -443,7 +456,7 @@ const cli_cmd cli_commands[] = {
 	 "names follow the bank-name rule and are never reused. Each change is "
 	 "written to the audit table as who=cli.",
 	 key_opts, cmd_key},
-	{"text", "match|fold|hashtags|score|import|banks [OPTIONS] [BANK] [FILE|-]...",
+	{"text", "match|fold|hashtags|score|import|banks|train|eval [OPTIONS] [BANK] [FILE|-]...",
 	 "Match keyword lists in text, however it is spelled; fold; find hashtags.",
 	 "Each line of each FILE (standard input without FILE, or with -) is one "
 	 "message.\n"
@@ -481,8 +494,22 @@ const cli_cmd cli_commands[] = {
 	 "author and conversation, listing each stage seen and where). The "
 	 "scorer is a small hand-written lexicon of stage phrases in en/de/nl/ar "
 	 "with hand-set weights, not a trained model: it recognises those "
-	 "phrases, however spelled, and nothing more. docs/text.md describes "
-	 "the rules and their limits.",
+	 "phrases, however spelled, and nothing more. With --model MODEL the "
+	 "message score is the trained model's probability and the risk the "
+	 "running average (EMA 0.3) of those scores.\n"
+	 "train --data FILE --out MODEL fits a logistic regression over hashed "
+	 "character 3-5-grams and word 1-2-grams of each message's conservative "
+	 "fold (plain SGD, deterministic) and prints {messages, positive, "
+	 "epochs, dim_bits, training_accuracy, model}. eval --data FILE --model "
+	 "MODEL scores every message alone (message precision, recall, F0.5 at "
+	 "0.5, PR-AUC, precision at a capacity of as many messages as are "
+	 "positive) and through each author's running state in its "
+	 "conversation (pair precision, recall, F0.5, false alerts per 10,000 "
+	 "benign pairs, median messages from the first positive message to the "
+	 "alert), as one JSON object. A model is only as good as the labelled "
+	 "data it was trained on: train and measure on the platform's own "
+	 "reviewed conversations. docs/text.md describes the rules, the model "
+	 "file and their limits.",
 	 text_opts, cmd_text},
 	{"user", "add NAME [--role reviewer|admin]", "Add a person to the review page.",
 	 "Adds an account for the review page of vigil serve (/review). The "

@@ -66,6 +66,7 @@ struct vigil_text_scanner {
 	size_t nhits, cap;
 	vigil_span tags[TAGS_MAX];
 	size_t ntags;
+	int folded[2]; /* the last scan folded this view into f[] */
 	int full; /* HITS_MAX reached */
 	int oom;  /* the hit array could not grow */
 };
@@ -429,6 +430,11 @@ void vigil_text_scanner_free(vigil_text_scanner *sc)
 	vigil__free(sc);
 }
 
+const vigil_folded *vigil__scanner_view(const vigil_text_scanner *sc, int view)
+{
+	return sc && view >= 0 && view < 2 && sc->folded[view] ? &sc->f[view] : NULL;
+}
+
 typedef struct scan_job {
 	vigil_text_scanner *sc;
 	int view;
@@ -584,6 +590,7 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 	rc = vigil_fold(m->fo, ctx, v, s, n, opts, f);
 	if (rc)
 		return rc;
+	sc->folded[v] = 1;
 	if (f->len + 2 > UINT32_MAX)
 		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: folded text too large");
 	if (f->len + 2 > sc->bcap) {
@@ -647,6 +654,7 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: %zu bytes is over the limit", n);
 	m = sc->m;
 	sc->nhits = 0;
+	sc->folded[0] = sc->folded[1] = 0;
 	sc->full = 0;
 	sc->oom = 0;
 	sc->ntags = m->tagdb[0] || m->tagdb[1] ? vigil_hashtags(s, n, sc->tags, TAGS_MAX)
