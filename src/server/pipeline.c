@@ -268,6 +268,8 @@ int srv_pipeline_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "cannot start the video thread");
 		return -1;
 	}
+	if (srv__text_start(s, err, errcap))
+		return -1;
 	return 0;
 }
 

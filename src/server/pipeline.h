@@ -35,6 +35,7 @@ void srv__video_stop(void);
 /* POST /v1/text's shared engine (route_text.c): srv__text_stop frees it
  * (at shutdown); srv_text_changed makes the next request compare the text
  * banks with the store at once instead of within a second. */
+int srv__text_start(srv *s, char *err, size_t errcap); /* loads text_model */
 void srv__text_stop(void);
 void srv_text_changed(void);
 /* The global webhook target (config). */

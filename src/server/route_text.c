@@ -11,6 +11,9 @@
  * matcher and swaps it in while the others go on with the old one, which
  * is freed when its last user returns it.
  *
+ * The grooming score comes from the text_model file when one is set
+ * (read at start), else from the stage lexicon.
+ *
  * Grooming state: per (conversation, author), in memory only, in a
  * set-associative table (TEXT_BUCKETS x TEXT_WAYS pairs, ~60 bytes each);
  * a new pair takes an empty way of its bucket or the least recently seen
@@ -21,6 +24,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "server_int.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -55,6 +59,7 @@ static struct {
 	int ready;                /* folder and groom made */
 	vigil_folder *fo;
 	vigil_groom *groom;
+	vigil_groom_model *model; /* text_model, or NULL: the lexicon */
 	engine *cur;
 	int64_t sig[3];
 	int64_t checked_ms;
@@ -102,6 +107,24 @@ void srv_text_changed(void)
 	pthread_mutex_unlock(&T.mu);
 }
 
+int srv__text_start(srv *s, char *err, size_t errcap)
+{
+	vigil_ctx *c = NULL;
+	int rc;
+
+	if (!*s->cfg.text_model)
+		return 0;
+	if (vigil_ctx_new(&c)) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	rc = vigil_groom_model_load(c, s->cfg.text_model, &T.model);
+	if (rc)
+		snprintf(err, errcap, "text_model: %s", vigil_errmsg(c));
+	vigil_ctx_free(c);
+	return rc ? -1 : 0;
+}
+
 void srv__text_stop(void)
 {
 	engine *e;
@@ -112,8 +135,10 @@ void srv__text_stop(void)
 	pthread_mutex_unlock(&T.mu);
 	engine_put(e);
 	vigil_groom_free(T.groom);
+	vigil_groom_model_free(T.model);
 	vigil_folder_free(T.fo);
 	free(T.pairs);
+	T.model = NULL;
 	T.groom = NULL;
 	T.fo = NULL;
 	T.pairs = NULL;
@@ -159,6 +184,8 @@ static int engine_get(srv *s, vigil_ctx *c, vigil_store *st, engine **out)
 		rc = vigil_folder_new(c, &T.fo);
 		if (!rc)
 			rc = vigil_groom_new(c, T.fo, &T.groom);
+		if (!rc)
+			vigil_groom_set_model(T.groom, T.model); /* NULL: the lexicon */
 		if (!rc && !(T.pairs = calloc((size_t)TEXT_BUCKETS * TEXT_WAYS,
 					      sizeof(*T.pairs))))
 			rc = VIGIL_ENOMEM;

@@ -8,7 +8,7 @@
 # case, bad bodies and roles, and the message text in no log, audit row or
 # event. All text is invented.
 set -u
-VIGIL=$1
+VIGIL=$1 GEN=$2
 T=$(mktemp -d)
 SPID=
 trap '[ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
@@ -128,6 +128,24 @@ check "the grooming alert as a text.verdict event with its stages" \
 	is "$(ev text.verdict '"alert":true')" 1
 
 check "the server stops cleanly" stop
+
+# With text_model set, the message score is the trained model's: the same
+# number `vigil text score --model` gives for that line.
+python3 "$GEN" train 1 > "$T/train.jsonl"
+"$VIGIL" text train --data "$T/train.jsonl" --out "$T/model" --epochs 5 > /dev/null
+start --text-model "$T/model"
+LINE="keep this between us, want to meet up alone"
+post "$S" "{\"text\":\"$LINE\",\"conversation_id\":\"m\",\"author_id\":\"x\"}" > /dev/null
+got=$(jq -r '.grooming.message * 10000 | round' "$T/body")
+want=$(printf '%s\n' "$LINE" | "$VIGIL" text score --model "$T/model" | jq -r '.message * 10000 | round')
+check "the server scores with the model ($got/10000, the CLI $want/10000)" is "$got" "$want"
+check "the server stops cleanly" stop
+printf 'VIGILGRM' > "$T/badmodel"
+"$VIGIL" serve --listen 127.0.0.1:0 --db "$VIGIL_DB" --text-model "$T/badmodel" 2> "$T/bad.err" &
+BPID=$!
+wait $BPID
+brc=$?
+check "a damaged text_model stops the server at start (status $brc)" sh -c "[ $brc -ne 0 ] && grep -q 'text_model' '$T/bad.err'"
 # The message text is in no log, audit row or event (the ids are).
 sqlite3 "$VIGIL_DB" "SELECT detail FROM audit; SELECT body FROM outbox; SELECT contexts, matches FROM cases" > "$T/dump" 2>/dev/null
 cat "$T/server.log" >> "$T/dump"
