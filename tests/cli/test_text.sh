@@ -31,7 +31,7 @@ grep -q '^{"line":4,.*"view":"raw",.*"text":"#Exact"}$' "$T/out" && ok "literal 
 # standard input, and scan as another name
 printf 'a bluebird\n' | "$VIGIL" text scan --terms "$T/terms.csv" 2>/dev/null | grep -q '"line":1,' &&
 	ok "standard input" || bad "stdin"
-"$VIGIL" text match "$T/msgs" 2>/dev/null; [ $? -eq 2 ] && ok "match without --terms is a usage error" || bad "no --terms"
+"$VIGIL" text match --terms "$T/terms.csv" --bank b "$T/msgs" 2>/dev/null; [ $? -eq 2 ] && ok "match with --terms and --bank is a usage error" || bad "--terms and --bank"
 "$VIGIL" text nope 2>/dev/null; [ $? -eq 2 ] && ok "unknown subcommand" || bad "unknown subcommand"
 
 [ "$(printf 'H3LL0 W\303\266rld\n' | "$VIGIL" text fold)" = "helo world" ] && ok "fold aggressive" || bad "fold"
