@@ -138,16 +138,17 @@ int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
 		if (vigil__groom_model_prob(g->model, f->text, f->len, &s))
 			return vigil__err(ctx, VIGIL_ENOMEM, "groom: out of memory");
 		st->ema = EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
+		if (s > st->max)
+			st->max = s;
 		r = st->ema;
 	} else {
 		s = logistic(B_MSG + W_STAGE * (float)popcount16(stages));
 		st->ema = st->messages == 1 ? s : EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
-	}
-	if (s > st->max)
-		st->max = s;
-	if (!g->model)
+		if (s > st->max)
+			st->max = s;
 		r = logistic(B_CONV + W_COVER * (float)popcount16(st->stages) +
 			     W_EMA * st->ema + W_MAX * st->max);
+	}
 	st->over = r > VIGIL_GROOM_THETA ? (uint16_t)(st->over < 65535 ? st->over + 1 : 65535) : 0;
 	out->message = s;
 	out->risk = r;
