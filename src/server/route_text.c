@@ -175,7 +175,7 @@ static int engine_build(vigil_ctx *c, vigil_store *st, engine **out)
 static int engine_get(srv *s, vigil_ctx *c, vigil_store *st, engine **out)
 {
 	int64_t now = mono_ms(), sig[3];
-	int check, rc = VIGIL_OK;
+	int check, have, rc = VIGIL_OK;
 	engine *e;
 
 	*out = NULL;
@@ -203,17 +203,21 @@ static int engine_get(srv *s, vigil_ctx *c, vigil_store *st, engine **out)
 	}
 	pthread_mutex_unlock(&T.build_mu);
 	pthread_mutex_lock(&T.mu);
-	check = T.forced || !T.cur || now - T.checked_ms >= TEXT_RECHECK_MS;
+	have = T.cur != NULL;
+	check = T.forced || !have || now - T.checked_ms >= TEXT_RECHECK_MS;
 	pthread_mutex_unlock(&T.mu);
-	/* One request rebuilds; the others keep the engine they have. */
-	if (check && (!T.cur ? pthread_mutex_lock(&T.build_mu) == 0
-			     : pthread_mutex_trylock(&T.build_mu) == 0)) {
+	/* One request rebuilds; the others keep the engine they have (with
+	 * none yet, they wait for it). */
+	if (check && (!have ? pthread_mutex_lock(&T.build_mu) == 0
+			    : pthread_mutex_trylock(&T.build_mu) == 0)) {
+		engine *cur;
 		pthread_mutex_lock(&T.mu);
+		cur = T.cur;
 		T.forced = 0;
 		T.checked_ms = now;
 		pthread_mutex_unlock(&T.mu);
 		rc = vigil_text_terms_sig(st, sig);
-		if (!rc && (!T.cur || memcmp(sig, T.sig, sizeof(sig)))) {
+		if (!rc && (!cur || memcmp(sig, T.sig, sizeof(sig)))) {
 			engine *ne = NULL, *old;
 			rc = engine_build(c, st, &ne);
 			if (!rc) {
@@ -222,13 +226,14 @@ static int engine_get(srv *s, vigil_ctx *c, vigil_store *st, engine **out)
 				T.cur = ne;
 				memcpy(T.sig, sig, sizeof(sig));
 				pthread_mutex_unlock(&T.mu);
-				engine_put(old);
+				cur = ne;
 				srv_log(s, SRV_LOG_INFO, "text banks: %zu terms compiled",
 					ne->nterms);
+				engine_put(old);
 			}
 		}
 		pthread_mutex_unlock(&T.build_mu);
-		if (rc && !T.cur)
+		if (rc && !cur)
 			return rc;
 		if (rc) /* keep matching with the engine we have */
 			srv_log(s, SRV_LOG_ERROR, "text banks: rebuild failed: %s",

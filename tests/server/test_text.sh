@@ -91,6 +91,10 @@ while [ $i -lt 100 ]; do
 	i=$((i + 1)); sleep 0.1
 done
 check "a disabled text bank stops matching" [ $gone = 1 ]
+r=$(code PATCH /v1/banks/rev -H "$A" -H 'Content-Type: application/json' -d '{"enabled":false}')
+post "$S" "{\"text\":\"$MSG2\"}" >/dev/null
+check "disabled through the API ($r): the very next request no longer matches" \
+	jq -e '.verdict == "allow" and (.matches | length) == 0' "$T/body"
 
 # Grooming: scripted stand-in stage markers by one author; another author in
 # the same conversation writes benign lines.
