@@ -8,7 +8,11 @@
  * messages (eSPD "skepticism"). The weights are set by hand so that one or
  * two stages never alert and four distinct stages do: a stand-in for the
  * trained models of the study, which need labelled data vigil does not
- * have. */
+ * have.
+ *
+ * With a trained model (vigil_groom_set_model, model.c) the message score
+ * is the model's probability and the risk the EMA of those from 0; the
+ * lexicon's stages are still recorded (they say what fired). */
 #include "text_int.h"
 #include "groom_int.h"
 
