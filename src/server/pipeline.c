@@ -84,6 +84,29 @@ int srv_outbox_fanout(vigil_store *st, srv *s, const char *bank_url,
 	return rc;
 }
 
+int srv_event_queue(vigil_store *st, srv *s, const vigil_bank_rule *bank,
+		    const char *type, json_t *data, json_t *actions)
+{
+	char *text = json_dumps(data, JSON_COMPACT);
+	char geid[VIGIL_EVENT_ID_LEN + 1], beid[VIGIL_EVENT_ID_LEN + 1];
+	int rc;
+
+	if (!text)
+		return VIGIL_ENOMEM;
+	rc = srv_outbox_fanout(st, s, bank ? bank->policy.webhook_url : NULL,
+			       bank ? bank->policy.webhook_secret : NULL, type, text,
+			       geid, beid);
+	free(text);
+	if (*geid)
+		json_array_append_new(actions, json_pack("{s:s,s:s,s:s}", "type", "webhook",
+							 "event", type, "event_id", geid));
+	if (*beid)
+		json_array_append_new(actions, json_pack("{s:s,s:s,s:s,s:s}", "type",
+							 "webhook", "event", type,
+							 "event_id", beid, "bank", bank->bank));
+	return rc;
+}
+
 void srv_pipeline_kick(void)
 {
 	pthread_mutex_lock(&P.mu);

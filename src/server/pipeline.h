@@ -48,6 +48,12 @@ int srv_outbox_fanout(vigil_store *st, srv *s, const char *bank_url,
 		      const char *bank_secret, const char *type, const char *text,
 		      char geid[VIGIL_EVENT_ID_LEN + 1],
 		      char beid[VIGIL_EVENT_ID_LEN + 1]);
+/* srv_outbox_fanout for one event object (data, serialised here) of the
+ * deciding bank (NULL: the global target only), adding a {"type":
+ * "webhook", "event", "event_id"[, "bank"]} action per queued row to
+ * actions (/v1/content, /v1/text). */
+int srv_event_queue(vigil_store *st, srv *s, const vigil_bank_rule *bank,
+		    const char *type, json_t *data, json_t *actions);
 
 /* Policies in the bank routes (route_banks.c): bank JSON with its "policy"
  * object added (steals and returns bank); a request body's "policy" member

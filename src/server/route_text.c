@@ -363,30 +363,6 @@ static json_t *stages_json(unsigned stages)
 	return a;
 }
 
-/* Queues one event for the global target and the deciding bank's own. */
-static int queue(vigil_store *st, srv *s, const vigil_bank_rule *bank, const char *type,
-		 json_t *data, json_t *actions)
-{
-	char *text = json_dumps(data, JSON_COMPACT);
-	char geid[VIGIL_EVENT_ID_LEN + 1], beid[VIGIL_EVENT_ID_LEN + 1];
-	int rc;
-
-	if (!text)
-		return VIGIL_ENOMEM;
-	rc = srv_outbox_fanout(st, s, bank ? bank->policy.webhook_url : NULL,
-			       bank ? bank->policy.webhook_secret : NULL, type, text, geid,
-			       beid);
-	free(text);
-	if (*geid)
-		json_array_append_new(actions, json_pack("{s:s,s:s,s:s}", "type", "webhook",
-							 "event", type, "event_id", geid));
-	if (*beid)
-		json_array_append_new(actions, json_pack("{s:s,s:s,s:s,s:s}", "type",
-							 "webhook", "event", type,
-							 "event_id", beid, "bank", bank->bank));
-	return rc;
-}
-
 /* One transaction: the case (a review verdict or a grooming alert), the
  * events, the audit row. */
 static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decision *d,
@@ -440,7 +416,7 @@ static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decisio
 			data = json_pack("{s:I,s:s,s:i,s:b,s:O}", "case", (json_int_t)*case_id,
 					 "source", cn.source, "priority", cn.priority, "report",
 					 d->report, "context", context);
-			rc = data ? queue(st, srv_of(r), winner, "case.created", data, actions)
+			rc = data ? srv_event_queue(st, srv_of(r), winner, "case.created", data, actions)
 				  : VIGIL_ENOMEM;
 			json_decref(data);
 		}
@@ -450,7 +426,7 @@ static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decisio
 				 "context", context, "matches", matches, "grooming",
 				 grooming ? grooming : json_null(), "case",
 				 *case_id ? json_integer(*case_id) : json_null());
-		rc = data ? queue(st, srv_of(r), winner, "text.verdict", data, actions)
+		rc = data ? srv_event_queue(st, srv_of(r), winner, "text.verdict", data, actions)
 			  : VIGIL_ENOMEM;
 		json_decref(data);
 	}
