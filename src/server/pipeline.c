@@ -107,6 +107,36 @@ int srv_event_queue(vigil_store *st, srv *s, const vigil_bank_rule *bank,
 	return rc;
 }
 
+int srv_audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
+		  const char *object, json_t *detail)
+{
+	char roles[64], *text = json_dumps(detail, JSON_COMPACT);
+	vigil_audit a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
+	a.who = who;
+	a.role = roles;
+	a.action = action;
+	a.object = object;
+	a.detail = text ? text : "";
+	a.source = srv_client_ip(r);
+	rc = text ? vigil_audit_append(st, &a) : VIGIL_ENOMEM;
+	free(text);
+	return rc;
+}
+
+const vigil_bank_rule *srv_rule_find(const vigil_bank_rule *rules, size_t n, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rules[i].bank_id == id)
+			return &rules[i];
+	return NULL;
+}
+
 void srv_pipeline_kick(void)
 {
 	pthread_mutex_lock(&P.mu);

@@ -54,6 +54,13 @@ int srv_outbox_fanout(vigil_store *st, srv *s, const char *bank_url,
  * actions (/v1/content, /v1/text). */
 int srv_event_queue(vigil_store *st, srv *s, const vigil_bank_rule *bank,
 		    const char *type, json_t *data, json_t *actions);
+/* One audit row written on st (inside the caller's transaction, unlike
+ * srv_audit): role and source from the request, detail a JSON object
+ * (not stolen). */
+int srv_audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
+		  const char *object, json_t *detail);
+/* The rule of bank id in rules[0..n) (sorted or not), or NULL. */
+const vigil_bank_rule *srv_rule_find(const vigil_bank_rule *rules, size_t n, int64_t id);
 
 /* Policies in the bank routes (route_banks.c): bank JSON with its "policy"
  * object added (steals and returns bank); a request body's "policy" member

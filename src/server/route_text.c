@@ -342,16 +342,6 @@ static const char *body_why(json_t *body)
 	return NULL;
 }
 
-static const vigil_bank_rule *rule_of(const vigil_bank_rule *r, size_t n, int64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (r[i].bank_id == id)
-			return &r[i];
-	return NULL;
-}
-
 static json_t *stages_json(unsigned stages)
 {
 	json_t *a = json_array();
@@ -371,9 +361,8 @@ static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decisio
 {
 	const char *conv = str_of(body, "conversation_id"), *author = str_of(body, "author_id");
 	json_t *context = NULL, *data, *detail;
-	char key[2 * VIGIL_ID_MAX + 16], roles[64];
+	char key[2 * VIGIL_ID_MAX + 16];
 	int joined = 0, rc;
-	vigil_audit a;
 
 	*case_id = 0;
 	context = json_pack("{s:s,s:s,s:s,s:s,s:s}", "content_id", str_of(body, "message_id"),
@@ -431,23 +420,14 @@ static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decisio
 		json_decref(data);
 	}
 	if (!rc) {
-		char *text;
 		detail = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "verdict",
 				   vigil_verdict_name(d->verdict), "conversation_id", conv,
 				   "user_id", author, "case", (json_int_t)*case_id, "matches",
 				   (json_int_t)json_array_size(matches), "alert", alert);
-		text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+		rc = detail ? srv_audit_row(r, st, *srv_key_name(r) ? srv_key_name(r) : "-",
+					    "text.verdict", str_of(body, "message_id"), detail)
+			    : VIGIL_ENOMEM;
 		json_decref(detail);
-		memset(&a, 0, sizeof(a));
-		srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
-		a.who = *srv_key_name(r) ? srv_key_name(r) : "-";
-		a.role = roles;
-		a.action = "text.verdict";
-		a.object = str_of(body, "message_id");
-		a.detail = text ? text : "";
-		a.source = srv_client_ip(r);
-		rc = text ? vigil_audit_append(st, &a) : VIGIL_ENOMEM;
-		free(text);
 	}
 	if (!rc)
 		rc = vigil_store_commit(st);
@@ -574,7 +554,7 @@ static void text(srv_req *r)
 	}
 	if (d.verdict == VIGIL_VERDICT_BLOCK)
 		json_array_append_new(actions, json_pack("{s:s}", "type", "block"));
-	rc = commit(r, st, body, &d, rule_of(rules, nr, d.bank_id), alert, matches, grooming,
+	rc = commit(r, st, body, &d, srv_rule_find(rules, nr, d.bank_id), alert, matches, grooming,
 		    actions, &case_id);
 	if (rc) {
 		srv_reply_status(r, rc, c);
