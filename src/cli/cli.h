@@ -152,6 +152,12 @@ void cli_err_path(const char *path, const char *msg);
 int cli_read_stdin(int64_t max, uint8_t **buf, size_t *len, char *err,
 		   size_t errcap);
 
+/* Calls fn for every line of path ("-" is standard input), without its
+ * line break; lines over 1 MiB are reported and skipped. A non-zero
+ * return from fn stops it. Returns 0, or CLI_EXIT_FAIL (reported). */
+typedef int (*cli_line_fn)(void *user, uint64_t lineno, const char *s, size_t n);
+int cli_each_line(const char *path, cli_line_fn fn, void *user);
+
 /* vigil text train / eval (text_model.c): labelled JSON lines in data;
  * train writes the model to out, eval reads model. 0 or CLI_EXIT_*. */
 int cli_text_train(vigil_ctx *ctx, const vigil_folder *fo, const char *data,

@@ -46,11 +46,7 @@ static void json_span(const char *s, size_t a, size_t b)
 	cli_json_str(stdout, buf);
 }
 
-typedef int (*line_fn)(void *user, uint64_t lineno, const char *s, size_t n);
-
-/* Calls fn for every line of path ("-" is standard input), without its
- * line break. Returns 0, or CLI_EXIT_FAIL (reported). */
-static int each_line(const char *path, line_fn fn, void *user)
+int cli_each_line(const char *path, cli_line_fn fn, void *user)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	char *line = NULL;
@@ -544,7 +540,7 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	}
 	if (!strcmp(sub, "hashtags")) {
 		for (i = 0; i < nfiles; i++)
-			if (each_line(files[i], tag_line, NULL))
+			if (cli_each_line(files[i], tag_line, NULL))
 				rc = CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -556,7 +552,7 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	if (!strcmp(sub, "fold")) {
 		fold_job j = {ctx, fo, {0}, a.view, {a.lang}};
 		for (i = 0; i < nfiles; i++)
-			if (each_line(files[i], fold_line, &j))
+			if (cli_each_line(files[i], fold_line, &j))
 				rc = CLI_EXIT_FAIL;
 		vigil_folded_free(&j.f);
 		goto out;
@@ -583,7 +579,7 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		} else {
 			j.g = g;
 			for (i = 0; i < nfiles; i++)
-				if (each_line(files[i], score_line, &j))
+				if (cli_each_line(files[i], score_line, &j))
 					rc = CLI_EXIT_FAIL;
 		}
 		for (k = 0; k < j.cap; k++)
@@ -606,7 +602,7 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 		for (i = 0; i < nfiles; i++)
-			if (each_line(files[i], match_line, &j))
+			if (cli_each_line(files[i], match_line, &j))
 				rc = CLI_EXIT_FAIL;
 		vigil_text_scanner_free(j.sc);
 	}

@@ -35,83 +35,83 @@ static void data_free(dataset *d)
 	free(d->m);
 }
 
-/* Reads the labelled lines; a bad line is reported and skipped. */
+struct reading {
+	const char *path;
+	dataset *d;
+};
+
+/* One labelled line into the set; a bad line is reported and skipped. */
+static int data_line(void *user, uint64_t no, const char *line, size_t n)
+{
+	struct reading *rd = user;
+	dataset *d = rd->d;
+	json_error_t err;
+	json_t *j, *lab;
+	const char *conv, *auth, *text;
+	msg *nm;
+	size_t nc, na;
+
+	if (!n)
+		return 0;
+	j = json_loadb(line, n, 0, &err);
+	lab = j ? json_object_get(j, "label") : NULL;
+	text = j ? json_string_value(json_object_get(j, "text")) : NULL;
+	conv = j ? json_string_value(json_object_get(j, "conversation")) : NULL;
+	auth = j ? json_string_value(json_object_get(j, "author")) : NULL;
+	conv = conv ? conv : "";
+	auth = auth ? auth : "";
+	nc = strlen(conv);
+	na = strlen(auth);
+	if (!text || !(json_is_integer(lab) || json_is_boolean(lab)) || nc > ID_MAX ||
+	    na > ID_MAX) {
+		fprintf(stderr, "%s:%llu: not {\"text\":STRING,\"label\":0|1[,"
+				"\"conversation\",\"author\"]}\n",
+			rd->path, (unsigned long long)no);
+		json_decref(j);
+		return 0;
+	}
+	if (d->n >= DATA_MAX_LINES) {
+		fprintf(stderr, "%s: more than %d lines\n", rd->path, DATA_MAX_LINES);
+		json_decref(j);
+		return 1;
+	}
+	if (d->n == d->cap) {
+		size_t nc2 = d->cap ? d->cap * 2 : 1024;
+		nm = realloc(d->m, nc2 * sizeof(*d->m));
+		if (!nm) {
+			json_decref(j);
+			return 1;
+		}
+		d->m = nm;
+		d->cap = nc2;
+	}
+	nm = &d->m[d->n];
+	nm->len = json_string_length(json_object_get(j, "text"));
+	nm->text = malloc(nm->len + 1);
+	nm->plen = nc + 1 + na;
+	nm->pair = malloc(nm->plen + 1);
+	if (!nm->text || !nm->pair) {
+		free(nm->text);
+		free(nm->pair);
+		json_decref(j);
+		return 1;
+	}
+	memcpy(nm->text, text, nm->len + 1);
+	memcpy(nm->pair, conv, nc + 1); /* conversation NUL author */
+	memcpy(nm->pair + nc + 1, auth, na + 1);
+	nm->label = json_is_boolean(lab) ? json_is_true(lab) : json_integer_value(lab) != 0;
+	d->n++;
+	json_decref(j);
+	return 0;
+}
+
 static int data_read(const char *path, dataset *d)
 {
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t got;
-	uint64_t no = 0;
-	int rc = 0;
+	struct reading rd = {path, d};
+	int rc;
 
 	memset(d, 0, sizeof(*d));
-	if (!f) {
-		perror(path);
-		return CLI_EXIT_FAIL;
-	}
-	while ((got = getline(&line, &cap, f)) >= 0) {
-		json_error_t err;
-		json_t *j, *lab;
-		const char *conv, *auth, *text;
-		msg *nm;
-		no++;
-		if (got <= 1)
-			continue;
-		j = json_loadb(line, (size_t)got, 0, &err);
-		lab = j ? json_object_get(j, "label") : NULL;
-		text = j ? json_string_value(json_object_get(j, "text")) : NULL;
-		conv = j ? json_string_value(json_object_get(j, "conversation")) : NULL;
-		auth = j ? json_string_value(json_object_get(j, "author")) : NULL;
-		if (!text || !(json_is_integer(lab) || json_is_boolean(lab)) ||
-		    (conv && strlen(conv) > ID_MAX) || (auth && strlen(auth) > ID_MAX)) {
-			fprintf(stderr, "%s:%llu: not {\"text\":STRING,\"label\":0|1[,"
-					"\"conversation\",\"author\"]}\n",
-				path, (unsigned long long)no);
-			json_decref(j);
-			continue;
-		}
-		if (d->n >= DATA_MAX_LINES) {
-			json_decref(j);
-			fprintf(stderr, "%s: more than %d lines\n", path, DATA_MAX_LINES);
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
-		if (d->n == d->cap) {
-			size_t nc = d->cap ? d->cap * 2 : 1024;
-			nm = realloc(d->m, nc * sizeof(*d->m));
-			if (!nm) {
-				json_decref(j);
-				rc = CLI_EXIT_FAIL;
-				break;
-			}
-			d->m = nm;
-			d->cap = nc;
-		}
-		nm = &d->m[d->n];
-		nm->len = json_string_length(json_object_get(j, "text"));
-		nm->text = malloc(nm->len + 1);
-		conv = conv ? conv : "";
-		auth = auth ? auth : "";
-		nm->plen = strlen(conv) + 1 + strlen(auth);
-		nm->pair = malloc(nm->plen + 1);
-		if (!nm->text || !nm->pair) {
-			free(nm->text);
-			free(nm->pair);
-			json_decref(j);
-			rc = CLI_EXIT_FAIL;
-			break;
-		}
-		memcpy(nm->text, text, nm->len + 1);
-		memcpy(nm->pair, conv, strlen(conv) + 1);
-		memcpy(nm->pair + strlen(conv) + 1, auth, strlen(auth) + 1);
-		nm->label = json_is_boolean(lab) ? json_is_true(lab) : json_integer_value(lab) != 0;
-		d->n++;
-		json_decref(j);
-	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
+	rc = cli_each_line(path, data_line, &rd);
 	if (!rc && !d->n) {
 		fprintf(stderr, "%s: no labelled lines\n", path);
 		rc = CLI_EXIT_FAIL;

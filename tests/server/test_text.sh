@@ -76,21 +76,23 @@ check "the case has the bank's priority and no message text" \
 # Changes while the server runs: the next requests see them.
 printf 'zebrafinch,standin-b,50\n' > "$T/more.csv"
 "$VIGIL" bank import rev "$T/more.csv" 2>/dev/null
-seen=0 i=0
-while [ $i -lt 100 ]; do
-	post "$S" '{"text":"a zebrafinch sang"}' >/dev/null
-	if jq -e '.matches | length == 1' "$T/body" >/dev/null; then seen=1; break; fi
-	i=$((i + 1)); sleep 0.1
-done
-check "a term imported while serving is matched (rebuilt after $i polls)" [ $seen = 1 ]
+# until BODY JQ: posts BODY (up to 100 times, 0.1 s apart) until the reply
+# satisfies JQ; the number of posts it took is in $i.
+until_reply() {
+	i=0
+	while [ $i -lt 100 ]; do
+		i=$((i + 1))
+		post "$S" "$1" >/dev/null
+		jq -e "$2" "$T/body" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+until_reply '{"text":"a zebrafinch sang"}' '.matches | length == 1'; seen=$?
+check "a term imported while serving is matched (after $i requests)" [ $seen = 0 ]
 "$VIGIL" bank disable blk
-gone=0 i=0
-while [ $i -lt 100 ]; do
-	post "$S" "{\"text\":\"$MSG\"}" >/dev/null
-	if jq -e '.verdict == "allow"' "$T/body" >/dev/null; then gone=1; break; fi
-	i=$((i + 1)); sleep 0.1
-done
-check "a disabled text bank stops matching" [ $gone = 1 ]
+until_reply "{\"text\":\"$MSG\"}" '.verdict == "allow"'; gone=$?
+check "a disabled text bank stops matching (after $i requests)" [ $gone = 0 ]
 r=$(code PATCH /v1/banks/rev -H "$A" -H 'Content-Type: application/json' -d '{"enabled":false}')
 post "$S" "{\"text\":\"$MSG2\"}" >/dev/null
 check "disabled through the API ($r): the very next request no longer matches" \

@@ -10,10 +10,7 @@ set -u
 VIGIL=$1 GEN=$2
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { echo "ok - $1"; }
-bad() { echo "FAIL - $1"; fail=1; }
-check() { n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+. "$(dirname "$0")/../server/lib.sh" # ok, bad, check
 
 python3 "$GEN" train 1 > "$T/train.jsonl"
 python3 "$GEN" eval 2 > "$T/eval.jsonl"
