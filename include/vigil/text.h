@@ -20,6 +20,7 @@
 #define VIGIL_TERMS_MAX 1000000   /* terms in one list */
 #define VIGIL_SUBSTRING_MIN 4     /* code points of a substring-mode term, folded */
 #define VIGIL_HASHTAG_MIN 4       /* code points of a term matched inside a hashtag */
+#define VIGIL_REGEX_MAX 1000      /* regex-mode terms in one matcher */
 
 /* The two folded views of a text (docs/text.md, "Views"). */
 typedef enum vigil_text_view {
@@ -90,6 +91,9 @@ typedef enum vigil_term_mode {
 	VIGIL_TERM_TOKEN = 0,     /* folded, whole tokens only (the default) */
 	VIGIL_TERM_SUBSTRING = 1, /* folded, anywhere (>= VIGIL_SUBSTRING_MIN) */
 	VIGIL_TERM_LITERAL = 2,   /* the bytes as written, anywhere, unfolded */
+	VIGIL_TERM_REGEX = 3,     /* an operator's regular expression (Vectorscan
+				     syntax, caseless, UTF-8) over the
+				     conservative view; checked when added */
 	VIGIL__TERM_MODE_END
 } vigil_term_mode;
 
@@ -171,6 +175,44 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		    size_t n, const vigil_text_opts *opts,
 		    const vigil_text_hit **hits, size_t *nhits);
 
+/* ------------------------------------------------ text banks in a store */
+
+/* A bank of type text holds terms instead of hashes; it is an ordinary
+ * bank otherwise (listed, enabled, deleted, given a policy like any bank).
+ * A term's entry id (vigil_text_ref.term_id) is its own id among terms,
+ * not an entry id of a hash. */
+
+/* Creates a text bank (vigil_bank_create, then marks it). */
+int vigil_text_bank_create(vigil_store *st, const char *name, const char *description,
+			   const char *labels, vigil_bank *out);
+/* *is = 1 if the bank with that id is a text bank. */
+int vigil_text_bank_is(vigil_store *st, int64_t bank_id, int *is);
+/* Imports a term list (vigil_termlist_parse's format) into a text bank in
+ * one transaction. Bad lines go to bad (may be NULL) and are skipped; a
+ * term the bank already has in that mode is counted in *dups (may be NULL)
+ * and not added again. VIGIL_EINVAL if the bank is not a text bank. */
+int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
+			   size_t len, vigil_term_bad_cb bad, void *user,
+			   size_t *added, size_t *dups);
+
+/* Where term i of a list loaded from a store came from. */
+typedef struct vigil_text_ref {
+	int64_t term_id;
+	int64_t bank_id;
+	char bank[VIGIL_NAME_MAX + 1];
+} vigil_text_ref;
+
+/* Appends to tl the terms of one text bank (bank != NULL) or of every
+ * enabled text bank (NULL), in id order; (*refs)[k] describes term
+ * (count before + k) of tl. *refs is the caller's: free(). */
+int vigil_text_terms_load(vigil_store *st, const char *bank, vigil_termlist *tl,
+			  vigil_text_ref **refs, size_t *n);
+
+/* A signature of the enabled text banks' terms: it changes when a term is
+ * added or removed or a text bank is enabled, disabled or deleted (a
+ * long-running matcher rebuilds when it moves). */
+int vigil_text_terms_sig(vigil_store *st, int64_t sig[3]);
+
 /* ------------------------------------------------- grooming risk (stages) */
 
 /* The stages of the hand-written lexicon (docs/text.md, "Grooming risk").
@@ -222,6 +264,46 @@ typedef struct vigil_groom_result {
 	uint16_t stages;  /* stages this message showed */
 	int alert;        /* 1 if this message raised the alert (once per pair) */
 } vigil_groom_result;
+
+/* ------------------------------------------- grooming risk (trained model) */
+
+/* A per-message logistic-regression model over hashed features of the
+ * conservative fold (character 3-5-grams, word 1-2-grams), trained with
+ * vigil_groom_train on a platform's labelled messages. Immutable once
+ * made; shared by threads. docs/text.md describes the file format. */
+typedef struct vigil_groom_model vigil_groom_model;
+
+typedef struct vigil_groom_train_opts {
+	int dim_bits;  /* 2^dim_bits feature slots, 10..24 (18) */
+	int epochs;    /* passes over the data, 1..1000 (20) */
+	float rate;    /* SGD step, divided by sqrt(1 + epoch) (0.5) */
+	float l2;      /* weight decay per update (1e-5) */
+	uint64_t seed; /* the shuffle's; same data + options = same model (1) */
+} vigil_groom_train_opts;
+
+void vigil_groom_train_defaults(vigil_groom_train_opts *o);
+/* Trains on n messages texts[i] (lens[i] bytes, UTF-8) labelled labels[i]
+ * (1 = part of grooming, 0 = not). opts may be NULL (the defaults). *out
+ * is the caller's (vigil_groom_model_free). Deterministic. */
+int vigil_groom_train(vigil_ctx *ctx, const vigil_folder *fo, const char *const *texts,
+		      const size_t *lens, const uint8_t *labels, size_t n,
+		      const vigil_groom_train_opts *opts, vigil_groom_model **out);
+/* The probability (0..1) that one message is part of grooming. */
+int vigil_groom_model_predict(const vigil_groom_model *m, const vigil_folder *fo,
+			      vigil_ctx *ctx, const char *text, size_t n, float *p);
+/* Writes / reads the model file (versioned, SHA-256 checksummed): a
+ * damaged file is VIGIL_ECORRUPT, another format or version
+ * VIGIL_EFORMAT. */
+int vigil_groom_model_save(const vigil_groom_model *m, vigil_ctx *ctx, const char *path);
+int vigil_groom_model_load(vigil_ctx *ctx, const char *path, vigil_groom_model **out);
+void vigil_groom_model_free(vigil_groom_model *m);
+
+/* Makes g score messages with model m (borrowed: it must outlive g; NULL
+ * goes back to the lexicon). With a model the message score is the
+ * model's probability and the risk is the EMA (alpha 0.3, from 0) of the
+ * message scores; the lexicon's stages are still reported and recorded
+ * but do not enter the risk. Not thread-safe: set it before sharing g. */
+void vigil_groom_set_model(vigil_groom *g, const vigil_groom_model *m);
 
 /* Scores one message by the author whose state is st, updating st. sc must
  * come from vigil_groom_lexicon(g). */

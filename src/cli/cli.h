@@ -107,6 +107,8 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_VERDICT, CLI_OPT_REASON,
        /* stream: decode modes, bank reloads */
        CLI_OPT_DECODE, CLI_OPT_KEYFRAMES, CLI_OPT_RELOAD,
+       /* text train|eval */
+       CLI_OPT_DATA, CLI_OPT_MODEL, CLI_OPT_EPOCHS, CLI_OPT_DIM_BITS, CLI_OPT_SEED,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
@@ -151,6 +153,23 @@ void cli_err_path(const char *path, const char *msg);
  * -1 with err set. */
 int cli_read_stdin(int64_t max, uint8_t **buf, size_t *len, char *err,
 		   size_t errcap);
+
+/* Calls fn for every line of path ("-" is standard input), without its
+ * line break; lines over 1 MiB are reported and skipped. A non-zero
+ * return from fn stops it. Returns 0, or CLI_EXIT_FAIL (reported). */
+typedef int (*cli_line_fn)(void *user, uint64_t lineno, const char *s, size_t n);
+int cli_each_line(const char *path, cli_line_fn fn, void *user);
+
+/* vigil text train / eval (text_model.c): labelled JSON lines in data;
+ * train writes the model to out, eval reads model. 0 or CLI_EXIT_*. */
+int cli_text_train(vigil_ctx *ctx, const vigil_folder *fo, const char *data,
+		   const char *out, const vigil_groom_train_opts *o);
+int cli_text_eval(vigil_ctx *ctx, const vigil_folder *fo, const char *data,
+		  const char *model);
+
+/* Imports a term list file ("-": standard input) into a text bank
+ * (cmd_text.c; `vigil bank import` of a text bank calls it too). */
+int cli_text_import(vigil_store *st, vigil_ctx *ctx, const char *bank, const char *file);
 
 /* Writes s as a JSON string (with quotes). */
 void cli_json_str(FILE *f, const char *s);

@@ -21,6 +21,7 @@ typedef struct bank_args {
 	long lock_timeout; /* seconds to wait for another writer's lock */
 	long max_bytes;    /* import: input ceiling, 0 for the default */
 	const char *action, *kind; /* create: the policy's, or NULL */
+	int text;                  /* create --type text: a text bank */
 } bank_args;
 
 #define BANK_DEFAULT_LOCK_TIMEOUT 3600 /* s: an hour covers a 100M-line import */
@@ -209,7 +210,7 @@ static int need_name(int argc, int i, const char *sub)
 int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 {
 	bank_args a = {NULL, NULL, NULL, NULL, -1, -1, 0, 0, 0, 0,
-		       BANK_DEFAULT_LOCK_TIMEOUT, 0, NULL, NULL};
+		       BANK_DEFAULT_LOCK_TIMEOUT, 0, NULL, NULL, 0};
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	char dbbuf[4096];
@@ -248,10 +249,15 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			}
 			break;
 		case CLI_OPT_TYPE:
+			if (!strcmp(arg, "text")) {
+				a.text = 1;
+				break;
+			}
 			a.type = vigil_hash_type_parse(arg);
 			if (a.type != VIGIL_HASH_PDQ && a.type != VIGIL_HASH_SHA256 &&
 			    a.type != VIGIL_HASH_MD5 && a.type != VIGIL_HASH_SHA1) {
-				cli_err("vigil bank: --type is pdq, md5, sha1 or sha256\n");
+				cli_err("vigil bank: --type is pdq, md5, sha1, sha256 (hex hashes of "
+					"an import) or text (create: a text bank)\n");
 				return CLI_EXIT_USAGE;
 			}
 			break;
@@ -340,7 +346,8 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 		/* The bank and its policy land together or not at all. */
 		r = vigil_store_begin(st);
 		if (!r)
-			r = vigil_bank_create(st, argv[i], a.desc, a.labels, &b);
+			r = a.text ? vigil_text_bank_create(st, argv[i], a.desc, a.labels, &b)
+				   : vigil_bank_create(st, argv[i], a.desc, a.labels, &b);
 		if (!r && (a.action || a.kind)) {
 			vigil_bank_policy p;
 			vigil_bank_policy_default(&p);
@@ -395,9 +402,22 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 			       (long long)b.entries, b.labels, b.description);
 		}
 	} else if (!strcmp(sub, "import")) {
-		int k;
+		vigil_bank b;
+		int k, is = 0;
 		if (!need_name(argc, i, sub)) {
 			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
+		/* A text bank takes a term list (vigil text import). */
+		if (!vigil_bank_get(st, argv[i], &b) && !vigil_text_bank_is(st, b.id, &is) &&
+		    is) {
+			if (i + 1 >= argc)
+				rc = cli_text_import(st, ctx, argv[i], "-");
+			for (k = i + 1; k < argc; k++) {
+				int r = cli_text_import(st, ctx, argv[i], argv[k]);
+				if (r > rc)
+					rc = r;
+			}
 			goto out;
 		}
 		if (i + 1 >= argc)

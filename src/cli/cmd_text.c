@@ -3,6 +3,7 @@
  * a line. */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,12 @@
 
 typedef struct text_args {
 	const char *terms;  /* match: the term list file */
+	const char *db;     /* the store (text banks) */
+	const char *bank;   /* match: only this text bank */
+	const char *data;   /* train, eval: labelled JSON lines */
+	const char *out;    /* train: the model file to write */
+	const char *model;  /* eval, score: the model file */
+	vigil_groom_train_opts train;
 	int tsv;            /* score: CONVERSATION<TAB>AUTHOR<TAB>TEXT lines */
 	const char *lang;   /* --lang */
 	int view;           /* fold: which view */
@@ -39,11 +46,7 @@ static void json_span(const char *s, size_t a, size_t b)
 	cli_json_str(stdout, buf);
 }
 
-typedef int (*line_fn)(void *user, uint64_t lineno, const char *s, size_t n);
-
-/* Calls fn for every line of path ("-" is standard input), without its
- * line break. Returns 0, or CLI_EXIT_FAIL (reported). */
-static int each_line(const char *path, line_fn fn, void *user)
+int cli_each_line(const char *path, cli_line_fn fn, void *user)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	char *line = NULL;
@@ -85,6 +88,7 @@ typedef struct match_job {
 	vigil_text_scanner *sc;
 	const vigil_text_matcher *m;
 	const char *list;
+	const vigil_text_ref *refs; /* terms from a store's text banks, or NULL */
 	vigil_text_opts opts;
 	uint64_t hits;
 } match_job;
@@ -101,10 +105,17 @@ static int match_line(void *user, uint64_t no, const char *s, size_t n)
 	for (k = 0; k < nh; k++) {
 		vigil_term t;
 		vigil_text_matcher_term(j->m, h[k].term, &t);
-		printf("{\"line\":%llu,\"list\":", (unsigned long long)no);
-		cli_json_str(stdout, j->list);
-		printf(",\"entry\":%u,\"list_line\":%llu,\"term\":", h[k].term + 1,
-		       (unsigned long long)t.line);
+		if (j->refs) {
+			printf("{\"line\":%llu,\"bank\":", (unsigned long long)no);
+			cli_json_str(stdout, j->refs[h[k].term].bank);
+			printf(",\"entry\":%lld,\"term\":",
+			       (long long)j->refs[h[k].term].term_id);
+		} else {
+			printf("{\"line\":%llu,\"list\":", (unsigned long long)no);
+			cli_json_str(stdout, j->list);
+			printf(",\"entry\":%u,\"list_line\":%llu,\"term\":", h[k].term + 1,
+			       (unsigned long long)t.line);
+		}
 		cli_json_str(stdout, t.term);
 		printf(",\"category\":");
 		cli_json_str(stdout, t.category);
@@ -311,10 +322,81 @@ static int load_matcher(vigil_ctx *ctx, const vigil_folder *fo, const char *path
 	return rc ? fail(ctx, rc, path) : 0;
 }
 
+/* The terms of the store's enabled text banks (or of one), compiled. */
+static int load_store_matcher(vigil_ctx *ctx, const vigil_folder *fo, vigil_store *st,
+			      const char *bank, vigil_text_matcher **m,
+			      vigil_text_ref **refs)
+{
+	vigil_termlist *tl = NULL;
+	size_t n = 0;
+	int rc = vigil_termlist_new(ctx, &tl);
+
+	if (!rc)
+		rc = vigil_text_terms_load(st, bank, tl, refs, &n);
+	if (!rc)
+		rc = vigil_text_matcher_new(ctx, fo, tl, m);
+	vigil_termlist_free(tl);
+	return rc ? fail(ctx, rc, bank ? bank : "text banks") : 0;
+}
+
+int cli_text_import(vigil_store *st, vigil_ctx *ctx, const char *bank, const char *file)
+{
+	uint8_t *data = NULL;
+	size_t len = 0, added = 0, dups = 0;
+	int rc;
+
+	if (!strcmp(file, "-")) {
+		char err[256];
+		if (cli_read_stdin(1 << 30, &data, &len, err, sizeof(err))) {
+			fprintf(stderr, "vigil text: -: %s\n", err);
+			return CLI_EXIT_FAIL;
+		}
+	} else if ((rc = vigil_read_file(ctx, file, &data, &len))) {
+		return fail(ctx, rc, file);
+	}
+	rc = vigil_text_bank_import(st, bank, (const char *)data, len, on_bad, (void *)file,
+				    &added, &dups);
+	free(data);
+	if (rc)
+		return fail(ctx, rc, bank);
+	fprintf(stderr, "%s: %zu terms added, %zu already there\n", bank, added, dups);
+	return CLI_EXIT_OK;
+}
+
+/* `vigil text banks`: the text banks, one JSON line each. */
+static int list_banks(vigil_ctx *ctx, vigil_store *st)
+{
+	vigil_bank *v = NULL;
+	size_t n = 0, k;
+	int rc = vigil_bank_list(st, &v, &n);
+
+	for (k = 0; !rc && k < n; k++) {
+		vigil_bank_policy p;
+		int is = 0;
+		rc = vigil_text_bank_is(st, v[k].id, &is);
+		if (!rc && is)
+			rc = vigil_bank_policy_get(st, v[k].name, &p);
+		if (rc || !is)
+			continue;
+		printf("{\"name\":");
+		cli_json_str(stdout, v[k].name);
+		printf(",\"id\":%lld,\"type\":\"text\",\"enabled\":%s,\"terms\":%lld,"
+		       "\"action\":\"%s\",\"kind\":\"%s\",\"priority\":%d}\n",
+		       (long long)v[k].id, v[k].enabled ? "true" : "false",
+		       (long long)v[k].entries, vigil_action_name(p.action),
+		       vigil_bank_kind_name(p.kind), p.priority);
+	}
+	free(v);
+	return rc ? fail(ctx, rc, "text banks") : CLI_EXIT_OK;
+}
+
 int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 {
-	text_args a = {NULL, 0, NULL, VIGIL_VIEW_AGGRESSIVE};
+	text_args a;
 	vigil_ctx *ctx = NULL;
+	vigil_store *st = NULL;
+	vigil_text_ref *refs = NULL;
+	char dbbuf[4096];
 	vigil_folder *fo = NULL;
 	vigil_text_matcher *m = NULL;
 	const char *sub, *arg;
@@ -322,12 +404,16 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	char **files;
 	int c, nfiles, i, rc = CLI_EXIT_OK;
 
+	memset(&a, 0, sizeof(a));
+	a.view = VIGIL_VIEW_AGGRESSIVE;
+	vigil_groom_train_defaults(&a.train);
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			cli_usage(stdout, cmd);
 			return CLI_EXIT_OK;
 		}
-		fprintf(stderr, "vigil text: which subcommand? (match, fold, hashtags, score)\n");
+		fprintf(stderr, "vigil text: which subcommand? (match, fold, hashtags, score, "
+				"import, banks, train, eval)\n");
 		return CLI_EXIT_USAGE;
 	}
 	sub = argv[1];
@@ -338,6 +424,42 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		case 't':
 			a.terms = arg;
 			break;
+		case CLI_OPT_DB:
+			a.db = arg;
+			break;
+		case CLI_OPT_BANK:
+			a.bank = arg;
+			break;
+		case CLI_OPT_DATA:
+			a.data = arg;
+			break;
+		case 'o':
+			a.out = arg;
+			break;
+		case CLI_OPT_MODEL:
+			a.model = arg;
+			break;
+		case CLI_OPT_EPOCHS:
+		case CLI_OPT_DIM_BITS:
+		case CLI_OPT_SEED: {
+			long v;
+			if (cli_parse_int(arg, c == CLI_OPT_DIM_BITS ? 10 : 1,
+					  c == CLI_OPT_DIM_BITS ? 24 : c == CLI_OPT_EPOCHS ? 1000
+											  : LONG_MAX,
+					  &v)) {
+				fprintf(stderr, "vigil text: bad --%s '%s'\n",
+					c == CLI_OPT_EPOCHS ? "epochs"
+					: c == CLI_OPT_DIM_BITS ? "dim-bits" : "seed", arg);
+				return CLI_EXIT_USAGE;
+			}
+			if (c == CLI_OPT_EPOCHS)
+				a.train.epochs = (int)v;
+			else if (c == CLI_OPT_DIM_BITS)
+				a.train.dim_bits = (int)v;
+			else
+				a.train.seed = (uint64_t)v;
+			break;
+		}
 		case CLI_OPT_LANG:
 			a.lang = arg;
 			break;
@@ -368,21 +490,57 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		nfiles = 1;
 	}
 	if (strcmp(sub, "match") && strcmp(sub, "scan") && strcmp(sub, "fold") &&
-	    strcmp(sub, "hashtags") && strcmp(sub, "score")) {
+	    strcmp(sub, "hashtags") && strcmp(sub, "score") && strcmp(sub, "import") &&
+	    strcmp(sub, "banks") && strcmp(sub, "train") && strcmp(sub, "eval")) {
 		fprintf(stderr, "vigil text: unknown subcommand '%s'\n", sub);
 		return CLI_EXIT_USAGE;
 	}
-	if ((!strcmp(sub, "match") || !strcmp(sub, "scan")) && !a.terms) {
-		fprintf(stderr, "vigil text %s: --terms LIST is required\n", sub);
+	if ((!strcmp(sub, "match") || !strcmp(sub, "scan")) && a.terms && a.bank) {
+		fprintf(stderr, "vigil text %s: --terms (a file) or --bank (the store), "
+				"not both\n", sub);
+		return CLI_EXIT_USAGE;
+	}
+	if ((!strcmp(sub, "train") && (!a.data || !a.out)) ||
+	    (!strcmp(sub, "eval") && (!a.data || !a.model))) {
+		fprintf(stderr, "vigil text %s: --data FILE and %s are required\n", sub,
+			sub[0] == 't' ? "--out MODEL" : "--model MODEL");
+		return CLI_EXIT_USAGE;
+	}
+	if (!strcmp(sub, "import") && argc - cli_optind() < 1) {
+		fprintf(stderr, "vigil text import: which bank?\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (vigil_ctx_new(&ctx)) {
 		fprintf(stderr, "vigil text: out of memory\n");
 		return CLI_EXIT_FAIL;
 	}
+	/* Text banks live in the store: match without --terms, import, banks. */
+	if (!strcmp(sub, "import") || !strcmp(sub, "banks") ||
+	    ((!strcmp(sub, "match") || !strcmp(sub, "scan")) && !a.terms)) {
+		c = vigil_store_open(ctx, cli_db_path(a.db, dbbuf, sizeof(dbbuf)), &st);
+		if (c) {
+			rc = fail(ctx, c, "cannot open the store");
+			goto out;
+		}
+	}
+	if (!strcmp(sub, "banks")) {
+		rc = list_banks(ctx, st);
+		goto out;
+	}
+	if (!strcmp(sub, "import")) {
+		const char *bank = files[0];
+		if (nfiles == 1)
+			rc = cli_text_import(st, ctx, bank, "-");
+		for (i = 1; i < nfiles; i++) {
+			c = cli_text_import(st, ctx, bank, files[i]);
+			if (c > rc)
+				rc = c;
+		}
+		goto out;
+	}
 	if (!strcmp(sub, "hashtags")) {
 		for (i = 0; i < nfiles; i++)
-			if (each_line(files[i], tag_line, NULL))
+			if (cli_each_line(files[i], tag_line, NULL))
 				rc = CLI_EXIT_FAIL;
 		goto out;
 	}
@@ -394,24 +552,34 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	if (!strcmp(sub, "fold")) {
 		fold_job j = {ctx, fo, {0}, a.view, {a.lang}};
 		for (i = 0; i < nfiles; i++)
-			if (each_line(files[i], fold_line, &j))
+			if (cli_each_line(files[i], fold_line, &j))
 				rc = CLI_EXIT_FAIL;
 		vigil_folded_free(&j.f);
 		goto out;
 	}
+	if (!strcmp(sub, "train") || !strcmp(sub, "eval")) {
+		rc = sub[0] == 't' ? cli_text_train(ctx, fo, a.data, a.out, &a.train)
+				   : cli_text_eval(ctx, fo, a.data, a.model);
+		goto out;
+	}
 	if (!strcmp(sub, "score")) {
 		vigil_groom *g = NULL;
+		vigil_groom_model *gm = NULL;
 		score_job j = {ctx, NULL, NULL, {a.lang}, a.tsv, NULL, 0, 0};
 		size_t k;
-		c = vigil_groom_new(ctx, fo, &g);
+		c = a.model ? vigil_groom_model_load(ctx, a.model, &gm) : 0;
 		if (!c)
+			c = vigil_groom_new(ctx, fo, &g);
+		if (!c) {
+			vigil_groom_set_model(g, gm);
 			c = vigil_text_scanner_new(ctx, vigil_groom_lexicon(g), &j.sc);
+		}
 		if (c) {
 			rc = fail(ctx, c, "grooming scorer");
 		} else {
 			j.g = g;
 			for (i = 0; i < nfiles; i++)
-				if (each_line(files[i], score_line, &j))
+				if (cli_each_line(files[i], score_line, &j))
 					rc = CLI_EXIT_FAIL;
 		}
 		for (k = 0; k < j.cap; k++)
@@ -419,25 +587,29 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		free(j.tab);
 		vigil_text_scanner_free(j.sc);
 		vigil_groom_free(g);
+		vigil_groom_model_free(gm);
 		goto out;
 	}
-	rc = load_matcher(ctx, fo, a.terms, &m);
+	rc = st ? load_store_matcher(ctx, fo, st, a.bank, &m, &refs)
+		: load_matcher(ctx, fo, a.terms, &m);
 	if (rc)
 		goto out;
 	{
-		match_job j = {ctx, NULL, m, a.terms, {a.lang}, 0};
+		match_job j = {ctx, NULL, m, a.terms, refs, {a.lang}, 0};
 		c = vigil_text_scanner_new(ctx, m, &j.sc);
 		if (c) {
 			rc = fail(ctx, c, "scanner");
 			goto out;
 		}
 		for (i = 0; i < nfiles; i++)
-			if (each_line(files[i], match_line, &j))
+			if (cli_each_line(files[i], match_line, &j))
 				rc = CLI_EXIT_FAIL;
 		vigil_text_scanner_free(j.sc);
 	}
 out:
+	free(refs);
 	vigil_text_matcher_free(m);
+	vigil_store_close(st);
 	vigil_folder_free(fo);
 	vigil_ctx_free(ctx);
 	fflush(stdout);

@@ -74,7 +74,8 @@ static const cli_opt bank_opts[] = {
 	 "for JSON lines."},
 	{CLI_OPT_TYPE, "type", "TYPE",
 	 "import: what 64-digit hex hashes are, pdq (the default) or sha256; or "
-	 "force md5/sha1."},
+	 "force md5/sha1. create: text makes a text bank (keyword terms, see "
+	 "vigil text)."},
 	{CLI_OPT_MAX_BAD, "max-bad", "N",
 	 "import: give up (importing nothing) after N malformed lines "
 	 "(default 1000)."},
@@ -272,10 +273,15 @@ static const cli_opt user_opts[] = {
  * settings table. */
 
 static const cli_opt text_opts[] = {
+	DB_OPT,
 	{'t', "terms", "LIST",
 	 "match: the term list, one term a line or CSV "
 	 "term,category,severity[,mode] (mode token, the default; substring; "
-	 "or literal). Lines starting with # are comments: quote a hashtag term."},
+	 "literal; or regex). Lines starting with # are comments: quote a "
+	 "hashtag term. Without --terms, match uses the store's enabled text "
+	 "banks."},
+	{CLI_OPT_BANK, "bank", "NAME",
+	 "match: only this text bank of the store (enabled or not)."},
 	{CLI_OPT_LANG, "lang", "LANG",
 	 "The messages' language if known (BCP 47). ar treats every Latin word "
 	 "with digits as Arabizi, so leet folding leaves it alone."},
@@ -284,6 +290,19 @@ static const cli_opt text_opts[] = {
 	{CLI_OPT_TSV, "tsv", NULL,
 	 "score: lines are CONVERSATION<TAB>AUTHOR<TAB>TEXT (else all lines are "
 	 "one author in one conversation)."},
+	{CLI_OPT_DATA, "data", "FILE",
+	 "train, eval: labelled messages, JSON lines {\"conversation\", \"author\", "
+	 "\"text\", \"label\": 0|1} in the order they were sent."},
+	{'o', "out", "MODEL", "train: the model file to write."},
+	{CLI_OPT_MODEL, "model", "MODEL",
+	 "eval, score: the model file (vigil text train); score without it uses "
+	 "the stage lexicon."},
+	{CLI_OPT_EPOCHS, "epochs", "N", "train: passes over the data (default 20)."},
+	{CLI_OPT_DIM_BITS, "dim-bits", "B",
+	 "train: 2^B hashed feature slots, 10..24 (default 18)."},
+	{CLI_OPT_SEED, "seed", "N",
+	 "train: the shuffle's seed (default 1); the same data and options give "
+	 "the same model."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -365,7 +384,9 @@ const cli_cmd cli_commands[] = {
 	 "from the first line unless --format says. Each file is imported in one "
 	 "transaction: all of its valid lines land, or none do. Malformed lines "
 	 "are reported as FILE:LINE: reason and skipped; duplicates are counted, "
-	 "not stored twice. Memory stays constant whatever the file's size.\n"
+	 "not stored twice. Memory stays constant whatever the file's size. "
+	 "Into a text bank (create NAME --type text) import reads a term list "
+	 "instead, as vigil text import does.\n"
 	 "export NAME writes a bank's image hashes as csv (the default), hex or "
 	 "pdq-csv; export NAME --format vpdq --entry ID writes one stored video's "
 	 "frames as they were imported.\n"
@@ -459,7 +480,7 @@ const cli_cmd cli_commands[] = {
 	 "names follow the bank-name rule and are never reused. Each change is "
 	 "written to the audit table as who=cli.",
 	 key_opts, cmd_key},
-	{"text", "match|fold|hashtags|score [OPTIONS] [FILE|-]...",
+	{"text", "match|fold|hashtags|score|import|banks|train|eval [OPTIONS] [BANK] [FILE|-]...",
 	 "Match keyword lists in text, however it is spelled; fold; find hashtags.",
 	 "Each line of each FILE (standard input without FILE, or with -) is one "
 	 "message.\n"
@@ -468,7 +489,12 @@ const cli_cmd cli_commands[] = {
 	 "category, severity, mode, start and end (byte offsets in the line as "
 	 "written), view (raw, conservative or aggressive: which folding found "
 	 "it), hashtag (whether it matched inside a hashtag) and text (the bytes "
-	 "start..end). Terms and messages are folded the same way: the "
+	 "start..end); with the store's text banks (no --terms) bank and entry "
+	 "(the term's id) replace list, entry and list_line. A regex term "
+	 "(Vectorscan syntax, caseless, UTF-8, at most 256 bytes and 1,000 per "
+	 "matcher) is matched over the conservative view; one that does not "
+	 "compile is refused when it is listed, naming the line and Vectorscan's "
+	 "reason. Terms and messages are folded the same way: the "
 	 "conservative view undoes width, compatibility and mathematical letters, "
 	 "case, zero-width and bidi controls, soft hyphens, combining marks, "
 	 "German umlauts and sharp s, Dutch ij, Arabic tatweel, harakat and "
@@ -477,6 +503,12 @@ const cli_cmd cli_commands[] = {
 	 "letters, spaced-out letters, leet (not in Arabizi) and every repeat. "
 	 "A token term matches whole words only, and inside a hashtag when it "
 	 "has 4 letters or more. scan is another name for match.\n"
+	 "import BANK [FILE|-]... adds a term list to a text bank (made with "
+	 "vigil bank create BANK --type text), one transaction per file; a "
+	 "term the bank has in that mode already is counted, not added. banks "
+	 "lists the text banks, one JSON line each (name, id, type, enabled, "
+	 "terms, action, kind, priority: the policy set with vigil bank "
+	 "policy).\n"
 	 "fold prints each line's folded view; hashtags prints each hashtag "
 	 "(twitter-text's grammar) as {line, start, end, tag}.\n"
 	 "score prints, for each message, its score and its author's risk in "
@@ -486,8 +518,22 @@ const cli_cmd cli_commands[] = {
 	 "author and conversation, listing each stage seen and where). The "
 	 "scorer is a small hand-written lexicon of stage phrases in en/de/nl/ar "
 	 "with hand-set weights, not a trained model: it recognises those "
-	 "phrases, however spelled, and nothing more. docs/text.md describes "
-	 "the rules and their limits.",
+	 "phrases, however spelled, and nothing more. With --model MODEL the "
+	 "message score is the trained model's probability and the risk the "
+	 "running average (EMA 0.3) of those scores.\n"
+	 "train --data FILE --out MODEL fits a logistic regression over hashed "
+	 "character 3-5-grams and word 1-2-grams of each message's conservative "
+	 "fold (plain SGD, deterministic) and prints {messages, positive, "
+	 "epochs, dim_bits, training_accuracy, model}. eval --data FILE --model "
+	 "MODEL scores every message alone (message precision, recall, F0.5 at "
+	 "0.5, PR-AUC, precision at a capacity of as many messages as are "
+	 "positive) and through each author's running state in its "
+	 "conversation (pair precision, recall, F0.5, false alerts per 10,000 "
+	 "benign pairs, median messages from the first positive message to the "
+	 "alert), as one JSON object. A model is only as good as the labelled "
+	 "data it was trained on: train and measure on the platform's own "
+	 "reviewed conversations. docs/text.md describes the rules, the model "
+	 "file and their limits.",
 	 text_opts, cmd_text},
 	{"user", "add NAME [--role reviewer|admin]", "Add a person to the review page.",
 	 "Adds an account for the review page of vigil serve (/review). The "

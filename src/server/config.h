@@ -81,6 +81,10 @@
 	X(radius, "radius", INT, "31", 0, 64, 1,                               \
 	  "Default largest PDQ Hamming distance that matches (a request's "   \
 	  "?radius= overrides it).")                                            \
+	X(text_model, "text-model", STR, "", 0, 0, 0,                          \
+	  "A grooming model file (vigil text train) for POST /v1/text's "      \
+	  "per-message score; empty: the hand-written stage lexicon. Read at " \
+	  "start: a damaged or unknown file stops the server.")                \
 	X(webhook_url, "webhook-url", STR, "", 0, 0, 0,                        \
 	  "Every pipeline event (verdict, case.created, entry.quarantined) is " \
 	  "POSTed here, as well as to its bank's own webhook_url policy. Its " \
@@ -273,6 +277,7 @@ typedef struct srv_config {
 		idle_timeout, header_timeout, body_timeout, drain_timeout,
 		rate_limit, rate_burst, key_refresh, max_pixels,
 		max_video_seconds, radius, log_level;
+	char text_model[4096]; /* route_text.c */
 	/* The pipeline's webhooks (server/pipeline.c). */
 	char webhook_url[2048];
 	char webhook_secret[1024];

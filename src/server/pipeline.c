@@ -84,6 +84,59 @@ int srv_outbox_fanout(vigil_store *st, srv *s, const char *bank_url,
 	return rc;
 }
 
+int srv_event_queue(vigil_store *st, srv *s, const vigil_bank_rule *bank,
+		    const char *type, json_t *data, json_t *actions)
+{
+	char *text = json_dumps(data, JSON_COMPACT);
+	char geid[VIGIL_EVENT_ID_LEN + 1], beid[VIGIL_EVENT_ID_LEN + 1];
+	int rc;
+
+	if (!text)
+		return VIGIL_ENOMEM;
+	rc = srv_outbox_fanout(st, s, bank ? bank->policy.webhook_url : NULL,
+			       bank ? bank->policy.webhook_secret : NULL, type, text,
+			       geid, beid);
+	free(text);
+	if (*geid)
+		json_array_append_new(actions, json_pack("{s:s,s:s,s:s}", "type", "webhook",
+							 "event", type, "event_id", geid));
+	if (*beid)
+		json_array_append_new(actions, json_pack("{s:s,s:s,s:s,s:s}", "type",
+							 "webhook", "event", type,
+							 "event_id", beid, "bank", bank->bank));
+	return rc;
+}
+
+int srv_audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
+		  const char *object, json_t *detail)
+{
+	char roles[64], *text = json_dumps(detail, JSON_COMPACT);
+	vigil_audit a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
+	a.who = who;
+	a.role = roles;
+	a.action = action;
+	a.object = object;
+	a.detail = text ? text : "";
+	a.source = srv_client_ip(r);
+	rc = text ? vigil_audit_append(st, &a) : VIGIL_ENOMEM;
+	free(text);
+	return rc;
+}
+
+const vigil_bank_rule *srv_rule_find(const vigil_bank_rule *rules, size_t n, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rules[i].bank_id == id)
+			return &rules[i];
+	return NULL;
+}
+
 void srv_pipeline_kick(void)
 {
 	pthread_mutex_lock(&P.mu);
@@ -268,6 +321,8 @@ int srv_pipeline_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "cannot start the video thread");
 		return -1;
 	}
+	if (srv__text_start(s, err, errcap))
+		return -1;
 	return 0;
 }
 
@@ -275,6 +330,7 @@ void srv_pipeline_stop(srv *s)
 {
 	(void)s;
 	srv__video_stop();
+	srv__text_stop();
 	if (P.running) {
 		pthread_mutex_lock(&P.mu);
 		__atomic_store_n(&P.stop, 1, __ATOMIC_RELAXED);

@@ -32,6 +32,12 @@ int64_t srv_pipeline_max_pixels(srv *s);
 /* The video worker (route_content.c), started and stopped with the rest. */
 int srv__video_start(srv *s);
 void srv__video_stop(void);
+/* POST /v1/text's shared engine (route_text.c): srv__text_stop frees it
+ * (at shutdown); srv_text_changed makes the next request compare the text
+ * banks with the store at once instead of within a second. */
+int srv__text_start(srv *s, char *err, size_t errcap); /* loads text_model */
+void srv__text_stop(void);
+void srv_text_changed(void);
 /* The global webhook target (config). */
 const char *srv_webhook_url(srv *s);
 /* Queues one event (its JSON text) for the global webhook_url and, when the
@@ -42,6 +48,19 @@ int srv_outbox_fanout(vigil_store *st, srv *s, const char *bank_url,
 		      const char *bank_secret, const char *type, const char *text,
 		      char geid[VIGIL_EVENT_ID_LEN + 1],
 		      char beid[VIGIL_EVENT_ID_LEN + 1]);
+/* srv_outbox_fanout for one event object (data, serialised here) of the
+ * deciding bank (NULL: the global target only), adding a {"type":
+ * "webhook", "event", "event_id"[, "bank"]} action per queued row to
+ * actions (/v1/content, /v1/text). */
+int srv_event_queue(vigil_store *st, srv *s, const vigil_bank_rule *bank,
+		    const char *type, json_t *data, json_t *actions);
+/* One audit row written on st (inside the caller's transaction, unlike
+ * srv_audit): role and source from the request, detail a JSON object
+ * (not stolen). */
+int srv_audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
+		  const char *object, json_t *detail);
+/* The rule of bank id in rules[0..n) (sorted or not), or NULL. */
+const vigil_bank_rule *srv_rule_find(const vigil_bank_rule *rules, size_t n, int64_t id);
 
 /* Policies in the bank routes (route_banks.c): bank JSON with its "policy"
  * object added (steals and returns bank); a request body's "policy" member

@@ -138,6 +138,8 @@ static void patch(srv_req *r)
 		rc = vigil_matcher_load_bank(srv_matcher(r), srv_store(r), name);
 	else if (!rc && en)
 		rc = vigil_matcher_drop_bank(srv_matcher(r), b.id);
+	if (!rc && en)
+		srv_text_changed(); /* a text bank's terms follow at once too */
 	if (!rc)
 		rc = vigil_bank_get(srv_store(r), name, &b);
 	if (rc) {
@@ -158,6 +160,8 @@ static void delete(srv_req *r)
 	rc = vigil_bank_delete(srv_store(r), b.name);
 	if (!rc)
 		rc = vigil_matcher_drop_bank(srv_matcher(r), b.id);
+	if (!rc)
+		srv_text_changed();
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		return;

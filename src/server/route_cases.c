@@ -19,9 +19,6 @@
 
 #define LIST_MAX 500 /* cases in one list answer */
 
-static int audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
-		     const char *object, json_t *detail);
-
 static int is_admin(const srv_req *r)
 {
 	return (srv_key_roles(r) & SRV_ROLE_ADMIN) != 0;
@@ -178,7 +175,7 @@ int srv_case_claim(srv_req *r, const char *who, int admin, int64_t id, vigil_cas
 	snprintf(obj, sizeof(obj), "%lld", (long long)id);
 	{
 		json_t *d = json_pack("{s:I}", "claim_expires", (json_int_t)v->claim_expires);
-		audit_row(r, st, who, "case.claim", obj, d);
+		srv_audit_row(r, st, who, "case.claim", obj, d);
 		json_decref(d);
 	}
 	return 0;
@@ -311,36 +308,6 @@ static int queue(vigil_store *st, srv *s, const vigil_bank_rule *bank, const cha
 	return rc;
 }
 
-static int audit_row(srv_req *r, vigil_store *st, const char *who, const char *action,
-		     const char *object, json_t *detail)
-{
-	char roles[64], *text = json_dumps(detail, JSON_COMPACT);
-	vigil_audit a;
-	int rc;
-
-	memset(&a, 0, sizeof(a));
-	srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
-	a.who = who;
-	a.role = roles;
-	a.action = action;
-	a.object = object;
-	a.detail = text ? text : "";
-	a.source = srv_client_ip(r);
-	rc = text ? vigil_audit_append(st, &a) : VIGIL_ENOMEM;
-	free(text);
-	return rc;
-}
-
-static const vigil_bank_rule *rule_for(const vigil_bank_rule *rules, size_t n, int64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (rules[i].bank_id == id)
-			return &rules[i];
-	return NULL;
-}
-
 /* The decision core, shared with the review page: who (a key's or a
  * person's name) decides case id. On success *result is the answer's JSON
  * and 0 is returned; otherwise it has replied with the error and returns
@@ -389,7 +356,7 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;
 	}
-	rule = rule_for(rules, nrules, c.bank_id);
+	rule = srv_rule_find(rules, nrules, c.bank_id);
 	events = json_array();
 	if (!events) {
 		srv_reply_error(r, 500, "internal", "out of memory");
@@ -449,7 +416,7 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 				   vigil_case_decision_name(decision), "classification",
 				   cls ? cls : "", "annotations", ann ? ann : json_null(), "note",
 				   note ? note : "", "report", c.report, "incident_type", itype);
-		rc = detail ? audit_row(r, st, who, "case.decision", obj, detail)
+		rc = detail ? srv_audit_row(r, st, who, "case.decision", obj, detail)
 			    : VIGIL_ENOMEM;
 	}
 	if (!rc)

@@ -270,31 +270,6 @@ static json_t *hashes_json(const upload *u)
 			 "md5", md5, "sha1", sha1, "sha256", sha256);
 }
 
-/* Queues one event for the global target and, if it has one and it
- * differs, for the bank's own. Adds {"type":"webhook",...} actions. */
-static int queue_event(vigil_store *st, srv *s, const vigil_bank_rule *bank,
-		       const char *type, json_t *data, json_t *actions)
-{
-	char *text = json_dumps(data, JSON_COMPACT);
-	char geid[VIGIL_EVENT_ID_LEN + 1], beid[VIGIL_EVENT_ID_LEN + 1];
-	int rc;
-
-	if (!text)
-		return VIGIL_ENOMEM;
-	rc = srv_outbox_fanout(st, s, bank ? bank->policy.webhook_url : NULL,
-			       bank ? bank->policy.webhook_secret : NULL, type, text,
-			       geid, beid);
-	free(text);
-	if (*geid)
-		json_array_append_new(actions, json_pack("{s:s,s:s,s:s}", "type", "webhook",
-							 "event", type, "event_id", geid));
-	if (*beid)
-		json_array_append_new(actions, json_pack("{s:s,s:s,s:s,s:s}", "type",
-							 "webhook", "event", type,
-							 "event_id", beid, "bank", bank->bank));
-	return rc;
-}
-
 static int audit(const actor *who, vigil_store *st, const char *action,
 		 const char *object, json_t *detail)
 {
@@ -350,7 +325,7 @@ static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
 				 (json_int_t)q.entry_id, "reason", q.reason, "flood_matches",
 				 br->policy.flood_matches, "flood_seconds",
 				 br->policy.flood_seconds);
-		rc = data ? queue_event(st, s, br, "entry.quarantined", data, actions)
+		rc = data ? srv_event_queue(st, s, br, "entry.quarantined", data, actions)
 			  : VIGIL_ENOMEM;
 		json_decref(data);
 		json_array_append_new(actions, json_pack("{s:s,s:I}", "type", "quarantine",
@@ -397,7 +372,7 @@ static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
 			data = json_pack("{s:I,s:s,s:i,s:b,s:O}", "case", (json_int_t)*case_id,
 					 "source", source, "priority", cn.priority, "report",
 					 u->d.report, "context", context);
-			rc = data ? queue_event(st, s, winner, "case.created", data, actions)
+			rc = data ? srv_event_queue(st, s, winner, "case.created", data, actions)
 				  : VIGIL_ENOMEM;
 			json_decref(data);
 		}
@@ -412,7 +387,7 @@ static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
 				 "hashes", hashes_json(u));
 		if (data && job)
 			json_object_set_new(data, "job", json_string(job));
-		rc = data ? queue_event(st, s, winner, "verdict", data, actions) : VIGIL_ENOMEM;
+		rc = data ? srv_event_queue(st, s, winner, "verdict", data, actions) : VIGIL_ENOMEM;
 		json_decref(data);
 	}
 	if (!rc) {

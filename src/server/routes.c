@@ -18,6 +18,7 @@ extern const srv_route srv_routes_review_page[];
 extern const srv_route srv_routes_transparency[];
 extern const srv_route srv_routes_exchanges[];
 extern const srv_route srv_routes_reports[];
+extern const srv_route srv_routes_text[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -35,5 +36,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_transparency,
 	srv_routes_exchanges,
 	srv_routes_reports,
+	srv_routes_text,
 	NULL,
 };

@@ -18,7 +18,8 @@
 			    hash columns, audit_checkpoints; migrate_audit);
 			    6: exchanges; 7: filing inside vigil serve
 			    (reports.work*, reports.overdue_alerted,
-			    case_review.incident_type; migrate_report_work);
+			    case_review.incident_type; migrate_report_work),
+			    text banks (text_banks, text_terms);
 			    every step of the script is idempotent */
 
 enum {
@@ -298,7 +299,21 @@ static const char schema[] =
 	" entry_id INTEGER NOT NULL," /* 0: the record had no usable hash */
 	" gen INTEGER NOT NULL,"
 	" PRIMARY KEY(exchange_id, key, entry_id));"
-	"CREATE INDEX IF NOT EXISTS exchange_items_gen ON exchange_items(exchange_id, gen);";
+	"CREATE INDEX IF NOT EXISTS exchange_items_gen ON exchange_items(exchange_id, gen);"
+	/* Text banks (vigil/text.h): a bank is a text bank when it has a row
+	 * here; its terms are their own table so entries keep their shape. */
+	"CREATE TABLE IF NOT EXISTS text_banks("
+	" bank_id INTEGER PRIMARY KEY REFERENCES banks(id) ON DELETE CASCADE);"
+	"CREATE TABLE IF NOT EXISTS text_terms("
+	" id INTEGER PRIMARY KEY,"
+	" bank_id INTEGER NOT NULL REFERENCES banks(id) ON DELETE CASCADE,"
+	" term TEXT NOT NULL,"
+	" category TEXT NOT NULL DEFAULT '',"
+	" severity INTEGER NOT NULL,"
+	" mode INTEGER NOT NULL,"
+	" line INTEGER NOT NULL DEFAULT 0,"
+	" added INTEGER NOT NULL,"
+	" UNIQUE(bank_id, mode, term));";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -529,7 +544,8 @@ static void copy_text(char *dst, size_t cap, const unsigned char *src)
 
 #define BANK_COLS                                                              \
 	"b.id,b.name,b.description,b.labels,b.enabled,b.created,"              \
-	"(SELECT count(*) FROM entries e WHERE e.bank_id=b.id)"
+	"(SELECT count(*) FROM entries e WHERE e.bank_id=b.id)+"                \
+	"(SELECT count(*) FROM text_terms t WHERE t.bank_id=b.id)"
 
 static void row_to_bank(sqlite3_stmt *q, vigil_bank *b)
 {
@@ -2886,6 +2902,132 @@ static int s_xitem_link(vigil_store *st, int64_t xid, const char *key,
 	return rc;
 }
 
+/* ------------------------------------------------------------ text banks */
+
+static int s_text_bank_mark(vigil_store *st, int64_t bank_id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "INSERT OR IGNORE INTO text_banks(bank_id) VALUES(?)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, bank_id);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "text_bank_mark");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_text_bank_ids(vigil_store *st, int64_t **ids, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	size_t cap = 0;
+	int rc = prep(st, "SELECT bank_id FROM text_banks ORDER BY bank_id", &q), r;
+
+	*ids = NULL;
+	*n = 0;
+	if (rc)
+		return rc;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t *v = vigil__grow(*ids, &cap, *n, sizeof(**ids));
+		if (!v) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			break;
+		}
+		*ids = v;
+		(*ids)[(*n)++] = sqlite3_column_int64(q, 0);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "text_bank_ids");
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil__free(*ids);
+		*ids = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+static int s_text_term_add(vigil_store *st, const vigil__term_row *t, int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	sq *s = st->priv;
+	int rc = prep(st, "INSERT OR IGNORE INTO text_terms(bank_id,term,category,severity,"
+			  "mode,line,added) VALUES(?,?,?,?,?,?,?)", &q);
+
+	*id = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, t->bank_id);
+	sqlite3_bind_text(q, 2, t->term, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, t->category ? t->category : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, t->severity);
+	sqlite3_bind_int(q, 5, t->mode);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)t->line);
+	sqlite3_bind_int64(q, 7, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "text_term_add");
+	else if (sqlite3_changes(s->db))
+		*id = sqlite3_last_insert_rowid(s->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_text_term_scan(vigil_store *st, int64_t bank_id, vigil__term_cb cb,
+			    void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, bank_id > 0
+			      ? "SELECT id,bank_id,term,category,severity,mode,line FROM"
+				" text_terms WHERE bank_id=? ORDER BY id"
+			      : "SELECT t.id,t.bank_id,t.term,t.category,t.severity,t.mode,"
+				"t.line FROM text_terms t JOIN banks b ON b.id=t.bank_id"
+				" WHERE b.enabled ORDER BY t.id", &q), r;
+
+	if (rc)
+		return rc;
+	if (bank_id > 0)
+		sqlite3_bind_int64(q, 1, bank_id);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil__term_row t;
+		t.id = sqlite3_column_int64(q, 0);
+		t.bank_id = sqlite3_column_int64(q, 1);
+		t.term = (const char *)sqlite3_column_text(q, 2);
+		t.category = (const char *)sqlite3_column_text(q, 3);
+		t.severity = sqlite3_column_int(q, 4);
+		t.mode = sqlite3_column_int(q, 5);
+		t.line = (uint64_t)sqlite3_column_int64(q, 6);
+		if (!t.term || !t.category) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			break;
+		}
+		rc = cb(user, &t);
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "text_term_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_text_sig(vigil_store *st, int64_t sig[3])
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT count(*),ifnull(max(t.id),0),ifnull(sum(t.bank_id),0)"
+			  " FROM text_terms t JOIN banks b ON b.id=t.bank_id WHERE b.enabled",
+		      &q), k;
+
+	if (rc)
+		return rc;
+	if (sqlite3_step(q) != SQLITE_ROW)
+		rc = db_err(st, "text_sig");
+	for (k = 0; !rc && k < 3; k++)
+		sig[k] = sqlite3_column_int64(q, k);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -2974,6 +3116,11 @@ const vigil__store_ops vigil__store_sqlite = {
 	.xitem_take = s_xitem_take,
 	.xitem_sweep = s_xitem_sweep,
 	.xitem_link = s_xitem_link,
+	.text_bank_mark = s_text_bank_mark, /* text banks */
+	.text_bank_ids = s_text_bank_ids,
+	.text_term_add = s_text_term_add,
+	.text_term_scan = s_text_term_scan,
+	.text_sig = s_text_sig,
 	.entry_stage = NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
 	.entry_stage_flush = NULL,
 	.changes_head = NULL, /* changes: one process owns an SQLite store */

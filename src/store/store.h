@@ -30,7 +30,20 @@ typedef struct vigil__frame {
 	double seconds;
 } vigil__frame;
 
+/* A stored term of a text bank (src/text/bank.c). The strings are the
+ * backend's until the callback returns. */
+typedef struct vigil__term_row {
+	int64_t id;
+	int64_t bank_id;
+	const char *term;
+	const char *category;
+	int severity;
+	int mode;      /* vigil_term_mode */
+	uint64_t line; /* line of the imported file, 0 if none */
+} vigil__term_row;
+
 typedef int (*vigil__entry_cb)(void *user, const vigil_entry *e);
+typedef int (*vigil__term_cb)(void *user, const vigil__term_row *t);
 typedef int (*vigil__frame_cb)(void *user, const vigil__frame *f);
 
 /* Backends fill this with designated initializers (.name = fn), so ops can
@@ -195,6 +208,19 @@ typedef struct vigil__store_ops {
 	 * one INSERT … ON CONFLICT DO NOTHING. */
 	int (*entry_stage)(vigil_store *st, int64_t bank_id, const vigil__rec *r);
 	int (*entry_stage_flush)(vigil_store *st, uint64_t *added);
+	/* Text banks (vigil/text.h, src/text/bank.c): text_bank_mark makes a
+	 * bank a text bank (again: no-op); text_bank_ids lists them (*ids:
+	 * vigil__free); text_term_add adds a term (*id = 0 if the bank already
+	 * has that term in that mode); text_term_scan walks the terms of one
+	 * bank (bank_id > 0) or of every enabled text bank (0), in id order. */
+	int (*text_bank_mark)(vigil_store *st, int64_t bank_id);
+	int (*text_bank_ids)(vigil_store *st, int64_t **ids, size_t *n);
+	int (*text_term_add)(vigil_store *st, const vigil__term_row *t, int64_t *id);
+	int (*text_term_scan)(vigil_store *st, int64_t bank_id, vigil__term_cb cb,
+			      void *user);
+	/* What the matcher of every enabled text bank was built from: terms,
+	 * highest term id, sum of their bank ids (a change moves one). */
+	int (*text_sig)(vigil_store *st, int64_t sig[3]);
 	/* The change log (vigil/store.h), optional: NULL where one process
 	 * owns the store. */
 	int (*changes_head)(vigil_store *st, int64_t *seq);

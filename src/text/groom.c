@@ -8,7 +8,11 @@
  * messages (eSPD "skepticism"). The weights are set by hand so that one or
  * two stages never alert and four distinct stages do: a stand-in for the
  * trained models of the study, which need labelled data vigil does not
- * have. */
+ * have.
+ *
+ * With a trained model (vigil_groom_set_model, model.c) the message score
+ * is the model's probability and the risk the EMA of those from 0; the
+ * lexicon's stages are still recorded (they say what fired). */
 #include "text_int.h"
 #include "groom_int.h"
 
@@ -24,6 +28,7 @@
 #define EMA_ALPHA 0.3f
 
 struct vigil_groom {
+	const vigil_groom_model *model; /* borrowed, or NULL: the lexicon scores */
 	vigil_text_matcher *m; /* the lexicon; term category = stage name */
 	int *stage;            /* per lexicon term: its stage */
 };
@@ -83,6 +88,12 @@ const vigil_text_matcher *vigil_groom_lexicon(const vigil_groom *g)
 	return g ? g->m : NULL;
 }
 
+void vigil_groom_set_model(vigil_groom *g, const vigil_groom_model *m)
+{
+	if (g)
+		g->model = m;
+}
+
 static float logistic(float x)
 {
 	return 1.0f / (1.0f + expf(-x));
@@ -122,12 +133,26 @@ int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
 		if ((stages >> s_i & 1) && !(st->stages >> s_i & 1))
 			st->first[s_i] = (uint16_t)(st->messages < 65535 ? st->messages : 65535);
 	st->stages |= (uint16_t)stages;
-	s = logistic(B_MSG + W_STAGE * (float)popcount16(stages));
-	st->ema = st->messages == 1 ? s : EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
-	if (s > st->max)
-		st->max = s;
-	r = logistic(B_CONV + W_COVER * (float)popcount16(st->stages) + W_EMA * st->ema +
-		     W_MAX * st->max);
+	if (g->model) {
+		/* the trained model: its probability, and the risk is their EMA
+		 * from 0, so one high message alone does not cross theta */
+		const vigil_folded *f = vigil__scanner_view(sc, VIGIL_VIEW_CONSERVATIVE);
+		if (!f)
+			return vigil__err(ctx, VIGIL_EINTERNAL, "groom: message not folded");
+		if (vigil__groom_model_prob(g->model, f->text, f->len, &s))
+			return vigil__err(ctx, VIGIL_ENOMEM, "groom: out of memory");
+		st->ema = EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
+		if (s > st->max)
+			st->max = s;
+		r = st->ema;
+	} else {
+		s = logistic(B_MSG + W_STAGE * (float)popcount16(stages));
+		st->ema = st->messages == 1 ? s : EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
+		if (s > st->max)
+			st->max = s;
+		r = logistic(B_CONV + W_COVER * (float)popcount16(st->stages) +
+			     W_EMA * st->ema + W_MAX * st->max);
+	}
 	st->over = r > VIGIL_GROOM_THETA ? (uint16_t)(st->over < 65535 ? st->over + 1 : 65535) : 0;
 	out->message = s;
 	out->risk = r;

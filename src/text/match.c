@@ -10,6 +10,7 @@
 #include "text_int.h"
 
 #include <hs/hs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +18,38 @@
 #define TAGS_MAX 256
 
 enum { MAIN = 0, TAG = 1, KINDS = 2 };
+#define RX 3 /* scan_job.kind of the regex database */
+
+/* Operator regexes: caseless UTF-8 with code-point classes, each match
+ * reported from its leftmost start so the span is the whole match.
+ * Vectorscan compiles them to automata (no backtracking), so no pattern
+ * can take more than linear time; what it cannot build (too large, or no
+ * leftmost start it can track) it refuses when the term is added. */
+#define RX_FLAGS (HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_SOM_LEFTMOST)
+
+static _Thread_local char rx_why[320];
+
+const char *vigil__regex_why(const char *pattern)
+{
+	hs_compile_error_t *err = NULL;
+	hs_database_t *db = NULL;
+
+	if (hs_compile(pattern, RX_FLAGS, HS_MODE_BLOCK, NULL, &db, &err) == HS_SUCCESS) {
+		hs_free_database(db);
+		return NULL;
+	}
+	snprintf(rx_why, sizeof(rx_why), "regex does not compile: %s",
+		 err && err->message ? err->message : "?");
+	hs_free_compile_error(err);
+	return rx_why;
+}
 
 struct vigil_text_matcher {
 	const vigil_folder *fo;  /* borrowed */
 	vigil_termlist *terms;   /* a copy of the list */
 	hs_database_t *db[VIGIL__VIEW_END]; /* NULL when a view has no term */
 	hs_database_t *tagdb[2];            /* token terms in hashtag bodies */
+	hs_database_t *rxdb;                /* regex terms, conservative view */
 	uint32_t *plen[VIGIL__VIEW_END];    /* per term: its pattern's bytes in db */
 	uint32_t *tlen[2];                  /* per term: folded, unpadded bytes */
 	uint32_t *fcps;                     /* per term: code points, conservative */
@@ -39,6 +66,7 @@ struct vigil_text_scanner {
 	size_t nhits, cap;
 	vigil_span tags[TAGS_MAX];
 	size_t ntags;
+	int folded[2]; /* the last scan folded this view into f[] */
 	int full; /* HITS_MAX reached */
 	int oom;  /* the hit array could not grow */
 };
@@ -145,6 +173,34 @@ out:
 	return rc;
 }
 
+/* Compiles the regex terms (rx[k] is term ids[k], NUL-terminated). */
+static int compile_rx(vigil_ctx *ctx, const char **rx, const unsigned *ids,
+		      unsigned n, hs_database_t **db)
+{
+	hs_compile_error_t *err = NULL;
+	unsigned *flags, k;
+	int rc = 0;
+
+	*db = NULL;
+	if (!n)
+		return 0;
+	flags = vigil__calloc(n, sizeof(*flags));
+	if (!flags)
+		return vigil__err(ctx, VIGIL_ENOMEM, "matcher: out of memory");
+	for (k = 0; k < n; k++)
+		flags[k] = RX_FLAGS;
+	if (hs_compile_multi(rx, flags, ids, n, HS_MODE_BLOCK, NULL, db, &err) !=
+	    HS_SUCCESS) {
+		rc = vigil__err(ctx, VIGIL_EINVAL, "matcher: regex term %u: %s",
+				err && err->expression >= 0 ? ids[err->expression] + 1 : 0,
+				err && err->message ? err->message : "compile failed");
+		hs_free_compile_error(err);
+		*db = NULL;
+	}
+	vigil__free(flags);
+	return rc;
+}
+
 int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 			   const vigil_termlist *tl, vigil_text_matcher **out)
 {
@@ -152,6 +208,8 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 	vigil_folded f = {0};
 	pats p[VIGIL__VIEW_END][KINDS];
 	char *tmp = NULL;
+	const char **rx = NULL;
+	unsigned *rxids = NULL, nrx = 0;
 	size_t n, i, v, k, tcap = 0;
 	int rc = 0;
 
@@ -169,7 +227,9 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 	m->fo = fo;
 	m->fcps = vigil__calloc(n ? n : 1, sizeof(uint32_t));
 	m->mode = vigil__calloc(n ? n : 1, 1);
-	if (!m->fcps || !m->mode)
+	rx = vigil__calloc(n ? n : 1, sizeof(*rx));
+	rxids = vigil__calloc(n ? n : 1, sizeof(*rxids));
+	if (!m->fcps || !m->mode || !rx || !rxids)
 		goto nomem;
 	for (v = 0; v < VIGIL__VIEW_END; v++) {
 		m->plen[v] = vigil__calloc(n ? n : 1, sizeof(uint32_t));
@@ -192,6 +252,19 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		if (rc)
 			goto out;
 		m->mode[i] = (uint8_t)t.mode;
+		if (t.mode == VIGIL_TERM_REGEX) {
+			vigil_term c;
+			if (nrx >= VIGIL_REGEX_MAX) {
+				rc = vigil__err(ctx, VIGIL_ETOOBIG,
+						"matcher: more than %d regex terms",
+						VIGIL_REGEX_MAX);
+				goto out;
+			}
+			vigil_termlist_get(m->terms, i, &c); /* the copy outlives rx */
+			rx[nrx] = c.term;
+			rxids[nrx++] = (unsigned)i;
+			continue;
+		}
 		if (t.mode == VIGIL_TERM_LITERAL) {
 			m->plen[VIGIL_VIEW_RAW][i] = (uint32_t)strlen(t.term);
 			if (pats_add(&p[VIGIL_VIEW_RAW][MAIN], "", t.term, strlen(t.term), "",
@@ -261,6 +334,9 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		if (rc)
 			goto out;
 	}
+	rc = compile_rx(ctx, rx, rxids, nrx, &m->rxdb);
+	if (rc)
+		goto out;
 	*out = m;
 	m = NULL;
 	goto out;
@@ -275,6 +351,8 @@ out:
 			vigil__free(p[v][k].ids);
 		}
 	vigil__free(tmp);
+	vigil__free(rx);
+	vigil__free(rxids);
 	vigil_folded_free(&f);
 	vigil_text_matcher_free(m);
 	return rc;
@@ -294,6 +372,7 @@ void vigil_text_matcher_free(vigil_text_matcher *m)
 			vigil__free(m->tlen[v]);
 		}
 	}
+	hs_free_database(m->rxdb);
 	vigil__free(m->fcps);
 	vigil__free(m->mode);
 	vigil_termlist_free(m->terms);
@@ -331,6 +410,10 @@ int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
 			return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
 		}
 	}
+	if (m->rxdb && hs_alloc_scratch(m->rxdb, &sc->scratch) != HS_SUCCESS) {
+		vigil_text_scanner_free(sc);
+		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
+	}
 	*out = sc;
 	return 0;
 }
@@ -347,10 +430,15 @@ void vigil_text_scanner_free(vigil_text_scanner *sc)
 	vigil__free(sc);
 }
 
+const vigil_folded *vigil__scanner_view(const vigil_text_scanner *sc, int view)
+{
+	return sc && view >= 0 && view < 2 && sc->folded[view] ? &sc->f[view] : NULL;
+}
+
 typedef struct scan_job {
 	vigil_text_scanner *sc;
 	int view;
-	int kind;              /* MAIN or TAG */
+	int kind;              /* MAIN, TAG or RX */
 	size_t base;           /* TAG: the body's first byte in the view */
 	size_t len;            /* bytes of the view (not padded) */
 	const vigil_folded *f; /* NULL for the raw view */
@@ -375,10 +463,12 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	vigil_text_hit *h;
 	size_t a, b, s, e, t = (size_t)to;
 
-	(void)from;
 	(void)flags;
 	/* [a, b): the term's bytes in the view's coordinates */
-	if (j->view == VIGIL_VIEW_RAW) {
+	if (j->kind == RX) {
+		a = (size_t)from; /* the view itself, unpadded */
+		b = t;
+	} else if (j->view == VIGIL_VIEW_RAW) {
 		a = t - m->plen[VIGIL_VIEW_RAW][id];
 		b = t;
 	} else if (j->kind == TAG) {
@@ -448,7 +538,7 @@ static int by_start(const void *pa, const void *pb)
 }
 
 /* Keeps one hit per occurrence: of a term's overlapping hits, the first
- * (by start, then view order). */
+ * (by start, then view order); a regex's spans through its longest end. */
 static void dedupe(vigil_text_scanner *sc)
 {
 	size_t r, w = 0;
@@ -460,6 +550,10 @@ static void dedupe(vigil_text_scanner *sc)
 		if (w && sc->hits[w - 1].term == sc->hits[r].term &&
 		    sc->hits[r].start < sc->hits[w - 1].end) {
 			sc->hits[w - 1].in_hashtag |= sc->hits[r].in_hashtag;
+			/* a regex reports every end of a match: keep the longest */
+			if (sc->m->mode[sc->hits[r].term] == VIGIL_TERM_REGEX &&
+			    sc->hits[r].end > sc->hits[w - 1].end)
+				sc->hits[w - 1].end = sc->hits[r].end;
 			continue;
 		}
 		sc->hits[w++] = sc->hits[r];
@@ -496,6 +590,7 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 	rc = vigil_fold(m->fo, ctx, v, s, n, opts, f);
 	if (rc)
 		return rc;
+	sc->folded[v] = 1;
 	if (f->len + 2 > UINT32_MAX)
 		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: folded text too large");
 	if (f->len + 2 > sc->bcap) {
@@ -513,9 +608,20 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 	space_map(f->text, f->len, sc->buf + 1);
 	sc->buf[f->len + 1] = ' ';
 	j.len = f->len;
-	e = hs_scan(m->db[v], sc->buf, (unsigned)(f->len + 2), 0, sc->scratch, on_match, &j);
-	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-		return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	if (m->db[v]) {
+		e = hs_scan(m->db[v], sc->buf, (unsigned)(f->len + 2), 0, sc->scratch,
+			    on_match, &j);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	}
+	if (v == VIGIL_VIEW_CONSERVATIVE && m->rxdb && !sc->full && !sc->oom) {
+		j.kind = RX;
+		e = hs_scan(m->rxdb, f->len ? f->text : "", (unsigned)f->len, 0, sc->scratch,
+			    on_match, &j);
+		j.kind = MAIN;
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	}
 	if (!m->tagdb[v])
 		return 0;
 	j.kind = TAG;
@@ -548,6 +654,7 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: %zu bytes is over the limit", n);
 	m = sc->m;
 	sc->nhits = 0;
+	sc->folded[0] = sc->folded[1] = 0;
 	sc->full = 0;
 	sc->oom = 0;
 	sc->ntags = m->tagdb[0] || m->tagdb[1] ? vigil_hashtags(s, n, sc->tags, TAGS_MAX)
@@ -559,7 +666,7 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
 	}
-	if (!sc->full && !sc->oom && m->db[VIGIL_VIEW_CONSERVATIVE])
+	if (!sc->full && !sc->oom && (m->db[VIGIL_VIEW_CONSERVATIVE] || m->rxdb))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_CONSERVATIVE, s, n, opts);
 	if (!rc && !sc->full && !sc->oom && m->db[VIGIL_VIEW_AGGRESSIVE])
 		rc = scan_view(sc, ctx, VIGIL_VIEW_AGGRESSIVE, s, n, opts);

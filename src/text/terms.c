@@ -23,7 +23,7 @@ struct vigil_termlist {
 	size_t n, cap;
 };
 
-static const char *const mode_names[] = {"token", "substring", "literal"};
+static const char *const mode_names[] = {"token", "substring", "literal", "regex"};
 
 const char *vigil_term_mode_name(int mode)
 {
@@ -91,6 +91,8 @@ static const char *term_why(const char *term, const char *cat, int severity,
 		return "unknown mode";
 	if (memchr(term, '\n', n) || memchr(term, '\r', n))
 		return "term contains a line break";
+	if (mode == VIGIL_TERM_REGEX)
+		return vigil__regex_why(term);
 	return NULL;
 }
 
@@ -275,7 +277,7 @@ static int parse_line(const char *line, size_t n, uint64_t lineno, char *buf,
 	if (nf > 3 && *trim(f[3])) {
 		*mode = vigil_term_mode_parse(trim(f[3]));
 		if (*mode < 0) {
-			*why = "mode is not token, substring or literal";
+			*why = "mode is not token, substring, literal or regex";
 			return -1;
 		}
 	}

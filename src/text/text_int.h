@@ -28,6 +28,19 @@ size_t vigil__utf8_next(const unsigned char *s, size_t n, size_t i, uint32_t *cp
 /* Whether cp counts as part of a word: letters and digits (ICU). */
 int vigil__is_word(uint32_t cp);
 
+/* Why an operator regex cannot be used (Vectorscan's compile error, in a
+ * per-thread buffer), or NULL if it compiles as the matcher will compile
+ * it (match.c). */
+const char *vigil__regex_why(const char *pattern);
+
+/* The folded view (0 conservative, 1 aggressive) of the scanner's last
+ * text, or NULL if that scan did not fold it (match.c). */
+const vigil_folded *vigil__scanner_view(const vigil_text_scanner *sc, int view);
+
+/* A model's probability for an already folded (conservative) text. */
+int vigil__groom_model_prob(const vigil_groom_model *m, const char *folded, size_t n,
+			    float *p);
+
 /* Appends a copy of t (already validated), keeping its line number. */
 int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
 

@@ -3,7 +3,7 @@
 set -u
 VIGIL=$1
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 fail=0
 ok() { echo "ok - $1"; }
 bad() { echo "FAIL - $1"; fail=1; }
@@ -31,7 +31,7 @@ grep -q '^{"line":4,.*"view":"raw",.*"text":"#Exact"}$' "$T/out" && ok "literal 
 # standard input, and scan as another name
 printf 'a bluebird\n' | "$VIGIL" text scan --terms "$T/terms.csv" 2>/dev/null | grep -q '"line":1,' &&
 	ok "standard input" || bad "stdin"
-"$VIGIL" text match "$T/msgs" 2>/dev/null; [ $? -eq 2 ] && ok "match without --terms is a usage error" || bad "no --terms"
+"$VIGIL" text match --terms "$T/terms.csv" --bank b "$T/msgs" 2>/dev/null; [ $? -eq 2 ] && ok "match with --terms and --bank is a usage error" || bad "--terms and --bank"
 "$VIGIL" text nope 2>/dev/null; [ $? -eq 2 ] && ok "unknown subcommand" || bad "unknown subcommand"
 
 [ "$(printf 'H3LL0 W\303\266rld\n' | "$VIGIL" text fold)" = "helo world" ] && ok "fold aggressive" || bad "fold"
@@ -50,4 +50,32 @@ grep -q '^{"line":7,"conversation":"c1","author":"bob",.*"alert":true,"messages"
 grep -q '^{"line":3,"conversation":"c1","author":"amy",.*"stages":\["age"\],"alert":false' "$T/score" &&
 	ok "score: authors kept apart" || bad "score authors"
 grep -q '^{"line":9,"conversation":"c2",.*"risk":0.00' "$T/score" && ok "score: conversations kept apart" || bad "score conversations"
+
+# Text banks in the store, and a store at schema 6 (before text banks)
+# upgraded in place: its hash bank stays, text banks work.
+export VIGIL_DB="$T/v.db"
+"$VIGIL" bank create hashes >/dev/null
+printf '%064d\n' 0 | "$VIGIL" bank import hashes 2>/dev/null
+sqlite3 "$VIGIL_DB" "DROP TABLE text_terms; DROP TABLE text_banks; PRAGMA user_version=6;"
+"$VIGIL" bank create kw --type text >/dev/null && ok "a text bank in a store upgraded from schema 6" || bad "create on 6"
+[ "$(sqlite3 "$VIGIL_DB" "PRAGMA user_version")" -ge 7 ] && ok "schema raised to 7" || bad "schema version"
+"$VIGIL" bank import kw "$T/terms.csv" 2>"$T/imp.err"
+grep -qx "kw: 3 terms added, 0 already there" "$T/imp.err" && grep -q "terms.csv:5: severity" "$T/imp.err" && ok "bank import into a text bank takes a term list" || bad "import: $(cat "$T/imp.err")"
+"$VIGIL" text import kw "$T/terms.csv" 2>"$T/imp2.err"
+grep -qx "kw: 0 terms added, 3 already there" "$T/imp2.err" && ok "importing again adds nothing" || bad "reimport: $(cat "$T/imp2.err")"
+"$VIGIL" text import hashes "$T/terms.csv" 2>"$T/imp3.err"; r=$?
+[ $r -ne 0 ] && grep -q "is not a text bank" "$T/imp3.err" && ok "a hash bank refuses terms" || bad "terms into hashes"
+"$VIGIL" bank list --format jsonl | jq -s -e 'map(select(.name == "kw"))[0].entries == 3' >/dev/null &&
+	ok "bank list counts a text bank's terms" || bad "bank list"
+"$VIGIL" bank list --format jsonl | jq -s -e 'map(select(.name == "hashes"))[0].entries == 1' >/dev/null &&
+	ok "the hash bank kept its entry" || bad "hash bank"
+"$VIGIL" text match "$T/msgs" > "$T/bankout" 2>/dev/null
+"$VIGIL" text match --terms "$T/terms.csv" "$T/msgs" > "$T/fileout" 2>/dev/null
+[ "$(jq -c '[.line,.term,.start,.end,.view]' "$T/bankout")" = "$(jq -c '[.line,.term,.start,.end,.view]' "$T/fileout")" ] &&
+	[ -s "$T/bankout" ] && ok "the store's text banks match as the same list file does" || bad "bank vs file"
+jq -s -e 'length > 0 and all(.[]; .bank == "kw" and (.entry | type) == "number")' "$T/bankout" >/dev/null &&
+	ok "bank hits name the bank and the term id" || bad "bank hits name kw"
+"$VIGIL" bank disable kw
+[ ! -s "$("$VIGIL" text match "$T/msgs" 2>/dev/null | head -c1 > "$T/dis"; echo "$T/dis")" ] && ok "a disabled text bank does not match" || bad "disabled"
+[ -s "$("$VIGIL" text match --bank kw "$T/msgs" 2>/dev/null | head -c1 > "$T/one"; echo "$T/one")" ] && ok "--bank names one, enabled or not" || bad "--bank"
 exit $fail

@@ -34,7 +34,7 @@ static void test_parse(void)
 		"  lonely term  \n"
 		"sparrow,birds,101\n"              /* bad severity */
 		"crow,birds,x\n"                   /* bad severity */
-		"robin,birds,5,regex\n"            /* bad mode */
+		"robin,birds,5,glob\n"             /* bad mode */
 		"\"open quote,birds\n"             /* unterminated */
 		"a,b,1,token,extra\n"              /* too many fields */
 		"\"#tagged\",tags,20,literal\r\n"; /* CRLF, quoted hashtag */
@@ -173,6 +173,62 @@ static size_t tags(const char *s, vigil_span *sp)
 	return vigil_hashtags(s, strlen(s), sp, 8);
 }
 
+/* Operator regexes: checked when listed (a clear reason), matched over the
+ * conservative view with the whole match's original span, the count
+ * limited per matcher. */
+static void test_regex(void)
+{
+	vigil_termlist *tl = NULL;
+	vigil_text_matcher *m;
+	vigil_text_scanner *sc = NULL;
+	vigil_text_hit h;
+	const vigil_text_hit *hits;
+	size_t n, k;
+	int rc;
+
+	CHECK(!vigil_termlist_new(ctx, &tl));
+	CHECK(vigil_termlist_add(tl, "(open", NULL, 50, VIGIL_TERM_REGEX) == VIGIL_EINVAL);
+	CHECK(strstr(vigil_errmsg(ctx), "regex does not compile") != NULL);
+	CHECK(vigil_termlist_add(tl, "a*", NULL, 50, VIGIL_TERM_REGEX) == VIGIL_EINVAL);
+	CHECK(vigil_termlist_count(tl) == 0);
+	bad_lines = 0;
+	last_bad = 0;
+	{
+		const char *list = "\"x(y\",c,1,regex\nok,c,1\n";
+		CHECK(!vigil_termlist_parse(tl, list, strlen(list), on_bad, NULL, &n) && n == 1 &&
+		      bad_lines == 1 && last_bad == 1);
+	}
+	vigil_termlist_free(tl);
+	m = build("\"blue ?fish[0-9]+\",rx,60,regex\nbluebird,birds,70\n");
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(!vigil_text_scanner_new(ctx, m, &sc));
+	/* caseless, the longest end, the span in the original bytes (the
+	 * fullwidth letters fold to ASCII first) */
+	CHECK(scan(sc, "saw BlueFish42 there", &h, NULL) == 1 && h.term == 0 &&
+	      h.start == 4 && h.end == 14 && h.view == VIGIL_VIEW_CONSERVATIVE);
+	CHECK(scan(sc, "\xEF\xBD\x82lue fish7", &h, NULL) == 1 && h.start == 0 &&
+	      h.end == 12);
+	CHECK(scan(sc, "bluefish alone", &h, NULL) == 0);
+	/* both kinds in one text, ordered by start */
+	CHECK(!vigil_text_scan(sc, ctx, "bluebird bluefish1", 18, NULL, &hits, &n) && n == 2 &&
+	      hits[0].term == 1 && hits[1].term == 0 && hits[1].start == 9);
+	vigil_text_scanner_free(sc);
+	vigil_text_matcher_free(m);
+	/* more than VIGIL_REGEX_MAX in one matcher: refused */
+	CHECK(!vigil_termlist_new(ctx, &tl));
+	for (k = 0, rc = 0; !rc && k <= VIGIL_REGEX_MAX; k++) {
+		char p[32];
+		snprintf(p, sizeof(p), "w%zu[0-9]", k);
+		rc = vigil_termlist_add(tl, p, NULL, 50, VIGIL_TERM_REGEX);
+	}
+	CHECK(!rc);
+	m = NULL;
+	CHECK(vigil_text_matcher_new(ctx, fo, tl, &m) == VIGIL_ETOOBIG && !m);
+	vigil_termlist_free(tl);
+}
+
 static void test_hashtags(void)
 {
 	vigil_span sp[8];
@@ -265,6 +321,7 @@ int main(void)
 		return 1;
 	test_parse();
 	test_matching();
+	test_regex();
 	test_hashtags();
 	test_oom();
 	vigil_folder_free(fo);
