@@ -460,12 +460,18 @@ int vigil__snapr_open(vigil_ctx *ctx, const char *path, uint32_t version,
 			   (long long)sb.st_size, (unsigned long long)h.file_size);
 	}
 	/* MAP_POPULATE: the checksums read every page at once anyway, and
-	 * one call faults them in far faster than page by page. */
-	map = mmap(NULL, (size_t)sb.st_size, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	 * one call faults them in far faster than page by page. Read-only
+	 * while it populates: a writable private mapping would be populated
+	 * by copying every page; made writable after, a page is copied only
+	 * when the index writes to it (a tombstone, a rebuild). */
+	map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED)
 		return vigil__err(ctx, VIGIL_EIO, "%s: mmap: %s", path, strerror(errno));
+	if (mprotect(map, (size_t)sb.st_size, PROT_READ | PROT_WRITE)) {
+		munmap(map, (size_t)sb.st_size);
+		return vigil__err(ctx, VIGIL_EIO, "%s: mprotect: %s", path, strerror(errno));
+	}
 	r->map = map;
 	r->len = (size_t)sb.st_size;
 	r->nsec = h.nsec;

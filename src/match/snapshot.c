@@ -237,15 +237,37 @@ int vigil_matcher_snapshot_write(vigil_matcher *m, vigil_store *st, const char *
 
 /* ------------------------------------------------------------- read */
 
+/* Bank names as the store has them now (renames are not logged): from
+ * policy_scan, which, unlike vigil_bank_list, counts no entries (a count
+ * is a scan of the bank: as long as the rest of the start-up at 1M). */
+struct names {
+	vigil_matcher *m;
+	uint8_t *seen;
+};
+
+static int take_name(void *user, int64_t bank_id, const char *name, const char *json)
+{
+	struct names *n = user;
+
+	(void)json;
+	for (size_t i = 0; i < n->m->nbanks; i++)
+		if (n->m->banks[i].id == bank_id) {
+			snprintf(n->m->banks[i].name, sizeof(n->m->banks[i].name), "%s",
+				 name ? name : "");
+			n->seen[i] = 1;
+		}
+	return 0;
+}
+
 /* A matcher from a verified snapshot, before any replay. */
 static int from_snapshot(vigil_store *st, vigil__snapr *r, vigil_matcher **out)
 {
 	const struct snap_bank *b;
 	const struct snap_frame *f;
 	const struct snap_digest *d;
-	vigil_bank *all = NULL;
 	vigil_matcher *m = NULL;
-	size_t nb, nf, nd, n = 0, i, k;
+	struct names names = {0};
+	size_t nb, nf, nd, i;
 	int rc;
 
 	*out = NULL;
@@ -259,26 +281,29 @@ static int from_snapshot(vigil_store *st, vigil__snapr *r, vigil_matcher **out)
 	nd /= sizeof(*d);
 	if (nb > VIGIL__ID_BANK_MASK)
 		return vigil__err(st->ctx, VIGIL_EFORMAT, "snapshot: too many banks");
-	/* names and descriptions as the store has them now (renames are not
-	 * logged); a bank gone from the store is not matched */
-	rc = vigil_bank_list(st, &all, &n);
-	if (!rc)
-		rc = vigil__matcher_alloc(st->ctx, nb, &m);
+	rc = vigil__matcher_alloc(st->ctx, nb, &m);
 	if (rc)
-		goto out;
+		return rc;
 	for (i = 0; i < nb; i++) {
-		vigil_bank *s = &m->banks[i];
-		s->id = b[i].id;
-		s->enabled = 0;
-		memcpy(s->name, b[i].name, sizeof(s->name) - 1);
-		for (k = 0; k < n; k++)
-			if (all[k].id == s->id) {
-				*s = all[k];
-				s->enabled = b[i].enabled && all[k].enabled;
-				break;
-			}
+		m->banks[i].id = b[i].id;
+		m->banks[i].enabled = b[i].enabled;
+		memcpy(m->banks[i].name, b[i].name, sizeof(m->banks[i].name) - 1);
 	}
 	m->nbanks = nb;
+	/* enabled as in the snapshot (later changes are replayed); a bank
+	 * gone from the store is not matched */
+	names.m = m;
+	names.seen = vigil__calloc(nb ? nb : 1, 1);
+	if (!names.seen) {
+		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = NEED_OP(st, policy_scan, take_name, &names);
+	if (rc)
+		goto out;
+	for (i = 0; i < nb; i++)
+		if (!names.seen[i])
+			m->banks[i].enabled = 0;
 	if (nf) {
 		m->frames = vigil__malloc(nf * sizeof(*m->frames));
 		if (!m->frames) {
@@ -310,7 +335,7 @@ static int from_snapshot(vigil_store *st, vigil__snapr *r, vigil_matcher **out)
 	*out = m;
 	m = NULL;
 out:
-	free(all);
+	vigil__free(names.seen);
 	vigil_matcher_free(m);
 	return rc;
 }
