@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,19 +84,23 @@ __attribute__((target("sse4.2"))) static void lanes_hw(const uint8_t *p,
 
 typedef void (*lanes_fn)(const uint8_t *, size_t, uint32_t[4]);
 
+static lanes_fn lanes_best = lanes_sw;
+static pthread_once_t lanes_once = PTHREAD_ONCE_INIT;
+
+static void lanes_pick(void)
+{
+	crc_init();
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("sse4.2"))
+		lanes_best = lanes_hw;
+#endif
+}
+
+/* The fastest lanes this CPU runs (the table made once, for any thread). */
 static lanes_fn lanes(void)
 {
-	static lanes_fn f;
-
-	if (!f) {
-		crc_init();
-		f = lanes_sw;
-#if defined(__x86_64__)
-		if (__builtin_cpu_supports("sse4.2"))
-			f = lanes_hw;
-#endif
-	}
-	return f;
+	pthread_once(&lanes_once, lanes_pick);
+	return lanes_best;
 }
 
 /* Running state: the lanes plus up to 31 bytes not yet in a block. */

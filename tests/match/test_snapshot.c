@@ -184,6 +184,25 @@ int main(int argc, char **argv)
 	uint64_t seed = 7;
 	struct stat sb;
 
+	/* 0. the checksum sees every single flipped bit of a buffer whose
+	 * length is no multiple of its 32-byte blocks, and its length */
+	{
+		static uint8_t buf[4099];
+		uint32_t c0[4], c1[4];
+		int missed = 0;
+		rnd(buf, sizeof(buf), &seed);
+		vigil__snap_crc(buf, sizeof(buf), c0);
+		for (size_t bit = 0; bit < 8 * sizeof(buf); bit++) {
+			buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			vigil__snap_crc(buf, sizeof(buf), c1);
+			missed += !memcmp(c0, c1, sizeof(c0));
+			buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		}
+		CHECKF(missed == 0, "%d single-bit flips not detected", missed);
+		vigil__snap_crc(buf, sizeof(buf) - 1, c1);
+		CHECK(memcmp(c0, c1, sizeof(c0)) != 0);
+	}
+
 	snprintf(db, sizeof(db), "%s/test_snapshot.db", dir);
 	snprintf(db2, sizeof(db2), "%s/test_snapshot2.db", dir);
 	snprintf(snap, sizeof(snap), "%s/test_snapshot.snap", dir);
