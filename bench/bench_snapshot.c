@@ -80,8 +80,8 @@ int main(int argc, char **argv)
 	}
 	db = argv[1];
 	snap = argv[2];
-	rounds = argc > 3 ? atoi(argv[3]) : 3;
-	replay = argc > 4 ? atoi(argv[4]) : 10000;
+	rounds = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 3;
+	replay = argc > 4 ? (int)strtol(argv[4], NULL, 10) : 10000;
 	if (vigil_ctx_new(&ctx) || vigil_store_open(ctx, db, &st))
 		return die(ctx, db);
 	for (int r = 0; r < rounds; r++) {
