@@ -34,3 +34,6 @@ sh bench/bench_stream.sh "$BUILD" 1 10 50
 echo
 echo "== Import and start-up"
 sh bench/bench_import.sh "$BUILD" "${IMPORT_N:-10000000}"
+echo
+echo "== Matcher start-up: index snapshot vs rebuild"
+sh bench/bench_snapshot.sh "$BUILD" "${SNAPSHOT_N:-1000000}"

@@ -227,8 +227,9 @@ int vigil_matcher_drop_bank(vigil_matcher *m, int64_t bank_id);
  * each entry added or removed and each bank enabled, disabled or deleted
  * is logged with a change sequence number, in commit order. A matcher
  * that read vigil_store_changes_head before loading stays current by
- * applying vigil_store_changes since then. SQLite: VIGIL_EINVAL ("not
- * supported"); one process owns an SQLite store. */
+ * applying vigil_store_changes since then. SQLite logs the same changes
+ * (triggers; for index snapshots, vigil_matcher_open_snapshot), but has
+ * no vigil_store_changes_wait: one process owns an SQLite store. */
 typedef enum vigil_change_kind {
 	VIGIL_CHANGE_ADD = 0,    /* entry (id, bank_id, type, value, quality) */
 	VIGIL_CHANGE_REMOVE = 1, /* entry, as it was */
@@ -255,6 +256,42 @@ int vigil_store_changes(vigil_store *st, int64_t since, size_t max,
  * came, 0 if not (or the connection was lost and remade: then read the
  * changes anyway, nothing is lost, they are in the log). */
 int vigil_store_changes_wait(vigil_store *st, int timeout_ms);
+/* Forgets the changes up to upto (SQLite; VIGIL_EINVAL elsewhere): a
+ * snapshot older than that is then stale, and rebuilt when used. */
+int vigil_store_changes_prune(vigil_store *st, int64_t upto);
+
+/* ------------------------------------------------- index snapshots */
+/* A matcher saved to a file and started from it (docs/snapshots.md): the
+ * big arrays of the index are mapped and used in place, then the store's
+ * changes since the snapshot are replayed. The file is checksummed and
+ * tagged with the store's identity and change sequence number; a
+ * corrupt, foreign or stale file is never used. */
+typedef struct vigil_snapshot_info {
+	int used;          /* 1: started from the snapshot; 0: rebuilt */
+	int64_t seq;       /* the snapshot's change number (if it was read) */
+	int64_t replayed;  /* changes replayed after it */
+	char reason[256];  /* why it was not used ("" if it was) */
+} vigil_snapshot_info;
+
+/* Starts a matcher from the snapshot at path, or, if it is missing or not
+ * to be trusted, from the store as vigil_matcher_open does (info says
+ * which and why; may be NULL). Errors are those of the rebuild. */
+int vigil_matcher_open_snapshot(vigil_store *st, const char *path,
+				vigil_matcher **out, vigil_snapshot_info *info);
+/* Writes m's snapshot to path atomically (a temporary beside it, fsync,
+ * rename): readers see the old file or the new one. Live changes wait
+ * while it is written (queries do not). */
+int vigil_matcher_snapshot_write(vigil_matcher *m, vigil_store *st, const char *path);
+/* Applies every change logged after the matcher's own sequence number;
+ * *applied (may be NULL) gets how many. */
+int vigil_matcher_catch_up(vigil_matcher *m, vigil_store *st, int64_t *applied);
+/* Applies one logged change and advances the matcher's sequence number
+ * (what a sync thread calls; ctx for errors, NULL: the store's). */
+int vigil_matcher_apply_change(vigil_matcher *m, vigil_store *st, vigil_ctx *ctx,
+			       const vigil_change *c);
+/* The change up to which every change is in m (0: no change log). */
+int64_t vigil_matcher_seq(vigil_matcher *m);
+
 
 /* ---------------------------------------------------------- evidence */
 

@@ -3,13 +3,15 @@
  * merged into it by a rebuild. */
 #include "index_int.h"
 
-void vigil__ix_csr_free(struct ix_csr *c, int m)
+void vigil__ix_csr_free(const vigil_index *ix, struct ix_csr *c, int m)
 {
 	int j;
 
 	for (j = 0; j < m; j++) {
-		vigil__free(c[j].off);
-		vigil__free(c[j].slot);
+		if (!vigil__ix_mapped(ix, c[j].off))
+			vigil__free(c[j].off);
+		if (!vigil__ix_mapped(ix, c[j].slot))
+			vigil__free(c[j].slot);
 		c[j].off = c[j].slot = NULL;
 	}
 }
@@ -33,7 +35,7 @@ int vigil__ix_rebuild(vigil_index *ix, size_t more)
 		nc[j].off = vigil__malloc(nb * sizeof(uint32_t));
 		nc[j].slot = vigil__malloc((live ? live : 1) * sizeof(uint32_t));
 		if (!nc[j].off || !nc[j].slot) {
-			vigil__ix_csr_free(nc, sh.m);
+			vigil__ix_csr_free(ix, nc, sh.m);
 			return -1;
 		}
 		vigil__ix_advise(nc[j].off, nb * sizeof(uint32_t));
@@ -72,7 +74,7 @@ int vigil__ix_rebuild(vigil_index *ix, size_t more)
 		memmove(off + 1, off, nb * sizeof(*off));
 		off[0] = 0;
 	}
-	vigil__ix_csr_free(ix->csr, ix->shape.m);
+	vigil__ix_csr_free(ix, ix->csr, ix->shape.m);
 	memcpy(ix->csr, nc, sizeof(nc));
 	ix->shape = sh;
 	vigil__ix_delta_clear(ix);

@@ -364,3 +364,21 @@ int vigil_exact_lookup(vigil_exact *ex, vigil_digest_algo algo,
 		*found = n;
 	return VIGIL_OK;
 }
+
+int vigil__exact_each(vigil_exact *ex,
+		      int (*cb)(void *user, int algo, const uint8_t *digest,
+				uint64_t id),
+		      void *user)
+{
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&ex->lock);
+	for (size_t i = 0; i < ex->cap && !rc; i++) {
+		const struct ex_slot *s = &ex->t[i];
+		for (uint32_t k = 0; k < s->n && !rc; k++)
+			rc = cb(user, s->algo, s->digest,
+				s->cap ? s->ids.many[k] : s->ids.one);
+	}
+	pthread_rwlock_unlock(&ex->lock);
+	return rc;
+}

@@ -110,12 +110,18 @@ void vigil_index_free(vigil_index *ix)
 	if (!ix)
 		return;
 	vigil__ix_delta_clear(ix);
-	vigil__ix_csr_free(ix->csr, ix->shape.m);
+	vigil__ix_csr_free(ix, ix->csr, ix->shape.m);
 	vigil__free(ix->tab);
-	vigil__free(ix->hw);
-	vigil__free(ix->ids);
-	vigil__free(ix->quality);
-	vigil__free(ix->dead);
+	if (!vigil__ix_mapped(ix, ix->hw))
+		vigil__free(ix->hw);
+	if (!vigil__ix_mapped(ix, ix->ids))
+		vigil__free(ix->ids);
+	if (!vigil__ix_mapped(ix, ix->quality))
+		vigil__free(ix->quality);
+	if (!vigil__ix_mapped(ix, ix->dead))
+		vigil__free(ix->dead);
+	if (ix->map)
+		munmap(ix->map, ix->maplen);
 	pthread_mutex_destroy(&ix->errlock);
 	pthread_rwlock_destroy(&ix->lock);
 	vigil__free(ix);
@@ -239,6 +245,20 @@ void vigil__ix_advise(void *p, size_t bytes)
 #endif
 }
 
+/* realloc, for an array that may live in the mapped snapshot: that one is
+ * copied out (once: the copy is the index's own from then on). */
+static void *regrow(vigil_index *ix, void *p, size_t used, size_t bytes)
+{
+	void *q;
+
+	if (!vigil__ix_mapped(ix, p))
+		return vigil__realloc(p, bytes);
+	if (!(q = vigil__malloc(bytes)))
+		return NULL;
+	memcpy(q, p, used);
+	return q;
+}
+
 /* Room for `more` more slots; on failure the index is unchanged (arrays
  * that did grow simply have spare room). Grows by 1.5x at least, so batches
  * of any size cost amortised O(1) copies per entry. */
@@ -256,17 +276,18 @@ int vigil__ix_reserve(vigil_index *ix, size_t more)
 		ncap = IX_MAX_ENTRIES;
 	if (vigil__mul_size(ncap, 4 * sizeof(uint64_t), &bytes))
 		return -1;
-	if (!(p = vigil__realloc(ix->hw, bytes)))
+	if (!(p = regrow(ix, ix->hw, ix->n * 4 * sizeof(uint64_t), bytes)))
 		return -1;
 	ix->hw = p;
 	vigil__ix_advise(p, bytes);
-	if (!(p = vigil__realloc(ix->ids, ncap * sizeof(*ix->ids))))
+	if (!(p = regrow(ix, ix->ids, ix->n * sizeof(*ix->ids), ncap * sizeof(*ix->ids))))
 		return -1;
 	ix->ids = p;
-	if (!(p = vigil__realloc(ix->quality, ncap * sizeof(*ix->quality))))
+	if (!(p = regrow(ix, ix->quality, ix->n * sizeof(*ix->quality),
+			 ncap * sizeof(*ix->quality))))
 		return -1;
 	ix->quality = p;
-	if (!(p = vigil__realloc(ix->dead, ncap * sizeof(*ix->dead))))
+	if (!(p = regrow(ix, ix->dead, ix->n, ncap * sizeof(*ix->dead))))
 		return -1;
 	ix->dead = p;
 	ix->cap = ncap;

@@ -108,7 +108,16 @@ struct vigil_index {
 	struct ix_shape shape;     /* of the built part */
 	struct ix_csr csr[IX_BMAX]; /* its tables */
 	struct ix_bucket *tab;     /* delta: IX_M * IX_BUCKETS; table j at j*IX_BUCKETS */
+	void *map;                 /* a snapshot the arrays may point into, or NULL */
+	size_t maplen;             /* (snapshot.c): never freed, only unmapped */
 };
+
+/* Whether p points into the index's mapped snapshot (not to be freed). */
+static inline int vigil__ix_mapped(const vigil_index *ix, const void *p)
+{
+	return ix->map && (const char *)p >= (const char *)ix->map &&
+	       (const char *)p < (const char *)ix->map + ix->maplen;
+}
 
 /* Where a query's hits go: the caller's array, as a max-heap on hit order
  * while it is full, sorted at the end. */
@@ -220,8 +229,8 @@ int vigil__ix_use_mih(const vigil_index *ix, const struct ix_plan *p,
 		      const uint64_t q[4]);
 
 /* build.c: the CSR tables of the built part */
-/* Frees tables 0..m-1 of c. */
-void vigil__ix_csr_free(struct ix_csr *c, int m);
+/* Frees tables 0..m-1 of c (those not in ix's snapshot). */
+void vigil__ix_csr_free(const vigil_index *ix, struct ix_csr *c, int m);
 /* Rebuilds the built part from every live slot plus the `more` written
  * past n; -1 (nothing changed) on ENOMEM. */
 int vigil__ix_rebuild(vigil_index *ix, size_t more);
@@ -243,5 +252,26 @@ void vigil__ix_sink_put(struct ix_sink *k, uint32_t slot, int d);
 int vigil__ix_sink_owns(const struct ix_sink *k, uint32_t slot, int d);
 /* Sorts the held hits nearest first; *found (if not NULL) gets the count. */
 void vigil__ix_sink_finish(struct ix_sink *k, size_t *found);
+
+/* exact.c: calls cb for every (algo, digest, id) held, under the table's
+ * read lock (the matcher's snapshot); a non-zero return stops and is
+ * returned. */
+int vigil__exact_each(vigil_exact *ex,
+		      int (*cb)(void *user, int algo, const uint8_t *digest,
+				uint64_t id),
+		      void *user);
+
+/* snapshot.c: the index in a snapshot file (src/core/snapfile.h). Section
+ * kinds base .. base+VIGIL__IX_SNAP_KINDS-1 are the index's. */
+#define VIGIL__IX_SNAP_KINDS 64
+struct vigil__snapw;
+struct vigil__snapr;
+/* Writes the index's arrays as sections (under its read lock: queries go
+ * on, changes wait). */
+int vigil__ix_snap_write(vigil_index *ix, struct vigil__snapw *w, uint32_t base);
+/* Makes the empty index ix use the arrays of r in place; on success the
+ * index owns the mapping (r->map is NULL after). VIGIL_EFORMAT if the
+ * sections do not fit together. */
+int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base);
 
 #endif

@@ -169,44 +169,66 @@ int vigil__matcher_by_frame_id(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
+int vigil__matcher_alloc(vigil_ctx *ctx, size_t nbanks, vigil_matcher **out)
 {
 	vigil_matcher *m;
+	pthread_rwlockattr_t attr;
+	int rc;
+
+	*out = NULL;
+	m = vigil__calloc(1, sizeof(*m));
+	if (!m)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	rc = vigil_index_new(ctx, &m->ix);
+	if (!rc)
+		rc = vigil_exact_new(ctx, &m->ex);
+	if (rc) {
+		vigil_matcher_free(m);
+		return rc;
+	}
+	/* Writer-preferring, as the index's: live changes must not starve
+	 * behind a steady stream of queries. */
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&m->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+	pthread_mutex_init(&m->wlock, NULL);
+	m->banks = vigil__calloc(nbanks ? nbanks : 1, sizeof(*m->banks));
+	m->capbanks = nbanks ? nbanks : 1;
+	if (!m->banks) {
+		pthread_rwlock_destroy(&m->lock);
+		pthread_mutex_destroy(&m->wlock);
+		vigil_matcher_free(m);
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	*out = m;
+	return VIGIL_OK;
+}
+
+int vigil_matcher_open(vigil_store *st, vigil_matcher **out)
+{
+	vigil_matcher *m = NULL;
 	vigil_bank *all = NULL;
 	load_state ls = {0};
 	size_t n = 0, i;
-	int rc;
+	int64_t seq = 0;
+	int rc = VIGIL_OK;
 
 	if (!st || !out)
 		return VIGIL_EINVAL;
 	*out = NULL;
-	m = vigil__calloc(1, sizeof(*m));
-	if (!m)
-		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-	rc = vigil_index_new(st->ctx, &m->ix);
-	if (!rc)
-		rc = vigil_exact_new(st->ctx, &m->ex);
+	/* The log's head before anything is read: a lower bound of what
+	 * the load sees, so replaying from it (snapshots, sync) misses
+	 * nothing. */
+	if (st->ops->changes_head)
+		rc = st->ops->changes_head(st, &seq);
 	if (!rc)
 		rc = vigil_bank_list(st, &all, &n);
+	if (!rc)
+		rc = vigil__matcher_alloc(st->ctx, n, &m);
 	if (rc)
 		goto out;
-	{
-		/* Writer-preferring, as the index's: live changes must not
-		 * starve behind a steady stream of queries. */
-		pthread_rwlockattr_t attr;
-		pthread_rwlockattr_init(&attr);
-		pthread_rwlockattr_setkind_np(&attr,
-					      PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-		pthread_rwlock_init(&m->lock, &attr);
-		pthread_rwlockattr_destroy(&attr);
-	}
-	pthread_mutex_init(&m->wlock, NULL);
-	m->banks = vigil__calloc(n ? n : 1, sizeof(*m->banks));
-	m->capbanks = n ? n : 1;
-	if (!m->banks) {
-		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		goto out;
-	}
+	m->seq = seq;
 	for (i = 0; i < n; i++)
 		if (all[i].enabled)
 			m->banks[m->nbanks++] = all[i];

@@ -45,6 +45,9 @@ struct vigil_matcher {
 	video_count *videos;   /* sorted by entry_id */
 	size_t nvideos;
 	size_t entries;        /* hashes loaded */
+	int64_t seq;           /* every store change up to this one is in
+				  (later ones may be too: replaying them is a
+				  no-op); 0 without a change log. Under wlock. */
 };
 
 /* Fills bank, entry and type (VPDQ for frames, else 0) from an index id. */
@@ -56,5 +59,11 @@ int vigil__matcher_by_frame_id(const void *a, const void *b);
 int vigil__matcher_active(const vigil_matcher *m, uint64_t id);
 /* The number of usable frames of a stored video (0 if unknown). */
 size_t vigil__matcher_video_frames(const vigil_matcher *m, int64_t entry_id);
+
+/* An empty matcher with room for nbanks banks (locks made). */
+int vigil__matcher_alloc(vigil_ctx *ctx, size_t nbanks, vigil_matcher **out);
+/* Applies one logged change (with wlock not held). */
+int vigil__matcher_apply(vigil_matcher *m, vigil_store *st, vigil_ctx *ctx,
+			 const vigil_change *c);
 
 #endif

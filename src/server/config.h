@@ -259,7 +259,19 @@
 	  "stream --decode; docs/streams.md measures each.")                   \
 	X(stream_dihedral, "stream-dihedral", INT, "1", 0, 1, 0,               \
 	  "1: a watched stream's samples match rotated and mirrored too (a "   \
-	  "mirrored webcam); 0: only as they are.")
+	  "mirrored webcam); 0: only as they are.")                           \
+	X(snapshot, "snapshot", STR, "", 0, 0, 0,                              \
+	  "Index snapshot file (docs/snapshots.md). If set, the matcher "      \
+	  "starts from it (mapped, checksums verified, then the store's "     \
+	  "changes since it replayed) instead of reading every bank, and it "  \
+	  "is written after the load, every snapshot-interval and at "        \
+	  "shutdown, atomically (a temporary beside it, fsync, rename). A "    \
+	  "corrupt, foreign or stale file is rebuilt, never used. Empty: no "  \
+	  "snapshot.")                                                          \
+	X(snapshot_interval, "snapshot-interval", INT, "600", 0, 604800, 1,    \
+	  "Seconds between snapshot writes (only when the matcher changed); "  \
+	  "0: only after the load and at shutdown. Changes to banks wait "     \
+	  "while one is written (lookups do not).")
 
 enum {
 #define SRV__CFG_ENUM(key, flag, type, def, min, max, reload, help) SRV_CFG_##key,
@@ -293,6 +305,9 @@ typedef struct srv_config {
 	char stream_cut_url[2048];
 	char stream_decode[16];   /* all | nonref | keyframes */
 	int64_t stream_dihedral;
+	/* Index snapshots (snapshot.c). */
+	char snapshot[4096];
+	int64_t snapshot_interval;
 	/* Review (route_cases.c). */
 	int64_t claim_ttl;
 	char confirmed_bank[256];

@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "pipeline.h"
 #include "reports.h"
+#include "snapshot.h"
 #include "sync.h"
 #include "server_int.h"
 #include "streams.h"
@@ -150,7 +151,7 @@ int vigil_server_run(vigil_server_conf *conf)
 {
 	srv s;
 	char err[512], dbbuf[4096];
-	int c, rc = RUN_FAIL;
+	int rc = RUN_FAIL;
 	long ncpu;
 	sigset_t set;
 
@@ -216,15 +217,14 @@ int vigil_server_run(vigil_server_conf *conf)
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
-	c = vigil_matcher_open(s.slots[0].st, &s.matcher);
-	if (c) {
-		fprintf(stderr, "vigil serve: loading the banks: %s\n",
-			vigil_errmsg(s.slots[0].ctx));
+	if (srv_snapshot_load(&s, s.slots[0].st, s.slots[0].ctx, err, sizeof(err))) {
+		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
 	srv_metric_set("vigil_index_hashes", NULL, NULL,
 		       (double)vigil_matcher_size(s.matcher));
 	if (srv_sync_start(&s, err, sizeof(err)) ||
+	    srv_snapshot_start(&s, err, sizeof(err)) ||
 	    srv_pipeline_start(&s, err, sizeof(err)) ||
 	    srv_streams_start(&s, err, sizeof(err)) ||
 	    srv_exchanges_start(&s, err, sizeof(err)) ||
@@ -270,6 +270,7 @@ out:
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
 	srv_sync_stop(&s);
+	srv_snapshot_stop(&s); /* after sync: its last write has every change */
 	vigil_matcher_free(s.matcher);
 	srv__keys_close(&s);
 	srv__store_pool_close(&s);

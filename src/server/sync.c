@@ -3,8 +3,9 @@
  * instance's matcher without a rebuild.
  *
  * The store logs every change with a sequence number in commit order
- * (src/store/postgres.c, migration 2). Before the matcher loads, the
- * head of the log is read; a thread then applies every change after it,
+ * (src/store/postgres.c, migration 2). The matcher knows the change up
+ * to which it is current (the head read before its load, or its
+ * snapshot's number); a thread then applies every change after it,
  * woken by LISTEN/NOTIFY and in any case every SYNC_POLL_MS, so a lost
  * notification or connection loses nothing: the log is read by number.
  * Changes made through this instance come back too and are no-ops
@@ -34,29 +35,9 @@ static struct {
 static int apply(void *user, const vigil_change *c)
 {
 	srv *s = user;
-	vigil_matcher *m = s->matcher;
-	int rc = VIGIL_OK;
 
-	switch (c->kind) {
-	case VIGIL_CHANGE_ADD:
-		if (c->bank.enabled < 0)
-			break; /* its bank has gone since */
-		/* Videos come with their frames: the bank's loader reads them
-		 * (entries already loaded are not loaded twice). */
-		rc = c->entry.type == VIGIL_HASH_VPDQ
-			     ? (c->bank.enabled ? vigil_matcher_load_bank(m, Y.st, c->bank.name)
-						: VIGIL_OK)
-			     : vigil_matcher_add(m, Y.ctx, &c->bank, &c->entry);
-		break;
-	case VIGIL_CHANGE_REMOVE:
-		rc = vigil_matcher_remove(m, Y.ctx, &c->entry);
-		break;
-	case VIGIL_CHANGE_BANK:
-		rc = c->bank.enabled > 0 ? vigil_matcher_load_bank(m, Y.st, c->bank.name)
-					 : vigil_matcher_drop_bank(m, c->bank.id);
-		break;
-	}
-	if (rc) /* logged and passed: one bad change must not stop the rest */
+	/* logged and passed: one bad change must not stop the rest */
+	if (vigil_matcher_apply_change(s->matcher, Y.st, Y.ctx, c))
 		srv_log(s, SRV_LOG_WARN, "sync: change %lld: %s", (long long)c->seq,
 			vigil_errmsg(Y.ctx));
 	return 0;
@@ -102,6 +83,9 @@ int srv_sync_start(srv *s, char *err, size_t errcap)
 {
 	if (!Y.st)
 		return 0;
+	/* where the matcher stands: the head read before a rebuild, or a
+	 * snapshot's number after its replay */
+	Y.last = vigil_matcher_seq(s->matcher);
 	if (pthread_create(&Y.thread, NULL, worker, s)) {
 		snprintf(err, errcap, "cannot start the sync thread");
 		return -1;

@@ -1797,6 +1797,33 @@ static int p_changes_scan(vigil_store *st, int64_t since, size_t max,
 	return rc;
 }
 
+/* Index snapshots: the database (its oid) and the change log (its table's
+ * oid, new with every fresh schema) name this store; another database, or
+ * this one dropped and made again, is another store. */
+static int p_store_identity(vigil_store *st, char *buf, size_t cap)
+{
+	PGresult *r;
+	int rc = run(st, "store_identity",
+		     "SELECT 'pg:' || (SELECT oid FROM pg_database WHERE"
+		     " datname=current_database()) || ':' || 'changes'::regclass::oid",
+		     0, NULL, &r);
+
+	if (rc)
+		return rc;
+	g_text(r, 0, 0, buf, cap);
+	PQclear(r);
+	return VIGIL_OK;
+}
+
+/* Nothing prunes the PostgreSQL log yet: every change is in it. When
+ * pruning comes, it records its floor and this reads it. */
+static int p_changes_floor(vigil_store *st, int64_t *floor)
+{
+	(void)st;
+	*floor = 0;
+	return VIGIL_OK;
+}
+
 static int p_changes_wait(vigil_store *st, int timeout_ms)
 {
 	pg *p = st->priv;
@@ -1918,4 +1945,8 @@ const vigil__store_ops vigil__store_postgres = {
 	.changes_head = p_changes_head,
 	.changes_scan = p_changes_scan,
 	.changes_wait = p_changes_wait,
+	/* Index snapshots (src/match/snapshot.c). */
+	.store_identity = p_store_identity,
+	.changes_floor = p_changes_floor,
+	.changes_prune = NULL, /* the log is shared by every instance */
 };

@@ -19,7 +19,9 @@
 			    6: exchanges; 7: filing inside vigil serve
 			    (reports.work*, reports.overdue_alerted,
 			    case_review.incident_type; migrate_report_work),
-			    text banks (text_banks, text_terms);
+			    text banks (text_banks, text_terms), the change
+			    log (changes, its triggers) and store_meta
+			    (identity, log floor) for index snapshots;
 			    every step of the script is idempotent */
 
 enum {
@@ -313,7 +315,39 @@ static const char schema[] =
 	" mode INTEGER NOT NULL,"
 	" line INTEGER NOT NULL DEFAULT 0,"
 	" added INTEGER NOT NULL,"
-	" UNIQUE(bank_id, mode, term));";
+	" UNIQUE(bank_id, mode, term));"
+	/* 7: the change log, as on PostgreSQL (vigil/store.h): what a
+	 * matcher started from an index snapshot replays. Triggers, so no
+	 * writer (server, CLI, exchange fetch) can miss it. An add logs only
+	 * the entry's id (the scan reads its value from entries: 20 bytes a
+	 * row, not 60); a removal logs the value, gone by the scan. Entries
+	 * deleted with their bank are not logged one by one: the bank's own
+	 * change covers them (WHEN: the cascade runs once the bank row is
+	 * gone). SQLite writers are serialised, so seq order is commit
+	 * order. store_meta: the store's random identity (a snapshot of
+	 * another store is refused) and the log's floor (every change after
+	 * it is still in the log; pruning raises it). */
+	"CREATE TABLE IF NOT EXISTS changes("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" kind INTEGER NOT NULL,"
+	" bank_id INTEGER NOT NULL,"
+	" entry_id INTEGER NOT NULL DEFAULT 0,"
+	" type INTEGER NOT NULL DEFAULT 0,"
+	" value BLOB,"
+	" quality INTEGER NOT NULL DEFAULT -1);"
+	"CREATE TABLE IF NOT EXISTS store_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"INSERT OR IGNORE INTO store_meta VALUES('identity', 'sqlite:' || lower(hex(randomblob(16))));"
+	"INSERT OR IGNORE INTO store_meta VALUES('changes_floor', '0');"
+	"CREATE TRIGGER IF NOT EXISTS changes_entry_add AFTER INSERT ON entries BEGIN"
+	" INSERT INTO changes(kind,bank_id,entry_id) VALUES(0,NEW.bank_id,NEW.id); END;"
+	"CREATE TRIGGER IF NOT EXISTS changes_entry_remove AFTER DELETE ON entries"
+	" WHEN EXISTS(SELECT 1 FROM banks WHERE id=OLD.bank_id) BEGIN"
+	" INSERT INTO changes(kind,bank_id,entry_id,type,value,quality)"
+	" VALUES(1,OLD.bank_id,OLD.id,OLD.type,OLD.value,OLD.quality); END;"
+	"CREATE TRIGGER IF NOT EXISTS changes_bank_enabled AFTER UPDATE OF enabled ON banks"
+	" BEGIN INSERT INTO changes(kind,bank_id,quality) VALUES(2,NEW.id,NEW.enabled); END;"
+	"CREATE TRIGGER IF NOT EXISTS changes_bank_delete AFTER DELETE ON banks"
+	" BEGIN INSERT INTO changes(kind,bank_id,quality) VALUES(2,OLD.id,-1); END;";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -502,6 +536,17 @@ static int s_open(vigil_store *st, const char *path)
 		return vigil__err(st->ctx, VIGIL_ESTORE,
 				  "%s: schema version %d is newer than this vigil (%d)",
 				  path, version, SCHEMA_VERSION);
+	if (version == SCHEMA_VERSION) {
+		/* a store made at this number by a branch without every step
+		 * (the change log of step 7): the script is idempotent, run it */
+		rc = prep(st, "SELECT count(*) FROM sqlite_master WHERE type='trigger'"
+			      " AND name='changes_bank_delete'", &v);
+		if (rc)
+			return rc;
+		if (sqlite3_step(v) == SQLITE_ROW && !sqlite3_column_int(v, 0))
+			version = 0;
+		sqlite3_finalize(v);
+	}
 	if (version < SCHEMA_VERSION) {
 		char sql[sizeof(schema) + 64];
 		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE;%s", schema);
@@ -3028,6 +3073,157 @@ static int s_text_sig(vigil_store *st, int64_t sig[3])
 	return rc;
 }
 
+/* ------------------------------------------------------- change log */
+/* For index snapshots (src/match/snapshot.c): the same log as PostgreSQL's,
+ * fed by the triggers of schema step 7. */
+
+static int s_changes_head(vigil_store *st, int64_t *seq)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT coalesce(max(seq),0),"
+		      " (SELECT coalesce(max(seq),0) FROM sqlite_sequence WHERE name='changes')"
+		      " FROM changes", &q);
+
+	if (rc)
+		return rc;
+	if (sqlite3_step(q) != SQLITE_ROW) {
+		rc = db_err(st, "changes_head");
+	} else {
+		/* an emptied (pruned) log keeps counting in sqlite_sequence */
+		int64_t a = sqlite3_column_int64(q, 0), b = sqlite3_column_int64(q, 1);
+		*seq = a > b ? a : b;
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_changes_scan(vigil_store *st, int64_t since, size_t max,
+			  vigil_change_cb cb, void *user, int64_t *last)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_change *c;
+	int rc, step;
+
+	c = vigil__calloc(1, sizeof(*c));
+	if (!c)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	/* An add's value is read from its entry; an add whose entry has gone
+	 * since is passed over (its removal follows in the log). */
+	rc = prep(st, "SELECT c.seq,c.kind,coalesce(e.bank_id,c.bank_id),c.entry_id,"
+		      "coalesce(e.type,c.type),coalesce(e.value,c.value),"
+		      "coalesce(e.quality,c.quality),b.name,b.enabled,b.description,"
+		      "b.labels,b.created,c.quality,c.kind=0 AND e.id IS NULL"
+		      " FROM changes c LEFT JOIN entries e ON c.kind=0 AND e.id=c.entry_id"
+		      " LEFT JOIN banks b ON b.id=coalesce(e.bank_id,c.bank_id)"
+		      " WHERE c.seq>? ORDER BY c.seq LIMIT ?", &q);
+	if (rc)
+		goto out;
+	sqlite3_bind_int64(q, 1, since);
+	sqlite3_bind_int64(q, 2, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+	while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		const void *v = sqlite3_column_blob(q, 5);
+		int vn = sqlite3_column_bytes(q, 5);
+		memset(c, 0, sizeof(*c));
+		c->seq = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_int(q, 13)) {
+			*last = c->seq;
+			continue;
+		}
+		c->kind = sqlite3_column_int(q, 1);
+		c->bank.id = c->entry.bank_id = sqlite3_column_int64(q, 2);
+		c->entry.id = sqlite3_column_int64(q, 3);
+		c->entry.type = sqlite3_column_int(q, 4);
+		if (v && vn > 0)
+			memcpy(c->entry.value, v,
+			       (size_t)vn < sizeof(c->entry.value) ? (size_t)vn
+								   : sizeof(c->entry.value));
+		c->entry.quality = sqlite3_column_int(q, 6);
+		copy_text(c->bank.name, sizeof(c->bank.name), sqlite3_column_text(q, 7));
+		c->bank.enabled = sqlite3_column_type(q, 8) == SQLITE_NULL
+					  ? -1 : sqlite3_column_int(q, 8);
+		copy_text(c->bank.description, sizeof(c->bank.description),
+			  sqlite3_column_text(q, 9));
+		copy_text(c->bank.labels, sizeof(c->bank.labels), sqlite3_column_text(q, 10));
+		c->bank.created = sqlite3_column_int64(q, 11);
+		if (c->kind == VIGIL_CHANGE_BANK && sqlite3_column_int(q, 12) < 0)
+			c->bank.enabled = -1; /* logged as deleted */
+		rc = cb(user, c);
+		if (!rc)
+			*last = c->seq;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_err(st, "changes");
+out:
+	sqlite3_finalize(q);
+	vigil__free(c);
+	return rc;
+}
+
+static int meta_get(vigil_store *st, const char *key, char *buf, size_t cap)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT value FROM store_meta WHERE key=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		copy_text(buf, cap, sqlite3_column_text(q, 0));
+	else
+		rc = vigil__err(st->ctx, VIGIL_ESTORE, "store_meta: no %s", key);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_store_identity(vigil_store *st, char *buf, size_t cap)
+{
+	return meta_get(st, "identity", buf, cap);
+}
+
+static int s_changes_floor(vigil_store *st, int64_t *floor)
+{
+	char buf[32];
+	int rc = meta_get(st, "changes_floor", buf, sizeof(buf));
+
+	if (!rc)
+		*floor = strtoll(buf, NULL, 10);
+	return rc;
+}
+
+/* Forgets the changes up to upto (a snapshot at upto or later no longer
+ * needs them); the floor says so to an older snapshot. */
+static int s_changes_prune(vigil_store *st, int64_t upto)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = exec(st, "SAVEPOINT prune");
+
+	if (rc)
+		return rc;
+	rc = prep(st, "DELETE FROM changes WHERE seq<=?", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, upto);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "changes_prune");
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	if (!rc)
+		rc = prep(st, "UPDATE store_meta SET value=max(CAST(value AS INTEGER),?)"
+			      " WHERE key='changes_floor'", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, upto);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "changes_prune");
+		sqlite3_finalize(q);
+	}
+	if (rc) {
+		exec(st, "ROLLBACK TO prune");
+		exec(st, "RELEASE prune");
+		return rc;
+	}
+	return exec(st, "RELEASE prune");
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -3123,7 +3319,11 @@ const vigil__store_ops vigil__store_sqlite = {
 	.text_sig = s_text_sig,
 	.entry_stage = NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
 	.entry_stage_flush = NULL,
-	.changes_head = NULL, /* changes: one process owns an SQLite store */
-	.changes_scan = NULL,
-	.changes_wait = NULL,
+	.changes_head = s_changes_head, /* changes: for index snapshots */
+	.changes_scan = s_changes_scan,
+	.changes_wait = NULL, /* one process owns an SQLite store: nobody to wait for */
+	/* Index snapshots (src/match/snapshot.c). */
+	.store_identity = s_store_identity,
+	.changes_floor = s_changes_floor,
+	.changes_prune = s_changes_prune,
 };

@@ -452,6 +452,13 @@ int vigil_store_changes_wait(vigil_store *st, int timeout_ms)
 				     : no_changes(st);
 }
 
+int vigil_store_changes_prune(vigil_store *st, int64_t upto)
+{
+	if (!st || upto < 0)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, changes_prune, upto);
+}
+
 /* ------------------------------------------- shared by the backends */
 
 /* Appends the elements of the JSON array text add to the array text old;

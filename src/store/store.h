@@ -227,6 +227,12 @@ typedef struct vigil__store_ops {
 	int (*changes_scan)(vigil_store *st, int64_t since, size_t max,
 			    vigil_change_cb cb, void *user, int64_t *last);
 	int (*changes_wait)(vigil_store *st, int timeout_ms);
+	/* Index snapshots (src/match/snapshot.c): a text naming this store
+	 * (not another with the same schema), the change log's floor (every
+	 * change after it is in the log) and pruning up to a number. */
+	int (*store_identity)(vigil_store *st, char *buf, size_t cap);
+	int (*changes_floor)(vigil_store *st, int64_t *floor);
+	int (*changes_prune)(vigil_store *st, int64_t upto);
 } vigil__store_ops;
 
 /* Calls an op a backend may leave NULL (PostgreSQL does not have every
