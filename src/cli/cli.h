@@ -105,6 +105,9 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_API, CLI_OPT_BANK, CLI_OPT_URL, CLI_OPT_CREDENTIALS, CLI_OPT_PAGE_SIZE,
        CLI_OPT_PRIVACY_GROUP, CLI_OPT_ESP_IDS, CLI_OPT_MAX_PAGES, CLI_OPT_FULL, CLI_OPT_JSON,
        CLI_OPT_VERDICT, CLI_OPT_REASON,
+       /* evidence */
+       CLI_OPT_MASTER_KEY, CLI_OPT_REPORT, CLI_OPT_OUT, CLI_OPT_RETENTION, CLI_OPT_NOW,
+       CLI_OPT_BY, CLI_OPT_CONTENT,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
@@ -171,6 +174,7 @@ int cmd_user(const cli_cmd *cmd, int argc, char **argv);
 int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
 int cmd_report(const cli_cmd *cmd, int argc, char **argv);
 int cmd_transparency(const cli_cmd *cmd, int argc, char **argv);
+int cmd_evidence(const cli_cmd *cmd, int argc, char **argv);
 int cmd_exchange(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);
