@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "exchanges.h"
+#include "retention.h"
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -219,7 +220,8 @@ int vigil_server_run(vigil_server_conf *conf)
 	if (srv_sync_start(&s, err, sizeof(err)) ||
 	    srv_pipeline_start(&s, err, sizeof(err)) ||
 	    srv_streams_start(&s, err, sizeof(err)) ||
-	    srv_exchanges_start(&s, err, sizeof(err))) {
+	    srv_exchanges_start(&s, err, sizeof(err)) ||
+	    srv_retention_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -256,6 +258,7 @@ int vigil_server_run(vigil_server_conf *conf)
 	rc = RUN_OK;
 out:
 	srv__stop(&s);
+	srv_retention_stop(&s);
 	srv_exchanges_stop(&s); /* it updates the matcher */
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);
