@@ -19,6 +19,7 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int running, stop, have_master;
+	int unsupported; /* the store has no evidence ops (PostgreSQL) */
 	uint8_t master[VIGIL_MASTER_KEY_BYTES];
 	vigil_ctx *ctx;
 	vigil_store *st;
@@ -27,9 +28,19 @@ static struct {
 static void run(srv *s)
 {
 	vigil_retention_stats st;
+	int rc;
 
-	if (vigil_retention_sweep(R.st, R.have_master ? R.master : NULL, (int64_t)time(NULL),
-				  SRV_CFG(s, evidence_retention_days), "vigil-serve", &st)) {
+	if (R.unsupported)
+		return;
+	rc = vigil_retention_sweep(R.st, R.have_master ? R.master : NULL, (int64_t)time(NULL),
+				   SRV_CFG(s, evidence_retention_days), "vigil-serve", &st);
+	if (rc == VIGIL_EINVAL && strstr(vigil_errmsg(R.ctx), "not supported")) {
+		/* PostgreSQL has no evidence ops yet: said once, not hourly. */
+		srv_log(s, SRV_LOG_WARN, "evidence retention: %s", vigil_errmsg(R.ctx));
+		R.unsupported = 1;
+		return;
+	}
+	if (rc) {
 		srv_log(s, SRV_LOG_ERROR, "evidence retention: %s", vigil_errmsg(R.ctx));
 		return;
 	}
@@ -106,6 +117,7 @@ void srv_retention_stop(srv *s)
 	}
 	sodium_memzero(R.master, sizeof(R.master));
 	R.have_master = 0;
+	R.unsupported = 0;
 	vigil_store_close(R.st);
 	R.st = NULL;
 	vigil_ctx_free(R.ctx);
