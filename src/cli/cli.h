@@ -136,6 +136,8 @@ typedef struct cli_frames {
 } cli_frames;
 int cli_frame_collect(void *user, const vigil_vpdq_frame *f);
 
+/* t (unix s) as YYYY-MM-DDTHH:MM:SSZ into buf; 0 as "-". */
+void cli_utc_time(char *buf, size_t cap, int64_t t);
 /* The store to use: --db, else $VIGIL_DB, else the per-user data dir. */
 const char *cli_db_path(const char *opt, char *buf, size_t cap);
 

@@ -13,21 +13,12 @@
 #include <string.h>
 #include <time.h>
 
-static void when(char *buf, size_t cap, int64_t t)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static const char *state_of(const vigil_preserved_item *it, char *buf, size_t cap)
 {
 	char t[32];
 
 	if (it->deleted) {
-		when(t, sizeof(t), it->deleted);
+		cli_utc_time(t, sizeof(t), it->deleted);
 		snprintf(buf, cap, "deleted=%s", t);
 	} else if (it->holds) {
 		snprintf(buf, cap, "held=%d", it->holds);
@@ -84,12 +75,12 @@ static int show(vigil_store *st, vigil_ctx *ctx, const uint8_t *master, int64_t 
 	}
 	crypto_hash_sha256(dig, plain, len);
 	sodium_bin2hex(sha, sizeof(sha), it.sha256, 32);
-	when(t, sizeof(t), it.preserved);
+	cli_utc_time(t, sizeof(t), it.preserved);
 	holds = json_array();
 	for (size_t i = 0; i < nh; i++) {
 		char c[32], r[32];
-		when(c, sizeof(c), h[i].created);
-		when(r, sizeof(r), h[i].released);
+		cli_utc_time(c, sizeof(c), h[i].created);
+		cli_utc_time(r, sizeof(r), h[i].released);
 		json_array_append_new(holds, json_pack("{s:I,s:s,s:s,s:s,s:s?,s:s?}", "id",
 						       (json_int_t)h[i].id, "reason", h[i].reason,
 						       "who", h[i].who, "created", c, "released",
@@ -289,7 +280,7 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 		}
 		for (size_t i = 0; i < n; i++) {
 			char t[32], s[64];
-			when(t, sizeof(t), v[i].preserved);
+			cli_utc_time(t, sizeof(t), v[i].preserved);
 			printf("%lld %s n=%d report=%lld case=%lld bytes=%lld preserved=%s %s\n",
 			       (long long)v[i].id, v[i].kind, v[i].n, (long long)v[i].report_id,
 			       (long long)v[i].case_id, (long long)v[i].bytes, t,

@@ -4,7 +4,7 @@
  * manifest's bytes; the manifest carries every file's SHA-256, so changing,
  * removing or adding a file, or any byte of the manifest, is detected by
  * vigil_bundle_verify with nothing but the signer's public key. */
-#include "../store/store.h"
+#include "evidence_int.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -122,15 +122,7 @@ static int put_item(vigil_store *st, const uint8_t master[32], const char *dir, 
 		json_t *d = json_pack("{s:s,s:s,s:b}", "dir", dir, "reason",
 				      o->reason ? o->reason : "", "sealed", o->to_pk != NULL);
 		char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-		vigil_audit a = {0};
-		char obj[32];
-		snprintf(obj, sizeof(obj), "%lld", (long long)id);
-		a.who = o->who && *o->who ? o->who : "cli";
-		a.role = "admin";
-		a.action = "evidence.export";
-		a.object = obj;
-		a.detail = text ? text : "";
-		vigil_audit_append(st, &a);
+		vigil__evidence_audit(st, o->who, "evidence.export", id, text);
 		free(text);
 		json_decref(d);
 	}

@@ -6,7 +6,7 @@
  * Deletion removes the key row: without it the ciphertext cannot be
  * opened, even from a backup that kept it. Plaintext exists only in
  * memory here, and is wiped before it is freed. */
-#include "../store/store.h"
+#include "evidence_int.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -16,8 +16,8 @@
 
 #define MAX_DAYS (100 * 366) /* a retention beyond a century is a typo */
 
-static void audit(vigil_store *st, const char *who, const char *action, int64_t id,
-		  const char *detail)
+void vigil__evidence_audit(vigil_store *st, const char *who, const char *action, int64_t id,
+			  const char *detail)
 {
 	vigil_audit a = {0};
 	char obj[32];
@@ -29,24 +29,6 @@ static void audit(vigil_store *st, const char *who, const char *action, int64_t 
 	a.object = obj;
 	a.detail = detail ? detail : "";
 	vigil_audit_append(st, &a);
-}
-
-/* Runs in the caller's transaction, or in one of its own. */
-static int begin_own(vigil_store *st, int *own)
-{
-	*own = !st->ops->in_transaction(st);
-	return *own ? st->ops->begin(st) : VIGIL_OK;
-}
-
-static int end_own(vigil_store *st, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc) {
-		st->ops->rollback(st);
-		return rc;
-	}
-	return st->ops->commit(st);
 }
 
 int vigil_retention_ok(vigil_ctx *ctx, int64_t days)
@@ -79,7 +61,7 @@ static int keep(vigil_store *st, const uint8_t master[32], vigil_preserved_item 
 	rc = vigil_seal(st->ctx, master, plain, len, &blob, &blen);
 	if (rc)
 		return rc;
-	rc = begin_own(st, &own);
+	rc = vigil__begin_own(st, &own);
 	if (rc)
 		goto out;
 	rc = NEED_OP(st, pres_add, it, blob, VIGIL_SEAL_KEY_END, blob + VIGIL_SEAL_KEY_END,
@@ -89,10 +71,10 @@ static int keep(vigil_store *st, const uint8_t master[32], vigil_preserved_item 
 			 "{\"report\":%lld,\"case\":%lld,\"kind\":\"%s\",\"n\":%d,\"bytes\":%lld}",
 			 (long long)it->report_id, (long long)it->case_id, it->kind, it->n,
 			 (long long)it->bytes);
-		audit(st, who, "evidence.preserve", id, detail);
+		vigil__evidence_audit(st, who, "evidence.preserve", id, detail);
 		(*added)++;
 	}
-	rc = end_own(st, own, rc);
+	rc = vigil__end_own(st, own, rc);
 out:
 	sodium_memzero(blob, blen);
 	free(blob);
@@ -309,7 +291,7 @@ int vigil_preserved_open(vigil_store *st, const uint8_t master[32], int64_t id,
 	*plain = NULL;
 	*len = 0;
 	rc = open_item(st, master, id, plain, len);
-	audit(st, who, "evidence.show", id, rc ? "{\"result\":\"refused\"}" : "{\"result\":\"ok\"}");
+	vigil__evidence_audit(st, who, "evidence.show", id, rc ? "{\"result\":\"refused\"}" : "{\"result\":\"ok\"}");
 	return rc;
 }
 
@@ -326,18 +308,18 @@ int vigil_legal_hold_place(vigil_store *st, int64_t item_id, const char *reason,
 	if (strlen(reason) > VIGIL_EVIDENCE_REASON_MAX)
 		return vigil__err(st->ctx, VIGIL_ETOOBIG, "a hold's reason is %d bytes at most",
 				  VIGIL_EVIDENCE_REASON_MAX);
-	rc = begin_own(st, &own);
+	rc = vigil__begin_own(st, &own);
 	if (rc)
 		return rc;
 	rc = NEED_OP(st, pres_hold_add, item_id, reason, who && *who ? who : "cli", now, &hid);
 	if (!rc) {
 		d = json_pack("{s:I,s:s}", "hold", (json_int_t)hid, "reason", reason);
 		text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-		audit(st, who, "evidence.hold", item_id, text);
+		vigil__evidence_audit(st, who, "evidence.hold", item_id, text);
 		free(text);
 		json_decref(d);
 	}
-	rc = end_own(st, own, rc);
+	rc = vigil__end_own(st, own, rc);
 	if (!rc && hold_id)
 		*hold_id = hid;
 	return rc;
@@ -351,15 +333,15 @@ int vigil_legal_hold_release(vigil_store *st, int64_t hold_id, const char *who, 
 
 	if (!st)
 		return VIGIL_EINVAL;
-	rc = begin_own(st, &own);
+	rc = vigil__begin_own(st, &own);
 	if (rc)
 		return rc;
 	rc = NEED_OP(st, pres_hold_release, hold_id, who && *who ? who : "cli", now, &item);
 	if (!rc) {
 		snprintf(d, sizeof(d), "{\"hold\":%lld}", (long long)hold_id);
-		audit(st, who, "evidence.release", item, d);
+		vigil__evidence_audit(st, who, "evidence.release", item, d);
 	}
-	return end_own(st, own, rc);
+	return vigil__end_own(st, own, rc);
 }
 
 int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
@@ -412,12 +394,12 @@ int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
 			stats->held++;
 			continue;
 		}
-		rc = begin_own(st, &own);
+		rc = vigil__begin_own(st, &own);
 		if (rc)
 			break;
 		rc = NEED_OP(st, pres_shred, v[i].id, now);
 		if (rc == VIGIL_EABORTED) { /* a hold placed since the list */
-			end_own(st, own, rc);
+			vigil__end_own(st, own, rc);
 			stats->held++;
 			rc = VIGIL_OK;
 			continue;
@@ -427,9 +409,9 @@ int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
 				 "\"n\":%d,\"preserved\":%lld,\"retention_days\":%lld}",
 				 (long long)v[i].report_id, (long long)v[i].case_id, v[i].kind,
 				 v[i].n, (long long)v[i].preserved, (long long)retention_days);
-			audit(st, who, "evidence.delete", v[i].id, d);
+			vigil__evidence_audit(st, who, "evidence.delete", v[i].id, d);
 		}
-		rc = end_own(st, own, rc);
+		rc = vigil__end_own(st, own, rc);
 		if (rc)
 			break;
 		stats->deleted++;

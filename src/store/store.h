@@ -238,6 +238,12 @@ extern const vigil__store_ops vigil__store_postgres;
  * is not valid JSON. The result is the caller's: free(). */
 char *vigil__json_concat(const char *old, const char *add);
 
+/* Runs what follows in the caller's transaction, or in one of its own:
+ * *own says which; vigil__end_own commits an own one (rc 0) or rolls it
+ * back, and returns rc or the commit's failure. */
+int vigil__begin_own(vigil_store *st, int *own);
+int vigil__end_own(vigil_store *st, int own, int rc);
+
 /* Validates a bank name: 1..VIGIL_NAME_MAX of [A-Za-z0-9._-]. */
 int vigil__bank_name_ok(const char *name);
 
