@@ -50,13 +50,17 @@ typedef struct vigil_legal_hold {
 } vigil_legal_hold;
 
 /* Preserves what report_id sent (a report still a draft has sent nothing:
- * nothing is preserved, *added 0). Idempotent: items already kept are not
- * kept twice. The files are unsealed from the case (master key) and sealed
- * again under fresh data keys, in memory only. Each new item is audited
- * (evidence.preserve) as who. */
+ * nothing is preserved, *added 0, unless flags has VIGIL_PRESERVE_DRAFT:
+ * the case is being reported through another channel, a bundle for a
+ * hotline without an API, so its files and context are kept from now).
+ * Idempotent: items already kept are not kept twice. The files are
+ * unsealed from the case (master key) and sealed again under fresh data
+ * keys, in memory only. Each new item is audited (evidence.preserve) as
+ * who. */
+#define VIGIL_PRESERVE_DRAFT 1u
 int vigil_preserve(vigil_store *st, const uint8_t master[32],
-			    int64_t report_id, int64_t now, const char *who,
-			    size_t *added);
+		   int64_t report_id, int64_t now, const char *who, unsigned flags,
+		   size_t *added);
 /* Items of one report (report_id > 0) or all, by id, deleted ones
  * included; *out: free(). */
 int vigil_preserved_list(vigil_store *st, int64_t report_id,
@@ -88,8 +92,9 @@ typedef struct vigil_retention_stats {
 } vigil_retention_stats;
 
 /* The retention job: preserves every report no longer a draft (master
- * NULL: files are skipped, the rest kept), then deletes each item older
- * than retention_days at now that no hold keeps: its data key row and its
+ * NULL: files are skipped, the rest kept), then deletes each item whose
+ * report's latest preservation is older than retention_days at now and
+ * that no hold keeps: its data key row and its
  * ciphertext are removed (SQLite's secure_delete overwrites the freed
  * bytes, and the WAL is truncated), and a file item's copy in the case
  * (case_media) with it. Each deletion is audited (evidence.delete). */

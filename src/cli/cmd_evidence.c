@@ -316,7 +316,10 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 			vigil_preserved_item *v = NULL;
 			size_t n = 0;
 			int64_t *t;
-			if (vigil_preserved_list(st, report, &v, &n)) {
+			/* Exporting a draft reports it through this channel: what
+			 * goes out is preserved first, from now. */
+			if (vigil_preserve(st, master, report, now, "cli", VIGIL_PRESERVE_DRAFT, NULL) ||
+			    vigil_preserved_list(st, report, &v, &n)) {
 				fprintf(stderr, "vigil evidence export: %s\n", vigil_errmsg(ctx));
 				goto out;
 			}

@@ -140,7 +140,7 @@ static int keep_files(vigil_store *st, const uint8_t *master, const vigil_report
 }
 
 int vigil_preserve(vigil_store *st, const uint8_t master[32], int64_t report_id,
-			    int64_t now, const char *who, size_t *added)
+		   int64_t now, const char *who, unsigned flags, size_t *added)
 {
 	vigil_report r;
 	vigil_case c;
@@ -159,7 +159,7 @@ int vigil_preserve(vigil_store *st, const uint8_t master[32], int64_t report_id,
 	if (rc)
 		return rc;
 	memset(&c, 0, sizeof(c));
-	if (r.state == VIGIL_REPORT_DRAFT)
+	if (r.state == VIGIL_REPORT_DRAFT && !(flags & VIGIL_PRESERVE_DRAFT))
 		goto out; /* nothing was sent */
 	rc = NEED_OP(st, pres_list, 0, report_id, &have, &nhave);
 	if (rc)
@@ -344,6 +344,42 @@ int vigil_legal_hold_release(vigil_store *st, int64_t hold_id, const char *who, 
 	return vigil__end_own(st, own, rc);
 }
 
+/* A report's latest preservation: retention counts from it, so an answer
+ * or a document kept later (a retraction, a draft exported then filed)
+ * keeps the whole report a full period from then. */
+typedef struct latest {
+	int64_t report_id, preserved;
+} latest;
+
+static int cmp_latest(const void *a, const void *b)
+{
+	const latest *x = a, *y = b;
+
+	return x->report_id < y->report_id ? -1 : x->report_id > y->report_id;
+}
+
+static latest *latest_table(const vigil_preserved_item *v, size_t n, size_t *m)
+{
+	latest *t = malloc((n ? n : 1) * sizeof(*t));
+	size_t i, k = 0;
+
+	if (!t)
+		return NULL;
+	for (i = 0; i < n; i++)
+		t[i] = (latest){v[i].report_id, v[i].preserved};
+	qsort(t, n, sizeof(*t), cmp_latest);
+	for (i = 0; i < n; i++) {
+		if (k && t[k - 1].report_id == t[i].report_id) {
+			if (t[i].preserved > t[k - 1].preserved)
+				t[k - 1].preserved = t[i].preserved;
+		} else {
+			t[k++] = t[i];
+		}
+	}
+	*m = k;
+	return t;
+}
+
 int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
 			 int64_t retention_days, const char *who,
 			 vigil_retention_stats *stats)
@@ -351,7 +387,8 @@ int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
 	vigil_retention_stats tmp;
 	vigil_report *reps = NULL;
 	vigil_preserved_item *v = NULL;
-	size_t nr = 0, n = 0, i;
+	latest *lt = NULL;
+	size_t nr = 0, n = 0, i, nlt = 0;
 	int rc;
 
 	if (!stats)
@@ -369,7 +406,7 @@ int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
 			size_t added = 0;
 			if (reps[i].state == VIGIL_REPORT_DRAFT)
 				continue;
-			rc = vigil_preserve(st, master, reps[i].id, now, who, &added);
+			rc = vigil_preserve(st, master, reps[i].id, now, who, 0, &added);
 			stats->preserved += added;
 		}
 		vigil_reports_free(reps, nr);
@@ -379,8 +416,14 @@ int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
 	rc = NEED_OP(st, pres_list, 0, 0, &v, &n);
 	if (rc)
 		return rc;
+	lt = latest_table(v, n, &nlt);
+	if (!lt) {
+		free(v);
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	}
 	for (i = 0; i < n; i++) {
-		int64_t until = v[i].preserved + retention_days * 86400;
+		latest key = {v[i].report_id, 0}, *l = bsearch(&key, lt, nlt, sizeof(*lt), cmp_latest);
+		int64_t until = (l ? l->preserved : v[i].preserved) + retention_days * 86400;
 		char d[200];
 		int own = 0;
 
@@ -417,6 +460,7 @@ int vigil_retention_sweep(vigil_store *st, const uint8_t *master, int64_t now,
 		stats->deleted++;
 	}
 	free(v);
+	free(lt);
 	/* The WAL still holds the pages as they were before the deletion. */
 	if (!rc && stats->deleted && st->ops->pres_flush)
 		rc = st->ops->pres_flush(st);

@@ -82,7 +82,7 @@ int main(void)
 	CHECK(vigil_report_draft(st, cid, now, &rid) == 0 && rid > 0);
 
 	/* A draft sent nothing: nothing to keep. */
-	CHECK(vigil_preserve(st, master, rid, now, "t", &added) == 0 && added == 0);
+	CHECK(vigil_preserve(st, master, rid, now, "t", 0, &added) == 0 && added == 0);
 	CHECK(vigil_retention_sweep(st, master, now, 365, "t", &s) == 0 && s.preserved == 0);
 
 	/* Filed: the file, the context, the report, the answers. */
@@ -95,7 +95,7 @@ int main(void)
 	CHECK(vigil_retention_sweep(st, master, now, 365, "t", &s) == 0);
 	CHECKF(s.preserved == 4 && s.deleted == 0 && s.kept == 4, "%zu %zu %zu", s.preserved,
 	       s.deleted, s.kept);
-	CHECK(vigil_preserve(st, master, rid, now + 10, "t", &added) == 0 && added == 0);
+	CHECK(vigil_preserve(st, master, rid, now + 10, "t", 0, &added) == 0 && added == 0);
 	CHECK(vigil_preserved_list(st, rid, &v, &n) == 0 && n == 4);
 	fi = v ? find(v, n, "file") : NULL;
 	ci = v ? find(v, n, "context") : NULL;
@@ -182,8 +182,44 @@ int main(void)
 		CHECK(vigil_preserved_get(st, file_id, &it, NULL, NULL) == 0);
 		CHECK(it.deleted == now + 400 * DAY && it.holds == 0);
 	}
+	/* A draft exported through another channel: its files and context
+	 * are kept from then (no report document: none was sent). */
+	{
+		int64_t cid2 = 0, rid2 = 0;
+		cn.user_id = "u2";
+		cn.content_id = "c9";
+		CHECK(vigil_case_open(st, &cn, &cid2, &joined) == 0 && cid2 != cid);
+		CHECK(vigil_seal(ctx, master, picture, sizeof(picture), &blob, &blen) == 0);
+		cm.case_id = cid2;
+		cm.sealed = blob;
+		cm.sealed_len = blen;
+		CHECK(vigil_case_media_add(st, &cm, &m) == 0 && m == 1);
+		free(blob);
+		CHECK(vigil_report_draft(st, cid2, now, &rid2) == 0);
+		CHECK(vigil_preserve(st, master, rid2, now, "t", 0, &added) == 0 && added == 0);
+		CHECK(vigil_preserve(st, master, rid2, now, "t", VIGIL_PRESERVE_DRAFT, &added) == 0);
+		CHECK(added == 2);
+		CHECK(vigil_preserved_list(st, rid2, &v, &n) == 0 && n == 2 && v &&
+		      find(v, n, "file") && find(v, n, "context") && !find(v, n, "report"));
+		free(v);
+		v = NULL;
+		/* Filed with NCMEC 200 days later: the year runs from then for
+		 * the files kept at the export too. */
+		CHECK(vigil_report_get(st, rid2, &r) == 0);
+		r.state = VIGIL_REPORT_FINISHED;
+		r.xml = strdup("<report>later</report>");
+		r.answers = strdup("[{\"step\":\"finish\"}]");
+		CHECK(NEED_OP(st, report_put, &r) == 0);
+		vigil_report_clear(&r);
+		CHECK(vigil_preserve(st, master, rid2, now + 200 * DAY, "t", 0, &added) == 0);
+		CHECK(added == 2);
+		CHECK(vigil_retention_sweep(st, NULL, now + 400 * DAY, 365, "t", &s) == 0);
+		CHECKF(s.deleted == 0 && s.kept == 4, "deleted %zu kept %zu", s.deleted, s.kept);
+		CHECK(vigil_retention_sweep(st, NULL, now + 565 * DAY, 365, "t", &s) == 0);
+		CHECKF(s.deleted == 4 && s.kept == 0, "deleted %zu kept %zu", s.deleted, s.kept);
+	}
 	/* The sweep does not preserve a deleted item again. */
-	CHECK(vigil_preserve(st, master, rid, now + 400 * DAY, "t", &added) == 0 && added == 0);
+	CHECK(vigil_preserve(st, master, rid, now + 400 * DAY, "t", 0, &added) == 0 && added == 0);
 
 	vigil_store_close(st);
 	vigil_ctx_free(ctx);
