@@ -88,6 +88,8 @@ int main(void)
 	/* Filed: the file, the context, the report, the answers. */
 	CHECK(vigil_report_get(st, rid, &r) == 0);
 	r.state = VIGIL_REPORT_FINISHED;
+	free(r.xml);
+	free(r.answers);
 	r.xml = strdup("<report>as sent</report>");
 	r.answers = strdup("[{\"step\":\"submit\"},{\"step\":\"finish\"}]");
 	CHECK(NEED_OP(st, report_put, &r) == 0);
@@ -207,6 +209,8 @@ int main(void)
 		 * the files kept at the export too. */
 		CHECK(vigil_report_get(st, rid2, &r) == 0);
 		r.state = VIGIL_REPORT_FINISHED;
+		free(r.xml);
+		free(r.answers);
 		r.xml = strdup("<report>later</report>");
 		r.answers = strdup("[{\"step\":\"finish\"}]");
 		CHECK(NEED_OP(st, report_put, &r) == 0);
