@@ -134,12 +134,36 @@ out:
 	return rc;
 }
 
+/* A failed export leaves nothing behind: no half bundle, and no file
+ * written in the clear. */
+static void remove_partial(const char *dir, json_t *arr)
+{
+	char path[4200];
+	json_t *f;
+	size_t i;
+
+	json_array_foreach(arr, i, f) {
+		const char *name = json_string_value(json_object_get(f, "name"));
+		if (name) {
+			snprintf(path, sizeof(path), "%s/%s", dir, name);
+			unlink(path);
+		}
+	}
+	snprintf(path, sizeof(path), "%s/manifest.json", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/manifest.sig", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/files", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 int vigil_bundle_write(vigil_store *st, const uint8_t master[32], const int64_t *ids,
 			  size_t n, const char *dir, const vigil_bundle_opts *o)
 {
 	uint8_t pk[32], sk[64], sig[64];
 	char path[4200], pkhex[65], sighex[129], when[32];
-	json_t *doc = NULL, *arr;
+	json_t *doc = NULL, *arr = NULL;
 	char *text = NULL;
 	struct tm tm;
 	time_t tt;
@@ -167,7 +191,7 @@ int vigil_bundle_write(vigil_store *st, const uint8_t master[32], const int64_t 
 	gmtime_r(&tt, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	arr = json_array();
-	doc = json_pack("{s:s,s:s,s:s,s:s,s:o}", "format", BUNDLE_FORMAT, "created", when,
+	doc = json_pack("{s:s,s:s,s:s,s:s,s:O}", "format", BUNDLE_FORMAT, "created", when,
 			"signer", pkhex, "reason", o->reason ? o->reason : "", "files", arr);
 	if (!doc) {
 		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
@@ -198,9 +222,12 @@ int vigil_bundle_write(vigil_store *st, const uint8_t master[32], const int64_t 
 		rc = write_file(st->ctx, path, sighex, 129);
 	}
 out:
+	if (rc)
+		remove_partial(dir, arr);
 	sodium_memzero(sk, sizeof(sk));
 	free(text);
 	json_decref(doc);
+	json_decref(arr);
 	return rc;
 }
 

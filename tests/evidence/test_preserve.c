@@ -167,6 +167,15 @@ int main(void)
 	CHECK(vigil_preserved_open(st, master, ctx_id, "t", &plain, &plen) == VIGIL_ENOENT);
 	CHECK(strstr(vigil_errmsg(ctx), "was deleted") != NULL);
 	CHECK(vigil_legal_hold_place(st, ctx_id, "too late", "t", now, &hold2) == VIGIL_ENOENT);
+	/* An export that fails half-way (the second item is gone) leaves no
+	 * directory, so no file in the clear either. */
+	{
+		char dir2[80];
+		int64_t ids[2] = {file_id, ctx_id};
+		snprintf(dir2, sizeof(dir2), "%s.failed", path);
+		CHECK(vigil_bundle_write(st, master, ids, 2, dir2, &bo) == VIGIL_ENOENT);
+		CHECK(access(dir2, F_OK) != 0);
+	}
 	CHECK(vigil_preserved_open(st, master, file_id, "t", &plain, &plen) == 0);
 	free(plain);
 	plain = NULL;
