@@ -214,6 +214,7 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n);
 #include "vigil/people.h"
 #include "vigil/report.h"
 #include "vigil/exchange.h"
+#include "vigil/evidence.h"
 
 #ifdef __cplusplus
 }

@@ -171,5 +171,11 @@ int vigil_report_overdue_mark(vigil_store *st, int64_t id, int64_t now);
  * upload to decision, reports filed and retracted, user reports, streams
  * cut. Counted from the audit trail and the cases. *json malloc'd: free(). */
 int vigil_transparency(vigil_store *st, int64_t from, int64_t to, char **json);
+/* The same for from and to as "YYYY-MM-DD" (UTC days, to included), what
+ * the CLI and GET /v1/transparency take: VIGIL_EINVAL with the reason for
+ * a malformed date or to before from. Also counted: evidence preserved
+ * and deleted (vigil/evidence.h). */
+int vigil_transparency_range(vigil_store *st, const char *from, const char *to,
+			     char **json);
 
 #endif

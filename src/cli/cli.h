@@ -109,6 +109,9 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_DECODE, CLI_OPT_KEYFRAMES, CLI_OPT_RELOAD,
        /* text train|eval */
        CLI_OPT_DATA, CLI_OPT_MODEL, CLI_OPT_EPOCHS, CLI_OPT_DIM_BITS, CLI_OPT_SEED,
+       /* evidence */
+       CLI_OPT_MASTER_KEY, CLI_OPT_REPORT, CLI_OPT_OUT, CLI_OPT_RETENTION, CLI_OPT_NOW,
+       CLI_OPT_BY, CLI_OPT_CONTENT,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
@@ -137,6 +140,8 @@ typedef struct cli_frames {
 } cli_frames;
 int cli_frame_collect(void *user, const vigil_vpdq_frame *f);
 
+/* t (unix s) as YYYY-MM-DDTHH:MM:SSZ into buf; 0 as "-". */
+void cli_utc_time(char *buf, size_t cap, int64_t t);
 /* The store to use: --db, else $VIGIL_DB, else the per-user data dir. */
 const char *cli_db_path(const char *opt, char *buf, size_t cap);
 
@@ -192,6 +197,7 @@ int cmd_user(const cli_cmd *cmd, int argc, char **argv);
 int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
 int cmd_report(const cli_cmd *cmd, int argc, char **argv);
 int cmd_transparency(const cli_cmd *cmd, int argc, char **argv);
+int cmd_evidence(const cli_cmd *cmd, int argc, char **argv);
 int cmd_exchange(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);

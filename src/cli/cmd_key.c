@@ -21,19 +21,6 @@ static void audit(vigil_store *st, const char *action, const char *name,
 	vigil_audit_append(st, &a);
 }
 
-static void when(char *buf, size_t cap, int64_t t)
-{
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (!t) {
-		snprintf(buf, cap, "-");
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int cmd_key(const cli_cmd *cmd, int argc, char **argv)
 {
 	const char *arg, *db = NULL, *sub, *name = NULL, *fmt = "text";
@@ -126,9 +113,9 @@ int cmd_key(const cli_cmd *cmd, int argc, char **argv)
 		}
 		for (size_t i = 0; i < n; i++) {
 			vigil_server_roles_format(keys[i].roles, roles_s, sizeof(roles_s));
-			when(c1, sizeof(c1), keys[i].created);
-			when(c2, sizeof(c2), keys[i].revoked);
-			when(c3, sizeof(c3), keys[i].last_used);
+			cli_utc_time(c1, sizeof(c1), keys[i].created);
+			cli_utc_time(c2, sizeof(c2), keys[i].revoked);
+			cli_utc_time(c3, sizeof(c3), keys[i].last_used);
 			if (!strcmp(fmt, "jsonl"))
 				printf("{\"name\":\"%s\",\"roles\":\"%s\",\"rate_limit\":%lld,"
 				       "\"created\":%lld,\"revoked\":%lld,\"last_used\":%lld}\n",

@@ -8,20 +8,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static int day(const char *s, int64_t *out)
-{
-	struct tm tm;
-	char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-	if (!end || *end)
-		return -1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
 
 static void csv(const char *text)
 {
@@ -61,7 +47,6 @@ int cmd_transparency(const cli_cmd *cmd, int argc, char **argv)
 	const char *arg, *db = NULL, *from = NULL, *to = NULL, *fmt = "json";
 	char dbbuf[4096], *text = NULL;
 	int c, rc = CLI_EXIT_FAIL;
-	int64_t f, t;
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 
@@ -75,8 +60,7 @@ int cmd_transparency(const cli_cmd *cmd, int argc, char **argv)
 		default: return CLI_EXIT_USAGE;
 		}
 	}
-	if (day(from, &f) || day(to, &t) || t < f || (strcmp(fmt, "json") && strcmp(fmt, "csv")) ||
-	    cli_optind() != argc) {
+	if (!from || !to || (strcmp(fmt, "json") && strcmp(fmt, "csv")) || cli_optind() != argc) {
 		fprintf(stderr, "vigil transparency: expected --from YYYY-MM-DD --to YYYY-MM-DD "
 				"(not before --from) [--format json|csv]\n");
 		return CLI_EXIT_USAGE;
@@ -86,8 +70,14 @@ int cmd_transparency(const cli_cmd *cmd, int argc, char **argv)
 		return CLI_EXIT_FAIL;
 	}
 	db = cli_db_path(db, dbbuf, sizeof(dbbuf));
-	if (!db || vigil_store_open(ctx, db, &st) || vigil_transparency(st, f, t, &text)) {
+	if (!db || vigil_store_open(ctx, db, &st)) {
 		fprintf(stderr, "vigil transparency: %s\n", vigil_errmsg(ctx));
+		goto out;
+	}
+	c = vigil_transparency_range(st, from, to, &text);
+	if (c) {
+		fprintf(stderr, "vigil transparency: %s\n", vigil_errmsg(ctx));
+		rc = c == VIGIL_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 		goto out;
 	}
 	if (!strcmp(fmt, "csv"))

@@ -239,6 +239,44 @@ static const cli_opt report_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt evidence_opts[] = {
+	DB_OPT,
+	{CLI_OPT_CONFIG, "config", "FILE",
+	 "The serve config file: master_key_file and db are read from it."},
+	{CLI_OPT_MASTER_KEY, "master-key", "FILE",
+	 "The master key that wraps each item's data key (overrides "
+	 "master_key_file). Needed by show, export and by sweep to preserve "
+	 "files."},
+	{CLI_OPT_REPORT, "report", "ID",
+	 "list: only that report's items; export: every kept item of it."},
+	{CLI_OPT_REASON, "reason", "TEXT",
+	 "hold: why (required: the request or case it serves); export: the "
+	 "request it answers, written into the manifest and the audit trail."},
+	{CLI_OPT_BY, "by", "NAME",
+	 "hold, release: who places or releases the hold (default cli)."},
+	{CLI_OPT_CONTENT, "content", NULL,
+	 "show: write the item's content to standard output instead of its "
+	 "description."},
+	{CLI_OPT_OUT, "out", "DIR",
+	 "export: the bundle's directory (made, must not exist)."},
+	{CLI_OPT_KEY_FILE, "key", "FILE",
+	 "export: the Ed25519 signing key (64 hex digits, mode 0600; the "
+	 "audit key format: vigil audit keygen --key FILE)."},
+	{CLI_OPT_TO, "to", "HEX",
+	 "export: seal every file to this X25519 public key "
+	 "(crypto_box_seal) so nothing is written in the clear."},
+	{CLI_OPT_PUBKEY, "pubkey", "HEX",
+	 "verify: the signer's trusted public key (vigil audit pubkey --key "
+	 "FILE)."},
+	{CLI_OPT_RETENTION, "retention-days", "N",
+	 "sweep: keep items N days from their preservation (default and "
+	 "minimum 365)."},
+	{CLI_OPT_NOW, "now", "UNIX",
+	 "sweep, hold, release: the time to act at, for tests only (needs "
+	 "VIGIL_TEST_CLOCK=1)."},
+	{0, NULL, NULL, NULL},
+};
+
 static const cli_opt transparency_opts[] = {
 	DB_OPT,
 	{CLI_OPT_FROM, "from", "DATE", "The first UTC day (YYYY-MM-DD)."},
@@ -573,6 +611,25 @@ const cli_cmd cli_commands[] = {
 	 "unknown, for a person to check). retract withdraws an open report. "
 	 "See docs/reports.md.",
 	 report_opts, cmd_report},
+	{"evidence", "list | show ID | hold ID... --reason TEXT | release HOLD | "
+	 "export ID...|--report ID --out DIR --key FILE | verify DIR --pubkey HEX | sweep",
+	 "Preserved evidence of filed reports: list, holds, signed bundles, retention.",
+	 "What a filed report sent (the case's files, its context, the report "
+	 "document and each fileDetails as sent, the hotline's answers) is "
+	 "preserved, each item sealed under a data key of its own. list prints "
+	 "one line per item starting with its id (kept, held=N or deleted=DATE). "
+	 "show ID opens it (audited) and prints its description and holds, or "
+	 "its content with --content. hold ID... --reason TEXT places a legal "
+	 "hold (several per item; each printed with its id); release HOLD "
+	 "releases one. export writes a signed bundle (manifest.json with each "
+	 "file's SHA-256, manifest.sig, files/) for a hotline without an API or "
+	 "a law-enforcement request; verify checks one with the signer's public "
+	 "key. sweep runs the retention job vigil serve runs every "
+	 "evidence_sweep_interval: preserves what was filed since, then deletes "
+	 "each item older than --retention-days that no hold keeps, by "
+	 "destroying its data key. A deleted item cannot be shown or exported. "
+	 "See docs/evidence.md.",
+	 evidence_opts, cmd_evidence},
 	{"transparency", "--from DATE --to DATE [--format json|csv]",
 	 "Print the counts of a transparency report, per day.",
 	 "Counted from the audit trail and the cases: items checked and "

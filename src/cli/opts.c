@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CLI_MAX_OPTS 320 /* serve has one option per setting (up to 259) */
 
@@ -229,4 +230,17 @@ void cli_man(FILE *f)
 		   ".TP\n.B 3\nan error: an input could not be read or hashed, "
 		   "or there was nothing to match against (no store, no enabled "
 		   "bank, no hashes); the matches found are still printed\n");
+}
+
+void cli_utc_time(char *buf, size_t cap, int64_t t)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (!t) {
+		snprintf(buf, cap, "-");
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -79,6 +79,10 @@ static int from_audit(void *user, const vigil_audit *a)
 			bump(day, "reports_retracted", 1);
 	} else if (!strcmp(a->action, "stream.cut")) {
 		bump(day, "streams_cut", 1);
+	} else if (!strcmp(a->action, "evidence.preserve")) {
+		bump(day, "evidence_preserved", 1);
+	} else if (!strcmp(a->action, "evidence.delete")) {
+		bump(day, "evidence_deleted", 1);
 	}
 	json_decref(d);
 	return 0;
@@ -198,4 +202,30 @@ out:
 	json_decref(doc);
 	vigil_cases_free(cases, ncases);
 	return rc;
+}
+
+/* "YYYY-MM-DD" as the unix time of that UTC day's start. */
+static int parse_day(const char *s, int64_t *out)
+{
+	struct tm tm;
+	char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
+	if (!end || *end)
+		return -1;
+	*out = (int64_t)timegm(&tm);
+	return 0;
+}
+
+int vigil_transparency_range(vigil_store *st, const char *from, const char *to, char **out)
+{
+	int64_t f, t;
+
+	if (!st || !out)
+		return VIGIL_EINVAL;
+	if (parse_day(from, &f) || parse_day(to, &t) || t < f)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "expected from and to as YYYY-MM-DD, "
+				  "to not before from");
+	return vigil_transparency(st, f, t, out);
 }

@@ -169,6 +169,17 @@
 	  1, 86400, 1,                                                          \
 	  "Seconds between signed checkpoints of the audit chain (one only "  \
 	  "when records were added; one more at shutdown).")                   \
+	X(evidence_retention_days, "evidence-retention-days", INT, "365", 365, \
+	  36600, 1,                                                             \
+	  "Days preserved evidence of a filed report is kept (docs/evidence.md). " \
+	  "The REPORT Act (2024) asks for one year: less is refused, more is "  \
+	  "allowed. Legal holds keep an item past it.")                         \
+	X(evidence_sweep_interval, "evidence-sweep-interval", INT, "3600", 1,  \
+	  86400, 1,                                                             \
+	  "Seconds between runs of the retention job (also once at start): it " \
+	  "preserves what was filed since (files need master_key_file), then "  \
+	  "deletes each expired item no hold keeps by destroying its data key " \
+	  "(vigil evidence sweep runs the same job).")                          \
 	X(ncmec_url, "ncmec-url", STR, "", 0, 0, 0,                            \
 	  "Base URL of NCMEC's CyberTipline Reporting API: "                   \
 	  "https://exttest.cybertip.org/ispws (test) or "                      \
@@ -320,6 +331,7 @@ typedef struct srv_config {
 	int64_t classifier_threshold, classifier_timeout;
 	char audit_key_file[4096];
 	int64_t audit_checkpoint_interval;
+	int64_t evidence_retention_days, evidence_sweep_interval; /* retention.c */
 	/* Hotline reports (cmd_report.c). */
 	char ncmec_url[2048];
 	char ncmec_credentials[4096];

@@ -5,33 +5,18 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static int day(const char *s, int64_t *out)
-{
-	struct tm tm;
-	char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	end = s ? strptime(s, "%Y-%m-%d", &tm) : NULL;
-	if (!end || *end)
-		return -1;
-	*out = (int64_t)timegm(&tm);
-	return 0;
-}
 
 static void transparency(srv_req *r)
 {
-	int64_t f, t;
 	char *text = NULL;
 	int rc;
 
-	if (day(srv_query(r, "from"), &f) || day(srv_query(r, "to"), &t) || t < f) {
-		srv_reply_error(r, 400, "invalid", "expected from=YYYY-MM-DD&to=YYYY-MM-DD, "
-				"to not before from");
+	rc = vigil_transparency_range(srv_store(r), srv_query(r, "from"), srv_query(r, "to"),
+				      &text);
+	if (rc == VIGIL_EINVAL) {
+		srv_reply_error(r, 400, "invalid", vigil_errmsg(srv_ctx(r)));
 		return;
 	}
-	rc = vigil_transparency(srv_store(r), f, t, &text);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		return;

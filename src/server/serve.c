@@ -5,6 +5,7 @@
 
 #include "config.h"
 #include "exchanges.h"
+#include "retention.h"
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -228,7 +229,8 @@ int vigil_server_run(vigil_server_conf *conf)
 	    srv_pipeline_start(&s, err, sizeof(err)) ||
 	    srv_streams_start(&s, err, sizeof(err)) ||
 	    srv_exchanges_start(&s, err, sizeof(err)) ||
-	    srv_reports_start(&s, err, sizeof(err))) {
+	    srv_reports_start(&s, err, sizeof(err)) ||
+	    srv_retention_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -266,6 +268,7 @@ int vigil_server_run(vigil_server_conf *conf)
 out:
 	srv__stop(&s);
 	srv_reports_stop(&s);
+	srv_retention_stop(&s);
 	srv_exchanges_stop(&s); /* it updates the matcher */
 	srv_streams_stop(&s); /* its streams query the matcher */
 	srv_pipeline_stop(&s);

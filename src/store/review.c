@@ -63,24 +63,6 @@ int vigil_case_review_get(vigil_store *st, int64_t id, int64_t now,
 	return NEED_OP(st, case_review_get, id, now, out);
 }
 
-/* Runs in the caller's transaction, or in one of its own. */
-static int begin_own(vigil_store *st, int *own)
-{
-	*own = !st->ops->in_transaction(st);
-	return *own ? st->ops->begin(st) : VIGIL_OK;
-}
-
-static int end_own(vigil_store *st, int own, int rc)
-{
-	if (!own)
-		return rc;
-	if (rc) {
-		st->ops->rollback(st);
-		return rc;
-	}
-	return st->ops->commit(st);
-}
-
 int vigil_case_claim(vigil_store *st, int64_t id, const char *who, int admin,
 		     int64_t now, int64_t ttl, vigil_case_review *out)
 {
@@ -90,11 +72,11 @@ int vigil_case_claim(vigil_store *st, int64_t id, const char *who, int admin,
 	if (!st || !who || !*who || strlen(who) > VIGIL_NAME_MAX || ttl <= 0)
 		return st ? vigil__err(st->ctx, VIGIL_EINVAL, "claim: bad reviewer or ttl")
 			  : VIGIL_EINVAL;
-	rc = begin_own(st, &own);
+	rc = vigil__begin_own(st, &own);
 	if (rc)
 		return rc;
 	rc = NEED_OP(st, case_claim, id, who, admin, now, ttl, out ? out : &tmp);
-	return end_own(st, own, rc);
+	return vigil__end_own(st, own, rc);
 }
 
 static int annotations_ok(const char *a)
@@ -140,12 +122,12 @@ int vigil_case_decide(vigil_store *st, int64_t id, const char *who, int decision
 	if (note && strlen(note) > VIGIL_REVIEW_NOTE_MAX)
 		return vigil__err(st->ctx, VIGIL_ETOOBIG, "note: at most %d bytes",
 				  VIGIL_REVIEW_NOTE_MAX);
-	rc = begin_own(st, &own);
+	rc = vigil__begin_own(st, &own);
 	if (rc)
 		return rc;
 	rc = NEED_OP(st, case_decide, id, who, decision, classification, annotations,
 				  note, now);
-	return end_own(st, own, rc);
+	return vigil__end_own(st, own, rc);
 }
 
 int vigil_case_media_add(vigil_store *st, const vigil_case_media *m, int *n)

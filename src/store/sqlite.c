@@ -21,7 +21,9 @@
 			    case_review.incident_type; migrate_report_work),
 			    text banks (text_banks, text_terms), the change
 			    log (changes, its triggers) and store_meta
-			    (identity, log floor) for index snapshots;
+			    (identity, log floor) for index snapshots,
+			    evidence preservation (pres_items, pres_keys,
+			    pres_holds);
 			    every step of the script is idempotent */
 
 enum {
@@ -347,7 +349,36 @@ static const char schema[] =
 	"CREATE TRIGGER IF NOT EXISTS changes_bank_enabled AFTER UPDATE OF enabled ON banks"
 	" BEGIN INSERT INTO changes(kind,bank_id,quality) VALUES(2,NEW.id,NEW.enabled); END;"
 	"CREATE TRIGGER IF NOT EXISTS changes_bank_delete AFTER DELETE ON banks"
-	" BEGIN INSERT INTO changes(kind,bank_id,quality) VALUES(2,OLD.id,-1); END;";
+	" BEGIN INSERT INTO changes(kind,bank_id,quality) VALUES(2,OLD.id,-1); END;"
+	/* 7: preserved evidence (vigil/evidence.h). body is a sealed blob
+	 * without its first VIGIL_SEAL_KEY_END bytes, the wrapped data key,
+	 * which is its own row in pres_keys: deleting that row (with
+	 * secure_delete) destroys the item whatever copies of body exist. */
+	"CREATE TABLE IF NOT EXISTS pres_items("
+	" id INTEGER PRIMARY KEY,"
+	" report_id INTEGER NOT NULL,"
+	" case_id INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" content_type TEXT NOT NULL DEFAULT '',"
+	" bytes INTEGER NOT NULL,"
+	" sha256 BLOB NOT NULL,"
+	" body BLOB NOT NULL,"
+	" preserved INTEGER NOT NULL,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE(report_id, kind, n));"
+	"CREATE TABLE IF NOT EXISTS pres_keys("
+	" item_id INTEGER PRIMARY KEY,"
+	" wrapped BLOB NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pres_holds("
+	" id INTEGER PRIMARY KEY,"
+	" item_id INTEGER NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" who TEXT NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" released INTEGER NOT NULL DEFAULT 0,"
+	" released_by TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS pres_holds_item ON pres_holds(item_id, released);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -2386,6 +2417,298 @@ static int s_view_prefs_get(vigil_store *st, const char *name, vigil_view_prefs 
 	return rc;
 }
 
+/* ------------------------------------------- preserved evidence (7) */
+
+static int s_pres_add(vigil_store *st, const vigil_preserved_item *it, const uint8_t *key,
+		      size_t keylen, const uint8_t *body, size_t bodylen, int64_t *id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	*id = 0;
+	rc = prep(st, "INSERT INTO pres_items(report_id,case_id,kind,n,content_type,bytes,"
+		      "sha256,body,preserved) VALUES(?,?,?,?,?,?,?,?,?)"
+		      " ON CONFLICT(report_id,kind,n) DO NOTHING RETURNING id", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, it->report_id);
+	sqlite3_bind_int64(q, 2, it->case_id);
+	sqlite3_bind_text(q, 3, it->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int(q, 4, it->n);
+	sqlite3_bind_text(q, 5, it->content_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 6, it->bytes);
+	sqlite3_bind_blob(q, 7, it->sha256, 32, SQLITE_STATIC);
+	sqlite3_bind_blob64(q, 8, body, bodylen, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 9, it->preserved);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else if (r != SQLITE_DONE)
+		rc = db_err(st, "pres_add");
+	sqlite3_finalize(q);
+	if (rc || !*id)
+		return rc;
+	rc = prep(st, "INSERT INTO pres_keys(item_id,wrapped) VALUES(?,?)", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, *id);
+	sqlite3_bind_blob64(q, 2, key, keylen, SQLITE_STATIC);
+	return step_done(st, q, "pres_add");
+}
+
+static int s_pres_list(vigil_store *st, int64_t id, int64_t report_id,
+		       vigil_preserved_item **out, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_preserved_item *v = NULL, *t;
+	size_t cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT i.id,i.report_id,i.case_id,i.kind,i.n,i.content_type,i.bytes,"
+		      "i.sha256,i.preserved,i.deleted,(SELECT count(*) FROM pres_holds h"
+		      " WHERE h.item_id=i.id AND h.released=0) FROM pres_items i"
+		      " WHERE (?1=0 OR i.id=?1) AND (?2=0 OR i.report_id=?2) ORDER BY i.id", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, report_id);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_preserved_item *o;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			v = t;
+		}
+		o = &v[(*n)++];
+		memset(o, 0, sizeof(*o));
+		o->id = sqlite3_column_int64(q, 0);
+		o->report_id = sqlite3_column_int64(q, 1);
+		o->case_id = sqlite3_column_int64(q, 2);
+		copy_text(o->kind, sizeof(o->kind), sqlite3_column_text(q, 3));
+		o->n = sqlite3_column_int(q, 4);
+		copy_text(o->content_type, sizeof(o->content_type), sqlite3_column_text(q, 5));
+		o->bytes = sqlite3_column_int64(q, 6);
+		if (sqlite3_column_bytes(q, 7) == 32)
+			memcpy(o->sha256, sqlite3_column_blob(q, 7), 32);
+		o->preserved = sqlite3_column_int64(q, 8);
+		o->deleted = sqlite3_column_int64(q, 9);
+		o->holds = sqlite3_column_int(q, 10);
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "pres_list");
+	sqlite3_finalize(q);
+	if (rc) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return VIGIL_OK;
+}
+
+static uint8_t *dup_blob(const void *p, size_t n)
+{
+	uint8_t *d = malloc(n ? n : 1);
+
+	if (d && n)
+		memcpy(d, p, n);
+	return d;
+}
+
+static int s_pres_blob(vigil_store *st, int64_t id, uint8_t **key, size_t *keylen,
+		       uint8_t **body, size_t *bodylen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	*key = *body = NULL;
+	*keylen = *bodylen = 0;
+	rc = prep(st, "SELECT k.wrapped,i.body FROM pres_items i JOIN pres_keys k"
+		      " ON k.item_id=i.id WHERE i.id=? AND i.deleted=0", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*keylen = (size_t)sqlite3_column_bytes(q, 0);
+		*key = dup_blob(sqlite3_column_blob(q, 0), *keylen);
+		*bodylen = (size_t)sqlite3_column_bytes(q, 1);
+		*body = dup_blob(sqlite3_column_blob(q, 1), *bodylen);
+		if (!*key || !*body) {
+			free(*key);
+			free(*body);
+			*key = *body = NULL;
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		}
+	} else if (r == SQLITE_DONE) {
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "evidence item %lld: no such item, or it "
+				"was deleted (its data key is gone)", (long long)id);
+	} else {
+		rc = db_err(st, "pres_blob");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pres_hold_add(vigil_store *st, int64_t item_id, const char *reason,
+			   const char *who, int64_t now, int64_t *hold_id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	rc = prep(st, "INSERT INTO pres_holds(item_id,reason,who,created) SELECT id,?2,?3,?4"
+		      " FROM pres_items WHERE id=?1 AND deleted=0 RETURNING id", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, item_id);
+	sqlite3_bind_text(q, 2, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, now);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW)
+		*hold_id = sqlite3_column_int64(q, 0);
+	else if (r == SQLITE_DONE)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "evidence item %lld: no such item, or it "
+				"was deleted", (long long)item_id);
+	else
+		rc = db_err(st, "pres_hold_add");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pres_hold_release(vigil_store *st, int64_t hold_id, const char *who,
+			       int64_t now, int64_t *item_id)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, r;
+
+	rc = prep(st, "SELECT item_id,released FROM pres_holds WHERE id=?", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, hold_id);
+	r = sqlite3_step(q);
+	if (r == SQLITE_ROW) {
+		*item_id = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_int64(q, 1))
+			rc = vigil__err(st->ctx, VIGIL_EEXIST, "hold %lld was released already",
+					(long long)hold_id);
+	} else {
+		rc = r == SQLITE_DONE ? vigil__err(st->ctx, VIGIL_ENOENT, "no hold %lld",
+						   (long long)hold_id)
+				      : db_err(st, "pres_hold_release");
+	}
+	sqlite3_finalize(q);
+	if (rc)
+		return rc;
+	rc = prep(st, "UPDATE pres_holds SET released=?2,released_by=?3 WHERE id=?1", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, hold_id);
+	sqlite3_bind_int64(q, 2, now > 0 ? now : 1);
+	sqlite3_bind_text(q, 3, who, -1, SQLITE_STATIC);
+	return step_done(st, q, "pres_hold_release");
+}
+
+static int s_pres_holds(vigil_store *st, int64_t item_id, vigil_legal_hold **out,
+			size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_legal_hold *v = NULL, *t;
+	size_t cap = 0;
+	int rc, r;
+
+	*out = NULL;
+	*n = 0;
+	rc = prep(st, "SELECT id,item_id,reason,who,created,released,released_by FROM"
+		      " pres_holds WHERE item_id=? ORDER BY id", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, item_id);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_legal_hold *o;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			t = realloc(v, cap * sizeof(*v));
+			if (!t) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			v = t;
+		}
+		o = &v[(*n)++];
+		memset(o, 0, sizeof(*o));
+		o->id = sqlite3_column_int64(q, 0);
+		o->item_id = sqlite3_column_int64(q, 1);
+		copy_text(o->reason, sizeof(o->reason), sqlite3_column_text(q, 2));
+		copy_text(o->who, sizeof(o->who), sqlite3_column_text(q, 3));
+		o->created = sqlite3_column_int64(q, 4);
+		o->released = sqlite3_column_int64(q, 5);
+		copy_text(o->released_by, sizeof(o->released_by), sqlite3_column_text(q, 6));
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "pres_holds");
+	sqlite3_finalize(q);
+	if (rc) {
+		free(v);
+		*n = 0;
+		return rc;
+	}
+	*out = v;
+	return VIGIL_OK;
+}
+
+/* secure_delete makes SQLite overwrite what a DELETE/UPDATE frees with
+ * zeros instead of leaving it in free pages; it stays on for the
+ * connection (it only costs on deletes). */
+static int s_pres_shred(vigil_store *st, int64_t id, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	sq *s = st->priv;
+	int rc = exec(st, "PRAGMA secure_delete=ON");
+
+	if (rc)
+		return rc;
+	rc = prep(st, "UPDATE pres_items SET body=x'',deleted=?2 WHERE id=?1 AND deleted=0"
+		      " AND NOT EXISTS(SELECT 1 FROM pres_holds WHERE item_id=?1 AND released=0)",
+		  &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, now > 0 ? now : 1);
+	rc = step_done(st, q, "pres_shred");
+	if (rc)
+		return rc;
+	if (!sqlite3_changes(s->db))
+		return vigil__err(st->ctx, VIGIL_EABORTED, "evidence item %lld: held, deleted "
+				  "already or unknown", (long long)id);
+	rc = prep(st, "DELETE FROM pres_keys WHERE item_id=?", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	rc = step_done(st, q, "pres_shred");
+	if (rc)
+		return rc;
+	/* The review copy of a file is the same content under the case's
+	 * own key: it goes too. */
+	rc = prep(st, "DELETE FROM case_media WHERE (case_id,n) IN (SELECT case_id,n FROM"
+		      " pres_items WHERE id=? AND kind='file')", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, id);
+	return step_done(st, q, "pres_shred");
+}
+
+static int s_pres_flush(vigil_store *st)
+{
+	return exec(st, "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 /* ------------------------------------------------------------ reports */
 
 static int s_report_draft(vigil_store *st, int64_t case_id, int64_t now, int64_t *id)
@@ -3317,6 +3640,15 @@ const vigil__store_ops vigil__store_sqlite = {
 	.text_term_add = s_text_term_add,
 	.text_term_scan = s_text_term_scan,
 	.text_sig = s_text_sig,
+	/* Evidence preservation (vigil/evidence.h). */
+	.pres_add = s_pres_add,
+	.pres_list = s_pres_list,
+	.pres_blob = s_pres_blob,
+	.pres_hold_add = s_pres_hold_add,
+	.pres_hold_release = s_pres_hold_release,
+	.pres_holds = s_pres_holds,
+	.pres_shred = s_pres_shred,
+	.pres_flush = s_pres_flush,
 	.entry_stage = NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
 	.entry_stage_flush = NULL,
 	.changes_head = s_changes_head, /* changes: for index snapshots */

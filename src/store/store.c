@@ -521,3 +521,20 @@ int vigil__op_missing(vigil_store *st, const char *op)
 	return vigil__err(st->ctx, VIGIL_EINVAL, "not supported by the %s backend yet: %s",
 			  st->ops->scheme, op);
 }
+
+int vigil__begin_own(vigil_store *st, int *own)
+{
+	*own = !st->ops->in_transaction(st);
+	return *own ? st->ops->begin(st) : VIGIL_OK;
+}
+
+int vigil__end_own(vigil_store *st, int own, int rc)
+{
+	if (!own)
+		return rc;
+	if (rc) {
+		st->ops->rollback(st);
+		return rc;
+	}
+	return st->ops->commit(st);
+}

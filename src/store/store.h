@@ -200,6 +200,31 @@ typedef struct vigil__store_ops {
 			   int64_t **ids, size_t *n);
 	int (*xitem_link)(vigil_store *st, int64_t xid, const char *key,
 			  int64_t entry_id, int64_t gen);
+	/* Evidence preservation (vigil/evidence.h; src/evidence/): items
+	 * with their wrapped data key kept apart (pres_keys), legal holds.
+	 * SQLite only for now. pres_add: *id 0 if (report, kind, n) is kept
+	 * already. pres_list: one item (id > 0), one report's (report_id >
+	 * 0) or all. pres_blob: the wrapped key and the rest of the sealed
+	 * blob (both malloc'd: free()); VIGIL_ENOENT once deleted.
+	 * pres_hold_release: *item_id = the hold's item. pres_shred: removes
+	 * the key row and the ciphertext (and a file item's case_media row)
+	 * unless a hold is active (VIGIL_EABORTED); pres_flush truncates the
+	 * WAL so freed pages are not kept there. */
+	int (*pres_add)(vigil_store *st, const vigil_preserved_item *it,
+			const uint8_t *key, size_t keylen, const uint8_t *body,
+			size_t bodylen, int64_t *id);
+	int (*pres_list)(vigil_store *st, int64_t id, int64_t report_id,
+			 vigil_preserved_item **out, size_t *n);
+	int (*pres_blob)(vigil_store *st, int64_t id, uint8_t **key, size_t *keylen,
+			 uint8_t **body, size_t *bodylen);
+	int (*pres_hold_add)(vigil_store *st, int64_t item_id, const char *reason,
+			     const char *who, int64_t now, int64_t *hold_id);
+	int (*pres_hold_release)(vigil_store *st, int64_t hold_id, const char *who,
+				 int64_t now, int64_t *item_id);
+	int (*pres_holds)(vigil_store *st, int64_t item_id, vigil_legal_hold **out,
+			  size_t *n);
+	int (*pres_shred)(vigil_store *st, int64_t id, int64_t now);
+	int (*pres_flush)(vigil_store *st);
 	/* Bulk import, optional (NULL: the import adds rows with entry_add).
 	 * Inside a transaction, entry_stage queues r for bank_id (no id is
 	 * given back) and entry_stage_flush adds every queued row the bank
@@ -256,6 +281,12 @@ extern const vigil__store_ops vigil__store_postgres;
  * is not an array) to the array text old ("" or NULL: []); NULL if either
  * is not valid JSON. The result is the caller's: free(). */
 char *vigil__json_concat(const char *old, const char *add);
+
+/* Runs what follows in the caller's transaction, or in one of its own:
+ * *own says which; vigil__end_own commits an own one (rc 0) or rolls it
+ * back, and returns rc or the commit's failure. */
+int vigil__begin_own(vigil_store *st, int *own);
+int vigil__end_own(vigil_store *st, int own, int rc);
 
 /* Validates a bank name: 1..VIGIL_NAME_MAX of [A-Za-z0-9._-]. */
 int vigil__bank_name_ok(const char *name);
