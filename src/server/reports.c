@@ -25,6 +25,7 @@
  * One worker per store: several servers on one SQLite file would each
  * file (PostgreSQL has no report ops yet). */
 #include "reports.h"
+#include <vigil/evidence.h>
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -189,6 +190,12 @@ static void run_one(srv *s, int64_t id)
 	} else {
 		rc = VIGIL_EIO; /* the settings may be mended: try later */
 	}
+	/* What was sent is preserved at once (vigil/evidence.h), as the CLI
+	 * does; a miss is caught up by the retention job's next round. */
+	if (!rc && f.o.master_key &&
+	    vigil_preserve(W.st, f.master, id, now, WHO, 0, NULL))
+		srv_log(s, SRV_LOG_WARN, "report %lld: preserving the evidence: %s (the "
+			"retention job retries)", (long long)id, vigil_errmsg(W.ctx));
 	forget(&f);
 	/* A state change is audited as the CLI does (the transparency counts
 	 * read report.submit / report.retract). */

@@ -166,6 +166,11 @@ cmp -s "$T/body" "$T/sent.xml" && ok "GET xml: the document as NCMEC received it
 [ "$(q "SELECT count(*) FROM audit WHERE action='report.submit' AND object='$R1' AND json_extract(detail,'\$.state')='finished'")" = 1 ] &&
 	[ "$(q "SELECT count(*) FROM audit WHERE action='report.submit.requested' AND object='$R1' AND who='ops'")" = 1 ] &&
 	ok "audited: the request (by ops) and each state change (finished once)" || bad "audit: $(q "SELECT action,detail FROM audit WHERE object='$R1'")"
+# The worker preserves what it sent right after filing (vigil/evidence.h),
+# not only the retention job's next round (its first ran before the finish).
+[ "$(q "SELECT count(*) FROM pres_items WHERE report_id=$R1 AND kind='report'")" = 1 ] &&
+	[ "$(q "SELECT count(*) FROM audit WHERE action='evidence.preserve' AND who='report-worker'")" -ge 1 ] &&
+	ok "filed report preserved by the worker" || bad "not preserved: $(q "SELECT kind,n FROM pres_items WHERE report_id=$R1")"
 c=$(code POST "/v1/reports/$R1/submit" -H "Authorization: Bearer $ADM")
 [ "$c" = 200 ] && [ "$(jq -r .work.kind < "$T/body")" = none ] && ok "submit of a finished report: 200, nothing queued" || bad "resubmit: $c"
 c=$(code POST "/v1/reports/$R1/retract" -H "Authorization: Bearer $ADM")
