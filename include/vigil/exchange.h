@@ -68,6 +68,14 @@ typedef struct vigil_exchange_fetch_opts {
 	vigil_ctx *matcher_ctx; /* errors of the matcher (default: the store's) */
 	void (*on_page)(void *user, const vigil_exchange *x); /* after a commit */
 	void *user;
+	/* If not NULL: the fetch holds lease "exchange:NAME" for this owner
+	 * (see vigil_lease_take): taken before the first request, renewed
+	 * for lease_ttl seconds inside every page's transaction, released at
+	 * the end. VIGIL_EEXIST if another owner holds it; a page whose
+	 * renewal finds the lease taken over is not committed
+	 * (VIGIL_EABORTED). */
+	const char *lease_owner;
+	int64_t lease_ttl;      /* seconds (default 300) */
 } vigil_exchange_fetch_opts;
 
 typedef struct vigil_exchange_stats {
@@ -88,6 +96,18 @@ typedef struct vigil_exchange_stats {
 int vigil_exchange_fetch(vigil_store *st, const char *name,
 			 const vigil_exchange_fetch_opts *opts,
 			 vigil_exchange_stats *stats);
+
+/* Named leases, for work one of several processes sharing a store must
+ * do alone (the exchange scheduler). Takes lease name for owner until
+ * now + ttl seconds, in one transaction, when it is free, expired, or
+ * owner's already (a renewal): *got = 1; otherwise *got = 0 and nothing
+ * changes. Not supported on every backend (VIGIL_EINVAL "not supported"). */
+int vigil_lease_take(vigil_store *st, const char *name, const char *owner,
+		     int64_t ttl, int *got);
+/* Frees lease name if owner holds it (no error if not). */
+int vigil_lease_release(vigil_store *st, const char *name, const char *owner);
+/* Whether the store's backend has leases. */
+int vigil_lease_supported(vigil_store *st);
 
 /* Sends a reviewer's verdict on entry entry_id (of the exchange's bank)
  * back to the service: NCMEC an up/down vote (PUT .../feedback; a downvote

@@ -228,6 +228,28 @@ int vigil_exchange_delete(vigil_store *st, const char *name)
 	return NEED_OP(st, xch_delete, name);
 }
 
+/* ---------------------------------------------------------- leases */
+
+int vigil_lease_supported(vigil_store *st)
+{
+	return st && st->ops->lease_take && st->ops->lease_release;
+}
+
+int vigil_lease_take(vigil_store *st, const char *name, const char *owner,
+		     int64_t ttl, int *got)
+{
+	if (!st || !name || !*name || !owner || !*owner || ttl <= 0 || !got)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, lease_take, name, owner, (int64_t)time(NULL), ttl, got);
+}
+
+int vigil_lease_release(vigil_store *st, const char *name, const char *owner)
+{
+	if (!st || !name || !owner)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, lease_release, name, owner);
+}
+
 /* ----------------------------------------------------------- fetch */
 
 /* What the matcher must learn once the page's commit stands: removals and
@@ -255,14 +277,21 @@ static int mpush(vigil_store *st, mchanges *m, const vigil_entry *e, int add)
 	return VIGIL_OK;
 }
 
-/* Removes entries ids[0..n) (recording them for the matcher). */
+/* Removes entries ids[0..n) whose item rows were just taken (recording
+ * them for the matcher), except those another record still holds: two
+ * records may carry one hash, and the bank holds it once. */
 static int drop_entries(vigil_store *st, const int64_t *ids, size_t n,
 			mchanges *gone, vigil_exchange_stats *s)
 {
 	size_t i;
-	int rc;
+	int rc, held;
 
 	for (i = 0; i < n; i++) {
+		rc = NEED_OP(st, xitem_release, ids[i], &held);
+		if (rc)
+			return rc;
+		if (held)
+			continue;
 		if (gone) {
 			vigil_entry e;
 			rc = st->ops->entry_get(st, ids[i], &e);
@@ -306,10 +335,19 @@ static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
 		rc = st->ops->entry_add(st, b->id, &rec, &id);
 		if (rc)
 			return rc;
-		/* id 0: the bank already had this hash (another record or a
-		 * local import); that entry is not this record's to remove. */
-		if (!id)
+		/* id 0: the bank already had this hash. If another exchange
+		 * record holds it, this one holds it too (the entry stays
+		 * while any does); a local import's entry is never an
+		 * exchange's to remove. */
+		if (!id) {
+			rc = NEED_OP(st, xentry_shared, b->id, rec.type, rec.value, &id);
+			if (!rc && id)
+				rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
+			if (rc)
+				return rc;
+			linked |= id != 0;
 			continue;
+		}
 		rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
 		if (rc)
 			return rc;
@@ -427,18 +465,33 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	xclient c;
 	xpage p;
 	mchanges changes = {0};
-	int rc, opened = 0;
+	int rc, opened = 0, leased = 0;
+	int64_t ttl = o->lease_ttl > 0 ? o->lease_ttl : 300;
+	char lease[VIGIL_NAME_MAX + 16];
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	memset(&p, 0, sizeof(p));
 	if (!st || !name)
 		return VIGIL_EINVAL;
+	if (o->lease_owner) {
+		int got = 0;
+		snprintf(lease, sizeof(lease), "exchange:%s", name);
+		rc = vigil_lease_take(st, lease, o->lease_owner, ttl, &got);
+		if (rc)
+			return rc;
+		if (!got)
+			return vigil__err(st->ctx, VIGIL_EEXIST,
+					  "%s: another instance holds the fetch lease", name);
+		leased = 1;
+	}
 	rc = NEED_OP(st, xch_get, name, &x);
 	if (rc)
-		return rc;
-	if (!x.enabled)
-		return vigil__err(st->ctx, VIGIL_EINVAL, "exchange '%s' is disabled", name);
+		goto out;
+	if (!x.enabled) {
+		rc = vigil__err(st->ctx, VIGIL_EINVAL, "exchange '%s' is disabled", name);
+		goto out;
+	}
 	rc = vigil_bank_get(st, x.bank, &b);
 	if (rc)
 		goto fail;
@@ -480,6 +533,18 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			if (rc)
 				goto fail;
 			x.enabled = cur.enabled;
+		}
+		/* The lease is renewed with the page, or the page is not ours
+		 * (a server stalled past its lease lost the exchange). */
+		if (leased) {
+			int got = 0;
+			rc = NEED_OP(st, lease_take, lease, o->lease_owner,
+				     (int64_t)time(NULL), ttl, &got);
+			if (!rc && !got)
+				rc = vigil__err(st->ctx, VIGIL_EABORTED,
+						"%s: the fetch lease was taken over", x.name);
+			if (rc)
+				goto fail;
 		}
 		for (i = 0; i < p.n; i++) {
 			rc = apply(st, &x, &b, &p.recs[i], o->matcher ? &changes : NULL,
@@ -535,6 +600,8 @@ fail:
 out:
 	if (opened)
 		client_close(&c);
+	if (leased)
+		NEED_OP(st, lease_release, lease, o->lease_owner);
 	vigil__xpage_free(&p);
 	vigil__free(changes.v);
 	return rc;

@@ -11,12 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 6 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 7 /* 2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
 			    protected view); 5: the audit hash chain (prev,
 			    hash columns, audit_checkpoints; migrate_audit);
-			    6: exchanges; every step of the script is
+			    6: exchanges; 7: exchange_items_entry index
+			    (shared hashes), leases (the scheduler's lease);
+			    every step of the script is
 			    idempotent */
 
 enum {
@@ -28,6 +30,8 @@ enum {
 	S_XITEM_DEL,
 	S_XITEM_LINK,
 	S_ENTRY_DEL,
+	S_XENTRY_SHARED, /* exchanges: shared hashes (session 3) */
+	S_XITEM_HOLDER,
 	S_COUNT
 };
 
@@ -88,6 +92,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	"DELETE FROM exchange_items WHERE exchange_id=? AND key=?",
 	"INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen) VALUES(?,?,?,?)",
 	"DELETE FROM entries WHERE id=?",
+	"SELECT e.id FROM entries e WHERE e.bank_id=? AND e.type=? AND e.value=?"
+	" AND EXISTS(SELECT 1 FROM exchange_items i WHERE i.entry_id=e.id)",
+	"SELECT key FROM exchange_items WHERE entry_id=? ORDER BY rowid LIMIT 1",
 };
 
 static const char schema[] =
@@ -296,7 +303,15 @@ static const char schema[] =
 	" entry_id INTEGER NOT NULL," /* 0: the record had no usable hash */
 	" gen INTEGER NOT NULL,"
 	" PRIMARY KEY(exchange_id, key, entry_id));"
-	"CREATE INDEX IF NOT EXISTS exchange_items_gen ON exchange_items(exchange_id, gen);";
+	"CREATE INDEX IF NOT EXISTS exchange_items_gen ON exchange_items(exchange_id, gen);"
+	/* 7: which records hold an entry (two records of a list may carry
+	 * one hash: the entry stays while any holds it), and named leases
+	 * (one scheduler per exchange among servers sharing the store). */
+	"CREATE INDEX IF NOT EXISTS exchange_items_entry ON exchange_items(entry_id);"
+	"CREATE TABLE IF NOT EXISTS leases("
+	" name TEXT PRIMARY KEY,"
+	" owner TEXT NOT NULL,"
+	" expires INTEGER NOT NULL);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -1580,8 +1595,10 @@ static int s_entry_set_metadata(vigil_store *st, int64_t id, const char *metadat
 	return rc;
 }
 
-static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t max,
-			   vigil_event **out, size_t *n)
+/* The rows of state (< 0: pending and due at now_ms, oldest first), or
+ * with url != NULL every row of that target, newest first. */
+static int outbox_rows(vigil_store *st, int state, int64_t now_ms, const char *url,
+		       size_t max, vigil_event **out, size_t *n)
 {
 	sqlite3_stmt *q = NULL;
 	vigil_event *v = NULL;
@@ -1590,7 +1607,11 @@ static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t ma
 
 	*out = NULL;
 	*n = 0;
-	rc = prep(st, state < 0
+	rc = prep(st, url
+		  ? "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
+		    "last_error,created_ms FROM outbox WHERE url=?4"
+		    " ORDER BY id DESC LIMIT ?2"
+		  : state < 0
 		  ? "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
 		    "last_error,created_ms FROM outbox WHERE state='pending' AND next_ms<=?1"
 		    " ORDER BY next_ms, id LIMIT ?2"
@@ -1599,7 +1620,9 @@ static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t ma
 		    " ORDER BY id DESC LIMIT ?2", &q);
 	if (rc)
 		return rc;
-	if (state < 0)
+	if (url)
+		sqlite3_bind_text(q, 4, url, -1, SQLITE_STATIC);
+	else if (state < 0)
 		sqlite3_bind_int64(q, 1, now_ms);
 	else
 		sqlite3_bind_text(q, 3, vigil_outbox_state_name(state), -1, SQLITE_STATIC);
@@ -1664,6 +1687,18 @@ static int s_entry_type_stats(vigil_store *st, int type, int64_t *count,
 	}
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t max,
+			   vigil_event **out, size_t *n)
+{
+	return outbox_rows(st, state, now_ms, NULL, max, out, n);
+}
+
+static int s_outbox_by_url(vigil_store *st, const char *url, size_t max,
+			   vigil_event **out, size_t *n)
+{
+	return outbox_rows(st, 0, 0, url, max, out, n);
 }
 
 static int s_outbox_update(vigil_store *st, int64_t id, int state, int attempts,
@@ -2695,6 +2730,103 @@ static int s_xitem_link(vigil_store *st, int64_t xid, const char *key,
 	return rc;
 }
 
+/* ------------------------------ exchanges, session 3: shared hashes,
+ * the scheduler's lease, the feedback listing */
+
+static int s_xentry_shared(vigil_store *st, int64_t bank_id, int type,
+			   const uint8_t *value, int64_t *id)
+{
+	sqlite3_stmt *q = cached(st, S_XENTRY_SHARED);
+	int step, rc = VIGIL_OK;
+
+	*id = 0;
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int(q, 2, type);
+	sqlite3_bind_blob(q, 3, value, (int)vigil_hash_type_size(type), SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else if (step != SQLITE_DONE)
+		rc = db_err(st, "exchange_shared");
+	sqlite3_reset(q);
+	return rc;
+}
+
+static int s_xitem_release(vigil_store *st, int64_t entry_id, int *held)
+{
+	sqlite3_stmt *q = cached(st, S_XITEM_HOLDER), *u = NULL;
+	int step, rc = VIGIL_OK;
+
+	*held = 0;
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, entry_id);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW) {
+		/* Ownership passes to the oldest remaining holder. */
+		*held = 1;
+		rc = prep(st, "UPDATE entries SET source_ref=? WHERE id=?", &u);
+		if (!rc) {
+			sqlite3_bind_text(u, 1, (const char *)sqlite3_column_text(q, 0), -1,
+					  SQLITE_TRANSIENT);
+			sqlite3_bind_int64(u, 2, entry_id);
+			rc = step_done(st, u, "exchange_release");
+		}
+	} else if (step != SQLITE_DONE) {
+		rc = db_err(st, "exchange_release");
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+static int s_lease_take(vigil_store *st, const char *name, const char *owner,
+			int64_t now, int64_t ttl, int *got)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, own = !s_in_transaction(st);
+
+	*got = 0;
+	/* One statement decides: insert a free lease, or take over one that
+	 * expired or is already ours; a live lease of another owner is left
+	 * alone (the WHERE of the upsert fails, nothing changes). */
+	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
+	rc = prep(st, "INSERT INTO leases(name,owner,expires) VALUES(?1,?2,?3+?4)"
+		      " ON CONFLICT(name) DO UPDATE SET owner=?2, expires=?3+?4"
+		      " WHERE leases.owner=?2 OR leases.expires<=?3", &q);
+	if (!rc) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, now);
+		sqlite3_bind_int64(q, 4, ttl);
+		rc = step_done(st, q, "lease_take");
+		if (!rc)
+			*got = sqlite3_changes(((sq *)st->priv)->db) > 0;
+	}
+	if (own) {
+		if (!rc)
+			rc = exec(st, "COMMIT");
+		if (rc)
+			exec(st, "ROLLBACK");
+	}
+	return rc;
+}
+
+static int s_lease_release(vigil_store *st, const char *name, const char *owner)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM leases WHERE name=? AND owner=?", &q);
+
+	if (!rc) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+		rc = step_done(st, q, "lease_release");
+	}
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -2767,6 +2899,12 @@ const vigil__store_ops vigil__store_sqlite = {
 	.report_list = s_report_list,
 	.report_put = s_report_put,
 	.reveal_count_item = s_reveal_count_item,
+	/* exchanges, session 3 */
+	.xentry_shared = s_xentry_shared,
+	.xitem_release = s_xitem_release,
+	.lease_take = s_lease_take,
+	.lease_release = s_lease_release,
+	.outbox_by_url = s_outbox_by_url,
 	.xch_add = s_xch_add,
 	.xch_get = s_xch_get,
 	.xch_list = s_xch_list,

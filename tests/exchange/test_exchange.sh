@@ -111,6 +111,32 @@ entries "$DB" ncmec-bank >"$T/after"
 	ok "ncmec: bad credentials: clear error, bank unchanged" || bad "ncmec: bad credentials: $(cat "$T/err")"
 grep -q wrong-secret-xyz "$T/all_output" && bad "ncmec: bad secret printed" || ok "ncmec: bad secret not printed"
 
+# Two records carrying one hash share its entry: deleting the first keeps
+# the hash (now the second's), deleting the second removes it.
+DB=$T/n2.db
+M3=$(h m3 32)
+"$VIGIL" exchange add sh --db "$DB" --api ncmec --url "$B/hashsharing" \
+	--credentials env:NCMEC_CRED --bank shared >/dev/null
+ctl add '{"api":"ncmec","records":[
+ {"member":60,"id":"sa","fingerprints":{"md5":"'$M3'"}},
+ {"member":60,"id":"sb","fingerprints":{"md5":"'$M3'","pdq":"'$P5'"}}]}'
+sleep 2
+fetch "$DB" sh
+m3() { sqlite3 "$DB" "SELECT e.source_ref FROM entries e JOIN banks b ON b.id=e.bank_id
+	WHERE b.name='shared' AND lower(hex(e.value))='$M3'"; }
+[ "$(m3)" = 60-sa ] && ok "shared hash: one entry, first record's" || bad "shared hash: $(m3)"
+sleep 1
+ctl add '{"api":"ncmec","records":[{"member":60,"id":"sa","deleted":true}]}'
+sleep 2
+fetch "$DB" sh
+[ "$(m3)" = 60-sb ] && ok "shared hash: deleting the first record keeps it for the second" ||
+	bad "shared hash: after deleting the first record: '$(m3)'"
+sleep 1
+ctl add '{"api":"ncmec","records":[{"member":60,"id":"sb","deleted":true}]}'
+sleep 2
+fetch "$DB" sh
+[ -z "$(m3)" ] && ok "shared hash: deleting the last holder removes it" || bad "shared hash: still '$(m3)'"
+
 # ---------------------------------------------------------- StopNCII
 DB=$T/s.db
 "$VIGIL" exchange add sn --db "$DB" --api stopncii --url "$B/v1" --page-size 2 \
