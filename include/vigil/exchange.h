@@ -109,6 +109,41 @@ int vigil_lease_release(vigil_store *st, const char *name, const char *owner);
 /* Whether the store's backend has leases. */
 int vigil_lease_supported(vigil_store *st);
 
+/* ------------------------------------------------ feedback, queued
+ *
+ * A verdict becomes a row of the durable outbox (vigil/pipeline.h), type
+ * VIGIL_XCH_FEEDBACK_EVENT, target url "exchange:NAME", committed with
+ * whatever caused it; vigil_outbox_deliver (the thread of vigil serve)
+ * sends it with vigil_exchange_feedback's request, credentials read at
+ * each attempt (never stored), and retries 429/5xx/transport failures with
+ * the outbox's backoff until webhook_max_age: each API's feedback call
+ * sets a state (NCMEC's PUT of this member's vote, StopNCII's feedback
+ * value of this platform for a hash, a ThreatExchange reaction), so a
+ * repeat after a lost answer changes nothing. Other 4xx fail at once. */
+#define VIGIL_XCH_FEEDBACK_EVENT "exchange.feedback"
+
+/* Queues a verdict on entry entry_id of exchange name's bank (checked as
+ * vigil_exchange_feedback does, without a request). The row carries the
+ * entry as it is now (a later delete of the entry does not lose it).
+ * event_id may be NULL. */
+int vigil_exchange_feedback_queue(vigil_store *st, const char *name,
+				  int64_t entry_id, int positive,
+				  const char *reason,
+				  char event_id[VIGIL_EVENT_ID_LEN + 1]);
+/* Queues a verdict for every enabled exchange with a feedback API whose
+ * bank holds entry_id (a reviewer's decision on a match); *queued counts
+ * the rows (may be NULL). An entry of no exchange's bank queues none. */
+int vigil_exchange_feedback_for_entry(vigil_store *st, int64_t entry_id,
+				      int positive, size_t *queued);
+/* Sends the queued feedback of exchange name that is due now (the CLI's
+ * way, without a server). */
+int vigil_exchange_feedback_deliver(vigil_store *st, const char *name,
+				    vigil_deliver_stats *stats);
+/* The queued and sent feedback of exchange name, newest first, at most
+ * max: outbox rows (vigil_events_free). */
+int vigil_exchange_feedback_list(vigil_store *st, const char *name, size_t max,
+				 vigil_event **out, size_t *n);
+
 /* Sends a reviewer's verdict on entry entry_id (of the exchange's bank)
  * back to the service: NCMEC an up/down vote (PUT .../feedback; a downvote
  * needs reason, a reason GUID, unless the service lists exactly one),

@@ -104,7 +104,7 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        /* exchange */
        CLI_OPT_API, CLI_OPT_BANK, CLI_OPT_URL, CLI_OPT_CREDENTIALS, CLI_OPT_PAGE_SIZE,
        CLI_OPT_PRIVACY_GROUP, CLI_OPT_ESP_IDS, CLI_OPT_MAX_PAGES, CLI_OPT_FULL, CLI_OPT_JSON,
-       CLI_OPT_VERDICT, CLI_OPT_REASON,
+       CLI_OPT_VERDICT, CLI_OPT_REASON, CLI_OPT_FEEDBACK_LIST,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */

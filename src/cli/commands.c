@@ -309,6 +309,9 @@ static const cli_opt exchange_opts[] = {
 	{CLI_OPT_REASON, "reason", "GUID",
 	 "feedback, ncmec dismiss: the reason's GUID (default: the service's only "
 	 "reason, if it lists exactly one)."},
+	{CLI_OPT_FEEDBACK_LIST, "list", NULL,
+	 "feedback NAME --list: the verdicts queued for the exchange, newest "
+	 "first, with their state (pending, sent, failed), attempts and last error."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -533,13 +536,18 @@ const cli_cmd cli_commands[] = {
 	 "counted. GETs are retried on 429 and 5xx (backoff 0, 0.4, 0.8, 1.6 s, or "
 	 "Retry-After, five tries); POSTs are never retried. Exit status 1 if the "
 	 "fetch failed (what committed before stays).\n"
-	 "feedback NAME --entry ID --verdict confirm|dismiss sends a reviewer's "
-	 "verdict on a fetched entry back where the API allows it: NCMEC (PUT "
-	 "an up or down vote on the entry, addressed by its uploader's member "
-	 "id), StopNCII (SubmitFeedback; needs the third key), ThreatExchange (a "
-	 "reaction on each of the record's descriptors); TCAP has none. It is "
-	 "sent once, never retried (it may have been applied). docs/exchanges.md "
-	 "describes each API.",
+	 "feedback NAME --entry ID --verdict confirm|dismiss queues a reviewer's "
+	 "verdict on a fetched entry in the durable outbox and sends what is "
+	 "due: NCMEC (PUT an up or down vote on the entry, addressed by its "
+	 "uploader's member id), StopNCII (SubmitFeedback; needs the third key), "
+	 "ThreatExchange (a reaction on each of the record's descriptors); TCAP "
+	 "has none. A verdict that fails with no answer, 429 or 5xx stays "
+	 "pending and is retried with backoff (by vigil serve, or the next "
+	 "feedback command): each call sets a state, so a repeat is harmless. "
+	 "Exit status 1 if it is not sent yet or failed. vigil serve queues one "
+	 "when a reviewer confirms or dismisses a case matching an exchange's "
+	 "entry. feedback NAME --list shows them. docs/exchanges.md describes "
+	 "each API.",
 	 exchange_opts, cmd_exchange},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},

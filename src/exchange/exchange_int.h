@@ -146,4 +146,10 @@ typedef struct xtcap_parsed {
 int vigil__tcap_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
 		      xtcap_parsed *out);
 
+/* Sends one queued feedback row (VIGIL_XCH_FEEDBACK_EVENT) for the
+ * outbox: 1 sent, 0 worth retrying, -1 never succeeds; err says why
+ * (without secrets). */
+int vigil__xfeedback_send(vigil_store *st, const vigil_event *e, char *err,
+			  size_t errcap);
+
 #endif
