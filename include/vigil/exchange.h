@@ -16,6 +16,7 @@ typedef enum vigil_exchange_api {
 	VIGIL_XCH_STOPNCII = 1,
 	VIGIL_XCH_THREATEXCHANGE = 2,
 	VIGIL_XCH_TCAP = 3,
+	VIGIL_XCH_VIGIL = 4,  /* another vigil's published bank (the feed) */
 	VIGIL__XCH_END
 } vigil_exchange_api;
 
@@ -96,6 +97,20 @@ typedef struct vigil_exchange_stats {
 int vigil_exchange_fetch(vigil_store *st, const char *name,
 			 const vigil_exchange_fetch_opts *opts,
 			 vigil_exchange_stats *stats);
+
+/* ------------------------------------------ the local exchange (feed)
+ *
+ * A bank published as a feed logs its entries (as they are when
+ * published) and every later add, update and delete; GET /v1/feed/{bank}
+ * of vigil serve pages through that log, and another vigil fetches it as
+ * an exchange with api "vigil" (docs/exchanges.md). SQLite only. */
+int vigil_feed_publish(vigil_store *st, const char *bank, int on);
+int vigil_feed_published(vigil_store *st, const char *bank, int *on);
+/* The page after sequence number `after` (at most limit records, 0: 1000,
+ * capped at 10000) as JSON text (*json: free()). VIGIL_ENOENT if the bank
+ * is missing or not published. */
+int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t limit,
+		    char **json);
 
 /* Named leases, for work one of several processes sharing a store must
  * do alone (the exchange scheduler). Takes lease name for owner until

@@ -1,5 +1,6 @@
-/* cmd_exchange.c — `vigil exchange add|list|show|fetch|enable|disable|
- * delete`: hash lists fetched from NCMEC, StopNCII, ThreatExchange, TCAP. */
+/* cmd_exchange.c — `vigil exchange add|list|show|fetch|feedback|enable|
+ * disable|delete|publish|unpublish`: hash lists fetched from NCMEC,
+ * StopNCII, ThreatExchange, TCAP and other vigils, and banks published. */
 #include "cli.h"
 
 #include <jansson.h>
@@ -225,7 +226,7 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_OK;
 		}
 		cli_err("vigil exchange: which subcommand? (add, list, show, fetch, feedback, "
-			"enable, disable, delete)\n");
+			"enable, disable, delete, publish, unpublish)\n");
 		return CLI_EXIT_USAGE;
 	}
 	sub = argv[1];
@@ -286,7 +287,7 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		int api = vigil_exchange_api_parse(a.api);
 		if (api < 0) {
 			cli_err("vigil exchange add: --api must be ncmec, stopncii, "
-				"threatexchange or tcap\n");
+				"threatexchange, tcap or vigil\n");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
@@ -363,6 +364,14 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			goto out;
 		}
 		rc = feedback_send(ctx, st, argv[i], eid, a.verdict, a.entry);
+	} else if (!strcmp(sub, "publish") || !strcmp(sub, "unpublish")) {
+		r = vigil_feed_publish(st, argv[i], !strcmp(sub, "publish"));
+		if (r)
+			rc = report(ctx, r, argv[i]);
+		else
+			printf("%s: %s\n", argv[i], !strcmp(sub, "publish")
+					     ? "published at /v1/feed/NAME (keys with role feed)"
+					     : "no longer published; its change log is dropped");
 	} else if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
 		r = vigil_exchange_set_enabled(st, argv[i], !strcmp(sub, "enable"));
 		if (r)

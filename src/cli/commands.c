@@ -234,7 +234,8 @@ static const cli_opt key_opts[] = {
 	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
 	 "create: what the key may do: submit (hash, match, content, user "
 	 "reports), review (cases), admin (banks, keys, streams), metrics "
-	 "(GET /metrics)."},
+	 "(GET /metrics), feed (GET /v1/feed/BANK: a peer vigil fetching a "
+	 "published bank)."},
 	{CLI_OPT_RATE_LIMIT, "rate-limit", "N",
 	 "create: requests per second this key may make (0, the default: the "
 	 "server's rate_limit)."},
@@ -270,8 +271,11 @@ static const cli_opt text_opts[] = {
 
 static const cli_opt exchange_opts[] = {
 	DB_OPT,
-	{CLI_OPT_API, "api", "ncmec|stopncii|threatexchange|tcap",
-	 "add: which service's protocol the exchange speaks."},
+	{CLI_OPT_API, "api", "ncmec|stopncii|threatexchange|tcap|vigil",
+	 "add: which service's protocol the exchange speaks (vigil: another "
+	 "vigil serve's published bank; --url is its feed, "
+	 "http://HOST:PORT/v1/feed/BANK, and the credentials hold a key of "
+	 "that server with role feed)."},
 	{CLI_OPT_BANK, "bank", "BANK",
 	 "add: the bank its entries go to (created if missing; default: the "
 	 "exchange's name)."},
@@ -515,8 +519,8 @@ const cli_cmd cli_commands[] = {
 	 "docs/transparency.md maps them onto the EU DSA transparency "
 	 "template.",
 	 transparency_opts, cmd_transparency},
-	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete [OPTIONS] [NAME]",
-	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange and TCAP into banks.",
+	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete|publish|unpublish [OPTIONS] [NAME]",
+	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange, TCAP and other vigils into banks.",
 	 "An exchange is a configured source of one bank. add NAME --api API "
 	 "--credentials REF [--bank BANK] [settings] configures one (the bank is "
 	 "created if missing); list, show NAME describe them (progress, counts, "
@@ -546,8 +550,13 @@ const cli_cmd cli_commands[] = {
 	 "feedback command): each call sets a state, so a repeat is harmless. "
 	 "Exit status 1 if it is not sent yet or failed. vigil serve queues one "
 	 "when a reviewer confirms or dismisses a case matching an exchange's "
-	 "entry. feedback NAME --list shows them. docs/exchanges.md describes "
-	 "each API.",
+	 "entry. feedback NAME --list shows them.\n"
+	 "publish BANK makes vigil serve offer the bank as an exchange feed "
+	 "(GET /v1/feed/BANK, keys with role feed): its entries now, then "
+	 "every add, update and delete, paged by sequence number; another "
+	 "vigil fetches it with add NAME --api vigil --url "
+	 "http://HOST:PORT/v1/feed/BANK. unpublish BANK stops it. "
+	 "docs/exchanges.md describes each API.",
 	 exchange_opts, cmd_exchange},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const api_names[] = {"ncmec", "stopncii", "threatexchange", "tcap"};
+static const char *const api_names[] = {"ncmec", "stopncii", "threatexchange", "tcap",
+					"vigil"};
 
 const char *vigil_exchange_api_name(int api)
 {
@@ -33,6 +34,7 @@ static const xapi *api_of(int api)
 	case VIGIL_XCH_STOPNCII: return &vigil__xapi_stopncii;
 	case VIGIL_XCH_THREATEXCHANGE: return &vigil__xapi_threatexchange;
 	case VIGIL_XCH_TCAP: return &vigil__xapi_tcap;
+	case VIGIL_XCH_VIGIL: return &vigil__xapi_vigil;
 	}
 	return NULL;
 }

@@ -254,6 +254,48 @@ static void feedback_add(srv_req *r)
 	srv_reply_json(r, 202, json_pack("{s:s,s:s}", "id", eid, "state", "pending"));
 }
 
+/* GET /v1/feed/{bank}?after=SEQ&limit=N: a published bank's change log
+ * (vigil/exchange.h), for another vigil's --api vigil exchange. */
+static void feed(srv_req *r)
+{
+	const char *bank = srv_param(r, "bank"), *a = srv_query(r, "after"),
+		   *l = srv_query(r, "limit");
+	vigil_store *st = srv_store(r);
+	char *text = NULL, *end;
+	long long after = 0, limit = 1000;
+	json_t *page;
+	int rc;
+
+	if (!st)
+		return;
+	if (a && *a) {
+		after = strtoll(a, &end, 10);
+		if (*end || after < 0) {
+			srv_reply_error(r, 400, "invalid", "after must be a sequence number");
+			return;
+		}
+	}
+	if (l && *l) {
+		limit = strtoll(l, &end, 10);
+		if (*end || limit < 1 || limit > 10000) {
+			srv_reply_error(r, 400, "invalid", "limit must be 1..10000");
+			return;
+		}
+	}
+	rc = vigil_feed_page(st, bank, (int64_t)after, (size_t)limit, &text);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	page = json_loads(text, 0, NULL);
+	free(text);
+	if (!page) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	srv_reply_json(r, 200, page);
+}
+
 const srv_route srv_routes_exchanges[] = {
 	{"GET", "/v1/exchanges", SRV_ROLE_ADMIN, list, 0, "List exchanges"},
 	{"POST", "/v1/exchanges", SRV_ROLE_ADMIN, create, 0, "Add an exchange"},
@@ -265,5 +307,7 @@ const srv_route srv_routes_exchanges[] = {
 	 "Verdicts queued for an exchange, with their state"},
 	{"POST", "/v1/exchanges/{name}/feedback", SRV_ROLE_ADMIN, feedback_add, 0,
 	 "Queue a verdict on an exchange's entry"},
+	{"GET", "/v1/feed/{bank}", SRV_ROLE_FEED | SRV_ROLE_ADMIN, feed, 0,
+	 "A published bank's changes, for another vigil (the local exchange)"},
 	{0},
 };

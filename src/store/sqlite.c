@@ -17,7 +17,8 @@
 			    protected view); 5: the audit hash chain (prev,
 			    hash columns, audit_checkpoints; migrate_audit);
 			    6: exchanges; 7: exchange_items_entry index
-			    (shared hashes), leases (the scheduler's lease);
+			    (shared hashes), leases (the scheduler's lease),
+			    feeds + feed_log + triggers (published banks);
 			    every step of the script is
 			    idempotent */
 
@@ -311,7 +312,28 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS leases("
 	" name TEXT PRIMARY KEY,"
 	" owner TEXT NOT NULL,"
-	" expires INTEGER NOT NULL);";
+	" expires INTEGER NOT NULL);"
+	/* 7: banks published as exchange feeds, and their change log (op 0:
+	 * the entry as it is now, 1: removed), written by triggers only for
+	 * published banks, so other banks' imports pay one indexed probe. */
+	"CREATE TABLE IF NOT EXISTS feeds("
+	" bank_id INTEGER PRIMARY KEY REFERENCES banks(id) ON DELETE CASCADE,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS feed_log("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" bank_id INTEGER NOT NULL,"
+	" entry_id INTEGER NOT NULL,"
+	" op INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);"
+	"CREATE TRIGGER IF NOT EXISTS feed_add AFTER INSERT ON entries"
+	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
+	"CREATE TRIGGER IF NOT EXISTS feed_update AFTER UPDATE OF value,quality,metadata"
+	" ON entries WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
+	"CREATE TRIGGER IF NOT EXISTS feed_delete AFTER DELETE ON entries"
+	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=OLD.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(OLD.bank_id,OLD.id,1); END;";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -2827,6 +2849,99 @@ static int s_lease_release(vigil_store *st, const char *name, const char *owner)
 	return rc;
 }
 
+static int s_feed_publish(vigil_store *st, int64_t bank_id, int on, int *state)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, own;
+
+	if (on < 0) {
+		rc = prep(st, "SELECT count(*) FROM feeds WHERE bank_id=?", &q);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(q, 1, bank_id);
+		rc = sqlite3_step(q) == SQLITE_ROW ? VIGIL_OK : db_err(st, "feed");
+		if (state)
+			*state = !rc && sqlite3_column_int(q, 0) > 0;
+		sqlite3_finalize(q);
+		return rc;
+	}
+	own = !s_in_transaction(st);
+	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
+	rc = prep(st, on ? "INSERT OR IGNORE INTO feeds(bank_id,created) VALUES(?,strftime('%s','now'))"
+		         : "DELETE FROM feeds WHERE bank_id=?", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, bank_id);
+		rc = step_done(st, q, "feed_publish");
+	}
+	/* Newly published: what the bank holds now is the log's start. */
+	if (!rc && on && sqlite3_changes(((sq *)st->priv)->db) > 0) {
+		rc = prep(st, "INSERT INTO feed_log(bank_id,entry_id,op)"
+			      " SELECT bank_id,id,0 FROM entries WHERE bank_id=? ORDER BY id", &q);
+		if (!rc) {
+			sqlite3_bind_int64(q, 1, bank_id);
+			rc = step_done(st, q, "feed_publish");
+		}
+	}
+	if (!rc && !on) {
+		rc = prep(st, "DELETE FROM feed_log WHERE bank_id=?", &q);
+		if (!rc) {
+			sqlite3_bind_int64(q, 1, bank_id);
+			rc = step_done(st, q, "feed_publish");
+		}
+	}
+	if (own) {
+		if (!rc)
+			rc = exec(st, "COMMIT");
+		if (rc)
+			exec(st, "ROLLBACK");
+	}
+	if (!rc && state)
+		*state = on;
+	return rc;
+}
+
+static int s_feed_scan(vigil_store *st, int64_t bank_id, int64_t after, size_t max,
+		       int (*cb)(void *user, int64_t seq, int64_t entry_id,
+				 const vigil_entry *e),
+		       void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT l.seq,l.entry_id,l.op,e.id,e.type,e.value,e.quality,"
+			  "e.source_ref,e.metadata FROM feed_log l LEFT JOIN entries e"
+			  " ON e.id=l.entry_id AND l.op=0 WHERE l.bank_id=? AND l.seq>?"
+			  " ORDER BY l.seq LIMIT ?", &q), step;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int64(q, 2, after);
+	sqlite3_bind_int64(q, 3, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_entry e;
+		int have = sqlite3_column_type(q, 3) != SQLITE_NULL;
+		if (have) {
+			size_t n = (size_t)sqlite3_column_bytes(q, 5);
+			memset(&e, 0, sizeof(e));
+			e.id = sqlite3_column_int64(q, 3);
+			e.bank_id = bank_id;
+			e.type = sqlite3_column_int(q, 4);
+			memcpy(e.value, sqlite3_column_blob(q, 5), n < 32 ? n : 32);
+			e.quality = sqlite3_column_int(q, 6);
+			copy_text(e.source_ref, sizeof(e.source_ref), sqlite3_column_text(q, 7));
+			copy_text(e.metadata, sizeof(e.metadata), sqlite3_column_text(q, 8));
+		}
+		rc = cb(user, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			have ? &e : NULL);
+		if (rc)
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_err(st, "feed_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -2905,6 +3020,8 @@ const vigil__store_ops vigil__store_sqlite = {
 	.lease_take = s_lease_take,
 	.lease_release = s_lease_release,
 	.outbox_by_url = s_outbox_by_url,
+	.feed_publish = s_feed_publish,
+	.feed_scan = s_feed_scan,
 	.xch_add = s_xch_add,
 	.xch_get = s_xch_get,
 	.xch_list = s_xch_list,

@@ -193,6 +193,18 @@ typedef struct vigil__store_ops {
 	/* Outbox rows of one target url (any state), newest first. */
 	int (*outbox_by_url)(vigil_store *st, const char *url, size_t max,
 			     vigil_event **out, size_t *n);
+	/* A bank published as an exchange feed (the local "vigil" API):
+	 * feed_publish on = 1 logs the bank's entries as adds (once) and
+	 * every later add, update and delete of them (triggers, table
+	 * feed_log); on = 0 stops and forgets the log; on = -1 only reads
+	 * the state into *state. feed_scan calls cb for up to max log rows
+	 * after seq `after`, oldest first; e is NULL for a delete (or an add
+	 * whose entry is gone since). */
+	int (*feed_publish)(vigil_store *st, int64_t bank_id, int on, int *state);
+	int (*feed_scan)(vigil_store *st, int64_t bank_id, int64_t after, size_t max,
+			 int (*cb)(void *user, int64_t seq, int64_t entry_id,
+				   const vigil_entry *e),
+			 void *user);
 	/* Bulk import, optional (NULL: the import adds rows with entry_add).
 	 * Inside a transaction, entry_stage queues r for bank_id (no id is
 	 * given back) and entry_stage_flush adds every queued row the bank
