@@ -324,7 +324,11 @@ static const char schema[] =
 	" bank_id INTEGER NOT NULL,"
 	" entry_id INTEGER NOT NULL,"
 	" op INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);"
+	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);";
+
+/* The feed's triggers, created when a bank is first published (a store
+ * that publishes nothing pays nothing on its imports). */
+static const char feed_triggers[] =
 	"CREATE TRIGGER IF NOT EXISTS feed_add AFTER INSERT ON entries"
 	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
 	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
@@ -2868,6 +2872,8 @@ static int s_feed_publish(vigil_store *st, int64_t bank_id, int on, int *state)
 	own = !s_in_transaction(st);
 	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
 		return rc;
+	if (on && (rc = exec(st, feed_triggers)))
+		goto end;
 	rc = prep(st, on ? "INSERT OR IGNORE INTO feeds(bank_id,created) VALUES(?,strftime('%s','now'))"
 		         : "DELETE FROM feeds WHERE bank_id=?", &q);
 	if (!rc) {
@@ -2890,6 +2896,7 @@ static int s_feed_publish(vigil_store *st, int64_t bank_id, int on, int *state)
 			rc = step_done(st, q, "feed_publish");
 		}
 	}
+end:
 	if (own) {
 		if (!rc)
 			rc = exec(st, "COMMIT");
