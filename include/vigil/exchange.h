@@ -159,6 +159,10 @@ int vigil_exchange_feedback_deliver(vigil_store *st, const char *name,
 int vigil_exchange_feedback_list(vigil_store *st, const char *name, size_t max,
 				 vigil_event **out, size_t *n);
 
+/* How many of exchange name's queued verdicts are pending, sent and
+ * failed (counts[VIGIL_OUTBOX_PENDING], [.._DELIVERED], [.._FAILED]). */
+int vigil_exchange_feedback_counts(vigil_store *st, const char *name, int64_t counts[3]);
+
 /* Sends a reviewer's verdict on entry entry_id (of the exchange's bank)
  * back to the service: NCMEC an up/down vote (PUT .../feedback; a downvote
  * needs reason, a reason GUID, unless the service lists exactly one),

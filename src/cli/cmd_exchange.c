@@ -332,8 +332,15 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			rc = report(ctx, r, argv[i]);
 		else if (a.json)
 			print_json(&x);
-		else
+		else {
+			int64_t fc[3];
 			print_show(&x);
+			if (!vigil_exchange_feedback_counts(st, argv[i], fc))
+				printf("%-14s %lld pending, %lld sent, %lld failed\n", "feedback",
+				       (long long)fc[VIGIL_OUTBOX_PENDING],
+				       (long long)fc[VIGIL_OUTBOX_DELIVERED],
+				       (long long)fc[VIGIL_OUTBOX_FAILED]);
+		}
 	} else if (!strcmp(sub, "fetch")) {
 		vigil_exchange_fetch_opts o = {0};
 		vigil_exchange_stats s;

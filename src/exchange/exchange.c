@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -759,6 +760,23 @@ int vigil_exchange_feedback_list(vigil_store *st, const char *name, size_t max,
 		return VIGIL_EINVAL;
 	feedback_url(name, url, sizeof(url));
 	return NEED_OP(st, outbox_by_url, url, max, out, n);
+}
+
+int vigil_exchange_feedback_counts(vigil_store *st, const char *name, int64_t counts[3])
+{
+	vigil_event *v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (!counts)
+		return VIGIL_EINVAL;
+	counts[0] = counts[1] = counts[2] = 0;
+	rc = vigil_exchange_feedback_list(st, name, SIZE_MAX, &v, &n);
+	for (i = 0; !rc && i < n; i++)
+		if (v[i].state >= 0 && v[i].state < VIGIL__OUTBOX_STATE_END)
+			counts[v[i].state]++;
+	vigil_events_free(v, n);
+	return rc;
 }
 
 int vigil_exchange_feedback_deliver(vigil_store *st, const char *name,

@@ -55,10 +55,19 @@ static void get(srv_req *r)
 	if (!st)
 		return;
 	rc = vigil_exchange_get(st, srv_param(r, "name"), &x);
-	if (rc)
+	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
-	else
-		srv_reply_json(r, 200, xch_json(&x));
+	} else {
+		json_t *j = xch_json(&x);
+		int64_t fc[3];
+		if (j && !vigil_exchange_feedback_counts(st, x.name, fc))
+			json_object_set_new(j, "feedback",
+					    json_pack("{s:I,s:I,s:I}", "pending",
+						      (json_int_t)fc[VIGIL_OUTBOX_PENDING], "sent",
+						      (json_int_t)fc[VIGIL_OUTBOX_DELIVERED], "failed",
+						      (json_int_t)fc[VIGIL_OUTBOX_FAILED]));
+		srv_reply_json(r, 200, j);
+	}
 }
 
 static void create(srv_req *r)

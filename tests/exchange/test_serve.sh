@@ -132,5 +132,7 @@ i=0; while [ "$(curl -s "$U/v1/exchanges/fb/feedback" -H "$A" | jq -r '.feedback
 	sleep 0.1; i=$((i+1)); done
 check "feedback route: sent by the delivery thread" sh -c \
 	"curl -sf '$X/_ctl/log' | grep '/v1/SubmitFeedback' | tail -1 | grep -q NotBlocked"
+st=$(code GET /v1/exchanges/fb -H "$A")
+check "show: feedback counts" [ "$(jq -c .feedback < "$T/body")" = '{"pending":0,"sent":2,"failed":0}' ]
 stop; check "server exits 0 after feedback" [ $? -eq 0 ]
 exit $fail
