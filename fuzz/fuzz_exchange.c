@@ -1,5 +1,6 @@
-/* fuzz_exchange — the four exchange response parsers (src/exchange): the
- * first byte picks NCMEC (XML), StopNCII, ThreatExchange or TCAP (JSON);
+/* fuzz_exchange — the exchange response parsers (src/exchange): the first
+ * byte picks NCMEC (XML), StopNCII, ThreatExchange or TCAP (JSON) by its
+ * value mod 5, or, 250 and above, a vigil feed page (the local exchange);
  * the rest is the response body. Never crashes; every accepted record has
  * a non-empty NUL-terminated key, at most XCH_MAX_HASHES hashes of known
  * types, and metadata that is empty or a JSON object. */
@@ -46,6 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!settings)
 		settings = json_pack("{s:[i,i]}", "esp_ids", 42, 43);
 	memset(&p, 0, sizeof(p));
+	if (data[0] >= 250) {
+		int64_t next;
+		int more;
+		rc = vigil__vigil_parse(ctx, (const char *)data + 1, size - 1, &p, &next, &more);
+		goto parsed;
+	}
 	switch (data[0] % 5) {
 	case 0: {
 		xncmec_parsed o;
@@ -75,6 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	}
+parsed:
 	if (rc != VIGIL_OK && rc != VIGIL_ECORRUPT && rc != VIGIL_ENOMEM && rc != VIGIL_ETOOBIG)
 		abort();
 	if (rc && !*vigil_errmsg(ctx))

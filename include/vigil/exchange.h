@@ -16,6 +16,7 @@ typedef enum vigil_exchange_api {
 	VIGIL_XCH_STOPNCII = 1,
 	VIGIL_XCH_THREATEXCHANGE = 2,
 	VIGIL_XCH_TCAP = 3,
+	VIGIL_XCH_VIGIL = 4,  /* another vigil's published bank (the feed) */
 	VIGIL__XCH_END
 } vigil_exchange_api;
 
@@ -68,6 +69,14 @@ typedef struct vigil_exchange_fetch_opts {
 	vigil_ctx *matcher_ctx; /* errors of the matcher (default: the store's) */
 	void (*on_page)(void *user, const vigil_exchange *x); /* after a commit */
 	void *user;
+	/* If not NULL: the fetch holds lease "exchange:NAME" for this owner
+	 * (see vigil_lease_take): taken before the first request, renewed
+	 * for lease_ttl seconds inside every page's transaction, released at
+	 * the end. VIGIL_EEXIST if another owner holds it; a page whose
+	 * renewal finds the lease taken over is not committed
+	 * (VIGIL_EABORTED). */
+	const char *lease_owner;
+	int64_t lease_ttl;      /* seconds (default 300) */
 } vigil_exchange_fetch_opts;
 
 typedef struct vigil_exchange_stats {
@@ -88,6 +97,71 @@ typedef struct vigil_exchange_stats {
 int vigil_exchange_fetch(vigil_store *st, const char *name,
 			 const vigil_exchange_fetch_opts *opts,
 			 vigil_exchange_stats *stats);
+
+/* ------------------------------------------ the local exchange (feed)
+ *
+ * A bank published as a feed logs its entries (as they are when
+ * published) and every later add, update and delete; GET /v1/feed/{bank}
+ * of vigil serve pages through that log, and another vigil fetches it as
+ * an exchange with api "vigil" (docs/exchanges.md). SQLite only. */
+int vigil_feed_publish(vigil_store *st, const char *bank, int on);
+int vigil_feed_published(vigil_store *st, const char *bank, int *on);
+/* The page after sequence number `after` (at most limit records, 0: 1000,
+ * capped at 10000) as JSON text (*json: free()). VIGIL_ENOENT if the bank
+ * is missing or not published. */
+int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t limit,
+		    char **json);
+
+/* Named leases, for work one of several processes sharing a store must
+ * do alone (the exchange scheduler). Takes lease name for owner until
+ * now + ttl seconds, in one transaction, when it is free, expired, or
+ * owner's already (a renewal): *got = 1; otherwise *got = 0 and nothing
+ * changes. Not supported on every backend (VIGIL_EINVAL "not supported"). */
+int vigil_lease_take(vigil_store *st, const char *name, const char *owner,
+		     int64_t ttl, int *got);
+/* Frees lease name if owner holds it (no error if not). */
+int vigil_lease_release(vigil_store *st, const char *name, const char *owner);
+/* Whether the store's backend has leases. */
+int vigil_lease_supported(vigil_store *st);
+
+/* ------------------------------------------------ feedback, queued
+ *
+ * A verdict becomes a row of the durable outbox (vigil/pipeline.h), type
+ * VIGIL_XCH_FEEDBACK_EVENT, target url "exchange:NAME", committed with
+ * whatever caused it; vigil_outbox_deliver (the thread of vigil serve)
+ * sends it with vigil_exchange_feedback's request, credentials read at
+ * each attempt (never stored), and retries 429/5xx/transport failures with
+ * the outbox's backoff until webhook_max_age: each API's feedback call
+ * sets a state (NCMEC's PUT of this member's vote, StopNCII's feedback
+ * value of this platform for a hash, a ThreatExchange reaction), so a
+ * repeat after a lost answer changes nothing. Other 4xx fail at once. */
+#define VIGIL_XCH_FEEDBACK_EVENT "exchange.feedback"
+
+/* Queues a verdict on entry entry_id of exchange name's bank (checked as
+ * vigil_exchange_feedback does, without a request). The row carries the
+ * entry as it is now (a later delete of the entry does not lose it).
+ * event_id may be NULL. */
+int vigil_exchange_feedback_queue(vigil_store *st, const char *name,
+				  int64_t entry_id, int positive,
+				  const char *reason,
+				  char event_id[VIGIL_EVENT_ID_LEN + 1]);
+/* Queues a verdict for every enabled exchange with a feedback API whose
+ * bank holds entry_id (a reviewer's decision on a match); *queued counts
+ * the rows (may be NULL). An entry of no exchange's bank queues none. */
+int vigil_exchange_feedback_for_entry(vigil_store *st, int64_t entry_id,
+				      int positive, size_t *queued);
+/* Sends the queued feedback of exchange name that is due now (the CLI's
+ * way, without a server). */
+int vigil_exchange_feedback_deliver(vigil_store *st, const char *name,
+				    vigil_deliver_stats *stats);
+/* The queued and sent feedback of exchange name, newest first, at most
+ * max: outbox rows (vigil_events_free). */
+int vigil_exchange_feedback_list(vigil_store *st, const char *name, size_t max,
+				 vigil_event **out, size_t *n);
+
+/* How many of exchange name's queued verdicts are pending, sent and
+ * failed (counts[VIGIL_OUTBOX_PENDING], [.._DELIVERED], [.._FAILED]). */
+int vigil_exchange_feedback_counts(vigil_store *st, const char *name, int64_t counts[3]);
 
 /* Sends a reviewer's verdict on entry entry_id (of the exchange's bank)
  * back to the service: NCMEC an up/down vote (PUT .../feedback; a downvote

@@ -330,6 +330,8 @@ typedef struct vigil_deliver_opts {
 				      event that still fails is marked failed
 				      (default 86400) */
 	size_t batch;              /* events per call (default 32) */
+	const char *only_url;      /* if not NULL: only the events of this
+				      target (vigil exchange feedback) */
 } vigil_deliver_opts;
 
 typedef struct vigil_deliver_stats {
@@ -341,7 +343,9 @@ typedef struct vigil_deliver_stats {
  * a 2xx marks it delivered, anything else schedules a retry (or fails it
  * past max_age_s). A row is marked only after its attempt, so a crash
  * mid-way delivers it again (at least once; receivers dedupe by event id).
- * Secrets are never logged nor stored in last_error. */
+ * Secrets are never logged nor stored in last_error. Rows of type
+ * "exchange.feedback" (vigil/exchange.h) are sent to their exchange's API
+ * instead of POSTed. */
 int vigil_outbox_deliver(vigil_store *st, const vigil_deliver_opts *o,
 			 vigil_deliver_stats *stats);
 

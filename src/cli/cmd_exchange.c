@@ -1,6 +1,9 @@
-/* cmd_exchange.c — `vigil exchange add|list|show|fetch|enable|disable|
- * delete`: hash lists fetched from NCMEC, StopNCII, ThreatExchange, TCAP. */
+/* cmd_exchange.c — `vigil exchange add|list|show|fetch|feedback|enable|
+ * disable|delete|publish|unpublish`: hash lists fetched from NCMEC,
+ * StopNCII, ThreatExchange, TCAP and other vigils, and banks published. */
 #include "cli.h"
+
+#include <jansson.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +13,7 @@ typedef struct xargs {
 	const char *db, *api, *bank, *url, *creds, *group, *esp_ids, *verdict, *reason;
 	long entry;
 	long page_size, timeout, max_pages;
-	int full, json;
+	int full, json, list;
 } xargs;
 
 static int report(vigil_ctx *ctx, int rc, const char *what)
@@ -128,6 +131,86 @@ static void print_show(const vigil_exchange *x)
 		printf("%-14s %s\n", "last error", x->last_error);
 }
 
+/* "sent" for the outbox's delivered: what a verdict's row means here. */
+static const char *fb_state(int state)
+{
+	return state == VIGIL_OUTBOX_DELIVERED ? "sent" : vigil_outbox_state_name(state);
+}
+
+/* The verdict and entry a feedback row's body carries. */
+static void fb_fields(const vigil_event *e, char *verdict, size_t vcap, long long *entry)
+{
+	json_t *b = json_loads(e->body, 0, NULL), *d = json_object_get(b, "data");
+	const char *v = json_string_value(json_object_get(d, "verdict"));
+
+	snprintf(verdict, vcap, "%s", v ? v : "?");
+	*entry = (long long)json_integer_value(json_object_get(json_object_get(d, "entry"), "id"));
+	json_decref(b);
+}
+
+static int feedback_list(vigil_ctx *ctx, vigil_store *st, const char *name, int json)
+{
+	vigil_event *v = NULL;
+	vigil_exchange x;
+	size_t n = 0, k;
+	int r = vigil_exchange_get(st, name, &x);
+
+	if (!r)
+		r = vigil_exchange_feedback_list(st, name, 1000, &v, &n);
+	if (r)
+		return report(ctx, r, name);
+	for (k = 0; k < n; k++) {
+		char verdict[16];
+		long long entry;
+		fb_fields(&v[k], verdict, sizeof(verdict), &entry);
+		if (json) {
+			printf("{\"id\":\"%s\",\"entry\":%lld,\"verdict\":\"%s\",\"state\":\"%s\","
+			       "\"attempts\":%d,\"created\":%lld,\"last_error\":", v[k].event_id,
+			       entry, verdict, fb_state(v[k].state), v[k].attempts,
+			       (long long)(v[k].created_ms / 1000));
+			cli_json_str(stdout, v[k].last_error);
+			printf("}\n");
+		} else {
+			printf("%s\tentry %lld\t%s\t%s\t%d attempts%s%s\n", v[k].event_id, entry,
+			       verdict, fb_state(v[k].state), v[k].attempts,
+			       v[k].last_error[0] ? "\t" : "", v[k].last_error);
+		}
+	}
+	vigil_events_free(v, n);
+	return CLI_EXIT_OK;
+}
+
+/* Sends what is due of the exchange's feedback (the new row among it) and
+ * says where the new one stands. */
+static int feedback_send(vigil_ctx *ctx, vigil_store *st, const char *name,
+			 const char *eid, const char *verdict, long entry)
+{
+	vigil_deliver_stats ds;
+	vigil_event *v = NULL;
+	size_t n = 0, k;
+	int r = vigil_exchange_feedback_deliver(st, name, &ds), rc = CLI_EXIT_FAIL;
+
+	if (!r)
+		r = vigil_exchange_feedback_list(st, name, 1000, &v, &n);
+	if (r)
+		return report(ctx, r, name);
+	for (k = 0; k < n && strcmp(v[k].event_id, eid); k++)
+		;
+	if (k == n) {
+		cli_err("vigil exchange feedback: %s: the queued verdict is gone\n", name);
+	} else if (v[k].state == VIGIL_OUTBOX_DELIVERED) {
+		printf("%s: %s sent for entry %ld\n", name, verdict, entry);
+		rc = CLI_EXIT_OK;
+	} else if (v[k].state == VIGIL_OUTBOX_FAILED) {
+		cli_err("vigil exchange feedback: %s: %s\n", name, v[k].last_error);
+	} else {
+		cli_err("vigil exchange feedback: %s: not sent yet (%s); queued, retried by "
+			"vigil serve or the next feedback command\n", name, v[k].last_error);
+	}
+	vigil_events_free(v, n);
+	return rc;
+}
+
 int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 {
 	xargs a = {0};
@@ -143,7 +226,7 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_OK;
 		}
 		cli_err("vigil exchange: which subcommand? (add, list, show, fetch, feedback, "
-			"enable, disable, delete)\n");
+			"enable, disable, delete, publish, unpublish)\n");
 		return CLI_EXIT_USAGE;
 	}
 	sub = argv[1];
@@ -162,6 +245,7 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_JSON: a.json = 1; break;
 		case CLI_OPT_VERDICT: a.verdict = arg; break;
 		case CLI_OPT_REASON: a.reason = arg; break;
+		case CLI_OPT_FEEDBACK_LIST: a.list = 1; break;
 		case CLI_OPT_ENTRY:
 			if (cli_parse_int(arg, 1, 0x7fffffffL, &a.entry))
 				return CLI_EXIT_USAGE;
@@ -203,7 +287,7 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		int api = vigil_exchange_api_parse(a.api);
 		if (api < 0) {
 			cli_err("vigil exchange add: --api must be ncmec, stopncii, "
-				"threatexchange or tcap\n");
+				"threatexchange, tcap or vigil\n");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
@@ -248,8 +332,15 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			rc = report(ctx, r, argv[i]);
 		else if (a.json)
 			print_json(&x);
-		else
+		else {
+			int64_t fc[3];
 			print_show(&x);
+			if (!vigil_exchange_feedback_counts(st, argv[i], fc))
+				printf("%-14s %lld pending, %lld sent, %lld failed\n", "feedback",
+				       (long long)fc[VIGIL_OUTBOX_PENDING],
+				       (long long)fc[VIGIL_OUTBOX_DELIVERED],
+				       (long long)fc[VIGIL_OUTBOX_FAILED]);
+		}
 	} else if (!strcmp(sub, "fetch")) {
 		vigil_exchange_fetch_opts o = {0};
 		vigil_exchange_stats s;
@@ -263,19 +354,31 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		       r ? "failed" : s.up_to_date ? "up to date" : "stopped early");
 		if (r)
 			rc = report(ctx, r, argv[i]);
+	} else if (!strcmp(sub, "feedback") && a.list) {
+		rc = feedback_list(ctx, st, argv[i], a.json);
 	} else if (!strcmp(sub, "feedback")) {
 		int pos = a.verdict && !strcmp(a.verdict, "confirm");
+		char eid[VIGIL_EVENT_ID_LEN + 1];
 		if (!a.entry || !a.verdict || (!pos && strcmp(a.verdict, "dismiss"))) {
 			cli_err("vigil exchange feedback: --entry ID and --verdict confirm|dismiss "
-				"are required\n");
+				"are required (or --list)\n");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		r = vigil_exchange_feedback(st, argv[i], a.entry, pos, a.reason);
+		r = vigil_exchange_feedback_queue(st, argv[i], a.entry, pos, a.reason, eid);
+		if (r) {
+			rc = report(ctx, r, argv[i]);
+			goto out;
+		}
+		rc = feedback_send(ctx, st, argv[i], eid, a.verdict, a.entry);
+	} else if (!strcmp(sub, "publish") || !strcmp(sub, "unpublish")) {
+		r = vigil_feed_publish(st, argv[i], !strcmp(sub, "publish"));
 		if (r)
 			rc = report(ctx, r, argv[i]);
 		else
-			printf("%s: %s sent for entry %ld\n", argv[i], a.verdict, a.entry);
+			printf("%s: %s\n", argv[i], !strcmp(sub, "publish")
+					     ? "published at /v1/feed/NAME (keys with role feed)"
+					     : "no longer published; its change log is dropped");
 	} else if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
 		r = vigil_exchange_set_enabled(st, argv[i], !strcmp(sub, "enable"));
 		if (r)

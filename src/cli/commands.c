@@ -292,7 +292,8 @@ static const cli_opt key_opts[] = {
 	{CLI_OPT_ROLE, "role", "ROLE[,ROLE]",
 	 "create: what the key may do: submit (hash, match, content, user "
 	 "reports), review (cases), admin (banks, keys, streams), metrics "
-	 "(GET /metrics)."},
+	 "(GET /metrics), feed (GET /v1/feed/BANK: a peer vigil fetching a "
+	 "published bank)."},
 	{CLI_OPT_RATE_LIMIT, "rate-limit", "N",
 	 "create: requests per second this key may make (0, the default: the "
 	 "server's rate_limit)."},
@@ -346,8 +347,11 @@ static const cli_opt text_opts[] = {
 
 static const cli_opt exchange_opts[] = {
 	DB_OPT,
-	{CLI_OPT_API, "api", "ncmec|stopncii|threatexchange|tcap",
-	 "add: which service's protocol the exchange speaks."},
+	{CLI_OPT_API, "api", "ncmec|stopncii|threatexchange|tcap|vigil",
+	 "add: which service's protocol the exchange speaks (vigil: another "
+	 "vigil serve's published bank; --url is its feed, "
+	 "http://HOST:PORT/v1/feed/BANK, and the credentials hold a key of "
+	 "that server with role feed)."},
 	{CLI_OPT_BANK, "bank", "BANK",
 	 "add: the bank its entries go to (created if missing; default: the "
 	 "exchange's name)."},
@@ -385,6 +389,9 @@ static const cli_opt exchange_opts[] = {
 	{CLI_OPT_REASON, "reason", "GUID",
 	 "feedback, ncmec dismiss: the reason's GUID (default: the service's only "
 	 "reason, if it lists exactly one)."},
+	{CLI_OPT_FEEDBACK_LIST, "list", NULL,
+	 "feedback NAME --list: the verdicts queued for the exchange, newest "
+	 "first, with their state (pending, sent, failed), attempts and last error."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -639,8 +646,8 @@ const cli_cmd cli_commands[] = {
 	 "docs/transparency.md maps them onto the EU DSA transparency "
 	 "template.",
 	 transparency_opts, cmd_transparency},
-	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete [OPTIONS] [NAME]",
-	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange and TCAP into banks.",
+	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete|publish|unpublish [OPTIONS] [NAME]",
+	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange, TCAP and other vigils into banks.",
 	 "An exchange is a configured source of one bank. add NAME --api API "
 	 "--credentials REF [--bank BANK] [settings] configures one (the bank is "
 	 "created if missing); list, show NAME describe them (progress, counts, "
@@ -660,13 +667,23 @@ const cli_cmd cli_commands[] = {
 	 "counted. GETs are retried on 429 and 5xx (backoff 0, 0.4, 0.8, 1.6 s, or "
 	 "Retry-After, five tries); POSTs are never retried. Exit status 1 if the "
 	 "fetch failed (what committed before stays).\n"
-	 "feedback NAME --entry ID --verdict confirm|dismiss sends a reviewer's "
-	 "verdict on a fetched entry back where the API allows it: NCMEC (PUT "
-	 "an up or down vote on the entry, addressed by its uploader's member "
-	 "id), StopNCII (SubmitFeedback; needs the third key), ThreatExchange (a "
-	 "reaction on each of the record's descriptors); TCAP has none. It is "
-	 "sent once, never retried (it may have been applied). docs/exchanges.md "
-	 "describes each API.",
+	 "feedback NAME --entry ID --verdict confirm|dismiss queues a reviewer's "
+	 "verdict on a fetched entry in the durable outbox and sends what is "
+	 "due: NCMEC (PUT an up or down vote on the entry, addressed by its "
+	 "uploader's member id), StopNCII (SubmitFeedback; needs the third key), "
+	 "ThreatExchange (a reaction on each of the record's descriptors); TCAP "
+	 "has none. A verdict that fails with no answer, 429 or 5xx stays "
+	 "pending and is retried with backoff (by vigil serve, or the next "
+	 "feedback command): each call sets a state, so a repeat is harmless. "
+	 "Exit status 1 if it is not sent yet or failed. vigil serve queues one "
+	 "when a reviewer confirms or dismisses a case matching an exchange's "
+	 "entry. feedback NAME --list shows them.\n"
+	 "publish BANK makes vigil serve offer the bank as an exchange feed "
+	 "(GET /v1/feed/BANK, keys with role feed): its entries now, then "
+	 "every add, update and delete, paged by sequence number; another "
+	 "vigil fetches it with add NAME --api vigil --url "
+	 "http://HOST:PORT/v1/feed/BANK. unpublish BANK stops it. "
+	 "docs/exchanges.md describes each API.",
 	 exchange_opts, cmd_exchange},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},

@@ -5,11 +5,13 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static const char *const api_names[] = {"ncmec", "stopncii", "threatexchange", "tcap"};
+static const char *const api_names[] = {"ncmec", "stopncii", "threatexchange", "tcap",
+					"vigil"};
 
 const char *vigil_exchange_api_name(int api)
 {
@@ -33,6 +35,7 @@ static const xapi *api_of(int api)
 	case VIGIL_XCH_STOPNCII: return &vigil__xapi_stopncii;
 	case VIGIL_XCH_THREATEXCHANGE: return &vigil__xapi_threatexchange;
 	case VIGIL_XCH_TCAP: return &vigil__xapi_tcap;
+	case VIGIL_XCH_VIGIL: return &vigil__xapi_vigil;
 	}
 	return NULL;
 }
@@ -228,6 +231,28 @@ int vigil_exchange_delete(vigil_store *st, const char *name)
 	return NEED_OP(st, xch_delete, name);
 }
 
+/* ---------------------------------------------------------- leases */
+
+int vigil_lease_supported(vigil_store *st)
+{
+	return st && st->ops->lease_take && st->ops->lease_release;
+}
+
+int vigil_lease_take(vigil_store *st, const char *name, const char *owner,
+		     int64_t ttl, int *got)
+{
+	if (!st || !name || !*name || !owner || !*owner || ttl <= 0 || !got)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, lease_take, name, owner, (int64_t)time(NULL), ttl, got);
+}
+
+int vigil_lease_release(vigil_store *st, const char *name, const char *owner)
+{
+	if (!st || !name || !owner)
+		return VIGIL_EINVAL;
+	return NEED_OP(st, lease_release, name, owner);
+}
+
 /* ----------------------------------------------------------- fetch */
 
 /* What the matcher must learn once the page's commit stands: removals and
@@ -255,14 +280,21 @@ static int mpush(vigil_store *st, mchanges *m, const vigil_entry *e, int add)
 	return VIGIL_OK;
 }
 
-/* Removes entries ids[0..n) (recording them for the matcher). */
+/* Removes entries ids[0..n) whose item rows were just taken (recording
+ * them for the matcher), except those another record still holds: two
+ * records may carry one hash, and the bank holds it once. */
 static int drop_entries(vigil_store *st, const int64_t *ids, size_t n,
 			mchanges *gone, vigil_exchange_stats *s)
 {
 	size_t i;
-	int rc;
+	int rc, held;
 
 	for (i = 0; i < n; i++) {
+		rc = NEED_OP(st, xitem_release, ids[i], &held);
+		if (rc)
+			return rc;
+		if (held)
+			continue;
 		if (gone) {
 			vigil_entry e;
 			rc = st->ops->entry_get(st, ids[i], &e);
@@ -306,10 +338,19 @@ static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
 		rc = st->ops->entry_add(st, b->id, &rec, &id);
 		if (rc)
 			return rc;
-		/* id 0: the bank already had this hash (another record or a
-		 * local import); that entry is not this record's to remove. */
-		if (!id)
+		/* id 0: the bank already had this hash. If another exchange
+		 * record holds it, this one holds it too (the entry stays
+		 * while any does); a local import's entry is never an
+		 * exchange's to remove. */
+		if (!id) {
+			rc = NEED_OP(st, xentry_shared, b->id, rec.type, rec.value, &id);
+			if (!rc && id)
+				rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
+			if (rc)
+				return rc;
+			linked |= id != 0;
 			continue;
+		}
 		rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
 		if (rc)
 			return rc;
@@ -427,18 +468,33 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	xclient c;
 	xpage p;
 	mchanges changes = {0};
-	int rc, opened = 0;
+	int rc, opened = 0, leased = 0;
+	int64_t ttl = o->lease_ttl > 0 ? o->lease_ttl : 300;
+	char lease[VIGIL_NAME_MAX + 16];
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
 	memset(&p, 0, sizeof(p));
 	if (!st || !name)
 		return VIGIL_EINVAL;
+	if (o->lease_owner) {
+		int got = 0;
+		snprintf(lease, sizeof(lease), "exchange:%s", name);
+		rc = vigil_lease_take(st, lease, o->lease_owner, ttl, &got);
+		if (rc)
+			return rc;
+		if (!got)
+			return vigil__err(st->ctx, VIGIL_EEXIST,
+					  "%s: another instance holds the fetch lease", name);
+		leased = 1;
+	}
 	rc = NEED_OP(st, xch_get, name, &x);
 	if (rc)
-		return rc;
-	if (!x.enabled)
-		return vigil__err(st->ctx, VIGIL_EINVAL, "exchange '%s' is disabled", name);
+		goto out;
+	if (!x.enabled) {
+		rc = vigil__err(st->ctx, VIGIL_EINVAL, "exchange '%s' is disabled", name);
+		goto out;
+	}
 	rc = vigil_bank_get(st, x.bank, &b);
 	if (rc)
 		goto fail;
@@ -480,6 +536,18 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			if (rc)
 				goto fail;
 			x.enabled = cur.enabled;
+		}
+		/* The lease is renewed with the page, or the page is not ours
+		 * (a server stalled past its lease lost the exchange). */
+		if (leased) {
+			int got = 0;
+			rc = NEED_OP(st, lease_take, lease, o->lease_owner,
+				     (int64_t)time(NULL), ttl, &got);
+			if (!rc && !got)
+				rc = vigil__err(st->ctx, VIGIL_EABORTED,
+						"%s: the fetch lease was taken over", x.name);
+			if (rc)
+				goto fail;
 		}
 		for (i = 0; i < p.n; i++) {
 			rc = apply(st, &x, &b, &p.recs[i], o->matcher ? &changes : NULL,
@@ -535,6 +603,8 @@ fail:
 out:
 	if (opened)
 		client_close(&c);
+	if (leased)
+		NEED_OP(st, lease_release, lease, o->lease_owner);
 	vigil__xpage_free(&p);
 	vigil__free(changes.v);
 	return rc;
@@ -571,4 +641,215 @@ int vigil_exchange_feedback(vigil_store *st, const char *name, int64_t entry_id,
 		rc = c.api->feedback(&c, &e, positive, reason);
 	client_close(&c);
 	return rc;
+}
+
+/* ------------------------------------------------ feedback, queued */
+
+#define FEEDBACK_URL_MAX (VIGIL_NAME_MAX + 16)
+
+static void feedback_url(const char *name, char *out, size_t cap)
+{
+	snprintf(out, cap, "exchange:%s", name);
+}
+
+/* The checks both paths share: the exchange, its bank holding the entry,
+ * an API with feedback. */
+static int feedback_target(vigil_store *st, const char *name, int64_t entry_id,
+			   vigil_exchange *x, vigil_entry *e)
+{
+	vigil_bank b;
+	int rc = NEED_OP(st, xch_get, name, x);
+
+	if (!rc)
+		rc = vigil_bank_get(st, x->bank, &b);
+	if (!rc)
+		rc = st->ops->entry_get(st, entry_id, e);
+	if (rc)
+		return rc;
+	if (e->bank_id != b.id)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "entry %lld is not in bank %s",
+				  (long long)entry_id, x->bank);
+	if (!api_of(x->api)->feedback)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "%s: %s has no feedback API", name,
+				  vigil_exchange_api_name(x->api));
+	return VIGIL_OK;
+}
+
+int vigil_exchange_feedback_queue(vigil_store *st, const char *name,
+				  int64_t entry_id, int positive,
+				  const char *reason,
+				  char event_id[VIGIL_EVENT_ID_LEN + 1])
+{
+	vigil_exchange x;
+	vigil_entry e;
+	char hex[65], url[FEEDBACK_URL_MAX];
+	json_t *d;
+	char *text;
+	int rc;
+
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	if (reason && strlen(reason) > 128)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "feedback reason too long");
+	rc = feedback_target(st, name, entry_id, &x, &e);
+	if (rc)
+		return rc;
+	vigil_hex(e.value, vigil_hash_type_size(e.type), hex);
+	d = json_pack("{s:s,s:s,s:s,s:s?,s:{s:I,s:i,s:s,s:i,s:s,s:s}}", "exchange", name,
+		      "api", vigil_exchange_api_name(x.api), "verdict",
+		      positive ? "confirm" : "dismiss", "reason",
+		      reason && *reason ? reason : NULL, "entry", "id", (json_int_t)e.id,
+		      "type", e.type, "value", hex, "quality", e.quality, "source_ref",
+		      e.source_ref, "metadata", e.metadata);
+	text = d ? json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(d);
+	if (!text)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	feedback_url(name, url, sizeof(url));
+	rc = vigil_outbox_add(st, VIGIL_XCH_FEEDBACK_EVENT, url, "", text, event_id);
+	free(text);
+	return rc;
+}
+
+int vigil_exchange_feedback_for_entry(vigil_store *st, int64_t entry_id,
+				      int positive, size_t *queued)
+{
+	vigil_exchange *v = NULL;
+	vigil_entry e;
+	vigil_bank b;
+	size_t n = 0, i, k = 0;
+	int rc;
+
+	if (queued)
+		*queued = 0;
+	if (!st)
+		return VIGIL_EINVAL;
+	if (!st->ops->xch_list)
+		return VIGIL_OK; /* a backend without exchanges has none to tell */
+	rc = st->ops->entry_get(st, entry_id, &e);
+	if (rc == VIGIL_ENOENT)
+		return VIGIL_OK; /* deleted since the match: nothing to address */
+	if (!rc)
+		rc = vigil_exchange_list(st, &v, &n);
+	for (i = 0; !rc && i < n; i++) {
+		if (!v[i].enabled || !api_of(v[i].api)->feedback)
+			continue;
+		rc = vigil_bank_get(st, v[i].bank, &b);
+		if (rc == VIGIL_ENOENT) {
+			rc = VIGIL_OK;
+			continue;
+		}
+		if (!rc && b.id == e.bank_id) {
+			rc = vigil_exchange_feedback_queue(st, v[i].name, entry_id, positive,
+							   NULL, NULL);
+			k += !rc;
+		}
+	}
+	free(v);
+	if (queued)
+		*queued = k;
+	return rc;
+}
+
+int vigil_exchange_feedback_list(vigil_store *st, const char *name, size_t max,
+				 vigil_event **out, size_t *n)
+{
+	char url[FEEDBACK_URL_MAX];
+
+	if (!st || !name || !out || !n)
+		return VIGIL_EINVAL;
+	feedback_url(name, url, sizeof(url));
+	return NEED_OP(st, outbox_by_url, url, max, out, n);
+}
+
+int vigil_exchange_feedback_counts(vigil_store *st, const char *name, int64_t counts[3])
+{
+	vigil_event *v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if (!counts)
+		return VIGIL_EINVAL;
+	counts[0] = counts[1] = counts[2] = 0;
+	rc = vigil_exchange_feedback_list(st, name, SIZE_MAX, &v, &n);
+	for (i = 0; !rc && i < n; i++)
+		if (v[i].state >= 0 && v[i].state < VIGIL__OUTBOX_STATE_END)
+			counts[v[i].state]++;
+	vigil_events_free(v, n);
+	return rc;
+}
+
+int vigil_exchange_feedback_deliver(vigil_store *st, const char *name,
+				    vigil_deliver_stats *stats)
+{
+	vigil_deliver_opts o;
+	char url[FEEDBACK_URL_MAX];
+
+	if (!st || !name)
+		return VIGIL_EINVAL;
+	feedback_url(name, url, sizeof(url));
+	memset(&o, 0, sizeof(o));
+	o.only_url = url;
+	o.backoff_ms = 2000;
+	return vigil_outbox_deliver(st, &o, stats);
+}
+
+int vigil__xfeedback_send(vigil_store *st, const vigil_event *ev, char *err, size_t errcap)
+{
+	json_t *body = json_loads(ev->body, 0, NULL), *d = json_object_get(body, "data");
+	json_t *je = json_object_get(d, "entry");
+	const char *name = json_string_value(json_object_get(d, "exchange"));
+	const char *hex = json_string_value(json_object_get(je, "value"));
+	const char *reason = json_string_value(json_object_get(d, "reason"));
+	vigil_exchange x;
+	vigil_entry e;
+	xclient c;
+	int rc, ret = -1, opened = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.id = (int64_t)json_integer_value(json_object_get(je, "id"));
+	e.type = (int)json_integer_value(json_object_get(je, "type"));
+	e.quality = (int)json_integer_value(json_object_get(je, "quality"));
+	snprintf(e.source_ref, sizeof(e.source_ref), "%s",
+		 json_string_value(json_object_get(je, "source_ref")) ?
+			 json_string_value(json_object_get(je, "source_ref")) : "");
+	snprintf(e.metadata, sizeof(e.metadata), "%s",
+		 json_string_value(json_object_get(je, "metadata")) ?
+			 json_string_value(json_object_get(je, "metadata")) : "");
+	if (!name || !hex || vigil_unhex(hex, e.value, vigil_hash_type_size(e.type)) != VIGIL_OK) {
+		snprintf(err, errcap, "not a feedback row");
+		goto out;
+	}
+	rc = NEED_OP(st, xch_get, name, &x);
+	if (rc == VIGIL_ENOENT) {
+		snprintf(err, errcap, "exchange %s was deleted", name);
+		goto out;
+	}
+	if (rc) {
+		snprintf(err, errcap, "%s", vigil_errmsg(st->ctx));
+		ret = 0;
+		goto out;
+	}
+	rc = client_open(st, &x, &c);
+	opened = 1;
+	if (!rc)
+		rc = c.api->feedback(&c, &e, !strcmp(json_string_value(json_object_get(d,
+				"verdict")) ? json_string_value(json_object_get(d, "verdict")) : "",
+				"confirm"), reason);
+	if (!rc) {
+		ret = 1;
+		goto out;
+	}
+	snprintf(err, errcap, "%s", vigil_errmsg(st->ctx));
+	/* Retried: no answer, 408, 429, 5xx (the call sets a state, so a
+	 * repeat is harmless). Anything else (a refused request, no key, not
+	 * a record of the API) would fail again. */
+	if (rc == VIGIL_EIO && (c.http.status == 0 || c.http.status == 408 ||
+				c.http.status == 429 || c.http.status >= 500))
+		ret = 0;
+out:
+	if (opened)
+		client_close(&c);
+	json_decref(body);
+	return ret;
 }

@@ -112,7 +112,7 @@ typedef struct xapi {
 } xapi;
 
 extern const xapi vigil__xapi_ncmec, vigil__xapi_stopncii,
-	vigil__xapi_threatexchange, vigil__xapi_tcap;
+	vigil__xapi_threatexchange, vigil__xapi_tcap, vigil__xapi_vigil;
 
 /* The response parsers, one per API, also the fuzz targets' entry points:
  * they read a body (len bytes, not necessarily NUL-terminated) into p's
@@ -145,5 +145,15 @@ typedef struct xtcap_parsed {
 } xtcap_parsed;
 int vigil__tcap_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
 		      xtcap_parsed *out);
+
+/* The local exchange's feed page (vigilfeed.c). */
+int vigil__vigil_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
+		       int64_t *next_after, int *more);
+
+/* Sends one queued feedback row (VIGIL_XCH_FEEDBACK_EVENT) for the
+ * outbox: 1 sent, 0 worth retrying, -1 never succeeds; err says why
+ * (without secrets). */
+int vigil__xfeedback_send(vigil_store *st, const vigil_event *e, char *err,
+			  size_t errcap);
 
 #endif

@@ -7,6 +7,7 @@
  * it again after the restart, with the same event id, so receivers that
  * dedupe by Vigil-Event-Id see it exactly once. */
 #include "../store/store.h"
+#include "../exchange/exchange_int.h"
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -279,7 +280,25 @@ int vigil_outbox_deliver(vigil_store *st, const vigil_deliver_opts *opts,
 	if (!stats)
 		stats = &tmp;
 	memset(stats, 0, sizeof(*stats));
-	rc = vigil_outbox_due(st, now_ms(), o.batch, &ev, &n);
+	if (o.only_url) {
+		/* One target's rows, all states: keep the pending ones due. */
+		size_t k = 0;
+		int64_t t = now_ms();
+		rc = NEED_OP(st, outbox_by_url, o.only_url, o.batch, &ev, &n);
+		for (i = 0; !rc && i < n; i++) {
+			if (ev[i].state == VIGIL_OUTBOX_PENDING && ev[i].next_ms <= t) {
+				vigil_event tmp_e = ev[k];
+				ev[k++] = ev[i];
+				ev[i] = tmp_e;
+			}
+		}
+		for (i = k; !rc && i < n; i++)
+			vigil_event_clear(&ev[i]);
+		if (!rc)
+			n = k;
+	} else {
+		rc = vigil_outbox_due(st, now_ms(), o.batch, &ev, &n);
+	}
 	if (rc || !n)
 		goto out;
 	c = curl_easy_init();
@@ -290,7 +309,9 @@ int vigil_outbox_deliver(vigil_store *st, const vigil_deliver_opts *opts,
 	for (i = 0; i < n; i++) {
 		vigil_event *e = &ev[i];
 		char err[VIGIL_TEXT_MAX + 1] = "";
-		int r = post_one(c, e, &o, err, sizeof(err));
+		int r = !strcmp(e->type, VIGIL_XCH_FEEDBACK_EVENT)
+				? vigil__xfeedback_send(st, e, err, sizeof(err))
+				: post_one(c, e, &o, err, sizeof(err));
 		int64_t t = now_ms();
 		int attempts = e->attempts + 1;
 		if (r == 1) {

@@ -225,6 +225,11 @@
 	  "Seconds between fetches of each enabled exchange (vigil exchange; " \
 	  "docs/exchanges.md), plus a per-exchange jitter of up to a tenth; "  \
 	  "0: only on request (POST /v1/exchanges/NAME/fetch).")              \
+	X(exchange_lease, "exchange-lease", INT, "300", 5, 86400, 1,            \
+	  "Seconds a server's lease on a scheduled fetch lasts, renewed at "  \
+	  "every committed page; servers sharing a database fetch each "      \
+	  "exchange one at a time, and a lease whose server died is taken "   \
+	  "over when it expires. Longer than one page's requests.")           \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -311,6 +316,7 @@ typedef struct srv_config {
 	char fetch_allow[4096];   /* comma list of hosts and CIDRs */
 	int64_t fetch_max_bytes, fetch_timeout;
 	int64_t exchange_interval; /* seconds; 0: on request only */
+	int64_t exchange_lease;    /* seconds */
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */
 	char stream_cut_url[2048];

@@ -1,16 +1,20 @@
 /* exchanges.c — the exchange scheduler: one thread, its own store handle,
  * wakes every few seconds and fetches each enabled exchange whose last
  * attempt is older than exchange_interval (plus a per-exchange jitter of up
- * to a tenth of it). The last attempt is stored and updated by every page
- * commit, so several servers sharing one database mostly leave a running
- * fetch alone; the per-page checkpoint check (vigil_exchange_fetch) stops
- * the one that loses a race. /metrics: vigil_exchange_last_success,
+ * to a tenth of it). Several servers sharing one database fetch each
+ * exchange one at a time: a fetch holds the lease "exchange:NAME" (table
+ * leases: owner, expiry; taken in a transaction, renewed with every page,
+ * taken over once expired), and due-ness is read again under the lease. A
+ * backend without leases falls back to the last attempt and the per-page
+ * checkpoint check. /metrics: vigil_exchange_last_success,
  * vigil_exchange_lag_seconds, vigil_exchange_items, vigil_exchange_errors. */
 #include "exchanges.h"
 #include "metrics.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -21,6 +25,7 @@ static struct {
 	int running, stop;
 	vigil_ctx *ctx;
 	vigil_store *st;
+	char owner[128]; /* this server's lease owner: host:pid:random */
 } X = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 /* A stable jitter per exchange: spreads exchanges (and servers) over the
@@ -59,12 +64,41 @@ static void run_due(srv *s)
 		vigil_exchange_stats st;
 		vigil_exchange after;
 
+		int64_t wait = interval + jitter(v[i].name, interval);
+		char lease[VIGIL_NAME_MAX + 16];
+		int got = 1, rc;
+
 		publish(&v[i], now);
-		if (!v[i].enabled || now - v[i].last_attempt < interval + jitter(v[i].name, interval))
+		if (!v[i].enabled || now - v[i].last_attempt < wait)
 			continue;
 		memset(&o, 0, sizeof(o));
 		o.matcher = s->matcher;
-		if (vigil_exchange_fetch(X.st, v[i].name, &o, &st))
+		if (vigil_lease_supported(X.st)) {
+			/* Under the lease, read the exchange again: another
+			 * server may have fetched it since the list was read. */
+			snprintf(lease, sizeof(lease), "exchange:%s", v[i].name);
+			rc = vigil_lease_take(X.st, lease, X.owner, SRV_CFG(s, exchange_lease), &got);
+			if (rc || !got) {
+				if (rc)
+					srv_log(s, SRV_LOG_WARN, "exchange %s: lease: %s", v[i].name,
+						vigil_errmsg(X.ctx));
+				else
+					srv_log(s, SRV_LOG_DEBUG, "exchange %s: another server holds "
+						"the lease", v[i].name);
+				continue;
+			}
+			if (vigil_exchange_get(X.st, v[i].name, &after) ||
+			    (int64_t)time(NULL) - after.last_attempt < wait) {
+				vigil_lease_release(X.st, lease, X.owner);
+				continue;
+			}
+			o.lease_owner = X.owner;
+			o.lease_ttl = SRV_CFG(s, exchange_lease);
+		}
+		rc = vigil_exchange_fetch(X.st, v[i].name, &o, &st);
+		if (o.lease_owner)
+			vigil_lease_release(X.st, lease, X.owner);
+		if (rc)
 			srv_log(s, SRV_LOG_WARN, "exchange %s: %s", v[i].name, vigil_errmsg(X.ctx));
 		else
 			srv_log(s, SRV_LOG_INFO, "exchange %s: %lld records, %lld added, %lld removed",
@@ -105,6 +139,12 @@ int srv_exchanges_start(srv *s, char *err, size_t errcap)
 			  "Seconds since each exchange's last complete fetch (-1: never)");
 	srv_metric_define("vigil_exchange_items", SRV_GAUGE, "Records each exchange holds");
 	srv_metric_define("vigil_exchange_errors", SRV_GAUGE, "Failed fetches of each exchange");
+	{
+		char host[64] = "";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(X.owner, sizeof(X.owner), "%.63s:%ld:%08x", host, (long)getpid(),
+			 (unsigned)randombytes_random());
+	}
 	if (vigil_ctx_new(&X.ctx)) {
 		snprintf(err, errcap, "out of memory");
 		return -1;

@@ -60,7 +60,9 @@ enum {
 	SRV_ROLE_REVIEW = 2,   /* cases (issue 9) */
 	SRV_ROLE_ADMIN = 4,    /* banks, keys, streams, config */
 	SRV_ROLE_METRICS = 8,  /* /metrics */
-	SRV_ROLE_ALL = 15,
+	SRV_ROLE_FEED = 16,    /* GET /v1/feed/{bank}: a peer fetching a
+				  published bank (the local exchange) */
+	SRV_ROLE_ALL = 31,
 	SRV_OPEN = 0x100,      /* route flag: no key needed */
 	SRV_HMA = 0x200,       /* route flag: errors as HMA's {"message":...};
 				  --trust-network sources need no key */

@@ -283,7 +283,8 @@ out:
 	return st;
 }
 
-static const char *const role_names[] = {"submit", "review", "admin", "metrics"};
+static const char *const role_names[] = {"submit", "review", "admin", "metrics", "feed"};
+#define NROLES ((int)(sizeof(role_names) / sizeof(role_names[0])))
 
 int srv_roles_parse(const char *s)
 {
@@ -292,7 +293,7 @@ int srv_roles_parse(const char *s)
 	while (*s) {
 		size_t n = strcspn(s, ",");
 		int found = 0;
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < NROLES; i++)
 			if (strlen(role_names[i]) == n && !strncmp(s, role_names[i], n)) {
 				mask |= 1u << i;
 				found = 1;
@@ -312,7 +313,7 @@ const char *srv_roles_format(unsigned roles, char *buf, size_t cap)
 
 	if (cap)
 		buf[0] = 0;
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < NROLES; i++)
 		if (roles & (1u << i) && used < cap)
 			used += (size_t)snprintf(buf + used, cap - used, "%s%s",
 						 used ? "," : "", role_names[i]);

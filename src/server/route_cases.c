@@ -308,6 +308,29 @@ static int queue(vigil_store *st, srv *s, const vigil_bank_rule *bank, const cha
 	return rc;
 }
 
+/* A reviewer's confirm or dismiss of a case is a verdict on each matched
+ * entry; those fetched from an exchange with a feedback API get an outbox
+ * row each (vigil/exchange.h), in the decision's transaction. */
+static int exchange_feedback(vigil_store *st, const vigil_case *c, int positive)
+{
+	json_t *m = c->matches ? json_loads(c->matches, 0, NULL) : NULL, *v;
+	size_t i;
+	int rc = VIGIL_OK;
+
+	json_array_foreach(m, i, v) {
+		json_int_t id = json_integer_value(json_object_get(v, "entry"));
+		size_t k;
+		for (k = 0; k < i; k++) /* one verdict per entry, however often matched */
+			if (json_integer_value(json_object_get(json_array_get(m, k), "entry")) == id)
+				break;
+		if (id > 0 && k == i &&
+		    (rc = vigil_exchange_feedback_for_entry(st, (int64_t)id, positive, NULL)))
+			break;
+	}
+	json_decref(m);
+	return rc;
+}
+
 /* The decision core, shared with the review page: who (a key's or a
  * person's name) decides case id. On success *result is the answer's JSON
  * and 0 is returned; otherwise it has replied with the error and returns
@@ -389,6 +412,8 @@ int srv_case_decide(srv_req *r, const char *who, int64_t id, int decision, const
 		if (*itype)
 			rc = vigil_case_incident_set(st, id, itype);
 	}
+	if (!rc && decision != VIGIL_DECISION_ESCALATE)
+		rc = exchange_feedback(st, &c, decision == VIGIL_DECISION_CONFIRM);
 	if (!rc && decision == VIGIL_DECISION_CONFIRM && c.report) {
 		/* The event says a hotline report was drafted. */
 		data = json_pack("{s:I,s:s,s:s}", "case", (json_int_t)id, "classification", cls,

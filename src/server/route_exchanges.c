@@ -1,6 +1,7 @@
 /* route_exchanges.c — hash-list exchanges over the API (admin): the same
  * as `vigil exchange` (docs/exchanges.md). A fetch runs in the request and
  * keeps the live matcher current as each page commits. */
+#include "pipeline.h"
 #include "server_int.h"
 
 #include <stdlib.h>
@@ -54,10 +55,19 @@ static void get(srv_req *r)
 	if (!st)
 		return;
 	rc = vigil_exchange_get(st, srv_param(r, "name"), &x);
-	if (rc)
+	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
-	else
-		srv_reply_json(r, 200, xch_json(&x));
+	} else {
+		json_t *j = xch_json(&x);
+		int64_t fc[3];
+		if (j && !vigil_exchange_feedback_counts(st, x.name, fc))
+			json_object_set_new(j, "feedback",
+					    json_pack("{s:I,s:I,s:I}", "pending",
+						      (json_int_t)fc[VIGIL_OUTBOX_PENDING], "sent",
+						      (json_int_t)fc[VIGIL_OUTBOX_DELIVERED], "failed",
+						      (json_int_t)fc[VIGIL_OUTBOX_FAILED]));
+		srv_reply_json(r, 200, j);
+	}
 }
 
 static void create(srv_req *r)
@@ -182,6 +192,119 @@ static void fetch(srv_req *r)
 					 s.up_to_date));
 }
 
+/* GET: the verdicts queued for the exchange (outbox rows), newest first. */
+static void feedback_list(srv_req *r)
+{
+	const char *name = srv_param(r, "name");
+	vigil_store *st = srv_store(r);
+	vigil_event *v = NULL;
+	vigil_exchange x;
+	size_t n = 0, i;
+	json_t *a;
+	int rc;
+
+	if (!st)
+		return;
+	rc = vigil_exchange_get(st, name, &x);
+	if (!rc)
+		rc = vigil_exchange_feedback_list(st, name, 1000, &v, &n);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	a = json_array();
+	for (i = 0; a && i < n; i++) {
+		json_t *b = json_loads(v[i].body, 0, NULL), *d = json_object_get(b, "data");
+		json_array_append_new(
+			a, json_pack("{s:s,s:O?,s:O?,s:s,s:i,s:I,s:s}", "id", v[i].event_id,
+				     "entry", json_object_get(json_object_get(d, "entry"), "id"),
+				     "verdict", json_object_get(d, "verdict"), "state",
+				     v[i].state == VIGIL_OUTBOX_DELIVERED
+					     ? "sent" : vigil_outbox_state_name(v[i].state),
+				     "attempts", v[i].attempts, "created",
+				     (json_int_t)(v[i].created_ms / 1000), "last_error",
+				     v[i].last_error));
+		json_decref(b);
+	}
+	vigil_events_free(v, n);
+	srv_reply_json(r, 200, json_pack("{s:s,s:o}", "exchange", name, "feedback", a));
+}
+
+/* POST {"entry":ID,"verdict":"confirm|dismiss","reason":GUID}: queued in
+ * the outbox (202); the delivery thread sends it. */
+static void feedback_add(srv_req *r)
+{
+	json_t *j = srv_json(r, JSON_OBJECT);
+	const char *name = srv_param(r, "name"), *verdict, *reason;
+	char eid[VIGIL_EVENT_ID_LEN + 1];
+	vigil_store *st;
+	json_int_t entry;
+	int rc;
+
+	if (!j || !(st = srv_store(r)))
+		return;
+	verdict = json_string_value(json_object_get(j, "verdict"));
+	reason = json_string_value(json_object_get(j, "reason"));
+	entry = json_integer_value(json_object_get(j, "entry"));
+	if (entry <= 0 || !verdict || (strcmp(verdict, "confirm") && strcmp(verdict, "dismiss"))) {
+		srv_reply_error(r, 400, "invalid",
+				"expected {\"entry\":ID,\"verdict\":\"confirm|dismiss\"}");
+		return;
+	}
+	rc = vigil_exchange_feedback_queue(st, name, (int64_t)entry, !strcmp(verdict, "confirm"),
+					   reason, eid);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	srv_pipeline_kick();
+	srv_audit(r, "exchange.feedback", name,
+		  json_pack("{s:I,s:s,s:s}", "entry", entry, "verdict", verdict, "id", eid));
+	srv_reply_json(r, 202, json_pack("{s:s,s:s}", "id", eid, "state", "pending"));
+}
+
+/* GET /v1/feed/{bank}?after=SEQ&limit=N: a published bank's change log
+ * (vigil/exchange.h), for another vigil's --api vigil exchange. */
+static void feed(srv_req *r)
+{
+	const char *bank = srv_param(r, "bank"), *a = srv_query(r, "after"),
+		   *l = srv_query(r, "limit");
+	vigil_store *st = srv_store(r);
+	char *text = NULL, *end;
+	long long after = 0, limit = 1000;
+	json_t *page;
+	int rc;
+
+	if (!st)
+		return;
+	if (a && *a) {
+		after = strtoll(a, &end, 10);
+		if (*end || after < 0) {
+			srv_reply_error(r, 400, "invalid", "after must be a sequence number");
+			return;
+		}
+	}
+	if (l && *l) {
+		limit = strtoll(l, &end, 10);
+		if (*end || limit < 1 || limit > 10000) {
+			srv_reply_error(r, 400, "invalid", "limit must be 1..10000");
+			return;
+		}
+	}
+	rc = vigil_feed_page(st, bank, (int64_t)after, (size_t)limit, &text);
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	page = json_loads(text, 0, NULL);
+	free(text);
+	if (!page) {
+		srv_reply_error(r, 500, "internal", "out of memory");
+		return;
+	}
+	srv_reply_json(r, 200, page);
+}
+
 const srv_route srv_routes_exchanges[] = {
 	{"GET", "/v1/exchanges", SRV_ROLE_ADMIN, list, 0, "List exchanges"},
 	{"POST", "/v1/exchanges", SRV_ROLE_ADMIN, create, 0, "Add an exchange"},
@@ -189,5 +312,11 @@ const srv_route srv_routes_exchanges[] = {
 	{"PATCH", "/v1/exchanges/{name}", SRV_ROLE_ADMIN, patch, 0, "Enable or disable an exchange"},
 	{"DELETE", "/v1/exchanges/{name}", SRV_ROLE_ADMIN, del, 0, "Delete an exchange"},
 	{"POST", "/v1/exchanges/{name}/fetch", SRV_ROLE_ADMIN, fetch, 0, "Fetch an exchange now"},
+	{"GET", "/v1/exchanges/{name}/feedback", SRV_ROLE_ADMIN, feedback_list, 0,
+	 "Verdicts queued for an exchange, with their state"},
+	{"POST", "/v1/exchanges/{name}/feedback", SRV_ROLE_ADMIN, feedback_add, 0,
+	 "Queue a verdict on an exchange's entry"},
+	{"GET", "/v1/feed/{bank}", SRV_ROLE_FEED | SRV_ROLE_ADMIN, feed, 0,
+	 "A published bank's changes, for another vigil (the local exchange)"},
 	{0},
 };

@@ -23,7 +23,9 @@
 			    log (changes, its triggers) and store_meta
 			    (identity, log floor) for index snapshots,
 			    evidence preservation (pres_items, pres_keys,
-			    pres_holds);
+			    pres_holds), exchange_items_entry index (shared
+			    hashes), leases (the scheduler's lease), feeds +
+			    feed_log + triggers (published banks);
 			    every step of the script is idempotent */
 
 enum {
@@ -35,6 +37,8 @@ enum {
 	S_XITEM_DEL,
 	S_XITEM_LINK,
 	S_ENTRY_DEL,
+	S_XENTRY_SHARED, /* exchanges: shared hashes (session 3) */
+	S_XITEM_HOLDER,
 	S_COUNT
 };
 
@@ -95,6 +99,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	"DELETE FROM exchange_items WHERE exchange_id=? AND key=?",
 	"INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen) VALUES(?,?,?,?)",
 	"DELETE FROM entries WHERE id=?",
+	"SELECT e.id FROM entries e WHERE e.bank_id=? AND e.type=? AND e.value=?"
+	" AND EXISTS(SELECT 1 FROM exchange_items i WHERE i.entry_id=e.id)",
+	"SELECT key FROM exchange_items WHERE entry_id=? ORDER BY rowid LIMIT 1",
 };
 
 static const char schema[] =
@@ -378,7 +385,40 @@ static const char schema[] =
 	" created INTEGER NOT NULL,"
 	" released INTEGER NOT NULL DEFAULT 0,"
 	" released_by TEXT NOT NULL DEFAULT '');"
-	"CREATE INDEX IF NOT EXISTS pres_holds_item ON pres_holds(item_id, released);";
+	"CREATE INDEX IF NOT EXISTS pres_holds_item ON pres_holds(item_id, released);"
+	/* 7: which records hold an entry (two records of a list may carry
+	 * one hash: the entry stays while any holds it), and named leases
+	 * (one scheduler per exchange among servers sharing the store). */
+	"CREATE INDEX IF NOT EXISTS exchange_items_entry ON exchange_items(entry_id);"
+	"CREATE TABLE IF NOT EXISTS leases("
+	" name TEXT PRIMARY KEY,"
+	" owner TEXT NOT NULL,"
+	" expires INTEGER NOT NULL);"
+	/* 7: banks published as exchange feeds, and their change log (op 0:
+	 * the entry as it is now, 1: removed), written by triggers only for
+	 * published banks, so other banks' imports pay one indexed probe. */
+	"CREATE TABLE IF NOT EXISTS feeds("
+	" bank_id INTEGER PRIMARY KEY REFERENCES banks(id) ON DELETE CASCADE,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS feed_log("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" bank_id INTEGER NOT NULL,"
+	" entry_id INTEGER NOT NULL,"
+	" op INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);";
+
+/* The feed's triggers, created when a bank is first published (a store
+ * that publishes nothing pays nothing on its imports). */
+static const char feed_triggers[] =
+	"CREATE TRIGGER IF NOT EXISTS feed_add AFTER INSERT ON entries"
+	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
+	"CREATE TRIGGER IF NOT EXISTS feed_update AFTER UPDATE OF value,quality,metadata"
+	" ON entries WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
+	"CREATE TRIGGER IF NOT EXISTS feed_delete AFTER DELETE ON entries"
+	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=OLD.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(OLD.bank_id,OLD.id,1); END;";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -1719,8 +1759,10 @@ static int s_entry_set_metadata(vigil_store *st, int64_t id, const char *metadat
 	return rc;
 }
 
-static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t max,
-			   vigil_event **out, size_t *n)
+/* The rows of state (< 0: pending and due at now_ms, oldest first), or
+ * with url != NULL every row of that target, newest first. */
+static int outbox_rows(vigil_store *st, int state, int64_t now_ms, const char *url,
+		       size_t max, vigil_event **out, size_t *n)
 {
 	sqlite3_stmt *q = NULL;
 	vigil_event *v = NULL;
@@ -1729,7 +1771,11 @@ static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t ma
 
 	*out = NULL;
 	*n = 0;
-	rc = prep(st, state < 0
+	rc = prep(st, url
+		  ? "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
+		    "last_error,created_ms FROM outbox WHERE url=?4"
+		    " ORDER BY id DESC LIMIT ?2"
+		  : state < 0
 		  ? "SELECT id,event_id,type,url,secret_ref,body,attempts,next_ms,state,"
 		    "last_error,created_ms FROM outbox WHERE state='pending' AND next_ms<=?1"
 		    " ORDER BY next_ms, id LIMIT ?2"
@@ -1738,7 +1784,9 @@ static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t ma
 		    " ORDER BY id DESC LIMIT ?2", &q);
 	if (rc)
 		return rc;
-	if (state < 0)
+	if (url)
+		sqlite3_bind_text(q, 4, url, -1, SQLITE_STATIC);
+	else if (state < 0)
 		sqlite3_bind_int64(q, 1, now_ms);
 	else
 		sqlite3_bind_text(q, 3, vigil_outbox_state_name(state), -1, SQLITE_STATIC);
@@ -1803,6 +1851,18 @@ static int s_entry_type_stats(vigil_store *st, int type, int64_t *count,
 	}
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int s_outbox_select(vigil_store *st, int state, int64_t now_ms, size_t max,
+			   vigil_event **out, size_t *n)
+{
+	return outbox_rows(st, state, now_ms, NULL, max, out, n);
+}
+
+static int s_outbox_by_url(vigil_store *st, const char *url, size_t max,
+			   vigil_event **out, size_t *n)
+{
+	return outbox_rows(st, 0, 0, url, max, out, n);
 }
 
 static int s_outbox_update(vigil_store *st, int64_t id, int state, int attempts,
@@ -3547,6 +3607,199 @@ static int s_changes_prune(vigil_store *st, int64_t upto)
 	return exec(st, "RELEASE prune");
 }
 
+/* ------------------------------ exchanges, session 3: shared hashes,
+ * the scheduler's lease, the feedback listing */
+
+static int s_xentry_shared(vigil_store *st, int64_t bank_id, int type,
+			   const uint8_t *value, int64_t *id)
+{
+	sqlite3_stmt *q = cached(st, S_XENTRY_SHARED);
+	int step, rc = VIGIL_OK;
+
+	*id = 0;
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int(q, 2, type);
+	sqlite3_bind_blob(q, 3, value, (int)vigil_hash_type_size(type), SQLITE_STATIC);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW)
+		*id = sqlite3_column_int64(q, 0);
+	else if (step != SQLITE_DONE)
+		rc = db_err(st, "exchange_shared");
+	sqlite3_reset(q);
+	return rc;
+}
+
+static int s_xitem_release(vigil_store *st, int64_t entry_id, int *held)
+{
+	sqlite3_stmt *q = cached(st, S_XITEM_HOLDER), *u = NULL;
+	int step, rc = VIGIL_OK;
+
+	*held = 0;
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_int64(q, 1, entry_id);
+	step = sqlite3_step(q);
+	if (step == SQLITE_ROW) {
+		/* Ownership passes to the oldest remaining holder. */
+		*held = 1;
+		rc = prep(st, "UPDATE entries SET source_ref=? WHERE id=?", &u);
+		if (!rc) {
+			sqlite3_bind_text(u, 1, (const char *)sqlite3_column_text(q, 0), -1,
+					  SQLITE_TRANSIENT);
+			sqlite3_bind_int64(u, 2, entry_id);
+			rc = step_done(st, u, "exchange_release");
+		}
+	} else if (step != SQLITE_DONE) {
+		rc = db_err(st, "exchange_release");
+	}
+	sqlite3_reset(q);
+	return rc;
+}
+
+static int s_lease_take(vigil_store *st, const char *name, const char *owner,
+			int64_t now, int64_t ttl, int *got)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, own = !s_in_transaction(st);
+
+	*got = 0;
+	/* One statement decides: insert a free lease, or take over one that
+	 * expired or is already ours; a live lease of another owner is left
+	 * alone (the WHERE of the upsert fails, nothing changes). */
+	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
+	rc = prep(st, "INSERT INTO leases(name,owner,expires) VALUES(?1,?2,?3+?4)"
+		      " ON CONFLICT(name) DO UPDATE SET owner=?2, expires=?3+?4"
+		      " WHERE leases.owner=?2 OR leases.expires<=?3", &q);
+	if (!rc) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 3, now);
+		sqlite3_bind_int64(q, 4, ttl);
+		rc = step_done(st, q, "lease_take");
+		if (!rc)
+			*got = sqlite3_changes(((sq *)st->priv)->db) > 0;
+	}
+	if (own) {
+		if (!rc)
+			rc = exec(st, "COMMIT");
+		if (rc)
+			exec(st, "ROLLBACK");
+	}
+	return rc;
+}
+
+static int s_lease_release(vigil_store *st, const char *name, const char *owner)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM leases WHERE name=? AND owner=?", &q);
+
+	if (!rc) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+		rc = step_done(st, q, "lease_release");
+	}
+	return rc;
+}
+
+static int s_feed_publish(vigil_store *st, int64_t bank_id, int on, int *state)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, own;
+
+	if (on < 0) {
+		rc = prep(st, "SELECT count(*) FROM feeds WHERE bank_id=?", &q);
+		if (rc)
+			return rc;
+		sqlite3_bind_int64(q, 1, bank_id);
+		rc = sqlite3_step(q) == SQLITE_ROW ? VIGIL_OK : db_err(st, "feed");
+		if (state)
+			*state = !rc && sqlite3_column_int(q, 0) > 0;
+		sqlite3_finalize(q);
+		return rc;
+	}
+	own = !s_in_transaction(st);
+	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
+	if (on && (rc = exec(st, feed_triggers)))
+		goto end;
+	rc = prep(st, on ? "INSERT OR IGNORE INTO feeds(bank_id,created) VALUES(?,strftime('%s','now'))"
+		         : "DELETE FROM feeds WHERE bank_id=?", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, bank_id);
+		rc = step_done(st, q, "feed_publish");
+	}
+	/* Newly published: what the bank holds now is the log's start. */
+	if (!rc && on && sqlite3_changes(((sq *)st->priv)->db) > 0) {
+		rc = prep(st, "INSERT INTO feed_log(bank_id,entry_id,op)"
+			      " SELECT bank_id,id,0 FROM entries WHERE bank_id=? ORDER BY id", &q);
+		if (!rc) {
+			sqlite3_bind_int64(q, 1, bank_id);
+			rc = step_done(st, q, "feed_publish");
+		}
+	}
+	if (!rc && !on) {
+		rc = prep(st, "DELETE FROM feed_log WHERE bank_id=?", &q);
+		if (!rc) {
+			sqlite3_bind_int64(q, 1, bank_id);
+			rc = step_done(st, q, "feed_publish");
+		}
+	}
+end:
+	if (own) {
+		if (!rc)
+			rc = exec(st, "COMMIT");
+		if (rc)
+			exec(st, "ROLLBACK");
+	}
+	if (!rc && state)
+		*state = on;
+	return rc;
+}
+
+static int s_feed_scan(vigil_store *st, int64_t bank_id, int64_t after, size_t max,
+		       int (*cb)(void *user, int64_t seq, int64_t entry_id,
+				 const vigil_entry *e),
+		       void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT l.seq,l.entry_id,l.op,e.id,e.type,e.value,e.quality,"
+			  "e.source_ref,e.metadata FROM feed_log l LEFT JOIN entries e"
+			  " ON e.id=l.entry_id AND l.op=0 WHERE l.bank_id=? AND l.seq>?"
+			  " ORDER BY l.seq LIMIT ?", &q), step;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int64(q, 2, after);
+	sqlite3_bind_int64(q, 3, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		vigil_entry e;
+		int have = sqlite3_column_type(q, 3) != SQLITE_NULL;
+		if (have) {
+			size_t n = (size_t)sqlite3_column_bytes(q, 5);
+			memset(&e, 0, sizeof(e));
+			e.id = sqlite3_column_int64(q, 3);
+			e.bank_id = bank_id;
+			e.type = sqlite3_column_int(q, 4);
+			memcpy(e.value, sqlite3_column_blob(q, 5), n < 32 ? n : 32);
+			e.quality = sqlite3_column_int(q, 6);
+			copy_text(e.source_ref, sizeof(e.source_ref), sqlite3_column_text(q, 7));
+			copy_text(e.metadata, sizeof(e.metadata), sqlite3_column_text(q, 8));
+		}
+		rc = cb(user, sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1),
+			have ? &e : NULL);
+		if (rc)
+			break;
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_err(st, "feed_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -3627,6 +3880,14 @@ const vigil__store_ops vigil__store_sqlite = {
 	.case_incident_set = s_case_incident_set,
 	.case_incident_get = s_case_incident_get,
 	.reveal_count_item = s_reveal_count_item,
+	/* exchanges, session 3 */
+	.xentry_shared = s_xentry_shared,
+	.xitem_release = s_xitem_release,
+	.lease_take = s_lease_take,
+	.lease_release = s_lease_release,
+	.outbox_by_url = s_outbox_by_url,
+	.feed_publish = s_feed_publish,
+	.feed_scan = s_feed_scan,
 	.xch_add = s_xch_add,
 	.xch_get = s_xch_get,
 	.xch_list = s_xch_list,

@@ -225,6 +225,36 @@ typedef struct vigil__store_ops {
 			  size_t *n);
 	int (*pres_shred)(vigil_store *st, int64_t id, int64_t now);
 	int (*pres_flush)(vigil_store *st);
+	/* Exchanges, session 3 (shared hashes, the scheduler's lease, the
+	 * feedback listing). xentry_shared: the entry of (bank, type, value)
+	 * if some exchange record already holds it, else *id = 0 (absent, or
+	 * a local import an exchange must not own). xitem_release: after a
+	 * record's rows were taken, whether another record still holds entry
+	 * id (*held = 1; the entry's source_ref then names that record). */
+	int (*xentry_shared)(vigil_store *st, int64_t bank_id, int type,
+			     const uint8_t *value, int64_t *id);
+	int (*xitem_release)(vigil_store *st, int64_t entry_id, int *held);
+	/* A named lease (table leases): taken in one transaction when free,
+	 * expired (expires <= now) or already owner's; *got = 1 then, with
+	 * expires = now + ttl. lease_release frees it if owner holds it. */
+	int (*lease_take)(vigil_store *st, const char *name, const char *owner,
+			  int64_t now, int64_t ttl, int *got);
+	int (*lease_release)(vigil_store *st, const char *name, const char *owner);
+	/* Outbox rows of one target url (any state), newest first. */
+	int (*outbox_by_url)(vigil_store *st, const char *url, size_t max,
+			     vigil_event **out, size_t *n);
+	/* A bank published as an exchange feed (the local "vigil" API):
+	 * feed_publish on = 1 logs the bank's entries as adds (once) and
+	 * every later add, update and delete of them (triggers, table
+	 * feed_log); on = 0 stops and forgets the log; on = -1 only reads
+	 * the state into *state. feed_scan calls cb for up to max log rows
+	 * after seq `after`, oldest first; e is NULL for a delete (or an add
+	 * whose entry is gone since). */
+	int (*feed_publish)(vigil_store *st, int64_t bank_id, int on, int *state);
+	int (*feed_scan)(vigil_store *st, int64_t bank_id, int64_t after, size_t max,
+			 int (*cb)(void *user, int64_t seq, int64_t entry_id,
+				   const vigil_entry *e),
+			 void *user);
 	/* Bulk import, optional (NULL: the import adds rows with entry_add).
 	 * Inside a transaction, entry_stage queues r for bank_id (no id is
 	 * given back) and entry_stage_flush adds every queued row the bank

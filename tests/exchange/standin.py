@@ -15,6 +15,7 @@ Control, for the test (no auth): POST /_ctl/<verb> with a JSON body:
   vanish {"api":A,"key":K}        forget every event of a record (as if it
                                   expired upstream)
   fault {"status":S,"count":N,"retry_after":R}   fail the next N API requests
+  clear {}                        drop the faults not used yet
   hang {"after":N}                the data request after N more hangs until
                                   unhang (to kill the client mid-fetch)
   unhang {}, expire {}            (expire: TCAP's tokens stop working)
@@ -169,6 +170,8 @@ class H(BaseHTTPRequestHandler):
                                          if key_of(arg["api"], r) != arg["key"]]
             elif verb == "fault":
                 state["faults"] += [arg] * arg.get("count", 1)
+            elif verb == "clear":
+                state["faults"] = []
             elif verb == "hang":
                 state["hang_after"] = arg.get("after", 0)
             elif verb == "unhang":

@@ -111,6 +111,32 @@ entries "$DB" ncmec-bank >"$T/after"
 	ok "ncmec: bad credentials: clear error, bank unchanged" || bad "ncmec: bad credentials: $(cat "$T/err")"
 grep -q wrong-secret-xyz "$T/all_output" && bad "ncmec: bad secret printed" || ok "ncmec: bad secret not printed"
 
+# Two records carrying one hash share its entry: deleting the first keeps
+# the hash (now the second's), deleting the second removes it.
+DB=$T/n2.db
+M3=$(h m3 32)
+"$VIGIL" exchange add sh --db "$DB" --api ncmec --url "$B/hashsharing" \
+	--credentials env:NCMEC_CRED --bank shared >/dev/null
+ctl add '{"api":"ncmec","records":[
+ {"member":60,"id":"sa","fingerprints":{"md5":"'$M3'"}},
+ {"member":60,"id":"sb","fingerprints":{"md5":"'$M3'","pdq":"'$P5'"}}]}'
+sleep 2
+fetch "$DB" sh
+m3() { sqlite3 "$DB" "SELECT e.source_ref FROM entries e JOIN banks b ON b.id=e.bank_id
+	WHERE b.name='shared' AND lower(hex(e.value))='$M3'"; }
+[ "$(m3)" = 60-sa ] && ok "shared hash: one entry, first record's" || bad "shared hash: $(m3)"
+sleep 1
+ctl add '{"api":"ncmec","records":[{"member":60,"id":"sa","deleted":true}]}'
+sleep 2
+fetch "$DB" sh
+[ "$(m3)" = 60-sb ] && ok "shared hash: deleting the first record keeps it for the second" ||
+	bad "shared hash: after deleting the first record: '$(m3)'"
+sleep 1
+ctl add '{"api":"ncmec","records":[{"member":60,"id":"sb","deleted":true}]}'
+sleep 2
+fetch "$DB" sh
+[ -z "$(m3)" ] && ok "shared hash: deleting the last holder removes it" || bad "shared hash: still '$(m3)'"
+
 # ---------------------------------------------------------- StopNCII
 DB=$T/s.db
 "$VIGIL" exchange add sn --db "$DB" --api stopncii --url "$B/v1" --page-size 2 \
@@ -283,13 +309,26 @@ fb "$T/n.db" nc --entry "$E" --verdict dismiss
 ctl fault '{"status":500,"count":1}'
 n0=$(nlog)
 fb "$T/n.db" nc --entry "$E" --verdict confirm
-[ $rc -eq 1 ] && [ "$(nlog)" -eq $((n0+1)) ] && ok "ncmec: a failed PUT is not retried" ||
-	bad "ncmec: PUT retry (rc=$rc, $(($(nlog)-n0)) requests)"
+[ $rc -eq 1 ] && [ "$(nlog)" -eq $((n0+1)) ] && grep -q "not sent yet.*HTTP 500" "$T/err" &&
+	ok "ncmec: a failed PUT stays queued (sent once now)" ||
+	bad "ncmec: PUT failure (rc=$rc, $(($(nlog)-n0)) requests): $(cat "$T/err")"
+"$VIGIL" exchange feedback --db "$T/n.db" nc --list >"$T/list"
+[ "$(grep -c '	sent	' "$T/list")" -eq 2 ] && grep -q '	pending	1 attempts	.*HTTP 500' "$T/list" &&
+	ok "ncmec: feedback --list: two sent, one pending with its error" || bad "ncmec: list: $(cat "$T/list")"
+sleep 2 # the retry's backoff (2 s, jitter -50%..0)
+n0=$(nlog)
+fb "$T/n.db" nc --entry "$E" --verdict confirm
+"$VIGIL" exchange feedback --db "$T/n.db" nc --list >"$T/list"
+[ $rc -eq 0 ] && [ "$(nlog)" -eq $((n0+2)) ] && [ "$(grep -c '	sent	' "$T/list")" -eq 4 ] &&
+	grep -q '	sent	2 attempts' "$T/list" && ok "ncmec: the queued PUT is retried with the next one" ||
+	bad "ncmec: retry (rc=$rc, $(($(nlog)-n0)) requests): $(cat "$T/list")"
 export SNCII_CRED3='fetchkey123,subkey456,feedbackkey789'
 "$VIGIL" exchange add sn3 --db "$T/s.db" --api stopncii --url "$B/v1" --credentials env:SNCII_CRED3 --bank sn >/dev/null
 E=$(sqlite3 "$T/s.db" "SELECT id FROM entries WHERE source_ref='ImagePDQ:$P3'")
 fb "$T/s.db" sn --entry "$E" --verdict confirm
-[ $rc -eq 2 ] && grep -q "needs the SubmitFeedback key" "$T/err" && ok "stopncii: feedback without its key refused" ||
+[ $rc -eq 1 ] && grep -q "needs the SubmitFeedback key" "$T/err" &&
+	"$VIGIL" exchange feedback --db "$T/s.db" sn --list | grep -q '	failed	1 attempts' &&
+	ok "stopncii: feedback without its key fails at once (listed failed)" ||
 	bad "stopncii: no key: $(cat "$T/err")"
 fb "$T/s.db" sn3 --entry "$E" --verdict confirm
 [ $rc -eq 0 ] && lastlog 1 | grep -q '"path": "/v1/SubmitFeedback".*"fkey": "feedbackkey789".*"body": "{\\"count\\": *1, *\\"hashFeedbacks\\": *\[{\\"hashValue\\": *\\"'$P3'\\", *\\"feedbackValue\\": *\\"Blocked\\", *\\"tags\\": *\[\]}\]}"' &&

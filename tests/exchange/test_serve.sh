@@ -82,4 +82,57 @@ curl -s "$U/metrics" -H "Authorization: Bearer $METRICS" >"$T/metrics"
 check "metrics: items and lag per exchange" sh -c \
 	"grep -q '^vigil_exchange_items{exchange=\"tc\"} 1' '$T/metrics' && grep -q '^vigil_exchange_lag_seconds{exchange=\"tc\"}' '$T/metrics'"
 stop; check "server exits 0 with the scheduler" [ $? -eq 0 ]
+
+# Feedback through the outbox: a reviewer's confirm of a case matching a
+# StopNCII entry queues SubmitFeedback; the service fails (503), the row
+# stays pending across a kill -9, and the next server sends it once the
+# service is back.
+REVIEW=$("$VIGIL" key create rev1 --role review 2>/dev/null)
+R="Authorization: Bearer $REVIEW"
+export SNCII_CRED3='fetchkey123,subkey456,feedbackkey789'
+"$VIGIL" exchange add fb --api stopncii --url "$X/v1" --credentials env:SNCII_CRED3 >/dev/null
+"$VIGIL" bank policy fb action=review >/dev/null
+curl -sf -X POST "$X/_ctl/add" --data-binary '{"api":"stopncii","records":[
+ {"signalType":"ImagePDQ","hashValue":"'$PDQ'","hashStatus":"Active"}]}' >/dev/null
+start --exchange-interval 0 --webhook-backoff 200 --webhook-max-backoff 1 --webhook-poll 100
+st=$(code POST /v1/exchanges/fb/fetch -H "$A")
+check "feedback: fetch" [ "$st" = 200 ]
+st=$(code POST /v1/content -H "$S" -F file=@"$IMG" \
+	-F 'context={"content_id":"c1","user_id":"u1"};type=application/json')
+CASE=$(jq -r '.case // .case_id // empty' < "$T/body")
+check "feedback: the upload opened a case" [ "$st" = 200 -a -n "$CASE" ]
+nfb() { curl -sf "$X/_ctl/log" | grep -c '"path": "/v1/SubmitFeedback"'; }
+curl -sf -X POST "$X/_ctl/fault" --data-binary '{"status":503,"count":1000}' >/dev/null
+code POST "/v1/cases/$CASE/claim" -H "$R" >/dev/null
+st=$(code POST "/v1/cases/$CASE/decision" -H "$R" -d '{"decision":"confirm","classification":"A1"}')
+check "feedback: confirm decided" [ "$st" = 200 ]
+i=0; while [ "$(nfb)" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+st=$(code GET /v1/exchanges/fb/feedback -H "$A")
+check "feedback: queued, retried with backoff, pending while the service fails" \
+	[ "$st" = 200 -a "$(jq -r '.feedback | length' < "$T/body")" = 1 -a \
+	  "$(jq -r '.feedback[0] | .state + " " + .verdict + " " + (.attempts >= 2 | tostring)' < "$T/body")" = "pending confirm true" ]
+check "feedback: the last error names the status" [ "$(jq -r '.feedback[0].last_error | test("HTTP 503")' < "$T/body")" = true ]
+kill -9 $SPID; wait $SPID 2>/dev/null; SPID=
+curl -sf -X POST "$X/_ctl/clear" --data-binary '{}' >/dev/null
+n0=$(nfb)
+start --exchange-interval 0 --webhook-backoff 200 --webhook-max-backoff 1 --webhook-poll 100
+i=0; while [ "$(curl -s "$U/v1/exchanges/fb/feedback" -H "$A" | jq -r '.feedback[0].state')" != sent ] && [ $i -lt 200 ]; do
+	sleep 0.1; i=$((i+1)); done
+check "feedback: after kill -9 and a restart, sent" \
+	[ "$(curl -s "$U/v1/exchanges/fb/feedback" -H "$A" | jq -r '.feedback[0].state')" = sent ]
+check "feedback: one SubmitFeedback after the restart, Blocked, its own key" sh -c \
+	"[ \$(curl -sf '$X/_ctl/log' | grep '/v1/SubmitFeedback' | tail -n +$((n0+1)) | wc -l) -eq 1 ] &&
+	 curl -sf '$X/_ctl/log' | grep '/v1/SubmitFeedback' | tail -1 | grep -q '\"fkey\": \"feedbackkey789\".*Blocked'"
+st=$(code POST /v1/exchanges/fb/feedback -H "$A" -d '{"entry":999999,"verdict":"confirm"}')
+check "feedback route: an unknown entry is refused" [ "$st" = 404 -o "$st" = 400 ]
+E=$(sqlite3 "$T/v.db" "SELECT e.id FROM entries e JOIN banks b ON b.id=e.bank_id WHERE b.name='fb'")
+st=$(code POST /v1/exchanges/fb/feedback -H "$A" -d '{"entry":'$E',"verdict":"dismiss"}')
+check "feedback route: queued (202)" [ "$st" = 202 -a "$(jq -r .state < "$T/body")" = pending ]
+i=0; while [ "$(curl -s "$U/v1/exchanges/fb/feedback" -H "$A" | jq -r '.feedback[0].state')" != sent ] && [ $i -lt 200 ]; do
+	sleep 0.1; i=$((i+1)); done
+check "feedback route: sent by the delivery thread" sh -c \
+	"curl -sf '$X/_ctl/log' | grep '/v1/SubmitFeedback' | tail -1 | grep -q NotBlocked"
+st=$(code GET /v1/exchanges/fb -H "$A")
+check "show: feedback counts" [ "$(jq -c .feedback < "$T/body")" = '{"pending":0,"sent":2,"failed":0}' ]
+stop; check "server exits 0 after feedback" [ $? -eq 0 ]
 exit $fail
