@@ -2587,7 +2587,7 @@ static int p_person_login_result(vigil_store *st, const char *name, int ok, int6
 	a_int(&a, max_fail);
 	a_int(&a, lock_seconds);
 	return run0(st, "person_login_result", "UPDATE people SET failures=failures+1,"
-		    "locked_until=CASE WHEN failures+1>=$3 THEN $2+$4 ELSE locked_until END"
+		    "locked_until=CASE WHEN failures+1>=$3 THEN $2::bigint+$4::bigint ELSE locked_until END"
 		    " WHERE name=$1", &a);
 }
 
