@@ -255,6 +255,21 @@ int vigil_store_changes(vigil_store *st, int64_t since, size_t max,
  * came, 0 if not (or the connection was lost and remade: then read the
  * changes anyway, nothing is lost, they are in the log). */
 int vigil_store_changes_wait(vigil_store *st, int timeout_ms);
+/* Keeps the newest keep changes and deletes older ones; *floor = the
+ * number below which changes are gone (0: none pruned yet). A reader
+ * whose position is below the floor has missed changes: it must reload
+ * (vigil_store_changes then answers VIGIL_ENOENT). SQLite: VIGIL_EINVAL. */
+int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor);
+
+/* Leases: work only one of several processes on one store may do at a
+ * time (a scheduler's round, a checkpoint tick). Takes or renews the lease
+ * called name for owner (any text naming this process) for ttl_ms: *held
+ * = 1 if owner holds it now, 0 if another owner's lease has not expired.
+ * ttl_ms 0 gives it up. Expiry is the database server's clock, so the
+ * processes' clocks need not agree; a process that dies loses its lease
+ * when it expires. SQLite (one process owns the store): always held. */
+int vigil_store_lease(vigil_store *st, const char *name, const char *owner,
+		      int64_t ttl_ms, int *held);
 
 /* ---------------------------------------------------------- evidence */
 

@@ -7,6 +7,7 @@
  * the one that loses a race. /metrics: vigil_exchange_last_success,
  * vigil_exchange_lag_seconds, vigil_exchange_items, vigil_exchange_errors. */
 #include "exchanges.h"
+#include "sync.h"
 #include "metrics.h"
 
 #include <pthread.h>
@@ -59,8 +60,15 @@ static void run_due(srv *s)
 		vigil_exchange_stats st;
 		vigil_exchange after;
 
+		char lease[VIGIL_NAME_MAX + 16];
+
 		publish(&v[i], now);
 		if (!v[i].enabled || now - v[i].last_attempt < interval + jitter(v[i].name, interval))
+			continue;
+		/* Several instances: one fetches each exchange (the lease
+		 * outlasts a slow fetch; it is renewed per round). */
+		snprintf(lease, sizeof(lease), "exchange:%s", v[i].name);
+		if (!srv_lease(s, X.ctx, X.st, lease, 1000 * (2 * interval + 60)))
 			continue;
 		memset(&o, 0, sizeof(o));
 		o.matcher = s->matcher;

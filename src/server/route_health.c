@@ -1,7 +1,9 @@
 /* route_health.c — GET /healthz (the process answers) and GET /readyz (the
- * store answers and the matcher is loaded), both without a key, for load
+ * store answers, the matcher is loaded and caught up with the change log),
+ * both without a key, for load
  * balancers and orchestrators. */
 #include "server_int.h"
+#include "sync.h"
 
 static void healthz(srv_req *r)
 {
@@ -17,6 +19,13 @@ static void readyz(srv_req *r)
 	if (!__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&s->stopping, __ATOMIC_RELAXED)) {
 		srv_reply_error(r, 503, "not_ready", "starting or stopping");
+		return;
+	}
+	/* Several instances: the index must have caught up with the bank
+	 * changes made while it loaded. */
+	if (!srv_sync_ready()) {
+		srv_reply_error(r, 503, "catching_up", "applying the bank changes made "
+				"while the index loaded");
 		return;
 	}
 	/* A lookup of a name that cannot exist: touches the database file

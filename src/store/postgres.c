@@ -288,7 +288,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE leases("
 	" name TEXT PRIMARY KEY,"
 	" owner TEXT NOT NULL,"
-	" expires_ms BIGINT NOT NULL);",
+	" expires_ms BIGINT NOT NULL);"
+	/* The change log's window: changes up to seq are pruned. */
+	"CREATE TABLE changes_floor(seq BIGINT NOT NULL);"
+	"INSERT INTO changes_floor VALUES(0);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -579,6 +582,8 @@ static int affected(PGresult *r)
 /* ---------------------------------------------------------- open, close */
 
 static int backfill_audit(vigil_store *st);
+static int fetch_int(vigil_store *st, const char *what, const char *sql, const args *a,
+		     int64_t *out);
 
 static int migrate(vigil_store *st)
 {
@@ -1691,6 +1696,9 @@ static int p_key_touch(vigil_store *st, const char *name, int64_t when)
 		    " WHERE name=$2", &a);
 }
 
+/* The database server's clock in unix ms: one clock for every instance. */
+#define DB_NOW_MS "(extract(epoch FROM clock_timestamp())*1000)::bigint"
+
 #define AUDIT_LOCK 0x76696761 /* "viga": serialises chain appends */
 
 /* The head of the chain: the last record's id and hash (zeros when empty,
@@ -1954,6 +1962,17 @@ static int p_changes_scan(vigil_store *st, int64_t since, size_t max,
 	args a = {0};
 	int rc, i;
 
+	{
+		int64_t floor;
+		rc = fetch_int(st, "changes", "SELECT seq FROM changes_floor", NULL, &floor);
+		if (rc)
+			return rc;
+		if (since < floor)
+			return vigil__err(st->ctx, VIGIL_ENOENT,
+					  "postgresql: changes up to %lld were pruned (this "
+					  "reader is at %lld): reload", (long long)floor,
+					  (long long)since);
+	}
 	c = vigil__calloc(1, sizeof(*c));
 	if (!c)
 		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
@@ -3014,6 +3033,61 @@ static int p_xitem_link(vigil_store *st, int64_t xid, const char *key, int64_t e
 		    " DO UPDATE SET gen=excluded.gen", &a);
 }
 
+/* ------------------------------------------------ several instances */
+
+/* Leases: INSERT … ON CONFLICT takes a free or expired lease, or renews
+ * one's own, in one statement (a concurrent taker waits for the row and
+ * then sees the new owner); the expiry is the database's clock. */
+static int p_lease(vigil_store *st, const char *name, const char *owner,
+		   int64_t ttl_ms, int *held)
+{
+	PGresult *r;
+	args a = {0};
+	int rc;
+
+	a_text(&a, name);
+	a_text(&a, owner);
+	if (!ttl_ms)
+		return run0(st, "lease", "DELETE FROM leases WHERE name=$1 AND owner=$2", &a);
+	a_int(&a, ttl_ms);
+	rc = run(st, "lease", "INSERT INTO leases(name,owner,expires_ms) VALUES($1,$2,"
+		 DB_NOW_MS "+$3) ON CONFLICT(name) DO UPDATE SET owner=excluded.owner,"
+		 "expires_ms=excluded.expires_ms WHERE leases.owner=excluded.owner OR"
+		 " leases.expires_ms<=" DB_NOW_MS " RETURNING owner", 0, &a, &r);
+	if (rc)
+		return rc;
+	*held = PQntuples(r) == 1;
+	PQclear(r);
+	return VIGIL_OK;
+}
+
+/* Deletes changes older than the newest keep. The cut is below every
+ * change still to commit (sequence numbers follow commit order, migration
+ * 2), so no reader can be handed a change below it later. */
+static int p_changes_prune(vigil_store *st, int64_t keep, int64_t *floor)
+{
+	args a = {0};
+	int own, rc = tx_begin(st, &own);
+	int64_t head = 0, cut;
+
+	if (!rc)
+		rc = fetch_int(st, "changes_prune", "SELECT seq FROM changes_floor FOR UPDATE",
+			       NULL, floor);
+	if (!rc)
+		rc = fetch_int(st, "changes_prune", "SELECT coalesce(max(seq),0) FROM changes",
+			       NULL, &head);
+	cut = head - keep;
+	if (!rc && cut > *floor) {
+		a_int(&a, cut);
+		rc = run0(st, "changes_prune", "DELETE FROM changes WHERE seq<=$1", &a);
+		if (!rc)
+			rc = run0(st, "changes_prune", "UPDATE changes_floor SET seq=$1", &a);
+		if (!rc)
+			*floor = cut;
+	}
+	return tx_end(st, own, rc);
+}
+
 const vigil__store_ops vigil__store_postgres = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "postgresql",
@@ -3099,4 +3173,6 @@ const vigil__store_ops vigil__store_postgres = {
 	.changes_head = p_changes_head,
 	.changes_scan = p_changes_scan,
 	.changes_wait = p_changes_wait,
+	.lease = p_lease,
+	.changes_prune = p_changes_prune,
 };

@@ -2695,6 +2695,18 @@ static int s_xitem_link(vigil_store *st, int64_t xid, const char *key,
 	return rc;
 }
 
+/* ------------------------------------------------ several instances */
+
+/* One process owns an SQLite store (vigil serve holds it), so whoever
+ * asks holds every lease. */
+static int s_lease(vigil_store *st, const char *name, const char *owner,
+		   int64_t ttl_ms, int *held)
+{
+	(void)st, (void)name, (void)owner, (void)ttl_ms;
+	*held = 1;
+	return VIGIL_OK;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -2780,4 +2792,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	.changes_head = NULL, /* changes: one process owns an SQLite store */
 	.changes_scan = NULL,
 	.changes_wait = NULL,
+	.lease = s_lease,
+	.changes_prune = NULL, /* no change log on SQLite */
 };

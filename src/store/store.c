@@ -452,6 +452,25 @@ int vigil_store_changes_wait(vigil_store *st, int timeout_ms)
 				     : no_changes(st);
 }
 
+int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor)
+{
+	if (!st || !floor || keep < 0)
+		return VIGIL_EINVAL;
+	*floor = 0;
+	return st->ops->changes_prune ? st->ops->changes_prune(st, keep, floor)
+				      : no_changes(st);
+}
+
+int vigil_store_lease(vigil_store *st, const char *name, const char *owner,
+		      int64_t ttl_ms, int *held)
+{
+	if (!st || !name || !*name || !owner || !*owner || ttl_ms < 0 || !held ||
+	    strlen(name) > VIGIL_TEXT_MAX || strlen(owner) > VIGIL_TEXT_MAX)
+		return VIGIL_EINVAL;
+	*held = 0;
+	return NEED_OP(st, lease, name, owner, ttl_ms, held);
+}
+
 /* ------------------------------------------- shared by the backends */
 
 /* Appends the elements of the JSON array text add to the array text old;

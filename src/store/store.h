@@ -189,6 +189,11 @@ typedef struct vigil__store_ops {
 	int (*changes_scan)(vigil_store *st, int64_t since, size_t max,
 			    vigil_change_cb cb, void *user, int64_t *last);
 	int (*changes_wait)(vigil_store *st, int timeout_ms);
+	/* Leases and the change log's window (issue 11, several instances):
+	 * see vigil_store_lease and vigil_store_changes_prune. */
+	int (*lease)(vigil_store *st, const char *name, const char *owner,
+		     int64_t ttl_ms, int *held);
+	int (*changes_prune)(vigil_store *st, int64_t keep, int64_t *floor);
 } vigil__store_ops;
 
 /* Calls an op a backend may leave NULL (PostgreSQL does not have every

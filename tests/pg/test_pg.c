@@ -239,6 +239,37 @@ int main(void)
 		CHECKF(v.problem == VIGIL_AUDIT_CHANGED && v.record == 50, "%s", v.text);
 	}
 
+	/* Leases: one holder at a time; renewed by its owner; free again when
+	 * given up or expired (the database's clock). */
+	{
+		int held = -1;
+
+		CHECK(vigil_store_lease(st, "job", "A", 60000, &held) == 0 && held == 1);
+		CHECK(vigil_store_lease(st2, "job", "B", 60000, &held) == 0 && held == 0);
+		CHECK(vigil_store_lease(st, "job", "A", 60000, &held) == 0 && held == 1);
+		CHECK(vigil_store_lease(st, "job", "A", 0, &held) == 0);
+		CHECK(vigil_store_lease(st2, "job", "B", 1, &held) == 0 && held == 1);
+		usleep(20000);
+		CHECK(vigil_store_lease(st, "job", "A", 60000, &held) == 0 && held == 1);
+		CHECK(vigil_store_lease(st2, "job", "B", 60000, &held) == 0 && held == 0);
+		CHECK(vigil_store_lease(st, "", "A", 1, &held) == VIGIL_EINVAL);
+	}
+
+	/* The change log's window: pruned to the newest 1, a reader from the
+	 * start is told to reload; one at the head reads on. */
+	{
+		int64_t head = 0, fl = -1, last = 0;
+		cl_log L = {0};
+
+		CHECK(vigil_store_changes_head(st, &head) == 0 && head > 2);
+		CHECK(vigil_store_changes_prune(st2, 1, &fl) == 0 && fl == head - 1);
+		CHECK(vigil_store_changes(st, 0, 100, log_change, &L, &last) == VIGIL_ENOENT);
+		CHECK(strstr(vigil_errmsg(ctx), "pruned") != NULL);
+		CHECK(vigil_store_changes(st, head - 1, 100, log_change, &L, &last) == 0 &&
+		      L.n == 1 && last == head);
+		CHECK(vigil_store_changes_prune(st2, 1, &fl) == 0 && fl == head - 1);
+	}
+
 	/* The review ops on PostgreSQL: a claim by one instance holds against
 	 * another (the row lock serialises the read-then-write). */
 	{
