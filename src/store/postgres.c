@@ -1431,6 +1431,8 @@ out:
 	return rc;
 }
 
+static int row_to_case(vigil_store *st, PGresult *r, int i, void *out);
+
 static int p_case_get(vigil_store *st, int64_t id, vigil_case *c)
 {
 	PGresult *r;
@@ -1444,32 +1446,12 @@ static int p_case_get(vigil_store *st, int64_t id, vigil_case *c)
 		 "claim_expires FROM cases WHERE id=$1", 0, &a, &r);
 	if (rc)
 		return rc;
-	if (!PQntuples(r)) {
-		PQclear(r);
-		return vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
-	}
-	c->id = g_int(r, 0, 0);
-	c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
-			      PQgetvalue(r, 0, 1));
-	c->priority = (int)g_int(r, 0, 2);
-	c->report = (int)g_int(r, 0, 3);
-	c->bank_id = g_int(r, 0, 4);
-	c->uploads = (int)g_int(r, 0, 5);
-	g_text(r, 0, 6, c->source, sizeof(c->source));
-	g_text(r, 0, 7, c->content_id, sizeof(c->content_id));
-	g_text(r, 0, 8, c->user_id, sizeof(c->user_id));
-	c->contexts = g_dup(r, 0, 9);
-	c->matches = g_dup(r, 0, 10);
-	c->created = g_int(r, 0, 11);
-	c->updated = g_int(r, 0, 12);
-	g_text(r, 0, 13, c->assignee, sizeof(c->assignee));
-	c->claim_expires = g_int(r, 0, 14);
+	if (PQntuples(r))
+		rc = row_to_case(st, r, 0, c);
+	else
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
 	PQclear(r);
-	if (!c->contexts || !c->matches) {
-		vigil_case_clear(c);
-		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-	}
-	return VIGIL_OK;
+	return rc;
 }
 
 static int p_outbox_add(vigil_store *st, vigil_event *e)

@@ -1495,6 +1495,36 @@ out:
 	return rc;
 }
 
+/* One case row (the columns of s_case_get; s_case_list's lack the last
+ * two, the claim the pipeline mirrors): shared by both. */
+static int row_to_case(vigil_store *st, sqlite3_stmt *q, vigil_case *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(q, 0);
+	c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+			      sqlite3_column_text(q, 1));
+	c->priority = sqlite3_column_int(q, 2);
+	c->report = sqlite3_column_int(q, 3);
+	c->bank_id = sqlite3_column_int64(q, 4);
+	c->uploads = sqlite3_column_int(q, 5);
+	copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
+	copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
+	copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
+	c->contexts = dup_text(sqlite3_column_text(q, 9));
+	c->matches = dup_text(sqlite3_column_text(q, 10));
+	c->created = sqlite3_column_int64(q, 11);
+	c->updated = sqlite3_column_int64(q, 12);
+	if (sqlite3_column_count(q) > 14) {
+		copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(q, 13));
+		c->claim_expires = sqlite3_column_int64(q, 14);
+	}
+	if (!c->contexts || !c->matches) {
+		vigil_case_clear(c);
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	return VIGIL_OK;
+}
+
 static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 {
 	sqlite3_stmt *q = NULL;
@@ -1508,26 +1538,7 @@ static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 	sqlite3_bind_int64(q, 1, id);
 	switch (sqlite3_step(q)) {
 	case SQLITE_ROW:
-		c->id = sqlite3_column_int64(q, 0);
-		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
-				      sqlite3_column_text(q, 1));
-		c->priority = sqlite3_column_int(q, 2);
-		c->report = sqlite3_column_int(q, 3);
-		c->bank_id = sqlite3_column_int64(q, 4);
-		c->uploads = sqlite3_column_int(q, 5);
-		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
-		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
-		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
-		c->contexts = dup_text(sqlite3_column_text(q, 9));
-		c->matches = dup_text(sqlite3_column_text(q, 10));
-		c->created = sqlite3_column_int64(q, 11);
-		c->updated = sqlite3_column_int64(q, 12);
-		copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(q, 13));
-		c->claim_expires = sqlite3_column_int64(q, 14);
-		if (!c->contexts || !c->matches) {
-			vigil_case_clear(c);
-			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		}
+		rc = row_to_case(st, q, c);
 		break;
 	case SQLITE_DONE:
 		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
@@ -1775,26 +1786,10 @@ static int s_case_list(vigil_store *st, int state, int64_t now, size_t max,
 			cap = nc;
 		}
 		c = &v[cnt];
-		memset(c, 0, sizeof(*c));
-		c->id = sqlite3_column_int64(q, 0);
-		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
-				      sqlite3_column_text(q, 1));
-		c->priority = sqlite3_column_int(q, 2);
-		c->report = sqlite3_column_int(q, 3);
-		c->bank_id = sqlite3_column_int64(q, 4);
-		c->uploads = sqlite3_column_int(q, 5);
-		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
-		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
-		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
-		c->contexts = dup_text(sqlite3_column_text(q, 9));
-		c->matches = dup_text(sqlite3_column_text(q, 10));
-		c->created = sqlite3_column_int64(q, 11);
-		c->updated = sqlite3_column_int64(q, 12);
-		cnt++;
-		if (!c->contexts || !c->matches) {
-			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		rc = row_to_case(st, q, c);
+		if (rc)
 			goto out;
-		}
+		cnt++;
 	}
 	if (r != SQLITE_DONE)
 		rc = db_err(st, "case_list");
