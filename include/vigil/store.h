@@ -267,7 +267,11 @@ int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor);
  * = 1 if owner holds it now, 0 if another owner's lease has not expired.
  * ttl_ms 0 gives it up. Expiry is the database server's clock, so the
  * processes' clocks need not agree; a process that dies loses its lease
- * when it expires. SQLite (one process owns the store): always held. */
+ * when it expires. ttl_ms VIGIL_LEASE_SESSION: held until given up or
+ * until this handle's connection ends (a process that dies frees it at
+ * once: for work a restart must resume). SQLite (one process owns the
+ * store): always held. */
+#define VIGIL_LEASE_SESSION (-1)
 int vigil_store_lease(vigil_store *st, const char *name, const char *owner,
 		      int64_t ttl_ms, int *held);
 

@@ -1682,6 +1682,7 @@ static int p_key_touch(vigil_store *st, const char *name, int64_t when)
 #define DB_NOW_MS "(extract(epoch FROM clock_timestamp())*1000)::bigint"
 
 #define AUDIT_LOCK 0x76696761 /* "viga": serialises chain appends */
+#define LEASE_LOCK 0x7669676c /* "vigl": session leases, keyed by name */
 
 /* The head of the chain: the last record's id and hash (zeros when empty,
  * or for a row written before the chain). */
@@ -2587,9 +2588,10 @@ static int p_person_login_result(vigil_store *st, const char *name, int ok, int6
 	a_int(&a, now);
 	a_int(&a, max_fail);
 	a_int(&a, lock_seconds);
+	/* $2 + $4 needs types: unknown + unknown is ambiguous to PostgreSQL. */
 	return run0(st, "person_login_result", "UPDATE people SET failures=failures+1,"
-		    "locked_until=CASE WHEN failures+1>=$3 THEN $2::bigint+$4::bigint ELSE locked_until END"
-		    " WHERE name=$1", &a);
+		    "locked_until=CASE WHEN failures+1>=$3 THEN $2::bigint+$4::bigint"
+		    " ELSE locked_until END WHERE name=$1", &a);
 }
 
 static int p_session_add(vigil_store *st, const vigil_session *s)
@@ -3025,12 +3027,32 @@ static int p_lease(vigil_store *st, const char *name, const char *owner,
 {
 	PGresult *r;
 	args a = {0};
+	int64_t got = 0;
 	int rc;
 
+	if (ttl_ms == VIGIL_LEASE_SESSION) {
+		/* A session advisory lock: the server frees it with the session. */
+		a_int(&a, LEASE_LOCK);
+		a_text(&a, name);
+		rc = fetch_int(st, "lease", "SELECT pg_try_advisory_lock($1::int,hashtext($2))"
+			       "::int", &a, &got);
+		*held = !rc && got == 1;
+		return rc;
+	}
+	if (!ttl_ms) { /* either kind: the row, and the session lock if held */
+		a_int(&a, LEASE_LOCK);
+		a_text(&a, name);
+		rc = run0(st, "lease", "SELECT pg_advisory_unlock($1::int,hashtext($2)) FROM"
+			  " pg_locks WHERE locktype='advisory' AND pid=pg_backend_pid() AND"
+			  " classid=$1::int::oid AND objid=hashtext($2)::oid AND objsubid=2", &a);
+		memset(&a, 0, sizeof(a));
+		a_text(&a, name);
+		a_text(&a, owner);
+		return rc ? rc : run0(st, "lease", "DELETE FROM leases WHERE name=$1 AND"
+				      " owner=$2", &a);
+	}
 	a_text(&a, name);
 	a_text(&a, owner);
-	if (!ttl_ms)
-		return run0(st, "lease", "DELETE FROM leases WHERE name=$1 AND owner=$2", &a);
 	a_int(&a, ttl_ms);
 	rc = run(st, "lease", "INSERT INTO leases(name,owner,expires_ms) VALUES($1,$2,"
 		 DB_NOW_MS "+$3) ON CONFLICT(name) DO UPDATE SET owner=excluded.owner,"

@@ -464,7 +464,8 @@ int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor)
 int vigil_store_lease(vigil_store *st, const char *name, const char *owner,
 		      int64_t ttl_ms, int *held)
 {
-	if (!st || !name || !*name || !owner || !*owner || ttl_ms < 0 || !held ||
+	if (!st || !name || !*name || !owner || !*owner || !held ||
+	    (ttl_ms < 0 && ttl_ms != VIGIL_LEASE_SESSION) ||
 	    strlen(name) > VIGIL_TEXT_MAX || strlen(owner) > VIGIL_TEXT_MAX)
 		return VIGIL_EINVAL;
 	*held = 0;

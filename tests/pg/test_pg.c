@@ -253,6 +253,37 @@ int main(void)
 		CHECK(vigil_store_lease(st, "job", "A", 60000, &held) == 0 && held == 1);
 		CHECK(vigil_store_lease(st2, "job", "B", 60000, &held) == 0 && held == 0);
 		CHECK(vigil_store_lease(st, "", "A", 1, &held) == VIGIL_EINVAL);
+		CHECK(vigil_store_lease(st, "job", "A", -2, &held) == VIGIL_EINVAL);
+	}
+
+	/* Session leases (report filing): held while the holder's connection
+	 * lives; given up, or the holder gone, another takes it at once. */
+	{
+		vigil_ctx *c3 = NULL;
+		vigil_store *s3 = NULL;
+		int held = -1;
+
+		CHECK(vigil_ctx_new(&c3) == 0 && vigil_store_open(c3, uri, &s3) == 0);
+		CHECK(vigil_store_lease(s3, "report:1", "C", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 1);
+		CHECK(vigil_store_lease(st, "report:1", "A", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 0);
+		vigil_store_close(s3); /* as a killed process's connection ends */
+		vigil_ctx_free(c3);
+		for (int k = 0; k < 100; k++) { /* the server ends the session soon after */
+			CHECK(vigil_store_lease(st, "report:1", "A", VIGIL_LEASE_SESSION,
+						&held) == 0);
+			if (held)
+				break;
+			usleep(10000);
+		}
+		CHECK(held == 1);
+		CHECK(vigil_store_lease(st2, "report:1", "B", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 0);
+		CHECK(vigil_store_lease(st, "report:1", "A", 0, &held) == 0);
+		CHECK(vigil_store_lease(st2, "report:1", "B", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 1);
+		CHECK(vigil_store_lease(st2, "report:1", "B", 0, &held) == 0);
 	}
 
 	/* The change log's window: pruned to the newest 1, a reader from the
