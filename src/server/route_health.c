@@ -42,6 +42,6 @@ static void readyz(srv_req *r)
 
 const srv_route srv_routes_health[] = {
 	{"GET", "/healthz", SRV_OPEN, healthz, 0, "Liveness"},
-	{"GET", "/readyz", SRV_OPEN, readyz, 0, "Readiness: store and matcher loaded"},
+	{"GET", "/readyz", SRV_OPEN, readyz, 0, "Readiness: store and matcher loaded, change log caught up"},
 	{0},
 };
