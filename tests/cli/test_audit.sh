@@ -152,7 +152,7 @@ if on_pg; then
 	OLD=$(store_uri old)
 	"$VIGIL" bank list --db "$OLD" >/dev/null
 	q "$OLD" "ALTER TABLE audit DROP COLUMN prev, DROP COLUMN hash;
-DROP TABLE audit_checkpoints, reports, case_review, case_media, reveals, people, sessions, view_prefs, exchange_items, exchanges, leases;
+DROP TABLE audit_checkpoints, reports, case_review, case_media, reveals, people, sessions, view_prefs, exchange_items, exchanges, leases, changes_floor;
 UPDATE schema_version SET version=3;
 INSERT INTO audit(time_ms,who,role,action,object,detail,source) VALUES(1700000000000,'cli','admin','key.create','old1','',''),(1700000001000,'cli','admin','key.create','old2','','');"
 	schema_q="SELECT max(version) FROM schema_version"
