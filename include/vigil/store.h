@@ -258,7 +258,7 @@ int vigil_store_changes(vigil_store *st, int64_t since, size_t max,
 int vigil_store_changes_wait(vigil_store *st, int timeout_ms);
 /* Forgets the changes up to upto (SQLite; VIGIL_EINVAL elsewhere): a
  * snapshot older than that is then stale, and rebuilt when used. */
-int vigil_store_changes_prune(vigil_store *st, int64_t upto);
+int vigil_store_changes_prune_upto(vigil_store *st, int64_t upto);
 
 /* ------------------------------------------------- index snapshots */
 /* A matcher saved to a file and started from it (docs/snapshots.md): the
@@ -292,6 +292,25 @@ int vigil_matcher_apply_change(vigil_matcher *m, vigil_store *st, vigil_ctx *ctx
 /* The change up to which every change is in m (0: no change log). */
 int64_t vigil_matcher_seq(vigil_matcher *m);
 
+/* Keeps the newest keep changes and deletes older ones; *floor = the
+ * number below which changes are gone (0: none pruned yet). A reader
+ * whose position is below the floor has missed changes: it must reload
+ * (vigil_store_changes then answers VIGIL_ENOENT). SQLite: VIGIL_EINVAL. */
+int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor);
+
+/* Leases: work only one of several processes on one store may do at a
+ * time (a scheduler's round, a checkpoint tick). Takes or renews the lease
+ * called name for owner (any text naming this process) for ttl_ms: *held
+ * = 1 if owner holds it now, 0 if another owner's lease has not expired.
+ * ttl_ms 0 gives it up. Expiry is the database server's clock, so the
+ * processes' clocks need not agree; a process that dies loses its lease
+ * when it expires. ttl_ms VIGIL_LEASE_SESSION: held until given up or
+ * until this handle's connection ends (a process that dies frees it at
+ * once: for work a restart must resume). SQLite (one process owns the
+ * store): always held. */
+#define VIGIL_LEASE_SESSION (-1)
+int vigil_store_lease(vigil_store *st, const char *name, const char *owner,
+		      int64_t ttl_ms, int *held);
 
 /* ---------------------------------------------------------- evidence */
 

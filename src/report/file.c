@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ANSWER_MAX (64 * 1024) /* bytes of one answer kept */
 
@@ -492,13 +493,11 @@ static int do_finish(vigil_store *st, vigil_report *r, const vigil_ncmec_opts *o
 	return rc;
 }
 
-int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)
+static int submit_run(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)
 {
 	vigil_report r;
 	int rc;
 
-	if (!st || !o || !o->base_url || !o->userpwd || !o->reporter)
-		return VIGIL_EINVAL;
 	rc = vigil_report_get(st, id, &r);
 	if (rc)
 		return rc;
@@ -534,6 +533,32 @@ int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)
 		rc = do_finish(st, &r, o);
 out:
 	vigil_report_clear(&r);
+	return rc;
+}
+
+int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)
+{
+	char lease[48], owner[96], host[64] = "";
+	int rc, held = 0;
+
+	if (!st || !o || !o->base_url || !o->userpwd || !o->reporter)
+		return VIGIL_EINVAL;
+	/* One run per report among processes on a shared store (instances,
+	 * the CLI on two hosts): a second run would take the first's
+	 * SUBMITTING for a crash and give up on the report. The lease lasts
+	 * as long as this run's connection, so a run killed mid-way frees it
+	 * and the next one resumes. */
+	gethostname(host, sizeof(host) - 1);
+	snprintf(lease, sizeof(lease), "report:%lld", (long long)id);
+	snprintf(owner, sizeof(owner), "%s:%ld", host, (long)getpid());
+	rc = vigil_store_lease(st, lease, owner, VIGIL_LEASE_SESSION, &held);
+	if (rc)
+		return rc;
+	if (!held)
+		return vigil__err(st->ctx, VIGIL_EEXIST,
+				  "report %lld is being filed by another process", (long long)id);
+	rc = submit_run(st, id, o);
+	vigil_store_lease(st, lease, owner, 0, &held);
 	return rc;
 }
 

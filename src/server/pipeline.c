@@ -11,6 +11,7 @@
 #include "pipeline.h"
 #include "metrics.h"
 #include "server_int.h"
+#include "sync.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -184,6 +185,11 @@ static void audit_checkpoint(srv *s)
 	int rc;
 
 	if (!P.audit_signing)
+		return;
+	/* One signer per tick among instances (each would sign the same head
+	 * otherwise; harmless, but noise). */
+	if (!srv_lease(s, P.ctx, P.st, "audit.checkpoint",
+		       2000 * SRV_CFG(s, audit_checkpoint_interval)))
 		return;
 	rc = vigil_audit_checkpoint_make(P.st, P.audit_seed, &cp);
 	if (rc && rc != VIGIL_ENOENT)

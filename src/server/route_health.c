@@ -1,7 +1,9 @@
 /* route_health.c — GET /healthz (the process answers) and GET /readyz (the
- * store answers and the matcher is loaded), both without a key, for load
+ * store answers, the matcher is loaded and caught up with the change log),
+ * both without a key, for load
  * balancers and orchestrators. */
 #include "server_int.h"
+#include "sync.h"
 
 static void healthz(srv_req *r)
 {
@@ -19,6 +21,13 @@ static void readyz(srv_req *r)
 		srv_reply_error(r, 503, "not_ready", "starting or stopping");
 		return;
 	}
+	/* Several instances: the index must have caught up with the bank
+	 * changes made while it loaded. */
+	if (!srv_sync_ready()) {
+		srv_reply_error(r, 503, "catching_up", "applying the bank changes made "
+				"while the index loaded");
+		return;
+	}
 	/* A lookup of a name that cannot exist: touches the database file
 	 * without reading any bank. */
 	rc = vigil_bank_get(srv_store(r), "-", &b);
@@ -33,6 +42,6 @@ static void readyz(srv_req *r)
 
 const srv_route srv_routes_health[] = {
 	{"GET", "/healthz", SRV_OPEN, healthz, 0, "Liveness"},
-	{"GET", "/readyz", SRV_OPEN, readyz, 0, "Readiness: store and matcher loaded"},
+	{"GET", "/readyz", SRV_OPEN, readyz, 0, "Readiness: store and matcher loaded, change log caught up"},
 	{0},
 };

@@ -55,7 +55,7 @@ int srv_snapshot_load(srv *s, vigil_store *st, vigil_ctx *ctx, char *err, size_t
 		rc = vigil_matcher_open(st, &s->matcher);
 		/* nobody reads the SQLite log without a snapshot: keep it short */
 		if (!rc && sqlite_store(s))
-			vigil_store_changes_prune(st, vigil_matcher_seq(s->matcher));
+			vigil_store_changes_prune_upto(st, vigil_matcher_seq(s->matcher));
 	} else {
 		rc = vigil_matcher_open_snapshot(st, s->cfg.snapshot, &s->matcher, &info);
 		if (!rc && info.used) {
@@ -94,7 +94,7 @@ static void write_now(srv *s)
 	srv_metric_set("vigil_snapshot_change_seq", NULL, NULL, (double)seq);
 	srv_log(s, SRV_LOG_INFO, "snapshot %s written (change %lld, %.0f ms)",
 		s->cfg.snapshot, (long long)seq, ms_since(&t0));
-	if (sqlite_store(s) && vigil_store_changes_prune(N.st, seq))
+	if (sqlite_store(s) && vigil_store_changes_prune_upto(N.st, seq))
 		srv_log(s, SRV_LOG_WARN, "snapshot: pruning the log: %s", vigil_errmsg(N.ctx));
 }
 

@@ -10,23 +10,36 @@
  * notification or connection loses nothing: the log is read by number.
  * Changes made through this instance come back too and are no-ops
  * (re-adding an entry, removing one already gone). On SQLite (one owner
- * process) nothing starts. */
+ * process) nothing starts.
+ *
+ * The log is kept to a window (SYNC_KEEP changes): the instance holding
+ * the "changes.prune" lease deletes older ones every SYNC_PRUNE_S. An
+ * instance that falls further behind than the window (stopped for long)
+ * cannot catch up by reading: it says so, stops being ready and shuts
+ * down, and its restart (systemd Restart=always) reloads the index whole. */
 #include "sync.h"
 #include "metrics.h"
 #include "server_int.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define SYNC_POLL_MS 500   /* the longest a change waits without NOTIFY */
 #define SYNC_BATCH 10000   /* changes read per query */
+#define SYNC_KEEP 1000000  /* changes kept in the log */
+#define SYNC_PRUNE_S 60    /* how often the lease holder prunes */
 
 static struct {
 	srv *s;
 	vigil_ctx *ctx;
 	vigil_store *st;
 	int64_t last;       /* the last change applied */
+	int64_t target;     /* the head when the thread started */
+	int ready;          /* atomic: last reached target once */
 	int stop;           /* atomic */
 	int running;
 	pthread_t thread;
@@ -43,13 +56,38 @@ static int apply(void *user, const vigil_change *c)
 	return 0;
 }
 
+/* The lease holder keeps the log to its window. */
+static void prune(srv *s, time_t *next)
+{
+	int64_t floor;
+
+	if (time(NULL) < *next)
+		return;
+	*next = time(NULL) + SYNC_PRUNE_S;
+	if (!srv_lease(s, Y.ctx, Y.st, "changes.prune", 3 * SYNC_PRUNE_S * 1000))
+		return;
+	if (vigil_store_changes_prune(Y.st, SYNC_KEEP, &floor))
+		srv_log(s, SRV_LOG_WARN, "sync: prune: %s", vigil_errmsg(Y.ctx));
+}
+
 static void *worker(void *arg)
 {
 	srv *s = arg;
+	time_t next_prune = 0;
 
 	while (!__atomic_load_n(&Y.stop, __ATOMIC_RELAXED)) {
 		int64_t before = Y.last;
-		if (vigil_store_changes(Y.st, Y.last, SYNC_BATCH, apply, s, &Y.last)) {
+		int rc = vigil_store_changes(Y.st, Y.last, SYNC_BATCH, apply, s, &Y.last);
+		if (rc == VIGIL_ENOENT) { /* pruned past us: only a reload helps */
+			srv_log(s, SRV_LOG_ERROR, "sync: %s; shutting down so that a "
+				"restart reloads the index", vigil_errmsg(Y.ctx));
+			__atomic_store_n(&Y.ready, 0, __ATOMIC_RELEASE);
+			kill(getpid(), SIGTERM);
+			break;
+		}
+		if (!__atomic_load_n(&Y.ready, __ATOMIC_RELAXED) && !rc && Y.last >= Y.target)
+			__atomic_store_n(&Y.ready, 1, __ATOMIC_RELEASE);
+		if (rc) {
 			srv_log(s, SRV_LOG_WARN, "sync: %s", vigil_errmsg(Y.ctx));
 		} else if (Y.last != before) {
 			srv_metric_set("vigil_index_hashes", NULL, NULL,
@@ -58,9 +96,41 @@ static void *worker(void *arg)
 			if (Y.last - before >= SYNC_BATCH)
 				continue; /* more are waiting */
 		}
+		prune(s, &next_prune);
 		vigil_store_changes_wait(Y.st, SYNC_POLL_MS);
 	}
 	return NULL;
+}
+
+int srv_sync_ready(void)
+{
+	return !Y.st || __atomic_load_n(&Y.ready, __ATOMIC_ACQUIRE);
+}
+
+/* This instance's name in leases: host, pid and start time, so a restart
+ * with the same pid is a new owner. */
+static char Owner[128];
+
+static void make_owner(void)
+{
+	char host[64] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(Owner, sizeof(Owner), "%s:%ld:%lld", host, (long)getpid(),
+		 (long long)time(NULL));
+}
+
+int srv_lease(srv *s, vigil_ctx *ctx, vigil_store *st, const char *name, int64_t ttl_ms)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	int held = 0;
+
+	(void)pthread_once(&once, make_owner);
+	if (vigil_store_lease(st, name, Owner, ttl_ms, &held)) {
+		srv_log(s, SRV_LOG_WARN, "lease %s: %s", name, vigil_errmsg(ctx));
+		return 0;
+	}
+	return held;
 }
 
 int srv_sync_open(srv *s, char *err, size_t errcap)
@@ -86,6 +156,11 @@ int srv_sync_start(srv *s, char *err, size_t errcap)
 	/* where the matcher stands: the head read before a rebuild, or a
 	 * snapshot's number after its replay */
 	Y.last = vigil_matcher_seq(s->matcher);
+	/* Ready once caught up with the head as it is now, the load done. */
+	if (vigil_store_changes_head(Y.st, &Y.target)) {
+		snprintf(err, errcap, "sync: %s", vigil_errmsg(Y.ctx));
+		return -1;
+	}
 	if (pthread_create(&Y.thread, NULL, worker, s)) {
 		snprintf(err, errcap, "cannot start the sync thread");
 		return -1;

@@ -1674,6 +1674,36 @@ out:
 	return rc;
 }
 
+/* One case row (the columns of s_case_get; s_case_list's lack the last
+ * two, the claim the pipeline mirrors): shared by both. */
+static int row_to_case(vigil_store *st, sqlite3_stmt *q, vigil_case *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(q, 0);
+	c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
+			      sqlite3_column_text(q, 1));
+	c->priority = sqlite3_column_int(q, 2);
+	c->report = sqlite3_column_int(q, 3);
+	c->bank_id = sqlite3_column_int64(q, 4);
+	c->uploads = sqlite3_column_int(q, 5);
+	copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
+	copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
+	copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
+	c->contexts = dup_text(sqlite3_column_text(q, 9));
+	c->matches = dup_text(sqlite3_column_text(q, 10));
+	c->created = sqlite3_column_int64(q, 11);
+	c->updated = sqlite3_column_int64(q, 12);
+	if (sqlite3_column_count(q) > 14) {
+		copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(q, 13));
+		c->claim_expires = sqlite3_column_int64(q, 14);
+	}
+	if (!c->contexts || !c->matches) {
+		vigil_case_clear(c);
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	}
+	return VIGIL_OK;
+}
+
 static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 {
 	sqlite3_stmt *q = NULL;
@@ -1687,26 +1717,7 @@ static int s_case_get(vigil_store *st, int64_t id, vigil_case *c)
 	sqlite3_bind_int64(q, 1, id);
 	switch (sqlite3_step(q)) {
 	case SQLITE_ROW:
-		c->id = sqlite3_column_int64(q, 0);
-		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
-				      sqlite3_column_text(q, 1));
-		c->priority = sqlite3_column_int(q, 2);
-		c->report = sqlite3_column_int(q, 3);
-		c->bank_id = sqlite3_column_int64(q, 4);
-		c->uploads = sqlite3_column_int(q, 5);
-		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
-		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
-		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
-		c->contexts = dup_text(sqlite3_column_text(q, 9));
-		c->matches = dup_text(sqlite3_column_text(q, 10));
-		c->created = sqlite3_column_int64(q, 11);
-		c->updated = sqlite3_column_int64(q, 12);
-		copy_text(c->assignee, sizeof(c->assignee), sqlite3_column_text(q, 13));
-		c->claim_expires = sqlite3_column_int64(q, 14);
-		if (!c->contexts || !c->matches) {
-			vigil_case_clear(c);
-			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
-		}
+		rc = row_to_case(st, q, c);
 		break;
 	case SQLITE_DONE:
 		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no case %lld", (long long)id);
@@ -1974,26 +1985,10 @@ static int s_case_list(vigil_store *st, int state, int64_t now, size_t max,
 			cap = nc;
 		}
 		c = &v[cnt];
-		memset(c, 0, sizeof(*c));
-		c->id = sqlite3_column_int64(q, 0);
-		c->state = name_index(vigil_case_state_name, VIGIL__CASE_STATE_END,
-				      sqlite3_column_text(q, 1));
-		c->priority = sqlite3_column_int(q, 2);
-		c->report = sqlite3_column_int(q, 3);
-		c->bank_id = sqlite3_column_int64(q, 4);
-		c->uploads = sqlite3_column_int(q, 5);
-		copy_text(c->source, sizeof(c->source), sqlite3_column_text(q, 6));
-		copy_text(c->content_id, sizeof(c->content_id), sqlite3_column_text(q, 7));
-		copy_text(c->user_id, sizeof(c->user_id), sqlite3_column_text(q, 8));
-		c->contexts = dup_text(sqlite3_column_text(q, 9));
-		c->matches = dup_text(sqlite3_column_text(q, 10));
-		c->created = sqlite3_column_int64(q, 11);
-		c->updated = sqlite3_column_int64(q, 12);
-		cnt++;
-		if (!c->contexts || !c->matches) {
-			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		rc = row_to_case(st, q, c);
+		if (rc)
 			goto out;
-		}
+		cnt++;
 	}
 	if (r != SQLITE_DONE)
 		rc = db_err(st, "case_list");
@@ -3575,7 +3570,7 @@ static int s_changes_floor(vigil_store *st, int64_t *floor)
 
 /* Forgets the changes up to upto (a snapshot at upto or later no longer
  * needs them); the floor says so to an older snapshot. */
-static int s_changes_prune(vigil_store *st, int64_t upto)
+static int s_changes_prune_upto(vigil_store *st, int64_t upto)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = exec(st, "SAVEPOINT prune");
@@ -3800,6 +3795,26 @@ static int s_feed_scan(vigil_store *st, int64_t bank_id, int64_t after, size_t m
 	return rc;
 }
 
+/* ------------------------------------------------ several instances */
+
+/* The generic lease of vigil/store.h over the leases table of the exchange
+ * scheduler (lease_take: seconds). A session lease (the holder's
+ * connection) is always held: an SQLite store has no sessions to tie it to. */
+static int s_lease(vigil_store *st, const char *name, const char *owner,
+		   int64_t ttl_ms, int *held)
+{
+	*held = 0;
+	if (ttl_ms == VIGIL_LEASE_SESSION) {
+		*held = 1;
+		return VIGIL_OK;
+	}
+	if (!ttl_ms) {
+		*held = 0;
+		return s_lease_release(st, name, owner);
+	}
+	return s_lease_take(st, name, owner, (int64_t)time(NULL), (ttl_ms + 999) / 1000, held);
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -3918,5 +3933,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	/* Index snapshots (src/match/snapshot.c). */
 	.store_identity = s_store_identity,
 	.changes_floor = s_changes_floor,
-	.changes_prune = s_changes_prune,
+	.changes_prune_upto = s_changes_prune_upto,
+	.changes_prune = NULL, /* pruned by the snapshot writer (changes_prune_upto) */
+	.lease = s_lease,
 };

@@ -452,11 +452,29 @@ int vigil_store_changes_wait(vigil_store *st, int timeout_ms)
 				     : no_changes(st);
 }
 
-int vigil_store_changes_prune(vigil_store *st, int64_t upto)
+int vigil_store_changes_prune_upto(vigil_store *st, int64_t upto)
 {
 	if (!st || upto < 0)
 		return VIGIL_EINVAL;
-	return NEED_OP(st, changes_prune, upto);
+	return NEED_OP(st, changes_prune_upto, upto);
+int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor)
+{
+	if (!st || !floor || keep < 0)
+		return VIGIL_EINVAL;
+	*floor = 0;
+	return st->ops->changes_prune ? st->ops->changes_prune(st, keep, floor)
+				      : no_changes(st);
+}
+
+int vigil_store_lease(vigil_store *st, const char *name, const char *owner,
+		      int64_t ttl_ms, int *held)
+{
+	if (!st || !name || !*name || !owner || !*owner || !held ||
+	    (ttl_ms < 0 && ttl_ms != VIGIL_LEASE_SESSION) ||
+	    strlen(name) > VIGIL_TEXT_MAX || strlen(owner) > VIGIL_TEXT_MAX)
+		return VIGIL_EINVAL;
+	*held = 0;
+	return NEED_OP(st, lease, name, owner, ttl_ms, held);
 }
 
 /* ------------------------------------------- shared by the backends */

@@ -287,7 +287,12 @@ typedef struct vigil__store_ops {
 	 * change after it is in the log) and pruning up to a number. */
 	int (*store_identity)(vigil_store *st, char *buf, size_t cap);
 	int (*changes_floor)(vigil_store *st, int64_t *floor);
-	int (*changes_prune)(vigil_store *st, int64_t upto);
+	int (*changes_prune_upto)(vigil_store *st, int64_t upto);
+	/* Leases and the change log's window (issue 11, several instances):
+	 * see vigil_store_lease and vigil_store_changes_prune. */
+	int (*lease)(vigil_store *st, const char *name, const char *owner,
+		     int64_t ttl_ms, int *held);
+	int (*changes_prune)(vigil_store *st, int64_t keep, int64_t *floor);
 } vigil__store_ops;
 
 /* Calls an op a backend may leave NULL (PostgreSQL does not have every

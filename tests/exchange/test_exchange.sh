@@ -11,9 +11,10 @@ T=$(mktemp -d)
 SRV=
 cleanup() { [ -n "$SRV" ] && kill "$SRV" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-fail=0
-ok() { echo "ok - $1"; }
-bad() { echo "FAIL - $1"; fail=1; }
+. "$HERE/../server/lib.sh"
+# The stores: SQLite files, or PostgreSQL databases when tests/pg/pg_env.sh
+# runs this again (pg/exchange): NDB, SDB, TDB, CDB, one per API.
+NDB=$(store_uri n) SDB=$(store_uri s) TDB=$(store_uri t) CDB=$(store_uri c)
 
 python3 "$HERE/standin.py" "$T/port" & SRV=$!
 i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
@@ -35,8 +36,9 @@ M1=$(h m1 32) M2=$(h m2 32) S1=$(h s1 40)
 
 # What a bank holds: "type value source_ref" lines, sorted.
 entries() {
-	sqlite3 "$1" "SELECT e.type||' '||lower(hex(e.value))||' '||e.source_ref FROM entries e
-		JOIN banks b ON b.id=e.bank_id WHERE b.name='$2' ORDER BY 1"
+	if on_pg; then hex="encode(e.value,'hex')"; else hex="lower(hex(e.value))"; fi
+	store_sql "$1" "SELECT e.type||' '||$hex||' '||e.source_ref FROM entries e
+		JOIN banks b ON b.id=e.bank_id WHERE b.name='$2' ORDER BY 1" | sort
 }
 expect() { # DB BANK NAME LINES...
 	db=$1 bank=$2 name=$3; shift 3
@@ -52,7 +54,7 @@ fetch() { # DB NAME [ARGS]: output in $T/out, stderr in $T/err, status in $rc
 }
 
 # ------------------------------------------------------------- NCMEC
-DB=$T/n.db
+DB=$NDB
 "$VIGIL" exchange add nc --db "$DB" --api ncmec --url "$B/hashsharing" \
 	--credentials env:NCMEC_CRED --bank ncmec-bank && ok "ncmec: add" || bad "ncmec: add"
 ctl add '{"api":"ncmec","records":[
@@ -64,7 +66,7 @@ fetch "$DB" nc
 	ok "ncmec: first fetch over 2 pages" || bad "ncmec: first fetch: $(cat "$T/out" "$T/err")"
 expect "$DB" ncmec-bank "ncmec: MD5, SHA-1, PDQ (upper-case) kept; PDNA, TMK, Videntifier not" \
 	"0 $P1 42-img1" "1 $M1 42-img1" "2 $S1 42-img1" "0 $P2 42-img2" "1 $M2 43-vid1"
-sqlite3 "$DB" "SELECT metadata FROM entries WHERE source_ref='42-img1' LIMIT 1" |
+store_sql "$DB" "SELECT metadata FROM entries WHERE source_ref='42-img1' LIMIT 1" |
 	grep -q '"classification":"A1".*"member":42.*"pdna":"0a0b"' &&
 	ok "ncmec: member, classification, PDNA kept as metadata" || bad "ncmec: metadata"
 curl -sf "$B/_ctl/log" | grep -q '"path": "/hashsharing/v2/entries?from=1970-01-01T00:00:00Z&to=' &&
@@ -138,7 +140,7 @@ fetch "$DB" sh
 [ -z "$(m3)" ] && ok "shared hash: deleting the last holder removes it" || bad "shared hash: still '$(m3)'"
 
 # ---------------------------------------------------------- StopNCII
-DB=$T/s.db
+DB=$SDB
 "$VIGIL" exchange add sn --db "$DB" --api stopncii --url "$B/v1" --page-size 2 \
 	--credentials env:SNCII_CRED >/dev/null && ok "stopncii: add" || bad "stopncii: add"
 ctl add '{"api":"stopncii","records":[
@@ -165,11 +167,12 @@ curl -sf "$B/_ctl/log" | tail -n +$((n0+1)) | grep -q 'startTimestamp=10&' && ba
 	ok "stopncii: incremental from the stored timestamp"
 expect "$DB" sn "stopncii: Withdrawn deletes (pytx keeps it)" \
 	"0 $P1 ImagePDQ:$P1" "0 $P2 ImagePDQ:$P2" "0 $P3 ImagePDQ:$P3"
-sqlite3 "$DB" "SELECT metadata FROM entries WHERE source_ref='ImagePDQ:$P1'" | grep -q tagB &&
+store_sql "$DB" "SELECT metadata FROM entries WHERE source_ref='ImagePDQ:$P1'" | grep -q tagB &&
 	ok "stopncii: update replaces the record's metadata" || bad "stopncii: update"
 # Stale checkpoint (30 days): a full refetch removes what vanished.
 ctl vanish '{"api":"stopncii","key":"ImagePDQ:'$P2'"}'
-sqlite3 "$DB" "UPDATE exchanges SET checkpoint=json_set(checkpoint,'\$.last_fetch',1000)"
+if on_pg; then store_sql "$DB" "UPDATE exchanges SET checkpoint=jsonb_set(checkpoint::jsonb,'{last_fetch}','1000')::text"
+else store_sql "$DB" "UPDATE exchanges SET checkpoint=json_set(checkpoint,'\$.last_fetch',1000)"; fi
 fetch "$DB" sn
 [ $rc -eq 0 ] && ok "stopncii: stale checkpoint refetch" || bad "stopncii: stale: $(cat "$T/err")"
 expect "$DB" sn "stopncii: stale refetch removed the vanished hash" \
@@ -181,7 +184,7 @@ fetch "$DB" snbad
 	bad "stopncii: bad keys: $(cat "$T/err")"
 
 # ---------------------------------------------------- ThreatExchange
-DB=$T/t.db
+DB=$TDB
 "$VIGIL" exchange add te --db "$DB" --api threatexchange --url "$B/v21.0" --privacy-group 777 \
 	--page-size 2 --credentials env:TE_CRED >/dev/null && ok "threatexchange: add" || bad "te: add"
 desc() { echo '{"data":[{"id":"'$1'","owner":{"id":"55"},"status":"MALICIOUS","tags":{"data":[{"id":"1","text":"'$2'"}]}}]}'; }
@@ -195,7 +198,7 @@ fetch "$DB" te
 	bad "te: first: $(cat "$T/out" "$T/err")"
 expect "$DB" te "threatexchange: PDQ and MD5 kept, TMK skipped" \
 	"0 $P1 HASH_PDQ:$P1" "1 $M1 HASH_MD5:$M1" "0 $P2 HASH_PDQ:$P2"
-sqlite3 "$DB" "SELECT checkpoint FROM exchanges" | grep -q access_token &&
+store_sql "$DB" "SELECT checkpoint FROM exchanges" | grep -q access_token &&
 	bad "te: token stored in the checkpoint" || ok "threatexchange: token not stored in the checkpoint"
 ctl add '{"api":"te","records":[
  {"id":"1","indicator":"'$P1'","type":"HASH_PDQ","should_delete":false,"descriptors":'"$(desc 9001 tagB)"'},
@@ -205,7 +208,7 @@ fetch "$DB" te
 [ $rc -eq 0 ] && curl -sf "$B/_ctl/log" | grep -q 'start_time=' && ok "threatexchange: incremental with start_time" ||
 	bad "te: incremental: $(cat "$T/err")"
 expect "$DB" te "threatexchange: should_delete and a record without descriptors delete" "0 $P1 HASH_PDQ:$P1"
-sqlite3 "$DB" "SELECT metadata FROM entries" | grep -q '"descriptors":\["9001"\].*tagB' &&
+store_sql "$DB" "SELECT metadata FROM entries" | grep -q '"descriptors":\["9001"\].*tagB' &&
 	ok "threatexchange: descriptor ids and tags kept" || bad "te: metadata"
 fetch "$DB" te
 [ $rc -eq 0 ] && grep -q "up to date" "$T/out" && ok "threatexchange: an empty page is up to date (pytx fails)" ||
@@ -222,7 +225,7 @@ fetch "$DB" tebad
 	bad "te: bad token: $(cat "$T/err")"
 
 # -------------------------------------------------------------- TCAP
-DB=$T/c.db
+DB=$CDB
 "$VIGIL" exchange add tc --db "$DB" --api tcap --url "$B" --page-size 2 \
 	--credentials "file:$T/tcap.cred" >/dev/null && ok "tcap: add" || bad "tcap: add"
 ctl add '{"api":"tcap","records":[
@@ -243,7 +246,7 @@ fetch "$DB" tc
 [ $rc -eq 0 ] && curl -sf "$B/_ctl/log" | grep -q 'after=1704901' && ok "tcap: incremental after the checkpoint, token renewed" ||
 	bad "tcap: incremental: $(cat "$T/err")"
 expect "$DB" tc "tcap: deleted removes, update replaces" "0 $P1 PDQ:$P1" "1 $M1 MD5:$M1"
-sqlite3 "$DB" "SELECT metadata FROM entries WHERE source_ref='PDQ:$P1'" | grep -q '"file_type":"png"' &&
+store_sql "$DB" "SELECT metadata FROM entries WHERE source_ref='PDQ:$P1'" | grep -q '"file_type":"png"' &&
 	ok "tcap: update's metadata" || bad "tcap: update metadata"
 ctl vanish '{"api":"tcap","key":"MD5:'$M1'"}'
 fetch "$DB" tc --full
@@ -260,20 +263,21 @@ fetch "$DB" tcbad
 # both hold the same entries, and no record twice.
 killtest() { # API NAME ADDARGS...
 	api=$1; shift
-	"$VIGIL" exchange add x --db "$T/k_ref_$api.db" "$@" >/dev/null
-	"$VIGIL" exchange add x --db "$T/k_int_$api.db" "$@" >/dev/null
-	fetch "$T/k_ref_$api.db" x
+	kr=$(store_uri "k_ref_$api") ki=$(store_uri "k_int_$api")
+	"$VIGIL" exchange add x --db "$kr" "$@" >/dev/null
+	"$VIGIL" exchange add x --db "$ki" "$@" >/dev/null
+	fetch "$kr" x
 	ctl hang '{"after":2}'
 	n0=$(nlog)
-	"$VIGIL" exchange fetch --db "$T/k_int_$api.db" x >/dev/null 2>&1 & pid=$!
+	"$VIGIL" exchange fetch --db "$ki" x >/dev/null 2>&1 & pid=$!
 	i=0; while [ "$(nlog)" -lt $((n0+3)) ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
 	kill -9 $pid; wait $pid 2>/dev/null
 	ctl unhang '{}'
-	mid=$(sqlite3 "$T/k_int_$api.db" "SELECT COUNT(*) FROM exchange_items")
-	fetch "$T/k_int_$api.db" x
-	entries "$T/k_ref_$api.db" x >"$T/ref"
-	entries "$T/k_int_$api.db" x >"$T/int"
-	dup=$(sqlite3 "$T/k_int_$api.db" "SELECT COUNT(*) FROM (SELECT key,entry_id FROM exchange_items GROUP BY 1,2 HAVING COUNT(*)>1)")
+	mid=$(store_sql "$ki" "SELECT COUNT(*) FROM exchange_items")
+	fetch "$ki" x
+	entries "$kr" x >"$T/ref"
+	entries "$ki" x >"$T/int"
+	dup=$(store_sql "$ki" "SELECT COUNT(*) FROM (SELECT key,entry_id FROM exchange_items GROUP BY 1,2 HAVING COUNT(*)>1) d")
 	[ $rc -eq 0 ] && [ "$mid" -gt 0 ] && [ -s "$T/ref" ] && cmp -s "$T/ref" "$T/int" && [ "$dup" -eq 0 ] &&
 		ok "$api: kill -9 after $mid committed records, resume: same entries as an uninterrupted fetch" ||
 		bad "$api: kill -9 resume (mid=$mid rc=$rc): $(diff "$T/ref" "$T/int" | tr '\n' ';')"
@@ -298,52 +302,57 @@ fb() { # DB NAME ARGS...: status in $rc
 	cat "$T/out" "$T/err" >>"$T/all_output"
 }
 lastlog() { curl -sf "$B/_ctl/log" | tail -n "$1"; }
-E=$(sqlite3 "$T/n.db" "SELECT id FROM entries WHERE source_ref='44-img9'")
-fb "$T/n.db" nc --entry "$E" --verdict confirm
+E=$(store_sql "$NDB" "SELECT id FROM entries WHERE source_ref='44-img9'")
+fb "$NDB" nc --entry "$E" --verdict confirm
 [ $rc -eq 0 ] && lastlog 1 | grep -q '"method": "PUT", "path": "/hashsharing/v2/entries/44/img9/PDQ/feedback".*"body": "<feedbackSubmission xmlns=\\"https://hashsharing.ncmec.org/hashsharing/v2\\"><affirmative /></feedbackSubmission>"' &&
 	ok "ncmec: upvote PUT to the uploader's entry, documented body" || bad "ncmec: upvote: $(cat "$T/err"; lastlog 1)"
-fb "$T/n.db" nc --entry "$E" --verdict dismiss
+fb "$NDB" nc --entry "$E" --verdict dismiss
 [ $rc -eq 0 ] && lastlog 2 | head -1 | grep -q '"GET", "path": "/hashsharing/v2/feedback/PDQ/reasons"' &&
 	lastlog 1 | grep -q '<negative><reasonIds><guid>01234567-abcd-0000-0000-000000000000</guid></reasonIds></negative>' &&
 	ok "ncmec: downvote with the only listed reason" || bad "ncmec: downvote: $(cat "$T/err")"
 ctl fault '{"status":500,"count":1}'
 n0=$(nlog)
-fb "$T/n.db" nc --entry "$E" --verdict confirm
+fb "$NDB" nc --entry "$E" --verdict confirm
 [ $rc -eq 1 ] && [ "$(nlog)" -eq $((n0+1)) ] && grep -q "not sent yet.*HTTP 500" "$T/err" &&
 	ok "ncmec: a failed PUT stays queued (sent once now)" ||
 	bad "ncmec: PUT failure (rc=$rc, $(($(nlog)-n0)) requests): $(cat "$T/err")"
-"$VIGIL" exchange feedback --db "$T/n.db" nc --list >"$T/list"
+"$VIGIL" exchange feedback --db "$NDB" nc --list >"$T/list"
 [ "$(grep -c '	sent	' "$T/list")" -eq 2 ] && grep -q '	pending	1 attempts	.*HTTP 500' "$T/list" &&
 	ok "ncmec: feedback --list: two sent, one pending with its error" || bad "ncmec: list: $(cat "$T/list")"
 sleep 2 # the retry's backoff (2 s, jitter -50%..0)
 n0=$(nlog)
-fb "$T/n.db" nc --entry "$E" --verdict confirm
-"$VIGIL" exchange feedback --db "$T/n.db" nc --list >"$T/list"
+fb "$NDB" nc --entry "$E" --verdict confirm
+"$VIGIL" exchange feedback --db "$NDB" nc --list >"$T/list"
 [ $rc -eq 0 ] && [ "$(nlog)" -eq $((n0+2)) ] && [ "$(grep -c '	sent	' "$T/list")" -eq 4 ] &&
 	grep -q '	sent	2 attempts' "$T/list" && ok "ncmec: the queued PUT is retried with the next one" ||
 	bad "ncmec: retry (rc=$rc, $(($(nlog)-n0)) requests): $(cat "$T/list")"
 export SNCII_CRED3='fetchkey123,subkey456,feedbackkey789'
-"$VIGIL" exchange add sn3 --db "$T/s.db" --api stopncii --url "$B/v1" --credentials env:SNCII_CRED3 --bank sn >/dev/null
-E=$(sqlite3 "$T/s.db" "SELECT id FROM entries WHERE source_ref='ImagePDQ:$P3'")
-fb "$T/s.db" sn --entry "$E" --verdict confirm
+"$VIGIL" exchange add sn3 --db "$SDB" --api stopncii --url "$B/v1" --credentials env:SNCII_CRED3 --bank sn >/dev/null
+E=$(store_sql "$SDB" "SELECT id FROM entries WHERE source_ref='ImagePDQ:$P3'")
+fb "$SDB" sn --entry "$E" --verdict confirm
 [ $rc -eq 1 ] && grep -q "needs the SubmitFeedback key" "$T/err" &&
-	"$VIGIL" exchange feedback --db "$T/s.db" sn --list | grep -q '	failed	1 attempts' &&
+	"$VIGIL" exchange feedback --db "$SDB" sn --list | grep -q '	failed	1 attempts' &&
 	ok "stopncii: feedback without its key fails at once (listed failed)" ||
 	bad "stopncii: no key: $(cat "$T/err")"
-fb "$T/s.db" sn3 --entry "$E" --verdict confirm
+fb "$SDB" sn3 --entry "$E" --verdict confirm
 [ $rc -eq 0 ] && lastlog 1 | grep -q '"path": "/v1/SubmitFeedback".*"fkey": "feedbackkey789".*"body": "{\\"count\\": *1, *\\"hashFeedbacks\\": *\[{\\"hashValue\\": *\\"'$P3'\\", *\\"feedbackValue\\": *\\"Blocked\\", *\\"tags\\": *\[\]}\]}"' &&
 	ok "stopncii: SubmitFeedback Blocked with its own key" || bad "stopncii: feedback: $(cat "$T/err"; lastlog 1)"
-E=$(sqlite3 "$T/t.db" "SELECT id FROM entries WHERE source_ref='HASH_PDQ:$P1'")
-fb "$T/t.db" te --entry "$E" --verdict dismiss
+E=$(store_sql "$TDB" "SELECT id FROM entries WHERE source_ref='HASH_PDQ:$P1'")
+fb "$TDB" te --entry "$E" --verdict dismiss
 [ $rc -eq 0 ] && lastlog 1 | grep -q '"method": "POST", "path": "/v21.0/9001/?access_token=123456789%7Cabcdefghijklmnopqrstuvwxyz&reactions=NOT_HELPFUL".*"body": "reactions=NOT_HELPFUL"' &&
 	ok "threatexchange: NOT_HELPFUL reaction on the descriptor" || bad "te: reaction: $(cat "$T/err"; lastlog 1)"
-E=$(sqlite3 "$T/c.db" "SELECT id FROM entries LIMIT 1")
-fb "$T/c.db" tc --entry "$E" --verdict confirm
+E=$(store_sql "$CDB" "SELECT id FROM entries LIMIT 1")
+fb "$CDB" tc --entry "$E" --verdict confirm
 [ $rc -eq 2 ] && grep -q "has no feedback API" "$T/err" && ok "tcap: no feedback API" || bad "tcap: feedback rc=$rc"
 
 # ----------------------------------------------------- secrets stay out
-"$VIGIL" exchange list --db "$T/n.db" --json >>"$T/all_output"
-for db in n s t c; do "$VIGIL" exchange show --db "$T/$db.db" "$(sqlite3 "$T/$db.db" 'SELECT name FROM exchanges LIMIT 1')" >>"$T/all_output"; done
+"$VIGIL" exchange list --db "$NDB" --json >>"$T/all_output"
+for db in "$NDB" "$SDB" "$TDB" "$CDB"; do "$VIGIL" exchange show --db "$db" "$(store_sql "$db" 'SELECT name FROM exchanges LIMIT 1')" >>"$T/all_output"; done
+# On PostgreSQL, what each database holds, dumped where the files' check
+# looks.
+if on_pg; then
+	for db in n s t c; do pg_dump "$VIGIL_TEST_PG_BASE/$db" > "$T/$db.pgdump.db" || bad "pg_dump $db"; done
+fi
 leak=0
 for s in $SECRETS; do
 	grep -q "$s" "$T/all_output" && leak=1

@@ -10,7 +10,8 @@ T=$(mktemp -d)
 SPID= XPID=
 trap '[ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; [ -n "$XPID" ] && kill $XPID 2>/dev/null; rm -rf "$T"' EXIT
 . "$HERE/../server/lib.sh"
-export VIGIL_DB="$T/v.db"
+# SQLite, or PostgreSQL when tests/pg/pg_env.sh runs this again.
+export VIGIL_DB="$(store_uri v)"
 
 python3 "$HERE/standin.py" "$T/xport" & XPID=$!
 i=0; while [ ! -s "$T/xport" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
@@ -59,8 +60,9 @@ grep -rq -e subkey456 -e fetchkey123 "$T"/body "$T/server.log" && bad "a secret 
 st=$(code DELETE /v1/exchanges/sn -H "$A")
 check "delete" [ "$st" = 200 ]
 check "the bank stays" [ "$(code GET /v1/banks/sn -H "$A")" = 200 ]
+acts=$(store_sql "$VIGIL_DB" "SELECT action FROM audit WHERE action LIKE 'exchange.%'" | sort -u | tr '\n' ' ')
 check "the audit has the exchange actions" sh -c \
-	"sqlite3 '$T/v.db' \"SELECT action FROM audit WHERE action LIKE 'exchange.%'\" | sort -u | tr '\n' ' ' | grep -q 'exchange.create exchange.delete exchange.disable exchange.fetch'"
+	"echo '$acts' | grep -q 'exchange.create exchange.delete exchange.disable exchange.fetch'"
 stop; check "server exits 0" [ $? -eq 0 ]
 
 # The scheduler: with an interval of 1 s, a new exchange is fetched without

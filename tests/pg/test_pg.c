@@ -7,6 +7,7 @@
 #include "../test.h"
 
 #include <libpq-fe.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Ends every other session on the database, as a server restart or a
@@ -178,24 +179,151 @@ int main(void)
 	sql(admin, "UPDATE schema_version SET version=version-1");
 	CHECK(vigil_store_open(ctx, uri, &st2) == 0);
 
-	/* The ops PostgreSQL does not have yet (NULL in its table) are an
-	 * error naming the op through the context, not a NULL call. */
+	/* The audit hash chain across processes: four processes, each with its
+	 * own connection, append at once; the appends are serialised on the
+	 * database, so the chain is one line (no fork: each record's prev is
+	 * the record before), checkpointed and verified, and a row changed
+	 * behind vigil's back is named. */
 	{
-		vigil_case *cs = NULL;
-		vigil_person pe;
-		vigil_exchange *xs = NULL;
-		vigil_audit_checkpoint *cps = NULL;
+		vigil_audit_verdict v;
+		vigil_audit_checkpoint cp, *cps = NULL;
+		uint8_t seed[32] = {7}, pk[32];
+		int64_t head0 = 0, cnt = -1;
+		uint8_t h0[32];
+		pid_t kids[4];
+		int k, status;
 		size_t n = 0;
 
-		CHECK(vigil_case_list(st, 0, 0, 10, &cs, &n) == VIGIL_EINVAL && !cs);
-		CHECK(strstr(vigil_errmsg(ctx),
-			     "not supported by the postgresql backend yet: case_list") != NULL);
-		CHECK(vigil_person_get(st, "nobody", &pe) == VIGIL_EINVAL);
-		CHECK(strstr(vigil_errmsg(ctx), "backend yet: person_get") != NULL);
-		CHECK(vigil_exchange_list(st, &xs, &n) == VIGIL_EINVAL && !xs);
-		CHECK(strstr(vigil_errmsg(ctx), "backend yet: xch_list") != NULL);
-		CHECK(vigil_audit_checkpoint_list(st, &cps, &n) == VIGIL_EINVAL && !cps);
-		CHECK(strstr(vigil_errmsg(ctx), "backend yet: audit_checkpoint_list") != NULL);
+		CHECK(st->ops->audit_head(st, &head0, h0) == 0);
+		for (k = 0; k < 4; k++) {
+			kids[k] = fork();
+			if (!kids[k]) {
+				vigil_ctx *c2 = NULL;
+				vigil_store *s3 = NULL;
+				int j, bad = 0;
+				if (vigil_ctx_new(&c2) || vigil_store_open(c2, uri, &s3))
+					_exit(2);
+				for (j = 0; j < 25; j++) {
+					vigil_audit au = {0, 0, "proc", "admin", "test.append", "x",
+							  "", "", {0}, {0}};
+					bad |= vigil_audit_append(s3, &au) != 0;
+				}
+				vigil_store_close(s3);
+				vigil_ctx_free(c2);
+				_exit(bad);
+			}
+		}
+		for (k = 0; k < 4; k++) {
+			CHECK(waitpid(kids[k], &status, 0) == kids[k]);
+			CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+		{
+			PGresult *q = PQexec(admin, "SELECT count(*) FROM audit a JOIN audit b ON"
+						    " b.id=a.id+1 AND b.prev=a.hash WHERE"
+						    " length(a.hash)=32");
+			CHECK(PQresultStatus(q) == PGRES_TUPLES_OK);
+			cnt = atoll(PQgetvalue(q, 0, 0));
+			PQclear(q);
+		}
+		CHECKF(cnt >= 99, "linked pairs in PostgreSQL: %lld", (long long)cnt);
+		vigil_audit_pubkey(seed, pk);
+		CHECK(vigil_audit_checkpoint_make(st2, seed, &cp) == 0 && cp.audit_id >= 100);
+		CHECK(vigil_audit_checkpoint_list(st, &cps, &n) == 0 && n == 1 &&
+		      cps[0].audit_id == cp.audit_id && !memcmp(cps[0].sig, cp.sig, 64));
+		free(cps);
+		CHECK(vigil_audit_verify(st, pk, &v) == 0);
+		CHECKF(v.problem == VIGIL_AUDIT_OK && v.records == head0 + 100 &&
+		       v.checkpoints == 1, "%s", v.text);
+		sql(admin, "UPDATE audit SET object='forged' WHERE id=50");
+		CHECK(vigil_audit_verify(st, pk, &v) == 0);
+		CHECKF(v.problem == VIGIL_AUDIT_CHANGED && v.record == 50, "%s", v.text);
+	}
+
+	/* Leases: one holder at a time; renewed by its owner; free again when
+	 * given up or expired (the database's clock). */
+	{
+		int held = -1;
+
+		CHECK(vigil_store_lease(st, "job", "A", 60000, &held) == 0 && held == 1);
+		CHECK(vigil_store_lease(st2, "job", "B", 60000, &held) == 0 && held == 0);
+		CHECK(vigil_store_lease(st, "job", "A", 60000, &held) == 0 && held == 1);
+		CHECK(vigil_store_lease(st, "job", "A", 0, &held) == 0);
+		CHECK(vigil_store_lease(st2, "job", "B", 1, &held) == 0 && held == 1);
+		usleep(20000);
+		CHECK(vigil_store_lease(st, "job", "A", 60000, &held) == 0 && held == 1);
+		CHECK(vigil_store_lease(st2, "job", "B", 60000, &held) == 0 && held == 0);
+		CHECK(vigil_store_lease(st, "", "A", 1, &held) == VIGIL_EINVAL);
+		CHECK(vigil_store_lease(st, "job", "A", -2, &held) == VIGIL_EINVAL);
+	}
+
+	/* Session leases (report filing): held while the holder's connection
+	 * lives; given up, or the holder gone, another takes it at once. */
+	{
+		vigil_ctx *c3 = NULL;
+		vigil_store *s3 = NULL;
+		int held = -1;
+
+		CHECK(vigil_ctx_new(&c3) == 0 && vigil_store_open(c3, uri, &s3) == 0);
+		CHECK(vigil_store_lease(s3, "report:1", "C", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 1);
+		CHECK(vigil_store_lease(st, "report:1", "A", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 0);
+		vigil_store_close(s3); /* as a killed process's connection ends */
+		vigil_ctx_free(c3);
+		for (int k = 0; k < 100; k++) { /* the server ends the session soon after */
+			CHECK(vigil_store_lease(st, "report:1", "A", VIGIL_LEASE_SESSION,
+						&held) == 0);
+			if (held)
+				break;
+			usleep(10000);
+		}
+		CHECK(held == 1);
+		CHECK(vigil_store_lease(st2, "report:1", "B", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 0);
+		CHECK(vigil_store_lease(st, "report:1", "A", 0, &held) == 0);
+		CHECK(vigil_store_lease(st2, "report:1", "B", VIGIL_LEASE_SESSION, &held) == 0 &&
+		      held == 1);
+		CHECK(vigil_store_lease(st2, "report:1", "B", 0, &held) == 0);
+	}
+
+	/* The change log's window: pruned to the newest 1, a reader from the
+	 * start is told to reload; one at the head reads on. */
+	{
+		int64_t head = 0, fl = -1, last = 0;
+		cl_log L = {0};
+
+		CHECK(vigil_store_changes_head(st, &head) == 0 && head > 2);
+		CHECK(vigil_store_changes_prune(st2, 1, &fl) == 0 && fl == head - 1);
+		CHECK(vigil_store_changes(st, 0, 100, log_change, &L, &last) == VIGIL_ENOENT);
+		CHECK(strstr(vigil_errmsg(ctx), "pruned") != NULL);
+		CHECK(vigil_store_changes(st, head - 1, 100, log_change, &L, &last) == 0 &&
+		      L.n == 1 && last == head);
+		CHECK(vigil_store_changes_prune(st2, 1, &fl) == 0 && fl == head - 1);
+	}
+
+	/* The review ops on PostgreSQL: a claim by one instance holds against
+	 * another (the row lock serialises the read-then-write). */
+	{
+		vigil_case_new cn = {0};
+		vigil_case_review rv;
+		vigil_case *cs = NULL;
+		int64_t cid = 0;
+		int joined = 0;
+		size_t n = 0;
+
+		cn.priority = 5;
+		cn.source = "match";
+		CHECK(vigil_case_open(st, &cn, &cid, &joined) == 0 && cid > 0);
+		CHECK(vigil_case_claim(st, cid, "alice", 0, 1000, 600, &rv) == 0 &&
+		      !strcmp(rv.assignee, "alice"));
+		CHECK(vigil_case_claim(st2, cid, "bob", 0, 1001, 600, &rv) == VIGIL_EEXIST);
+		CHECK(vigil_case_list(st2, VIGIL_CASE_CLAIMED, 1002, 10, &cs, &n) == 0 &&
+		      n == 1 && cs[0].id == cid);
+		vigil_cases_free(cs, n);
+		/* ... until it expires: then the case is open again. */
+		CHECK(vigil_case_list(st2, VIGIL_CASE_OPEN, 1000 + 601, 10, &cs, &n) == 0 &&
+		      n == 1 && cs[0].id == cid);
+		vigil_cases_free(cs, n);
 	}
 
 	vigil_store_close(st);

@@ -12,13 +12,15 @@ T=$(mktemp -d)
 . "$(dirname "$0")/lib.sh"
 SRV= NC=
 trap '[ -n "$SRV" ] && kill $SRV; [ -n "$NC" ] && kill $NC; rm -rf "$T"' EXIT
-export VIGIL_DB="$T/v.db"
+. "$(dirname "$0")/../server/lib.sh"
+# SQLite, or PostgreSQL when tests/pg/pg_env.sh runs this again (pg/report).
+export VIGIL_DB="$(store_uri v)"
 fail=0
 ok() { echo "ok - $1"; }
 bad() { echo "FAIL - $1"; fail=1; }
 wait_for() { i=0; while ! eval "$1"; do i=$((i + 1)); [ $i -gt 400 ] && return 1; sleep 0.05; done; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-q() { sqlite3 "$T/v.db" "$1"; }
+q() { store_sql "$VIGIL_DB" "$1"; }
 
 # A confirmed case on a report bank: two uploads by one user (IP, port,
 # time), two sealed items, the first revealed by the reviewer.
@@ -175,7 +177,8 @@ D=$(date -u +%Y-%m-%d)
 "$VIGIL" transparency --from "$D" --to "$D" > "$T/tr.json" || bad "transparency"
 today=$(python3 -c "import time;print(int(time.time())//86400*86400*1000)")
 nv=$(q "SELECT count(*) FROM audit WHERE action='content.verdict' AND time_ms>=$today")
-nm=$(q "SELECT count(*) FROM cases, json_each(cases.matches) WHERE json_extract(json_each.value,'\$.bank')='reported' AND json_extract(json_each.value,'\$.type')='pdq' AND created>=$today/1000")
+if on_pg; then nm=$(q "SELECT count(*) FROM cases, json_array_elements(cases.matches::json) m WHERE m->>'bank'='reported' AND m->>'type'='pdq' AND created>=$today/1000")
+else nm=$(q "SELECT count(*) FROM cases, json_each(cases.matches) WHERE json_extract(json_each.value,'\$.bank')='reported' AND json_extract(json_each.value,'\$.type')='pdq' AND created>=$today/1000"); fi
 nd=$(q "SELECT decided-c.created FROM case_review r JOIN cases c ON c.id=r.case_id WHERE r.case_id=$CASE")
 python3 - "$T/tr.json" "$nv" "$nm" "$nd" <<'PY' && ok "transparency: checked $nv, matches reported/pdq $nm, 1 opened, 1 confirmed, 1 filed, median ${nd}s" || bad "transparency: $(cat "$T/tr.json")"
 import json, sys

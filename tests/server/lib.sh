@@ -46,3 +46,25 @@ code() {
 
 # errcode: the "code" of the error body in $T/body.
 errcode() { jq -r '.error.code' < "$T/body" 2>/dev/null; }
+
+# The store of a test: SQLite in $T, or PostgreSQL when tests/pg/pg_env.sh
+# runs the script again ($VIGIL_TEST_PG_URI). store_uri NAME prints a fresh
+# store's URI: $T/NAME.db, or on PostgreSQL the test database for "v" and a
+# new database NAME otherwise.
+on_pg() { [ -n "${VIGIL_TEST_PG_URI:-}" ]; }
+store_uri() {
+	if ! on_pg; then echo "$T/$1.db"
+	elif [ "$1" = v ]; then echo "$VIGIL_TEST_PG_URI"
+	else
+		psql -qAt "$VIGIL_TEST_PG_BASE/postgres" -c "CREATE DATABASE \"$1\"" >/dev/null &&
+			echo "$VIGIL_TEST_PG_BASE/$1"
+	fi
+}
+# store_sql STORE SQL: the rows of one statement (a|b lines), read with the
+# backend's own client, so a test sees what is really in the database.
+store_sql() {
+	case $1 in
+	postgres*) psql -qAt "$1" -c "$2" ;;
+	*) sqlite3 "$1" "$2" ;;
+	esac
+}

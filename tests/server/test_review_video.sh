@@ -17,7 +17,9 @@ cleanup() {
 	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
-export VIGIL_DB="$T/v.db"
+. "$(dirname "$0")/lib.sh"
+# SQLite, or PostgreSQL when tests/pg/pg_env.sh runs this again.
+export VIGIL_DB="$(store_uri v)"
 fail=0
 ok() { echo "ok - $1"; }
 bad() { echo "FAIL - $1"; fail=1; }
@@ -97,10 +99,13 @@ login() { # JAR -> logged in
 }
 SC=$(curl -s -b "$J" "$URL/review" | grep -o 'name="csrf" value="[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{64\}')
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$J" -d "csrf=$SC&blur=9&size=100&sepia=1" "$URL/review/settings")
-[ "$code" = 303 ] && [ "$(sqlite3 "$T/v.db" "SELECT blur||' '||size||' '||sepia FROM view_prefs WHERE name='rita'")" = "9 100 1" ] &&
-	[ "$(sqlite3 "$T/v.db" "PRAGMA user_version")" -ge 4 ] &&
-	ok "settings saved with the account (view_prefs, schema >= 4)" ||
-	bad "settings: $code, schema $(sqlite3 "$T/v.db" "PRAGMA user_version")"
+# The schema version: SQLite's user_version, PostgreSQL's schema_version.
+if on_pg; then schema=$(store_sql "$VIGIL_DB" "SELECT max(version) FROM schema_version"); min=4
+else schema=$(store_sql "$VIGIL_DB" "PRAGMA user_version"); min=4; fi
+[ "$code" = 303 ] && [ "$(store_sql "$VIGIL_DB" "SELECT blur||' '||size||' '||sepia FROM view_prefs WHERE name='rita'")" = "9 100 1" ] &&
+	[ "$schema" -ge $min ] &&
+	ok "settings saved with the account (view_prefs, schema $schema)" ||
+	bad "settings: $code, schema $schema"
 login "$T/cj2"
 curl -s -b "$T/cj2" "$URL/review" > "$T/q2"
 curl -s -b "$T/cj2" "$URL/review/case/$CASE" > "$T/page2"
