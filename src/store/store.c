@@ -457,6 +457,8 @@ int vigil_store_changes_prune_upto(vigil_store *st, int64_t upto)
 	if (!st || upto < 0)
 		return VIGIL_EINVAL;
 	return NEED_OP(st, changes_prune_upto, upto);
+}
+
 int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor)
 {
 	if (!st || !floor || keep < 0)

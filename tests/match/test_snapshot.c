@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 
 	/* 5. stale: the log pruned past it */
 	CHECK(vigil_store_changes_head(st, &head) == 0);
-	CHECK(vigil_store_changes_prune(st, head) == 0);
+	CHECK(vigil_store_changes_prune_upto(st, head) == 0);
 	expect(st, ctx, snap, 0, "stale", "pruned");
 	/* a fresh one at the head is good again; the head survives pruning */
 	CHECK(vigil_matcher_open(st, &m) == 0);
