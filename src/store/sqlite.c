@@ -430,7 +430,12 @@ static int s_open(vigil_store *st, const char *path)
 	/* A 64 MiB page cache keeps a large import's B-tree in memory until
 	 * commit instead of spilling it to the WAL page by page. */
 	rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;");
+		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+		      /* The only temporary table is an import's staging table
+		       * (s_entry_stage), thrown away on commit and rollback
+		       * alike: a journal for it would be written and never
+		       * read. */
+		      "PRAGMA temp.journal_mode=OFF;");
 	if (rc)
 		return rc;
 	rc = prep(st, "PRAGMA user_version", &v);
@@ -661,13 +666,17 @@ static int s_commit(vigil_store *st)
 static int s_rollback(vigil_store *st)
 {
 	sq *s = st->priv;
+	int staging = s->stage != NULL, rc = VIGIL_OK;
 
-	/* The staging table was made in this transaction and goes with it. */
 	sqlite3_finalize(s->stage);
 	s->stage = NULL;
-	if (sqlite3_get_autocommit(s->db))
-		return VIGIL_OK;
-	return exec(st, "ROLLBACK");
+	if (!sqlite3_get_autocommit(s->db))
+		rc = exec(st, "ROLLBACK");
+	/* The temp journal is off (s_open): the rollback did not undo the
+	 * staging table, so drop it to give its disk space back now. */
+	if (staging)
+		exec(st, "DROP TABLE IF EXISTS temp.vigil_stage");
+	return rc;
 }
 
 static int s_entry_add(vigil_store *st, int64_t bank_id, const vigil__rec *r,
@@ -712,7 +721,10 @@ static int s_entry_stage(vigil_store *st, int64_t bank_id, const vigil__rec *r)
 	sqlite3_stmt *q;
 
 	if (!s->stage) {
-		int rc = exec(st, "CREATE TEMP TABLE IF NOT EXISTS vigil_stage("
+		/* Without a temp journal a rollback leaves the table behind:
+		 * start from an empty one. */
+		int rc = exec(st, "DROP TABLE IF EXISTS temp.vigil_stage;"
+				  "CREATE TEMP TABLE vigil_stage("
 				  "bank_id INTEGER, type INTEGER, value BLOB,"
 				  " quality INTEGER, source_ref TEXT, metadata TEXT)");
 		if (rc)
