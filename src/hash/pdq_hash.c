@@ -19,7 +19,7 @@ typedef struct row_src {
 	int next;                 /* next row the source will give */
 	uint8_t *buf;             /* SRC_BLOCK rows, for the decoder */
 	int blk_first, blk_n;     /* rows of the image now in buf */
-	int blk_max;              /* rows to read at once: 1 when sampling */
+	int blk_max;              /* rows to read at once: 1 when skipping */
 } row_src;
 
 /* Reading a few rows per decoder call instead of one lets the luma pass
@@ -98,7 +98,8 @@ static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 	if (down)
 		for (y = 0; y < VIGIL__PDQ_512; y++)
 			xmap[y] = (int)((int64_t)y * src->width / VIGIL__PDQ_512);
-	src->blk_max = down ? 1 : SRC_BLOCK;
+	/* Sampling down skips rows: read those it needs one by one. */
+	src->blk_max = down && src->height > VIGIL__PDQ_512 ? 1 : SRC_BLOCK;
 	rc = vigil__pdq_stream_new(ctx, rows, cols, &s);
 	if (rc)
 		return rc;
