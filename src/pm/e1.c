@@ -75,6 +75,8 @@ struct vigil_pm_e1_account {
 	size_t nmatched;
 };
 
+static int canonical(const uint8_t s[32]);
+
 static void le16(uint8_t *b, unsigned v)
 {
 	b[0] = (uint8_t)v;
@@ -294,6 +296,83 @@ int vigil_pm_e1_table_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t 
 	*buf = b;
 	*len = n;
 	return VIGIL_OK;
+}
+
+/* Server state: "VPS1" ver(1)=1 alpha(32) table. The root is recomputed
+ * on import and L is checked against alpha, so a damaged state is refused
+ * rather than silently making a server no device agrees with. */
+#define STATE_HEAD 37
+int vigil_pm_e1_server_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	if (!vigil_pm_enabled() || !s)
+		return VIGIL_EINVAL;
+	size_t n = STATE_HEAD + HDR_BYTES + (size_t)s->m * 32;
+	uint8_t *b = malloc(n); /* the caller wipes and frees it */
+	if (!b)
+		return VIGIL_ENOMEM;
+	memcpy(b, "VPS1", 4);
+	b[4] = 1;
+	memcpy(b + 5, s->alpha, 32);
+	header(b + STATE_HEAD, s->threshold, s->m, s->seed, s->L);
+	memcpy(b + STATE_HEAD + HDR_BYTES, s->P, (size_t)s->m * 32);
+	*buf = b;
+	*len = n;
+	return VIGIL_OK;
+}
+
+int vigil_pm_e1_server_import(vigil_pm_e1_server **out, const uint8_t *buf, size_t len)
+{
+	*out = NULL;
+	if (!vigil_pm_enabled() || !buf)
+		return VIGIL_EINVAL;
+	if (len < STATE_HEAD + HDR_BYTES || memcmp(buf, "VPS1", 4) || buf[4] != 1)
+		return VIGIL_ECORRUPT;
+	const uint8_t *h = buf + STATE_HEAD;
+	if (memcmp(h, "VPE1", 4) || h[4] != 1)
+		return VIGIL_ECORRUPT;
+	unsigned thr = (unsigned)h[5] | (unsigned)h[6] << 8;
+	uint32_t m = rd32(h + 7);
+	if (m > VIGIL_PM_E1_MAX_SLOTS)
+		return VIGIL_ETOOBIG;
+	if (thr < 1 || thr > VIGIL_PM_E1_MAX_THRESHOLD || m < 1 ||
+	    len != STATE_HEAD + HDR_BYTES + (size_t)m * 32 || !canonical(buf + 5))
+		return VIGIL_ECORRUPT;
+	uint8_t L[32];
+	if (crypto_scalarmult_ristretto255_base(L, buf + 5) || sodium_memcmp(L, h + 43, 32))
+		return VIGIL_ECORRUPT;
+	int rc = VIGIL_ENOMEM;
+	vigil_pm_e1_server *s = vigil__calloc(1, sizeof *s);
+	if (!s)
+		return rc;
+	s->P = vigil__malloc((size_t)m * 32);
+	if (!s->P)
+		goto out;
+	memcpy(s->alpha, buf + 5, 32);
+	memcpy(s->L, L, 32);
+	memcpy(s->seed, h + 11, 32);
+	s->m = m;
+	s->threshold = thr;
+	memcpy(s->P, h + HDR_BYTES, (size_t)m * 32);
+	rc = compute_root(s->root, h, (const uint8_t(*)[32])s->P, m);
+	if (rc)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	vigil_pm_e1_server_free(s);
+	return rc;
+}
+
+unsigned vigil_pm_e1_server_threshold(const vigil_pm_e1_server *s)
+{
+	return s->threshold;
+}
+
+size_t vigil_pm_e1_server_slots(const vigil_pm_e1_server *s)
+{
+	return s->m;
 }
 
 int vigil_pm_e1_table_load(vigil_pm_e1_table **out, const uint8_t *buf, size_t len,

@@ -17,6 +17,7 @@ extern const srv_route srv_routes_case_media[];
 extern const srv_route srv_routes_review_page[];
 extern const srv_route srv_routes_transparency[];
 extern const srv_route srv_routes_exchanges[];
+extern const srv_route srv_routes_pm[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -33,5 +34,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_review_page,
 	srv_routes_transparency,
 	srv_routes_exchanges,
+	srv_routes_pm,
 	NULL,
 };
