@@ -54,6 +54,14 @@ int vigil__pm_shamir_combine(uint8_t secret[32], const vigil__pm_share *shares,
  * that is why E1 verifies a recovered key by decrypting with it (AEAD). */
 int vigil__pm_shamir_check(const vigil__pm_share *shares, unsigned n, unsigned t);
 
+/* Berlekamp–Welch decoding (rs.c): of n shares with distinct x, finds the
+ * polynomial f of degree < t that agrees with at least n - (n-t)/2 of them
+ * (unique if it exists), writes f(0) and on[i] = 1 where share i lies on f.
+ * 0 if found, -1 if no such polynomial (more errors than (n-t)/2), -2 out
+ * of memory. Branches on the shares: server side only. */
+int vigil__pm_rs_decode(const vigil__pm_share *sh, unsigned n, unsigned t, uint8_t f0[32],
+			uint8_t *on);
+
 /* --------------------------------------------------------------------- DPF */
 /* Boyle–Gilboa–Ishai distributed point function, domain 2^16, 1-bit output,
  * with early termination: the tree stops at 2^9 leaves of 128 bits each.
@@ -143,6 +151,10 @@ void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t 
 /* Tests only: -1 draws the synthetic coin as configured, 0 never makes a
  * synthetic voucher, 1 always does. */
 void vigil__pm_e1_force_synthetic(vigil_pm_e1_client *c, int mode);
+/* Tests and benchmarks: how the last vigil_pm_e1_account_recover found the
+ * key: *decoded 1 if by Reed–Solomon decoding, *trials the t-subsets it
+ * tried (0 if decoding sufficed). */
+void vigil__pm_e1_recover_stats(const vigil_pm_e1_account *a, int *decoded, long *trials);
 /* Tests only: which of the voucher's 3 slot records opens (-1: none). */
 int vigil__pm_e1_opened_position(const vigil_pm_e1_server *s, const uint8_t *voucher);
 
