@@ -147,6 +147,15 @@ void vigil__pm_f2_free(vigil__pm_f2_tables *t);
 void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t bits[8192],
 			uint8_t *out);
 
+/* One whole F2 query with both servers in this process (recall
+ * measurements, tests): the client XOR-shares x and makes the 16 DPF key
+ * pairs and the triples, each server fetches its share of the 16 buckets
+ * (plus the stash), and GMW computes "some candidate within T"; *match is
+ * the opened bit. s1 and s2 must be built from the same bank and seed.
+ * 0, or VIGIL_ENOMEM / VIGIL_EINTERNAL. */
+int vigil__pm_f2_query_local(const vigil__pm_f2_tables *s1, const vigil__pm_f2_tables *s2,
+			     const uint8_t x[32], unsigned T, int *match);
+
 /* ---------------------------------------------------------------------- E1 */
 /* Tests only: -1 draws the synthetic coin as configured, 0 never makes a
  * synthetic voucher, 1 always does. */
