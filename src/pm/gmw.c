@@ -42,6 +42,8 @@ typedef struct eng {
 	const vigil__pm_triple *t[2];
 	size_t nt, used; /* triples available / consumed */
 	size_t rounds;   /* AND layers opened */
+	int party;       /* -1: both parties here; 0 or 1: only this one, */
+	int fd;          /* talking to the other over fd (f2net.c) */
 } eng;
 
 /* One party's message for an AND: (d_p, e_p). */
@@ -58,11 +60,43 @@ static uint64_t and_out(const vigil__pm_triple *t, int party, uint64_t d, uint64
 	return z ^ ((d & e) & (uint64_t)-(int64_t)(party == 0));
 }
 
-/* A layer of m ANDs, one round. -1 if the triples run out. */
+/* One party's side of a layer: its messages out, the other's in, over
+ * the socket; only s[party] of each wire is meaningful. */
+static int and_layer_party(eng *g, size_t m, const wire *x, const wire *y, wire *z)
+{
+	int p = g->party;
+	uint64_t *mine = vigil__malloc(m * 2 * sizeof *mine);
+	uint64_t *theirs = vigil__malloc(m * 2 * sizeof *theirs);
+	int rc = -2;
+	if (!mine || !theirs)
+		goto out;
+	for (size_t i = 0; i < m; i++)
+		and_msg(&g->t[p][g->used + i], x[i].s[p], y[i].s[p], mine + 2 * i);
+	rc = -1;
+	if (vigil__pm_xchg(g->fd, p, mine, theirs, m * 2 * sizeof *mine))
+		goto out;
+	for (size_t i = 0; i < m; i++) {
+		uint64_t d = mine[2 * i] ^ theirs[2 * i], e = mine[2 * i + 1] ^ theirs[2 * i + 1];
+		z[i].s[p] = and_out(&g->t[p][g->used + i], p, d, e);
+		z[i].s[p ^ 1] = 0;
+	}
+	g->used += m;
+	g->rounds++;
+	rc = 0;
+out:
+	vigil__free(mine);
+	vigil__free(theirs);
+	return rc;
+}
+
+/* A layer of m ANDs, one round. -1 if the triples run out or the peer is
+ * gone. */
 static int and_layer(eng *g, size_t m, const wire *x, const wire *y, wire *z)
 {
 	if (m > g->nt - g->used)
 		return -1;
+	if (g->party >= 0)
+		return and_layer_party(g, m, x, y, z);
 	for (size_t i = 0; i < m; i++) {
 		const vigil__pm_triple *t0 = &g->t[0][g->used + i], *t1 = &g->t[1][g->used + i];
 		uint64_t m0[2], m1[2];
@@ -178,33 +212,39 @@ size_t vigil__pm_gmw_hd_ands(void)
 	return 502 + 8;
 }
 
+/* [popcount(w) <= T] on the engine's triples: shares in, shares out. */
+static int hd_le_eng(eng *g, const uint64_t w0[256], const uint64_t w1[256], unsigned threshold,
+		     wire *out)
+{
+	wire in[256], sum[MAXB];
+	if (threshold > 255)
+		return -1;
+	for (int i = 0; i < 256; i++) {
+		in[i].s[0] = w0 ? w0[i] : 0;
+		in[i].s[1] = w1 ? w1[i] : 0;
+	}
+	int rc = popcount256(g, in, sum);
+	/* popcount <= T  <=>  popcount < T + 1 */
+	if (!rc)
+		rc = less_const(g, sum, threshold + 1, out);
+	sodium_memzero(in, sizeof in);
+	sodium_memzero(sum, sizeof sum);
+	return rc;
+}
+
 int vigil__pm_gmw_hd_le_local(const uint64_t w0[256], const uint64_t w1[256],
 			      unsigned threshold, const vigil__pm_triple *t0,
 			      const vigil__pm_triple *t1, size_t ntriples, uint64_t *out0,
 			      uint64_t *out1)
 {
-	if (threshold > 255)
-		return -1;
-	eng g = {{t0, t1}, ntriples, 0, 0};
-	wire in[256], sum[MAXB], r;
-	for (int i = 0; i < 256; i++) {
-		in[i].s[0] = w0[i];
-		in[i].s[1] = w1[i];
-	}
-	int rc = popcount256(&g, in, sum);
+	eng g = {{t0, t1}, ntriples, 0, 0, -1, -1};
+	wire r;
+	int rc = hd_le_eng(&g, w0, w1, threshold, &r);
 	if (rc)
-		goto out;
-	rc = -1;
-	/* popcount <= T  <=>  popcount < T + 1 */
-	if (less_const(&g, sum, threshold + 1, &r))
-		goto out;
+		return rc;
 	*out0 = r.s[0];
 	*out1 = r.s[1];
-	rc = 0;
-out:
-	sodium_memzero(in, sizeof in);
-	sodium_memzero(sum, sizeof sum);
-	return rc;
+	return 0;
 }
 
 size_t vigil__pm_gmw_any_ands(size_t nwords)
@@ -221,6 +261,33 @@ static int or_layer(eng *g, wire *a, const wire *b) /* a |= b = ~(~a & ~b) */
 	return 0;
 }
 
+/* "Any lane of any word within T", one output bit shared in the low bit.
+ * Triples in order: each word's circuit, then the OR into the
+ * accumulator, then the 6 lane folds. */
+static int any_le_eng(eng *g, const uint64_t (*w0)[256], const uint64_t (*w1)[256],
+		      size_t nwords, unsigned threshold, wire *out)
+{
+	wire acc = {{0, 0}};
+	for (size_t k = 0; k < nwords; k++) {
+		wire r;
+		int rc = hd_le_eng(g, w0 ? w0[k] : NULL, w1 ? w1[k] : NULL, threshold, &r);
+		if (rc)
+			return rc;
+		if (k == 0)
+			acc = r;
+		else if (or_layer(g, &acc, &r))
+			return -1;
+	}
+	/* Fold the 64 lanes: shifting a shared word is local to each party. */
+	for (int sh = 32; sh >= 1; sh /= 2) {
+		wire hi = {{acc.s[0] >> sh, acc.s[1] >> sh}};
+		if (or_layer(g, &acc, &hi))
+			return -1;
+	}
+	*out = acc;
+	return 0;
+}
+
 int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[256],
 			       size_t nwords, unsigned threshold, const vigil__pm_triple *t0,
 			       const vigil__pm_triple *t1, size_t ntriples, uint8_t *out0,
@@ -228,32 +295,88 @@ int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[2
 {
 	if (nwords == 0 || threshold > 255 || ntriples < vigil__pm_gmw_any_ands(nwords))
 		return -1;
-	size_t per = vigil__pm_gmw_hd_ands();
-	wire acc = {{0, 0}};
-	for (size_t k = 0; k < nwords; k++) {
-		wire r;
-		int rc = vigil__pm_gmw_hd_le_local(w0[k], w1[k], threshold, t0 + k * per,
-						   t1 + k * per, per, &r.s[0], &r.s[1]);
-		if (rc)
-			return rc;
-		if (k == 0)
-			acc = r;
-		else {
-			eng g = {{t0 + nwords * per + (k - 1), t1 + nwords * per + (k - 1)}, 1, 0, 0};
-			if (or_layer(&g, &acc, &r))
+	eng g = {{t0, t1}, ntriples, 0, 0, -1, -1};
+	wire r;
+	int rc = any_le_eng(&g, w0, w1, nwords, threshold, &r);
+	if (rc)
+		return rc;
+	*out0 = (uint8_t)(r.s[0] & 1);
+	*out1 = (uint8_t)(r.s[1] & 1);
+	return 0;
+}
+
+int vigil__pm_gmw_any_le_party(int party, int fd, const uint64_t (*w)[256], size_t nwords,
+			       unsigned threshold, const vigil__pm_triple *t, size_t ntriples,
+			       uint8_t *out)
+{
+	if ((party != 0 && party != 1) || nwords == 0 || threshold > 255 ||
+	    ntriples < vigil__pm_gmw_any_ands(nwords))
+		return -1;
+	eng g = {{party ? NULL : t, party ? t : NULL}, ntriples, 0, 0, party, fd};
+	wire r;
+	int rc = any_le_eng(&g, party ? NULL : w, party ? w : NULL, nwords, threshold, &r);
+	if (rc)
+		return rc;
+	*out = (uint8_t)(r.s[party] & 1);
+	return 0;
+}
+
+size_t vigil__pm_gmw_count_ands(void)
+{
+	return (VIGIL__PM_CTR_BITS - 1) + (MAXB - 1);
+}
+
+int vigil__pm_gmw_count_party(int party, int fd, uint16_t *ctr, uint8_t m, unsigned k,
+			      const vigil__pm_triple *t, size_t ntriples, int *ge)
+{
+	if ((party != 0 && party != 1) || k < 1 || k > 255 ||
+	    ntriples < vigil__pm_gmw_count_ands())
+		return -1;
+	eng g = {{party ? NULL : t, party ? t : NULL}, ntriples, 0, 0, party, fd};
+	wire c, s[MAXB], z, lt;
+	/* ctr += m: a chain of half adders (carry = bit & carry). */
+	c.s[party] = m & 1;
+	c.s[party ^ 1] = 0;
+	for (int i = 0; i < VIGIL__PM_CTR_BITS; i++) {
+		wire b;
+		b.s[party] = (*ctr >> i) & 1;
+		b.s[party ^ 1] = 0;
+		s[i] = wxor(b, c);
+		if (i + 1 < VIGIL__PM_CTR_BITS) {
+			if (and_layer(&g, 1, &b, &c, &z))
 				return -1;
+			c = z;
 		}
 	}
-	/* Fold the 64 lanes: shifting a shared word is local to each party. */
-	const vigil__pm_triple *f0 = t0 + nwords * per + (nwords - 1);
-	const vigil__pm_triple *f1 = t1 + nwords * per + (nwords - 1);
-	eng g = {{f0, f1}, 6, 0, 0};
-	for (int sh = 32; sh >= 1; sh /= 2) {
-		wire hi = {{acc.s[0] >> sh, acc.s[1] >> sh}};
-		if (or_layer(&g, &acc, &hi))
-			return -1;
+	uint16_t nc = 0;
+	for (int i = 0; i < VIGIL__PM_CTR_BITS; i++)
+		nc |= (uint16_t)((s[i].s[party] & 1) << i);
+	/* Open [ctr >= k] = not [ctr < k]: only that bit. */
+	if (less_const(&g, s, k, &lt))
+		return -1;
+	uint8_t mine = (uint8_t)(lt.s[party] & 1), theirs = 0;
+	if (vigil__pm_xchg(fd, party, &mine, &theirs, 1))
+		return -1;
+	*ctr = nc;
+	*ge = !((mine ^ theirs) & 1);
+	return 0;
+}
+
+int vigil__pm_gmw_and_party(int party, int fd, const uint64_t *x, const uint64_t *y,
+			    uint64_t *z, size_t n, const vigil__pm_triple *t, size_t ntriples)
+{
+	if ((party != 0 && party != 1) || ntriples < n || n > 64)
+		return -1;
+	eng g = {{party ? NULL : t, party ? t : NULL}, ntriples, 0, 0, party, fd};
+	wire a[64] = {{{0, 0}}}, b[64] = {{{0, 0}}}, c[64];
+	for (size_t i = 0; i < n; i++) {
+		a[i].s[party] = x[i];
+		b[i].s[party] = y[i];
+		a[i].s[party ^ 1] = b[i].s[party ^ 1] = 0;
 	}
-	*out0 = (uint8_t)(acc.s[0] & 1);
-	*out1 = (uint8_t)(acc.s[1] & 1);
+	if (and_layer(&g, n, a, b, c))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		z[i] = c[i].s[party];
 	return 0;
 }

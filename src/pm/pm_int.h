@@ -123,6 +123,27 @@ int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[2
 			       const vigil__pm_triple *t1, size_t ntriples, uint8_t *out0,
 			       uint8_t *out1);
 
+/* The same circuits with the two parties in two processes (f2net.c
+ * carries the bytes). Each party holds only its shares and its own
+ * triples; every AND layer is one exchange of messages over fd (party 1
+ * writes then reads, party 0 reads then writes, so neither blocks on a full
+ * socket). Return 0, or -1 (out of triples, bad argument, peer gone). */
+/* Sends n bytes of mine and receives n bytes of theirs. 0 or -1. */
+int vigil__pm_xchg(int fd, int party, const void *mine, void *theirs, size_t n);
+int vigil__pm_gmw_any_le_party(int party, int fd, const uint64_t (*w)[256], size_t nwords,
+			       unsigned threshold, const vigil__pm_triple *t, size_t ntriples,
+			       uint8_t *out);
+/* F2's per-account counter: ctr is this party's share of a 9-bit counter
+ * (bit i in bit i); adds the shared bit m, then opens only [ctr >= k] to
+ * both parties (*ge). Uses vigil__pm_gmw_count_ands() triples. */
+#define VIGIL__PM_CTR_BITS 9
+size_t vigil__pm_gmw_count_ands(void);
+int vigil__pm_gmw_count_party(int party, int fd, uint16_t *ctr, uint8_t m, unsigned k,
+			      const vigil__pm_triple *t, size_t ntriples, int *ge);
+/* n (<= 64) ANDs of shared words in one round: z = x & y. */
+int vigil__pm_gmw_and_party(int party, int fd, const uint64_t *x, const uint64_t *y,
+			    uint64_t *z, size_t n, const vigil__pm_triple *t, size_t ntriples);
+
 /* ---------------------------------------------------------------------- F2 */
 /* F2's bucket tables (f2.c): 16 chunk tables of 65,536 buckets x B entries
  * plus a stash of S per table. */
@@ -155,6 +176,36 @@ void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t 
  * 0, or VIGIL_ENOMEM / VIGIL_EINTERNAL. */
 int vigil__pm_f2_query_local(const vigil__pm_f2_tables *s1, const vigil__pm_f2_tables *s2,
 			     const uint8_t x[32], unsigned T, int *match);
+
+/* F2 with its two servers in two processes (f2net.c). */
+#define VIGIL__PM_F2_MAX_MSG (64u << 20)
+/* Length-prefixed messages on a stream socket. recv: *msg vigil__free'd. */
+int vigil__pm_f2_send(int fd, const uint8_t *msg, size_t len);
+int vigil__pm_f2_recv(int fd, uint8_t **msg, size_t *len);
+/* Triples the client deals per query and party for tables of B and S. */
+size_t vigil__pm_f2_ntriples(unsigned B, unsigned S);
+/* Client: the two query messages (msg[p] for party p, vigil__free'd) for
+ * PDQ x of an account (1..64 bytes), a stable image id, and evidence that
+ * only party 1 receives, sealed under a fresh K_img that is XOR-shared. */
+int vigil__pm_f2_client_query(const uint8_t x[32], const char *account, const uint8_t *id,
+			      size_t id_len, const uint8_t *evidence, size_t ev_len, unsigned B,
+			      unsigned S, uint8_t *msg[2], size_t len[2]);
+/* One server party (0: custodian, 1: platform) with its tables (borrowed),
+ * threshold k and radius T, talking to the other over peer_fd. */
+typedef struct vigil__pm_f2_party vigil__pm_f2_party;
+int vigil__pm_f2_party_new(vigil__pm_f2_party **out, int party, int peer_fd,
+			   const vigil__pm_f2_tables *t, unsigned k, unsigned T);
+void vigil__pm_f2_party_free(vigil__pm_f2_party *p);
+/* Handles one client query (both parties must handle the same queries in
+ * the same order): fetch, comparison, counter, and release once the
+ * account's count reaches k. */
+int vigil__pm_f2_party_query(vigil__pm_f2_party *p, const uint8_t *q, size_t len);
+/* What the party holds for an account: whether the threshold opened, its
+ * images, and (party 1) how many evidence payloads opened. */
+int vigil__pm_f2_party_status(const vigil__pm_f2_party *p, const char *account, int *over,
+			      size_t *nimages, size_t *nopened);
+int vigil__pm_f2_party_evidence(const vigil__pm_f2_party *p, const char *account, size_t i,
+				const uint8_t **ev, size_t *len);
 
 /* ---------------------------------------------------------------------- E1 */
 /* Tests only: -1 draws the synthetic coin as configured, 0 never makes a

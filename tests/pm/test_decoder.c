@@ -121,7 +121,7 @@ static int table(const vigil_pm_e1_server *srv, const vigil_pm_e1_table *t,
 	for (size_t i = 0; i < sizeof ss / sizeof ss[0]; i++) {
 		int s = ss[i], dec, ok;
 		long trials = 0;
-		char m[64] = "not run (over the cap)", tm[32] = "-";
+		char m[64] = "not measured (over 6000)", tm[32] = "-";
 		if (binom(30 + s, 30) <= 6000) {
 			double t0 = now_s();
 			int rc = account(srv, t, list, 30, s, &dec, &trials, &ok);
