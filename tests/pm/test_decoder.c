@@ -192,7 +192,7 @@ int main(int argc, char **argv)
 
 	printf("t=%d: real r, synthetic s -> how recovery found the key\n", TT);
 	static const int cases[][2] = {{5, 0},  {5, 1},  {5, 2},  {5, 4},  {5, 8}, {6, 1},
-				       {7, 2},  {9, 4},  {13, 8}, {10, 10}, {4, 0}, {4, 6},
+				       {7, 2},  {9, 4},  {13, 8}, {10, 10}, {4, 0}, {4, 6}, {8, 30},
 				       {20, 15}};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		int r = cases[c][0], s = cases[c][1], dec = 0, ok = 0;
