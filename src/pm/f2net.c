@@ -52,8 +52,20 @@ static int read_all(int fd, uint8_t *b, size_t n)
 	return 0;
 }
 
+/* Bytes this thread sent to the other party and exchanges made (for the
+ * measurements in pm/f2_two; a party is one thread). */
+static _Thread_local uint64_t xchg_bytes, xchg_rounds;
+
+void vigil__pm_xchg_stats(uint64_t *bytes, uint64_t *rounds)
+{
+	*bytes = xchg_bytes;
+	*rounds = xchg_rounds;
+}
+
 int vigil__pm_xchg(int fd, int party, const void *mine, void *theirs, size_t n)
 {
+	xchg_bytes += n;
+	xchg_rounds++;
 	if (party == 1)
 		return write_all(fd, mine, n) || read_all(fd, theirs, n) ? -1 : 0;
 	return read_all(fd, theirs, n) || write_all(fd, mine, n) ? -1 : 0;

@@ -130,6 +130,8 @@ int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[2
  * socket). Return 0, or -1 (out of triples, bad argument, peer gone). */
 /* Sends n bytes of mine and receives n bytes of theirs. 0 or -1. */
 int vigil__pm_xchg(int fd, int party, const void *mine, void *theirs, size_t n);
+/* What this thread's exchanges sent so far (bytes, rounds). */
+void vigil__pm_xchg_stats(uint64_t *bytes, uint64_t *rounds);
 int vigil__pm_gmw_any_le_party(int party, int fd, const uint64_t (*w)[256], size_t nwords,
 			       unsigned threshold, const vigil__pm_triple *t, size_t ntriples,
 			       uint8_t *out);

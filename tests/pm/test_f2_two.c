@@ -66,6 +66,11 @@ static int party_main(int party, int client, int peer, const uint8_t seed[32])
 		if (rc)
 			fprintf(stderr, "party %d: query failed %d\n", party, rc);
 	}
+	uint64_t bytes, rounds;
+	vigil__pm_xchg_stats(&bytes, &rounds);
+	printf("party %d: B = %u, stash %d: sent %llu bytes to the other party in %llu rounds\n",
+	       party, t.B, STASH, (unsigned long long)bytes, (unsigned long long)rounds);
+	fflush(stdout);
 	vigil__pm_f2_party_free(p);
 	vigil__pm_f2_free(&t);
 	return 0;
@@ -98,6 +103,10 @@ static int query(const char *account, const char *id, const uint8_t x[32], const
 				      (const uint8_t *)ev, strlen(ev), gB, STASH, msg, len))
 		return -1;
 	int rc = 0;
+	static int shown;
+	if (!shown++)
+		printf("query messages: %zu bytes to the custodian, %zu to the platform (%zu triples "
+		       "each)\n", len[0], len[1], vigil__pm_f2_ntriples(gB, STASH));
 	for (int p = 0; p < 2; p++) {
 		leaks += memmem(msg[p], len[p], x, 32) != NULL;
 		for (int j = 0; j + 8 <= 32; j += 4)
