@@ -109,7 +109,7 @@ void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t 
 
 /* Bit-slices a 32-byte word into lane c of w (bit i of the word in w[c /
  * 64][i], lane c % 64). */
-static void to_lane(uint64_t (*w)[256], size_t c, const uint8_t h[32])
+void vigil__pm_to_lane(uint64_t (*w)[256], size_t c, const uint8_t h[32])
 {
 	size_t word = c / 64;
 	uint64_t bit = (uint64_t)1 << (c % 64);
@@ -158,14 +158,14 @@ int vigil__pm_f2_query_local(const vigil__pm_f2_tables *s1, const vigil__pm_f2_t
 				p0[i] = r[i] ^ (e < B ? a0[e * 32 + i] : s1->stash[j][(e - B) * 32 + i]);
 				p1[i] = x2[i] ^ (e < B ? a1[e * 32 + i] : 0);
 			}
-			to_lane(w0, c, p0);
-			to_lane(w1, c, p1);
+			vigil__pm_to_lane(w0, c, p0);
+			vigil__pm_to_lane(w1, c, p1);
 		}
 	}
 	/* Padding lanes: distance 256. */
 	memset(ones, 0xff, 32);
 	for (; c < nwords * 64; c++)
-		to_lane(w0, c, ones);
+		vigil__pm_to_lane(w0, c, ones);
 	vigil__pm_gmw_deal(t0, t1, na);
 	uint8_t o0, o1;
 	rc = VIGIL_EINTERNAL;

@@ -283,14 +283,6 @@ static f2acct *find_acct(vigil__pm_f2_party *p, const char *a)
 	return r;
 }
 
-static void to_lane(uint64_t (*w)[256], size_t c, const uint8_t h[32])
-{
-	uint64_t bit = (uint64_t)1 << (c % 64);
-	for (int i = 0; i < 256; i++)
-		if ((h[i >> 3] >> (i & 7)) & 1)
-			w[c / 64][i] |= bit;
-}
-
 /* Releases every unreleased image of a: K' = K & m in GMW; party 0 hands
  * its K' share to party 1, which opens the evidence of those whose K' is
  * a key (the matched ones; the others' K' is 0). */
@@ -384,13 +376,13 @@ int vigil__pm_f2_party_query(vigil__pm_f2_party *p, const uint8_t *q, size_t len
 						  : p->party == 0 ? t->stash[j][(e - B) * 32 + i] : 0;
 				lane[i] = xs[i] ^ y;
 			}
-			to_lane(w, c, lane);
+			vigil__pm_to_lane(w, c, lane);
 		}
 	}
 	if (p->party == 0) { /* padding lanes: distance 256 (party 0 holds the ones) */
 		memset(lane, 0xff, 32);
 		for (; c < nwords * 64; c++)
-			to_lane(w, c, lane);
+			vigil__pm_to_lane(w, c, lane);
 	}
 	uint8_t m = 0;
 	rc = VIGIL_EINTERNAL;

@@ -170,6 +170,9 @@ void vigil__pm_f2_free(vigil__pm_f2_tables *t);
 void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t bits[8192],
 			uint8_t *out);
 
+/* Bit-slices a 32-byte word into lane c of w: bit i in w[c / 64][i], lane
+ * c % 64 (how candidates enter the comparison circuit). */
+void vigil__pm_to_lane(uint64_t (*w)[256], size_t c, const uint8_t h[32]);
 /* One whole F2 query with both servers in this process (recall
  * measurements, tests): the client XOR-shares x and makes the 16 DPF key
  * pairs and the triples, each server fetches its share of the 16 buckets

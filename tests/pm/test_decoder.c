@@ -96,6 +96,31 @@ static int account(const vigil_pm_e1_server *srv, const vigil_pm_e1_table *t,
 	return rc;
 }
 
+enum { NL = 64 };
+
+/* An invented list of NL SHA-256-style keys, its server at threshold t and
+ * the table a device loaded (checked against the root). 0 or -1. */
+static int setup(unsigned t, uint8_t list[NL][39], vigil_pm_e1_server **srv,
+		 vigil_pm_e1_table **tab)
+{
+	const uint8_t *keys[NL];
+	size_t lens[NL], n;
+	uint8_t root[32], *buf;
+	for (int i = 0; i < NL; i++) {
+		memcpy(list[i], "sha256:", 7);
+		crypto_generichash(list[i] + 7, 32, (const uint8_t *)&i, sizeof i, NULL, 0);
+		keys[i] = list[i];
+		lens[i] = 39;
+	}
+	if (vigil_pm_e1_server_new(srv, keys, lens, NL, t) ||
+	    vigil_pm_e1_table_export(*srv, &buf, &n))
+		return -1;
+	vigil_pm_e1_server_root(*srv, root);
+	int rc = vigil_pm_e1_table_load(tab, buf, n, root) ? -1 : 0;
+	free(buf);
+	return rc;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -141,54 +166,21 @@ static int table(const vigil_pm_e1_server *srv, const vigil_pm_e1_table *t,
 
 int main(int argc, char **argv)
 {
-	enum { TT = 5, NL = 64 };
+	enum { TT = 5 };
 	int tab30 = argc > 1 && !strcmp(argv[1], "--table");
 	CHECK(vigil_pm_enable(VIGIL_PM_ACK) == VIGIL_OK);
+	static uint8_t list[NL][39];
+	vigil_pm_e1_server *srv = NULL;
+	vigil_pm_e1_table *t = NULL;
+	if (setup(tab30 ? 30 : TT, list, &srv, &t))
+		return 1;
 	if (tab30) {
-		vigil_pm_e1_server *srv = NULL;
-		vigil_pm_e1_table *t = NULL;
-		static uint8_t list[NL][39];
-		const uint8_t *keys[NL];
-		size_t lens[NL], tabn;
-		uint8_t root[32], *tab;
-		for (int i = 0; i < NL; i++) {
-			memcpy(list[i], "sha256:", 7);
-			crypto_generichash(list[i] + 7, 32, (const uint8_t *)&i, sizeof i, NULL, 0);
-			keys[i] = list[i];
-			lens[i] = 39;
-		}
-		if (vigil_pm_e1_server_new(&srv, keys, lens, NL, 30) ||
-		    vigil_pm_e1_table_export(srv, &tab, &tabn))
-			return 1;
-		vigil_pm_e1_server_root(srv, root);
-		if (vigil_pm_e1_table_load(&t, tab, tabn, root))
-			return 1;
-		free(tab);
 		table(srv, t, (const uint8_t(*)[39])list);
 		vigil_pm_e1_table_free(t);
 		vigil_pm_e1_server_free(srv);
 		return test_failures ? 1 : 0;
 	}
 	rs_alone();
-
-	static uint8_t list[NL][39];
-	const uint8_t *keys[NL];
-	size_t lens[NL];
-	for (int i = 0; i < NL; i++) {
-		memcpy(list[i], "sha256:", 7);
-		crypto_generichash(list[i] + 7, 32, (const uint8_t *)&i, sizeof i, NULL, 0);
-		keys[i] = list[i];
-		lens[i] = 39;
-	}
-	vigil_pm_e1_server *srv = NULL;
-	CHECK(vigil_pm_e1_server_new(&srv, keys, lens, NL, TT) == VIGIL_OK);
-	uint8_t root[32], *tab = NULL;
-	size_t tabn = 0;
-	vigil_pm_e1_server_root(srv, root);
-	CHECK(vigil_pm_e1_table_export(srv, &tab, &tabn) == VIGIL_OK);
-	vigil_pm_e1_table *t = NULL;
-	CHECK(vigil_pm_e1_table_load(&t, tab, tabn, root) == VIGIL_OK);
-	free(tab);
 
 	printf("t=%d: real r, synthetic s -> how recovery found the key\n", TT);
 	static const int cases[][2] = {{5, 0},  {5, 1},  {5, 2},  {5, 4},  {5, 8}, {6, 1},
