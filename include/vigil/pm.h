@@ -119,10 +119,11 @@ int vigil_pm_evaluate(vigil_pm_mode mode, const uint8_t sk[VIGIL_PM_SCALAR_BYTES
  * creation and may be shared; a client and an account are used by one
  * thread at a time (the server locks per account).
  *
- * The /v1/pm/e1/... routes of `vigil serve` are meant to be thin wrappers:
- *   GET  /v1/pm/e1/table   -> vigil_pm_e1_table_export (+ root header)
- *   POST /v1/pm/e1/voucher -> vigil_pm_e1_server_open on the caller's
- *                             account, then vigil_pm_e1_account_recover
+ * The /v1/pm/e1/... routes of `vigil serve` (src/server/route_pm.c,
+ * docs/pm.md) wrap these: GET /v1/pm/e1/table -> vigil_pm_e1_table_export
+ * (+ root header); POST /v1/pm/e1/voucher -> vigil_pm_e1_server_open on
+ * the account, kept in the store (vigil_pm_store_*), then
+ * vigil_pm_e1_account_recover.
  */
 #define VIGIL_PM_E1_MAX_KEY 64          /* bytes of one list key */
 #define VIGIL_PM_E1_MAX_ID 256          /* bytes of an image id */
