@@ -25,7 +25,8 @@
 			    evidence preservation (pres_items, pres_keys,
 			    pres_holds), exchange_items_entry index (shared
 			    hashes), leases (the scheduler's lease), feeds +
-			    feed_log + triggers (published banks);
+			    feed_log + triggers (published banks), private
+			    matching (pm_state, pm_accounts, pm_vouchers);
 			    every step of the script is idempotent */
 
 enum {
@@ -420,7 +421,26 @@ static const char feed_triggers[] =
 	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
 	"CREATE TRIGGER IF NOT EXISTS feed_delete AFTER DELETE ON entries"
 	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=OLD.bank_id) BEGIN"
-	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(OLD.bank_id,OLD.id,1); END;";
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(OLD.bank_id,OLD.id,1); END;"
+	/* Private matching (E1): the server state (secret: alpha), per-account
+	 * counters, and the vouchers that opened. */
+	"CREATE TABLE IF NOT EXISTS pm_state("
+	" id INTEGER PRIMARY KEY CHECK(id = 1),"
+	" state BLOB NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pm_accounts("
+	" account TEXT PRIMARY KEY,"
+	" received INTEGER NOT NULL DEFAULT 0,"
+	" opened INTEGER NOT NULL DEFAULT 0,"
+	" matched INTEGER NOT NULL DEFAULT 0,"
+	" recovered_at INTEGER NOT NULL DEFAULT 0,"
+	" first INTEGER NOT NULL,"
+	" last INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pm_vouchers("
+	" id INTEGER PRIMARY KEY,"
+	" account TEXT NOT NULL REFERENCES pm_accounts(account) ON DELETE CASCADE,"
+	" voucher BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS pm_vouchers_account ON pm_vouchers(account, id);";
 
 static int db_err(vigil_store *st, const char *what)
 {
@@ -3935,6 +3955,169 @@ static int s_lease(vigil_store *st, const char *name, const char *owner,
 	return s_lease_take(st, name, owner, (int64_t)time(NULL), (ttl_ms + 999) / 1000, held);
 }
 
+/* ---- private matching (E1 server state; vigil/pm.h) ---------------- */
+/* Each op is one transaction (the callers do not open one), so a kill -9
+ * between two requests loses nothing acknowledged. */
+static int s_pm_state_put(vigil_store *st, const uint8_t *state, size_t len)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = exec(st, "BEGIN IMMEDIATE;DELETE FROM pm_vouchers;DELETE FROM pm_accounts;");
+
+	if (rc)
+		return rc;
+	rc = prep(st, "INSERT OR REPLACE INTO pm_state(id,state,created) VALUES(1,?,?)", &q);
+	if (!rc) {
+		sqlite3_bind_blob64(q, 1, state, len, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "pm_state_put");
+		sqlite3_finalize(q);
+	}
+	if (!rc)
+		rc = exec(st, "COMMIT");
+	if (rc)
+		exec(st, "ROLLBACK");
+	return rc;
+}
+
+static int s_pm_state_get(vigil_store *st, uint8_t **state, size_t *len)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT state FROM pm_state WHERE id=1", &q);
+
+	if (rc)
+		return rc;
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW: {
+		size_t n = (size_t)sqlite3_column_bytes(q, 0);
+		const void *b = sqlite3_column_blob(q, 0);
+		uint8_t *out = malloc(n ? n : 1); /* the caller frees with free() */
+		if (!out) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			break;
+		}
+		if (n)
+			memcpy(out, b, n);
+		*state = out;
+		*len = n;
+		break;
+	}
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no private-matching table yet");
+		break;
+	default:
+		rc = db_err(st, "pm_state_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pm_voucher_add(vigil_store *st, const char *account, const uint8_t *voucher,
+			    size_t len, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = exec(st, "BEGIN IMMEDIATE");
+
+	if (rc)
+		return rc;
+	rc = prep(st, "INSERT INTO pm_accounts(account,received,opened,first,last)"
+		      " VALUES(?1,1,?2,?3,?3) ON CONFLICT(account) DO UPDATE SET"
+		      " received=received+1, opened=opened+?2, last=?3", &q);
+	if (!rc) {
+		sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, voucher != NULL);
+		sqlite3_bind_int64(q, 3, now);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "pm_voucher_add");
+		sqlite3_finalize(q);
+	}
+	if (!rc && voucher) {
+		rc = prep(st, "INSERT INTO pm_vouchers(account,voucher) VALUES(?,?)", &q);
+		if (!rc) {
+			sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+			sqlite3_bind_blob64(q, 2, voucher, len, SQLITE_STATIC);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				rc = db_err(st, "pm_voucher_add");
+			sqlite3_finalize(q);
+		}
+	}
+	if (!rc)
+		rc = exec(st, "COMMIT");
+	if (rc)
+		exec(st, "ROLLBACK");
+	return rc;
+}
+
+static int s_pm_voucher_scan(vigil_store *st, const char *account,
+			     int (*cb)(void *user, const uint8_t *v, size_t len), void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT voucher FROM pm_vouchers WHERE account=? ORDER BY id", &q), r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = cb(user, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "pm_voucher_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pm_account_get(vigil_store *st, const char *account, vigil_pm_account_info *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT received,opened,matched,recovered_at,first,last"
+			  " FROM pm_accounts WHERE account=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		copy_text(o->account, sizeof(o->account), (const unsigned char *)account);
+		o->received = sqlite3_column_int64(q, 0);
+		o->opened = sqlite3_column_int64(q, 1);
+		o->matched = sqlite3_column_int64(q, 2);
+		o->recovered_at = sqlite3_column_int64(q, 3);
+		o->first = sqlite3_column_int64(q, 4);
+		o->last = sqlite3_column_int64(q, 5);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no such account");
+		break;
+	default:
+		rc = db_err(st, "pm_account_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pm_account_set_matched(vigil_store *st, const char *account, int64_t matched,
+				    int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE pm_accounts SET matched=?2, recovered_at=CASE WHEN"
+			  " recovered_at=0 AND ?2>0 THEN ?3 ELSE recovered_at END WHERE account=?1",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, matched);
+	sqlite3_bind_int64(q, 3, now);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "pm_account_set_matched");
+	else if (sqlite3_changes(((sq *)st->priv)->db) == 0)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no such account");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -4056,4 +4239,11 @@ const vigil__store_ops vigil__store_sqlite = {
 	.changes_prune_upto = s_changes_prune_upto,
 	.changes_prune = NULL, /* pruned by the snapshot writer (changes_prune_upto) */
 	.lease = s_lease,
+	/* private matching (E1 server state) */
+	.pm_state_put = s_pm_state_put,
+	.pm_state_get = s_pm_state_get,
+	.pm_voucher_add = s_pm_voucher_add,
+	.pm_voucher_scan = s_pm_voucher_scan,
+	.pm_account_get = s_pm_account_get,
+	.pm_account_set_matched = s_pm_account_set_matched,
 };
