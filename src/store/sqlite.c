@@ -408,20 +408,7 @@ static const char schema[] =
 	" bank_id INTEGER NOT NULL,"
 	" entry_id INTEGER NOT NULL,"
 	" op INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);";
-
-/* The feed's triggers, created when a bank is first published (a store
- * that publishes nothing pays nothing on its imports). */
-static const char feed_triggers[] =
-	"CREATE TRIGGER IF NOT EXISTS feed_add AFTER INSERT ON entries"
-	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
-	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
-	"CREATE TRIGGER IF NOT EXISTS feed_update AFTER UPDATE OF value,quality,metadata"
-	" ON entries WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
-	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
-	"CREATE TRIGGER IF NOT EXISTS feed_delete AFTER DELETE ON entries"
-	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=OLD.bank_id) BEGIN"
-	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(OLD.bank_id,OLD.id,1); END;"
+	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);"
 	/* Private matching (E1): the server state (secret: alpha), per-account
 	 * counters, and the vouchers that opened. */
 	"CREATE TABLE IF NOT EXISTS pm_state("
@@ -441,6 +428,19 @@ static const char feed_triggers[] =
 	" account TEXT NOT NULL REFERENCES pm_accounts(account) ON DELETE CASCADE,"
 	" voucher BLOB NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS pm_vouchers_account ON pm_vouchers(account, id);";
+
+/* The feed's triggers, created when a bank is first published (a store
+ * that publishes nothing pays nothing on its imports). */
+static const char feed_triggers[] =
+	"CREATE TRIGGER IF NOT EXISTS feed_add AFTER INSERT ON entries"
+	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
+	"CREATE TRIGGER IF NOT EXISTS feed_update AFTER UPDATE OF value,quality,metadata"
+	" ON entries WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=NEW.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(NEW.bank_id,NEW.id,0); END;"
+	"CREATE TRIGGER IF NOT EXISTS feed_delete AFTER DELETE ON entries"
+	" WHEN EXISTS(SELECT 1 FROM feeds WHERE bank_id=OLD.bank_id) BEGIN"
+	" INSERT INTO feed_log(bank_id,entry_id,op) VALUES(OLD.bank_id,OLD.id,1); END;";
 
 static int db_err(vigil_store *st, const char *what)
 {
