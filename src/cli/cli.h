@@ -112,6 +112,9 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        /* evidence */
        CLI_OPT_MASTER_KEY, CLI_OPT_REPORT, CLI_OPT_OUT, CLI_OPT_RETENTION, CLI_OPT_NOW,
        CLI_OPT_BY, CLI_OPT_CONTENT,
+       /* pm-server */
+       CLI_OPT_LISTEN, CLI_OPT_PEER, CLI_OPT_HASHES, CLI_OPT_SEED_FILE, CLI_OPT_STASH,
+       CLI_OPT_THRESHOLD, CLI_OPT_RADIUS, CLI_OPT_PM_ACK,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */
@@ -198,6 +201,7 @@ int cmd_audit(const cli_cmd *cmd, int argc, char **argv);
 int cmd_report(const cli_cmd *cmd, int argc, char **argv);
 int cmd_transparency(const cli_cmd *cmd, int argc, char **argv);
 int cmd_evidence(const cli_cmd *cmd, int argc, char **argv);
+int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv);
 int cmd_exchange(const cli_cmd *cmd, int argc, char **argv);
 int cmd_help(const cli_cmd *cmd, int argc, char **argv);
 int cmd_version(const cli_cmd *cmd, int argc, char **argv);

@@ -395,6 +395,53 @@ static const cli_opt exchange_opts[] = {
 	{0, NULL, NULL, NULL},
 };
 
+static const cli_opt pm_server_opts[] = {
+	{CLI_OPT_ROLE, "role", "custodian|platform",
+	 "Which of F2's two servers this process is. The custodian (party 0) "
+	 "must be run by a different operator from the platform (party 1): the "
+	 "two together can read every scanned image's PDQ hash. Only the "
+	 "platform ever opens evidence, and only of an account's matched images "
+	 "once the account holds --threshold distinct matches."},
+	{CLI_OPT_LISTEN, "listen", "HOST:PORT",
+	 "Where clients (and, at the platform, the custodian) connect. Default "
+	 "127.0.0.1:7431 (loopback only). Port 0 picks a free port; the first "
+	 "line on standard output names the address actually bound."},
+	{CLI_OPT_PEER, "peer", "HOST:PORT",
+	 "The other server. Required for the custodian, which dials the "
+	 "platform's --listen address (retrying for 30 s) and proves with a "
+	 "digest that both were started with the same list, seed, threshold, "
+	 "radius and stash; the platform refuses a peer whose digest differs. "
+	 "Ignored by the platform."},
+	{CLI_OPT_HASHES, "hashes", "FILE",
+	 "The list: one 64-digit hex PDQ hash per line (text after a comma, "
+	 "blank lines and lines starting with # are ignored; at most 16M). "
+	 "Both servers get the same file: F2's bucket tables (16 x 65,536 "
+	 "buckets, bucket size measured from the list) are built from it at "
+	 "start, in memory."},
+	{CLI_OPT_SEED_FILE, "seed-file", "FILE",
+	 "64 hex digits on the first line: the seed of the tables' dummy "
+	 "entries, the same at both servers (their tables must be "
+	 "byte-identical). Not a secret from the servers, but keep it from "
+	 "clients."},
+	{CLI_OPT_THRESHOLD, "threshold", "K",
+	 "Distinct matched images an account needs before any evidence opens "
+	 "(1..255, default 3). Below it neither server learns whether any image "
+	 "matched; only the bit [count >= K] is ever opened."},
+	{CLI_OPT_RADIUS, "radius", "T",
+	 "A query matches when some candidate is within Hamming distance T "
+	 "(default 31)."},
+	{CLI_OPT_STASH, "stash", "S",
+	 "Stash entries per chunk table (0..4096, default 64): the bucket size is "
+	 "the smallest that leaves at most S overflowing entries per table."},
+	{CLI_OPT_PM_ACK, "i-understand-research-grade", NULL,
+	 "Required. Private matching is research grade and off by default "
+	 "(docs/pm.md): semi-honest servers only, nothing authenticates shares "
+	 "or triples, the client's messages are not encrypted to each server "
+	 "(put TLS in front), and state lives in memory (a restart forgets "
+	 "every account). Without this flag the command refuses to start."},
+	{0, NULL, NULL, NULL},
+};
+
 const cli_cmd cli_commands[] = {
 	{"hash", "[OPTIONS] FILE|DIR...",
 	 "Compute PDQ perceptual hashes and MD5/SHA exact hashes of images, or "
@@ -685,6 +732,36 @@ const cli_cmd cli_commands[] = {
 	 "http://HOST:PORT/v1/feed/BANK. unpublish BANK stops it. "
 	 "docs/exchanges.md describes each API.",
 	 exchange_opts, cmd_exchange},
+	{"pm-server", "--role custodian|platform --hashes FILE --seed-file FILE "
+	 "[--listen HOST:PORT] [--peer HOST:PORT] [--threshold K] [--radius T] "
+	 "--i-understand-research-grade",
+	 "Run one of the two servers of F2 private fuzzy matching (research grade).",
+	 "F2 (docs/pm.md) checks a device's PDQ hashes against a list within "
+	 "Hamming distance T so that neither server learns anything about an "
+	 "image that does not match, and nothing at all about an account below "
+	 "K distinct matches. It needs two non-colluding servers: start the "
+	 "platform, then the custodian with --peer set to the platform's "
+	 "address. The two talk over one TCP connection (one exchange per AND "
+	 "layer of the comparison circuit, about 70 per query).\n"
+	 "A client sends each server its own query message (DPF keys, XOR "
+	 "shares of the hash and of a fresh evidence key, Beaver triples; the "
+	 "platform's also carries the evidence sealed under that key) to both "
+	 "servers before waiting for either answer. Frames are a 4-byte "
+	 "little-endian length and a type byte: I (parameters: \"B S K T\"), "
+	 "Q (a query; answered with one status byte, 0 = handled, whatever the "
+	 "result), S (an account's status \"over images opened\", then at the "
+	 "platform each opened evidence payload). A frame longer than a query "
+	 "with the largest evidence (printed at start) closes the connection "
+	 "unread. Clients are served one connection at a time, and both servers "
+	 "check before each query that they are handling the same one (a "
+	 "mismatch is refused at both with status 2, VIGIL_EINVAL).\n"
+	 "SIGTERM or SIGINT stops the server between queries (exit 0); the "
+	 "accounts' shares are lost (memory only). If the link to the other "
+	 "server breaks, the server exits with status 1: the two parties' "
+	 "shares would be out of step. Not built yet: TLS, persistence, "
+	 "authenticated (malicious-secure) shares, a public F2 client API "
+	 "(clients use the internal vigil__pm_f2_client_query).",
+	 pm_server_opts, cmd_pm_server},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
 	{"help", "[COMMAND] [--man]", "Describe the commands.",

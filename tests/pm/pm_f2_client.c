@@ -1,0 +1,308 @@
+/* pm_f2_client.c — a device for F2 against two `vigil pm-server`
+ * processes over TCP (tests/pm/test_pm_server.sh).
+ *   pm_f2_client gen HASHES SEED N   writes an invented list of N random
+ *                                    PDQ hashes and a seed (hex)
+ *   pm_f2_client run CUSTODIAN PLATFORM HASHES   the scenario below
+ *   pm_f2_client oversize ADDR       a frame over the limit is refused,
+ *                                    the server keeps serving
+ * The query messages come from the internal vigil__pm_f2_client_query
+ * (there is no public F2 client API yet, docs/pm.md).
+ * Scenario (k from the servers): alice sends k-1 matches (near-duplicates
+ * at d 4..15 of list entries), one re-sent, and 3 random non-members:
+ * neither server has the threshold bit, the platform opened nothing; bob
+ * sends k-1 matches; alice's k-th distinct match opens exactly her k
+ * matched images' evidence at the platform, none at the custodian, none of
+ * bob's; afterwards a non-member never opens and a new match opens at once. */
+#include <netdb.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../../src/core/core.h"
+#include "../../src/pm/pm_int.h"
+#include "../test.h"
+
+#define MAXBANK 4096
+
+static uint8_t bank[MAXBANK][32];
+static size_t nbank;
+
+static int wr(int fd, const uint8_t *b, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return -1;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int frame(int fd, char type, const uint8_t *b, size_t n)
+{
+	uint8_t h[5];
+	for (int i = 0; i < 4; i++)
+		h[i] = (uint8_t)((n + 1) >> (8 * i));
+	h[4] = (uint8_t)type;
+	return wr(fd, h, 5) || wr(fd, b, n) ? -1 : 0;
+}
+
+static int dial(const char *spec)
+{
+	char host[256];
+	const char *c = strrchr(spec, ':');
+	if (!c || (size_t)(c - spec) >= sizeof host)
+		return -1;
+	memcpy(host, spec, (size_t)(c - spec));
+	host[c - spec] = 0;
+	struct addrinfo hints = {0}, *ai;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, c + 1, &hints, &ai))
+		return -1;
+	int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static int cl[2];
+static unsigned gB, gS, gK, gT;
+static int leaks;
+
+static void near(uint8_t x[32], size_t src, int d)
+{
+	memcpy(x, bank[src], 32);
+	for (int f = 0; f < d;) {
+		unsigned b = randombytes_uniform(256);
+		if ((x[b >> 3] ^ bank[src][b >> 3]) & (1u << (b & 7)))
+			continue;
+		x[b >> 3] ^= (uint8_t)(1u << (b & 7));
+		f++;
+	}
+}
+
+/* A random hash at distance > 64 from every list entry. */
+static void nonmember(uint8_t x[32])
+{
+	for (;;) {
+		randombytes_buf(x, 32);
+		int far = 1;
+		for (size_t i = 0; i < nbank && far; i++) {
+			int d = 0;
+			for (int j = 0; j < 32; j++)
+				d += __builtin_popcount(x[j] ^ bank[i][j]);
+			far = d > 64;
+		}
+		if (far)
+			return;
+	}
+}
+
+static int query(const char *account, const char *id, const uint8_t x[32], const char *ev)
+{
+	uint8_t *msg[2];
+	size_t len[2];
+	if (vigil__pm_f2_client_query(x, account, (const uint8_t *)id, strlen(id),
+				      (const uint8_t *)ev, strlen(ev), gB, gS, msg, len))
+		return -1;
+	int rc = 0;
+	for (int p = 0; p < 2; p++) {
+		leaks += memmem(msg[p], len[p], x, 32) != NULL;
+		for (int j = 0; j + 8 <= 32; j += 4)
+			leaks += memmem(msg[p], len[p], x + j, 8) != NULL;
+		rc |= frame(cl[p], 'Q', msg[p], len[p]);
+		vigil__free(msg[p]);
+	}
+	for (int p = 0; p < 2; p++) {
+		uint8_t *a;
+		size_t n;
+		int r = vigil__pm_f2_recv(cl[p], &a, &n);
+		rc |= r || n != 1 || a[0] != 0;
+		if (!r)
+			vigil__free(a);
+	}
+	return rc ? -1 : 0;
+}
+
+/* Status at party p; opened evidence sorted and joined by ','. */
+static void status(int p, const char *account, int *over, size_t *no, char *evs, size_t cap)
+{
+	uint8_t *m;
+	size_t n, ni;
+	*over = -1;
+	*no = 0;
+	evs[0] = 0;
+	if (frame(cl[p], 'S', (const uint8_t *)account, strlen(account)) ||
+	    vigil__pm_f2_recv(cl[p], &m, &n))
+		return;
+	char line[64] = {0}, items[32][64];
+	memcpy(line, m, n < 63 ? n : 63);
+	vigil__free(m);
+	if (sscanf(line, "%d %zu %zu", over, &ni, no) != 3)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < *no; i++) {
+		if (vigil__pm_f2_recv(cl[p], &m, &n))
+			return;
+		if (k < 32) {
+			memset(items[k], 0, 64);
+			memcpy(items[k++], m, n < 63 ? n : 63);
+		}
+		vigil__free(m);
+	}
+	qsort(items, k, 64, (int (*)(const void *, const void *))strcmp);
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			strncat(evs, ",", cap - strlen(evs) - 1);
+		strncat(evs, items[i], cap - strlen(evs) - 1);
+	}
+}
+
+static int load_bank(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	if (!f)
+		return -1;
+	while (nbank < MAXBANK && fgets(line, sizeof line, f)) {
+		size_t got = 0;
+		if (!sodium_hex2bin(bank[nbank], 32, line, 64, NULL, &got, NULL) && got == 32)
+			nbank++;
+	}
+	fclose(f);
+	return nbank ? 0 : -1;
+}
+
+static int gen(const char *hp, const char *sp, long n)
+{
+	FILE *h = fopen(hp, "w"), *s = fopen(sp, "w");
+	char hex[65];
+	uint8_t b[32];
+	if (!h || !s)
+		return 1;
+	fprintf(h, "# invented list: random PDQ hashes\n");
+	for (long i = 0; i < n; i++) {
+		randombytes_buf(b, 32);
+		fprintf(h, "%s\n", sodium_bin2hex(hex, sizeof hex, b, 32));
+	}
+	randombytes_buf(b, 32);
+	fprintf(s, "%s\n", sodium_bin2hex(hex, sizeof hex, b, 32));
+	return fclose(h) | fclose(s) ? 1 : 0;
+}
+
+static int info(int fd)
+{
+	uint8_t *m;
+	size_t n;
+	char line[64] = {0};
+	if (frame(fd, 'I', NULL, 0) || vigil__pm_f2_recv(fd, &m, &n))
+		return -1;
+	memcpy(line, m, n < 63 ? n : 63);
+	vigil__free(m);
+	return sscanf(line, "%u %u %u %u", &gB, &gS, &gK, &gT) == 4 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	if (vigil__pm_ready())
+		return 1;
+	if (argc == 5 && !strcmp(argv[1], "gen"))
+		return gen(argv[2], argv[3], atol(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "oversize")) {
+		int fd = dial(argv[2]);
+		CHECK(fd >= 0);
+		uint8_t h[5] = {0xff, 0xff, 0xff, 0x0f, 'Q'}; /* 256 MB announced; closed (or reset: 'Q' unread) */
+		CHECK(wr(fd, h, 5) == 0);
+		uint8_t b;
+		CHECKF(read(fd, &b, 1) <= 0, "the server did not close an oversized frame's connection");
+		close(fd);
+		fd = dial(argv[2]);
+		CHECKF(fd >= 0 && info(fd) == 0, "the server stopped serving after an oversized frame");
+		if (fd >= 0)
+			close(fd);
+		return test_done("pm/server oversize");
+	}
+	if (argc != 5 || strcmp(argv[1], "run")) {
+		fprintf(stderr, "usage: pm_f2_client gen|run|oversize ...\n");
+		return 2;
+	}
+	CHECK(load_bank(argv[4]) == 0 && nbank >= 64);
+	cl[0] = dial(argv[2]);
+	cl[1] = dial(argv[3]);
+	CHECK(cl[0] >= 0 && cl[1] >= 0);
+	unsigned B1, S1, K1, T1;
+	CHECK(info(cl[1]) == 0);
+	B1 = gB, S1 = gS, K1 = gK, T1 = gT;
+	CHECK(info(cl[0]) == 0);
+	CHECKF(B1 == gB && S1 == gS && K1 == gK && T1 == gT && gK >= 2 && gK <= 8 && gT >= 15,
+	       "parameters: %u %u %u %u vs %u %u %u %u", B1, S1, K1, T1, gB, gS, gK, gT);
+	printf("servers: B = %u, stash %u, k = %u, T = %u\n", gB, gS, gK, gT);
+	if (test_failures)
+		return test_done("pm/server");
+
+	uint8_t x[32];
+	int over;
+	size_t no;
+	char evs[2048], want[2048] = "", id[32], ev[32];
+	const int dist[4] = {4, 12, 15, 8};
+	/* alice: k-1 distinct matches, the first re-sent, 3 non-members. */
+	for (unsigned i = 0; i + 1 < gK; i++) {
+		near(x, 10 + i, dist[i % 4]);
+		snprintf(id, sizeof id, "a-m%u", i);
+		snprintf(ev, sizeof ev, "ev-a-m%u", i);
+		CHECK(query("alice", id, x, ev) == 0);
+		if (i == 0)
+			CHECK(query("alice", id, x, ev) == 0); /* re-sent: not counted */
+		strncat(want, want[0] ? "," : "", sizeof want - strlen(want) - 1);
+		strncat(want, ev, sizeof want - strlen(want) - 1);
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(id, sizeof id, "a-n%d", i);
+		snprintf(ev, sizeof ev, "ev-a-n%d", i);
+		nonmember(x);
+		CHECK(query("alice", id, x, ev) == 0);
+	}
+	for (int p = 0; p < 2; p++) {
+		status(p, "alice", &over, &no, evs, sizeof evs);
+		CHECKF(over == 0 && no == 0, "party %d below k: over %d opened %zu [%s]", p, over, no,
+		       evs);
+	}
+	/* bob: k-1 matches on his own account. */
+	for (unsigned i = 0; i + 1 < gK; i++) {
+		near(x, 30 + i, 2);
+		snprintf(id, sizeof id, "b-m%u", i);
+		snprintf(ev, sizeof ev, "ev-b-m%u", i);
+		CHECK(query("bob", id, x, ev) == 0);
+	}
+	/* alice's k-th distinct match (d 15: within guaranteed recall). */
+	near(x, 50, 15);
+	snprintf(ev, sizeof ev, "ev-a-m%u", gK - 1);
+	CHECK(query("alice", "a-mk", x, ev) == 0);
+	strncat(want, ",", sizeof want - strlen(want) - 1);
+	strncat(want, ev, sizeof want - strlen(want) - 1);
+	status(1, "alice", &over, &no, evs, sizeof evs);
+	CHECKF(over == 1 && no == gK && !strcmp(evs, want),
+	       "platform at k: over %d opened %zu [%s], want [%s]", over, no, evs, want);
+	status(0, "alice", &over, &no, evs, sizeof evs);
+	CHECKF(over == 1 && no == 0, "custodian at k: over %d opened %zu (must be 0)", over, no);
+	status(1, "bob", &over, &no, evs, sizeof evs);
+	CHECKF(over == 0 && no == 0, "bob below k: over %d opened %zu [%s]", over, no, evs);
+	/* After k: a non-member never opens, a new match at once. */
+	nonmember(x);
+	CHECK(query("alice", "a-n9", x, "ev-a-n9") == 0);
+	near(x, 60, 6);
+	CHECK(query("alice", "a-late", x, "ev-a-late") == 0);
+	char want2[2100];
+	snprintf(want2, sizeof want2, "ev-a-late,%s", want); /* sorted: 'l' < 'm' */
+	status(1, "alice", &over, &no, evs, sizeof evs);
+	CHECKF(no == gK + 1 && !strcmp(evs, want2) && !strstr(evs, "ev-a-n"),
+	       "after k: [%s], want [%s]", evs, want2);
+	CHECKF(leaks == 0, "%d query messages hold the query hash in the clear", leaks);
+	close(cl[0]);
+	close(cl[1]);
+	return test_done("pm/server");
+}

@@ -1,0 +1,70 @@
+#!/bin/sh
+# F2 with its two servers as two `vigil pm-server` processes on ephemeral
+# loopback ports (docs/pm.md), and a device (tests/pm/pm_f2_client) against
+# them with an invented list of random PDQ hashes: below the threshold
+# nothing opens, at it exactly the matched images' evidence opens at the
+# platform (never at the custodian, never a non-member's). Also: refused
+# without the research-grade flag, a peer with another list is refused, an
+# oversized frame is refused unread, SIGTERM stops both with status 0.
+set -u
+VIGIL=$1 CLIENT=$2 HERE=$(dirname "$0")
+T=$(mktemp -d)
+P0= P1=
+trap '[ -n "$P0" ] && kill -9 $P0 2>/dev/null; [ -n "$P1" ] && kill -9 $P1 2>/dev/null; rm -rf "$T"' EXIT
+. "$HERE/../server/lib.sh"
+
+"$CLIENT" gen "$T/list.hex" "$T/seed.hex" 500 || { echo "FAIL - gen"; exit 1; }
+"$CLIENT" gen "$T/other.hex" "$T/seed2.hex" 500 || exit 1
+COMMON="--hashes $T/list.hex --seed-file $T/seed.hex --threshold 3"
+
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 > "$T/off.out" 2> "$T/off.err"
+check "refused without --i-understand-research-grade (exit 2)" [ $? = 2 ]
+check "  and says why" grep -q "i-understand-research-grade" "$T/off.err"
+
+# addr LOG: the address from the "listening on" line, waiting for it.
+addr() {
+	i=0
+	while [ $i -lt 600 ]; do
+		a=$(sed -n 's/.* listening on \([^ ]*\) .*/\1/p' "$1")
+		[ -n "$a" ] && { echo "$a"; return 0; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 \
+	--i-understand-research-grade > "$T/p1.out" 2> "$T/p1.err" &
+P1=$!
+A1=$(addr "$T/p1.out") || { bad "platform did not start"; cat "$T/p1.err"; exit 1; }
+
+# A custodian built from another list is refused by the platform.
+"$VIGIL" pm-server --role custodian --hashes "$T/other.hex" --seed-file "$T/seed.hex" \
+	--threshold 3 --listen 127.0.0.1:0 --peer "$A1" --i-understand-research-grade \
+	> "$T/bad.out" 2> "$T/bad.err"
+check "a custodian with another list is refused (exit 1)" [ $? = 1 ]
+check "  and says so" grep -q "refused us" "$T/bad.err"
+
+"$VIGIL" pm-server --role custodian $COMMON --listen 127.0.0.1:0 --peer "$A1" \
+	--i-understand-research-grade > "$T/p0.out" 2> "$T/p0.err" &
+P0=$!
+A0=$(addr "$T/p0.out") || { bad "custodian did not start"; cat "$T/p0.err"; exit 1; }
+i=0
+while ! grep -q "peer connected" "$T/p0.err" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+check "the custodian connected to the platform" grep -q "peer connected" "$T/p0.err"
+
+"$CLIENT" run "$A0" "$A1" "$T/list.hex" > "$T/run.out" 2>&1
+check "below k nothing opens; at k exactly the matches open at the platform" [ $? = 0 ]
+cat "$T/run.out"
+"$CLIENT" oversize "$A1" > "$T/big.out" 2>&1
+check "an oversized frame is refused unread and the platform keeps serving" [ $? = 0 ]
+cat "$T/big.out"
+
+kill -TERM $P0 $P1
+wait $P0; r0=$?
+wait $P1; r1=$?
+P0= P1=
+check "SIGTERM: the custodian stops with status 0" [ $r0 = 0 ]
+check "SIGTERM: the platform stops with status 0" [ $r1 = 0 ]
+[ $fail = 0 ] || { echo "--- custodian"; cat "$T/p0.err"; echo "--- platform"; cat "$T/p1.err"; }
+exit $fail
