@@ -8,8 +8,8 @@
  * DPF key with the XOR of the rows its evaluation selects: the two answers
  * XOR to the bucket, and neither server knows which bucket it was.
  * vigil__pm_f2_query_local runs a whole query with both servers in one
- * process. The two server processes, the counter and the evidence release
- * of F2 are not built (docs/pm.md). */
+ * process. The two server parties, the counter and the evidence release
+ * are f2net.c; `vigil pm-server` runs them as processes (docs/pm.md). */
 #include <sodium.h>
 #include <string.h>
 
