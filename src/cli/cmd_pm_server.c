@@ -16,7 +16,7 @@
  *
  * Both parties must handle the same queries in the same order: before
  * each query they exchange a digest of its (account, image) header and
- * both refuse it on a mismatch. Clients are served one connection at a
+ * both refuse it on a mismatch or if either finds it malformed. Clients are served one connection at a
  * time (single thread): a client sends its two messages to both servers
  * before it waits for either answer. */
 #include "cli.h"
@@ -255,18 +255,53 @@ typedef struct srv {
 	size_t max_query; /* the one size a query frame can have, plus evidence */
 } srv;
 
-/* Both parties agree on the query before running it (same order). */
+/* Whether vigil__pm_f2_party_query will refuse q before its first
+ * exchange with the peer (f2net.c's layout): if one party refused while
+ * the other ran the circuit, the two would be out of step. */
+static int well_formed(const srv *s, const uint8_t *q, size_t len)
+{
+	size_t nt = vigil__pm_f2_ntriples(s->t.B, s->t.S);
+	size_t base = 102 + 16 * VIGIL__PM_DPF_KEY_BYTES + 64 + 4 + nt * 24;
+	if (len < base + (s->party ? 4 : 0) || memcmp(q, "VQF2", 4) || q[4] != 1 ||
+	    q[5] != s->party || !q[6])
+		return 0;
+	const uint8_t *c = q + 102 + 16 * VIGIL__PM_DPF_KEY_BYTES + 64;
+	if (((size_t)c[0] | (size_t)c[1] << 8 | (size_t)c[2] << 16 | (size_t)c[3] << 24) != nt)
+		return 0;
+	if (s->party) {
+		const uint8_t *e = q + base;
+		size_t evl = (size_t)e[0] | (size_t)e[1] << 8 | (size_t)e[2] << 16 | (size_t)e[3] << 24;
+		if (len != base + 4 + evl)
+			return 0;
+	} else if (len != base) {
+		return 0;
+	}
+	for (unsigned j = 0; j < 16; j++) {
+		vigil__pm_dpf_key k;
+		int bad = vigil__pm_dpf_parse(&k, q + 102 + j * VIGIL__PM_DPF_KEY_BYTES,
+					      VIGIL__PM_DPF_KEY_BYTES);
+		sodium_memzero(&k, sizeof k);
+		if (bad)
+			return 0;
+	}
+	return 1;
+}
+
+/* Both parties agree on the query before running it: the same (account,
+ * image) in the same order, and well formed at both. 0 to run it, 1 to
+ * refuse it (at both), -1 if the peer is gone. */
 static int same_query(srv *s, const uint8_t *q, size_t len)
 {
-	uint8_t mine[32], theirs[32];
-	/* account(64) and image(32) at offset 6 (f2net.c); not the party byte */
+	uint8_t mine[33], theirs[33];
+	/* account(64) and image(32) at offset 6; not the party byte */
 	if (len < 102)
 		memset(mine, 0, 32);
 	else
 		crypto_generichash(mine, 32, q + 6, 96, NULL, 0);
-	if (vigil__pm_xchg(s->peer, s->party, mine, theirs, 32))
-		return -1; /* the peer is gone */
-	return sodium_memcmp(mine, theirs, 32) ? 1 : 0;
+	mine[32] = (uint8_t)well_formed(s, q, len);
+	if (vigil__pm_xchg(s->peer, s->party, mine, theirs, 33))
+		return -1;
+	return sodium_memcmp(mine, theirs, 32) || !mine[32] || !theirs[32] ? 1 : 0;
 }
 
 /* One client connection until it closes. Returns -1 if the peer link

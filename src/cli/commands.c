@@ -753,7 +753,7 @@ const cli_cmd cli_commands[] = {
 	 "platform each opened evidence payload). A frame longer than a query "
 	 "with the largest evidence (printed at start) closes the connection "
 	 "unread. Clients are served one connection at a time, and both servers "
-	 "check before each query that they are handling the same one (a "
+	 "check before each query that they are handling the same, well-formed one (a "
 	 "mismatch is refused at both with status 2, VIGIL_EINVAL).\n"
 	 "SIGTERM or SIGINT stops the server between queries (exit 0); the "
 	 "accounts' shares are lost (memory only). If the link to the other "

@@ -16,6 +16,7 @@
 #include <netdb.h>
 #include <sodium.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "../../src/core/core.h"
@@ -234,6 +235,10 @@ int main(int argc, char **argv)
 	cl[0] = dial(argv[2]);
 	cl[1] = dial(argv[3]);
 	CHECK(cl[0] >= 0 && cl[1] >= 0);
+	struct timeval tv = {20, 0}; /* a server out of step answers never: fail, not hang */
+	for (int p = 0; p < 2; p++)
+		if (cl[p] >= 0)
+			setsockopt(cl[p], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	unsigned B1, S1, K1, T1;
 	CHECK(info(cl[1]) == 0);
 	B1 = gB, S1 = gS, K1 = gK, T1 = gT;
@@ -265,6 +270,29 @@ int main(int argc, char **argv)
 		snprintf(ev, sizeof ev, "ev-a-n%d", i);
 		nonmember(x);
 		CHECK(query("alice", id, x, ev) == 0);
+	}
+	{ /* a bad DPF key at the custodian only: both refuse, and stay in step */
+		uint8_t *msg[2];
+		size_t len[2];
+		int refused = 0;
+		nonmember(x);
+		CHECK(vigil__pm_f2_client_query(x, "alice", (const uint8_t *)"a-sw", 4,
+						(const uint8_t *)"ev-sw", 5, gB, gS, msg, len) == 0);
+		msg[0][102 + 16] = 2; /* the first key's root control bit: not 0 or 1 */
+		for (int p = 0; p < 2; p++)
+			CHECK(frame(cl[p], 'Q', msg[p], len[p]) == 0);
+		for (int p = 0; p < 2; p++) {
+			uint8_t *a;
+			size_t n;
+			if (!vigil__pm_f2_recv(cl[p], &a, &n)) {
+				refused += n == 1 && a[0] != 0;
+				vigil__free(a);
+			}
+			vigil__free(msg[p]);
+		}
+		CHECKF(refused == 2, "a bad key at one server: %d of 2 servers refused", refused);
+		if (refused != 2) /* the servers are out of step: nothing after this means anything */
+			return test_done("pm/server");
 	}
 	for (int p = 0; p < 2; p++) {
 		status(p, "alice", &over, &no, evs, sizeof evs);
