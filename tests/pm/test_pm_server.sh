@@ -66,5 +66,6 @@ wait $P1; r1=$?
 P0= P1=
 check "SIGTERM: the custodian stops with status 0" [ $r0 = 0 ]
 check "SIGTERM: the platform stops with status 0" [ $r1 = 0 ]
+check "no sanitizer report from any server" sh -c "! grep -q Sanitizer $T/*.err"
 [ $fail = 0 ] || { echo "--- custodian"; cat "$T/p0.err"; echo "--- platform"; cat "$T/p1.err"; }
 exit $fail
