@@ -4,7 +4,7 @@
  *
  * Compiled in, off at run time: every entry point below that computes or
  * makes an object returns VIGIL_EINVAL until the process has called
- * vigil_pm_enable(VIGIL_PM_ACK) (getters and *_free work on what exists). Read docs/pm.md first:
+ * vigil_pm_enable(VIGIL_PM_ACK) (getters and *_free work on what exists). Read docs/private-matching.md first:
  * what each party learns, the evasion caveat (a modified client can skip
  * scanning), and that this never replaces human review.
  *
@@ -120,7 +120,7 @@ int vigil_pm_evaluate(vigil_pm_mode mode, const uint8_t sk[VIGIL_PM_SCALAR_BYTES
  * thread at a time (the server locks per account).
  *
  * The /v1/pm/e1/... routes of `vigil serve` (src/server/route_pm.c,
- * docs/pm.md) wrap these: GET /v1/pm/e1/table -> vigil_pm_e1_table_export
+ * docs/private-matching.md) wrap these: GET /v1/pm/e1/table -> vigil_pm_e1_table_export
  * (+ root header); POST /v1/pm/e1/voucher -> vigil_pm_e1_server_open on
  * the account, kept in the store (vigil_pm_store_*), then
  * vigil_pm_e1_account_recover.
@@ -212,7 +212,7 @@ size_t vigil_pm_e1_account_opened(const vigil_pm_e1_account *a);
 /* Tries to reconstruct the account key from the held shares: VIGIL_OK with
  * *nmatched real matches identified once possible, VIGIL_ENOENT while not
  * (below the threshold, or past VIGIL_PM_E1_MAX_TRIALS subset trials; see
- * docs/pm.md for the cost). */
+ * docs/private-matching.md for the cost). */
 #define VIGIL_PM_E1_MAX_TRIALS 200000
 int vigil_pm_e1_account_recover(vigil_pm_e1_account *a, size_t *nmatched);
 /* After a successful recover: the i-th matched voucher's evidence (owned by

@@ -1,5 +1,5 @@
 /* cmd_pm_server.c — `vigil pm-server --role custodian|platform`: one of
- * F2's two non-colluding servers (docs/pm.md) as its own process over TCP.
+ * F2's two non-colluding servers (docs/private-matching.md) as its own process over TCP.
  * The protocol steps are src/pm/f2net.c's; this file is the transport:
  * a listener for clients, the peer link (the custodian dials the
  * platform), frame limits, and SIGTERM.
@@ -403,7 +403,7 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 	}
 	if (!ack || vigil_pm_enable(VIGIL_PM_ACK)) {
 		fprintf(stderr, "vigil pm-server: private matching is research grade and off by "
-				"default; read docs/pm.md, then pass --i-understand-research-grade\n");
+				"default; read docs/private-matching.md, then pass --i-understand-research-grade\n");
 		return CLI_EXIT_USAGE;
 	}
 	if (vigil__pm_ready()) {

@@ -435,7 +435,7 @@ static const cli_opt pm_server_opts[] = {
 	 "the smallest that leaves at most S overflowing entries per table."},
 	{CLI_OPT_PM_ACK, "i-understand-research-grade", NULL,
 	 "Required. Private matching is research grade and off by default "
-	 "(docs/pm.md): semi-honest servers only, nothing authenticates shares "
+	 "(docs/private-matching.md): semi-honest servers only, nothing authenticates shares "
 	 "or triples, the client's messages are not encrypted to each server "
 	 "(put TLS in front), and state lives in memory (a restart forgets "
 	 "every account). Without this flag the command refuses to start."},
@@ -736,7 +736,7 @@ const cli_cmd cli_commands[] = {
 	 "[--listen HOST:PORT] [--peer HOST:PORT] [--threshold K] [--radius T] "
 	 "--i-understand-research-grade",
 	 "Run one of the two servers of F2 private fuzzy matching (research grade).",
-	 "F2 (docs/pm.md) checks a device's PDQ hashes against a list within "
+	 "F2 (docs/private-matching.md) checks a device's PDQ hashes against a list within "
 	 "Hamming distance T so that neither server learns anything about an "
 	 "image that does not match, and nothing at all about an account below "
 	 "K distinct matches. It needs two non-colluding servers: start the "

@@ -9,7 +9,7 @@
  * XOR to the bucket, and neither server knows which bucket it was.
  * vigil__pm_f2_query_local runs a whole query with both servers in one
  * process. The two server parties, the counter and the evidence release
- * are f2net.c; `vigil pm-server` runs them as processes (docs/pm.md). */
+ * are f2net.c; `vigil pm-server` runs them as processes (docs/private-matching.md). */
 #include <sodium.h>
 #include <string.h>
 

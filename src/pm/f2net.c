@@ -8,7 +8,7 @@
  * platform (party 1), which can then open exactly the matched images'
  * evidence. Below the threshold each party holds only shares.
  *
- * Semi-honest servers; nothing authenticates shares or triples (docs/pm.md).
+ * Semi-honest servers; nothing authenticates shares or triples (docs/private-matching.md).
  * The parties talk over a connected stream socket each (the test uses a
  * socketpair, a deployment a TCP connection between two operators).
  *

@@ -1,5 +1,5 @@
 /* pm.c — the module's run-time switch. Off until vigil_pm_enable(): the
- * design study (docs/pm.md) asks for an opt-in module, so a program linked
+ * design study (docs/private-matching.md) asks for an opt-in module, so a program linked
  * with libvigil does not start private matching by linking it. */
 #include <sodium.h>
 #include <stdatomic.h>

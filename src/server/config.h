@@ -231,8 +231,8 @@
 	  "exchange one at a time, and a lease whose server died is taken "   \
 	  "over when it expires. Longer than one page's requests.")           \
 	X(pm_enable, "pm-enable", INT, "0", 0, 1, 0,                            \
-	  "1 turns on private matching's routes (/v1/pm/...; docs/pm.md): "    \
-	  "research grade, off by default. Read docs/pm.md's leakage tables "  \
+	  "1 turns on private matching's routes (/v1/pm/...; docs/private-matching.md): "    \
+	  "research grade, off by default. Read docs/private-matching.md's leakage tables "  \
 	  "and caveats first (a modified client evades it; it never replaces " \
 	  "human review). 0: those routes answer 404 pm_disabled.")            \
 	X(pm_max_keys, "pm-max-keys", INT, "100000", 1, 10000000, 1,           \

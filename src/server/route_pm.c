@@ -1,5 +1,5 @@
 /* route_pm.c — /v1/pm/e1/...: the server side of private matching's E1
- * (exact lists, Apple-2021-style threshold PSI; docs/pm.md). Off unless
+ * (exact lists, Apple-2021-style threshold PSI; docs/private-matching.md). Off unless
  * the setting pm_enable is 1 (then the first request turns the module on
  * with vigil_pm_enable(VIGIL_PM_ACK)); off, every route here answers 404
  * pm_disabled.
@@ -50,7 +50,7 @@ static int pm_on(srv_req *r)
 {
 	if (!SRV_CFG(srv_of(r), pm_enable)) {
 		srv_reply_error(r, 404, "pm_disabled",
-				"private matching is off (setting pm_enable; docs/pm.md)");
+				"private matching is off (setting pm_enable; docs/private-matching.md)");
 		return -1;
 	}
 	if (vigil_pm_enable(VIGIL_PM_ACK) != VIGIL_OK) {

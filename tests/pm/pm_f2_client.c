@@ -6,7 +6,7 @@
  *   pm_f2_client oversize ADDR       a frame over the limit is refused,
  *                                    the server keeps serving
  * The query messages come from the internal vigil__pm_f2_client_query
- * (there is no public F2 client API yet, docs/pm.md).
+ * (there is no public F2 client API yet, docs/private-matching.md).
  * Scenario (k from the servers): alice sends k-1 matches (near-duplicates
  * at d 4..15 of list entries), one re-sent, and 3 random non-members:
  * neither server has the threshold bit, the platform opened nothing; bob

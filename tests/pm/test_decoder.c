@@ -6,7 +6,7 @@
  * must open exactly the r matched images' evidence, by decoding when
  * r >= t + s and by the t-subset search between t and t + s, and never
  * below t. Prints the subset trials needed per synthetic count.
- * `test_decoder --table` instead prints docs/pm.md's table at Apple's
+ * `test_decoder --table` instead prints docs/private-matching.md's table at Apple's
  * t = 30 (not run by the test suite: seconds of CPU per row). */
 #include <sodium.h>
 #include <time.h>

@@ -1,6 +1,6 @@
 #!/bin/sh
 # F2 with its two servers as two `vigil pm-server` processes on ephemeral
-# loopback ports (docs/pm.md), and a device (tests/pm/pm_f2_client) against
+# loopback ports (docs/private-matching.md), and a device (tests/pm/pm_f2_client) against
 # them with an invented list of random PDQ hashes: below the threshold
 # nothing opens, at it exactly the matched images' evidence opens at the
 # platform (never at the custodian, never a non-member's). Also: refused

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Private matching E1 through vigil serve (docs/pm.md): a device
+# Private matching E1 through vigil serve (docs/private-matching.md): a device
 # (tests/pm/pm_client, the public client API) makes vouchers against the
 # table the server publishes; the platform's backend posts them. Below the
 # threshold nothing opens; a kill -9 and restart keep every acknowledged
