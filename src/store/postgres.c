@@ -344,6 +344,16 @@ static const char *const migrations[] = {
 	" old_rows FOR EACH STATEMENT EXECUTE FUNCTION vigil_feed_removed();"
 	"CREATE TRIGGER feed_updated AFTER UPDATE OF value,quality,metadata ON entries"
 	" FOR EACH ROW EXECUTE FUNCTION vigil_feed_updated();",
+	/* 7: report filing inside vigil serve and the deadline alert
+	 * (sqlite.c migrate_report_work): the work columns of reports, and a
+	 * case's incident type. */
+	"ALTER TABLE reports ADD COLUMN work TEXT NOT NULL DEFAULT '',"
+	" ADD COLUMN work_since BIGINT NOT NULL DEFAULT 0,"
+	" ADD COLUMN work_next BIGINT NOT NULL DEFAULT 0,"
+	" ADD COLUMN work_tries INTEGER NOT NULL DEFAULT 0,"
+	" ADD COLUMN work_error TEXT NOT NULL DEFAULT '',"
+	" ADD COLUMN overdue_alerted BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE case_review ADD COLUMN incident_type TEXT NOT NULL DEFAULT '';",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -2905,6 +2915,155 @@ static int p_report_put(vigil_store *st, const vigil_report *r)
 		    " WHERE id=$10", &a);
 }
 
+/* -------------------------------------- report filing in vigil serve */
+
+static int row_to_work(vigil_store *st, PGresult *r, int i, void *out)
+{
+	vigil_report_work *w = out;
+	const char *k = PQgetvalue(r, i, 1);
+
+	(void)st;
+	w->id = g_int(r, i, 0);
+	w->work = !strcmp(k, "submit")    ? VIGIL_REPORT_WORK_SUBMIT
+		  : !strcmp(k, "retract") ? VIGIL_REPORT_WORK_RETRACT
+					  : VIGIL_REPORT_WORK_NONE;
+	w->since = g_int(r, i, 2);
+	w->next = g_int(r, i, 3);
+	w->tries = (int)g_int(r, i, 4);
+	w->overdue_alerted = g_int(r, i, 5);
+	g_text(r, i, 6, w->error, sizeof(w->error));
+	return VIGIL_OK;
+}
+
+static int p_report_work_get(vigil_store *st, int64_t id, vigil_report_work *out)
+{
+	vigil_report_work *v = NULL;
+	size_t n = 0;
+	args a = {0};
+	int rc;
+
+	a_int(&a, id);
+	rc = fetch_rows(st, "report_work_get", "SELECT id,work,work_since,work_next,"
+			"work_tries,overdue_alerted,work_error FROM reports WHERE id=$1", &a,
+			sizeof(*v), row_to_work, NULL, (void **)&v, &n);
+	if (rc)
+		return rc;
+	if (n == 1)
+		*out = v[0];
+	else
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no report %lld", (long long)id);
+	vigil__free(v);
+	return rc;
+}
+
+static int p_report_work_set(vigil_store *st, const vigil_report_work *w)
+{
+	PGresult *r;
+	args a = {0};
+	int rc;
+
+	a_text(&a, vigil_report_work_name(w->work));
+	a_int(&a, w->since);
+	a_int(&a, w->next);
+	a_int(&a, w->tries);
+	a_text(&a, w->error);
+	a_int(&a, w->id);
+	rc = run(st, "report_work_set", "UPDATE reports SET work=$1,work_since=$2,"
+		 "work_next=$3,work_tries=$4,work_error=$5 WHERE id=$6", 0, &a, &r);
+	if (rc)
+		return rc;
+	if (!affected(r))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no report %lld", (long long)w->id);
+	PQclear(r);
+	return rc;
+}
+
+/* The first max ids of sql's rows into ids (*n of them). */
+static int fetch_ids(vigil_store *st, const char *what, const char *sql, const args *a,
+		     int64_t *ids, size_t max, size_t *n)
+{
+	PGresult *r;
+	int rc = run(st, what, sql, 0, a, &r), i;
+
+	*n = 0;
+	if (rc)
+		return rc;
+	for (i = 0; i < PQntuples(r) && *n < max; i++)
+		ids[(*n)++] = g_int(r, i, 0);
+	PQclear(r);
+	return VIGIL_OK;
+}
+
+static int p_report_work_due(vigil_store *st, int64_t now, int64_t *ids, size_t max,
+			     size_t *n)
+{
+	args a = {0};
+
+	a_int(&a, now);
+	a_int(&a, limit(max));
+	return fetch_ids(st, "report_work_due", "SELECT id FROM reports WHERE work<>''"
+			 " AND work_next<=$1 ORDER BY work_next, id LIMIT $2", &a, ids, max, n);
+}
+
+/* Not filed: no NCMEC id and draft, submitting, rejected or unknown. */
+#define REPORT_NOT_FILED "ncmec_id='' AND state IN (0,1,5,6)"
+
+static int p_report_overdue(vigil_store *st, int64_t before, int64_t *ids, size_t max,
+			    size_t *n, int64_t *total)
+{
+	args a = {0};
+	int rc;
+
+	a_int(&a, before);
+	rc = fetch_int(st, "report_overdue", "SELECT count(*) FROM reports WHERE "
+		       REPORT_NOT_FILED " AND created<=$1", &a, total);
+	if (rc)
+		return rc;
+	a_int(&a, limit(max));
+	return fetch_ids(st, "report_overdue", "SELECT id FROM reports WHERE "
+			 REPORT_NOT_FILED " AND created<=$1 AND overdue_alerted=0"
+			 " ORDER BY id LIMIT $2", &a, ids, max, n);
+}
+
+static int p_report_overdue_mark(vigil_store *st, int64_t id, int64_t now)
+{
+	args a = {0};
+
+	a_int(&a, now);
+	a_int(&a, id);
+	return run0(st, "report_overdue_mark", "UPDATE reports SET overdue_alerted=$1"
+		    " WHERE id=$2", &a);
+}
+
+static int p_case_incident_set(vigil_store *st, int64_t case_id, const char *type)
+{
+	args a = {0};
+
+	a_int(&a, case_id);
+	a_text(&a, type);
+	return run0(st, "case_incident_set", "INSERT INTO case_review(case_id,incident_type)"
+		    " VALUES($1,$2) ON CONFLICT(case_id) DO UPDATE SET"
+		    " incident_type=excluded.incident_type", &a);
+}
+
+static int p_case_incident_get(vigil_store *st, int64_t case_id, char *out, size_t cap)
+{
+	PGresult *r;
+	args a = {0};
+	int rc;
+
+	a_int(&a, case_id);
+	*out = '\0';
+	rc = run(st, "case_incident_get", "SELECT incident_type FROM case_review"
+		 " WHERE case_id=$1", 0, &a, &r);
+	if (rc)
+		return rc;
+	if (PQntuples(r))
+		g_text(r, 0, 0, out, cap);
+	PQclear(r);
+	return VIGIL_OK;
+}
+
 /* ------------------------------------------------------------ exchanges */
 
 #define XCH_COLS "id,name,api,bank,settings,credentials,enabled,checkpoint,"    \
@@ -3397,6 +3556,14 @@ const vigil__store_ops vigil__store_postgres = {
 	.report_list = p_report_list,
 	.report_put = p_report_put,
 	.reveal_count_item = p_reveal_count_item,
+	/* Filing inside vigil serve, the deadline alert, incident types (7). */
+	.report_work_get = p_report_work_get,
+	.report_work_set = p_report_work_set,
+	.report_work_due = p_report_work_due,
+	.report_overdue = p_report_overdue,
+	.report_overdue_mark = p_report_overdue_mark,
+	.case_incident_set = p_case_incident_set,
+	.case_incident_get = p_case_incident_get,
 	.xch_add = p_xch_add,
 	.xch_get = p_xch_get,
 	.xch_list = p_xch_list,

@@ -361,6 +361,59 @@ int main(void)
 		vigil_cases_free(cs, n);
 	}
 
+	/* Report filing inside vigil serve (migration 7): the work columns,
+	 * due and overdue reports, a case's incident type. */
+	{
+		vigil_case_new cn = {0};
+		vigil_report_work w = {0}, g;
+		vigil_case_review rv;
+		int64_t cid = 0, rid = 0, dids[4], total = -1;
+		int joined = 0;
+		size_t n = 9;
+		char it[64];
+
+		cn.priority = 1;
+		cn.source = "match";
+		CHECK(vigil_case_open(st, &cn, &cid, &joined) == 0 && cid > 0);
+		CHECK(st->ops->report_draft(st, cid, 100, &rid) == 0 && rid > 0);
+		CHECK(st->ops->report_work_get(st, rid, &g) == 0 && g.id == rid &&
+		      g.work == VIGIL_REPORT_WORK_NONE && g.tries == 0 && !g.error[0]);
+		w.id = rid;
+		w.work = VIGIL_REPORT_WORK_SUBMIT;
+		w.since = 100;
+		w.next = 200;
+		w.tries = 2;
+		snprintf(w.error, sizeof(w.error), "HTTP 503");
+		CHECK(st->ops->report_work_set(st, &w) == 0);
+		CHECK(st2->ops->report_work_get(st2, rid, &g) == 0 &&
+		      g.work == VIGIL_REPORT_WORK_SUBMIT && g.since == 100 && g.next == 200 &&
+		      g.tries == 2 && !strcmp(g.error, "HTTP 503") && g.overdue_alerted == 0);
+		w.id = 999999;
+		CHECK(st->ops->report_work_set(st, &w) == VIGIL_ENOENT);
+		CHECK(st->ops->report_work_get(st, 999999, &g) == VIGIL_ENOENT);
+		CHECK(st->ops->report_work_due(st, 199, dids, 4, &n) == 0 && n == 0);
+		CHECK(st->ops->report_work_due(st, 200, dids, 4, &n) == 0 && n == 1 &&
+		      dids[0] == rid);
+		CHECK(st->ops->report_overdue(st, 99, dids, 4, &n, &total) == 0 && n == 0 &&
+		      total == 0);
+		CHECK(st->ops->report_overdue(st, 100, dids, 4, &n, &total) == 0 && n == 1 &&
+		      dids[0] == rid && total == 1);
+		CHECK(st->ops->report_overdue_mark(st, rid, 300) == 0);
+		CHECK(st->ops->report_overdue(st2, 100, dids, 4, &n, &total) == 0 && n == 0 &&
+		      total == 1);
+		CHECK(st->ops->report_work_get(st, rid, &g) == 0 && g.overdue_alerted == 300);
+		CHECK(st->ops->case_incident_get(st, cid, it, sizeof(it)) == 0 && !it[0]);
+		CHECK(st->ops->case_incident_set(st, cid, "Online Enticement") == 0);
+		CHECK(st->ops->case_incident_set(st, cid, "Child Sex Trafficking") == 0);
+		CHECK(st2->ops->case_incident_get(st2, cid, it, sizeof(it)) == 0 &&
+		      !strcmp(it, "Child Sex Trafficking"));
+		/* On a case under review the claim stays. */
+		CHECK(vigil_case_claim(st, cid, "carol", 0, 1000, 600, &rv) == 0);
+		CHECK(st->ops->case_incident_set(st, cid, "Other") == 0);
+		CHECK(vigil_case_review_get(st, cid, 1001, &rv) == 0 &&
+		      !strcmp(rv.assignee, "carol"));
+	}
+
 	/* Exchange ops (migration 6): a hash two records carry is shared (an
 	 * entry no record holds is a local import's, never shared); released
 	 * by one record it passes to the oldest other holder. */
