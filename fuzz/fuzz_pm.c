@@ -11,7 +11,11 @@
  *     parsing behind it is reached only by unmodified bytes);
  *  3: a DPF key from the client;
  *  4: a VOPRF response (pk, n, blinded, evaluated, proof) from a server;
- *  5: a stored E1 device state for vigil_pm_e1_client_import. */
+ *  5: a stored E1 device state for vigil_pm_e1_client_import;
+ *  6: a stored E1 server state for vigil_pm_e1_server_import (the store
+ *     of vigil serve), and the table it exports;
+ *  7: F2 query messages for each party (vigil__pm_f2_party_query's parse,
+ *     stopping before the MPC: a party with no peer fails there). */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	const uint8_t *d = data + 1;
 	size_t n = size - 1;
-	switch (data[0] % 6) {
+	switch (data[0] % 8) {
 	case 0: {
 		vigil_pm_e1_table *t = NULL;
 		uint8_t root[32] = {0};
@@ -154,6 +158,41 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			free(v);
 		}
 		vigil_pm_e1_client_free(c);
+		break;
+	}
+	case 6: {
+		vigil_pm_e1_server *s = NULL;
+		int rc = vigil_pm_e1_server_import(&s, d, n);
+		if ((rc == 0) != (s != NULL) || (rc && rc != VIGIL_ECORRUPT && rc != VIGIL_ETOOBIG))
+			abort();
+		if (s) {
+			uint8_t *b = NULL;
+			size_t bl = 0;
+			if (vigil_pm_e1_table_export(s, &b, &bl))
+				abort();
+			free(b);
+		}
+		vigil_pm_e1_server_free(s);
+		break;
+	}
+	case 7: {
+		static vigil__pm_f2_tables t2;
+		static int built;
+		if (!built) {
+			uint8_t h[4][32] = {{1}, {2}, {3}, {4}}, seed[32] = {9};
+			if (vigil__pm_f2_build(&t2, (const uint8_t(*)[32])h, 4, 2, 4, seed))
+				abort();
+			built = 1;
+		}
+		vigil__pm_f2_party *p = NULL;
+		/* peer -1: the MPC's first exchange fails, so only the parse and
+		 * the local fetch run. */
+		if (vigil__pm_f2_party_new(&p, n & 1, -1, &t2, 3, 31))
+			abort();
+		int rc = vigil__pm_f2_party_query(p, d, n);
+		if (rc != VIGIL_ECORRUPT && rc != VIGIL_EINTERNAL && rc != VIGIL_ENOMEM)
+			abort();
+		vigil__pm_f2_party_free(p);
 		break;
 	}
 	}

@@ -119,10 +119,11 @@ int vigil_pm_evaluate(vigil_pm_mode mode, const uint8_t sk[VIGIL_PM_SCALAR_BYTES
  * creation and may be shared; a client and an account are used by one
  * thread at a time (the server locks per account).
  *
- * The /v1/pm/e1/... routes of `vigil serve` are meant to be thin wrappers:
- *   GET  /v1/pm/e1/table   -> vigil_pm_e1_table_export (+ root header)
- *   POST /v1/pm/e1/voucher -> vigil_pm_e1_server_open on the caller's
- *                             account, then vigil_pm_e1_account_recover
+ * The /v1/pm/e1/... routes of `vigil serve` (src/server/route_pm.c,
+ * docs/pm.md) wrap these: GET /v1/pm/e1/table -> vigil_pm_e1_table_export
+ * (+ root header); POST /v1/pm/e1/voucher -> vigil_pm_e1_server_open on
+ * the account, kept in the store (vigil_pm_store_*), then
+ * vigil_pm_e1_account_recover.
  */
 #define VIGIL_PM_E1_MAX_KEY 64          /* bytes of one list key */
 #define VIGIL_PM_E1_MAX_ID 256          /* bytes of an image id */
@@ -149,6 +150,16 @@ void vigil_pm_e1_server_root(const vigil_pm_e1_server *s,
 /* The table as the device downloads it. *buf is malloc'd, freed by the
  * caller with free(). */
 int vigil_pm_e1_table_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t *len);
+
+/* The server's whole state (alpha and the table) for its store, so that a
+ * restart keeps the same table and root. SECRET: alpha unblinds every
+ * slot; the caller wipes *buf (sodium_memzero) and frees it with free().
+ * import parses bytes the server stored (checks L = alpha*G, recomputes
+ * the root): VIGIL_ECORRUPT if they do not hold together. */
+int vigil_pm_e1_server_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t *len);
+int vigil_pm_e1_server_import(vigil_pm_e1_server **out, const uint8_t *buf, size_t len);
+unsigned vigil_pm_e1_server_threshold(const vigil_pm_e1_server *s);
+size_t vigil_pm_e1_server_slots(const vigil_pm_e1_server *s);
 
 /* Parses an untrusted table and checks it against root. VIGIL_ECORRUPT if
  * malformed or the root differs, VIGIL_ETOOBIG past VIGIL_PM_E1_MAX_SLOTS.
@@ -208,6 +219,44 @@ int vigil_pm_e1_account_recover(vigil_pm_e1_account *a, size_t *nmatched);
  * a, valid until a is freed). */
 int vigil_pm_e1_account_evidence(const vigil_pm_e1_account *a, size_t i,
 				 const uint8_t **evidence, size_t *len);
+
+/* ------------------------------------------------------ server persistence */
+/* What `vigil serve` keeps of E1 in its store (SQLite; the PostgreSQL
+ * backend does not have these yet and answers VIGIL_EINVAL). One server
+ * state at a time (vigil_pm_e1_server_export bytes: secret, as alpha is);
+ * per account: the vouchers whose outer layer opened (nothing else of a
+ * voucher is kept: a voucher that opened nothing teaches nothing and is
+ * only counted) and counters. A new state deletes every account and
+ * voucher in the same transaction: vouchers of another table never open
+ * again. Accounts are 1..VIGIL_PM_ACCOUNT_MAX bytes of [A-Za-z0-9._:@-]. */
+#define VIGIL_PM_ACCOUNT_MAX 128
+typedef struct vigil_store vigil_store;
+typedef struct vigil_pm_account_info {
+	char account[VIGIL_PM_ACCOUNT_MAX + 1];
+	int64_t received;     /* vouchers received */
+	int64_t opened;       /* kept (outer layer opened, distinct images) */
+	int64_t matched;      /* real matches identified (0 below threshold) */
+	int64_t recovered_at; /* unix time the threshold was reached, 0 if not */
+	int64_t first, last;  /* unix times of the first and last voucher */
+} vigil_pm_account_info;
+/* 1 if account is a valid account name. */
+int vigil_pm_account_ok(const char *account);
+int vigil_pm_store_state_put(vigil_store *st, const uint8_t *state, size_t len);
+/* *state is malloc'd (caller wipes and frees with free()); VIGIL_ENOENT if none. */
+int vigil_pm_store_state_get(vigil_store *st, uint8_t **state, size_t *len);
+/* Counts one received voucher for account; with voucher non-NULL it is kept
+ * as opened. One transaction. */
+int vigil_pm_store_voucher_add(vigil_store *st, const char *account, const uint8_t *voucher,
+			       size_t len, int64_t now);
+/* The account's kept vouchers in the order received; a non-zero return of
+ * cb stops the scan and is returned. */
+typedef int (*vigil_pm_voucher_cb)(void *user, const uint8_t *voucher, size_t len);
+int vigil_pm_store_voucher_scan(vigil_store *st, const char *account, vigil_pm_voucher_cb cb,
+				void *user);
+/* VIGIL_ENOENT for an account that never sent a voucher. */
+int vigil_pm_store_account_get(vigil_store *st, const char *account, vigil_pm_account_info *out);
+int vigil_pm_store_account_set_matched(vigil_store *st, const char *account, int64_t matched,
+				       int64_t now);
 
 #ifdef __cplusplus
 }

@@ -17,8 +17,16 @@ typedef struct row_src {
 	const vigil_image *img;   /* or NULL */
 	int width, height, channels;
 	int next;                 /* next row the source will give */
-	uint8_t *buf;             /* one row, for the decoder */
+	uint8_t *buf;             /* SRC_BLOCK rows, for the decoder */
+	int blk_first, blk_n;     /* rows of the image now in buf */
+	int blk_max;              /* rows to read at once: 1 when skipping */
 } row_src;
+
+/* Reading a few rows per decoder call instead of one lets the luma pass
+ * read rows the decoder finished a while ago rather than the one whose
+ * stores are still in flight, and saves per-call work in libjpeg: the
+ * full flavour reads every row, so it reads them in blocks. */
+#define SRC_BLOCK 8
 
 /* Returns row y (>= src->next), skipping what lies between. */
 static int src_row(vigil_ctx *ctx, row_src *src, int y, const uint8_t **row)
@@ -31,14 +39,28 @@ static int src_row(vigil_ctx *ctx, row_src *src, int y, const uint8_t **row)
 		src->next = y + 1;
 		return VIGIL_OK;
 	}
-	if (y > src->next) {
-		rc = vigil__dec_skip_rows(src->dec, y - src->next);
+	if (y >= src->blk_first && y < src->blk_first + src->blk_n) {
+		*row = src->buf + (size_t)(y - src->blk_first) * (size_t)src->width *
+				      (size_t)src->channels;
+		src->next = y + 1;
+		return VIGIL_OK;
+	}
+	/* The decoder stands at blk_first + blk_n. */
+	if (y > src->blk_first + src->blk_n) {
+		rc = vigil__dec_skip_rows(src->dec, y - (src->blk_first + src->blk_n));
 		if (rc)
 			return rc;
 	}
-	rc = vigil__dec_read_rows(src->dec, src->buf, 0, 1);
-	if (rc)
+	src->blk_first = y;
+	src->blk_n = src->blk_max;
+	if (src->blk_n > src->height - y)
+		src->blk_n = src->height - y;
+	rc = vigil__dec_read_rows(src->dec, src->buf,
+				  (size_t)src->width * (size_t)src->channels, src->blk_n);
+	if (rc) {
+		src->blk_n = 0;
 		return rc;
+	}
 	src->next = y + 1;
 	*row = src->buf;
 	return VIGIL_OK;
@@ -76,6 +98,8 @@ static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 	if (down)
 		for (y = 0; y < VIGIL__PDQ_512; y++)
 			xmap[y] = (int)((int64_t)y * src->width / VIGIL__PDQ_512);
+	/* Sampling down skips rows: read those it needs one by one. */
+	src->blk_max = down && src->height > VIGIL__PDQ_512 ? 1 : SRC_BLOCK;
 	rc = vigil__pdq_stream_new(ctx, rows, cols, &s);
 	if (rc)
 		return rc;
@@ -114,7 +138,7 @@ static int hash_dec(vigil_ctx *ctx, vigil__dec *d, const vigil_pdq_opts *opts,
 	src.width = d->width;
 	src.height = d->height;
 	src.channels = d->channels;
-	src.buf = vigil__malloc((size_t)d->width * (size_t)d->channels);
+	src.buf = vigil__malloc((size_t)d->width * (size_t)d->channels * SRC_BLOCK);
 	if (!src.buf)
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	rc = hash_src(ctx, &src, opts, out, dih);

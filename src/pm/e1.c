@@ -73,7 +73,11 @@ struct vigil_pm_e1_account {
 	uint8_t adkey[32];
 	size_t *matched; /* indexes into v */
 	size_t nmatched;
+	int decoded;     /* last recover: 1 if Reed–Solomon decoding found adkey */
+	long trials;     /* last recover: t-subsets tried */
 };
+
+static int canonical(const uint8_t s[32]);
 
 static void le16(uint8_t *b, unsigned v)
 {
@@ -294,6 +298,83 @@ int vigil_pm_e1_table_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t 
 	*buf = b;
 	*len = n;
 	return VIGIL_OK;
+}
+
+/* Server state: "VPS1" ver(1)=1 alpha(32) table. The root is recomputed
+ * on import and L is checked against alpha, so a damaged state is refused
+ * rather than silently making a server no device agrees with. */
+#define STATE_HEAD 37
+int vigil_pm_e1_server_export(const vigil_pm_e1_server *s, uint8_t **buf, size_t *len)
+{
+	*buf = NULL;
+	*len = 0;
+	if (!vigil_pm_enabled() || !s)
+		return VIGIL_EINVAL;
+	size_t n = STATE_HEAD + HDR_BYTES + (size_t)s->m * 32;
+	uint8_t *b = malloc(n); /* the caller wipes and frees it */
+	if (!b)
+		return VIGIL_ENOMEM;
+	memcpy(b, "VPS1", 4);
+	b[4] = 1;
+	memcpy(b + 5, s->alpha, 32);
+	header(b + STATE_HEAD, s->threshold, s->m, s->seed, s->L);
+	memcpy(b + STATE_HEAD + HDR_BYTES, s->P, (size_t)s->m * 32);
+	*buf = b;
+	*len = n;
+	return VIGIL_OK;
+}
+
+int vigil_pm_e1_server_import(vigil_pm_e1_server **out, const uint8_t *buf, size_t len)
+{
+	*out = NULL;
+	if (!vigil_pm_enabled() || !buf)
+		return VIGIL_EINVAL;
+	if (len < STATE_HEAD + HDR_BYTES || memcmp(buf, "VPS1", 4) || buf[4] != 1)
+		return VIGIL_ECORRUPT;
+	const uint8_t *h = buf + STATE_HEAD;
+	if (memcmp(h, "VPE1", 4) || h[4] != 1)
+		return VIGIL_ECORRUPT;
+	unsigned thr = (unsigned)h[5] | (unsigned)h[6] << 8;
+	uint32_t m = rd32(h + 7);
+	if (m > VIGIL_PM_E1_MAX_SLOTS)
+		return VIGIL_ETOOBIG;
+	if (thr < 1 || thr > VIGIL_PM_E1_MAX_THRESHOLD || m < 1 ||
+	    len != STATE_HEAD + HDR_BYTES + (size_t)m * 32 || !canonical(buf + 5))
+		return VIGIL_ECORRUPT;
+	uint8_t L[32];
+	if (crypto_scalarmult_ristretto255_base(L, buf + 5) || sodium_memcmp(L, h + 43, 32))
+		return VIGIL_ECORRUPT;
+	int rc = VIGIL_ENOMEM;
+	vigil_pm_e1_server *s = vigil__calloc(1, sizeof *s);
+	if (!s)
+		return rc;
+	s->P = vigil__malloc((size_t)m * 32);
+	if (!s->P)
+		goto out;
+	memcpy(s->alpha, buf + 5, 32);
+	memcpy(s->L, L, 32);
+	memcpy(s->seed, h + 11, 32);
+	s->m = m;
+	s->threshold = thr;
+	memcpy(s->P, h + HDR_BYTES, (size_t)m * 32);
+	rc = compute_root(s->root, h, (const uint8_t(*)[32])s->P, m);
+	if (rc)
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	vigil_pm_e1_server_free(s);
+	return rc;
+}
+
+unsigned vigil_pm_e1_server_threshold(const vigil_pm_e1_server *s)
+{
+	return s->threshold;
+}
+
+size_t vigil_pm_e1_server_slots(const vigil_pm_e1_server *s)
+{
+	return s->m;
 }
 
 int vigil_pm_e1_table_load(vigil_pm_e1_table **out, const uint8_t *buf, size_t len,
@@ -757,6 +838,78 @@ static int next_comb(unsigned *idx, unsigned t, unsigned n)
 	return 0;
 }
 
+/* A uniformly random t-subset of 0..n-1 (partial Fisher–Yates on perm). */
+static void rand_comb(unsigned *idx, unsigned *perm, unsigned t, unsigned n)
+{
+	for (unsigned i = 0; i < t; i++) {
+		unsigned j = i + randombytes_uniform(n - i), tmp = perm[i];
+		perm[i] = perm[j];
+		perm[j] = tmp;
+		idx[i] = perm[i];
+	}
+}
+
+/* C(n, t), saturated at cap + 1. */
+static long binom_cap(unsigned n, unsigned t, long cap)
+{
+	double c = 1;
+	if (t > n - t) /* C(n,t) = C(n,n-t): the short product stays below the result */
+		t = n - t;
+	for (unsigned i = 0; i < t; i++) {
+		c = c * (n - i) / (i + 1);
+		if (c > (double)cap)
+			return cap + 1;
+	}
+	return (long)(c + 0.5);
+}
+
+static void close_all(vigil_pm_e1_account *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		opened *v = &a->v[i];
+		if (v->evidence) {
+			sodium_memzero(v->evidence, v->ev_len);
+			vigil__free(v->evidence);
+			v->evidence = NULL;
+			v->ev_len = 0;
+		}
+	}
+}
+
+/* Tries cand as adkey: it must open the inner layer of every share in
+ * sel (nsel >= t of them). On success opens every held voucher it can and
+ * marks the account recovered: 1. 0 if cand is wrong, -2 out of memory. */
+static int try_key(vigil_pm_e1_account *a, const uint8_t cand[32], const unsigned *sel,
+		   unsigned nsel)
+{
+	uint8_t kad[32];
+	int ok = 1;
+	kdf(kad, "vigil-pm-e1-adkey", cand, 32, NULL, 0);
+	for (unsigned i = 0; i < nsel && ok == 1; i++) {
+		int r = open_inner(&a->v[sel[i]], kad);
+		ok = r == 0 ? 1 : r == -2 ? -2 : 0;
+	}
+	if (ok == 1) {
+		for (size_t i = 0; i < a->n && ok == 1; i++) {
+			int r = a->v[i].evidence ? 0 : open_inner(&a->v[i], kad);
+			if (r == -2)
+				ok = -2;
+			else if (r == 0)
+				a->matched[a->nmatched++] = i;
+		}
+		if (ok == 1) {
+			memcpy(a->adkey, cand, 32);
+			a->recovered = 1;
+		}
+	}
+	if (ok != 1) {
+		close_all(a);
+		a->nmatched = 0;
+	}
+	sodium_memzero(kad, sizeof kad);
+	return ok;
+}
+
 int vigil_pm_e1_account_recover(vigil_pm_e1_account *a, size_t *nmatched)
 {
 	*nmatched = 0;
@@ -766,69 +919,92 @@ int vigil_pm_e1_account_recover(vigil_pm_e1_account *a, size_t *nmatched)
 		*nmatched = a->nmatched;
 		return VIGIL_OK;
 	}
+	a->decoded = 0;
+	a->trials = 0;
 	unsigned t = a->threshold;
-	if (a->n < t || a->n > 65535)
+	if (a->n < t || a->n > 4096)
 		return VIGIL_ENOENT;
 	unsigned n = (unsigned)a->n, idx[VIGIL_PM_E1_MAX_THRESHOLD];
 	vigil__pm_share sub[VIGIL_PM_E1_MAX_THRESHOLD];
-	uint8_t cand[32], kad[32];
-	int rc = VIGIL_ENOENT;
-	for (unsigned i = 0; i < t; i++)
-		idx[i] = i;
-	/* Synthetic shares are noise: a t-subset of real shares gives adkey,
-	 * which the AEAD of the inner layers confirms; any other subset gives
-	 * a key that opens nothing. Expected trials C(n,t)/C(r,t) for r real
-	 * among n opened; bounded by VIGIL_PM_E1_MAX_TRIALS. */
-	for (long trial = 0; trial < VIGIL_PM_E1_MAX_TRIALS; trial++) {
-		for (unsigned i = 0; i < t; i++)
-			sub[i] = a->v[idx[i]].sh;
-		if (vigil__pm_shamir_combine(cand, sub, t) == 0) {
-			kdf(kad, "vigil-pm-e1-adkey", cand, 32, NULL, 0);
-			int all = 1;
-			for (unsigned i = 0; i < t && all; i++) {
-				int r = open_inner(&a->v[idx[i]], kad);
-				if (r == -2) {
-					rc = VIGIL_ENOMEM;
-					goto out;
-				}
-				all = r == 0;
-			}
-			if (all) {
-				/* Found adkey: open every held voucher with it. */
-				for (size_t i = 0; i < a->n; i++) {
-					int r = a->v[i].evidence ? 0 : open_inner(&a->v[i], kad);
-					if (r == -2) {
-						rc = VIGIL_ENOMEM;
-						goto out;
-					}
-					if (r == 0)
-						a->matched[a->nmatched++] = i;
-				}
-				memcpy(a->adkey, cand, 32);
-				a->recovered = 1;
-				*nmatched = a->nmatched;
+	vigil__pm_share *all = vigil__malloc((size_t)n * sizeof *all);
+	unsigned *sel = vigil__malloc((size_t)n * sizeof *sel);
+	uint8_t *on = vigil__malloc(n);
+	uint8_t cand[32];
+	int rc = VIGIL_ENOMEM, r;
+	if (!all || !sel || !on)
+		goto out;
+	/* 1. Reed–Solomon decoding (rs.c): exact once the account holds
+	 * r >= t + s real shares among s synthetic ones. Needs redundancy. */
+	for (unsigned i = 0; i < n; i++)
+		all[i] = a->v[i].sh;
+	if (n >= t + 2) {
+		r = vigil__pm_rs_decode(all, n, t, cand, on);
+		if (r == -2)
+			goto out;
+		if (r == 0) {
+			unsigned ns = 0;
+			for (unsigned i = 0; i < n; i++)
+				if (on[i])
+					sel[ns++] = i;
+			r = try_key(a, cand, sel, ns);
+			if (r == -2)
+				goto out;
+			if (r == 1) {
+				a->decoded = 1;
 				rc = VIGIL_OK;
 				goto out;
 			}
-			/* Undo partial openings of this subset. */
-			for (unsigned i = 0; i < t; i++) {
-				opened *v = &a->v[idx[i]];
-				if (v->evidence) {
-					sodium_memzero(v->evidence, v->ev_len);
-					vigil__free(v->evidence);
-					v->evidence = NULL;
-					v->ev_len = 0;
-				}
+		}
+	}
+	/* 2. Between t and t + s real shares: t-subsets. A t-subset of real
+	 * shares gives adkey, which the inner layers' AEAD confirms; any other
+	 * gives a key that opens nothing. All subsets in order when there are
+	 * few (so a hopeless account stops early), else random ones: expected
+	 * C(n,t)/C(r,t) trials; at most VIGIL_PM_E1_MAX_TRIALS. */
+	long total = binom_cap(n, t, VIGIL_PM_E1_MAX_TRIALS);
+	int exhaustive = total <= VIGIL_PM_E1_MAX_TRIALS;
+	for (unsigned i = 0; i < n; i++)
+		sel[i] = i;
+	for (unsigned i = 0; i < t; i++)
+		idx[i] = i;
+	rc = VIGIL_ENOENT;
+	for (long trial = 0; trial < VIGIL_PM_E1_MAX_TRIALS; trial++) {
+		if (!exhaustive)
+			rand_comb(idx, sel, t, n);
+		a->trials++;
+		for (unsigned i = 0; i < t; i++)
+			sub[i] = a->v[idx[i]].sh;
+		if (vigil__pm_shamir_combine(cand, sub, t) == 0) {
+			r = try_key(a, cand, idx, t);
+			if (r == -2) {
+				rc = VIGIL_ENOMEM;
+				goto out;
+			}
+			if (r == 1) {
+				rc = VIGIL_OK;
+				goto out;
 			}
 		}
-		if (!next_comb(idx, t, n))
+		if (exhaustive && !next_comb(idx, t, n))
 			break;
 	}
 out:
+	if (rc == VIGIL_OK)
+		*nmatched = a->nmatched;
+	if (all)
+		sodium_memzero(all, (size_t)n * sizeof *all);
+	vigil__free(all);
+	vigil__free(sel);
+	vigil__free(on);
 	sodium_memzero(cand, sizeof cand);
-	sodium_memzero(kad, sizeof kad);
 	sodium_memzero(sub, sizeof sub);
 	return rc;
+}
+
+void vigil__pm_e1_recover_stats(const vigil_pm_e1_account *a, int *decoded, long *trials)
+{
+	*decoded = a->decoded;
+	*trials = a->trials;
 }
 
 int vigil_pm_e1_account_evidence(const vigil_pm_e1_account *a, size_t i,

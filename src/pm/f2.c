@@ -7,8 +7,9 @@
  * share, so the two servers' tables are byte-identical. A server answers a
  * DPF key with the XOR of the rows its evaluation selects: the two answers
  * XOR to the bucket, and neither server knows which bucket it was.
- * Only the building block: the two server processes, the counter and the
- * evidence release of F2 are not built (docs/pm.md). */
+ * vigil__pm_f2_query_local runs a whole query with both servers in one
+ * process. The two server processes, the counter and the evidence release
+ * of F2 are not built (docs/pm.md). */
 #include <sodium.h>
 #include <string.h>
 
@@ -104,4 +105,91 @@ void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t 
 			o[k] ^= x & m;
 		}
 	}
+}
+
+/* Bit-slices a 32-byte word into lane c of w (bit i of the word in w[c /
+ * 64][i], lane c % 64). */
+void vigil__pm_to_lane(uint64_t (*w)[256], size_t c, const uint8_t h[32])
+{
+	size_t word = c / 64;
+	uint64_t bit = (uint64_t)1 << (c % 64);
+	for (int i = 0; i < 256; i++)
+		if ((h[i >> 3] >> (i & 7)) & 1)
+			w[word][i] |= bit;
+}
+
+int vigil__pm_f2_query_local(const vigil__pm_f2_tables *s1, const vigil__pm_f2_tables *s2,
+			     const uint8_t x[32], unsigned T, int *match)
+{
+	size_t B = s1->B, S = s1->S, ncand = 16 * (B + S), nwords = (ncand + 63) / 64;
+	size_t na = vigil__pm_gmw_any_ands(nwords);
+	uint64_t(*w0)[256] = vigil__calloc(nwords, sizeof *w0);
+	uint64_t(*w1)[256] = vigil__calloc(nwords, sizeof *w1);
+	vigil__pm_triple *t0 = vigil__malloc(na * sizeof *t0), *t1 = vigil__malloc(na * sizeof *t1);
+	uint8_t *a0 = vigil__malloc(B * 32 + 8), *a1 = vigil__malloc(B * 32 + 8);
+	uint8_t *bits0 = vigil__malloc(8192), *bits1 = vigil__malloc(8192);
+	uint8_t r[32], x2[32], p0[32], p1[32], ones[32];
+	int rc = VIGIL_ENOMEM;
+
+	*match = 0;
+	if (!w0 || !w1 || !t0 || !t1 || !a0 || !a1 || !bits0 || !bits1)
+		goto out;
+	/* Client: S1 gets r, S2 gets x ^ r. */
+	randombytes_buf(r, 32);
+	for (int i = 0; i < 32; i++)
+		x2[i] = x[i] ^ r[i];
+	size_t c = 0;
+	for (unsigned j = 0; j < 16; j++) {
+		vigil__pm_dpf_key k1, k2;
+		rc = VIGIL_EINTERNAL;
+		if (vigil__pm_dpf_gen(&k1, &k2, (uint16_t)vigil__pm_f2_chunk(x, j)))
+			goto out;
+		vigil__pm_dpf_eval_all(&k1, bits0); /* S1 */
+		vigil__pm_dpf_eval_all(&k2, bits1); /* S2 */
+		vigil__pm_f2_fetch(s1, j, bits0, a0);
+		vigil__pm_f2_fetch(s2, j, bits1, a1);
+		sodium_memzero(&k1, sizeof k1);
+		sodium_memzero(&k2, sizeof k2);
+		/* Candidates: the bucket's B entries (shared), then the stash (S1
+		 * holds it in the clear, S2 zeros). Each party's lane word is its
+		 * share of x ^ y. */
+		for (size_t e = 0; e < B + S; e++, c++) {
+			for (int i = 0; i < 32; i++) {
+				p0[i] = r[i] ^ (e < B ? a0[e * 32 + i] : s1->stash[j][(e - B) * 32 + i]);
+				p1[i] = x2[i] ^ (e < B ? a1[e * 32 + i] : 0);
+			}
+			vigil__pm_to_lane(w0, c, p0);
+			vigil__pm_to_lane(w1, c, p1);
+		}
+	}
+	/* Padding lanes: distance 256. */
+	memset(ones, 0xff, 32);
+	for (; c < nwords * 64; c++)
+		vigil__pm_to_lane(w0, c, ones);
+	vigil__pm_gmw_deal(t0, t1, na);
+	uint8_t o0, o1;
+	rc = VIGIL_EINTERNAL;
+	if (vigil__pm_gmw_any_le_local((const uint64_t(*)[256])w0, (const uint64_t(*)[256])w1,
+				       nwords, T, t0, t1, na, &o0, &o1))
+		goto out;
+	*match = (o0 ^ o1) & 1;
+	rc = VIGIL_OK;
+out:
+	if (w0)
+		sodium_memzero(w0, nwords * sizeof *w0);
+	if (w1)
+		sodium_memzero(w1, nwords * sizeof *w1);
+	sodium_memzero(r, 32);
+	sodium_memzero(x2, 32);
+	sodium_memzero(p0, 32);
+	sodium_memzero(p1, 32);
+	vigil__free(w0);
+	vigil__free(w1);
+	vigil__free(t0);
+	vigil__free(t1);
+	vigil__free(a0);
+	vigil__free(a1);
+	vigil__free(bits0);
+	vigil__free(bits1);
+	return rc;
 }

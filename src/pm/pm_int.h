@@ -54,6 +54,14 @@ int vigil__pm_shamir_combine(uint8_t secret[32], const vigil__pm_share *shares,
  * that is why E1 verifies a recovered key by decrypting with it (AEAD). */
 int vigil__pm_shamir_check(const vigil__pm_share *shares, unsigned n, unsigned t);
 
+/* Berlekamp–Welch decoding (rs.c): of n shares with distinct x, finds the
+ * polynomial f of degree < t that agrees with at least n - (n-t)/2 of them
+ * (unique if it exists), writes f(0) and on[i] = 1 where share i lies on f.
+ * 0 if found, -1 if no such polynomial (more errors than (n-t)/2), -2 out
+ * of memory. Branches on the shares: server side only. */
+int vigil__pm_rs_decode(const vigil__pm_share *sh, unsigned n, unsigned t, uint8_t f0[32],
+			uint8_t *on);
+
 /* --------------------------------------------------------------------- DPF */
 /* Boyle–Gilboa–Ishai distributed point function, domain 2^16, 1-bit output,
  * with early termination: the tree stops at 2^9 leaves of 128 bits each.
@@ -115,6 +123,29 @@ int vigil__pm_gmw_any_le_local(const uint64_t (*w0)[256], const uint64_t (*w1)[2
 			       const vigil__pm_triple *t1, size_t ntriples, uint8_t *out0,
 			       uint8_t *out1);
 
+/* The same circuits with the two parties in two processes (f2net.c
+ * carries the bytes). Each party holds only its shares and its own
+ * triples; every AND layer is one exchange of messages over fd (party 1
+ * writes then reads, party 0 reads then writes, so neither blocks on a full
+ * socket). Return 0, or -1 (out of triples, bad argument, peer gone). */
+/* Sends n bytes of mine and receives n bytes of theirs. 0 or -1. */
+int vigil__pm_xchg(int fd, int party, const void *mine, void *theirs, size_t n);
+/* What this thread's exchanges sent so far (bytes, rounds). */
+void vigil__pm_xchg_stats(uint64_t *bytes, uint64_t *rounds);
+int vigil__pm_gmw_any_le_party(int party, int fd, const uint64_t (*w)[256], size_t nwords,
+			       unsigned threshold, const vigil__pm_triple *t, size_t ntriples,
+			       uint8_t *out);
+/* F2's per-account counter: ctr is this party's share of a 9-bit counter
+ * (bit i in bit i); adds the shared bit m, then opens only [ctr >= k] to
+ * both parties (*ge). Uses vigil__pm_gmw_count_ands() triples. */
+#define VIGIL__PM_CTR_BITS 9
+size_t vigil__pm_gmw_count_ands(void);
+int vigil__pm_gmw_count_party(int party, int fd, uint16_t *ctr, uint8_t m, unsigned k,
+			      const vigil__pm_triple *t, size_t ntriples, int *ge);
+/* n (<= 64) ANDs of shared words in one round: z = x & y. */
+int vigil__pm_gmw_and_party(int party, int fd, const uint64_t *x, const uint64_t *y,
+			    uint64_t *z, size_t n, const vigil__pm_triple *t, size_t ntriples);
+
 /* ---------------------------------------------------------------------- F2 */
 /* F2's bucket tables (f2.c): 16 chunk tables of 65,536 buckets x B entries
  * plus a stash of S per table. */
@@ -139,10 +170,56 @@ void vigil__pm_f2_free(vigil__pm_f2_tables *t);
 void vigil__pm_f2_fetch(const vigil__pm_f2_tables *t, unsigned j, const uint8_t bits[8192],
 			uint8_t *out);
 
+/* Bit-slices a 32-byte word into lane c of w: bit i in w[c / 64][i], lane
+ * c % 64 (how candidates enter the comparison circuit). */
+void vigil__pm_to_lane(uint64_t (*w)[256], size_t c, const uint8_t h[32]);
+/* One whole F2 query with both servers in this process (recall
+ * measurements, tests): the client XOR-shares x and makes the 16 DPF key
+ * pairs and the triples, each server fetches its share of the 16 buckets
+ * (plus the stash), and GMW computes "some candidate within T"; *match is
+ * the opened bit. s1 and s2 must be built from the same bank and seed.
+ * 0, or VIGIL_ENOMEM / VIGIL_EINTERNAL. */
+int vigil__pm_f2_query_local(const vigil__pm_f2_tables *s1, const vigil__pm_f2_tables *s2,
+			     const uint8_t x[32], unsigned T, int *match);
+
+/* F2 with its two servers in two processes (f2net.c). */
+#define VIGIL__PM_F2_MAX_MSG (64u << 20)
+/* Length-prefixed messages on a stream socket. recv: *msg vigil__free'd. */
+int vigil__pm_f2_send(int fd, const uint8_t *msg, size_t len);
+int vigil__pm_f2_recv(int fd, uint8_t **msg, size_t *len);
+/* Triples the client deals per query and party for tables of B and S. */
+size_t vigil__pm_f2_ntriples(unsigned B, unsigned S);
+/* Client: the two query messages (msg[p] for party p, vigil__free'd) for
+ * PDQ x of an account (1..64 bytes), a stable image id, and evidence that
+ * only party 1 receives, sealed under a fresh K_img that is XOR-shared. */
+int vigil__pm_f2_client_query(const uint8_t x[32], const char *account, const uint8_t *id,
+			      size_t id_len, const uint8_t *evidence, size_t ev_len, unsigned B,
+			      unsigned S, uint8_t *msg[2], size_t len[2]);
+/* One server party (0: custodian, 1: platform) with its tables (borrowed),
+ * threshold k and radius T, talking to the other over peer_fd. */
+typedef struct vigil__pm_f2_party vigil__pm_f2_party;
+int vigil__pm_f2_party_new(vigil__pm_f2_party **out, int party, int peer_fd,
+			   const vigil__pm_f2_tables *t, unsigned k, unsigned T);
+void vigil__pm_f2_party_free(vigil__pm_f2_party *p);
+/* Handles one client query (both parties must handle the same queries in
+ * the same order): fetch, comparison, counter, and release once the
+ * account's count reaches k. */
+int vigil__pm_f2_party_query(vigil__pm_f2_party *p, const uint8_t *q, size_t len);
+/* What the party holds for an account: whether the threshold opened, its
+ * images, and (party 1) how many evidence payloads opened. */
+int vigil__pm_f2_party_status(const vigil__pm_f2_party *p, const char *account, int *over,
+			      size_t *nimages, size_t *nopened);
+int vigil__pm_f2_party_evidence(const vigil__pm_f2_party *p, const char *account, size_t i,
+				const uint8_t **ev, size_t *len);
+
 /* ---------------------------------------------------------------------- E1 */
 /* Tests only: -1 draws the synthetic coin as configured, 0 never makes a
  * synthetic voucher, 1 always does. */
 void vigil__pm_e1_force_synthetic(vigil_pm_e1_client *c, int mode);
+/* Tests and benchmarks: how the last vigil_pm_e1_account_recover found the
+ * key: *decoded 1 if by Reed–Solomon decoding, *trials the t-subsets it
+ * tried (0 if decoding sufficed). */
+void vigil__pm_e1_recover_stats(const vigil_pm_e1_account *a, int *decoded, long *trials);
 /* Tests only: which of the voucher's 3 slot records opens (-1: none). */
 int vigil__pm_e1_opened_position(const vigil_pm_e1_server *s, const uint8_t *voucher);
 

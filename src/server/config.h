@@ -230,6 +230,14 @@
 	  "every committed page; servers sharing a database fetch each "      \
 	  "exchange one at a time, and a lease whose server died is taken "   \
 	  "over when it expires. Longer than one page's requests.")           \
+	X(pm_enable, "pm-enable", INT, "0", 0, 1, 0,                            \
+	  "1 turns on private matching's routes (/v1/pm/...; docs/pm.md): "    \
+	  "research grade, off by default. Read docs/pm.md's leakage tables "  \
+	  "and caveats first (a modified client evades it; it never replaces " \
+	  "human review). 0: those routes answer 404 pm_disabled.")            \
+	X(pm_max_keys, "pm-max-keys", INT, "100000", 1, 10000000, 1,           \
+	  "Most list keys one POST /v1/pm/e1/table may blind into a table "   \
+	  "(the table ships whole to devices: 40 bytes per key).")             \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -317,6 +325,7 @@ typedef struct srv_config {
 	int64_t fetch_max_bytes, fetch_timeout;
 	int64_t exchange_interval; /* seconds; 0: on request only */
 	int64_t exchange_lease;    /* seconds */
+	int64_t pm_enable, pm_max_keys; /* private matching (route_pm.c) */
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */
 	char stream_cut_url[2048];

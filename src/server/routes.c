@@ -19,6 +19,7 @@ extern const srv_route srv_routes_transparency[];
 extern const srv_route srv_routes_exchanges[];
 extern const srv_route srv_routes_reports[];
 extern const srv_route srv_routes_text[];
+extern const srv_route srv_routes_pm[];
 
 const srv_route *const srv_route_tables[] = {
 	srv_routes_health,
@@ -37,5 +38,6 @@ const srv_route *const srv_route_tables[] = {
 	srv_routes_exchanges,
 	srv_routes_reports,
 	srv_routes_text,
+	srv_routes_pm,
 	NULL,
 };

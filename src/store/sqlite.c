@@ -25,7 +25,8 @@
 			    evidence preservation (pres_items, pres_keys,
 			    pres_holds), exchange_items_entry index (shared
 			    hashes), leases (the scheduler's lease), feeds +
-			    feed_log + triggers (published banks);
+			    feed_log + triggers (published banks), private
+			    matching (pm_state, pm_accounts, pm_vouchers);
 			    every step of the script is idempotent */
 
 enum {
@@ -50,6 +51,8 @@ typedef struct sq {
 	void *wait_user;
 	int64_t wait_start;          /* monotonic ms when this wait began */
 	int64_t wait_told;           /* waited ms at the last wait_cb call */
+	sqlite3_stmt *stage;         /* bulk import: insert into temp.vigil_stage */
+	int staged;                  /* rows bound in stage, not yet stepped */
 } sq;
 
 #define SQ_DEFAULT_WAIT_MS 10000
@@ -405,7 +408,26 @@ static const char schema[] =
 	" bank_id INTEGER NOT NULL,"
 	" entry_id INTEGER NOT NULL,"
 	" op INTEGER NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);";
+	"CREATE INDEX IF NOT EXISTS feed_log_bank ON feed_log(bank_id, seq);"
+	/* Private matching (E1): the server state (secret: alpha), per-account
+	 * counters, and the vouchers that opened. */
+	"CREATE TABLE IF NOT EXISTS pm_state("
+	" id INTEGER PRIMARY KEY CHECK(id = 1),"
+	" state BLOB NOT NULL,"
+	" created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pm_accounts("
+	" account TEXT PRIMARY KEY,"
+	" received INTEGER NOT NULL DEFAULT 0,"
+	" opened INTEGER NOT NULL DEFAULT 0,"
+	" matched INTEGER NOT NULL DEFAULT 0,"
+	" recovered_at INTEGER NOT NULL DEFAULT 0,"
+	" first INTEGER NOT NULL,"
+	" last INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pm_vouchers("
+	" id INTEGER PRIMARY KEY,"
+	" account TEXT NOT NULL REFERENCES pm_accounts(account) ON DELETE CASCADE,"
+	" voucher BLOB NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS pm_vouchers_account ON pm_vouchers(account, id);";
 
 /* The feed's triggers, created when a bank is first published (a store
  * that publishes nothing pays nothing on its imports). */
@@ -594,7 +616,12 @@ static int s_open(vigil_store *st, const char *path)
 	/* A 64 MiB page cache keeps a large import's B-tree in memory until
 	 * commit instead of spilling it to the WAL page by page. */
 	rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;");
+		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+		      /* The only temporary table is an import's staging table
+		       * (s_entry_stage), thrown away on commit and rollback
+		       * alike: a journal for it would be written and never
+		       * read. */
+		      "PRAGMA temp.journal_mode=OFF;");
 	if (rc)
 		return rc;
 	rc = prep(st, "PRAGMA user_version", &v);
@@ -648,6 +675,7 @@ static void s_close(vigil_store *st)
 		return;
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
+	sqlite3_finalize(s->stage);
 	sqlite3_close(s->db);
 	vigil__free(s);
 	st->priv = NULL;
@@ -838,10 +866,17 @@ static int s_commit(vigil_store *st)
 static int s_rollback(vigil_store *st)
 {
 	sq *s = st->priv;
+	int staging = s->stage != NULL, rc = VIGIL_OK;
 
-	if (sqlite3_get_autocommit(s->db))
-		return VIGIL_OK;
-	return exec(st, "ROLLBACK");
+	sqlite3_finalize(s->stage);
+	s->stage = NULL;
+	if (!sqlite3_get_autocommit(s->db))
+		rc = exec(st, "ROLLBACK");
+	/* The temp journal is off (s_open): the rollback did not undo the
+	 * staging table, so drop it to give its disk space back now. */
+	if (staging)
+		exec(st, "DROP TABLE IF EXISTS temp.vigil_stage");
+	return rc;
 }
 
 static int s_entry_add(vigil_store *st, int64_t bank_id, const vigil__rec *r,
@@ -864,6 +899,111 @@ static int s_entry_add(vigil_store *st, int64_t bank_id, const vigil__rec *r,
 		return db_err(st, "entry_add");
 	*id = sqlite3_changes(s->db) ? sqlite3_last_insert_rowid(s->db) : 0;
 	return VIGIL_OK;
+}
+
+/* ------------------------------------------------------- bulk import */
+/* A hash list is random in key order, so inserting its rows one by one
+ * lands each in a random leaf of the entries' unique index: past the page
+ * cache every row costs a page write, which is what held imports to the
+ * shell's pace. Staged rows go to a plain temporary table instead (rowid
+ * appends), and the flush moves them into entries in index order through
+ * SQLite's external sorter, so the index grows at its right edge. The
+ * sorter and the temporary table spill to temporary files: memory stays
+ * bounded by the page caches whatever the list's length. Everything
+ * happens inside the caller's transaction (all or nothing); ties are
+ * broken by the staging rowid, so of duplicate lines the first one wins
+ * as it did row by row. */
+/* Rows go in STAGE_BATCH at a time, one statement step for them all
+ * (SQLite's per-step work was a large part of a row's cost). A last,
+ * partial batch is padded with NULL rows, which the flush leaves out. */
+#define STAGE_BATCH 32
+#define STAGE_ROW "(?,?,?,?,?,?)"
+
+static int s_entry_stage(vigil_store *st, int64_t bank_id, const vigil__rec *r)
+{
+	sq *s = st->priv;
+	sqlite3_stmt *q;
+	int k;
+
+	if (!s->stage) {
+		char sql[64 + STAGE_BATCH * sizeof(STAGE_ROW ",")];
+		size_t n = (size_t)snprintf(sql, sizeof(sql),
+					    "INSERT INTO temp.vigil_stage VALUES");
+		/* Without a temp journal a rollback leaves the table behind:
+		 * start from an empty one. */
+		int rc = exec(st, "DROP TABLE IF EXISTS temp.vigil_stage;"
+				  "CREATE TEMP TABLE vigil_stage("
+				  "bank_id INTEGER, type INTEGER, value BLOB,"
+				  " quality INTEGER, source_ref TEXT, metadata TEXT)");
+		if (rc)
+			return rc;
+		for (k = 0; k < STAGE_BATCH; k++)
+			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
+					      k ? "," : "", STAGE_ROW);
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->stage, NULL) != SQLITE_OK)
+			return db_err(st, "stage");
+		s->staged = 0;
+	}
+	q = s->stage;
+	k = 6 * s->staged;
+	sqlite3_bind_int64(q, k + 1, bank_id);
+	sqlite3_bind_int(q, k + 2, r->type);
+	sqlite3_bind_blob(q, k + 3, r->value, (int)vigil_hash_type_size(r->type),
+			  SQLITE_TRANSIENT);
+	sqlite3_bind_int(q, k + 4, r->quality);
+	sqlite3_bind_text(q, k + 5, r->source_ref, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(q, k + 6, r->metadata, -1, SQLITE_TRANSIENT);
+	if (++s->staged < STAGE_BATCH)
+		return VIGIL_OK;
+	s->staged = 0;
+	if (sqlite3_step(q) != SQLITE_DONE) {
+		int rc = db_err(st, "stage");
+		sqlite3_reset(q);
+		return rc;
+	}
+	sqlite3_reset(q);
+	return VIGIL_OK;
+}
+
+static int s_entry_stage_flush(vigil_store *st, uint64_t *added)
+{
+	sq *s = st->priv;
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*added = 0;
+	if (!s->stage)
+		return VIGIL_OK;
+	if (s->staged) {
+		int k;
+		for (k = 6 * s->staged + 1; k <= 6 * STAGE_BATCH; k++)
+			sqlite3_bind_null(s->stage, k);
+		s->staged = 0;
+		if (sqlite3_step(s->stage) != SQLITE_DONE) {
+			rc = db_err(st, "stage");
+			sqlite3_finalize(s->stage);
+			s->stage = NULL;
+			return rc;
+		}
+	}
+	sqlite3_finalize(s->stage);
+	s->stage = NULL;
+	rc = prep(st, "INSERT OR IGNORE INTO main.entries(bank_id,type,value,quality,"
+		      "source_ref,added,metadata) SELECT bank_id,type,value,quality,"
+		      "source_ref,?1,metadata FROM temp.vigil_stage"
+		      " WHERE bank_id IS NOT NULL ORDER BY bank_id,type,value,rowid", &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "stage flush");
+	else
+		*added = (uint64_t)sqlite3_changes64(s->db);
+	sqlite3_finalize(q);
+	if (!rc)
+		rc = exec(st, "DROP TABLE temp.vigil_stage");
+	return rc;
 }
 
 static int s_entry_set_value(vigil_store *st, int64_t id, const uint8_t *value)
@@ -3815,6 +3955,169 @@ static int s_lease(vigil_store *st, const char *name, const char *owner,
 	return s_lease_take(st, name, owner, (int64_t)time(NULL), (ttl_ms + 999) / 1000, held);
 }
 
+/* ---- private matching (E1 server state; vigil/pm.h) ---------------- */
+/* Each op is one transaction (the callers do not open one), so a kill -9
+ * between two requests loses nothing acknowledged. */
+static int s_pm_state_put(vigil_store *st, const uint8_t *state, size_t len)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = exec(st, "BEGIN IMMEDIATE;DELETE FROM pm_vouchers;DELETE FROM pm_accounts;");
+
+	if (rc)
+		return rc;
+	rc = prep(st, "INSERT OR REPLACE INTO pm_state(id,state,created) VALUES(1,?,?)", &q);
+	if (!rc) {
+		sqlite3_bind_blob64(q, 1, state, len, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "pm_state_put");
+		sqlite3_finalize(q);
+	}
+	if (!rc)
+		rc = exec(st, "COMMIT");
+	if (rc)
+		exec(st, "ROLLBACK");
+	return rc;
+}
+
+static int s_pm_state_get(vigil_store *st, uint8_t **state, size_t *len)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT state FROM pm_state WHERE id=1", &q);
+
+	if (rc)
+		return rc;
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW: {
+		size_t n = (size_t)sqlite3_column_bytes(q, 0);
+		const void *b = sqlite3_column_blob(q, 0);
+		uint8_t *out = malloc(n ? n : 1); /* the caller frees with free() */
+		if (!out) {
+			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			break;
+		}
+		if (n)
+			memcpy(out, b, n);
+		*state = out;
+		*len = n;
+		break;
+	}
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no private-matching table yet");
+		break;
+	default:
+		rc = db_err(st, "pm_state_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pm_voucher_add(vigil_store *st, const char *account, const uint8_t *voucher,
+			    size_t len, int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = exec(st, "BEGIN IMMEDIATE");
+
+	if (rc)
+		return rc;
+	rc = prep(st, "INSERT INTO pm_accounts(account,received,opened,first,last)"
+		      " VALUES(?1,1,?2,?3,?3) ON CONFLICT(account) DO UPDATE SET"
+		      " received=received+1, opened=opened+?2, last=?3", &q);
+	if (!rc) {
+		sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, voucher != NULL);
+		sqlite3_bind_int64(q, 3, now);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "pm_voucher_add");
+		sqlite3_finalize(q);
+	}
+	if (!rc && voucher) {
+		rc = prep(st, "INSERT INTO pm_vouchers(account,voucher) VALUES(?,?)", &q);
+		if (!rc) {
+			sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+			sqlite3_bind_blob64(q, 2, voucher, len, SQLITE_STATIC);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				rc = db_err(st, "pm_voucher_add");
+			sqlite3_finalize(q);
+		}
+	}
+	if (!rc)
+		rc = exec(st, "COMMIT");
+	if (rc)
+		exec(st, "ROLLBACK");
+	return rc;
+}
+
+static int s_pm_voucher_scan(vigil_store *st, const char *account,
+			     int (*cb)(void *user, const uint8_t *v, size_t len), void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT voucher FROM pm_vouchers WHERE account=? ORDER BY id", &q), r;
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		rc = cb(user, sqlite3_column_blob(q, 0), (size_t)sqlite3_column_bytes(q, 0));
+		if (rc)
+			break;
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = db_err(st, "pm_voucher_scan");
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pm_account_get(vigil_store *st, const char *account, vigil_pm_account_info *o)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT received,opened,matched,recovered_at,first,last"
+			  " FROM pm_accounts WHERE account=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		copy_text(o->account, sizeof(o->account), (const unsigned char *)account);
+		o->received = sqlite3_column_int64(q, 0);
+		o->opened = sqlite3_column_int64(q, 1);
+		o->matched = sqlite3_column_int64(q, 2);
+		o->recovered_at = sqlite3_column_int64(q, 3);
+		o->first = sqlite3_column_int64(q, 4);
+		o->last = sqlite3_column_int64(q, 5);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no such account");
+		break;
+	default:
+		rc = db_err(st, "pm_account_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_pm_account_set_matched(vigil_store *st, const char *account, int64_t matched,
+				    int64_t now)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE pm_accounts SET matched=?2, recovered_at=CASE WHEN"
+			  " recovered_at=0 AND ?2>0 THEN ?3 ELSE recovered_at END WHERE account=?1",
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, matched);
+	sqlite3_bind_int64(q, 3, now);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "pm_account_set_matched");
+	else if (sqlite3_changes(((sq *)st->priv)->db) == 0)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no such account");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 const vigil__store_ops vigil__store_sqlite = {
 	.version = VIGIL__STORE_OPS_VERSION,
 	.scheme = "sqlite",
@@ -3925,8 +4228,8 @@ const vigil__store_ops vigil__store_sqlite = {
 	.pres_holds = s_pres_holds,
 	.pres_shred = s_pres_shred,
 	.pres_flush = s_pres_flush,
-	.entry_stage = NULL, /* entry_stage: SQLite's per-row insert is as fast as a batch */
-	.entry_stage_flush = NULL,
+	.entry_stage = s_entry_stage, /* bulk import: staged, then sorted in */
+	.entry_stage_flush = s_entry_stage_flush,
 	.changes_head = s_changes_head, /* changes: for index snapshots */
 	.changes_scan = s_changes_scan,
 	.changes_wait = NULL, /* one process owns an SQLite store: nobody to wait for */
@@ -3936,4 +4239,11 @@ const vigil__store_ops vigil__store_sqlite = {
 	.changes_prune_upto = s_changes_prune_upto,
 	.changes_prune = NULL, /* pruned by the snapshot writer (changes_prune_upto) */
 	.lease = s_lease,
+	/* private matching (E1 server state) */
+	.pm_state_put = s_pm_state_put,
+	.pm_state_get = s_pm_state_get,
+	.pm_voucher_add = s_pm_voucher_add,
+	.pm_voucher_scan = s_pm_voucher_scan,
+	.pm_account_get = s_pm_account_get,
+	.pm_account_set_matched = s_pm_account_set_matched,
 };

@@ -293,6 +293,18 @@ typedef struct vigil__store_ops {
 	int (*lease)(vigil_store *st, const char *name, const char *owner,
 		     int64_t ttl_ms, int *held);
 	int (*changes_prune)(vigil_store *st, int64_t keep, int64_t *floor);
+	/* Private matching, E1 server state (vigil/pm.h "server persistence";
+	 * src/store/pm_store.c, src/server/route_pm.c). */
+	int (*pm_state_put)(vigil_store *st, const uint8_t *state, size_t len);
+	int (*pm_state_get)(vigil_store *st, uint8_t **state, size_t *len);
+	int (*pm_voucher_add)(vigil_store *st, const char *account, const uint8_t *voucher,
+			      size_t len, int64_t now);
+	int (*pm_voucher_scan)(vigil_store *st, const char *account,
+			       int (*cb)(void *user, const uint8_t *v, size_t len), void *user);
+	int (*pm_account_get)(vigil_store *st, const char *account,
+			      vigil_pm_account_info *out);
+	int (*pm_account_set_matched)(vigil_store *st, const char *account, int64_t matched,
+				      int64_t now);
 } vigil__store_ops;
 
 /* Calls an op a backend may leave NULL (PostgreSQL does not have every
