@@ -103,7 +103,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
  * A bank published as a feed logs its entries (as they are when
  * published) and every later add, update and delete; GET /v1/feed/{bank}
  * of vigil serve pages through that log, and another vigil fetches it as
- * an exchange with api "vigil" (docs/exchanges.md). SQLite only. */
+ * an exchange with api "vigil" (docs/exchanges.md). Both backends. */
 int vigil_feed_publish(vigil_store *st, const char *bank, int on);
 int vigil_feed_published(vigil_store *st, const char *bank, int *on);
 /* The page after sequence number `after` (at most limit records, 0: 1000,

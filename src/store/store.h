@@ -202,14 +202,14 @@ typedef struct vigil__store_ops {
 			  int64_t entry_id, int64_t gen);
 	/* Evidence preservation (vigil/evidence.h; src/evidence/): items
 	 * with their wrapped data key kept apart (pres_keys), legal holds.
-	 * SQLite only for now. pres_add: *id 0 if (report, kind, n) is kept
+	 * pres_add: *id 0 if (report, kind, n) is kept
 	 * already. pres_list: one item (id > 0), one report's (report_id >
 	 * 0) or all. pres_blob: the wrapped key and the rest of the sealed
 	 * blob (both malloc'd: free()); VIGIL_ENOENT once deleted.
 	 * pres_hold_release: *item_id = the hold's item. pres_shred: removes
 	 * the key row and the ciphertext (and a file item's case_media row)
 	 * unless a hold is active (VIGIL_EABORTED); pres_flush truncates the
-	 * WAL so freed pages are not kept there. */
+	 * WAL so freed pages are not kept there (SQLite; NULL on PostgreSQL). */
 	int (*pres_add)(vigil_store *st, const vigil_preserved_item *it,
 			const uint8_t *key, size_t keylen, const uint8_t *body,
 			size_t bodylen, int64_t *id);

@@ -50,7 +50,10 @@ int main(void)
 	randombytes_buf(other, 32);
 	randombytes_buf(seed, 32);
 	CHECK(vigil_ctx_new(&ctx) == 0);
-	CHECK(vigil_store_open(ctx, path, &st) == 0);
+	/* $VIGIL_TEST_PG_URI (tests/pg/pg_env.sh): the same test on PostgreSQL
+	 * (the bundle folders still go next to path). */
+	CHECK(vigil_store_open(ctx, getenv("VIGIL_TEST_PG_URI") ? getenv("VIGIL_TEST_PG_URI")
+								: path, &st) == 0);
 
 	/* Retention: a year at least. */
 	CHECK(vigil_retention_ok(ctx, 364) == VIGIL_EINVAL);

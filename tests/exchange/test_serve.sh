@@ -127,7 +127,7 @@ check "feedback: one SubmitFeedback after the restart, Blocked, its own key" sh 
 	 curl -sf '$X/_ctl/log' | grep '/v1/SubmitFeedback' | tail -1 | grep -q '\"fkey\": \"feedbackkey789\".*Blocked'"
 st=$(code POST /v1/exchanges/fb/feedback -H "$A" -d '{"entry":999999,"verdict":"confirm"}')
 check "feedback route: an unknown entry is refused" [ "$st" = 404 -o "$st" = 400 ]
-E=$(sqlite3 "$T/v.db" "SELECT e.id FROM entries e JOIN banks b ON b.id=e.bank_id WHERE b.name='fb'")
+E=$(store_sql "$VIGIL_DB" "SELECT e.id FROM entries e JOIN banks b ON b.id=e.bank_id WHERE b.name='fb'")
 st=$(code POST /v1/exchanges/fb/feedback -H "$A" -d '{"entry":'$E',"verdict":"dismiss"}')
 check "feedback route: queued (202)" [ "$st" = 202 -a "$(jq -r .state < "$T/body")" = pending ]
 i=0; while [ "$(curl -s "$U/v1/exchanges/fb/feedback" -H "$A" | jq -r '.feedback[0].state')" != sent ] && [ $i -lt 200 ]; do

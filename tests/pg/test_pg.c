@@ -49,6 +49,41 @@ static int log_change(void *user, const vigil_change *c)
 	return 0;
 }
 
+/* What feed_scan handed out: seq, logged entry id, whether the entry came. */
+typedef struct feed_log {
+	int n;
+	int64_t seq[8], id[8];
+	int have[8];
+	char meta[8][64];
+} feed_log;
+
+static int log_feed(void *user, int64_t seq, int64_t entry_id, const vigil_entry *e)
+{
+	feed_log *L = user;
+
+	if (L->n == 8)
+		return 1;
+	L->seq[L->n] = seq;
+	L->id[L->n] = entry_id;
+	L->have[L->n] = e != NULL;
+	snprintf(L->meta[L->n], sizeof(L->meta[0]), "%.63s", e ? e->metadata : "");
+	L->n++;
+	return 0;
+}
+
+static int64_t sql_int(PGconn *admin, const char *q)
+{
+	PGresult *r = PQexec(admin, q);
+	int64_t v = -1;
+
+	CHECKF(PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1, "%s: %s", q,
+	       PQerrorMessage(admin));
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
 int main(void)
 {
 	const char *uri = getenv("VIGIL_TEST_PG_URI");
@@ -324,6 +359,130 @@ int main(void)
 		CHECK(vigil_case_list(st2, VIGIL_CASE_OPEN, 1000 + 601, 10, &cs, &n) == 0 &&
 		      n == 1 && cs[0].id == cid);
 		vigil_cases_free(cs, n);
+	}
+
+	/* Report filing inside vigil serve (migration 7): the work columns,
+	 * due and overdue reports, a case's incident type. */
+	{
+		vigil_case_new cn = {0};
+		vigil_report_work w = {0}, g;
+		vigil_case_review rv;
+		int64_t cid = 0, rid = 0, dids[4], total = -1;
+		int joined = 0;
+		size_t n = 9;
+		char it[64];
+
+		cn.priority = 1;
+		cn.source = "match";
+		CHECK(vigil_case_open(st, &cn, &cid, &joined) == 0 && cid > 0);
+		CHECK(st->ops->report_draft(st, cid, 100, &rid) == 0 && rid > 0);
+		CHECK(st->ops->report_work_get(st, rid, &g) == 0 && g.id == rid &&
+		      g.work == VIGIL_REPORT_WORK_NONE && g.tries == 0 && !g.error[0]);
+		w.id = rid;
+		w.work = VIGIL_REPORT_WORK_SUBMIT;
+		w.since = 100;
+		w.next = 200;
+		w.tries = 2;
+		snprintf(w.error, sizeof(w.error), "HTTP 503");
+		CHECK(st->ops->report_work_set(st, &w) == 0);
+		CHECK(st2->ops->report_work_get(st2, rid, &g) == 0 &&
+		      g.work == VIGIL_REPORT_WORK_SUBMIT && g.since == 100 && g.next == 200 &&
+		      g.tries == 2 && !strcmp(g.error, "HTTP 503") && g.overdue_alerted == 0);
+		w.id = 999999;
+		CHECK(st->ops->report_work_set(st, &w) == VIGIL_ENOENT);
+		CHECK(st->ops->report_work_get(st, 999999, &g) == VIGIL_ENOENT);
+		CHECK(st->ops->report_work_due(st, 199, dids, 4, &n) == 0 && n == 0);
+		CHECK(st->ops->report_work_due(st, 200, dids, 4, &n) == 0 && n == 1 &&
+		      dids[0] == rid);
+		CHECK(st->ops->report_overdue(st, 99, dids, 4, &n, &total) == 0 && n == 0 &&
+		      total == 0);
+		CHECK(st->ops->report_overdue(st, 100, dids, 4, &n, &total) == 0 && n == 1 &&
+		      dids[0] == rid && total == 1);
+		CHECK(st->ops->report_overdue_mark(st, rid, 300) == 0);
+		CHECK(st->ops->report_overdue(st2, 100, dids, 4, &n, &total) == 0 && n == 0 &&
+		      total == 1);
+		CHECK(st->ops->report_work_get(st, rid, &g) == 0 && g.overdue_alerted == 300);
+		CHECK(st->ops->case_incident_get(st, cid, it, sizeof(it)) == 0 && !it[0]);
+		CHECK(st->ops->case_incident_set(st, cid, "Online Enticement") == 0);
+		CHECK(st->ops->case_incident_set(st, cid, "Child Sex Trafficking") == 0);
+		CHECK(st2->ops->case_incident_get(st2, cid, it, sizeof(it)) == 0 &&
+		      !strcmp(it, "Child Sex Trafficking"));
+		/* On a case under review the claim stays. */
+		CHECK(vigil_case_claim(st, cid, "carol", 0, 1000, 600, &rv) == 0);
+		CHECK(st->ops->case_incident_set(st, cid, "Other") == 0);
+		CHECK(vigil_case_review_get(st, cid, 1001, &rv) == 0 &&
+		      !strcmp(rv.assignee, "carol"));
+	}
+
+	/* Exchange ops (migration 6): a hash two records carry is shared (an
+	 * entry no record holds is a local import's, never shared); released
+	 * by one record it passes to the oldest other holder. */
+	{
+		vigil_bank xb;
+		vigil_entry xe;
+		int64_t xid, eid = 0, got = -1;
+		int held = -1;
+
+		CHECK(vigil_bank_create(st, "xb", NULL, NULL, &xb) == 0);
+		xid = sql_int(admin, "INSERT INTO exchanges(name,api,bank,settings,credentials)"
+				     " VALUES('x1',0,'xb','{}','') RETURNING id");
+		memset(&r, 0, sizeof(r));
+		r.type = VIGIL_HASH_MD5;
+		memset(r.value, 0x77, 16);
+		snprintf(r.source_ref, sizeof(r.source_ref), "k1");
+		CHECK(st->ops->entry_add(st, xb.id, &r, &eid) == 0 && eid > 0);
+		CHECK(st->ops->xentry_shared(st, xb.id, r.type, r.value, &got) == 0 && got == 0);
+		CHECK(st->ops->xitem_link(st, xid, "k1", eid, 1) == 0);
+		CHECK(st->ops->xitem_link(st, xid, "k2", eid, 1) == 0);
+		CHECK(st->ops->xitem_link(st, xid, "k3", eid, 1) == 0);
+		CHECK(st2->ops->xentry_shared(st2, xb.id, r.type, r.value, &got) == 0 &&
+		      got == eid);
+		memset(r.value, 0x78, 16);
+		CHECK(st->ops->xentry_shared(st, xb.id, r.type, r.value, &got) == 0 && got == 0);
+		sql(admin, "DELETE FROM exchange_items WHERE key='k1'");
+		CHECK(st->ops->xitem_release(st, eid, &held) == 0 && held == 1);
+		CHECK(vigil_entry_get(st, eid, &xe) == 0 && !strcmp(xe.source_ref, "k2"));
+		sql(admin, "DELETE FROM exchange_items WHERE key IN ('k2','k3')");
+		CHECK(st->ops->xitem_release(st, eid, &held) == 0 && held == 0);
+	}
+
+	/* A published bank's feed: its rows when published, then every add,
+	 * update and delete, in order; unpublished, the log is gone. */
+	{
+		vigil_bank fb;
+		vigil_entry fin[2];
+		int64_t fid[2], eid = 0;
+		feed_log L = {0};
+		int on = -1;
+
+		CHECK(vigil_bank_create(st, "fb", NULL, NULL, &fb) == 0);
+		memset(fin, 0, sizeof(fin));
+		fin[0].type = fin[1].type = VIGIL_HASH_MD5;
+		memset(fin[0].value, 0x11, 16);
+		memset(fin[1].value, 0x12, 16);
+		CHECK(vigil_entries_add(st, "fb", fin, 1, fid) == 0 && fid[0] > 0);
+		CHECK(vigil_feed_published(st, "fb", &on) == 0 && on == 0);
+		CHECK(vigil_feed_publish(st, "fb", 1) == 0);
+		CHECK(vigil_feed_publish(st, "fb", 1) == 0); /* again: logged once */
+		CHECK(vigil_feed_published(st2, "fb", &on) == 0 && on == 1);
+		CHECK(vigil_entries_add(st2, "fb", fin + 1, 1, fid + 1) == 0 && fid[1] > 0);
+		CHECK(vigil_entry_set_metadata(st, fid[0], "{\"v\":2}") == 0);
+		CHECK(vigil_entry_delete(st, "fb", fid[1]) == 0);
+		CHECK(vigil_entries_add(st, "pg", fin, 1, &eid) == 0); /* not published */
+		CHECK(st2->ops->feed_scan(st2, fb.id, 0, 100, log_feed, &L) == 0);
+		CHECKF(L.n == 4 && L.id[0] == fid[0] && L.have[0] && L.id[1] == fid[1] &&
+		       !L.have[1] && L.id[2] == fid[0] && L.have[2] &&
+		       !strcmp(L.meta[2], "{\"v\":2}") && L.id[3] == fid[1] && !L.have[3] &&
+		       L.seq[0] < L.seq[1] && L.seq[1] < L.seq[2] && L.seq[2] < L.seq[3],
+		       "feed: %d rows", L.n);
+		{
+			feed_log M = {0};
+			CHECK(st->ops->feed_scan(st, fb.id, L.seq[1], 1, log_feed, &M) == 0 &&
+			      M.n == 1 && M.seq[0] == L.seq[2]);
+		}
+		CHECK(vigil_feed_publish(st, "fb", 0) == 0);
+		CHECK(vigil_feed_published(st, "fb", &on) == 0 && on == 0);
+		CHECK(sql_int(admin, "SELECT count(*) FROM feed_log") == 0);
 	}
 
 	vigil_store_close(st);

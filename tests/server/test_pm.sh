@@ -11,7 +11,7 @@ T=$(mktemp -d)
 SPID=
 trap '[ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; rm -rf "$T"' EXIT
 . "$HERE/lib.sh"
-export VIGIL_DB="$T/v.db"
+export VIGIL_DB="$(store_uri v)"
 ADMIN=$("$VIGIL" key create admin1 --role admin 2>/dev/null)
 SUB=$("$VIGIL" key create platform --role submit 2>/dev/null)
 REV=$("$VIGIL" key create reviewer --role review 2>/dev/null)
@@ -86,8 +86,13 @@ check "below the threshold: 7 received, 3 opened (2 real + 1 synthetic, re-send 
 	[ "$(jq -c '[.received,.opened,.matched,.recovered]' < "$T/body")" = "[7,3,0,false]" ]
 check "below the threshold the evidence does not open (409 below_threshold)" \
 	[ "$(code GET /v1/pm/e1/accounts/alice/evidence -H "$R")" = 409 -a "$(errcode)" = below_threshold ]
-check "the store holds no opened evidence in the clear" \
-	sh -c "! grep -aq ev-alice '$T/v.db' '$T/v.db-wal' 2>/dev/null"
+if on_pg; then
+	store_sql "$VIGIL_DB" "SELECT encode(voucher,'escape') FROM pm_vouchers" > "$T/vouchers"
+	check "the store holds no opened evidence in the clear" sh -c "[ -s '$T/vouchers' ] && ! grep -aq ev-alice '$T/vouchers'"
+else
+	check "the store holds no opened evidence in the clear" \
+		sh -c "! grep -aq ev-alice '$T/v.db' '$T/v.db-wal' 2>/dev/null"
+fi
 
 # kill -9, restart: everything acknowledged is still there.
 kill -9 $SPID

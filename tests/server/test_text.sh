@@ -13,7 +13,7 @@ T=$(mktemp -d)
 SPID=
 trap '[ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
-export VIGIL_DB="$T/v.db"
+export VIGIL_DB="$(store_uri v)"
 
 "$VIGIL" bank create blk --type text >/dev/null
 "$VIGIL" bank policy blk action=block >/dev/null
@@ -71,7 +71,7 @@ check "the regex span is the whole match" span_is "$MSG2" 'bluefish42'
 check "hashtags are listed" jq -e '.hashtags == [{"start":24,"end":33}]' "$T/body"
 CASE=$(jq -r .case "$T/body")
 check "the case has the bank's priority and no message text" \
-	sh -c "sqlite3 '$VIGIL_DB' \"SELECT priority, source FROM cases WHERE id=$CASE\" | grep -qx '80|text'"
+	[ "$(store_sql "$VIGIL_DB" "SELECT priority, source FROM cases WHERE id=$CASE")" = '80|text' ]
 
 # Changes while the server runs: the next requests see them.
 printf 'zebrafinch,standin-b,50\n' > "$T/more.csv"
@@ -115,7 +115,7 @@ check "the stage-marker author raises the alert (at message $alert_at, by the 6t
 	[ $alert_at -ge 1 ] && [ $alert_at -le 6 ]
 check "the other author in the conversation never does" [ $other_alert = 0 ]
 check "the alert opened a grooming case" \
-	sh -c "sqlite3 '$VIGIL_DB' \"SELECT source, user_id FROM cases WHERE id=${GCASE:-0}\" | grep -qx 'grooming|a1'"
+	[ "$(store_sql "$VIGIL_DB" "SELECT source, user_id FROM cases WHERE id=${GCASE:-0}")" = 'grooming|a1' ]
 
 is() { [ "$1" = "$2" ]; }
 r=$(post "$S" '{"conversation_id":"c"}')
@@ -126,7 +126,7 @@ r=$(post "$S" 'text=x')
 check "not JSON: 400 bad_json" is "$r $(errcode)" "400 bad_json"
 check "no key: 401" is "$(code POST /v1/text -d '{}')" 401
 check "a review key: 403" is "$(post "Authorization: Bearer $REVIEW" '{"text":"x"}')" 403
-ev() { sqlite3 "$VIGIL_DB" "SELECT count(*) FROM outbox WHERE type='$1' AND body LIKE '%$2%'"; }
+ev() { store_sql "$VIGIL_DB" "SELECT count(*) FROM outbox WHERE type='$1' AND body LIKE '%$2%'"; }
 check "the block verdict went out as a text.verdict event" is "$(ev text.verdict 'content_id":"m1"')" 1
 check "the review case and the grooming case as case.created events" \
 	is "$(ev case.created "\"case\":$CASE,") $(ev case.created "\"case\":${GCASE:-0},")" "1 1"
@@ -153,7 +153,8 @@ wait $BPID
 brc=$?
 check "a damaged text_model stops the server at start (status $brc)" sh -c "[ $brc -ne 0 ] && grep -q 'text_model' '$T/bad.err'"
 # The message text is in no log, audit row or event (the ids are).
-sqlite3 "$VIGIL_DB" "SELECT detail FROM audit; SELECT body FROM outbox; SELECT contexts, matches FROM cases" > "$T/dump" 2>/dev/null
+{ store_sql "$VIGIL_DB" "SELECT detail FROM audit"; store_sql "$VIGIL_DB" "SELECT body FROM outbox"
+  store_sql "$VIGIL_DB" "SELECT contexts, matches FROM cases"; } > "$T/dump" 2>/dev/null
 cat "$T/server.log" >> "$T/dump"
 check "the audit names the messages by id" grep -q '"user_id":"a1"' "$T/dump"
 leak=0
