@@ -258,6 +258,31 @@ int vigil_pm_store_account_get(vigil_store *st, const char *account, vigil_pm_ac
 int vigil_pm_store_account_set_matched(vigil_store *st, const char *account, int64_t matched,
 				       int64_t now);
 
+/* ---------------------------------------------- F2 server process */
+/* One of F2's two servers as a process over TCP (`vigil pm-server`,
+ * docs/private-matching.md): builds its tables from the list (hex PDQ
+ * hashes, one per line) and seed files, listens for clients on listen
+ * (HOST:PORT, default 127.0.0.1:7431; port 0 picks one), links to the other
+ * server (the custodian dials peer, the platform accepts the first peer
+ * whose list, seed, k, T and stash digest equals its own) and serves
+ * clients one connection at a time until SIGTERM or SIGINT, for which it
+ * installs handlers. It reports as a server process does: the listening
+ * line on stdout, errors on stderr. VIGIL_EINVAL for bad options or unless
+ * vigil_pm_enable was called; VIGIL_OK after a signal; VIGIL_EIO when
+ * the tables cannot be built, the port cannot be had or the peer link
+ * broke (the parties' shares are then out of step). */
+typedef struct vigil_pm_f2_server_opts {
+	int party;             /* 0: custodian, 1: platform */
+	const char *listen;    /* NULL: 127.0.0.1:7431 */
+	const char *peer;      /* the platform's HOST:PORT (custodian only) */
+	const char *hashes;    /* list file */
+	const char *seed_file; /* 32 bytes, shared by both servers */
+	unsigned k;            /* threshold per account, 1..255 */
+	unsigned T;            /* Hamming radius, 0..255 */
+	unsigned stash;        /* stash entries, 0..4096 */
+} vigil_pm_f2_server_opts;
+int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o);
+
 #ifdef __cplusplus
 }
 #endif
