@@ -27,18 +27,20 @@ printf 'tcap_user:tcap_pass\n' > "$T/cred"
 "$BUILD/vigil" exchange add tc --db "$T/x.db" --api tcap --url "$B" --page-size 10000 \
 	--credentials "file:$T/cred" >/dev/null
 t0=$(now)
-/usr/bin/time -f "%U %S" -o "$T/cpu" "$BUILD/vigil" exchange fetch --db "$T/x.db" tc
+/usr/bin/time -f "%U %S" -o "$T/cpu" ${FETCH_WRAP:-} "$BUILD/vigil" exchange fetch --db "$T/x.db" tc
 t1=$(now)
 "$BUILD/vigil" bank create bench --db "$T/i.db" >/dev/null
 t2=$(now)
-"$BUILD/vigil" bank import --no-progress --db "$T/i.db" bench "$T/list.csv"
+/usr/bin/time -f "%U %S" -o "$T/icpu" "$BUILD/vigil" bank import --no-progress --db "$T/i.db" bench "$T/list.csv"
 t3=$(now)
 xe=$(sqlite3 "$T/x.db" "SELECT count(*) FROM entries")
 ie=$(sqlite3 "$T/i.db" "SELECT count(*) FROM entries")
 cpu=$(awk '{print $1 + $2}' "$T/cpu")
-awk -v xe="$xe" -v ie="$ie" -v x="$(echo "$t1 - $t0" | bc)" -v i="$(echo "$t3 - $t2" | bc)" -v c="$cpu" 'BEGIN {
+icpu=$(awk '{print $1 + $2}' "$T/icpu")
+awk -v xe="$xe" -v ie="$ie" -v x="$(echo "$t1 - $t0" | bc)" -v i="$(echo "$t3 - $t2" | bc)" -v c="$cpu" -v ic="$icpu" 'BEGIN {
 	printf "exchange fetch %9.0f entries/s (%d entries, %.2f s wall)   bank import %9.0f entries/s (%d, %.2f s)   ratio %.2fx\n",
 		xe / x, xe, x, ie / i, ie, i, x / i
-	printf "exchange fetch, vigil CPU only (without the Python stand-in) %9.0f entries/s (%.2f s)   ratio to import %.2fx\n",
-		xe / c, c, c / i
+	printf "CPU (user+sys) of vigil alone: fetch %.2f s (%9.0f entries/s), import %.2f s (%9.0f entries/s)   ratio %.2fx\n",
+		c, xe / c, ic, ie / ic, c / ic
 }'
+echo "load average: $(cut -d" " -f1-3 /proc/loadavg)"

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,67 +312,99 @@ static int drop_entries(vigil_store *st, const int64_t *ids, size_t n,
 	return VIGIL_OK;
 }
 
-/* Applies one record inside the page's transaction. */
-static int apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
-		 const xrec *r, mchanges *gone, mchanges *added,
-		 vigil_exchange_stats *s)
-{
-	int64_t *ids = NULL;
-	size_t n = 0;
-	int rc, i, linked = 0;
+/* Orders record indices by key, a later record first among equal keys,
+ * so that the first of each run is the one that counts. */
+static const xpage *sort_page;
 
-	rc = NEED_OP(st, xitem_take, x->id, r->key, &ids, &n);
-	if (!rc)
-		rc = drop_entries(st, ids, n, gone, s);
-	vigil__free(ids);
-	if (rc || r->del)
-		return rc;
-	for (i = 0; i < r->n; i++) {
-		vigil__rec rec;
-		int64_t id = 0;
-		memset(&rec, 0, sizeof(rec));
-		rec.type = r->h[i].type;
-		memcpy(rec.value, r->h[i].value, 32);
-		rec.quality = r->h[i].quality;
-		snprintf(rec.source_ref, sizeof(rec.source_ref), "%s", r->key);
-		snprintf(rec.metadata, sizeof(rec.metadata), "%s", r->meta);
-		rc = st->ops->entry_add(st, b->id, &rec, &id);
-		if (rc)
-			return rc;
-		/* id 0: the bank already had this hash. If another exchange
-		 * record holds it, this one holds it too (the entry stays
-		 * while any does); a local import's entry is never an
-		 * exchange's to remove. */
-		if (!id) {
-			rc = NEED_OP(st, xentry_shared, b->id, rec.type, rec.value, &id);
-			if (!rc && id)
-				rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
-			if (rc)
-				return rc;
-			linked |= id != 0;
+static int by_key_last(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(sort_page->recs[i].key, sort_page->recs[j].key);
+
+	return c ? c : i < j ? 1 : i > j ? -1 : 0;
+}
+
+/* Applies one page inside its transaction, set-based as `vigil bank
+ * import` is: a later record replaces an earlier one with the same key,
+ * the keys' old items are taken at once (entries no longer held are
+ * dropped), the page's hashes are staged and sorted into the bank, and
+ * the items linked in one statement. Two records carrying one hash share
+ * one entry; a local import's entry is never an exchange's. */
+static int apply_page(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
+		      const xpage *p, mchanges *m, vigil_exchange_stats *s)
+{
+	size_t *order = NULL, nrec = 0, nrows = 0, i, k, nids = 0, nadd = 0;
+	vigil__xrow *rows = NULL;
+	vigil__rec *rec = NULL;
+	vigil_entry *add = NULL;
+	int64_t *ids = NULL;
+	uint64_t added = 0;
+	int rc = VIGIL_OK, j;
+
+	if (!p->n)
+		return VIGIL_OK;
+	if (!st->ops->xpage_take)
+		return vigil__op_missing(st, "xpage_take");
+	if (!st->ops->xpage_link)
+		return vigil__op_missing(st, "xpage_link");
+	if (!st->ops->entry_stage)
+		return vigil__op_missing(st, "entry_stage");
+	order = vigil__calloc(p->n, sizeof(*order));
+	rows = vigil__calloc(p->n * XCH_MAX_HASHES, sizeof(*rows));
+	rec = vigil__malloc(sizeof(*rec));
+	if (!order || !rows || !rec) {
+		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < p->n; i++)
+		order[i] = i;
+	sort_page = p;
+	qsort(order, p->n, sizeof(*order), by_key_last);
+	for (i = 0; i < p->n; i++) {
+		const xrec *r = &p->recs[order[i]];
+		if (nrec && !strcmp(r->key, p->recs[order[nrec - 1]].key))
 			continue;
+		order[nrec++] = order[i];
+		for (j = 0; j < (r->del ? 0 : r->n); j++) {
+			rows[nrows].key = r->key;
+			rows[nrows].type = r->h[j].type;
+			rows[nrows++].value = r->h[j].value;
 		}
-		rc = NEED_OP(st, xitem_link, x->id, r->key, id, x->generation);
-		if (rc)
-			return rc;
-		linked = 1;
-		s->added++;
-		if (added) {
-			vigil_entry e;
-			memset(&e, 0, sizeof(e));
-			e.id = id;
-			e.bank_id = b->id;
-			e.type = rec.type;
-			memcpy(e.value, rec.value, 32);
-			e.quality = rec.quality;
-			if ((rc = mpush(st, added, &e, 1)))
-				return rc;
+		if (r->del || !r->n) {
+			rows[nrows].key = r->key;
+			rows[nrows].type = -1;
+			rows[nrows++].del = r->del;
 		}
 	}
-	/* The record is held even without an entry of its own, so that a
-	 * full refetch can tell it from one that vanished. */
-	if (!linked)
-		rc = NEED_OP(st, xitem_link, x->id, r->key, 0, x->generation);
+	rc = st->ops->xpage_take(st, x->id, b->id, rows, nrows, &ids, &nids);
+	if (!rc)
+		rc = drop_entries(st, ids, nids, m, s);
+	for (i = 0; !rc && i < nrec; i++) {
+		const xrec *r = &p->recs[order[i]];
+		for (j = 0; !rc && j < (r->del ? 0 : r->n); j++) {
+			memset(rec, 0, offsetof(vigil__rec, source_ref));
+			rec->type = r->h[j].type;
+			memcpy(rec->value, r->h[j].value, 32);
+			rec->quality = r->h[j].quality;
+			snprintf(rec->source_ref, sizeof(rec->source_ref), "%s", r->key);
+			snprintf(rec->metadata, sizeof(rec->metadata), "%s", r->meta);
+			rc = st->ops->entry_stage(st, b->id, rec);
+		}
+	}
+	if (!rc)
+		rc = st->ops->entry_stage_flush(st, &added);
+	if (!rc)
+		rc = st->ops->xpage_link(st, x->id, b->id, x->generation, m ? &add : NULL,
+					 &nadd);
+	s->added += (int64_t)added;
+	for (k = 0; !rc && k < nadd; k++)
+		rc = mpush(st, m, &add[k], 1);
+out:
+	vigil__free(add);
+	vigil__free(ids);
+	vigil__free(rec);
+	vigil__free(rows);
+	vigil__free(order);
 	return rc;
 }
 
@@ -549,11 +582,10 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			if (rc)
 				goto fail;
 		}
+		rc = apply_page(st, &x, &b, &p, o->matcher ? &changes : NULL, s);
+		if (rc)
+			goto fail;
 		for (i = 0; i < p.n; i++) {
-			rc = apply(st, &x, &b, &p.recs[i], o->matcher ? &changes : NULL,
-				   o->matcher ? &changes : NULL, s);
-			if (rc)
-				goto fail;
 			s->skipped += p.recs[i].skipped;
 			x.skipped += p.recs[i].skipped;
 		}

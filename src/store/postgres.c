@@ -3799,6 +3799,185 @@ static int p_feed_scan(vigil_store *st, int64_t bank_id, int64_t after, size_t m
 	return rc;
 }
 
+/* ------------------------------ exchanges, issue 13: a page set-based
+ * (sqlite.c's s_xpage_take has the states). The rows travel as four
+ * arrays in one INSERT … SELECT FROM unnest; the staging table is the
+ * transaction's (ON COMMIT DROP). */
+
+typedef struct pbuf {
+	char *p;
+	size_t n, cap;
+} pbuf;
+
+static int pb_put(pbuf *b, const char *s, size_t len)
+{
+	char *g = vigil__grow(b->p, &b->cap, b->n + len + 1, 1);
+
+	if (!g)
+		return -1;
+	b->p = g;
+	memcpy(g + b->n, s, len);
+	b->n += len;
+	g[b->n] = 0;
+	return 0;
+}
+
+/* Appends one element of an array literal ("{a,b}"): quoted, with
+ * backslash escapes, or NULL. */
+static int pb_elem(pbuf *b, const char *s, int first)
+{
+	if ((!first && pb_put(b, ",", 1)) || (!s && pb_put(b, "NULL", 4)))
+		return -1;
+	if (!s)
+		return 0;
+	if (pb_put(b, "\"", 1))
+		return -1;
+	for (; *s; s++)
+		if ((*s == '"' || *s == '\\') && pb_put(b, "\\", 1))
+			return -1;
+		else if (pb_put(b, s, 1))
+			return -1;
+	return pb_put(b, "\"", 1);
+}
+
+static int p_xpage_take(vigil_store *st, int64_t xid, int64_t bank_id,
+			const vigil__xrow *rows, size_t n, int64_t **ids, size_t *nids)
+{
+	static const char hex[] = "0123456789abcdef";
+	pbuf k = {0}, t = {0}, v = {0}, d = {0};
+	args a = {0};
+	size_t i, j, m;
+	int rc = VIGIL_OK, bad = 0;
+
+	*ids = NULL;
+	*nids = 0;
+	bad |= pb_put(&k, "{", 1) | pb_put(&t, "{", 1) | pb_put(&v, "{", 1) |
+	       pb_put(&d, "{", 1);
+	for (i = 0; !bad && i < n; i++) {
+		char num[24], val[65];
+		size_t len = rows[i].type >= 0 ? vigil_hash_type_size(rows[i].type) : 0;
+		for (j = 0; j < len && j < 32; j++) {
+			val[2 * j] = hex[rows[i].value[j] >> 4];
+			val[2 * j + 1] = hex[rows[i].value[j] & 15];
+		}
+		val[2 * j] = 0;
+		bad |= pb_elem(&k, rows[i].key, !i);
+		snprintf(num, sizeof(num), "%s%d", i ? "," : "", rows[i].type);
+		bad |= pb_put(&t, num, strlen(num));
+		bad |= pb_elem(&v, len ? val : NULL, !i);
+		snprintf(num, sizeof(num), "%s%d", i ? "," : "", !!rows[i].del);
+		bad |= pb_put(&d, num, strlen(num));
+	}
+	bad |= pb_put(&k, "}", 1) | pb_put(&t, "}", 1) | pb_put(&v, "}", 1) |
+	       pb_put(&d, "}", 1);
+	if (bad) {
+		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
+	rc = run0(st, "exchange page", "DROP TABLE IF EXISTS pg_temp.vigil_xstage;"
+		  "CREATE TEMP TABLE vigil_xstage(key TEXT, type INTEGER, value BYTEA,"
+		  " del INTEGER, state INTEGER NOT NULL DEFAULT 0) ON COMMIT DROP", NULL);
+	if (rc)
+		goto out;
+	a_text(&a, k.p);
+	a_text(&a, t.p);
+	a_text(&a, v.p);
+	a_text(&a, d.p);
+	rc = run0(st, "exchange page", "INSERT INTO vigil_xstage(key,type,value,del)"
+		  " SELECT u.k,u.t,decode(u.v,'hex'),u.d FROM unnest($1::text[],$2::int[],"
+		  "$3::text[],$4::int[]) AS u(k,t,v,d)", &a);
+	if (rc)
+		goto out;
+	memset(&a, 0, sizeof(a));
+	a_int(&a, bank_id);
+	a_int(&a, xid);
+	rc = run0(st, "exchange page", "UPDATE vigil_xstage x SET state=CASE"
+		  " WHEN EXISTS(SELECT 1 FROM exchange_items i WHERE i.entry_id=e.id AND NOT"
+		  " (i.exchange_id=$2 AND i.key IN (SELECT key FROM vigil_xstage))) THEN 1"
+		  " WHEN EXISTS(SELECT 1 FROM exchange_items i WHERE i.entry_id=e.id) THEN 0"
+		  " ELSE 2 END FROM entries e WHERE e.bank_id=$1 AND e.type=x.type AND"
+		  " e.value=x.value AND x.del=0 AND x.type>=0", &a);
+	if (rc)
+		goto out;
+	memset(&a, 0, sizeof(a));
+	a_int(&a, xid);
+	rc = take_ids(st, "DELETE FROM exchange_items WHERE exchange_id=$1 AND key IN"
+		      " (SELECT key FROM vigil_xstage) RETURNING entry_id", &a, ids, nids);
+	/* Two keys may have held one entry: once each. */
+	for (i = m = 0; !rc && i < *nids; i++)
+		if (!m || (*ids)[m - 1] != (*ids)[i])
+			(*ids)[m++] = (*ids)[i];
+	if (!rc)
+		*nids = m;
+out:
+	vigil__free(k.p);
+	vigil__free(t.p);
+	vigil__free(v.p);
+	vigil__free(d.p);
+	return rc;
+}
+
+static int p_xpage_link(vigil_store *st, int64_t xid, int64_t bank_id, int64_t gen,
+			vigil_entry **added, size_t *nadded)
+{
+	PGresult *r;
+	args a = {0};
+	int rc, i;
+
+	if (added) {
+		*added = NULL;
+		*nadded = 0;
+	}
+	a_int(&a, xid);
+	a_int(&a, bank_id);
+	a_int(&a, gen);
+	rc = run0(st, "exchange page", "INSERT INTO exchange_items(exchange_id,key,"
+		  "entry_id,gen) SELECT DISTINCT $1::bigint,x.key,e.id,$3::bigint FROM"
+		  " vigil_xstage x JOIN entries e ON e.bank_id=$2 AND e.type=x.type AND"
+		  " e.value=x.value WHERE x.del=0 AND x.type>=0 AND x.state<2 ORDER BY 2,3"
+		  " ON CONFLICT DO NOTHING", &a);
+	if (rc)
+		return rc;
+	/* A record is held even without an entry of its own (full refetch). */
+	memset(&a, 0, sizeof(a));
+	a_int(&a, xid);
+	a_int(&a, gen);
+	rc = run0(st, "exchange page", "INSERT INTO exchange_items(exchange_id,key,"
+		  "entry_id,gen) SELECT DISTINCT $1::bigint,x.key,0::bigint,$2::bigint FROM"
+		  " vigil_xstage x WHERE x.del=0 AND NOT EXISTS(SELECT 1 FROM exchange_items i"
+		  " WHERE i.exchange_id=$1 AND i.key=x.key) ON CONFLICT DO NOTHING", &a);
+	if (rc)
+		return rc;
+	if (added) {
+		memset(&a, 0, sizeof(a));
+		a_int(&a, bank_id);
+		rc = run(st, "exchange page", "SELECT " ENTRY_COLS " FROM entries e WHERE"
+			 " e.id IN (SELECT e2.id FROM vigil_xstage x JOIN entries e2 ON"
+			 " e2.bank_id=$1 AND e2.type=x.type AND e2.value=x.value WHERE"
+			 " x.del=0 AND x.type>=0 AND x.state=0) ORDER BY e.id", 0, &a, &r);
+		if (rc)
+			return rc;
+		if (PQntuples(r)) {
+			*added = vigil__calloc((size_t)PQntuples(r), sizeof(**added));
+			if (!*added) {
+				PQclear(r);
+				return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+			}
+		}
+		for (i = 0; i < PQntuples(r); i++)
+			row_to_entry(r, i, &(*added)[i]);
+		*nadded = (size_t)PQntuples(r);
+		PQclear(r);
+	}
+	rc = run0(st, "exchange page", "DROP TABLE vigil_xstage", NULL);
+	if (rc && added) {
+		vigil__free(*added);
+		*added = NULL;
+		*nadded = 0;
+	}
+	return rc;
+}
+
 /* ------------------------------------------------ several instances */
 
 /* Leases: INSERT … ON CONFLICT takes a free or expired lease, or renews
@@ -4145,6 +4324,8 @@ const vigil__store_ops vigil__store_postgres = {
 	/* exchanges, session 3 (migration 6) */
 	.xentry_shared = p_xentry_shared,
 	.xitem_release = p_xitem_release,
+	.xpage_take = p_xpage_take, /* issue 13: a page set-based */
+	.xpage_link = p_xpage_link,
 	.outbox_by_url = p_outbox_by_url,
 	.feed_publish = p_feed_publish,
 	.feed_scan = p_feed_scan,

@@ -3793,6 +3793,150 @@ static int s_xitem_release(vigil_store *st, int64_t entry_id, int *held)
 	return rc;
 }
 
+/* ------------------------------ exchanges, issue 13: a page set-based.
+ * The page's rows go to temp.vigil_xstage (thrown away like the import's
+ * staging table: the temp journal is off, so each take starts afresh);
+ * state: 0 the entry is absent or will be dropped with this page's keys
+ * (added again by the flush), 1 held by a record outside the page, 2 a
+ * local import's (never linked). */
+
+static int s_xpage_take(vigil_store *st, int64_t xid, int64_t bank_id,
+			const vigil__xrow *rows, size_t n, int64_t **ids, size_t *nids)
+{
+	sqlite3_stmt *q = NULL, *d = NULL;
+	size_t i;
+	int rc;
+
+	*ids = NULL;
+	*nids = 0;
+	rc = exec(st, "DROP TABLE IF EXISTS temp.vigil_xstage;"
+		      "CREATE TEMP TABLE vigil_xstage(key TEXT, type INTEGER, value BLOB,"
+		      " del INTEGER, state INTEGER NOT NULL DEFAULT 0);");
+	if (!rc)
+		rc = prep(st, "INSERT INTO temp.vigil_xstage(key,type,value,del)"
+			      " VALUES(?,?,?,?)", &q);
+	for (i = 0; !rc && i < n; i++) {
+		sqlite3_bind_text(q, 1, rows[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, rows[i].type);
+		if (rows[i].type >= 0)
+			sqlite3_bind_blob(q, 3, rows[i].value,
+					  (int)vigil_hash_type_size(rows[i].type),
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q, 3);
+		sqlite3_bind_int(q, 4, rows[i].del);
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "exchange page");
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (rc)
+		return rc;
+	rc = exec(st, "CREATE INDEX temp.vigil_xstage_key ON vigil_xstage(key)");
+	if (!rc)
+		rc = prep(st, "UPDATE temp.vigil_xstage SET state=coalesce((SELECT CASE"
+			      " WHEN EXISTS(SELECT 1 FROM main.exchange_items i WHERE"
+			      " i.entry_id=e.id AND NOT (i.exchange_id=?2 AND i.key IN"
+			      " (SELECT key FROM temp.vigil_xstage))) THEN 1"
+			      " WHEN EXISTS(SELECT 1 FROM main.exchange_items i WHERE"
+			      " i.entry_id=e.id) THEN 0 ELSE 2 END FROM main.entries e"
+			      " WHERE e.bank_id=?1 AND e.type=vigil_xstage.type AND"
+			      " e.value=vigil_xstage.value), 0) WHERE del=0 AND type>=0", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, bank_id);
+		sqlite3_bind_int64(q, 2, xid);
+		rc = step_done(st, q, "exchange page");
+	}
+	if (!rc)
+		rc = prep(st, "SELECT DISTINCT entry_id FROM main.exchange_items WHERE"
+			      " exchange_id=?1 AND entry_id<>0 AND key IN (SELECT key FROM"
+			      " temp.vigil_xstage) ORDER BY entry_id", &q);
+	if (!rc)
+		rc = prep(st, "DELETE FROM main.exchange_items WHERE exchange_id=?1 AND"
+			      " key IN (SELECT key FROM temp.vigil_xstage)", &d);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, xid);
+		sqlite3_bind_int64(d, 1, xid);
+		rc = take_ids(st, q, d, ids, nids);
+	}
+	sqlite3_finalize(q);
+	sqlite3_finalize(d);
+	return rc;
+}
+
+static int s_xpage_link(vigil_store *st, int64_t xid, int64_t bank_id, int64_t gen,
+			vigil_entry **added, size_t *nadded)
+{
+	sqlite3_stmt *q = NULL;
+	int rc, step;
+
+	if (added) {
+		*added = NULL;
+		*nadded = 0;
+	}
+	/* Key order: the item index grows in order within the page. */
+	rc = prep(st, "INSERT OR IGNORE INTO main.exchange_items(exchange_id,key,entry_id,gen)"
+		      " SELECT ?1,x.key,e.id,?3 FROM temp.vigil_xstage x JOIN main.entries e"
+		      " ON e.bank_id=?2 AND e.type=x.type AND e.value=x.value"
+		      " WHERE x.del=0 AND x.type>=0 AND x.state<2 ORDER BY x.key", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, xid);
+		sqlite3_bind_int64(q, 2, bank_id);
+		sqlite3_bind_int64(q, 3, gen);
+		rc = step_done(st, q, "exchange page");
+	}
+	/* A record is held even without an entry of its own, so that a full
+	 * refetch can tell it from one that vanished. */
+	if (!rc)
+		rc = prep(st, "INSERT OR IGNORE INTO main.exchange_items(exchange_id,key,"
+			      "entry_id,gen) SELECT DISTINCT ?1,x.key,0,?2 FROM temp.vigil_xstage x"
+			      " WHERE x.del=0 AND NOT EXISTS(SELECT 1 FROM main.exchange_items i"
+			      " WHERE i.exchange_id=?1 AND i.key=x.key)", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, xid);
+		sqlite3_bind_int64(q, 2, gen);
+		rc = step_done(st, q, "exchange page");
+	}
+	if (!rc && added)
+		rc = prep(st, "SELECT DISTINCT e.id,e.type,e.value,e.quality FROM"
+			      " temp.vigil_xstage x JOIN main.entries e ON e.bank_id=?1 AND"
+			      " e.type=x.type AND e.value=x.value WHERE x.del=0 AND x.type>=0"
+			      " AND x.state=0 ORDER BY e.id", &q);
+	if (!rc && added) {
+		size_t cap = 0;
+		sqlite3_bind_int64(q, 1, bank_id);
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			vigil_entry *g = vigil__grow(*added, &cap, *nadded + 1, sizeof(**added));
+			int len = sqlite3_column_bytes(q, 2);
+			if (!g) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			*added = g;
+			g += (*nadded)++;
+			memset(g, 0, sizeof(*g));
+			g->id = sqlite3_column_int64(q, 0);
+			g->bank_id = bank_id;
+			g->type = sqlite3_column_int(q, 1);
+			memcpy(g->value, sqlite3_column_blob(q, 2),
+			       len > 32 ? 32 : (size_t)len);
+			g->quality = sqlite3_column_int(q, 3);
+		}
+		if (!rc && step != SQLITE_DONE)
+			rc = db_err(st, "exchange page");
+		sqlite3_finalize(q);
+	}
+	if (!rc)
+		rc = exec(st, "DROP TABLE temp.vigil_xstage");
+	if (rc && added) {
+		vigil__free(*added);
+		*added = NULL;
+		*nadded = 0;
+	}
+	return rc;
+}
+
 static int s_lease_take(vigil_store *st, const char *name, const char *owner,
 			int64_t now, int64_t ttl, int *got)
 {
@@ -4201,6 +4345,8 @@ const vigil__store_ops vigil__store_sqlite = {
 	/* exchanges, session 3 */
 	.xentry_shared = s_xentry_shared,
 	.xitem_release = s_xitem_release,
+	.xpage_take = s_xpage_take, /* issue 13: a page set-based */
+	.xpage_link = s_xpage_link,
 	.lease_take = s_lease_take,
 	.lease_release = s_lease_release,
 	.outbox_by_url = s_outbox_by_url,

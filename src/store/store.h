@@ -19,6 +19,15 @@ typedef struct vigil__rec {
 	double seconds;                      /* vPDQ: timestamp */
 } vigil__rec;
 
+/* One row of an exchange page for xpage_take: a record's key and one of
+ * its hashes (type -1: none; value then unused). */
+typedef struct vigil__xrow {
+	const char *key;
+	int type;
+	const uint8_t *value;
+	int del;                             /* the record is a delete */
+} vigil__xrow;
+
 /* A stored vPDQ frame, as scan_frames reports it. */
 typedef struct vigil__frame {
 	int64_t id;        /* unique among frames */
@@ -234,6 +243,25 @@ typedef struct vigil__store_ops {
 	int (*xentry_shared)(vigil_store *st, int64_t bank_id, int type,
 			     const uint8_t *value, int64_t *id);
 	int (*xitem_release)(vigil_store *st, int64_t entry_id, int *held);
+	/* An exchange page applied set-based (issue 13), in the page's
+	 * transaction, in this order: xpage_take stages rows[0..n) (one
+	 * record key each, its last occurrence in the page; a record without
+	 * a usable hash, or a delete, has one row of type -1), notes per row
+	 * whether its (bank, type, value) entry is held by a record outside
+	 * this page (shared: link it), by none (a local import: leave it),
+	 * or by this page's keys only (it is dropped next and added again),
+	 * then removes the keys' item rows and gives back their non-zero
+	 * entry ids (*ids: vigil__free; the caller drops those no longer
+	 * held). The caller then stages the rows' entries (entry_stage,
+	 * entry_stage_flush). xpage_link links every non-delete row to its
+	 * entry (a row whose only entry is a local import's, or without a
+	 * hash, holds entry 0) under generation gen and, if added is not
+	 * NULL, gives back the entries this page added (*added:
+	 * vigil__free), in id order. */
+	int (*xpage_take)(vigil_store *st, int64_t xid, int64_t bank_id,
+			  const vigil__xrow *rows, size_t n, int64_t **ids, size_t *nids);
+	int (*xpage_link)(vigil_store *st, int64_t xid, int64_t bank_id, int64_t gen,
+			  vigil_entry **added, size_t *nadded);
 	/* A named lease (table leases): taken in one transaction when free,
 	 * expired (expires <= now) or already owner's; *got = 1 then, with
 	 * expires = now + ttl. lease_release frees it if owner holds it. */
