@@ -70,7 +70,7 @@ typedef struct vigil_exchange_fetch_opts {
 	void (*on_page)(void *user, const vigil_exchange *x); /* after a commit */
 	void *user;
 	/* If not NULL: the fetch holds lease "exchange:NAME" for this owner
-	 * (see vigil_lease_take): taken before the first request, renewed
+	 * (vigil_store_lease): taken before the first request, renewed
 	 * for lease_ttl seconds inside every page's transaction, released at
 	 * the end. VIGIL_EEXIST if another owner holds it; a page whose
 	 * renewal finds the lease taken over is not committed
@@ -111,18 +111,6 @@ int vigil_feed_published(vigil_store *st, const char *bank, int *on);
  * is missing or not published. */
 int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t limit,
 		    char **json);
-
-/* Named leases, for work one of several processes sharing a store must
- * do alone (the exchange scheduler). Takes lease name for owner until
- * now + ttl seconds, in one transaction, when it is free, expired, or
- * owner's already (a renewal): *got = 1; otherwise *got = 0 and nothing
- * changes. Not supported on every backend (VIGIL_EINVAL "not supported"). */
-int vigil_lease_take(vigil_store *st, const char *name, const char *owner,
-		     int64_t ttl, int *got);
-/* Frees lease name if owner holds it (no error if not). */
-int vigil_lease_release(vigil_store *st, const char *name, const char *owner);
-/* Whether the store's backend has leases. */
-int vigil_lease_supported(vigil_store *st);
 
 /* ------------------------------------------------ feedback, queued
  *

@@ -232,28 +232,6 @@ int vigil_exchange_delete(vigil_store *st, const char *name)
 	return NEED_OP(st, xch_delete, name);
 }
 
-/* ---------------------------------------------------------- leases */
-
-int vigil_lease_supported(vigil_store *st)
-{
-	return st && st->ops->lease_take && st->ops->lease_release;
-}
-
-int vigil_lease_take(vigil_store *st, const char *name, const char *owner,
-		     int64_t ttl, int *got)
-{
-	if (!st || !name || !*name || !owner || !*owner || ttl <= 0 || !got)
-		return VIGIL_EINVAL;
-	return NEED_OP(st, lease_take, name, owner, (int64_t)time(NULL), ttl, got);
-}
-
-int vigil_lease_release(vigil_store *st, const char *name, const char *owner)
-{
-	if (!st || !name || !owner)
-		return VIGIL_EINVAL;
-	return NEED_OP(st, lease_release, name, owner);
-}
-
 /* ----------------------------------------------------------- fetch */
 
 /* What the matcher must learn once the page's commit stands: removals and
@@ -324,6 +302,13 @@ static int by_key_last(const void *a, const void *b)
 	return c ? c : i < j ? 1 : i > j ? -1 : 0;
 }
 
+static int by_index(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	return i < j ? -1 : i > j;
+}
+
 /* Applies one page inside its transaction, set-based as `vigil bank
  * import` is: a later record replaces an earlier one with the same key,
  * the keys' old items are taken at once (entries no longer held are
@@ -376,6 +361,9 @@ static int apply_page(vigil_store *st, const vigil_exchange *x, const vigil_bank
 			rows[nrows++].del = r->del;
 		}
 	}
+	/* Back to page order: of two records carrying one hash, the first
+	 * names the entry (its source_ref), as one by one. */
+	qsort(order, nrec, sizeof(*order), by_index);
 	rc = st->ops->xpage_take(st, x->id, b->id, rows, nrows, &ids, &nids);
 	if (!rc)
 		rc = drop_entries(st, ids, nids, m, s);
@@ -513,7 +501,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	if (o->lease_owner) {
 		int got = 0;
 		snprintf(lease, sizeof(lease), "exchange:%s", name);
-		rc = vigil_lease_take(st, lease, o->lease_owner, ttl, &got);
+		rc = vigil_store_lease(st, lease, o->lease_owner, ttl * 1000, &got);
 		if (rc)
 			return rc;
 		if (!got)
@@ -574,8 +562,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		 * (a server stalled past its lease lost the exchange). */
 		if (leased) {
 			int got = 0;
-			rc = NEED_OP(st, lease_take, lease, o->lease_owner,
-				     (int64_t)time(NULL), ttl, &got);
+			rc = vigil_store_lease(st, lease, o->lease_owner, ttl * 1000, &got);
 			if (!rc && !got)
 				rc = vigil__err(st->ctx, VIGIL_EABORTED,
 						"%s: the fetch lease was taken over", x.name);
@@ -635,8 +622,10 @@ fail:
 out:
 	if (opened)
 		client_close(&c);
-	if (leased)
-		NEED_OP(st, lease_release, lease, o->lease_owner);
+	if (leased) {
+		int held;
+		vigil_store_lease(st, lease, o->lease_owner, 0, &held);
+	}
 	vigil__xpage_free(&p);
 	vigil__free(changes.v);
 	return rc;

@@ -66,38 +66,36 @@ static void run_due(srv *s)
 
 		int64_t wait = interval + jitter(v[i].name, interval);
 		char lease[VIGIL_NAME_MAX + 16];
-		int got = 1, rc;
+		int got = 0, rc;
 
 		publish(&v[i], now);
 		if (!v[i].enabled || now - v[i].last_attempt < wait)
 			continue;
 		memset(&o, 0, sizeof(o));
 		o.matcher = s->matcher;
-		if (vigil_lease_supported(X.st)) {
-			/* Under the lease, read the exchange again: another
-			 * server may have fetched it since the list was read. */
-			snprintf(lease, sizeof(lease), "exchange:%s", v[i].name);
-			rc = vigil_lease_take(X.st, lease, X.owner, SRV_CFG(s, exchange_lease), &got);
-			if (rc || !got) {
-				if (rc)
-					srv_log(s, SRV_LOG_WARN, "exchange %s: lease: %s", v[i].name,
-						vigil_errmsg(X.ctx));
-				else
-					srv_log(s, SRV_LOG_DEBUG, "exchange %s: another server holds "
-						"the lease", v[i].name);
-				continue;
-			}
-			if (vigil_exchange_get(X.st, v[i].name, &after) ||
-			    (int64_t)time(NULL) - after.last_attempt < wait) {
-				vigil_lease_release(X.st, lease, X.owner);
-				continue;
-			}
-			o.lease_owner = X.owner;
-			o.lease_ttl = SRV_CFG(s, exchange_lease);
+		/* Under the lease, read the exchange again: another server may
+		 * have fetched it since the list was read. */
+		snprintf(lease, sizeof(lease), "exchange:%s", v[i].name);
+		rc = vigil_store_lease(X.st, lease, X.owner, SRV_CFG(s, exchange_lease) * 1000,
+				       &got);
+		if (rc || !got) {
+			if (rc)
+				srv_log(s, SRV_LOG_WARN, "exchange %s: lease: %s", v[i].name,
+					vigil_errmsg(X.ctx));
+			else
+				srv_log(s, SRV_LOG_DEBUG, "exchange %s: another server holds "
+					"the lease", v[i].name);
+			continue;
 		}
+		if (vigil_exchange_get(X.st, v[i].name, &after) ||
+		    (int64_t)time(NULL) - after.last_attempt < wait) {
+			vigil_store_lease(X.st, lease, X.owner, 0, &got);
+			continue;
+		}
+		o.lease_owner = X.owner;
+		o.lease_ttl = SRV_CFG(s, exchange_lease);
 		rc = vigil_exchange_fetch(X.st, v[i].name, &o, &st);
-		if (o.lease_owner)
-			vigil_lease_release(X.st, lease, X.owner);
+		vigil_store_lease(X.st, lease, X.owner, 0, &got);
 		if (rc)
 			srv_log(s, SRV_LOG_WARN, "exchange %s: %s", v[i].name, vigil_errmsg(X.ctx));
 		else

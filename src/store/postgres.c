@@ -282,7 +282,7 @@ static const char *const migrations[] = {
 	" gen BIGINT NOT NULL,"
 	" PRIMARY KEY(exchange_id, key, entry_id));"
 	"CREATE INDEX exchange_items_gen ON exchange_items(exchange_id, gen);",
-	/* 5: leases (store.h lease_take): work only one instance may do at a
+	/* 5: leases (vigil_store_lease): work only one instance may do at a
 	 * time, held by an owner until it expires; a dead instance's lease
 	 * lapses and another takes it. */
 	"CREATE TABLE leases("
@@ -4026,22 +4026,6 @@ static int p_lease(vigil_store *st, const char *name, const char *owner,
 	return VIGIL_OK;
 }
 
-/* The exchange scheduler's lease ops (seconds, the caller's clock) over
- * the same table; PostgreSQL's own clock decides expiry. */
-static int p_lease_take(vigil_store *st, const char *name, const char *owner,
-			int64_t now, int64_t ttl, int *got)
-{
-	(void)now;
-	return p_lease(st, name, owner, ttl > 0 ? ttl * 1000 : 1, got);
-}
-
-static int p_lease_release(vigil_store *st, const char *name, const char *owner)
-{
-	int held;
-
-	return p_lease(st, name, owner, 0, &held);
-}
-
 /* Deletes changes older than the newest keep. The cut is below every
  * change still to commit (sequence numbers follow commit order, migration
  * 2), so no reader can be handed a change below it later. */
@@ -4339,8 +4323,6 @@ const vigil__store_ops vigil__store_postgres = {
 	.changes_floor = p_changes_floor,
 	.changes_prune_upto = NULL, /* the log is shared: pruned by keep (changes_prune) */
 	.lease = p_lease,
-	.lease_take = p_lease_take,
-	.lease_release = p_lease_release,
 	.changes_prune = p_changes_prune,
 	/* Private matching, E1 server state (migration 10). */
 	.pm_state_put = p_pm_state_put,

@@ -3937,8 +3937,11 @@ static int s_xpage_link(vigil_store *st, int64_t xid, int64_t bank_id, int64_t g
 	return rc;
 }
 
-static int s_lease_take(vigil_store *st, const char *name, const char *owner,
-			int64_t now, int64_t ttl, int *got)
+/* Takes lease name when free, expired or owner's already (a renewal),
+ * until now + ttl: *got = 1. In the caller's transaction if one is open
+ * (an exchange page renews its lease in its own commit). */
+static int lease_take(vigil_store *st, const char *name, const char *owner,
+		      int64_t now, int64_t ttl, int *got)
 {
 	sqlite3_stmt *q = NULL;
 	int rc, own = !s_in_transaction(st);
@@ -3970,7 +3973,7 @@ static int s_lease_take(vigil_store *st, const char *name, const char *owner,
 	return rc;
 }
 
-static int s_lease_release(vigil_store *st, const char *name, const char *owner)
+static int lease_release(vigil_store *st, const char *name, const char *owner)
 {
 	sqlite3_stmt *q = NULL;
 	int rc = prep(st, "DELETE FROM leases WHERE name=? AND owner=?", &q);
@@ -4081,9 +4084,10 @@ static int s_feed_scan(vigil_store *st, int64_t bank_id, int64_t after, size_t m
 
 /* ------------------------------------------------ several instances */
 
-/* The generic lease of vigil/store.h over the leases table of the exchange
- * scheduler (lease_take: seconds). A session lease (the holder's
- * connection) is always held: an SQLite store has no sessions to tie it to. */
+/* The lease of vigil/store.h (vigil_store_lease) over table leases, in
+ * whole seconds of this process's clock (lease_take rounds up). A session
+ * lease (the holder's connection) is always held: an SQLite store has no
+ * sessions to tie it to. */
 static int s_lease(vigil_store *st, const char *name, const char *owner,
 		   int64_t ttl_ms, int *held)
 {
@@ -4094,9 +4098,9 @@ static int s_lease(vigil_store *st, const char *name, const char *owner,
 	}
 	if (!ttl_ms) {
 		*held = 0;
-		return s_lease_release(st, name, owner);
+		return lease_release(st, name, owner);
 	}
-	return s_lease_take(st, name, owner, (int64_t)time(NULL), (ttl_ms + 999) / 1000, held);
+	return lease_take(st, name, owner, (int64_t)time(NULL), (ttl_ms + 999) / 1000, held);
 }
 
 /* ---- private matching (E1 server state; vigil/pm.h) ---------------- */
@@ -4347,8 +4351,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	.xitem_release = s_xitem_release,
 	.xpage_take = s_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = s_xpage_link,
-	.lease_take = s_lease_take,
-	.lease_release = s_lease_release,
 	.outbox_by_url = s_outbox_by_url,
 	.feed_publish = s_feed_publish,
 	.feed_scan = s_feed_scan,

@@ -234,8 +234,7 @@ typedef struct vigil__store_ops {
 			  size_t *n);
 	int (*pres_shred)(vigil_store *st, int64_t id, int64_t now);
 	int (*pres_flush)(vigil_store *st);
-	/* Exchanges, session 3 (shared hashes, the scheduler's lease, the
-	 * feedback listing). xentry_shared: the entry of (bank, type, value)
+	/* Exchanges, session 3 (shared hashes, the feedback listing). xentry_shared: the entry of (bank, type, value)
 	 * if some exchange record already holds it, else *id = 0 (absent, or
 	 * a local import an exchange must not own). xitem_release: after a
 	 * record's rows were taken, whether another record still holds entry
@@ -262,12 +261,6 @@ typedef struct vigil__store_ops {
 			  const vigil__xrow *rows, size_t n, int64_t **ids, size_t *nids);
 	int (*xpage_link)(vigil_store *st, int64_t xid, int64_t bank_id, int64_t gen,
 			  vigil_entry **added, size_t *nadded);
-	/* A named lease (table leases): taken in one transaction when free,
-	 * expired (expires <= now) or already owner's; *got = 1 then, with
-	 * expires = now + ttl. lease_release frees it if owner holds it. */
-	int (*lease_take)(vigil_store *st, const char *name, const char *owner,
-			  int64_t now, int64_t ttl, int *got);
-	int (*lease_release)(vigil_store *st, const char *name, const char *owner);
 	/* Outbox rows of one target url (any state), newest first. */
 	int (*outbox_by_url)(vigil_store *st, const char *url, size_t max,
 			     vigil_event **out, size_t *n);

@@ -257,6 +257,25 @@ fetch "$DB" tcbad
 [ $rc -eq 1 ] && grep -q "login refused (HTTP 400)" "$T/err" && ok "tcap: bad login: clear error" ||
 	bad "tcap: bad login: $(cat "$T/err")"
 
+# A record delivered twice in one page (a list holding one hash twice) is
+# one record: one entry, counted once, nothing removed. (The records above
+# are forgotten first, so the page holds only these.)
+ctl vanish '{"api":"tcap","key":"PDQ:'$P1'"}'
+ctl vanish '{"api":"tcap","key":"MD5:'$M2'"}'
+"$VIGIL" exchange add tcdup --db "$DB" --api tcap --url "$B" --page-size 50 \
+	--credentials "file:$T/tcap.cred" --bank tcdup >/dev/null
+P6=$(h p6 64)
+ctl add '{"api":"tcap","records":[
+ {"hash_digest":"'$P5'","algorithm":"PDQ","ideology":"x","file_type":"jpg","deleted":false},
+ {"hash_digest":"'$P6'","algorithm":"PDQ","ideology":"x","file_type":"jpg","deleted":false},
+ {"hash_digest":"'$P5'","algorithm":"PDQ","ideology":"x","file_type":"png","deleted":false}]}'
+fetch "$DB" tcdup
+[ $rc -eq 0 ] && grep -q "1 pages, 3 records, 2 entries added, 0 removed" "$T/out" &&
+	ok "tcap: a duplicate within a page counted once" || bad "tcap: duplicate: $(cat "$T/out" "$T/err")"
+expect "$DB" tcdup "tcap: a duplicate within a page is one entry" "0 $P5 PDQ:$P5" "0 $P6 PDQ:$P6"
+store_sql "$DB" "SELECT metadata FROM entries WHERE source_ref='PDQ:$P5'" | grep -q '"file_type":"png"' &&
+	ok "tcap: of a duplicate within a page the later wins" || bad "tcap: duplicate metadata"
+
 # ------------------------------------- kill -9 mid-fetch, then resume
 # Each API: a reference store fetched without interruption, and one whose
 # fetch is killed while it waits for its third page; after a second fetch
