@@ -50,7 +50,9 @@ xrec *vigil__xpage_add(xpage *p)
 	if (!g)
 		return NULL;
 	p->recs = g;
-	memset(&g[p->n], 0, sizeof(g[p->n]));
+	/* Not the metadata's 4 KiB: a page holds thousands of records. */
+	memset(&g[p->n], 0, offsetof(xrec, meta));
+	g[p->n].meta[0] = 0;
 	return &g[p->n++];
 }
 

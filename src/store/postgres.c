@@ -3944,7 +3944,8 @@ static int p_xpage_link(vigil_store *st, int64_t xid, int64_t bank_id, int64_t g
 	a_int(&a, gen);
 	rc = run0(st, "exchange page", "INSERT INTO exchange_items(exchange_id,key,"
 		  "entry_id,gen) SELECT DISTINCT $1::bigint,x.key,0::bigint,$2::bigint FROM"
-		  " vigil_xstage x WHERE x.del=0 AND NOT EXISTS(SELECT 1 FROM exchange_items i"
+		  " vigil_xstage x WHERE x.del=0 AND (x.type<0 OR x.state=2) AND NOT EXISTS("
+		  "SELECT 1 FROM exchange_items i"
 		  " WHERE i.exchange_id=$1 AND i.key=x.key) ON CONFLICT DO NOTHING", &a);
 	if (rc)
 		return rc;

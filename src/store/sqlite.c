@@ -3800,10 +3800,17 @@ static int s_xitem_release(vigil_store *st, int64_t entry_id, int *held)
  * (added again by the flush), 1 held by a record outside the page, 2 a
  * local import's (never linked). */
 
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int s_xpage_take(vigil_store *st, int64_t xid, int64_t bank_id,
 			const vigil__xrow *rows, size_t n, int64_t **ids, size_t *nids)
 {
-	sqlite3_stmt *q = NULL, *d = NULL;
+	sqlite3_stmt *q = NULL;
 	size_t i;
 	int rc;
 
@@ -3842,26 +3849,50 @@ static int s_xpage_take(vigil_store *st, int64_t xid, int64_t bank_id,
 			      " WHEN EXISTS(SELECT 1 FROM main.exchange_items i WHERE"
 			      " i.entry_id=e.id) THEN 0 ELSE 2 END FROM main.entries e"
 			      " WHERE e.bank_id=?1 AND e.type=vigil_xstage.type AND"
-			      " e.value=vigil_xstage.value), 0) WHERE del=0 AND type>=0", &q);
+			      " e.value=vigil_xstage.value), 0) WHERE del=0 AND type>=0 AND"
+			      /* rows of new hashes, most of a page, are not rewritten */
+			      " EXISTS(SELECT 1 FROM main.entries e WHERE e.bank_id=?1 AND"
+			      " e.type=vigil_xstage.type AND e.value=vigil_xstage.value)", &q);
 	if (!rc) {
 		sqlite3_bind_int64(q, 1, bank_id);
 		sqlite3_bind_int64(q, 2, xid);
 		rc = step_done(st, q, "exchange page");
 	}
 	if (!rc)
-		rc = prep(st, "SELECT DISTINCT entry_id FROM main.exchange_items WHERE"
-			      " exchange_id=?1 AND entry_id<>0 AND key IN (SELECT key FROM"
-			      " temp.vigil_xstage) ORDER BY entry_id", &q);
-	if (!rc)
 		rc = prep(st, "DELETE FROM main.exchange_items WHERE exchange_id=?1 AND"
-			      " key IN (SELECT key FROM temp.vigil_xstage)", &d);
+			      " key IN (SELECT key FROM temp.vigil_xstage) RETURNING entry_id", &q);
 	if (!rc) {
+		int64_t *v = NULL;
+		size_t cap = 0, k = 0, j;
+		int step;
 		sqlite3_bind_int64(q, 1, xid);
-		sqlite3_bind_int64(d, 1, xid);
-		rc = take_ids(st, q, d, ids, nids);
+		while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(q, 0), *g;
+			if (!id)
+				continue;
+			if (!(g = vigil__grow(v, &cap, k + 1, sizeof(*v)))) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			v = g;
+			v[k++] = id;
+		}
+		if (!rc && step != SQLITE_DONE)
+			rc = db_err(st, "exchange page");
+		sqlite3_finalize(q);
+		/* In id order, each once (two keys may have held one entry). */
+		if (k > 1)
+			qsort(v, k, sizeof(*v), cmp_i64);
+		for (i = j = 0; i < k; i++)
+			if (!j || v[j - 1] != v[i])
+				v[j++] = v[i];
+		if (rc) {
+			vigil__free(v);
+			return rc;
+		}
+		*ids = v;
+		*nids = j;
 	}
-	sqlite3_finalize(q);
-	sqlite3_finalize(d);
 	return rc;
 }
 
@@ -3891,7 +3922,8 @@ static int s_xpage_link(vigil_store *st, int64_t xid, int64_t bank_id, int64_t g
 	if (!rc)
 		rc = prep(st, "INSERT OR IGNORE INTO main.exchange_items(exchange_id,key,"
 			      "entry_id,gen) SELECT DISTINCT ?1,x.key,0,?2 FROM temp.vigil_xstage x"
-			      " WHERE x.del=0 AND NOT EXISTS(SELECT 1 FROM main.exchange_items i"
+			      " WHERE x.del=0 AND (x.type<0 OR x.state=2) AND NOT EXISTS(SELECT 1"
+			      " FROM main.exchange_items i"
 			      " WHERE i.exchange_id=?1 AND i.key=x.key)", &q);
 	if (!rc) {
 		sqlite3_bind_int64(q, 1, xid);
