@@ -292,23 +292,27 @@ static int drop_entries(vigil_store *st, const int64_t *ids, size_t n,
 	return VIGIL_OK;
 }
 
-/* Orders record indices by key, a later record first among equal keys,
- * so that the first of each run is the one that counts. */
-static const xpage *sort_page;
+/* A record's place in its page, sorted by key (a later record first
+ * among equal keys, so that the first of each run is the one that
+ * counts), then back into page order. */
+typedef struct recref {
+	const char *key;
+	size_t i;
+} recref;
 
 static int by_key_last(const void *a, const void *b)
 {
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(sort_page->recs[i].key, sort_page->recs[j].key);
+	const recref *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
 
-	return c ? c : i < j ? 1 : i > j ? -1 : 0;
+	return c ? c : x->i < y->i ? 1 : x->i > y->i ? -1 : 0;
 }
 
 static int by_index(const void *a, const void *b)
 {
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const recref *x = a, *y = b;
 
-	return i < j ? -1 : i > j;
+	return x->i < y->i ? -1 : x->i > y->i;
 }
 
 /* Applies one page inside its transaction, set-based as `vigil bank
@@ -320,7 +324,8 @@ static int by_index(const void *a, const void *b)
 static int apply_page(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
 		      const xpage *p, mchanges *m, vigil_exchange_stats *s)
 {
-	size_t *order = NULL, nrec = 0, nrows = 0, i, k, nids = 0, nadd = 0;
+	size_t nrec = 0, nrows = 0, i, k, nids = 0, nadd = 0;
+	recref *order = NULL;
 	vigil__xrow *rows = NULL;
 	vigil__rec *rec = NULL;
 	vigil_entry *add = NULL;
@@ -343,13 +348,14 @@ static int apply_page(vigil_store *st, const vigil_exchange *x, const vigil_bank
 		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < p->n; i++)
-		order[i] = i;
-	sort_page = p;
+	for (i = 0; i < p->n; i++) {
+		order[i].key = p->recs[i].key;
+		order[i].i = i;
+	}
 	qsort(order, p->n, sizeof(*order), by_key_last);
 	for (i = 0; i < p->n; i++) {
-		const xrec *r = &p->recs[order[i]];
-		if (nrec && !strcmp(r->key, p->recs[order[nrec - 1]].key))
+		const xrec *r = &p->recs[order[i].i];
+		if (nrec && !strcmp(r->key, order[nrec - 1].key))
 			continue;
 		order[nrec++] = order[i];
 		for (j = 0; j < (r->del ? 0 : r->n); j++) {
@@ -370,7 +376,7 @@ static int apply_page(vigil_store *st, const vigil_exchange *x, const vigil_bank
 	if (!rc)
 		rc = drop_entries(st, ids, nids, m, s);
 	for (i = 0; !rc && i < nrec; i++) {
-		const xrec *r = &p->recs[order[i]];
+		const xrec *r = &p->recs[order[i].i];
 		for (j = 0; !rc && j < (r->del ? 0 : r->n); j++) {
 			memset(rec, 0, offsetof(vigil__rec, source_ref));
 			rec->type = r->h[j].type;
