@@ -3,7 +3,9 @@
 # from the TCAP stand-in (tests/exchange/standin.py) on loopback into a bank,
 # against `vigil bank import` of the same hashes from a file, in one run.
 # The stand-in is Python; its own cost per page (JSON encoding) is counted
-# in the exchange's time, so the ratio is an upper bound of vigil's overhead.
+# in the exchange's wall time, so the second line compares vigil's own CPU
+# (user + sys of each process). FETCH_WRAP (e.g. "perf record -o F")
+# prefixes the fetch command.
 set -eu
 BUILD=${1:-build}
 N=${2:-1000000}
