@@ -186,7 +186,32 @@ check "the survivor cut the publisher ($((END - START)) s < $LEN s)" [ $((END - 
 FF=
 check "one stream.cut event" [ "$(grep "^new " "$T/rlog" | grep -c ' stream.cut ')" = 1 ]
 
-for n in 2 3; do
+# A slow owner that comes back: instance 4 holds a job for 4 s, is stopped
+# (SIGSTOP) past its lease, a survivor completes the job; resumed, its own
+# finish is refused and nothing of its result is written.
+export VIGIL_TEST_CLOCK=1 VIGIL_TEST_JOB_PAUSE_MS=4000
+start --master-key-file "$T/master.key" --work-lease 3 \
+	--webhook-url "http://127.0.0.1:$RPORT/hook" --webhook-secret s3cret --webhook-allow 127.0.0.1
+unset VIGIL_TEST_CLOCK VIGIL_TEST_JOB_PAUSE_MS
+P1=$SPID U4=$U SPID=
+curl -s -o "$T/b" -H "Authorization: Bearer $SUB" -F "file=@$T/job.mp4" \
+	-F 'context={"content_id":"vid2","user_id":"u2"};type=application/json' "$U4/v1/content"
+JOB=$(jq -r .job "$T/b")
+wait_for '[ "$(job "$U2" | jq -r .status)" = running ]' || bad "job 2 not running: $(job "$U2")"
+kill -STOP "$P1"
+wait_for '[ "$(job "$U2" | jq -r .status)" = done ]' 1200 || bad "job 2 not done: $(job "$U2")"
+check "job 2 completed by a survivor while its owner was stopped" \
+	[ "$(job "$U3" | jq -r '.status + " " + (.attempts|tostring)')" = "done 2" ]
+kill -CONT "$P1"
+wait_for 'grep -q "video job $JOB: taken over by another instance" "$T/server.log"' 600
+check "the resumed owner's finish is refused" \
+	grep -q "video job $JOB: taken over by another instance" "$T/server.log"
+check "still one verdict event for job 2" \
+	[ "$(q "SELECT count(*) FROM outbox WHERE type='verdict' AND body LIKE '%$JOB%'")" = 1 ]
+check "still one audit row for its verdict" \
+	[ "$(q "SELECT count(*) FROM audit WHERE action='content.verdict' AND detail LIKE '%$JOB%'")" = 1 ]
+
+for n in 1 2 3; do
 	eval "p=\$P$n"
 	kill -TERM "$p"; wait "$p" || bad "instance $n exit"; eval "P$n="
 done
