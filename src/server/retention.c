@@ -118,7 +118,6 @@ int srv_retention_start(srv *s, char *err, size_t errcap)
 
 void srv_retention_stop(srv *s)
 {
-	(void)s;
 	if (R.running) {
 		pthread_mutex_lock(&R.mu);
 		R.stop = 1;
@@ -127,6 +126,9 @@ void srv_retention_stop(srv *s)
 		pthread_join(R.thread, NULL);
 		R.running = 0;
 	}
+	/* a clean stop hands the next run to another instance (or a restart) */
+	if (R.st && !R.unsupported)
+		srv_lease(s, R.ctx, R.st, "evidence.retention", 0);
 	sodium_memzero(R.master, sizeof(R.master));
 	R.have_master = 0;
 	R.unsupported = 0;

@@ -42,6 +42,7 @@ echo "# store: ${VIGIL_DB%%\?*}"
 	"$VIGIL" bank import known "$T/known.csv" 2>/dev/null || { bad "bank"; exit 1; }
 SUB=$("$VIGIL" key create uploader --role submit 2>/dev/null | tail -1)
 ADM=$("$VIGIL" key create ops --role admin 2>/dev/null | tail -1)
+MET=$("$VIGIL" key create scrape --role metrics 2>/dev/null | tail -1)
 python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/master.key"
 chmod 600 "$T/master.key"
 
@@ -118,6 +119,22 @@ for n in 1 2 3; do
 	check "instance $n ready" [ "$(curl -s -o /dev/null -w '%{http_code}' "$u/readyz")" = 200 ]
 done
 A="Authorization: Bearer $ADM"
+
+# Retention is leased: of the three instances' first ticks (at start) one
+# ran the sweep, two left it to the lease holder.
+skipped() {
+	t=0
+	for u in "$U1" "$U2" "$U3"; do
+		v=$(curl -s -H "Authorization: Bearer $MET" "$u/metrics" |
+			awk '/^vigil_evidence_sweeps_skipped_total/ { print $2 }')
+		t=$((t + ${v:-0}))
+	done
+	echo $t
+}
+wait_for '[ "$(skipped)" -ge 2 ]' 200
+check "retention ran on one instance, two skipped ($(skipped))" [ "$(skipped)" = 2 ]
+check "one instance holds the retention lease" \
+	[ "$(q "SELECT count(*) FROM leases WHERE name='evidence.retention'")" = 1 ]
 
 # The stream: published by ffmpeg in real time, watched through instance 1.
 URL="rtmp://127.0.0.1:$RTMP_PORT/live/cam1"
