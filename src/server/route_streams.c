@@ -687,16 +687,17 @@ static size_t unshare_url(srv *s, vigil_ctx *ctx, vigil_store *st, const char *u
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		json_t *spec = json_loads(w[i].spec, 0, NULL);
+		const char *u = json_string_value(json_object_get(spec, "url"));
 		int done = 0;
-		if (!strcmp(url, json_string_value(json_object_get(spec, "url")) ?
-				     json_string_value(json_object_get(spec, "url")) : "") &&
-		    !vigil_work_finish(st, w[i].id, NULL, "removed", "{}", &done) && done)
-			k++;
+		if (u && !strcmp(url, u)) {
+			if (vigil_work_finish(st, w[i].id, NULL, "removed", "{}", &done))
+				srv_log(s, SRV_LOG_WARN, "stream %s: %s", w[i].id, vigil_errmsg(ctx));
+			else if (done)
+				k++;
+		}
 		json_decref(spec);
 	}
 	vigil_works_free(w, n);
-	(void)s;
-	(void)ctx;
 	return k;
 }
 
