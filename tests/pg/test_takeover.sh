@@ -232,4 +232,6 @@ for n in 1 2 3; do
 	eval "p=\$P$n"
 	kill -TERM "$p"; wait "$p" || bad "instance $n exit"; eval "P$n="
 done
+check "no sanitizer report from any instance" \
+	sh -c "! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error' '$T/server.log'"
 exit $fail
