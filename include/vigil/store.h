@@ -312,6 +312,62 @@ int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor);
 int vigil_store_lease(vigil_store *st, const char *name, const char *owner,
 		      int64_t ttl_ms, int *held);
 
+/* ------------------------------------------------------- shared work
+ * Work that any of several `vigil serve` instances on one store may do
+ * and that a survivor takes over when the instance doing it dies: a video
+ * job (kind "video": its upload sealed in media) or a watched live stream
+ * (kind "stream": spec holds the URL). Who may work on an item is a lease
+ * ("work:" + id, vigil_store_lease); owner names the instance that claimed
+ * it last. Finishing is conditional on being that owner and the item being
+ * still open, in the caller's transaction if one is open, so whatever an
+ * item's finish writes beside it (a verdict, a case, events) is written
+ * once, however many instances took the item over. */
+#define VIGIL_WORK_ID_MAX 64
+#define VIGIL_WORK_SPEC_MAX 65536          /* spec and result texts */
+#define VIGIL_WORK_MEDIA_MAX ((size_t)1 << 30)
+
+typedef struct vigil_work {
+	char id[VIGIL_WORK_ID_MAX + 1];
+	char kind[16];                  /* "video", "stream" */
+	char state[16];                 /* open: queued, running, watching;
+					   finished: done, failed, removed */
+	char owner[VIGIL_TEXT_MAX + 1]; /* the last claimer, "" none */
+	int64_t created_ms, updated_ms; /* unix ms (the caller's clock) */
+	int64_t lease_until_ms;         /* the owner's renewal + ttl, by its clock
+					   (informational: the lease decides) */
+	int64_t attempts;               /* claims so far */
+	char *spec;                     /* JSON text, never NULL once read */
+	char *result;                   /* JSON text, "" while open */
+	uint8_t *media;                 /* NULL unless asked for / none */
+	size_t media_len;
+} vigil_work;
+
+/* Frees what w holds (spec, result, media) and zeroes it. */
+void vigil_work_clear(vigil_work *w);
+void vigil_works_free(vigil_work *w, size_t n);
+/* Stores a new item (id, kind, state, owner, created_ms, lease_until_ms,
+ * spec, media; attempts starts at 1 if owner is set). VIGIL_EEXIST if the
+ * id is taken. */
+int vigil_work_add(vigil_store *st, const vigil_work *w);
+/* The item id (*out: the caller's, vigil_work_clear), its media only if
+ * with_media. VIGIL_ENOENT if there is none. */
+int vigil_work_get(vigil_store *st, const char *id, int with_media, vigil_work *out);
+/* Open items of kind, oldest first, at most max, without media (*out: the
+ * caller's, vigil_works_free). */
+int vigil_work_open(vigil_store *st, const char *kind, size_t max, vigil_work **out,
+		    size_t *n);
+/* Makes owner the item's owner (state, if not NULL, set too; lease_until
+ * recorded; attempts + 1 when the owner changes) if it is still open:
+ * *got = 1, else 0. Call it only holding the item's lease. */
+int vigil_work_claim(vigil_store *st, const char *id, const char *owner, const char *state,
+		     int64_t lease_until_ms, int *got);
+/* Finishes an open item owned by owner (NULL: whoever owns it): state (a
+ * finished one, or an open one to move it on), result (JSON text or NULL),
+ * media dropped if state is finished. *done = 1 if it happened, 0 if the
+ * item was finished already or is another owner's. */
+int vigil_work_finish(vigil_store *st, const char *id, const char *owner, const char *state,
+		      const char *result, int *done);
+
 /* ---------------------------------------------------------- evidence */
 
 /* What was seen where, what it matched, and what was done about it: the

@@ -26,6 +26,7 @@ typedef struct match_job {
 	int radius, min_quality, dihedral, out;
 	vigil_pdq_opts popts;
 	vigil_match *hits;   /* MATCH_MAX_PER_QUERY */
+	const char *snapshot; /* --snapshot FILE, or NULL */
 	unsigned long matched;
 } match_job;
 
@@ -304,6 +305,34 @@ static int match_videos(match_job *j, const cli_files *files, int64_t max_bytes,
 	return failed;
 }
 
+/* --snapshot FILE, as vigil serve: the index mapped from FILE and the
+ * changes since replayed, or rebuilt if FILE is missing or not to be
+ * trusted (said on stderr, with the reason); then FILE is written again
+ * if the index moved on, for the next run. The SQLite change log is not
+ * pruned here: another snapshot of the same store (a server's) stays
+ * usable. Returns 0, or -1 (reported). */
+static int open_snapshot(match_job *j, vigil_store *st)
+{
+	vigil_snapshot_info info;
+
+	if (vigil_matcher_open_snapshot(st, j->snapshot, &j->m, &info)) {
+		cli_err("vigil match: %s\n", vigil_errmsg(j->ctx));
+		return -1;
+	}
+	if (info.used)
+		cli_err("vigil match: snapshot %s: used (change %lld, %lld replayed)\n",
+			j->snapshot, (long long)info.seq, (long long)info.replayed);
+	else
+		cli_err("vigil match: snapshot %s: not used (%s): rebuilt\n", j->snapshot,
+			info.reason);
+	if ((!info.used || info.replayed) &&
+	    vigil_matcher_snapshot_write(j->m, st, j->snapshot))
+		/* matching goes on: only the next start is slower */
+		cli_err("vigil match: snapshot %s: not written: %s\n", j->snapshot,
+			vigil_errmsg(j->ctx));
+	return 0;
+}
+
 /* Opens the store at db and loads its enabled banks. Having nothing to match
  * against is an error, not a clean result: a mistyped --db must not create
  * an empty store and report every upload as unknown. Returns 0, or -1
@@ -344,6 +373,8 @@ static int open_banks(match_job *j, const char *db, vigil_store **st)
 				"(see 'vigil bank import')\n", path);
 		return -1;
 	}
+	if (j->snapshot)
+		return open_snapshot(j, *st);
 	if (vigil_matcher_open(*st, &j->m)) {
 		cli_err("vigil match: %s\n", vigil_errmsg(j->ctx));
 		return -1;
@@ -380,6 +411,9 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			break;
 		case 'H':
 			hashes = 1;
+			break;
+		case CLI_OPT_SNAPSHOT:
+			j.snapshot = arg;
 			break;
 		case 'r':
 			if (cli_parse_int(arg, 0, VIGIL_INDEX_MAX_RADIUS, &v)) {

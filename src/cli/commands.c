@@ -133,6 +133,12 @@ static const cli_opt match_opts[] = {
 	 "--video: ... and at least P% of the stored video's frames match one of "
 	 "the query's (default 0, so that a clip of a known video matches however "
 	 "long the original is)."},
+	{CLI_OPT_SNAPSHOT, "snapshot", "FILE",
+	 "Start the index from the snapshot FILE (as vigil serve --snapshot: "
+	 "mapped, checksummed, the bank changes since replayed; "
+	 "docs/snapshots.md); a missing, corrupt, foreign or stale FILE is "
+	 "rebuilt from the store. FILE is written again when the index moved "
+	 "on. What was used is said on stderr."},
 	HASHING_OPTS,
 	{0, NULL, NULL, NULL},
 };

@@ -230,6 +230,11 @@
 	  "every committed page; servers sharing a database fetch each "      \
 	  "exchange one at a time, and a lease whose server died is taken "   \
 	  "over when it expires. Longer than one page's requests.")           \
+	X(work_lease, "work-lease", INT, "10", 2, 3600, 0,                     \
+	  "Seconds an instance's lease on a video job or a watched stream "   \
+	  "lasts, renewed every third of it. Instances sharing a database "   \
+	  "take over the jobs and streams of one that died once its leases "  \
+	  "expire (docs/deploy.md).")                                          \
 	X(pm_enable, "pm-enable", INT, "0", 0, 1, 0,                            \
 	  "1 turns on private matching's routes (/v1/pm/...; docs/private-matching.md): "    \
 	  "research grade, off by default. Read docs/private-matching.md's leakage tables "  \
@@ -325,6 +330,7 @@ typedef struct srv_config {
 	int64_t fetch_max_bytes, fetch_timeout;
 	int64_t exchange_interval; /* seconds; 0: on request only */
 	int64_t exchange_lease;    /* seconds */
+	int64_t work_lease;        /* seconds: video jobs, streams (work.c) */
 	int64_t pm_enable, pm_max_keys; /* private matching (route_pm.c) */
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */

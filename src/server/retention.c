@@ -2,11 +2,16 @@
  * runs vigil_retention_sweep at start and then every
  * evidence_sweep_interval seconds (both settings reload on SIGHUP). A
  * failed run is logged and retried at the next tick: deleting late is
- * safe, deleting early is what the job never does. /metrics:
+ * safe, deleting early is what the job never does. Several instances on
+ * one database run it once per interval between them: a run needs the
+ * "evidence.retention" lease, taken for one interval, so the holder
+ * renews it at its next tick and a survivor takes it once a dead
+ * holder's interval is over. /metrics:
  * vigil_evidence_preserved_total, vigil_evidence_deleted_total,
  * vigil_evidence_held (expired items a hold keeps). */
 #include "retention.h"
 #include "metrics.h"
+#include "sync.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -32,6 +37,11 @@ static void run(srv *s)
 
 	if (R.unsupported)
 		return;
+	if (!srv_lease(s, R.ctx, R.st, "evidence.retention",
+		       SRV_CFG(s, evidence_sweep_interval) * 1000)) {
+		srv_metric_inc("vigil_evidence_sweeps_skipped_total", NULL, NULL);
+		return; /* another instance's turn */
+	}
 	rc = vigil_retention_sweep(R.st, R.have_master ? R.master : NULL, (int64_t)time(NULL),
 				   SRV_CFG(s, evidence_retention_days), "vigil-serve", &st);
 	if (rc == VIGIL_EINVAL && strstr(vigil_errmsg(R.ctx), "not supported")) {
@@ -79,6 +89,8 @@ int srv_retention_start(srv *s, char *err, size_t errcap)
 			  "Evidence items preserved by the retention job");
 	srv_metric_define("vigil_evidence_deleted_total", SRV_COUNTER,
 			  "Evidence items deleted (data key destroyed) by the retention job");
+	srv_metric_define("vigil_evidence_sweeps_skipped_total", SRV_COUNTER,
+			  "Retention ticks left to the instance holding the retention lease");
 	srv_metric_define("vigil_evidence_held", SRV_GAUGE,
 			  "Expired evidence items kept by a legal hold");
 	if (vigil_ctx_new(&R.ctx)) {
@@ -106,7 +118,6 @@ int srv_retention_start(srv *s, char *err, size_t errcap)
 
 void srv_retention_stop(srv *s)
 {
-	(void)s;
 	if (R.running) {
 		pthread_mutex_lock(&R.mu);
 		R.stop = 1;
@@ -115,6 +126,9 @@ void srv_retention_stop(srv *s)
 		pthread_join(R.thread, NULL);
 		R.running = 0;
 	}
+	/* a clean stop hands the next run to another instance (or a restart) */
+	if (R.st && !R.unsupported)
+		srv_lease(s, R.ctx, R.st, "evidence.retention", 0);
 	sodium_memzero(R.master, sizeof(R.master));
 	R.have_master = 0;
 	R.unsupported = 0;

@@ -11,6 +11,8 @@
 #include "metrics.h"
 #include "pipeline.h"
 #include "review.h"
+#include "sync.h"
+#include "work.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -405,6 +407,22 @@ static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
 			    : VIGIL_ENOMEM;
 		json_decref(detail);
 	}
+	/* A video job's finish, in the same transaction: if another instance
+	 * took the job over (or finished it), nothing of this is written. */
+	if (!rc && job) {
+		json_t *res = json_pack("{s:s,s:o,s:I}", "verdict",
+					vigil_verdict_name(u->d.verdict), "case",
+					*case_id ? json_integer(*case_id) : json_null(),
+					"matches", (json_int_t)u->n);
+		char *text = res ? json_dumps(res, JSON_COMPACT) : NULL;
+		int done = 0;
+		rc = text ? vigil_work_finish(st, job, srv_lease_owner(), "done", text, &done)
+			  : VIGIL_ENOMEM;
+		if (!rc && !done)
+			rc = VIGIL_EEXIST;
+		json_decref(res);
+		free(text);
+	}
 	if (!rc)
 		rc = vigil_store_commit(st);
 	if (rc) {
@@ -436,18 +454,22 @@ static json_t *context_part(srv_req *r, const char *field)
 
 /* ------------------------------------------------------- video jobs */
 
-/* Videos are hashed by one worker thread, in order: a queued job holds a
- * copy of the upload. The queue is in memory and bounded: a full queue
- * answers 503 busy; a job queued when the process dies is lost (its client
- * has a 202 and no verdict event, and resubmits after its own timeout). */
-#define MAX_JOBS 16
+/* A video is answered 202 with a job id and hashed by one worker thread.
+ * The job is a shared work item (work.h, vigil/store.h "shared work"): its
+ * row holds the upload sealed — under the master key (master_key_file), so
+ * that any instance can open it, else under a key only this process holds
+ * (a survivor taking such a job over cannot open it and fails it:
+ * job.failed "upload_lost") — with its context and who sent it. The
+ * instance that took the upload holds the job's lease and queues its id
+ * here; a survivor that takes a dead instance's job over queues it the same
+ * way. The verdict, case, events and audit row are written with the job's
+ * finish in one transaction, which counts only for its last claimer: a job
+ * completes once however often it was taken over. Any instance answers
+ * GET /v1/jobs/{id} from the row. */
+#define MAX_JOBS 16 /* jobs queued on this instance for new uploads */
 
 typedef struct job {
-	char id[VIGIL_EVENT_ID_LEN + 1];
-	uint8_t *data;
-	size_t len;
-	json_t *context;
-	actor who;
+	char id[VIGIL_WORK_ID_MAX + 1];
 	struct job *next;
 } job;
 
@@ -458,60 +480,211 @@ static struct {
 	int n, stop, running;
 	pthread_t thread;
 	srv *s;
+	uint8_t proc_key[VIGIL_MASTER_KEY_BYTES]; /* without a master key */
 } J = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
-static void job_free(job *j)
+/* Queues id (taken or adopted); 0, or -1 out of memory. */
+static int enqueue(const char *id)
 {
+	job *j = calloc(1, sizeof(*j));
+
 	if (!j)
-		return;
-	free(j->data);
-	json_decref(j->context);
-	free(j);
+		return -1;
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	pthread_mutex_lock(&J.mu);
+	if (J.tail)
+		J.tail->next = j;
+	else
+		J.head = j;
+	J.tail = j;
+	J.n++;
+	pthread_cond_signal(&J.cv);
+	pthread_mutex_unlock(&J.mu);
+	return 0;
 }
 
-static void run_job(srv *s, vigil_ctx *c, vigil_store *st, job *j)
+static int job_adopt(srv *s, vigil_ctx *ctx, vigil_store *st, const vigil_work *w)
 {
-	upload *u = calloc(1, sizeof(*u));
-	json_t *matches = NULL, *actions = json_array();
-	int64_t case_id = 0;
-	int rc;
+	(void)s;
+	(void)ctx;
+	(void)st;
+	return enqueue(w->id);
+}
 
-	if (!u || !actions) {
-		srv_log(s, SRV_LOG_ERROR, "video job %s: out of memory", j->id);
-		goto out;
+/* Its lease went elsewhere: not started here (a running one's finish will
+ * not count, see commit). */
+static void job_lost(srv *s, const char *id)
+{
+	job **pp, *j;
+
+	(void)s;
+	pthread_mutex_lock(&J.mu);
+	for (pp = &J.head; (j = *pp); pp = &j->next)
+		if (!strcmp(j->id, id)) {
+			*pp = j->next;
+			if (J.tail == j) {
+				J.tail = NULL;
+				for (job *k = J.head; k; k = k->next)
+					J.tail = k;
+			}
+			J.n--;
+			free(j);
+			break;
+		}
+	pthread_mutex_unlock(&J.mu);
+}
+
+static const srv_work_kind video_kind = {"video", job_adopt, job_lost};
+
+/* What a job's row says about its upload (spec), parsed. */
+typedef struct job_spec {
+	json_t *context;
+	actor who;
+	int master; /* sealed under the master key, else the process key */
+} job_spec;
+
+static int spec_parse(const char *text, job_spec *js)
+{
+	json_t *j = json_loads(text, 0, NULL), *w;
+
+	memset(js, 0, sizeof(*js));
+	if (!j)
+		return -1;
+	js->context = json_incref(json_object_get(j, "context"));
+	w = json_object_get(j, "who");
+	snprintf(js->who.key, sizeof(js->who.key), "%s", ctx_str(w, "key"));
+	snprintf(js->who.ip, sizeof(js->who.ip), "%s", ctx_str(w, "ip"));
+	js->who.roles = (unsigned)json_integer_value(json_object_get(w, "roles"));
+	js->master = !strcmp(ctx_str(j, "sealed"), "master");
+	json_decref(j);
+	if (!json_is_object(js->context)) {
+		json_decref(js->context);
+		js->context = NULL;
+		return -1;
 	}
-	rc = run_video(c, st, srv_pipeline_matcher(s), j->data, j->len,
+	return 0;
+}
+
+/* A job that cannot complete: job.failed for the platform, so it is not
+ * left waiting, and the failed finish, in one transaction (once, like a
+ * verdict). */
+static void fail_job(srv *s, vigil_ctx *c, vigil_store *st, const char *id,
+		     json_t *context, const char *code, const char *msg)
+{
+	json_t *d = json_pack("{s:s,s:s,s:s,s:O}", "job", id, "error", code, "message", msg,
+			      "context", context ? context : json_null());
+	json_t *res = json_pack("{s:s,s:s}", "error", code, "message", msg);
+	char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+	char *rtext = res ? json_dumps(res, JSON_COMPACT) : NULL;
+	int done = 0, rc = text && rtext ? vigil_store_begin(st) : VIGIL_ENOMEM;
+
+	if (!rc)
+		rc = vigil_work_finish(st, id, srv_lease_owner(), "failed", rtext, &done);
+	if (!rc && done && *srv_webhook_url(s))
+		rc = vigil_outbox_add(st, "job.failed", srv_webhook_url(s), "", text, NULL);
+	if (!rc)
+		rc = vigil_store_commit(st);
+	if (rc)
+		vigil_store_rollback(st);
+	else if (done)
+		srv_pipeline_kick();
+	srv_log(s, SRV_LOG_WARN, "video job %s: %s: %s%s", id, code, msg,
+		rc ? " (not recorded)" : done ? "" : " (finished elsewhere)");
+	if (rc)
+		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", id, vigil_errmsg(c));
+	json_decref(d);
+	json_decref(res);
+	free(text);
+	free(rtext);
+}
+
+/* A test hook: with VIGIL_TEST_CLOCK=1, VIGIL_TEST_JOB_PAUSE_MS holds a
+ * job between its start and its hashing, so a test can kill the instance
+ * with the job in flight. */
+static void test_pause(void)
+{
+	const char *t = getenv("VIGIL_TEST_CLOCK"), *p = getenv("VIGIL_TEST_JOB_PAUSE_MS");
+	long ms;
+
+	if (!t || strcmp(t, "1") || !p || (ms = atol(p)) <= 0 || ms > 600000)
+		return;
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+}
+
+static void run_job(srv *s, vigil_ctx *c, vigil_store *st, const char *id)
+{
+	vigil_work w;
+	job_spec js = {0};
+	upload *u = NULL;
+	json_t *matches = NULL, *actions = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int64_t case_id = 0;
+	int done = 0, rc;
+
+	memset(&w, 0, sizeof(w));
+	if (!srv_work_held(id))
+		return; /* lost before it started */
+	rc = vigil_work_get(st, id, 1, &w);
+	if (rc) {
+		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", id, vigil_errmsg(c));
+		goto drop;
+	}
+	/* Started: only while this instance is still its owner. */
+	if (vigil_work_finish(st, id, srv_lease_owner(), "running", NULL, &done) || !done)
+		goto drop;
+	if (spec_parse(w.spec, &js)) {
+		fail_job(s, c, st, id, NULL, "bad_job", "the job's record is unreadable");
+		goto drop;
+	}
+	if (!w.media || (js.master && !srv_master_key(s)) ||
+	    vigil_unseal(c, js.master ? srv_master_key(s) : J.proc_key, w.media, w.media_len,
+			 &data, &len)) {
+		fail_job(s, c, st, id, js.context, "upload_lost",
+			 "the upload was sealed by an instance without master_key_file "
+			 "that stopped; send it again");
+		goto drop;
+	}
+	vigil_work_clear(&w); /* the sealed copy is not needed any more */
+	test_pause();
+	u = calloc(1, sizeof(*u));
+	actions = json_array();
+	if (!u || !actions) {
+		srv_log(s, SRV_LOG_ERROR, "video job %s: out of memory", id);
+		goto drop; /* its lease expires: a survivor (or a restart) retries */
+	}
+	rc = run_video(c, st, srv_pipeline_matcher(s), data, len,
 		       (double)srv_pipeline_max_video_seconds(s), u);
 	if (rc) {
-		/* Not a verdict: an error event, so the platform is not left
-		 * waiting. */
-		json_t *d = json_pack("{s:s,s:s,s:s,s:O}", "job", j->id, "error",
-				      vigil_status_name(rc), "message", vigil_errmsg(c),
-				      "context", j->context);
-		char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
-		json_decref(d);
-		if (text && *srv_webhook_url(s) &&
-		    !vigil_outbox_add(st, "job.failed", srv_webhook_url(s), "", text, NULL))
-			srv_pipeline_kick();
-		free(text);
-		srv_log(s, SRV_LOG_WARN, "video job %s: %s", j->id, vigil_errmsg(c));
-		goto out;
+		/* Not a verdict: an error event. */
+		fail_job(s, c, st, id, js.context, vigil_status_name(rc), vigil_errmsg(c));
+		goto drop;
 	}
 	matches = matches_json(u);
 	if (!matches)
-		goto out;
-	rc = commit(st, s, &j->who, u, j->context, "match", 0, j->id, matches, actions,
-		    &case_id);
+		goto drop;
+	rc = commit(st, s, &js.who, u, js.context, "match", 0, id, matches, actions, &case_id);
 	if (!rc && case_id)
-		srv_case_keep_video(s, c, st, case_id, j->data, j->len); /* review.h */
-	if (rc)
-		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", j->id, vigil_errmsg(c));
+		srv_case_keep_video(s, c, st, case_id, data, len); /* review.h */
+	if (rc == VIGIL_EEXIST)
+		srv_log(s, SRV_LOG_WARN, "video job %s: taken over by another instance; "
+			"this result is dropped", id);
+	else if (rc)
+		srv_log(s, SRV_LOG_ERROR, "video job %s: %s", id, vigil_errmsg(c));
 	else
 		srv_metric_inc("vigil_verdicts_total", "verdict",
 			       vigil_verdict_name(u->d.verdict));
-out:
+drop:
+	srv_work_drop(s, c, st, id);
+	vigil_work_clear(&w);
+	json_decref(js.context);
 	json_decref(matches);
 	json_decref(actions);
+	if (data) {
+		sodium_memzero(data, len);
+		free(data);
+	}
 	if (u)
 		free(u->rules);
 	free(u);
@@ -545,8 +718,8 @@ static void *video_worker(void *arg)
 		J.n--;
 		pthread_mutex_unlock(&J.mu);
 		vigil_ctx_set_limit(c, VIGIL_LIMIT_MAX_PIXELS, srv_pipeline_max_pixels(s));
-		run_job(s, c, st, j);
-		job_free(j);
+		run_job(s, c, st, j->id);
+		free(j);
 	}
 	vigil_store_close(st);
 	vigil_ctx_free(c);
@@ -557,6 +730,8 @@ int srv__video_start(srv *s)
 {
 	J.s = s;
 	J.stop = 0;
+	randombytes_buf(J.proc_key, sizeof(J.proc_key));
+	srv_work_register(&video_kind);
 	if (pthread_create(&J.thread, NULL, video_worker, s))
 		return -1;
 	J.running = 1;
@@ -575,54 +750,118 @@ void srv__video_stop(void)
 	pthread_mutex_unlock(&J.mu);
 	pthread_join(J.thread, NULL);
 	J.running = 0;
+	/* Queued jobs stay in the store: their leases run out (or were given
+	 * back by srv_work_stop) and an instance takes them over. */
 	for (j = J.head; j; j = next) {
 		next = j->next;
-		job_free(j);
+		free(j);
 	}
 	J.head = J.tail = NULL;
 	J.n = 0;
+	sodium_memzero(J.proc_key, sizeof(J.proc_key));
 }
 
-/* Queues a video; replies 202 with the job id, or 503 when full. */
-static void queue_video(srv_req *r, const uint8_t *file, size_t len, json_t *context)
+/* Stores a video as a job, queued here; replies 202 with the job id, or
+ * 503 when this instance's queue is full. */
+static void queue_video(srv_req *r, vigil_store *st, const uint8_t *file, size_t len,
+			json_t *context)
 {
-	job *j = calloc(1, sizeof(*j));
-	uint8_t b[16];
-	char hex[33];
+	srv *s = srv_of(r);
+	const uint8_t *mk = srv_master_key(s);
+	vigil_work w;
+	actor who;
+	json_t *spec = NULL;
+	int full, rc;
 
-	if (!j || !(j->data = malloc(len ? len : 1))) {
-		free(j);
-		srv_reply_error(r, 500, "internal", "out of memory");
-		return;
-	}
-	memcpy(j->data, file, len);
-	j->len = len;
-	j->context = json_incref(context);
-	actor_of(r, &j->who);
-	/* The job id: random, like an event id (not guessable from others). */
-	randombytes_buf(b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	vigil_hex(b, 16, hex);
-	snprintf(j->id, sizeof(j->id), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-		 hex + 16, hex + 20);
+	memset(&w, 0, sizeof(w));
 	pthread_mutex_lock(&J.mu);
-	if (!J.running || J.n >= MAX_JOBS) {
-		pthread_mutex_unlock(&J.mu);
-		job_free(j);
+	full = !J.running || J.n >= MAX_JOBS;
+	pthread_mutex_unlock(&J.mu);
+	if (full) {
 		srv_add_header(r, "Retry-After", "5");
 		srv_reply_error(r, 503, "busy", "too many videos waiting to be hashed");
 		return;
 	}
-	if (J.tail)
-		J.tail->next = j;
-	else
-		J.head = j;
-	J.tail = j;
-	J.n++;
-	pthread_cond_signal(&J.cv);
-	pthread_mutex_unlock(&J.mu);
-	srv_reply_json(r, 202, json_pack("{s:s,s:s}", "job", j->id, "status", "queued"));
+	if (len > VIGIL_WORK_MEDIA_MAX) {
+		srv_reply_error(r, 413, "too_large", "a video job holds at most %zu bytes",
+				(size_t)VIGIL_WORK_MEDIA_MAX);
+		return;
+	}
+	actor_of(r, &who);
+	srv_work_new_id(w.id, sizeof(w.id));
+	snprintf(w.kind, sizeof(w.kind), "video");
+	snprintf(w.state, sizeof(w.state), "queued");
+	snprintf(w.owner, sizeof(w.owner), "%s", srv_lease_owner());
+	w.lease_until_ms = srv_work_until(s);
+	spec = json_pack("{s:O,s:{s:s,s:I,s:s},s:s,s:I}", "context", context, "who", "key",
+			 who.key, "roles", (json_int_t)who.roles, "ip", who.ip, "sealed",
+			 mk ? "master" : "process", "bytes", (json_int_t)len);
+	w.spec = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+	json_decref(spec);
+	if (!w.spec || strlen(w.spec) > VIGIL_WORK_SPEC_MAX) {
+		free(w.spec);
+		srv_reply_error(r, w.spec ? 413 : 500, w.spec ? "too_large" : "internal",
+				w.spec ? "the context is too large" : "out of memory");
+		return;
+	}
+	rc = vigil_seal(srv_ctx(r), mk ? mk : J.proc_key, file, len, &w.media, &w.media_len);
+	/* The lease before the row: no other instance can take the job
+	 * between its insert and this instance holding it. */
+	if (!rc && !srv_work_take(s, srv_ctx(r), st, "video", w.id)) {
+		srv_add_header(r, "Retry-After", "5");
+		srv_reply_error(r, 503, "unavailable", "the job's lease could not be taken");
+		goto out;
+	}
+	if (!rc)
+		rc = vigil_work_add(st, &w);
+	if (rc) {
+		srv_work_drop(s, srv_ctx(r), st, w.id);
+		srv_reply_status(r, rc, srv_ctx(r));
+		goto out;
+	}
+	if (enqueue(w.id)) {
+		/* stored and leased: its lease runs out and it is taken over */
+		srv_log(s, SRV_LOG_ERROR, "video job %s: out of memory", w.id);
+	}
+	srv_reply_json(r, 202, json_pack("{s:s,s:s}", "job", w.id, "status", "queued"));
+out:
+	vigil_work_clear(&w);
+}
+
+/* GET /v1/jobs/{id}: a video job's state, from any instance. */
+static void job_status(srv_req *r)
+{
+	vigil_store *st = srv_store(r);
+	const char *id = srv_param(r, "id");
+	vigil_work w;
+	json_t *o, *res;
+	int rc;
+
+	if (!st)
+		return;
+	if (!*id || strlen(id) > VIGIL_WORK_ID_MAX) {
+		srv_reply_error(r, 404, "not_found", "no job '%.64s'", id);
+		return;
+	}
+	rc = vigil_work_get(st, id, 0, &w);
+	if (rc == VIGIL_ENOENT || (!rc && strcmp(w.kind, "video"))) {
+		vigil_work_clear(&w);
+		srv_reply_error(r, 404, "not_found", "no job '%s'", id);
+		return;
+	}
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	o = json_pack("{s:s,s:s,s:I,s:I,s:I}", "job", w.id, "status", w.state, "attempts",
+		      (json_int_t)w.attempts, "created", (json_int_t)(w.created_ms / 1000),
+		      "updated", (json_int_t)(w.updated_ms / 1000));
+	res = *w.result ? json_loads(w.result, 0, NULL) : NULL;
+	if (o && json_is_object(res))
+		json_object_update(o, res);
+	json_decref(res);
+	vigil_work_clear(&w);
+	srv_reply_json(r, 200, o);
 }
 
 /* ---------------------------------------------------------- routes */
@@ -658,7 +897,7 @@ static void content(srv_req *r)
 	rc = run_image(srv_ctx(r), st, srv_matcher(r), file, len, u);
 	if (rc == VIGIL_EFORMAT && !u->has_pdq) {
 		if (is_video(srv_ctx(r), file, len))
-			queue_video(r, file, len, context);
+			queue_video(r, st, file, len, context);
 		else
 			srv_reply_error(r, 415, "unsupported_media",
 					"neither an image nor a video vigil decodes");
@@ -880,6 +1119,8 @@ const srv_route srv_routes_content[] = {
 	 "The pipeline for one upload: hashes, matches, verdict, case, webhooks"},
 	{"POST", "/v1/user-reports", SRV_ROLE_SUBMIT, user_report, 0,
 	 "A user's report about content or an account: opens or joins a case"},
+	{"GET", "/v1/jobs/{id}", SRV_ROLE_SUBMIT, job_status, 0,
+	 "A video job's state (queued, running, done, failed) and its verdict, from any instance"},
 	{"GET", "/v1/webhooks/failed", SRV_ROLE_ADMIN, webhooks_failed, 0,
 	 "Webhook events that could not be delivered within webhook_max_age"},
 	{"GET", "/v1/quarantine", SRV_ROLE_ADMIN, quarantine_list, 0,

@@ -18,6 +18,8 @@
 #include "pipeline.h"
 #include "server_int.h"
 #include "streams.h"
+#include "sync.h"
+#include "work.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -30,15 +32,26 @@
 #define KEY_MAX 160        /* "app/name" */
 #define EVIDENCE_SCAN 100000 /* evidence rows read at start for cut keys */
 
+#define SHARED_MAX VIGIL_MONITOR_MAX_STREAMS
+
+/* A stream this instance watches as a shared item. */
+typedef struct shared {
+	char id[VIGIL_WORK_ID_MAX + 1];
+	int64_t mon_id; /* the local monitor's id */
+} shared;
+
 static struct {
 	srv *s;
 	vigil_monitor *mon;
+	pthread_mutex_t smu;    /* sh[] */
+	shared sh[SHARED_MAX];
+	size_t nsh;
 	pthread_mutex_t mu;     /* cut[] */
 	char (*cut)[KEY_MAX];
 	size_t ncut;
 	vigil_ctx *ctx;         /* st's: used only from on_event (serialised) */
 	vigil_store *st;        /* stream.cut events and their audit rows */
-} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} g = {.mu = PTHREAD_MUTEX_INITIALIZER, .smu = PTHREAD_MUTEX_INITIALIZER};
 
 /* "app/name" of an rtmp URL (its last two path segments), or -1. */
 static int key_of_url(const char *url, char *key, size_t cap)
@@ -207,6 +220,150 @@ static void load_cut_keys(srv *s)
 	free(ev);
 }
 
+/* ---------------------------------------------- streams as shared work */
+
+static void sh_put(const char *id, int64_t mon_id)
+{
+	pthread_mutex_lock(&g.smu);
+	if (g.nsh < SHARED_MAX) {
+		snprintf(g.sh[g.nsh].id, sizeof(g.sh[0].id), "%s", id);
+		g.sh[g.nsh].mon_id = mon_id;
+		g.nsh++;
+	}
+	pthread_mutex_unlock(&g.smu);
+}
+
+/* Removes the entry of id (by == 0) or of monitor id mon_id (by == 1);
+ * 1 if there was one, its other half in *mon_id / id. */
+static int sh_take(int by, char *id, int64_t *mon_id)
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&g.smu);
+	for (size_t i = 0; i < g.nsh && !hit; i++) {
+		if (by ? g.sh[i].mon_id != *mon_id : strcmp(g.sh[i].id, id))
+			continue;
+		if (by)
+			snprintf(id, VIGIL_WORK_ID_MAX + 1, "%s", g.sh[i].id);
+		else
+			*mon_id = g.sh[i].mon_id;
+		g.sh[i] = g.sh[--g.nsh];
+		hit = 1;
+	}
+	pthread_mutex_unlock(&g.smu);
+	return hit;
+}
+
+static void audit_system(vigil_store *st, const char *action, const char *object,
+			 const char *detail)
+{
+	vigil_audit a;
+
+	memset(&a, 0, sizeof(a));
+	a.who = "monitor";
+	a.role = "system";
+	a.action = action;
+	a.object = object;
+	a.detail = detail ? detail : "";
+	vigil_audit_append(st, &a);
+}
+
+/* Records a stream this instance just started watching as a shared item,
+ * under its lease. A failure is logged: the stream is still watched here,
+ * only not taken over if this instance dies. */
+static void share_stream(srv *s, vigil_ctx *ctx, vigil_store *st, const char *url,
+			 int64_t mon_id)
+{
+	vigil_work w;
+	json_t *spec = json_pack("{s:s}", "url", url);
+	int rc;
+
+	memset(&w, 0, sizeof(w));
+	srv_work_new_id(w.id, sizeof(w.id));
+	snprintf(w.kind, sizeof(w.kind), "stream");
+	snprintf(w.state, sizeof(w.state), "watching");
+	snprintf(w.owner, sizeof(w.owner), "%s", srv_lease_owner());
+	w.lease_until_ms = srv_work_until(s);
+	w.spec = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
+	json_decref(spec);
+	if (!w.spec || !st || !srv_work_take(s, ctx, st, "stream", w.id)) {
+		srv_log(s, SRV_LOG_WARN, "stream %lld: not shared (no lease)", (long long)mon_id);
+		free(w.spec);
+		return;
+	}
+	rc = vigil_work_add(st, &w);
+	if (rc) {
+		srv_work_drop(s, ctx, st, w.id);
+		srv_log(s, SRV_LOG_WARN, "stream %lld: not shared: %s", (long long)mon_id,
+			vigil_errmsg(ctx));
+	} else {
+		sh_put(w.id, mon_id);
+	}
+	free(w.spec);
+}
+
+/* A stream stopped through this instance: finished in the store, so that
+ * whoever holds it stops too. */
+static void unshare_stream(srv *s, vigil_ctx *ctx, vigil_store *st, int64_t mon_id)
+{
+	char id[VIGIL_WORK_ID_MAX + 1];
+	int done = 0;
+
+	if (!sh_take(1, id, &mon_id))
+		return;
+	if (vigil_work_finish(st, id, NULL, "removed", "{}", &done))
+		srv_log(s, SRV_LOG_WARN, "stream %s: %s", id, vigil_errmsg(ctx));
+	srv_work_drop(s, ctx, st, id);
+}
+
+static int stream_adopt(srv *s, vigil_ctx *ctx, vigil_store *st, const vigil_work *w)
+{
+	json_t *spec = json_loads(w->spec, 0, NULL);
+	const char *url = json_string_value(json_object_get(spec, "url"));
+	char err[256], key[KEY_MAX];
+	int64_t mon_id;
+	int rc = -1;
+
+	if (!g.mon || !url || vigil_monitor_check_url(url, err, sizeof(err))) {
+		srv_log(s, SRV_LOG_WARN, "stream %s: cannot take it over", w->id);
+	} else if (key_of_url(url, key, sizeof(key)) == 0 && is_cut(key)) {
+		/* cut already (by the instance that died): nothing to watch */
+		int done = 0;
+		vigil_work_finish(st, w->id, srv_lease_owner(), "removed", "{\"cut\":true}", &done);
+	} else if (vigil_monitor_add(g.mon, ctx, url, &mon_id)) {
+		srv_log(s, SRV_LOG_WARN, "stream %s: %s", w->id, vigil_errmsg(ctx));
+	} else {
+		json_t *d = json_pack("{s:s,s:I,s:s}", "id", w->id, "stream_id",
+				      (json_int_t)mon_id, "from", w->owner);
+		char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+		sh_put(w->id, mon_id);
+		audit_system(st, "stream.takeover", url, text);
+		srv_log(s, SRV_LOG_WARN, "stream %lld %s: taken over", (long long)mon_id, url);
+		json_decref(d);
+		free(text);
+		rc = 0;
+	}
+	json_decref(spec);
+	return rc;
+}
+
+/* Held elsewhere now, or removed through another instance. */
+static void stream_lost(srv *s, const char *id)
+{
+	char copy[VIGIL_WORK_ID_MAX + 1];
+	int64_t mon_id;
+	vigil_ctx *ctx = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", id);
+	if (!sh_take(0, copy, &mon_id) || !g.mon || vigil_ctx_new(&ctx))
+		return;
+	if (vigil_monitor_remove(g.mon, ctx, mon_id) == VIGIL_OK)
+		srv_log(s, SRV_LOG_INFO, "stream %lld: no longer watched here", (long long)mon_id);
+	vigil_ctx_free(ctx);
+}
+
+static const srv_work_kind stream_kind = {"stream", stream_adopt, stream_lost};
+
 int srv_streams_start(srv *s, char *err, size_t errcap)
 {
 	vigil_monitor_opts o;
@@ -257,6 +414,8 @@ int srv_streams_start(srv *s, char *err, size_t errcap)
 	if (rc)
 		return -1;
 	load_cut_keys(s);
+	g.nsh = 0;
+	srv_work_register(&stream_kind);
 	srv_metric_define("vigil_streams_watched", SRV_GAUGE, "Live streams being watched");
 	srv_metric_define("vigil_stream_events_total", SRV_COUNTER,
 			  "Live monitor events by type");
@@ -343,6 +502,7 @@ static int add_stream(srv_req *r, const char *url, int64_t *id)
 		srv_reply_status(r, rc, srv_ctx(r));
 		return -1;
 	}
+	share_stream(srv_of(r), srv_ctx(r), srv_store(r), url, *id);
 	return 0;
 }
 
@@ -366,6 +526,30 @@ static void streams_add(srv_req *r)
 					 json_string_value(url)));
 }
 
+/* Every stream watched by the instances on this store, and by whom. */
+static json_t *shared_json(vigil_store *st)
+{
+	vigil_work *w = NULL;
+	size_t n = 0;
+	json_t *a = json_array();
+
+	if (!a || !st || vigil_work_open(st, "stream", SHARED_MAX * 4, &w, &n))
+		return a ? a : json_null();
+	for (size_t i = 0; i < n; i++) {
+		json_t *spec = json_loads(w[i].spec, 0, NULL);
+		json_array_append_new(
+			a, json_pack("{s:s,s:O,s:s,s:b,s:I}", "id", w[i].id, "url",
+				     json_object_get(spec, "url") ? json_object_get(spec, "url")
+								   : json_null(),
+				     "owner", w[i].owner, "here",
+				     !strcmp(w[i].owner, srv_lease_owner()) && srv_work_held(w[i].id),
+				     "attempts", (json_int_t)w[i].attempts));
+		json_decref(spec);
+	}
+	vigil_works_free(w, n);
+	return a;
+}
+
 static void streams_list(srv_req *r)
 {
 	vigil_monitor_stats stats;
@@ -385,7 +569,8 @@ static void streams_list(srv_req *r)
 		json_array_append_new(a, status_json(&all[i]));
 	free(all);
 	srv_reply_json(r, 200,
-		       json_pack("{s:o,s:{s:I,s:I,s:I,s:I}}", "streams", a, "evidence",
+		       json_pack("{s:o,s:o,s:{s:I,s:I,s:I,s:I}}", "streams", a, "shared",
+				 shared_json(srv_store(r)), "evidence",
 				 "stored", (json_int_t)stats.evidence_stored, "pending",
 				 (json_int_t)stats.evidence_pending, "lost",
 				 (json_int_t)stats.evidence_lost, "retries",
@@ -408,6 +593,8 @@ static void streams_delete(srv_req *r)
 		return;
 	}
 	rc = vigil_monitor_remove(g.mon, srv_ctx(r), id);
+	if (rc == VIGIL_OK)
+		unshare_stream(srv_of(r), srv_ctx(r), srv_store(r), id);
 	if (rc == VIGIL_ENOENT) {
 		srv_reply_error(r, 404, "not_found", "no stream %lld", id);
 		return;
@@ -489,6 +676,31 @@ static void hook_publish(srv_req *r)
 	srv_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "url", url));
 }
 
+/* Streams of url another instance watches: finished in the store (their
+ * holder stops at its next round). How many. */
+static size_t unshare_url(srv *s, vigil_ctx *ctx, vigil_store *st, const char *url)
+{
+	vigil_work *w = NULL;
+	size_t n = 0, k = 0;
+
+	if (!st || vigil_work_open(st, "stream", SHARED_MAX * 4, &w, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *spec = json_loads(w[i].spec, 0, NULL);
+		const char *u = json_string_value(json_object_get(spec, "url"));
+		int done = 0;
+		if (u && !strcmp(url, u)) {
+			if (vigil_work_finish(st, w[i].id, NULL, "removed", "{}", &done))
+				srv_log(s, SRV_LOG_WARN, "stream %s: %s", w[i].id, vigil_errmsg(ctx));
+			else if (done)
+				k++;
+		}
+		json_decref(spec);
+	}
+	vigil_works_free(w, n);
+	return k;
+}
+
 static void hook_publish_done(srv_req *r)
 {
 	const char *app, *name;
@@ -505,9 +717,12 @@ static void hook_publish_done(srv_req *r)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(all[i].url, url) &&
-		    vigil_monitor_remove(g.mon, srv_ctx(r), all[i].id) == VIGIL_OK)
+		    vigil_monitor_remove(g.mon, srv_ctx(r), all[i].id) == VIGIL_OK) {
+			unshare_stream(srv_of(r), srv_ctx(r), srv_store(r), all[i].id);
 			removed++;
+		}
 	free(all);
+	removed += unshare_url(srv_of(r), srv_ctx(r), srv_store(r), url);
 	srv_reply_json(r, 200, json_pack("{s:I}", "removed", (json_int_t)removed));
 }
 

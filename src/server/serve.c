@@ -14,6 +14,7 @@
 #include "sync.h"
 #include "server_int.h"
 #include "streams.h"
+#include "work.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -230,7 +231,8 @@ int vigil_server_run(vigil_server_conf *conf)
 	    srv_streams_start(&s, err, sizeof(err)) ||
 	    srv_exchanges_start(&s, err, sizeof(err)) ||
 	    srv_reports_start(&s, err, sizeof(err)) ||
-	    srv_retention_start(&s, err, sizeof(err))) {
+	    srv_retention_start(&s, err, sizeof(err)) ||
+	    srv_work_start(&s, err, sizeof(err))) {
 		fprintf(stderr, "vigil serve: %s\n", err);
 		goto out;
 	}
@@ -267,6 +269,7 @@ int vigil_server_run(vigil_server_conf *conf)
 	rc = RUN_OK;
 out:
 	srv__stop(&s);
+	srv_work_stop(&s); /* hands its jobs and streams over */
 	srv_reports_stop(&s);
 	srv_retention_stop(&s);
 	srv_exchanges_stop(&s); /* it updates the matcher */

@@ -120,12 +120,19 @@ static void make_owner(void)
 		 (long long)time(NULL));
 }
 
+static pthread_once_t owner_once = PTHREAD_ONCE_INIT;
+
+const char *srv_lease_owner(void)
+{
+	(void)pthread_once(&owner_once, make_owner);
+	return Owner;
+}
+
 int srv_lease(srv *s, vigil_ctx *ctx, vigil_store *st, const char *name, int64_t ttl_ms)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int held = 0;
 
-	(void)pthread_once(&once, make_owner);
+	(void)pthread_once(&owner_once, make_owner);
 	if (vigil_store_lease(st, name, Owner, ttl_ms, &held)) {
 		srv_log(s, SRV_LOG_WARN, "lease %s: %s", name, vigil_errmsg(ctx));
 		return 0;

@@ -22,5 +22,7 @@ int srv_sync_ready(void);
  * SQLite always 1. */
 int srv_lease(srv *s, vigil_ctx *ctx, vigil_store *st, const char *name,
 	      int64_t ttl_ms);
+/* This instance's name as a lease owner (host:pid:start time). */
+const char *srv_lease_owner(void);
 
 #endif

@@ -418,6 +418,21 @@ static const char *const migrations[] = {
 	" account TEXT NOT NULL REFERENCES pm_accounts(account) ON DELETE CASCADE,"
 	" voucher BYTEA NOT NULL);"
 	"CREATE INDEX pm_vouchers_account ON pm_vouchers(account, id);",
+	/* 11: shared work (vigil/store.h; issue 11): video jobs and watched
+	 * streams any instance may take over. As sqlite.c's schema 8. */
+	"CREATE TABLE shared_work("
+	" id TEXT PRIMARY KEY,"
+	" kind TEXT NOT NULL,"
+	" state TEXT NOT NULL,"
+	" owner TEXT NOT NULL DEFAULT '',"
+	" created BIGINT NOT NULL,"
+	" updated BIGINT NOT NULL,"
+	" lease_until BIGINT NOT NULL DEFAULT 0,"
+	" attempts BIGINT NOT NULL DEFAULT 0,"
+	" spec TEXT NOT NULL DEFAULT '',"
+	" result TEXT NOT NULL DEFAULT '',"
+	" media BYTEA);"
+	"CREATE INDEX shared_work_open ON shared_work(kind, state, created);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -4055,6 +4070,165 @@ static int p_changes_prune(vigil_store *st, int64_t keep, int64_t *floor)
 }
 
 /* ---- private matching (E1 server state; vigil/pm.h) ---------------- */
+
+/* ---- shared work (vigil/store.h; issue 11) ------------------------- */
+#define WORK_COLS "id,kind,state,owner,created,updated,lease_until,attempts,spec,result"
+#define WORK_OPEN "state IN ('queued','running','watching')"
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *dup_text(PGresult *r, int row, int col)
+{
+	const char *t = PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
+	size_t n = strlen(t);
+	char *d = malloc(n + 1); /* vigil_work_clear frees it */
+
+	if (d)
+		memcpy(d, t, n + 1);
+	return d;
+}
+
+static int work_map(vigil_store *st, PGresult *r, int i, void *dst)
+{
+	vigil_work *o = dst;
+
+	g_text(r, i, 0, o->id, sizeof(o->id));
+	g_text(r, i, 1, o->kind, sizeof(o->kind));
+	g_text(r, i, 2, o->state, sizeof(o->state));
+	g_text(r, i, 3, o->owner, sizeof(o->owner));
+	o->created_ms = g_int(r, i, 4);
+	o->updated_ms = g_int(r, i, 5);
+	o->lease_until_ms = g_int(r, i, 6);
+	o->attempts = g_int(r, i, 7);
+	o->spec = dup_text(r, i, 8);
+	o->result = dup_text(r, i, 9);
+	if (!o->spec || !o->result)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	if (PQnfields(r) > 10 && !PQgetisnull(r, i, 10) &&
+	    g_blob(r, i, 10, &o->media, &o->media_len))
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	return VIGIL_OK;
+}
+
+static void works_free(void *v, size_t n)
+{
+	vigil_works_free(v, n);
+}
+
+static int p_work_add(vigil_store *st, const vigil_work *w)
+{
+	args a = {0};
+	PGresult *r = NULL;
+	int unique, rc;
+
+	a_text(&a, w->id);
+	a_text(&a, w->kind);
+	a_text(&a, w->state);
+	a_text(&a, w->owner);
+	a_int(&a, w->created_ms ? w->created_ms : wall_ms());
+	a_int(&a, w->lease_until_ms);
+	a_int(&a, *w->owner ? 1 : 0);
+	a_text(&a, w->spec ? w->spec : "");
+	if (w->media)
+		a_bin(&a, w->media, w->media_len);
+	else
+		a_text(&a, NULL);
+	rc = run_guarded(st, "work_add", "INSERT INTO shared_work(" WORK_COLS ",media)"
+			 " VALUES($1,$2,$3,$4,$5,$5,$6,$7,$8,'',$9)", &a, &r, &unique);
+	PQclear(r);
+	if (unique)
+		return vigil__err(st->ctx, VIGIL_EEXIST, "work item %s exists", w->id);
+	return rc;
+}
+
+static int p_work_get(vigil_store *st, const char *id, int with_media, vigil_work *out)
+{
+	args a = {0};
+	PGresult *r;
+	int rc;
+
+	a_text(&a, id);
+	rc = run(st, "work_get", with_media ? "SELECT " WORK_COLS ",media FROM shared_work WHERE id=$1"
+					    : "SELECT " WORK_COLS " FROM shared_work WHERE id=$1",
+		 0, &a, &r);
+	if (rc)
+		return rc;
+	if (!PQntuples(r))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no work item %s", id);
+	else
+		rc = work_map(st, r, 0, out);
+	PQclear(r);
+	if (rc)
+		vigil_work_clear(out);
+	return rc;
+}
+
+static int p_work_open(vigil_store *st, const char *kind, size_t max, vigil_work **out,
+		       size_t *n)
+{
+	args a = {0};
+
+	a_text(&a, kind);
+	a_int(&a, (int64_t)max);
+	return fetch_rows(st, "work_open", "SELECT " WORK_COLS " FROM shared_work WHERE kind=$1"
+			  " AND " WORK_OPEN " ORDER BY created,id LIMIT $2", &a, sizeof(**out),
+			  work_map, works_free, (void **)out, n);
+}
+
+static int p_work_claim(vigil_store *st, const char *id, const char *owner,
+			const char *state, int64_t lease_until_ms, int *got)
+{
+	args a = {0};
+	PGresult *r;
+	int rc;
+
+	a_text(&a, id);
+	a_text(&a, owner);
+	a_text(&a, state);
+	a_int(&a, lease_until_ms);
+	a_int(&a, wall_ms());
+	rc = run(st, "work_claim", "UPDATE shared_work SET attempts=attempts+"
+		 "(owner<>$2)::int,owner=$2,state=coalesce($3,state),lease_until=$4,updated=$5"
+		 " WHERE id=$1 AND " WORK_OPEN, 0, &a, &r);
+	if (!rc)
+		*got = affected(r) > 0;
+	PQclear(r);
+	return rc;
+}
+
+static int p_work_finish(vigil_store *st, const char *id, const char *owner,
+			 const char *state, const char *result, int *done)
+{
+	args a = {0};
+	PGresult *r;
+	int fin = strcmp(state, "queued") && strcmp(state, "running") && strcmp(state, "watching");
+	int rc;
+
+	a_text(&a, id);
+	a_text(&a, owner);
+	a_text(&a, state);
+	a_text(&a, result);
+	a_int(&a, wall_ms());
+	/* The row lock this UPDATE takes orders two finishers: the second
+	 * re-reads the row after the first commits and finds it finished. */
+	rc = run(st, "work_finish", fin ? "UPDATE shared_work SET state=$3,result=coalesce($4,"
+		 "result),media=NULL,updated=$5 WHERE id=$1 AND ($2::text IS NULL OR owner=$2)"
+		 " AND " WORK_OPEN
+		 : "UPDATE shared_work SET state=$3,result=coalesce($4,result),updated=$5"
+		 " WHERE id=$1 AND ($2::text IS NULL OR owner=$2) AND " WORK_OPEN, 0, &a, &r);
+	if (!rc)
+		*done = affected(r) > 0;
+	PQclear(r);
+	return rc;
+}
+/* ---- end of shared work ---------------------------------------------- */
+
 /* Each op is one transaction (or part of the caller's), as on SQLite. */
 
 static int p_pm_state_put(vigil_store *st, const uint8_t *state, size_t len)
@@ -4324,6 +4498,12 @@ const vigil__store_ops vigil__store_postgres = {
 	.changes_floor = p_changes_floor,
 	.changes_prune_upto = NULL, /* the log is shared: pruned by keep (changes_prune) */
 	.lease = p_lease,
+	/* shared work (issue 11) */
+	.work_add = p_work_add,
+	.work_get = p_work_get,
+	.work_open = p_work_open,
+	.work_claim = p_work_claim,
+	.work_finish = p_work_finish,
 	.changes_prune = p_changes_prune,
 	/* Private matching, E1 server state (migration 10). */
 	.pm_state_put = p_pm_state_put,

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 7 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 8 /* 8: shared work (migrate_work);
+			    2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
 			    protected view); 5: the audit hash chain (prev,
@@ -597,6 +598,28 @@ static int migrate_report_work(vigil_store *st)
 	return rc;
 }
 
+/* ---- schema 8: shared work (issue 11, several instances) ------------
+ * Video jobs and watched streams any instance may take over (vigil/store.h
+ * "shared work"). Its own step so that it merges beside other branches'. */
+static int migrate_work(vigil_store *st)
+{
+	return exec(st, "CREATE TABLE IF NOT EXISTS shared_work("
+			" id TEXT PRIMARY KEY,"
+			" kind TEXT NOT NULL,"
+			" state TEXT NOT NULL,"
+			" owner TEXT NOT NULL DEFAULT '',"
+			" created INTEGER NOT NULL,"
+			" updated INTEGER NOT NULL,"
+			" lease_until INTEGER NOT NULL DEFAULT 0,"
+			" attempts INTEGER NOT NULL DEFAULT 0,"
+			" spec TEXT NOT NULL DEFAULT '',"
+			" result TEXT NOT NULL DEFAULT '',"
+			" media BLOB);"
+			"CREATE INDEX IF NOT EXISTS shared_work_open"
+			" ON shared_work(kind, state, created);");
+}
+/* ---- end of schema 8 ------------------------------------------------- */
+
 static int s_open(vigil_store *st, const char *path)
 {
 	sq *s;
@@ -653,6 +676,8 @@ static int s_open(vigil_store *st, const char *path)
 			rc = migrate_audit(st);
 		if (!rc)
 			rc = migrate_report_work(st);
+		if (!rc)
+			rc = migrate_work(st); /* schema 8 */
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -4135,6 +4160,209 @@ static int s_lease(vigil_store *st, const char *name, const char *owner,
 	return lease_take(st, name, owner, (int64_t)time(NULL), (ttl_ms + 999) / 1000, held);
 }
 
+/* ---- shared work (vigil/store.h; issue 11) ------------------------- */
+#define WORK_COLS "id,kind,state,owner,created,updated,lease_until,attempts,spec,result"
+#define WORK_OPEN "state IN ('queued','running','watching')"
+
+static char *col_dup(sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+	size_t n = t ? strlen((const char *)t) : 0;
+	char *d = malloc(n + 1); /* vigil_work_clear frees it */
+
+	if (d) {
+		if (n)
+			memcpy(d, t, n);
+		d[n] = 0;
+	}
+	return d;
+}
+
+static int work_row(vigil_store *st, sqlite3_stmt *q, vigil_work *o, int with_media)
+{
+	copy_text(o->id, sizeof(o->id), sqlite3_column_text(q, 0));
+	copy_text(o->kind, sizeof(o->kind), sqlite3_column_text(q, 1));
+	copy_text(o->state, sizeof(o->state), sqlite3_column_text(q, 2));
+	copy_text(o->owner, sizeof(o->owner), sqlite3_column_text(q, 3));
+	o->created_ms = sqlite3_column_int64(q, 4);
+	o->updated_ms = sqlite3_column_int64(q, 5);
+	o->lease_until_ms = sqlite3_column_int64(q, 6);
+	o->attempts = sqlite3_column_int64(q, 7);
+	o->spec = col_dup(q, 8);
+	o->result = col_dup(q, 9);
+	if (!o->spec || !o->result)
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	if (with_media && sqlite3_column_type(q, 10) == SQLITE_BLOB) {
+		size_t n = (size_t)sqlite3_column_bytes(q, 10);
+		o->media = malloc(n ? n : 1);
+		if (!o->media)
+			return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+		if (n)
+			memcpy(o->media, sqlite3_column_blob(q, 10), n);
+		o->media_len = n;
+	}
+	return VIGIL_OK;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int s_work_add(vigil_store *st, const vigil_work *w)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t now = w->created_ms ? w->created_ms : wall_ms();
+	int rc = prep(st, "INSERT INTO shared_work(" WORK_COLS ",media)"
+			  " VALUES(?1,?2,?3,?4,?5,?5,?6,?7,?8,'',?9)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, w->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, w->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, w->state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, w->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 5, now);
+	sqlite3_bind_int64(q, 6, w->lease_until_ms);
+	sqlite3_bind_int64(q, 7, *w->owner ? 1 : 0);
+	sqlite3_bind_text(q, 8, w->spec ? w->spec : "", -1, SQLITE_STATIC);
+	if (w->media)
+		sqlite3_bind_blob64(q, 9, w->media, w->media_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 9);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_DONE)
+		return VIGIL_OK;
+	if (rc == SQLITE_CONSTRAINT)
+		return vigil__err(st->ctx, VIGIL_EEXIST, "work item %s exists", w->id);
+	return db_err(st, "work_add");
+}
+
+static int s_work_get(vigil_store *st, const char *id, int with_media, vigil_work *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, with_media ? "SELECT " WORK_COLS ",media FROM shared_work WHERE id=?"
+				     : "SELECT " WORK_COLS " FROM shared_work WHERE id=?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		rc = work_row(st, q, out, with_media);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no work item %s", id);
+		break;
+	default:
+		rc = db_err(st, "work_get");
+	}
+	sqlite3_finalize(q);
+	if (rc)
+		vigil_work_clear(out);
+	return rc;
+}
+
+static int s_work_open(vigil_store *st, const char *kind, size_t max, vigil_work **out,
+		       size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	vigil_work *v = NULL;
+	size_t k = 0, cap = 0;
+	int s = SQLITE_DONE, rc = prep(st, "SELECT " WORK_COLS " FROM shared_work WHERE kind=?"
+				       " AND " WORK_OPEN " ORDER BY created,id LIMIT ?", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, (int64_t)max);
+	while (!rc && (s = sqlite3_step(q)) == SQLITE_ROW) {
+		if (k == cap) {
+			size_t nc = cap ? cap * 2 : 16;
+			vigil_work *nv = realloc(v, nc * sizeof(*nv));
+			if (!nv) {
+				rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		memset(&v[k], 0, sizeof(v[k]));
+		rc = work_row(st, q, &v[k++], 0);
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = db_err(st, "work_open");
+	sqlite3_finalize(q);
+	if (rc) {
+		vigil_works_free(v, k);
+		return rc;
+	}
+	*out = v;
+	*n = k;
+	return VIGIL_OK;
+}
+
+static int s_work_claim(vigil_store *st, const char *id, const char *owner,
+			const char *state, int64_t lease_until_ms, int *got)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "UPDATE shared_work SET attempts=attempts+(owner<>?2),owner=?2,"
+			  "state=coalesce(?3,state),lease_until=?4,updated=?5"
+			  " WHERE id=?1 AND " WORK_OPEN, &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+	if (state)
+		sqlite3_bind_text(q, 3, state, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_int64(q, 4, lease_until_ms);
+	sqlite3_bind_int64(q, 5, wall_ms());
+	rc = step_done(st, q, "work_claim");
+	if (!rc)
+		*got = sqlite3_changes(((sq *)st->priv)->db) > 0;
+	return rc;
+}
+
+static int s_work_finish(vigil_store *st, const char *id, const char *owner,
+			 const char *state, const char *result, int *done)
+{
+	sqlite3_stmt *q = NULL;
+	/* an open state moves the item on and keeps its media */
+	int fin = strcmp(state, "queued") && strcmp(state, "running") && strcmp(state, "watching");
+	int rc = prep(st, fin ? "UPDATE shared_work SET state=?3,result=coalesce(?4,result),"
+				"media=NULL,updated=?5 WHERE id=?1 AND (?2 IS NULL OR owner=?2)"
+				" AND " WORK_OPEN
+			      : "UPDATE shared_work SET state=?3,result=coalesce(?4,result),"
+				"updated=?5 WHERE id=?1 AND (?2 IS NULL OR owner=?2) AND " WORK_OPEN,
+		      &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+	if (owner)
+		sqlite3_bind_text(q, 2, owner, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 2);
+	sqlite3_bind_text(q, 3, state, -1, SQLITE_STATIC);
+	if (result)
+		sqlite3_bind_text(q, 4, result, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 4);
+	sqlite3_bind_int64(q, 5, wall_ms());
+	rc = step_done(st, q, "work_finish");
+	if (!rc)
+		*done = sqlite3_changes(((sq *)st->priv)->db) > 0;
+	return rc;
+}
+/* ---- end of shared work ---------------------------------------------- */
+
 /* ---- private matching (E1 server state; vigil/pm.h) ---------------- */
 /* Each op is one transaction (the callers do not open one), so a kill -9
  * between two requests loses nothing acknowledged. */
@@ -4419,6 +4647,12 @@ const vigil__store_ops vigil__store_sqlite = {
 	.changes_prune_upto = s_changes_prune_upto,
 	.changes_prune = NULL, /* pruned by the snapshot writer (changes_prune_upto) */
 	.lease = s_lease,
+	/* shared work (issue 11) */
+	.work_add = s_work_add,
+	.work_get = s_work_get,
+	.work_open = s_work_open,
+	.work_claim = s_work_claim,
+	.work_finish = s_work_finish,
 	/* private matching (E1 server state) */
 	.pm_state_put = s_pm_state_put,
 	.pm_state_get = s_pm_state_get,

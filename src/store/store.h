@@ -314,6 +314,16 @@ typedef struct vigil__store_ops {
 	int (*lease)(vigil_store *st, const char *name, const char *owner,
 		     int64_t ttl_ms, int *held);
 	int (*changes_prune)(vigil_store *st, int64_t keep, int64_t *floor);
+	/* Shared work (vigil_work_*, issue 11): video jobs and watched
+	 * streams any instance may take over. */
+	int (*work_add)(vigil_store *st, const vigil_work *w);
+	int (*work_get)(vigil_store *st, const char *id, int with_media, vigil_work *out);
+	int (*work_open)(vigil_store *st, const char *kind, size_t max, vigil_work **out,
+			 size_t *n);
+	int (*work_claim)(vigil_store *st, const char *id, const char *owner,
+			  const char *state, int64_t lease_until_ms, int *got);
+	int (*work_finish)(vigil_store *st, const char *id, const char *owner,
+			   const char *state, const char *result, int *done);
 	/* Private matching, E1 server state (vigil/pm.h "server persistence";
 	 * src/store/pm_store.c, src/server/route_pm.c). */
 	int (*pm_state_put)(vigil_store *st, const uint8_t *state, size_t len);
