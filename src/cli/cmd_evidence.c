@@ -259,7 +259,7 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 	}
 	if (!mkey && *CFG("master_key_file"))
 		mkey = CFG("master_key_file");
-	if (!strcmp(sub, "show") || !strcmp(sub, "export") || (!strcmp(sub, "sweep") && mkey)) {
+	if (!strcmp(sub, "show") || !strcmp(sub, "export") || mkey) {
 		if (load_key(ctx, "--master-key FILE (or master_key_file in --config)", mkey,
 			     master))
 			goto out;
@@ -268,6 +268,11 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 	db = db ? db : *CFG("db") ? CFG("db") : NULL;
 	db = cli_db_path(db, dbbuf, sizeof(dbbuf));
 	if (!db || vigil_store_open(ctx, db, &st)) {
+		fprintf(stderr, "vigil evidence: %s\n", vigil_errmsg(ctx));
+		goto out;
+	}
+	/* What the sweep preserves is read from sealed report rows. */
+	if (have_master && vigil_store_set_seal_key(st, master)) {
 		fprintf(stderr, "vigil evidence: %s\n", vigil_errmsg(ctx));
 		goto out;
 	}

@@ -124,6 +124,16 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "vigil report: %s\n", vigil_errmsg(ctx));
 		goto out;
 	}
+	/* The report rows and case contexts are sealed under master_key_file
+	 * (vigil_store_set_seal_key), as vigil serve writes them. */
+	if (*CFG("master_key_file")) {
+		if (vigil_master_key_load(ctx, CFG("master_key_file"), master) ||
+		    vigil_store_set_seal_key(st, master)) {
+			fprintf(stderr, "vigil report: %s\n", vigil_errmsg(ctx));
+			goto out;
+		}
+		have_key = 1;
+	}
 	vigil_reporter rep = {CFG("reporter_email"), CFG("reporter_first_name"),
 			      CFG("reporter_last_name"), CFG("esp_service"), NULL};
 	if (!strcmp(sub, "list")) {
@@ -202,13 +212,6 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 					"file:PATH holding user:password\n", sub);
 			rc = CLI_EXIT_USAGE;
 			goto out;
-		}
-		if (*CFG("master_key_file")) {
-			if (vigil_master_key_load(ctx, CFG("master_key_file"), master)) {
-				fprintf(stderr, "vigil report: %s\n", vigil_errmsg(ctx));
-				goto out;
-			}
-			have_key = 1;
 		}
 		memset(&o, 0, sizeof(o));
 		o.base_url = CFG("ncmec_url");
