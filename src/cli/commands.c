@@ -236,6 +236,9 @@ static const cli_opt report_opts[] = {
 	 "master_key_file, db."},
 	{CLI_OPT_FILES, "files", NULL,
 	 "xml: print each file's fileDetails document instead of the report."},
+	{CLI_OPT_CONFIRM, "confirm", NULL,
+	 "resend: a person confirmed with NCMEC that the unknown report never "
+	 "arrived (required)."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -648,7 +651,8 @@ const cli_cmd cli_commands[] = {
 	 "--key FILE writes a new key (0600) and prints its public key; pubkey "
 	 "prints it again. See docs/audit.md.",
 	 audit_opts, cmd_audit},
-	{"report", "list | show ID | xml ID [--files] | draft CASE | submit ID | retract ID [OPTIONS]",
+	{"report", "list | show ID | xml ID [--files] | draft CASE | submit ID | retract ID | "
+	 "resend ID --confirm [OPTIONS]",
 	 "Draft and file CyberTipline reports.",
 	 "A report is drafted when a reviewer confirms a case of a bank whose "
 	 "action is report (or by draft CASE). list prints one line per report, "
@@ -662,8 +666,10 @@ const cli_cmd cli_commands[] = {
 	 "fileinfo per file, finish; each step is stored when acknowledged, so "
 	 "running submit again after a failure or a crash resumes, and never "
 	 "files it twice (a /submit whose answer was lost makes the report "
-	 "unknown, for a person to check). retract withdraws an open report. "
-	 "See docs/reports.md.",
+	 "unknown, for a person to check). resend ID --confirm, once that person "
+	 "has confirmed with NCMEC that it never arrived, makes an unknown "
+	 "report a draft again and submits it (audited). retract withdraws an "
+	 "open report. See docs/reports.md.",
 	 report_opts, cmd_report},
 	{"evidence", "list | show ID | hold ID... --reason TEXT | release HOLD | "
 	 "export ID...|--report ID --out DIR --key FILE | verify DIR --pubkey HEX | sweep",

@@ -609,6 +609,35 @@ int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)
 	return rc;
 }
 
+int vigil_report_resend(vigil_store *st, int64_t id)
+{
+	vigil_report r;
+	int own, rc;
+
+	if (!st)
+		return VIGIL_EINVAL;
+	rc = vigil__begin_own(st, &own);
+	if (rc)
+		return rc;
+	rc = vigil_report_get(st, id, &r);
+	if (rc)
+		return vigil__end_own(st, own, rc);
+	if (r.state != VIGIL_REPORT_UNKNOWN) {
+		rc = vigil__err(st->ctx, VIGIL_EABORTED, "report %lld is %s: only an unknown "
+				"report is resent", (long long)id,
+				vigil_report_state_name(r.state));
+	} else {
+		r.state = VIGIL_REPORT_DRAFT;
+		r.attempts = 0;
+		r.last_code = -1;
+		snprintf(r.last_error, sizeof(r.last_error),
+			 "resend: confirmed with NCMEC that it never arrived");
+		rc = put(st, &r);
+	}
+	vigil_report_clear(&r);
+	return vigil__end_own(st, own, rc);
+}
+
 int vigil_report_retract(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)
 {
 	vigil_report r;
