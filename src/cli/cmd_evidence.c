@@ -114,7 +114,7 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 	const char *arg, *db = NULL, *conf = NULL, *sub, *mkey = NULL, *skey = NULL,
 		   *out_dir = NULL, *to = NULL, *reason = NULL, *by = "cli", *pub = NULL;
 	char dbbuf[4096], err[512];
-	int c, rc = CLI_EXIT_FAIL, content = 0, have_master = 0;
+	int c, rc = CLI_EXIT_FAIL, content = 0, have_master = 0, days_given = 0;
 	long days = VIGIL_EVIDENCE_RETENTION_MIN_DAYS, lv;
 	int64_t report = 0, now = (int64_t)time(NULL), *ids = NULL;
 	size_t nids = 0;
@@ -147,6 +147,7 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 				fprintf(stderr, "vigil evidence: --retention-days: expected days\n");
 				return CLI_EXIT_USAGE;
 			}
+			days_given = 1;
 			break;
 		case CLI_OPT_NOW:
 			/* A clock for tests: deleting early breaks the law, so it
@@ -236,11 +237,6 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (!strcmp(sub, "sweep") && vigil_retention_ok(ctx, days)) {
-		fprintf(stderr, "vigil evidence sweep: %s\n", vigil_errmsg(ctx));
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	}
 	if (to && (strlen(to) != 64 || sodium_hex2bin(topk, 32, to, 64, NULL, NULL, NULL))) {
 		fprintf(stderr, "vigil evidence export: --to: expected the recipient's X25519 "
 				"public key, 64 hex digits\n");
@@ -254,6 +250,18 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 	if (conf && (vigil_server_conf_file(cfg, conf, err, sizeof(err)) ||
 		     vigil_server_conf_load(cfg, err, sizeof(err)))) {
 		fprintf(stderr, "vigil evidence: %s\n", err);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
+	/* The retention serve uses (evidence_retention_days of --config),
+	 * unless --retention-days overrides it; never under a year. */
+	if (!days_given && conf) {
+		int64_t v = 0;
+		if (!vigil_server_conf_get_num(cfg, "evidence_retention_days", &v))
+			days = (long)v;
+	}
+	if (!strcmp(sub, "sweep") && vigil_retention_ok(ctx, days)) {
+		fprintf(stderr, "vigil evidence sweep: %s\n", vigil_errmsg(ctx));
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}

@@ -245,7 +245,8 @@ static const cli_opt report_opts[] = {
 static const cli_opt evidence_opts[] = {
 	DB_OPT,
 	{CLI_OPT_CONFIG, "config", "FILE",
-	 "The serve config file: master_key_file and db are read from it."},
+	 "The serve config file: master_key_file, db and "
+	 "evidence_retention_days are read from it."},
 	{CLI_OPT_MASTER_KEY, "master-key", "FILE",
 	 "The master key that wraps each item's data key (overrides "
 	 "master_key_file). Needed by show, export and by sweep to preserve "
@@ -272,8 +273,8 @@ static const cli_opt evidence_opts[] = {
 	 "verify: the signer's trusted public key (vigil audit pubkey --key "
 	 "FILE)."},
 	{CLI_OPT_RETENTION, "retention-days", "N",
-	 "sweep: keep items N days from their preservation (default and "
-	 "minimum 365)."},
+	 "sweep: keep items N days from their preservation (default: "
+	 "evidence_retention_days of --config, else 365; minimum 365)."},
 	{CLI_OPT_NOW, "now", "UNIX",
 	 "sweep, hold, release: the time to act at, for tests only (needs "
 	 "VIGIL_TEST_CLOCK=1)."},
