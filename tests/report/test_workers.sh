@@ -1,5 +1,6 @@
 #!/bin/sh
-# Two vigil serve processes on one SQLite store file file a report once
+# Two vigil serve processes on one store (a SQLite file; PostgreSQL when
+# tests/pg/pg_env.sh runs this again, pg/report-workers) file a report once
 # (the report worker's lease), and an unknown report is sent again only
 # when a person says NCMEC never got it: POST /v1/reports/ID/resend and
 # vigil report resend --confirm, each audited, each exactly one more
@@ -10,10 +11,10 @@ STANDIN=$2
 T=$(mktemp -d)
 PA= PB= NC=
 trap '[ -n "$PA" ] && kill -9 $PA; [ -n "$PB" ] && kill -9 $PB; [ -n "$NC" ] && kill $NC; rm -rf "$T"' EXIT
-export VIGIL_DB="$T/v.db"
 . "$(dirname "$0")/../server/lib.sh"
 . "$(dirname "$0")/lib.sh"
-q() { sqlite3 -cmd ".timeout 10000" "$T/v.db" "$1"; }
+export VIGIL_DB="$(store_uri v)"
+q() { if on_pg; then store_sql "$VIGIL_DB" "$1"; else sqlite3 -cmd ".timeout 10000" "$VIGIL_DB" "$1"; fi; }
 wait_for() { i=0; while ! eval "$1"; do i=$((i + 1)); [ $i -gt 600 ] && return 1; sleep 0.05; done; }
 # serve NAME: a server on the shared store; its URL in $T/NAME.url.
 serve() {
@@ -34,7 +35,7 @@ rep() { curl -s -H "Authorization: Bearer $ADM" "$(cat "$T/A.url")/v1/reports/$1
 DOC='<report><incidentSummary><incidentType>Child Sex Trafficking</incidentType><incidentDateTime>2026-01-01T00:00:00Z</incidentDateTime></incidentSummary><reporter><reportingPerson><email>trust@example.invalid</email></reportingPerson></reporter></report>'
 # report STATE: a report row with a stored document (no case, no files),
 # each on a case id of its own.
-report() { q "INSERT INTO reports(case_id,state,xml,created,updated) VALUES((SELECT coalesce(max(case_id),900)+1 FROM reports),$1,'$DOC',strftime('%s'),strftime('%s')) RETURNING id"; }
+report() { q "INSERT INTO reports(case_id,state,xml,created,updated) VALUES((SELECT coalesce(max(case_id),900)+1 FROM reports),$1,'$DOC',$(date +%s),$(date +%s)) RETURNING id"; }
 
 "$VIGIL" bank list >/dev/null 2>&1
 ADM=$("$VIGIL" key create ops --role admin 2>/dev/null | tail -1)
@@ -42,7 +43,7 @@ REV=$("$VIGIL" key create rev --role review 2>/dev/null | tail -1)
 nc_start --hang-finish "$T/hang"
 export NCMEC_CRED=vigil-test:pa55word
 cat > "$T/vigil.conf" <<CONF
-db = $T/v.db
+db = $VIGIL_DB
 reporter_email = trust@example.invalid
 ncmec_url = $NCURL
 ncmec_credentials = env:NCMEC_CRED
