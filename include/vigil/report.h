@@ -114,6 +114,11 @@ int vigil_ncmec_credentials(vigil_ctx *ctx, const char *ref, char *out, size_t c
  * failures (network, 1xxx, HTTP 5xx) retry with backoff; 4100/4110 make
  * the report rejected; a lost /submit answer makes it unknown. */
 int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o);
+/* After a person confirmed with NCMEC that an unknown report never
+ * arrived: makes it a draft again (its stored document is what the next
+ * submit sends), so that it can be submitted. VIGIL_EABORTED unless the
+ * report is unknown. The caller audits it. */
+int vigil_report_resend(vigil_store *st, int64_t id);
 /* Withdraws an open report (5101 counts as done). */
 int vigil_report_retract(vigil_store *st, int64_t id, const vigil_ncmec_opts *o);
 

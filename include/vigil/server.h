@@ -61,6 +61,11 @@ int vigil_server_conf_load(vigil_server_conf *c, char *err, size_t errcap);
  * setting or an unknown name. The string belongs to c. */
 const char *vigil_server_conf_get(const vigil_server_conf *c,
 				  const char *key);
+/* A numeric setting's value (its default if neither flag nor file set it)
+ * by key or flag ("evidence_retention_days"); VIGIL_EINVAL for a text
+ * setting or an unknown name. */
+int vigil_server_conf_get_num(const vigil_server_conf *c, const char *key,
+			      int64_t *out);
 
 /* Runs the server until SIGTERM or SIGINT, on the store of the `db`
  * setting (default: vigil_store_default_path). Returns the process exit

@@ -298,6 +298,20 @@ int64_t vigil_matcher_seq(vigil_matcher *m);
  * (vigil_store_changes then answers VIGIL_ENOENT). SQLite: VIGIL_EINVAL. */
 int vigil_store_changes_prune(vigil_store *st, int64_t keep, int64_t *floor);
 
+/* Sealing at rest: with a key set, the working copies of what reports
+ * send (reports.xml, reports.files with each fileDetails, reports.answers)
+ * and cases' contexts (user, uploads with IP, port, time) are written
+ * encrypted (XChaCha20-Poly1305 under a subkey derived from master, the
+ * 32-byte key of master_key_file) and opened on read; rows written before
+ * (or without a key) read as they are and are sealed when next written.
+ * Without a key nothing is sealed; reading a sealed value then fails
+ * (VIGIL_EINVAL), except in listings (vigil_case_list, vigil_report_list),
+ * which give NULL for it. master NULL forgets the key. The key is copied;
+ * vigil_store_close wipes it. */
+int vigil_store_set_seal_key(vigil_store *st, const uint8_t master[32]);
+/* Whether st has a seal key. */
+int vigil_store_sealing(const vigil_store *st);
+
 /* Leases: work only one of several processes on one store may do at a
  * time (a scheduler's round, a checkpoint tick). Takes or renews the lease
  * called name for owner (any text naming this process) for ttl_ms: *held

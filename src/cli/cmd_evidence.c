@@ -114,7 +114,7 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 	const char *arg, *db = NULL, *conf = NULL, *sub, *mkey = NULL, *skey = NULL,
 		   *out_dir = NULL, *to = NULL, *reason = NULL, *by = "cli", *pub = NULL;
 	char dbbuf[4096], err[512];
-	int c, rc = CLI_EXIT_FAIL, content = 0, have_master = 0;
+	int c, rc = CLI_EXIT_FAIL, content = 0, have_master = 0, days_given = 0;
 	long days = VIGIL_EVIDENCE_RETENTION_MIN_DAYS, lv;
 	int64_t report = 0, now = (int64_t)time(NULL), *ids = NULL;
 	size_t nids = 0;
@@ -147,6 +147,7 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 				fprintf(stderr, "vigil evidence: --retention-days: expected days\n");
 				return CLI_EXIT_USAGE;
 			}
+			days_given = 1;
 			break;
 		case CLI_OPT_NOW:
 			/* A clock for tests: deleting early breaks the law, so it
@@ -236,11 +237,6 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
-	if (!strcmp(sub, "sweep") && vigil_retention_ok(ctx, days)) {
-		fprintf(stderr, "vigil evidence sweep: %s\n", vigil_errmsg(ctx));
-		rc = CLI_EXIT_USAGE;
-		goto out;
-	}
 	if (to && (strlen(to) != 64 || sodium_hex2bin(topk, 32, to, 64, NULL, NULL, NULL))) {
 		fprintf(stderr, "vigil evidence export: --to: expected the recipient's X25519 "
 				"public key, 64 hex digits\n");
@@ -257,9 +253,21 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
+	/* The retention serve uses (evidence_retention_days of --config),
+	 * unless --retention-days overrides it; never under a year. */
+	if (!days_given && conf) {
+		int64_t v = 0;
+		if (!vigil_server_conf_get_num(cfg, "evidence_retention_days", &v))
+			days = (long)v;
+	}
+	if (!strcmp(sub, "sweep") && vigil_retention_ok(ctx, days)) {
+		fprintf(stderr, "vigil evidence sweep: %s\n", vigil_errmsg(ctx));
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
 	if (!mkey && *CFG("master_key_file"))
 		mkey = CFG("master_key_file");
-	if (!strcmp(sub, "show") || !strcmp(sub, "export") || (!strcmp(sub, "sweep") && mkey)) {
+	if (!strcmp(sub, "show") || !strcmp(sub, "export") || mkey) {
 		if (load_key(ctx, "--master-key FILE (or master_key_file in --config)", mkey,
 			     master))
 			goto out;
@@ -268,6 +276,11 @@ int cmd_evidence(const cli_cmd *cmd, int argc, char **argv)
 	db = db ? db : *CFG("db") ? CFG("db") : NULL;
 	db = cli_db_path(db, dbbuf, sizeof(dbbuf));
 	if (!db || vigil_store_open(ctx, db, &st)) {
+		fprintf(stderr, "vigil evidence: %s\n", vigil_errmsg(ctx));
+		goto out;
+	}
+	/* What the sweep preserves is read from sealed report rows. */
+	if (have_master && vigil_store_set_seal_key(st, master)) {
 		fprintf(stderr, "vigil evidence: %s\n", vigil_errmsg(ctx));
 		goto out;
 	}

@@ -68,7 +68,7 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 {
 	const char *arg, *db = NULL, *conf = NULL, *sub;
 	char dbbuf[4096], err[512], userpwd[1024], t[32];
-	int c, rc = CLI_EXIT_FAIL, files = 0, have_key = 0;
+	int c, rc = CLI_EXIT_FAIL, files = 0, have_key = 0, confirm = 0;
 	long idl = 0;
 	int64_t id = 0;
 	uint8_t master[VIGIL_MASTER_KEY_BYTES];
@@ -82,6 +82,7 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_DB: db = arg; break;
 		case CLI_OPT_CONFIG: conf = arg; break;
 		case CLI_OPT_FILES: files = 1; break;
+		case CLI_OPT_CONFIRM: confirm = 1; break;
 		default: return CLI_EXIT_USAGE;
 		}
 	}
@@ -91,7 +92,8 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 	}
 	sub = argv[cli_optind()];
 	if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "xml") &&
-	    strcmp(sub, "draft") && strcmp(sub, "submit") && strcmp(sub, "retract")) {
+	    strcmp(sub, "draft") && strcmp(sub, "submit") && strcmp(sub, "retract") &&
+	    strcmp(sub, "resend")) {
 		fprintf(stderr, "vigil report: unknown subcommand '%s'\n", sub);
 		return CLI_EXIT_USAGE;
 	}
@@ -103,6 +105,12 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 		id = idl;
+	}
+	if (!strcmp(sub, "resend") && !confirm) {
+		fprintf(stderr, "vigil report resend: a report whose /submit answer was lost may "
+				"be at NCMEC already; check with NCMEC, then pass --confirm if "
+				"it never arrived\n");
+		return CLI_EXIT_USAGE;
 	}
 	if (vigil_server_conf_new(&cfg)) {
 		fprintf(stderr, "vigil report: out of memory\n");
@@ -123,6 +131,16 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 	if (!db || vigil_store_open(ctx, db, &st)) {
 		fprintf(stderr, "vigil report: %s\n", vigil_errmsg(ctx));
 		goto out;
+	}
+	/* The report rows and case contexts are sealed under master_key_file
+	 * (vigil_store_set_seal_key), as vigil serve writes them. */
+	if (*CFG("master_key_file")) {
+		if (vigil_master_key_load(ctx, CFG("master_key_file"), master) ||
+		    vigil_store_set_seal_key(st, master)) {
+			fprintf(stderr, "vigil report: %s\n", vigil_errmsg(ctx));
+			goto out;
+		}
+		have_key = 1;
 	}
 	vigil_reporter rep = {CFG("reporter_email"), CFG("reporter_first_name"),
 			      CFG("reporter_last_name"), CFG("esp_service"), NULL};
@@ -203,13 +221,6 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
-		if (*CFG("master_key_file")) {
-			if (vigil_master_key_load(ctx, CFG("master_key_file"), master)) {
-				fprintf(stderr, "vigil report: %s\n", vigil_errmsg(ctx));
-				goto out;
-			}
-			have_key = 1;
-		}
 		memset(&o, 0, sizeof(o));
 		o.base_url = CFG("ncmec_url");
 		o.userpwd = userpwd;
@@ -223,7 +234,19 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 				vigil_report_clear(&b);
 			}
 		}
-		r2 = !strcmp(sub, "submit") ? vigil_report_submit(st, id, &o)
+		if (!strcmp(sub, "resend")) {
+			/* Made a draft and audited before anything is sent,
+			 * so the record says who decided it. */
+			char d[96];
+			if (vigil_report_resend(st, id)) {
+				fprintf(stderr, "vigil report resend: %s\n", vigil_errmsg(ctx));
+				goto out;
+			}
+			snprintf(d, sizeof(d), "{\"was\":\"unknown\",\"confirmed\":true}");
+			audit(st, "report.resend", id, d);
+			was = VIGIL_REPORT_DRAFT;
+		}
+		r2 = strcmp(sub, "retract") ? vigil_report_submit(st, id, &o)
 					    : vigil_report_retract(st, id, &o);
 		sodium_memzero(userpwd, sizeof(userpwd));
 		{
@@ -233,7 +256,7 @@ int cmd_report(const cli_cmd *cmd, int argc, char **argv)
 				snprintf(d, sizeof(d), "{\"state\":\"%s\",\"was\":\"%s\","
 					 "\"ncmec_id\":\"%s\"}", vigil_report_state_name(r.state),
 					 vigil_report_state_name(was), r.ncmec_id);
-				audit(st, !strcmp(sub, "submit") ? "report.submit" : "report.retract",
+				audit(st, strcmp(sub, "retract") ? "report.submit" : "report.retract",
 				      id, d);
 				printf("report %lld: %s%s%s\n", (long long)id,
 				       vigil_report_state_name(r.state), *r.ncmec_id ? " ncmec=" : "",

@@ -242,13 +242,17 @@ static const cli_opt report_opts[] = {
 	 "master_key_file, db."},
 	{CLI_OPT_FILES, "files", NULL,
 	 "xml: print each file's fileDetails document instead of the report."},
+	{CLI_OPT_CONFIRM, "confirm", NULL,
+	 "resend: a person confirmed with NCMEC that the unknown report never "
+	 "arrived (required)."},
 	{0, NULL, NULL, NULL},
 };
 
 static const cli_opt evidence_opts[] = {
 	DB_OPT,
 	{CLI_OPT_CONFIG, "config", "FILE",
-	 "The serve config file: master_key_file and db are read from it."},
+	 "The serve config file: master_key_file, db and "
+	 "evidence_retention_days are read from it."},
 	{CLI_OPT_MASTER_KEY, "master-key", "FILE",
 	 "The master key that wraps each item's data key (overrides "
 	 "master_key_file). Needed by show, export and by sweep to preserve "
@@ -275,8 +279,8 @@ static const cli_opt evidence_opts[] = {
 	 "verify: the signer's trusted public key (vigil audit pubkey --key "
 	 "FILE)."},
 	{CLI_OPT_RETENTION, "retention-days", "N",
-	 "sweep: keep items N days from their preservation (default and "
-	 "minimum 365)."},
+	 "sweep: keep items N days from their preservation (default: "
+	 "evidence_retention_days of --config, else 365; minimum 365)."},
 	{CLI_OPT_NOW, "now", "UNIX",
 	 "sweep, hold, release: the time to act at, for tests only (needs "
 	 "VIGIL_TEST_CLOCK=1)."},
@@ -654,7 +658,8 @@ const cli_cmd cli_commands[] = {
 	 "--key FILE writes a new key (0600) and prints its public key; pubkey "
 	 "prints it again. See docs/audit.md.",
 	 audit_opts, cmd_audit},
-	{"report", "list | show ID | xml ID [--files] | draft CASE | submit ID | retract ID [OPTIONS]",
+	{"report", "list | show ID | xml ID [--files] | draft CASE | submit ID | retract ID | "
+	 "resend ID --confirm [OPTIONS]",
 	 "Draft and file CyberTipline reports.",
 	 "A report is drafted when a reviewer confirms a case of a bank whose "
 	 "action is report (or by draft CASE). list prints one line per report, "
@@ -668,8 +673,10 @@ const cli_cmd cli_commands[] = {
 	 "fileinfo per file, finish; each step is stored when acknowledged, so "
 	 "running submit again after a failure or a crash resumes, and never "
 	 "files it twice (a /submit whose answer was lost makes the report "
-	 "unknown, for a person to check). retract withdraws an open report. "
-	 "See docs/reports.md.",
+	 "unknown, for a person to check). resend ID --confirm, once that person "
+	 "has confirmed with NCMEC that it never arrived, makes an unknown "
+	 "report a draft again and submits it (audited). retract withdraws an "
+	 "open report. See docs/reports.md.",
 	 report_opts, cmd_report},
 	{"evidence", "list | show ID | hold ID... --reason TEXT | release HOLD | "
 	 "export ID...|--report ID --out DIR --key FILE | verify DIR --pubkey HEX | sweep",

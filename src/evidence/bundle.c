@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BUNDLE_FORMAT "vigil-evidence-bundle-1"
+#define BUNDLE_FORMAT VIGIL__BUNDLE_FORMAT
 #define MANIFEST_MAX (16 << 20) /* bytes of a manifest we read back */
-#define NAME_MAX_LEN 128
+#define NAME_MAX_LEN VIGIL__MANIFEST_NAME_MAX
 
 static const char *ext_of(const char *ct)
 {
@@ -280,23 +280,13 @@ static int hash_file(vigil_ctx *ctx, const char *path, uint8_t dig[32])
 	return VIGIL_OK;
 }
 
-/* A listed name must be files/ and one plain file name. */
-static int name_ok(const char *name)
-{
-	const char *b;
-
-	if (!name || strncmp(name, "files/", 6) || strlen(name) >= NAME_MAX_LEN)
-		return 0;
-	b = name + 6;
-	return *b && *b != '.' && !strchr(b, '/');
-}
-
 int vigil_bundle_verify(vigil_ctx *ctx, const char *dir, const uint8_t pk[32])
 {
 	char path[4200], *man = NULL, *sig = NULL;
 	size_t mlen = 0, slen = 0, i;
-	uint8_t sigb[64], dig[32], want[32];
-	json_t *doc = NULL, *files, *f;
+	uint8_t sigb[64], dig[32];
+	vigil__manifest_entry *ents = NULL;
+	size_t nents = 0;
 	DIR *d = NULL;
 	struct dirent *de;
 	int rc;
@@ -326,33 +316,17 @@ int vigil_bundle_verify(vigil_ctx *ctx, const char *dir, const uint8_t pk[32])
 				"match (the manifest was changed, or another key signed it)");
 		goto out;
 	}
-	doc = json_loadb(man, mlen, 0, NULL);
-	files = json_object_get(doc, "files");
-	if (!json_is_array(files) ||
-	    strcmp(json_string_value(json_object_get(doc, "format")) ?
-		   json_string_value(json_object_get(doc, "format")) : "", BUNDLE_FORMAT)) {
-		rc = vigil__err(ctx, VIGIL_ECORRUPT, "manifest.json: not a %s manifest",
-				BUNDLE_FORMAT);
+	rc = vigil__manifest_parse(ctx, man, mlen, &ents, &nents);
+	if (rc)
 		goto out;
-	}
-	json_array_foreach(files, i, f) {
-		const char *name = json_string_value(json_object_get(f, "name"));
-		const char *h = json_string_value(json_object_get(f, "sealed_sha256"));
-		if (!h)
-			h = json_string_value(json_object_get(f, "sha256"));
-		if (!name_ok(name) || !h ||
-		    sodium_hex2bin(want, 32, h, strlen(h), NULL, NULL, NULL)) {
-			rc = vigil__err(ctx, VIGIL_ECORRUPT, "manifest.json: entry %zu is malformed",
-					i);
-			goto out;
-		}
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (i = 0; i < nents; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ents[i].name);
 		rc = hash_file(ctx, path, dig);
 		if (rc)
 			goto out;
-		if (sodium_memcmp(dig, want, 32)) {
+		if (sodium_memcmp(dig, ents[i].sha256, 32)) {
 			rc = vigil__err(ctx, VIGIL_ECORRUPT, "%s: changed (its SHA-256 is not the "
-					"manifest's)", name);
+					"manifest's)", ents[i].name);
 			goto out;
 		}
 	}
@@ -367,11 +341,8 @@ int vigil_bundle_verify(vigil_ctx *ctx, const char *dir, const uint8_t pk[32])
 		int found = 0;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		json_array_foreach(files, i, f) {
-			const char *name = json_string_value(json_object_get(f, "name"));
-			if (name && !strcmp(name + 6, de->d_name))
-				found = 1;
-		}
+		for (i = 0; i < nents && !found; i++)
+			found = !strcmp(ents[i].name + 6, de->d_name);
 		if (!found) {
 			rc = vigil__err(ctx, VIGIL_ECORRUPT, "files/%s: not in the manifest",
 					de->d_name);
@@ -381,7 +352,7 @@ int vigil_bundle_verify(vigil_ctx *ctx, const char *dir, const uint8_t pk[32])
 out:
 	if (d)
 		closedir(d);
-	json_decref(doc);
+	free(ents);
 	free(man);
 	free(sig);
 	return rc;

@@ -126,9 +126,14 @@ int vigil_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 
 int vigil_case_get(vigil_store *st, int64_t id, vigil_case *out)
 {
+	int rc;
+
 	if (!st || !out)
 		return VIGIL_EINVAL;
-	return st->ops->case_get(st, id, out);
+	rc = st->ops->case_get(st, id, out);
+	if (!rc && (rc = vigil__open_text(st, "cases.contexts", &out->contexts, 0)))
+		vigil_case_clear(out);
+	return rc;
 }
 
 void vigil_case_clear(vigil_case *c)

@@ -55,18 +55,48 @@ int vigil_report_draft(vigil_store *st, int64_t case_id, int64_t now, int64_t *i
 	return NEED_OP(st, report_draft, case_id, now, id ? id : &tmp);
 }
 
+/* The one place report rows are opened (vigil_store_set_seal_key): a
+ * listing without the key gives NULL for a sealed column. */
+static int open_report(vigil_store *st, vigil_report *r, int soft)
+{
+	int rc = vigil__open_text(st, "reports.xml", &r->xml, soft);
+
+	if (!rc)
+		rc = vigil__open_text(st, "reports.files", &r->files, soft);
+	if (!rc)
+		rc = vigil__open_text(st, "reports.answers", &r->answers, soft);
+	return rc;
+}
+
 int vigil_report_get(vigil_store *st, int64_t id, vigil_report *out)
 {
+	int rc;
+
 	if (!st || !out)
 		return VIGIL_EINVAL;
-	return NEED_OP(st, report_get, id, out);
+	rc = NEED_OP(st, report_get, id, out);
+	if (!rc && (rc = open_report(st, out, 0)))
+		vigil_report_clear(out);
+	return rc;
 }
 
 int vigil_report_list(vigil_store *st, vigil_report **out, size_t *n)
 {
+	int rc;
+
 	if (!st || !out || !n)
 		return VIGIL_EINVAL;
-	return NEED_OP(st, report_list, out, n);
+	rc = NEED_OP(st, report_list, out, n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < *n; i++)
+		rc = open_report(st, &(*out)[i], 1);
+	if (rc) {
+		vigil_reports_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 int vigil_ncmec_credentials(vigil_ctx *ctx, const char *ref, char *out, size_t cap)
@@ -285,10 +315,27 @@ static void step(const vigil_ncmec_opts *o, vigil_report *r, const char *name, i
 	}
 }
 
+/* The one place report rows are written: the sealed columns go to the
+ * backend sealed (when the store has a key), r itself stays clear. */
 static int put(vigil_store *st, vigil_report *r)
 {
-	r->updated = (int64_t)time(NULL);
-	return NEED_OP(st, report_put, r);
+	vigil_report s = *r;
+	int rc;
+
+	r->updated = s.updated = (int64_t)time(NULL);
+	s.xml = s.files = s.answers = NULL;
+	rc = vigil__seal_text(st, "reports.xml", r->xml, &s.xml);
+	if (!rc)
+		rc = vigil__seal_text(st, "reports.files", r->files ? r->files : "[]", &s.files);
+	if (!rc)
+		rc = vigil__seal_text(st, "reports.answers", r->answers ? r->answers : "[]",
+				      &s.answers);
+	if (!rc)
+		rc = NEED_OP(st, report_put, &s);
+	free(s.xml);
+	free(s.files);
+	free(s.answers);
+	return rc;
 }
 
 /* ------------------------------------------------------------ submit */
@@ -560,6 +607,35 @@ int vigil_report_submit(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)
 	rc = submit_run(st, id, o);
 	vigil_store_lease(st, lease, owner, 0, &held);
 	return rc;
+}
+
+int vigil_report_resend(vigil_store *st, int64_t id)
+{
+	vigil_report r;
+	int own, rc;
+
+	if (!st)
+		return VIGIL_EINVAL;
+	rc = vigil__begin_own(st, &own);
+	if (rc)
+		return rc;
+	rc = vigil_report_get(st, id, &r);
+	if (rc)
+		return vigil__end_own(st, own, rc);
+	if (r.state != VIGIL_REPORT_UNKNOWN) {
+		rc = vigil__err(st->ctx, VIGIL_EABORTED, "report %lld is %s: only an unknown "
+				"report is resent", (long long)id,
+				vigil_report_state_name(r.state));
+	} else {
+		r.state = VIGIL_REPORT_DRAFT;
+		r.attempts = 0;
+		r.last_code = -1;
+		snprintf(r.last_error, sizeof(r.last_error),
+			 "resend: confirmed with NCMEC that it never arrived");
+		rc = put(st, &r);
+	}
+	vigil_report_clear(&r);
+	return vigil__end_own(st, own, rc);
 }
 
 int vigil_report_retract(vigil_store *st, int64_t id, const vigil_ncmec_opts *o)

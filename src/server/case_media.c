@@ -14,35 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-static pthread_mutex_t key_mu = PTHREAD_MUTEX_INITIALIZER;
-static int key_state; /* 0 not loaded, 1 loaded, -1 none / failed */
-static uint8_t master[VIGIL_MASTER_KEY_BYTES];
-
-/* The master key, loaded once (master_key_file is not reloadable). */
-static const uint8_t *master_key(srv *s)
-{
-	const uint8_t *k = NULL;
-
-	pthread_mutex_lock(&key_mu);
-	if (!key_state) {
-		vigil_ctx *c = NULL;
-		key_state = -1;
-		if (!*s->cfg.master_key_file) {
-			srv_log(s, SRV_LOG_WARN, "no master_key_file: the content of cases "
-						 "is not kept (reviewers see match evidence only)");
-		} else if (vigil_ctx_new(&c) == VIGIL_OK) {
-			if (vigil_master_key_load(c, s->cfg.master_key_file, master))
-				srv_log(s, SRV_LOG_ERROR, "master key: %s", vigil_errmsg(c));
-			else
-				key_state = 1;
-			vigil_ctx_free(c);
-		}
-	}
-	if (key_state == 1)
-		k = master;
-	pthread_mutex_unlock(&key_mu);
-	return k;
-}
 
 const uint8_t *srv_master_key(srv *s)
 {
@@ -70,7 +41,7 @@ const char *srv_sniff_type(const uint8_t *d, size_t n)
 static int keep_item(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
 		     const uint8_t *data, size_t len, const char *type)
 {
-	const uint8_t *k = master_key(s);
+	const uint8_t *k = srv_master_key(s);
 	vigil_case_media m;
 	int n = 0, rc;
 
@@ -137,7 +108,7 @@ void srv_case_keep_video(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
 	keyframes k = { s, c, st, case_id, 0 };
 	int rc;
 
-	if (!master_key(s) || !case_id)
+	if (!srv_master_key(s) || !case_id)
 		return;
 	/* The video itself, sealed (for the API's original view and evidence);
 	 * the page never plays it. */
@@ -395,7 +366,7 @@ static int64_t day_start(int64_t now)
 static int unseal_item(srv_req *r, vigil_store *st, int64_t id, int n, uint8_t **plain,
 		       size_t *plen, char *type, size_t tcap)
 {
-	const uint8_t *k = master_key(srv_of(r));
+	const uint8_t *k = srv_master_key(srv_of(r));
 	vigil_case_media m;
 	int rc;
 

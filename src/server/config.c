@@ -247,6 +247,16 @@ void srv_config_doc(FILE *f)
 			keys[i].reload ? "SIGHUP" : "restart", keys[i].help);
 }
 
+int srv_config_num(const srv_config *c, const char *key, int64_t *out)
+{
+	int i = find_key(key);
+
+	if (i < 0 || keys[i].type == T_STR || keys[i].type == T_LIST)
+		return -1;
+	*out = *(const int64_t *)(const void *)((const char *)c + keys[i].off);
+	return 0;
+}
+
 const char *srv_config_str(const srv_config *c, const char *key)
 {
 	int i = find_key(key);

@@ -386,6 +386,8 @@ void srv_config_doc(FILE *f);
 /* A text (STR or LIST) setting's value by key or flag; NULL for another
  * type or an unknown name. Points into c. */
 const char *srv_config_str(const srv_config *c, const char *key);
+/* A numeric setting's value (-1: unknown or not numeric). */
+int srv_config_num(const srv_config *c, const char *key, int64_t *out);
 /* The index of a flag name in the table, or -1. */
 int srv_config_flag(const char *flag);
 

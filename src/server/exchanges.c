@@ -147,7 +147,7 @@ int srv_exchanges_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if (vigil_store_open(X.ctx, s->cfg.db, &X.st)) {
+	if (srv_store_open(s, X.ctx, s->cfg.db, &X.st)) {
 		snprintf(err, errcap, "exchanges: %s", vigil_errmsg(X.ctx));
 		return -1;
 	}

@@ -241,7 +241,7 @@ int srv__store_pool_open(srv *s, char *err, size_t errcap)
 		srv_slot *sl = &s->slots[i];
 		int rc = vigil_ctx_new(&sl->ctx);
 		if (!rc)
-			rc = vigil_store_open(sl->ctx, s->cfg.db, &sl->st);
+			rc = srv_store_open(s, sl->ctx, s->cfg.db, &sl->st);
 		if (rc) {
 			snprintf(err, errcap, "%s: %s", s->cfg.db,
 				 sl->ctx ? vigil_errmsg(sl->ctx) : vigil_strerror(rc));

@@ -209,6 +209,13 @@ enum { SRV_LOG_ERROR = 0, SRV_LOG_WARN = 1, SRV_LOG_INFO = 2,
        SRV_LOG_DEBUG = 3 };
 /* One line on stderr when level <= the configured log_level. Never pass
  * tokens or bodies. */
+/* master_key_file's key, loaded once (NULL: none configured, or it did
+ * not load: logged). srv_store_open opens db like vigil_store_open and
+ * gives the handle the seal key when master_key_file is set (refusing the
+ * handle if the key does not load): every handle of the server uses it. */
+const uint8_t *srv_master_key(srv *s);
+int srv_store_open(srv *s, vigil_ctx *ctx, const char *db, vigil_store **st);
+
 void srv_log(srv *s, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -152,7 +152,7 @@ int srv__keys_open(srv *s, char *err, size_t errcap)
 	}
 	s->keys = K;
 	pthread_mutex_init(&K->mu, NULL);
-	if (vigil_ctx_new(&K->ctx) || vigil_store_open(K->ctx, s->cfg.db, &K->st)) {
+	if (vigil_ctx_new(&K->ctx) || srv_store_open(s, K->ctx, s->cfg.db, &K->st)) {
 		snprintf(err, errcap, "%s: %s", s->cfg.db,
 			 K->ctx ? vigil_errmsg(K->ctx) : "out of memory");
 		return -1;

@@ -294,7 +294,7 @@ int srv_pipeline_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if (vigil_store_open(P.ctx, s->cfg.db, &P.st)) {
+	if (srv_store_open(s, P.ctx, s->cfg.db, &P.st)) {
 		snprintf(err, errcap, "webhooks: %s", vigil_errmsg(P.ctx));
 		return -1;
 	}

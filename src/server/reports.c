@@ -22,8 +22,15 @@
  * once per report logged (ids and ages only) and sent as a report.overdue
  * event through the outbox (global webhook and its bank's own).
  *
- * One worker per store: several servers on one SQLite file would each
- * file (PostgreSQL has no report ops yet). */
+ * Several servers on one store (one SQLite file, or PostgreSQL): a report
+ * is run by one worker at a time. The run holds the lease "report-work:ID"
+ * (vigil_store_lease), taken before its work is read and given up after
+ * the work row is written; a heartbeat thread (own store handle) renews it
+ * every LEASE_MS / 4 while the run lasts, since one request may take
+ * report_timeout. A server that dies frees it within LEASE_MS, and another
+ * server (or the restart) resumes the stored steps. A worker that finds
+ * the lease held skips the report this tick. The deadline check holds
+ * "report-deadline" the same way, so an alert goes out once. */
 #include "reports.h"
 #include <vigil/evidence.h>
 #include "fetch.h"
@@ -36,10 +43,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BATCH 64    /* reports looked at per tick */
 #define TICK_S 1    /* seconds between looks when not kicked */
 #define WHO "report-worker"
+#define LEASE_MS 8000 /* a dead server's lease frees within this */
 
 static struct {
 	pthread_t thread;
@@ -48,9 +57,71 @@ static struct {
 	int running, stop, kicked, warned;
 	vigil_ctx *ctx;
 	vigil_store *st;
+	char owner[96]; /* this server in the leases: host:pid:random */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .work_mu = PTHREAD_MUTEX_INITIALIZER,
        .cv = PTHREAD_COND_INITIALIZER};
+
+/* The heartbeat: renews the lease named name while active. Renewal holds
+ * mu, so once the worker has cleared active no renewal follows its
+ * release. */
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int running, stop, active;
+	char name[48];
+	vigil_ctx *ctx;
+	vigil_store *st;
+} H = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static void *heartbeat(void *arg)
+{
+	srv *s = arg;
+
+	pthread_mutex_lock(&H.mu);
+	while (!H.stop) {
+		struct timespec ts;
+		int held = 0;
+		if (H.active && (vigil_store_lease(H.st, H.name, W.owner, LEASE_MS, &held) ||
+				 !held))
+			srv_log(s, SRV_LOG_WARN, "reports: lease %s not renewed: %s", H.name,
+				held ? vigil_errmsg(H.ctx) : "another server holds it");
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)(LEASE_MS / 4 % 1000) * 1000000L;
+		ts.tv_sec += LEASE_MS / 4 / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!H.stop)
+			pthread_cond_timedwait(&H.cv, &H.mu, &ts);
+	}
+	pthread_mutex_unlock(&H.mu);
+	return NULL;
+}
+
+/* Takes the lease name for this server (*held = 0: another server has
+ * it) and has the heartbeat renew it. */
+static int lease_take(const char *name, int *held)
+{
+	int rc = vigil_store_lease(W.st, name, W.owner, LEASE_MS, held);
+
+	if (rc || !*held)
+		return rc;
+	pthread_mutex_lock(&H.mu);
+	snprintf(H.name, sizeof(H.name), "%s", name);
+	H.active = 1;
+	pthread_mutex_unlock(&H.mu);
+	return VIGIL_OK;
+}
+
+static void lease_give_up(const char *name)
+{
+	int held;
+
+	pthread_mutex_lock(&H.mu);
+	H.active = 0;
+	pthread_mutex_unlock(&H.mu);
+	vigil_store_lease(W.st, name, W.owner, 0, &held);
+}
 
 void srv_reports_lock(void) { pthread_mutex_lock(&W.work_mu); }
 void srv_reports_unlock(void) { pthread_mutex_unlock(&W.work_mu); }
@@ -166,8 +237,27 @@ static int64_t backoff(srv *s, int tries)
 	return (ms + 999) / 1000; /* whole seconds, at least one */
 }
 
-/* One try of the work on report id. */
+static void run_locked(srv *s, int64_t id);
+
+/* One try of the work on report id, by one server at a time. */
 static void run_one(srv *s, int64_t id)
+{
+	char name[48];
+	int held = 0;
+
+	snprintf(name, sizeof(name), "report-work:%lld", (long long)id);
+	if (lease_take(name, &held)) {
+		srv_log(s, SRV_LOG_WARN, "report %lld: lease: %s", (long long)id,
+			vigil_errmsg(W.ctx));
+		return;
+	}
+	if (!held)
+		return; /* another server is running it */
+	run_locked(s, id);
+	lease_give_up(name);
+}
+
+static void run_locked(srv *s, int64_t id)
 {
 	vigil_report_work w, now_w;
 	vigil_report before, after;
@@ -314,15 +404,21 @@ static void check_deadline(srv *s)
 	vigil_bank_rule *rules = NULL;
 	size_t n = 0, nrules = 0;
 
+	int held = 0;
+
+	if (lease_take("report-deadline", &held) || !held)
+		return;
 	if (vigil_report_overdue(W.st, now - SRV_CFG(s, report_deadline), ids, BATCH, &n,
 				 &total))
-		return;
+		goto out;
 	srv_metric_set("vigil_reports_overdue", NULL, NULL, (double)total);
 	if (n && vigil_bank_rules_load(W.st, &rules, &nrules))
-		return;
+		goto out;
 	for (size_t i = 0; i < n && !__atomic_load_n(&W.stop, __ATOMIC_RELAXED); i++)
 		alert_one(s, ids[i], now, rules, nrules);
 	free(rules);
+out:
+	lease_give_up("report-deadline");
 }
 
 static void tick(srv *s)
@@ -376,10 +472,30 @@ int srv_reports_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if (vigil_store_open(W.ctx, s->cfg.db, &W.st)) {
+	if (srv_store_open(s, W.ctx, s->cfg.db, &W.st)) {
 		snprintf(err, errcap, "reports: %s", vigil_errmsg(W.ctx));
 		return -1;
 	}
+	{
+		char host[48] = "";
+		uint8_t rnd[6];
+		char hex[13];
+		gethostname(host, sizeof(host) - 1);
+		randombytes_buf(rnd, sizeof(rnd));
+		sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
+		snprintf(W.owner, sizeof(W.owner), "%s:%ld:%s", host, (long)getpid(), hex);
+	}
+	H.stop = 0;
+	H.active = 0;
+	if (vigil_ctx_new(&H.ctx) || srv_store_open(s, H.ctx, s->cfg.db, &H.st)) {
+		snprintf(err, errcap, "reports: %s", H.ctx ? vigil_errmsg(H.ctx) : "out of memory");
+		return -1;
+	}
+	if (pthread_create(&H.thread, NULL, heartbeat, s)) {
+		snprintf(err, errcap, "cannot start the report lease heartbeat");
+		return -1;
+	}
+	H.running = 1;
 	if (pthread_create(&W.thread, NULL, worker, s)) {
 		snprintf(err, errcap, "cannot start the report worker");
 		return -1;
@@ -399,6 +515,18 @@ void srv_reports_stop(srv *s)
 		pthread_join(W.thread, NULL);
 		W.running = 0;
 	}
+	if (H.running) {
+		pthread_mutex_lock(&H.mu);
+		H.stop = 1;
+		pthread_cond_signal(&H.cv);
+		pthread_mutex_unlock(&H.mu);
+		pthread_join(H.thread, NULL);
+		H.running = 0;
+	}
+	vigil_store_close(H.st);
+	H.st = NULL;
+	vigil_ctx_free(H.ctx);
+	H.ctx = NULL;
 	vigil_store_close(W.st);
 	W.st = NULL;
 	vigil_ctx_free(W.ctx);

@@ -97,7 +97,7 @@ int srv_retention_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	if (vigil_store_open(R.ctx, s->cfg.db, &R.st)) {
+	if (srv_store_open(s, R.ctx, s->cfg.db, &R.st)) {
 		snprintf(err, errcap, "evidence retention: %s", vigil_errmsg(R.ctx));
 		return -1;
 	}

@@ -696,7 +696,7 @@ static void *video_worker(void *arg)
 	vigil_ctx *c = NULL;
 	vigil_store *st = NULL;
 
-	if (vigil_ctx_new(&c) || vigil_store_open(c, srv_pipeline_db(s), &st)) {
+	if (vigil_ctx_new(&c) || srv_store_open(s, c, srv_pipeline_db(s), &st)) {
 		srv_log(s, SRV_LOG_ERROR, "video jobs: cannot open the store: %s",
 			c ? vigil_errmsg(c) : "out of memory");
 		vigil_ctx_free(c);

@@ -286,6 +286,52 @@ static void request_work(srv_req *r, int work)
 static void submit(srv_req *r) { request_work(r, VIGIL_REPORT_WORK_SUBMIT); }
 static void retract(srv_req *r) { request_work(r, VIGIL_REPORT_WORK_RETRACT); }
 
+/* POST /v1/reports/{id}/resend {"confirm": true}: an unknown report (its
+ * /submit answer was lost) sent again, once a person confirmed with NCMEC
+ * that it never arrived. The draft and the queued work are one
+ * transaction, so the worker sends it once. */
+static void resend(srv_req *r)
+{
+	srv *s = srv_of(r);
+	json_t *body = srv_json(r, JSON_OBJECT);
+	vigil_store *st;
+	int64_t id;
+	int rc;
+
+	if (!body || report_id_of(r, &id) || !(st = srv_store(r)))
+		return;
+	if (!json_is_true(json_object_get(body, "confirm"))) {
+		srv_reply_error(r, 400, "invalid", "confirm must be true: a person confirmed with "
+				"NCMEC that the report never arrived");
+		return;
+	}
+	if (!*s->cfg.ncmec_url) {
+		srv_reply_error(r, 409, "not_configured",
+				"ncmec_url is not set: reports are drafted, never sent");
+		return;
+	}
+	srv_reports_lock();
+	rc = vigil_store_begin(st);
+	if (!rc) {
+		rc = vigil_report_resend(st, id);
+		if (!rc)
+			rc = srv_reports_queue(st, id, VIGIL_REPORT_WORK_SUBMIT, (int64_t)time(NULL));
+		rc = rc ? (vigil_store_rollback(st), rc) : vigil_store_commit(st);
+	}
+	srv_reports_unlock();
+	if (rc == VIGIL_EABORTED) {
+		srv_reply_error(r, 409, "wrong_state", "%s", vigil_errmsg(srv_ctx(r)));
+		return;
+	}
+	if (rc) {
+		srv_reply_status(r, rc, srv_ctx(r));
+		return;
+	}
+	audit(r, "report.resend", id, json_pack("{s:s,s:b}", "was", "unknown", "confirmed", 1));
+	srv_reports_kick();
+	reply_report(r, st, id, 202, 1);
+}
+
 const srv_route srv_routes_reports[] = {
 	{ "GET", "/v1/reports", SRV_ROLE_REVIEW | SRV_ROLE_ADMIN, list, 0,
 	  "CyberTipline reports, newest first (?state= filters)" },
@@ -299,5 +345,8 @@ const srv_route srv_routes_reports[] = {
 	  "File the report (queued for the report worker: 202)" },
 	{ "POST", "/v1/reports/{id}/retract", SRV_ROLE_ADMIN, retract, 0,
 	  "Withdraw an open report (queued for the report worker: 202)" },
+	{ "POST", "/v1/reports/{id}/resend", SRV_ROLE_ADMIN, resend, 0,
+	  "Send an unknown report again once NCMEC confirmed it never arrived "
+	  "({\"confirm\":true}; queued: 202)" },
 	{ 0 },
 };

@@ -401,7 +401,7 @@ int srv_streams_start(srv *s, char *err, size_t errcap)
 		return -1;
 	}
 	g.s = s;
-	if (vigil_ctx_new(&g.ctx) || vigil_store_open(g.ctx, s->cfg.db, &g.st)) {
+	if (vigil_ctx_new(&g.ctx) || srv_store_open(s, g.ctx, s->cfg.db, &g.st)) {
 		snprintf(err, errcap, "streams: %s",
 			 g.ctx ? vigil_errmsg(g.ctx) : "out of memory");
 		vigil_ctx_free(ctx);

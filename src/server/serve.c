@@ -134,6 +134,11 @@ const char *vigil_server_conf_get(const vigil_server_conf *c, const char *key)
 	return srv_config_str(&c->cfg, key);
 }
 
+int vigil_server_conf_get_num(const vigil_server_conf *c, const char *key, int64_t *out)
+{
+	return srv_config_num(&c->cfg, key, out) ? VIGIL_EINVAL : VIGIL_OK;
+}
+
 void vigil_server_config_doc(FILE *f)
 {
 	srv_config_doc(f);

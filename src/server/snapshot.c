@@ -131,7 +131,7 @@ int srv_snapshot_start(srv *s, char *err, size_t errcap)
 	pthread_cond_init(&N.cv, NULL);
 	srv_metric_define("vigil_snapshot_change_seq", SRV_GAUGE,
 			  "The change sequence number of the last index snapshot written");
-	if (vigil_ctx_new(&N.ctx) || vigil_store_open(N.ctx, s->cfg.db, &N.st)) {
+	if (vigil_ctx_new(&N.ctx) || srv_store_open(s, N.ctx, s->cfg.db, &N.st)) {
 		snprintf(err, errcap, "snapshot: %s", N.ctx ? vigil_errmsg(N.ctx) : "out of memory");
 		vigil_ctx_free(N.ctx);
 		N.ctx = NULL;

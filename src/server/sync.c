@@ -146,7 +146,7 @@ int srv_sync_open(srv *s, char *err, size_t errcap)
 	Y.s = s;
 	if (!strstr(s->cfg.db, "://"))
 		return 0; /* SQLite: this process owns the store */
-	if (vigil_ctx_new(&Y.ctx) || vigil_store_open(Y.ctx, s->cfg.db, &Y.st) ||
+	if (vigil_ctx_new(&Y.ctx) || srv_store_open(s, Y.ctx, s->cfg.db, &Y.st) ||
 	    vigil_store_changes_head(Y.st, &Y.last)) {
 		snprintf(err, errcap, "sync: %s", Y.ctx ? vigil_errmsg(Y.ctx) : "out of memory");
 		return -1;

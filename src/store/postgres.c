@@ -1509,8 +1509,9 @@ static int p_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 			goto out;
 		if (PQntuples(r)) {
 			*id = g_int(r, 0, 0);
-			ctxs = vigil__json_concat(PQgetvalue(r, 0, 1),
-						  c->context ? c->context : "[]");
+			rc = vigil__ctx_merge(st, PQgetvalue(r, 0, 1), c->context, &ctxs);
+			if (rc)
+				goto out;
 			mats = vigil__json_concat(PQgetvalue(r, 0, 2),
 						  c->matches ? c->matches : "[]");
 			if (!ctxs || !mats) {
@@ -1524,7 +1525,7 @@ static int p_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 	}
 	memset(&a, 0, sizeof(a));
 	if (*id) {
-		if (strlen(ctxs) > VIGIL_CASE_JSON_MAX || strlen(mats) > VIGIL_CASE_JSON_MAX) {
+		if (strlen(mats) > VIGIL_CASE_JSON_MAX) {
 			rc = vigil__err(st->ctx, VIGIL_ETOOBIG,
 					"case %lld: too many joined uploads", (long long)*id);
 			goto out;
@@ -1542,9 +1543,11 @@ static int p_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 			*joined = 1;
 		goto out;
 	}
-	ctxs = vigil__json_concat("[]", c->context ? c->context : "[]");
+	rc = vigil__ctx_merge(st, NULL, c->context, &ctxs);
+	if (rc)
+		goto out;
 	mats = vigil__json_concat("[]", c->matches ? c->matches : "[]");
-	if (!ctxs || !mats) {
+	if (!mats) {
 		rc = vigil__err(st->ctx, VIGIL_EINVAL, "case: context/matches are not valid JSON");
 		goto out;
 	}

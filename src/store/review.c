@@ -50,9 +50,21 @@ void vigil_cases_free(vigil_case *v, size_t n)
 int vigil_case_list(vigil_store *st, int state, int64_t now, size_t max,
 		    vigil_case **out, size_t *n)
 {
+	int rc;
+
 	if (!st || !out || !n || state >= VIGIL__CASE_STATE_END)
 		return VIGIL_EINVAL;
-	return NEED_OP(st, case_list, state, now, max, out, n);
+	rc = NEED_OP(st, case_list, state, now, max, out, n);
+	if (rc)
+		return rc;
+	for (size_t i = 0; !rc && i < *n; i++)
+		rc = vigil__open_text(st, "cases.contexts", &(*out)[i].contexts, 1);
+	if (rc) {
+		vigil_cases_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 int vigil_case_review_get(vigil_store *st, int64_t id, int64_t now,

@@ -1762,10 +1762,10 @@ static int s_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 		r = sqlite3_step(q);
 		if (r == SQLITE_ROW) {
 			*id = sqlite3_column_int64(q, 0);
-			ctxs = c->context
-				       ? vigil__json_concat((const char *)sqlite3_column_text(q, 1),
-						     c->context)
-				       : dup_text(sqlite3_column_text(q, 1));
+			rc = vigil__ctx_merge(st, (const char *)sqlite3_column_text(q, 1),
+					      c->context, &ctxs);
+			if (rc)
+				goto out;
 			mats = c->matches
 				       ? vigil__json_concat((const char *)sqlite3_column_text(q, 2),
 						     c->matches)
@@ -1783,7 +1783,7 @@ static int s_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 		q = NULL;
 	}
 	if (*id) {
-		if (strlen(ctxs) > VIGIL_CASE_JSON_MAX || strlen(mats) > VIGIL_CASE_JSON_MAX) {
+		if (strlen(mats) > VIGIL_CASE_JSON_MAX) {
 			rc = vigil__err(st->ctx, VIGIL_ETOOBIG,
 					"case %lld: too many joined uploads", (long long)*id);
 			goto out;
@@ -1805,9 +1805,11 @@ static int s_case_open(vigil_store *st, const vigil_case_new *c, int64_t *id,
 			*joined = 1;
 		goto out;
 	}
-	ctxs = vigil__json_concat("[]", c->context ? c->context : "[]");
+	rc = vigil__ctx_merge(st, NULL, c->context, &ctxs);
+	if (rc)
+		goto out;
 	mats = vigil__json_concat("[]", c->matches ? c->matches : "[]");
-	if (!ctxs || !mats) {
+	if (!mats) {
 		rc = vigil__err(st->ctx, VIGIL_EINVAL,
 				"case: context/matches are not valid JSON");
 		goto out;

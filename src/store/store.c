@@ -2,6 +2,8 @@
  * types and list formats. */
 #include "store.h"
 
+#include <sodium.h>
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +117,7 @@ void vigil_store_close(vigil_store *st)
 	if (!st)
 		return;
 	st->ops->close(st);
+	sodium_memzero(st->seal, sizeof(st->seal));
 	vigil__free(st);
 }
 

@@ -350,6 +350,8 @@ struct vigil_store {
 	const vigil__store_ops *ops;
 	vigil_ctx *ctx;  /* borrowed: where errors are reported */
 	void *priv;      /* the backend's state */
+	uint8_t seal[32]; /* subkey for sealed columns (src/store/sealed_columns.c) */
+	int sealing;      /* whether seal is set */
 };
 
 extern const vigil__store_ops vigil__store_sqlite;
@@ -365,6 +367,19 @@ char *vigil__json_concat(const char *old, const char *add);
  * back, and returns rc or the commit's failure. */
 int vigil__begin_own(vigil_store *st, int *own);
 int vigil__end_own(vigil_store *st, int own, int rc);
+
+/* Sealed columns (src/store/sealed_columns.c). vigil__seal_text: *out (free()) the
+ * text to store for column ("reports.xml"...): sealed if the store has a
+ * seal key, else a copy; NULL for NULL. vigil__open_text: replaces a
+ * sealed *field (vigil__malloc'd) by its plaintext; clear text is left
+ * as it is; without a key a sealed field is an error, or with soft set to
+ * NULL (a listing that need not show it). vigil__ctx_merge: the contexts
+ * to store when a case's stored contexts (or NULL) get add appended:
+ * opened, merged, checked against VIGIL_CASE_JSON_MAX, sealed; free(). */
+int vigil__is_sealed(const char *text);
+int vigil__seal_text(vigil_store *st, const char *column, const char *clear, char **out);
+int vigil__open_text(vigil_store *st, const char *column, char **field, int soft);
+int vigil__ctx_merge(vigil_store *st, const char *stored, const char *add, char **out);
 
 /* Validates a bank name: 1..VIGIL_NAME_MAX of [A-Za-z0-9._-]. */
 int vigil__bank_name_ok(const char *name);

@@ -181,8 +181,17 @@ NOW=$(( $(date +%s) + 366 * 86400 ))
 export VIGIL_TEST_CLOCK=1
 "$VIGIL" evidence sweep --now $((NOW - 2 * 86400)) > "$T/out" && grep -q "deleted 0," "$T/out" &&
 	ok "before the year ends nothing is deleted: $(cat "$T/out")" || bad "early sweep: $(cat "$T/out")"
-"$VIGIL" evidence sweep --now $NOW --master-key "$T/master.key" > "$T/out" &&
-	grep -q "preserved 0, deleted 9, held 2, kept 0" "$T/out" && ok "after a year: $(cat "$T/out")" || bad "sweep: $(cat "$T/out")"
+# The sweep reads evidence_retention_days from the serve config (--config);
+# --retention-days overrides it; under a year is refused from the file too.
+printf 'evidence_retention_days = 400\n' > "$T/c400.conf"
+printf 'evidence_retention_days = 364\n' > "$T/c364.conf"
+"$VIGIL" evidence sweep --now $NOW --config "$T/c400.conf" > "$T/out" && grep -q "deleted 0," "$T/out" &&
+	ok "evidence_retention_days = 400 in --config: nothing deleted after 366 days" || bad "config retention: $(cat "$T/out")"
+"$VIGIL" evidence sweep --now $NOW --config "$T/c364.conf" >/dev/null 2>"$T/err"; [ $? = 2 ] &&
+	grep -q "evidence_retention_days" "$T/err" && ok "evidence_retention_days = 364 in --config: refused" ||
+	bad "config 364: $(cat "$T/err")"
+"$VIGIL" evidence sweep --now $NOW --config "$T/c400.conf" --retention-days 365 --master-key "$T/master.key" > "$T/out" &&
+	grep -q "preserved 0, deleted 9, held 2, kept 0" "$T/out" && ok "after a year (--retention-days 365 overrides the config's 400): $(cat "$T/out")" || bad "sweep: $(cat "$T/out")"
 "$VIGIL" evidence list | grep -q "^$F1 .* held=1$" && "$VIGIL" evidence list | grep -q "^$G1 .* held=2$" &&
 	"$VIGIL" evidence show "$F1" --master-key "$T/master.key" | json 'd["intact"]' | grep -q True &&
 	ok "held items survive the retention job, still intact" || bad "held: $("$VIGIL" evidence list)"

@@ -35,12 +35,15 @@ REV=$("$VIGIL" key create alice --role review 2>/dev/null | tail -1)
 	--master-key-file "$T/master.key" 2>>"$T/server.log" & SRV=$!
 wait_for '[ -s "$T/port" ]' || { echo "server did not start"; cat "$T/server.log"; exit 1; }
 URL="http://127.0.0.1:$(cat "$T/port")"
+# The second upload's IP is random: a marker that is kept sealed at rest
+# (see below).
+IP2=2001:db8:$(python3 -c "import secrets; print(':'.join(secrets.token_hex(2) for _ in range(6)))")
 up "$DEMO/known/storm.jpg" c1 192.0.2.7 50123 2026-11-30T10:00:00Z
 CASE=$(json 'd["case"]' < "$T/r")
 # The same picture again with other bytes (data after the JPEG's end): the
 # same PDQ, so the same case, and a second item (another SHA-256).
 { cat "$DEMO/known/storm.jpg"; printf 'a second copy'; } > "$T/storm2.jpg"
-up "$T/storm2.jpg" c2 198.51.100.9 40999 2026-11-30T11:30:00Z
+up "$T/storm2.jpg" c2 "$IP2" 40999 2026-11-30T11:30:00Z
 [ "$(json 'd["case"]' < "$T/r")" = "$CASE" ] && ok "two uploads in case $CASE" || bad "case: $(cat "$T/r")"
 A() { curl -s -o "$T/r" -w '%{http_code}' -H "Authorization: Bearer $REV" "$@"; }
 A -X POST "$URL/v1/cases/$CASE/claim" >/dev/null
@@ -68,7 +71,7 @@ CONF
 "$VIGIL" report xml "$RID" 2>"$T/err"; [ $? = 1 ] && grep -q reporter_email "$T/err" &&
 	ok "no reporter email: refused" || bad "xml without email"
 "$VIGIL" report xml "$RID" --config "$T/vigil.conf" > "$T/report.xml" || bad "xml: $(cat "$T/err")"
-python3 - "$T/report.xml" <<'PY' && ok "report XML: incident, reporter, user, two IP events with ports, annotation" || bad "report xml: $(cat "$T/report.xml")"
+python3 - "$T/report.xml" "$IP2" <<'PY' && ok "report XML: incident, reporter, user, two IP events with ports, annotation" || bad "report xml: $(cat "$T/report.xml")"
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()
 assert r.tag == 'report'
@@ -81,7 +84,7 @@ assert r.findtext('reporter/reportingPerson/email') == 'trust@example.invalid'
 u = r.find('personOrUserReported')
 assert u.findtext('espIdentifier') == 'user-77' and u.findtext('espService') == 'chat'
 ev = [(e.findtext('ipAddress'), e.findtext('eventName'), e.findtext('dateTime'), e.findtext('port')) for e in u.findall('ipCaptureEvent')]
-assert ev == [('192.0.2.7', 'Upload', '2026-11-30T10:00:00Z', '50123'), ('198.51.100.9', 'Upload', '2026-11-30T11:30:00Z', '40999')], ev
+assert ev == [('192.0.2.7', 'Upload', '2026-11-30T10:00:00Z', '50123'), (sys.argv[2], 'Upload', '2026-11-30T11:30:00Z', '40999')], ev
 PY
 "$VIGIL" report xml "$RID" --files --config "$T/vigil.conf" > "$T/files.xml" || bad "xml --files"
 python3 - "$T/files.xml" "$DEMO/known/storm.jpg" "$T/storm2.jpg" <<'PY' && ok "fileDetails: viewed only for the revealed item, A1, viral, SHA-256" || bad "files xml: $(cat "$T/files.xml")"
@@ -143,7 +146,26 @@ PY
 "$VIGIL" report xml "$RID" --config "$T/vigil.conf" > "$T/a"
 python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['reports']['1000']['xml'],end='')" "$T/ncstate" > "$T/b"
 cmp -s "$T/a" "$T/b" && ok "report xml prints the document as sent" || bad "xml differs from what was sent"
-"$VIGIL" report show "$RID" | json 'len(d["answers"])' | grep -qv '^0$' && ok "NCMEC's answers kept" || bad "answers"
+"$VIGIL" report show "$RID" --config "$T/vigil.conf" | json 'len(d["answers"])' | grep -qv '^0$' && ok "NCMEC's answers kept" || bad "answers"
+"$VIGIL" report show "$RID" >/dev/null 2>"$T/err"; [ $? = 1 ] && grep -q "sealed" "$T/err" &&
+	ok "without the master key the sealed report does not open" || bad "show without key: $(cat "$T/err")"
+# At rest: the report row (the XML as sent, each fileDetails, NCMEC's
+# answers) and the case's contexts are sealed under master_key_file, so
+# neither upload's IP (the second one random; in the context, the report
+# and the fileDetails) is in any file of the store.
+at_rest() {
+	if on_pg; then
+		psql -qAt "$VIGIL_DB" -c CHECKPOINT >/dev/null
+		find "$(dirname "$VIGIL_TEST_PG_LOG")/data" -type f
+	else ls "$T"/v.db*; fi
+}
+found=$(at_rest | while read -r f; do for m in "$IP2" 192.0.2.7; do
+	grep -qaF "$m" "$f" && echo "$m in $f"; done; done)
+[ -z "$found" ] && [ "$(at_rest | wc -l)" -gt 0 ] && ok "neither IP (one random) in the store's files" || bad "clear at rest: $found"
+[ "$(q "SELECT substr(contexts,1,4) || substr(xml,1,4) || substr(files,1,4) || substr(answers,1,4) FROM reports r JOIN cases c ON c.id=r.case_id WHERE r.id=$RID")" = "vs1:vs1:vs1:vs1:" ] &&
+	ok "contexts, xml, files, answers stored sealed (vs1:)" || bad "not sealed"
+grep -qF "$IP2" "$T/a" && "$VIGIL" report xml "$RID" --files --config "$T/vigil.conf" | grep -qF 192.0.2.7 &&
+	ok "report xml (--files) gives the IPs back" || bad "xml lost the IPs"
 q "SELECT count(*) FROM reports" | grep -q '^1$' && ok "one report row" || bad "rows"
 [ "$(q "SELECT count(*) FROM audit WHERE action='report.submit' AND object='$RID'")" -ge 2 ] && ok "submits audited" || bad "audit"
 "$VIGIL" audit verify | grep -q '^ok' && ok "audit chain intact" || bad "chain"
@@ -162,6 +184,11 @@ n0=$(st 'd["submits"]')
 "$VIGIL" report submit "$R3" --config "$T/vigil.conf" >/dev/null 2>"$T/err"; rc=$?
 [ $rc = 1 ] && grep -q "rejected by NCMEC (4100)" "$T/err" && "$VIGIL" report list | grep -q "^$R3 rejected" &&
 	[ "$(st 'd["submits"]')" = "$n0" ] && ok "out of order: 4100, rejected" || bad "4100 rc=$rc: $(cat "$T/err")"
+# R3 was written as a schema-7 store writes (in the clear): it read, and its
+# next write sealed it.
+[ "$(q "SELECT substr(xml,1,4) FROM reports WHERE id=$R3")" = "vs1:" ] &&
+	"$VIGIL" report xml "$R3" --config "$T/vigil.conf" | grep -q "<incidentType>Child Sex Trafficking<" &&
+	ok "an old clear row reads, and is sealed on its next write" || bad "old row: $(q "SELECT substr(xml,1,10) FROM reports WHERE id=$R3")"
 "$VIGIL" report submit "$R3" --config "$T/vigil.conf" >/dev/null 2>&1; [ $? = 1 ] && [ "$(st 'len(d["requests"])')" -gt 0 ] &&
 	ok "a rejected report is not sent again" || bad "rejected resent"
 
@@ -199,9 +226,18 @@ PY
 # The same over the API (admin only).
 ADMK=$("$VIGIL" key create ops --role admin 2>/dev/null | tail -1)
 rm -f "$T/port"
-"$VIGIL" serve --listen 127.0.0.1:0 --port-file "$T/port" --log-level warn 2>>"$T/server.log" & SRV=$!
+"$VIGIL" serve --listen 127.0.0.1:0 --port-file "$T/port" --log-level warn \
+	--master-key-file "$T/master.key" 2>>"$T/server.log" & SRV=$!
 wait_for '[ -s "$T/port" ]' || { echo "server did not start"; cat "$T/server.log"; exit 1; }
 URL="http://127.0.0.1:$(cat "$T/port")"
+# The routes open what is sealed; an old clear case row reads as it is.
+C0=$(q "INSERT INTO cases(priority,source,contexts,matches,created,updated) VALUES(1,'match','[{\"ip\":\"203.0.113.5\"}]','[]',0,0) RETURNING id")
+curl -s -H "Authorization: Bearer $ADMK" "$URL/v1/reports/$RID/xml?file=2" > "$T/rx"
+grep -qF "$IP2" "$T/rx" && ok "GET /v1/reports/ID/xml?file=2 opens the sealed fileDetails" || bad "xml route: $(head -c 300 "$T/rx")"
+curl -s -H "Authorization: Bearer $ADMK" "$URL/v1/cases/$CASE" > "$T/rc"
+grep -qF "$IP2" "$T/rc" && ok "GET /v1/cases/ID opens the sealed contexts" || bad "case route: $(head -c 300 "$T/rc")"
+curl -s -H "Authorization: Bearer $ADMK" "$URL/v1/cases/$C0" > "$T/rc"
+grep -qF 203.0.113.5 "$T/rc" && ok "an old clear case row reads" || bad "old case: $C0 $(head -c 300 "$T/rc")"
 code=$(curl -s -o "$T/api.json" -w '%{http_code}' -H "Authorization: Bearer $ADMK" "$URL/v1/transparency?from=$D&to=$D")
 "$VIGIL" transparency --from "$D" --to "$D" > "$T/cli.json"
 [ "$code" = 200 ] && python3 -c "import json,sys; sys.exit(json.load(open(sys.argv[1])) != json.load(open(sys.argv[2])))" "$T/api.json" "$T/cli.json" && ok "GET /v1/transparency = the CLI's counts" || bad "api $code: $(cat "$T/api.json")"
