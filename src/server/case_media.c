@@ -15,11 +15,6 @@
 #include <time.h>
 
 
-const uint8_t *srv_master_key(srv *s)
-{
-	return master_key(s);
-}
-
 const char *srv_sniff_type(const uint8_t *d, size_t n)
 {
 	if (n >= 3 && d[0] == 0xff && d[1] == 0xd8)

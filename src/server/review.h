@@ -11,9 +11,6 @@
 void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
 		   size_t len);
 
-/* The master key (master_key_file), loaded once; NULL without one. */
-const uint8_t *srv_master_key(srv *s);
-
 /* Keeps a video of case case_id (from the video worker, which has no
  * request): the video sealed, then video_keyframes frames sampled over its
  * length, each sealed as a PNG item — the strip reviewers see, each frame

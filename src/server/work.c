@@ -331,7 +331,7 @@ int srv_work_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "work: out of memory");
 		return -1;
 	}
-	if (vigil_store_open(W.ctx, s->cfg.db, &W.st)) {
+	if (srv_store_open(s, W.ctx, s->cfg.db, &W.st)) {
 		snprintf(err, errcap, "work: %s", vigil_errmsg(W.ctx));
 		return -1;
 	}
