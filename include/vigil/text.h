@@ -274,11 +274,14 @@ int vigil_groom_state_unpack(const uint8_t *in, size_t n, vigil_groom_state *st)
  * message: 0..7 log(1 + messages showing stage s), 8 the highest message
  * score, 9 the mean message score, 10 log(1 + messages), 11 distinct
  * stages / 8, 12 the EMA of message scores (alpha 0.3: the recent level,
- * which lets the risk fall again after one high message). */
-#define VIGIL_GROOM_NFEAT 13
+ * which lets the risk fall again after one high message), 13..16 1 if at
+ * least 2, 3, 4, 5 distinct stages were seen (a linear model needs these
+ * steps: two stages are everyday talk, five are a pattern). */
+#define VIGIL_GROOM_NFEAT 17
 void vigil_groom_features(const vigil_groom_state *st, float x[VIGIL_GROOM_NFEAT]);
 /* "stage:age" .. "stage:meeting", "max_score", "mean_score", "messages",
- * "distinct_stages", "recent_score"; never NULL. */
+ * "distinct_stages", "recent_score", "stages>=2" .. "stages>=5"; never
+ * NULL. */
 const char *vigil_groom_feature_name(int f);
 
 typedef struct vigil_groom_result {

@@ -192,6 +192,8 @@ void vigil_groom_features(const vigil_groom_state *st, float x[VIGIL_GROOM_NFEAT
 	x[10] = logf(1.0f + (float)st->messages);
 	x[11] = (float)popcount16(st->stages) / (float)VIGIL__STAGE_END;
 	x[12] = st->ema;
+	for (s = 0; s < 4; s++)
+		x[13 + s] = popcount16(st->stages) >= s + 2 ? 1.0f : 0.0f;
 }
 
 const char *vigil_groom_feature_name(int f)
@@ -200,6 +202,7 @@ const char *vigil_groom_feature_name(int f)
 		"stage:age", "stage:location", "stage:alone", "stage:secrecy",
 		"stage:platform", "stage:gifts", "stage:images", "stage:meeting",
 		"max_score", "mean_score", "messages", "distinct_stages", "recent_score",
+		"stages>=2", "stages>=3", "stages>=4", "stages>=5",
 	};
 	return f >= 0 && f < VIGIL_GROOM_NFEAT ? names[f] : "unknown";
 }

@@ -14,7 +14,7 @@
  * File (little-endian; docs/text.md, "Model file"):
  *   "VIGILGRM"  u32 version (2)  u32 dim_bits  u32 nnz  f32 bias
  *   nnz x (u32 slot, f32 weight), slots ascending
- *   version 2 only: u32 nconv (0 or 13)  f32 theta  u32 k  f32 conv_bias
+ *   version 2 only: u32 nconv (0 or 17)  f32 theta  u32 k  f32 conv_bias
  *                   nconv x f32 conv_weight
  *   32 bytes: SHA-256 of everything before.
  * Version 1 files (no conversation part) still load: their risk is the
