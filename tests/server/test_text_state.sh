@@ -76,4 +76,13 @@ check "an expired pair starts again from zero (message $(msgs))" is "$(msgs)" 1
 post c3 a3 $((T1 + 2 * AGE + 150)) "hello" >/dev/null
 check "expired in memory too: starts from zero (message $(msgs))" is "$(msgs)" 1
 check "the server stops cleanly" stop
+
+# A store of schema 7 (before groom_state) is upgraded on open.
+if ! on_pg; then
+	store_sql "$VIGIL_DB" "DROP TABLE groom_state; PRAGMA user_version=7;"
+	"$VIGIL" bank list > /dev/null
+	check "schema 7 -> 8 adds groom_state" is \
+		"$(store_sql "$VIGIL_DB" "PRAGMA user_version; SELECT count(*) FROM groom_state")" "8
+0"
+fi
 exit $fail
