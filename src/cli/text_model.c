@@ -545,7 +545,7 @@ int cli_text_eval(vigil_ctx *ctx, const vigil_folder *fo, const char *data,
 			len_pos[k++] = pairs[i].messages;
 	qsort(len_pos, k, sizeof(*len_pos), by_u32);
 	/* latency-weighted F1 (Sadeque et al. 2018): a true alert after j
-	 * messages of the author costs 1 - 2 / (1 + e^(-p (j - 1))) of
+	 * messages of the author costs -1 + 2 / (1 + e^(-p (j - 1))) of
 	 * itself, p set so that the cost is 0.5 at the median length of a
 	 * positive pair; speed = 1 - median cost; F_latency = F1 x speed */
 	if (k && len_pos[k / 2] > 1)
