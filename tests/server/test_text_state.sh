@@ -5,7 +5,7 @@
 # (the test clock: VIGIL_TEST_CLOCK=1 makes each message's "time" the
 # clock). Scripted, benign stand-in stage markers only.
 set -u
-VIGIL=$1
+VIGIL=$1 SRC=$2
 T=$(mktemp -d)
 SPID=
 trap '[ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
@@ -75,6 +75,22 @@ check "an expired pair starts again from zero (message $(msgs))" is "$(msgs)" 1
 # expiry in memory alone, without a sweep in between (within a minute)
 post c3 a3 $((T1 + 2 * AGE + 150)) "hello" >/dev/null
 check "expired in memory too: starts from zero (message $(msgs))" is "$(msgs)" 1
+check "the server stops cleanly" stop
+
+# With the shipped model (data/groom-default.vgm): the conversation model's
+# risk over the stored aggregates, across a kill -9 after message 3.
+start --text-state-max-age $AGE --text-model "$SRC/data/groom-default.vgm"
+T2=$((T0 + 10 * AGE)) n=0 alerts=0 at=0 fired=
+for m in "hey nice game today" "how old are you?" "which school do you go to" \
+	"are you alone right now" "this is our secret ok" "add me on the other app" "gg"; do
+	n=$((n + 1))
+	post c9 a9 $((T2 + n)) "$m" >/dev/null
+	if jq -e '.grooming.alert' "$T/body" >/dev/null; then alerts=$((alerts + 1)); at=$n
+		fired=$(jq -c '.grooming.fired' "$T/body"); fi
+	[ $n = 3 ] && { kill9; start --text-state-max-age $AGE --text-model "$SRC/data/groom-default.vgm"; }
+done
+check "shipped model: one alert (message $at, by 7), after a restart at 3, fired $fired" \
+	sh -c "[ $alerts = 1 ] && [ $at -le 7 ] && [ $(msgs) = 7 ] && echo '$fired' | jq -e 'map(startswith(\"stages>=\")) | any' >/dev/null"
 check "the server stops cleanly" stop
 
 # A store of schema 7 (before groom_state) is upgraded on open.
