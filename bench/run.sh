@@ -32,6 +32,10 @@ echo
 echo "== Live streams: detection latency (nginx-rtmp + ffmpeg on loopback)"
 sh bench/bench_stream.sh "$BUILD" 1 10 50
 echo
+echo "== Grooming scoring per core, and the cost of its state"
+sh bench/bench_groom.sh "$BUILD" 5
+sh bench/bench_groom_store.sh "$BUILD"
+echo
 echo "== Import and start-up"
 sh bench/bench_import.sh "$BUILD" "${IMPORT_N:-10000000}"
 echo

@@ -246,24 +246,68 @@ const vigil_text_matcher *vigil_groom_lexicon(const vigil_groom *g);
 #define VIGIL_GROOM_THETA 0.5f /* conversation risk over which a message counts */
 #define VIGIL_GROOM_K 2        /* consecutive such messages that raise an alert */
 
-/* The running state of one author in one conversation. Caller-owned, plain
- * data (persist it as bytes); zero-initialise for a new pair. */
+/* The running state of one author in one conversation: the aggregates the
+ * conversation model reads (docs/text.md, "Per-pair state"). Caller-owned
+ * plain data, zero-initialise for a new pair; persist it with
+ * vigil_groom_state_pack (a fixed little-endian layout), not as raw bytes. */
 typedef struct vigil_groom_state {
 	uint32_t messages;     /* scored so far */
 	uint32_t alerted_at;   /* 1-based message that raised the alert, 0 if none */
 	float ema;             /* exponential moving average of message scores */
 	float max;             /* highest message score */
+	float sum;             /* sum of message scores (mean = sum / messages) */
 	uint16_t stages;       /* bit s: stage s seen */
 	uint16_t over;         /* consecutive messages with risk > theta */
 	uint16_t first[VIGIL__STAGE_END]; /* message (1-based, capped) where stage s was first seen */
+	uint16_t count[VIGIL__STAGE_END]; /* messages that showed stage s (capped at 65535) */
 } vigil_groom_state;
+
+/* Packed state: byte 0 the layout version (1), byte 1..3 zero, then
+ * messages, alerted_at (u32), ema, max, sum (f32), stages, over (u16),
+ * first[8], count[8] (u16), all little-endian: 60 bytes. */
+#define VIGIL_GROOM_STATE_BYTES 60
+void vigil_groom_state_pack(const vigil_groom_state *st, uint8_t out[VIGIL_GROOM_STATE_BYTES]);
+/* VIGIL_EFORMAT if in is not n = 60 bytes of layout 1. */
+int vigil_groom_state_unpack(const uint8_t *in, size_t n, vigil_groom_state *st);
+
+/* The conversation model's inputs, computed from a state after each
+ * message: 0..7 log(1 + messages showing stage s), 8 the highest message
+ * score, 9 the mean message score, 10 log(1 + messages), 11 distinct
+ * stages / 8, 12 the EMA of message scores (alpha 0.3: the recent level,
+ * which lets the risk fall again after one high message), 13..16 1 if at
+ * least 2, 3, 4, 5 distinct stages were seen (a linear model needs these
+ * steps: two stages are everyday talk, five are a pattern). */
+#define VIGIL_GROOM_NFEAT 17
+void vigil_groom_features(const vigil_groom_state *st, float x[VIGIL_GROOM_NFEAT]);
+/* "stage:age" .. "stage:meeting", "max_score", "mean_score", "messages",
+ * "distinct_stages", "recent_score", "stages>=2" .. "stages>=5"; never
+ * NULL. */
+const char *vigil_groom_feature_name(int f);
 
 typedef struct vigil_groom_result {
 	float message;    /* this message's score, 0..1 */
 	float risk;       /* the author's risk in the conversation after it, 0..1 */
 	uint16_t stages;  /* stages this message showed */
 	int alert;        /* 1 if this message raised the alert (once per pair) */
+	uint32_t fired;   /* bit f: feature f (vigil_groom_feature_name) pushed the
+			     risk up (conversation model: weight x value > 0;
+			     otherwise the stages seen) */
 } vigil_groom_result;
+
+/* Per-pair state in a store (vigil serve persists it; docs/text.md): the
+ * pair key is BLAKE2b-128 of conversation NUL author (vigil_groom_pair_key),
+ * seen the pair's last message time in unix seconds. _load: VIGIL_ENOENT
+ * when the store has no state for key. _save: insert or replace (inside
+ * the caller's transaction if one is open). _evict: deletes pairs last
+ * seen before `before`; *deleted (may be NULL) how many. */
+#define VIGIL_GROOM_KEY_BYTES 16
+void vigil_groom_pair_key(const char *conversation, const char *author,
+			  uint8_t key[VIGIL_GROOM_KEY_BYTES]);
+int vigil_groom_state_load(vigil_store *st, const uint8_t *key, vigil_groom_state *out,
+			   int64_t *seen);
+int vigil_groom_state_save(vigil_store *st, const uint8_t *key, int64_t seen,
+			   const vigil_groom_state *s);
+int vigil_groom_state_evict(vigil_store *st, int64_t before, int64_t *deleted);
 
 /* ------------------------------------------- grooming risk (trained model) */
 
@@ -279,6 +323,8 @@ typedef struct vigil_groom_train_opts {
 	float rate;    /* SGD step, divided by sqrt(1 + epoch) (0.5) */
 	float l2;      /* weight decay per update (1e-5) */
 	uint64_t seed; /* the shuffle's; same data + options = same model (1) */
+	float theta;   /* alert policy stored with the conversation model: */
+	int k;         /* risk > theta for k messages in a row (0.5, 2) */
 } vigil_groom_train_opts;
 
 void vigil_groom_train_defaults(vigil_groom_train_opts *o);
@@ -298,11 +344,31 @@ int vigil_groom_model_save(const vigil_groom_model *m, vigil_ctx *ctx, const cha
 int vigil_groom_model_load(vigil_ctx *ctx, const char *path, vigil_groom_model **out);
 void vigil_groom_model_free(vigil_groom_model *m);
 
+/* The second model (file version 2): logistic regression over
+ * vigil_groom_features of the state after every message, trained on
+ * samples x[i] (n of them, VIGIL_GROOM_NFEAT floats each) labelled y[i]
+ * (the author's conversation-level label), with opts' epochs, rate, l2,
+ * seed, theta and k. Attaches it to m (replacing one it had).
+ * Deterministic. */
+int vigil_groom_train_conv(vigil_ctx *ctx, vigil_groom_model *m, const float *x,
+			   const uint8_t *y, size_t n, const vigil_groom_train_opts *opts);
+/* 1 if m has a conversation model (file version 2 with one). */
+int vigil_groom_model_has_conv(const vigil_groom_model *m);
+/* m's alert policy (VIGIL_GROOM_THETA and _K without a conversation model). */
+void vigil_groom_model_policy(const vigil_groom_model *m, float *theta, int *k);
+/* Sets it (theta in (0, 1), k 1..1000; VIGIL_EINVAL without a conversation
+ * model). */
+int vigil_groom_model_set_policy(vigil_groom_model *m, float theta, int k);
+/* The conversation model's risk for aggregates x (0 without one). */
+float vigil_groom_model_risk(const vigil_groom_model *m, const float *x);
+
 /* Makes g score messages with model m (borrowed: it must outlive g; NULL
  * goes back to the lexicon). With a model the message score is the
- * model's probability and the risk is the EMA (alpha 0.3, from 0) of the
- * message scores; the lexicon's stages are still reported and recorded
- * but do not enter the risk. Not thread-safe: set it before sharing g. */
+ * model's probability; the risk is the conversation model's probability
+ * over the aggregates when m has one (alerting by m's theta and k), else
+ * the EMA (alpha 0.3, from 0) of the message scores (a version 1 file).
+ * The lexicon's stages are recorded either way. Not thread-safe: set it
+ * before sharing g. */
 void vigil_groom_set_model(vigil_groom *g, const vigil_groom_model *m);
 
 /* Scores one message by the author whose state is st, updating st. sc must

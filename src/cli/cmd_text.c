@@ -294,6 +294,10 @@ static int score_line(void *user, uint64_t no, const char *s, size_t n)
 			if (st->stages >> k & 1)
 				printf("%s{\"stage\":\"%s\",\"first_message\":%u}", rc++ ? "," : "",
 				       vigil_groom_stage_name(k), st->first[k]);
+		printf("],\"fired\":[");
+		for (k = 0, rc = 0; k < VIGIL_GROOM_NFEAT; k++)
+			if (r.fired >> k & 1)
+				printf("%s\"%s\"", rc++ ? "," : "", vigil_groom_feature_name(k));
 		putchar(']');
 	}
 	printf("}\n");

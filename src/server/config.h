@@ -85,6 +85,11 @@
 	  "A grooming model file (vigil text train) for POST /v1/text's "      \
 	  "per-message score; empty: the hand-written stage lexicon. Read at " \
 	  "start: a damaged or unknown file stops the server.")                \
+	X(text_state_max_age, "text-state-max-age", INT, "2592000", 60,        \
+	  31622400, 1,                                                         \
+	  "Seconds a (conversation, author) grooming state is kept after its " \
+	  "last message (in memory and in the store's groom_state table); "    \
+	  "older pairs are evicted and start again from zero.")                \
 	X(webhook_url, "webhook-url", STR, "", 0, 0, 0,                        \
 	  "Every pipeline event (verdict, case.created, entry.quarantined) is " \
 	  "POSTed here, as well as to its bank's own webhook_url policy. Its " \
@@ -319,6 +324,7 @@ typedef struct srv_config {
 		rate_limit, rate_burst, key_refresh, max_pixels,
 		max_video_seconds, radius, log_level;
 	char text_model[4096]; /* route_text.c */
+	int64_t text_state_max_age; /* text_state.c */
 	/* The pipeline's webhooks (server/pipeline.c). */
 	char webhook_url[2048];
 	char webhook_secret[1024];

@@ -38,6 +38,23 @@ void srv__video_stop(void);
 int srv__text_start(srv *s, char *err, size_t errcap); /* loads text_model */
 void srv__text_stop(void);
 void srv_text_changed(void);
+/* POST /v1/text's grooming state per (conversation, author) (text_state.c):
+ * _get fills p (key, state: zero for a new or expired pair) from memory or
+ * the store; _put writes it to the store (call inside the request's
+ * transaction) and sweeps expired rows now and then; _keep puts it in
+ * memory once committed. srv_groom_clock: the clock (unix seconds) for a
+ * message. srv__groom_state_stop frees the memory part (shutdown). */
+typedef struct srv_groom_pair {
+	uint8_t key[VIGIL_GROOM_KEY_BYTES];
+	vigil_groom_state st;
+} srv_groom_pair;
+int64_t srv_groom_clock(json_t *body);
+int srv_groom_state_get(vigil_store *st, int64_t max_age, const char *conv,
+			const char *author, int64_t now, srv_groom_pair *p);
+int srv_groom_state_put(vigil_store *st, int64_t max_age, const srv_groom_pair *p,
+			int64_t now);
+void srv_groom_state_keep(const srv_groom_pair *p, int64_t now);
+void srv__groom_state_stop(void);
 /* The global webhook target (config). */
 const char *srv_webhook_url(srv *s);
 /* Queues one event (its JSON text) for the global webhook_url and, when the

@@ -14,10 +14,8 @@
  * The grooming score comes from the text_model file when one is set
  * (read at start), else from the stage lexicon.
  *
- * Grooming state: per (conversation, author), in memory only, in a
- * set-associative table (TEXT_BUCKETS x TEXT_WAYS pairs, ~60 bytes each);
- * a new pair takes an empty way of its bucket or the least recently seen
- * one. A restart forgets every conversation (not persisted yet).
+ * Grooming state: per (conversation, author), in memory and persisted in
+ * the request's transaction (text_state.c).
  *
  * The message text is never logged, audited or put into an event: events
  * and cases name the message by its ids and carry the hit spans. */
@@ -27,7 +25,6 @@
 #include "server_int.h"
 
 #include <pthread.h>
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,8 +32,6 @@
 #define TEXT_MAX_BYTES (64 * 1024) /* one message */
 #define TEXT_MAX_HITS 256          /* matches decided and returned */
 #define TEXT_MAX_TAGS 64
-#define TEXT_BUCKETS 4096
-#define TEXT_WAYS 8
 #define TEXT_RECHECK_MS 1000
 
 typedef struct engine {
@@ -46,16 +41,9 @@ typedef struct engine {
 	size_t nterms;
 } engine;
 
-typedef struct pair {
-	uint64_t key;   /* SipHash of conversation, author; 0 = empty */
-	int64_t seen_ms;
-	vigil_groom_state st;
-} pair;
-
 static struct {
 	pthread_mutex_t mu;       /* cur, sig, checked_ms, forced, refs */
 	pthread_mutex_t build_mu; /* one builder at a time */
-	pthread_mutex_t pair_mu;
 	int ready;                /* folder and groom made */
 	vigil_folder *fo;
 	vigil_groom *groom;
@@ -64,11 +52,8 @@ static struct {
 	int64_t sig[3];
 	int64_t checked_ms;
 	int forced;
-	pair *pairs;
-	uint8_t sipkey[crypto_shorthash_KEYBYTES];
 } T = {.mu = PTHREAD_MUTEX_INITIALIZER,
-       .build_mu = PTHREAD_MUTEX_INITIALIZER,
-       .pair_mu = PTHREAD_MUTEX_INITIALIZER};
+       .build_mu = PTHREAD_MUTEX_INITIALIZER};
 
 static int64_t mono_ms(void)
 {
@@ -137,11 +122,10 @@ void srv__text_stop(void)
 	vigil_groom_free(T.groom);
 	vigil_groom_model_free(T.model);
 	vigil_folder_free(T.fo);
-	free(T.pairs);
+	srv__groom_state_stop();
 	T.model = NULL;
 	T.groom = NULL;
 	T.fo = NULL;
-	T.pairs = NULL;
 	T.ready = 0;
 }
 
@@ -186,9 +170,6 @@ static int engine_get(srv *s, vigil_ctx *c, vigil_store *st, engine **out)
 			rc = vigil_groom_new(c, T.fo, &T.groom);
 		if (!rc)
 			vigil_groom_set_model(T.groom, T.model); /* NULL: the lexicon */
-		if (!rc && !(T.pairs = calloc((size_t)TEXT_BUCKETS * TEXT_WAYS,
-					      sizeof(*T.pairs))))
-			rc = VIGIL_ENOMEM;
 		if (rc) {
 			vigil_groom_free(T.groom);
 			vigil_folder_free(T.fo);
@@ -197,7 +178,6 @@ static int engine_get(srv *s, vigil_ctx *c, vigil_store *st, engine **out)
 			pthread_mutex_unlock(&T.build_mu);
 			return rc;
 		}
-		randombytes_buf(T.sipkey, sizeof(T.sipkey));
 		T.ready = 1;
 		T.forced = 1;
 	}
@@ -248,56 +228,28 @@ static int engine_get(srv *s, vigil_ctx *c, vigil_store *st, engine **out)
 	return e ? VIGIL_OK : VIGIL_EINTERNAL;
 }
 
-/* Scores one message of (conv, author), updating the pair's state. */
-static int groom_score(vigil_ctx *c, const char *conv, const char *author,
-		       const char *text, size_t n, const vigil_text_opts *o,
-		       vigil_groom_result *res, vigil_groom_state *after)
+/* Scores one message of the pair p (its state loaded), updating p->st. */
+static int groom_score(vigil_ctx *c, const char *text, size_t n, const vigil_text_opts *o,
+		       srv_groom_pair *p, vigil_groom_result *res)
 {
 	vigil_text_scanner *sc = NULL;
-	uint8_t in[2 * (VIGIL_ID_MAX + 1)], h[crypto_shorthash_BYTES];
-	size_t nc = strlen(conv), na = strlen(author), k, slot = 0;
-	vigil_groom_state st;
-	uint64_t key;
-	pair *b;
-	int rc;
+	int rc = vigil_text_scanner_new(c, vigil_groom_lexicon(T.groom), &sc);
 
-	memcpy(in, conv, nc);
-	in[nc] = 0; /* ids cannot hold NUL, so the pair is unambiguous */
-	memcpy(in + nc + 1, author, na);
-	crypto_shorthash(h, in, nc + 1 + na, T.sipkey);
-	memcpy(&key, h, sizeof(key));
-	key |= 1; /* 0 marks an empty way */
-	b = &T.pairs[(key >> 1) % TEXT_BUCKETS * TEXT_WAYS];
-	pthread_mutex_lock(&T.pair_mu);
-	for (k = 0; k < TEXT_WAYS; k++) {
-		if (b[k].key == key)
-			break;
-		if (!b[k].key || b[k].seen_ms < b[slot].seen_ms)
-			slot = k;
-	}
-	if (k == TEXT_WAYS) { /* new pair: an empty way or the stalest */
-		k = slot;
-		memset(&b[k], 0, sizeof(b[k]));
-		b[k].key = key;
-	}
-	st = b[k].st;
-	pthread_mutex_unlock(&T.pair_mu);
-	rc = vigil_text_scanner_new(c, vigil_groom_lexicon(T.groom), &sc);
 	if (!rc)
-		rc = vigil_groom_score(T.groom, sc, c, &st, text, n, o, res);
+		rc = vigil_groom_score(T.groom, sc, c, &p->st, text, n, o, res);
 	vigil_text_scanner_free(sc);
-	if (rc)
-		return rc;
-	pthread_mutex_lock(&T.pair_mu);
-	/* Two messages of one pair at once: the later write wins (a platform
-	 * sends a conversation's messages in order). */
-	if (b[k].key == key) {
-		b[k].st = st;
-		b[k].seen_ms = mono_ms();
-	}
-	pthread_mutex_unlock(&T.pair_mu);
-	*after = st;
-	return VIGIL_OK;
+	return rc;
+}
+
+static json_t *fired_json(uint32_t fired)
+{
+	json_t *a = json_array();
+	int k;
+
+	for (k = 0; a && k < VIGIL_GROOM_NFEAT; k++)
+		if (fired >> k & 1)
+			json_array_append_new(a, json_string(vigil_groom_feature_name(k)));
+	return a;
 }
 
 static const char *str_of(json_t *body, const char *key)
@@ -357,7 +309,8 @@ static json_t *stages_json(unsigned stages)
  * events, the audit row. */
 static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decision *d,
 		  const vigil_bank_rule *winner, int alert, json_t *matches,
-		  json_t *grooming, json_t *actions, int64_t *case_id)
+		  json_t *grooming, json_t *actions, const srv_groom_pair *gp,
+		  int64_t now, int64_t *case_id)
 {
 	const char *conv = str_of(body, "conversation_id"), *author = str_of(body, "author_id");
 	json_t *context = NULL, *data, *detail;
@@ -373,7 +326,9 @@ static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decisio
 	rc = vigil_store_begin(st);
 	if (rc)
 		goto out;
-	if (d->verdict == VIGIL_VERDICT_REVIEW || alert) {
+	if (gp) /* the pair's state commits with the message's case and audit */
+		rc = srv_groom_state_put(st, srv_of(r)->cfg.text_state_max_age, gp, now);
+	if (!rc && (d->verdict == VIGIL_VERDICT_REVIEW || alert)) {
 		vigil_case_new cn;
 		char *ctext = json_dumps(context, JSON_COMPACT);
 		json_t *all = json_deep_copy(matches);
@@ -451,7 +406,8 @@ static void text(srv_req *r)
 	vigil_span spans[TEXT_MAX_TAGS];
 	vigil_decision d;
 	vigil_groom_result gr;
-	vigil_groom_state gs;
+	srv_groom_pair gp;
+	int64_t now = 0;
 	vigil_text_opts o;
 	const vigil_text_hit *h = NULL;
 	const char *s, *why;
@@ -535,18 +491,23 @@ static void text(srv_req *r)
 						      (json_int_t)spans[k].start, "end",
 						      (json_int_t)spans[k].end));
 	if (*str_of(body, "conversation_id") && *str_of(body, "author_id")) {
-		rc = groom_score(c, str_of(body, "conversation_id"), str_of(body, "author_id"), s,
-				 n, &o, &gr, &gs);
+		now = srv_groom_clock(body);
+		rc = srv_groom_state_get(st, srv_of(r)->cfg.text_state_max_age,
+					 str_of(body, "conversation_id"), str_of(body, "author_id"),
+					 now, &gp);
+		if (!rc)
+			rc = groom_score(c, s, n, &o, &gp, &gr);
 		if (rc) {
 			srv_reply_status(r, rc, c);
 			goto out;
 		}
 		alert = gr.alert;
-		grooming = json_pack("{s:s,s:f,s:f,s:o,s:o,s:I,s:b}", "type", "grooming",
+		grooming = json_pack("{s:s,s:f,s:f,s:o,s:o,s:I,s:b,s:o}", "type", "grooming",
 				     "message", (double)gr.message, "risk", (double)gr.risk,
 				     "stages", stages_json(gr.stages), "seen",
-				     stages_json(gs.stages), "messages", (json_int_t)gs.messages,
-				     "alert", alert);
+				     stages_json(gp.st.stages), "messages",
+				     (json_int_t)gp.st.messages, "alert", alert, "fired",
+				     fired_json(gr.fired));
 		if (!grooming) {
 			srv_reply_error(r, 500, "internal", "out of memory");
 			goto out;
@@ -555,11 +516,13 @@ static void text(srv_req *r)
 	if (d.verdict == VIGIL_VERDICT_BLOCK)
 		json_array_append_new(actions, json_pack("{s:s}", "type", "block"));
 	rc = commit(r, st, body, &d, srv_rule_find(rules, nr, d.bank_id), alert, matches, grooming,
-		    actions, &case_id);
+		    actions, grooming ? &gp : NULL, now, &case_id);
 	if (rc) {
 		srv_reply_status(r, rc, c);
 		goto out;
 	}
+	if (grooming)
+		srv_groom_state_keep(&gp, now);
 	srv_metric_inc("vigil_text_verdicts_total", "verdict", vigil_verdict_name(d.verdict));
 	if (alert)
 		srv_metric_inc("vigil_text_grooming_alerts_total", NULL, NULL);

@@ -433,6 +433,13 @@ static const char *const migrations[] = {
 	" result TEXT NOT NULL DEFAULT '',"
 	" media BYTEA);"
 	"CREATE INDEX shared_work_open ON shared_work(kind, state, created);",
+	/* 12: grooming state per (conversation, author) (vigil/text.h,
+	 * "Per-pair state"), as sqlite.c's groom_state. */
+	"CREATE TABLE groom_state("
+	" key BYTEA PRIMARY KEY,"
+	" seen BIGINT NOT NULL,"
+	" state BYTEA NOT NULL);"
+	"CREATE INDEX groom_state_seen ON groom_state(seen);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -4359,6 +4366,67 @@ static int p_pm_account_get(vigil_store *st, const char *account, vigil_pm_accou
 	return rc;
 }
 
+/* ------------------------------------------- grooming state (migration 12) */
+
+static int p_groom_state_get(vigil_store *st, const uint8_t *key, uint8_t *state, size_t cap,
+			     size_t *len, int64_t *seen)
+{
+	PGresult *r;
+	args a = {0};
+	uint8_t *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	*len = 0;
+	*seen = 0;
+	a_bin(&a, key, 16);
+	rc = run(st, "groom_state_get", "SELECT seen,state FROM groom_state WHERE key=$1", 0, &a,
+		 &r);
+	if (rc)
+		return rc;
+	if (!PQntuples(r))
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no grooming state for this pair");
+	else if (g_blob(r, 0, 1, &v, &n))
+		rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	else {
+		*seen = g_int(r, 0, 0);
+		*len = n < cap ? n : cap;
+		memcpy(state, v, *len);
+	}
+	vigil__free(v);
+	PQclear(r);
+	return rc;
+}
+
+static int p_groom_state_put(vigil_store *st, const uint8_t *key, int64_t seen,
+			     const uint8_t *state, size_t len)
+{
+	args a = {0};
+
+	a_bin(&a, key, 16);
+	a_int(&a, seen);
+	a_bin(&a, state, len);
+	return run0(st, "groom_state_put", "INSERT INTO groom_state(key,seen,state)"
+		    " VALUES($1,$2,$3) ON CONFLICT(key) DO UPDATE SET seen=excluded.seen,"
+		    "state=excluded.state", &a);
+}
+
+static int p_groom_state_evict(vigil_store *st, int64_t before, int64_t *deleted)
+{
+	PGresult *r;
+	args a = {0};
+	int rc;
+
+	*deleted = 0;
+	a_int(&a, before);
+	rc = run(st, "groom_state_evict", "DELETE FROM groom_state WHERE seen<$1", 0, &a, &r);
+	if (rc)
+		return rc;
+	*deleted = atoll(PQcmdTuples(r));
+	PQclear(r);
+	return VIGIL_OK;
+}
+
 static int p_pm_account_set_matched(vigil_store *st, const char *account, int64_t matched,
 				    int64_t now)
 {
@@ -4515,4 +4583,8 @@ const vigil__store_ops vigil__store_postgres = {
 	.pm_voucher_scan = p_pm_voucher_scan,
 	.pm_account_get = p_pm_account_get,
 	.pm_account_set_matched = p_pm_account_set_matched,
+	/* grooming state (migration 12) */
+	.groom_state_get = p_groom_state_get,
+	.groom_state_put = p_groom_state_put,
+	.groom_state_evict = p_groom_state_evict,
 };

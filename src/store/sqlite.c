@@ -11,7 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 8 /* 8: shared work (migrate_work);
+#define SCHEMA_VERSION 9 /* 8: shared work (migrate_work); 9: grooming
+			    state (migrate_groom_state);
 			    2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
@@ -28,7 +29,9 @@
 			    hashes), leases (the scheduler's lease), feeds +
 			    feed_log + triggers (published banks), private
 			    matching (pm_state, pm_accounts, pm_vouchers);
-			    every step of the script is idempotent */
+			    every step of the script is idempotent;
+			    8: grooming state per (conversation, author)
+			    (groom_state; migrate_groom_state) */
 
 enum {
 	S_ENTRY_ADD,
@@ -41,6 +44,7 @@ enum {
 	S_ENTRY_DEL,
 	S_XENTRY_SHARED, /* exchanges: shared hashes (session 3) */
 	S_XITEM_HOLDER,
+	S_GROOM_PUT, /* grooming state: once per scored message (schema 8) */
 	S_COUNT
 };
 
@@ -106,6 +110,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	"SELECT e.id FROM entries e WHERE e.bank_id=? AND e.type=? AND e.value=?"
 	" AND EXISTS(SELECT 1 FROM exchange_items i WHERE i.entry_id=e.id)",
 	"SELECT key FROM exchange_items WHERE entry_id=? ORDER BY rowid LIMIT 1",
+	"INSERT OR REPLACE INTO groom_state(key,seen,state) VALUES(?,?,?)",
 };
 
 static const char schema[] =
@@ -619,6 +624,20 @@ static int migrate_work(vigil_store *st)
 			" ON shared_work(kind, state, created);");
 }
 /* ---- end of schema 8 ------------------------------------------------- */
+/* ---- schema 9: grooming state --------------------------------------
+ * One row per (conversation, author): the 16-byte pair key, the last
+ * message's time and the packed state (VIGIL_GROOM_STATE_BYTES). WITHOUT
+ * ROWID, so the row lives once, in the primary key's B-tree; the index on
+ * seen serves eviction by age. Idempotent. */
+static int migrate_groom_state(vigil_store *st)
+{
+	return exec(st, "CREATE TABLE IF NOT EXISTS groom_state("
+			" key BLOB PRIMARY KEY,"
+			" seen INTEGER NOT NULL,"
+			" state BLOB NOT NULL) WITHOUT ROWID;"
+			"CREATE INDEX IF NOT EXISTS groom_state_seen ON groom_state(seen);");
+}
+/* ---- end of schema 9 ---- */
 
 static int s_open(vigil_store *st, const char *path)
 {
@@ -678,6 +697,8 @@ static int s_open(vigil_store *st, const char *path)
 			rc = migrate_report_work(st);
 		if (!rc)
 			rc = migrate_work(st); /* schema 8 */
+		if (!rc)
+			rc = migrate_groom_state(st); /* schema 9 */
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -4507,6 +4528,72 @@ static int s_pm_account_get(vigil_store *st, const char *account, vigil_pm_accou
 	return rc;
 }
 
+/* ------------------------------------------- grooming state (schema 8) */
+
+static int s_groom_state_get(vigil_store *st, const uint8_t *key, uint8_t *state, size_t cap,
+			     size_t *len, int64_t *seen)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "SELECT seen,state FROM groom_state WHERE key=?", &q);
+	size_t n;
+
+	*len = 0;
+	*seen = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_blob(q, 1, key, 16, SQLITE_STATIC);
+	switch (sqlite3_step(q)) {
+	case SQLITE_ROW:
+		*seen = sqlite3_column_int64(q, 0);
+		n = (size_t)sqlite3_column_bytes(q, 1);
+		*len = n < cap ? n : cap;
+		if (*len)
+			memcpy(state, sqlite3_column_blob(q, 1), *len);
+		break;
+	case SQLITE_DONE:
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no grooming state for this pair");
+		break;
+	default:
+		rc = db_err(st, "groom_state_get");
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_groom_state_put(vigil_store *st, const uint8_t *key, int64_t seen,
+			     const uint8_t *state, size_t len)
+{
+	sqlite3_stmt *q = cached(st, S_GROOM_PUT);
+	int rc = VIGIL_OK;
+
+	if (!q)
+		return VIGIL_ESTORE;
+	sqlite3_bind_blob(q, 1, key, 16, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, seen);
+	sqlite3_bind_blob(q, 3, state, (int)len, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "groom_state_put");
+	sqlite3_reset(q);
+	return rc;
+}
+
+static int s_groom_state_evict(vigil_store *st, int64_t before, int64_t *deleted)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM groom_state WHERE seen<?", &q);
+
+	*deleted = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, before);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, "groom_state_evict");
+	else
+		*deleted = sqlite3_changes(((sq *)st->priv)->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_pm_account_set_matched(vigil_store *st, const char *account, int64_t matched,
 				    int64_t now)
 {
@@ -4662,4 +4749,8 @@ const vigil__store_ops vigil__store_sqlite = {
 	.pm_voucher_scan = s_pm_voucher_scan,
 	.pm_account_get = s_pm_account_get,
 	.pm_account_set_matched = s_pm_account_set_matched,
+	/* grooming state (schema 8) */
+	.groom_state_get = s_groom_state_get,
+	.groom_state_put = s_groom_state_put,
+	.groom_state_evict = s_groom_state_evict,
 };

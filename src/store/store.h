@@ -336,6 +336,18 @@ typedef struct vigil__store_ops {
 			      vigil_pm_account_info *out);
 	int (*pm_account_set_matched)(vigil_store *st, const char *account, int64_t matched,
 				      int64_t now);
+	/* Grooming state per (conversation, author) (vigil/text.h, "Per-pair
+	 * state"; src/text/groom_store.c): a 16-byte key, the pair's last
+	 * message time (unix s, the caller's clock) and the packed state.
+	 * groom_state_get: VIGIL_ENOENT if none, else up to cap bytes into
+	 * state; groom_state_put: insert or replace (inside the caller's
+	 * transaction when one is open); groom_state_evict: deletes pairs
+	 * last seen before `before`, *deleted how many. */
+	int (*groom_state_get)(vigil_store *st, const uint8_t *key, uint8_t *state, size_t cap,
+			       size_t *len, int64_t *seen);
+	int (*groom_state_put)(vigil_store *st, const uint8_t *key, int64_t seen,
+			       const uint8_t *state, size_t len);
+	int (*groom_state_evict)(vigil_store *st, int64_t before, int64_t *deleted);
 } vigil__store_ops;
 
 /* Calls an op a backend may leave NULL (PostgreSQL does not have every

@@ -108,6 +108,11 @@ static int popcount16(unsigned v)
 	return c;
 }
 
+static uint16_t inc16(uint16_t v)
+{
+	return (uint16_t)(v < 65535 ? v + 1 : 65535);
+}
+
 int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
 		      vigil_ctx *ctx, vigil_groom_state *st, const char *text,
 		      size_t n, const vigil_text_opts *opts,
@@ -116,8 +121,8 @@ int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
 	const vigil_text_hit *h;
 	size_t nh, k;
 	unsigned stages = 0;
-	float s, r;
-	int rc, s_i;
+	float s, r, theta = VIGIL_GROOM_THETA;
+	int rc, s_i, kk = VIGIL_GROOM_K;
 
 	if (!g || !sc || !st || !out)
 		return vigil__err(ctx, VIGIL_EINVAL, "groom: bad arguments");
@@ -130,36 +135,159 @@ int vigil_groom_score(const vigil_groom *g, vigil_text_scanner *sc,
 	if (st->messages < UINT32_MAX)
 		st->messages++;
 	for (s_i = 0; s_i < VIGIL__STAGE_END; s_i++)
-		if ((stages >> s_i & 1) && !(st->stages >> s_i & 1))
-			st->first[s_i] = (uint16_t)(st->messages < 65535 ? st->messages : 65535);
+		if (stages >> s_i & 1) {
+			if (!(st->stages >> s_i & 1))
+				st->first[s_i] = (uint16_t)(st->messages < 65535 ? st->messages : 65535);
+			st->count[s_i] = inc16(st->count[s_i]);
+		}
 	st->stages |= (uint16_t)stages;
 	if (g->model) {
-		/* the trained model: its probability, and the risk is their EMA
-		 * from 0, so one high message alone does not cross theta */
 		const vigil_folded *f = vigil__scanner_view(sc, VIGIL_VIEW_CONSERVATIVE);
+		float x[VIGIL_GROOM_NFEAT];
 		if (!f)
 			return vigil__err(ctx, VIGIL_EINTERNAL, "groom: message not folded");
 		if (vigil__groom_model_prob(g->model, f->text, f->len, &s))
 			return vigil__err(ctx, VIGIL_ENOMEM, "groom: out of memory");
 		st->ema = EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
+		st->sum += s;
 		if (s > st->max)
 			st->max = s;
-		r = st->ema;
+		vigil_groom_features(st, x);
+		/* the conversation model over the aggregates; a version 1 file
+		 * has none: the EMA from 0, so one high message alone does not
+		 * cross theta */
+		if (!vigil__groom_model_conv(g->model, x, &r, &out->fired, &theta, &kk)) {
+			r = st->ema;
+			out->fired = st->stages;
+		}
 	} else {
 		s = logistic(B_MSG + W_STAGE * (float)popcount16(stages));
 		st->ema = st->messages == 1 ? s : EMA_ALPHA * s + (1 - EMA_ALPHA) * st->ema;
+		st->sum += s;
 		if (s > st->max)
 			st->max = s;
 		r = logistic(B_CONV + W_COVER * (float)popcount16(st->stages) +
 			     W_EMA * st->ema + W_MAX * st->max);
+		out->fired = st->stages;
 	}
-	st->over = r > VIGIL_GROOM_THETA ? (uint16_t)(st->over < 65535 ? st->over + 1 : 65535) : 0;
+	st->over = r > theta ? inc16(st->over) : 0;
 	out->message = s;
 	out->risk = r;
 	out->stages = (uint16_t)stages;
-	if (st->over >= VIGIL_GROOM_K && !st->alerted_at) {
+	if (st->over >= kk && !st->alerted_at) {
 		st->alerted_at = st->messages;
 		out->alert = 1;
+	}
+	return 0;
+}
+
+void vigil_groom_features(const vigil_groom_state *st, float x[VIGIL_GROOM_NFEAT])
+{
+	int s;
+
+	for (s = 0; s < VIGIL__STAGE_END; s++)
+		x[s] = logf(1.0f + (float)st->count[s]);
+	x[8] = st->max;
+	x[9] = st->messages ? st->sum / (float)st->messages : 0;
+	x[10] = logf(1.0f + (float)st->messages);
+	x[11] = (float)popcount16(st->stages) / (float)VIGIL__STAGE_END;
+	x[12] = st->ema;
+	for (s = 0; s < 4; s++)
+		x[13 + s] = popcount16(st->stages) >= s + 2 ? 1.0f : 0.0f;
+}
+
+const char *vigil_groom_feature_name(int f)
+{
+	static const char *const names[VIGIL_GROOM_NFEAT] = {
+		"stage:age", "stage:location", "stage:alone", "stage:secrecy",
+		"stage:platform", "stage:gifts", "stage:images", "stage:meeting",
+		"max_score", "mean_score", "messages", "distinct_stages", "recent_score",
+		"stages>=2", "stages>=3", "stages>=4", "stages>=5",
+	};
+	return f >= 0 && f < VIGIL_GROOM_NFEAT ? names[f] : "unknown";
+}
+
+/* ------------------------------------------------------- packed state */
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v & 0xFFFF);
+	put16(p + 2, v >> 16);
+}
+
+static void putf(uint8_t *p, float f)
+{
+	uint32_t u;
+
+	memcpy(&u, &f, 4);
+	put32(p, u);
+}
+
+static unsigned get16(const uint8_t *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)get16(p) | (uint32_t)get16(p + 2) << 16;
+}
+
+static float getf(const uint8_t *p)
+{
+	uint32_t u = get32(p);
+	float f;
+
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+void vigil_groom_state_pack(const vigil_groom_state *st, uint8_t out[VIGIL_GROOM_STATE_BYTES])
+{
+	int s;
+
+	memset(out, 0, VIGIL_GROOM_STATE_BYTES);
+	out[0] = 1;
+	put32(out + 4, st->messages);
+	put32(out + 8, st->alerted_at);
+	putf(out + 12, st->ema);
+	putf(out + 16, st->max);
+	putf(out + 20, st->sum);
+	put16(out + 24, st->stages);
+	put16(out + 26, st->over);
+	for (s = 0; s < VIGIL__STAGE_END; s++) {
+		put16(out + 28 + 2 * s, st->first[s]);
+		put16(out + 44 + 2 * s, st->count[s]);
+	}
+}
+
+int vigil_groom_state_unpack(const uint8_t *in, size_t n, vigil_groom_state *st)
+{
+	int s;
+
+	memset(st, 0, sizeof(*st));
+	if (!in || n != VIGIL_GROOM_STATE_BYTES || in[0] != 1)
+		return VIGIL_EFORMAT;
+	st->messages = get32(in + 4);
+	st->alerted_at = get32(in + 8);
+	st->ema = getf(in + 12);
+	st->max = getf(in + 16);
+	st->sum = getf(in + 20);
+	st->stages = (uint16_t)get16(in + 24);
+	st->over = (uint16_t)get16(in + 26);
+	for (s = 0; s < VIGIL__STAGE_END; s++) {
+		st->first[s] = (uint16_t)get16(in + 28 + 2 * s);
+		st->count[s] = (uint16_t)get16(in + 44 + 2 * s);
+	}
+	if (!isfinite(st->ema) || !isfinite(st->max) || !isfinite(st->sum)) {
+		memset(st, 0, sizeof(*st));
+		return VIGIL_EFORMAT;
 	}
 	return 0;
 }

@@ -7,10 +7,18 @@
  *  - character 3-, 4- and 5-grams of code points of " folded text ",
  *  - word unigrams and bigrams (words: runs of letters and digits).
  *
+ * The conversation model (file version 2): logistic regression over the
+ * VIGIL_GROOM_NFEAT aggregates of an author's state (vigil_groom_features),
+ * applied after every message, with the alert policy (theta, k).
+ *
  * File (little-endian; docs/text.md, "Model file"):
- *   "VIGILGRM"  u32 version (1)  u32 dim_bits  u32 nnz  f32 bias
+ *   "VIGILGRM"  u32 version (2)  u32 dim_bits  u32 nnz  f32 bias
  *   nnz x (u32 slot, f32 weight), slots ascending
- *   32 bytes: SHA-256 of everything before. */
+ *   version 2 only: u32 nconv (0 or 17)  f32 theta  u32 k  f32 conv_bias
+ *                   nconv x f32 conv_weight
+ *   32 bytes: SHA-256 of everything before.
+ * Version 1 files (no conversation part) still load: their risk is the
+ * EMA of message scores. */
 #include "text_int.h"
 
 #include <math.h>
@@ -19,20 +27,30 @@
 #include <string.h>
 
 #define MAGIC "VIGILGRM"
-#define MODEL_VERSION 1u
+#define MODEL_VERSION 2u /* written; 1 and 2 are read */
 #define HEAD_BYTES 24
+#define CONV_HEAD_BYTES 16 /* nconv, theta, k, conv_bias */
 #define FEAT_TEXT_MAX (64 * 1024) /* folded bytes used for features */
 
 struct vigil_groom_model {
 	unsigned dim_bits;
 	float bias;
 	float *w; /* 2^dim_bits */
+	int has_conv;
+	float theta;
+	uint32_t k;
+	float cbias;
+	float cw[VIGIL_GROOM_NFEAT];
 };
 
-/* Feature slots of one text (duplicates kept: each adds 1). */
+/* Feature slots of one text (duplicates kept: each adds 1). With w set,
+ * slots are not kept: push adds w[slot] to sum (scoring needs only the
+ * dot product, so it allocates nothing). */
 typedef struct feats {
 	uint32_t *slot;
 	size_t n, cap;
+	const float *w;
+	float sum;
 } feats;
 
 static uint64_t fnv(uint64_t seed, const char *s, size_t n)
@@ -47,6 +65,11 @@ static uint64_t fnv(uint64_t seed, const char *s, size_t n)
 
 static int push(feats *f, uint64_t h, unsigned bits)
 {
+	if (f->w) {
+		f->sum += f->w[h & ((1u << bits) - 1)];
+		f->n++;
+		return 0;
+	}
 	if (f->n == f->cap) {
 		uint32_t *p = vigil__grow(f->slot, &f->cap, f->n, sizeof(*p));
 		if (!p)
@@ -61,14 +84,18 @@ static int push(feats *f, uint64_t h, unsigned bits)
 static int featurize(const char *t, size_t n, unsigned bits, feats *f)
 {
 	size_t *cps, ncp = 0, i, k, w0 = 0, prev_a = 0, prev_b = 0;
-	char *pad;
+	char *pad, pad_s[512];
+	size_t cps_s[512];
 	int inword = 0, have_prev = 0, rc = -1;
 
 	f->n = 0;
+	f->sum = 0;
 	if (n > FEAT_TEXT_MAX)
 		n = FEAT_TEXT_MAX;
-	pad = vigil__malloc(n + 2);
-	cps = vigil__malloc((n + 3) * sizeof(*cps));
+	/* a short message (nearly all) on the stack */
+	pad = n + 2 <= sizeof(pad_s) ? pad_s : vigil__malloc(n + 2);
+	cps = n + 3 <= sizeof(cps_s) / sizeof(cps_s[0]) ? cps_s
+						       : vigil__malloc((n + 3) * sizeof(*cps));
 	if (!pad || !cps)
 		goto out;
 	pad[0] = ' ';
@@ -116,8 +143,10 @@ static int featurize(const char *t, size_t n, unsigned bits, feats *f)
 	}
 	rc = 0;
 out:
-	vigil__free(pad);
-	vigil__free(cps);
+	if (pad != pad_s)
+		vigil__free(pad);
+	if (cps != cps_s)
+		vigil__free(cps);
 	return rc;
 }
 
@@ -166,12 +195,64 @@ int vigil__groom_model_prob(const vigil_groom_model *m, const char *folded, size
 {
 	feats f = {0};
 
-	if (featurize(folded, n, m->dim_bits, &f)) {
-		vigil__free(f.slot);
+	f.w = m->w;
+	if (featurize(folded, n, m->dim_bits, &f))
 		return VIGIL_ENOMEM;
+	/* the same sum in the same order as dot() in training */
+	*p = logistic(m->bias + (f.n ? f.sum / sqrtf((float)f.n) : 0));
+	return 0;
+}
+
+int vigil__groom_model_conv(const vigil_groom_model *m, const float *x, float *risk,
+			    uint32_t *fired, float *theta, int *k)
+{
+	float z;
+	int i;
+
+	if (!m->has_conv)
+		return 0;
+	z = m->cbias;
+	*fired = 0;
+	for (i = 0; i < VIGIL_GROOM_NFEAT; i++) {
+		float c = m->cw[i] * x[i];
+		z += c;
+		if (c > 0)
+			*fired |= 1u << i;
 	}
-	*p = logistic(m->bias + dot(m, &f));
-	vigil__free(f.slot);
+	*risk = logistic(z);
+	*theta = m->theta;
+	*k = (int)m->k;
+	return 1;
+}
+
+int vigil_groom_model_has_conv(const vigil_groom_model *m)
+{
+	return m && m->has_conv;
+}
+
+void vigil_groom_model_policy(const vigil_groom_model *m, float *theta, int *k)
+{
+	*theta = m && m->has_conv ? m->theta : VIGIL_GROOM_THETA;
+	*k = m && m->has_conv ? (int)m->k : VIGIL_GROOM_K;
+}
+
+int vigil_groom_model_set_policy(vigil_groom_model *m, float theta, int k)
+{
+	if (!m || !m->has_conv || !(theta > 0 && theta < 1) || k < 1 || k > 1000)
+		return VIGIL_EINVAL;
+	m->theta = theta;
+	m->k = (uint32_t)k;
+	return 0;
+}
+
+float vigil_groom_model_risk(const vigil_groom_model *m, const float *x)
+{
+	float r = 0, t;
+	uint32_t fired;
+	int k;
+
+	if (m && vigil__groom_model_conv(m, x, &r, &fired, &t, &k))
+		return r;
 	return 0;
 }
 
@@ -198,6 +279,8 @@ void vigil_groom_train_defaults(vigil_groom_train_opts *o)
 	o->rate = 0.5f;
 	o->l2 = 1e-5f;
 	o->seed = 1;
+	o->theta = VIGIL_GROOM_THETA;
+	o->k = VIGIL_GROOM_K;
 }
 
 static uint64_t xorshift(uint64_t *s)
@@ -280,6 +363,61 @@ out:
 	return rc;
 }
 
+int vigil_groom_train_conv(vigil_ctx *ctx, vigil_groom_model *m, const float *x,
+			   const uint8_t *y, size_t n, const vigil_groom_train_opts *opts)
+{
+	vigil_groom_train_opts o;
+	float w[VIGIL_GROOM_NFEAT] = {0}, b = 0;
+	size_t *order, i, k;
+	uint64_t rs;
+	int e, f;
+
+	if (opts)
+		o = *opts;
+	else
+		vigil_groom_train_defaults(&o);
+	if (!m || !x || !y || !n || o.epochs < 1 || o.epochs > 1000 || !(o.rate > 0) ||
+	    !(o.l2 >= 0) || !(o.theta > 0 && o.theta < 1) || o.k < 1 || o.k > 1000)
+		return vigil__err(ctx, VIGIL_EINVAL, "train: bad arguments");
+	order = vigil__calloc(n, sizeof(*order));
+	if (!order)
+		return vigil__err(ctx, VIGIL_ENOMEM, "train: out of memory");
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	/* another stream than the message model's shuffle, from the seed */
+	rs = (o.seed ? o.seed : 1) ^ 0x9E3779B97F4A7C15ULL;
+	for (e = 0; e < o.epochs; e++) {
+		float lr = o.rate / sqrtf(1.0f + (float)e);
+		for (i = n - 1; i > 0; i--) {
+			size_t j = (size_t)(xorshift(&rs) % (i + 1)), t = order[i];
+			order[i] = order[j];
+			order[j] = t;
+		}
+		for (k = 0; k < n; k++) {
+			const float *xi = x + order[k] * VIGIL_GROOM_NFEAT;
+			float z = b, g;
+			for (f = 0; f < VIGIL_GROOM_NFEAT; f++)
+				z += w[f] * xi[f];
+			g = logistic(z) - (y[order[k]] ? 1.0f : 0.0f);
+			for (f = 0; f < VIGIL_GROOM_NFEAT; f++)
+				w[f] -= lr * (g * xi[f] + o.l2 * w[f]);
+			b -= lr * g;
+		}
+	}
+	vigil__free(order);
+	for (f = 0; f < VIGIL_GROOM_NFEAT; f++)
+		if (!isfinite(w[f]))
+			return vigil__err(ctx, VIGIL_EINVAL, "train: the conversation model diverged");
+	if (!isfinite(b))
+		return vigil__err(ctx, VIGIL_EINVAL, "train: the conversation model diverged");
+	memcpy(m->cw, w, sizeof(w));
+	m->cbias = b;
+	m->theta = o.theta;
+	m->k = (uint32_t)o.k;
+	m->has_conv = 1;
+	return 0;
+}
+
 static void put32(uint8_t *p, uint32_t v)
 {
 	p[0] = (uint8_t)v;
@@ -322,7 +460,8 @@ int vigil_groom_model_save(const vigil_groom_model *m, vigil_ctx *ctx, const cha
 	dim = (size_t)1 << m->dim_bits;
 	for (i = 0; i < dim; i++)
 		nnz += m->w[i] != 0;
-	len = HEAD_BYTES + 8 * nnz + 32;
+	len = HEAD_BYTES + 8 * nnz + CONV_HEAD_BYTES +
+	      (m->has_conv ? 4 * VIGIL_GROOM_NFEAT : 0) + 32;
 	buf = vigil__malloc(len);
 	if (!buf)
 		return vigil__err(ctx, VIGIL_ENOMEM, "model: out of memory");
@@ -337,6 +476,13 @@ int vigil_groom_model_save(const vigil_groom_model *m, vigil_ctx *ctx, const cha
 			put32(buf + at + 4, fbits(m->w[i]));
 			at += 8;
 		}
+	put32(buf + at, m->has_conv ? VIGIL_GROOM_NFEAT : 0);
+	put32(buf + at + 4, fbits(m->has_conv ? m->theta : 0));
+	put32(buf + at + 8, m->has_conv ? m->k : 0);
+	put32(buf + at + 12, fbits(m->has_conv ? m->cbias : 0));
+	at += CONV_HEAD_BYTES;
+	for (i = 0; m->has_conv && i < VIGIL_GROOM_NFEAT; i++, at += 4)
+		put32(buf + at, fbits(m->cw[i]));
 	rc = vigil_digest(ctx, VIGIL_SHA256, buf, at, dig);
 	if (!rc) {
 		memcpy(buf + at, dig, 32);
@@ -354,7 +500,7 @@ int vigil_groom_model_save(const vigil_groom_model *m, vigil_ctx *ctx, const cha
 int vigil_groom_model_load(vigil_ctx *ctx, const char *path, vigil_groom_model **out)
 {
 	uint8_t *data = NULL, dig[VIGIL_DIGEST_MAX];
-	size_t len = 0, i, nnz;
+	size_t len = 0, i, nnz, body, nconv = 0;
 	uint32_t version, bits, prev = 0;
 	vigil_groom_model *m = NULL;
 	int rc;
@@ -368,9 +514,10 @@ int vigil_groom_model_load(vigil_ctx *ctx, const char *path, vigil_groom_model *
 		goto out;
 	}
 	version = get32(data + 8);
-	if (version != MODEL_VERSION) {
-		rc = vigil__err(ctx, VIGIL_EFORMAT, "%s: model version %u (this vigil reads %u)",
-				path, version, MODEL_VERSION);
+	if (version != 1 && version != MODEL_VERSION) {
+		rc = vigil__err(ctx, VIGIL_EFORMAT,
+				"%s: model version %u (this vigil reads 1 and %u)", path, version,
+				MODEL_VERSION);
 		goto out;
 	}
 	rc = vigil_digest(ctx, VIGIL_SHA256, data, len - 32, dig);
@@ -382,7 +529,11 @@ int vigil_groom_model_load(vigil_ctx *ctx, const char *path, vigil_groom_model *
 	}
 	bits = get32(data + 12);
 	nnz = get32(data + 16);
-	if (len != HEAD_BYTES + 8 * nnz + 32) {
+	body = HEAD_BYTES + 8 * nnz;
+	if (version >= 2 && nnz <= len && body + CONV_HEAD_BYTES + 32 <= len)
+		nconv = get32(data + body);
+	if (nnz > len || len != body + (version >= 2 ? CONV_HEAD_BYTES + 4 * nconv : 0) + 32 ||
+	    (nconv != 0 && nconv != VIGIL_GROOM_NFEAT)) {
 		rc = vigil__err(ctx, VIGIL_ECORRUPT, "%s: size does not match its header", path);
 		goto out;
 	}
@@ -403,6 +554,22 @@ int vigil_groom_model_load(vigil_ctx *ctx, const char *path, vigil_groom_model *
 	if (!isfinite(m->bias)) {
 		rc = vigil__err(ctx, VIGIL_ECORRUPT, "%s: bad bias", path);
 		goto out;
+	}
+	if (nconv) {
+		const uint8_t *c = data + body;
+		m->has_conv = 1;
+		m->theta = bitsf(get32(c + 4));
+		m->k = get32(c + 8);
+		m->cbias = bitsf(get32(c + 12));
+		for (i = 0; i < VIGIL_GROOM_NFEAT; i++)
+			m->cw[i] = bitsf(get32(c + CONV_HEAD_BYTES + 4 * i));
+		for (i = 0; i < VIGIL_GROOM_NFEAT && isfinite(m->cw[i]); i++)
+			;
+		if (i < VIGIL_GROOM_NFEAT || !isfinite(m->cbias) || !(m->theta > 0) ||
+		    !(m->theta < 1) || m->k < 1 || m->k > 1000) {
+			rc = vigil__err(ctx, VIGIL_ECORRUPT, "%s: bad conversation model", path);
+			goto out;
+		}
 	}
 	*out = m;
 	m = NULL;

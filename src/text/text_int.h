@@ -40,6 +40,10 @@ const vigil_folded *vigil__scanner_view(const vigil_text_scanner *sc, int view);
 /* A model's probability for an already folded (conservative) text. */
 int vigil__groom_model_prob(const vigil_groom_model *m, const char *folded, size_t n,
 			    float *p);
+/* The conversation model of m over x (VIGIL_GROOM_NFEAT): 1 with *risk,
+ * *fired (bit f: w_f x_f > 0) and m's alert policy if m has one, else 0. */
+int vigil__groom_model_conv(const vigil_groom_model *m, const float *x, float *risk,
+			    uint32_t *fired, float *theta, int *k);
 
 /* Appends a copy of t (already validated), keeping its line number. */
 int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);

@@ -74,10 +74,37 @@ check "a flipped byte: refused (checksum)" grep -q "checksum mismatch" "$T/flip.
 head -c 100 "$T/m1" > "$T/cut"
 "$VIGIL" text eval --data "$T/eval.jsonl" --model "$T/cut" > /dev/null 2> "$T/cut.err"
 check "a cut file: refused" grep -q "checksum mismatch\|not a vigil grooming model\|does not match" "$T/cut.err"
-printf 'VIGILGRM\002\000\000\000' > "$T/v2"
-head -c 200 "$T/m1" | tail -c +13 >> "$T/v2"
-"$VIGIL" text eval --data "$T/eval.jsonl" --model "$T/v2" > /dev/null 2> "$T/v2.err"
-check "another version: refused by name" grep -q "model version 2" "$T/v2.err"
+printf 'VIGILGRM\003\000\000\000' > "$T/v3"
+head -c 200 "$T/m1" | tail -c +13 >> "$T/v3"
+"$VIGIL" text eval --data "$T/eval.jsonl" --model "$T/v3" > /dev/null 2> "$T/v3.err"
+check "another version: refused by name" grep -q "model version 3" "$T/v3.err"
+
+# The conversation model (version 2) and version 1 files: a version 1 file
+# is the message part alone (written here from m1, as session 3's vigil
+# wrote them); it still loads and scores its messages exactly as m1 does,
+# with the EMA standing in for the conversation model.
+python3 - "$T/m1" "$T/v1" <<'PY'
+import hashlib, struct, sys
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"VIGILGRM" and struct.unpack("<I", d[8:12])[0] == 2
+nnz = struct.unpack("<I", d[16:20])[0]
+body = b"VIGILGRM" + struct.pack("<I", 1) + d[12:24 + 8 * nnz]
+open(sys.argv[2], "wb").write(body + hashlib.sha256(body).digest())
+PY
+"$VIGIL" text eval --data "$T/eval.jsonl" --model "$T/v1" > "$T/v1.out" 2> "$T/v1.err"
+check "a version 1 file still loads (no conversation model)" \
+	grep -q '"conversation_model":false' "$T/v1.out"
+check "version 2 written by train has the conversation model" \
+	grep -q '"conversation_model":true' "$T/eval.out"
+check "version 1 and 2 give the same message scores" python3 -c "
+import json,sys
+a=json.load(open('$T/v1.out')); b=json.load(open('$T/eval.out'))
+sys.exit(0 if all(a[k]==b[k] for k in ('message_precision','message_recall','message_pr_auc')) else 1)"
+check "eval reports latency-weighted F1, precision at capacity, recall at 1/10,000" python3 -c "
+import json,sys
+e=json.load(open('$T/eval.out'))
+ks=('latency_weighted_f1','pair_precision_at_capacity','recall_at_1_per_10000_benign')
+sys.exit(0 if all(0<=e[k]<=1 for k in ks) and e['latency_weighted_f1']<=e['pair_precision']+e['pair_recall'] else 1)"
 printf '{"text":"x"}\n' > "$T/nolabel.jsonl"
 check "data without labels: refused" sh -c "! '$VIGIL' text train --data '$T/nolabel.jsonl' --out '$T/m4' 2>/dev/null"
 exit $fail
