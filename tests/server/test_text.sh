@@ -53,6 +53,10 @@ PY
 r=$(post "$S" '{"text":"a quiet morning at the lake"}')
 check "benign text: 200 allow, no matches, no grooming without ids" \
 	jq -e "$r == 200 and .verdict == \"allow\" and (.matches | length) == 0 and .grooming == null and .case == null" "$T/body"
+# Nothing changed state, so nothing was written (no transaction at all);
+# a hit is audited once.
+naudit() { store_sql "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='text.verdict'"; }
+check "a benign message writes no audit row ($(naudit))" [ "$(naudit)" = 0 ]
 
 MSG='I saw a 𝐁𝐋𝐔𝐄𝐁𝐈𝐑𝐃 today'
 r=$(post "$S" "{\"text\":\"$MSG\",\"message_id\":\"m1\"}")
@@ -62,6 +66,7 @@ check "its span is the original (mathematical letters) bytes" span_is "$MSG" '�
 check "a submit key is not shown the listed term" jq -e '.matches[0] | has("term") | not' "$T/body"
 post "$A" "{\"text\":\"$MSG\"}" >/dev/null
 check "an admin key is" jq -e '.matches[0].term == "bluebird"' "$T/body"
+check "the two hits wrote one audit row each ($(naudit))" [ "$(naudit)" = 2 ]
 
 MSG2='then bluefish42 swam by #exacttag'
 r=$(post "$S" "{\"text\":\"$MSG2\",\"message_id\":\"m2\",\"conversation_id\":\"cx\",\"author_id\":\"ux\"}")
