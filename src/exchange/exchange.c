@@ -468,10 +468,11 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	xclient c;
 	xpage p;
 	mchanges changes = {0};
-	int rc, opened = 0, leased = 0;
+	int rc, opened = 0, leased = 0, text = 0;
 	int64_t ttl = o->lease_ttl > 0 ? o->lease_ttl : 300;
 	char lease[VIGIL_NAME_MAX + 16];
 	size_t i;
+	int k;
 
 	memset(s, 0, sizeof(*s));
 	memset(&p, 0, sizeof(p));
@@ -496,6 +497,8 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		goto out;
 	}
 	rc = vigil_bank_get(st, x.bank, &b);
+	if (!rc) /* a text bank takes the text signals (xtext.c) */
+		rc = vigil_text_bank_is(st, b.id, &text);
 	if (rc)
 		goto fail;
 	rc = client_open(st, &x, &c);
@@ -550,12 +553,16 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 				goto fail;
 		}
 		for (i = 0; i < p.n; i++) {
-			rc = apply(st, &x, &b, &p.recs[i], o->matcher ? &changes : NULL,
-				   o->matcher ? &changes : NULL, s);
+			rc = text ? vigil__xtext_apply(st, &x, &b, &p.recs[i], s)
+				  : apply(st, &x, &b, &p.recs[i], o->matcher ? &changes : NULL,
+					  o->matcher ? &changes : NULL, s);
 			if (rc)
 				goto fail;
-			s->skipped += p.recs[i].skipped;
-			x.skipped += p.recs[i].skipped;
+			/* a signal the bank cannot hold (hashes in a text bank,
+			 * text in a hash bank) is skipped too */
+			k = p.recs[i].skipped + (text ? p.recs[i].n : p.recs[i].nterms > 0);
+			s->skipped += k;
+			x.skipped += k;
 		}
 		s->records += (int64_t)p.n;
 		x.fetched += (int64_t)p.n;
@@ -570,6 +577,8 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 					rc = drop_entries(st, ids, n,
 							  o->matcher ? &changes : NULL, s);
 				vigil__free(ids);
+				if (!rc && text)
+					rc = vigil__xtext_sweep(st, &x, &b, s);
 				if (rc)
 					goto fail;
 				x.full = 0;

@@ -87,7 +87,7 @@ int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
 		vigil__term_row r;
 		int64_t id;
 		vigil_termlist_get(tl, i, &t);
-		r.id = 0;
+		memset(&r, 0, sizeof(r));
 		r.bank_id = b.id;
 		r.term = t.term;
 		r.category = t.category;
