@@ -214,6 +214,12 @@ int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
 			   size_t len, vigil_term_bad_cb bad, void *user,
 			   size_t *added, size_t *dups);
 
+/* Deletes one term (its id: vigil_text_ref.term_id, the "entry" of a
+ * hit) from a text bank. VIGIL_ENOENT if the bank has no such term,
+ * VIGIL_EINVAL if the bank is not a text bank. A term an exchange fetched
+ * comes back if the exchange sends its record again. */
+int vigil_text_term_delete(vigil_store *st, const char *bank, int64_t term_id);
+
 /* Where term i of a list loaded from a store came from. */
 typedef struct vigil_text_ref {
 	int64_t term_id;

@@ -115,6 +115,28 @@ out:
 	return rc;
 }
 
+int vigil_text_term_delete(vigil_store *st, const char *bank, int64_t term_id)
+{
+	vigil_bank b;
+	int64_t n = 0;
+	int is, rc;
+
+	if (!st || !bank || term_id <= 0)
+		return VIGIL_EINVAL;
+	rc = vigil_bank_get(st, bank, &b);
+	if (!rc)
+		rc = vigil_text_bank_is(st, b.id, &is);
+	if (rc)
+		return rc;
+	if (!is)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "bank '%s' is not a text bank", bank);
+	rc = NEED_OP(st, text_term_delete, b.id, term_id, &n);
+	if (!rc && !n)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "text bank '%s' has no term %lld", bank,
+				(long long)term_id);
+	return rc;
+}
+
 /* Gathering terms into a list. */
 typedef struct load {
 	vigil_store *st;

@@ -78,4 +78,13 @@ jq -s -e 'length > 0 and all(.[]; .bank == "kw" and (.entry | type) == "number")
 "$VIGIL" bank disable kw
 [ ! -s "$("$VIGIL" text match "$T/msgs" 2>/dev/null | head -c1 > "$T/dis"; echo "$T/dis")" ] && ok "a disabled text bank does not match" || bad "disabled"
 [ -s "$("$VIGIL" text match --bank kw "$T/msgs" 2>/dev/null | head -c1 > "$T/one"; echo "$T/one")" ] && ok "--bank names one, enabled or not" || bad "--bank"
+# Deleting single terms: the term id is a hit's entry.
+DT=$(jq -r .term "$T/bankout" | head -1) DID=$(jq -r .entry "$T/bankout" | head -1)
+"$VIGIL" text delete kw "$DID" >/dev/null 2>&1 && ok "text delete kw $DID ($DT)" || bad "text delete"
+"$VIGIL" text match --bank kw "$T/msgs" 2>/dev/null | jq -r .term > "$T/after"
+! grep -qx "$DT" "$T/after" && [ -s "$T/after" ] && ok "the deleted term no longer matches, the others do" || bad "after delete: $(cat "$T/after")"
+"$VIGIL" text delete kw "$DID" 2>"$T/del.err"; r=$?
+[ $r -ne 0 ] && grep -q "has no term $DID" "$T/del.err" && ok "deleting it again: no such term" || bad "delete again: $r $(cat "$T/del.err")"
+"$VIGIL" text delete hashes 1 2>"$T/del2.err"; r=$?
+[ $r -ne 0 ] && grep -q "is not a text bank" "$T/del2.err" && ok "text delete refuses a hash bank" || bad "delete from hashes"
 exit $fail

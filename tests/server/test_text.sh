@@ -95,6 +95,18 @@ until_reply() {
 }
 until_reply '{"text":"a zebrafinch sang"}' '.matches | length == 1'; seen=$?
 check "a term imported while serving is matched (after $i requests)" [ $seen = 0 ]
+# Deleting that one term through the API: the very next request misses it.
+post "$S" '{"text":"a zebrafinch sang"}' >/dev/null
+ZID=$(jq -r '.matches[0].entry' "$T/body")
+r=$(code DELETE "/v1/banks/rev/entries/$ZID" -H "$A")
+post "$S" '{"text":"a zebrafinch sang"}' >/dev/null
+check "DELETE /v1/banks/rev/entries/$ZID ($r) removes the term at once" \
+	jq -e "$r == 200 and (.matches | length) == 0" "$T/body"
+check "a term deletion is audited" \
+	[ "$(store_sql "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='bank.terms.delete'")" = 1 ]
+r=$(code DELETE "/v1/banks/rev/entries/$ZID" -H "$A")
+check "deleting it again: 404 ($r)" [ "$r" = 404 ]
+"$VIGIL" bank import rev "$T/more.csv" 2>/dev/null
 "$VIGIL" bank disable blk
 until_reply "{\"text\":\"$MSG\"}" '.verdict == "allow"'; gone=$?
 check "a disabled text bank stops matching (after $i requests)" [ $gone = 0 ]
