@@ -218,6 +218,50 @@ static int compile_rx(vigil_ctx *ctx, const char **rx, const unsigned *ids,
 	return rc;
 }
 
+/* Trims the spaces space_map left at both ends of n bytes at *s. */
+static size_t trim(const char **s, size_t len)
+{
+	while (len && **s == ' ') {
+		(*s)++;
+		len--;
+	}
+	while (len && (*s)[len - 1] == ' ')
+		len--;
+	return len;
+}
+
+const char *vigil__term_fold_why(const vigil_folder *fo, vigil_ctx *ctx, const char *term,
+				 int mode)
+{
+	vigil_folded f = {0};
+	const char *why = NULL;
+	char *tmp = NULL;
+	int v;
+
+	if (mode == VIGIL_TERM_REGEX || mode == VIGIL_TERM_LITERAL)
+		return NULL;
+	for (v = 0; v < 2 && !why; v++) {
+		const char *s;
+		size_t len;
+		if (vigil_fold(fo, ctx, v, term, strlen(term), NULL, &f) ||
+		    !(tmp = vigil__realloc(tmp, f.len + 1))) {
+			why = "cannot be folded";
+			break;
+		}
+		space_map(f.text, f.len, tmp);
+		s = tmp;
+		len = trim(&s, f.len);
+		if (!len)
+			why = "no letters or digits once folded";
+		else if (v == 0 && mode == VIGIL_TERM_SUBSTRING &&
+			 count_cps(s, len) < VIGIL_SUBSTRING_MIN)
+			why = "a substring term needs 4 letters";
+	}
+	vigil__free(tmp);
+	vigil_folded_free(&f);
+	return why;
+}
+
 int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 			   const vigil_termlist *tl, vigil_text_matcher **out)
 {

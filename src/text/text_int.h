@@ -54,6 +54,12 @@ int vigil__ac_build(const char *const *pats, const size_t *lens, const unsigned 
 int vigil__ac_scan(const vigil__ac *a, const char *s, size_t n, vigil__ac_cb cb, void *user);
 void vigil__ac_free(vigil__ac *a);
 
+/* Why a term of that mode cannot go into a matcher (it folds to nothing,
+ * or a substring term to under VIGIL_SUBSTRING_MIN code points), or NULL:
+ * the check vigil_text_matcher_new makes, for imports (match.c). */
+const char *vigil__term_fold_why(const vigil_folder *fo, vigil_ctx *ctx, const char *term,
+				 int mode);
+
 /* Appends a copy of t (already validated), keeping its line number. */
 int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
 
