@@ -49,8 +49,8 @@ int main(int argc, char **argv)
 	vigil_folded f = {0};
 	FILE *d, *tf;
 	int c, tfd, xfd;
-	double t_groom, t0, t_scan, t_whole, t_grep, t_mem, t_fold, t_icu;
-	size_t hits = 0, hits_whole = 0, mem_bytes, mem_hits = 0;
+	double t_groom, t0, t_scan, t_whole, t_grep, t_mem, t_fold, t_icu, t_port;
+	size_t hits = 0, hits_whole = 0, mem_bytes, mem_hits = 0, hits_port = 0;
 
 	while ((c = getopt(argc, argv, "t:m:")) != -1) {
 		if (c == 't')
@@ -151,6 +151,26 @@ int main(int argc, char **argv)
 			printf("(whole buffer: %s)\n", vigil_errmsg(ctx));
 	}
 	t_whole = now() - t0;
+	/* the portable engine (src/text/ac.c), per message, same list */
+	{
+		vigil_text_matcher *pm = NULL;
+		vigil_text_scanner *ps = NULL;
+		setenv("VIGIL_TEXT_ENGINE", "portable", 1);
+		if (vigil_text_matcher_new(ctx, fo, tl, &pm) || vigil_text_scanner_new(ctx, pm, &ps))
+			return 1;
+		unsetenv("VIGIL_TEXT_ENGINE");
+		t0 = now();
+		for (i = 0; i < nlines; i++) {
+			size_t e = i + 1 < nlines ? lines[i + 1] - 1 : len - 1;
+			const vigil_text_hit *h;
+			size_t nh;
+			vigil_text_scan(ps, ctx, text + lines[i], e - lines[i], NULL, &h, &nh);
+			hits_port += nh;
+		}
+		t_port = now() - t0;
+		vigil_text_scanner_free(ps);
+		vigil_text_matcher_free(pm);
+	}
 	/* grep -F -w -f over the same text */
 	xfd = mkstemp(xpath);
 	if (write(xfd, text, len) != (ssize_t)len)
@@ -223,6 +243,8 @@ int main(int argc, char **argv)
 	printf("scan per message:  %8.1f MB/s  %9.0f msg/s  (%zu hits)\n", len / 1e6 / t_scan,
 	       nlines / t_scan, hits);
 	printf("scan whole buffer: %8.1f MB/s  (%zu hits)\n", len / 1e6 / t_whole, hits_whole);
+	printf("portable engine:   %8.1f MB/s  per message (%zu hits) -> %.2fx Vectorscan's\n",
+	       len / 1e6 / t_port, hits_port, t_scan / t_port);
 	printf("grep -F -w -f:     %8.1f MB/s  -> vigil per message %.2fx, whole %.2fx\n",
 	       len / 1e6 / t_grep, t_grep / t_scan, t_grep / t_whole);
 	printf("memmem loop:       %8.3f MB/s  (%zu KB, %zu hits) -> vigil per message %.0fx\n",

@@ -4,8 +4,9 @@
 # dictionary words (about 1 in 20 holds a term, acted on as review), with
 # and without conversation/author ids (the grooming state), against GET
 # /healthz on the same server in the same run (wrk -t1 -c2): the ratio is
-# what the text route costs over the HTTP floor. Every /v1/text request
-# commits one transaction (the audit row; synchronous=FULL).
+# what the text route costs over the HTTP floor. A request with a hit or
+# an alert commits one transaction (case, events, audit row;
+# synchronous=FULL); one with neither writes nothing.
 set -eu
 BUILD=${1:-build}
 DUR=${DUR:-10}

@@ -141,14 +141,33 @@ typedef struct vigil_text_matcher vigil_text_matcher;
  * fo (which must outlive the matcher). Terms that fold to nothing or are
  * too short for their mode are rejected with VIGIL_EINVAL naming the line.
  * The matcher copies what it needs: tl may be freed afterwards. *out is
- * owned by the caller (vigil_text_matcher_free). Returns VIGIL_EFORMAT if
- * the CPU cannot run Vectorscan. */
+ * owned by the caller (vigil_text_matcher_free). Runs on the engine
+ * vigil_text_engine() picks. */
 int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 			   const vigil_termlist *tl, vigil_text_matcher **out);
 void vigil_text_matcher_free(vigil_text_matcher *m);
 size_t vigil_text_matcher_count(const vigil_text_matcher *m);
 int vigil_text_matcher_term(const vigil_text_matcher *m, size_t i,
 			    vigil_term *out);
+
+/* The literal engine a matcher runs on. Vectorscan needs SSE4.2; without
+ * it (or with VIGIL_TEXT_ENGINE=portable in the environment) matchers are
+ * built on a portable Aho-Corasick automaton that gives the same hits for
+ * token, substring and literal terms. It cannot run regex terms: they are
+ * left out (counted by vigil_text_matcher_engine). */
+typedef enum vigil_text_engine_id {
+	VIGIL_TEXT_ENGINE_VECTORSCAN = 0,
+	VIGIL_TEXT_ENGINE_PORTABLE = 1
+} vigil_text_engine_id;
+
+/* The engine a matcher made now would use (CPU check, then the
+ * VIGIL_TEXT_ENGINE variable: "portable" or "vectorscan"); -1 if
+ * "vectorscan" is asked for on a CPU that cannot run it (matcher_new then
+ * fails with VIGIL_EFORMAT). */
+int vigil_text_engine(void);
+const char *vigil_text_engine_name(int engine); /* "vectorscan", "portable" */
+/* m's engine; *regex_unmatched (may be NULL) = its regex terms it leaves out. */
+int vigil_text_matcher_engine(const vigil_text_matcher *m, size_t *regex_unmatched);
 
 /* One hit of a listed term. */
 typedef struct vigil_text_hit {
@@ -194,6 +213,12 @@ int vigil_text_bank_is(vigil_store *st, int64_t bank_id, int *is);
 int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
 			   size_t len, vigil_term_bad_cb bad, void *user,
 			   size_t *added, size_t *dups);
+
+/* Deletes one term (its id: vigil_text_ref.term_id, the "entry" of a
+ * hit) from a text bank. VIGIL_ENOENT if the bank has no such term,
+ * VIGIL_EINVAL if the bank is not a text bank. A term an exchange fetched
+ * comes back if the exchange sends its record again. */
+int vigil_text_term_delete(vigil_store *st, const char *bank, int64_t term_id);
 
 /* Where term i of a list loaded from a store came from. */
 typedef struct vigil_text_ref {

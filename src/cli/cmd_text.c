@@ -495,7 +495,8 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	}
 	if (strcmp(sub, "match") && strcmp(sub, "scan") && strcmp(sub, "fold") &&
 	    strcmp(sub, "hashtags") && strcmp(sub, "score") && strcmp(sub, "import") &&
-	    strcmp(sub, "banks") && strcmp(sub, "train") && strcmp(sub, "eval")) {
+	    strcmp(sub, "banks") && strcmp(sub, "train") && strcmp(sub, "eval") &&
+	    strcmp(sub, "delete")) {
 		fprintf(stderr, "vigil text: unknown subcommand '%s'\n", sub);
 		return CLI_EXIT_USAGE;
 	}
@@ -514,12 +515,16 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 		fprintf(stderr, "vigil text import: which bank?\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (!strcmp(sub, "delete") && argc - cli_optind() < 2) {
+		fprintf(stderr, "vigil text delete: BANK TERM-ID...\n");
+		return CLI_EXIT_USAGE;
+	}
 	if (vigil_ctx_new(&ctx)) {
 		fprintf(stderr, "vigil text: out of memory\n");
 		return CLI_EXIT_FAIL;
 	}
 	/* Text banks live in the store: match without --terms, import, banks. */
-	if (!strcmp(sub, "import") || !strcmp(sub, "banks") ||
+	if (!strcmp(sub, "import") || !strcmp(sub, "banks") || !strcmp(sub, "delete") ||
 	    ((!strcmp(sub, "match") || !strcmp(sub, "scan")) && !a.terms)) {
 		c = vigil_store_open(ctx, cli_db_path(a.db, dbbuf, sizeof(dbbuf)), &st);
 		if (c) {
@@ -529,6 +534,25 @@ int cmd_text(const cli_cmd *cmd, int argc, char **argv)
 	}
 	if (!strcmp(sub, "banks")) {
 		rc = list_banks(ctx, st);
+		goto out;
+	}
+	if (!strcmp(sub, "delete")) { /* the ids are the "entry" of store hits */
+		for (i = 1; i < nfiles; i++) {
+			long v;
+			if (cli_parse_int(files[i], 1, LONG_MAX, &v)) {
+				fprintf(stderr, "vigil text delete: bad term id '%s'\n", files[i]);
+				rc = CLI_EXIT_USAGE;
+				continue;
+			}
+			c = vigil_text_term_delete(st, files[0], (int64_t)v);
+			if (c) {
+				c = fail(ctx, c, "delete");
+				if (c > rc)
+					rc = c;
+				continue;
+			}
+			printf("deleted term %ld from %s\n", v, files[0]);
+		}
 		goto out;
 	}
 	if (!strcmp(sub, "import")) {

@@ -582,7 +582,7 @@ const cli_cmd cli_commands[] = {
 	 "names follow the bank-name rule and are never reused. Each change is "
 	 "written to the audit table as who=cli.",
 	 key_opts, cmd_key},
-	{"text", "match|fold|hashtags|score|import|banks|train|eval [OPTIONS] [BANK] [FILE|-]...",
+	{"text", "match|fold|hashtags|score|import|banks|delete|train|eval [OPTIONS] [BANK] [FILE|-]...",
 	 "Match keyword lists in text, however it is spelled; fold; find hashtags.",
 	 "Each line of each FILE (standard input without FILE, or with -) is one "
 	 "message.\n"
@@ -610,7 +610,11 @@ const cli_cmd cli_commands[] = {
 	 "term the bank has in that mode already is counted, not added. banks "
 	 "lists the text banks, one JSON line each (name, id, type, enabled, "
 	 "terms, action, kind, priority: the policy set with vigil bank "
-	 "policy).\n"
+	 "policy). delete BANK ID... removes single terms (ID: a hit's entry; "
+	 "also DELETE /v1/banks/BANK/entries/ID on vigil serve).\n"
+	 "The keyword engine is Vectorscan where the CPU has SSE4.2, else a "
+	 "portable automaton with the same hits (no regex terms: they are "
+	 "left out); VIGIL_TEXT_ENGINE=portable|vectorscan forces one.\n"
 	 "fold prints each line's folded view; hashtags prints each hashtag "
 	 "(twitter-text's grammar) as {line, start, end, tag}.\n"
 	 "score prints, for each message, its score and its author's risk in "

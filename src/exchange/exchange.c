@@ -497,10 +497,11 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	xclient c;
 	xpage p;
 	mchanges changes = {0};
-	int rc, opened = 0, leased = 0;
+	int rc, opened = 0, leased = 0, text = 0;
 	int64_t ttl = o->lease_ttl > 0 ? o->lease_ttl : 300;
 	char lease[VIGIL_NAME_MAX + 16];
 	size_t i;
+	int k;
 
 	memset(s, 0, sizeof(*s));
 	memset(&p, 0, sizeof(p));
@@ -525,6 +526,8 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		goto out;
 	}
 	rc = vigil_bank_get(st, x.bank, &b);
+	if (!rc) /* a text bank takes the text signals (xtext.c) */
+		rc = vigil_text_bank_is(st, b.id, &text);
 	if (rc)
 		goto fail;
 	rc = client_open(st, &x, &c);
@@ -577,12 +580,22 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			if (rc)
 				goto fail;
 		}
-		rc = apply_page(st, &x, &b, &p, o->matcher ? &changes : NULL, s);
+		/* A text bank takes the page's text signals record by record
+		 * (xtext.c); a hash bank the hashes, set-based (apply_page). */
+		if (text) {
+			for (i = 0; i < p.n && !rc; i++)
+				rc = vigil__xtext_apply(st, &x, &b, &p.recs[i], s);
+		} else {
+			rc = apply_page(st, &x, &b, &p, o->matcher ? &changes : NULL, s);
+		}
 		if (rc)
 			goto fail;
 		for (i = 0; i < p.n; i++) {
-			s->skipped += p.recs[i].skipped;
-			x.skipped += p.recs[i].skipped;
+			/* a signal the bank cannot hold (hashes in a text bank,
+			 * text in a hash bank) is skipped too */
+			k = p.recs[i].skipped + (text ? p.recs[i].n : p.recs[i].nterms > 0);
+			s->skipped += k;
+			x.skipped += k;
 		}
 		s->records += (int64_t)p.n;
 		x.fetched += (int64_t)p.n;
@@ -597,6 +610,8 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 					rc = drop_entries(st, ids, n,
 							  o->matcher ? &changes : NULL, s);
 				vigil__free(ids);
+				if (!rc && text)
+					rc = vigil__xtext_sweep(st, &x, &b, s);
 				if (rc)
 					goto fail;
 				x.full = 0;

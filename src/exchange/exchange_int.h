@@ -7,6 +7,8 @@
 
 #define XCH_MAX_BODY ((size_t)64 << 20) /* one response */
 #define XCH_MAX_HASHES 8                /* usable hashes of one record */
+#define XCH_MAX_TERMS 16                /* text terms of one record (a TREND_QUERY's) */
+#define XCH_TERM_BYTES 1024             /* ... and their bytes, NULs included */
 #define XCH_SECRET_MAX 4096             /* a credential's text */
 #define XCH_URL_MAX 4096
 #define XCH_TRIES 5                     /* one try + four retries, as pytx */
@@ -58,6 +60,11 @@ typedef struct xrec {
 	} h[XCH_MAX_HASHES];
 	int skipped;                       /* hashes no matcher can use */
 	char meta[VIGIL_META_MAX + 1];     /* JSON object, for the entries */
+	int nterms;                        /* text signals (xtext.c) */
+	uint8_t tmode[XCH_MAX_TERMS];      /* vigil_term_mode of each */
+	char terms[XCH_TERM_BYTES];        /* the terms, each NUL-terminated */
+	char category[VIGIL_CATEGORY_MAX + 1]; /* of every term */
+	int severity;
 } xrec;
 
 /* One page of a fetch: its records, in order (a later one replaces an
@@ -81,6 +88,25 @@ int vigil__xrec_hash(xrec *r, int type, const char *hex, int quality);
 /* Serialises a jansson object into r->meta (truncated objects are dropped
  * to "{}" rather than cut mid-text). Steals obj. */
 void vigil__xrec_meta(xrec *r, void *json_obj);
+
+/* Text signals (xtext.c). vigil__xrec_text reads a ThreatExchange text
+ * indicator (TEXT_STRING, TREND_QUERY, URI, RAW_URI) of type into r's
+ * terms, category and severity from the descriptors' tags and statuses
+ * (json_t * arrays of strings): 0 if r now holds terms, 1 if type is no
+ * text type, -1 if the indicator cannot be used (r->skipped counts it);
+ * a record every descriptor calls NON_MALICIOUS becomes a delete. */
+int vigil__xrec_text(xrec *r, const char *type, const char *indicator, void *tags,
+		     void *statuses);
+/* Applies record r to text bank b inside the page's transaction: the
+ * terms an earlier version of the record brought go, r's terms come (with
+ * r->key as their source_ref), and r is held in exchange_items (without
+ * an entry) so a full refetch can tell what vanished. */
+int vigil__xtext_apply(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
+		       const xrec *r, vigil_exchange_stats *s);
+/* After a full refetch's sweep of exchange_items: removes the terms of
+ * records the refetch did not deliver again. */
+int vigil__xtext_sweep(vigil_store *st, const vigil_exchange *x, const vigil_bank *b,
+		       vigil_exchange_stats *s);
 
 /* An API client: settings and credentials resolved, one connection. */
 typedef struct xclient {

@@ -141,8 +141,13 @@ int vigil__te_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
 			continue;
 		}
 		htype = map_type(type);
-		if (htype < 0 || vigil__xrec_hash(x, htype, ind, -1))
-			x->skipped++;
+		if (htype >= 0 ? vigil__xrec_hash(x, htype, ind, -1) != 0
+			       : vigil__xrec_text(x, type, ind, tags, st) == 1)
+			x->skipped++; /* (a text signal that cannot be used counts itself) */
+		if (x->del) { /* every descriptor called the text signal benign */
+			json_decref(meta);
+			continue;
+		}
 		vigil__xrec_meta(x, meta);
 	}
 out:

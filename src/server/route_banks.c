@@ -319,10 +319,24 @@ static void delete_entry(srv_req *r)
 	char *end;
 	long long id = strtoll(sid, &end, 10);
 	vigil_entry e;
-	int rc;
+	vigil_bank b;
+	int rc, is = 0;
 
 	if (*end || id <= 0) {
 		srv_reply_error(r, 400, "invalid", "an entry id is a positive integer");
+		return;
+	}
+	/* In a text bank the entry is a term (the "entry" of a text hit). */
+	if (!vigil_bank_get(srv_store(r), name, &b) &&
+	    !vigil_text_bank_is(srv_store(r), b.id, &is) && is) {
+		rc = vigil_text_term_delete(srv_store(r), name, id);
+		if (rc) {
+			srv_reply_status(r, rc, srv_ctx(r));
+			return;
+		}
+		srv_text_changed();
+		srv_audit(r, "bank.terms.delete", name, json_pack("{s:I}", "term", (json_int_t)id));
+		srv_reply_json(r, 200, json_pack("{s:I,s:b}", "id", (json_int_t)id, "deleted", 1));
 		return;
 	}
 	rc = vigil_entry_get(srv_store(r), id, &e);

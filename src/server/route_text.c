@@ -34,11 +34,24 @@
 #define TEXT_MAX_TAGS 64
 #define TEXT_RECHECK_MS 1000
 
+#define TEXT_IDLE_SCANNERS 64 /* kept per matcher; more request threads make their own */
+
+/* Scanners of one matcher put back after use: a scanner holds Vectorscan's
+ * scratch and the fold buffers, which cost more to make than a short
+ * message costs to scan, so a request takes one and returns it (about one
+ * per request thread stays alive) instead of making its own. */
+typedef struct scanpool {
+	pthread_mutex_t mu;
+	vigil_text_scanner *idle[TEXT_IDLE_SCANNERS];
+	int n;
+} scanpool;
+
 typedef struct engine {
 	int refs;                /* under T.mu */
 	vigil_text_matcher *m;   /* NULL when no text bank has a term */
 	vigil_text_ref *refs_of; /* per term of m */
 	size_t nterms;
+	scanpool pool;           /* of m */
 } engine;
 
 static struct {
@@ -48,12 +61,14 @@ static struct {
 	vigil_folder *fo;
 	vigil_groom *groom;
 	vigil_groom_model *model; /* text_model, or NULL: the lexicon */
+	scanpool groom_pool;      /* of vigil_groom_lexicon(groom) */
 	engine *cur;
 	int64_t sig[3];
 	int64_t checked_ms;
 	int forced;
 } T = {.mu = PTHREAD_MUTEX_INITIALIZER,
-       .build_mu = PTHREAD_MUTEX_INITIALIZER};
+       .build_mu = PTHREAD_MUTEX_INITIALIZER,
+       .groom_pool = {.mu = PTHREAD_MUTEX_INITIALIZER}};
 
 static int64_t mono_ms(void)
 {
@@ -63,10 +78,45 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A scanner of m from the pool, or a new one (*out is the caller's until
+ * pool_put). */
+static int pool_take(scanpool *p, vigil_ctx *c, const vigil_text_matcher *m,
+		     vigil_text_scanner **out)
+{
+	pthread_mutex_lock(&p->mu);
+	*out = p->n ? p->idle[--p->n] : NULL;
+	pthread_mutex_unlock(&p->mu);
+	return *out ? VIGIL_OK : vigil_text_scanner_new(c, m, out);
+}
+
+static void pool_put(scanpool *p, vigil_text_scanner *sc)
+{
+	if (!sc)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (p->n < TEXT_IDLE_SCANNERS) {
+		p->idle[p->n++] = sc;
+		sc = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	vigil_text_scanner_free(sc);
+}
+
+/* Frees the idle scanners (their matcher is about to go). */
+static void pool_drain(scanpool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	while (p->n)
+		vigil_text_scanner_free(p->idle[--p->n]);
+	pthread_mutex_unlock(&p->mu);
+}
+
 static void engine_free(engine *e)
 {
 	if (!e)
 		return;
+	pool_drain(&e->pool);
+	pthread_mutex_destroy(&e->pool.mu);
 	vigil_text_matcher_free(e->m);
 	free(e->refs_of);
 	free(e);
@@ -119,6 +169,7 @@ void srv__text_stop(void)
 	T.cur = NULL;
 	pthread_mutex_unlock(&T.mu);
 	engine_put(e);
+	pool_drain(&T.groom_pool);
 	vigil_groom_free(T.groom);
 	vigil_groom_model_free(T.model);
 	vigil_folder_free(T.fo);
@@ -140,6 +191,7 @@ static int engine_build(vigil_ctx *c, vigil_store *st, engine **out)
 	if (!e)
 		return VIGIL_ENOMEM;
 	e->refs = 1;
+	pthread_mutex_init(&e->pool.mu, NULL);
 	rc = vigil_termlist_new(c, &tl);
 	if (!rc)
 		rc = vigil_text_terms_load(st, NULL, tl, &e->refs_of, &e->nterms);
@@ -233,11 +285,11 @@ static int groom_score(vigil_ctx *c, const char *text, size_t n, const vigil_tex
 		       srv_groom_pair *p, vigil_groom_result *res)
 {
 	vigil_text_scanner *sc = NULL;
-	int rc = vigil_text_scanner_new(c, vigil_groom_lexicon(T.groom), &sc);
+	int rc = pool_take(&T.groom_pool, c, vigil_groom_lexicon(T.groom), &sc);
 
 	if (!rc)
 		rc = vigil_groom_score(T.groom, sc, c, &p->st, text, n, o, res);
-	vigil_text_scanner_free(sc);
+	pool_put(&T.groom_pool, sc);
 	return rc;
 }
 
@@ -318,6 +370,12 @@ static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decisio
 	int joined = 0, rc;
 
 	*case_id = 0;
+	/* A message with no hit and no alert makes no case, no event and
+	 * nothing to audit: its only write is the pair's grooming state, and
+	 * without one there is no (synchronous) transaction at all. */
+	int quiet = d->verdict == VIGIL_VERDICT_ALLOW && !alert && !json_array_size(matches);
+	if (quiet && !gp)
+		return VIGIL_OK;
 	context = json_pack("{s:s,s:s,s:s,s:s,s:s}", "content_id", str_of(body, "message_id"),
 			    "user_id", author, "conversation_id", conv, "recipient_id",
 			    str_of(body, "recipient_id"), "surface", "text");
@@ -374,7 +432,7 @@ static int commit(srv_req *r, vigil_store *st, json_t *body, const vigil_decisio
 			  : VIGIL_ENOMEM;
 		json_decref(data);
 	}
-	if (!rc) {
+	if (!rc && !quiet) {
 		detail = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "verdict",
 				   vigil_verdict_name(d->verdict), "conversation_id", conv,
 				   "user_id", author, "case", (json_int_t)*case_id, "matches",
@@ -431,7 +489,7 @@ static void text(srv_req *r)
 	admin = (srv_key_roles(r) & SRV_ROLE_ADMIN) != 0;
 	rc = engine_get(srv_of(r), c, st, &e);
 	if (!rc && e->m)
-		rc = vigil_text_scanner_new(c, e->m, &sc);
+		rc = pool_take(&e->pool, c, e->m, &sc);
 	if (!rc && sc) {
 		rc = vigil_text_scan(sc, c, s, n, &o, &h, &nh);
 		if (rc == VIGIL_ETOOBIG)
@@ -538,7 +596,8 @@ out:
 	json_decref(tags);
 	json_decref(grooming);
 	json_decref(actions);
-	vigil_text_scanner_free(sc);
+	if (e)
+		pool_put(&e->pool, sc);
 	engine_put(e);
 	free(rules);
 	free(m);

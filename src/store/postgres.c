@@ -440,6 +440,10 @@ static const char *const migrations[] = {
 	" seen BIGINT NOT NULL,"
 	" state BYTEA NOT NULL);"
 	"CREATE INDEX groom_state_seen ON groom_state(seen);",
+	/* 13: a text term's exchange record (src/exchange/xtext.c),
+	 * so an update or delete of the record reaches the term. */
+	"ALTER TABLE text_terms ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX text_terms_ref ON text_terms(bank_id, source_ref);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -3052,9 +3056,10 @@ static int p_text_term_add(vigil_store *st, const vigil__term_row *t, int64_t *i
 	a_int(&a, t->mode);
 	a_int(&a, (int64_t)t->line);
 	a_int(&a, (int64_t)time(NULL));
+	a_text(&a, t->source_ref ? t->source_ref : "");
 	rc = run(st, "text_term_add", "INSERT INTO text_terms(bank_id,term,category,severity,"
-		 "mode,line,added) VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING"
-		 " RETURNING id", 0, &a, &r);
+		 "mode,line,added,source_ref) VALUES($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO"
+		 " NOTHING RETURNING id", 0, &a, &r);
 	if (rc)
 		return rc;
 	if (PQntuples(r))
@@ -3080,6 +3085,7 @@ static int term_row(void *u, PGresult *r)
 	t.severity = (int)g_int(r, 0, 4);
 	t.mode = (int)g_int(r, 0, 5);
 	t.line = (uint64_t)g_int(r, 0, 6);
+	t.source_ref = PQgetvalue(r, 0, 7);
 	return s->cb(s->user, &t);
 }
 
@@ -3092,11 +3098,11 @@ static int p_text_term_scan(vigil_store *st, int64_t bank_id, vigil__term_cb cb,
 	if (bank_id > 0)
 		a_int(&a, bank_id);
 	return stream(st, "text_term_scan", bank_id > 0
-		      ? "SELECT id,bank_id,term,category,severity,mode,line FROM text_terms"
-			" WHERE bank_id=$1 ORDER BY id"
-		      : "SELECT t.id,t.bank_id,t.term,t.category,t.severity,t.mode,t.line FROM"
-			" text_terms t JOIN banks b ON b.id=t.bank_id WHERE b.enabled<>0"
-			" ORDER BY t.id", &a, term_row, &s);
+		      ? "SELECT id,bank_id,term,category,severity,mode,line,source_ref FROM"
+			" text_terms WHERE bank_id=$1 ORDER BY id"
+		      : "SELECT t.id,t.bank_id,t.term,t.category,t.severity,t.mode,t.line,"
+			"t.source_ref FROM text_terms t JOIN banks b ON b.id=t.bank_id WHERE"
+			" b.enabled<>0 ORDER BY t.id", &a, term_row, &s);
 }
 
 static int p_text_sig(vigil_store *st, int64_t sig[3])
@@ -3112,6 +3118,51 @@ static int p_text_sig(vigil_store *st, int64_t sig[3])
 		sig[k] = g_int(r, 0, k);
 	PQclear(r);
 	return VIGIL_OK;
+}
+
+/* Runs one DELETE ... RETURNING id on text_terms, *n = rows removed. */
+static int text_del(vigil_store *st, const char *what, const char *sql, args *a, int64_t *n)
+{
+	PGresult *r;
+	int rc = run(st, what, sql, 0, a, &r);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	*n = PQntuples(r);
+	PQclear(r);
+	return VIGIL_OK;
+}
+
+static int p_text_term_delete(vigil_store *st, int64_t bank_id, int64_t id, int64_t *n)
+{
+	args a = {0};
+
+	a_int(&a, bank_id);
+	a_int(&a, id);
+	return text_del(st, "text_term_delete", "DELETE FROM text_terms WHERE bank_id=$1 AND"
+			" id=$2 RETURNING id", &a, n);
+}
+
+static int p_text_ref_delete(vigil_store *st, int64_t bank_id, const char *ref, int64_t *n)
+{
+	args a = {0};
+
+	a_int(&a, bank_id);
+	a_text(&a, ref);
+	return text_del(st, "text_ref_delete", "DELETE FROM text_terms WHERE bank_id=$1 AND"
+			" source_ref=$2 RETURNING id", &a, n);
+}
+
+static int p_text_ref_sweep(vigil_store *st, int64_t bank_id, int64_t exchange_id, int64_t *n)
+{
+	args a = {0};
+
+	a_int(&a, bank_id);
+	a_int(&a, exchange_id);
+	return text_del(st, "text_ref_sweep", "DELETE FROM text_terms t WHERE t.bank_id=$1 AND"
+			" t.source_ref<>'' AND NOT EXISTS (SELECT 1 FROM exchange_items i WHERE"
+			" i.exchange_id=$2 AND i.key=t.source_ref) RETURNING t.id", &a, n);
 }
 
 /* ------------------------------------------------ preserved evidence */
@@ -4542,6 +4593,9 @@ const vigil__store_ops vigil__store_postgres = {
 	.text_term_add = p_text_term_add,
 	.text_term_scan = p_text_term_scan,
 	.text_sig = p_text_sig,
+	.text_term_delete = p_text_term_delete,
+	.text_ref_delete = p_text_ref_delete,
+	.text_ref_sweep = p_text_ref_sweep,
 	.pres_flush = NULL, /* no WAL file to truncate: the key row's deletion destroys */
 	.xch_add = p_xch_add,
 	.xch_get = p_xch_get,

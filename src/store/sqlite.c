@@ -11,8 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 9 /* 8: shared work (migrate_work); 9: grooming
-			    state (migrate_groom_state);
+#define SCHEMA_VERSION 10 /* 8: shared work (migrate_work); 9: grooming
+			    state (migrate_groom_state); 10: text_terms.source_ref
+			    (migrate_text_refs);
 			    2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
@@ -638,6 +639,19 @@ static int migrate_groom_state(vigil_store *st)
 			"CREATE INDEX IF NOT EXISTS groom_state_seen ON groom_state(seen);");
 }
 /* ---- end of schema 9 ---- */
+/* ---- schema 10: text terms fetched by an exchange ----------------------
+ * A term's source_ref names the ThreatExchange record that brought it, so
+ * an update or delete of that record reaches the term. Idempotent. */
+static int migrate_text_refs(vigil_store *st)
+{
+	int rc = add_column(st, "text_terms", "source_ref", "TEXT NOT NULL DEFAULT ''");
+
+	if (!rc)
+		rc = exec(st, "CREATE INDEX IF NOT EXISTS text_terms_ref"
+			      " ON text_terms(bank_id, source_ref);");
+	return rc;
+}
+/* ---- end of schema 10 ---- */
 
 static int s_open(vigil_store *st, const char *path)
 {
@@ -699,6 +713,8 @@ static int s_open(vigil_store *st, const char *path)
 			rc = migrate_work(st); /* schema 8 */
 		if (!rc)
 			rc = migrate_groom_state(st); /* schema 9 */
+		if (!rc)
+			rc = migrate_text_refs(st); /* schema 10 */
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -3564,7 +3580,7 @@ static int s_text_term_add(vigil_store *st, const vigil__term_row *t, int64_t *i
 	sqlite3_stmt *q = NULL;
 	sq *s = st->priv;
 	int rc = prep(st, "INSERT OR IGNORE INTO text_terms(bank_id,term,category,severity,"
-			  "mode,line,added) VALUES(?,?,?,?,?,?,?)", &q);
+			  "mode,line,added,source_ref) VALUES(?,?,?,?,?,?,?,?)", &q);
 
 	*id = 0;
 	if (rc)
@@ -3576,6 +3592,7 @@ static int s_text_term_add(vigil_store *st, const vigil__term_row *t, int64_t *i
 	sqlite3_bind_int(q, 5, t->mode);
 	sqlite3_bind_int64(q, 6, (sqlite3_int64)t->line);
 	sqlite3_bind_int64(q, 7, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(q, 8, t->source_ref ? t->source_ref : "", -1, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = db_err(st, "text_term_add");
 	else if (sqlite3_changes(s->db))
@@ -3589,11 +3606,11 @@ static int s_text_term_scan(vigil_store *st, int64_t bank_id, vigil__term_cb cb,
 {
 	sqlite3_stmt *q = NULL;
 	int rc = prep(st, bank_id > 0
-			      ? "SELECT id,bank_id,term,category,severity,mode,line FROM"
-				" text_terms WHERE bank_id=? ORDER BY id"
+			      ? "SELECT id,bank_id,term,category,severity,mode,line,source_ref"
+				" FROM text_terms WHERE bank_id=? ORDER BY id"
 			      : "SELECT t.id,t.bank_id,t.term,t.category,t.severity,t.mode,"
-				"t.line FROM text_terms t JOIN banks b ON b.id=t.bank_id"
-				" WHERE b.enabled ORDER BY t.id", &q), r;
+				"t.line,t.source_ref FROM text_terms t JOIN banks b ON"
+				" b.id=t.bank_id WHERE b.enabled ORDER BY t.id", &q), r;
 
 	if (rc)
 		return rc;
@@ -3608,7 +3625,8 @@ static int s_text_term_scan(vigil_store *st, int64_t bank_id, vigil__term_cb cb,
 		t.severity = sqlite3_column_int(q, 4);
 		t.mode = sqlite3_column_int(q, 5);
 		t.line = (uint64_t)sqlite3_column_int64(q, 6);
-		if (!t.term || !t.category) {
+		t.source_ref = (const char *)sqlite3_column_text(q, 7);
+		if (!t.term || !t.category || !t.source_ref) {
 			rc = vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
 			break;
 		}
@@ -3637,6 +3655,52 @@ static int s_text_sig(vigil_store *st, int64_t sig[3])
 		sig[k] = sqlite3_column_int64(q, k);
 	sqlite3_finalize(q);
 	return rc;
+}
+
+/* Runs one DELETE on text_terms with up to two integer parameters and an
+ * optional text one (in that order), *n = rows removed. */
+static int text_del(vigil_store *st, const char *what, const char *sql, int64_t a,
+		    int64_t b, const char *t, int64_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	sq *s = st->priv;
+	int rc = prep(st, sql, &q);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, a);
+	if (t)
+		sqlite3_bind_text(q, 2, t, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(q, 2, b);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rc = db_err(st, what);
+	else
+		*n = sqlite3_changes(s->db);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int s_text_term_delete(vigil_store *st, int64_t bank_id, int64_t id, int64_t *n)
+{
+	return text_del(st, "text_term_delete", "DELETE FROM text_terms WHERE bank_id=? AND id=?",
+			bank_id, id, NULL, n);
+}
+
+static int s_text_ref_delete(vigil_store *st, int64_t bank_id, const char *ref, int64_t *n)
+{
+	return text_del(st, "text_ref_delete",
+			"DELETE FROM text_terms WHERE bank_id=? AND source_ref=?", bank_id, 0,
+			ref, n);
+}
+
+static int s_text_ref_sweep(vigil_store *st, int64_t bank_id, int64_t exchange_id, int64_t *n)
+{
+	return text_del(st, "text_ref_sweep",
+			"DELETE FROM text_terms WHERE bank_id=?1 AND source_ref<>'' AND"
+			" source_ref NOT IN (SELECT key FROM exchange_items WHERE exchange_id=?2)",
+			bank_id, exchange_id, NULL, n);
 }
 
 /* ------------------------------------------------------- change log */
@@ -4716,6 +4780,9 @@ const vigil__store_ops vigil__store_sqlite = {
 	.text_term_add = s_text_term_add,
 	.text_term_scan = s_text_term_scan,
 	.text_sig = s_text_sig,
+	.text_term_delete = s_text_term_delete,
+	.text_ref_delete = s_text_ref_delete,
+	.text_ref_sweep = s_text_ref_sweep,
 	/* Evidence preservation (vigil/evidence.h). */
 	.pres_add = s_pres_add,
 	.pres_list = s_pres_list,

@@ -49,6 +49,8 @@ typedef struct vigil__term_row {
 	int severity;
 	int mode;      /* vigil_term_mode */
 	uint64_t line; /* line of the imported file, 0 if none */
+	const char *source_ref; /* the exchange record that brought it
+				   ("TYPE:indicator"), or ""/NULL */
 } vigil__term_row;
 
 typedef int (*vigil__entry_cb)(void *user, const vigil_entry *e);
@@ -297,6 +299,17 @@ typedef struct vigil__store_ops {
 	/* What the matcher of every enabled text bank was built from: terms,
 	 * highest term id, sum of their bank ids (a change moves one). */
 	int (*text_sig)(vigil_store *st, int64_t sig[3]);
+	/* Deleting terms (src/text/bank.c, src/exchange/xtext.c):
+	 * text_term_delete removes term id of bank_id (*n = 1, or 0 if it was
+	 * not there); text_ref_delete removes the bank's terms brought by
+	 * exchange record source_ref; text_ref_sweep removes the bank's
+	 * exchange terms whose record exchange_id no longer holds (no
+	 * exchange_items row for it). *n counts the terms removed. */
+	int (*text_term_delete)(vigil_store *st, int64_t bank_id, int64_t id, int64_t *n);
+	int (*text_ref_delete)(vigil_store *st, int64_t bank_id, const char *source_ref,
+			       int64_t *n);
+	int (*text_ref_sweep)(vigil_store *st, int64_t bank_id, int64_t exchange_id,
+			      int64_t *n);
 	/* The change log (vigil/store.h), optional: NULL where one process
 	 * owns the store. */
 	int (*changes_head)(vigil_store *st, int64_t *seq);

@@ -55,6 +55,8 @@ int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
 			   size_t *added, size_t *dups)
 {
 	vigil_termlist *tl = NULL;
+	vigil_folder *fo = NULL;
+	const char *why;
 	vigil_bank b;
 	size_t i, n, na = 0, nd = 0;
 	int is, rc;
@@ -77,6 +79,10 @@ int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
 	rc = vigil_termlist_new(st->ctx, &tl);
 	if (!rc)
 		rc = vigil_termlist_parse(tl, data, len, bad, user, &n);
+	/* the matcher's own check, so one bad term cannot stop every text
+	 * bank of the store from matching */
+	if (!rc)
+		rc = vigil_folder_new(st->ctx, &fo);
 	if (rc)
 		goto out;
 	rc = vigil_store_begin(st);
@@ -87,7 +93,14 @@ int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
 		vigil__term_row r;
 		int64_t id;
 		vigil_termlist_get(tl, i, &t);
-		r.id = 0;
+		why = vigil__term_fold_why(fo, st->ctx, t.term, t.mode);
+		if (why) {
+			if (bad && bad(user, t.line, why))
+				rc = vigil__err(st->ctx, VIGIL_ECORRUPT, "import stopped at line %llu",
+						(unsigned long long)t.line);
+			continue;
+		}
+		memset(&r, 0, sizeof(r));
 		r.bank_id = b.id;
 		r.term = t.term;
 		r.category = t.category;
@@ -111,7 +124,30 @@ int vigil_text_bank_import(vigil_store *st, const char *bank, const char *data,
 			*dups = nd;
 	}
 out:
+	vigil_folder_free(fo);
 	vigil_termlist_free(tl);
+	return rc;
+}
+
+int vigil_text_term_delete(vigil_store *st, const char *bank, int64_t term_id)
+{
+	vigil_bank b;
+	int64_t n = 0;
+	int is, rc;
+
+	if (!st || !bank || term_id <= 0)
+		return VIGIL_EINVAL;
+	rc = vigil_bank_get(st, bank, &b);
+	if (!rc)
+		rc = vigil_text_bank_is(st, b.id, &is);
+	if (rc)
+		return rc;
+	if (!is)
+		return vigil__err(st->ctx, VIGIL_EINVAL, "bank '%s' is not a text bank", bank);
+	rc = NEED_OP(st, text_term_delete, b.id, term_id, &n);
+	if (!rc && !n)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "text bank '%s' has no term %lld", bank,
+				(long long)term_id);
 	return rc;
 }
 

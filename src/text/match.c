@@ -14,6 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One literal database: Vectorscan's, or the portable automaton (ac.c)
+ * where the CPU cannot run Vectorscan or VIGIL_TEXT_ENGINE=portable. */
+typedef struct litdb {
+	hs_database_t *hs;
+	vigil__ac *ac;
+} litdb;
+
+#define HAS(l) ((l).hs || (l).ac)
+
 #define HITS_MAX (1 << 20)
 #define TAGS_MAX 256
 
@@ -47,8 +56,10 @@ const char *vigil__regex_why(const char *pattern)
 struct vigil_text_matcher {
 	const vigil_folder *fo;  /* borrowed */
 	vigil_termlist *terms;   /* a copy of the list */
-	hs_database_t *db[VIGIL__VIEW_END]; /* NULL when a view has no term */
-	hs_database_t *tagdb[2];            /* token terms in hashtag bodies */
+	int engine;                         /* vigil_text_engine */
+	size_t rx_unmatched;                /* regex terms the engine cannot run */
+	litdb db[VIGIL__VIEW_END];          /* empty when a view has no term */
+	litdb tagdb[2];                     /* token terms in hashtag bodies */
 	hs_database_t *rxdb;                /* regex terms, conservative view */
 	uint32_t *plen[VIGIL__VIEW_END];    /* per term: its pattern's bytes in db */
 	uint32_t *tlen[2];                  /* per term: folded, unpadded bytes */
@@ -140,8 +151,8 @@ static int pats_add(pats *p, const char *pre, const char *s, size_t n,
 	return 0;
 }
 
-/* Compiles the patterns of p (ids = term indexes). */
-static int compile(vigil_ctx *ctx, const pats *p, hs_database_t **db)
+/* Compiles the patterns of p (ids = term indexes) for the engine. */
+static int compile(vigil_ctx *ctx, int engine, const pats *p, litdb *db)
 {
 	hs_compile_error_t *err = NULL;
 	const char **ptr;
@@ -149,7 +160,8 @@ static int compile(vigil_ctx *ctx, const pats *p, hs_database_t **db)
 	unsigned k;
 	int rc = 0;
 
-	*db = NULL;
+	db->hs = NULL;
+	db->ac = NULL;
 	if (!p->n)
 		return 0;
 	flags = vigil__calloc(p->n, sizeof(*flags));
@@ -160,12 +172,17 @@ static int compile(vigil_ctx *ctx, const pats *p, hs_database_t **db)
 	}
 	for (k = 0; k < p->n; k++)
 		ptr[k] = p->pool + p->off[k];
-	if (hs_compile_lit_multi(ptr, flags, p->ids, p->len, p->n, HS_MODE_BLOCK, NULL,
-				 db, &err) != HS_SUCCESS) {
+	if (engine == VIGIL_TEXT_ENGINE_PORTABLE) {
+		rc = vigil__ac_build(ptr, p->len, p->ids, p->n, &db->ac);
+		if (rc)
+			rc = vigil__err(ctx, rc, "matcher: portable automaton: %s",
+					vigil_strerror(rc));
+	} else if (hs_compile_lit_multi(ptr, flags, p->ids, p->len, p->n, HS_MODE_BLOCK,
+					NULL, &db->hs, &err) != HS_SUCCESS) {
 		rc = vigil__err(ctx, VIGIL_EINTERNAL, "matcher: Vectorscan: %s",
 				err && err->message ? err->message : "compile failed");
 		hs_free_compile_error(err);
-		*db = NULL;
+		db->hs = NULL;
 	}
 out:
 	vigil__free(flags);
@@ -201,6 +218,50 @@ static int compile_rx(vigil_ctx *ctx, const char **rx, const unsigned *ids,
 	return rc;
 }
 
+/* Trims the spaces space_map left at both ends of n bytes at *s. */
+static size_t trim(const char **s, size_t len)
+{
+	while (len && **s == ' ') {
+		(*s)++;
+		len--;
+	}
+	while (len && (*s)[len - 1] == ' ')
+		len--;
+	return len;
+}
+
+const char *vigil__term_fold_why(const vigil_folder *fo, vigil_ctx *ctx, const char *term,
+				 int mode)
+{
+	vigil_folded f = {0};
+	const char *why = NULL;
+	char *tmp = NULL;
+	int v;
+
+	if (mode == VIGIL_TERM_REGEX || mode == VIGIL_TERM_LITERAL)
+		return NULL;
+	for (v = 0; v < 2 && !why; v++) {
+		const char *s;
+		size_t len;
+		if (vigil_fold(fo, ctx, v, term, strlen(term), NULL, &f) ||
+		    !(tmp = vigil__realloc(tmp, f.len + 1))) {
+			why = "cannot be folded";
+			break;
+		}
+		space_map(f.text, f.len, tmp);
+		s = tmp;
+		len = trim(&s, f.len);
+		if (!len)
+			why = "no letters or digits once folded";
+		else if (v == 0 && mode == VIGIL_TERM_SUBSTRING &&
+			 count_cps(s, len) < VIGIL_SUBSTRING_MIN)
+			why = "a substring term needs 4 letters";
+	}
+	vigil__free(tmp);
+	vigil_folded_free(&f);
+	return why;
+}
+
 int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 			   const vigil_termlist *tl, vigil_text_matcher **out)
 {
@@ -217,13 +278,16 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 	memset(p, 0, sizeof(p));
 	if (!fo || !tl)
 		return vigil__err(ctx, VIGIL_EINVAL, "matcher: bad arguments");
-	if (hs_valid_platform() != HS_SUCCESS)
-		return vigil__err(ctx, VIGIL_EFORMAT,
-				  "matcher: this CPU cannot run Vectorscan (needs SSE4.2)");
 	n = vigil_termlist_count(tl);
 	m = vigil__calloc(1, sizeof(*m));
 	if (!m || vigil_termlist_new(ctx, &m->terms))
 		goto nomem;
+	m->engine = vigil_text_engine();
+	if (m->engine < 0) {
+		rc = vigil__err(ctx, VIGIL_EFORMAT, "matcher: VIGIL_TEXT_ENGINE=vectorscan, but "
+				"this CPU cannot run Vectorscan (needs SSE4.2)");
+		goto out;
+	}
 	m->fo = fo;
 	m->fcps = vigil__calloc(n ? n : 1, sizeof(uint32_t));
 	m->mode = vigil__calloc(n ? n : 1, 1);
@@ -328,13 +392,18 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		}
 	}
 	for (v = 0; v < VIGIL__VIEW_END; v++) {
-		rc = compile(ctx, &p[v][MAIN], &m->db[v]);
+		rc = compile(ctx, m->engine, &p[v][MAIN], &m->db[v]);
 		if (!rc && v < 2)
-			rc = compile(ctx, &p[v][TAG], &m->tagdb[v]);
+			rc = compile(ctx, m->engine, &p[v][TAG], &m->tagdb[v]);
 		if (rc)
 			goto out;
 	}
-	rc = compile_rx(ctx, rx, rxids, nrx, &m->rxdb);
+	/* Regexes need Vectorscan: the portable engine leaves them out and
+	 * says how many (vigil_text_matcher_engine). */
+	if (m->engine == VIGIL_TEXT_ENGINE_PORTABLE)
+		m->rx_unmatched = nrx;
+	else
+		rc = compile_rx(ctx, rx, rxids, nrx, &m->rxdb);
 	if (rc)
 		goto out;
 	*out = m;
@@ -365,10 +434,12 @@ void vigil_text_matcher_free(vigil_text_matcher *m)
 	if (!m)
 		return;
 	for (v = 0; v < VIGIL__VIEW_END; v++) {
-		hs_free_database(m->db[v]);
+		hs_free_database(m->db[v].hs);
+		vigil__ac_free(m->db[v].ac);
 		vigil__free(m->plen[v]);
 		if (v < 2) {
-			hs_free_database(m->tagdb[v]);
+			hs_free_database(m->tagdb[v].hs);
+			vigil__ac_free(m->tagdb[v].ac);
 			vigil__free(m->tlen[v]);
 		}
 	}
@@ -389,6 +460,31 @@ int vigil_text_matcher_term(const vigil_text_matcher *m, size_t i, vigil_term *o
 	return m ? vigil_termlist_get(m->terms, i, out) : VIGIL_ENOENT;
 }
 
+int vigil_text_engine(void)
+{
+	const char *e = getenv("VIGIL_TEXT_ENGINE");
+	int ok = hs_valid_platform() == HS_SUCCESS;
+
+	if (e && !strcmp(e, "portable"))
+		return VIGIL_TEXT_ENGINE_PORTABLE;
+	if (e && !strcmp(e, "vectorscan"))
+		return ok ? VIGIL_TEXT_ENGINE_VECTORSCAN : -1;
+	return ok ? VIGIL_TEXT_ENGINE_VECTORSCAN : VIGIL_TEXT_ENGINE_PORTABLE;
+}
+
+const char *vigil_text_engine_name(int engine)
+{
+	return engine == VIGIL_TEXT_ENGINE_VECTORSCAN ? "vectorscan"
+	       : engine == VIGIL_TEXT_ENGINE_PORTABLE ? "portable" : "unknown";
+}
+
+int vigil_text_matcher_engine(const vigil_text_matcher *m, size_t *regex_unmatched)
+{
+	if (regex_unmatched)
+		*regex_unmatched = m ? m->rx_unmatched : 0;
+	return m ? m->engine : -1;
+}
+
 int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
 			   vigil_text_scanner **out)
 {
@@ -403,9 +499,9 @@ int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
 		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: out of memory");
 	sc->m = m;
 	for (v = 0; v < VIGIL__VIEW_END; v++) {
-		if ((m->db[v] && hs_alloc_scratch(m->db[v], &sc->scratch) != HS_SUCCESS) ||
-		    (v < 2 && m->tagdb[v] &&
-		     hs_alloc_scratch(m->tagdb[v], &sc->scratch) != HS_SUCCESS)) {
+		if ((m->db[v].hs && hs_alloc_scratch(m->db[v].hs, &sc->scratch) != HS_SUCCESS) ||
+		    (v < 2 && m->tagdb[v].hs &&
+		     hs_alloc_scratch(m->tagdb[v].hs, &sc->scratch) != HS_SUCCESS)) {
 			vigil_text_scanner_free(sc);
 			return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
 		}
@@ -562,6 +658,27 @@ static void dedupe(vigil_text_scanner *sc)
 	qsort(sc->hits, sc->nhits, sizeof(*sc->hits), by_start);
 }
 
+static int on_ac(unsigned id, unsigned long long to, void *j)
+{
+	return on_match(id, 0, to, 0, j);
+}
+
+/* Scans n bytes of s with one literal database of either engine. */
+static int lit_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const litdb *db, const char *s,
+		    size_t n, scan_job *j)
+{
+	hs_error_t e;
+
+	if (db->ac) {
+		vigil__ac_scan(db->ac, s, n, on_ac, j);
+		return 0;
+	}
+	e = hs_scan(db->hs, n ? s : "", (unsigned)n, 0, sc->scratch, on_match, j);
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	return 0;
+}
+
 /* The first folded byte whose original start is >= pos. */
 static size_t lower_bound(const vigil_folded *f, size_t pos)
 {
@@ -608,11 +725,10 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 	space_map(f->text, f->len, sc->buf + 1);
 	sc->buf[f->len + 1] = ' ';
 	j.len = f->len;
-	if (m->db[v]) {
-		e = hs_scan(m->db[v], sc->buf, (unsigned)(f->len + 2), 0, sc->scratch,
-			    on_match, &j);
-		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	if (HAS(m->db[v])) {
+		rc = lit_scan(sc, ctx, &m->db[v], sc->buf, f->len + 2, &j);
+		if (rc)
+			return rc;
 	}
 	if (v == VIGIL_VIEW_CONSERVATIVE && m->rxdb && !sc->full && !sc->oom) {
 		j.kind = RX;
@@ -622,7 +738,7 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
 	}
-	if (!m->tagdb[v])
+	if (!HAS(m->tagdb[v]))
 		return 0;
 	j.kind = TAG;
 	for (k = 0; k < sc->ntags && k < TAGS_MAX && !sc->full && !sc->oom; k++) {
@@ -631,10 +747,9 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 		if (fb <= fa)
 			continue;
 		j.base = fa;
-		e = hs_scan(m->tagdb[v], sc->buf + 1 + fa, (unsigned)(fb - fa), 0,
-			    sc->scratch, on_match, &j);
-		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+		rc = lit_scan(sc, ctx, &m->tagdb[v], sc->buf + 1 + fa, fb - fa, &j);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -657,18 +772,17 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 	sc->folded[0] = sc->folded[1] = 0;
 	sc->full = 0;
 	sc->oom = 0;
-	sc->ntags = m->tagdb[0] || m->tagdb[1] ? vigil_hashtags(s, n, sc->tags, TAGS_MAX)
-					       : 0;
-	if (m->db[VIGIL_VIEW_RAW]) {
+	sc->ntags = HAS(m->tagdb[0]) || HAS(m->tagdb[1])
+			    ? vigil_hashtags(s, n, sc->tags, TAGS_MAX) : 0;
+	if (HAS(m->db[VIGIL_VIEW_RAW])) {
 		scan_job j = {sc, VIGIL_VIEW_RAW, MAIN, 0, n, NULL};
-		hs_error_t e = hs_scan(m->db[VIGIL_VIEW_RAW], s ? s : "", (unsigned)n, 0,
-				       sc->scratch, on_match, &j);
-		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+		rc = lit_scan(sc, ctx, &m->db[VIGIL_VIEW_RAW], s, n, &j);
+		if (rc)
+			return rc;
 	}
-	if (!sc->full && !sc->oom && (m->db[VIGIL_VIEW_CONSERVATIVE] || m->rxdb))
+	if (!sc->full && !sc->oom && (HAS(m->db[VIGIL_VIEW_CONSERVATIVE]) || m->rxdb))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_CONSERVATIVE, s, n, opts);
-	if (!rc && !sc->full && !sc->oom && m->db[VIGIL_VIEW_AGGRESSIVE])
+	if (!rc && !sc->full && !sc->oom && HAS(m->db[VIGIL_VIEW_AGGRESSIVE]))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_AGGRESSIVE, s, n, opts);
 	if (rc)
 		return rc;

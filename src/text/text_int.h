@@ -45,6 +45,25 @@ int vigil__groom_model_prob(const vigil_groom_model *m, const char *folded, size
 int vigil__groom_model_conv(const vigil_groom_model *m, const float *x, float *risk,
 			    uint32_t *fired, float *theta, int *k);
 
+/* The portable literal matcher (ac.c): Aho–Corasick over n byte patterns
+ * (pats[k], lens[k] > 0 bytes, reported as ids[k]). It reports what
+ * Vectorscan's literal mode does: every occurrence, overlapping ones too,
+ * as (id, end offset). VIGIL_ENOMEM, VIGIL_ETOOBIG, VIGIL_EINVAL (an empty
+ * pattern); no message is set (the caller names the matcher). */
+typedef struct vigil__ac vigil__ac;
+typedef int (*vigil__ac_cb)(unsigned id, unsigned long long to, void *user); /* non-zero: stop */
+int vigil__ac_build(const char *const *pats, const size_t *lens, const unsigned *ids,
+		    unsigned n, vigil__ac **out);
+/* 1 if cb stopped the scan, else 0. */
+int vigil__ac_scan(const vigil__ac *a, const char *s, size_t n, vigil__ac_cb cb, void *user);
+void vigil__ac_free(vigil__ac *a);
+
+/* Why a term of that mode cannot go into a matcher (it folds to nothing,
+ * or a substring term to under VIGIL_SUBSTRING_MIN code points), or NULL:
+ * the check vigil_text_matcher_new makes, for imports (match.c). */
+const char *vigil__term_fold_why(const vigil_folder *fo, vigil_ctx *ctx, const char *term,
+				 int mode);
+
 /* Appends a copy of t (already validated), keeping its line number. */
 int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
 

@@ -78,4 +78,23 @@ jq -s -e 'length > 0 and all(.[]; .bank == "kw" and (.entry | type) == "number")
 "$VIGIL" bank disable kw
 [ ! -s "$("$VIGIL" text match "$T/msgs" 2>/dev/null | head -c1 > "$T/dis"; echo "$T/dis")" ] && ok "a disabled text bank does not match" || bad "disabled"
 [ -s "$("$VIGIL" text match --bank kw "$T/msgs" 2>/dev/null | head -c1 > "$T/one"; echo "$T/one")" ] && ok "--bank names one, enabled or not" || bad "--bank"
+# A term that folds to nothing is refused at import (it would stop every
+# text bank of the store from matching).
+printf 'goodterm,c,10\n"!!!",c,10\nab,c,10,substring\n' > "$T/badfold.csv"
+"$VIGIL" bank import kw "$T/badfold.csv" 2>"$T/bf.err"
+grep -q "badfold.csv:2: no letters or digits once folded" "$T/bf.err" &&
+	grep -q "badfold.csv:3: a substring term needs 4 letters" "$T/bf.err" &&
+	grep -qx "kw: 1 terms added, 0 already there" "$T/bf.err" &&
+	ok "terms that fold to nothing are refused at import, the rest added" || bad "badfold: $(cat "$T/bf.err")"
+echo "a goodterm" | "$VIGIL" text match --bank kw 2>"$T/bf2.err" | grep -q '"term":"goodterm"' &&
+	ok "and the bank still matches" || bad "badfold match: $(cat "$T/bf2.err")"
+# Deleting single terms: the term id is a hit's entry.
+DT=$(jq -r .term "$T/bankout" | head -1) DID=$(jq -r .entry "$T/bankout" | head -1)
+"$VIGIL" text delete kw "$DID" >/dev/null 2>&1 && ok "text delete kw $DID ($DT)" || bad "text delete"
+"$VIGIL" text match --bank kw "$T/msgs" 2>/dev/null | jq -r .term > "$T/after"
+! grep -qx "$DT" "$T/after" && [ -s "$T/after" ] && ok "the deleted term no longer matches, the others do" || bad "after delete: $(cat "$T/after")"
+"$VIGIL" text delete kw "$DID" 2>"$T/del.err"; r=$?
+[ $r -ne 0 ] && grep -q "has no term $DID" "$T/del.err" && ok "deleting it again: no such term" || bad "delete again: $r $(cat "$T/del.err")"
+"$VIGIL" text delete hashes 1 2>"$T/del2.err"; r=$?
+[ $r -ne 0 ] && grep -q "is not a text bank" "$T/del2.err" && ok "text delete refuses a hash bank" || bad "delete from hashes"
 exit $fail

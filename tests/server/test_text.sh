@@ -53,6 +53,10 @@ PY
 r=$(post "$S" '{"text":"a quiet morning at the lake"}')
 check "benign text: 200 allow, no matches, no grooming without ids" \
 	jq -e "$r == 200 and .verdict == \"allow\" and (.matches | length) == 0 and .grooming == null and .case == null" "$T/body"
+# Nothing changed state, so nothing was written (no transaction at all);
+# a hit is audited once.
+naudit() { store_sql "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='text.verdict'"; }
+check "a benign message writes no audit row ($(naudit))" [ "$(naudit)" = 0 ]
 
 MSG='I saw a 𝐁𝐋𝐔𝐄𝐁𝐈𝐑𝐃 today'
 r=$(post "$S" "{\"text\":\"$MSG\",\"message_id\":\"m1\"}")
@@ -62,6 +66,7 @@ check "its span is the original (mathematical letters) bytes" span_is "$MSG" '�
 check "a submit key is not shown the listed term" jq -e '.matches[0] | has("term") | not' "$T/body"
 post "$A" "{\"text\":\"$MSG\"}" >/dev/null
 check "an admin key is" jq -e '.matches[0].term == "bluebird"' "$T/body"
+check "the two hits wrote one audit row each ($(naudit))" [ "$(naudit)" = 2 ]
 
 MSG2='then bluefish42 swam by #exacttag'
 r=$(post "$S" "{\"text\":\"$MSG2\",\"message_id\":\"m2\",\"conversation_id\":\"cx\",\"author_id\":\"ux\"}")
@@ -90,6 +95,18 @@ until_reply() {
 }
 until_reply '{"text":"a zebrafinch sang"}' '.matches | length == 1'; seen=$?
 check "a term imported while serving is matched (after $i requests)" [ $seen = 0 ]
+# Deleting that one term through the API: the very next request misses it.
+post "$S" '{"text":"a zebrafinch sang"}' >/dev/null
+ZID=$(jq -r '.matches[0].entry' "$T/body")
+r=$(code DELETE "/v1/banks/rev/entries/$ZID" -H "$A")
+post "$S" '{"text":"a zebrafinch sang"}' >/dev/null
+check "DELETE /v1/banks/rev/entries/$ZID ($r) removes the term at once" \
+	jq -e "$r == 200 and (.matches | length) == 0" "$T/body"
+check "a term deletion is audited" \
+	[ "$(store_sql "$VIGIL_DB" "SELECT count(*) FROM audit WHERE action='bank.terms.delete'")" = 1 ]
+r=$(code DELETE "/v1/banks/rev/entries/$ZID" -H "$A")
+check "deleting it again: 404 ($r)" [ "$r" = 404 ]
+"$VIGIL" bank import rev "$T/more.csv" 2>/dev/null
 "$VIGIL" bank disable blk
 until_reply "{\"text\":\"$MSG\"}" '.verdict == "allow"'; gone=$?
 check "a disabled text bank stops matching (after $i requests)" [ $gone = 0 ]

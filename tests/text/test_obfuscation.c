@@ -442,7 +442,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "matcher: %s\n", vigil_errmsg(ctx));
 		return 1;
 	}
-	printf("%zu stand-in terms\n", nterms);
+	printf("%zu stand-in terms, engine %s\n", nterms,
+	       vigil_text_engine_name(vigil_text_matcher_engine(m, NULL)));
 	run_singles();
 	run_pairs();
 	collisions(argv[5]);
