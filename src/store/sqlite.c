@@ -4,7 +4,9 @@
  * power cut; an import is one transaction, so a kill in the middle leaves
  * the bank as it was. Prepared statements are kept for the hot paths. */
 #include "store.h"
+#include "sqlite_bulk.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -51,8 +53,7 @@ typedef struct sq {
 	void *wait_user;
 	int64_t wait_start;          /* monotonic ms when this wait began */
 	int64_t wait_told;           /* waited ms at the last wait_cb call */
-	sqlite3_stmt *stage;         /* bulk import: insert into temp.vigil_stage */
-	int staged;                  /* rows bound in stage, not yet stepped */
+	vigil__bulk *bulk;           /* bulk import: rows staged, not yet flushed */
 } sq;
 
 #define SQ_DEFAULT_WAIT_MS 10000
@@ -616,12 +617,9 @@ static int s_open(vigil_store *st, const char *path)
 	/* A 64 MiB page cache keeps a large import's B-tree in memory until
 	 * commit instead of spilling it to the WAL page by page. */
 	rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-		      /* The only temporary table is an import's staging table
-		       * (s_entry_stage), thrown away on commit and rollback
-		       * alike: a journal for it would be written and never
-		       * read. */
-		      "PRAGMA temp.journal_mode=OFF;");
+		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;");
+	if (!rc && vigil__bulk_register(s->db, &s->bulk))
+		rc = db_err(st, "vigil_bulk");
 	if (rc)
 		return rc;
 	rc = prep(st, "PRAGMA user_version", &v);
@@ -675,8 +673,8 @@ static void s_close(vigil_store *st)
 		return;
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
-	sqlite3_finalize(s->stage);
 	sqlite3_close(s->db);
+	vigil__bulk_free(s->bulk);
 	vigil__free(s);
 	st->priv = NULL;
 }
@@ -860,22 +858,24 @@ static int s_begin(vigil_store *st)
 
 static int s_commit(vigil_store *st)
 {
+	sq *s = st->priv;
+
+	/* rows staged and never flushed are not part of the transaction */
+	vigil__bulk_free(s->bulk);
+	s->bulk = NULL;
 	return exec(st, "COMMIT");
 }
 
 static int s_rollback(vigil_store *st)
 {
 	sq *s = st->priv;
-	int staging = s->stage != NULL, rc = VIGIL_OK;
+	int rc = VIGIL_OK;
 
-	sqlite3_finalize(s->stage);
-	s->stage = NULL;
+	/* staged rows live outside the database: drop them with it */
+	vigil__bulk_free(s->bulk);
+	s->bulk = NULL;
 	if (!sqlite3_get_autocommit(s->db))
 		rc = exec(st, "ROLLBACK");
-	/* The temp journal is off (s_open): the rollback did not undo the
-	 * staging table, so drop it to give its disk space back now. */
-	if (staging)
-		exec(st, "DROP TABLE IF EXISTS temp.vigil_stage");
 	return rc;
 }
 
@@ -904,66 +904,32 @@ static int s_entry_add(vigil_store *st, int64_t bank_id, const vigil__rec *r,
 /* ------------------------------------------------------- bulk import */
 /* A hash list is random in key order, so inserting its rows one by one
  * lands each in a random leaf of the entries' unique index: past the page
- * cache every row costs a page write, which is what held imports to the
- * shell's pace. Staged rows go to a plain temporary table instead (rowid
- * appends), and the flush moves them into entries in index order through
- * SQLite's external sorter, so the index grows at its right edge. The
- * sorter and the temporary table spill to temporary files: memory stays
- * bounded by the page caches whatever the list's length. Everything
- * happens inside the caller's transaction (all or nothing); ties are
- * broken by the staging rowid, so of duplicate lines the first one wins
- * as it did row by row. */
-/* Rows go in STAGE_BATCH at a time, one statement step for them all
- * (SQLite's per-step work was a large part of a row's cost). A last,
- * partial batch is padded with NULL rows, which the flush leaves out. */
-#define STAGE_BATCH 32
-#define STAGE_ROW "(?,?,?,?,?,?)"
+ * cache every row costs a page write. Staged rows go to an external sort
+ * of our own instead (src/store/sqlite_bulk.c: bounded memory, spilled to
+ * one unlinked temporary file), and the flush moves them into entries in
+ * index order with one INSERT … SELECT on the virtual table that reads
+ * the sort's merge, so the index grows at its right edge and no staging
+ * B-tree or SQLite sort is written. Everything that reaches the database
+ * happens inside the caller's transaction (all or nothing: a rollback or
+ * commit frees whatever is staged); of duplicate lines the first one
+ * wins, as it did row by row. */
+static int bulk_err(vigil_store *st, int rc)
+{
+	return rc == VIGIL_ENOMEM ? vigil__err(st->ctx, rc, "out of memory")
+	       : rc == VIGIL_EINVAL ? vigil__err(st->ctx, rc, "stage: row too long")
+				    : vigil__err(st->ctx, VIGIL_EIO,
+						 "stage: temporary file: %s", strerror(errno));
+}
 
 static int s_entry_stage(vigil_store *st, int64_t bank_id, const vigil__rec *r)
 {
 	sq *s = st->priv;
-	sqlite3_stmt *q;
-	int k;
+	int rc;
 
-	if (!s->stage) {
-		char sql[64 + STAGE_BATCH * sizeof(STAGE_ROW ",")];
-		size_t n = (size_t)snprintf(sql, sizeof(sql),
-					    "INSERT INTO temp.vigil_stage VALUES");
-		/* Without a temp journal a rollback leaves the table behind:
-		 * start from an empty one. */
-		int rc = exec(st, "DROP TABLE IF EXISTS temp.vigil_stage;"
-				  "CREATE TEMP TABLE vigil_stage("
-				  "bank_id INTEGER, type INTEGER, value BLOB,"
-				  " quality INTEGER, source_ref TEXT, metadata TEXT)");
-		if (rc)
-			return rc;
-		for (k = 0; k < STAGE_BATCH; k++)
-			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
-					      k ? "," : "", STAGE_ROW);
-		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->stage, NULL) != SQLITE_OK)
-			return db_err(st, "stage");
-		s->staged = 0;
-	}
-	q = s->stage;
-	k = 6 * s->staged;
-	sqlite3_bind_int64(q, k + 1, bank_id);
-	sqlite3_bind_int(q, k + 2, r->type);
-	sqlite3_bind_blob(q, k + 3, r->value, (int)vigil_hash_type_size(r->type),
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int(q, k + 4, r->quality);
-	sqlite3_bind_text(q, k + 5, r->source_ref, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, k + 6, r->metadata, -1, SQLITE_TRANSIENT);
-	if (++s->staged < STAGE_BATCH)
-		return VIGIL_OK;
-	s->staged = 0;
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		int rc = db_err(st, "stage");
-		sqlite3_reset(q);
-		return rc;
-	}
-	sqlite3_reset(q);
-	return VIGIL_OK;
+	if (!s->bulk && !(s->bulk = vigil__bulk_new()))
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	rc = vigil__bulk_add(s->bulk, bank_id, r);
+	return rc ? bulk_err(st, rc) : VIGIL_OK;
 }
 
 static int s_entry_stage_flush(vigil_store *st, uint64_t *added)
@@ -973,36 +939,27 @@ static int s_entry_stage_flush(vigil_store *st, uint64_t *added)
 	int rc;
 
 	*added = 0;
-	if (!s->stage)
+	if (!s->bulk)
 		return VIGIL_OK;
-	if (s->staged) {
-		int k;
-		for (k = 6 * s->staged + 1; k <= 6 * STAGE_BATCH; k++)
-			sqlite3_bind_null(s->stage, k);
-		s->staged = 0;
-		if (sqlite3_step(s->stage) != SQLITE_DONE) {
-			rc = db_err(st, "stage");
-			sqlite3_finalize(s->stage);
-			s->stage = NULL;
-			return rc;
-		}
+	rc = vigil__bulk_finish(s->bulk);
+	if (rc) {
+		rc = bulk_err(st, rc);
+		goto out;
 	}
-	sqlite3_finalize(s->stage);
-	s->stage = NULL;
 	rc = prep(st, "INSERT OR IGNORE INTO main.entries(bank_id,type,value,quality,"
 		      "source_ref,added,metadata) SELECT bank_id,type,value,quality,"
-		      "source_ref,?1,metadata FROM temp.vigil_stage"
-		      " WHERE bank_id IS NOT NULL ORDER BY bank_id,type,value,rowid", &q);
+		      "source_ref,?1,metadata FROM vigil_bulk", &q);
 	if (rc)
-		return rc;
+		goto out;
 	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rc = db_err(st, "stage flush");
 	else
 		*added = (uint64_t)sqlite3_changes64(s->db);
+out:
 	sqlite3_finalize(q);
-	if (!rc)
-		rc = exec(st, "DROP TABLE temp.vigil_stage");
+	vigil__bulk_free(s->bulk);
+	s->bulk = NULL;
 	return rc;
 }
 
