@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 7 /* 2: evidence; 3: service tables (api_keys, audit)
+#define SCHEMA_VERSION 8 /* 2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
 			    protected view); 5: the audit hash chain (prev,
@@ -29,7 +29,18 @@
 			    hashes), leases (the scheduler's lease), feeds +
 			    feed_log + triggers (published banks), private
 			    matching (pm_state, pm_accounts, pm_vouchers);
+			    8: the change log's range rows (kind 3, one
+			    per bulk import; migrate_bulk_log), a number
+			    that keeps older vigils, which would skip
+			    them, off the store;
 			    every step of the script is idempotent */
+
+/* The per-entry change-log trigger, also dropped and made again around a
+ * bulk import's flush (s_entry_stage_flush), which logs one range row. */
+#define CHANGES_ENTRY_ADD_TRIGGER                                              \
+	"CREATE TRIGGER IF NOT EXISTS changes_entry_add AFTER INSERT ON entries BEGIN" \
+	" INSERT INTO changes(kind,bank_id,entry_id) VALUES(0,NEW.bank_id,NEW.id); END;"
+#define CHANGE_RANGE 3 /* changes.kind: entries entry_id..quality, by id */
 
 enum {
 	S_ENTRY_ADD,
@@ -337,7 +348,10 @@ static const char schema[] =
 	 * deleted with their bank are not logged one by one: the bank's own
 	 * change covers them (WHEN: the cascade runs once the bank row is
 	 * gone). SQLite writers are serialised, so seq order is commit
-	 * order. store_meta: the store's random identity (a snapshot of
+	 * order. Step 8: a bulk import logs one row of kind 3 instead of
+	 * one per entry: the ids entry_id..quality (its rows got every id
+	 * above the previous highest), read from entries by the scan.
+	 * store_meta: the store's random identity (a snapshot of
 	 * another store is refused) and the log's floor (every change after
 	 * it is still in the log; pruning raises it). */
 	"CREATE TABLE IF NOT EXISTS changes("
@@ -351,8 +365,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS store_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"INSERT OR IGNORE INTO store_meta VALUES('identity', 'sqlite:' || lower(hex(randomblob(16))));"
 	"INSERT OR IGNORE INTO store_meta VALUES('changes_floor', '0');"
-	"CREATE TRIGGER IF NOT EXISTS changes_entry_add AFTER INSERT ON entries BEGIN"
-	" INSERT INTO changes(kind,bank_id,entry_id) VALUES(0,NEW.bank_id,NEW.id); END;"
+	CHANGES_ENTRY_ADD_TRIGGER
 	"CREATE TRIGGER IF NOT EXISTS changes_entry_remove AFTER DELETE ON entries"
 	" WHEN EXISTS(SELECT 1 FROM banks WHERE id=OLD.bank_id) BEGIN"
 	" INSERT INTO changes(kind,bank_id,entry_id,type,value,quality)"
@@ -580,6 +593,17 @@ static int add_column(vigil_store *st, const char *table, const char *col,
 	return exec(st, sql);
 }
 
+/* ---- schema step 8 (branch imp): the change log's range rows ---- */
+/* Nothing to convert: kind 3 rows are only ever written by this version.
+ * The step exists for its number (an older vigil refuses the store rather
+ * than skip a range row and serve a silently stale snapshot) and checks
+ * that the trigger the flush drops and remakes is in place. */
+static int migrate_bulk_log(vigil_store *st)
+{
+	return exec(st, CHANGES_ENTRY_ADD_TRIGGER);
+}
+/* ---- end of schema step 8 ---- */
+
 static int migrate_report_work(vigil_store *st)
 {
 	static const char *const cols[][3] = {
@@ -651,6 +675,8 @@ static int s_open(vigil_store *st, const char *path)
 			rc = migrate_audit(st);
 		if (!rc)
 			rc = migrate_report_work(st);
+		if (!rc)
+			rc = migrate_bulk_log(st);
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -936,7 +962,8 @@ static int s_entry_stage_flush(vigil_store *st, uint64_t *added)
 {
 	sq *s = st->priv;
 	sqlite3_stmt *q = NULL;
-	int rc;
+	int64_t lo = 0;
+	int rc, ranged;
 
 	*added = 0;
 	if (!s->bulk)
@@ -946,16 +973,58 @@ static int s_entry_stage_flush(vigil_store *st, uint64_t *added)
 		rc = bulk_err(st, rc);
 		goto out;
 	}
-	rc = prep(st, "INSERT OR IGNORE INTO main.entries(bank_id,type,value,quality,"
-		      "source_ref,added,metadata) SELECT bank_id,type,value,quality,"
-		      "source_ref,?1,metadata FROM vigil_bulk", &q);
+	/* The change log gets one row for the whole flush, not one per
+	 * entry (a trigger's insert cost a quarter of an import): the new
+	 * rows take the ids after the highest one (SQLite's rowid rule while
+	 * that is far from the largest integer), so the range names them.
+	 * The trigger is dropped and made again inside a savepoint, so no
+	 * other writer ever sees it missing, and a failure brings it back. */
+	rc = exec(st, "SAVEPOINT bulk");
 	if (rc)
 		goto out;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = db_err(st, "stage flush");
-	else
-		*added = (uint64_t)sqlite3_changes64(s->db);
+	rc = prep(st, "SELECT coalesce(max(id),0) FROM main.entries", &q);
+	if (!rc && sqlite3_step(q) == SQLITE_ROW)
+		lo = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	ranged = !rc && lo >= 0 &&
+		 (uint64_t)lo <= (uint64_t)INT64_MAX / 2 - vigil__bulk_count(s->bulk);
+	if (ranged)
+		rc = exec(st, "DROP TRIGGER main.changes_entry_add");
+	if (!rc)
+		rc = prep(st, "INSERT OR IGNORE INTO main.entries(bank_id,type,value,quality,"
+			      "source_ref,added,metadata) SELECT bank_id,type,value,quality,"
+			      "source_ref,?1,metadata FROM vigil_bulk", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "stage flush");
+		else
+			*added = (uint64_t)sqlite3_changes64(s->db);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	/* every id above lo is one of this flush's rows (we hold the write
+	 * lock), gaps or not */
+	if (!rc && ranged && *added) {
+		rc = prep(st, "INSERT INTO main.changes(kind,bank_id,entry_id,quality)"
+			      " SELECT ?,0,?,max(id) FROM main.entries", &q);
+		if (!rc) {
+			sqlite3_bind_int(q, 1, CHANGE_RANGE);
+			sqlite3_bind_int64(q, 2, lo + 1);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				rc = db_err(st, "stage flush: change log");
+		}
+	}
+	if (!rc && ranged)
+		rc = exec(st, CHANGES_ENTRY_ADD_TRIGGER);
+	if (!rc) {
+		rc = exec(st, "RELEASE bulk");
+	} else {
+		*added = 0;
+		exec(st, "ROLLBACK TO bulk");
+		exec(st, "RELEASE bulk");
+	}
 out:
 	sqlite3_finalize(q);
 	vigil__bulk_free(s->bulk);
@@ -3572,6 +3641,50 @@ static int s_changes_head(vigil_store *st, int64_t *seq)
 	return rc;
 }
 
+/* A range row (a bulk import, CHANGE_RANGE) as one add per entry still
+ * there, all numbered with the row's seq, in id order. */
+static int changes_range(vigil_store *st, vigil_change *c, int64_t lo, int64_t hi,
+			 vigil_change_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t seq = c->seq;
+	int rc, step;
+
+	rc = prep(st, "SELECT e.id,e.bank_id,e.type,e.value,e.quality,b.name,b.enabled,"
+		      "b.description,b.labels,b.created FROM entries e"
+		      " JOIN banks b ON b.id=e.bank_id WHERE e.id BETWEEN ? AND ? ORDER BY e.id",
+		  &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, lo);
+	sqlite3_bind_int64(q, 2, hi);
+	while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		const void *v = sqlite3_column_blob(q, 3);
+		size_t vn = (size_t)sqlite3_column_bytes(q, 3);
+		memset(c, 0, sizeof(*c));
+		c->seq = seq;
+		c->kind = VIGIL_CHANGE_ADD;
+		c->entry.id = sqlite3_column_int64(q, 0);
+		c->bank.id = c->entry.bank_id = sqlite3_column_int64(q, 1);
+		c->entry.type = sqlite3_column_int(q, 2);
+		if (v)
+			memcpy(c->entry.value, v,
+			       vn < sizeof(c->entry.value) ? vn : sizeof(c->entry.value));
+		c->entry.quality = sqlite3_column_int(q, 4);
+		copy_text(c->bank.name, sizeof(c->bank.name), sqlite3_column_text(q, 5));
+		c->bank.enabled = sqlite3_column_int(q, 6);
+		copy_text(c->bank.description, sizeof(c->bank.description),
+			  sqlite3_column_text(q, 7));
+		copy_text(c->bank.labels, sizeof(c->bank.labels), sqlite3_column_text(q, 8));
+		c->bank.created = sqlite3_column_int64(q, 9);
+		rc = cb(user, c);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_err(st, "changes");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_changes_scan(vigil_store *st, int64_t since, size_t max,
 			  vigil_change_cb cb, void *user, int64_t *last)
 {
@@ -3605,6 +3718,15 @@ static int s_changes_scan(vigil_store *st, int64_t since, size_t max,
 			continue;
 		}
 		c->kind = sqlite3_column_int(q, 1);
+		if (c->kind == CHANGE_RANGE) {
+			/* *last moves past it only once all of it is given */
+			int64_t seq = c->seq;
+			rc = changes_range(st, c, sqlite3_column_int64(q, 3),
+					   sqlite3_column_int64(q, 12), cb, user);
+			if (!rc)
+				*last = seq;
+			continue;
+		}
 		c->bank.id = c->entry.bank_id = sqlite3_column_int64(q, 2);
 		c->entry.id = sqlite3_column_int64(q, 3);
 		c->entry.type = sqlite3_column_int(q, 4);

@@ -32,7 +32,7 @@ for col in reports.work reports.work_since reports.work_next reports.work_tries 
 done
 q "PRAGMA user_version=6"
 "$VIGIL" bank list >/dev/null 2>&1
-[ "$(q "PRAGMA user_version")" = 7 ] &&
+[ "$(q "PRAGMA user_version")" -ge 7 ] &&
 	[ "$(q "SELECT count(*) FROM pragma_table_info('reports') WHERE name LIKE 'work%' OR name='overdue_alerted'")" = 6 ] &&
 	[ "$(q "SELECT count(*) FROM pragma_table_info('case_review') WHERE name='incident_type'")" = 1 ] &&
 	ok "a store at schema 6 gains the filing columns (schema 7)" || bad "upgrade 6 -> 7"
