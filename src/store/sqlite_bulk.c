@@ -29,6 +29,9 @@
 #define BULK_RBUF (256u << 10) /* read buffer of each run being merged */
 #define BULK_WBUF (1u << 20)   /* write buffer of the spill file */
 
+size_t vigil__bulk_chunk_bytes = BULK_CHUNK;
+size_t vigil__bulk_fanin = BULK_FANIN;
+
 /* A queued row: fixed header, then source_ref and metadata (no NULs),
  * padded to 8 bytes. The same bytes in memory and in a run. */
 struct brec {
@@ -72,8 +75,8 @@ struct merger {
 };
 
 struct vigil__bulk {
-	uint8_t *arena; /* BULK_CHUNK bytes */
-	size_t used;
+	uint8_t *arena; /* chunk bytes */
+	size_t chunk, fanin, used;
 	struct bidx *ix;
 	size_t n, cap_ix;
 	int mixed; /* rows of more than one (bank, type) in the chunk */
@@ -126,8 +129,10 @@ vigil__bulk *vigil__bulk_new(void)
 	if (!b)
 		return NULL;
 	b->fd = -1;
-	b->cap_ix = BULK_CHUNK / sizeof(struct brec);
-	b->arena = vigil__malloc(BULK_CHUNK);
+	b->chunk = vigil__bulk_chunk_bytes < BREC_MAX ? BREC_MAX : vigil__bulk_chunk_bytes;
+	b->fanin = vigil__bulk_fanin < 2 ? 2 : vigil__bulk_fanin;
+	b->cap_ix = b->chunk / sizeof(struct brec);
+	b->arena = vigil__malloc(b->chunk);
 	b->ix = vigil__malloc(b->cap_ix * sizeof(*b->ix));
 	if (!b->arena || !b->ix) {
 		vigil__bulk_free(b);
@@ -293,7 +298,7 @@ int vigil__bulk_add(vigil__bulk *b, int64_t bank_id, const vigil__rec *r)
 	if (vlen > sizeof(d->value) || rlen > VIGIL_TEXT_MAX || mlen > VIGIL_META_MAX)
 		return VIGIL_EINVAL;
 	need = (sizeof(*d) + rlen + mlen + 7) & ~(size_t)7;
-	if ((b->used + need > BULK_CHUNK || b->n == b->cap_ix) && (rc = spill(b)))
+	if ((b->used + need > b->chunk || b->n == b->cap_ix) && (rc = spill(b)))
 		return rc;
 	d = (struct brec *)(b->arena + b->used);
 	memset(d, 0, sizeof(*d));
@@ -500,13 +505,13 @@ int vigil__bulk_finish(vigil__bulk *b)
 	/* More runs than one merge takes: merge the oldest into one run at
 	 * the end (still older than every run after them, so the run order
 	 * still breaks ties). */
-	while (b->nruns > BULK_FANIN) {
-		size_t rest = b->nruns - BULK_FANIN;
+	while (b->nruns > b->fanin) {
+		size_t rest = b->nruns - b->fanin;
 		struct run merged;
-		if ((rc = merge_pass(b, 0, BULK_FANIN)))
+		if ((rc = merge_pass(b, 0, b->fanin)))
 			return rc;
 		merged = b->runs[b->nruns - 1];
-		memmove(b->runs + 1, b->runs + BULK_FANIN, rest * sizeof(*b->runs));
+		memmove(b->runs + 1, b->runs + b->fanin, rest * sizeof(*b->runs));
 		b->runs[0] = merged;
 		b->nruns = rest + 1;
 	}

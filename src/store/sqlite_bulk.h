@@ -12,6 +12,12 @@
 
 typedef struct vigil__bulk vigil__bulk;
 
+/* Bytes of rows sorted in memory at once, and runs merged at once, for
+ * sorters made from now on (tests lower them to reach the spill and
+ * multi-pass merge paths with small lists). */
+extern size_t vigil__bulk_chunk_bytes;
+extern size_t vigil__bulk_fanin;
+
 /* A new, empty sorter (NULL: out of memory). Owned by the caller:
  * vigil__bulk_free. */
 vigil__bulk *vigil__bulk_new(void);
