@@ -28,6 +28,7 @@
 #define BULK_FANIN 64          /* runs merged at once */
 #define BULK_RBUF (256u << 10) /* read buffer of each run being merged */
 #define BULK_WBUF (1u << 20)   /* write buffer of the spill file */
+#define BULK_BUCKETS 65536     /* the chunk sort's first pass: 16 bits */
 
 size_t vigil__bulk_chunk_bytes = BULK_CHUNK;
 size_t vigil__bulk_fanin = BULK_FANIN;
@@ -77,7 +78,8 @@ struct merger {
 struct vigil__bulk {
 	uint8_t *arena; /* chunk bytes */
 	size_t chunk, fanin, used;
-	struct bidx *ix;
+	struct bidx *ix, *tmp; /* tmp: the counting sort's other half */
+	uint32_t *cnt;         /* BULK_BUCKETS counters */
 	size_t n, cap_ix;
 	int mixed; /* rows of more than one (bank, type) in the chunk */
 	int64_t bank0;
@@ -134,7 +136,9 @@ vigil__bulk *vigil__bulk_new(void)
 	b->cap_ix = b->chunk / sizeof(struct brec);
 	b->arena = vigil__malloc(b->chunk);
 	b->ix = vigil__malloc(b->cap_ix * sizeof(*b->ix));
-	if (!b->arena || !b->ix) {
+	b->tmp = vigil__malloc(b->cap_ix * sizeof(*b->tmp));
+	b->cnt = vigil__malloc(BULK_BUCKETS * sizeof(*b->cnt));
+	if (!b->arena || !b->ix || !b->tmp || !b->cnt) {
 		vigil__bulk_free(b);
 		return NULL;
 	}
@@ -157,6 +161,8 @@ void vigil__bulk_free(vigil__bulk *b)
 	vigil__free(b->runs);
 	vigil__free(b->wbuf);
 	vigil__free(b->ix);
+	vigil__free(b->tmp);
+	vigil__free(b->cnt);
 	vigil__free(b->arena);
 	vigil__free(b);
 }
@@ -249,9 +255,47 @@ static int run_end(vigil__bulk *b)
 
 /* ------------------------------------------------------------- queueing */
 
+/* One bank and type (an import): a counting sort on the prefix's top 16
+ * bits, then each bucket by cmp_ix (a few rows each for hashes; a list of
+ * near-equal hashes only makes the buckets larger, never wrong). The
+ * counting pass is stable, so queue order survives among equal keys. */
 static void sort_chunk(vigil__bulk *b)
 {
-	qsort_r(b->ix, b->n, sizeof(*b->ix), cmp_ix, b);
+	size_t i, at = 0;
+	struct bidx *t;
+
+	if (b->mixed || b->n < 4096) {
+		qsort_r(b->ix, b->n, sizeof(*b->ix), cmp_ix, b);
+		return;
+	}
+	memset(b->cnt, 0, BULK_BUCKETS * sizeof(*b->cnt));
+	for (i = 0; i < b->n; i++)
+		b->cnt[b->ix[i].pfx >> 48]++;
+	for (i = 0; i < BULK_BUCKETS; i++) {
+		uint32_t c = b->cnt[i];
+		b->cnt[i] = (uint32_t)at;
+		at += c;
+	}
+	for (i = 0; i < b->n; i++)
+		b->tmp[b->cnt[b->ix[i].pfx >> 48]++] = b->ix[i];
+	t = b->ix;
+	b->ix = b->tmp;
+	b->tmp = t;
+	/* cnt[k] is now where bucket k ends */
+	for (i = 0, at = 0; i < BULK_BUCKETS; at = b->cnt[i++]) {
+		size_t n = b->cnt[i] - at, j, k;
+		struct bidx *v = b->ix + at;
+		if (n > 12) {
+			qsort_r(v, n, sizeof(*v), cmp_ix, b);
+			continue;
+		}
+		for (j = 1; j < n; j++) {
+			struct bidx x = v[j];
+			for (k = j; k > 0 && cmp_ix(&v[k - 1], &x, b) > 0; k--)
+				v[k] = v[k - 1];
+			v[k] = x;
+		}
+	}
 }
 
 static const struct brec *slot_rec(const vigil__bulk *b, size_t i)
@@ -500,8 +544,11 @@ int vigil__bulk_finish(vigil__bulk *b)
 	/* The chunk is not needed any more: give its memory back. */
 	vigil__free(b->arena);
 	vigil__free(b->ix);
+	vigil__free(b->tmp);
+	vigil__free(b->cnt);
 	b->arena = NULL;
-	b->ix = NULL;
+	b->ix = b->tmp = NULL;
+	b->cnt = NULL;
 	/* More runs than one merge takes: merge the oldest into one run at
 	 * the end (still older than every run after them, so the run order
 	 * still breaks ties). */

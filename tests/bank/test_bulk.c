@@ -67,38 +67,22 @@ static int import(vigil_store *st, const char *bank, const char *text, size_t le
 	return rc;
 }
 
-int main(void)
+static int vals[LINES], first[DISTINCT], distinct;
+
+/* One round in a new bank, with sorters of chunk bytes merging fanin runs. */
+static void round_trip(vigil_store *st, const char *bank, size_t chunk, size_t fanin)
 {
-	char tmpl[] = "/tmp/vigil-test-bulk-XXXXXX", aux[600];
-	static int vals[LINES], first[DISTINCT];
-	vigil_ctx *ctx;
-	vigil_store *st;
 	vigil_import_stats s;
-	uint64_t seed = 99;
-	int distinct = 0, fd = mkstemp(tmpl), fds;
+	int fds;
 	int64_t h0, h1;
-	char *text, *out = NULL, *line, prev[65] = "";
+	char *text, *out = NULL, *line, prev[65] = "", aux[65];
 	size_t len, olen = 0;
 	FILE *f;
 
-	close(fd);
-	unlink(tmpl);
-	/* ~60 rows a chunk: ~100 runs, merged 3 at a time */
-	vigil__bulk_chunk_bytes = 4096;
-	vigil__bulk_fanin = 3;
-	for (int i = 0; i < DISTINCT; i++)
-		first[i] = -1;
-	for (int i = 0; i < LINES; i++) {
-		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-		vals[i] = (int)((seed >> 33) % DISTINCT);
-		if (first[vals[i]] < 0) {
-			first[vals[i]] = i;
-			distinct++;
-		}
-	}
-	CHECK(vigil_ctx_new(&ctx) == 0);
-	CHECK(vigil_store_open(ctx, tmpl, &st) == 0);
-	CHECK(vigil_bank_create(st, "b", NULL, NULL, NULL) == 0);
+	printf("%s: chunks of %zu bytes, %zu runs a merge\n", bank, chunk, fanin);
+	vigil__bulk_chunk_bytes = chunk;
+	vigil__bulk_fanin = fanin;
+	CHECK(vigil_bank_create(st, bank, NULL, NULL, NULL) == 0);
 
 	/* an import that spills and then aborts leaves nothing, no fd open */
 	fds = open_fds();
@@ -107,13 +91,13 @@ int main(void)
 		char *bad = malloc(len + 32);
 		memcpy(bad, text, len);
 		memcpy(bad + len, "not a hash\nnor this\n", 21);
-		CHECK(import(st, "b", bad, len + 21, 1, &s) == VIGIL_EABORTED);
+		CHECK(import(st, bank, bad, len + 21, 1, &s) == VIGIL_EABORTED);
 		free(bad);
 	}
 	CHECK(open_fds() == fds);
 	CHECK(vigil_store_changes_head(st, &h0) == 0);
 
-	CHECK(import(st, "b", text, len, 0, &s) == 0);
+	CHECK(import(st, bank, text, len, 0, &s) == 0);
 	CHECKF(s.added == (uint64_t)distinct && s.duplicates == (uint64_t)(LINES - distinct),
 	       "added %llu duplicates %llu, want %d", (unsigned long long)s.added,
 	       (unsigned long long)s.duplicates, distinct);
@@ -123,7 +107,7 @@ int main(void)
 
 	/* each hash once, with its first line, in hash order */
 	f = open_memstream(&out, &olen);
-	CHECK(vigil_bank_export(st, "b", VIGIL_FMT_PDQ_CSV, f, NULL) == 0);
+	CHECK(vigil_bank_export(st, bank, VIGIL_FMT_PDQ_CSV, f, NULL) == 0);
 	fclose(f);
 	{
 		int rows = 0, wrong = 0, unordered = 0;
@@ -152,17 +136,47 @@ int main(void)
 	/* again, renamed: everything is a duplicate, the stored rows stay */
 	{
 		char *again = list_text(vals, LINES, "again", &len);
-		CHECK(import(st, "b", again, len, 0, &s) == 0);
+		CHECK(import(st, bank, again, len, 0, &s) == 0);
 		CHECK(s.added == 0 && s.duplicates == LINES);
 		free(again);
 		out = NULL;
 		f = open_memstream(&out, &olen);
-		CHECK(vigil_bank_export(st, "b", VIGIL_FMT_PDQ_CSV, f, NULL) == 0);
+		CHECK(vigil_bank_export(st, bank, VIGIL_FMT_PDQ_CSV, f, NULL) == 0);
 		fclose(f);
 		CHECK(out && !strstr(out, "again"));
 		free(out);
 	}
 	free(text);
+}
+
+int main(void)
+{
+	char tmpl[] = "/tmp/vigil-test-bulk-XXXXXX", aux[600];
+	vigil_ctx *ctx;
+	vigil_store *st;
+	uint64_t seed = 99;
+	int fd = mkstemp(tmpl);
+
+	close(fd);
+	unlink(tmpl);
+	for (int i = 0; i < DISTINCT; i++)
+		first[i] = -1;
+	for (int i = 0; i < LINES; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		vals[i] = (int)((seed >> 33) % DISTINCT);
+		if (first[vals[i]] < 0) {
+			first[vals[i]] = i;
+			distinct++;
+		}
+	}
+	CHECK(vigil_ctx_new(&ctx) == 0);
+	CHECK(vigil_store_open(ctx, tmpl, &st) == 0);
+	/* ~60 rows a chunk: ~100 runs, merged 3 at a time (sorted by qsort) */
+	round_trip(st, "small", 4096, 3);
+	/* ~4,500 rows, then the rest: the counting sort, then qsort, 2 runs */
+	round_trip(st, "large", 320 << 10, 64);
+	/* all in one chunk: no spill file */
+	round_trip(st, "memory", 32u << 20, 64);
 	vigil_store_close(st);
 	vigil_ctx_free(ctx);
 	unlink(tmpl);
