@@ -48,7 +48,7 @@ int vigil__unhex(const char *s, size_t len, uint8_t *out, size_t n)
 	for (i = 0; i < n; i++) {
 		int hi = hex_digit[u[2 * i]], lo = hex_digit[u[2 * i + 1]];
 		bad |= hi | lo;
-		out[i] = (uint8_t)(hi << 4 | (lo & 15));
+		out[i] = (uint8_t)((unsigned)hi << 4 | ((unsigned)lo & 15));
 	}
 	return bad < 0 ? -1 : 0;
 }
