@@ -249,7 +249,10 @@ typedef int (*vigil_change_cb)(void *user, const vigil_change *c);
 /* *seq = the newest change's number (0: none yet). */
 int vigil_store_changes_head(vigil_store *st, int64_t *seq);
 /* Calls cb for up to max changes after since, oldest first; a non-zero
- * return stops and is returned. *last = the last one given (or since). */
+ * return stops and is returned. *last = the last one given (or since).
+ * SQLite logs a bulk import as one change: cb gets one ADD for each of its
+ * entries, all with that change's seq (so more than max calls may come),
+ * and *last reaches it only once all of them were given. */
 int vigil_store_changes(vigil_store *st, int64_t since, size_t max,
 			vigil_change_cb cb, void *user, int64_t *last);
 /* Waits up to timeout_ms for a change notification (LISTEN): 1 if one

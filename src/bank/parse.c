@@ -23,29 +23,34 @@ void vigil__parser_init(vigil__parser *p, int format, int type_hint)
 	p->col_hash = p->col_type = p->col_id = p->col_quality = -1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+/* Digit values by byte, -1 for a non-digit: one load a digit instead of
+ * two range tests (the unhex of a list was 7% of an import's time). */
+#define HX(c) ((c) >= '0' && (c) <= '9'   ? (c) - '0'                           \
+	       : (c) >= 'a' && (c) <= 'f' ? (c) - 'a' + 10                      \
+	       : (c) >= 'A' && (c) <= 'F' ? (c) - 'A' + 10 : -1)
+#define HX4(c) HX(c), HX((c) + 1), HX((c) + 2), HX((c) + 3)
+#define HX16(c) HX4(c), HX4((c) + 4), HX4((c) + 8), HX4((c) + 12)
+static const signed char hex_digit[256] = {
+	HX16(0),   HX16(16),  HX16(32),  HX16(48),  HX16(64),  HX16(80),
+	HX16(96),  HX16(112), HX16(128), HX16(144), HX16(160), HX16(176),
+	HX16(192), HX16(208), HX16(224), HX16(240),
+};
 
 int vigil__unhex(const char *s, size_t len, uint8_t *out, size_t n)
 {
+	const unsigned char *u = (const unsigned char *)s;
+	int bad = 0;
 	size_t i;
 
 	if (len != 2 * n)
 		return -1;
+	/* no early exit: out is the caller's scratch until this says 0 */
 	for (i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
+		int hi = hex_digit[u[2 * i]], lo = hex_digit[u[2 * i + 1]];
+		bad |= hi | lo;
+		out[i] = (uint8_t)((unsigned)hi << 4 | ((unsigned)lo & 15));
 	}
-	return 0;
+	return bad < 0 ? -1 : 0;
 }
 
 static int all_hex(const char *s, size_t n)
@@ -53,7 +58,7 @@ static int all_hex(const char *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (hexval(s[i]) < 0)
+		if (hex_digit[(unsigned char)s[i]] < 0)
 			return 0;
 	return 1;
 }

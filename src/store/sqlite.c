@@ -4,16 +4,21 @@
  * power cut; an import is one transaction, so a kill in the middle leaves
  * the bank as it was. Prepared statements are kept for the hot paths. */
 #include "store.h"
+#include "sqlite_bulk.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 10 /* 8: shared work (migrate_work); 9: grooming
+#define SCHEMA_VERSION 11 /* 8: shared work (migrate_work); 9: grooming
 			    state (migrate_groom_state); 10: text_terms.source_ref
-			    (migrate_text_refs);
+			    (migrate_text_refs); 11: the change log's range rows
+			    (kind 3, one per bulk import; migrate_bulk_log), a
+			    number that keeps older vigils, which would skip
+			    them, off the store;
 			    2: evidence; 3: service tables (api_keys, audit)
 			    and the pipeline's (bank_policy, quarantine,
 			    cases, outbox); 4: view_prefs (a reviewer's
@@ -30,9 +35,14 @@
 			    hashes), leases (the scheduler's lease), feeds +
 			    feed_log + triggers (published banks), private
 			    matching (pm_state, pm_accounts, pm_vouchers);
-			    every step of the script is idempotent;
-			    8: grooming state per (conversation, author)
-			    (groom_state; migrate_groom_state) */
+			    every step of the script is idempotent */
+
+/* The per-entry change-log trigger, also dropped and made again around a
+ * bulk import's flush (s_entry_stage_flush), which logs one range row. */
+#define CHANGES_ENTRY_ADD_TRIGGER                                              \
+	"CREATE TRIGGER IF NOT EXISTS changes_entry_add AFTER INSERT ON entries BEGIN" \
+	" INSERT INTO changes(kind,bank_id,entry_id) VALUES(0,NEW.bank_id,NEW.id); END;"
+#define CHANGE_RANGE 3 /* changes.kind: entries entry_id..quality, by id */
 
 enum {
 	S_ENTRY_ADD,
@@ -45,7 +55,7 @@ enum {
 	S_ENTRY_DEL,
 	S_XENTRY_SHARED, /* exchanges: shared hashes (session 3) */
 	S_XITEM_HOLDER,
-	S_GROOM_PUT, /* grooming state: once per scored message (schema 8) */
+	S_GROOM_PUT, /* grooming state: once per scored message (schema 9) */
 	S_COUNT
 };
 
@@ -57,8 +67,7 @@ typedef struct sq {
 	void *wait_user;
 	int64_t wait_start;          /* monotonic ms when this wait began */
 	int64_t wait_told;           /* waited ms at the last wait_cb call */
-	sqlite3_stmt *stage;         /* bulk import: insert into temp.vigil_stage */
-	int staged;                  /* rows bound in stage, not yet stepped */
+	vigil__bulk *bulk;           /* bulk import: rows staged, not yet flushed */
 } sq;
 
 #define SQ_DEFAULT_WAIT_MS 10000
@@ -343,7 +352,10 @@ static const char schema[] =
 	 * deleted with their bank are not logged one by one: the bank's own
 	 * change covers them (WHEN: the cascade runs once the bank row is
 	 * gone). SQLite writers are serialised, so seq order is commit
-	 * order. store_meta: the store's random identity (a snapshot of
+	 * order. Step 8: a bulk import logs one row of kind 3 instead of
+	 * one per entry: the ids entry_id..quality (its rows got every id
+	 * above the previous highest), read from entries by the scan.
+	 * store_meta: the store's random identity (a snapshot of
 	 * another store is refused) and the log's floor (every change after
 	 * it is still in the log; pruning raises it). */
 	"CREATE TABLE IF NOT EXISTS changes("
@@ -357,8 +369,7 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS store_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"INSERT OR IGNORE INTO store_meta VALUES('identity', 'sqlite:' || lower(hex(randomblob(16))));"
 	"INSERT OR IGNORE INTO store_meta VALUES('changes_floor', '0');"
-	"CREATE TRIGGER IF NOT EXISTS changes_entry_add AFTER INSERT ON entries BEGIN"
-	" INSERT INTO changes(kind,bank_id,entry_id) VALUES(0,NEW.bank_id,NEW.id); END;"
+	CHANGES_ENTRY_ADD_TRIGGER
 	"CREATE TRIGGER IF NOT EXISTS changes_entry_remove AFTER DELETE ON entries"
 	" WHEN EXISTS(SELECT 1 FROM banks WHERE id=OLD.bank_id) BEGIN"
 	" INSERT INTO changes(kind,bank_id,entry_id,type,value,quality)"
@@ -586,6 +597,17 @@ static int add_column(vigil_store *st, const char *table, const char *col,
 	return exec(st, sql);
 }
 
+/* ---- schema 11: the change log's range rows ---- */
+/* Nothing to convert: kind 3 rows are only ever written by this version.
+ * The step exists for its number (an older vigil refuses the store rather
+ * than skip a range row and serve a silently stale snapshot) and checks
+ * that the trigger the flush drops and remakes is in place. */
+static int migrate_bulk_log(vigil_store *st)
+{
+	return exec(st, CHANGES_ENTRY_ADD_TRIGGER);
+}
+/* ---- end of schema 11 ---- */
+
 static int migrate_report_work(vigil_store *st)
 {
 	static const char *const cols[][3] = {
@@ -672,12 +694,9 @@ static int s_open(vigil_store *st, const char *path)
 	/* A 64 MiB page cache keeps a large import's B-tree in memory until
 	 * commit instead of spilling it to the WAL page by page. */
 	rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
-		      /* The only temporary table is an import's staging table
-		       * (s_entry_stage), thrown away on commit and rollback
-		       * alike: a journal for it would be written and never
-		       * read. */
-		      "PRAGMA temp.journal_mode=OFF;");
+		      "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;");
+	if (!rc && vigil__bulk_register(s->db, &s->bulk))
+		rc = db_err(st, "vigil_bulk");
 	if (rc)
 		return rc;
 	rc = prep(st, "PRAGMA user_version", &v);
@@ -715,6 +734,8 @@ static int s_open(vigil_store *st, const char *path)
 			rc = migrate_groom_state(st); /* schema 9 */
 		if (!rc)
 			rc = migrate_text_refs(st); /* schema 10 */
+		if (!rc)
+			rc = migrate_bulk_log(st); /* schema 11 */
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -737,8 +758,8 @@ static void s_close(vigil_store *st)
 		return;
 	for (i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
-	sqlite3_finalize(s->stage);
 	sqlite3_close(s->db);
+	vigil__bulk_free(s->bulk);
 	vigil__free(s);
 	st->priv = NULL;
 }
@@ -922,22 +943,24 @@ static int s_begin(vigil_store *st)
 
 static int s_commit(vigil_store *st)
 {
+	sq *s = st->priv;
+
+	/* rows staged and never flushed are not part of the transaction */
+	vigil__bulk_free(s->bulk);
+	s->bulk = NULL;
 	return exec(st, "COMMIT");
 }
 
 static int s_rollback(vigil_store *st)
 {
 	sq *s = st->priv;
-	int staging = s->stage != NULL, rc = VIGIL_OK;
+	int rc = VIGIL_OK;
 
-	sqlite3_finalize(s->stage);
-	s->stage = NULL;
+	/* staged rows live outside the database: drop them with it */
+	vigil__bulk_free(s->bulk);
+	s->bulk = NULL;
 	if (!sqlite3_get_autocommit(s->db))
 		rc = exec(st, "ROLLBACK");
-	/* The temp journal is off (s_open): the rollback did not undo the
-	 * staging table, so drop it to give its disk space back now. */
-	if (staging)
-		exec(st, "DROP TABLE IF EXISTS temp.vigil_stage");
 	return rc;
 }
 
@@ -966,105 +989,105 @@ static int s_entry_add(vigil_store *st, int64_t bank_id, const vigil__rec *r,
 /* ------------------------------------------------------- bulk import */
 /* A hash list is random in key order, so inserting its rows one by one
  * lands each in a random leaf of the entries' unique index: past the page
- * cache every row costs a page write, which is what held imports to the
- * shell's pace. Staged rows go to a plain temporary table instead (rowid
- * appends), and the flush moves them into entries in index order through
- * SQLite's external sorter, so the index grows at its right edge. The
- * sorter and the temporary table spill to temporary files: memory stays
- * bounded by the page caches whatever the list's length. Everything
- * happens inside the caller's transaction (all or nothing); ties are
- * broken by the staging rowid, so of duplicate lines the first one wins
- * as it did row by row. */
-/* Rows go in STAGE_BATCH at a time, one statement step for them all
- * (SQLite's per-step work was a large part of a row's cost). A last,
- * partial batch is padded with NULL rows, which the flush leaves out. */
-#define STAGE_BATCH 32
-#define STAGE_ROW "(?,?,?,?,?,?)"
+ * cache every row costs a page write. Staged rows go to an external sort
+ * of our own instead (src/store/sqlite_bulk.c: bounded memory, spilled to
+ * one unlinked temporary file), and the flush moves them into entries in
+ * index order with one INSERT … SELECT on the virtual table that reads
+ * the sort's merge, so the index grows at its right edge and no staging
+ * B-tree or SQLite sort is written. Everything that reaches the database
+ * happens inside the caller's transaction (all or nothing: a rollback or
+ * commit frees whatever is staged); of duplicate lines the first one
+ * wins, as it did row by row. */
+static int bulk_err(vigil_store *st, int rc)
+{
+	return rc == VIGIL_ENOMEM ? vigil__err(st->ctx, rc, "out of memory")
+	       : rc == VIGIL_EINVAL ? vigil__err(st->ctx, rc, "stage: row too long")
+				    : vigil__err(st->ctx, VIGIL_EIO,
+						 "stage: temporary file: %s", strerror(errno));
+}
 
 static int s_entry_stage(vigil_store *st, int64_t bank_id, const vigil__rec *r)
 {
 	sq *s = st->priv;
-	sqlite3_stmt *q;
-	int k;
+	int rc;
 
-	if (!s->stage) {
-		char sql[64 + STAGE_BATCH * sizeof(STAGE_ROW ",")];
-		size_t n = (size_t)snprintf(sql, sizeof(sql),
-					    "INSERT INTO temp.vigil_stage VALUES");
-		/* Without a temp journal a rollback leaves the table behind:
-		 * start from an empty one. */
-		int rc = exec(st, "DROP TABLE IF EXISTS temp.vigil_stage;"
-				  "CREATE TEMP TABLE vigil_stage("
-				  "bank_id INTEGER, type INTEGER, value BLOB,"
-				  " quality INTEGER, source_ref TEXT, metadata TEXT)");
-		if (rc)
-			return rc;
-		for (k = 0; k < STAGE_BATCH; k++)
-			n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s%s",
-					      k ? "," : "", STAGE_ROW);
-		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-				       &s->stage, NULL) != SQLITE_OK)
-			return db_err(st, "stage");
-		s->staged = 0;
-	}
-	q = s->stage;
-	k = 6 * s->staged;
-	sqlite3_bind_int64(q, k + 1, bank_id);
-	sqlite3_bind_int(q, k + 2, r->type);
-	sqlite3_bind_blob(q, k + 3, r->value, (int)vigil_hash_type_size(r->type),
-			  SQLITE_TRANSIENT);
-	sqlite3_bind_int(q, k + 4, r->quality);
-	sqlite3_bind_text(q, k + 5, r->source_ref, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(q, k + 6, r->metadata, -1, SQLITE_TRANSIENT);
-	if (++s->staged < STAGE_BATCH)
-		return VIGIL_OK;
-	s->staged = 0;
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		int rc = db_err(st, "stage");
-		sqlite3_reset(q);
-		return rc;
-	}
-	sqlite3_reset(q);
-	return VIGIL_OK;
+	if (!s->bulk && !(s->bulk = vigil__bulk_new()))
+		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
+	rc = vigil__bulk_add(s->bulk, bank_id, r);
+	return rc ? bulk_err(st, rc) : VIGIL_OK;
 }
 
 static int s_entry_stage_flush(vigil_store *st, uint64_t *added)
 {
 	sq *s = st->priv;
 	sqlite3_stmt *q = NULL;
-	int rc;
+	int64_t lo = 0;
+	int rc, ranged;
 
 	*added = 0;
-	if (!s->stage)
+	if (!s->bulk)
 		return VIGIL_OK;
-	if (s->staged) {
-		int k;
-		for (k = 6 * s->staged + 1; k <= 6 * STAGE_BATCH; k++)
-			sqlite3_bind_null(s->stage, k);
-		s->staged = 0;
-		if (sqlite3_step(s->stage) != SQLITE_DONE) {
-			rc = db_err(st, "stage");
-			sqlite3_finalize(s->stage);
-			s->stage = NULL;
-			return rc;
+	rc = vigil__bulk_finish(s->bulk);
+	if (rc) {
+		rc = bulk_err(st, rc);
+		goto out;
+	}
+	/* The change log gets one row for the whole flush, not one per
+	 * entry (a trigger's insert cost a quarter of an import): the new
+	 * rows take the ids after the highest one (SQLite's rowid rule while
+	 * that is far from the largest integer), so the range names them.
+	 * The trigger is dropped and made again inside a savepoint, so no
+	 * other writer ever sees it missing, and a failure brings it back. */
+	rc = exec(st, "SAVEPOINT bulk");
+	if (rc)
+		goto out;
+	rc = prep(st, "SELECT coalesce(max(id),0) FROM main.entries", &q);
+	if (!rc && sqlite3_step(q) == SQLITE_ROW)
+		lo = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	q = NULL;
+	ranged = !rc && lo >= 0 &&
+		 (uint64_t)lo <= (uint64_t)INT64_MAX / 2 - vigil__bulk_count(s->bulk);
+	if (ranged)
+		rc = exec(st, "DROP TRIGGER main.changes_entry_add");
+	if (!rc)
+		rc = prep(st, "INSERT OR IGNORE INTO main.entries(bank_id,type,value,quality,"
+			      "source_ref,added,metadata) SELECT bank_id,type,value,quality,"
+			      "source_ref,?1,metadata FROM vigil_bulk", &q);
+	if (!rc) {
+		sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
+		if (sqlite3_step(q) != SQLITE_DONE)
+			rc = db_err(st, "stage flush");
+		else
+			*added = (uint64_t)sqlite3_changes64(s->db);
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	/* every id above lo is one of this flush's rows (we hold the write
+	 * lock), gaps or not */
+	if (!rc && ranged && *added) {
+		rc = prep(st, "INSERT INTO main.changes(kind,bank_id,entry_id,quality)"
+			      " SELECT ?,0,?,max(id) FROM main.entries", &q);
+		if (!rc) {
+			sqlite3_bind_int(q, 1, CHANGE_RANGE);
+			sqlite3_bind_int64(q, 2, lo + 1);
+			if (sqlite3_step(q) != SQLITE_DONE)
+				rc = db_err(st, "stage flush: change log");
 		}
 	}
-	sqlite3_finalize(s->stage);
-	s->stage = NULL;
-	rc = prep(st, "INSERT OR IGNORE INTO main.entries(bank_id,type,value,quality,"
-		      "source_ref,added,metadata) SELECT bank_id,type,value,quality,"
-		      "source_ref,?1,metadata FROM temp.vigil_stage"
-		      " WHERE bank_id IS NOT NULL ORDER BY bank_id,type,value,rowid", &q);
-	if (rc)
-		return rc;
-	sqlite3_bind_int64(q, 1, (sqlite3_int64)time(NULL));
-	if (sqlite3_step(q) != SQLITE_DONE)
-		rc = db_err(st, "stage flush");
-	else
-		*added = (uint64_t)sqlite3_changes64(s->db);
+	if (!rc && ranged)
+		rc = exec(st, CHANGES_ENTRY_ADD_TRIGGER);
+	if (!rc) {
+		rc = exec(st, "RELEASE bulk");
+	} else {
+		*added = 0;
+		exec(st, "ROLLBACK TO bulk");
+		exec(st, "RELEASE bulk");
+	}
+out:
 	sqlite3_finalize(q);
-	if (!rc)
-		rc = exec(st, "DROP TABLE temp.vigil_stage");
+	vigil__bulk_free(s->bulk);
+	s->bulk = NULL;
 	return rc;
 }
 
@@ -3727,6 +3750,50 @@ static int s_changes_head(vigil_store *st, int64_t *seq)
 	return rc;
 }
 
+/* A range row (a bulk import, CHANGE_RANGE) as one add per entry still
+ * there, all numbered with the row's seq, in id order. */
+static int changes_range(vigil_store *st, vigil_change *c, int64_t lo, int64_t hi,
+			 vigil_change_cb cb, void *user)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t seq = c->seq;
+	int rc, step;
+
+	rc = prep(st, "SELECT e.id,e.bank_id,e.type,e.value,e.quality,b.name,b.enabled,"
+		      "b.description,b.labels,b.created FROM entries e"
+		      " JOIN banks b ON b.id=e.bank_id WHERE e.id BETWEEN ? AND ? ORDER BY e.id",
+		  &q);
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, lo);
+	sqlite3_bind_int64(q, 2, hi);
+	while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+		const void *v = sqlite3_column_blob(q, 3);
+		size_t vn = (size_t)sqlite3_column_bytes(q, 3);
+		memset(c, 0, sizeof(*c));
+		c->seq = seq;
+		c->kind = VIGIL_CHANGE_ADD;
+		c->entry.id = sqlite3_column_int64(q, 0);
+		c->bank.id = c->entry.bank_id = sqlite3_column_int64(q, 1);
+		c->entry.type = sqlite3_column_int(q, 2);
+		if (v)
+			memcpy(c->entry.value, v,
+			       vn < sizeof(c->entry.value) ? vn : sizeof(c->entry.value));
+		c->entry.quality = sqlite3_column_int(q, 4);
+		copy_text(c->bank.name, sizeof(c->bank.name), sqlite3_column_text(q, 5));
+		c->bank.enabled = sqlite3_column_int(q, 6);
+		copy_text(c->bank.description, sizeof(c->bank.description),
+			  sqlite3_column_text(q, 7));
+		copy_text(c->bank.labels, sizeof(c->bank.labels), sqlite3_column_text(q, 8));
+		c->bank.created = sqlite3_column_int64(q, 9);
+		rc = cb(user, c);
+	}
+	if (!rc && step != SQLITE_DONE)
+		rc = db_err(st, "changes");
+	sqlite3_finalize(q);
+	return rc;
+}
+
 static int s_changes_scan(vigil_store *st, int64_t since, size_t max,
 			  vigil_change_cb cb, void *user, int64_t *last)
 {
@@ -3760,6 +3827,15 @@ static int s_changes_scan(vigil_store *st, int64_t since, size_t max,
 			continue;
 		}
 		c->kind = sqlite3_column_int(q, 1);
+		if (c->kind == CHANGE_RANGE) {
+			/* *last moves past it only once all of it is given */
+			int64_t seq = c->seq;
+			rc = changes_range(st, c, sqlite3_column_int64(q, 3),
+					   sqlite3_column_int64(q, 12), cb, user);
+			if (!rc)
+				*last = seq;
+			continue;
+		}
 		c->bank.id = c->entry.bank_id = sqlite3_column_int64(q, 2);
 		c->entry.id = sqlite3_column_int64(q, 3);
 		c->entry.type = sqlite3_column_int(q, 4);
@@ -4592,7 +4668,7 @@ static int s_pm_account_get(vigil_store *st, const char *account, vigil_pm_accou
 	return rc;
 }
 
-/* ------------------------------------------- grooming state (schema 8) */
+/* ------------------------------------------- grooming state (schema 9) */
 
 static int s_groom_state_get(vigil_store *st, const uint8_t *key, uint8_t *state, size_t cap,
 			     size_t *len, int64_t *seen)
@@ -4816,7 +4892,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	.pm_voucher_scan = s_pm_voucher_scan,
 	.pm_account_get = s_pm_account_get,
 	.pm_account_set_matched = s_pm_account_set_matched,
-	/* grooming state (schema 8) */
+	/* grooming state (schema 9) */
 	.groom_state_get = s_groom_state_get,
 	.groom_state_put = s_groom_state_put,
 	.groom_state_evict = s_groom_state_evict,

@@ -282,8 +282,11 @@ typedef struct vigil__store_ops {
 	 * Inside a transaction, entry_stage queues r for bank_id (no id is
 	 * given back) and entry_stage_flush adds every queued row the bank
 	 * does not already have, setting *added to how many it added (the
-	 * rest were duplicates). PostgreSQL: COPY into a staging table, then
-	 * one INSERT … ON CONFLICT DO NOTHING. */
+	 * rest were duplicates). Rows staged and not flushed are dropped at
+	 * commit and rollback. SQLite: an external sort of its own read by
+	 * one INSERT … SELECT (src/store/sqlite_bulk.c), one change-log row
+	 * per flush. PostgreSQL: COPY into a staging table, then one
+	 * INSERT … ON CONFLICT DO NOTHING. */
 	int (*entry_stage)(vigil_store *st, int64_t bank_id, const vigil__rec *r);
 	int (*entry_stage_flush)(vigil_store *st, uint64_t *added);
 	/* Text banks (vigil/text.h, src/text/bank.c): text_bank_mark makes a
