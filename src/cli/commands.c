@@ -759,8 +759,8 @@ const cli_cmd cli_commands[] = {
 	 "accounts' shares are lost (memory only). If the link to the other "
 	 "server breaks, the server exits with status 1: the two parties' "
 	 "shares would be out of step. Not built yet: TLS, persistence, "
-	 "authenticated (malicious-secure) shares, a public F2 client API "
-	 "(clients use the internal vigil__pm_f2_client_query).",
+	 "authenticated (malicious-secure) shares. Clients use the library's "
+	 "vigil_pm_f2_client_* calls (include/vigil/pm.h).",
 	 pm_server_opts, cmd_pm_server},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},
