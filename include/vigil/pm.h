@@ -266,7 +266,11 @@ int vigil_pm_store_account_set_matched(vigil_store *st, const char *account, int
  * server (the custodian dials peer, the platform accepts the first peer
  * whose list, seed, k, T and stash digest equals its own) and serves
  * clients one connection at a time until SIGTERM or SIGINT, for which it
- * installs handlers. It reports as a server process does: the listening
+ * installs handlers. With a state file the accounts' shares survive a
+ * restart; the peer hello then also compares how many images each side
+ * holds, and two servers whose states are out of step (one crashed between
+ * taking a query and saving it) refuse each other instead of computing on
+ * mismatched shares. It reports as a server process does: the listening
  * line on stdout, errors on stderr. VIGIL_EINVAL for bad options or unless
  * vigil_pm_enable was called; VIGIL_OK after a signal; VIGIL_EIO when
  * the tables cannot be built, the port cannot be had or the peer link
@@ -280,6 +284,12 @@ typedef struct vigil_pm_f2_server_opts {
 	unsigned k;            /* threshold per account, 1..255 */
 	unsigned T;            /* Hamming radius, 0..255 */
 	unsigned stash;        /* stash entries, 0..4096 */
+	const char *state;     /* NULL: memory only; else the state file,
+				  sealed under master_key_file (required
+				  with it), loaded at start, rewritten
+				  (temp + fsync + rename) after every query
+				  that adds an image and before its answer */
+	const char *master_key_file;
 } vigil_pm_f2_server_opts;
 int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o);
 

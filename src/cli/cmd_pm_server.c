@@ -8,7 +8,7 @@
 int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 {
 	const char *role = NULL, *listen_spec = "127.0.0.1:7431", *peer_spec = NULL,
-		   *hashes = NULL, *seed_file = NULL, *arg;
+		   *hashes = NULL, *seed_file = NULL, *state = NULL, *master = NULL, *arg;
 	long k = 3, T = 31, stash = 64;
 	int ack = 0, c;
 	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
@@ -20,6 +20,8 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_HASHES: hashes = arg; break;
 		case CLI_OPT_SEED_FILE: seed_file = arg; break;
 		case CLI_OPT_PM_ACK: ack = 1; break;
+		case CLI_OPT_PM_STATE: state = arg; break;
+		case CLI_OPT_MASTER_KEY: master = arg; break;
 		case CLI_OPT_THRESHOLD:
 			if (cli_parse_int(arg, 1, 255, &k))
 				return CLI_EXIT_USAGE;
@@ -42,6 +44,11 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 				"pm-server\n");
 		return CLI_EXIT_USAGE;
 	}
+	if (state && !master) {
+		fprintf(stderr, "vigil pm-server: --state needs --master-key FILE (the state holds "
+				"shares and, at the platform, opened evidence: it is sealed)\n");
+		return CLI_EXIT_USAGE;
+	}
 	if (!ack || vigil_pm_enable(VIGIL_PM_ACK)) {
 		fprintf(stderr, "vigil pm-server: private matching is research grade and off by "
 				"default; read docs/private-matching.md, then pass --i-understand-research-grade\n");
@@ -49,7 +56,8 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 	}
 	vigil_pm_f2_server_opts o = {.party = party, .listen = listen_spec, .peer = peer_spec,
 				     .hashes = hashes, .seed_file = seed_file, .k = (unsigned)k,
-				     .T = (unsigned)T, .stash = (unsigned)stash};
+				     .T = (unsigned)T, .stash = (unsigned)stash, .state = state,
+				     .master_key_file = master};
 	int rc = vigil_pm_f2_server_run(&o);
 	return rc == VIGIL_OK ? CLI_EXIT_OK : rc == VIGIL_EINVAL ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
 }

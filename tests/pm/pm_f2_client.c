@@ -5,6 +5,13 @@
  *   pm_f2_client run CUSTODIAN PLATFORM HASHES   the scenario below
  *   pm_f2_client oversize ADDR       a frame over the limit is refused,
  *                                    the server keeps serving
+ *   pm_f2_client persist CUSTODIAN PLATFORM HASHES 1|2
+ *                                    the two halves of a restart test: 1
+ *                                    sends carol k-1 matches (nothing
+ *                                    opens); 2, after the servers were
+ *                                    killed and restarted from --state,
+ *                                    re-sends one (not counted) and the
+ *                                    k-th: exactly her k open
  * Queries, parameters and status go through the public F2 client
  * (vigil_pm_f2_client_*, include/vigil/pm.h); only the oversized frame is
  * written by hand.
@@ -240,8 +247,55 @@ int main(int argc, char **argv)
 			close(fd);
 		return test_done("pm/server oversize");
 	}
+	if (argc == 6 && !strcmp(argv[1], "persist")) {
+		CHECK(load_bank(argv[4]) == 0 && nbank >= 200);
+		CHECK(vigil_pm_f2_client_open(&cli, argv[2], argv[3], 20000) == 0);
+		if (!cli)
+			return test_done("pm/server persist");
+		gK = vigil_pm_f2_client_params(cli)->k;
+		uint8_t x[32];
+		char id[32], ev[32], evs[2048], want[2048] = "";
+		int over;
+		size_t no;
+		for (unsigned i = 0; i < gK; i++) {
+			snprintf(ev, sizeof ev, "ev-c-%u", i);
+			strncat(want, want[0] ? "," : "", sizeof want - strlen(want) - 1);
+			strncat(want, ev, sizeof want - strlen(want) - 1);
+		}
+		if (!strcmp(argv[5], "1")) {
+			for (unsigned i = 0; i + 1 < gK; i++) {
+				near(x, 100 + i, 7);
+				snprintf(id, sizeof id, "c-%u", i);
+				snprintf(ev, sizeof ev, "ev-c-%u", i);
+				CHECK(query("carol", id, x, ev) == 0);
+			}
+			for (int p = 0; p < 2; p++) {
+				status(p, "carol", &over, &no, evs, sizeof evs);
+				CHECKF(over == 0 && no == 0, "party %d below k: over %d opened %zu", p, over,
+				       no);
+			}
+		} else {
+			near(x, 100, 9); /* image c-0 again: the restored state knows it */
+			CHECK(query("carol", "c-0", x, "ev-c-0") == 0);
+			status(1, "carol", &over, &no, evs, sizeof evs);
+			CHECKF(over == 0 && no == 0, "after the restart, a re-sent image opened: over %d "
+			       "opened %zu", over, no);
+			near(x, 100 + gK, 3);
+			snprintf(id, sizeof id, "c-%u", gK - 1);
+			snprintf(ev, sizeof ev, "ev-c-%u", gK - 1);
+			CHECK(query("carol", id, x, ev) == 0);
+			status(1, "carol", &over, &no, evs, sizeof evs);
+			CHECKF(over == 1 && no == gK && !strcmp(evs, want),
+			       "after the restart, the k-th match: over %d opened %zu [%s], want [%s]",
+			       over, no, evs, want);
+			status(0, "carol", &over, &no, evs, sizeof evs);
+			CHECKF(over == 1 && no == 0, "custodian: over %d opened %zu (must be 0)", over, no);
+		}
+		vigil_pm_f2_client_close(cli);
+		return test_done("pm/server persist");
+	}
 	if (argc != 5 || strcmp(argv[1], "run")) {
-		fprintf(stderr, "usage: pm_f2_client gen|run|oversize ...\n");
+		fprintf(stderr, "usage: pm_f2_client gen|run|oversize|persist ...\n");
 		return 2;
 	}
 	CHECK(load_bank(argv[4]) == 0 && nbank >= 64);
