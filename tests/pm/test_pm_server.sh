@@ -111,8 +111,9 @@ check "the state files are sealed (the opened evidence not in the clear)" \
 	--master-key "$T/mk" --i-understand-research-grade > "$T/p1c.out" 2> "$T/p1c.err" &
 P1=$!
 A1=$(addr "$T/p1c.out") || { bad "platform did not start"; cat "$T/p1c.err"; exit 1; }
-"$VIGIL" pm-server --role custodian $COMMON --listen 127.0.0.1:0 --peer "$A1" --state "$T/s0.old" \
-	--master-key "$T/mk" --i-understand-research-grade > "$T/p0c.out" 2> "$T/p0c.err"
+timeout 30 "$VIGIL" pm-server --role custodian $COMMON --listen 127.0.0.1:0 --peer "$A1" \
+	--state "$T/s0.old" --master-key "$T/mk" --i-understand-research-grade \
+	> "$T/p0c.out" 2> "$T/p0c.err"
 check "states out of step: the custodian is refused (exit 1)" [ $? = 1 ]
 check "  and says so" grep -q "out of step" "$T/p0c.err"
 kill -TERM $P1; wait $P1; P1=
