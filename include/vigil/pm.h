@@ -279,7 +279,7 @@ typedef struct vigil_pm_f2_server_opts {
 	int party;             /* 0: custodian, 1: platform */
 	const char *listen;    /* NULL: 127.0.0.1:7431 */
 	const char *peer;      /* the platform's HOST:PORT (custodian only) */
-	const char *hashes;    /* list file */
+	const char *hashes;    /* list file, or NULL with store + bank */
 	const char *seed_file; /* 32 bytes, shared by both servers */
 	unsigned k;            /* threshold per account, 1..255 */
 	unsigned T;            /* Hamming radius, 0..255 */
@@ -290,6 +290,8 @@ typedef struct vigil_pm_f2_server_opts {
 				  (temp + fsync + rename) after every query
 				  that adds an image and before its answer */
 	const char *master_key_file;
+	vigil_store *store;    /* with bank: the list is the bank's PDQ */
+	const char *bank;      /* entries (borrowed; read once at start) */
 } vigil_pm_f2_server_opts;
 int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o);
 

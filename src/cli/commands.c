@@ -418,6 +418,12 @@ static const cli_opt pm_server_opts[] = {
 	 "Both servers get the same file: F2's bucket tables (16 x 65,536 "
 	 "buckets, bucket size measured from the list) are built from it at "
 	 "start, in memory."},
+	{CLI_OPT_BANK, "bank", "NAME",
+	 "Instead of --hashes: the list is this bank's PDQ entries in the "
+	 "store (--db), read once at start (the other entry types are not "
+	 "used). Both servers must see the same entries: give each the same "
+	 "export or database snapshot, or the peer hello refuses them."},
+	DB_OPT,
 	{CLI_OPT_SEED_FILE, "seed-file", "FILE",
 	 "64 hex digits on the first line: the seed of the tables' dummy "
 	 "entries, the same at both servers (their tables must be "

@@ -189,17 +189,13 @@ static int dial(const char *spec)
 
 /* The list: one 64-digit hex PDQ hash per line ('#' comments, blank lines
  * and a trailing ",quality,..." ignored). */
-static int load_hashes(const char *path, uint8_t (**out)[32], size_t *n)
+/* The list from f (named path in messages), which is closed. */
+static int load_hashes_f(FILE *f, const char *path, uint8_t (**out)[32], size_t *n)
 {
-	FILE *f = fopen(path, "r");
 	char line[MAX_LINE];
 	uint8_t(*h)[32] = NULL;
 	size_t cnt = 0, cap = 0;
 	long lineno = 0;
-	if (!f) {
-		fprintf(stderr, "vigil pm-server: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
 		size_t l = strcspn(line, ",\r\n");
@@ -236,6 +232,39 @@ fail:
 	fclose(f);
 	vigil__free(h);
 	return -1;
+}
+
+static int load_hashes(const char *path, uint8_t (**out)[32], size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "vigil pm-server: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return load_hashes_f(f, path, out, n);
+}
+
+/* The bank's PDQ entries, through its export (hash,quality,path lines):
+ * the same parser as a list file, so both give the same tables. */
+static int load_bank(vigil_store *st, const char *bank, uint8_t (**out)[32], size_t *n)
+{
+	FILE *f = tmpfile();
+	uint64_t written = 0;
+	char name[300];
+
+	snprintf(name, sizeof name, "bank %s", bank);
+	if (!f) {
+		fprintf(stderr, "vigil pm-server: a temporary file: %s\n", strerror(errno));
+		return -1;
+	}
+	int rc = vigil_bank_export(st, bank, VIGIL_FMT_PDQ_CSV, f, &written);
+	if (rc || fflush(f) || fseek(f, 0, SEEK_SET)) {
+		fprintf(stderr, "vigil pm-server: %s: %s\n", name,
+			rc ? vigil_strerror(rc) : strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	return load_hashes_f(f, name, out, n);
 }
 
 static int load_seed(const char *path, uint8_t seed[32])
@@ -536,7 +565,8 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 	long k, T, stash, max_b = 1024;
 	int party;
 
-	if (!o || (o->party != 0 && o->party != 1) || !o->hashes || !o->seed_file ||
+	if (!o || (o->party != 0 && o->party != 1) || !o->hashes == !(o->store && o->bank) ||
+	    !o->seed_file ||
 	    (o->party == 0 && !o->peer) || o->k < 1 || o->k > 255 || o->T > 255 ||
 	    o->stash > 4096)
 		return VIGIL_EINVAL;
@@ -566,7 +596,8 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	if (load_hashes(hashes, &h, &nh) || load_seed(seed_file, seed))
+	if ((hashes ? load_hashes(hashes, &h, &nh) : load_bank(o->store, o->bank, &h, &nh)) ||
+	    load_seed(seed_file, seed))
 		goto out;
 	int brc = vigil__pm_f2_build(&s.t, (const uint8_t(*)[32])h, nh, (unsigned)stash,
 				     (unsigned)max_b, seed);

@@ -117,6 +117,28 @@ timeout 30 "$VIGIL" pm-server --role custodian $COMMON --listen 127.0.0.1:0 --pe
 check "states out of step: the custodian is refused (exit 1)" [ $? = 1 ]
 check "  and says so" grep -q "out of step" "$T/p0c.err"
 kill -TERM $P1; wait $P1; P1=
+
+# --bank: both servers read the list from a bank (each from its own copy of
+# the store), agree at the hello and serve queries.
+VIGIL_DB="$T/b.db" "$VIGIL" bank create f2list > /dev/null &&
+	VIGIL_DB="$T/b.db" "$VIGIL" bank import f2list "$T/list.hex" > /dev/null || bad "bank import"
+cp "$T/b.db" "$T/b2.db"
+BANK="--seed-file $T/seed.hex --threshold 3 --bank f2list"
+"$VIGIL" pm-server --role platform $BANK --db "$T/b.db" --listen 127.0.0.1:0 \
+	--i-understand-research-grade > "$T/p1d.out" 2> "$T/p1d.err" &
+P1=$!
+A1=$(addr "$T/p1d.out") || { bad "platform (--bank) did not start"; cat "$T/p1d.err"; exit 1; }
+"$VIGIL" pm-server --role custodian $BANK --db "$T/b2.db" --listen 127.0.0.1:0 --peer "$A1" \
+	--i-understand-research-grade > "$T/p0d.out" 2> "$T/p0d.err" &
+P0=$!
+A0=$(addr "$T/p0d.out") || { bad "custodian (--bank) did not start"; cat "$T/p0d.err"; exit 1; }
+check "--bank: the tables are built from the bank's 500 PDQ entries" grep -q "(500 hashes" "$T/p1d.out"
+"$CLIENT" persist "$A0" "$A1" "$T/list.hex" 1 > "$T/pd.out" 2>&1
+check "--bank: both agree at the hello and serve queries" [ $? = 0 ]
+kill -TERM $P0 $P1; wait $P0 $P1; P0= P1=
+"$VIGIL" pm-server --role platform $BANK --hashes "$T/list.hex" --listen 127.0.0.1:0 \
+	--i-understand-research-grade > /dev/null 2> "$T/both.err"
+check "--bank and --hashes together are refused (exit 2)" [ $? = 2 ]
 check "no sanitizer report from any server" sh -c "! grep -q Sanitizer $T/*.err"
 [ $fail = 0 ] || { echo "--- custodian"; cat "$T/p0.err"; echo "--- platform"; cat "$T/p1.err"; }
 exit $fail
