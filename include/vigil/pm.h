@@ -266,7 +266,11 @@ int vigil_pm_store_account_set_matched(vigil_store *st, const char *account, int
  * server (the custodian dials peer, the platform accepts the first peer
  * whose list, seed, k, T and stash digest equals its own) and serves
  * clients one connection at a time until SIGTERM or SIGINT, for which it
- * installs handlers. It reports as a server process does: the listening
+ * installs handlers. With a state file the accounts' shares survive a
+ * restart; the peer hello then also compares how many images each side
+ * holds, and two servers whose states are out of step (one crashed between
+ * taking a query and saving it) refuse each other instead of computing on
+ * mismatched shares. It reports as a server process does: the listening
  * line on stdout, errors on stderr. VIGIL_EINVAL for bad options or unless
  * vigil_pm_enable was called; VIGIL_OK after a signal; VIGIL_EIO when
  * the tables cannot be built, the port cannot be had or the peer link
@@ -275,13 +279,76 @@ typedef struct vigil_pm_f2_server_opts {
 	int party;             /* 0: custodian, 1: platform */
 	const char *listen;    /* NULL: 127.0.0.1:7431 */
 	const char *peer;      /* the platform's HOST:PORT (custodian only) */
-	const char *hashes;    /* list file */
+	const char *hashes;    /* list file, or NULL with store + bank */
 	const char *seed_file; /* 32 bytes, shared by both servers */
 	unsigned k;            /* threshold per account, 1..255 */
 	unsigned T;            /* Hamming radius, 0..255 */
 	unsigned stash;        /* stash entries, 0..4096 */
+	const char *state;     /* NULL: memory only; else the state file,
+				  sealed under master_key_file (required
+				  with it), loaded at start, rewritten
+				  (temp + fsync + rename) after every query
+				  that adds an image and before its answer */
+	const char *master_key_file;
+	vigil_store *store;    /* with bank: the list is the bank's PDQ */
+	const char *bank;      /* entries (borrowed; read once at start) */
 } vigil_pm_f2_server_opts;
 int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o);
+
+/* ---------------------------------------------- F2 client */
+/* A device (or the platform's backend acting for one) talking to F2's two
+ * servers (`vigil pm-server`, docs/private-matching.md). Each query is
+ * two messages, one per server: DPF keys for the hash's 16 chunks, XOR
+ * shares of the hash and of a fresh image key, the dealt AND triples, and
+ * for the platform only the evidence sealed under that image key. Neither
+ * message alone holds the hash. The client is single-threaded; one client
+ * handle serves one connection to each server. */
+typedef struct vigil_pm_f2_client vigil_pm_f2_client;
+typedef struct vigil_pm_f2_params {
+	unsigned B, S; /* bucket entries and stash entries per table */
+	unsigned k, T; /* the servers' threshold and Hamming radius */
+} vigil_pm_f2_params;
+/* Dials the custodian and the platform (HOST:PORT each) and asks each for
+ * its parameters, which must agree (VIGIL_ECORRUPT otherwise). timeout_ms
+ * bounds every reply (0: 20 s): a server that answers never makes a call
+ * fail, not hang. VIGIL_EIO if a server cannot be reached. *out is freed
+ * with vigil_pm_f2_client_close. */
+int vigil_pm_f2_client_open(vigil_pm_f2_client **out, const char *custodian,
+			    const char *platform, unsigned timeout_ms);
+/* The same over two connected stream sockets, which the client takes
+ * (closed by vigil_pm_f2_client_close, also when this call fails). */
+int vigil_pm_f2_client_attach(vigil_pm_f2_client **out, int custodian_fd, int platform_fd,
+			      unsigned timeout_ms);
+void vigil_pm_f2_client_close(vigil_pm_f2_client *c);
+const vigil_pm_f2_params *vigil_pm_f2_client_params(const vigil_pm_f2_client *c);
+/* The two messages of one query without sending them (a device with its
+ * own transport sends msg[0] to the custodian and msg[1] to the platform):
+ * account 1..64 bytes, id a stable image id (the same image gets the same
+ * id, so it is not counted twice), evidence up to VIGIL_PM_E1_MAX_EVIDENCE
+ * bytes. msg[p] is malloc'd; the caller frees both with free(). */
+int vigil_pm_f2_query_make(const vigil_pm_f2_params *p, const uint8_t x[32],
+			   const char *account, const uint8_t *id, size_t id_len,
+			   const uint8_t *evidence, size_t ev_len, uint8_t *msg[2], size_t len[2]);
+/* Sends one query's two messages and reads both acknowledgements. VIGIL_OK
+ * if both servers handled it; else the first refusal's vigil_status (a
+ * server that refuses a query refuses it at both: they compare first),
+ * VIGIL_EIO if a connection failed. acks (may be NULL) gets each server's
+ * answer (0 = handled). */
+int vigil_pm_f2_client_send(vigil_pm_f2_client *c, uint8_t *const msg[2], const size_t len[2],
+			    int acks[2]);
+/* make + send. */
+int vigil_pm_f2_client_query(vigil_pm_f2_client *c, const uint8_t x[32], const char *account,
+			     const uint8_t *id, size_t id_len, const uint8_t *evidence,
+			     size_t ev_len);
+/* What server party (0 custodian, 1 platform) holds for account: *over 1
+ * once the account's count reached k, *images the distinct images it
+ * holds, and (platform) each opened evidence passed to cb (borrowed for
+ * the call; a non-zero return stops and is returned). An operator's and a
+ * test's view: a deployment keeps this port to its own network. */
+typedef int (*vigil_pm_f2_evidence_cb)(void *user, const uint8_t *ev, size_t len);
+int vigil_pm_f2_client_status(vigil_pm_f2_client *c, int party, const char *account, int *over,
+			      size_t *images, size_t *opened, vigil_pm_f2_evidence_cb cb,
+			      void *user);
 
 #ifdef __cplusplus
 }

@@ -116,7 +116,7 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_BY, CLI_OPT_CONTENT,
        /* pm-server */
        CLI_OPT_LISTEN, CLI_OPT_PEER, CLI_OPT_HASHES, CLI_OPT_SEED_FILE, CLI_OPT_STASH,
-       CLI_OPT_THRESHOLD, CLI_OPT_RADIUS, CLI_OPT_PM_ACK,
+       CLI_OPT_THRESHOLD, CLI_OPT_RADIUS, CLI_OPT_PM_ACK, CLI_OPT_PM_STATE,
        /* report resend */
        CLI_OPT_CONFIRM,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };

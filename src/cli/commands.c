@@ -428,6 +428,12 @@ static const cli_opt pm_server_opts[] = {
 	 "Both servers get the same file: F2's bucket tables (16 x 65,536 "
 	 "buckets, bucket size measured from the list) are built from it at "
 	 "start, in memory."},
+	{CLI_OPT_BANK, "bank", "NAME",
+	 "Instead of --hashes: the list is this bank's PDQ entries in the "
+	 "store (--db), read once at start (the other entry types are not "
+	 "used). Both servers must see the same entries: give each the same "
+	 "export or database snapshot, or the peer hello refuses them."},
+	DB_OPT,
 	{CLI_OPT_SEED_FILE, "seed-file", "FILE",
 	 "64 hex digits on the first line: the seed of the tables' dummy "
 	 "entries, the same at both servers (their tables must be "
@@ -443,12 +449,23 @@ static const cli_opt pm_server_opts[] = {
 	{CLI_OPT_STASH, "stash", "S",
 	 "Stash entries per chunk table (0..4096, default 64): the bucket size is "
 	 "the smallest that leaves at most S overflowing entries per table."},
+	{CLI_OPT_PM_STATE, "state", "FILE",
+	 "Keep the accounts' shares (and, at the platform, the opened "
+	 "evidence) in FILE, sealed under --master-key, so that a restart "
+	 "continues where it stopped: loaded at start, rewritten (temp file, "
+	 "fsync, rename) after every query that adds an image and before the "
+	 "client is answered. Both servers need one; at the peer hello they "
+	 "compare how many images each holds and refuse to run out of step "
+	 "(restore both from the same point). Without it, state lives in "
+	 "memory."},
+	{CLI_OPT_MASTER_KEY, "master-key", "FILE",
+	 "The key that seals --state: 64 hex digits, mode 0600 (openssl rand "
+	 "-hex 32 > FILE; chmod 600 FILE). Required with --state."},
 	{CLI_OPT_PM_ACK, "i-understand-research-grade", NULL,
 	 "Required. Private matching is research grade and off by default "
 	 "(docs/private-matching.md): semi-honest servers only, nothing authenticates shares "
-	 "or triples, the client's messages are not encrypted to each server "
-	 "(put TLS in front), and state lives in memory (a restart forgets "
-	 "every account). Without this flag the command refuses to start."},
+	 "or triples, and the client's messages are not encrypted to each server "
+	 "(put TLS in front). Without this flag the command refuses to start."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -773,11 +790,11 @@ const cli_cmd cli_commands[] = {
 	 "check before each query that they are handling the same, well-formed one (a "
 	 "mismatch is refused at both with status 2, VIGIL_EINVAL).\n"
 	 "SIGTERM or SIGINT stops the server between queries (exit 0); the "
-	 "accounts' shares are lost (memory only). If the link to the other "
+	 "accounts' shares are kept only with --state. If the link to the other "
 	 "server breaks, the server exits with status 1: the two parties' "
-	 "shares would be out of step. Not built yet: TLS, persistence, "
-	 "authenticated (malicious-secure) shares, a public F2 client API "
-	 "(clients use the internal vigil__pm_f2_client_query).",
+	 "shares would be out of step. Not built yet: TLS, "
+	 "authenticated (malicious-secure) shares. Clients use the library's "
+	 "vigil_pm_f2_client_* calls (include/vigil/pm.h).",
 	 pm_server_opts, cmd_pm_server},
 	{"version", "", "Print the version.", "Prints vigil's version.", NULL,
 	 cmd_version},

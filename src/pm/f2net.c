@@ -223,6 +223,7 @@ struct vigil__pm_f2_party {
 	int party, peer;
 	const vigil__pm_f2_tables *t;
 	unsigned k, T;
+	uint64_t seq; /* images taken in: both parties count the same */
 	img *im;
 	size_t nim, capim;
 	f2acct *ac;
@@ -426,6 +427,8 @@ int vigil__pm_f2_party_query(vigil__pm_f2_party *p, const uint8_t *q, size_t len
 	if (ge)
 		a->over = 1;
 	rc = a->over ? release(p, a) : VIGIL_OK;
+	if (!rc)
+		p->seq++;
 out:
 	if (w)
 		sodium_memzero(w, nwords * sizeof *w);
@@ -469,4 +472,171 @@ int vigil__pm_f2_party_evidence(const vigil__pm_f2_party *p, const char *account
 		}
 	}
 	return VIGIL_ENOENT;
+}
+
+/* ------------------------------------------------------------ persistence */
+/* A party's state, for the server's state file (f2server.c seals it):
+ *   "VF2S" ver(1)=1 party(1) k(1) T(1) seq(8) nac(4) nim(4)
+ *   nac x { account(65) ctr(2) over(1) }
+ *   nim x { account(65) id(32) m(1) k(32) rel(4 x 24) released(1)
+ *           evlen(4) ev  openedlen(4, 0xffffffff = not opened) opened }
+ * little-endian. Shares only, but the platform's part holds the opened
+ * evidence in the clear: the caller seals it. */
+#define ST_HEAD 24
+#define ST_ACCT (65 + 2 + 1)
+#define ST_IMG (65 + 32 + 1 + 32 + 4 * 24 + 1 + 4 + 4)
+#define ST_NONE 0xffffffffu
+
+static void put64(uint8_t *b, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *b)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return v;
+}
+
+uint64_t vigil__pm_f2_party_seq(const vigil__pm_f2_party *p)
+{
+	return p->seq;
+}
+
+int vigil__pm_f2_party_export(const vigil__pm_f2_party *p, uint8_t **buf, size_t *len)
+{
+	size_t n = ST_HEAD + p->nac * ST_ACCT;
+	for (size_t i = 0; i < p->nim; i++)
+		n += ST_IMG + p->im[i].ev_len + (p->im[i].opened ? p->im[i].opened_len : 0);
+	uint8_t *b = vigil__malloc(n), *w = b;
+	*buf = NULL;
+	if (!b)
+		return VIGIL_ENOMEM;
+	memcpy(w, "VF2S", 4);
+	w[4] = 1;
+	w[5] = (uint8_t)p->party;
+	w[6] = (uint8_t)p->k;
+	w[7] = (uint8_t)p->T;
+	put64(w + 8, p->seq);
+	put32(w + 16, (uint32_t)p->nac);
+	put32(w + 20, (uint32_t)p->nim);
+	w += ST_HEAD;
+	for (size_t i = 0; i < p->nac; i++, w += ST_ACCT) {
+		memcpy(w, p->ac[i].account, 65);
+		w[65] = (uint8_t)p->ac[i].ctr;
+		w[66] = (uint8_t)(p->ac[i].ctr >> 8);
+		w[67] = (uint8_t)p->ac[i].over;
+	}
+	for (size_t i = 0; i < p->nim; i++) {
+		const img *m = &p->im[i];
+		memcpy(w, m->account, 65);
+		memcpy(w + 65, m->id, 32);
+		w[97] = m->m;
+		memcpy(w + 98, m->k, 32);
+		memcpy(w + 130, m->rel, 4 * 24);
+		w[226] = (uint8_t)m->released;
+		put32(w + 227, (uint32_t)m->ev_len);
+		w += 231;
+		if (m->ev_len)
+			memcpy(w, m->ev, m->ev_len);
+		w += m->ev_len;
+		put32(w, m->opened ? (uint32_t)m->opened_len : ST_NONE);
+		w += 4;
+		if (m->opened && m->opened_len)
+			memcpy(w, m->opened, m->opened_len);
+		w += m->opened ? m->opened_len : 0;
+	}
+	*buf = b;
+	*len = n;
+	return VIGIL_OK;
+}
+
+int vigil__pm_f2_party_import(vigil__pm_f2_party *p, const uint8_t *b, size_t len)
+{
+	const uint8_t *r = b, *end = b + len;
+	if (p->nac || p->nim)
+		return VIGIL_EINVAL;
+	if (len < ST_HEAD || memcmp(b, "VF2S", 4) || b[4] != 1)
+		return VIGIL_ECORRUPT;
+	if (b[5] != p->party || b[6] != p->k || b[7] != p->T)
+		return VIGIL_EINVAL; /* another role or parameters */
+	uint64_t seq = get64(b + 8);
+	size_t nac = get32(b + 16), nim = get32(b + 20);
+	r += ST_HEAD;
+	if (nac > (size_t)(end - r) / ST_ACCT || nim > (size_t)(end - r) / ST_IMG)
+		return VIGIL_ECORRUPT;
+	int rc = VIGIL_ENOMEM;
+	if (nac && !(p->ac = vigil__calloc(nac, sizeof *p->ac)))
+		goto fail;
+	p->capac = nac;
+	for (; p->nac < nac; p->nac++, r += ST_ACCT) {
+		f2acct *a = &p->ac[p->nac];
+		memcpy(a->account, r, 65);
+		a->account[64] = 0;
+		a->ctr = (uint16_t)(r[65] | r[66] << 8);
+		a->over = r[67] != 0;
+	}
+	if (nim && !(p->im = vigil__calloc(nim, sizeof *p->im)))
+		goto fail;
+	p->capim = nim;
+	for (; p->nim < nim;) {
+		rc = VIGIL_ECORRUPT;
+		if ((size_t)(end - r) < 231)
+			goto fail;
+		img *m = &p->im[p->nim];
+		memcpy(m->account, r, 65);
+		m->account[64] = 0;
+		memcpy(m->id, r + 65, 32);
+		m->m = r[97] & 1;
+		memcpy(m->k, r + 98, 32);
+		memcpy(m->rel, r + 130, 4 * 24);
+		m->released = r[226] != 0;
+		size_t el = get32(r + 227);
+		r += 231;
+		if (el > (size_t)(end - r) || (size_t)(end - r) - el < 4 ||
+		    (!p->party && el) || el > VIGIL__PM_F2_MAX_MSG)
+			goto fail;
+		rc = VIGIL_ENOMEM;
+		if (p->party && !(m->ev = vigil__malloc(el ? el : 1)))
+			goto fail;
+		if (el)
+			memcpy(m->ev, r, el);
+		m->ev_len = el;
+		r += el;
+		uint32_t ol = get32(r);
+		r += 4;
+		p->nim++; /* owned from here: freed with the party */
+		if (ol != ST_NONE) {
+			rc = VIGIL_ECORRUPT;
+			if (!p->party || ol > (size_t)(end - r))
+				goto fail;
+			rc = VIGIL_ENOMEM;
+			if (!(m->opened = vigil__malloc(ol ? ol : 1)))
+				goto fail;
+			memcpy(m->opened, r, ol);
+			m->opened_len = ol;
+			r += ol;
+		}
+	}
+	if (r != end) {
+		rc = VIGIL_ECORRUPT;
+		goto fail;
+	}
+	p->seq = seq;
+	return VIGIL_OK;
+fail:
+	/* Back to an empty party: the caller may still start afresh. */
+	for (size_t i = 0; i < p->nim; i++) {
+		vigil__free(p->im[i].ev);
+		vigil__free(p->im[i].opened);
+	}
+	vigil__free(p->im);
+	vigil__free(p->ac);
+	p->im = NULL;
+	p->ac = NULL;
+	p->nim = p->capim = p->nac = p->capac = 0;
+	return rc;
 }

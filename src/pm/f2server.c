@@ -12,7 +12,14 @@
  * each opened evidence payload as one frame.
  * Peer hello (custodian -> platform, once): 'P' digest(32) of the tables'
  * inputs, so two servers built from different lists refuse each other
- * instead of computing garbage.
+ * instead of computing garbage, then seq(8): the images each holds, so two
+ * restored states out of step refuse each other too. Answer: 0 accepted,
+ * 1 other list or parameters, 2 states out of step.
+ *
+ * State file (--state): vigil_seal'd under the master key,
+ *   "VF2F" ver(1)=1 digest(32) party state (f2net.c's export)
+ * rewritten through PATH.tmp + fsync + rename after each query that added
+ * an image, before the query is answered.
  *
  * Both parties must handle the same queries in the same order: before
  * each query they exchange a digest of its (account, image) header and
@@ -22,6 +29,7 @@
 #include <vigil/pm.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -181,17 +189,13 @@ static int dial(const char *spec)
 
 /* The list: one 64-digit hex PDQ hash per line ('#' comments, blank lines
  * and a trailing ",quality,..." ignored). */
-static int load_hashes(const char *path, uint8_t (**out)[32], size_t *n)
+/* The list from f (named path in messages), which is closed. */
+static int load_hashes_f(FILE *f, const char *path, uint8_t (**out)[32], size_t *n)
 {
-	FILE *f = fopen(path, "r");
 	char line[MAX_LINE];
 	uint8_t(*h)[32] = NULL;
 	size_t cnt = 0, cap = 0;
 	long lineno = 0;
-	if (!f) {
-		fprintf(stderr, "vigil pm-server: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
 		size_t l = strcspn(line, ",\r\n");
@@ -230,6 +234,39 @@ fail:
 	return -1;
 }
 
+static int load_hashes(const char *path, uint8_t (**out)[32], size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "vigil pm-server: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return load_hashes_f(f, path, out, n);
+}
+
+/* The bank's PDQ entries, through its export (hash,quality,path lines):
+ * the same parser as a list file, so both give the same tables. */
+static int load_bank(vigil_store *st, const char *bank, uint8_t (**out)[32], size_t *n)
+{
+	FILE *f = tmpfile();
+	uint64_t written = 0;
+	char name[300];
+
+	snprintf(name, sizeof name, "bank %s", bank);
+	if (!f) {
+		fprintf(stderr, "vigil pm-server: a temporary file: %s\n", strerror(errno));
+		return -1;
+	}
+	int rc = vigil_bank_export(st, bank, VIGIL_FMT_PDQ_CSV, f, &written);
+	if (rc || fflush(f) || fseek(f, 0, SEEK_SET)) {
+		fprintf(stderr, "vigil pm-server: %s: %s\n", name,
+			rc ? vigil_strerror(rc) : strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	return load_hashes_f(f, name, out, n);
+}
+
 static int load_seed(const char *path, uint8_t seed[32])
 {
 	FILE *f = fopen(path, "r");
@@ -254,7 +291,156 @@ typedef struct srv {
 	unsigned k, T;
 	int peer;
 	size_t max_query; /* the one size a query frame can have, plus evidence */
+	const char *state;            /* NULL: memory only */
+	uint8_t key[VIGIL_MASTER_KEY_BYTES];
+	uint8_t digest[32];           /* the tables' inputs */
+	uint8_t *loaded;              /* the party state read at start */
+	size_t loaded_len;
+	uint64_t loaded_seq, saved_seq;
 } srv;
+
+#define STATE_HEAD (4 + 1 + 32)
+
+/* PATH.tmp (0600), fsync, rename over PATH, fsync of the folder: the file
+ * is the old state or the new one, never a torn one. */
+static int write_atomic(vigil_ctx *c, const char *path, const uint8_t *b, size_t n)
+{
+	char tmp[4096], dir[4096];
+	int fd, rc = VIGIL_EIO;
+
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return vigil__err(c, VIGIL_EINVAL, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vigil__err(c, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
+	size_t off = 0;
+	while (off < n) {
+		ssize_t w = write(fd, b + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < n || fsync(fd)) {
+		vigil__err(c, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return VIGIL_EIO;
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		vigil__err(c, VIGIL_EIO, "%s: rename: %s", path, strerror(errno));
+		unlink(tmp);
+		return VIGIL_EIO;
+	}
+	snprintf(dir, sizeof dir, "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	else
+		snprintf(dir, sizeof dir, ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && !fsync(fd))
+		rc = VIGIL_OK;
+	else
+		vigil__err(c, VIGIL_EIO, "%s: fsync of its folder: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Reads and opens the state file, if there is one: 0 (s->loaded set, or
+ * NULL for a fresh start), -1 after saying why. */
+static int state_load(srv *s)
+{
+	vigil_ctx *c = NULL;
+	uint8_t *blob = NULL, *plain = NULL;
+	size_t blen = 0, plen = 0;
+	int rc = -1, r;
+
+	if (vigil_ctx_new(&c))
+		return -1;
+	r = vigil_read_file(c, s->state, &blob, &blen);
+	if (r == VIGIL_ENOENT) {
+		fprintf(stderr, "vigil pm-server: no state file yet at %s: starting empty\n",
+			s->state);
+		rc = 0;
+		goto out;
+	}
+	if (r || vigil_unseal(c, s->key, blob, blen, &plain, &plen)) {
+		fprintf(stderr, "vigil pm-server: the state file %s cannot be read or opened with "
+				"this master key: %s\n", s->state, vigil_errmsg(c));
+		goto out;
+	}
+	if (plen < STATE_HEAD + 16 || memcmp(plain, "VF2F", 4) || plain[4] != 1) {
+		fprintf(stderr, "vigil pm-server: %s is not a pm-server state file\n", s->state);
+		goto out;
+	}
+	if (sodium_memcmp(plain + 5, s->digest, 32)) {
+		fprintf(stderr, "vigil pm-server: the state file %s belongs to another list, seed, "
+				"k, T or stash\n", s->state);
+		goto out;
+	}
+	s->loaded_len = plen - STATE_HEAD;
+	s->loaded = vigil__malloc(s->loaded_len);
+	if (!s->loaded)
+		goto out;
+	memcpy(s->loaded, plain + STATE_HEAD, s->loaded_len);
+	s->loaded_seq = 0;
+	for (int i = 7; i >= 0; i--) /* the party export's seq, bytes 8..15 */
+		s->loaded_seq = s->loaded_seq << 8 | s->loaded[8 + i];
+	rc = 0;
+out:
+	if (plain) {
+		sodium_memzero(plain, plen);
+		free(plain);
+	}
+	free(blob);
+	vigil_ctx_free(c);
+	return rc;
+}
+
+/* Writes the party's state: 0, or -1 after saying why. */
+static int state_save(srv *s)
+{
+	vigil_ctx *c = NULL;
+	uint8_t *st = NULL, *plain = NULL, *blob = NULL;
+	size_t sl = 0, bl = 0;
+	int rc = -1;
+
+	if (vigil_ctx_new(&c))
+		return -1;
+	if (vigil__pm_f2_party_export(s->p, &st, &sl))
+		goto out;
+	plain = vigil__malloc(STATE_HEAD + sl);
+	if (!plain)
+		goto out;
+	memcpy(plain, "VF2F", 4);
+	plain[4] = 1;
+	memcpy(plain + 5, s->digest, 32);
+	memcpy(plain + STATE_HEAD, st, sl);
+	if (vigil_seal(c, s->key, plain, STATE_HEAD + sl, &blob, &bl) ||
+	    write_atomic(c, s->state, blob, bl))
+		goto out;
+	s->saved_seq = vigil__pm_f2_party_seq(s->p);
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "vigil pm-server: cannot save the state to %s: %s\n", s->state,
+			vigil_errmsg(c));
+	if (st) {
+		sodium_memzero(st, sl);
+		vigil__free(st);
+	}
+	if (plain) {
+		sodium_memzero(plain, STATE_HEAD + sl);
+		vigil__free(plain);
+	}
+	free(blob);
+	vigil_ctx_free(c);
+	return rc;
+}
 
 /* Whether vigil__pm_f2_party_query will refuse q before its first
  * exchange with the peer (f2net.c's layout): if one party refused while
@@ -337,6 +523,13 @@ static int serve_client(srv *s, int fd)
 				vigil__free(m);
 				return -1;
 			}
+			/* Saved before the answer: what a client was told was taken
+			 * survives a crash. */
+			if (!rc && s->state && vigil__pm_f2_party_seq(s->p) != s->saved_seq &&
+			    state_save(s)) {
+				vigil__free(m);
+				return -1;
+			}
 			uint8_t ack = (uint8_t)rc; /* a vigil_status: small, positive */
 			fail = send_frame(fd, &ack, 1);
 		} else if (m[0] == 'S' && n >= 2 && n <= 65) {
@@ -372,11 +565,12 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 	long k, T, stash, max_b = 1024;
 	int party;
 
-	if (!o || (o->party != 0 && o->party != 1) || !o->hashes || !o->seed_file ||
+	if (!o || (o->party != 0 && o->party != 1) || !o->hashes == !(o->store && o->bank) ||
+	    !o->seed_file ||
 	    (o->party == 0 && !o->peer) || o->k < 1 || o->k > 255 || o->T > 255 ||
 	    o->stash > 4096)
 		return VIGIL_EINVAL;
-	if (!vigil_pm_enabled())
+	if (!vigil_pm_enabled() || (o->state && !o->master_key_file))
 		return VIGIL_EINVAL;
 	party = o->party;
 	listen_spec = o->listen ? o->listen : "127.0.0.1:7431";
@@ -390,8 +584,8 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 		return VIGIL_EIO;
 	}
 
-	srv s = {.party = party, .k = (unsigned)k, .T = (unsigned)T, .peer = -1};
-	uint8_t(*h)[32] = NULL, seed[32], digest[32];
+	srv s = {.party = party, .k = (unsigned)k, .T = (unsigned)T, .peer = -1, .state = o->state};
+	uint8_t(*h)[32] = NULL, seed[32], *digest = s.digest;
 	size_t nh = 0;
 	int lfd = -1, rcode = VIGIL_EIO, built = 0;
 	char shown[NI_MAXHOST + NI_MAXSERV + 4];
@@ -402,7 +596,8 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	if (load_hashes(hashes, &h, &nh) || load_seed(seed_file, seed))
+	if ((hashes ? load_hashes(hashes, &h, &nh) : load_bank(o->store, o->bank, &h, &nh)) ||
+	    load_seed(seed_file, seed))
 		goto out;
 	int brc = vigil__pm_f2_build(&s.t, (const uint8_t(*)[32])h, nh, (unsigned)stash,
 				     (unsigned)max_b, seed);
@@ -424,6 +619,17 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 		crypto_generichash_update(&st, (const uint8_t *)h, nh * 32);
 		crypto_generichash_final(&st, digest, 32);
 	}
+	if (s.state) {
+		vigil_ctx *c = NULL;
+		int kr = vigil_ctx_new(&c) ? VIGIL_ENOMEM
+					   : vigil_master_key_load(c, o->master_key_file, s.key);
+		if (kr)
+			fprintf(stderr, "vigil pm-server: master key %s: %s\n", o->master_key_file,
+				c ? vigil_errmsg(c) : "out of memory");
+		vigil_ctx_free(c);
+		if (kr || state_load(&s))
+			goto out;
+	}
 	/* A query frame: 'Q' + the fixed part (f2net.c's layout) + at most
 	 * the largest evidence; anything longer is refused unread. */
 	s.max_query = 1 + 102 + 16 * VIGIL__PM_DPF_KEY_BYTES + 64 + 4 +
@@ -441,14 +647,19 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 
 	if (party == 0) {
 		s.peer = dial(peer_spec);
-		uint8_t hello[33] = {'P'};
+		uint8_t hello[41] = {'P'};
 		memcpy(hello + 1, digest, 32);
+		for (int i = 0; i < 8; i++)
+			hello[33 + i] = (uint8_t)(s.loaded_seq >> (8 * i));
 		uint8_t *a = NULL;
 		size_t al = 0;
 		if (s.peer < 0 || send_frame(s.peer, hello, sizeof hello) ||
 		    recv_frame(s.peer, 1, &a, &al) || a[0] != 0) {
 			fprintf(stderr, "vigil pm-server: the platform at %s %s\n", peer_spec,
-				a ? "refused us: its list, seed, k, T or stash differ" : "is unreachable");
+				!a ? "is unreachable"
+				: a[0] == 2 ? "refused us: our saved states are out of step (one "
+					      "server took a query the other did not save)"
+					    : "refused us: its list, seed, k, T or stash differ");
 			vigil__free(a);
 			goto out;
 		}
@@ -463,14 +674,23 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 			size_t n = 0;
 			struct timeval tv = {CLIENT_TIMEOUT_S, 0};
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-			int ok = !recv_frame(fd, 33, &m, &n) && n == 33 && m[0] == 'P' &&
+			int ok = !recv_frame(fd, 41, &m, &n) && n == 41 && m[0] == 'P' &&
 				 !sodium_memcmp(m + 1, digest, 32);
-			uint8_t r = ok ? 0 : 1;
+			uint64_t their = 0;
+			for (int i = 7; ok && i >= 0; i--)
+				their = their << 8 | m[33 + i];
+			uint8_t r = !ok ? 1 : their != s.loaded_seq ? 2 : 0;
 			send_frame(fd, &r, 1);
 			vigil__free(m);
-			if (!ok) {
-				fprintf(stderr, "vigil pm-server: refused a peer whose list, seed, k, T or "
-						"stash differ (or not a peer)\n");
+			if (r) {
+				if (r == 2)
+					fprintf(stderr, "vigil pm-server: refused the custodian: its saved "
+							"state holds %llu images, ours %llu (out of step)\n",
+						(unsigned long long)their,
+						(unsigned long long)s.loaded_seq);
+				else
+					fprintf(stderr, "vigil pm-server: refused a peer whose list, seed, "
+							"k, T or stash differ (or not a peer)\n");
 				close(fd);
 				continue;
 			}
@@ -486,6 +706,17 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 	fprintf(stderr, "vigil pm-server: %s: peer connected\n", role_names[party]);
 	if (vigil__pm_f2_party_new(&s.p, party, s.peer, &s.t, s.k, s.T))
 		goto out;
+	if (s.loaded) {
+		int ir = vigil__pm_f2_party_import(s.p, s.loaded, s.loaded_len);
+		if (ir) {
+			fprintf(stderr, "vigil pm-server: the state file %s is damaged (%s)\n",
+				s.state, vigil_strerror(ir));
+			goto out;
+		}
+		s.saved_seq = s.loaded_seq;
+		fprintf(stderr, "vigil pm-server: %s: state restored (%llu images)\n",
+			role_names[party], (unsigned long long)s.loaded_seq);
+	}
 	while (!stop) {
 		int fd = accept(lfd, NULL, NULL);
 		if (fd < 0)
@@ -509,6 +740,11 @@ out:
 	if (lfd >= 0)
 		close(lfd);
 	vigil__free(h);
+	if (s.loaded) {
+		sodium_memzero(s.loaded, s.loaded_len);
+		vigil__free(s.loaded);
+	}
+	sodium_memzero(s.key, sizeof s.key);
 	sodium_memzero(seed, sizeof seed);
 	return rcode;
 }

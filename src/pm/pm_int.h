@@ -211,6 +211,15 @@ int vigil__pm_f2_party_status(const vigil__pm_f2_party *p, const char *account, 
 			      size_t *nimages, size_t *nopened);
 int vigil__pm_f2_party_evidence(const vigil__pm_f2_party *p, const char *account, size_t i,
 				const uint8_t **ev, size_t *len);
+/* Queries that added an image so far (the two parties' counts agree
+ * while they are in step). */
+uint64_t vigil__pm_f2_party_seq(const vigil__pm_f2_party *p);
+/* The party's state as bytes (*buf vigil__free'd; the platform's holds
+ * opened evidence in the clear: seal it), and back into a party just made
+ * with the same role, k and T (VIGIL_EINVAL otherwise; VIGIL_ECORRUPT for
+ * damaged bytes, the party then left empty). */
+int vigil__pm_f2_party_export(const vigil__pm_f2_party *p, uint8_t **buf, size_t *len);
+int vigil__pm_f2_party_import(vigil__pm_f2_party *p, const uint8_t *buf, size_t len);
 
 /* ---------------------------------------------------------------------- E1 */
 /* Tests only: -1 draws the synthetic coin as configured, 0 never makes a

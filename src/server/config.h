@@ -248,6 +248,10 @@
 	X(pm_max_keys, "pm-max-keys", INT, "100000", 1, 10000000, 1,           \
 	  "Most list keys one POST /v1/pm/e1/table may blind into a table "   \
 	  "(the table ships whole to devices: 40 bytes per key).")             \
+	X(pm_case_priority, "pm-case-priority", INT, "90", 0, 1000, 1,         \
+	  "Review-queue priority of the case that private matching opens "    \
+	  "when an account reaches the threshold (its matched evidence, "     \
+	  "sealed, shown with the usual protections).")                        \
 	X(log_level, "log-level", LEVEL, "info", 0, 3, 1,                      \
 	  "error, warn, info (one line per request: method, route, status, "  \
 	  "time, key name; never tokens or bodies) or debug.")                \
@@ -337,7 +341,7 @@ typedef struct srv_config {
 	int64_t exchange_interval; /* seconds; 0: on request only */
 	int64_t exchange_lease;    /* seconds */
 	int64_t work_lease;        /* seconds: video jobs, streams (work.c) */
-	int64_t pm_enable, pm_max_keys; /* private matching (route_pm.c) */
+	int64_t pm_enable, pm_max_keys, pm_case_priority; /* private matching (route_pm.c) */
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */
 	char stream_cut_url[2048];

@@ -18,6 +18,8 @@
  * differ when a voucher opens. That is why the route is for the platform's
  * backend (it relays its users' vouchers, naming the account), never to be
  * exposed to devices directly. Voucher bytes are never logged. */
+#include "pipeline.h"
+#include "review.h"
 #include "server_int.h"
 #include "upload.h"
 
@@ -308,6 +310,75 @@ static int account_load(vigil_store *st, const vigil_pm_e1_server *s, const char
 	return VIGIL_OK;
 }
 
+/* The account's review case: opened (or joined while still open) with
+ * the matched vouchers' evidence kept sealed as the case's media, so that
+ * reviewers see it through the case routes with the usual protections
+ * (a protected derivative, the original only to the claimant, counted).
+ * One transaction with its event and audit row. It runs before the new
+ * match count is stored: a crash between the two repeats it at the next
+ * opened voucher, and the join plus the media's digest check keep each
+ * item once. */
+static int case_for(srv_req *r, vigil_store *st, const char *account,
+		    const vigil_pm_e1_account *a, size_t nm)
+{
+	json_t *context = json_pack("{s:s,s:s}", "surface", "pm-e1", "user_id", account);
+	json_t *matches = json_pack("[{s:s,s:I}]", "type", "pm_e1", "matched", (json_int_t)nm);
+	json_t *actions = json_array(), *data = NULL, *detail = NULL;
+	char *ctext = context ? json_dumps(context, JSON_COMPACT) : NULL;
+	char *mtext = matches ? json_dumps(matches, JSON_COMPACT) : NULL;
+	int64_t case_id = 0;
+	int joined = 0, rc = VIGIL_ENOMEM;
+	vigil_case_new cn;
+
+	if (!ctext || !mtext || !actions)
+		goto out;
+	memset(&cn, 0, sizeof(cn));
+	cn.source = "pm";
+	cn.join_key = "pm:e1";
+	cn.priority = (int)SRV_CFG(srv_of(r), pm_case_priority);
+	cn.user_id = account;
+	cn.context = ctext;
+	cn.matches = mtext;
+	rc = vigil_store_begin(st);
+	if (rc)
+		goto out;
+	rc = vigil_case_open(st, &cn, &case_id, &joined);
+	for (size_t i = 0; !rc && i < nm && i < VIGIL_CASE_MEDIA_MAX; i++) {
+		const uint8_t *ev;
+		size_t el;
+		if (!vigil_pm_e1_account_evidence(a, i, &ev, &el))
+			srv_case_keep(r, st, case_id, ev, el);
+	}
+	if (!rc && !joined) {
+		data = json_pack("{s:I,s:s,s:i,s:b,s:O}", "case", (json_int_t)case_id, "source",
+				 "pm", "priority", cn.priority, "report", 0, "context", context);
+		rc = data ? srv_event_queue(st, srv_of(r), NULL, "case.created", data, actions)
+			  : VIGIL_ENOMEM;
+	}
+	if (!rc) {
+		detail = json_pack("{s:I,s:I,s:b}", "case", (json_int_t)case_id, "matched",
+				   (json_int_t)nm, "joined", joined);
+		rc = detail ? srv_audit_row(r, st, *srv_key_name(r) ? srv_key_name(r) : "-",
+					    "pm.case", account, detail)
+			    : VIGIL_ENOMEM;
+	}
+	if (!rc)
+		rc = vigil_store_commit(st);
+	if (rc)
+		vigil_store_rollback(st);
+	else
+		srv_pipeline_kick();
+out:
+	json_decref(context);
+	json_decref(matches);
+	json_decref(actions);
+	json_decref(data);
+	json_decref(detail);
+	free(ctext);
+	free(mtext);
+	return rc;
+}
+
 /* POST /v1/pm/e1/voucher?account=ID, body: one voucher (octets). */
 static void voucher_post(srv_req *r)
 {
@@ -358,7 +429,14 @@ static void voucher_post(srv_req *r)
 				st, account, vigil_pm_e1_account_opened(a) > before ? v : NULL, len,
 				(int64_t)time(NULL));
 		if (!rc) {
+			vigil_pm_account_info info;
 			int rr = vigil_pm_e1_account_recover(a, &nm);
+			if (rr == VIGIL_OK)
+				rr = vigil_pm_store_account_get(st, account, &info);
+			/* New matches open (or add to) the review case, then the
+			 * count is recorded (case_for says why in this order). */
+			if (rr == VIGIL_OK && (int64_t)nm > info.matched)
+				rr = case_for(r, st, account, a, nm);
 			if (rr == VIGIL_OK)
 				rc = vigil_pm_store_account_set_matched(st, account, (int64_t)nm,
 									 (int64_t)time(NULL));

@@ -10,7 +10,8 @@
  * of one account must come from one polynomial). Each input line is
  * "NAME MODE TYPE HEX EVIDENCE": MODE real or syn, TYPE a hash type name
  * (sha256, md5, pdq), HEX its value, EVIDENCE a word carried as the
- * voucher's evidence. The voucher goes to OUTDIR/NAME.v. The image id is
+ * voucher's evidence, or @FILE for a file's bytes (up to 1024: a small
+ * image, as a device would send a low-resolution derivative). The voucher goes to OUTDIR/NAME.v. The image id is
  * NAME, so a repeated NAME is the same image. Exit 0, or 1 with a message. */
 #include <sodium.h>
 #include <stdio.h>
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
 	}
 	free(tab);
 	st = slurp(argv[4], &stn);
-	if (st ? vigil_pm_e1_client_import(&c, t, st, stn) : vigil_pm_e1_client_new(&c, t, 0, 64)) {
+	if (st ? vigil_pm_e1_client_import(&c, t, st, stn) : vigil_pm_e1_client_new(&c, t, 0, 1024)) {
 		fprintf(stderr, "pm_client: account state\n");
 		return 1;
 	}
@@ -100,9 +101,18 @@ int main(int argc, char **argv)
 		}
 		memcpy(key, type, tl);
 		key[tl] = ':';
+		uint8_t *evb = (uint8_t *)ev;
+		size_t evl = strlen(ev);
+		if (ev[0] == '@' && (!(evb = slurp(ev + 1, &evl)) || evl > 1024)) {
+			fprintf(stderr, "pm_client: cannot use %s as evidence\n", ev + 1);
+			return 1;
+		}
 		vigil__pm_e1_force_synthetic(c, !strcmp(mode, "syn") ? 1 : 0);
-		if (vigil_pm_e1_client_voucher(c, key, tl + 1 + vl, (const uint8_t *)name,
-					       strlen(name), (const uint8_t *)ev, strlen(ev), v)) {
+		int vr = vigil_pm_e1_client_voucher(c, key, tl + 1 + vl, (const uint8_t *)name,
+						    strlen(name), evb, evl, v);
+		if (evb != (uint8_t *)ev)
+			free(evb);
+		if (vr) {
 			fprintf(stderr, "pm_client: voucher failed\n");
 			return 1;
 		}

@@ -5,8 +5,16 @@
  *   pm_f2_client run CUSTODIAN PLATFORM HASHES   the scenario below
  *   pm_f2_client oversize ADDR       a frame over the limit is refused,
  *                                    the server keeps serving
- * The query messages come from the internal vigil__pm_f2_client_query
- * (there is no public F2 client API yet, docs/private-matching.md).
+ *   pm_f2_client persist CUSTODIAN PLATFORM HASHES 1|2
+ *                                    the two halves of a restart test: 1
+ *                                    sends carol k-1 matches (nothing
+ *                                    opens); 2, after the servers were
+ *                                    killed and restarted from --state,
+ *                                    re-sends one (not counted) and the
+ *                                    k-th: exactly her k open
+ * Queries, parameters and status go through the public F2 client
+ * (vigil_pm_f2_client_*, include/vigil/pm.h); only the oversized frame is
+ * written by hand.
  * Scenario (k from the servers): alice sends k-1 matches (near-duplicates
  * at d 4..15 of list entries), one re-sent, and 3 random non-members:
  * neither server has the threshold bit, the platform opened nothing; bob
@@ -20,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../src/core/core.h"
-#include "../../src/pm/pm_int.h"
+#include "vigil.h"
+
 #include "../test.h"
 
 #define MAXBANK 4096
@@ -41,13 +49,16 @@ static int wr(int fd, const uint8_t *b, size_t n)
 	return 0;
 }
 
-static int frame(int fd, char type, const uint8_t *b, size_t n)
+static int rdn(int fd, void *b, size_t n)
 {
-	uint8_t h[5];
-	for (int i = 0; i < 4; i++)
-		h[i] = (uint8_t)((n + 1) >> (8 * i));
-	h[4] = (uint8_t)type;
-	return wr(fd, h, 5) || wr(fd, b, n) ? -1 : 0;
+	for (uint8_t *p = b; n;) {
+		ssize_t r = read(fd, p, n);
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
 }
 
 static int dial(const char *spec)
@@ -71,7 +82,7 @@ static int dial(const char *spec)
 	return fd;
 }
 
-static int cl[2];
+static vigil_pm_f2_client *cli;
 static unsigned gB, gS, gK, gT;
 static int leaks;
 
@@ -119,61 +130,54 @@ static int query(const char *account, const char *id, const uint8_t x[32], const
 	double t0 = now();
 	uint8_t *msg[2];
 	size_t len[2];
-	if (vigil__pm_f2_client_query(x, account, (const uint8_t *)id, strlen(id),
-				      (const uint8_t *)ev, strlen(ev), gB, gS, msg, len))
+	int rc = vigil_pm_f2_query_make(vigil_pm_f2_client_params(cli), x, account,
+					(const uint8_t *)id, strlen(id), (const uint8_t *)ev,
+					strlen(ev), msg, len);
+	if (rc)
 		return -1;
-	int rc = 0;
 	for (int p = 0; p < 2; p++) {
 		leaks += memmem(msg[p], len[p], x, 32) != NULL;
 		for (int j = 0; j + 8 <= 32; j += 4)
 			leaks += memmem(msg[p], len[p], x + j, 8) != NULL;
-		rc |= frame(cl[p], 'Q', msg[p], len[p]);
-		vigil__free(msg[p]);
 	}
-	for (int p = 0; p < 2; p++) {
-		uint8_t *a;
-		size_t n;
-		int r = vigil__pm_f2_recv(cl[p], &a, &n);
-		rc |= r || n != 1 || a[0] != 0;
-		if (!r)
-			vigil__free(a);
-	}
+	rc = vigil_pm_f2_client_send(cli, msg, len, NULL);
+	free(msg[0]);
+	free(msg[1]);
 	qsec += now() - t0;
 	nq++;
 	return rc ? -1 : 0;
 }
 
+typedef struct evlist {
+	char items[32][64];
+	size_t n;
+} evlist;
+
+static int collect(void *user, const uint8_t *ev, size_t len)
+{
+	evlist *l = user;
+	if (l->n < 32) {
+		memset(l->items[l->n], 0, 64);
+		memcpy(l->items[l->n++], ev, len < 63 ? len : 63);
+	}
+	return 0;
+}
+
 /* Status at party p; opened evidence sorted and joined by ','. */
 static void status(int p, const char *account, int *over, size_t *no, char *evs, size_t cap)
 {
-	uint8_t *m;
-	size_t n, ni;
+	evlist l = {.n = 0};
+	size_t ni;
 	*over = -1;
 	*no = 0;
 	evs[0] = 0;
-	if (frame(cl[p], 'S', (const uint8_t *)account, strlen(account)) ||
-	    vigil__pm_f2_recv(cl[p], &m, &n))
+	if (vigil_pm_f2_client_status(cli, p, account, over, &ni, no, collect, &l))
 		return;
-	char line[64] = {0}, items[32][64];
-	memcpy(line, m, n < 63 ? n : 63);
-	vigil__free(m);
-	if (sscanf(line, "%d %zu %zu", over, &ni, no) != 3)
-		return;
-	size_t k = 0;
-	for (size_t i = 0; i < *no; i++) {
-		if (vigil__pm_f2_recv(cl[p], &m, &n))
-			return;
-		if (k < 32) {
-			memset(items[k], 0, 64);
-			memcpy(items[k++], m, n < 63 ? n : 63);
-		}
-		vigil__free(m);
-	}
-	qsort(items, k, 64, (int (*)(const void *, const void *))strcmp);
-	for (size_t i = 0; i < k; i++) {
+	qsort(l.items, l.n, 64, (int (*)(const void *, const void *))strcmp);
+	for (size_t i = 0; i < l.n; i++) {
 		if (i)
 			strncat(evs, ",", cap - strlen(evs) - 1);
-		strncat(evs, items[i], cap - strlen(evs) - 1);
+		strncat(evs, l.items[i], cap - strlen(evs) - 1);
 	}
 }
 
@@ -209,21 +213,23 @@ static int gen(const char *hp, const char *sp, long n)
 	return fclose(h) | fclose(s) ? 1 : 0;
 }
 
+/* A server that still answers: its parameter line ('I'). */
 static int info(int fd)
 {
-	uint8_t *m;
-	size_t n;
+	uint8_t h[5] = {1, 0, 0, 0, 'I'}, r[4];
 	char line[64] = {0};
-	if (frame(fd, 'I', NULL, 0) || vigil__pm_f2_recv(fd, &m, &n))
+	if (wr(fd, h, 5) || rdn(fd, r, 4))
 		return -1;
-	memcpy(line, m, n < 63 ? n : 63);
-	vigil__free(m);
-	return sscanf(line, "%u %u %u %u", &gB, &gS, &gK, &gT) == 4 ? 0 : -1;
+	size_t n = (size_t)r[0] | (size_t)r[1] << 8 | (size_t)r[2] << 16 | (size_t)r[3] << 24;
+	if (n > 63 || rdn(fd, line, n))
+		return -1;
+	unsigned b, s, k, t;
+	return sscanf(line, "%u %u %u %u", &b, &s, &k, &t) == 4 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
-	if (vigil__pm_ready())
+	if (vigil_pm_enable(VIGIL_PM_ACK))
 		return 1;
 	if (argc == 5 && !strcmp(argv[1], "gen"))
 		return gen(argv[2], argv[3], atol(argv[4]));
@@ -241,24 +247,64 @@ int main(int argc, char **argv)
 			close(fd);
 		return test_done("pm/server oversize");
 	}
+	if (argc == 6 && !strcmp(argv[1], "persist")) {
+		CHECK(load_bank(argv[4]) == 0 && nbank >= 200);
+		CHECK(vigil_pm_f2_client_open(&cli, argv[2], argv[3], 20000) == 0);
+		if (!cli)
+			return test_done("pm/server persist");
+		gK = vigil_pm_f2_client_params(cli)->k;
+		uint8_t x[32];
+		char id[32], ev[32], evs[2048], want[2048] = "";
+		int over;
+		size_t no;
+		for (unsigned i = 0; i < gK; i++) {
+			snprintf(ev, sizeof ev, "ev-c-%u", i);
+			strncat(want, want[0] ? "," : "", sizeof want - strlen(want) - 1);
+			strncat(want, ev, sizeof want - strlen(want) - 1);
+		}
+		if (!strcmp(argv[5], "1")) {
+			for (unsigned i = 0; i + 1 < gK; i++) {
+				near(x, 100 + i, 7);
+				snprintf(id, sizeof id, "c-%u", i);
+				snprintf(ev, sizeof ev, "ev-c-%u", i);
+				CHECK(query("carol", id, x, ev) == 0);
+			}
+			for (int p = 0; p < 2; p++) {
+				status(p, "carol", &over, &no, evs, sizeof evs);
+				CHECKF(over == 0 && no == 0, "party %d below k: over %d opened %zu", p, over,
+				       no);
+			}
+		} else {
+			near(x, 100, 9); /* image c-0 again: the restored state knows it */
+			CHECK(query("carol", "c-0", x, "ev-c-0") == 0);
+			status(1, "carol", &over, &no, evs, sizeof evs);
+			CHECKF(over == 0 && no == 0, "after the restart, a re-sent image opened: over %d "
+			       "opened %zu", over, no);
+			near(x, 100 + gK, 3);
+			snprintf(id, sizeof id, "c-%u", gK - 1);
+			snprintf(ev, sizeof ev, "ev-c-%u", gK - 1);
+			CHECK(query("carol", id, x, ev) == 0);
+			status(1, "carol", &over, &no, evs, sizeof evs);
+			CHECKF(over == 1 && no == gK && !strcmp(evs, want),
+			       "after the restart, the k-th match: over %d opened %zu [%s], want [%s]",
+			       over, no, evs, want);
+			status(0, "carol", &over, &no, evs, sizeof evs);
+			CHECKF(over == 1 && no == 0, "custodian: over %d opened %zu (must be 0)", over, no);
+		}
+		vigil_pm_f2_client_close(cli);
+		return test_done("pm/server persist");
+	}
 	if (argc != 5 || strcmp(argv[1], "run")) {
-		fprintf(stderr, "usage: pm_f2_client gen|run|oversize ...\n");
+		fprintf(stderr, "usage: pm_f2_client gen|run|oversize|persist ...\n");
 		return 2;
 	}
 	CHECK(load_bank(argv[4]) == 0 && nbank >= 64);
-	cl[0] = dial(argv[2]);
-	cl[1] = dial(argv[3]);
-	CHECK(cl[0] >= 0 && cl[1] >= 0);
-	struct timeval tv = {20, 0}; /* a server out of step answers never: fail, not hang */
-	for (int p = 0; p < 2; p++)
-		if (cl[p] >= 0)
-			setsockopt(cl[p], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	unsigned B1, S1, K1, T1;
-	CHECK(info(cl[1]) == 0);
-	B1 = gB, S1 = gS, K1 = gK, T1 = gT;
-	CHECK(info(cl[0]) == 0);
-	CHECKF(B1 == gB && S1 == gS && K1 == gK && T1 == gT && gK >= 2 && gK <= 8 && gT >= 15,
-	       "parameters: %u %u %u %u vs %u %u %u %u", B1, S1, K1, T1, gB, gS, gK, gT);
+	CHECK(vigil_pm_f2_client_open(&cli, argv[2], argv[3], 20000) == 0);
+	if (!cli)
+		return test_done("pm/server");
+	const vigil_pm_f2_params *par = vigil_pm_f2_client_params(cli);
+	gB = par->B, gS = par->S, gK = par->k, gT = par->T;
+	CHECKF(gK >= 2 && gK <= 8 && gT >= 15, "parameters: %u %u %u %u", gB, gS, gK, gT);
 	printf("servers: B = %u, stash %u, k = %u, T = %u\n", gB, gS, gK, gT);
 	if (test_failures)
 		return test_done("pm/server");
@@ -288,23 +334,17 @@ int main(int argc, char **argv)
 	{ /* a bad DPF key at the custodian only: both refuse, and stay in step */
 		uint8_t *msg[2];
 		size_t len[2];
-		int refused = 0;
+		int acks[2] = {0, 0};
 		nonmember(x);
-		CHECK(vigil__pm_f2_client_query(x, "alice", (const uint8_t *)"a-sw", 4,
-						(const uint8_t *)"ev-sw", 5, gB, gS, msg, len) == 0);
+		CHECK(vigil_pm_f2_query_make(par, x, "alice", (const uint8_t *)"a-sw", 4,
+					     (const uint8_t *)"ev-sw", 5, msg, len) == 0);
 		msg[0][102 + 16] = 2; /* the first key's root control bit: not 0 or 1 */
-		for (int p = 0; p < 2; p++)
-			CHECK(frame(cl[p], 'Q', msg[p], len[p]) == 0);
-		for (int p = 0; p < 2; p++) {
-			uint8_t *a;
-			size_t n;
-			if (!vigil__pm_f2_recv(cl[p], &a, &n)) {
-				refused += n == 1 && a[0] != 0;
-				vigil__free(a);
-			}
-			vigil__free(msg[p]);
-		}
-		CHECKF(refused == 2, "a bad key at one server: %d of 2 servers refused", refused);
+		int rc = vigil_pm_f2_client_send(cli, msg, len, acks);
+		free(msg[0]);
+		free(msg[1]);
+		int refused = (acks[0] > 0) + (acks[1] > 0);
+		CHECKF(rc > 0 && refused == 2, "a bad key at one server: %d of 2 servers refused",
+		       refused);
 		if (refused != 2) /* the servers are out of step: nothing after this means anything */
 			return test_done("pm/server");
 	}
@@ -346,7 +386,6 @@ int main(int argc, char **argv)
 	printf("%d queries, %.1f ms each (client + both servers on loopback; informational)\n", nq,
 	       1e3 * qsec / nq);
 	CHECKF(leaks == 0, "%d query messages hold the query hash in the clear", leaks);
-	close(cl[0]);
-	close(cl[1]);
+	vigil_pm_f2_client_close(cli);
 	return test_done("pm/server");
 }

@@ -17,6 +17,7 @@
 
 #include "../../src/core/core.h"
 #include "../../src/pm/pm_int.h"
+#include "vigil.h"
 #include "../test.h"
 
 #define NBANK 500
@@ -25,7 +26,8 @@
 
 static uint8_t bank[NBANK][32];
 
-/* A child: one party. Requests: 'Q' query | 'S' account | 'X'. Status
+/* A child: one party. Requests: 'I' | 'Q' query | 'S' account, as vigil
+ * pm-server reads them (the client is the public one); EOF ends it. Status
  * reply: "over images opened" then each opened evidence, one message each. */
 static int party_main(int party, int client, int peer, const uint8_t seed[32])
 {
@@ -37,10 +39,17 @@ static int party_main(int party, int client, int peer, const uint8_t seed[32])
 	for (;;) {
 		uint8_t *m;
 		size_t n;
-		if (vigil__pm_f2_recv(client, &m, &n) || n < 1)
-			return 1;
+		if (vigil__pm_f2_recv(client, &m, &n))
+			break; /* the client closed */
 		int rc = 0;
-		if (m[0] == 'Q') {
+		if (n < 1) {
+			vigil__free(m);
+			return 1;
+		} else if (m[0] == 'I') {
+			char line[64];
+			int l = snprintf(line, sizeof line, "%u %d %d %d", t.B, STASH, K, 31);
+			vigil__pm_f2_send(client, (uint8_t *)line, (size_t)l);
+		} else if (m[0] == 'Q') {
 			rc = vigil__pm_f2_party_query(p, m + 1, n - 1);
 			uint8_t ack = (uint8_t)rc;
 			vigil__pm_f2_send(client, &ack, 1);
@@ -60,7 +69,7 @@ static int party_main(int party, int client, int peer, const uint8_t seed[32])
 			}
 		} else {
 			vigil__free(m);
-			break;
+			return 1;
 		}
 		vigil__free(m);
 		if (rc)
@@ -76,8 +85,7 @@ static int party_main(int party, int client, int peer, const uint8_t seed[32])
 	return 0;
 }
 
-static int cl[2]; /* client's sockets to party 0 and 1 */
-static unsigned gB;
+static vigil_pm_f2_client *cli;
 
 static int near(uint8_t x[32], int src, int d)
 {
@@ -94,37 +102,43 @@ static int near(uint8_t x[32], int src, int d)
 
 static int leaks;
 
-/* One image: both messages out, both acks back. */
+/* One image: both messages out (checked for the hash first), both acks back. */
 static int query(const char *account, const char *id, const uint8_t x[32], const char *ev)
 {
 	uint8_t *msg[2];
 	size_t len[2];
-	if (vigil__pm_f2_client_query(x, account, (const uint8_t *)id, strlen(id),
-				      (const uint8_t *)ev, strlen(ev), gB, STASH, msg, len))
+	const vigil_pm_f2_params *par = vigil_pm_f2_client_params(cli);
+	if (vigil_pm_f2_query_make(par, x, account, (const uint8_t *)id, strlen(id),
+				   (const uint8_t *)ev, strlen(ev), msg, len))
 		return -1;
-	int rc = 0;
 	static int shown;
 	if (!shown++)
 		printf("query messages: %zu bytes to the custodian, %zu to the platform (%zu triples "
-		       "each)\n", len[0], len[1], vigil__pm_f2_ntriples(gB, STASH));
+		       "each)\n", len[0], len[1], vigil__pm_f2_ntriples(par->B, par->S));
 	for (int p = 0; p < 2; p++) {
 		leaks += memmem(msg[p], len[p], x, 32) != NULL;
 		for (int j = 0; j + 8 <= 32; j += 4)
 			leaks += memmem(msg[p], len[p], x + j, 8) != NULL;
-		uint8_t *w = malloc(len[p] + 1);
-		w[0] = 'Q';
-		memcpy(w + 1, msg[p], len[p]);
-		rc |= vigil__pm_f2_send(cl[p], w, len[p] + 1);
-		free(w);
-		vigil__free(msg[p]);
 	}
-	for (int p = 0; p < 2; p++) {
-		uint8_t *a;
-		size_t n;
-		rc |= vigil__pm_f2_recv(cl[p], &a, &n) || n != 1 || a[0] != 0;
-		vigil__free(a);
-	}
+	int rc = vigil_pm_f2_client_send(cli, msg, len, NULL);
+	free(msg[0]);
+	free(msg[1]);
 	return rc ? -1 : 0;
+}
+
+typedef struct evlist {
+	char items[16][64];
+	size_t n;
+} evlist;
+
+static int collect(void *user, const uint8_t *ev, size_t len)
+{
+	evlist *l = user;
+	if (l->n < 16) {
+		memset(l->items[l->n], 0, 64);
+		memcpy(l->items[l->n++], ev, len < 63 ? len : 63);
+	}
+	return 0;
 }
 
 /* Status of an account at party p; the opened evidence, sorted, joined
@@ -132,50 +146,26 @@ static int query(const char *account, const char *id, const uint8_t x[32], const
 static void status(int p, const char *account, int *over, size_t *ni, size_t *no, char *evs,
 		   size_t cap)
 {
-	uint8_t *m, req[80];
-	size_t n, al = strlen(account);
-	req[0] = 'S';
-	memcpy(req + 1, account, al);
+	evlist l = {.n = 0};
 	*over = -1;
 	*ni = *no = 0;
 	evs[0] = 0;
-	if (vigil__pm_f2_send(cl[p], req, al + 1) || vigil__pm_f2_recv(cl[p], &m, &n))
+	if (vigil_pm_f2_client_status(cli, p, account, over, ni, no, collect, &l))
 		return;
-	char line[64] = {0};
-	memcpy(line, m, n < 63 ? n : 63);
-	vigil__free(m);
-	sscanf(line, "%d %zu %zu", over, ni, no);
-	char items[16][64];
-	size_t k = 0;
-	for (size_t i = 0; i < *no; i++) {
-		if (vigil__pm_f2_recv(cl[p], &m, &n))
-			return;
-		if (k < 16) {
-			memset(items[k], 0, 64);
-			memcpy(items[k++], m, n < 63 ? n : 63);
-		}
-		vigil__free(m);
-	}
-	qsort(items, k, 64, (int (*)(const void *, const void *))strcmp);
-	for (size_t i = 0; i < k; i++) {
+	qsort(l.items, l.n, 64, (int (*)(const void *, const void *))strcmp);
+	for (size_t i = 0; i < l.n; i++) {
 		if (i)
 			strncat(evs, ",", cap - strlen(evs) - 1);
-		strncat(evs, items[i], cap - strlen(evs) - 1);
+		strncat(evs, l.items[i], cap - strlen(evs) - 1);
 	}
 }
 
 int main(void)
 {
-	CHECK(vigil__pm_ready() == 0);
+	CHECK(vigil_pm_enable(VIGIL_PM_ACK) == 0);
 	randombytes_buf(bank, sizeof bank);
 	uint8_t seed[32];
 	randombytes_buf(seed, 32);
-	{ /* the public bucket size both parties will measure */
-		vigil__pm_f2_tables t;
-		CHECK(vigil__pm_f2_build(&t, (const uint8_t(*)[32])bank, NBANK, STASH, 64, seed) == 0);
-		gB = t.B;
-		vigil__pm_f2_free(&t);
-	}
 	int peer[2], c0[2], c1[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, peer) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, c0) == 0);
@@ -197,8 +187,9 @@ int main(void)
 	close(peer[1]);
 	close(c0[1]);
 	close(c1[1]);
-	cl[0] = c0[0];
-	cl[1] = c1[0];
+	CHECK(vigil_pm_f2_client_attach(&cli, c0[0], c1[0], 20000) == 0);
+	if (!cli)
+		return test_done("pm/f2_two");
 
 	uint8_t x[32];
 	int over;
@@ -246,10 +237,7 @@ int main(void)
 	CHECKF(no == 4 && !strcmp(evs, "ev-a-m1,ev-a-m2,ev-a-m3,ev-a-m4"), "after k: [%s]", evs);
 	CHECKF(leaks == 0, "%d query messages hold the query hash in the clear", leaks);
 
-	for (int p = 0; p < 2; p++) {
-		uint8_t bye = 'X';
-		vigil__pm_f2_send(cl[p], &bye, 1);
-	}
+	vigil_pm_f2_client_close(cli); /* the parties read EOF and stop */
 	for (int p = 0; p < 2; p++) {
 		int st = 0;
 		waitpid(pid[p], &st, 0);

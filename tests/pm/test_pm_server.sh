@@ -5,7 +5,9 @@
 # nothing opens, at it exactly the matched images' evidence opens at the
 # platform (never at the custodian, never a non-member's). Also: refused
 # without the research-grade flag, a peer with another list is refused, an
-# oversized frame is refused unread, SIGTERM stops both with status 0.
+# oversized frame is refused unread, SIGTERM stops both with status 0; with
+# --state, a kill -9 of both loses no account share (the threshold is
+# reached across the restart) and two states out of step refuse each other.
 set -u
 VIGIL=$1 CLIENT=$2 HERE=$(dirname "$0")
 T=$(mktemp -d)
@@ -66,6 +68,77 @@ wait $P1; r1=$?
 P0= P1=
 check "SIGTERM: the custodian stops with status 0" [ $r0 = 0 ]
 check "SIGTERM: the platform stops with status 0" [ $r1 = 0 ]
+
+# --state: kill -9 of both servers between the (k-1)-th and the k-th match.
+python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/mk"
+chmod 600 "$T/mk"
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --state "$T/s1" \
+	--i-understand-research-grade > "$T/bad.out" 2> "$T/bad.err"
+check "--state without --master-key is refused (exit 2)" [ $? = 2 ]
+pair() { # pair CUSTODIAN-STATE PLATFORM-STATE TAG: starts both, sets P0 P1 A0 A1
+	"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --state "$2" \
+		--master-key "$T/mk" --i-understand-research-grade > "$T/p1$3.out" 2> "$T/p1$3.err" &
+	P1=$!
+	A1=$(addr "$T/p1$3.out") || { bad "platform did not start"; cat "$T/p1$3.err"; exit 1; }
+	"$VIGIL" pm-server --role custodian $COMMON --listen 127.0.0.1:0 --peer "$A1" --state "$1" \
+		--master-key "$T/mk" --i-understand-research-grade > "$T/p0$3.out" 2> "$T/p0$3.err" &
+	P0=$!
+	A0=$(addr "$T/p0$3.out") || { bad "custodian did not start"; cat "$T/p0$3.err"; exit 1; }
+	i=0
+	while ! grep -q "peer connected" "$T/p0$3.err" && [ $i -lt 300 ]; do
+		kill -0 $P0 2>/dev/null || break
+		sleep 0.1; i=$((i + 1))
+	done
+}
+killboth() { kill -9 $P0 $P1 2>/dev/null; wait $P0 $P1 2>/dev/null; P0= P1=; }
+pair "$T/s0" "$T/s1" a
+"$CLIENT" persist "$A0" "$A1" "$T/list.hex" 1 > "$T/ps1.out" 2>&1
+check "with --state: k-1 matches, nothing opens" [ $? = 0 ]
+cat "$T/ps1.out"
+killboth
+cp "$T/s0" "$T/s0.old"
+pair "$T/s0" "$T/s1" b
+check "after kill -9 both restore their state" \
+	sh -c "grep -q 'state restored' '$T/p0b.err' && grep -q 'state restored' '$T/p1b.err'"
+"$CLIENT" persist "$A0" "$A1" "$T/list.hex" 2 > "$T/ps2.out" 2>&1
+check "after the restart the k-th match opens exactly carol's k (a re-sent one not counted)" [ $? = 0 ]
+cat "$T/ps2.out"
+killboth
+check "the state files are sealed (the opened evidence not in the clear)" \
+	sh -c "[ -s '$T/s0' ] && [ -s '$T/s1' ] && ! grep -aq ev-c '$T/s0' '$T/s1'"
+# The custodian back at the old state, the platform at the new: refused.
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --state "$T/s1" \
+	--master-key "$T/mk" --i-understand-research-grade > "$T/p1c.out" 2> "$T/p1c.err" &
+P1=$!
+A1=$(addr "$T/p1c.out") || { bad "platform did not start"; cat "$T/p1c.err"; exit 1; }
+timeout 30 "$VIGIL" pm-server --role custodian $COMMON --listen 127.0.0.1:0 --peer "$A1" \
+	--state "$T/s0.old" --master-key "$T/mk" --i-understand-research-grade \
+	> "$T/p0c.out" 2> "$T/p0c.err"
+check "states out of step: the custodian is refused (exit 1)" [ $? = 1 ]
+check "  and says so" grep -q "out of step" "$T/p0c.err"
+kill -TERM $P1; wait $P1; P1=
+
+# --bank: both servers read the list from a bank (each from its own copy of
+# the store), agree at the hello and serve queries.
+VIGIL_DB="$T/b.db" "$VIGIL" bank create f2list > /dev/null &&
+	VIGIL_DB="$T/b.db" "$VIGIL" bank import f2list "$T/list.hex" > /dev/null || bad "bank import"
+cp "$T/b.db" "$T/b2.db"
+BANK="--seed-file $T/seed.hex --threshold 3 --bank f2list"
+"$VIGIL" pm-server --role platform $BANK --db "$T/b.db" --listen 127.0.0.1:0 \
+	--i-understand-research-grade > "$T/p1d.out" 2> "$T/p1d.err" &
+P1=$!
+A1=$(addr "$T/p1d.out") || { bad "platform (--bank) did not start"; cat "$T/p1d.err"; exit 1; }
+"$VIGIL" pm-server --role custodian $BANK --db "$T/b2.db" --listen 127.0.0.1:0 --peer "$A1" \
+	--i-understand-research-grade > "$T/p0d.out" 2> "$T/p0d.err" &
+P0=$!
+A0=$(addr "$T/p0d.out") || { bad "custodian (--bank) did not start"; cat "$T/p0d.err"; exit 1; }
+check "--bank: the tables are built from the bank's 500 PDQ entries" grep -q "(500 hashes" "$T/p1d.out"
+"$CLIENT" persist "$A0" "$A1" "$T/list.hex" 1 > "$T/pd.out" 2>&1
+check "--bank: both agree at the hello and serve queries" [ $? = 0 ]
+kill -TERM $P0 $P1; wait $P0 $P1; P0= P1=
+"$VIGIL" pm-server --role platform $BANK --hashes "$T/list.hex" --listen 127.0.0.1:0 \
+	--i-understand-research-grade > /dev/null 2> "$T/both.err"
+check "--bank and --hashes together are refused (exit 2)" [ $? = 2 ]
 check "no sanitizer report from any server" sh -c "! grep -q Sanitizer $T/*.err"
 [ $fail = 0 ] || { echo "--- custodian"; cat "$T/p0.err"; echo "--- platform"; cat "$T/p1.err"; }
 exit $fail
