@@ -103,21 +103,34 @@ static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 	rc = vigil__pdq_stream_new(ctx, rows, cols, &s);
 	if (rc)
 		return rc;
-	for (y = 0; y < rows; y++) {
-		int sy = down ? (int)((int64_t)y * src->height / VIGIL__PDQ_512) : y;
+	if (!down) {
+		/* Whole bands of rows go straight into the filter's layout. */
+		for (y = 0; y < rows; y += SRC_BLOCK) {
+			const uint8_t *px[SRC_BLOCK];
+			int n = rows - y < SRC_BLOCK ? rows - y : SRC_BLOCK, k;
+			for (k = 0; k < n; k++) {
+				rc = src_row(ctx, src, y + k, &px[k]);
+				if (rc)
+					goto out;
+			}
+			vigil__pdq_stream_push_block(s, px, n, src->channels);
+		}
+	}
+	for (y = 0; down && y < rows; y++) {
+		int sy = (int)((int64_t)y * src->height / VIGIL__PDQ_512);
 		if (sy < src->next - 1 || sy >= src->height) {
 			rc = vigil__err(ctx, VIGIL_EINTERNAL, "row order");
 			goto out;
 		}
 		if (sy == src->next - 1 && y > 0) {
-			/* Upsampled rows repeat: reuse the row already read. */
-		} else {
-			rc = src_row(ctx, src, sy, &row);
-			if (rc)
-				goto out;
+			/* Upsampled rows repeat: the same luma again. */
+			vigil__pdq_stream_push_repeat(s);
+			continue;
 		}
-		vigil__pdq_stream_push_pixels(s, row, src->channels,
-					      down ? xmap : NULL);
+		rc = src_row(ctx, src, sy, &row);
+		if (rc)
+			goto out;
+		vigil__pdq_stream_push_pixels(s, row, src->channels, xmap);
 	}
 	vigil__pdq_stream_end(s, a);
 	vigil__pdq_finish(a, out, dih);

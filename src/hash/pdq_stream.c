@@ -47,13 +47,15 @@ struct vigil__pdq_stream {
 	int na, nc;        /* rows waiting in band A / band C */
 	int next_i;        /* next decimated row to fill */
 	float *band_a, *band_a_out; /* cols x BAND, interleaved */
-	float *band_c, *band_c_out; /* cols x BAND, interleaved */
+	float *band_c;     /* cols x BAND, interleaved */
+	float pick[64 * BAND]; /* stage C's output at the 64 kept columns */
 	float *arow[BAND]; /* stage A input: luma rows, row-major */
 	float *crow[BAND]; /* stage C input: stage B output rows */
 	float row64[64];   /* one row of 64 kept columns */
 	colbox b, d;       /* stages B and D */
 	float *a64;        /* where stage D writes the decimated rows */
 	float out64[64 * 64];
+	uint8_t *gather;   /* 3 * cols bytes: one row sampled through xmap */
 };
 
 /* Eight floats, one per row of a band: GCC/clang vector arithmetic is
@@ -87,6 +89,42 @@ static void box_band(const float *restrict in, float *restrict out, int n, int w
 		cnt--;
 		sum -= vin[li];
 		vout[oi] = sum / (float)cnt;
+	}
+}
+
+/* box_band for stage C, whose output is read at the 64 decimated columns
+ * only: every running sum as in box_band, but a division (the costly part)
+ * only where a kept column is; out[j * BAND + k] = lane k at column
+ * jsel[j]. */
+VIGIL__SIMD
+static void box_band_pick(const float *restrict in, float *restrict out, int n, int w,
+			  const int *jsel)
+{
+	const v8f *vin = (const v8f *)in;
+	v8f *vout = (v8f *)out, sum = {0};
+	int half = (w + 2) / 2, cnt = 0, ri = 0, li = 0, oi = 0, i, j = 0;
+
+	for (i = 0; i < half - 1; i++, ri++) {
+		sum += vin[ri];
+		cnt++;
+	}
+	for (i = 0; i < w - half + 1; i++, ri++, oi++) {
+		cnt++;
+		sum += vin[ri];
+		while (j < 64 && jsel[j] == oi)
+			vout[j++] = sum / (float)cnt;
+	}
+	for (i = 0; i < n - w; i++, ri++, li++, oi++) {
+		sum += vin[ri];
+		sum -= vin[li];
+		while (j < 64 && jsel[j] == oi)
+			vout[j++] = sum / (float)cnt;
+	}
+	for (i = 0; i < half - 1; i++, li++, oi++) {
+		cnt--;
+		sum -= vin[li];
+		while (j < 64 && jsel[j] == oi)
+			vout[j++] = sum / (float)cnt;
 	}
 }
 
@@ -207,10 +245,10 @@ static void flush_c(vigil__pdq_stream *s)
 	if (!s->nc)
 		return;
 	vigil__transpose_in(s->band_c, s->crow, s->nc, s->cols);
-	box_band(s->band_c, s->band_c_out, s->cols, s->wr);
+	box_band_pick(s->band_c, s->pick, s->cols, s->wr, s->jsel);
 	for (k = 0; k < s->nc; k++) {
 		for (j = 0; j < 64; j++)
-			s->row64[j] = s->band_c_out[(size_t)s->jsel[j] * BAND + k];
+			s->row64[j] = s->pick[j * BAND + k];
 		if (colbox_push(&s->d, s->row64))
 			emit_d(s, s->d.ri - s->d.half);
 	}
@@ -225,14 +263,12 @@ static void b_emitted(vigil__pdq_stream *s)
 	s->b.out = s->crow[s->nc];
 }
 
-static void flush_a(vigil__pdq_stream *s)
+/* Stage A on the band_a already filled with s->na rows. */
+static void filter_a(vigil__pdq_stream *s)
 {
 	float *slots[BAND];
 	int k;
 
-	if (!s->na)
-		return;
-	vigil__transpose_in(s->band_a, s->arow, s->na, s->cols);
 	box_band(s->band_a, s->band_a_out, s->cols, s->wr);
 	for (k = 0; k < s->na; k++)
 		slots[k] = colbox_slot(&s->b, k);
@@ -241,6 +277,14 @@ static void flush_a(vigil__pdq_stream *s)
 		if (colbox_commit(&s->b))
 			b_emitted(s);
 	s->na = 0;
+}
+
+static void flush_a(vigil__pdq_stream *s)
+{
+	if (!s->na)
+		return;
+	vigil__transpose_in(s->band_a, s->arow, s->na, s->cols);
+	filter_a(s);
 }
 
 int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
@@ -252,6 +296,7 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 
 	*out = NULL;
 	vigil__transpose_init();
+	vigil__luma_init();
 	if (rows < VIGIL__PDQ_MIN_DIM || cols < VIGIL__PDQ_MIN_DIM)
 		return vigil__err(ctx, VIGIL_EINVAL, "stream: %dx%d too small",
 				  cols, rows);
@@ -267,19 +312,19 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 		s->jsel[i] = vigil__pdq_decim(i, cols);
 	}
 	band = (size_t)cols * BAND;
-	/* One block: four bands and sixteen rows. */
-	s->band_a = vigil__calloc(band * 6, sizeof(float));
-	if (!s->band_a || colbox_init(&s->b, rows, s->wc, cols) ||
+	/* One block: three bands and sixteen rows. */
+	s->band_a = vigil__calloc(band * 5, sizeof(float));
+	s->gather = vigil__malloc((size_t)cols * 3);
+	if (!s->band_a || !s->gather || colbox_init(&s->b, rows, s->wc, cols) ||
 	    colbox_init(&s->d, rows, s->wc, 64)) {
 		vigil__pdq_stream_free(s);
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	}
 	s->band_a_out = s->band_a + band;
 	s->band_c = s->band_a + 2 * band;
-	s->band_c_out = s->band_a + 3 * band;
 	for (i = 0; i < BAND; i++) {
-		s->arow[i] = s->band_a + 4 * band + (size_t)i * cols;
-		s->crow[i] = s->band_a + 5 * band + (size_t)i * cols;
+		s->arow[i] = s->band_a + 3 * band + (size_t)i * cols;
+		s->crow[i] = s->band_a + 4 * band + (size_t)i * cols;
 	}
 	s->b.out = s->crow[0];
 	*out = s;
@@ -291,6 +336,7 @@ void vigil__pdq_stream_free(vigil__pdq_stream *s)
 	if (!s)
 		return;
 	vigil__free(s->band_a);
+	vigil__free(s->gather);
 	colbox_free(&s->b);
 	colbox_free(&s->d);
 	vigil__free(s);
@@ -309,38 +355,52 @@ void vigil__pdq_stream_push(vigil__pdq_stream *s, const float *luma)
 	row_done(s);
 }
 
-VIGIL__SIMD
-static void luma_rgb(float *restrict dst, const uint8_t *restrict px, int n)
-{
-	for (int c = 0; c < n; c++, px += 3)
-		dst[c] = vigil__luma(px[0], px[1], px[2]);
-}
-
-VIGIL__SIMD
-static void luma_grey(float *restrict dst, const uint8_t *restrict px, int n)
-{
-	for (int c = 0; c < n; c++)
-		dst[c] = (float)px[c];
-}
-
 void vigil__pdq_stream_push_pixels(vigil__pdq_stream *s, const uint8_t *px,
 				   int channels, const int *xmap)
 {
-	float *dst = s->arow[s->na];
 	int c;
 
-	if (xmap && channels == 3)
-		for (c = 0; c < s->cols; c++) {
-			const uint8_t *p = px + 3 * (size_t)xmap[c];
-			dst[c] = vigil__luma(p[0], p[1], p[2]);
-		}
-	else if (xmap)
-		for (c = 0; c < s->cols; c++)
-			dst[c] = (float)px[xmap[c]];
-	else if (channels == 3)
-		luma_rgb(dst, px, s->cols);
-	else
-		luma_grey(dst, px, s->cols);
+	if (xmap) {
+		/* Gather the sampled pixels, then convert them in one go. */
+		uint8_t *g = s->gather;
+		if (channels == 3)
+			for (c = 0; c < s->cols; c++, g += 3) {
+				const uint8_t *p = px + 3 * (size_t)xmap[c];
+				g[0] = p[0];
+				g[1] = p[1];
+				g[2] = p[2];
+			}
+		else
+			for (c = 0; c < s->cols; c++)
+				g[c] = px[xmap[c]];
+		px = s->gather;
+	}
+	vigil__luma_row(s->arow[s->na], px, channels, s->cols);
+	row_done(s);
+}
+
+void vigil__pdq_stream_push_block(vigil__pdq_stream *s, const uint8_t *const px[8],
+				  int n, int channels)
+{
+	int k;
+
+	if (s->na || n != BAND) {
+		for (k = 0; k < n; k++)
+			vigil__pdq_stream_push_pixels(s, px[k], channels, NULL);
+		return;
+	}
+	vigil__luma_band(s->band_a, px, channels, s->cols);
+	s->rows_in += BAND;
+	s->na = BAND;
+	filter_a(s);
+}
+
+void vigil__pdq_stream_push_repeat(vigil__pdq_stream *s)
+{
+	/* arow[] keeps its rows after a flush, so the last row pushed through
+	 * push_pixels is the one before na (cyclically). */
+	memcpy(s->arow[s->na], s->arow[(s->na + BAND - 1) % BAND],
+	       sizeof(float) * (size_t)s->cols);
 	row_done(s);
 }
 
