@@ -85,9 +85,12 @@ const char *vigil__transpose_impl(void); /* "avx2" or "reference" */
 void vigil__luma_row_ref(float *dst, const uint8_t *px, int channels, int n);
 void vigil__luma_band_ref(float *band, const uint8_t *const px[8], int channels,
 			  int cols);
+/* RGB only: dst[c] = luma of pixel xmap[c] of px, for c < n. */
+void vigil__luma_gather_ref(float *dst, const uint8_t *px, const int *xmap, int n);
 void vigil__luma_init(void);
 void vigil__luma_row(float *dst, const uint8_t *px, int channels, int n);
 void vigil__luma_band(float *band, const uint8_t *const px[8], int channels, int cols);
+void vigil__luma_gather(float *dst, const uint8_t *px, const int *xmap, int n);
 const char *vigil__luma_impl(void); /* "avx2" or "reference" */
 
 #endif

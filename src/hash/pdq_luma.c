@@ -1,7 +1,8 @@
 /* pdq_luma.c — 8-bit pixels to PDQ's float luma, one row at a time or eight
  * rows straight into the interleaved band layout of pdq_transpose.c
  * (band[c * 8 + k] = luma of row k, column c), so the row filter's input is
- * written once instead of converted, stored and transposed.
+ * written once instead of converted, stored and transposed; or a row
+ * sampled through a column map (the 512 flavour).
  *
  * Every pixel goes through vigil__luma's own float operations in its order
  * (two products added, then the third; no FMA under -ffp-contract=off), so
@@ -36,6 +37,16 @@ void vigil__luma_band_ref(float *band, const uint8_t *const px[8], int channels,
 		for (k = 0; k < 8; k++)
 			band[(size_t)c * 8 + k] =
 				luma_px(px[k] + (size_t)c * (size_t)channels, channels);
+}
+
+void vigil__luma_gather_ref(float *dst, const uint8_t *px, const int *xmap, int n)
+{
+	int c;
+
+	for (c = 0; c < n; c++) {
+		const uint8_t *p = px + 3 * (size_t)xmap[c];
+		dst[c] = vigil__luma(p[0], p[1], p[2]);
+	}
 }
 
 #ifdef HAVE_AVX2_KERNELS
@@ -83,6 +94,41 @@ __attribute__((target("avx2"))) static void luma_row_avx2(float *dst, const uint
 	vigil__luma_row_ref(dst + c, px + (size_t)c * (size_t)channels, channels, n - c);
 }
 
+/* Eight pixels picked through xmap, each read as the 32-bit word at its
+ * first byte: that word reaches one byte past the pixel, so a chunk that
+ * holds the largest index of the map (possibly the row's last pixel) is
+ * done by the reference instead. */
+__attribute__((target("avx2"))) static void luma_gather_avx2(float *dst, const uint8_t *px,
+							     const int *xmap, int n)
+{
+	const __m256i lo = _mm256_set1_epi32(0xFF);
+	__m256i top;
+	int c, xmax = 0;
+
+	for (c = 0; c < n; c++)
+		if (xmap[c] > xmax)
+			xmax = xmap[c];
+	top = _mm256_set1_epi32(xmax);
+	for (c = 0; c + 8 <= n; c += 8) {
+		__m256i x = _mm256_loadu_si256((const __m256i *)(xmap + c)), v;
+		__m256 r, g, b;
+		if (_mm256_movemask_epi8(_mm256_cmpgt_epi32(top, x)) != -1) {
+			vigil__luma_gather_ref(dst + c, px, xmap + c, 8);
+			continue;
+		}
+		x = _mm256_add_epi32(x, _mm256_add_epi32(x, x));
+		v = _mm256_i32gather_epi32((const int *)px, x, 1);
+		r = _mm256_cvtepi32_ps(_mm256_and_si256(v, lo));
+		g = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v, 8), lo));
+		b = _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(v, 16), lo));
+		_mm256_storeu_ps(dst + c,
+				 _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(0.299f), r),
+							     _mm256_mul_ps(_mm256_set1_ps(0.587f), g)),
+					       _mm256_mul_ps(_mm256_set1_ps(0.114f), b)));
+	}
+	vigil__luma_gather_ref(dst + c, px, xmap + c, n - c);
+}
+
 __attribute__((target("avx2"))) static void luma_band_avx2(float *band,
 							   const uint8_t *const px[8],
 							   int channels, int cols)
@@ -107,9 +153,11 @@ __attribute__((target("avx2"))) static void luma_band_avx2(float *band,
 
 typedef void (*row_fn)(float *, const uint8_t *, int, int);
 typedef void (*band_fn)(float *, const uint8_t *const[8], int, int);
+typedef void (*gather_fn)(float *, const uint8_t *, const int *, int);
 
 static row_fn row_k = vigil__luma_row_ref;
 static band_fn band_k = vigil__luma_band_ref;
+static gather_fn gather_k = vigil__luma_gather_ref;
 
 static void pick(void)
 {
@@ -117,6 +165,7 @@ static void pick(void)
 	if (__builtin_cpu_supports("avx2")) {
 		row_k = luma_row_avx2;
 		band_k = luma_band_avx2;
+		gather_k = luma_gather_avx2;
 	}
 #endif
 }
@@ -136,6 +185,11 @@ void vigil__luma_row(float *dst, const uint8_t *px, int channels, int n)
 void vigil__luma_band(float *band, const uint8_t *const px[8], int channels, int cols)
 {
 	band_k(band, px, channels, cols);
+}
+
+void vigil__luma_gather(float *dst, const uint8_t *px, const int *xmap, int n)
+{
+	gather_k(dst, px, xmap, n);
 }
 
 const char *vigil__luma_impl(void)

@@ -55,7 +55,7 @@ struct vigil__pdq_stream {
 	colbox b, d;       /* stages B and D */
 	float *a64;        /* where stage D writes the decimated rows */
 	float out64[64 * 64];
-	uint8_t *gather;   /* 3 * cols bytes: one row sampled through xmap */
+	uint8_t *gather;   /* cols bytes: one grey row sampled through xmap */
 };
 
 /* Eight floats, one per row of a band: GCC/clang vector arithmetic is
@@ -103,7 +103,16 @@ static void box_band_pick(const float *restrict in, float *restrict out, int n, 
 	const v8f *vin = (const v8f *)in;
 	v8f *vout = (v8f *)out, sum = {0};
 	int half = (w + 2) / 2, cnt = 0, ri = 0, li = 0, oi = 0, i, j = 0;
+	int next = jsel[0]; /* the next kept column; -1 after the last */
 
+#define PICK()                                                                  \
+	if (oi == next) {                                                       \
+		v8f q = sum / (float)cnt;                                       \
+		do                                                              \
+			vout[j++] = q;                                          \
+		while (j < 64 && jsel[j] == oi);                                \
+		next = j < 64 ? jsel[j] : -1;                                   \
+	}
 	for (i = 0; i < half - 1; i++, ri++) {
 		sum += vin[ri];
 		cnt++;
@@ -111,21 +120,19 @@ static void box_band_pick(const float *restrict in, float *restrict out, int n, 
 	for (i = 0; i < w - half + 1; i++, ri++, oi++) {
 		cnt++;
 		sum += vin[ri];
-		while (j < 64 && jsel[j] == oi)
-			vout[j++] = sum / (float)cnt;
+		PICK();
 	}
 	for (i = 0; i < n - w; i++, ri++, li++, oi++) {
 		sum += vin[ri];
 		sum -= vin[li];
-		while (j < 64 && jsel[j] == oi)
-			vout[j++] = sum / (float)cnt;
+		PICK();
 	}
 	for (i = 0; i < half - 1; i++, li++, oi++) {
 		cnt--;
 		sum -= vin[li];
-		while (j < 64 && jsel[j] == oi)
-			vout[j++] = sum / (float)cnt;
+		PICK();
 	}
+#undef PICK
 }
 
 VIGIL__SIMD
@@ -135,13 +142,17 @@ static void lanes_add(float *restrict s, const float *restrict x, int n)
 		s[i] += x[i];
 }
 
+/* s += x, s -= y, o = s / c on each lane: the window's step and the
+ * output row in one pass over the sums. */
 VIGIL__SIMD
-static void lanes_add_sub(float *restrict s, const float *restrict x,
-			  const float *restrict y, int n)
+static void lanes_add_sub_div(float *restrict s, const float *restrict x,
+			      const float *restrict y, float *restrict o, float c, int n)
 {
 	for (int i = 0; i < n; i++) {
-		s[i] += x[i];
-		s[i] -= y[i];
+		float t = s[i] + x[i];
+		t -= y[i];
+		s[i] = t;
+		o[i] = t / c;
 	}
 }
 
@@ -167,7 +178,8 @@ static int colbox_init(colbox *c, int n, int w, int lanes)
 	c->half = (w + 2) / 2;
 	c->lanes = lanes;
 	c->sum = vigil__calloc((size_t)lanes, sizeof(float));
-	c->ring = vigil__calloc((size_t)lanes * (size_t)(w + 1 + BAND), sizeof(float));
+	/* Only rows already written are ever read back. */
+	c->ring = vigil__malloc(sizeof(float) * (size_t)lanes * (size_t)(w + 1 + BAND));
 	c->own = c->out = vigil__calloc((size_t)lanes, sizeof(float));
 	return c->sum && c->ring && c->own ? 0 : -1;
 }
@@ -205,7 +217,9 @@ static int colbox_commit(colbox *c)
 		if (ri < c->half - 1)
 			return 0;
 	} else {
-		lanes_add_sub(c->sum, in, ring_row(c, ri - c->w), c->lanes);
+		lanes_add_sub_div(c->sum, in, ring_row(c, ri - c->w), c->out,
+				  (float)c->cnt, c->lanes);
+		return 1;
 	}
 	lanes_div(c->out, c->sum, (float)c->cnt, c->lanes);
 	return 1;
@@ -312,9 +326,12 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 		s->jsel[i] = vigil__pdq_decim(i, cols);
 	}
 	band = (size_t)cols * BAND;
-	/* One block: three bands and sixteen rows. */
-	s->band_a = vigil__calloc(band * 5, sizeof(float));
-	s->gather = vigil__malloc((size_t)cols * 3);
+	/* One block: three bands and sixteen rows. A short last band leaves
+	 * lanes of band_a and band_c unwritten that the filters still compute
+	 * on (and discard): those two start as zeros, the rest is always
+	 * written before it is read. */
+	s->band_a = vigil__malloc(band * 5 * sizeof(float));
+	s->gather = vigil__malloc((size_t)cols);
 	if (!s->band_a || !s->gather || colbox_init(&s->b, rows, s->wc, cols) ||
 	    colbox_init(&s->d, rows, s->wc, 64)) {
 		vigil__pdq_stream_free(s);
@@ -322,6 +339,8 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 	}
 	s->band_a_out = s->band_a + band;
 	s->band_c = s->band_a + 2 * band;
+	memset(s->band_a, 0, band * sizeof(float));
+	memset(s->band_c, 0, band * sizeof(float));
 	for (i = 0; i < BAND; i++) {
 		s->arow[i] = s->band_a + 3 * band + (size_t)i * cols;
 		s->crow[i] = s->band_a + 4 * band + (size_t)i * cols;
@@ -360,19 +379,14 @@ void vigil__pdq_stream_push_pixels(vigil__pdq_stream *s, const uint8_t *px,
 {
 	int c;
 
+	if (xmap && channels == 3) {
+		vigil__luma_gather(s->arow[s->na], px, xmap, s->cols);
+		row_done(s);
+		return;
+	}
 	if (xmap) {
-		/* Gather the sampled pixels, then convert them in one go. */
-		uint8_t *g = s->gather;
-		if (channels == 3)
-			for (c = 0; c < s->cols; c++, g += 3) {
-				const uint8_t *p = px + 3 * (size_t)xmap[c];
-				g[0] = p[0];
-				g[1] = p[1];
-				g[2] = p[2];
-			}
-		else
-			for (c = 0; c < s->cols; c++)
-				g[c] = px[xmap[c]];
+		for (c = 0; c < s->cols; c++)
+			s->gather[c] = px[xmap[c]];
 		px = s->gather;
 	}
 	vigil__luma_row(s->arow[s->na], px, channels, s->cols);

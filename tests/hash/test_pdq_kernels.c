@@ -60,6 +60,30 @@ static void check_luma(unsigned long long *seed, const int *widths, size_t nw)
 				       ch, k);
 				free(px[k]);
 			}
+			if (ch == 3) {
+				/* Sampling maps as the 512 flavour makes them: up and
+				 * down, ending at the row's last pixel, plus a shuffled
+				 * one. */
+				int *xmap = malloc(sizeof(int) * 700), n, m;
+				float *g1 = malloc(sizeof(float) * 700), *g2 = malloc(sizeof(float) * 700);
+				for (m = 0; m < 3; m++) {
+					n = m == 0 ? 512 : m == 1 ? 700 : cols;
+					for (i = 0; i < n; i++)
+						xmap[i] = m == 2 ? (int)(test_rand(seed) % (unsigned)cols)
+								 : (int)((long long)i * cols / n);
+					if (m < 2)
+						xmap[n - 1] = cols - 1;
+					px[0] = pixels(seed, cols, 3);
+					vigil__luma_gather_ref(g1, px[0], xmap, n);
+					vigil__luma_gather(g2, px[0], xmap, n);
+					CHECKF(memcmp(g1, g2, sizeof(float) * (size_t)n) == 0,
+					       "gather %d of %d, map %d", n, cols, m);
+					free(px[0]);
+				}
+				free(xmap);
+				free(g1);
+				free(g2);
+			}
 			free(r1);
 			free(r2);
 			free(b1);
