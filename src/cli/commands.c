@@ -21,8 +21,8 @@
 	 "1/4 or 1/8 size in the DCT domain (the smallest keeping both sides " \
 	 ">= 512) before the 512x512 sampling, so most of its pixels are "     \
 	 "never computed. The hash is not the reference's: on photos it "      \
-	 "differs from the exact 512 hash by about a bit on average "          \
-	 "(docs/pdq.md). Other images hash exactly."},                      \
+	 "differs from the exact 512 hash by about 2 bits on average "         \
+	 "(docs/pdq.md). Other images hash exactly."},                          \
 	{'j', "jobs", "N",                                                     \
 	 "Hash N files at once (default: the number of online CPUs). Output "  \
 	 "stays in input order."},                                              \
