@@ -19,6 +19,9 @@ echo "== PDQ on small images (../shared/vectors/pdq)"
 "$BUILD/bench/bench_pdq" -r 5 ../shared/vectors/pdq/labelme-subset \
 	../shared/vectors/pdq/bridge-mods/square-*.jpg
 echo
+echo "== PDQ 512 --fast vs exact and vs djpeg -scale 1/N ($WALL)"
+"$BUILD/bench/bench_pdq_fast" -r 3 "$WALL"
+echo
 if [ -x "$BUILD/bench/index/bench_index" ]; then
 	echo "== Hamming index"
 	"$BUILD/bench/index/bench_index" 1000000

@@ -133,8 +133,17 @@ typedef struct vigil_pdq_opts {
 	int downsample; /* 0: full-size (Java/HMA/pdqhash flavour, default);
 			   512: the C++ tool's nearest-neighbour 512x512
 			   for images with a side over 512 */
-	int exact;      /* reserved: 0 = exact (the only mode for now) */
+	int fast;       /* 0 (default): bit-exact. VIGIL_PDQ_FAST, with
+			   downsample 512 only: an approximation that decodes
+			   a JPEG whose sides are both 1023 or more at 1/2,
+			   1/4 or 1/8 in the DCT domain (the smallest scale
+			   keeping both sides >= 512) before the 512x512
+			   sampling; other images hash exactly. Not for
+			   vigil_pdq_hash_image (already decoded: exact).
+			   Deviation: docs/pdq.md */
 } vigil_pdq_opts;
+
+#define VIGIL_PDQ_FAST 1 /* vigil_pdq_opts.fast */
 
 /* Hashes an encoded image held in memory. out receives the hash; dih, if not
  * NULL, receives all eight dihedral variants (dih[0] == *out). Streams the

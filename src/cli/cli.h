@@ -87,6 +87,8 @@ void cli_pool_defaults(cli_pool_spec *spec);
  * 0 if c was one of them, 1 if not, -1 on a usage error (reported). */
 int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
 		   vigil_pdq_opts *popts);
+/* After the options: -1 (reported) if they do not go together. */
+int cli_common_check(const char *cmd, const vigil_pdq_opts *popts);
 /* Keys of long-only options (short ones use their letter). */
 enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_PROGRESS, CLI_OPT_NO_PROGRESS, CLI_OPT_DB, CLI_OPT_DESCRIPTION,
@@ -119,6 +121,8 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        CLI_OPT_THRESHOLD, CLI_OPT_RADIUS, CLI_OPT_PM_ACK, CLI_OPT_PM_STATE,
        /* report resend */
        CLI_OPT_CONFIRM,
+       /* hash, match */
+       CLI_OPT_FAST,
        CLI_OPT_SERVE = 1024 /* + i: serve's setting i (vigil_server_settings) */ };
 
 /* Hashing shared by `hash` and `match` (hashing.c). */

@@ -162,6 +162,15 @@ static int emit(void *user, const char *path, void *result)
 	return 0;
 }
 
+int cli_common_check(const char *cmd, const vigil_pdq_opts *popts)
+{
+	if (popts->fast && popts->downsample != 512) {
+		cli_err("vigil %s: --fast is for --downsample 512 only\n", cmd);
+		return -1;
+	}
+	return 0;
+}
+
 /* Options shared by hash and match (see commands.c); returns 0 if handled,
  * 1 if not ours, -1 on a usage error (reported). */
 int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
@@ -186,6 +195,9 @@ int cli_common_opt(const char *cmd, int c, const char *arg, cli_pool_spec *ps,
 			cli_err("vigil %s: --downsample is 512 or none\n", cmd);
 			return -1;
 		}
+		return 0;
+	case CLI_OPT_FAST:
+		popts->fast = VIGIL_PDQ_FAST;
 		return 0;
 	case CLI_OPT_MAX_BYTES:
 	case CLI_OPT_MAX_PIXELS:
@@ -284,6 +296,8 @@ int cmd_hash(const cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	if (cli_common_check("hash", &j.popts))
+		return CLI_EXIT_USAGE;
 	if (cli_optind() >= argc) {
 		cli_err("vigil hash: no FILE or DIR given\nTry 'vigil hash "
 				"--help'.\n");

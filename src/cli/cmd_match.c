@@ -475,6 +475,8 @@ int cmd_match(const cli_cmd *cmd, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 	}
+	if (cli_common_check("match", &j.popts))
+		return CLI_EXIT_USAGE;
 	if (cli_optind() >= argc) {
 		cli_err("vigil match: no FILE, DIR or --hash HEX given\n"
 				"Try 'vigil match --help'.\n");

@@ -53,6 +53,14 @@ void vigil__pdq_stream_push(vigil__pdq_stream *s, const float *luma);
  * nearest-neighbour sampling). */
 void vigil__pdq_stream_push_pixels(vigil__pdq_stream *s, const uint8_t *px,
 				   int channels, const int *xmap);
+/* n <= 8 consecutive rows of 8-bit pixels (px[0..n-1], each cols pixels):
+ * the same as n push_pixels calls without xmap, but a whole band is
+ * converted straight into the row filter's layout. */
+void vigil__pdq_stream_push_block(vigil__pdq_stream *s, const uint8_t *const px[8],
+				  int n, int channels);
+/* The previous row again (the 512 flavour repeats rows of a short image);
+ * at least one row must have been pushed. */
+void vigil__pdq_stream_push_repeat(vigil__pdq_stream *s);
 /* After all rows: fills the 64x64 decimated image. */
 void vigil__pdq_stream_end(vigil__pdq_stream *s, float a[64 * 64]);
 void vigil__pdq_stream_free(vigil__pdq_stream *s);
@@ -69,5 +77,20 @@ void vigil__transpose_in(float *band, float *const rows[8], int nrows, int cols)
 void vigil__transpose_out(const float *band, float *const rows[8], int nrows,
 			  int cols);
 const char *vigil__transpose_impl(void); /* "avx2" or "reference" */
+
+/* Luma kernels (pdq_luma.c), each pixel exactly vigil__luma (or the grey
+ * value): a row of n pixels into dst, or rows px[0..7] of cols pixels into
+ * band[c * 8 + k]. _ref is the portable reference; the plain names dispatch
+ * (call vigil__luma_init() once first). */
+void vigil__luma_row_ref(float *dst, const uint8_t *px, int channels, int n);
+void vigil__luma_band_ref(float *band, const uint8_t *const px[8], int channels,
+			  int cols);
+/* RGB only: dst[c] = luma of pixel xmap[c] of px, for c < n. */
+void vigil__luma_gather_ref(float *dst, const uint8_t *px, const int *xmap, int n);
+void vigil__luma_init(void);
+void vigil__luma_row(float *dst, const uint8_t *px, int channels, int n);
+void vigil__luma_band(float *band, const uint8_t *const px[8], int channels, int cols);
+void vigil__luma_gather(float *dst, const uint8_t *px, const int *xmap, int n);
+const char *vigil__luma_impl(void); /* "avx2" or "reference" */
 
 #endif

@@ -111,11 +111,36 @@ static void dct64to16(const float a[64 * 64], float b[16 * 16])
 	}
 }
 
-static int cmp_float(const void *x, const void *y)
+/* The k-th smallest of a[0..n-1] (0-based), reordering a: Wirth's
+ * selection, which does a fraction of a sort's work. Only the value is
+ * used, and the value at rank k is the same whatever the algorithm (a
+ * -0.0 standing for 0.0 compares the same in the caller). */
+static float kth_smallest(float *a, int n, int k)
 {
-	float a = *(const float *)x, b = *(const float *)y;
+	int l = 0, m = n - 1;
 
-	return (a > b) - (a < b);
+	while (l < m) {
+		float x = a[k];
+		int i = l, j = m;
+		do {
+			while (a[i] < x)
+				i++;
+			while (x < a[j])
+				j--;
+			if (i <= j) {
+				float t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		} while (i <= j);
+		if (j < k)
+			l = i;
+		if (k < i)
+			m = j;
+	}
+	return a[k];
 }
 
 /* One bit per coefficient strictly above the median (the lower middle of the
@@ -126,8 +151,7 @@ static void to_bits(const float b[256], int quality, vigil_pdq *out)
 	int k;
 
 	memcpy(sorted, b, sizeof(sorted));
-	qsort(sorted, 256, sizeof(float), cmp_float);
-	med = sorted[127];
+	med = kth_smallest(sorted, 256, 127);
 	memset(out->bits, 0, sizeof(out->bits));
 	for (k = 0; k < 256; k++)
 		if (b[k] > med)

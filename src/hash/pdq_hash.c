@@ -73,6 +73,29 @@ static void zero(vigil_pdq *out, vigil_pdq dih[8])
 		memset(dih, 0, sizeof(vigil_pdq) * VIGIL_DIH_COUNT);
 }
 
+static int check_opts(vigil_ctx *ctx, const vigil_pdq_opts *opts)
+{
+	if (!opts)
+		return VIGIL_OK;
+	if (opts->downsample && opts->downsample != VIGIL__PDQ_512)
+		return vigil__err(ctx, VIGIL_EINVAL,
+				  "downsample must be 0 or 512, not %d",
+				  opts->downsample);
+	if (opts->fast && (opts->fast != VIGIL_PDQ_FAST || !opts->downsample))
+		return vigil__err(ctx, VIGIL_EINVAL,
+				  "the fast path is for the 512 flavour only");
+	return VIGIL_OK;
+}
+
+/* What the decoder may scale down to: the 512 flavour samples 512 of
+ * each side, so a DCT-scaled image with both sides still >= 512 is
+ * sampled at about the same places (approximately: each scaled pixel is
+ * the mean of an N x N block, not the one pixel the exact path picks). */
+static int min_side(const vigil_pdq_opts *opts)
+{
+	return opts && opts->fast && opts->downsample ? VIGIL__PDQ_512 : 0;
+}
+
 static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 		    vigil_pdq *out, vigil_pdq dih[8])
 {
@@ -82,10 +105,9 @@ static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 	float a[64 * 64];
 	int down = opts && opts->downsample, rows, cols, y, rc;
 
-	if (opts && opts->downsample && opts->downsample != VIGIL__PDQ_512)
-		return vigil__err(ctx, VIGIL_EINVAL,
-				  "downsample must be 0 or 512, not %d",
-				  opts->downsample);
+	rc = check_opts(ctx, opts);
+	if (rc)
+		return rc;
 	if (src->width < VIGIL__PDQ_MIN_DIM || src->height < VIGIL__PDQ_MIN_DIM) {
 		zero(out, dih);
 		return VIGIL_OK;
@@ -103,21 +125,34 @@ static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 	rc = vigil__pdq_stream_new(ctx, rows, cols, &s);
 	if (rc)
 		return rc;
-	for (y = 0; y < rows; y++) {
-		int sy = down ? (int)((int64_t)y * src->height / VIGIL__PDQ_512) : y;
+	if (!down) {
+		/* Whole bands of rows go straight into the filter's layout. */
+		for (y = 0; y < rows; y += SRC_BLOCK) {
+			const uint8_t *px[SRC_BLOCK];
+			int n = rows - y < SRC_BLOCK ? rows - y : SRC_BLOCK, k;
+			for (k = 0; k < n; k++) {
+				rc = src_row(ctx, src, y + k, &px[k]);
+				if (rc)
+					goto out;
+			}
+			vigil__pdq_stream_push_block(s, px, n, src->channels);
+		}
+	}
+	for (y = 0; down && y < rows; y++) {
+		int sy = (int)((int64_t)y * src->height / VIGIL__PDQ_512);
 		if (sy < src->next - 1 || sy >= src->height) {
 			rc = vigil__err(ctx, VIGIL_EINTERNAL, "row order");
 			goto out;
 		}
 		if (sy == src->next - 1 && y > 0) {
-			/* Upsampled rows repeat: reuse the row already read. */
-		} else {
-			rc = src_row(ctx, src, sy, &row);
-			if (rc)
-				goto out;
+			/* Upsampled rows repeat: the same luma again. */
+			vigil__pdq_stream_push_repeat(s);
+			continue;
 		}
-		vigil__pdq_stream_push_pixels(s, row, src->channels,
-					      down ? xmap : NULL);
+		rc = src_row(ctx, src, sy, &row);
+		if (rc)
+			goto out;
+		vigil__pdq_stream_push_pixels(s, row, src->channels, xmap);
 	}
 	vigil__pdq_stream_end(s, a);
 	vigil__pdq_finish(a, out, dih);
@@ -155,7 +190,10 @@ int vigil_pdq_hash_memory(vigil_ctx *ctx, const void *data, size_t len,
 
 	if (!ctx || !out)
 		return vigil__err(ctx, VIGIL_EINVAL, "NULL argument");
-	rc = vigil__dec_open(ctx, data, len, &d);
+	rc = check_opts(ctx, opts);
+	if (rc)
+		return rc;
+	rc = vigil__dec_open_scaled(ctx, data, len, min_side(opts), &d);
 	if (rc)
 		return rc;
 	rc = hash_dec(ctx, d, opts, out, dih);
@@ -199,7 +237,10 @@ int vigil_hash_file(vigil_ctx *ctx, const char *path, unsigned digests,
 	if (rc)
 		goto out;
 	if (pdq) {
-		rc = vigil__dec_open_src(ctx, src, &d);
+		rc = check_opts(ctx, opts);
+		if (rc)
+			goto out;
+		rc = vigil__dec_open_src_scaled(ctx, src, min_side(opts), &d);
 		if (rc)
 			goto out;
 		rc = hash_dec(ctx, d, opts, pdq, dih);

@@ -47,13 +47,15 @@ struct vigil__pdq_stream {
 	int na, nc;        /* rows waiting in band A / band C */
 	int next_i;        /* next decimated row to fill */
 	float *band_a, *band_a_out; /* cols x BAND, interleaved */
-	float *band_c, *band_c_out; /* cols x BAND, interleaved */
+	float *band_c;     /* cols x BAND, interleaved */
+	float pick[64 * BAND]; /* stage C's output at the 64 kept columns */
 	float *arow[BAND]; /* stage A input: luma rows, row-major */
 	float *crow[BAND]; /* stage C input: stage B output rows */
 	float row64[64];   /* one row of 64 kept columns */
 	colbox b, d;       /* stages B and D */
 	float *a64;        /* where stage D writes the decimated rows */
 	float out64[64 * 64];
+	uint8_t *gather;   /* cols bytes: one grey row sampled through xmap */
 };
 
 /* Eight floats, one per row of a band: GCC/clang vector arithmetic is
@@ -90,6 +92,49 @@ static void box_band(const float *restrict in, float *restrict out, int n, int w
 	}
 }
 
+/* box_band for stage C, whose output is read at the 64 decimated columns
+ * only: every running sum as in box_band, but a division (the costly part)
+ * only where a kept column is; out[j * BAND + k] = lane k at column
+ * jsel[j]. */
+VIGIL__SIMD
+static void box_band_pick(const float *restrict in, float *restrict out, int n, int w,
+			  const int *jsel)
+{
+	const v8f *vin = (const v8f *)in;
+	v8f *vout = (v8f *)out, sum = {0};
+	int half = (w + 2) / 2, cnt = 0, ri = 0, li = 0, oi = 0, i, j = 0;
+	int next = jsel[0]; /* the next kept column; -1 after the last */
+
+#define PICK()                                                                  \
+	if (oi == next) {                                                       \
+		v8f q = sum / (float)cnt;                                       \
+		do                                                              \
+			vout[j++] = q;                                          \
+		while (j < 64 && jsel[j] == oi);                                \
+		next = j < 64 ? jsel[j] : -1;                                   \
+	}
+	for (i = 0; i < half - 1; i++, ri++) {
+		sum += vin[ri];
+		cnt++;
+	}
+	for (i = 0; i < w - half + 1; i++, ri++, oi++) {
+		cnt++;
+		sum += vin[ri];
+		PICK();
+	}
+	for (i = 0; i < n - w; i++, ri++, li++, oi++) {
+		sum += vin[ri];
+		sum -= vin[li];
+		PICK();
+	}
+	for (i = 0; i < half - 1; i++, li++, oi++) {
+		cnt--;
+		sum -= vin[li];
+		PICK();
+	}
+#undef PICK
+}
+
 VIGIL__SIMD
 static void lanes_add(float *restrict s, const float *restrict x, int n)
 {
@@ -97,13 +142,17 @@ static void lanes_add(float *restrict s, const float *restrict x, int n)
 		s[i] += x[i];
 }
 
+/* s += x, s -= y, o = s / c on each lane: the window's step and the
+ * output row in one pass over the sums. */
 VIGIL__SIMD
-static void lanes_add_sub(float *restrict s, const float *restrict x,
-			  const float *restrict y, int n)
+static void lanes_add_sub_div(float *restrict s, const float *restrict x,
+			      const float *restrict y, float *restrict o, float c, int n)
 {
 	for (int i = 0; i < n; i++) {
-		s[i] += x[i];
-		s[i] -= y[i];
+		float t = s[i] + x[i];
+		t -= y[i];
+		s[i] = t;
+		o[i] = t / c;
 	}
 }
 
@@ -129,7 +178,8 @@ static int colbox_init(colbox *c, int n, int w, int lanes)
 	c->half = (w + 2) / 2;
 	c->lanes = lanes;
 	c->sum = vigil__calloc((size_t)lanes, sizeof(float));
-	c->ring = vigil__calloc((size_t)lanes * (size_t)(w + 1 + BAND), sizeof(float));
+	/* Only rows already written are ever read back. */
+	c->ring = vigil__malloc(sizeof(float) * (size_t)lanes * (size_t)(w + 1 + BAND));
 	c->own = c->out = vigil__calloc((size_t)lanes, sizeof(float));
 	return c->sum && c->ring && c->own ? 0 : -1;
 }
@@ -167,7 +217,9 @@ static int colbox_commit(colbox *c)
 		if (ri < c->half - 1)
 			return 0;
 	} else {
-		lanes_add_sub(c->sum, in, ring_row(c, ri - c->w), c->lanes);
+		lanes_add_sub_div(c->sum, in, ring_row(c, ri - c->w), c->out,
+				  (float)c->cnt, c->lanes);
+		return 1;
 	}
 	lanes_div(c->out, c->sum, (float)c->cnt, c->lanes);
 	return 1;
@@ -207,10 +259,10 @@ static void flush_c(vigil__pdq_stream *s)
 	if (!s->nc)
 		return;
 	vigil__transpose_in(s->band_c, s->crow, s->nc, s->cols);
-	box_band(s->band_c, s->band_c_out, s->cols, s->wr);
+	box_band_pick(s->band_c, s->pick, s->cols, s->wr, s->jsel);
 	for (k = 0; k < s->nc; k++) {
 		for (j = 0; j < 64; j++)
-			s->row64[j] = s->band_c_out[(size_t)s->jsel[j] * BAND + k];
+			s->row64[j] = s->pick[j * BAND + k];
 		if (colbox_push(&s->d, s->row64))
 			emit_d(s, s->d.ri - s->d.half);
 	}
@@ -225,14 +277,12 @@ static void b_emitted(vigil__pdq_stream *s)
 	s->b.out = s->crow[s->nc];
 }
 
-static void flush_a(vigil__pdq_stream *s)
+/* Stage A on the band_a already filled with s->na rows. */
+static void filter_a(vigil__pdq_stream *s)
 {
 	float *slots[BAND];
 	int k;
 
-	if (!s->na)
-		return;
-	vigil__transpose_in(s->band_a, s->arow, s->na, s->cols);
 	box_band(s->band_a, s->band_a_out, s->cols, s->wr);
 	for (k = 0; k < s->na; k++)
 		slots[k] = colbox_slot(&s->b, k);
@@ -241,6 +291,14 @@ static void flush_a(vigil__pdq_stream *s)
 		if (colbox_commit(&s->b))
 			b_emitted(s);
 	s->na = 0;
+}
+
+static void flush_a(vigil__pdq_stream *s)
+{
+	if (!s->na)
+		return;
+	vigil__transpose_in(s->band_a, s->arow, s->na, s->cols);
+	filter_a(s);
 }
 
 int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
@@ -252,6 +310,7 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 
 	*out = NULL;
 	vigil__transpose_init();
+	vigil__luma_init();
 	if (rows < VIGIL__PDQ_MIN_DIM || cols < VIGIL__PDQ_MIN_DIM)
 		return vigil__err(ctx, VIGIL_EINVAL, "stream: %dx%d too small",
 				  cols, rows);
@@ -267,19 +326,24 @@ int vigil__pdq_stream_new(vigil_ctx *ctx, int rows, int cols,
 		s->jsel[i] = vigil__pdq_decim(i, cols);
 	}
 	band = (size_t)cols * BAND;
-	/* One block: four bands and sixteen rows. */
-	s->band_a = vigil__calloc(band * 6, sizeof(float));
-	if (!s->band_a || colbox_init(&s->b, rows, s->wc, cols) ||
+	/* One block: three bands and sixteen rows. A short last band leaves
+	 * lanes of band_a and band_c unwritten that the filters still compute
+	 * on (and discard): those two start as zeros, the rest is always
+	 * written before it is read. */
+	s->band_a = vigil__malloc(band * 5 * sizeof(float));
+	s->gather = vigil__malloc((size_t)cols);
+	if (!s->band_a || !s->gather || colbox_init(&s->b, rows, s->wc, cols) ||
 	    colbox_init(&s->d, rows, s->wc, 64)) {
 		vigil__pdq_stream_free(s);
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	}
 	s->band_a_out = s->band_a + band;
 	s->band_c = s->band_a + 2 * band;
-	s->band_c_out = s->band_a + 3 * band;
+	memset(s->band_a, 0, band * sizeof(float));
+	memset(s->band_c, 0, band * sizeof(float));
 	for (i = 0; i < BAND; i++) {
-		s->arow[i] = s->band_a + 4 * band + (size_t)i * cols;
-		s->crow[i] = s->band_a + 5 * band + (size_t)i * cols;
+		s->arow[i] = s->band_a + 3 * band + (size_t)i * cols;
+		s->crow[i] = s->band_a + 4 * band + (size_t)i * cols;
 	}
 	s->b.out = s->crow[0];
 	*out = s;
@@ -291,6 +355,7 @@ void vigil__pdq_stream_free(vigil__pdq_stream *s)
 	if (!s)
 		return;
 	vigil__free(s->band_a);
+	vigil__free(s->gather);
 	colbox_free(&s->b);
 	colbox_free(&s->d);
 	vigil__free(s);
@@ -309,38 +374,47 @@ void vigil__pdq_stream_push(vigil__pdq_stream *s, const float *luma)
 	row_done(s);
 }
 
-VIGIL__SIMD
-static void luma_rgb(float *restrict dst, const uint8_t *restrict px, int n)
-{
-	for (int c = 0; c < n; c++, px += 3)
-		dst[c] = vigil__luma(px[0], px[1], px[2]);
-}
-
-VIGIL__SIMD
-static void luma_grey(float *restrict dst, const uint8_t *restrict px, int n)
-{
-	for (int c = 0; c < n; c++)
-		dst[c] = (float)px[c];
-}
-
 void vigil__pdq_stream_push_pixels(vigil__pdq_stream *s, const uint8_t *px,
 				   int channels, const int *xmap)
 {
-	float *dst = s->arow[s->na];
 	int c;
 
-	if (xmap && channels == 3)
-		for (c = 0; c < s->cols; c++) {
-			const uint8_t *p = px + 3 * (size_t)xmap[c];
-			dst[c] = vigil__luma(p[0], p[1], p[2]);
-		}
-	else if (xmap)
+	if (xmap && channels == 3) {
+		vigil__luma_gather(s->arow[s->na], px, xmap, s->cols);
+		row_done(s);
+		return;
+	}
+	if (xmap) {
 		for (c = 0; c < s->cols; c++)
-			dst[c] = (float)px[xmap[c]];
-	else if (channels == 3)
-		luma_rgb(dst, px, s->cols);
-	else
-		luma_grey(dst, px, s->cols);
+			s->gather[c] = px[xmap[c]];
+		px = s->gather;
+	}
+	vigil__luma_row(s->arow[s->na], px, channels, s->cols);
+	row_done(s);
+}
+
+void vigil__pdq_stream_push_block(vigil__pdq_stream *s, const uint8_t *const px[8],
+				  int n, int channels)
+{
+	int k;
+
+	if (s->na || n != BAND) {
+		for (k = 0; k < n; k++)
+			vigil__pdq_stream_push_pixels(s, px[k], channels, NULL);
+		return;
+	}
+	vigil__luma_band(s->band_a, px, channels, s->cols);
+	s->rows_in += BAND;
+	s->na = BAND;
+	filter_a(s);
+}
+
+void vigil__pdq_stream_push_repeat(vigil__pdq_stream *s)
+{
+	/* arow[] keeps its rows after a flush, so the last row pushed through
+	 * push_pixels is the one before na (cyclically). */
+	memcpy(s->arow[s->na], s->arow[(s->na + BAND - 1) % BAND],
+	       sizeof(float) * (size_t)s->cols);
 	row_done(s);
 }
 

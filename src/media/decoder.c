@@ -56,7 +56,10 @@ static const vigil__dec_ops *sniff_ops(const uint8_t *data, size_t len)
 /* Opens d (ops, ctx and the input set) and hands it to *out, or frees it. */
 static int finish_open(vigil__dec *d, vigil__dec **out)
 {
-	int rc = d->ops->open(d);
+	int rc;
+
+	d->scale_denom = 1;
+	rc = d->ops->open(d);
 
 	if (rc)
 		goto out;
@@ -74,6 +77,12 @@ out:
 
 int vigil__dec_open(vigil_ctx *ctx, const uint8_t *data, size_t len,
 		    vigil__dec **out)
+{
+	return vigil__dec_open_scaled(ctx, data, len, 0, out);
+}
+
+int vigil__dec_open_scaled(vigil_ctx *ctx, const uint8_t *data, size_t len,
+			   int min_side, vigil__dec **out)
 {
 	const vigil__dec_ops *ops;
 	vigil__dec *d;
@@ -97,6 +106,7 @@ int vigil__dec_open(vigil_ctx *ctx, const uint8_t *data, size_t len,
 	d->ctx = ctx;
 	d->data = data;
 	d->len = len;
+	d->min_side = min_side;
 	return finish_open(d, out);
 }
 
@@ -180,6 +190,12 @@ int vigil__src_drain(vigil_ctx *ctx, vigil__src *s)
 
 int vigil__dec_open_src(vigil_ctx *ctx, vigil__src *src, vigil__dec **out)
 {
+	return vigil__dec_open_src_scaled(ctx, src, 0, out);
+}
+
+int vigil__dec_open_src_scaled(vigil_ctx *ctx, vigil__src *src, int min_side,
+			       vigil__dec **out)
+{
 	const vigil__dec_ops *ops;
 	vigil__dec *d;
 	size_t cap, len;
@@ -195,6 +211,7 @@ int vigil__dec_open_src(vigil_ctx *ctx, vigil__src *src, vigil__dec **out)
 		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
 	d->ops = ops;
 	d->ctx = ctx;
+	d->min_side = min_side;
 	if (ops->streams) {
 		d->src = src;
 		return finish_open(d, out);

@@ -73,6 +73,10 @@ struct vigil__dec {
 	int width, height;     /* set by open */
 	int channels;          /* 1 (grey) or 3 (RGB), set by open */
 	int next_row;          /* rows handed out so far */
+	int min_side;          /* 0, or the caller accepts an approximation
+				  decoded smaller (JPEG: DCT-domain 1/2, 1/4,
+				  1/8) while both sides stay >= min_side */
+	int scale_denom;       /* set by open: 1, or the scale it chose */
 	void *priv;            /* the decoder's own state */
 	uint8_t *frame;        /* frame decoders: width*channels*height bytes */
 };
@@ -85,6 +89,11 @@ int vigil__dec_open(vigil_ctx *ctx, const uint8_t *data, size_t len,
  * one pulls from src as it decodes; for the others the whole file is read
  * (bounded by src->max) and owned by the decoder. */
 int vigil__dec_open_src(vigil_ctx *ctx, vigil__src *src, vigil__dec **out);
+/* The same with d->min_side set before the decoder opens (0: exact). */
+int vigil__dec_open_scaled(vigil_ctx *ctx, const uint8_t *data, size_t len,
+			   int min_side, vigil__dec **out);
+int vigil__dec_open_src_scaled(vigil_ctx *ctx, vigil__src *src, int min_side,
+			       vigil__dec **out);
 int vigil__dec_read_rows(vigil__dec *d, uint8_t *dst, size_t stride, int n);
 int vigil__dec_skip_rows(vigil__dec *d, int n);
 void vigil__dec_close(vigil__dec *d);

@@ -2,7 +2,9 @@
  *
  * Decoded as ImageMagick/CImg give the PDQ reference its pixels: libjpeg's
  * default (accurate integer) IDCT and fancy upsampling, grey kept grey, CMYK
- * (Adobe, stored inverted) turned into RGB as c*k/255. Corrupt data that
+ * (Adobe, stored inverted) turned into RGB as c*k/255. On request
+ * (d->min_side), a large image is decoded at 1/2, 1/4 or 1/8 in the DCT
+ * domain instead: an approximation for the fast PDQ path. Corrupt data that
  * libjpeg can only warn about is an error once the input runs out
  * (a truncated file); other warnings are tolerated as decoders do. */
 #include "decoder.h"
@@ -179,6 +181,19 @@ static int jopen(vigil__dec *d)
 	}
 	c->dct_method = JDCT_ISLOW;
 	c->do_fancy_upsampling = TRUE;
+	if (d->min_side > 0) {
+		/* The approximate path: the smallest DCT-domain scale (libjpeg's
+		 * output side is ceil(side / N)) that keeps both sides at least
+		 * min_side; 1 (exact) if the image is not large enough. */
+		unsigned n;
+		for (n = 8; n > 1; n /= 2)
+			if ((c->image_width + n - 1) / n >= (unsigned)d->min_side &&
+			    (c->image_height + n - 1) / n >= (unsigned)d->min_side)
+				break;
+		c->scale_num = 1;
+		c->scale_denom = n;
+		d->scale_denom = (int)n;
+	}
 	jpeg_start_decompress(c);
 	d->width = (int)c->output_width;
 	d->height = (int)c->output_height;

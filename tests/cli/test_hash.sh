@@ -90,6 +90,18 @@ timeout 20 "$VIGIL" hash "$T/walk" > "$T/out" 2> "$T/err"; rc=$?
 "$VIGIL" hash --help > "$T/help" && grep -q -- "--downsample" "$T/help" && ok "hash --help" || bad "hash --help"
 "$VIGIL" help --man > "$T/vigil.1" && grep -q '^\.SH COMMANDS' "$T/vigil.1" && grep -q 'downsample' "$T/vigil.1" &&
 	ok "man page" || bad "man page"
+# --fast: only with --downsample 512; off unless given (the exact 512 hash
+# is the reference's); on a 4032x3024 JPEG it is the approximation.
+"$VIGIL" hash --fast "$VEC/exif-rotn/exif-rotn-6.jpg" 2>/dev/null; [ $? -eq 2 ] &&
+	ok "--fast needs --downsample 512" || bad "--fast without 512"
+"$VIGIL" hash --downsample 512 "$VEC/exif-rotn/exif-rotn-6.jpg" | cut -d, -f1 > "$T/exact6"
+grep "exif-rotn-6.jpg" "$VEC/expected-reference-cpp.csv" | cut -d, -f1 | cmp -s - "$T/exact6" &&
+	ok "512 without --fast is exact" || bad "512 without --fast"
+"$VIGIL" hash --downsample 512 --fast "$VEC/exif-rotn/exif-rotn-6.jpg" > "$T/fast6"
+cut -d, -f1 "$T/fast6" > "$T/fast6h"
+grep -q '^[0-9a-f]\{64\},100,' "$T/fast6" && ! cmp -s "$T/exact6" "$T/fast6h" &&
+	ok "--fast hashes, approximately" || bad "--fast: $(cat "$T/fast6")"
+"$VIGIL" hash --help | grep -q -- "--fast" && ok "hash --help has --fast" || bad "hash --help --fast"
 if command -v man >/dev/null 2>&1; then
 	MANWIDTH=80 man -l "$T/vigil.1" 2>/dev/null | grep -q "vigil hash" && ok "man renders" || bad "man renders"
 fi
