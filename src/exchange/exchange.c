@@ -803,7 +803,8 @@ int vigil_exchange_feedback_list(vigil_store *st, const char *name, size_t max,
 	if (!st || !name || !out || !n)
 		return VIGIL_EINVAL;
 	feedback_url(name, url, sizeof(url));
-	return NEED_OP(st, outbox_by_url, url, max, out, n);
+	int rc = NEED_OP(st, outbox_by_url, url, max, out, n);
+	return rc ? rc : vigil__outbox_open(st, rc, out, n);
 }
 
 int vigil_exchange_feedback_counts(vigil_store *st, const char *name, int64_t counts[3])

@@ -285,6 +285,8 @@ int vigil_outbox_deliver(vigil_store *st, const vigil_deliver_opts *opts,
 		size_t k = 0;
 		int64_t t = now_ms();
 		rc = NEED_OP(st, outbox_by_url, o.only_url, o.batch, &ev, &n);
+		if (!rc)
+			rc = vigil__outbox_open(st, rc, &ev, &n);
 		for (i = 0; !rc && i < n; i++) {
 			if (ev[i].state == VIGIL_OUTBOX_PENDING && ev[i].next_ms <= t) {
 				vigil_event tmp_e = ev[k];

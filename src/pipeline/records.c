@@ -225,10 +225,33 @@ int vigil_outbox_add(vigil_store *st, const char *type, const char *url,
 	snprintf(e.type, sizeof(e.type), "%s", type);
 	snprintf(e.url, sizeof(e.url), "%s", url);
 	snprintf(e.secret_ref, sizeof(e.secret_ref), "%s", secret_ref ? secret_ref : "");
+	/* An event carries the upload's context (user, IP, time) until it
+	 * is delivered: sealed like the case's own copy when the store has a
+	 * seal key (sealed_columns.c). */
+	if (st->sealing) {
+		char *sealed = NULL;
+		rc = vigil__seal_text(st, "outbox.body", e.body, &sealed);
+		free(e.body);
+		e.body = sealed;
+		if (rc)
+			return rc;
+	}
 	rc = st->ops->outbox_add(st, &e);
 	if (!rc && event_id)
 		memcpy(event_id, e.event_id, VIGIL_EVENT_ID_LEN + 1);
 	free(e.body);
+	return rc;
+}
+
+int vigil__outbox_open(vigil_store *st, int rc, vigil_event **out, size_t *n)
+{
+	for (size_t i = 0; !rc && i < *n; i++)
+		rc = vigil__open_text(st, "outbox.body", &(*out)[i].body, 0);
+	if (rc) {
+		vigil_events_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
 	return rc;
 }
 
@@ -237,7 +260,7 @@ int vigil_outbox_due(vigil_store *st, int64_t at_ms, size_t max, vigil_event **o
 {
 	if (!st || !out || !n)
 		return VIGIL_EINVAL;
-	return st->ops->outbox_select(st, -1, at_ms, max, out, n);
+	return vigil__outbox_open(st, st->ops->outbox_select(st, -1, at_ms, max, out, n), out, n);
 }
 
 int vigil_outbox_list(vigil_store *st, int state, size_t max, vigil_event **out,
@@ -245,7 +268,7 @@ int vigil_outbox_list(vigil_store *st, int state, size_t max, vigil_event **out,
 {
 	if (!st || !out || !n || state < 0 || state >= VIGIL__OUTBOX_STATE_END)
 		return VIGIL_EINVAL;
-	return st->ops->outbox_select(st, state, 0, max, out, n);
+	return vigil__outbox_open(st, st->ops->outbox_select(st, state, 0, max, out, n), out, n);
 }
 
 int vigil_outbox_counts(vigil_store *st, int64_t counts[3])

@@ -408,6 +408,10 @@ int vigil__is_sealed(const char *text);
 int vigil__seal_text(vigil_store *st, const char *column, const char *clear, char **out);
 int vigil__open_text(vigil_store *st, const char *column, char **field, int soft);
 int vigil__ctx_merge(vigil_store *st, const char *stored, const char *add, char **out);
+/* The outbox rows a select returned (rc: the select's status), their
+ * bodies opened (src/pipeline/records.c): on any failure the rows are
+ * freed and the status returned. */
+int vigil__outbox_open(vigil_store *st, int rc, vigil_event **out, size_t *n);
 
 /* Validates a bank name: 1..VIGIL_NAME_MAX of [A-Za-z0-9._-]. */
 int vigil__bank_name_ok(const char *name);
