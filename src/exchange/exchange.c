@@ -53,6 +53,10 @@ xrec *vigil__xpage_add(xpage *p)
 	/* Not the metadata's 4 KiB: a page holds thousands of records. */
 	memset(&g[p->n], 0, offsetof(xrec, meta));
 	g[p->n].meta[0] = 0;
+	/* the text fields after meta: no terms until xtext.c adds some */
+	g[p->n].nterms = 0;
+	g[p->n].category[0] = 0;
+	g[p->n].severity = 0;
 	return &g[p->n++];
 }
 

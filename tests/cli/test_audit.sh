@@ -153,7 +153,7 @@ if on_pg; then
 	"$VIGIL" bank list --db "$OLD" >/dev/null
 	q "$OLD" "ALTER TABLE audit DROP COLUMN prev, DROP COLUMN hash;
 DROP TABLE audit_checkpoints, reports, case_review, case_media, reveals, people, sessions, view_prefs, exchange_items, exchanges, leases, changes_floor;
-DROP TABLE feeds, feed_log, pres_items, pres_keys, pres_holds, text_banks, text_terms, pm_vouchers, pm_accounts, pm_state;
+DROP TABLE feeds, feed_log, pres_items, pres_keys, pres_holds, text_banks, text_terms, pm_vouchers, pm_accounts, pm_state, shared_work, groom_state;
 DROP FUNCTION vigil_feed_added, vigil_feed_removed, vigil_feed_updated CASCADE;
 UPDATE schema_version SET version=3;
 INSERT INTO audit(time_ms,who,role,action,object,detail,source) VALUES(1700000000000,'cli','admin','key.create','old1','',''),(1700000001000,'cli','admin','key.create','old2','','');"
