@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 	tab = slurp(argv[2], &tabn);
 	if (!tab || vigil_pm_e1_table_load(&t, tab, tabn, root) != VIGIL_OK) {
 		fprintf(stderr, "pm_client: the table is not the published one\n");
+		free(tab);
 		return 1;
 	}
 	free(tab);

@@ -225,13 +225,15 @@ PY
 
 # The same over the API (admin only).
 ADMK=$("$VIGIL" key create ops --role admin 2>/dev/null | tail -1)
+# An old clear case row, written before the server starts (its own
+# writers would make this shell's write wait on the lock).
+C0=$(q "INSERT INTO cases(priority,source,contexts,matches,created,updated) VALUES(1,'match','[{\"ip\":\"203.0.113.5\"}]','[]',0,0) RETURNING id")
 rm -f "$T/port"
 "$VIGIL" serve --listen 127.0.0.1:0 --port-file "$T/port" --log-level warn \
 	--master-key-file "$T/master.key" 2>>"$T/server.log" & SRV=$!
 wait_for '[ -s "$T/port" ]' || { echo "server did not start"; cat "$T/server.log"; exit 1; }
 URL="http://127.0.0.1:$(cat "$T/port")"
-# The routes open what is sealed; an old clear case row reads as it is.
-C0=$(q "INSERT INTO cases(priority,source,contexts,matches,created,updated) VALUES(1,'match','[{\"ip\":\"203.0.113.5\"}]','[]',0,0) RETURNING id")
+# The routes open what is sealed; an old clear case row (C0) reads as it is.
 curl -s -H "Authorization: Bearer $ADMK" "$URL/v1/reports/$RID/xml?file=2" > "$T/rx"
 grep -qF "$IP2" "$T/rx" && ok "GET /v1/reports/ID/xml?file=2 opens the sealed fileDetails" || bad "xml route: $(head -c 300 "$T/rx")"
 curl -s -H "Authorization: Bearer $ADMK" "$URL/v1/cases/$CASE" > "$T/rc"
