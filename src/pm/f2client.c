@@ -56,17 +56,10 @@ static int reply_line(int fd, char line[LINE_MAX_BYTES + 1])
 
 static int dial(const char *spec)
 {
-	char host[256];
-	const char *c = spec ? strrchr(spec, ':') : NULL;
-	struct addrinfo hints = {0}, *ai = NULL;
+	struct addrinfo *ai = NULL;
 	int fd = -1;
 
-	if (!c || c == spec || (size_t)(c - spec) >= sizeof host || !c[1])
-		return -1;
-	memcpy(host, spec, (size_t)(c - spec));
-	host[c - spec] = 0;
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, c + 1, &hints, &ai))
+	if (!spec || vigil__pm_resolve(spec, &ai, 0))
 		return -1;
 	for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
 		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);

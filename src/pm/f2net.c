@@ -17,6 +17,7 @@
  *   16 DPF keys (195 B each) xshare(32) kshare(32) ntriples(4) triples(24 each)
  *   party 1 only: evlen(4) evidence ciphertext (nonce 24 || secretbox) */
 #include <errno.h>
+#include <netdb.h>
 #include <sodium.h>
 #include <string.h>
 #include <unistd.h>
@@ -69,6 +70,27 @@ int vigil__pm_xchg(int fd, int party, const void *mine, void *theirs, size_t n)
 	if (party == 1)
 		return write_all(fd, mine, n) || read_all(fd, theirs, n) ? -1 : 0;
 	return read_all(fd, theirs, n) || write_all(fd, mine, n) ? -1 : 0;
+}
+
+int vigil__pm_resolve(const char *spec, struct addrinfo **res, int passive)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host || !colon[1])
+		return -1;
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = 0;
+	char *h = host;
+	size_t hl = strlen(h);
+	if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
+		h[hl - 1] = 0;
+		h++;
+	}
+	struct addrinfo hints = {0};
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = passive ? AI_PASSIVE : 0;
+	return getaddrinfo(h, colon + 1, &hints, res) ? -1 : 0;
 }
 
 int vigil__pm_f2_send(int fd, const uint8_t *msg, size_t len)

@@ -116,31 +116,10 @@ static int recv_frame(int fd, size_t max, uint8_t **msg, size_t *len)
 }
 
 /* HOST:PORT (HOST may be [v6]) into a socket address. */
-static int resolve(const char *spec, struct addrinfo **res, int passive)
-{
-	char host[256];
-	const char *colon = strrchr(spec, ':');
-	if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host || !colon[1])
-		return -1;
-	memcpy(host, spec, (size_t)(colon - spec));
-	host[colon - spec] = 0;
-	char *h = host;
-	size_t hl = strlen(h);
-	if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
-		h[hl - 1] = 0;
-		h++;
-	}
-	struct addrinfo hints = {0};
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = passive ? AI_PASSIVE : 0;
-	return getaddrinfo(h, colon + 1, &hints, res) ? -1 : 0;
-}
-
 static int listen_on(const char *spec, char *shown, size_t cap)
 {
 	struct addrinfo *ai;
-	if (resolve(spec, &ai, 1))
+	if (vigil__pm_resolve(spec, &ai, 1))
 		return -1;
 	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
 	if (fd >= 0)
@@ -171,7 +150,7 @@ static int dial(const char *spec)
 {
 	for (int tries = 0; tries < 300 && !stop; tries++) {
 		struct addrinfo *ai;
-		if (resolve(spec, &ai, 0))
+		if (vigil__pm_resolve(spec, &ai, 0))
 			return -1;
 		int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd >= 0 && !connect(fd, ai->ai_addr, ai->ai_addrlen)) {
@@ -187,9 +166,9 @@ static int dial(const char *spec)
 	return -1;
 }
 
-/* The list: one 64-digit hex PDQ hash per line ('#' comments, blank lines
- * and a trailing ",quality,..." ignored). */
-/* The list from f (named path in messages), which is closed. */
+/* The list from f (named path in messages), which is closed: one 64-digit
+ * hex PDQ hash per line ('#' comments, blank lines and a trailing
+ * ",quality,..." ignored). */
 static int load_hashes_f(FILE *f, const char *path, uint8_t (**out)[32], size_t *n)
 {
 	char line[MAX_LINE];

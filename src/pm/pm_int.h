@@ -184,6 +184,11 @@ int vigil__pm_f2_query_local(const vigil__pm_f2_tables *s1, const vigil__pm_f2_t
 
 /* F2 with its two servers in two processes (f2net.c). */
 #define VIGIL__PM_F2_MAX_MSG (64u << 20)
+/* HOST:PORT (HOST may be [IPv6]) for a stream socket, as both the servers
+ * and the client take it: 0 with *res (freeaddrinfo), or -1. passive for
+ * a listening address. */
+struct addrinfo;
+int vigil__pm_resolve(const char *spec, struct addrinfo **res, int passive);
 /* Length-prefixed messages on a stream socket. recv: *msg vigil__free'd. */
 int vigil__pm_f2_send(int fd, const uint8_t *msg, size_t len);
 int vigil__pm_f2_recv(int fd, uint8_t **msg, size_t *len);
