@@ -59,7 +59,8 @@ typedef struct vigil_reporter {
 
 /* The report document for a case, built now (the stored one once sent):
  * incidentSummary, reporter, personOrUserReported with every upload's IP
- * capture event and prior reports of the user. Validated against the
+ * capture event and prior reports of the user (rep->email is needed
+ * for a draft only: a sent report is returned as sent). Validated against the
  * schema. *xml malloc'd: free(). */
 int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 		     int64_t now, char **xml);

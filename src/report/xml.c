@@ -240,9 +240,8 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 	size_t i;
 	int rc, have_case = 0;
 
-	if (!st || !xml || !rep || !rep->email || !*rep->email)
-		return st ? vigil__err(st->ctx, VIGIL_EINVAL,
-				       "a report needs the reporter's email (reporter_email)")
+	if (!st || !xml || !rep)
+		return st ? vigil__err(st->ctx, VIGIL_EINVAL, "no report document to write to")
 			  : VIGIL_EINVAL;
 	*xml = NULL;
 	rc = vigil_report_get(st, id, &r);
@@ -253,6 +252,12 @@ int vigil_report_xml(vigil_store *st, int64_t id, const vigil_reporter *rep,
 		r.xml = NULL;
 		vigil_report_clear(&r);
 		return VIGIL_OK;
+	}
+	/* A draft is built now, and names the person who files it. */
+	if (!rep->email || !*rep->email) {
+		vigil_report_clear(&r);
+		return vigil__err(st->ctx, VIGIL_EINVAL,
+				  "a report needs the reporter's email (reporter_email)");
 	}
 	rc = vigil_case_get(st, r.case_id, &c);
 	if (rc)

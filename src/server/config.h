@@ -226,6 +226,11 @@
 	  "Seconds one CyberTipline request may take. A /submit whose answer " \
 	  "does not come makes the report unknown: never sent again "          \
 	  "automatically.")                                                     \
+	X(report_lease, "report-lease", INT, "8", 2, 3600, 0,                  \
+	  "Seconds a server's lease on one report's filing lasts, renewed "   \
+	  "every quarter of it while a step runs. Servers sharing a database " \
+	  "file each report from one server at a time; another resumes the "  \
+	  "stored steps of one that died once this expires.")                 \
 	X(exchange_interval, "exchange-interval", INT, "900", 0, 604800, 1,    \
 	  "Seconds between fetches of each enabled exchange (vigil exchange; " \
 	  "docs/exchanges.md), plus a per-exchange jitter of up to a tenth; "  \
@@ -372,7 +377,7 @@ typedef struct srv_config {
 	char esp_service[256];
 	/* Filing inside vigil serve (reports.c). */
 	int64_t report_auto_file, report_deadline, report_backoff, report_max_backoff,
-		report_timeout;
+		report_timeout, report_lease;
 	char config_file[4096]; /* --config, "" if none */
 	unsigned char set_by_flag[SRV_CFG__COUNT]; /* flags win over the file */
 } srv_config;

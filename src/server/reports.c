@@ -26,8 +26,8 @@
  * is run by one worker at a time. The run holds the lease "report-work:ID"
  * (vigil_store_lease), taken before its work is read and given up after
  * the work row is written; a heartbeat thread (own store handle) renews it
- * every LEASE_MS / 4 while the run lasts, since one request may take
- * report_timeout. A server that dies frees it within LEASE_MS, and another
+ * every quarter of report_lease while the run lasts, since one request may take
+ * report_timeout. A server that dies frees it within report_lease, and another
  * server (or the restart) resumes the stored steps. A worker that finds
  * the lease held skips the report this tick. The deadline check holds
  * "report-deadline" the same way, so an alert goes out once. */
@@ -48,7 +48,6 @@
 #define BATCH 64    /* reports looked at per tick */
 #define TICK_S 1    /* seconds between looks when not kicked */
 #define WHO "report-worker"
-#define LEASE_MS 8000 /* a dead server's lease frees within this */
 
 static struct {
 	pthread_t thread;
@@ -58,6 +57,7 @@ static struct {
 	vigil_ctx *ctx;
 	vigil_store *st;
 	char owner[96]; /* this server in the leases: host:pid:random */
+	int64_t lease_ms; /* report_lease: a dead server's lease frees within it */
 } W = {.mu = PTHREAD_MUTEX_INITIALIZER,
        .work_mu = PTHREAD_MUTEX_INITIALIZER,
        .cv = PTHREAD_COND_INITIALIZER};
@@ -83,13 +83,13 @@ static void *heartbeat(void *arg)
 	while (!H.stop) {
 		struct timespec ts;
 		int held = 0;
-		if (H.active && (vigil_store_lease(H.st, H.name, W.owner, LEASE_MS, &held) ||
+		if (H.active && (vigil_store_lease(H.st, H.name, W.owner, W.lease_ms, &held) ||
 				 !held))
 			srv_log(s, SRV_LOG_WARN, "reports: lease %s not renewed: %s", H.name,
 				held ? vigil_errmsg(H.ctx) : "another server holds it");
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(LEASE_MS / 4 % 1000) * 1000000L;
-		ts.tv_sec += LEASE_MS / 4 / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec += (long)(W.lease_ms / 4 % 1000) * 1000000L;
+		ts.tv_sec += W.lease_ms / 4 / 1000 + ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		if (!H.stop)
 			pthread_cond_timedwait(&H.cv, &H.mu, &ts);
@@ -102,7 +102,7 @@ static void *heartbeat(void *arg)
  * it) and has the heartbeat renew it. */
 static int lease_take(const char *name, int *held)
 {
-	int rc = vigil_store_lease(W.st, name, W.owner, LEASE_MS, held);
+	int rc = vigil_store_lease(W.st, name, W.owner, W.lease_ms, held);
 
 	if (rc || !*held)
 		return rc;
@@ -485,6 +485,7 @@ int srv_reports_start(srv *s, char *err, size_t errcap)
 		sodium_bin2hex(hex, sizeof(hex), rnd, sizeof(rnd));
 		snprintf(W.owner, sizeof(W.owner), "%s:%ld:%s", host, (long)getpid(), hex);
 	}
+	W.lease_ms = s->cfg.report_lease * 1000;
 	H.stop = 0;
 	H.active = 0;
 	if (vigil_ctx_new(&H.ctx) || srv_store_open(s, H.ctx, s->cfg.db, &H.st)) {

@@ -146,6 +146,10 @@ PY
 "$VIGIL" report xml "$RID" --config "$T/vigil.conf" > "$T/a"
 python3 -c "import json,sys;print(json.load(open(sys.argv[1]))['reports']['1000']['xml'],end='')" "$T/ncstate" > "$T/b"
 cmp -s "$T/a" "$T/b" && ok "report xml prints the document as sent" || bad "xml differs from what was sent"
+# Once sent, the document is stored: reading it needs no reporter.
+echo "master_key_file = $T/master.key" > "$T/keyonly.conf"
+"$VIGIL" report xml "$RID" --config "$T/keyonly.conf" > "$T/c" 2>"$T/err" && cmp -s "$T/c" "$T/b" &&
+	ok "a sent report's XML reads without reporter_email" || bad "xml after send, no reporter_email: $(cat "$T/err")"
 "$VIGIL" report show "$RID" --config "$T/vigil.conf" | json 'len(d["answers"])' | grep -qv '^0$' && ok "NCMEC's answers kept" || bad "answers"
 "$VIGIL" report show "$RID" >/dev/null 2>"$T/err"; [ $? = 1 ] && grep -q "sealed" "$T/err" &&
 	ok "without the master key the sealed report does not open" || bad "show without key: $(cat "$T/err")"
