@@ -442,8 +442,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX groom_state_seen ON groom_state(seen);",
 	/* 13: a text term's exchange record (src/exchange/xtext.c),
 	 * so an update or delete of the record reaches the term. */
-	"ALTER TABLE text_terms ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';"
-	"CREATE INDEX text_terms_ref ON text_terms(bank_id, source_ref);",
+	("ALTER TABLE text_terms ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';"
+	 "CREATE INDEX text_terms_ref ON text_terms(bank_id, source_ref);"),
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
