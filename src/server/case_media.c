@@ -226,10 +226,7 @@ int srv_protect_image(vigil_ctx *ctx, const uint8_t *data, size_t len,
 {
 	vigil_image *img = NULL;
 	float *g = NULL, *tmp = NULL;
-	uint8_t *row = NULL;
-	png_structp png = NULL;
-	png_infop info = NULL;
-	membuf mb = { 0 };
+	uint8_t *px = NULL;
 	int rc, w, h, ow, oh, ch, x, y;
 	double scale;
 
@@ -250,8 +247,8 @@ int srv_protect_image(vigil_ctx *ctx, const uint8_t *data, size_t len,
 	oh = oh < 1 ? 1 : oh;
 	g = calloc((size_t)ow * oh, sizeof(*g));
 	tmp = malloc(sizeof(*tmp) * (size_t)(ow > oh ? ow : oh));
-	row = malloc((size_t)ow * 3);
-	if (!g || !tmp || !row) {
+	px = malloc((size_t)ow * oh * 3);
+	if (!g || !tmp || !px) {
 		rc = VIGIL_ENOMEM;
 		goto out;
 	}
@@ -284,22 +281,8 @@ int srv_protect_image(vigil_ctx *ctx, const uint8_t *data, size_t len,
 			box_pass(g, tmp, ow, oh, o->blur, 1);
 			box_pass(g, tmp, ow, oh, o->blur, 0);
 		}
-	png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-	info = png ? png_create_info_struct(png) : NULL;
-	if (!info) {
-		rc = VIGIL_ENOMEM;
-		goto out;
-	}
-	if (setjmp(png_jmpbuf(png))) {
-		rc = VIGIL_EINTERNAL;
-		goto out;
-	}
-	png_set_write_fn(png, &mb, png_write_mem, png_flush_mem);
-	png_set_IHDR(png, info, (png_uint_32)ow, (png_uint_32)oh, 8,
-		     o->sepia ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
-		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-	png_write_info(png, info);
 	for (y = 0; y < oh; y++) {
+		uint8_t *row = px + (size_t)y * ow * (o->sepia ? 3 : 1);
 		for (x = 0; x < ow; x++) {
 			float v = g[(size_t)y * ow + x];
 			v = v < 0 ? 0 : (v > 255 ? 255 : v);
@@ -312,23 +295,12 @@ int srv_protect_image(vigil_ctx *ctx, const uint8_t *data, size_t len,
 				row[x] = (uint8_t)(v + 0.5f > 255 ? 255 : v + 0.5f);
 			}
 		}
-		png_write_row(png, row);
 	}
-	png_write_end(png, NULL);
-	if (mb.oom) {
-		rc = VIGIL_ENOMEM;
-		goto out;
-	}
-	*out = mb.p;
-	*outlen = mb.n;
-	mb.p = NULL;
+	rc = png_encode(px, ow, oh, o->sepia ? 3 : 1, out, outlen);
 out:
-	if (png)
-		png_destroy_write_struct(&png, info ? &info : NULL);
-	free(mb.p);
 	free(g);
 	free(tmp);
-	free(row);
+	free(px);
 	vigil_image_free(img);
 	return rc;
 }
