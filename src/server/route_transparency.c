@@ -14,7 +14,7 @@ static void transparency(srv_req *r)
 	rc = vigil_transparency_range(srv_store(r), srv_query(r, "from"), srv_query(r, "to"),
 				      &text);
 	if (rc == VIGIL_EINVAL) {
-		srv_reply_error(r, 400, "invalid", vigil_errmsg(srv_ctx(r)));
+		srv_reply_error(r, 400, "invalid", "%s", vigil_errmsg(srv_ctx(r)));
 		return;
 	}
 	if (rc) {
