@@ -127,6 +127,39 @@ static int reserve(vigil_ctx *ctx, vigil_folded *f, size_t need)
 	return 0;
 }
 
+/* The length of the run of ASCII bytes at s (n bytes), eight at a time. */
+static size_t ascii_run(const unsigned char *s, size_t n)
+{
+	size_t j = 0;
+	uint64_t x;
+
+	while (j + 8 <= n) {
+		memcpy(&x, s + j, 8);
+		if (x & 0x8080808080808080ull)
+			break;
+		j += 8;
+	}
+	while (j < n && s[j] < 0x80)
+		j++;
+	return j;
+}
+
+/* Folds a run of n ASCII bytes (the first at original offset i0): each
+ * byte lowercased, mapped to its own one-byte span. A loop the compiler
+ * vectorises (restrict: the three outputs never overlap). */
+static void ascii_fold(const unsigned char *restrict s, size_t n, uint32_t i0,
+		       char *restrict t, uint32_t *restrict os, uint32_t *restrict oe)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		unsigned char b = s[k];
+		t[k] = (char)(b + ((unsigned char)(b - 'A') < 26u ? 32 : 0));
+		os[k] = i0 + (uint32_t)k;
+		oe[k] = i0 + (uint32_t)k + 1;
+	}
+}
+
 /* Pass 1: the table. */
 static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
 		      const unsigned char *s, size_t n, vigil_folded *f)
@@ -149,12 +182,16 @@ static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
 				return rc;
 		}
 		if (s[i] < 0x80) { /* ASCII: NFKC_Casefold is lowercasing */
-			unsigned char b = s[i];
-			f->text[w] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
-			f->ostart[w] = (uint32_t)i;
-			f->oend[w] = (uint32_t)i + 1;
-			w++;
-			i++;
+			size_t run = ascii_run(s + i, n - i);
+			if (w + run + VIGIL__FOLD_MAXOUT + 4 > f->cap) {
+				rc = reserve(ctx, f, w + run + VIGIL__FOLD_MAXOUT + 4);
+				if (rc)
+					return rc;
+			}
+			ascii_fold(s + i, run, (uint32_t)i, f->text + w, f->ostart + w,
+				   f->oend + w);
+			w += run;
+			i += run;
 			continue;
 		}
 		len = vigil__utf8_next(s, n, i, &cp);
@@ -202,6 +239,18 @@ static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
 	f->len = w;
 	f->text[w] = 0;
 	return 0;
+}
+
+static inline int ascii_word(unsigned char b)
+{
+	return (unsigned char)((b | 32) - 'a') < 26u || (unsigned char)(b - '0') < 10u;
+}
+
+/* What collapse_spaced counts as a word byte before a letter: any byte of a
+ * non-ASCII code point, or an ASCII letter or digit. */
+static inline int word_byte(unsigned char b)
+{
+	return b >= 0x80 || ascii_word(b);
 }
 
 static int is_sep(unsigned char c)
@@ -256,6 +305,23 @@ static void collapse_spaced(vigil_folded *f)
 		unsigned char sep;
 		int prev_word = 0;
 
+		if (w == r) {
+			/* Nothing removed yet, so output and input agree: skip
+			 * what cannot start a run (copy_one below would keep it
+			 * in place) — an ASCII byte after a word byte, or an
+			 * ASCII byte that is no letter or digit. */
+			while (r < n) {
+				unsigned char b = (unsigned char)f->text[r];
+				if (b >= 0x80 ||
+				    ((r == 0 || !word_byte((unsigned char)f->text[r - 1])) &&
+				     ascii_word(b)))
+					break;
+				r++;
+			}
+			w = r;
+			if (r >= n)
+				break;
+		}
 		if (w > 0) {
 			/* the byte before r in the output is the end of
 			 * a code point; a continuation byte means non-ASCII */
@@ -405,9 +471,45 @@ static void squeeze(vigil_folded *f, int aggressive)
 	size_t max = aggressive ? 1 : 2;
 
 	while (r < n) {
-		uint32_t cp;
-		size_t len = vigil__utf8_next((const unsigned char *)f->text, n, r, &cp);
-		uint32_t last_end = f->oend[r + len - 1];
+		uint32_t cp, last_end;
+		size_t len;
+		unsigned char b = (unsigned char)f->text[r];
+
+		if (b < 0x80) {
+			/* the same steps as below for a one-byte code point */
+			if (aggressive) {
+				char nx = r + 1 < n ? f->text[r + 1] : 0;
+				if ((b == 'a' || b == 'o' || b == 'u') && nx == 'e') {
+					f->text[r + 1] = (char)b;
+					f->ostart[r + 1] = f->ostart[r];
+					r++;
+					continue;
+				}
+				if (b == 'i')
+					f->text[r] = (char)(b = 'l');
+			}
+			if (plen == 1 && (unsigned char)f->text[pw] == b) {
+				if (++run > max) {
+					f->oend[pw] = f->oend[r];
+					r++;
+					continue;
+				}
+			} else {
+				run = 1;
+			}
+			if (w != r) {
+				f->text[w] = (char)b;
+				f->ostart[w] = f->ostart[r];
+				f->oend[w] = f->oend[r];
+			}
+			pw = w;
+			plen = 1;
+			w++;
+			r++;
+			continue;
+		}
+		len = vigil__utf8_next((const unsigned char *)f->text, n, r, &cp);
+		last_end = f->oend[r + len - 1];
 
 		if (aggressive && len == 1) {
 			char c = f->text[r], nx = r + 1 < n ? f->text[r + 1] : 0;
