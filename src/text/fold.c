@@ -162,7 +162,7 @@ static void ascii_fold(const unsigned char *restrict s, size_t n, uint32_t i0,
 
 /* Pass 1: the table. */
 static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
-		      const unsigned char *s, size_t n, vigil_folded *f)
+		      const unsigned char *s, size_t n, vigil_folded *f, int *arabic)
 {
 	const uint32_t *map = fo->map[view];
 	size_t i = 0, w = 0;
@@ -195,6 +195,8 @@ static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
 			continue;
 		}
 		len = vigil__utf8_next(s, n, i, &cp);
+		if (cp >= 0x0600 && cp <= 0x06FF)
+			*arabic = 1; /* a lead byte D8..DB and a continuation */
 		if (cp == 0xFFFFFFFFu) {
 			src = (const unsigned char *)"\xEF\xBF\xBD";
 			nout = 3;
@@ -396,15 +398,18 @@ static int latin_tok(unsigned char c)
 
 /* Whether the text reads as Arabizi: Arabic script in it, or a Latin token
  * with one of the digits Arabizi uses that leet does not (2, 6, 8, 9). */
-static int arabizi_context(const unsigned char *s, size_t n, const vigil_folded *f)
+static int arabizi_context(int arabic, const vigil_folded *f)
 {
+	const char *t = f->text;
 	size_t i;
 
-	for (i = 0; i + 1 < n; i++)
-		if (s[i] >= 0xD8 && s[i] <= 0xDB && (s[i + 1] & 0xC0) == 0x80)
-			return 1;
+	/* Arabic script (U+0600..U+06FF) the table pass saw */
+	if (arabic)
+		return 1;
 	for (i = 0; i < f->len; i++) {
-		unsigned char c = (unsigned char)f->text[i];
+		unsigned char c = (unsigned char)t[i];
+		if ((unsigned char)(c - '0') >= 10u)
+			continue;
 		if ((c == '2' || c == '6' || c == '8' || c == '9') &&
 		    ((i > 0 && f->text[i - 1] >= 'a' && f->text[i - 1] <= 'z') ||
 		     (i + 1 < f->len && f->text[i + 1] >= 'a' && f->text[i + 1] <= 'z')))
@@ -467,30 +472,74 @@ static void leet_pass(vigil_folded *f, int arabizi)
  * the run. */
 static void squeeze(vigil_folded *f, int aggressive)
 {
+	char *restrict t = f->text;
+	uint32_t *restrict os = f->ostart, *restrict oe = f->oend;
 	size_t r = 0, w = 0, n = f->len, pw = 0, plen = 0, run = 0;
 	size_t max = aggressive ? 1 : 2;
 
 	while (r < n) {
 		uint32_t cp, last_end;
-		size_t len;
-		unsigned char b = (unsigned char)f->text[r];
+		size_t len, r0;
+		unsigned char b;
 
+		/* The ASCII bytes that are kept as they are — not the byte
+		 * before again, no digraph, no i — each a new run of one,
+		 * in a tight loop (while plen is 1, pw is always w - 1);
+		 * nothing to move while nothing was removed. */
+		r0 = r;
+		if (w == r) {
+			while (r < n) {
+				b = (unsigned char)t[r];
+				if (b >= 0x80 || (plen == 1 && (unsigned char)t[r - 1] == b))
+					break;
+				if (aggressive &&
+				    (b == 'i' || ((b == 'a' || b == 'o' || b == 'u') &&
+						  r + 1 < n && t[r + 1] == 'e')))
+					break;
+				plen = 1;
+				r++;
+			}
+			w = r;
+		} else {
+			while (r < n) {
+				b = (unsigned char)t[r];
+				if (b >= 0x80 || (plen == 1 && (unsigned char)t[w - 1] == b))
+					break;
+				if (aggressive &&
+				    (b == 'i' || ((b == 'a' || b == 'o' || b == 'u') &&
+						  r + 1 < n && t[r + 1] == 'e')))
+					break;
+				t[w] = (char)b;
+				os[w] = os[r];
+				oe[w] = oe[r];
+				plen = 1;
+				r++;
+				w++;
+			}
+		}
+		if (r > r0) {
+			pw = w - 1;
+			run = 1;
+		}
+		if (r >= n)
+			break;
+		b = (unsigned char)t[r];
 		if (b < 0x80) {
 			/* the same steps as below for a one-byte code point */
 			if (aggressive) {
-				char nx = r + 1 < n ? f->text[r + 1] : 0;
+				char nx = r + 1 < n ? t[r + 1] : 0;
 				if ((b == 'a' || b == 'o' || b == 'u') && nx == 'e') {
-					f->text[r + 1] = (char)b;
-					f->ostart[r + 1] = f->ostart[r];
+					t[r + 1] = (char)b;
+					os[r + 1] = os[r];
 					r++;
 					continue;
 				}
 				if (b == 'i')
-					f->text[r] = (char)(b = 'l');
+					t[r] = (char)(b = 'l');
 			}
-			if (plen == 1 && (unsigned char)f->text[pw] == b) {
+			if (plen == 1 && (unsigned char)t[pw] == b) {
 				if (++run > max) {
-					f->oend[pw] = f->oend[r];
+					oe[pw] = oe[r];
 					r++;
 					continue;
 				}
@@ -498,9 +547,9 @@ static void squeeze(vigil_folded *f, int aggressive)
 				run = 1;
 			}
 			if (w != r) {
-				f->text[w] = (char)b;
-				f->ostart[w] = f->ostart[r];
-				f->oend[w] = f->oend[r];
+				t[w] = (char)b;
+				os[w] = os[r];
+				oe[w] = oe[r];
 			}
 			pw = w;
 			plen = 1;
@@ -508,26 +557,13 @@ static void squeeze(vigil_folded *f, int aggressive)
 			r++;
 			continue;
 		}
-		len = vigil__utf8_next((const unsigned char *)f->text, n, r, &cp);
-		last_end = f->oend[r + len - 1];
-
-		if (aggressive && len == 1) {
-			char c = f->text[r], nx = r + 1 < n ? f->text[r + 1] : 0;
-			if ((c == 'a' || c == 'o' || c == 'u') && nx == 'e') {
-				f->text[r + 1] = c;
-				f->ostart[r + 1] = f->ostart[r];
-				r++;
-				continue;
-			}
-			if (c == 'i')
-				f->text[r] = 'l';
-		}
-		if (plen == len && (len == 1 ? f->text[pw] == f->text[r]
-					     : !memcmp(f->text + pw, f->text + r, len))) {
+		len = vigil__utf8_next((const unsigned char *)t, n, r, &cp);
+		last_end = oe[r + len - 1];
+		if (plen == len && !memcmp(t + pw, t + r, len)) {
 			if (++run > max) {
 				size_t k;
 				for (k = pw; k < pw + plen; k++)
-					f->oend[k] = last_end;
+					oe[k] = last_end;
 				r += len;
 				continue;
 			}
@@ -541,7 +577,7 @@ static void squeeze(vigil_folded *f, int aggressive)
 		r += len;
 	}
 	f->len = w;
-	f->text[w] = 0;
+	t[w] = 0;
 }
 
 int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
@@ -549,7 +585,7 @@ int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
 	       vigil_folded *out)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	int rc, arabizi;
+	int rc, arabizi, arabic = 0;
 
 	if (!fo || !out || (!s && n) ||
 	    (view != VIGIL_VIEW_CONSERVATIVE && view != VIGIL_VIEW_AGGRESSIVE))
@@ -557,13 +593,13 @@ int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
 	if ((ctx && (int64_t)n > ctx->limits[VIGIL_LIMIT_MAX_BYTES]) ||
 	    n >= (size_t)UINT32_MAX)
 		return vigil__err(ctx, VIGIL_ETOOBIG, "fold: %zu bytes is over the limit", n);
-	rc = table_pass(fo, ctx, view, u, n, out);
+	rc = table_pass(fo, ctx, view, u, n, out, &arabic);
 	if (rc)
 		return rc;
 	if (view == VIGIL_VIEW_AGGRESSIVE) {
 		arabizi = (opts && opts->lang && !strncmp(opts->lang, "ar", 2) &&
 			   (!opts->lang[2] || opts->lang[2] == '-')) ||
-			  arabizi_context(u, n, out);
+			  arabizi_context(arabic, out);
 		collapse_spaced(out);
 		leet_pass(out, arabizi);
 	}

@@ -93,7 +93,7 @@ static size_t count_cps(const char *s, size_t n)
 
 /* Copies n bytes of folded text to out with every non-word code point's
  * bytes turned into spaces (same length, so offsets still hold). */
-static void space_map(const char *in, size_t n, char *out)
+static void space_map(const char *restrict in, size_t n, char *restrict out)
 {
 	size_t i = 0;
 
@@ -103,8 +103,17 @@ static void space_map(const char *in, size_t n, char *out)
 		size_t l;
 
 		if (b < 0x80) {
-			out[i] = vigil__is_word(b) ? (char)b : ' ';
-			i++;
+			/* letters and digits stay (vigil__is_word on ASCII);
+			 * a branch-free loop over the ASCII run */
+			size_t j = i;
+			while (j < n && (unsigned char)in[j] < 0x80) {
+				unsigned char c = (unsigned char)in[j];
+				int word = (unsigned char)((c | 32) - 'a') < 26u ||
+					   (unsigned char)(c - '0') < 10u;
+				out[j] = word ? (char)c : ' ';
+				j++;
+			}
+			i = j;
 			continue;
 		}
 		l = vigil__utf8_next((const unsigned char *)in, n, i, &cp);
