@@ -105,13 +105,21 @@ static void space_map(const char *restrict in, size_t n, char *restrict out)
 		if (b < 0x80) {
 			/* letters and digits stay (vigil__is_word on ASCII);
 			 * a branch-free loop over the ASCII run */
-			size_t j = i;
-			while (j < n && (unsigned char)in[j] < 0x80) {
-				unsigned char c = (unsigned char)in[j];
+			size_t j = i + 1, k;
+			uint64_t x;
+			while (j + 8 <= n) {
+				memcpy(&x, in + j, 8);
+				if (x & 0x8080808080808080ull)
+					break;
+				j += 8;
+			}
+			while (j < n && (unsigned char)in[j] < 0x80)
+				j++;
+			for (k = i; k < j; k++) { /* vectorised: a known count */
+				unsigned char c = (unsigned char)in[k];
 				int word = (unsigned char)((c | 32) - 'a') < 26u ||
 					   (unsigned char)(c - '0') < 10u;
-				out[j] = word ? (char)c : ' ';
-				j++;
+				out[k] = word ? (char)c : ' ';
 			}
 			i = j;
 			continue;
