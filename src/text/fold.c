@@ -69,6 +69,9 @@ int vigil_folder_new(vigil_ctx *ctx, vigil_folder **out)
 	fo = vigil__calloc(1, sizeof(*fo));
 	if (!fo)
 		return vigil__err(ctx, VIGIL_ENOMEM, "folder: out of memory");
+#ifdef __SSE2__
+	fo->simd = 1; /* part of x86-64: no run-time check needed */
+#endif
 	rc = vigil__fold_build(ctx, fo);
 	if (rc) {
 		vigil_folder_free(fo);
@@ -466,11 +469,75 @@ static void leet_pass(vigil_folded *f, int arabizi)
 	}
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* squeeze's keep loop sixteen bytes at a time (SSE2, which every x86-64
+ * has): from r (>= 1; the byte before r was just kept, unchanged, so
+ * t[r - 1] is also the last byte written) whole blocks of ASCII bytes with
+ * no byte equal to the one before it and, in the aggressive view, no a/o/u
+ * before an e; i becomes l there first, as the scalar loop does. Moves the
+ * kept bytes (and spans) to w. Returns how many input bytes it consumed;
+ * the scalar loop takes over at the first block it cannot keep whole.
+ * The scalar loop is the reference (and all a non-SSE2 build runs);
+ * tests/text/test_fold_fast checks both against fold_ref.c. */
+static size_t squeeze_sse2(char *t, uint32_t *os, uint32_t *oe, size_t w, size_t r, size_t n,
+			   int aggressive)
+{
+	const __m128i ci = _mm_set1_epi8('i'), cl = _mm_set1_epi8('l'),
+		      ca = _mm_set1_epi8('a'), co = _mm_set1_epi8('o'),
+		      cu = _mm_set1_epi8('u'), ce = _mm_set1_epi8('e');
+	size_t r0 = r;
+
+	/* t[n] is the NUL the passes keep, so the next-byte load may reach it */
+	while (r + 16 <= n) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(t + r));
+		__m128i p = _mm_loadu_si128((const __m128i *)(t + r - 1));
+		int bad = _mm_movemask_epi8(x);
+		if (aggressive) {
+			__m128i nx = _mm_loadu_si128((const __m128i *)(t + r + 1));
+			__m128i xi = _mm_cmpeq_epi8(x, ci), pi = _mm_cmpeq_epi8(p, ci);
+			__m128i v = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, ca),
+							      _mm_cmpeq_epi8(x, co)),
+						 _mm_cmpeq_epi8(x, cu));
+			bad |= _mm_movemask_epi8(_mm_and_si128(v, _mm_cmpeq_epi8(nx, ce)));
+			x = _mm_or_si128(_mm_andnot_si128(xi, x), _mm_and_si128(xi, cl));
+			p = _mm_or_si128(_mm_andnot_si128(pi, p), _mm_and_si128(pi, cl));
+		}
+		bad |= _mm_movemask_epi8(_mm_cmpeq_epi8(x, p));
+		if (bad)
+			break;
+		_mm_storeu_si128((__m128i *)(t + w), x);
+		if (w != r) {
+			__m128i a0 = _mm_loadu_si128((const __m128i *)(os + r));
+			__m128i a1 = _mm_loadu_si128((const __m128i *)(os + r + 4));
+			__m128i a2 = _mm_loadu_si128((const __m128i *)(os + r + 8));
+			__m128i a3 = _mm_loadu_si128((const __m128i *)(os + r + 12));
+			__m128i b0 = _mm_loadu_si128((const __m128i *)(oe + r));
+			__m128i b1 = _mm_loadu_si128((const __m128i *)(oe + r + 4));
+			__m128i b2 = _mm_loadu_si128((const __m128i *)(oe + r + 8));
+			__m128i b3 = _mm_loadu_si128((const __m128i *)(oe + r + 12));
+			_mm_storeu_si128((__m128i *)(os + w), a0);
+			_mm_storeu_si128((__m128i *)(os + w + 4), a1);
+			_mm_storeu_si128((__m128i *)(os + w + 8), a2);
+			_mm_storeu_si128((__m128i *)(os + w + 12), a3);
+			_mm_storeu_si128((__m128i *)(oe + w), b0);
+			_mm_storeu_si128((__m128i *)(oe + w + 4), b1);
+			_mm_storeu_si128((__m128i *)(oe + w + 8), b2);
+			_mm_storeu_si128((__m128i *)(oe + w + 12), b3);
+		}
+		w += 16;
+		r += 16;
+	}
+	return r - r0;
+}
+#endif
+
 /* Last pass: squeeze runs of one code point to max (2 conservative, 1
  * aggressive); in the aggressive view first ae/oe/ue -> a/o/u and i -> l
  * (so 1, l and i agree, and Dutch ij, 1j and lj). A squeezed code point's span grows over
  * the run. */
-static void squeeze(vigil_folded *f, int aggressive)
+static void squeeze(vigil_folded *f, int aggressive, int simd)
 {
 	char *restrict t = f->text;
 	uint32_t *restrict os = f->ostart, *restrict oe = f->oend;
@@ -518,6 +585,13 @@ static void squeeze(vigil_folded *f, int aggressive)
 			}
 		}
 		if (r > r0) {
+#ifdef __SSE2__
+			if (simd) {
+				size_t k = squeeze_sse2(t, os, oe, w, r, n, aggressive);
+				w += k;
+				r += k;
+			}
+#endif
 			pw = w - 1;
 			run = 1;
 		}
@@ -603,6 +677,6 @@ int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
 		collapse_spaced(out);
 		leet_pass(out, arabizi);
 	}
-	squeeze(out, view == VIGIL_VIEW_AGGRESSIVE);
+	squeeze(out, view == VIGIL_VIEW_AGGRESSIVE, fo->simd);
 	return 0;
 }

@@ -16,6 +16,7 @@ struct vigil_folder {
 	uint32_t *map[2]; /* per view, per code point: ID, DROP or pool ref */
 	char *pool;       /* the folded forms, UTF-8, back to back */
 	size_t pool_len, pool_cap;
+	int simd;         /* use the SSE2 kernels (set at start-up; tests clear it) */
 };
 
 /* Builds fo's tables from ICU (fold_table.c). */

@@ -51,25 +51,29 @@ static int same(const vigil_folded *a, const vigil_folded *b)
 	       !memcmp(a->oend, b->oend, a->len * sizeof(uint32_t));
 }
 
-/* Folds s both ways in every view and language; reports the first input
- * that differs. */
+/* Folds s both ways in every view and language, the fast fold with and
+ * without its SSE2 kernels; reports the first input that differs. */
 static void compare(const char *s, size_t n)
 {
 	static const char *const langs[] = {NULL, "ar"};
-	int v, l;
+	int v, l, simd, has = fo->simd;
 
+	for (simd = 0; simd <= has; simd++)
 	for (v = 0; v < 2; v++)
 		for (l = 0; l < 2; l++) {
 			vigil_text_opts o = {langs[l]};
-			int r1 = vigil_fold(fo, ctx, v, s, n, &o, &fast);
+			int r1;
+			fo->simd = simd;
+			r1 = vigil_fold(fo, ctx, v, s, n, &o, &fast);
 			int r2 = vigil__fold_ref(fo, ctx, v, s, n, &o, &ref);
 			compared++;
 			CHECKF(r1 == r2 && (r1 || same(&fast, &ref)),
-			       "view %d lang %s, %zu bytes: \"%.*s\" -> fast \"%s\" (%zu), "
-			       "ref \"%s\" (%zu)", v, langs[l] ? langs[l] : "-", n,
-			       (int)(n < 200 ? n : 200), s, fast.text, fast.len, ref.text,
-			       ref.len);
+			       "simd %d view %d lang %s, %zu bytes: \"%.*s\" -> fast \"%s\" (%zu), "
+			       "ref \"%s\" (%zu)",
+			       simd, v, langs[l] ? langs[l] : "-", n, (int)(n < 200 ? n : 200), s,
+			       fast.text, fast.len, ref.text, ref.len);
 		}
+	fo->simd = has;
 }
 
 static size_t build(char *buf, size_t cap, size_t pieces)
@@ -128,6 +132,32 @@ static void test_edges(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		compare(cases[i], strlen(cases[i]));
+	/* the 16-byte kernels: one disturbance at every offset of a long
+	 * run of distinct letters (a repeat, a digraph, i, il/li, a
+	 * separator, a non-ASCII letter), at the end too */
+	{
+		static const char *const dist[] = {"xx", "ae", "oe", "ue", "i", "il", "li",
+						   "ii", "a e", "\xC3\xA9", "ee", "1", "@"};
+		char run[128];
+		size_t d, pos, len;
+		for (d = 0; d < sizeof(dist) / sizeof(dist[0]); d++)
+			for (len = 15; len <= 50; len += 7)
+				for (pos = 0; pos <= len; pos++) {
+					size_t m = 0, q;
+					for (q = 0; q < len; q++) {
+						if (q == pos) {
+							memcpy(run + m, dist[d], strlen(dist[d]));
+							m += strlen(dist[d]);
+						}
+						run[m++] = "bcdfghjkmnpqrstvwxyz"[q % 20];
+					}
+					if (pos == len) {
+						memcpy(run + m, dist[d], strlen(dist[d]));
+						m += strlen(dist[d]);
+					}
+					compare(run, m);
+				}
+	}
 	for (k = 0; k < 40; k++) {
 		memset(buf, 'A', k);
 		buf[k] = (char)0xC3;
