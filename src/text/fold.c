@@ -319,7 +319,11 @@ static void collapse_spaced(vigil_folded *f)
 				unsigned char b = (unsigned char)f->text[r];
 				if (b >= 0x80 ||
 				    ((r == 0 || !word_byte((unsigned char)f->text[r - 1])) &&
-				     ascii_word(b)))
+				     ascii_word(b) &&
+				     /* a word start followed by an ASCII letter
+				      * of another code point is no single letter */
+				     !(r + 1 < n && ascii_word((unsigned char)f->text[r + 1]) &&
+				       f->ostart[r + 1] != f->ostart[r])))
 					break;
 				r++;
 			}
@@ -377,6 +381,20 @@ copy_one:
 	}
 	f->len = w;
 	f->text[w] = 0;
+}
+
+/* Whether t (n bytes) holds a digit, @ or $: the bytes leet_pass and
+ * arabizi_context act on. No early exit, so the loop vectorises. */
+static int has_leet_bytes(const char *t, size_t n)
+{
+	size_t k;
+	unsigned acc = 0;
+
+	for (k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)t[k];
+		acc |= (unsigned char)(c - '0') < 10u || c == '@' || c == '$';
+	}
+	return acc != 0;
 }
 
 static char leet(unsigned char c)
@@ -473,10 +491,10 @@ static void leet_pass(vigil_folded *f, int arabizi)
 #include <emmintrin.h>
 
 /* squeeze's keep loop sixteen bytes at a time (SSE2, which every x86-64
- * has): from r (>= 1; the byte before r was just kept, unchanged, so
- * t[r - 1] is also the last byte written) whole blocks of ASCII bytes with
- * no byte equal to the one before it and, in the aggressive view, no a/o/u
- * before an e; i becomes l there first, as the scalar loop does. Moves the
+ * has): from r (w >= 1 bytes written) whole blocks of ASCII bytes that
+ * make no run over the view's maximum with the output before them and, in
+ * the aggressive view, hold no a/o/u before an e; i becomes l there
+ * first, as the scalar loop does. Moves the
  * kept bytes (and spans) to w. Returns how many input bytes it consumed;
  * the scalar loop takes over at the first block it cannot keep whole.
  * The scalar loop is the reference (and all a non-SSE2 build runs);
@@ -491,20 +509,29 @@ static size_t squeeze_sse2(char *t, uint32_t *os, uint32_t *oe, size_t w, size_t
 
 	/* t[n] is the NUL the passes keep, so the next-byte load may reach it */
 	while (r + 16 <= n) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(t + r));
-		__m128i p = _mm_loadu_si128((const __m128i *)(t + r - 1));
+		__m128i x = _mm_loadu_si128((const __m128i *)(t + r)), p, pp;
 		int bad = _mm_movemask_epi8(x);
+		/* the two bytes written last: a run of equal ASCII bytes
+		 * in the output is what the run counter counts (0x80 where
+		 * there is none: it equals no ASCII byte) */
+		unsigned b1 = (unsigned char)t[w - 1], b2 = w >= 2 ? (unsigned char)t[w - 2] : 0x80;
 		if (aggressive) {
 			__m128i nx = _mm_loadu_si128((const __m128i *)(t + r + 1));
-			__m128i xi = _mm_cmpeq_epi8(x, ci), pi = _mm_cmpeq_epi8(p, ci);
+			__m128i xi = _mm_cmpeq_epi8(x, ci);
 			__m128i v = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, ca),
 							      _mm_cmpeq_epi8(x, co)),
 						 _mm_cmpeq_epi8(x, cu));
 			bad |= _mm_movemask_epi8(_mm_and_si128(v, _mm_cmpeq_epi8(nx, ce)));
 			x = _mm_or_si128(_mm_andnot_si128(xi, x), _mm_and_si128(xi, cl));
-			p = _mm_or_si128(_mm_andnot_si128(pi, p), _mm_and_si128(pi, cl));
 		}
-		bad |= _mm_movemask_epi8(_mm_cmpeq_epi8(x, p));
+		/* p[k], pp[k]: the output bytes one and two before x[k] */
+		p = _mm_or_si128(_mm_slli_si128(x, 1), _mm_cvtsi32_si128((int)b1));
+		pp = _mm_or_si128(_mm_slli_si128(x, 2), _mm_cvtsi32_si128((int)(b2 | b1 << 8)));
+		if (aggressive) /* runs of two squeezed to one */
+			bad |= _mm_movemask_epi8(_mm_cmpeq_epi8(x, p));
+		else /* runs of three to two */
+			bad |= _mm_movemask_epi8(
+				_mm_and_si128(_mm_cmpeq_epi8(x, p), _mm_cmpeq_epi8(p, pp)));
 		if (bad)
 			break;
 		_mm_storeu_si128((__m128i *)(t + w), x);
@@ -544,6 +571,7 @@ static void squeeze(vigil_folded *f, int aggressive, int simd)
 	size_t r = 0, w = 0, n = f->len, pw = 0, plen = 0, run = 0;
 	size_t max = aggressive ? 1 : 2;
 
+	(void)simd; /* (no kernel without SSE2) */
 	while (r < n) {
 		uint32_t cp, last_end;
 		size_t len, r0;
@@ -586,14 +614,13 @@ static void squeeze(vigil_folded *f, int aggressive, int simd)
 		}
 		if (r > r0) {
 #ifdef __SSE2__
-			if (simd) {
-				size_t k = squeeze_sse2(t, os, oe, w, r, n, aggressive);
-				w += k;
-				r += k;
-			}
+			size_t k = simd ? squeeze_sse2(t, os, oe, w, r, n, aggressive) : 0;
+			w += k;
+			r += k;
 #endif
 			pw = w - 1;
-			run = 1;
+			/* the conservative kernel keeps pairs: a block may end in one */
+			run = w >= 2 && t[w - 1] == t[w - 2] ? 2 : 1;
 		}
 		if (r >= n)
 			break;
@@ -671,7 +698,12 @@ int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
 	if (rc)
 		return rc;
 	if (view == VIGIL_VIEW_AGGRESSIVE) {
-		arabizi = (opts && opts->lang && !strncmp(opts->lang, "ar", 2) &&
+		/* without a digit, @ or $ the leet pass changes nothing and
+		 * arabizi_context (digits only, past the script check) need
+		 * not run: arabizi = 1 makes leet_pass return at once */
+		int leetish = has_leet_bytes(out->text, out->len);
+		arabizi = !leetish ||
+			  (opts && opts->lang && !strncmp(opts->lang, "ar", 2) &&
 			   (!opts->lang[2] || opts->lang[2] == '-')) ||
 			  arabizi_context(arabic, out);
 		collapse_spaced(out);

@@ -136,7 +136,7 @@ static void test_edges(void)
 	 * run of distinct letters (a repeat, a digraph, i, il/li, a
 	 * separator, a non-ASCII letter), at the end too */
 	{
-		static const char *const dist[] = {"xx", "ae", "oe", "ue", "i", "il", "li",
+		static const char *const dist[] = {"xx", "xxx", "xxxx", "ae", "oe", "ue", "i", "il", "li",
 						   "ii", "a e", "\xC3\xA9", "ee", "1", "@"};
 		char run[128];
 		size_t d, pos, len;
