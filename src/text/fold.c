@@ -491,10 +491,10 @@ static void leet_pass(vigil_folded *f, int arabizi)
 #include <emmintrin.h>
 
 /* squeeze's keep loop sixteen bytes at a time (SSE2, which every x86-64
- * has): from r (w >= 1 bytes written) whole blocks of ASCII bytes that
- * make no run over the view's maximum with the output before them and, in
- * the aggressive view, hold no a/o/u before an e; i becomes l there
- * first, as the scalar loop does. Moves the
+ * has): from r (w bytes written) the ASCII bytes that make no run over the
+ * view's maximum with the output before them and, in the aggressive view,
+ * are no a/o/u before an e; i becomes l there first, as the scalar loop
+ * does. Stops at the first byte it cannot keep. Moves the
  * kept bytes (and spans) to w. Returns how many input bytes it consumed;
  * the scalar loop takes over at the first block it cannot keep whole.
  * The scalar loop is the reference (and all a non-SSE2 build runs);
@@ -514,7 +514,8 @@ static size_t squeeze_sse2(char *t, uint32_t *os, uint32_t *oe, size_t w, size_t
 		/* the two bytes written last: a run of equal ASCII bytes
 		 * in the output is what the run counter counts (0x80 where
 		 * there is none: it equals no ASCII byte) */
-		unsigned b1 = (unsigned char)t[w - 1], b2 = w >= 2 ? (unsigned char)t[w - 2] : 0x80;
+		unsigned b1 = w >= 1 ? (unsigned char)t[w - 1] : 0x80,
+			 b2 = w >= 2 ? (unsigned char)t[w - 2] : 0x80;
 		if (aggressive) {
 			__m128i nx = _mm_loadu_si128((const __m128i *)(t + r + 1));
 			__m128i xi = _mm_cmpeq_epi8(x, ci);
@@ -532,8 +533,28 @@ static size_t squeeze_sse2(char *t, uint32_t *os, uint32_t *oe, size_t w, size_t
 		else /* runs of three to two */
 			bad |= _mm_movemask_epi8(
 				_mm_and_si128(_mm_cmpeq_epi8(x, p), _mm_cmpeq_epi8(p, pp)));
-		if (bad)
+		if (bad) {
+			/* the lanes before the first bad one are kept all the
+			 * same (each lane's test looks only at itself, the
+			 * lanes before it and the next input byte) */
+			unsigned ok = (unsigned)__builtin_ctz((unsigned)bad), k;
+			if (w == r) {
+				/* the whole store only turns i into l in lanes
+				 * not yet consumed, as the scalar loop will */
+				_mm_storeu_si128((__m128i *)(t + w), x);
+			} else {
+				char tmp[16];
+				_mm_storeu_si128((__m128i *)tmp, x);
+				for (k = 0; k < ok; k++) {
+					t[w + k] = tmp[k];
+					os[w + k] = os[r + k];
+					oe[w + k] = oe[r + k];
+				}
+			}
+			w += ok;
+			r += ok;
 			break;
+		}
 		_mm_storeu_si128((__m128i *)(t + w), x);
 		if (w != r) {
 			__m128i a0 = _mm_loadu_si128((const __m128i *)(os + r));
@@ -581,6 +602,22 @@ static void squeeze(vigil_folded *f, int aggressive, int simd)
 		 * before again, no digraph, no i — each a new run of one,
 		 * in a tight loop (while plen is 1, pw is always w - 1);
 		 * nothing to move while nothing was removed. */
+#ifdef __SSE2__
+		if (simd && r + 16 <= n) {
+			size_t k = squeeze_sse2(t, os, oe, w, r, n, aggressive);
+			if (k) {
+				w += k;
+				r += k;
+				pw = w - 1;
+				plen = 1;
+				/* the conservative kernel keeps pairs: the
+				 * output may end in one */
+				run = w >= 2 && t[w - 1] == t[w - 2] ? 2 : 1;
+				if (r >= n)
+					break;
+			}
+		}
+#endif
 		r0 = r;
 		if (w == r) {
 			while (r < n) {
@@ -613,14 +650,8 @@ static void squeeze(vigil_folded *f, int aggressive, int simd)
 			}
 		}
 		if (r > r0) {
-#ifdef __SSE2__
-			size_t k = simd ? squeeze_sse2(t, os, oe, w, r, n, aggressive) : 0;
-			w += k;
-			r += k;
-#endif
 			pw = w - 1;
-			/* the conservative kernel keeps pairs: a block may end in one */
-			run = w >= 2 && t[w - 1] == t[w - 2] ? 2 : 1;
+			run = 1;
 		}
 		if (r >= n)
 			break;
