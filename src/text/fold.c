@@ -392,7 +392,7 @@ static int has_leet_bytes(const char *t, size_t n)
 
 	for (k = 0; k < n; k++) {
 		unsigned char c = (unsigned char)t[k];
-		acc |= (unsigned char)(c - '0') < 10u || c == '@' || c == '$';
+		acc |= ((unsigned char)(c - '0') < 10u) | (c == '@') | (c == '$');
 	}
 	return acc != 0;
 }
