@@ -315,15 +315,15 @@ static void collapse_spaced(vigil_folded *f)
 			 * what cannot start a run (copy_one below would keep it
 			 * in place) — an ASCII byte after a word byte, or an
 			 * ASCII byte that is no letter or digit. */
+			const unsigned char *t = (const unsigned char *)f->text;
+			const uint32_t *os = f->ostart;
 			while (r < n) {
-				unsigned char b = (unsigned char)f->text[r];
+				unsigned char b = t[r];
 				if (b >= 0x80 ||
-				    ((r == 0 || !word_byte((unsigned char)f->text[r - 1])) &&
-				     ascii_word(b) &&
+				    ((r == 0 || !word_byte(t[r - 1])) && ascii_word(b) &&
 				     /* a word start followed by an ASCII letter
 				      * of another code point is no single letter */
-				     !(r + 1 < n && ascii_word((unsigned char)f->text[r + 1]) &&
-				       f->ostart[r + 1] != f->ostart[r])))
+				     !(r + 1 < n && ascii_word(t[r + 1]) && os[r + 1] != os[r])))
 					break;
 				r++;
 			}
