@@ -69,6 +69,9 @@ int vigil_folder_new(vigil_ctx *ctx, vigil_folder **out)
 	fo = vigil__calloc(1, sizeof(*fo));
 	if (!fo)
 		return vigil__err(ctx, VIGIL_ENOMEM, "folder: out of memory");
+#ifdef __SSE2__
+	fo->simd = 1; /* part of x86-64: no run-time check needed */
+#endif
 	rc = vigil__fold_build(ctx, fo);
 	if (rc) {
 		vigil_folder_free(fo);
@@ -127,9 +130,42 @@ static int reserve(vigil_ctx *ctx, vigil_folded *f, size_t need)
 	return 0;
 }
 
+/* The length of the run of ASCII bytes at s (n bytes), eight at a time. */
+static size_t ascii_run(const unsigned char *s, size_t n)
+{
+	size_t j = 0;
+	uint64_t x;
+
+	while (j + 8 <= n) {
+		memcpy(&x, s + j, 8);
+		if (x & 0x8080808080808080ull)
+			break;
+		j += 8;
+	}
+	while (j < n && s[j] < 0x80)
+		j++;
+	return j;
+}
+
+/* Folds a run of n ASCII bytes (the first at original offset i0): each
+ * byte lowercased, mapped to its own one-byte span. A loop the compiler
+ * vectorises (restrict: the three outputs never overlap). */
+static void ascii_fold(const unsigned char *restrict s, size_t n, uint32_t i0,
+		       char *restrict t, uint32_t *restrict os, uint32_t *restrict oe)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		unsigned char b = s[k];
+		t[k] = (char)(b + ((unsigned char)(b - 'A') < 26u ? 32 : 0));
+		os[k] = i0 + (uint32_t)k;
+		oe[k] = i0 + (uint32_t)k + 1;
+	}
+}
+
 /* Pass 1: the table. */
 static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
-		      const unsigned char *s, size_t n, vigil_folded *f)
+		      const unsigned char *s, size_t n, vigil_folded *f, int *arabic)
 {
 	const uint32_t *map = fo->map[view];
 	size_t i = 0, w = 0;
@@ -149,15 +185,21 @@ static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
 				return rc;
 		}
 		if (s[i] < 0x80) { /* ASCII: NFKC_Casefold is lowercasing */
-			unsigned char b = s[i];
-			f->text[w] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
-			f->ostart[w] = (uint32_t)i;
-			f->oend[w] = (uint32_t)i + 1;
-			w++;
-			i++;
+			size_t run = ascii_run(s + i, n - i);
+			if (w + run + VIGIL__FOLD_MAXOUT + 4 > f->cap) {
+				rc = reserve(ctx, f, w + run + VIGIL__FOLD_MAXOUT + 4);
+				if (rc)
+					return rc;
+			}
+			ascii_fold(s + i, run, (uint32_t)i, f->text + w, f->ostart + w,
+				   f->oend + w);
+			w += run;
+			i += run;
 			continue;
 		}
 		len = vigil__utf8_next(s, n, i, &cp);
+		if (cp >= 0x0600 && cp <= 0x06FF)
+			*arabic = 1; /* a lead byte D8..DB and a continuation */
 		if (cp == 0xFFFFFFFFu) {
 			src = (const unsigned char *)"\xEF\xBF\xBD";
 			nout = 3;
@@ -202,6 +244,18 @@ static int table_pass(const vigil_folder *fo, vigil_ctx *ctx, int view,
 	f->len = w;
 	f->text[w] = 0;
 	return 0;
+}
+
+static inline int ascii_word(unsigned char b)
+{
+	return (unsigned char)((b | 32) - 'a') < 26u || (unsigned char)(b - '0') < 10u;
+}
+
+/* What collapse_spaced counts as a word byte before a letter: any byte of a
+ * non-ASCII code point, or an ASCII letter or digit. */
+static inline int word_byte(unsigned char b)
+{
+	return b >= 0x80 || ascii_word(b);
 }
 
 static int is_sep(unsigned char c)
@@ -256,6 +310,27 @@ static void collapse_spaced(vigil_folded *f)
 		unsigned char sep;
 		int prev_word = 0;
 
+		if (w == r) {
+			/* Nothing removed yet, so output and input agree: skip
+			 * what cannot start a run (copy_one below would keep it
+			 * in place) — an ASCII byte after a word byte, or an
+			 * ASCII byte that is no letter or digit. */
+			const unsigned char *t = (const unsigned char *)f->text;
+			const uint32_t *os = f->ostart;
+			while (r < n) {
+				unsigned char b = t[r];
+				if (b >= 0x80 ||
+				    ((r == 0 || !word_byte(t[r - 1])) && ascii_word(b) &&
+				     /* a word start followed by an ASCII letter
+				      * of another code point is no single letter */
+				     !(r + 1 < n && ascii_word(t[r + 1]) && os[r + 1] != os[r])))
+					break;
+				r++;
+			}
+			w = r;
+			if (r >= n)
+				break;
+		}
 		if (w > 0) {
 			/* the byte before r in the output is the end of
 			 * a code point; a continuation byte means non-ASCII */
@@ -308,6 +383,20 @@ copy_one:
 	f->text[w] = 0;
 }
 
+/* Whether t (n bytes) holds a digit, @ or $: the bytes leet_pass and
+ * arabizi_context act on. No early exit, so the loop vectorises. */
+static int has_leet_bytes(const char *t, size_t n)
+{
+	size_t k;
+	unsigned acc = 0;
+
+	for (k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)t[k];
+		acc |= ((unsigned char)(c - '0') < 10u) | (c == '@') | (c == '$');
+	}
+	return acc != 0;
+}
+
 static char leet(unsigned char c)
 {
 	switch (c) {
@@ -330,15 +419,18 @@ static int latin_tok(unsigned char c)
 
 /* Whether the text reads as Arabizi: Arabic script in it, or a Latin token
  * with one of the digits Arabizi uses that leet does not (2, 6, 8, 9). */
-static int arabizi_context(const unsigned char *s, size_t n, const vigil_folded *f)
+static int arabizi_context(int arabic, const vigil_folded *f)
 {
+	const char *t = f->text;
 	size_t i;
 
-	for (i = 0; i + 1 < n; i++)
-		if (s[i] >= 0xD8 && s[i] <= 0xDB && (s[i + 1] & 0xC0) == 0x80)
-			return 1;
+	/* Arabic script (U+0600..U+06FF) the table pass saw */
+	if (arabic)
+		return 1;
 	for (i = 0; i < f->len; i++) {
-		unsigned char c = (unsigned char)f->text[i];
+		unsigned char c = (unsigned char)t[i];
+		if ((unsigned char)(c - '0') >= 10u)
+			continue;
 		if ((c == '2' || c == '6' || c == '8' || c == '9') &&
 		    ((i > 0 && f->text[i - 1] >= 'a' && f->text[i - 1] <= 'z') ||
 		     (i + 1 < f->len && f->text[i + 1] >= 'a' && f->text[i + 1] <= 'z')))
@@ -395,37 +487,215 @@ static void leet_pass(vigil_folded *f, int arabizi)
 	}
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* squeeze's keep loop sixteen bytes at a time (SSE2, which every x86-64
+ * has): from r (w bytes written) the ASCII bytes that make no run over the
+ * view's maximum with the output before them and, in the aggressive view,
+ * are no a/o/u before an e; i becomes l there first, as the scalar loop
+ * does. Stops at the first byte it cannot keep. Moves the
+ * kept bytes (and spans) to w. Returns how many input bytes it consumed;
+ * the scalar loop takes over at the first block it cannot keep whole.
+ * The scalar loop is the reference (and all a non-SSE2 build runs);
+ * tests/text/test_fold_fast checks both against fold_ref.c. */
+static size_t squeeze_sse2(char *t, uint32_t *os, uint32_t *oe, size_t w, size_t r, size_t n,
+			   int aggressive)
+{
+	const __m128i ci = _mm_set1_epi8('i'), cl = _mm_set1_epi8('l'),
+		      ca = _mm_set1_epi8('a'), co = _mm_set1_epi8('o'),
+		      cu = _mm_set1_epi8('u'), ce = _mm_set1_epi8('e');
+	size_t r0 = r;
+
+	/* t[n] is the NUL the passes keep, so the next-byte load may reach it */
+	while (r + 16 <= n) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(t + r)), p, pp;
+		int bad = _mm_movemask_epi8(x);
+		/* the two bytes written last: a run of equal ASCII bytes
+		 * in the output is what the run counter counts (0x80 where
+		 * there is none: it equals no ASCII byte) */
+		unsigned b1 = w >= 1 ? (unsigned char)t[w - 1] : 0x80,
+			 b2 = w >= 2 ? (unsigned char)t[w - 2] : 0x80;
+		if (aggressive) {
+			__m128i nx = _mm_loadu_si128((const __m128i *)(t + r + 1));
+			__m128i xi = _mm_cmpeq_epi8(x, ci);
+			__m128i v = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, ca),
+							      _mm_cmpeq_epi8(x, co)),
+						 _mm_cmpeq_epi8(x, cu));
+			bad |= _mm_movemask_epi8(_mm_and_si128(v, _mm_cmpeq_epi8(nx, ce)));
+			x = _mm_or_si128(_mm_andnot_si128(xi, x), _mm_and_si128(xi, cl));
+		}
+		/* p[k], pp[k]: the output bytes one and two before x[k] */
+		p = _mm_or_si128(_mm_slli_si128(x, 1), _mm_cvtsi32_si128((int)b1));
+		pp = _mm_or_si128(_mm_slli_si128(x, 2), _mm_cvtsi32_si128((int)(b2 | b1 << 8)));
+		if (aggressive) /* runs of two squeezed to one */
+			bad |= _mm_movemask_epi8(_mm_cmpeq_epi8(x, p));
+		else /* runs of three to two */
+			bad |= _mm_movemask_epi8(
+				_mm_and_si128(_mm_cmpeq_epi8(x, p), _mm_cmpeq_epi8(p, pp)));
+		if (bad) {
+			/* the lanes before the first bad one are kept all the
+			 * same (each lane's test looks only at itself, the
+			 * lanes before it and the next input byte) */
+			unsigned ok = (unsigned)__builtin_ctz((unsigned)bad), k;
+			if (w == r) {
+				/* the whole store only turns i into l in lanes
+				 * not yet consumed, as the scalar loop will */
+				_mm_storeu_si128((__m128i *)(t + w), x);
+			} else {
+				char tmp[16];
+				_mm_storeu_si128((__m128i *)tmp, x);
+				for (k = 0; k < ok; k++) {
+					t[w + k] = tmp[k];
+					os[w + k] = os[r + k];
+					oe[w + k] = oe[r + k];
+				}
+			}
+			w += ok;
+			r += ok;
+			break;
+		}
+		_mm_storeu_si128((__m128i *)(t + w), x);
+		if (w != r) {
+			__m128i a0 = _mm_loadu_si128((const __m128i *)(os + r));
+			__m128i a1 = _mm_loadu_si128((const __m128i *)(os + r + 4));
+			__m128i a2 = _mm_loadu_si128((const __m128i *)(os + r + 8));
+			__m128i a3 = _mm_loadu_si128((const __m128i *)(os + r + 12));
+			__m128i b0 = _mm_loadu_si128((const __m128i *)(oe + r));
+			__m128i b1 = _mm_loadu_si128((const __m128i *)(oe + r + 4));
+			__m128i b2 = _mm_loadu_si128((const __m128i *)(oe + r + 8));
+			__m128i b3 = _mm_loadu_si128((const __m128i *)(oe + r + 12));
+			_mm_storeu_si128((__m128i *)(os + w), a0);
+			_mm_storeu_si128((__m128i *)(os + w + 4), a1);
+			_mm_storeu_si128((__m128i *)(os + w + 8), a2);
+			_mm_storeu_si128((__m128i *)(os + w + 12), a3);
+			_mm_storeu_si128((__m128i *)(oe + w), b0);
+			_mm_storeu_si128((__m128i *)(oe + w + 4), b1);
+			_mm_storeu_si128((__m128i *)(oe + w + 8), b2);
+			_mm_storeu_si128((__m128i *)(oe + w + 12), b3);
+		}
+		w += 16;
+		r += 16;
+	}
+	return r - r0;
+}
+#endif
+
 /* Last pass: squeeze runs of one code point to max (2 conservative, 1
  * aggressive); in the aggressive view first ae/oe/ue -> a/o/u and i -> l
  * (so 1, l and i agree, and Dutch ij, 1j and lj). A squeezed code point's span grows over
  * the run. */
-static void squeeze(vigil_folded *f, int aggressive)
+static void squeeze(vigil_folded *f, int aggressive, int simd)
 {
+	char *restrict t = f->text;
+	uint32_t *restrict os = f->ostart, *restrict oe = f->oend;
 	size_t r = 0, w = 0, n = f->len, pw = 0, plen = 0, run = 0;
 	size_t max = aggressive ? 1 : 2;
 
+	(void)simd; /* (no kernel without SSE2) */
 	while (r < n) {
-		uint32_t cp;
-		size_t len = vigil__utf8_next((const unsigned char *)f->text, n, r, &cp);
-		uint32_t last_end = f->oend[r + len - 1];
+		uint32_t cp, last_end;
+		size_t len, r0;
+		unsigned char b;
 
-		if (aggressive && len == 1) {
-			char c = f->text[r], nx = r + 1 < n ? f->text[r + 1] : 0;
-			if ((c == 'a' || c == 'o' || c == 'u') && nx == 'e') {
-				f->text[r + 1] = c;
-				f->ostart[r + 1] = f->ostart[r];
-				r++;
-				continue;
+		/* The ASCII bytes that are kept as they are — not the byte
+		 * before again, no digraph, no i — each a new run of one,
+		 * in a tight loop (while plen is 1, pw is always w - 1);
+		 * nothing to move while nothing was removed. */
+#ifdef __SSE2__
+		if (simd && r + 16 <= n) {
+			size_t k = squeeze_sse2(t, os, oe, w, r, n, aggressive);
+			if (k) {
+				w += k;
+				r += k;
+				pw = w - 1;
+				plen = 1;
+				/* the conservative kernel keeps pairs: the
+				 * output may end in one */
+				run = w >= 2 && t[w - 1] == t[w - 2] ? 2 : 1;
+				if (r >= n)
+					break;
 			}
-			if (c == 'i')
-				f->text[r] = 'l';
 		}
-		if (plen == len && (len == 1 ? f->text[pw] == f->text[r]
-					     : !memcmp(f->text + pw, f->text + r, len))) {
+#endif
+		r0 = r;
+		if (w == r) {
+			while (r < n) {
+				b = (unsigned char)t[r];
+				if (b >= 0x80 || (plen == 1 && (unsigned char)t[r - 1] == b))
+					break;
+				if (aggressive &&
+				    (b == 'i' || ((b == 'a' || b == 'o' || b == 'u') &&
+						  r + 1 < n && t[r + 1] == 'e')))
+					break;
+				plen = 1;
+				r++;
+			}
+			w = r;
+		} else {
+			while (r < n) {
+				b = (unsigned char)t[r];
+				if (b >= 0x80 || (plen == 1 && (unsigned char)t[w - 1] == b))
+					break;
+				if (aggressive &&
+				    (b == 'i' || ((b == 'a' || b == 'o' || b == 'u') &&
+						  r + 1 < n && t[r + 1] == 'e')))
+					break;
+				t[w] = (char)b;
+				os[w] = os[r];
+				oe[w] = oe[r];
+				plen = 1;
+				r++;
+				w++;
+			}
+		}
+		if (r > r0) {
+			pw = w - 1;
+			run = 1;
+		}
+		if (r >= n)
+			break;
+		b = (unsigned char)t[r];
+		if (b < 0x80) {
+			/* the same steps as below for a one-byte code point */
+			if (aggressive) {
+				char nx = r + 1 < n ? t[r + 1] : 0;
+				if ((b == 'a' || b == 'o' || b == 'u') && nx == 'e') {
+					t[r + 1] = (char)b;
+					os[r + 1] = os[r];
+					r++;
+					continue;
+				}
+				if (b == 'i')
+					t[r] = (char)(b = 'l');
+			}
+			if (plen == 1 && (unsigned char)t[pw] == b) {
+				if (++run > max) {
+					oe[pw] = oe[r];
+					r++;
+					continue;
+				}
+			} else {
+				run = 1;
+			}
+			if (w != r) {
+				t[w] = (char)b;
+				os[w] = os[r];
+				oe[w] = oe[r];
+			}
+			pw = w;
+			plen = 1;
+			w++;
+			r++;
+			continue;
+		}
+		len = vigil__utf8_next((const unsigned char *)t, n, r, &cp);
+		last_end = oe[r + len - 1];
+		if (plen == len && !memcmp(t + pw, t + r, len)) {
 			if (++run > max) {
 				size_t k;
 				for (k = pw; k < pw + plen; k++)
-					f->oend[k] = last_end;
+					oe[k] = last_end;
 				r += len;
 				continue;
 			}
@@ -439,7 +709,7 @@ static void squeeze(vigil_folded *f, int aggressive)
 		r += len;
 	}
 	f->len = w;
-	f->text[w] = 0;
+	t[w] = 0;
 }
 
 int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
@@ -447,7 +717,7 @@ int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
 	       vigil_folded *out)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	int rc, arabizi;
+	int rc, arabizi, arabic = 0;
 
 	if (!fo || !out || (!s && n) ||
 	    (view != VIGIL_VIEW_CONSERVATIVE && view != VIGIL_VIEW_AGGRESSIVE))
@@ -455,16 +725,21 @@ int vigil_fold(const vigil_folder *fo, vigil_ctx *ctx, int view,
 	if ((ctx && (int64_t)n > ctx->limits[VIGIL_LIMIT_MAX_BYTES]) ||
 	    n >= (size_t)UINT32_MAX)
 		return vigil__err(ctx, VIGIL_ETOOBIG, "fold: %zu bytes is over the limit", n);
-	rc = table_pass(fo, ctx, view, u, n, out);
+	rc = table_pass(fo, ctx, view, u, n, out, &arabic);
 	if (rc)
 		return rc;
 	if (view == VIGIL_VIEW_AGGRESSIVE) {
-		arabizi = (opts && opts->lang && !strncmp(opts->lang, "ar", 2) &&
+		/* without a digit, @ or $ the leet pass changes nothing and
+		 * arabizi_context (digits only, past the script check) need
+		 * not run: arabizi = 1 makes leet_pass return at once */
+		int leetish = has_leet_bytes(out->text, out->len);
+		arabizi = !leetish ||
+			  (opts && opts->lang && !strncmp(opts->lang, "ar", 2) &&
 			   (!opts->lang[2] || opts->lang[2] == '-')) ||
-			  arabizi_context(u, n, out);
+			  arabizi_context(arabic, out);
 		collapse_spaced(out);
 		leet_pass(out, arabizi);
 	}
-	squeeze(out, view == VIGIL_VIEW_AGGRESSIVE);
+	squeeze(out, view == VIGIL_VIEW_AGGRESSIVE, fo->simd);
 	return 0;
 }

@@ -49,8 +49,16 @@ size_t vigil_hashtags(const char *s, size_t n, vigil_span *out, size_t max)
 
 	while (i < n) {
 		uint32_t c, d;
-		size_t len = vigil__utf8_next(u, n, i, &c), j, l;
+		size_t len, j, l;
 		int letter = 0, k;
+
+		/* ASCII other than '#' cannot start a tag: only remember it
+		 * as the code point before the next one */
+		while (i < n && u[i] < 0x80 && u[i] != '#')
+			prev = u[i++];
+		if (i >= n)
+			break;
+		len = vigil__utf8_next(u, n, i, &c);
 
 		if ((c != '#' && c != 0xFF03) || prev == '&' ||
 		    (prev && body_class(prev))) {

@@ -93,7 +93,7 @@ static size_t count_cps(const char *s, size_t n)
 
 /* Copies n bytes of folded text to out with every non-word code point's
  * bytes turned into spaces (same length, so offsets still hold). */
-static void space_map(const char *in, size_t n, char *out)
+static void space_map(const char *restrict in, size_t n, char *restrict out)
 {
 	size_t i = 0;
 
@@ -103,8 +103,25 @@ static void space_map(const char *in, size_t n, char *out)
 		size_t l;
 
 		if (b < 0x80) {
-			out[i] = vigil__is_word(b) ? (char)b : ' ';
-			i++;
+			/* letters and digits stay (vigil__is_word on ASCII);
+			 * a branch-free loop over the ASCII run */
+			size_t j = i + 1, k;
+			uint64_t x;
+			while (j + 8 <= n) {
+				memcpy(&x, in + j, 8);
+				if (x & 0x8080808080808080ull)
+					break;
+				j += 8;
+			}
+			while (j < n && (unsigned char)in[j] < 0x80)
+				j++;
+			for (k = i; k < j; k++) { /* vectorised: a known count */
+				unsigned char c = (unsigned char)in[k];
+				int word = (unsigned char)((c | 32) - 'a') < 26u ||
+					   (unsigned char)(c - '0') < 10u;
+				out[k] = word ? (char)c : ' ';
+			}
+			i = j;
 			continue;
 		}
 		l = vigil__utf8_next((const unsigned char *)in, n, i, &cp);

@@ -16,10 +16,16 @@ struct vigil_folder {
 	uint32_t *map[2]; /* per view, per code point: ID, DROP or pool ref */
 	char *pool;       /* the folded forms, UTF-8, back to back */
 	size_t pool_len, pool_cap;
+	int simd;         /* use the SSE2 kernels (set at start-up; tests clear it) */
 };
 
 /* Builds fo's tables from ICU (fold_table.c). */
 int vigil__fold_build(vigil_ctx *ctx, struct vigil_folder *fo);
+
+/* The reference fold (fold_ref.c): same contract and output as vigil_fold,
+ * byte at a time; tests and bench_text check fold.c against it. */
+int vigil__fold_ref(const vigil_folder *fo, vigil_ctx *ctx, int view, const char *s,
+		    size_t n, const vigil_text_opts *opts, vigil_folded *out);
 
 /* Decodes one UTF-8 code point of s[i..n): returns its length (1..4) and
  * sets *cp, or returns 1 with *cp = 0xFFFFFFFF for an invalid byte. */
