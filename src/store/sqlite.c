@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 11 /* 8: shared work (migrate_work); 9: grooming
+#define SCHEMA_VERSION 12 /* 12: feed_log compaction (migrate_feed_compact); 8: shared work (migrate_work); 9: grooming
 			    state (migrate_groom_state); 10: text_terms.source_ref
 			    (migrate_text_refs); 11: the change log's range rows
 			    (kind 3, one per bulk import; migrate_bulk_log), a
@@ -674,6 +674,24 @@ static int migrate_text_refs(vigil_store *st)
 	return rc;
 }
 /* ---- end of schema 10 ---- */
+/* ---- schema 12: feed_log compaction (vigil_feed_compact) ---------------
+ * A published bank's floor (checkpoints below it are stale) and the mark
+ * that times its deletes' window; an index to find each entry's latest
+ * row. Idempotent. */
+static int migrate_feed_compact(vigil_store *st)
+{
+	int rc = add_column(st, "feeds", "floor", "INTEGER NOT NULL DEFAULT 0");
+
+	if (!rc)
+		rc = add_column(st, "feeds", "mark_seq", "INTEGER NOT NULL DEFAULT 0");
+	if (!rc)
+		rc = add_column(st, "feeds", "mark_at", "INTEGER NOT NULL DEFAULT 0");
+	if (!rc)
+		rc = exec(st, "CREATE INDEX IF NOT EXISTS feed_log_entry"
+			      " ON feed_log(bank_id, entry_id, seq);");
+	return rc;
+}
+/* ---- end of schema 12 ---- */
 
 static int s_open(vigil_store *st, const char *path)
 {
@@ -736,6 +754,8 @@ static int s_open(vigil_store *st, const char *path)
 			rc = migrate_text_refs(st); /* schema 10 */
 		if (!rc)
 			rc = migrate_bulk_log(st); /* schema 11 */
+		if (!rc)
+			rc = migrate_feed_compact(st); /* schema 12 */
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -4302,6 +4322,95 @@ static int s_feed_scan(vigil_store *st, int64_t bank_id, int64_t after, size_t m
 	return rc;
 }
 
+static int feed_i64(vigil_store *st, const char *sql, int64_t bank_id, int64_t a,
+		    int64_t *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, sql, &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int64(q, 2, a);
+	if (out) {
+		rc = sqlite3_step(q) == SQLITE_ROW ? VIGIL_OK : db_err(st, "feed_compact");
+		*out = rc ? 0 : sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		return rc;
+	}
+	return step_done(st, q, "feed_compact");
+}
+
+static int s_feed_compact(vigil_store *st, int64_t bank_id, int64_t keep, int64_t now,
+			  int64_t *removed, int64_t *floor)
+{
+	sqlite3 *db = ((sq *)st->priv)->db;
+	int64_t mark_seq = 0, mark_at = 0, cut = 0, top = 0, fl = 0, rm = 0;
+	int rc, own;
+
+	if (keep < 0)
+		return feed_i64(st, "SELECT coalesce((SELECT floor FROM feeds WHERE bank_id=?1),0)"
+				    " WHERE ?2=?2", bank_id, 0, floor);
+	own = !s_in_transaction(st);
+	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
+	rc = feed_i64(st, "SELECT mark_seq FROM feeds WHERE bank_id=?1 AND ?2=?2", bank_id, 0,
+		      &mark_seq);
+	if (!rc)
+		rc = feed_i64(st, "SELECT mark_at FROM feeds WHERE bank_id=?1 AND ?2=?2", bank_id, 0,
+			      &mark_at);
+	if (!rc)
+		rc = feed_i64(st, "SELECT coalesce(max(seq),0) FROM feed_log WHERE bank_id=?1"
+				  " AND ?2=?2", bank_id, 0, &top);
+	/* Each entry's latest row only. */
+	if (!rc)
+		rc = feed_i64(st, "DELETE FROM feed_log WHERE bank_id=?1 AND ?2=?2 AND EXISTS("
+				  "SELECT 1 FROM feed_log g WHERE g.bank_id=?1 AND"
+				  " g.entry_id=feed_log.entry_id AND g.seq>feed_log.seq)",
+			      bank_id, 0, NULL);
+	if (!rc)
+		rm += sqlite3_changes(db);
+	/* Deletes logged before a mark at least keep old (keep 0: all). */
+	cut = !keep ? top : mark_at <= now - keep ? mark_seq : 0;
+	if (!rc && cut > 0)
+		rc = feed_i64(st, "SELECT coalesce(max(seq),0) FROM feed_log WHERE bank_id=?1"
+				  " AND op=1 AND seq<=?2", bank_id, cut, &fl);
+	if (!rc && fl > 0)
+		rc = feed_i64(st, "DELETE FROM feed_log WHERE bank_id=?1 AND op=1 AND seq<=?2",
+			      bank_id, cut, NULL);
+	if (!rc && fl > 0) {
+		rm += sqlite3_changes(db);
+		rc = feed_i64(st, "UPDATE feeds SET floor=max(floor,?2) WHERE bank_id=?1", bank_id,
+			      fl, NULL);
+	}
+	if (!rc && (!keep || mark_at <= now - keep)) {
+		sqlite3_stmt *q = NULL;
+		rc = prep(st, "UPDATE feeds SET mark_seq=?2,mark_at=?3 WHERE bank_id=?1", &q);
+		if (!rc) {
+			sqlite3_bind_int64(q, 1, bank_id);
+			sqlite3_bind_int64(q, 2, top);
+			sqlite3_bind_int64(q, 3, now);
+			rc = step_done(st, q, "feed_compact");
+		}
+	}
+	if (!rc)
+		rc = feed_i64(st, "SELECT floor FROM feeds WHERE bank_id=?1 AND ?2=?2", bank_id, 0,
+			      &fl);
+	if (own) {
+		if (!rc)
+			rc = exec(st, "COMMIT");
+		if (rc)
+			exec(st, "ROLLBACK");
+	}
+	if (!rc) {
+		if (removed)
+			*removed = rm;
+		if (floor)
+			*floor = fl;
+	}
+	return rc;
+}
+
 /* ------------------------------------------------ several instances */
 
 /* The lease of vigil/store.h (vigil_store_lease) over table leases, in
@@ -4842,6 +4951,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	.xpage_link = s_xpage_link,
 	.outbox_by_url = s_outbox_by_url,
 	.feed_publish = s_feed_publish,
+	.feed_compact = s_feed_compact,
 	.feed_scan = s_feed_scan,
 	.xch_add = s_xch_add,
 	.xch_get = s_xch_get,

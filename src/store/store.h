@@ -274,6 +274,12 @@ typedef struct vigil__store_ops {
 	 * after seq `after`, oldest first; e is NULL for a delete (or an add
 	 * whose entry is gone since). */
 	int (*feed_publish)(vigil_store *st, int64_t bank_id, int on, int *state);
+	/* vigil_feed_compact (vigil/exchange.h) on bank_id's log, at unix time
+	 * now, in one transaction; keep_deletes < 0 only reads *floor. The
+	 * state is in feeds(floor, mark_seq, mark_at): deletes at or below
+	 * mark_seq, marked at least keep_deletes ago, may go. */
+	int (*feed_compact)(vigil_store *st, int64_t bank_id, int64_t keep_deletes,
+			    int64_t now, int64_t *removed, int64_t *floor);
 	int (*feed_scan)(vigil_store *st, int64_t bank_id, int64_t after, size_t max,
 			 int (*cb)(void *user, int64_t seq, int64_t entry_id,
 				   const vigil_entry *e),
