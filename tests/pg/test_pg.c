@@ -480,6 +480,32 @@ int main(void)
 			CHECK(st->ops->feed_scan(st, fb.id, L.seq[1], 1, log_feed, &M) == 0 &&
 			      M.n == 1 && M.seq[0] == L.seq[2]);
 		}
+		/* Compaction (migration 14): superseded rows go at once; the
+		 * delete only once a mark is keep seconds old; its seq is then
+		 * the floor, and an older cursor that has not seen that floor
+		 * is stale. */
+		{
+			int64_t rm = -1, fl = -1, t0 = 1700000000;
+			char *page = NULL;
+			CHECK(st->ops->feed_compact(st, fb.id, 3600, t0, &rm, &fl) == 0 && rm == 2 &&
+			      fl == 0);
+			CHECK(st2->ops->feed_compact(st2, fb.id, 3600, t0 + 10, &rm, &fl) == 0 &&
+			      rm == 0 && fl == 0);
+			CHECK(sql_int(admin, "SELECT count(*) FROM feed_log") == 2);
+			CHECK(st->ops->feed_compact(st, fb.id, 3600, t0 + 3601, &rm, &fl) == 0 &&
+			      rm == 1 && fl == L.seq[3]);
+			CHECK(sql_int(admin, "SELECT count(*) FROM feed_log") == 1);
+			CHECK(st2->ops->feed_compact(st2, fb.id, -1, 0, NULL, &fl) == 0 &&
+			      fl == L.seq[3]);
+			CHECK(vigil_feed_page(st, "fb", L.seq[0], 0, 10, &page) == VIGIL_EABORTED &&
+			      !page);
+			CHECK(vigil_feed_page(st, "fb", L.seq[0], fl, 10, &page) == 0 && page &&
+			      strstr(page, "\"records\":[{"));
+			free(page);
+			page = NULL;
+			CHECK(vigil_feed_page(st, "fb", 0, 0, 10, &page) == 0 && page);
+			free(page);
+		}
 		CHECK(vigil_feed_publish(st, "fb", 0) == 0);
 		CHECK(vigil_feed_published(st, "fb", &on) == 0 && on == 0);
 		CHECK(sql_int(admin, "SELECT count(*) FROM feed_log") == 0);
