@@ -40,6 +40,13 @@ extern const cli_cmd cli_commands[];
 int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg);
 /* The index of the first operand after cli_next_opt returned -1. */
 int cli_optind(void);
+/* A command with subcommands (vigil bank, vigil exchange): argv[1] is the
+ * subcommand, shifted off into *sub (*argc, *argv updated) for
+ * cli_next_opt. -1: go on; else the exit status to return (CLI_EXIT_OK
+ * after --help, CLI_EXIT_USAGE when none is given, reported naming subs:
+ * "create, list, ..."). */
+int cli_subcommand(const cli_cmd *cmd, const char *subs, int *argc, char ***argv,
+		   const char **sub);
 
 void cli_usage(FILE *f, const cli_cmd *cmd);
 void cli_help_all(FILE *f);

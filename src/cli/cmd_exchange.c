@@ -267,18 +267,10 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 	const char *arg, *sub;
 	int c, i, r, rc = CLI_EXIT_OK;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			cli_usage(stdout, cmd);
-			return CLI_EXIT_OK;
-		}
-		cli_err("vigil exchange: which subcommand? (add, list, show, fetch, feedback, "
-			"enable, disable, delete, publish, unpublish, compact, feed-key)\n");
-		return CLI_EXIT_USAGE;
-	}
-	sub = argv[1];
-	argc--;
-	argv++;
+	if ((c = cli_subcommand(cmd, "add, list, show, fetch, feedback, enable, disable, "
+				"delete, publish, unpublish, compact, feed-key", &argc, &argv,
+				&sub)) >= 0)
+		return c;
 	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case CLI_OPT_DB: a.db = arg; break;

@@ -6,7 +6,8 @@ keeping the publisher's Vigil-Feed-Signature header:
   pass     the answer as it came
   tamper   the body with one hash digit changed (or one byte, if none)
   swap     the page of /v1/feed/other instead of the asked feed's
-  replay0  the page for ?after=0 whatever cursor was asked for
+  skip     the page for the cursor after the one asked for (a record
+           skipped: the page of another cursor)
 Writes its port to PORTFILE."""
 import http.server
 import re
@@ -34,8 +35,8 @@ class H(http.server.BaseHTTPRequestHandler):
         path = self.path
         if m == "swap":
             path = re.sub(r"^/v1/feed/[^/?]+", "/v1/feed/other", path)
-        if m == "replay0":
-            path = re.sub(r"after=\d+", "after=0", path)
+        if m == "skip":
+            path = re.sub(r"after=(\d+)", lambda a: "after=%d" % (int(a.group(1)) + 1), path)
         req = urllib.request.Request(UPSTREAM + path)
         if self.headers.get("Authorization"):
             req.add_header("Authorization", self.headers["Authorization"])

@@ -149,9 +149,11 @@ echo pass >"$T/mode"; st=$(xfetch mitm)
 check "the same path passing pages as they are: fetched" [ "$st" = 200 -a "$(cnt mitm)" = "$(cnt peer)" ]
 U=$UP code POST /v1/banks/list/entries -H "Authorization: Bearer $PADMIN" \
 	-d '{"entries":[{"type":"pdq","value":"'$(h f5)'"}]}' >/dev/null
-echo replay0 >"$T/mode"; n1=$(cnt mitm); st=$(xfetch mitm)
-check "a page of another cursor (validly signed): refused, nothing applied" \
+echo skip >"$T/mode"; n1=$(cnt mitm); st=$(xfetch mitm)
+check "a page of another cursor (validly signed, one record skipped): refused, nothing applied" \
 	[ "$st" != 200 -a "$(cnt mitm)" = "$n1" -a "$(errs mitm)" = 3 ]
+echo pass >"$T/mode"; st=$(xfetch mitm)
+check "... and passed as it is, the new record comes" [ "$st" = 200 -a "$(cnt mitm)" = $((n1 + 1)) ]
 "$VIGIL" exchange add loose --db "$CDB" --api vigil --url "$UF/v1/feed/list" \
 	--credentials env:PEER_KEY --insecure-unsigned >/dev/null
 echo tamper >"$T/mode"; st=$(xfetch loose)
