@@ -3761,19 +3761,6 @@ static int p_xitem_link(vigil_store *st, int64_t xid, const char *key, int64_t e
 
 /* Exchanges, session 3: shared hashes and the local "vigil" feed. */
 
-static int p_xentry_shared(vigil_store *st, int64_t bank_id, int type,
-			   const uint8_t *value, int64_t *id)
-{
-	args a = {0};
-
-	a_int(&a, bank_id);
-	a_int(&a, type);
-	a_bin(&a, value, vigil_hash_type_size(type));
-	return fetch_int(st, "exchange_shared", "SELECT e.id FROM entries e WHERE"
-			 " e.bank_id=$1 AND e.type=$2 AND e.value=$3 AND EXISTS(SELECT 1"
-			 " FROM exchange_items i WHERE i.entry_id=e.id)", &a, id);
-}
-
 static int p_xitem_release(vigil_store *st, int64_t entry_id, int *held)
 {
 	PGresult *r;
@@ -4689,7 +4676,6 @@ const vigil__store_ops vigil__store_postgres = {
 	.xitem_sweep = p_xitem_sweep,
 	.xitem_link = p_xitem_link,
 	/* exchanges, session 3 (migration 6) */
-	.xentry_shared = p_xentry_shared,
 	.xitem_release = p_xitem_release,
 	.xpage_take = p_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = p_xpage_link,

@@ -53,7 +53,6 @@ enum {
 	S_XITEM_DEL,
 	S_XITEM_LINK,
 	S_ENTRY_DEL,
-	S_XENTRY_SHARED, /* exchanges: shared hashes (session 3) */
 	S_XITEM_HOLDER,
 	S_GROOM_PUT, /* grooming state: once per scored message (schema 9) */
 	S_COUNT
@@ -117,8 +116,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	"DELETE FROM exchange_items WHERE exchange_id=? AND key=?",
 	"INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen) VALUES(?,?,?,?)",
 	"DELETE FROM entries WHERE id=?",
-	"SELECT e.id FROM entries e WHERE e.bank_id=? AND e.type=? AND e.value=?"
-	" AND EXISTS(SELECT 1 FROM exchange_items i WHERE i.entry_id=e.id)",
 	"SELECT key FROM exchange_items WHERE entry_id=? ORDER BY rowid LIMIT 1",
 	"INSERT OR REPLACE INTO groom_state(key,seen,state) VALUES(?,?,?)",
 };
@@ -3953,27 +3950,6 @@ static int s_changes_prune_upto(vigil_store *st, int64_t upto)
 /* ------------------------------ exchanges, session 3: shared hashes,
  * the scheduler's lease, the feedback listing */
 
-static int s_xentry_shared(vigil_store *st, int64_t bank_id, int type,
-			   const uint8_t *value, int64_t *id)
-{
-	sqlite3_stmt *q = cached(st, S_XENTRY_SHARED);
-	int step, rc = VIGIL_OK;
-
-	*id = 0;
-	if (!q)
-		return VIGIL_ESTORE;
-	sqlite3_bind_int64(q, 1, bank_id);
-	sqlite3_bind_int(q, 2, type);
-	sqlite3_bind_blob(q, 3, value, (int)vigil_hash_type_size(type), SQLITE_STATIC);
-	step = sqlite3_step(q);
-	if (step == SQLITE_ROW)
-		*id = sqlite3_column_int64(q, 0);
-	else if (step != SQLITE_DONE)
-		rc = db_err(st, "exchange_shared");
-	sqlite3_reset(q);
-	return rc;
-}
-
 static int s_xitem_release(vigil_store *st, int64_t entry_id, int *held)
 {
 	sqlite3_stmt *q = cached(st, S_XITEM_HOLDER), *u = NULL;
@@ -4945,7 +4921,6 @@ const vigil__store_ops vigil__store_sqlite = {
 	.case_incident_get = s_case_incident_get,
 	.reveal_count_item = s_reveal_count_item,
 	/* exchanges, session 3 */
-	.xentry_shared = s_xentry_shared,
 	.xitem_release = s_xitem_release,
 	.xpage_take = s_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = s_xpage_link,
