@@ -109,8 +109,36 @@ int vigil_feed_published(vigil_store *st, const char *bank, int *on);
 /* The page after sequence number `after` (at most limit records, 0: 1000,
  * capped at 10000) as JSON text (*json: free()). VIGIL_ENOENT if the bank
  * is missing or not published. */
-int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t limit,
-		    char **json);
+int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, int64_t floor_seen,
+		    size_t limit, char **json);
+/* ... and VIGIL_EABORTED if a compaction dropped deletes the fetcher may
+ * not have seen: after (> 0) is below the feed's floor and the floor rose
+ * past floor_seen (the "floor" of the fetcher's last page; a full pass
+ * learns it from its page after 0). It must start again from 0 (the
+ * route answers 410 stale_checkpoint). */
+
+/* Compacts a published bank's log: of each entry only its latest row is
+ * kept, and a latest row that is a delete only while it is younger than
+ * keep_deletes seconds (at least; up to twice that, as compaction marks
+ * the log's end once per window). The highest seq of a dropped delete
+ * becomes the feed's floor (*floor). *removed (may be NULL): rows
+ * dropped. keep_deletes < 0 only reads the floor. Both backends. */
+int vigil_feed_compact(vigil_store *st, const char *bank, int64_t keep_deletes,
+		       int64_t *removed, int64_t *floor);
+
+/* Feed signing. The publisher's key is an Ed25519 seed of 32 bytes (a
+ * file in vigil_master_key_load's format, 0600: server setting
+ * feed_key_file). A page's signature (header Vigil-Feed-Signature, 128
+ * hex digits) is Ed25519ph over "vigil-feed-v1" NUL bank NUL after (in
+ * decimal) NUL body: bound to the feed and the cursor it answers. */
+#define VIGIL_FEED_SIG_HEX 128
+#define VIGIL_FEED_SIG_HEADER "Vigil-Feed-Signature"
+void vigil_feed_pubkey(const uint8_t seed[32], uint8_t pk[32]);
+int vigil_feed_sign(const uint8_t seed[32], const char *bank, int64_t after,
+		    const char *body, size_t len, char sig_hex[VIGIL_FEED_SIG_HEX + 1]);
+/* VIGIL_OK if sig_hex is pk's signature of that page, else VIGIL_ECORRUPT. */
+int vigil_feed_verify(const uint8_t pk[32], const char *bank, int64_t after,
+		      const char *body, size_t len, const char *sig_hex);
 
 /* ------------------------------------------------ feedback, queued
  *

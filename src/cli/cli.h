@@ -40,6 +40,13 @@ extern const cli_cmd cli_commands[];
 int cli_next_opt(const cli_cmd *cmd, int argc, char **argv, const char **arg);
 /* The index of the first operand after cli_next_opt returned -1. */
 int cli_optind(void);
+/* A command with subcommands (vigil bank, vigil exchange): argv[1] is the
+ * subcommand, shifted off into *sub (*argc, *argv updated) for
+ * cli_next_opt. -1: go on; else the exit status to return (CLI_EXIT_OK
+ * after --help, CLI_EXIT_USAGE when none is given, reported naming subs:
+ * "create, list, ..."). */
+int cli_subcommand(const cli_cmd *cmd, const char *subs, int *argc, char ***argv,
+		   const char **sub);
 
 void cli_usage(FILE *f, const cli_cmd *cmd);
 void cli_help_all(FILE *f);
@@ -106,7 +113,8 @@ enum { CLI_OPT_DOWNSAMPLE = 256, CLI_OPT_MAX_BYTES, CLI_OPT_MAX_PIXELS,
        /* exchange */
        CLI_OPT_API, CLI_OPT_BANK, CLI_OPT_URL, CLI_OPT_CREDENTIALS, CLI_OPT_PAGE_SIZE,
        CLI_OPT_PRIVACY_GROUP, CLI_OPT_ESP_IDS, CLI_OPT_MAX_PAGES, CLI_OPT_FULL, CLI_OPT_JSON,
-       CLI_OPT_VERDICT, CLI_OPT_REASON, CLI_OPT_FEEDBACK_LIST,
+       CLI_OPT_VERDICT, CLI_OPT_REASON, CLI_OPT_FEEDBACK_LIST, CLI_OPT_PUBLIC_KEY,
+       CLI_OPT_INSECURE_UNSIGNED, CLI_OPT_KEEP_DELETES,
        /* match --snapshot */
        CLI_OPT_SNAPSHOT,
        /* stream: decode modes, bank reloads */

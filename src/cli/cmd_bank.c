@@ -217,18 +217,9 @@ int cmd_bank(const cli_cmd *cmd, int argc, char **argv)
 	const char *arg, *sub;
 	int c, i, rc = CLI_EXIT_OK;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			cli_usage(stdout, cmd);
-			return CLI_EXIT_OK;
-		}
-		cli_err("vigil bank: which subcommand? (create, list, show, policy, import, "
-				"export, enable, disable, delete)\n");
-		return CLI_EXIT_USAGE;
-	}
-	sub = argv[1];
-	argc--;
-	argv++;
+	if ((c = cli_subcommand(cmd, "create, list, show, policy, import, export, enable, "
+				"disable, delete", &argc, &argv, &sub)) >= 0)
+		return c;
 	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case CLI_OPT_DB:

@@ -4,16 +4,19 @@
 #include "cli.h"
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct xargs {
 	const char *db, *api, *bank, *url, *creds, *group, *esp_ids, *verdict, *reason;
+	const char *public_key, *key_file;
 	long entry;
-	long page_size, timeout, max_pages;
-	int full, json, list;
+	long page_size, timeout, max_pages, keep_deletes;
+	int full, json, list, insecure_unsigned, keep_deletes_set;
 } xargs;
 
 static int report(vigil_ctx *ctx, int rc, const char *what)
@@ -76,6 +79,14 @@ static int settings_json(const xargs *a, char *s, size_t cap)
 		if (put(s, cap, "esp_ids", list, 0))
 			return -1;
 	}
+	if (a->public_key) {
+		if (strlen(a->public_key) != 64 ||
+		    strspn(a->public_key, "0123456789abcdefABCDEF") != 64 ||
+		    put(s, cap, "public_key", a->public_key, 1))
+			return -1;
+	}
+	if (a->insecure_unsigned && put(s, cap, "insecure_unsigned", "true", 0))
+		return -1;
 	if (strlen(s) + 2 > cap)
 		return -1;
 	strcat(s, "}");
@@ -211,6 +222,42 @@ static int feedback_send(vigil_ctx *ctx, vigil_store *st, const char *name,
 	return rc;
 }
 
+/* feed-key --key FILE: the publisher's feed key (made 0600 if missing),
+ * its public half printed for peers to pin. */
+static int feed_key(const char *path)
+{
+	vigil_ctx *ctx = NULL;
+	uint8_t seed[32], pk[32];
+	char hx[65];
+	int rc = CLI_EXIT_FAIL;
+
+	if (!path) {
+		cli_err("vigil exchange feed-key: --key FILE (vigil serve's feed_key_file) is "
+			"required\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (vigil_ctx_new(&ctx)) {
+		cli_err("vigil: out of memory\n");
+		return CLI_EXIT_FAIL;
+	}
+	if (access(path, F_OK) && vigil_master_key_create(ctx, path)) {
+		report(ctx, VIGIL_EIO, path);
+		goto out;
+	}
+	if (vigil_master_key_load(ctx, path, seed)) {
+		report(ctx, VIGIL_EIO, path);
+		goto out;
+	}
+	vigil_feed_pubkey(seed, pk);
+	sodium_memzero(seed, sizeof(seed));
+	vigil_hex(pk, sizeof(pk), hx);
+	printf("%s\n", hx);
+	rc = CLI_EXIT_OK;
+out:
+	vigil_ctx_free(ctx);
+	return rc;
+}
+
 int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 {
 	xargs a = {0};
@@ -220,18 +267,10 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 	const char *arg, *sub;
 	int c, i, r, rc = CLI_EXIT_OK;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			cli_usage(stdout, cmd);
-			return CLI_EXIT_OK;
-		}
-		cli_err("vigil exchange: which subcommand? (add, list, show, fetch, feedback, "
-			"enable, disable, delete, publish, unpublish)\n");
-		return CLI_EXIT_USAGE;
-	}
-	sub = argv[1];
-	argc--;
-	argv++;
+	if ((c = cli_subcommand(cmd, "add, list, show, fetch, feedback, enable, disable, "
+				"delete, publish, unpublish, compact, feed-key", &argc, &argv,
+				&sub)) >= 0)
+		return c;
 	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
 		switch (c) {
 		case CLI_OPT_DB: a.db = arg; break;
@@ -246,6 +285,14 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		case CLI_OPT_VERDICT: a.verdict = arg; break;
 		case CLI_OPT_REASON: a.reason = arg; break;
 		case CLI_OPT_FEEDBACK_LIST: a.list = 1; break;
+		case CLI_OPT_PUBLIC_KEY: a.public_key = arg; break;
+		case CLI_OPT_INSECURE_UNSIGNED: a.insecure_unsigned = 1; break;
+		case CLI_OPT_KEY_FILE: a.key_file = arg; break;
+		case CLI_OPT_KEEP_DELETES:
+			if (cli_parse_int(arg, 0, 31536000L, &a.keep_deletes))
+				return CLI_EXIT_USAGE;
+			a.keep_deletes_set = 1;
+			break;
 		case CLI_OPT_ENTRY:
 			if (cli_parse_int(arg, 1, 0x7fffffffL, &a.entry))
 				return CLI_EXIT_USAGE;
@@ -270,6 +317,8 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 		}
 	}
 	i = cli_optind();
+	if (!strcmp(sub, "feed-key"))
+		return feed_key(a.key_file);
 	if (strcmp(sub, "list") && i >= argc) {
 		cli_err("vigil exchange %s: which exchange?\n", sub);
 		return CLI_EXIT_USAGE;
@@ -297,8 +346,16 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
+		if (api == VIGIL_XCH_VIGIL && !a.public_key && !a.insecure_unsigned) {
+			cli_err("vigil exchange add: --api vigil needs --public-key HEX (the "
+				"publisher's vigil exchange feed-key or GET /v1/feed-key), or "
+				"--insecure-unsigned to take unsigned pages\n");
+			rc = CLI_EXIT_USAGE;
+			goto out;
+		}
 		if (settings_json(&a, settings, sizeof(settings))) {
-			cli_err("vigil exchange add: bad --url, --privacy-group or --esp-ids\n");
+			cli_err("vigil exchange add: bad --url, --privacy-group, --esp-ids or "
+				"--public-key\n");
 			rc = CLI_EXIT_USAGE;
 			goto out;
 		}
@@ -379,6 +436,15 @@ int cmd_exchange(const cli_cmd *cmd, int argc, char **argv)
 			printf("%s: %s\n", argv[i], !strcmp(sub, "publish")
 					     ? "published at /v1/feed/NAME (keys with role feed)"
 					     : "no longer published; its change log is dropped");
+	} else if (!strcmp(sub, "compact")) {
+		int64_t removed = 0, floor = 0;
+		r = vigil_feed_compact(st, argv[i], a.keep_deletes_set ? a.keep_deletes : 604800,
+				       &removed, &floor);
+		if (r)
+			rc = report(ctx, r, argv[i]);
+		else
+			printf("%s: %lld log rows dropped; checkpoints below %lld refetch "
+			       "everything\n", argv[i], (long long)removed, (long long)floor);
 	} else if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
 		r = vigil_exchange_set_enabled(st, argv[i], !strcmp(sub, "enable"));
 		if (r)

@@ -410,6 +410,18 @@ static const cli_opt exchange_opts[] = {
 	{CLI_OPT_FEEDBACK_LIST, "list", NULL,
 	 "feedback NAME --list: the verdicts queued for the exchange, newest "
 	 "first, with their state (pending, sent, failed), attempts and last error."},
+	{CLI_OPT_PUBLIC_KEY, "public-key", "HEX",
+	 "add, vigil: the publisher's feed key (64 hex digits; its vigil "
+	 "exchange feed-key or GET /v1/feed-key): every page must carry its "
+	 "valid signature."},
+	{CLI_OPT_INSECURE_UNSIGNED, "insecure-unsigned", NULL,
+	 "add, vigil: accept unsigned pages (no --public-key): anyone between "
+	 "the two servers could change the list."},
+	{CLI_OPT_KEY_FILE, "key", "FILE",
+	 "feed-key: the publisher's feed key file (its feed_key_file), made "
+	 "0600 if missing."},
+	{CLI_OPT_KEEP_DELETES, "keep-deletes", "SECONDS",
+	 "compact: keep deletes younger than this (default 604800; 0: drop all)."},
 	{0, NULL, NULL, NULL},
 };
 
@@ -735,7 +747,7 @@ const cli_cmd cli_commands[] = {
 	 "docs/transparency.md maps them onto the EU DSA transparency "
 	 "template.",
 	 transparency_opts, cmd_transparency},
-	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete|publish|unpublish [OPTIONS] [NAME]",
+	{"exchange", "add|list|show|fetch|feedback|enable|disable|delete|publish|unpublish|compact|feed-key [OPTIONS] [NAME]",
 	 "Fetch hash lists from NCMEC, StopNCII, ThreatExchange, TCAP and other vigils into banks.",
 	 "An exchange is a configured source of one bank. add NAME --api API "
 	 "--credentials REF [--bank BANK] [settings] configures one (the bank is "
@@ -772,6 +784,17 @@ const cli_cmd cli_commands[] = {
 	 "every add, update and delete, paged by sequence number; another "
 	 "vigil fetches it with add NAME --api vigil --url "
 	 "http://HOST:PORT/v1/feed/BANK. unpublish BANK stops it. "
+	 "Feed pages are signed with the server's feed_key_file (Ed25519); "
+	 "feed-key --key FILE makes that file if missing (mode 0600) and prints "
+	 "its public key, which the fetching vigil pins with add --public-key "
+	 "HEX: a page whose signature does not verify (altered, another key, "
+	 "another feed or cursor) fails the fetch, nothing applied. An --api "
+	 "vigil exchange without --public-key is refused unless added with "
+	 "--insecure-unsigned. compact BANK [--keep-deletes SECONDS] drops "
+	 "superseded rows of the bank's feed log and deletes older than the "
+	 "window (default 604800, as vigil serve's feed_keep_deletes); a peer "
+	 "whose checkpoint is older than what the log still serves refetches "
+	 "everything, which removes what vanished. "
 	 "docs/exchanges.md describes each API.",
 	 exchange_opts, cmd_exchange},
 	{"pm-server", "--role custodian|platform --hashes FILE --seed-file FILE "

@@ -244,3 +244,22 @@ void cli_utc_time(char *buf, size_t cap, int64_t t)
 	gmtime_r(&tt, &tm);
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+int cli_subcommand(const cli_cmd *cmd, const char *subs, int *argc, char ***argv,
+		   const char **sub)
+{
+	char **v = *argv;
+
+	if (*argc < 2 || v[1][0] == '-') {
+		if (*argc >= 2 && (!strcmp(v[1], "--help") || !strcmp(v[1], "-h"))) {
+			cli_usage(stdout, cmd);
+			return CLI_EXIT_OK;
+		}
+		cli_err("vigil %s: which subcommand? (%s)\n", cmd->name, subs);
+		return CLI_EXIT_USAGE;
+	}
+	*sub = v[1];
+	(*argc)--;
+	(*argv)++;
+	return -1;
+}

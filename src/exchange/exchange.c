@@ -539,6 +539,7 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	if (rc)
 		goto fail;
 	if (o->full || (x.checkpoint[0] && c.api->stale(x.checkpoint, c.now))) {
+	full:
 		/* A full refetch: everything is fetched again under a new
 		 * generation; what the old one held and the new one did not
 		 * deliver is removed when the refetch completes. */
@@ -555,6 +556,10 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		s->retries = c.http.retries;
 		if (rc)
 			goto fail;
+		/* The service answered that the checkpoint is older than what
+		 * it still serves (a vigil feed's compacted log, vigilfeed.c). */
+		if (p.stale && x.checkpoint[0])
+			goto full;
 		rc = st->ops->begin(st);
 		if (rc)
 			goto fail;

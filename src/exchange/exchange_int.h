@@ -13,6 +13,7 @@
 #define XCH_URL_MAX 4096
 #define XCH_TRIES 5                     /* one try + four retries, as pytx */
 #define XCH_MAX_RETRY_AFTER 300         /* seconds; longer waits fail */
+#define XCH_FEED_SIG_MAX 160            /* a Vigil-Feed-Signature value */
 
 /* A growable response body, NUL-terminated. */
 typedef struct xbuf {
@@ -30,6 +31,7 @@ typedef struct xhttp {
 	int64_t retries;  /* requests retried, in all */
 	long status;      /* of the last response */
 	xbuf body;        /* of the last response */
+	char feed_sig[XCH_FEED_SIG_MAX + 1]; /* its Vigil-Feed-Signature, or "" */
 } xhttp;
 
 int vigil__xhttp_init(xhttp *h, vigil_ctx *ctx, long timeout_s);
@@ -75,6 +77,8 @@ typedef struct xpage {
 	char checkpoint[VIGIL_XCH_STATE_MAX + 1];
 	int done;                          /* the API has nothing more */
 	int skipped_records;               /* records dropped as malformed */
+	int stale;                         /* the service calls the checkpoint
+					      too old: refetch everything */
 } xpage;
 
 /* Appends a blank record (or NULL, out of memory). */

@@ -14,6 +14,7 @@ typedef struct rx {
 	xbuf *b;
 	long retry_after; /* seconds, or -1 */
 	int toobig;
+	char *feed_sig;   /* xhttp.feed_sig */
 } rx;
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
@@ -60,6 +61,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
 		/* Only delta-seconds; an HTTP date falls back to the backoff. */
 		if (!errno && end != tmp && v >= 0)
 			r->retry_after = v;
+	}
+	/* A vigil feed page's signature (vigilfeed.c checks it). */
+	if (n > 21 && !strncasecmp(data, "Vigil-Feed-Signature:", 21)) {
+		size_t i = 21, k = 0;
+		while (i < n && (data[i] == ' ' || data[i] == '\t'))
+			i++;
+		while (i < n && k < XCH_FEED_SIG_MAX && data[i] != '\r' && data[i] != '\n')
+			r->feed_sig[k++] = data[i++];
+		r->feed_sig[k] = 0;
 	}
 	return n;
 }
@@ -145,6 +155,8 @@ int vigil__xhttp(xhttp *h, const char *what, const char *method,
 		r.b = &h->body;
 		r.retry_after = -1;
 		r.toobig = 0;
+		r.feed_sig = h->feed_sig;
+		h->feed_sig[0] = 0;
 		cerr[0] = 0;
 		curl_easy_reset(c);
 		curl_easy_setopt(c, CURLOPT_URL, url);

@@ -10,7 +10,21 @@
  * asked for with ?after=SEQ&limit=N. The key is the publisher's entry id,
  * so an update (new metadata) replaces and a delete removes; the
  * consumer's checkpoint is {"after":next_after}. A record seen twice
- * (an add logged again by an update) is harmless. */
+ * (an add logged again by an update) is harmless.
+ *
+ * Signing: the publisher signs each page with its Ed25519 key (server
+ * setting feed_key_file) over "vigil-feed-v1" NUL BANK NUL AFTER NUL BODY,
+ * sent in the header Vigil-Feed-Signature. The bank and the cursor the
+ * page answers are inside the signed message, so a page cannot be served
+ * for another feed or another cursor; the consumer verifies against the
+ * key pinned on its exchange (setting public_key) before it reads the
+ * body.
+ *
+ * Compaction (vigil_feed_compact): superseded rows of an entry are
+ * dropped, and deletes once they are older than a window; the highest
+ * dropped delete's seq becomes the feed's floor, and a consumer whose
+ * checkpoint is below it is answered "stale" (HTTP 410) and refetches
+ * everything, which removes what vanished. */
 #include "exchange_int.h"
 #include "../store/store.h"
 
@@ -19,8 +33,78 @@
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FEED_MAX_PAGE 10000
+#define FEED_SIG_DOMAIN "vigil-feed-v1"
+
+/* ------------------------------------------------------- signatures */
+
+void vigil_feed_pubkey(const uint8_t seed[32], uint8_t pk[32])
+{
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sodium_memzero(sk, sizeof(sk));
+}
+
+/* Ed25519ph over the domain, the bank, the cursor and the body, streamed
+ * (a page is up to a few MB; no copy of it is made). */
+static void sig_state(crypto_sign_state *cs, const char *bank, int64_t after,
+		      const char *body, size_t len)
+{
+	char num[32];
+
+	crypto_sign_init(cs);
+	crypto_sign_update(cs, (const unsigned char *)FEED_SIG_DOMAIN, sizeof(FEED_SIG_DOMAIN));
+	crypto_sign_update(cs, (const unsigned char *)bank, strlen(bank) + 1);
+	snprintf(num, sizeof(num), "%lld", (long long)after);
+	crypto_sign_update(cs, (const unsigned char *)num, strlen(num) + 1);
+	crypto_sign_update(cs, (const unsigned char *)body, len);
+}
+
+int vigil_feed_sign(const uint8_t seed[32], const char *bank, int64_t after,
+		    const char *body, size_t len, char sig_hex[VIGIL_FEED_SIG_HEX + 1])
+{
+	uint8_t pk[32], sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
+	crypto_sign_state cs;
+	int rc;
+
+	if (!seed || !bank || (!body && len) || !sig_hex || sodium_init() < 0)
+		return VIGIL_EINVAL;
+	crypto_sign_seed_keypair(pk, sk, seed);
+	sig_state(&cs, bank, after, body ? body : "", len);
+	rc = crypto_sign_final_create(&cs, sig, NULL, sk) ? VIGIL_EINTERNAL : VIGIL_OK;
+	sodium_memzero(sk, sizeof(sk));
+	sodium_memzero(&cs, sizeof(cs));
+	if (!rc)
+		vigil_hex(sig, sizeof(sig), sig_hex);
+	return rc;
+}
+
+static int unhex(const char *s, uint8_t *out, size_t n)
+{
+	size_t got = 0;
+
+	if (!s || strlen(s) != 2 * n ||
+	    sodium_hex2bin(out, n, s, 2 * n, NULL, &got, NULL) || got != n)
+		return -1;
+	return 0;
+}
+
+int vigil_feed_verify(const uint8_t pk[32], const char *bank, int64_t after,
+		      const char *body, size_t len, const char *sig_hex)
+{
+	uint8_t sig[crypto_sign_BYTES];
+	crypto_sign_state cs;
+
+	if (!pk || !bank || (!body && len) || sodium_init() < 0)
+		return VIGIL_EINVAL;
+	if (unhex(sig_hex, sig, sizeof(sig)))
+		return VIGIL_ECORRUPT;
+	sig_state(&cs, bank, after, body ? body : "", len);
+	return crypto_sign_final_verify(&cs, sig, pk) ? VIGIL_ECORRUPT : VIGIL_OK;
+}
 
 /* ------------------------------------------------------- publisher */
 
@@ -45,6 +129,29 @@ int vigil_feed_published(vigil_store *st, const char *bank, int *on)
 	*on = 0;
 	rc = vigil_bank_get(st, bank, &b);
 	return rc ? rc : NEED_OP(st, feed_publish, b.id, -1, on);
+}
+
+int vigil_feed_compact(vigil_store *st, const char *bank, int64_t keep_deletes,
+		       int64_t *removed, int64_t *floor)
+{
+	vigil_bank b;
+	int64_t rm = 0, fl = 0;
+	int rc, on = 0;
+
+	if (!st || !bank)
+		return VIGIL_EINVAL;
+	rc = vigil_bank_get(st, bank, &b);
+	if (!rc)
+		rc = NEED_OP(st, feed_publish, b.id, -1, &on);
+	if (!rc && !on)
+		rc = vigil__err(st->ctx, VIGIL_ENOENT, "bank %s is not published", bank);
+	if (!rc)
+		rc = NEED_OP(st, feed_compact, b.id, keep_deletes, (int64_t)time(NULL), &rm, &fl);
+	if (removed)
+		*removed = rm;
+	if (floor)
+		*floor = fl;
+	return rc;
 }
 
 typedef struct feed_acc {
@@ -76,13 +183,14 @@ static int feed_row(void *user, int64_t seq, int64_t entry_id, const vigil_entry
 	return r && !json_array_append_new(a->recs, r) ? 0 : VIGIL_ENOMEM;
 }
 
-int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t limit,
-		    char **json)
+int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, int64_t floor_seen,
+		    size_t limit, char **json)
 {
 	feed_acc a;
 	vigil_bank b;
 	json_t *page;
 	int rc, on = 0;
+	int64_t floor = 0;
 
 	if (!st || !bank || !json || after < 0)
 		return VIGIL_EINVAL;
@@ -102,6 +210,15 @@ int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t lim
 		return vigil__err(st->ctx, VIGIL_ENOMEM, "out of memory");
 	/* One more row than asked for says whether there is more. */
 	rc = NEED_OP(st, feed_scan, b.id, after, limit + 1, feed_row, &a);
+	/* The floor is read after the scan: a compaction between the two
+	 * makes the answer "stale" (a needless refetch), never a page that
+	 * lacks a dropped delete. */
+	if (!rc)
+		rc = NEED_OP(st, feed_compact, b.id, -1, 0, NULL, &floor);
+	if (!rc && after > 0 && after < floor && floor_seen < floor)
+		rc = vigil__err(st->ctx, VIGIL_EABORTED,
+				"checkpoint %lld is older than the feed's compacted log (%lld): "
+				"refetch from 0", (long long)after, (long long)floor);
 	if (rc) {
 		json_decref(a.recs);
 		return rc == VIGIL_ENOMEM ? vigil__err(st->ctx, rc, "out of memory") : rc;
@@ -113,8 +230,9 @@ int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t lim
 			json_array_remove(a.recs, n - 1);
 			a.last = json_integer_value(json_object_get(json_array_get(a.recs, n - 2), "seq"));
 		}
-		page = json_pack("{s:s,s:o,s:I,s:b}", "bank", bank, "records", a.recs, "next_after",
-				 (json_int_t)a.last, "more", more);
+		page = json_pack("{s:s,s:I,s:I,s:o,s:I,s:b}", "bank", bank, "after",
+				 (json_int_t)after, "floor", (json_int_t)floor, "records", a.recs,
+				 "next_after", (json_int_t)a.last, "more", more);
 	}
 	*json = page ? json_dumps(page, JSON_COMPACT) : NULL;
 	json_decref(page);
@@ -122,6 +240,45 @@ int vigil_feed_page(vigil_store *st, const char *bank, int64_t after, size_t lim
 }
 
 /* ---------------------------------------------------------- client */
+
+/* The publisher's key pinned on the exchange (setting public_key, 64 hex
+ * digits) into pk, *unsigned_ok 0; or *unsigned_ok 1 if the exchange takes
+ * unsigned pages instead (setting insecure_unsigned: true, and no key).
+ * With neither, VIGIL_EINVAL: nothing is fetched. */
+static int pinned_key(xclient *c, uint8_t pk[32], int *unsigned_ok)
+{
+	json_t *k = json_object_get(c->settings, "public_key");
+
+	*unsigned_ok = 0;
+	if (k) {
+		if (unhex(json_string_value(k), pk, 32))
+			return vigil__err(c->ctx, VIGIL_EINVAL, "vigil: public_key must be "
+					  "the publisher's feed key, 64 hex digits");
+		return VIGIL_OK;
+	}
+	if (json_is_true(json_object_get(c->settings, "insecure_unsigned"))) {
+		*unsigned_ok = 1;
+		return VIGIL_OK;
+	}
+	return vigil__err(c->ctx, VIGIL_EINVAL, "vigil: no publisher key pinned: add the "
+			  "exchange with --public-key HEX (`vigil exchange feed-key` on the "
+			  "publisher, or its GET /v1/feed-key), or --insecure-unsigned to "
+			  "accept unsigned pages");
+}
+
+/* The feed's bank: the last path segment of its URL
+ * (http://HOST:PORT/v1/feed/BANK), which the signature binds. */
+static void feed_bank(const char *base, char *out, size_t cap)
+{
+	size_t n = strcspn(base, "?#"), e;
+
+	while (n && base[n - 1] == '/')
+		n--;
+	e = n;
+	while (n && base[n - 1] != '/')
+		n--;
+	snprintf(out, cap, "%.*s", (int)(e - n), base + n);
+}
 
 static int check(xclient *c)
 {
@@ -131,7 +288,11 @@ static int check(xclient *c)
 	if (!*c->secret)
 		return vigil__err(c->ctx, VIGIL_EINVAL, "vigil: the credentials are the "
 				  "publisher's API key (role feed)");
-	return VIGIL_OK;
+	{
+		uint8_t pk[32];
+		int u;
+		return pinned_key(c, pk, &u);
+	}
 }
 
 static int stale(const char *checkpoint, int64_t now)
@@ -194,27 +355,63 @@ static int page(xclient *c, const char *checkpoint, xpage *p)
 	char url[XCH_URL_MAX + 64], auth[XCH_SECRET_MAX + 32];
 	const char *hdrs[] = {auth, NULL};
 	json_t *ck = *checkpoint ? json_loads(checkpoint, 0, NULL) : NULL;
-	int64_t after = (int64_t)json_integer_value(json_object_get(ck, "after")), next;
-	int rc, more;
+	int64_t after = (int64_t)json_integer_value(json_object_get(ck, "after")), next,
+		seen = (int64_t)json_integer_value(json_object_get(ck, "floor")), floor;
+	char bank[VIGIL_NAME_MAX + 64];
+	uint8_t pk[32];
+	int rc, more, unsigned_ok;
 
 	json_decref(ck);
-	snprintf(url, sizeof(url), "%s?after=%lld&limit=%d", c->base, (long long)after,
-		 c->page_size);
+	p->stale = 0;
+	if ((rc = pinned_key(c, pk, &unsigned_ok)))
+		return rc;
+	snprintf(url, sizeof(url), "%s?after=%lld&floor=%lld&limit=%d", c->base,
+		 (long long)after, (long long)seen, c->page_size);
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->secret);
 	rc = vigil__xhttp(&c->http, "vigil", "GET", url, hdrs, NULL);
 	sodium_memzero(auth, sizeof(auth));
 	if (rc) {
+		if (c->http.status == 410) { /* the publisher compacted past us */
+			p->stale = 1;
+			return VIGIL_OK;
+		}
 		if (c->http.status == 401 || c->http.status == 403)
 			return vigil__err(c->ctx, VIGIL_EIO, "vigil: the publisher refused the "
 					  "key (HTTP %ld)", c->http.status);
 		return rc;
+	}
+	/* Nothing of the page is read before its signature checks out. */
+	if (!unsigned_ok) {
+		feed_bank(c->base, bank, sizeof(bank));
+		if (!c->http.feed_sig[0])
+			return vigil__err(c->ctx, VIGIL_ECORRUPT, "vigil: the page is not "
+					  "signed (the publisher has no feed_key_file?)");
+		if (vigil_feed_verify(pk, bank, after, c->http.body.p, c->http.body.n,
+				      c->http.feed_sig))
+			return vigil__err(c->ctx, VIGIL_ECORRUPT, "vigil: bad signature on the "
+					  "page after %lld of feed %s (not the pinned key, or "
+					  "altered in transit): nothing applied", (long long)after,
+					  bank);
 	}
 	rc = vigil__vigil_parse(c->ctx, c->http.body.p, c->http.body.n, p, &next, &more);
 	if (rc)
 		return rc;
 	if (next < after)
 		return vigil__err(c->ctx, VIGIL_ECORRUPT, "vigil: the feed went back");
-	snprintf(p->checkpoint, sizeof(p->checkpoint), "{\"after\":%lld}", (long long)next);
+	/* The floor the page was served under (signed with it), for the
+	 * publisher's stale rule (vigil_feed_page); absent from an older
+	 * publisher's pages. */
+	floor = seen;
+	{
+		/* vigil_feed_page writes it before "records" (jansson keeps the
+		 * order): only that head is searched, not the records' metadata. */
+		const char *body = c->http.body.p, *rec = strstr(body, "\"records\":"),
+			   *f = strstr(body, "\"floor\":");
+		if (f && rec && f < rec)
+			floor = strtoll(f + 8, NULL, 10);
+	}
+	snprintf(p->checkpoint, sizeof(p->checkpoint), "{\"after\":%lld,\"floor\":%lld}",
+		 (long long)next, (long long)(floor > seen ? floor : seen));
 	p->done = !more;
 	return VIGIL_OK;
 }

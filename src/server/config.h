@@ -240,6 +240,21 @@
 	  "every committed page; servers sharing a database fetch each "      \
 	  "exchange one at a time, and a lease whose server died is taken "   \
 	  "over when it expires. Longer than one page's requests.")           \
+	X(feed_key_file, "feed-key-file", STR, "", 0, 0, 0,                   \
+	  "File holding the Ed25519 seed (64 hex digits, mode 0600) that "      \
+	  "signs the pages of published banks' feeds (GET /v1/feed/{bank}); "  \
+	  "made at first start if missing. `vigil exchange feed-key --key "   \
+	  "FILE` or GET /v1/feed-key shows the public key peers pin. Without " \
+	  "it pages are unsigned, and peers refuse them unless added with "   \
+	  "--insecure-unsigned.")                                               \
+	X(feed_compact_interval, "feed-compact-interval", INT, "3600", 0,      \
+	  604800, 1,                                                            \
+	  "Seconds between compactions of published banks' feed logs (one "   \
+	  "server at a time when several share a database); 0: never.")       \
+	X(feed_keep_deletes, "feed-keep-deletes", INT, "604800", 0, 31536000, \
+	  1,                                                                    \
+	  "Seconds a feed keeps a delete before compaction may drop it; a "   \
+	  "peer whose checkpoint is older is told to refetch everything.")    \
 	X(work_lease, "work-lease", INT, "10", 2, 3600, 0,                     \
 	  "Seconds an instance's lease on a video job or a watched stream "   \
 	  "lasts, renewed every third of it. Instances sharing a database "   \
@@ -345,6 +360,8 @@ typedef struct srv_config {
 	int64_t fetch_max_bytes, fetch_timeout;
 	int64_t exchange_interval; /* seconds; 0: on request only */
 	int64_t exchange_lease;    /* seconds */
+	int64_t feed_compact_interval; /* seconds, 0: never */
+	int64_t feed_keep_deletes; /* seconds */
 	int64_t work_lease;        /* seconds: video jobs, streams (work.c) */
 	int64_t pm_enable, pm_max_keys, pm_case_priority; /* private matching (route_pm.c) */
 	char rtmp_host[256];
@@ -360,6 +377,7 @@ typedef struct srv_config {
 	char confirmed_bank[256];
 	char suppression_bank[256];
 	char master_key_file[4096];
+	char feed_key_file[4096];
 	int64_t protect_size, protect_blur, video_keyframes, reveal_daily_cap, session_idle, reveal_seconds;
 	/* The classifier hook (classifier.c). */
 	char classifier_url[2048];

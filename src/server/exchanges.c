@@ -7,7 +7,11 @@
  * taken over once expired), and due-ness is read again under the lease. A
  * backend without leases falls back to the last attempt and the per-page
  * checkpoint check. /metrics: vigil_exchange_last_success,
- * vigil_exchange_lag_seconds, vigil_exchange_items, vigil_exchange_errors. */
+ * vigil_exchange_lag_seconds, vigil_exchange_items, vigil_exchange_errors.
+ *
+ * The same thread compacts the logs of published banks every
+ * feed_compact_interval (lease "feed-compact": one server at a time), and
+ * the publisher's feed key (feed_key_file) is loaded here at start. */
 #include "exchanges.h"
 #include "metrics.h"
 
@@ -26,6 +30,9 @@ static struct {
 	vigil_ctx *ctx;
 	vigil_store *st;
 	char owner[128]; /* this server's lease owner: host:pid:random */
+	int64_t compacted; /* unix time of this server's last compaction */
+	int have_seed;
+	uint8_t seed[32]; /* feed_key_file's Ed25519 seed */
 } X = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 /* A stable jitter per exchange: spreads exchanges (and servers) over the
@@ -108,6 +115,44 @@ static void run_due(srv *s)
 	free(v);
 }
 
+const uint8_t *srv_feed_seed(void)
+{
+	return X.have_seed ? X.seed : NULL;
+}
+
+/* Compacts each published bank's feed log, under a lease so that servers
+ * sharing the store do it once per interval between them. */
+static void compact_feeds(srv *s)
+{
+	int64_t every = SRV_CFG(s, feed_compact_interval), now = (int64_t)time(NULL);
+	vigil_bank *b = NULL;
+	size_t n = 0, i;
+	int got = 0, on;
+
+	if (every <= 0 || now - X.compacted < every)
+		return;
+	X.compacted = now;
+	if (vigil_store_lease(X.st, "feed-compact", X.owner, every * 1000, &got) || !got)
+		return; /* another server compacts this round (the lease is not released) */
+	if (vigil_bank_list(X.st, &b, &n)) {
+		srv_log(s, SRV_LOG_WARN, "feed compaction: %s", vigil_errmsg(X.ctx));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		int64_t removed = 0, floor = 0;
+		if (vigil_feed_published(X.st, b[i].name, &on) || !on)
+			continue;
+		if (vigil_feed_compact(X.st, b[i].name, SRV_CFG(s, feed_keep_deletes), &removed,
+				       &floor))
+			srv_log(s, SRV_LOG_WARN, "feed %s: compaction: %s", b[i].name,
+				vigil_errmsg(X.ctx));
+		else if (removed)
+			srv_log(s, SRV_LOG_INFO, "feed %s: compacted, %lld log rows dropped, "
+				"floor %lld", b[i].name, (long long)removed, (long long)floor);
+	}
+	free(b);
+}
+
 static void *worker(void *arg)
 {
 	srv *s = arg;
@@ -118,6 +163,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&X.mu);
 		if (SRV_CFG(s, exchange_interval) > 0)
 			run_due(s);
+		compact_feeds(s);
 		pthread_mutex_lock(&X.mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 5; /* how often due exchanges are looked for */
@@ -147,6 +193,24 @@ int srv_exchanges_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
+	X.have_seed = 0;
+	X.compacted = 0;
+	if (*s->cfg.feed_key_file) {
+		uint8_t pk[32];
+		char hx[65];
+		/* made at first start (0600); an existing one is never replaced */
+		if (access(s->cfg.feed_key_file, F_OK) &&
+		    vigil_master_key_create(X.ctx, s->cfg.feed_key_file) == VIGIL_OK)
+			srv_log(s, SRV_LOG_INFO, "feed_key_file: made a new feed key");
+		if (vigil_master_key_load(X.ctx, s->cfg.feed_key_file, X.seed)) {
+			snprintf(err, errcap, "feed_key_file: %s", vigil_errmsg(X.ctx));
+			return -1;
+		}
+		X.have_seed = 1;
+		vigil_feed_pubkey(X.seed, pk);
+		sodium_bin2hex(hx, sizeof(hx), pk, sizeof(pk));
+		srv_log(s, SRV_LOG_INFO, "feed pages are signed; public key %s", hx);
+	}
 	if (srv_store_open(s, X.ctx, s->cfg.db, &X.st)) {
 		snprintf(err, errcap, "exchanges: %s", vigil_errmsg(X.ctx));
 		return -1;
@@ -174,4 +238,6 @@ void srv_exchanges_stop(srv *s)
 	X.st = NULL;
 	vigil_ctx_free(X.ctx);
 	X.ctx = NULL;
+	sodium_memzero(X.seed, sizeof(X.seed));
+	X.have_seed = 0;
 }

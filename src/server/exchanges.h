@@ -8,5 +8,8 @@
 
 int srv_exchanges_start(srv *s, char *err, size_t errcap);
 void srv_exchanges_stop(srv *s);
+/* feed_key_file's seed, loaded by srv_exchanges_start (NULL: none set,
+ * feed pages go unsigned). */
+const uint8_t *srv_feed_seed(void);
 
 #endif

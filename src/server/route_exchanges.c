@@ -1,6 +1,7 @@
 /* route_exchanges.c — hash-list exchanges over the API (admin): the same
  * as `vigil exchange` (docs/exchanges.md). A fetch runs in the request and
  * keeps the live matcher current as each page commits. */
+#include "exchanges.h"
 #include "pipeline.h"
 #include "server_int.h"
 
@@ -263,16 +264,16 @@ static void feedback_add(srv_req *r)
 	srv_reply_json(r, 202, json_pack("{s:s,s:s}", "id", eid, "state", "pending"));
 }
 
-/* GET /v1/feed/{bank}?after=SEQ&limit=N: a published bank's change log
+/* GET /v1/feed/{bank}?after=SEQ&floor=F&limit=N: a published bank's change log
  * (vigil/exchange.h), for another vigil's --api vigil exchange. */
 static void feed(srv_req *r)
 {
 	const char *bank = srv_param(r, "bank"), *a = srv_query(r, "after"),
-		   *l = srv_query(r, "limit");
+		   *l = srv_query(r, "limit"), *fl = srv_query(r, "floor");
 	vigil_store *st = srv_store(r);
 	char *text = NULL, *end;
-	long long after = 0, limit = 1000;
-	json_t *page;
+	long long after = 0, limit = 1000, floor_seen = 0;
+	const uint8_t *seed;
 	int rc;
 
 	if (!st)
@@ -291,18 +292,53 @@ static void feed(srv_req *r)
 			return;
 		}
 	}
-	rc = vigil_feed_page(st, bank, (int64_t)after, (size_t)limit, &text);
+	if (fl && *fl) {
+		floor_seen = strtoll(fl, &end, 10);
+		if (*end || floor_seen < 0) {
+			srv_reply_error(r, 400, "invalid", "floor must be a sequence number");
+			return;
+		}
+	}
+	rc = vigil_feed_page(st, bank, (int64_t)after, (int64_t)floor_seen, (size_t)limit, &text);
+	if (rc == VIGIL_EABORTED) {
+		srv_reply_error(r, 410, "stale_checkpoint", "%s", vigil_errmsg(srv_ctx(r)));
+		return;
+	}
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		return;
 	}
-	page = json_loads(text, 0, NULL);
+	/* The bytes sent are the bytes signed (bank and cursor bound in). */
+	seed = srv_feed_seed();
+	if (seed) {
+		char sig[VIGIL_FEED_SIG_HEX + 1];
+		if (vigil_feed_sign(seed, bank, (int64_t)after, text, strlen(text), sig)) {
+			free(text);
+			srv_reply_error(r, 500, "internal", "cannot sign the page");
+			return;
+		}
+		srv_add_header(r, VIGIL_FEED_SIG_HEADER, sig);
+	}
+	srv_reply_data(r, 200, "application/json", text, strlen(text));
 	free(text);
-	if (!page) {
-		srv_reply_error(r, 500, "internal", "out of memory");
+}
+
+/* GET /v1/feed-key: the public key of feed_key_file, for a peer to pin
+ * (vigil exchange add --public-key). */
+static void feed_key(srv_req *r)
+{
+	const uint8_t *seed = srv_feed_seed();
+	uint8_t pk[32];
+	char hx[65];
+
+	if (!seed) {
+		srv_reply_error(r, 404, "not_found", "feed_key_file is not set: feed pages "
+			       "are unsigned");
 		return;
 	}
-	srv_reply_json(r, 200, page);
+	vigil_feed_pubkey(seed, pk);
+	vigil_hex(pk, sizeof(pk), hx);
+	srv_reply_json(r, 200, json_pack("{s:s,s:s}", "algorithm", "ed25519", "public_key", hx));
 }
 
 const srv_route srv_routes_exchanges[] = {
@@ -318,5 +354,7 @@ const srv_route srv_routes_exchanges[] = {
 	 "Queue a verdict on an exchange's entry"},
 	{"GET", "/v1/feed/{bank}", SRV_ROLE_FEED | SRV_ROLE_ADMIN, feed, 0,
 	 "A published bank's changes, for another vigil (the local exchange)"},
+	{"GET", "/v1/feed-key", SRV_ROLE_FEED | SRV_ROLE_ADMIN, feed_key, 0,
+	 "The public key that signs feed pages, for a peer to pin"},
 	{0},
 };

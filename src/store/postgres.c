@@ -444,6 +444,13 @@ static const char *const migrations[] = {
 	 * so an update or delete of the record reaches the term. */
 	("ALTER TABLE text_terms ADD COLUMN source_ref TEXT NOT NULL DEFAULT '';"
 	 "CREATE INDEX text_terms_ref ON text_terms(bank_id, source_ref);"),
+	/* 14: feed_log compaction (vigil_feed_compact, as sqlite.c's
+	 * migrate_feed_compact): a published bank's floor, its deletes'
+	 * window mark, and each entry's latest row found by index. */
+	("ALTER TABLE feeds ADD COLUMN floor BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE feeds ADD COLUMN mark_seq BIGINT NOT NULL DEFAULT 0;"
+	 "ALTER TABLE feeds ADD COLUMN mark_at BIGINT NOT NULL DEFAULT 0;"
+	 "CREATE INDEX feed_log_entry ON feed_log(bank_id, entry_id, seq);"),
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define MIGRATE_LOCK 0x76696731 /* "vig1": the advisory lock key */
@@ -3754,19 +3761,6 @@ static int p_xitem_link(vigil_store *st, int64_t xid, const char *key, int64_t e
 
 /* Exchanges, session 3: shared hashes and the local "vigil" feed. */
 
-static int p_xentry_shared(vigil_store *st, int64_t bank_id, int type,
-			   const uint8_t *value, int64_t *id)
-{
-	args a = {0};
-
-	a_int(&a, bank_id);
-	a_int(&a, type);
-	a_bin(&a, value, vigil_hash_type_size(type));
-	return fetch_int(st, "exchange_shared", "SELECT e.id FROM entries e WHERE"
-			 " e.bank_id=$1 AND e.type=$2 AND e.value=$3 AND EXISTS(SELECT 1"
-			 " FROM exchange_items i WHERE i.entry_id=e.id)", &a, id);
-}
-
 static int p_xitem_release(vigil_store *st, int64_t entry_id, int *held)
 {
 	PGresult *r;
@@ -3833,6 +3827,82 @@ static int p_feed_publish(vigil_store *st, int64_t bank_id, int on, int *state)
 	rc = tx_end(st, own, rc);
 	if (!rc && state)
 		*state = on;
+	return rc;
+}
+
+static int p_feed_compact(vigil_store *st, int64_t bank_id, int64_t keep, int64_t now,
+			  int64_t *removed, int64_t *floor)
+{
+	PGresult *r = NULL;
+	args a = {0}, b = {0};
+	int64_t mark_seq = 0, mark_at = 0, cut, top = 0, fl = 0, rm = 0;
+	int rc, own;
+
+	a_int(&a, bank_id);
+	if (keep < 0)
+		return fetch_int(st, "feed_compact", "SELECT floor FROM feeds WHERE bank_id=$1", &a,
+				 floor);
+	if ((rc = tx_begin(st, &own)))
+		return rc;
+	rc = run(st, "feed_compact", "SELECT mark_seq,mark_at,(SELECT coalesce(max(seq),0) FROM"
+		 " feed_log WHERE bank_id=$1) FROM feeds WHERE bank_id=$1 FOR UPDATE", 0, &a, &r);
+	if (!rc) {
+		if (PQntuples(r)) {
+			mark_seq = g_int(r, 0, 0);
+			mark_at = g_int(r, 0, 1);
+			top = g_int(r, 0, 2);
+		}
+		PQclear(r);
+	}
+	/* Each entry's latest row only. */
+	if (!rc)
+		rc = run(st, "feed_compact", "DELETE FROM feed_log f WHERE bank_id=$1 AND EXISTS("
+			 "SELECT 1 FROM feed_log g WHERE g.bank_id=$1 AND g.entry_id=f.entry_id"
+			 " AND g.seq>f.seq)", 0, &a, &r);
+	if (!rc) {
+		rm += affected(r);
+		PQclear(r);
+	}
+	/* Deletes logged before a mark at least keep old (keep 0: all). */
+	cut = !keep ? top : mark_at <= now - keep ? mark_seq : 0;
+	a_int(&b, bank_id);
+	a_int(&b, cut);
+	if (!rc && cut > 0)
+		rc = fetch_int(st, "feed_compact", "SELECT coalesce(max(seq),0) FROM feed_log"
+			       " WHERE bank_id=$1 AND op=1 AND seq<=$2", &b, &fl);
+	if (!rc && fl > 0) {
+		rc = run(st, "feed_compact", "DELETE FROM feed_log WHERE bank_id=$1 AND op=1"
+			 " AND seq<=$2", 0, &b, &r);
+		if (!rc) {
+			rm += affected(r);
+			PQclear(r);
+		}
+	}
+	if (!rc && fl > 0) {
+		args c = {0};
+		a_int(&c, bank_id);
+		a_int(&c, fl);
+		rc = run0(st, "feed_compact", "UPDATE feeds SET floor=greatest(floor,$2)"
+			  " WHERE bank_id=$1", &c);
+	}
+	if (!rc && (!keep || mark_at <= now - keep)) {
+		args c = {0};
+		a_int(&c, bank_id);
+		a_int(&c, top);
+		a_int(&c, now);
+		rc = run0(st, "feed_compact", "UPDATE feeds SET mark_seq=$2,mark_at=$3"
+			  " WHERE bank_id=$1", &c);
+	}
+	if (!rc)
+		rc = fetch_int(st, "feed_compact", "SELECT floor FROM feeds WHERE bank_id=$1", &a,
+			       &fl);
+	rc = tx_end(st, own, rc);
+	if (!rc) {
+		if (removed)
+			*removed = rm;
+		if (floor)
+			*floor = fl;
+	}
 	return rc;
 }
 
@@ -4606,12 +4676,12 @@ const vigil__store_ops vigil__store_postgres = {
 	.xitem_sweep = p_xitem_sweep,
 	.xitem_link = p_xitem_link,
 	/* exchanges, session 3 (migration 6) */
-	.xentry_shared = p_xentry_shared,
 	.xitem_release = p_xitem_release,
 	.xpage_take = p_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = p_xpage_link,
 	.outbox_by_url = p_outbox_by_url,
 	.feed_publish = p_feed_publish,
+	.feed_compact = p_feed_compact,
 	.feed_scan = p_feed_scan,
 	.entry_stage = p_entry_stage,
 	.entry_stage_flush = p_entry_stage_flush,

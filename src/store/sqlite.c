@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 11 /* 8: shared work (migrate_work); 9: grooming
+#define SCHEMA_VERSION 12 /* 12: feed_log compaction (migrate_feed_compact); 8: shared work (migrate_work); 9: grooming
 			    state (migrate_groom_state); 10: text_terms.source_ref
 			    (migrate_text_refs); 11: the change log's range rows
 			    (kind 3, one per bulk import; migrate_bulk_log), a
@@ -53,7 +53,6 @@ enum {
 	S_XITEM_DEL,
 	S_XITEM_LINK,
 	S_ENTRY_DEL,
-	S_XENTRY_SHARED, /* exchanges: shared hashes (session 3) */
 	S_XITEM_HOLDER,
 	S_GROOM_PUT, /* grooming state: once per scored message (schema 9) */
 	S_COUNT
@@ -117,8 +116,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	"DELETE FROM exchange_items WHERE exchange_id=? AND key=?",
 	"INSERT OR REPLACE INTO exchange_items(exchange_id,key,entry_id,gen) VALUES(?,?,?,?)",
 	"DELETE FROM entries WHERE id=?",
-	"SELECT e.id FROM entries e WHERE e.bank_id=? AND e.type=? AND e.value=?"
-	" AND EXISTS(SELECT 1 FROM exchange_items i WHERE i.entry_id=e.id)",
 	"SELECT key FROM exchange_items WHERE entry_id=? ORDER BY rowid LIMIT 1",
 	"INSERT OR REPLACE INTO groom_state(key,seen,state) VALUES(?,?,?)",
 };
@@ -674,6 +671,24 @@ static int migrate_text_refs(vigil_store *st)
 	return rc;
 }
 /* ---- end of schema 10 ---- */
+/* ---- schema 12: feed_log compaction (vigil_feed_compact) ---------------
+ * A published bank's floor (checkpoints below it are stale) and the mark
+ * that times its deletes' window; an index to find each entry's latest
+ * row. Idempotent. */
+static int migrate_feed_compact(vigil_store *st)
+{
+	int rc = add_column(st, "feeds", "floor", "INTEGER NOT NULL DEFAULT 0");
+
+	if (!rc)
+		rc = add_column(st, "feeds", "mark_seq", "INTEGER NOT NULL DEFAULT 0");
+	if (!rc)
+		rc = add_column(st, "feeds", "mark_at", "INTEGER NOT NULL DEFAULT 0");
+	if (!rc)
+		rc = exec(st, "CREATE INDEX IF NOT EXISTS feed_log_entry"
+			      " ON feed_log(bank_id, entry_id, seq);");
+	return rc;
+}
+/* ---- end of schema 12 ---- */
 
 static int s_open(vigil_store *st, const char *path)
 {
@@ -736,6 +751,8 @@ static int s_open(vigil_store *st, const char *path)
 			rc = migrate_text_refs(st); /* schema 10 */
 		if (!rc)
 			rc = migrate_bulk_log(st); /* schema 11 */
+		if (!rc)
+			rc = migrate_feed_compact(st); /* schema 12 */
 		if (!rc) {
 			snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;COMMIT;",
 				 SCHEMA_VERSION);
@@ -3933,27 +3950,6 @@ static int s_changes_prune_upto(vigil_store *st, int64_t upto)
 /* ------------------------------ exchanges, session 3: shared hashes,
  * the scheduler's lease, the feedback listing */
 
-static int s_xentry_shared(vigil_store *st, int64_t bank_id, int type,
-			   const uint8_t *value, int64_t *id)
-{
-	sqlite3_stmt *q = cached(st, S_XENTRY_SHARED);
-	int step, rc = VIGIL_OK;
-
-	*id = 0;
-	if (!q)
-		return VIGIL_ESTORE;
-	sqlite3_bind_int64(q, 1, bank_id);
-	sqlite3_bind_int(q, 2, type);
-	sqlite3_bind_blob(q, 3, value, (int)vigil_hash_type_size(type), SQLITE_STATIC);
-	step = sqlite3_step(q);
-	if (step == SQLITE_ROW)
-		*id = sqlite3_column_int64(q, 0);
-	else if (step != SQLITE_DONE)
-		rc = db_err(st, "exchange_shared");
-	sqlite3_reset(q);
-	return rc;
-}
-
 static int s_xitem_release(vigil_store *st, int64_t entry_id, int *held)
 {
 	sqlite3_stmt *q = cached(st, S_XITEM_HOLDER), *u = NULL;
@@ -4299,6 +4295,95 @@ static int s_feed_scan(vigil_store *st, int64_t bank_id, int64_t after, size_t m
 	if (!rc && step != SQLITE_DONE)
 		rc = db_err(st, "feed_scan");
 	sqlite3_finalize(q);
+	return rc;
+}
+
+static int feed_i64(vigil_store *st, const char *sql, int64_t bank_id, int64_t a,
+		    int64_t *out)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, sql, &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, bank_id);
+	sqlite3_bind_int64(q, 2, a);
+	if (out) {
+		rc = sqlite3_step(q) == SQLITE_ROW ? VIGIL_OK : db_err(st, "feed_compact");
+		*out = rc ? 0 : sqlite3_column_int64(q, 0);
+		sqlite3_finalize(q);
+		return rc;
+	}
+	return step_done(st, q, "feed_compact");
+}
+
+static int s_feed_compact(vigil_store *st, int64_t bank_id, int64_t keep, int64_t now,
+			  int64_t *removed, int64_t *floor)
+{
+	sqlite3 *db = ((sq *)st->priv)->db;
+	int64_t mark_seq = 0, mark_at = 0, cut = 0, top = 0, fl = 0, rm = 0;
+	int rc, own;
+
+	if (keep < 0)
+		return feed_i64(st, "SELECT coalesce((SELECT floor FROM feeds WHERE bank_id=?1),0)"
+				    " WHERE ?2=?2", bank_id, 0, floor);
+	own = !s_in_transaction(st);
+	if (own && (rc = exec(st, "BEGIN IMMEDIATE")))
+		return rc;
+	rc = feed_i64(st, "SELECT mark_seq FROM feeds WHERE bank_id=?1 AND ?2=?2", bank_id, 0,
+		      &mark_seq);
+	if (!rc)
+		rc = feed_i64(st, "SELECT mark_at FROM feeds WHERE bank_id=?1 AND ?2=?2", bank_id, 0,
+			      &mark_at);
+	if (!rc)
+		rc = feed_i64(st, "SELECT coalesce(max(seq),0) FROM feed_log WHERE bank_id=?1"
+				  " AND ?2=?2", bank_id, 0, &top);
+	/* Each entry's latest row only. */
+	if (!rc)
+		rc = feed_i64(st, "DELETE FROM feed_log WHERE bank_id=?1 AND ?2=?2 AND EXISTS("
+				  "SELECT 1 FROM feed_log g WHERE g.bank_id=?1 AND"
+				  " g.entry_id=feed_log.entry_id AND g.seq>feed_log.seq)",
+			      bank_id, 0, NULL);
+	if (!rc)
+		rm += sqlite3_changes(db);
+	/* Deletes logged before a mark at least keep old (keep 0: all). */
+	cut = !keep ? top : mark_at <= now - keep ? mark_seq : 0;
+	if (!rc && cut > 0)
+		rc = feed_i64(st, "SELECT coalesce(max(seq),0) FROM feed_log WHERE bank_id=?1"
+				  " AND op=1 AND seq<=?2", bank_id, cut, &fl);
+	if (!rc && fl > 0)
+		rc = feed_i64(st, "DELETE FROM feed_log WHERE bank_id=?1 AND op=1 AND seq<=?2",
+			      bank_id, cut, NULL);
+	if (!rc && fl > 0) {
+		rm += sqlite3_changes(db);
+		rc = feed_i64(st, "UPDATE feeds SET floor=max(floor,?2) WHERE bank_id=?1", bank_id,
+			      fl, NULL);
+	}
+	if (!rc && (!keep || mark_at <= now - keep)) {
+		sqlite3_stmt *q = NULL;
+		rc = prep(st, "UPDATE feeds SET mark_seq=?2,mark_at=?3 WHERE bank_id=?1", &q);
+		if (!rc) {
+			sqlite3_bind_int64(q, 1, bank_id);
+			sqlite3_bind_int64(q, 2, top);
+			sqlite3_bind_int64(q, 3, now);
+			rc = step_done(st, q, "feed_compact");
+		}
+	}
+	if (!rc)
+		rc = feed_i64(st, "SELECT floor FROM feeds WHERE bank_id=?1 AND ?2=?2", bank_id, 0,
+			      &fl);
+	if (own) {
+		if (!rc)
+			rc = exec(st, "COMMIT");
+		if (rc)
+			exec(st, "ROLLBACK");
+	}
+	if (!rc) {
+		if (removed)
+			*removed = rm;
+		if (floor)
+			*floor = fl;
+	}
 	return rc;
 }
 
@@ -4836,12 +4921,12 @@ const vigil__store_ops vigil__store_sqlite = {
 	.case_incident_get = s_case_incident_get,
 	.reveal_count_item = s_reveal_count_item,
 	/* exchanges, session 3 */
-	.xentry_shared = s_xentry_shared,
 	.xitem_release = s_xitem_release,
 	.xpage_take = s_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = s_xpage_link,
 	.outbox_by_url = s_outbox_by_url,
 	.feed_publish = s_feed_publish,
+	.feed_compact = s_feed_compact,
 	.feed_scan = s_feed_scan,
 	.xch_add = s_xch_add,
 	.xch_get = s_xch_get,

@@ -236,13 +236,10 @@ typedef struct vigil__store_ops {
 			  size_t *n);
 	int (*pres_shred)(vigil_store *st, int64_t id, int64_t now);
 	int (*pres_flush)(vigil_store *st);
-	/* Exchanges, session 3 (shared hashes, the feedback listing). xentry_shared: the entry of (bank, type, value)
-	 * if some exchange record already holds it, else *id = 0 (absent, or
-	 * a local import an exchange must not own). xitem_release: after a
-	 * record's rows were taken, whether another record still holds entry
-	 * id (*held = 1; the entry's source_ref then names that record). */
-	int (*xentry_shared)(vigil_store *st, int64_t bank_id, int type,
-			     const uint8_t *value, int64_t *id);
+	/* Exchanges, session 3 (shared hashes, the feedback listing).
+	 * xitem_release: after a record's rows were taken, whether another
+	 * record still holds entry id (*held = 1; the entry's source_ref then
+	 * names that record). */
 	int (*xitem_release)(vigil_store *st, int64_t entry_id, int *held);
 	/* An exchange page applied set-based (issue 13), in the page's
 	 * transaction, in this order: xpage_take stages rows[0..n) (one
@@ -274,6 +271,12 @@ typedef struct vigil__store_ops {
 	 * after seq `after`, oldest first; e is NULL for a delete (or an add
 	 * whose entry is gone since). */
 	int (*feed_publish)(vigil_store *st, int64_t bank_id, int on, int *state);
+	/* vigil_feed_compact (vigil/exchange.h) on bank_id's log, at unix time
+	 * now, in one transaction; keep_deletes < 0 only reads *floor. The
+	 * state is in feeds(floor, mark_seq, mark_at): deletes at or below
+	 * mark_seq, marked at least keep_deletes ago, may go. */
+	int (*feed_compact)(vigil_store *st, int64_t bank_id, int64_t keep_deletes,
+			    int64_t now, int64_t *removed, int64_t *floor);
 	int (*feed_scan)(vigil_store *st, int64_t bank_id, int64_t after, size_t max,
 			 int (*cb)(void *user, int64_t seq, int64_t entry_id,
 				   const vigil_entry *e),

@@ -4,13 +4,18 @@
 # the lease of one killed mid-fetch once it expires; (2) one server
 # publishes a bank as an exchange feed (GET /v1/feed/{bank}) and another,
 # with its own store, fetches it with --api vigil: adds, updates and
-# deletes propagate incrementally.
+# deletes propagate incrementally; every page is signed with the
+# publisher's feed key and verified against the key the consumer pinned (a
+# tampered page, another key, another feed's page or another cursor's are
+# refused, nothing applied); (3) the publisher's feed log compacted after
+# churn: a fresh consumer and one with a checkpoint older than the log's
+# floor both end with the publisher's entries.
 set -u
 VIGIL=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d)
-SPID= XPID= APID= BPID=
-trap 'for p in $SPID $APID $BPID; do kill -9 $p 2>/dev/null; done; [ -n "$XPID" ] && kill $XPID 2>/dev/null; rm -rf "$T"' EXIT
+SPID= XPID= APID= BPID= FPID= PPID_= CPID_=
+trap 'for p in $SPID $APID $BPID $PPID_ $CPID_; do kill -9 $p 2>/dev/null; done; for p in $XPID $FPID; do kill $p 2>/dev/null; done; rm -rf "$T"' EXIT
 . "$HERE/../server/lib.sh"
 
 python3 "$HERE/standin.py" "$T/xport" & XPID=$!
@@ -62,10 +67,19 @@ PADMIN=$("$VIGIL" key create padmin --role admin --db "$PDB" 2>/dev/null)
 CADMIN=$("$VIGIL" key create cadmin --role admin --db "$CDB" 2>/dev/null)
 SUBP=$("$VIGIL" key create psub --role submit --db "$PDB" 2>/dev/null)
 export PEER_KEY="$FEED" # read by C's server at each fetch
-VIGIL_DB=$PDB start --exchange-interval 0; PPID_=$SPID; UP=$U
+VIGIL_DB=$PDB start --exchange-interval 0 --feed-compact-interval 0 --feed-key-file "$T/feed.key"
+PPID_=$SPID; UP=$U
 VIGIL_DB=$CDB start --exchange-interval 0; CPID_=$SPID; UC=$U
+check "serve made the feed key, mode 0600" [ "$(stat -c %a "$T/feed.key")" = 600 ]
+PK=$("$VIGIL" exchange feed-key --key "$T/feed.key")
+check "feed-key prints the public key GET /v1/feed-key shows" [ ${#PK} = 64 -a \
+	"$(curl -sf "$UP/v1/feed-key" -H "Authorization: Bearer $FEED" | jq -r .public_key)" = "$PK" ]
+check "the seed is not in the server's log" [ "$(grep -c "$(cat "$T/feed.key")" "$T/server.log")" = 0 ]
+"$VIGIL" exchange add nokey --db "$CDB" --api vigil --url "$UP/v1/feed/list" \
+	--credentials env:PEER_KEY >/dev/null 2>&1
+check "add --api vigil without --public-key is refused" [ $? -eq 2 ]
 "$VIGIL" exchange add peer --db "$CDB" --api vigil --url "$UP/v1/feed/list" --page-size 2 \
-	--credentials env:PEER_KEY >/dev/null
+	--credentials env:PEER_KEY --public-key "$PK" >/dev/null
 check "add --api vigil" [ $? -eq 0 ]
 centries() { sqlite3 "$CDB" "SELECT e.type||' '||lower(hex(e.value))||' '||e.source_ref||' '||
 	coalesce(CASE WHEN json_valid(e.metadata) THEN json_extract(e.metadata,'\$.label') END,'-') FROM entries e JOIN banks b ON b.id=e.bank_id
@@ -100,6 +114,105 @@ check "the consumer's checkpoint is the publisher's last sequence" \
 	[ "$(sqlite3 "$CDB" "SELECT json_extract(checkpoint,'\$.after') FROM exchanges WHERE name='peer'")" = "$n0" ]
 st=$(cfetch)
 check "nothing new: an empty, up-to-date fetch" [ "$st" = 200 -a "$(jq -r '"\(.records) \(.up_to_date)"' < "$T/body")" = "0 true" ]
-SPID=$CPID_; stop; check "consumer exits 0" [ $? -eq 0 ]
-SPID=$PPID_; stop; check "publisher exits 0" [ $? -eq 0 ]
+
+# ------------------------------------------------ (2b) signatures
+# Exchanges of C that reach P through a stand-in in between (feedproxy.py,
+# mode in $T/mode). Each bad page must fail the fetch with nothing applied
+# and one more error counted.
+"$VIGIL" bank create other --db "$PDB" >/dev/null
+printf '%s\n' "$(h o1)" >"$T/other.txt"
+"$VIGIL" bank import other "$T/other.txt" --db "$PDB" >/dev/null 2>&1
+"$VIGIL" exchange publish other --db "$PDB" >/dev/null
+python3 "$HERE/feedproxy.py" "$T/fport" "$UP" "$T/mode" & FPID=$!
+i=0; while [ ! -s "$T/fport" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+UF="http://127.0.0.1:$(cat "$T/fport")"
+cnt() { sqlite3 "$CDB" "SELECT count(*) FROM entries e JOIN banks b ON b.id=e.bank_id WHERE b.name='$1'"; }
+errs() { sqlite3 "$CDB" "SELECT errors FROM exchanges WHERE name='$1'"; }
+xfetch() { U=$UC code POST "/v1/exchanges/$1/fetch" -H "Authorization: Bearer $CADMIN"; }
+"$VIGIL" exchange feed-key --key "$T/other.key" >/dev/null
+WRONG=$("$VIGIL" exchange feed-key --key "$T/other.key")
+"$VIGIL" exchange add wrong --db "$CDB" --api vigil --url "$UP/v1/feed/list" \
+	--credentials env:PEER_KEY --public-key "$WRONG" >/dev/null
+st=$(xfetch wrong)
+check "a key other than the pinned one: refused, nothing applied, an error counted" \
+	[ "$st" != 200 -a "$(cnt wrong)" = 0 -a "$(errs wrong)" = 1 ]
+check "... and the error says why" [ "$(jq -r .error.message < "$T/body" | grep -c 'bad signature')" = 1 ]
+"$VIGIL" exchange add mitm --db "$CDB" --api vigil --url "$UF/v1/feed/list" --page-size 2 \
+	--credentials env:PEER_KEY --public-key "$PK" >/dev/null
+echo tamper >"$T/mode"; st=$(xfetch mitm)
+check "a tampered page: refused, nothing applied, an error counted" \
+	[ "$st" != 200 -a "$(cnt mitm)" = 0 -a "$(errs mitm)" = 1 ]
+echo swap >"$T/mode"; st=$(xfetch mitm)
+check "another feed's page (validly signed): refused" \
+	[ "$st" != 200 -a "$(cnt mitm)" = 0 -a "$(errs mitm)" = 2 ]
+echo pass >"$T/mode"; st=$(xfetch mitm)
+check "the same path passing pages as they are: fetched" [ "$st" = 200 -a "$(cnt mitm)" = "$(cnt peer)" ]
+U=$UP code POST /v1/banks/list/entries -H "Authorization: Bearer $PADMIN" \
+	-d '{"entries":[{"type":"pdq","value":"'$(h f5)'"}]}' >/dev/null
+echo skip >"$T/mode"; n1=$(cnt mitm); st=$(xfetch mitm)
+check "a page of another cursor (validly signed, one record skipped): refused, nothing applied" \
+	[ "$st" != 200 -a "$(cnt mitm)" = "$n1" -a "$(errs mitm)" = 3 ]
+echo pass >"$T/mode"; st=$(xfetch mitm)
+check "... and passed as it is, the new record comes" [ "$st" = 200 -a "$(cnt mitm)" = $((n1 + 1)) ]
+"$VIGIL" exchange add loose --db "$CDB" --api vigil --url "$UF/v1/feed/list" \
+	--credentials env:PEER_KEY --insecure-unsigned >/dev/null
+echo tamper >"$T/mode"; st=$(xfetch loose)
+check "--insecure-unsigned takes pages unverified (the opt-out does what it says)" [ "$st" = 200 ]
+echo pass >"$T/mode"
+
+# ------------------------------------------------ (3) compaction
+# Churn on P's bank "list" while consumer "old" holds an early checkpoint;
+# compact with no delete window; "old" is told its checkpoint is stale and
+# refetches everything; a new consumer "fresh" fetches the compacted log.
+st=$(cfetch)
+rows0=$(sqlite3 "$PDB" "SELECT count(*) FROM feed_log")
+: >"$T/churn.txt"
+for k in 1 2 3 4 5 6 7 8 9 10 11 12; do h "c$k" >>"$T/churn.txt"; echo >>"$T/churn.txt"; done
+"$VIGIL" bank import list "$T/churn.txt" --db "$PDB" >/dev/null 2>&1
+for k in 1 2 3; do
+	sqlite3 "$PDB" "UPDATE entries SET metadata='{\"label\":\"v$k\"}' WHERE bank_id=(SELECT id FROM banks WHERE name='list')"
+done
+for k in 2 4 6 8 10; do
+	id=$(sqlite3 "$PDB" "SELECT id FROM entries WHERE lower(hex(value))='$(h "c$k")'")
+	U=$UP code DELETE "/v1/banks/list/entries/$id" -H "Authorization: Bearer $PADMIN" >/dev/null
+done
+E1=$(sqlite3 "$PDB" "SELECT id FROM entries WHERE lower(hex(value))='$(h f1)'")
+U=$UP code DELETE "/v1/banks/list/entries/$E1" -H "Authorization: Bearer $PADMIN" >/dev/null
+rows1=$(sqlite3 "$PDB" "SELECT count(*) FROM feed_log")
+out=$("$VIGIL" exchange compact list --keep-deletes 0 --db "$PDB")
+check "compact: rows dropped" [ $? -eq 0 -a "$(echo "$out" | grep -c 'log rows dropped')" = 1 ]
+rows2=$(sqlite3 "$PDB" "SELECT count(*) FROM feed_log")
+live=$(sqlite3 "$PDB" "SELECT count(*) FROM entries e JOIN banks b ON b.id=e.bank_id WHERE b.name='list'")
+lbank=$(sqlite3 "$PDB" "SELECT id FROM banks WHERE name='list'")
+check "the log holds one row per live entry after churn ($rows0 -> $rows1 -> $rows2)" \
+	[ "$rows1" -gt "$rows0" -a "$(sqlite3 "$PDB" "SELECT count(*) FROM feed_log WHERE bank_id=$lbank")" = "$live" ]
+floor=$(sqlite3 "$PDB" "SELECT floor FROM feeds WHERE bank_id=$lbank")
+old_after=$(sqlite3 "$CDB" "SELECT json_extract(checkpoint,'\$.after') FROM exchanges WHERE name='peer'")
+check "the floor passed the old consumer's checkpoint ($old_after < $floor)" [ "$old_after" -lt "$floor" ]
+st=$(U=$UP code GET "/v1/feed/list?after=$old_after" -H "Authorization: Bearer $FEED")
+check "an older cursor is answered 410 stale_checkpoint" [ "$st" = 410 -a "$(errcode)" = stale_checkpoint ]
+st=$(cfetch)
+check "old-checkpoint consumer: a full refetch, the publisher's entries exactly" \
+	[ "$st" = 200 -a "$(centries)" = "$(pentries)" -a "$(centries | grep -c "$(h f1)")" = 0 ]
+"$VIGIL" exchange add fresh --db "$CDB" --api vigil --url "$UP/v1/feed/list" --page-size 3 \
+	--credentials env:PEER_KEY --public-key "$PK" >/dev/null
+st=$(xfetch fresh)
+fentries() { sqlite3 "$CDB" "SELECT e.type||' '||lower(hex(e.value))||' '||e.source_ref||' '||
+	coalesce(CASE WHEN json_valid(e.metadata) THEN json_extract(e.metadata,'\$.label') END,'-') FROM entries e JOIN banks b ON b.id=e.bank_id
+	WHERE b.name='fresh' ORDER BY 1"; }
+check "fresh consumer of the compacted log: the publisher's entries exactly" \
+	[ "$st" = 200 -a "$(fentries)" = "$(pentries)" -a "$(cnt fresh)" = "$live" ]
+SPID=$CPID_; stop; check "consumer exits 0" [ $? -eq 0 ]; CPID_=
+SPID=$PPID_; stop; check "publisher exits 0" [ $? -eq 0 ]; PPID_=
+# serve's own compaction (one server, the lease): a delete, then a start
+# with a 1 s interval and no delete window drops its row.
+E4=$(sqlite3 "$PDB" "SELECT id FROM entries WHERE lower(hex(value))='$(h f4)'")
+sqlite3 "$PDB" "DELETE FROM entries WHERE id=$E4"
+check "the delete is logged" [ "$(sqlite3 "$PDB" "SELECT count(*) FROM feed_log WHERE op=1")" -ge 1 ]
+VIGIL_DB=$PDB start --exchange-interval 0 --feed-compact-interval 1 --feed-keep-deletes 0
+i=0; while [ "$(sqlite3 "$PDB" "SELECT count(*) FROM feed_log WHERE op=1")" != 0 ] && [ $i -lt 200 ]; do
+	sleep 0.1; i=$((i+1)); done
+check "vigil serve compacts the feed log on its own" [ $i -lt 200 -a \
+	"$(sqlite3 "$PDB" "SELECT count(*) FROM leases WHERE name='feed-compact'")" = 1 ]
+stop; check "publisher exits 0 (compaction)" [ $? -eq 0 ]
 exit $fail

@@ -414,31 +414,69 @@ int main(void)
 		      !strcmp(rv.assignee, "carol"));
 	}
 
-	/* Exchange ops (migration 6): a hash two records carry is shared (an
-	 * entry no record holds is a local import's, never shared); released
-	 * by one record it passes to the oldest other holder. */
+	/* Exchange ops (migration 6), as a page applies them (xpage_take,
+	 * entry_stage, xpage_link): a hash three records of one page carry
+	 * becomes one entry all three hold; an entry no record holds (a local
+	 * import's) is never taken over; released by one record, the entry
+	 * passes to the oldest other holder. */
 	{
 		vigil_bank xb;
 		vigil_entry xe;
-		int64_t xid, eid = 0, got = -1;
-		int held = -1;
+		vigil__rec rec;
+		vigil__xrow rows[4];
+		uint8_t shared[32], local[32];
+		int64_t xid, eid = 0, lid = 0, *ids = NULL;
+		size_t nids = 0;
+		uint64_t added = 0;
+		int held = -1, k;
 
 		CHECK(vigil_bank_create(st, "xb", NULL, NULL, &xb) == 0);
 		xid = sql_int(admin, "INSERT INTO exchanges(name,api,bank,settings,credentials)"
 				     " VALUES('x1',0,'xb','{}','') RETURNING id");
+		memset(shared, 0x77, sizeof(shared));
+		memset(local, 0x78, sizeof(local));
 		memset(&r, 0, sizeof(r));
 		r.type = VIGIL_HASH_MD5;
-		memset(r.value, 0x77, 16);
-		snprintf(r.source_ref, sizeof(r.source_ref), "k1");
-		CHECK(st->ops->entry_add(st, xb.id, &r, &eid) == 0 && eid > 0);
-		CHECK(st->ops->xentry_shared(st, xb.id, r.type, r.value, &got) == 0 && got == 0);
-		CHECK(st->ops->xitem_link(st, xid, "k1", eid, 1) == 0);
-		CHECK(st->ops->xitem_link(st, xid, "k2", eid, 1) == 0);
-		CHECK(st->ops->xitem_link(st, xid, "k3", eid, 1) == 0);
-		CHECK(st2->ops->xentry_shared(st2, xb.id, r.type, r.value, &got) == 0 &&
-		      got == eid);
-		memset(r.value, 0x78, 16);
-		CHECK(st->ops->xentry_shared(st, xb.id, r.type, r.value, &got) == 0 && got == 0);
+		memcpy(r.value, local, 16);
+		CHECK(st->ops->entry_add(st, xb.id, &r, &lid) == 0 && lid > 0); /* local import */
+		memset(rows, 0, sizeof(rows));
+		rows[0].key = "k1";
+		rows[1].key = "k2";
+		rows[2].key = "k3";
+		rows[3].key = "k9";
+		for (k = 0; k < 4; k++) {
+			rows[k].type = VIGIL_HASH_MD5;
+			rows[k].value = k < 3 ? shared : local;
+		}
+		CHECK(st->ops->begin(st) == 0);
+		CHECK(st->ops->xpage_take(st, xid, xb.id, rows, 4, &ids, &nids) == 0 && nids == 0);
+		free(ids);
+		ids = NULL;
+		memset(&rec, 0, sizeof(rec));
+		rec.type = VIGIL_HASH_MD5;
+		rec.quality = -1;
+		memcpy(rec.value, shared, 32);
+		for (k = 0; k < 3; k++) {
+			snprintf(rec.source_ref, sizeof(rec.source_ref), "k%d", k + 1);
+			CHECK(st->ops->entry_stage(st, xb.id, &rec) == 0);
+		}
+		memcpy(rec.value, local, 32);
+		snprintf(rec.source_ref, sizeof(rec.source_ref), "k9");
+		CHECK(st->ops->entry_stage(st, xb.id, &rec) == 0);
+		CHECK(st->ops->entry_stage_flush(st, &added) == 0 && added == 1);
+		CHECK(st->ops->xpage_link(st, xid, xb.id, 1, NULL, NULL) == 0);
+		CHECK(st->ops->commit(st) == 0);
+		eid = sql_int(admin, "SELECT entry_id FROM exchange_items WHERE key='k1'");
+		CHECK(eid > 0 && eid != lid);
+		{
+			char q[128];
+			snprintf(q, sizeof(q), "SELECT count(*) FROM exchange_items WHERE entry_id=%lld",
+				 (long long)eid);
+			CHECK(sql_int(admin, q) == 3); /* one entry, three holders */
+		}
+		CHECK(vigil_entry_get(st2, eid, &xe) == 0 && !strcmp(xe.source_ref, "k1"));
+		CHECK(vigil_entry_get(st2, lid, &xe) == 0 && !xe.source_ref[0]);
+		CHECK(sql_int(admin, "SELECT entry_id FROM exchange_items WHERE key='k9'") == 0);
 		sql(admin, "DELETE FROM exchange_items WHERE key='k1'");
 		CHECK(st->ops->xitem_release(st, eid, &held) == 0 && held == 1);
 		CHECK(vigil_entry_get(st, eid, &xe) == 0 && !strcmp(xe.source_ref, "k2"));
@@ -479,6 +517,32 @@ int main(void)
 			feed_log M = {0};
 			CHECK(st->ops->feed_scan(st, fb.id, L.seq[1], 1, log_feed, &M) == 0 &&
 			      M.n == 1 && M.seq[0] == L.seq[2]);
+		}
+		/* Compaction (migration 14): superseded rows go at once; the
+		 * delete only once a mark is keep seconds old; its seq is then
+		 * the floor, and an older cursor that has not seen that floor
+		 * is stale. */
+		{
+			int64_t rm = -1, fl = -1, t0 = 1700000000;
+			char *page = NULL;
+			CHECK(st->ops->feed_compact(st, fb.id, 3600, t0, &rm, &fl) == 0 && rm == 2 &&
+			      fl == 0);
+			CHECK(st2->ops->feed_compact(st2, fb.id, 3600, t0 + 10, &rm, &fl) == 0 &&
+			      rm == 0 && fl == 0);
+			CHECK(sql_int(admin, "SELECT count(*) FROM feed_log") == 2);
+			CHECK(st->ops->feed_compact(st, fb.id, 3600, t0 + 3601, &rm, &fl) == 0 &&
+			      rm == 1 && fl == L.seq[3]);
+			CHECK(sql_int(admin, "SELECT count(*) FROM feed_log") == 1);
+			CHECK(st2->ops->feed_compact(st2, fb.id, -1, 0, NULL, &fl) == 0 &&
+			      fl == L.seq[3]);
+			CHECK(vigil_feed_page(st, "fb", L.seq[0], 0, 10, &page) == VIGIL_EABORTED &&
+			      !page);
+			CHECK(vigil_feed_page(st, "fb", L.seq[0], fl, 10, &page) == 0 && page &&
+			      strstr(page, "\"records\":[{"));
+			free(page);
+			page = NULL;
+			CHECK(vigil_feed_page(st, "fb", 0, 0, 10, &page) == 0 && page);
+			free(page);
 		}
 		CHECK(vigil_feed_publish(st, "fb", 0) == 0);
 		CHECK(vigil_feed_published(st, "fb", &on) == 0 && on == 0);
