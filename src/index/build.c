@@ -8,12 +8,79 @@ void vigil__ix_csr_free(const vigil_index *ix, struct ix_csr *c, int m)
 	int j;
 
 	for (j = 0; j < m; j++) {
-		if (!vigil__ix_mapped(ix, c[j].off))
-			vigil__free(c[j].off);
+		if (!vigil__ix_mapped(ix, c[j].bits))
+			vigil__free(c[j].bits);
+		vigil__free(c[j].samp); /* never mapped: made at load */
 		if (!vigil__ix_mapped(ix, c[j].slot))
 			vigil__free(c[j].slot);
-		c[j].off = c[j].slot = NULL;
+		c[j].bits = NULL;
+		c[j].samp = c[j].slot = NULL;
 	}
+}
+
+int vigil__ix_csr_index(struct ix_csr *c, size_t nbuilt, int len)
+{
+	size_t nw = ix_csr_words(nbuilt, len), nb = (size_t)1 << len;
+	size_t nbits = nbuilt + nb, ns = ix_csr_nsamp(len), i, k = 1;
+	uint64_t zeros = 0, ones = 0;
+
+	/* ones in [0, nbits) must be nbuilt, and nothing set past nbits */
+	for (i = 0; i < nw; i++) {
+		uint64_t w = c->bits[i];
+
+		if (i * 64 >= nbits) {
+			if (w)
+				return -1;
+		} else if (nbits - i * 64 < 64 &&
+			 (w >> (nbits - i * 64)) != 0)
+			return -1;
+		ones += (uint64_t)__builtin_popcountll(w);
+	}
+	if (ones != nbuilt)
+		return -1;
+	/* samp[k]: the ones before the (64k)-th zero (bucket 64k's start) */
+	c->samp[0] = 0;
+	for (i = 0; i < nw && k < ns; i++) {
+		uint64_t z = ~c->bits[i];
+		unsigned cz;
+
+		if (i * 64 >= nbits)
+			break;
+		if (nbits - i * 64 < 64)
+			z &= (1ULL << (nbits - i * 64)) - 1;
+		cz = (unsigned)__builtin_popcountll(z);
+		while (k < ns && ((uint64_t)k << IX_SAMP_SHIFT) <= zeros + cz &&
+		       ((uint64_t)k << IX_SAMP_SHIFT) <= nb) {
+			/* bucket 64k starts after zero number 64k-1 */
+			uint64_t want = ((uint64_t)k << IX_SAMP_SHIFT) - 1 - zeros;
+			uint64_t pos = i * 64 + ix_select64(z, (unsigned)want) + 1;
+
+			c->samp[k] = (uint32_t)(pos - ((uint64_t)k << IX_SAMP_SHIFT));
+			k++;
+		}
+		zeros += cz;
+	}
+	while (k < ns)
+		c->samp[k++] = (uint32_t)nbuilt;
+	return 0;
+}
+
+void vigil__ix_csr_encode(struct ix_csr *c, const uint32_t *off, size_t nbuilt,
+		       int len)
+{
+	size_t nw = ix_csr_words(nbuilt, len), nb = (size_t)1 << len;
+	size_t nbits = nbuilt + nb, v;
+
+	memset(c->bits, 0xff, (nbits / 64) * 8);
+	memset(c->bits + nbits / 64, 0, (nw - nbits / 64) * 8);
+	if (nbits % 64)
+		c->bits[nbits / 64] = (1ULL << (nbits % 64)) - 1;
+	for (v = 0; v < nb; v++) {
+		size_t z = (size_t)off[v + 1] + v; /* bucket v's closing zero */
+
+		c->bits[z >> 6] &= ~(1ULL << (z & 63));
+	}
+	(void)vigil__ix_csr_index(c, nbuilt, len); /* cannot fail here */
 }
 
 /* Builds the built part anew from every live slot plus the `more` entries
@@ -25,20 +92,27 @@ int vigil__ix_rebuild(vigil_index *ix, size_t more)
 {
 	struct ix_csr nc[IX_BMAX] = {{0}};
 	struct ix_shape sh;
-	size_t total = ix->n + more, live = total - ix->ndead, i, s;
+	size_t total = ix->n + more, live = total - ix->ndead, i, s, maxnb = 1;
+	uint32_t *off;
 	int j;
 
 	vigil__ix_shape_for(live, &sh);
 	for (j = 0; j < sh.m; j++) {
-		size_t nb = ((size_t)1 << sh.len[j]) + 1;
-
-		nc[j].off = vigil__malloc(nb * sizeof(uint32_t));
+		if (((size_t)1 << sh.len[j]) > maxnb)
+			maxnb = (size_t)1 << sh.len[j];
+		nc[j].bits = vigil__malloc(ix_csr_words(live, sh.len[j]) * 8);
+		nc[j].samp = vigil__malloc(ix_csr_nsamp(sh.len[j]) * sizeof(uint32_t));
 		nc[j].slot = vigil__malloc((live ? live : 1) * sizeof(uint32_t));
-		if (!nc[j].off || !nc[j].slot) {
+		if (!nc[j].bits || !nc[j].samp || !nc[j].slot) {
 			vigil__ix_csr_free(ix, nc, sh.m);
 			return -1;
 		}
-		vigil__ix_advise(nc[j].off, nb * sizeof(uint32_t));
+	}
+	/* the counting sort's offsets, one table at a time */
+	off = vigil__malloc((maxnb + 1) * sizeof(uint32_t));
+	if (!off) {
+		vigil__ix_csr_free(ix, nc, sh.m);
+		return -1;
 	}
 	/* from here on nothing fails */
 	if (ix->ndead) {
@@ -55,7 +129,6 @@ int vigil__ix_rebuild(vigil_index *ix, size_t more)
 	}
 	memset(ix->dead, 0, live);
 	for (j = 0; j < sh.m; j++) {
-		uint32_t *off = nc[j].off;
 		size_t nb = (size_t)1 << sh.len[j];
 		uint32_t sum = 0;
 
@@ -73,7 +146,9 @@ int vigil__ix_rebuild(vigil_index *ix, size_t more)
 				(uint32_t)i;
 		memmove(off + 1, off, nb * sizeof(*off));
 		off[0] = 0;
+		vigil__ix_csr_encode(&nc[j], off, live, sh.len[j]);
 	}
+	vigil__free(off);
 	vigil__ix_csr_free(ix, ix->csr, ix->shape.m);
 	memcpy(ix->csr, nc, sizeof(nc));
 	ix->shape = sh;

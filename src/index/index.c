@@ -169,8 +169,9 @@ size_t vigil__index_bytes(vigil_index *ix)
 	for (i = 0; i < (size_t)IX_M * IX_BUCKETS; i++)
 		bytes += (size_t)ix->tab[i].cap * sizeof(uint32_t);
 	for (j = 0; j < ix->shape.m; j++)
-		bytes += (((size_t)1 << ix->shape.len[j]) + 1 + ix->nbuilt) *
-			 sizeof(uint32_t);
+		bytes += ix_csr_words(ix->nbuilt, ix->shape.len[j]) * 8 +
+			 (ix_csr_nsamp(ix->shape.len[j]) + ix->nbuilt) *
+				 sizeof(uint32_t);
 	pthread_rwlock_unlock(&ix->lock);
 	return bytes;
 }
@@ -204,11 +205,12 @@ long vigil__ix_find(const vigil_index *ix, const uint64_t w[4], uint64_t id)
 
 	for (j = 0; j < ix->shape.m; j++) {
 		const struct ix_csr *c = &ix->csr[j];
-		uint32_t k = bsub_of(&ix->shape, w, j);
+		uint32_t k = bsub_of(&ix->shape, w, j), bl;
+		uint32_t a = ix_csr_range(c, k, &bl);
 
-		if (!sl || c->off[k + 1] - c->off[k] < len) {
-			sl = c->slot + c->off[k];
-			len = c->off[k + 1] - c->off[k];
+		if (!sl || bl < len) {
+			sl = c->slot + a;
+			len = bl;
 		}
 	}
 	for (i = 0; i < len; i++)

@@ -97,32 +97,42 @@ static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
 	for (j = 0; j < ix->shape.m; j++) {
 		const struct ix_csr *c = &ix->csr[j];
 		uint32_t keys[IX_BALL_MAX], lo[IX_BALL_MAX], hi[IX_BALL_MAX];
+		uint64_t pos[IX_BALL_MAX];
 		size_t nc = 0, nk = 0, nr = 0, i;
 		int len = ix->shape.len[j];
 
 		if (pl->brad[j] < 0)
 			continue;
 		if (vigil__ix_ball_size(len, pl->brad[j]) > IX_BALL_MAX) {
-			BALL_FOR(pl->bkey[j], len, pl->brad[j], v,
-				 ix_collect(k, q, r, pl, j, ix_check_built, cand,
-					    &nc, c->slot + c->off[v],
-					    c->off[v + 1] - c->off[v]));
-		} else {
-			/* three passes, so the random reads of each pass are
-			 * all in flight at once: the offsets, then the slot
-			 * runs, then (in the kernel) the hashes */
+			uint32_t bl, a;
+
 			BALL_FOR(pl->bkey[j], len, pl->brad[j], v, {
-				__builtin_prefetch(c->off + v);
+				a = ix_csr_range(c, v, &bl);
+				ix_collect(k, q, r, pl, j, ix_check_built, cand,
+					   &nc, c->slot + a, bl);
+			});
+		} else {
+			/* four passes, so the random reads of each pass are
+			 * all in flight at once: the block samples, the
+			 * offset strings, then the slot runs, then (in the
+			 * kernel) the hashes */
+			BALL_FOR(pl->bkey[j], len, pl->brad[j], v, {
+				__builtin_prefetch(c->samp + (v >> IX_SAMP_SHIFT));
 				keys[nk++] = v;
 			});
 			for (i = 0; i < nk; i++) {
-				uint32_t a = c->off[keys[i]], b = c->off[keys[i] + 1];
+				pos[i] = ix_csr_blockpos(c, keys[i]);
+				__builtin_prefetch(c->bits + (pos[i] >> 6));
+				__builtin_prefetch(c->bits + (pos[i] >> 6) + 2);
+			}
+			for (i = 0; i < nk; i++) {
+				uint32_t bl, a = ix_csr_range_at(c, keys[i], pos[i], &bl);
 
-				if (a == b)
+				if (!bl)
 					continue;
 				__builtin_prefetch(c->slot + a);
 				lo[nr] = a;
-				hi[nr++] = b;
+				hi[nr++] = a + bl;
 			}
 			for (i = 0; i < nr; i++)
 				ix_collect(k, q, r, pl, j, ix_check_built, cand, &nc,
