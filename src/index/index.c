@@ -169,9 +169,8 @@ size_t vigil__index_bytes(vigil_index *ix)
 	for (i = 0; i < (size_t)IX_M * IX_BUCKETS; i++)
 		bytes += (size_t)ix->tab[i].cap * sizeof(uint32_t);
 	for (j = 0; j < ix->shape.m; j++)
-		bytes += ix_csr_words(ix->nbuilt, ix->shape.len[j]) * 8 +
-			 (ix_csr_nsamp(ix->shape.len[j]) + ix->nbuilt) *
-				 sizeof(uint32_t);
+		bytes += ix_csr_nblk(ix->shape.len[j]) * sizeof(struct ix_blk) +
+			 (ix->csr[j].nside + ix->nbuilt) * sizeof(uint32_t);
 	pthread_rwlock_unlock(&ix->lock);
 	return bytes;
 }

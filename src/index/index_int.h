@@ -75,118 +75,89 @@ struct ix_bucket {
 };
 
 /* One table of the built part, CSR with compressed offsets: the slots whose
- * substring is v are slot[off(v) .. off(v+1)-1], and the offsets are kept
- * as a unary bit string instead of 2^len uint32_t: bucket v's size in ones,
- * then a zero ((nbuilt + 2^len) bits, ~0.3 byte an entry at 10M instead of
- * 3.4), plus off(64k) for every 64th bucket. A bucket is found from its
- * block's sample by skipping (v % 64) zeros; the whole string of a table is
- * small enough (2.3 MiB at 10M, 23 bits) to stay mostly in cache, where the
- * uint32_t offsets (32 MiB a table) missed on every probe. */
-#define IX_SAMP_SHIFT 6
+ * substring is v are slot[off(v) .. off(v)+len(v)-1]. Instead of 2^len
+ * uint32_t offsets (32 MiB a table at 23 bits, a cache and TLB miss on every
+ * probe) the offsets are kept in 16-byte blocks of 32 buckets: off() of the
+ * block's first bucket, then the 32 bucket sizes in unary (each size in
+ * ones, then a zero) in 96 bits; 0.5 byte a bucket, and one aligned 16-byte
+ * read a probe. A block whose sizes need more than 95 bits (more than 63
+ * entries: near-identical hashes) sets bit 95 and keeps its 33 offsets in
+ * side[] from index lo instead. */
+#define IX_BLK_SHIFT 5
+#define IX_BLK_BUCKETS (1u << IX_BLK_SHIFT)
+#define IX_BLK_MAXONES 63 /* 32 zeros + 63 ones: bit 95 stays clear */
+struct ix_blk {
+	uint32_t base; /* off() of the block's first bucket */
+	uint32_t hi;   /* unary bits 64..95; bit 31 (95): overflow */
+	uint64_t lo;   /* unary bits 0..63, or side index when overflowed */
+};
 struct ix_csr {
-	uint64_t *bits; /* ix_csr_words() words; bits past the end are 0 */
-	uint32_t *samp; /* ix_csr_nsamp() offsets: off(64k) (off past 2^len: nbuilt) */
-	uint32_t *slot; /* nbuilt slots grouped by substring value */
+	struct ix_blk *blk; /* ix_csr_nblk() blocks */
+	uint32_t *side;     /* 33 offsets per overflowed block, or NULL */
+	size_t nside;       /* uint32_t in side */
+	uint32_t *slot;     /* nbuilt slots grouped by substring value */
 };
 
-static inline size_t ix_csr_words(size_t nbuilt, int len)
+static inline size_t ix_csr_nblk(int len)
 {
-	return (nbuilt + ((size_t)1 << len) + 63) / 64 + 2;
+	return (((size_t)1 << len) + IX_BLK_BUCKETS - 1) >> IX_BLK_SHIFT;
 }
 
-static inline size_t ix_csr_nsamp(int len)
-{
-	return ((((size_t)1 << len) + 63) >> IX_SAMP_SHIFT) + 1;
-}
-
-/* 64 bits of the string from bit p on. */
-static inline uint64_t ix_win(const uint64_t *w, uint64_t p)
-{
-	uint64_t k = p >> 6;
-	unsigned s = (unsigned)(p & 63);
-
-	return s ? (w[k] >> s) | (w[k + 1] << (64 - s)) : w[k];
-}
-
-/* Position of the k-th (from 0) set bit of x, which has more than k:
- * byte prefix counts by one multiply, the byte by a compare in every lane
- * at once, then a walk within that byte (portable; no PDEP). */
+/* Position of the k-th (from 0) set bit of x, which has more than k;
+ * branch-free and portable (no PDEP): the byte by prefix counts in every
+ * lane at once, then the bit within it the same way. */
 static inline unsigned ix_select64(uint64_t x, unsigned k)
 {
 	const uint64_t ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
 	uint64_t s = x - ((x >> 1) & 0x5555555555555555ULL);
-	uint64_t b, geq;
-	unsigned i, before, y;
+	uint64_t b, geq, y;
+	unsigned i, before;
 
 	s = (s & 0x3333333333333333ULL) + ((s >> 2) & 0x3333333333333333ULL);
 	s = (s + (s >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
 	b = s * ones; /* byte i: set bits in bytes 0..i */
 	geq = ((b | hi) - (uint64_t)(k + 1) * ones) & hi;
 	i = (unsigned)__builtin_ctzll(geq) >> 3;
-	before = i ? (unsigned)((b >> (8 * i - 8)) & 0xff) : 0;
-	y = (unsigned)(x >> (8 * i)) & 0xff;
-	for (k -= before; k; k--)
-		y &= y - 1;
-	return 8 * i + (unsigned)__builtin_ctz(y);
+	before = (unsigned)((b << 8) >> (8 * i)) & 0xff;
+	k -= before;
+	/* byte i's bits, one per byte lane, then their prefix counts */
+	y = (((x >> (8 * i)) & 0xff) * ones) & 0x8040201008040201ULL;
+	y = ((y + 0x7f7f7f7f7f7f7f7fULL) >> 7) & ones;
+	y *= ones;
+	geq = ((y | hi) - (uint64_t)(k + 1) * ones) & hi;
+	return 8 * i + ((unsigned)__builtin_ctzll(geq) >> 3);
 }
 
-/* Position of the t-th (from 0) zero at or after bit p. */
-static inline uint64_t ix_sel0(const uint64_t *w, uint64_t p, unsigned t)
-{
-	for (;;) {
-		uint64_t z = ~ix_win(w, p);
-		unsigned c = (unsigned)__builtin_popcountll(z);
-
-		if (c > t)
-			return p + ix_select64(z, t);
-		t -= c;
-		p += 64;
-	}
-}
-
-/* Bit position where block v >> 6 starts (from its sample). */
-static inline uint64_t ix_csr_blockpos(const struct ix_csr *c, uint32_t v)
-{
-	uint32_t k = v >> IX_SAMP_SHIFT;
-
-	return (uint64_t)c->samp[k] + ((uint64_t)k << IX_SAMP_SHIFT);
-}
-
-/* Bucket v's slots: returns off(v), *len gets its size; p is
- * ix_csr_blockpos(c, v). */
-static inline uint32_t ix_csr_range_at(const struct ix_csr *c, uint32_t v,
-				       uint64_t p, uint32_t *len)
-{
-	unsigned t = v & ((1u << IX_SAMP_SHIFT) - 1);
-	uint64_t z = ~ix_win(c->bits, p), start, x;
-	unsigned n = (unsigned)__builtin_popcountll(z);
-	uint32_t l = 0;
-
-	if (n > t) {
-		/* the common case: block start to bucket end in one window */
-		uint64_t end = p + ix_select64(z, t);
-
-		start = t ? p + ix_select64(z, t - 1) + 1 : p;
-		*len = (uint32_t)(end - start);
-		return (uint32_t)(start - v);
-	}
-	start = t ? ix_sel0(c->bits, p, t - 1) + 1 : p;
-	for (;;) {
-		x = ~ix_win(c->bits, start + l);
-		if (x) {
-			l += (uint32_t)__builtin_ctzll(x);
-			break;
-		}
-		l += 64;
-	}
-	*len = l;
-	return (uint32_t)(start - v);
-}
-
+/* Bucket v's slots: returns off(v), *len gets its size. */
 static inline uint32_t ix_csr_range(const struct ix_csr *c, uint32_t v,
 				    uint32_t *len)
 {
-	return ix_csr_range_at(c, v, ix_csr_blockpos(c, v), len);
+	const struct ix_blk *b = &c->blk[v >> IX_BLK_SHIFT];
+	unsigned t = v & (IX_BLK_BUCKETS - 1), e, st, c0;
+	uint64_t z0, z1, m;
+
+	if (__builtin_expect(b->hi >> 31, 0)) {
+		const uint32_t *o = c->side + b->lo + t;
+
+		*len = o[1] - o[0];
+		return o[0];
+	}
+	z0 = ~b->lo;
+	z1 = ~(uint64_t)b->hi;
+	c0 = (unsigned)__builtin_popcountll(z0);
+	/* e: bucket v's closing zero, st: just after the one before */
+	e = t < c0 ? ix_select64(z0, t) : 64 + ix_select64(z1, t - c0);
+	if (!t) {
+		st = 0;
+	} else if (e < 64) {
+		st = 64 - (unsigned)__builtin_clzll(z0 & ((1ULL << e) - 1));
+	} else {
+		m = z1 & ((1ULL << (e - 64)) - 1);
+		st = m ? 128 - (unsigned)__builtin_clzll(m)
+		       : 64 - (unsigned)__builtin_clzll(z0);
+	}
+	*len = e - st;
+	return b->base + st - t;
 }
 
 /* The shape of the built part: table j holds bits off[j] .. off[j]+len[j]-1
@@ -339,14 +310,16 @@ int vigil__ix_use_mih(const vigil_index *ix, const struct ix_plan *p,
 /* build.c: the CSR tables of the built part */
 /* Frees tables 0..m-1 of c (those not in ix's snapshot). */
 void vigil__ix_csr_free(const vigil_index *ix, struct ix_csr *c, int m);
-/* Fills c->samp from c->bits (a table of nbuilt entries, len bits); -1 if
- * the string is not one (wrong count of ones or zeros, bits past its end):
- * a snapshot's string is checked so that no lookup runs off it. */
-int vigil__ix_csr_index(struct ix_csr *c, size_t nbuilt, int len);
-/* Writes offsets off[0..2^len] (off[0] = 0, off[2^len] = nbuilt) as c's
- * string and samples (c->bits and c->samp allocated by the caller). */
-void vigil__ix_csr_encode(struct ix_csr *c, const uint32_t *off,
-			  size_t nbuilt, int len);
+/* The side offsets c needs for offsets off[0..2^len]: 33 a block with more
+ * than IX_BLK_MAXONES entries. */
+size_t vigil__ix_csr_nside(const uint32_t *off, int len);
+/* Writes offsets off[0..2^len] (off[0] = 0) as c's blocks (c->blk, and
+ * c->side of vigil__ix_csr_nside() entries, allocated by the caller). */
+void vigil__ix_csr_encode(struct ix_csr *c, const uint32_t *off, int len);
+/* Whether c's blocks are well-formed for a table of nbuilt entries: every
+ * lookup stays inside them and the offsets add up (a snapshot's tables are
+ * checked so that no lookup runs off them). 0 if so, else -1. */
+int vigil__ix_csr_check(const struct ix_csr *c, size_t nbuilt, int len);
 /* Rebuilds the built part from every live slot plus the `more` written
  * past n; -1 (nothing changed) on ENOMEM. */
 int vigil__ix_rebuild(vigil_index *ix, size_t more);

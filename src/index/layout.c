@@ -16,9 +16,6 @@
 #define IX_COST_PROBE 16
 #define IX_COST_CAND 16
 #define IX_COST_SCAN 1
-/* A block of 64 buckets holding more entries than this is looked up
- * exactly by the cost model (a mean of 4 an entry, ~3x uniform at 10M). */
-#define IX_HEAVY_BLOCK 256
 
 /* Per-table probe radius for a query radius r over m tables (see the
  * comment at the top of index.c): -1 means the table is not probed. */
@@ -108,29 +105,32 @@ int vigil__ix_use_mih(const vigil_index *ix, const struct ix_plan *p,
 	}
 	if (probes * IX_COST_PROBE + cands * IX_COST_CAND >= scan)
 		return 0;
-	/* The actual sizes, estimated from the block samples (cache-resident,
-	 * unlike the strings): a light block's buckets count as its mean; a
-	 * heavy block (a cluster of near-identical hashes, flat images) is
-	 * looked up exactly, so a probe into a huge bucket is never missed. */
 	cands = 0;
 	for (j = 0; j < sh->m; j++) {
-		const uint32_t *sp = ix->csr[j].samp;
+		const struct ix_blk *bk = ix->csr[j].blk;
 
 		BALL_FOR(p->bkey[j], sh->len[j], p->brad[j], v,
-			 __builtin_prefetch(sp + (v >> IX_SAMP_SHIFT)));
+			 __builtin_prefetch(bk + (v >> IX_BLK_SHIFT)));
 	}
+	/* A bucket counts as its block's mean (a block holds at most 63
+	 * entries unless it overflowed), so no bucket is decoded twice; an
+	 * overflowed block (near-identical hashes, flat images) is read
+	 * exactly from its side offsets, so a huge bucket is never missed. */
 	for (j = 0; j < sh->m; j++) {
 		const struct ix_csr *c = &ix->csr[j];
-		uint32_t k, bl, blk;
+		size_t nblk = ix_csr_nblk(sh->len[j]);
+		const struct ix_blk *b;
+		uint32_t k, bl;
 
 		BALL_FOR(p->bkey[j], sh->len[j], p->brad[j], v, {
-			k = v >> IX_SAMP_SHIFT;
-			blk = c->samp[k + 1] - c->samp[k];
-			if (blk <= IX_HEAVY_BLOCK) {
-				cands += blk * (1.0 / (1u << IX_SAMP_SHIFT));
-			} else {
+			k = v >> IX_BLK_SHIFT;
+			b = c->blk + k;
+			if (b->hi >> 31) {
 				(void)ix_csr_range(c, v, &bl);
 				cands += bl;
+			} else {
+				cands += ((k + 1 < nblk ? b[1].base : (uint32_t)ix->nbuilt) -
+					  b->base) * (1.0 / IX_BLK_BUCKETS);
 			}
 		});
 	}

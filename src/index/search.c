@@ -97,7 +97,6 @@ static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
 	for (j = 0; j < ix->shape.m; j++) {
 		const struct ix_csr *c = &ix->csr[j];
 		uint32_t keys[IX_BALL_MAX], lo[IX_BALL_MAX], hi[IX_BALL_MAX];
-		uint64_t pos[IX_BALL_MAX];
 		size_t nc = 0, nk = 0, nr = 0, i;
 		int len = ix->shape.len[j];
 
@@ -112,21 +111,15 @@ static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
 					   &nc, c->slot + a, bl);
 			});
 		} else {
-			/* four passes, so the random reads of each pass are
-			 * all in flight at once: the block samples, the
-			 * offset strings, then the slot runs, then (in the
-			 * kernel) the hashes */
+			/* three passes, so the random reads of each pass are
+			 * all in flight at once: the offset blocks, then the
+			 * slot runs, then (in the kernel) the hashes */
 			BALL_FOR(pl->bkey[j], len, pl->brad[j], v, {
-				__builtin_prefetch(c->samp + (v >> IX_SAMP_SHIFT));
+				__builtin_prefetch(c->blk + (v >> IX_BLK_SHIFT));
 				keys[nk++] = v;
 			});
 			for (i = 0; i < nk; i++) {
-				pos[i] = ix_csr_blockpos(c, keys[i]);
-				__builtin_prefetch(c->bits + (pos[i] >> 6));
-				__builtin_prefetch(c->bits + (pos[i] >> 6) + 2);
-			}
-			for (i = 0; i < nk; i++) {
-				uint32_t bl, a = ix_csr_range_at(c, keys[i], pos[i], &bl);
+				uint32_t bl, a = ix_csr_range(c, keys[i], &bl);
 
 				if (!bl)
 					continue;

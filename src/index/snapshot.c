@@ -16,11 +16,12 @@ enum {
 	K_IDS,
 	K_QUALITY,
 	K_DEAD,
-	K_OFF = 8,  /* + table: uint32_t offsets (format 1: refused) */
-	K_SLOT = K_OFF + IX_BMAX, /* + table: slots */
-	K_BITS = K_SLOT + IX_BMAX, /* + table: the offsets' unary string */
+	K_SIDE = 8, /* + table: side offsets (format 1 had 2^len offsets here) */
+	K_SLOT = K_SIDE + IX_BMAX, /* + table: slots */
+	K_BLK = K_SLOT + IX_BMAX,  /* + table: offset blocks (no format 1 table
+				    * has one: those files are refused) */
 };
-_Static_assert(K_BITS + IX_BMAX <= VIGIL__IX_SNAP_KINDS, "kinds fit");
+_Static_assert(K_BLK + IX_BMAX <= VIGIL__IX_SNAP_KINDS, "kinds fit");
 
 /* Fixed-width, so the file does not depend on the struct's padding. */
 struct ix_snap_meta {
@@ -65,10 +66,15 @@ int vigil__ix_snap_write(vigil_index *ix, struct vigil__snapw *w, uint32_t base)
 	if (!rc)
 		rc = vigil__snapw_put(w, ix->dead, ix->n);
 	for (j = 0; j < ix->shape.m && !rc; j++) {
-		size_t nw = ix_csr_words(ix->nbuilt, ix->shape.len[j]);
-		rc = vigil__snapw_begin(w, base + K_BITS + (uint32_t)j);
+		rc = vigil__snapw_begin(w, base + K_BLK + (uint32_t)j);
 		if (!rc)
-			rc = vigil__snapw_put(w, ix->csr[j].bits, nw * 8);
+			rc = vigil__snapw_put(w, ix->csr[j].blk, ix_csr_nblk(ix->shape.len[j]) *
+							  sizeof(struct ix_blk));
+		if (!rc)
+			rc = vigil__snapw_begin(w, base + K_SIDE + (uint32_t)j);
+		if (!rc)
+			rc = vigil__snapw_put(w, ix->csr[j].side,
+					      ix->csr[j].nside * sizeof(uint32_t));
 		if (!rc)
 			rc = vigil__snapw_begin(w, base + K_SLOT + (uint32_t)j);
 		if (!rc)
@@ -97,7 +103,9 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 	int32_t *quality;
 	uint8_t *dead;
 	size_t n, i;
-	int j, bad = 0;
+	const void *side;
+	size_t sidelen = 0;
+	int j;
 
 	if (!meta || meta->n > IX_MAX_ENTRIES || meta->nbuilt > meta->n ||
 	    meta->ndead > meta->nbuilt || meta->live != meta->n - meta->ndead ||
@@ -119,22 +127,20 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 		sh.len[j] = meta->len[j];
 		if (sh.len[j] < 1 || sh.len[j] > 30 || sh.bit[j] + sh.len[j] > 256)
 			goto bad_shape;
-		csr[j].bits = sec(r, base + K_BITS + (uint32_t)j,
-				  ix_csr_words((size_t)meta->nbuilt, sh.len[j]) * 8);
+		csr[j].blk = sec(r, base + K_BLK + (uint32_t)j,
+				 ix_csr_nblk(sh.len[j]) * sizeof(struct ix_blk));
 		csr[j].slot = sec(r, base + K_SLOT + (uint32_t)j,
 				  (size_t)meta->nbuilt * sizeof(uint32_t));
-		csr[j].samp = vigil__malloc(ix_csr_nsamp(sh.len[j]) * sizeof(uint32_t));
-		if (!csr[j].samp) {
-			bad = VIGIL_ENOMEM;
-			goto fail;
-		}
+		side = vigil__snapr_get(r, base + K_SIDE + (uint32_t)j, &sidelen);
+		csr[j].side = (uint32_t *)side;
+		csr[j].nside = side ? sidelen / sizeof(uint32_t) : 0;
 		/* the checksums vouch for the bytes; this for the writer, and
-		 * so that no lookup can run off the string */
-		if (!csr[j].bits || (meta->nbuilt && !csr[j].slot) ||
-		    vigil__ix_csr_index(&csr[j], (size_t)meta->nbuilt, sh.len[j])) {
-			bad = VIGIL_EFORMAT;
-			goto fail;
-		}
+		 * so that no lookup can run off the tables */
+		if (!csr[j].blk || (meta->nbuilt && !csr[j].slot) ||
+		    sidelen % sizeof(uint32_t) ||
+		    ((uintptr_t)csr[j].blk % 8) || ((uintptr_t)side % 4) ||
+		    vigil__ix_csr_check(&csr[j], (size_t)meta->nbuilt, sh.len[j]))
+			return vigil__ix_err(ix, VIGIL_EFORMAT, "snapshot: bad table %d", j);
 	}
 	/* from here on the index is the snapshot's */
 	ix->map = r->map;
@@ -149,12 +155,14 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 	ix->ndead = (size_t)meta->ndead;
 	ix->shape = sh;
 	memcpy(ix->csr, csr, sizeof(csr));
+	for (j = 0; j < sh.m; j++) {
+		vigil__ix_advise(csr[j].blk, ix_csr_nblk(sh.len[j]) * sizeof(struct ix_blk));
+		vigil__ix_advise(csr[j].slot, ix->nbuilt * sizeof(uint32_t));
+	}
 	for (i = ix->nbuilt; i < n; i++)
 		if (vigil__ix_delta_put(ix, i)) {
 			/* leave an index that frees cleanly, with nothing in it */
 			vigil__ix_delta_clear(ix);
-			for (j = 0; j < sh.m; j++)
-				vigil__free(ix->csr[j].samp);
 			ix->n = ix->nbuilt = ix->ndead = 0;
 			ix->shape.m = 0;
 			memset(ix->csr, 0, sizeof(ix->csr));
@@ -163,13 +171,5 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 	__atomic_store_n(&ix->live, (size_t)meta->live, __ATOMIC_RELAXED);
 	return VIGIL_OK;
 bad_shape:
-	for (j = 0; j < IX_BMAX; j++)
-		vigil__free(csr[j].samp);
 	return vigil__ix_err(ix, VIGIL_EFORMAT, "snapshot: bad table shape");
-fail:
-	for (i = 0; i < IX_BMAX; i++)
-		vigil__free(csr[i].samp);
-	if (bad == VIGIL_ENOMEM)
-		return vigil__ix_err(ix, VIGIL_ENOMEM, "snapshot: out of memory");
-	return vigil__ix_err(ix, VIGIL_EFORMAT, "snapshot: bad table %d", j);
 }

@@ -1,10 +1,11 @@
 /* The built part's compressed offsets (index_int.h, build.c): every bucket's
- * range read back from the unary string equals the counting sort's offsets,
+ * range read back from its 16-byte block equals the counting sort's offsets,
  * on bucket-size distributions that take every path of the lookup (empty
  * tables, sparse and dense blocks, a bucket longer than a 64-bit window,
  * one bucket holding everything, tables shorter than a block); the word
- * select against a bit-by-bit walk; and strings a snapshot could carry that
- * are not valid (a one too many or too few, bits past the end) refused. */
+ * select against a bit-by-bit walk; and blocks a snapshot could carry that
+ * are not valid (offsets that do not add up, a side run cut short, too few
+ * zeros) refused. */
 #include "ixtest.h"
 #include "../../src/index/index_int.h"
 
@@ -49,18 +50,21 @@ static void check_table(unsigned long long *s, int len, int pattern)
 	uint32_t *cnt = malloc(nb * sizeof(*cnt));
 	uint32_t *off = malloc((nb + 1) * sizeof(*off));
 	struct ix_csr c = {0};
-	size_t bad = 0, nw;
+	size_t bad = 0;
 
 	CHECK(cnt && off);
 	n = make_counts(s, cnt, nb, pattern);
 	off[0] = 0;
 	for (v = 0; v < nb; v++)
 		off[v + 1] = off[v] + cnt[v];
-	nw = ix_csr_words(n, len);
-	c.bits = malloc(nw * 8);
-	c.samp = malloc(ix_csr_nsamp(len) * sizeof(uint32_t));
-	CHECK(c.bits && c.samp);
-	vigil__ix_csr_encode(&c, off, n, len);
+	c.blk = malloc(ix_csr_nblk(len) * sizeof(*c.blk));
+	c.nside = vigil__ix_csr_nside(off, len);
+	c.side = malloc((c.nside ? c.nside : 1) * sizeof(uint32_t));
+	CHECK(c.blk && c.side);
+	vigil__ix_csr_encode(&c, off, len);
+	CHECK(c.nside == vigil__ix_csr_nside(off, len));
+	if (pattern == 3)
+		CHECK(c.nside == 33); /* the one huge bucket's block */
 	for (v = 0; v < nb; v++) {
 		uint32_t l, a = ix_csr_range(&c, (uint32_t)v, &l);
 
@@ -69,16 +73,25 @@ static void check_table(unsigned long long *s, int len, int pattern)
 	}
 	CHECKF(bad == 0, "len %d pattern %d: %zu of %zu buckets wrong", len,
 	       pattern, bad, nb);
-	/* the samples the check recomputes are the ones encoded */
-	CHECK(vigil__ix_csr_index(&c, n, len) == 0);
-	/* a snapshot's string that is not one is refused */
-	CHECK(vigil__ix_csr_index(&c, n + 1, len) == -1);
+	/* a snapshot's tables that do not add up are refused */
+	CHECK(vigil__ix_csr_check(&c, n, len) == 0);
+	CHECK(vigil__ix_csr_check(&c, n + 1, len) == -1);
 	if (n)
-		CHECK(vigil__ix_csr_index(&c, n - 1, len) == -1);
-	c.bits[nw - 1] = 1; /* a bit past the end */
-	CHECK(vigil__ix_csr_index(&c, n, len) == -1);
-	free(c.bits);
-	free(c.samp);
+		CHECK(vigil__ix_csr_check(&c, n - 1, len) == -1);
+	if (c.nside) {
+		c.nside--; /* a side run cut short */
+		CHECK(vigil__ix_csr_check(&c, n, len) == -1);
+		c.nside++;
+	}
+	if (!(c.blk[0].hi >> 31)) {
+		uint64_t lo = c.blk[0].lo;
+
+		c.blk[0].lo = ~0ULL; /* too few zeros for 32 buckets */
+		CHECK(vigil__ix_csr_check(&c, n, len) == -1);
+		c.blk[0].lo = lo;
+	}
+	free(c.blk);
+	free(c.side);
 	free(cnt);
 	free(off);
 }
