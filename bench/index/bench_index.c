@@ -245,8 +245,12 @@ static double build_many(const uint64_t *hw, size_t n, size_t batch,
 	return t0;
 }
 
-static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
-		int r)
+static void from_seeds(const uint8_t (*seed)[32], size_t ns, uint64_t w[4]);
+
+/* Non-member queries are random, or (seed != NULL) fresh hashes of the
+ * realistic model. */
+static void run_q(const char *name, const uint64_t *hw, size_t n, size_t nq,
+		  int r, const uint8_t (*seed)[32], size_t ns)
 {
 	uint64_t *qn = malloc(nq * 32), *qr = malloc(nq * 32);
 	size_t i, nscan, hits_n, hits_r, bad;
@@ -264,6 +268,8 @@ static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
 		flip(qn + 4 * i, (int)(rnd() % 17));
 		qr[4 * i] = rnd(), qr[4 * i + 1] = rnd();
 		qr[4 * i + 2] = rnd(), qr[4 * i + 3] = rnd();
+		if (seed)
+			from_seeds(seed, ns, qr + 4 * i);
 	}
 	/* scans are slow: enough of them for a stable rate */
 	nscan = (size_t)(4e8 / (double)n);
@@ -333,6 +339,12 @@ static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
 		exit(1);
 }
 
+static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
+		int r)
+{
+	run_q(name, hw, n, nq, r, NULL, 0);
+}
+
 /* MIH vs scan vs the automatic choice at larger radii, non-member and
  * near-duplicate queries mixed: where the cost model switches over. */
 static void crossover(const uint64_t *hw, size_t n)
@@ -364,6 +376,96 @@ static void crossover(const uint64_t *hw, size_t n)
 	vigil_index_free(ix);
 }
 
+/* One "new image" from the seeds: each byte taken from a random seed at
+ * the same position (the bytes' own statistics and, within a byte, the
+ * bits' correlations are the real hashes'), then 10% of the bits flipped. */
+static void from_seeds(const uint8_t (*seed)[32], size_t ns, uint64_t w[4])
+{
+	uint8_t b[32];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		b[i] = seed[rnd() % ns][i];
+	memcpy(w, b, 32);
+	for (i = 0; i < 256; i++)
+		if (rnd() % 10 == 0)
+			w[i / 64] ^= 1ULL << (i % 64);
+}
+
+/* The realistic set (BENCH_SEEDS=FILE of hex PDQ hashes of real benign
+ * images, e.g. `vigil hash --dihedral` of Debian's own pictures): N/8
+ * "originals" made from the seeds byte by byte, each followed by 7 edits
+ * at 2..24 flipped bits; then 2% of all entries replaced by near copies
+ * (0..10 bits) of the seeds' four flattest hashes (fewest set bits, the
+ * way flat images hash alike). Queries: near-dup as above, non-member
+ * fresh hashes of the same model. */
+static void realistic(uint64_t *hw, size_t n, size_t nq, int r,
+		      const char *path)
+{
+	static uint8_t seed[4096][32];
+	size_t ns = 0, i, flat[4] = {0};
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	while (ns < 4096 && fgets(line, sizeof(line), f)) {
+		int k;
+
+		for (k = 0; k < 32; k++) {
+			unsigned x;
+
+			if (sscanf(line + 2 * k, "%2x", &x) != 1)
+				break;
+			seed[ns][k] = (uint8_t)x;
+		}
+		if (k == 32)
+			ns++;
+	}
+	fclose(f);
+	if (ns < 8) {
+		fprintf(stderr, "%s: fewer than 8 hashes\n", path);
+		exit(1);
+	}
+	for (i = 0; i < 4; i++) {
+		size_t j, best = 0;
+		int bw = 257;
+
+		for (j = 0; j < ns; j++) {
+			int k, wgt = 0, taken = 0;
+			size_t t;
+
+			for (t = 0; t < i; t++)
+				taken |= flat[t] == j;
+			if (taken)
+				continue;
+			for (k = 0; k < 32; k++)
+				wgt += __builtin_popcount(seed[j][k]);
+			if (wgt < bw)
+				bw = wgt, best = j;
+		}
+		flat[i] = best;
+	}
+	for (i = 0; i < n; i++) {
+		if (i % 8 == 0) {
+			from_seeds((const uint8_t (*)[32])seed, ns, hw + 4 * i);
+		} else {
+			memcpy(hw + 4 * i, hw + 4 * (i - i % 8), 32);
+			flip(hw + 4 * i, 2 + (int)(rnd() % 23));
+		}
+	}
+	for (i = 0; i < n / 50; i++) {
+		size_t k = rnd() % n;
+
+		memcpy(hw + 4 * k, seed[flat[rnd() % 4]], 32);
+		flip(hw + 4 * k, (int)(rnd() % 11));
+	}
+	printf("realistic set from %zu seed hashes of %s\n", ns, path);
+	run_q("realistic", hw, n, nq, r, (const uint8_t (*)[32])seed, ns);
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
@@ -385,6 +487,10 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < 4 * n; i++)
 		hw[i] = rnd();
+	if (getenv("BENCH_SEEDS")) {
+		realistic(hw, n, nq, r, getenv("BENCH_SEEDS"));
+		goto out;
+	}
 	if (!getenv("BENCH_NO_RANDOM"))
 		run("random", hw, n, nq, r);
 	if (getenv("BENCH_NO_CLUSTERED"))

@@ -100,6 +100,7 @@ int vigil_index_new(vigil_ctx *ctx, vigil_index **out)
 	}
 	ix->ctx = ctx;
 	ix->ops = vigil__ham_best();
+	vigil__index_set_pdep(ix, 1);
 	ix->delta_min = IX_DELTA_MIN;
 	*out = ix;
 	return VIGIL_OK;
@@ -173,6 +174,17 @@ size_t vigil__index_bytes(vigil_index *ix)
 			 (ix->csr[j].nside + ix->nbuilt) * sizeof(uint32_t);
 	pthread_rwlock_unlock(&ix->lock);
 	return bytes;
+}
+
+void vigil__index_set_pdep(vigil_index *ix, int on)
+{
+#ifdef IX_HAVE_PDEP
+	__builtin_cpu_init();
+	ix->bmi2 = on && __builtin_cpu_supports("bmi2");
+#else
+	(void)on;
+	ix->bmi2 = 0;
+#endif
 }
 
 size_t vigil_index_size(const vigil_index *ix)

@@ -51,6 +51,9 @@ void vigil__index_set_strategy(vigil_index *ix, int strategy);
 size_t vigil__index_bytes(vigil_index *ix);
 /* Makes the index use the given kernels instead of the best ones. */
 void vigil__index_set_ops(vigil_index *ix, const vigil__ham_ops *ops);
+/* Whether probes decode the offsets with PDEP (1, the default where the
+ * CPU has BMI2) or portably (0); for tests and the benchmark. */
+void vigil__index_set_pdep(vigil_index *ix, int on);
 /* Sets the delta size below which adds never rebuild the built part
  * (default 65536), so tests can exercise rebuilds with small banks. */
 void vigil__index_set_delta_min(vigil_index *ix, size_t n);
@@ -128,37 +131,54 @@ static inline unsigned ix_select64(uint64_t x, unsigned k)
 	return 8 * i + ((unsigned)__builtin_ctzll(geq) >> 3);
 }
 
-/* Bucket v's slots: returns off(v), *len gets its size. */
-static inline uint32_t ix_csr_range(const struct ix_csr *c, uint32_t v,
-				    uint32_t *len)
+/* Bucket v's slots: returns off(v), *len gets its size. Written once as a
+ * macro so the probe loop can also have it with PDEP (search.c). */
+#define IX_CSR_RANGE_DEF(name, attr, select)                                  \
+	static inline attr uint32_t name(const struct ix_csr *c, uint32_t v,  \
+					 uint32_t *len)                       \
+	{                                                                     \
+		const struct ix_blk *b = &c->blk[v >> IX_BLK_SHIFT];          \
+		unsigned t = v & (IX_BLK_BUCKETS - 1), e, st, c0;             \
+		uint64_t z0, z1, m;                                           \
+                                                                              \
+		if (__builtin_expect(b->hi >> 31, 0)) {                       \
+			const uint32_t *o = c->side + b->lo + t;              \
+                                                                              \
+			*len = o[1] - o[0];                                   \
+			return o[0];                                          \
+		}                                                             \
+		z0 = ~b->lo;                                                  \
+		z1 = ~(uint64_t)b->hi;                                        \
+		c0 = (unsigned)__builtin_popcountll(z0);                      \
+		/* e: bucket v's closing zero, st: just after the one before */ \
+		e = t < c0 ? select(z0, t) : 64 + select(z1, t - c0);         \
+		if (!t) {                                                     \
+			st = 0;                                               \
+		} else if (e < 64) {                                          \
+			st = 64 - (unsigned)__builtin_clzll(z0 & ((1ULL << e) - 1)); \
+		} else {                                                      \
+			m = z1 & ((1ULL << (e - 64)) - 1);                    \
+			st = m ? 128 - (unsigned)__builtin_clzll(m)           \
+			       : 64 - (unsigned)__builtin_clzll(z0);          \
+		}                                                             \
+		*len = e - st;                                                \
+		return b->base + st - t;                                      \
+	}
+IX_CSR_RANGE_DEF(ix_csr_range, , ix_select64)
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define IX_HAVE_PDEP 1
+#include <immintrin.h>
+/* The same select in one PDEP (BMI2): the probe loop's version on CPUs that
+ * have it (vigil_index.bmi2); the portable one costs ~30 instructions. */
+__attribute__((target("bmi,bmi2"))) static inline unsigned
+ix_select64_pdep(uint64_t x, unsigned k)
 {
-	const struct ix_blk *b = &c->blk[v >> IX_BLK_SHIFT];
-	unsigned t = v & (IX_BLK_BUCKETS - 1), e, st, c0;
-	uint64_t z0, z1, m;
-
-	if (__builtin_expect(b->hi >> 31, 0)) {
-		const uint32_t *o = c->side + b->lo + t;
-
-		*len = o[1] - o[0];
-		return o[0];
-	}
-	z0 = ~b->lo;
-	z1 = ~(uint64_t)b->hi;
-	c0 = (unsigned)__builtin_popcountll(z0);
-	/* e: bucket v's closing zero, st: just after the one before */
-	e = t < c0 ? ix_select64(z0, t) : 64 + ix_select64(z1, t - c0);
-	if (!t) {
-		st = 0;
-	} else if (e < 64) {
-		st = 64 - (unsigned)__builtin_clzll(z0 & ((1ULL << e) - 1));
-	} else {
-		m = z1 & ((1ULL << (e - 64)) - 1);
-		st = m ? 128 - (unsigned)__builtin_clzll(m)
-		       : 64 - (unsigned)__builtin_clzll(z0);
-	}
-	*len = e - st;
-	return b->base + st - t;
+	return (unsigned)__builtin_ctzll(_pdep_u64(1ULL << k, x));
 }
+IX_CSR_RANGE_DEF(ix_csr_range_pdep, __attribute__((target("bmi,bmi2"))),
+		 ix_select64_pdep)
+#endif
 
 /* The shape of the built part: table j holds bits off[j] .. off[j]+len[j]-1
  * of the hash (bit b is bit b%64 of word b/64). */
@@ -174,6 +194,7 @@ struct vigil_index {
 	pthread_mutex_t errlock;   /* serialises messages written to ctx */
 	const vigil__ham_ops *ops; /* kernels, picked at _new */
 	int strategy;              /* VIGIL__IX_*; tests and benchmarks */
+	int bmi2;                  /* probes decode offsets with PDEP */
 	size_t live;               /* entries (written atomically) */
 	size_t n;                  /* slots in use, dead ones included */
 	size_t cap;                /* slots allocated in hw, ids, quality, dead */

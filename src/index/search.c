@@ -85,6 +85,31 @@ static inline void ix_collect(struct ix_sink *k, const uint64_t q[4], int r,
 	*nc += len - off;
 }
 
+/* The slot runs of buckets keys[0..nk-1] of one table, the empty ones
+ * left out, into lo/hi (returns how many), prefetching each run. */
+#define IX_RANGES_DEF(name, attr, range)                                     \
+	static attr size_t name(const struct ix_csr *c, const uint32_t *keys, \
+				size_t nk, uint32_t *lo, uint32_t *hi)        \
+	{                                                                    \
+		size_t i, nr = 0;                                            \
+                                                                             \
+		for (i = 0; i < nk; i++) {                                   \
+			uint32_t bl, a = range(c, keys[i], &bl);             \
+                                                                             \
+			if (!bl)                                             \
+				continue;                                    \
+			__builtin_prefetch(c->slot + a);                     \
+			lo[nr] = a;                                          \
+			hi[nr++] = a + bl;                                   \
+		}                                                            \
+		return nr;                                                   \
+	}
+IX_RANGES_DEF(ix_ranges, , ix_csr_range)
+#ifdef IX_HAVE_PDEP
+IX_RANGES_DEF(ix_ranges_pdep, __attribute__((target("bmi,bmi2"))),
+	      ix_csr_range_pdep)
+#endif
+
 /* Probes every table's ball, in both parts. In the built part the offsets
  * of the next buckets are prefetched: each probe is a random read too. */
 static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
@@ -118,15 +143,12 @@ static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
 				__builtin_prefetch(c->blk + (v >> IX_BLK_SHIFT));
 				keys[nk++] = v;
 			});
-			for (i = 0; i < nk; i++) {
-				uint32_t bl, a = ix_csr_range(c, keys[i], &bl);
-
-				if (!bl)
-					continue;
-				__builtin_prefetch(c->slot + a);
-				lo[nr] = a;
-				hi[nr++] = a + bl;
-			}
+#ifdef IX_HAVE_PDEP
+			if (ix->bmi2)
+				nr = ix_ranges_pdep(c, keys, nk, lo, hi);
+			else
+#endif
+				nr = ix_ranges(c, keys, nk, lo, hi);
 			for (i = 0; i < nr; i++)
 				ix_collect(k, q, r, pl, j, ix_check_built, cand, &nc,
 					   c->slot + lo[i], hi[i] - lo[i]);

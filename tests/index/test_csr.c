@@ -44,6 +44,8 @@ static size_t make_counts(unsigned long long *s, uint32_t *cnt, size_t nb,
 	return sum;
 }
 
+static int pdep; /* the CPU has BMI2: check the PDEP decoder too */
+
 static void check_table(unsigned long long *s, int len, int pattern)
 {
 	size_t nb = (size_t)1 << len, n, v;
@@ -70,6 +72,13 @@ static void check_table(unsigned long long *s, int len, int pattern)
 
 		if (a != off[v] || l != cnt[v])
 			bad++;
+#ifdef IX_HAVE_PDEP
+		if (pdep) {
+			a = ix_csr_range_pdep(&c, (uint32_t)v, &l);
+			if (a != off[v] || l != cnt[v])
+				bad++;
+		}
+#endif
 	}
 	CHECKF(bad == 0, "len %d pattern %d: %zu of %zu buckets wrong", len,
 	       pattern, bad, nb);
@@ -100,6 +109,12 @@ int main(void)
 {
 	unsigned long long s = 0x637372ULL;
 	int i, len, pattern;
+
+#ifdef IX_HAVE_PDEP
+	__builtin_cpu_init();
+	pdep = __builtin_cpu_supports("bmi2");
+#endif
+	printf("PDEP decoder %s\n", pdep ? "checked too" : "not available");
 
 	for (i = 0; i < 200000; i++) {
 		uint64_t x = test_rand(&s);
