@@ -105,11 +105,24 @@ static int cmp_u64(const void *a, const void *b)
 
 /* Queries per second of the index (in its current strategy) over nq
  * queries; *hits gets the total number of hits. */
+/* This thread's CPU seconds: on a shared machine (load above the core
+ * count) wall time mostly measures the other jobs; CPU time still counts
+ * memory stalls but not time spent descheduled. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double last_cpu_qps; /* CPU-time rate of the last time_index() */
+
 static double time_index(vigil_index *ix, const uint64_t *qs, size_t nq,
 			 int r, size_t *hits)
 {
 	static vigil_index_hit h[MAXHITS];
-	double t0 = now();
+	double c0 = cpu_now(), t0 = now();
 	size_t i, found;
 
 	*hits = 0;
@@ -123,7 +136,9 @@ static double time_index(vigil_index *ix, const uint64_t *qs, size_t nq,
 		}
 		*hits += found;
 	}
-	return (double)nq / (now() - t0);
+	t0 = now() - t0;
+	last_cpu_qps = (double)nq / (cpu_now() - c0);
+	return (double)nq / t0;
 }
 
 static double time_scan(const uint64_t *hw, size_t n, const uint64_t *qs,
@@ -142,6 +157,34 @@ static double time_scan(const uint64_t *hw, size_t n, const uint64_t *qs,
 
 /* The index's answers must equal the scan's, id for id (ids are
  * positions). Returns the number of queries that differ. */
+/* One query with more than MAXHITS hits, compared in full. */
+static size_t recall_big(vigil_index *ix, const uint64_t *hw, size_t n,
+			 const uint64_t q4[4], int r, size_t want)
+{
+	uint64_t *a = malloc(want * sizeof(*a)), *b = malloc(want * sizeof(*b));
+	vigil_index_hit *h = malloc(want * sizeof(*h));
+	size_t ns, found, j, bad = 1;
+	vigil_pdq q;
+
+	if (!a || !b || !h) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	to_pdq(q4, &q);
+	ns = scan(hw, n, q4, r, a, want);
+	if (!vigil_index_query(ix, &q, r, h, want, &found) && found == ns &&
+	    ns == want) {
+		for (j = 0; j < found; j++)
+			b[j] = h[j].id;
+		qsort(b, found, sizeof(*b), cmp_u64);
+		bad = memcmp(a, b, found * sizeof(*a)) != 0;
+	}
+	free(a);
+	free(b);
+	free(h);
+	return bad;
+}
+
 static size_t recall_check(vigil_index *ix, const uint64_t *hw, size_t n,
 			   const uint64_t *qs, size_t nq, int r)
 {
@@ -158,6 +201,12 @@ static size_t recall_check(vigil_index *ix, const uint64_t *hw, size_t n,
 		if (vigil_index_query(ix, &q, r, h, MAXHITS, &found) ||
 		    found != ns) {
 			bad++;
+			continue;
+		}
+		if (found > MAXHITS) {
+			/* more hits than the buffers (flat images): the scan
+			 * keeps the first, the index the nearest; compare all */
+			bad += recall_big(ix, hw, n, qs + 4 * i, r, found);
 			continue;
 		}
 		for (j = 0; j < found && j < MAXHITS; j++)
@@ -230,13 +279,18 @@ static double build_many(const uint64_t *hw, size_t n, size_t batch,
 	return t0;
 }
 
-static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
-		int r)
+static void from_seeds(const uint8_t (*seed)[32], size_t ns, uint64_t w[4]);
+
+/* Non-member queries are random, or (seed != NULL) fresh hashes of the
+ * realistic model. */
+static void run_q(const char *name, const uint64_t *hw, size_t n, size_t nq,
+		  int r, const uint8_t (*seed)[32], size_t ns)
 {
 	uint64_t *qn = malloc(nq * 32), *qr = malloc(nq * 32);
 	size_t i, nscan, hits_n, hits_r, bad;
 	long rss0, rss1;
 	double build, single, batched, ix_n, ix_r, sc_n, sc_r, simd_n, simd_r;
+	double cpu_n, cpu_r, scpu_n, scpu_r;
 	vigil_index *ix;
 
 	if (!qn || !qr) {
@@ -248,6 +302,8 @@ static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
 		flip(qn + 4 * i, (int)(rnd() % 17));
 		qr[4 * i] = rnd(), qr[4 * i + 1] = rnd();
 		qr[4 * i + 2] = rnd(), qr[4 * i + 3] = rnd();
+		if (seed)
+			from_seeds(seed, ns, qr + 4 * i);
 	}
 	/* scans are slow: enough of them for a stable rate */
 	nscan = (size_t)(4e8 / (double)n);
@@ -257,18 +313,22 @@ static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
 	 * matcher loads a bank), and add_many of everything at once, which is
 	 * the index queried below */
 	single = getenv("BENCH_NO_SINGLE") ? 0 : build_single(hw, n);
-	batched = build_many(hw, n, 65536, NULL);
+	batched = getenv("BENCH_NO_BATCHED") ? 0 : build_many(hw, n, 65536, NULL);
 	rss0 = rss_bytes();
 	build = build_many(hw, n, n, &ix);
 	rss1 = rss_bytes();
 
 	ix_n = time_index(ix, qn, nq, r, &hits_n);
+	cpu_n = last_cpu_qps;
 	ix_r = time_index(ix, qr, nq, r, &hits_r);
+	cpu_r = last_cpu_qps;
 	sc_n = time_scan(hw, n, qn, nscan, r);
 	sc_r = time_scan(hw, n, qr, nscan, r);
 	vigil__index_set_strategy(ix, VIGIL__IX_SCAN);
 	simd_n = time_index(ix, qn, nscan, r, &i);
+	scpu_n = last_cpu_qps;
 	simd_r = time_index(ix, qr, nscan, r, &i);
+	scpu_r = last_cpu_qps;
 	vigil__index_set_strategy(ix, VIGIL__IX_AUTO);
 	bad = recall_check(ix, hw, n, qn, nscan, r) +
 	      recall_check(ix, hw, n, qr, nscan, r);
@@ -294,6 +354,15 @@ static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
 	printf("  %-12s %12.0f %14.1f %14.1f %10.1f %10.1f   (%.2f hits/query)\n",
 	       "non-member", ix_r, sc_r, simd_r, ix_r / sc_r, ix_r / simd_r,
 	       (double)hits_r / (double)nq);
+	printf("  cpu-time q/s: index %.0f / %.0f, simd scan %.1f / %.1f "
+	       "(near-dup / non-member): x simd %.1f / %.1f\n", cpu_n, cpu_r,
+	       scpu_n, scpu_r, cpu_n / scpu_n, cpu_r / scpu_r);
+	{
+		double la[3] = {0};
+
+		if (getloadavg(la, 3) == 3)
+			printf("  load average %.2f %.2f %.2f\n", la[0], la[1], la[2]);
+	}
 	printf("  recall check: %zu of %zu queries differ from the scan\n", bad,
 	       2 * nscan);
 	fflush(stdout);
@@ -302,6 +371,12 @@ static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
 	free(qr);
 	if (bad)
 		exit(1);
+}
+
+static void run(const char *name, const uint64_t *hw, size_t n, size_t nq,
+		int r)
+{
+	run_q(name, hw, n, nq, r, NULL, 0);
 }
 
 /* MIH vs scan vs the automatic choice at larger radii, non-member and
@@ -335,6 +410,96 @@ static void crossover(const uint64_t *hw, size_t n)
 	vigil_index_free(ix);
 }
 
+/* One "new image" from the seeds: each byte taken from a random seed at
+ * the same position (the bytes' own statistics and, within a byte, the
+ * bits' correlations are the real hashes'), then 10% of the bits flipped. */
+static void from_seeds(const uint8_t (*seed)[32], size_t ns, uint64_t w[4])
+{
+	uint8_t b[32];
+	int i;
+
+	for (i = 0; i < 32; i++)
+		b[i] = seed[rnd() % ns][i];
+	memcpy(w, b, 32);
+	for (i = 0; i < 256; i++)
+		if (rnd() % 10 == 0)
+			w[i / 64] ^= 1ULL << (i % 64);
+}
+
+/* The realistic set (BENCH_SEEDS=FILE of hex PDQ hashes of real benign
+ * images, e.g. `vigil hash --dihedral` of Debian's own pictures): N/8
+ * "originals" made from the seeds byte by byte, each followed by 7 edits
+ * at 2..24 flipped bits; then 2% of all entries replaced by near copies
+ * (0..10 bits) of the seeds' four flattest hashes (fewest set bits, the
+ * way flat images hash alike). Queries: near-dup as above, non-member
+ * fresh hashes of the same model. */
+static void realistic(uint64_t *hw, size_t n, size_t nq, int r,
+		      const char *path)
+{
+	static uint8_t seed[4096][32];
+	size_t ns = 0, i, flat[4] = {0};
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	while (ns < 4096 && fgets(line, sizeof(line), f)) {
+		int k;
+
+		for (k = 0; k < 32; k++) {
+			unsigned x;
+
+			if (sscanf(line + 2 * k, "%2x", &x) != 1)
+				break;
+			seed[ns][k] = (uint8_t)x;
+		}
+		if (k == 32)
+			ns++;
+	}
+	fclose(f);
+	if (ns < 8) {
+		fprintf(stderr, "%s: fewer than 8 hashes\n", path);
+		exit(1);
+	}
+	for (i = 0; i < 4; i++) {
+		size_t j, best = 0;
+		int bw = 257;
+
+		for (j = 0; j < ns; j++) {
+			int k, wgt = 0, taken = 0;
+			size_t t;
+
+			for (t = 0; t < i; t++)
+				taken |= flat[t] == j;
+			if (taken)
+				continue;
+			for (k = 0; k < 32; k++)
+				wgt += __builtin_popcount(seed[j][k]);
+			if (wgt < bw)
+				bw = wgt, best = j;
+		}
+		flat[i] = best;
+	}
+	for (i = 0; i < n; i++) {
+		if (i % 8 == 0) {
+			from_seeds((const uint8_t (*)[32])seed, ns, hw + 4 * i);
+		} else {
+			memcpy(hw + 4 * i, hw + 4 * (i - i % 8), 32);
+			flip(hw + 4 * i, 2 + (int)(rnd() % 23));
+		}
+	}
+	for (i = 0; i < n / 50; i++) {
+		size_t k = rnd() % n;
+
+		memcpy(hw + 4 * k, seed[flat[rnd() % 4]], 32);
+		flip(hw + 4 * k, (int)(rnd() % 11));
+	}
+	printf("realistic set from %zu seed hashes of %s\n", ns, path);
+	run_q("realistic", hw, n, nq, r, (const uint8_t (*)[32])seed, ns);
+}
+
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
@@ -356,7 +521,14 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < 4 * n; i++)
 		hw[i] = rnd();
-	run("random", hw, n, nq, r);
+	if (getenv("BENCH_SEEDS")) {
+		realistic(hw, n, nq, r, getenv("BENCH_SEEDS"));
+		goto out;
+	}
+	if (!getenv("BENCH_NO_RANDOM"))
+		run("random", hw, n, nq, r);
+	if (getenv("BENCH_NO_CLUSTERED"))
+		goto out;
 	/* clustered: every 8th hash an original, the next 7 its edits */
 	for (i = 0; i < n; i++) {
 		if (i % 8 == 0)
@@ -370,6 +542,7 @@ int main(int argc, char **argv)
 			hw[i] = rnd();
 		crossover(hw, n);
 	}
+out:
 	free(hw);
 	free(pdqs);
 	free(ids);

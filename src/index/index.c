@@ -100,6 +100,7 @@ int vigil_index_new(vigil_ctx *ctx, vigil_index **out)
 	}
 	ix->ctx = ctx;
 	ix->ops = vigil__ham_best();
+	vigil__index_set_pdep(ix, 1);
 	ix->delta_min = IX_DELTA_MIN;
 	*out = ix;
 	return VIGIL_OK;
@@ -169,10 +170,21 @@ size_t vigil__index_bytes(vigil_index *ix)
 	for (i = 0; i < (size_t)IX_M * IX_BUCKETS; i++)
 		bytes += (size_t)ix->tab[i].cap * sizeof(uint32_t);
 	for (j = 0; j < ix->shape.m; j++)
-		bytes += (((size_t)1 << ix->shape.len[j]) + 1 + ix->nbuilt) *
-			 sizeof(uint32_t);
+		bytes += ix_csr_nblk(ix->shape.len[j]) * sizeof(struct ix_blk) +
+			 (ix->csr[j].nside + ix->nbuilt) * sizeof(uint32_t);
 	pthread_rwlock_unlock(&ix->lock);
 	return bytes;
+}
+
+void vigil__index_set_pdep(vigil_index *ix, int on)
+{
+#ifdef IX_HAVE_PDEP
+	__builtin_cpu_init();
+	ix->bmi2 = on && __builtin_cpu_supports("bmi2");
+#else
+	(void)on;
+	ix->bmi2 = 0;
+#endif
 }
 
 size_t vigil_index_size(const vigil_index *ix)
@@ -204,11 +216,12 @@ long vigil__ix_find(const vigil_index *ix, const uint64_t w[4], uint64_t id)
 
 	for (j = 0; j < ix->shape.m; j++) {
 		const struct ix_csr *c = &ix->csr[j];
-		uint32_t k = bsub_of(&ix->shape, w, j);
+		uint32_t k = bsub_of(&ix->shape, w, j), bl;
+		uint32_t a = ix_csr_range(c, k, &bl);
 
-		if (!sl || c->off[k + 1] - c->off[k] < len) {
-			sl = c->slot + c->off[k];
-			len = c->off[k + 1] - c->off[k];
+		if (!sl || bl < len) {
+			sl = c->slot + a;
+			len = bl;
 		}
 	}
 	for (i = 0; i < len; i++)

@@ -51,6 +51,9 @@ void vigil__index_set_strategy(vigil_index *ix, int strategy);
 size_t vigil__index_bytes(vigil_index *ix);
 /* Makes the index use the given kernels instead of the best ones. */
 void vigil__index_set_ops(vigil_index *ix, const vigil__ham_ops *ops);
+/* Whether probes decode the offsets with PDEP (1, the default where the
+ * CPU has BMI2) or portably (0); for tests and the benchmark. */
+void vigil__index_set_pdep(vigil_index *ix, int on);
 /* Sets the delta size below which adds never rebuild the built part
  * (default 65536), so tests can exercise rebuilds with small banks. */
 void vigil__index_set_delta_min(vigil_index *ix, size_t n);
@@ -74,12 +77,108 @@ struct ix_bucket {
 	uint32_t cap;   /* slots allocated */
 };
 
-/* One table of the built part, CSR: the slots whose substring is v are
- * slot[off[v] .. off[v+1]-1]. */
-struct ix_csr {
-	uint32_t *off;  /* 2^len + 1 offsets */
-	uint32_t *slot; /* nbuilt slots grouped by substring value */
+/* One table of the built part, CSR with compressed offsets: the slots whose
+ * substring is v are slot[off(v) .. off(v)+len(v)-1]. Instead of 2^len
+ * uint32_t offsets (32 MiB a table at 23 bits, a cache and TLB miss on every
+ * probe) the offsets are kept in 16-byte blocks of 32 buckets: off() of the
+ * block's first bucket, then the 32 bucket sizes in unary (each size in
+ * ones, then a zero) in 96 bits; 0.5 byte a bucket, and one aligned 16-byte
+ * read a probe. A block whose sizes need more than 95 bits (more than 63
+ * entries: near-identical hashes) sets bit 95 and keeps its 33 offsets in
+ * side[] from index lo instead. */
+#define IX_BLK_SHIFT 5
+#define IX_BLK_BUCKETS (1u << IX_BLK_SHIFT)
+#define IX_BLK_MAXONES 63 /* 32 zeros + 63 ones: bit 95 stays clear */
+struct ix_blk {
+	uint32_t base; /* off() of the block's first bucket */
+	uint32_t hi;   /* unary bits 64..95; bit 31 (95): overflow */
+	uint64_t lo;   /* unary bits 0..63, or side index when overflowed */
 };
+struct ix_csr {
+	struct ix_blk *blk; /* ix_csr_nblk() blocks */
+	uint32_t *side;     /* 33 offsets per overflowed block, or NULL */
+	size_t nside;       /* uint32_t in side */
+	uint32_t *slot;     /* nbuilt slots grouped by substring value */
+};
+
+static inline size_t ix_csr_nblk(int len)
+{
+	return (((size_t)1 << len) + IX_BLK_BUCKETS - 1) >> IX_BLK_SHIFT;
+}
+
+/* Position of the k-th (from 0) set bit of x, which has more than k;
+ * branch-free and portable (no PDEP): the byte by prefix counts in every
+ * lane at once, then the bit within it the same way. */
+static inline unsigned ix_select64(uint64_t x, unsigned k)
+{
+	const uint64_t ones = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t s = x - ((x >> 1) & 0x5555555555555555ULL);
+	uint64_t b, geq, y;
+	unsigned i, before;
+
+	s = (s & 0x3333333333333333ULL) + ((s >> 2) & 0x3333333333333333ULL);
+	s = (s + (s >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	b = s * ones; /* byte i: set bits in bytes 0..i */
+	geq = ((b | hi) - (uint64_t)(k + 1) * ones) & hi;
+	i = (unsigned)__builtin_ctzll(geq) >> 3;
+	before = (unsigned)((b << 8) >> (8 * i)) & 0xff;
+	k -= before;
+	/* byte i's bits, one per byte lane, then their prefix counts */
+	y = (((x >> (8 * i)) & 0xff) * ones) & 0x8040201008040201ULL;
+	y = ((y + 0x7f7f7f7f7f7f7f7fULL) >> 7) & ones;
+	y *= ones;
+	geq = ((y | hi) - (uint64_t)(k + 1) * ones) & hi;
+	return 8 * i + ((unsigned)__builtin_ctzll(geq) >> 3);
+}
+
+/* Bucket v's slots: returns off(v), *len gets its size. Written once as a
+ * macro so the probe loop can also have it with PDEP (search.c). */
+#define IX_CSR_RANGE_DEF(name, attr, select)                                  \
+	static inline attr uint32_t name(const struct ix_csr *c, uint32_t v,  \
+					 uint32_t *len)                       \
+	{                                                                     \
+		const struct ix_blk *b = &c->blk[v >> IX_BLK_SHIFT];          \
+		unsigned t = v & (IX_BLK_BUCKETS - 1), e, st, c0;             \
+		uint64_t z0, z1, m;                                           \
+                                                                              \
+		if (__builtin_expect(b->hi >> 31, 0)) {                       \
+			const uint32_t *o = c->side + b->lo + t;              \
+                                                                              \
+			*len = o[1] - o[0];                                   \
+			return o[0];                                          \
+		}                                                             \
+		z0 = ~b->lo;                                                  \
+		z1 = ~(uint64_t)b->hi;                                        \
+		c0 = (unsigned)__builtin_popcountll(z0);                      \
+		/* e: bucket v's closing zero, st: just after the one before */ \
+		e = t < c0 ? select(z0, t) : 64 + select(z1, t - c0);         \
+		if (!t) {                                                     \
+			st = 0;                                               \
+		} else if (e < 64) {                                          \
+			st = 64 - (unsigned)__builtin_clzll(z0 & ((1ULL << e) - 1)); \
+		} else {                                                      \
+			m = z1 & ((1ULL << (e - 64)) - 1);                    \
+			st = m ? 128 - (unsigned)__builtin_clzll(m)           \
+			       : 64 - (unsigned)__builtin_clzll(z0);          \
+		}                                                             \
+		*len = e - st;                                                \
+		return b->base + st - t;                                      \
+	}
+IX_CSR_RANGE_DEF(ix_csr_range, , ix_select64)
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define IX_HAVE_PDEP 1
+#include <immintrin.h>
+/* The same select in one PDEP (BMI2): the probe loop's version on CPUs that
+ * have it (vigil_index.bmi2); the portable one costs ~30 instructions. */
+__attribute__((target("bmi,bmi2"))) static inline unsigned
+ix_select64_pdep(uint64_t x, unsigned k)
+{
+	return (unsigned)__builtin_ctzll(_pdep_u64(1ULL << k, x));
+}
+IX_CSR_RANGE_DEF(ix_csr_range_pdep, __attribute__((target("bmi,bmi2"))),
+		 ix_select64_pdep)
+#endif
 
 /* The shape of the built part: table j holds bits off[j] .. off[j]+len[j]-1
  * of the hash (bit b is bit b%64 of word b/64). */
@@ -95,6 +194,7 @@ struct vigil_index {
 	pthread_mutex_t errlock;   /* serialises messages written to ctx */
 	const vigil__ham_ops *ops; /* kernels, picked at _new */
 	int strategy;              /* VIGIL__IX_*; tests and benchmarks */
+	int bmi2;                  /* probes decode offsets with PDEP */
 	size_t live;               /* entries (written atomically) */
 	size_t n;                  /* slots in use, dead ones included */
 	size_t cap;                /* slots allocated in hw, ids, quality, dead */
@@ -231,6 +331,16 @@ int vigil__ix_use_mih(const vigil_index *ix, const struct ix_plan *p,
 /* build.c: the CSR tables of the built part */
 /* Frees tables 0..m-1 of c (those not in ix's snapshot). */
 void vigil__ix_csr_free(const vigil_index *ix, struct ix_csr *c, int m);
+/* The side offsets c needs for offsets off[0..2^len]: 33 a block with more
+ * than IX_BLK_MAXONES entries. */
+size_t vigil__ix_csr_nside(const uint32_t *off, int len);
+/* Writes offsets off[0..2^len] (off[0] = 0) as c's blocks (c->blk, and
+ * c->side of vigil__ix_csr_nside() entries, allocated by the caller). */
+void vigil__ix_csr_encode(struct ix_csr *c, const uint32_t *off, int len);
+/* Whether c's blocks are well-formed for a table of nbuilt entries: every
+ * lookup stays inside them and the offsets add up (a snapshot's tables are
+ * checked so that no lookup runs off them). 0 if so, else -1. */
+int vigil__ix_csr_check(const struct ix_csr *c, size_t nbuilt, int len);
 /* Rebuilds the built part from every live slot plus the `more` written
  * past n; -1 (nothing changed) on ENOMEM. */
 int vigil__ix_rebuild(vigil_index *ix, size_t more);

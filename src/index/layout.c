@@ -107,16 +107,32 @@ int vigil__ix_use_mih(const vigil_index *ix, const struct ix_plan *p,
 		return 0;
 	cands = 0;
 	for (j = 0; j < sh->m; j++) {
-		const uint32_t *off = ix->csr[j].off;
+		const struct ix_blk *bk = ix->csr[j].blk;
 
 		BALL_FOR(p->bkey[j], sh->len[j], p->brad[j], v,
-			 __builtin_prefetch(off + v));
+			 __builtin_prefetch(bk + (v >> IX_BLK_SHIFT)));
 	}
+	/* A bucket counts as its block's mean (a block holds at most 63
+	 * entries unless it overflowed), so no bucket is decoded twice; an
+	 * overflowed block (near-identical hashes, flat images) is read
+	 * exactly from its side offsets, so a huge bucket is never missed. */
 	for (j = 0; j < sh->m; j++) {
-		const uint32_t *off = ix->csr[j].off;
+		const struct ix_csr *c = &ix->csr[j];
+		size_t nblk = ix_csr_nblk(sh->len[j]);
+		const struct ix_blk *b;
+		uint32_t k, bl;
 
-		BALL_FOR(p->bkey[j], sh->len[j], p->brad[j], v,
-			 cands += off[v + 1] - off[v]);
+		BALL_FOR(p->bkey[j], sh->len[j], p->brad[j], v, {
+			k = v >> IX_BLK_SHIFT;
+			b = c->blk + k;
+			if (b->hi >> 31) {
+				(void)ix_csr_range(c, v, &bl);
+				cands += bl;
+			} else {
+				cands += ((k + 1 < nblk ? b[1].base : (uint32_t)ix->nbuilt) -
+					  b->base) * (1.0 / IX_BLK_BUCKETS);
+			}
+		});
 	}
 	for (j = 0; j < IX_M && nd > 0; j++) {
 		unsigned key = sub_of(q, j);

@@ -85,6 +85,31 @@ static inline void ix_collect(struct ix_sink *k, const uint64_t q[4], int r,
 	*nc += len - off;
 }
 
+/* The slot runs of buckets keys[0..nk-1] of one table, the empty ones
+ * left out, into lo/hi (returns how many), prefetching each run. */
+#define IX_RANGES_DEF(name, attr, range)                                     \
+	static attr size_t name(const struct ix_csr *c, const uint32_t *keys, \
+				size_t nk, uint32_t *lo, uint32_t *hi)        \
+	{                                                                    \
+		size_t i, nr = 0;                                            \
+                                                                             \
+		for (i = 0; i < nk; i++) {                                   \
+			uint32_t bl, a = range(c, keys[i], &bl);             \
+                                                                             \
+			if (!bl)                                             \
+				continue;                                    \
+			__builtin_prefetch(c->slot + a);                     \
+			lo[nr] = a;                                          \
+			hi[nr++] = a + bl;                                   \
+		}                                                            \
+		return nr;                                                   \
+	}
+IX_RANGES_DEF(ix_ranges, , ix_csr_range)
+#ifdef IX_HAVE_PDEP
+IX_RANGES_DEF(ix_ranges_pdep, __attribute__((target("bmi,bmi2"))),
+	      ix_csr_range_pdep)
+#endif
+
 /* Probes every table's ball, in both parts. In the built part the offsets
  * of the next buckets are prefetched: each probe is a random read too. */
 static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
@@ -103,27 +128,27 @@ static void ix_search_mih(struct ix_sink *k, const uint64_t q[4], int r,
 		if (pl->brad[j] < 0)
 			continue;
 		if (vigil__ix_ball_size(len, pl->brad[j]) > IX_BALL_MAX) {
-			BALL_FOR(pl->bkey[j], len, pl->brad[j], v,
-				 ix_collect(k, q, r, pl, j, ix_check_built, cand,
-					    &nc, c->slot + c->off[v],
-					    c->off[v + 1] - c->off[v]));
+			uint32_t bl, a;
+
+			BALL_FOR(pl->bkey[j], len, pl->brad[j], v, {
+				a = ix_csr_range(c, v, &bl);
+				ix_collect(k, q, r, pl, j, ix_check_built, cand,
+					   &nc, c->slot + a, bl);
+			});
 		} else {
 			/* three passes, so the random reads of each pass are
-			 * all in flight at once: the offsets, then the slot
-			 * runs, then (in the kernel) the hashes */
+			 * all in flight at once: the offset blocks, then the
+			 * slot runs, then (in the kernel) the hashes */
 			BALL_FOR(pl->bkey[j], len, pl->brad[j], v, {
-				__builtin_prefetch(c->off + v);
+				__builtin_prefetch(c->blk + (v >> IX_BLK_SHIFT));
 				keys[nk++] = v;
 			});
-			for (i = 0; i < nk; i++) {
-				uint32_t a = c->off[keys[i]], b = c->off[keys[i] + 1];
-
-				if (a == b)
-					continue;
-				__builtin_prefetch(c->slot + a);
-				lo[nr] = a;
-				hi[nr++] = b;
-			}
+#ifdef IX_HAVE_PDEP
+			if (ix->bmi2)
+				nr = ix_ranges_pdep(c, keys, nk, lo, hi);
+			else
+#endif
+				nr = ix_ranges(c, keys, nk, lo, hi);
 			for (i = 0; i < nr; i++)
 				ix_collect(k, q, r, pl, j, ix_check_built, cand, &nc,
 					   c->slot + lo[i], hi[i] - lo[i]);

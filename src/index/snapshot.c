@@ -16,10 +16,12 @@ enum {
 	K_IDS,
 	K_QUALITY,
 	K_DEAD,
-	K_OFF = 8,  /* + table: offsets */
-	K_SLOT = K_OFF + IX_BMAX, /* + table: slots */
+	K_SIDE = 8, /* + table: side offsets (format 1 had 2^len offsets here) */
+	K_SLOT = K_SIDE + IX_BMAX, /* + table: slots */
+	K_BLK = K_SLOT + IX_BMAX,  /* + table: offset blocks (no format 1 table
+				    * has one: those files are refused) */
 };
-_Static_assert(K_SLOT + IX_BMAX <= VIGIL__IX_SNAP_KINDS, "kinds fit");
+_Static_assert(K_BLK + IX_BMAX <= VIGIL__IX_SNAP_KINDS, "kinds fit");
 
 /* Fixed-width, so the file does not depend on the struct's padding. */
 struct ix_snap_meta {
@@ -64,10 +66,15 @@ int vigil__ix_snap_write(vigil_index *ix, struct vigil__snapw *w, uint32_t base)
 	if (!rc)
 		rc = vigil__snapw_put(w, ix->dead, ix->n);
 	for (j = 0; j < ix->shape.m && !rc; j++) {
-		size_t nb = ((size_t)1 << ix->shape.len[j]) + 1;
-		rc = vigil__snapw_begin(w, base + K_OFF + (uint32_t)j);
+		rc = vigil__snapw_begin(w, base + K_BLK + (uint32_t)j);
 		if (!rc)
-			rc = vigil__snapw_put(w, ix->csr[j].off, nb * sizeof(uint32_t));
+			rc = vigil__snapw_put(w, ix->csr[j].blk, ix_csr_nblk(ix->shape.len[j]) *
+							  sizeof(struct ix_blk));
+		if (!rc)
+			rc = vigil__snapw_begin(w, base + K_SIDE + (uint32_t)j);
+		if (!rc)
+			rc = vigil__snapw_put(w, ix->csr[j].side,
+					      ix->csr[j].nside * sizeof(uint32_t));
 		if (!rc)
 			rc = vigil__snapw_begin(w, base + K_SLOT + (uint32_t)j);
 		if (!rc)
@@ -96,6 +103,8 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 	int32_t *quality;
 	uint8_t *dead;
 	size_t n, i;
+	const void *side;
+	size_t sidelen = 0;
 	int j;
 
 	if (!meta || meta->n > IX_MAX_ENTRIES || meta->nbuilt > meta->n ||
@@ -114,18 +123,23 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 	memset(&sh, 0, sizeof(sh));
 	sh.m = (int)meta->m;
 	for (j = 0; j < sh.m; j++) {
-		size_t nb;
 		sh.bit[j] = meta->bit[j];
 		sh.len[j] = meta->len[j];
-		if (sh.len[j] < 1 || sh.len[j] > 32 || sh.bit[j] + sh.len[j] > 256)
-			return vigil__ix_err(ix, VIGIL_EFORMAT, "snapshot: bad table shape");
-		nb = ((size_t)1 << sh.len[j]) + 1;
-		csr[j].off = sec(r, base + K_OFF + (uint32_t)j, nb * sizeof(uint32_t));
+		if (sh.len[j] < 1 || sh.len[j] > 30 || sh.bit[j] + sh.len[j] > 256)
+			goto bad_shape;
+		csr[j].blk = sec(r, base + K_BLK + (uint32_t)j,
+				 ix_csr_nblk(sh.len[j]) * sizeof(struct ix_blk));
 		csr[j].slot = sec(r, base + K_SLOT + (uint32_t)j,
 				  (size_t)meta->nbuilt * sizeof(uint32_t));
-		/* the checksums vouch for the bytes; this for the writer */
-		if (!csr[j].off || (meta->nbuilt && !csr[j].slot) || csr[j].off[0] ||
-		    csr[j].off[nb - 1] != meta->nbuilt)
+		side = vigil__snapr_get(r, base + K_SIDE + (uint32_t)j, &sidelen);
+		csr[j].side = (uint32_t *)side;
+		csr[j].nside = side ? sidelen / sizeof(uint32_t) : 0;
+		/* the checksums vouch for the bytes; this for the writer, and
+		 * so that no lookup can run off the tables */
+		if (!csr[j].blk || (meta->nbuilt && !csr[j].slot) ||
+		    sidelen % sizeof(uint32_t) ||
+		    ((uintptr_t)csr[j].blk % 8) || ((uintptr_t)side % 4) ||
+		    vigil__ix_csr_check(&csr[j], (size_t)meta->nbuilt, sh.len[j]))
 			return vigil__ix_err(ix, VIGIL_EFORMAT, "snapshot: bad table %d", j);
 	}
 	/* from here on the index is the snapshot's */
@@ -141,8 +155,10 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 	ix->ndead = (size_t)meta->ndead;
 	ix->shape = sh;
 	memcpy(ix->csr, csr, sizeof(csr));
-	for (j = 0; j < sh.m; j++)
-		vigil__ix_advise(csr[j].off, (((size_t)1 << sh.len[j]) + 1) * sizeof(uint32_t));
+	for (j = 0; j < sh.m; j++) {
+		vigil__ix_advise(csr[j].blk, ix_csr_nblk(sh.len[j]) * sizeof(struct ix_blk));
+		vigil__ix_advise(csr[j].slot, ix->nbuilt * sizeof(uint32_t));
+	}
 	for (i = ix->nbuilt; i < n; i++)
 		if (vigil__ix_delta_put(ix, i)) {
 			/* leave an index that frees cleanly, with nothing in it */
@@ -154,4 +170,6 @@ int vigil__ix_snap_adopt(vigil_index *ix, struct vigil__snapr *r, uint32_t base)
 		}
 	__atomic_store_n(&ix->live, (size_t)meta->live, __ATOMIC_RELAXED);
 	return VIGIL_OK;
+bad_shape:
+	return vigil__ix_err(ix, VIGIL_EFORMAT, "snapshot: bad table shape");
 }

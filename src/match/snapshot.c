@@ -27,7 +27,7 @@
 /* Bump on any change to what a section holds or how (including the
  * index's arrays and struct ix_snap_meta): an older file is then rebuilt,
  * never misread. */
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2 /* 2: the index's offsets in blocks (src/index) */
 #define CATCH_UP_BATCH 10000
 
 enum {
