@@ -3306,9 +3306,10 @@ static int s_reveal_count_item(vigil_store *st, int64_t case_id, int n, int64_t 
 
 /* ------------------------------------------------------------ exchanges */
 
-#define XCH_COLS "id,name,api,bank,settings,credentials,enabled,checkpoint,"    \
-		 "generation,full,up_to_date,last_error,last_attempt,"         \
-		 "last_success,fetched,skipped,errors,"                        \
+#define XCH_COLS0 "id,name,api,bank,settings,credentials,enabled,checkpoint,"   \
+		  "generation,full,up_to_date,last_error,last_attempt,"        \
+		  "last_success,fetched,skipped,errors,"
+#define XCH_COLS XCH_COLS0                                                      \
 		 "(SELECT COUNT(DISTINCT key) FROM exchange_items i"           \
 		 " WHERE i.exchange_id=exchanges.id)"
 
@@ -3360,10 +3361,11 @@ static int s_xch_add(vigil_store *st, vigil_exchange *x)
 	return rc;
 }
 
-static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+static int xch_get(vigil_store *st, const char *name, vigil_exchange *out, int count)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "SELECT " XCH_COLS " FROM exchanges WHERE name=?", &q);
+	int rc = prep(st, count ? "SELECT " XCH_COLS " FROM exchanges WHERE name=?"
+				: "SELECT " XCH_COLS0 "0 FROM exchanges WHERE name=?", &q);
 
 	if (rc)
 		return rc;
@@ -3380,6 +3382,16 @@ static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
 	}
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	return xch_get(st, name, out, 1);
+}
+
+static int s_xch_peek(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	return xch_get(st, name, out, 0);
 }
 
 static int s_xch_list(vigil_store *st, vigil_exchange **out, size_t *n)
@@ -4840,6 +4852,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	.xitem_release = s_xitem_release,
 	.xpage_take = s_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = s_xpage_link,
+	.xch_peek = s_xch_peek,
 	.outbox_by_url = s_outbox_by_url,
 	.feed_publish = s_feed_publish,
 	.feed_scan = s_feed_scan,
