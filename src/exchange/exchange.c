@@ -113,6 +113,83 @@ void vigil__xrec_meta(xrec *r, void *obj)
 	json_decref(obj);
 }
 
+/* Appends "s" to b->p as jansson's json_dumps writes a string (no
+ * JSON_ENSURE_ASCII: UTF-8 as is, which jansson checked on load). */
+static void mjs_str(xmeta *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (b->n + 2 >= sizeof(b->p)) {
+		b->over = 1;
+		return;
+	}
+	b->p[b->n++] = '"';
+	for (; *u && !b->over; u++) {
+		char e = *u == '"' ? '"' : *u == '\\' ? '\\' : *u == '\b' ? 'b' : *u == '\f' ? 'f'
+		       : *u == '\n' ? 'n' : *u == '\r' ? 'r' : *u == '\t' ? 't' : 0;
+		if (b->n + 7 >= sizeof(b->p))
+			b->over = 1;
+		else if (e) {
+			b->p[b->n++] = '\\';
+			b->p[b->n++] = e;
+		} else if (*u < 0x20) {
+			memcpy(b->p + b->n, "\\u00", 4);
+			b->p[b->n + 4] = hex[*u >> 4];
+			b->p[b->n + 5] = hex[*u & 15];
+			b->n += 6;
+		} else {
+			b->p[b->n++] = (char)*u;
+		}
+	}
+	if (b->n + 1 >= sizeof(b->p))
+		b->over = 1;
+	else
+		b->p[b->n++] = '"';
+}
+
+void vigil__xmeta_begin(xmeta *b)
+{
+	b->n = 0;
+	b->over = 0;
+	b->p[b->n++] = '{';
+}
+
+void vigil__xmeta_str(xmeta *b, const char *key, const char *val)
+{
+	if (b->n > 1 && b->n + 1 < sizeof(b->p))
+		b->p[b->n++] = ',';
+	mjs_str(b, key);
+	if (b->n + 1 < sizeof(b->p))
+		b->p[b->n++] = ':';
+	mjs_str(b, val);
+}
+
+void vigil__xmeta_int(xmeta *b, const char *key, long long val)
+{
+	int k;
+
+	if (b->n > 1 && b->n + 1 < sizeof(b->p))
+		b->p[b->n++] = ',';
+	mjs_str(b, key);
+	k = snprintf(b->p + b->n, sizeof(b->p) - b->n, ":%lld", val);
+	if (k < 0 || (size_t)k >= sizeof(b->p) - b->n)
+		b->over = 1;
+	else
+		b->n += (size_t)k;
+}
+
+void vigil__xmeta_end(xmeta *b, xrec *r)
+{
+	if (b->over || b->n + 2 > sizeof(r->meta)) {
+		snprintf(r->meta, sizeof(r->meta), "{}");
+		return;
+	}
+	memcpy(r->meta, b->p, b->n);
+	r->meta[b->n] = '}';
+	r->meta[b->n + 1] = 0;
+}
+
 /* ------------------------------------------------------ credentials */
 
 /* Reads the secret that ref ("env:NAME" or "file:PATH") names into out,
