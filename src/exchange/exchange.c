@@ -552,14 +552,15 @@ static void matcher_apply(const vigil_exchange_fetch_opts *o, vigil_store *st,
  * page of 10,000 random hashes dirties most leaves of the bank's
  * indexes, so grouping big pages saves most of that. A batch ends after
  * the page that brings it to XCH_BATCH_RECORDS records, after
- * XCH_BATCH_MS, at the last page, and after any page of fewer than
- * XCH_BATCH_MIN_PAGE records (the small pages of an incremental fetch
+ * XCH_BATCH_MS (the store's other writers wait up to 10 s for the lock),
+ * at the last page, and after any page of fewer than XCH_BATCH_MIN_PAGE
+ * records (the small pages of an incremental fetch
  * commit, and are matchable, at once). Its transaction stays open while
  * the next page is fetched; a failed fetch commits what the batch holds
  * (whole pages, with the checkpoint after the last). */
 #define XCH_BATCH_RECORDS 100000
 #define XCH_BATCH_MIN_PAGE 1000
-#define XCH_BATCH_MS 2000
+#define XCH_BATCH_MS 5000
 
 static int64_t mono_ms(void)
 {

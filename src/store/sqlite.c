@@ -68,6 +68,7 @@ typedef struct sq {
 	int64_t wait_start;          /* monotonic ms when this wait began */
 	int64_t wait_told;           /* waited ms at the last wait_cb call */
 	vigil__bulk *bulk;           /* bulk import: rows staged, not yet flushed */
+	int xcache;                  /* page cache raised for exchange pages */
 } sq;
 
 #define SQ_DEFAULT_WAIT_MS 10000
@@ -4016,6 +4017,16 @@ static int s_xpage_take(vigil_store *st, int64_t xid, int64_t bank_id,
 
 	*ids = NULL;
 	*nids = 0;
+	/* A batch of pages inserts random keys across the entries and item
+	 * indexes; past the connection's 64 MiB cache each insert rereads
+	 * its leaf. 256 MiB holds those of a bank of a few million entries
+	 * (the cache fills only as pages are read). */
+	if (!((sq *)st->priv)->xcache) {
+		rc = exec(st, "PRAGMA cache_size=-262144");
+		if (rc)
+			return rc;
+		((sq *)st->priv)->xcache = 1;
+	}
 	rc = exec(st, "DROP TABLE IF EXISTS temp.vigil_xstage;"
 		      "CREATE TEMP TABLE vigil_xstage(key TEXT, type INTEGER, value BLOB,"
 		      " del INTEGER, state INTEGER NOT NULL DEFAULT 0);");
