@@ -4,8 +4,10 @@
 # against `vigil bank import` of the same hashes from a file, in one run.
 # The stand-in is Python; its own cost per page (JSON encoding) is counted
 # in the exchange's wall time, so the second line compares vigil's own CPU
-# (user + sys of each process). FETCH_WRAP (e.g. "perf record -o F")
-# prefixes the fetch command.
+# (user + sys of the vigil process, from /usr/bin/time: the stand-in is a
+# separate process and is not in it); the third line shows the stand-in's
+# CPU during the fetch (from /proc), for the record only. FETCH_WRAP (e.g.
+# "perf record -o F") prefixes the fetch command.
 set -eu
 BUILD=${1:-build}
 N=${2:-1000000}
@@ -28,9 +30,12 @@ PY
 printf 'tcap_user:tcap_pass\n' > "$T/cred"
 "$BUILD/vigil" exchange add tc --db "$T/x.db" --api tcap --url "$B" --page-size 10000 \
 	--credentials "file:$T/cred" >/dev/null
+scpu() { awk '{print $14 + $15}' "/proc/$SRV/stat"; }
+s0=$(scpu)
 t0=$(now)
 /usr/bin/time -f "%U %S" -o "$T/cpu" ${FETCH_WRAP:-} "$BUILD/vigil" exchange fetch --db "$T/x.db" tc
 t1=$(now)
+s1=$(scpu)
 "$BUILD/vigil" bank create bench --db "$T/i.db" >/dev/null
 t2=$(now)
 /usr/bin/time -f "%U %S" -o "$T/icpu" "$BUILD/vigil" bank import --no-progress --db "$T/i.db" bench "$T/list.csv"
@@ -45,4 +50,5 @@ awk -v xe="$xe" -v ie="$ie" -v x="$(echo "$t1 - $t0" | bc)" -v i="$(echo "$t3 - 
 	printf "CPU (user+sys) of vigil alone: fetch %.2f s (%9.0f entries/s), import %.2f s (%9.0f entries/s)   ratio %.2fx\n",
 		c, xe / c, ic, ie / ic, c / ic
 }'
+echo "stand-in (Python, not counted above) CPU during the fetch: $(echo "scale=2; ($s1 - $s0) / $(getconf CLK_TCK)" | bc) s"
 echo "load average: $(cut -d" " -f1-3 /proc/loadavg)"

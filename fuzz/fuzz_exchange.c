@@ -3,7 +3,8 @@
  * value mod 5, or, 250 and above, a vigil feed page (the local exchange);
  * the rest is the response body. Never crashes; every accepted record has
  * a non-empty NUL-terminated key, at most XCH_MAX_HASHES hashes of known
- * types, and metadata that is empty or a JSON object. */
+ * types, and metadata that is empty or a JSON object in jansson's compact
+ * sorted form. */
 #include "../src/exchange/exchange_int.h"
 
 #include <jansson.h>
@@ -28,8 +29,15 @@ static void check_page(const xpage *p)
 				abort();
 		if (r->meta[0]) {
 			json_t *m = json_loads(r->meta, 0, NULL);
+			char *d;
 			if (!json_is_object(m))
 				abort();
+			/* written as json_dumps writes it (the readers that build
+			 * the text directly, vigil__xmeta_*, must agree) */
+			d = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+			if (!d || strcmp(d, r->meta))
+				abort();
+			free(d);
 			json_decref(m);
 		}
 	}

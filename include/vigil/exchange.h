@@ -90,8 +90,9 @@ typedef struct vigil_exchange_stats {
 } vigil_exchange_stats;
 
 /* Fetches exchange `name` from its checkpoint until the API says it is up
- * to date (or opts->max_pages). Each page commits atomically with its
- * checkpoint. A failure keeps what was committed, records the error
+ * to date (or opts->max_pages). Pages commit in batches (big pages are
+ * grouped up to 100,000 records or 5 s), each atomically with the
+ * checkpoint after its last page. A failure keeps what was committed, records the error
  * (without credentials) on the exchange, and is returned. opts and stats
  * may be NULL. */
 int vigil_exchange_fetch(vigil_store *st, const char *name,

@@ -113,6 +113,83 @@ void vigil__xrec_meta(xrec *r, void *obj)
 	json_decref(obj);
 }
 
+/* Appends "s" to b->p as jansson's json_dumps writes a string (no
+ * JSON_ENSURE_ASCII: UTF-8 as is, which jansson checked on load). */
+static void mjs_str(xmeta *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+
+	if (b->n + 2 >= sizeof(b->p)) {
+		b->over = 1;
+		return;
+	}
+	b->p[b->n++] = '"';
+	for (; *u && !b->over; u++) {
+		char e = *u == '"' ? '"' : *u == '\\' ? '\\' : *u == '\b' ? 'b' : *u == '\f' ? 'f'
+		       : *u == '\n' ? 'n' : *u == '\r' ? 'r' : *u == '\t' ? 't' : 0;
+		if (b->n + 7 >= sizeof(b->p))
+			b->over = 1;
+		else if (e) {
+			b->p[b->n++] = '\\';
+			b->p[b->n++] = e;
+		} else if (*u < 0x20) {
+			memcpy(b->p + b->n, "\\u00", 4);
+			b->p[b->n + 4] = hex[*u >> 4];
+			b->p[b->n + 5] = hex[*u & 15];
+			b->n += 6;
+		} else {
+			b->p[b->n++] = (char)*u;
+		}
+	}
+	if (b->n + 1 >= sizeof(b->p))
+		b->over = 1;
+	else
+		b->p[b->n++] = '"';
+}
+
+void vigil__xmeta_begin(xmeta *b)
+{
+	b->n = 0;
+	b->over = 0;
+	b->p[b->n++] = '{';
+}
+
+void vigil__xmeta_str(xmeta *b, const char *key, const char *val)
+{
+	if (b->n > 1 && b->n + 1 < sizeof(b->p))
+		b->p[b->n++] = ',';
+	mjs_str(b, key);
+	if (b->n + 1 < sizeof(b->p))
+		b->p[b->n++] = ':';
+	mjs_str(b, val);
+}
+
+void vigil__xmeta_int(xmeta *b, const char *key, long long val)
+{
+	int k;
+
+	if (b->n > 1 && b->n + 1 < sizeof(b->p))
+		b->p[b->n++] = ',';
+	mjs_str(b, key);
+	k = snprintf(b->p + b->n, sizeof(b->p) - b->n, ":%lld", val);
+	if (k < 0 || (size_t)k >= sizeof(b->p) - b->n)
+		b->over = 1;
+	else
+		b->n += (size_t)k;
+}
+
+void vigil__xmeta_end(xmeta *b, xrec *r)
+{
+	if (b->over || b->n + 2 > sizeof(r->meta)) {
+		snprintf(r->meta, sizeof(r->meta), "{}");
+		return;
+	}
+	memcpy(r->meta, b->p, b->n);
+	r->meta[b->n] = '}';
+	r->meta[b->n + 1] = 0;
+}
+
 /* ------------------------------------------------------ credentials */
 
 /* Reads the secret that ref ("env:NAME" or "file:PATH") names into out,
@@ -470,6 +547,79 @@ static void matcher_apply(const vigil_exchange_fetch_opts *o, vigil_store *st,
 	m->n = 0;
 }
 
+/* Pages are committed in batches (issue 13): a commit rewrites every
+ * index page the batch dirtied (synchronous=FULL: and syncs it), and a
+ * page of 10,000 random hashes dirties most leaves of the bank's
+ * indexes, so grouping big pages saves most of that. A batch ends after
+ * the page that brings it to XCH_BATCH_RECORDS records, after
+ * XCH_BATCH_MS (the store's other writers wait up to 10 s for the lock),
+ * at the last page, and after any page of fewer than XCH_BATCH_MIN_PAGE
+ * records (the small pages of an incremental fetch
+ * commit, and are matchable, at once). Its transaction stays open while
+ * the next page is fetched; a failed fetch commits what the batch holds
+ * (whole pages, with the checkpoint after the last). */
+#define XCH_BATCH_RECORDS 100000
+#define XCH_BATCH_MIN_PAGE 1000
+#define XCH_BATCH_MS 5000
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Opens a batch's transaction: the exchange must still be where this
+ * fetch left it, and the lease (if any) is renewed inside it. */
+static int begin_batch(vigil_store *st, vigil_exchange *x, const vigil_exchange_fetch_opts *o,
+		       const char *lease, int64_t ttl, int leased)
+{
+	vigil_exchange cur;
+	int rc = st->ops->begin(st);
+
+	if (rc)
+		return rc;
+	/* Another fetch of this exchange (another process sharing the
+	 * store) moved on meanwhile: this batch is not ours to commit. */
+	rc = NEED_OP(st, xch_peek, x->name, &cur);
+	if (!rc && (cur.id != x->id || cur.generation != x->generation ||
+		    strcmp(cur.checkpoint, x->checkpoint)))
+		rc = vigil__err(st->ctx, VIGIL_EABORTED,
+				"%s: another fetch of this exchange is running", x->name);
+	if (rc)
+		return rc;
+	x->enabled = cur.enabled;
+	/* The lease is renewed with the batch, or the batch is not ours
+	 * (a server stalled past its lease lost the exchange). */
+	if (leased) {
+		int got = 0;
+		rc = vigil_store_lease(st, lease, o->lease_owner, ttl * 1000, &got);
+		if (!rc && !got)
+			rc = vigil__err(st->ctx, VIGIL_EABORTED,
+					"%s: the fetch lease was taken over", x->name);
+	}
+	return rc;
+}
+
+/* Commits the open batch, then tells the matcher and the caller. */
+static int commit_batch(vigil_store *st, const vigil_exchange_fetch_opts *o,
+			const vigil_bank *b, const vigil_exchange *x, mchanges *changes,
+			vigil_exchange_stats *s, size_t *npend)
+{
+	int rc = st->ops->commit(st);
+
+	if (rc)
+		return rc;
+	s->pages += (int64_t)*npend;
+	*npend = 0;
+	if (o->matcher)
+		matcher_apply(o, st, b, changes);
+	if (o->on_page)
+		o->on_page(o->user, x);
+	return VIGIL_OK;
+}
+
 /* Records a failed fetch on the exchange, keeping what was committed. */
 static void note_error(vigil_store *st, vigil_exchange *x)
 {
@@ -504,8 +654,9 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	int rc, opened = 0, leased = 0, text = 0;
 	int64_t ttl = o->lease_ttl > 0 ? o->lease_ttl : 300;
 	char lease[VIGIL_NAME_MAX + 16];
-	size_t i;
-	int k;
+	size_t i, npend = 0, batch_recs = 0;
+	int64_t batch_t0 = 0;
+	int k, intx = 0;
 
 	memset(s, 0, sizeof(*s));
 	memset(&p, 0, sizeof(p));
@@ -554,40 +705,37 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		vigil__xpage_reset(&p);
 		rc = c.api->page(&c, x.checkpoint, &p);
 		s->retries = c.http.retries;
-		if (rc)
-			goto fail;
-		/* The service answered that the checkpoint is older than what
-		 * it still serves (a vigil feed's compacted log, vigilfeed.c). */
-		if (p.stale && x.checkpoint[0])
-			goto full;
-		rc = st->ops->begin(st);
-		if (rc)
-			goto fail;
-		/* Another fetch of this exchange (another process sharing the
-		 * store) moved on meanwhile: this page is not ours to commit. */
-		{
-			vigil_exchange cur;
-			rc = NEED_OP(st, xch_get, x.name, &cur);
-			if (!rc && (cur.id != x.id || cur.generation != x.generation ||
-				    strcmp(cur.checkpoint, x.checkpoint))) {
-				rc = vigil__err(st->ctx, VIGIL_EABORTED,
-						"%s: another fetch of this exchange is running",
-						x.name);
+		if (rc) {
+			/* The open batch holds whole pages and their checkpoint:
+			 * it stands; the failed page is fetched again next time. */
+			if (intx) {
+				char msg[VIGIL_TEXT_MAX + 1];
+				snprintf(msg, sizeof(msg), "%s", vigil_errmsg(st->ctx));
+				if (!commit_batch(st, o, &b, &x, &changes, s, &npend))
+					intx = 0;
+				vigil__err(st->ctx, rc, "%s", msg);
 			}
-			if (rc)
-				goto fail;
-			x.enabled = cur.enabled;
+			goto fail;
 		}
-		/* The lease is renewed with the page, or the page is not ours
-		 * (a server stalled past its lease lost the exchange). */
-		if (leased) {
-			int got = 0;
-			rc = vigil_store_lease(st, lease, o->lease_owner, ttl * 1000, &got);
-			if (!rc && !got)
-				rc = vigil__err(st->ctx, VIGIL_EABORTED,
-						"%s: the fetch lease was taken over", x.name);
+		/* The service answered that the checkpoint is older than what
+		 * it still serves (a vigil feed's compacted log, vigilfeed.c):
+		 * the open batch stands, then everything is fetched again. */
+		if (p.stale && x.checkpoint[0]) {
+			if (intx) {
+				rc = commit_batch(st, o, &b, &x, &changes, s, &npend);
+				if (rc)
+					goto fail;
+				intx = 0;
+			}
+			goto full;
+		}
+		if (!intx) {
+			rc = begin_batch(st, &x, o, lease, ttl, leased);
 			if (rc)
 				goto fail;
+			intx = 1;
+			batch_recs = 0;
+			batch_t0 = mono_ms();
 		}
 		/* A text bank takes the page's text signals record by record
 		 * (xtext.c); a hash bank the hashes, set-based (apply_page). */
@@ -631,16 +779,21 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 		} else {
 			x.up_to_date = 0;
 		}
+		/* Every page leaves the batch with its checkpoint, so that the
+		 * batch can commit after any of its pages. */
 		rc = NEED_OP(st, xch_save, &x);
-		if (!rc)
-			rc = st->ops->commit(st);
 		if (rc)
 			goto fail;
-		s->pages++;
-		if (o->matcher)
-			matcher_apply(o, st, &b, &changes);
-		if (o->on_page)
-			o->on_page(o->user, &x);
+		npend++;
+		batch_recs += p.n;
+		if (p.done || p.n < XCH_BATCH_MIN_PAGE || batch_recs >= XCH_BATCH_RECORDS ||
+		    mono_ms() - batch_t0 >= XCH_BATCH_MS ||
+		    (o->max_pages && s->pages + (int64_t)npend >= o->max_pages)) {
+			rc = commit_batch(st, o, &b, &x, &changes, s, &npend);
+			if (rc)
+				goto fail;
+			intx = 0;
+		}
 		if (p.done) {
 			s->up_to_date = 1;
 			break;

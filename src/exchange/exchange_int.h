@@ -92,6 +92,19 @@ int vigil__xrec_hash(xrec *r, int type, const char *hex, int quality);
 /* Serialises a jansson object into r->meta (truncated objects are dropped
  * to "{}" rather than cut mid-text). Steals obj. */
 void vigil__xrec_meta(xrec *r, void *json_obj);
+/* The same text written directly, without building a jansson object (a
+ * page has thousands of records): keys must be added in sorted order, as
+ * JSON_SORT_KEYS would, and strings must be valid UTF-8 (as jansson's
+ * loaders check). An object that does not fit becomes "{}". */
+typedef struct xmeta {
+	char p[VIGIL_META_MAX + 1];
+	size_t n;
+	int over;
+} xmeta;
+void vigil__xmeta_begin(xmeta *b);
+void vigil__xmeta_str(xmeta *b, const char *key, const char *val);
+void vigil__xmeta_int(xmeta *b, const char *key, long long val);
+void vigil__xmeta_end(xmeta *b, xrec *r);
 
 /* Text signals (xtext.c). vigil__xrec_text reads a ThreatExchange text
  * indicator (TEXT_STRING, TREND_QUERY, URI, RAW_URI) of type into r's

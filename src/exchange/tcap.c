@@ -28,6 +28,7 @@ int vigil__tcap_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
 		      xtcap_parsed *out)
 {
 	json_t *js = json_loadb(body, len, 0, NULL), *res, *r, *v;
+	xmeta mb;
 	size_t i;
 	int rc = VIGIL_OK;
 
@@ -51,7 +52,6 @@ int vigil__tcap_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
 	json_array_foreach(res, i, r) {
 		const char *hd = json_string_value(json_object_get(r, "hash_digest"));
 		const char *alg = json_string_value(json_object_get(r, "algorithm"));
-		json_t *meta;
 		xrec *x;
 		int type;
 
@@ -75,14 +75,17 @@ int vigil__tcap_parse(vigil_ctx *ctx, const char *body, size_t len, xpage *p,
 		type = !strcmp(alg, "PDQ") ? VIGIL_HASH_PDQ : !strcmp(alg, "MD5") ? VIGIL_HASH_MD5 : -1;
 		if (type < 0 || vigil__xrec_hash(x, type, hd, -1))
 			x->skipped++;
-		meta = json_pack("{s:s,s:s}", "exchange", "tcap", "algorithm", alg);
-		if ((v = json_object_get(r, "id")) && json_is_integer(v))
-			json_object_set(meta, "id", v);
-		if ((v = json_object_get(r, "ideology")) && json_is_string(v))
-			json_object_set(meta, "ideology", v);
+		/* the keys in sorted order, as vigil__xrec_meta's JSON_SORT_KEYS */
+		vigil__xmeta_begin(&mb);
+		vigil__xmeta_str(&mb, "algorithm", alg);
+		vigil__xmeta_str(&mb, "exchange", "tcap");
 		if ((v = json_object_get(r, "file_type")) && json_is_string(v))
-			json_object_set(meta, "file_type", v);
-		vigil__xrec_meta(x, meta);
+			vigil__xmeta_str(&mb, "file_type", json_string_value(v));
+		if ((v = json_object_get(r, "id")) && json_is_integer(v))
+			vigil__xmeta_int(&mb, "id", (long long)json_integer_value(v));
+		if ((v = json_object_get(r, "ideology")) && json_is_string(v))
+			vigil__xmeta_str(&mb, "ideology", json_string_value(v));
+		vigil__xmeta_end(&mb, x);
 	}
 out:
 	json_decref(js);

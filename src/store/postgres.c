@@ -3555,9 +3555,10 @@ static int p_case_incident_get(vigil_store *st, int64_t case_id, char *out, size
 
 /* ------------------------------------------------------------ exchanges */
 
-#define XCH_COLS "id,name,api,bank,settings,credentials,enabled,checkpoint,"    \
-		 "generation,\"full\",up_to_date,last_error,last_attempt,"     \
-		 "last_success,fetched,skipped,errors,"                        \
+#define XCH_COLS0 "id,name,api,bank,settings,credentials,enabled,checkpoint,"   \
+		  "generation,\"full\",up_to_date,last_error,last_attempt,"    \
+		  "last_success,fetched,skipped,errors,"
+#define XCH_COLS XCH_COLS0                                                      \
 		 "(SELECT count(DISTINCT key) FROM exchange_items i"           \
 		 " WHERE i.exchange_id=exchanges.id)"
 
@@ -3609,15 +3610,17 @@ static int p_xch_add(vigil_store *st, vigil_exchange *x)
 	return rc;
 }
 
-static int p_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+static int xch_get(vigil_store *st, const char *name, vigil_exchange *out, int count)
 {
 	PGresult *r;
 	args a = {0};
 	int rc;
 
 	a_text(&a, name);
-	rc = run(st, "exchange_get", "SELECT " XCH_COLS " FROM exchanges WHERE name=$1", 0,
-		 &a, &r);
+	rc = run(st, "exchange_get",
+		 count ? "SELECT " XCH_COLS " FROM exchanges WHERE name=$1"
+		       : "SELECT " XCH_COLS0 "0 FROM exchanges WHERE name=$1",
+		 0, &a, &r);
 	if (rc)
 		return rc;
 	if (PQntuples(r))
@@ -3626,6 +3629,16 @@ static int p_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
 		rc = vigil__err(st->ctx, VIGIL_ENOENT, "no exchange '%s'", name);
 	PQclear(r);
 	return rc;
+}
+
+static int p_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	return xch_get(st, name, out, 1);
+}
+
+static int p_xch_peek(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	return xch_get(st, name, out, 0);
 }
 
 static int p_xch_list(vigil_store *st, vigil_exchange **out, size_t *n)
@@ -4679,6 +4692,7 @@ const vigil__store_ops vigil__store_postgres = {
 	.xitem_release = p_xitem_release,
 	.xpage_take = p_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = p_xpage_link,
+	.xch_peek = p_xch_peek,
 	.outbox_by_url = p_outbox_by_url,
 	.feed_publish = p_feed_publish,
 	.feed_compact = p_feed_compact,

@@ -67,6 +67,7 @@ typedef struct sq {
 	int64_t wait_start;          /* monotonic ms when this wait began */
 	int64_t wait_told;           /* waited ms at the last wait_cb call */
 	vigil__bulk *bulk;           /* bulk import: rows staged, not yet flushed */
+	int xcache;                  /* page cache raised for exchange pages */
 } sq;
 
 #define SQ_DEFAULT_WAIT_MS 10000
@@ -3323,9 +3324,10 @@ static int s_reveal_count_item(vigil_store *st, int64_t case_id, int n, int64_t 
 
 /* ------------------------------------------------------------ exchanges */
 
-#define XCH_COLS "id,name,api,bank,settings,credentials,enabled,checkpoint,"    \
-		 "generation,full,up_to_date,last_error,last_attempt,"         \
-		 "last_success,fetched,skipped,errors,"                        \
+#define XCH_COLS0 "id,name,api,bank,settings,credentials,enabled,checkpoint,"   \
+		  "generation,full,up_to_date,last_error,last_attempt,"        \
+		  "last_success,fetched,skipped,errors,"
+#define XCH_COLS XCH_COLS0                                                      \
 		 "(SELECT COUNT(DISTINCT key) FROM exchange_items i"           \
 		 " WHERE i.exchange_id=exchanges.id)"
 
@@ -3377,10 +3379,11 @@ static int s_xch_add(vigil_store *st, vigil_exchange *x)
 	return rc;
 }
 
-static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+static int xch_get(vigil_store *st, const char *name, vigil_exchange *out, int count)
 {
 	sqlite3_stmt *q = NULL;
-	int rc = prep(st, "SELECT " XCH_COLS " FROM exchanges WHERE name=?", &q);
+	int rc = prep(st, count ? "SELECT " XCH_COLS " FROM exchanges WHERE name=?"
+				: "SELECT " XCH_COLS0 "0 FROM exchanges WHERE name=?", &q);
 
 	if (rc)
 		return rc;
@@ -3397,6 +3400,16 @@ static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
 	}
 	sqlite3_finalize(q);
 	return rc;
+}
+
+static int s_xch_get(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	return xch_get(st, name, out, 1);
+}
+
+static int s_xch_peek(vigil_store *st, const char *name, vigil_exchange *out)
+{
+	return xch_get(st, name, out, 0);
 }
 
 static int s_xch_list(vigil_store *st, vigil_exchange **out, size_t *n)
@@ -4000,6 +4013,16 @@ static int s_xpage_take(vigil_store *st, int64_t xid, int64_t bank_id,
 
 	*ids = NULL;
 	*nids = 0;
+	/* A batch of pages inserts random keys across the entries and item
+	 * indexes; past the connection's 64 MiB cache each insert rereads
+	 * its leaf. 256 MiB holds those of a bank of a few million entries
+	 * (the cache fills only as pages are read). */
+	if (!((sq *)st->priv)->xcache) {
+		rc = exec(st, "PRAGMA cache_size=-262144");
+		if (rc)
+			return rc;
+		((sq *)st->priv)->xcache = 1;
+	}
 	rc = exec(st, "DROP TABLE IF EXISTS temp.vigil_xstage;"
 		      "CREATE TEMP TABLE vigil_xstage(key TEXT, type INTEGER, value BLOB,"
 		      " del INTEGER, state INTEGER NOT NULL DEFAULT 0);");
@@ -4924,6 +4947,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	.xitem_release = s_xitem_release,
 	.xpage_take = s_xpage_take, /* issue 13: a page set-based */
 	.xpage_link = s_xpage_link,
+	.xch_peek = s_xch_peek,
 	.outbox_by_url = s_outbox_by_url,
 	.feed_publish = s_feed_publish,
 	.feed_compact = s_feed_compact,

@@ -260,6 +260,9 @@ typedef struct vigil__store_ops {
 			  const vigil__xrow *rows, size_t n, int64_t **ids, size_t *nids);
 	int (*xpage_link)(vigil_store *st, int64_t xid, int64_t bank_id, int64_t gen,
 			  vigil_entry **added, size_t *nadded);
+	/* xch_get without the item count (items = 0), which scans the
+	 * exchange's items: what a fetch reads before each batch. */
+	int (*xch_peek)(vigil_store *st, const char *name, vigil_exchange *out);
 	/* Outbox rows of one target url (any state), newest first. */
 	int (*outbox_by_url)(vigil_store *st, const char *url, size_t max,
 			     vigil_event **out, size_t *n);
