@@ -21,7 +21,8 @@ BUILD=${1:-build}
 [ $# -gt 0 ] && shift
 COUNTS=${*:-1 10 50}
 MODES=${MODES:-all nonref keyframes}
-VIGIL=$(pwd)/$BUILD/vigil
+case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac # absolute or relative
+VIGIL=$BUILD/vigil
 T=$(mktemp -d)
 NGINX_PID=""
 trap '[ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
