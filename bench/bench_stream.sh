@@ -95,10 +95,11 @@ for mode in $MODES; do
 	sleep 1
 	i=0
 	while [ $i -lt "$n" ]; do
-		( s=$(date +%s%3N)
+		# The start line is written first: a publisher slowed by a busy
+		# machine may still be running when the results are read.
+		( echo "rtmp://127.0.0.1:$RP/live/s$n$mode-$i $(date +%s%3N)" >>"$T/start$n$mode"
 		  timeout 40 ffmpeg -nostdin -v quiet -re -i "$T/hit.flv" -c copy -f flv \
-			"rtmp://127.0.0.1:$RP/live/s$n$mode-$i" >/dev/null 2>&1
-		  echo "rtmp://127.0.0.1:$RP/live/s$n$mode-$i $s" >>"$T/start$n$mode" ) &
+			"rtmp://127.0.0.1:$RP/live/s$n$mode-$i" >/dev/null 2>&1 ) &
 		i=$((i + 1))
 	done
 	sleep 25
