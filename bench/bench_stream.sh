@@ -21,7 +21,8 @@ BUILD=${1:-build}
 [ $# -gt 0 ] && shift
 COUNTS=${*:-1 10 50}
 MODES=${MODES:-all nonref keyframes}
-VIGIL=$(pwd)/$BUILD/vigil
+case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac # absolute or relative
+VIGIL=$BUILD/vigil
 T=$(mktemp -d)
 NGINX_PID=""
 trap '[ -n "$NGINX_PID" ] && kill $NGINX_PID 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
@@ -94,10 +95,11 @@ for mode in $MODES; do
 	sleep 1
 	i=0
 	while [ $i -lt "$n" ]; do
-		( s=$(date +%s%3N)
+		# The start line is written first: a publisher slowed by a busy
+		# machine may still be running when the results are read.
+		( echo "rtmp://127.0.0.1:$RP/live/s$n$mode-$i $(date +%s%3N)" >>"$T/start$n$mode"
 		  timeout 40 ffmpeg -nostdin -v quiet -re -i "$T/hit.flv" -c copy -f flv \
-			"rtmp://127.0.0.1:$RP/live/s$n$mode-$i" >/dev/null 2>&1
-		  echo "rtmp://127.0.0.1:$RP/live/s$n$mode-$i $s" >>"$T/start$n$mode" ) &
+			"rtmp://127.0.0.1:$RP/live/s$n$mode-$i" >/dev/null 2>&1 ) &
 		i=$((i + 1))
 	done
 	sleep 25
@@ -125,3 +127,4 @@ for mode in $MODES; do
 	[ "$mode" = all ] && base_p95=$(cat "$T/p95" 2>/dev/null)
 done
 done
+exit 0 # (the loop ends on a false test for the last mode)

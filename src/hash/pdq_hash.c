@@ -96,6 +96,86 @@ static int min_side(const vigil_pdq_opts *opts)
 	return opts && opts->fast && opts->downsample ? VIGIL__PDQ_512 : 0;
 }
 
+/* Where output sample i of the 512 flavour falls in an image decoded at
+ * 1/n of full (side pixels): the exact path reads full pixel
+ * floor(i * full / 512); pixel k of the scaled image is the mean of full
+ * pixels [n k, n k + n), centred at n k + (n - 1) / 2. So the sample sits
+ * at scaled coordinate (x + 0.5) / n - 0.5, between two scaled pixels:
+ * their neighbours and the weight of the second, in 1/256. */
+static void lerp_map(int i, int full, int side, int n, int *k0, int *k1, int *w)
+{
+	int64_t x = (int64_t)i * full / VIGIL__PDQ_512;
+	int64_t u = ((2 * x + 1) * 256 - 256 * (int64_t)n) / (2 * n); /* 1/256 */
+
+	if (u < 0)
+		u = 0;
+	*k0 = (int)(u >> 8);
+	*w = (int)(u & 255);
+	if (*k0 >= side - 1) {
+		*k0 = side - 1;
+		*w = 0;
+	}
+	*k1 = *k0 + 1 < side ? *k0 + 1 : *k0;
+}
+
+/* The fast path's sampling (the decoder scaled the image by 1/n): each of
+ * the 512 x 512 samples is the bilinear mean of the four scaled pixels
+ * around where the exact path's sample lies, rather than the scaled pixel
+ * it falls in. Mostly removes the shift of up to (n - 1) / 2 full pixels
+ * that taking the pixel it falls in makes, which moves the hash by a few
+ * bits on large photos. Rows are read in order, two kept. */
+static int push_lerp(vigil_ctx *ctx, row_src *src, vigil__pdq_stream *s)
+{
+	const int n = src->dec->scale_denom, ch = src->channels, w = src->width;
+	int x0[VIGIL__PDQ_512], x1[VIGIL__PDQ_512], wx[VIGIL__PDQ_512];
+	uint8_t *keep[2] = {NULL, NULL}, *out = NULL;
+	int have[2] = {-1, -1}, y, i, c, rc = VIGIL_OK;
+
+	for (i = 0; i < VIGIL__PDQ_512; i++)
+		lerp_map(i, src->dec->full_width, w, n, &x0[i], &x1[i], &wx[i]);
+	keep[0] = vigil__malloc((size_t)w * (size_t)ch);
+	keep[1] = vigil__malloc((size_t)w * (size_t)ch);
+	out = vigil__malloc((size_t)VIGIL__PDQ_512 * (size_t)ch);
+	if (!keep[0] || !keep[1] || !out) {
+		rc = vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (y = 0; y < VIGIL__PDQ_512; y++) {
+		const uint8_t *r[2];
+		int k[2], wy, j;
+		lerp_map(y, src->dec->full_height, src->height, n, &k[0], &k[1], &wy);
+		for (j = 0; j < 2; j++) {
+			int slot = have[0] == k[j] ? 0 : have[1] == k[j] ? 1 : -1;
+			if (slot < 0) {
+				const uint8_t *row;
+				/* the slot not holding the other row we need */
+				slot = j == 1 && have[0] == k[0] ? 1 : 0;
+				rc = src_row(ctx, src, k[j], &row);
+				if (rc)
+					goto out;
+				memcpy(keep[slot], row, (size_t)w * (size_t)ch);
+				have[slot] = k[j];
+			}
+			r[j] = keep[slot];
+		}
+		for (i = 0; i < VIGIL__PDQ_512; i++)
+			for (c = 0; c < ch; c++) {
+				int a = r[0][x0[i] * ch + c] * (256 - wx[i]) +
+					r[0][x1[i] * ch + c] * wx[i];
+				int b = r[1][x0[i] * ch + c] * (256 - wx[i]) +
+					r[1][x1[i] * ch + c] * wx[i];
+				out[i * ch + c] =
+					(uint8_t)((a * (256 - wy) + b * wy + (1 << 15)) >> 16);
+			}
+		vigil__pdq_stream_push_pixels(s, out, ch, NULL);
+	}
+out:
+	vigil__free(keep[0]);
+	vigil__free(keep[1]);
+	vigil__free(out);
+	return rc;
+}
+
 static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 		    vigil_pdq *out, vigil_pdq dih[8])
 {
@@ -137,6 +217,12 @@ static int hash_src(vigil_ctx *ctx, row_src *src, const vigil_pdq_opts *opts,
 			}
 			vigil__pdq_stream_push_block(s, px, n, src->channels);
 		}
+	}
+	if (down && src->dec && src->dec->scale_denom > 1) {
+		rc = push_lerp(ctx, src, s);
+		if (rc)
+			goto out;
+		down = 0;
 	}
 	for (y = 0; down && y < rows; y++) {
 		int sy = (int)((int64_t)y * src->height / VIGIL__PDQ_512);

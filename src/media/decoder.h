@@ -77,6 +77,8 @@ struct vigil__dec {
 				  decoded smaller (JPEG: DCT-domain 1/2, 1/4,
 				  1/8) while both sides stay >= min_side */
 	int scale_denom;       /* set by open: 1, or the scale it chose */
+	int full_width, full_height; /* set by open with scale_denom > 1: the
+					image's own size, before scaling */
 	void *priv;            /* the decoder's own state */
 	uint8_t *frame;        /* frame decoders: width*channels*height bytes */
 };

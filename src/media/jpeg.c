@@ -193,6 +193,8 @@ static int jopen(vigil__dec *d)
 		c->scale_num = 1;
 		c->scale_denom = n;
 		d->scale_denom = (int)n;
+		d->full_width = (int)c->image_width;
+		d->full_height = (int)c->image_height;
 	}
 	jpeg_start_decompress(c);
 	d->width = (int)c->output_width;

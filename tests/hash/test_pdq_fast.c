@@ -8,6 +8,7 @@
  *   - over the scaled ones, the mean is at most half that distance's mean. */
 #include "vigil.h"
 #include "../../src/media/decoder.h"
+#include "../../src/media/image.h"
 #include "../test.h"
 
 #include <limits.h>
@@ -30,6 +31,65 @@ static int hamming(const vigil_pdq *a, const vigil_pdq *b)
 	for (i = 0; i < 32; i++)
 		d += __builtin_popcount((unsigned)(a->bits[i] ^ b->bits[i]));
 	return d;
+}
+
+/* The fast path's sampling, computed here on its own (in double): the
+ * image decoded at 1/n, each 512 x 512 sample the bilinear mean of the
+ * scaled pixels around where the exact path's sample falls (full pixel
+ * floor(i * full / 512), at scaled coordinate (x + 0.5) / n - 0.5), hashed
+ * by the exact path (512 x 512 is not resampled). -1: not scaled. */
+static int lerp_ref(vigil_ctx *ctx, const uint8_t *data, size_t len, vigil_pdq *out)
+{
+	vigil__dec *d = NULL;
+	vigil_image *img = NULL;
+	uint8_t *px = NULL, *dst = NULL;
+	int w, h, ch, n, x, y, c, rc = -1;
+
+	if (vigil__dec_open_scaled(ctx, data, len, 512, &d) || d->scale_denom == 1)
+		goto out;
+	w = d->width, h = d->height, ch = d->channels, n = d->scale_denom;
+	px = malloc((size_t)w * h * ch);
+	dst = malloc(512 * 512 * (size_t)ch);
+	if (!px || !dst || vigil__dec_read_rows(d, px, (size_t)w * ch, h))
+		goto out;
+	for (y = 0; y < 512; y++) {
+		double v = ((double)((long long)y * d->full_height / 512) + 0.5) / n - 0.5;
+		int y0, y1;
+		double fy;
+		if (v < 0)
+			v = 0;
+		y0 = (int)v, fy = v - y0;
+		if (y0 >= h - 1)
+			y0 = h - 1, fy = 0;
+		y1 = y0 + 1 < h ? y0 + 1 : y0;
+		for (x = 0; x < 512; x++) {
+			double u = ((double)((long long)x * d->full_width / 512) + 0.5) / n - 0.5;
+			int x0, x1;
+			double fx;
+			if (u < 0)
+				u = 0;
+			x0 = (int)u, fx = u - x0;
+			if (x0 >= w - 1)
+				x0 = w - 1, fx = 0;
+			x1 = x0 + 1 < w ? x0 + 1 : x0;
+			for (c = 0; c < ch; c++) {
+				const uint8_t *r0 = px + (size_t)y0 * w * ch, *r1 = px + (size_t)y1 * w * ch;
+				double a = r0[x0 * ch + c] * (1 - fx) + r0[x1 * ch + c] * fx;
+				double b = r1[x0 * ch + c] * (1 - fx) + r1[x1 * ch + c] * fx;
+				dst[((size_t)y * 512 + x) * ch + c] = (uint8_t)(a * (1 - fy) + b * fy + 0.5);
+			}
+		}
+	}
+	if (vigil__image_from_pixels(ctx, dst, 512, 512, ch, &img) ||
+	    vigil_pdq_hash_image(ctx, img, NULL, out, NULL))
+		goto out;
+	rc = 0;
+out:
+	vigil_image_free(img);
+	vigil__dec_close(d);
+	free(px);
+	free(dst);
+	return rc;
 }
 
 static void load(const char *csv, int full)
@@ -73,7 +133,7 @@ static void load(const char *csv, int full)
 int main(int argc, char **argv)
 {
 	vigil_ctx *ctx;
-	int i, scaled = 0, moved = 0, dev_sum = 0, flav_sum = 0;
+	int i, scaled = 0, moved = 0, lerp_off = 0, dev_sum = 0, flav_sum = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: test_pdq_fast VECTORS_DIR\n");
@@ -125,6 +185,10 @@ int main(int argc, char **argv)
 			       dev, flav);
 			scaled++;
 			moved += dev > 0;
+			/* bilinear, not the scaled pixel the sample falls in
+			 * (that is 2-6 bits from this on these images) */
+			CHECK(lerp_ref(ctx, data, len, &e) == 0);
+			lerp_off += hamming(&a, &e);
 			dev_sum += dev;
 			flav_sum += flav;
 		}
@@ -132,6 +196,10 @@ int main(int argc, char **argv)
 	}
 	/* The path must really be taken (exif-rotn/: 4032x3024, at 1/4). */
 	CHECKF(scaled >= 4, "%d images scaled", scaled);
+	printf("fast path vs the bilinear sampling done here: %d bits over %d images\n",
+	       lerp_off, scaled);
+	CHECKF(4 * lerp_off <= scaled, "fast path %d bits from bilinear sampling over %d images",
+	       lerp_off, scaled);
 	CHECKF(moved >= 1, "no scaled image changed a bit: is the fast path used?");
 	CHECKF(2 * dev_sum <= flav_sum, "mean deviation %d/%d over half the flavours' %d/%d",
 	       dev_sum, scaled, flav_sum, scaled);
