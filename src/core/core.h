@@ -54,6 +54,9 @@ int vigil__open_regular(vigil_ctx *ctx, const char *path, int *fd,
 			int64_t *size);
 /* What kind of file a st_mode is, for messages: "a FIFO", "a directory"... */
 const char *vigil__file_kind(unsigned mode);
+/* The media type of content by its first bytes (JPEG, PNG, WebP, GIF, MP4,
+ * WebM), else "application/octet-stream". */
+const char *vigil__media_type(const uint8_t *d, size_t n);
 
 /* Overflow-checked size arithmetic: returns 0 and sets *r, or returns -1. */
 static inline int vigil__mul_size(size_t a, size_t b, size_t *r)

@@ -29,6 +29,23 @@ const char *vigil__file_kind(unsigned mode)
 	return S_ISREG(mode) ? "a regular file" : "not a regular file";
 }
 
+const char *vigil__media_type(const uint8_t *d, size_t n)
+{
+	if (n >= 3 && d[0] == 0xff && d[1] == 0xd8)
+		return "image/jpeg";
+	if (n >= 8 && !memcmp(d, "\x89PNG", 4))
+		return "image/png";
+	if (n >= 12 && !memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4))
+		return "image/webp";
+	if (n >= 6 && !memcmp(d, "GIF8", 4))
+		return "image/gif";
+	if (n >= 12 && !memcmp(d + 4, "ftyp", 4))
+		return "video/mp4";
+	if (n >= 4 && !memcmp(d, "\x1a\x45\xdf\xa3", 4))
+		return "video/webm";
+	return "application/octet-stream";
+}
+
 int vigil__open_regular(vigil_ctx *ctx, const char *path, int *fd,
 			int64_t *size)
 {
