@@ -35,8 +35,14 @@ addr() {
 	return 1
 }
 
-"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 \
-	--i-understand-research-grade > "$T/p1.out" 2> "$T/p1.err" &
+python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/mk"
+chmod 600 "$T/mk"
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$T/p.db" \
+	--i-understand-research-grade > "$T/bad.out" 2> "$T/bad.err"
+check "the platform's --db without --master-key is refused (exit 2)" [ $? = 2 ]
+# The platform with a review store: opened evidence becomes a case there.
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$T/p.db" \
+	--master-key "$T/mk" --i-understand-research-grade > "$T/p1.out" 2> "$T/p1.err" &
 P1=$!
 A1=$(addr "$T/p1.out") || { bad "platform did not start"; cat "$T/p1.err"; exit 1; }
 
@@ -55,8 +61,8 @@ i=0
 while ! grep -q "peer connected" "$T/p0.err" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "the custodian connected to the platform" grep -q "peer connected" "$T/p0.err"
 
-"$CLIENT" run "$A0" "$A1" "$T/list.hex" > "$T/run.out" 2>&1
-check "below k nothing opens; at k exactly the matches open at the platform" [ $? = 0 ]
+"$CLIENT" run "$A0" "$A1" "$T/list.hex" "$T/p.db" "$T/mk" > "$T/run.out" 2>&1
+check "below k nothing opens (no case in the store); at k exactly the matches open at the platform, as one review case" [ $? = 0 ]
 cat "$T/run.out"
 "$CLIENT" oversize "$A1" > "$T/big.out" 2>&1
 check "an oversized frame is refused unread and the platform keeps serving" [ $? = 0 ]
@@ -69,9 +75,12 @@ P0= P1=
 check "SIGTERM: the custodian stops with status 0" [ $r0 = 0 ]
 check "SIGTERM: the platform stops with status 0" [ $r1 = 0 ]
 
+check "the review case's items are sealed in the store (no evidence in the clear)" \
+	sh -c "[ -s '$T/p.db' ] && ! grep -aq ev-a- '$T/p.db'"
+check "the platform logged the case opening and its join" \
+	sh -c "grep -q 'case [0-9]* opened' '$T/p1.err' && grep -q 'case [0-9]* joined' '$T/p1.err'"
+
 # --state: kill -9 of both servers between the (k-1)-th and the k-th match.
-python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/mk"
-chmod 600 "$T/mk"
 "$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --state "$T/s1" \
 	--i-understand-research-grade > "$T/bad.out" 2> "$T/bad.err"
 check "--state without --master-key is refused (exit 2)" [ $? = 2 ]
@@ -124,7 +133,7 @@ VIGIL_DB="$T/b.db" "$VIGIL" bank create f2list > /dev/null &&
 	VIGIL_DB="$T/b.db" "$VIGIL" bank import f2list "$T/list.hex" > /dev/null || bad "bank import"
 cp "$T/b.db" "$T/b2.db"
 BANK="--seed-file $T/seed.hex --threshold 3 --bank f2list"
-"$VIGIL" pm-server --role platform $BANK --db "$T/b.db" --listen 127.0.0.1:0 \
+"$VIGIL" pm-server --role platform $BANK --db "$T/b.db" --master-key "$T/mk" --listen 127.0.0.1:0 \
 	--i-understand-research-grade > "$T/p1d.out" 2> "$T/p1d.err" &
 P1=$!
 A1=$(addr "$T/p1d.out") || { bad "platform (--bank) did not start"; cat "$T/p1d.err"; exit 1; }
