@@ -283,55 +283,6 @@ typedef struct srv {
 
 #define STATE_HEAD (4 + 1 + 32)
 
-/* PATH.tmp (0600), fsync, rename over PATH, fsync of the folder: the file
- * is the old state or the new one, never a torn one. */
-static int write_atomic(vigil_ctx *c, const char *path, const uint8_t *b, size_t n)
-{
-	char tmp[4096], dir[4096];
-	int fd, rc = VIGIL_EIO;
-
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return vigil__err(c, VIGIL_EINVAL, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return vigil__err(c, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
-	size_t off = 0;
-	while (off < n) {
-		ssize_t w = write(fd, b + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off < n || fsync(fd)) {
-		vigil__err(c, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return VIGIL_EIO;
-	}
-	close(fd);
-	if (rename(tmp, path)) {
-		vigil__err(c, VIGIL_EIO, "%s: rename: %s", path, strerror(errno));
-		unlink(tmp);
-		return VIGIL_EIO;
-	}
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	else
-		snprintf(dir, sizeof dir, ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 && !fsync(fd))
-		rc = VIGIL_OK;
-	else
-		vigil__err(c, VIGIL_EIO, "%s: fsync of its folder: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
-
 /* Reads and opens the state file, if there is one: 0 (s->loaded set, or
  * NULL for a fresh start), -1 after saying why. */
 static int state_load(srv *s)
@@ -403,7 +354,7 @@ static int state_save(srv *s)
 	memcpy(plain + 5, s->digest, 32);
 	memcpy(plain + STATE_HEAD, st, sl);
 	if (vigil_seal(c, s->key, plain, STATE_HEAD + sl, &blob, &bl) ||
-	    write_atomic(c, s->state, blob, bl))
+	    vigil__write_file_atomic(c, s->state, blob, bl))
 		goto out;
 	s->saved_seq = vigil__pm_f2_party_seq(s->p);
 	rc = 0;
