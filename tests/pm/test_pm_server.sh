@@ -11,8 +11,8 @@
 set -u
 VIGIL=$1 CLIENT=$2 HERE=$(dirname "$0")
 T=$(mktemp -d)
-P0= P1=
-trap '[ -n "$P0" ] && kill -9 $P0 2>/dev/null; [ -n "$P1" ] && kill -9 $P1 2>/dev/null; rm -rf "$T"' EXIT
+P0= P1= SPID=
+trap '[ -n "$P0" ] && kill -9 $P0 2>/dev/null; [ -n "$P1" ] && kill -9 $P1 2>/dev/null; [ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; rm -rf "$T"' EXIT
 . "$HERE/../server/lib.sh"
 
 "$CLIENT" gen "$T/list.hex" "$T/seed.hex" 500 || { echo "FAIL - gen"; exit 1; }
@@ -79,6 +79,31 @@ check "the review case's items are sealed in the store (no evidence in the clear
 	sh -c "[ -s '$T/p.db' ] && ! grep -aq ev-a- '$T/p.db'"
 check "the platform logged the case opening and its join" \
 	sh -c "grep -q 'case [0-9]* opened' '$T/p1.err' && grep -q 'case [0-9]* joined' '$T/p1.err'"
+
+# The platform's reviewers: vigil serve on the platform's store, with the
+# same master key, shows the F2 case through the case routes with the
+# review protections (alice: her 3 matches and the later one).
+REV=$(VIGIL_DB="$T/p.db" "$VIGIL" key create reviewer --role review 2>/dev/null)
+R="Authorization: Bearer $REV"
+VIGIL_DB="$T/p.db" start --master-key-file "$T/mk"
+code GET '/v1/cases?state=all' -H "$R" > /dev/null
+CASE=$(jq -r '[.cases[] | select(.source == "pm")] | if length == 1 then .[0].id else "none" end' < "$T/body")
+code GET "/v1/cases/$CASE" -H "$R" > /dev/null
+check "vigil serve lists one pm case: alice's, priority 90, 4 items, match type pm_f2" \
+	[ "$(jq -c '[.user_id, .priority, .media, .contexts[0].surface, .matches[-1].type]' < "$T/body")" = '["alice",90,4,"pm-f2","pm_f2"]' ]
+check "the protected view of a non-image item: 415, no bytes" \
+	sh -c "[ \"\$(curl -s -o '$T/pv' -w '%{http_code}' -H '$R' '$U/v1/cases/$CASE/media/1')\" = 415 ] && ! grep -aq ev-a '$T/pv'"
+check "an original needs the claim (409)" [ "$(code GET "/v1/cases/$CASE/media/1?view=original" -H "$R")" = 409 ]
+check "the reviewer claims the case" [ "$(code POST "/v1/cases/$CASE/claim" -H "$R")" = 200 ]
+: > "$T/orig"
+for n in 1 2 3 4; do
+	curl -s -H "$R" "$U/v1/cases/$CASE/media/$n?view=original" >> "$T/orig"
+	echo >> "$T/orig"
+done
+printf 'ev-a-late\nev-a-m0\nev-a-m1\nev-a-m2\n' > "$T/want"
+sort "$T/orig" > "$T/orig.sorted"
+check "the case's originals are exactly alice's matched evidence" cmp -s "$T/orig.sorted" "$T/want"
+stop || bad "vigil serve did not stop cleanly"
 
 # --state: kill -9 of both servers between the (k-1)-th and the k-th match.
 "$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --state "$T/s1" \
