@@ -37,11 +37,12 @@ addr() {
 
 python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/mk"
 chmod 600 "$T/mk"
-"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$T/p.db" \
+PDB=$(store_uri p) # the platform's review store: SQLite, or PostgreSQL under pg/pm-server
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$PDB" \
 	--i-understand-research-grade > "$T/bad.out" 2> "$T/bad.err"
 check "the platform's --db without --master-key is refused (exit 2)" [ $? = 2 ]
 # The platform with a review store: opened evidence becomes a case there.
-"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$T/p.db" \
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$PDB" \
 	--master-key "$T/mk" --i-understand-research-grade > "$T/p1.out" 2> "$T/p1.err" &
 P1=$!
 A1=$(addr "$T/p1.out") || { bad "platform did not start"; cat "$T/p1.err"; exit 1; }
@@ -61,7 +62,7 @@ i=0
 while ! grep -q "peer connected" "$T/p0.err" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "the custodian connected to the platform" grep -q "peer connected" "$T/p0.err"
 
-"$CLIENT" run "$A0" "$A1" "$T/list.hex" "$T/p.db" "$T/mk" > "$T/run.out" 2>&1
+"$CLIENT" run "$A0" "$A1" "$T/list.hex" "$PDB" "$T/mk" > "$T/run.out" 2>&1
 check "below k nothing opens (no case in the store); at k exactly the matches open at the platform, as one review case" [ $? = 0 ]
 cat "$T/run.out"
 "$CLIENT" oversize "$A1" > "$T/big.out" 2>&1
@@ -75,17 +76,22 @@ P0= P1=
 check "SIGTERM: the custodian stops with status 0" [ $r0 = 0 ]
 check "SIGTERM: the platform stops with status 0" [ $r1 = 0 ]
 
-check "the review case's items are sealed in the store (no evidence in the clear)" \
-	sh -c "[ -s '$T/p.db' ] && ! grep -aq ev-a- '$T/p.db'"
+if on_pg; then
+	check "the review case's items are sealed in the store (no evidence in the clear)" \
+		[ "$(store_sql "$PDB" "SELECT count(*), count(*) FILTER (WHERE position('ev-a-'::bytea in sealed) > 0) FROM case_media")" = "4|0" ]
+else
+	check "the review case's items are sealed in the store (no evidence in the clear)" \
+		sh -c "[ -s '$PDB' ] && ! grep -aq ev-a- '$PDB'"
+fi
 check "the platform logged the case opening and its join" \
 	sh -c "grep -q 'case [0-9]* opened' '$T/p1.err' && grep -q 'case [0-9]* joined' '$T/p1.err'"
 
 # The platform's reviewers: vigil serve on the platform's store, with the
 # same master key, shows the F2 case through the case routes with the
 # review protections (alice: her 3 matches and the later one).
-REV=$(VIGIL_DB="$T/p.db" "$VIGIL" key create reviewer --role review 2>/dev/null)
+REV=$(VIGIL_DB="$PDB" "$VIGIL" key create reviewer --role review 2>/dev/null)
 R="Authorization: Bearer $REV"
-VIGIL_DB="$T/p.db" start --master-key-file "$T/mk"
+VIGIL_DB="$PDB" start --master-key-file "$T/mk"
 code GET '/v1/cases?state=all' -H "$R" > /dev/null
 CASE=$(jq -r '[.cases[] | select(.source == "pm")] | if length == 1 then .[0].id else "none" end' < "$T/body")
 code GET "/v1/cases/$CASE" -H "$R" > /dev/null
