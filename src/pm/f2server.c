@@ -21,6 +21,10 @@
  * rewritten through PATH.tmp + fsync + rename after each query that added
  * an image, before the query is answered.
  *
+ * Review store (platform, opts->cases): a query after which the account
+ * has more opened evidence than before opens or joins its review case
+ * (pmcase.c, E1's path) before the state file is rewritten.
+ *
  * Both parties must handle the same queries in the same order: before
  * each query they exchange a digest of its (account, image) header and
  * both refuse it on a mismatch or if either finds it malformed. Clients are served one connection at a
@@ -278,7 +282,6 @@ typedef struct srv {
 	uint64_t loaded_seq, saved_seq;
 	vigil_store *cases;           /* platform: the review store, or NULL */
 	int case_priority;
-	int have_key;                 /* key holds the master key */
 } srv;
 
 #define STATE_HEAD (4 + 1 + 32)
@@ -433,10 +436,15 @@ static int same_query(srv *s, const uint8_t *q, size_t len)
 	return sodium_memcmp(mine, theirs, 32) || !mine[32] || !theirs[32] ? 1 : 0;
 }
 
+typedef struct f2_items {
+	const srv *s;
+	const char *account;
+} f2_items;
+
 static int f2_evidence(const void *user, size_t i, const uint8_t **ev, size_t *len)
 {
-	const srv *s = ((const void *const *)user)[0];
-	return vigil__pm_f2_party_evidence(s->p, ((const char *const *)user)[1], i, ev, len);
+	const f2_items *u = user;
+	return vigil__pm_f2_party_evidence(u->s->p, u->account, i, ev, len);
 }
 
 /* The platform's review case for an account whose evidence opened (or
@@ -445,11 +453,11 @@ static int f2_evidence(const void *user, size_t i, const uint8_t **ev, size_t *l
 static int case_for(srv *s, const char *account, size_t nopened)
 {
 	vigil_ctx *c = NULL;
-	const void *u[2] = {s, account};
+	f2_items u = {s, account};
 	int64_t id = 0;
 	int joined = 0, rc;
 	vigil__pm_case in = {.design = "f2", .account = account, .priority = s->case_priority,
-			     .n = nopened, .evidence = f2_evidence, .user = u, .seal = s->key,
+			     .n = nopened, .evidence = f2_evidence, .user = &u, .seal = s->key,
 			     .who = "pm-server", .role = "platform", .source = ""};
 
 	rc = vigil_ctx_new(&c);
@@ -723,8 +731,9 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 		int r = serve_client(&s, fd);
 		close(fd);
 		if (r) {
-			fprintf(stderr, "vigil pm-server: the link to the other server broke; "
-					"stopping (the parties' shares are out of step)\n");
+			fprintf(stderr, "vigil pm-server: the link to the other server broke, or "
+					"the state file or review store failed; stopping (the "
+					"parties' shares are out of step)\n");
 			goto out;
 		}
 	}

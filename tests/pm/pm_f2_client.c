@@ -419,6 +419,25 @@ int main(int argc, char **argv)
 		if (refused != 2) /* the servers are out of step: nothing after this means anything */
 			return test_done("pm/server");
 	}
+	{ /* an account no case could carry (a space, via a hand-edited message): both refuse */
+		uint8_t *msg[2];
+		size_t len[2];
+		int acks[2] = {0, 0};
+		nonmember(x);
+		CHECK(vigil_pm_f2_query_make(par, x, "alice", (const uint8_t *)"a-acc", 5,
+					     (const uint8_t *)"ev-acc", 6, msg, len) == 0);
+		uint8_t *m2[2];
+		size_t l2[2];
+		CHECK(vigil_pm_f2_query_make(par, x, "al ice", (const uint8_t *)"a-acc", 5,
+					     (const uint8_t *)"ev-acc", 6, m2, l2) != 0);
+		msg[0][6 + 2] = msg[1][6 + 2] = ' '; /* "al ce" at both */
+		int rc = vigil_pm_f2_client_send(cli, msg, len, acks);
+		free(msg[0]);
+		free(msg[1]);
+		CHECKF(rc > 0 && acks[0] > 0 && acks[1] > 0,
+		       "an account with a space: custodian %d platform %d (both must refuse)", acks[0],
+		       acks[1]);
+	}
 	for (int p = 0; p < 2; p++) {
 		status(p, "alice", &over, &no, evs, sizeof evs);
 		CHECKF(over == 0 && no == 0, "party %d below k: over %d opened %zu [%s]", p, over, no,
