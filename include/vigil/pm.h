@@ -292,6 +292,15 @@ typedef struct vigil_pm_f2_server_opts {
 	const char *master_key_file;
 	vigil_store *store;    /* with bank: the list is the bank's PDQ */
 	const char *bank;      /* entries (borrowed; read once at start) */
+	vigil_store *cases;    /* platform only (borrowed): each account whose
+				  evidence opens (or grows past k) opens or
+				  joins a review case here as E1's does
+				  (source "pm", join key "pm:f2", the items
+				  sealed under master_key_file, required with
+				  it), in one transaction before the state
+				  file records the query; a store error stops
+				  the server. NULL: no cases */
+	int case_priority;     /* the case's priority; 0: 90 */
 } vigil_pm_f2_server_opts;
 int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o);
 
@@ -323,7 +332,8 @@ void vigil_pm_f2_client_close(vigil_pm_f2_client *c);
 const vigil_pm_f2_params *vigil_pm_f2_client_params(const vigil_pm_f2_client *c);
 /* The two messages of one query without sending them (a device with its
  * own transport sends msg[0] to the custodian and msg[1] to the platform):
- * account 1..64 bytes, id a stable image id (the same image gets the same
+ * account 1..64 bytes of [A-Za-z0-9._:@-] (vigil_pm_account_ok; the
+ * servers refuse others), id a stable image id (the same image gets the same
  * id, so it is not counted twice), evidence up to VIGIL_PM_E1_MAX_EVIDENCE
  * bytes. msg[p] is malloc'd; the caller frees both with free(). */
 int vigil_pm_f2_query_make(const vigil_pm_f2_params *p, const uint8_t x[32],

@@ -10,7 +10,7 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 	const char *role = NULL, *listen_spec = "127.0.0.1:7431", *peer_spec = NULL,
 		   *hashes = NULL, *seed_file = NULL, *state = NULL, *master = NULL, *bank = NULL,
 		   *db = NULL, *arg;
-	long k = 3, T = 31, stash = 64;
+	long k = 3, T = 31, stash = 64, prio = 90;
 	int ack = 0, c;
 	while ((c = cli_next_opt(cmd, argc, argv, &arg)) != -1) {
 		switch (c) {
@@ -33,6 +33,10 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 			if (cli_parse_int(arg, 0, 255, &T))
 				return CLI_EXIT_USAGE;
 			break;
+		case CLI_OPT_PM_CASE_PRIORITY:
+			if (cli_parse_int(arg, 0, 1000, &prio))
+				return CLI_EXIT_USAGE;
+			break;
 		case CLI_OPT_STASH:
 			if (cli_parse_int(arg, 0, 4096, &stash))
 				return CLI_EXIT_USAGE;
@@ -52,6 +56,13 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 				"shares and, at the platform, opened evidence: it is sealed)\n");
 		return CLI_EXIT_USAGE;
 	}
+	/* At the platform --db is the review store: opened evidence becomes a
+	 * case there, sealed, so the master key is needed. */
+	if (party == 1 && db && !master) {
+		fprintf(stderr, "vigil pm-server: the platform with --db opens review cases with the "
+				"opened evidence sealed: it needs --master-key FILE\n");
+		return CLI_EXIT_USAGE;
+	}
 	if (!ack || vigil_pm_enable(VIGIL_PM_ACK)) {
 		fprintf(stderr, "vigil pm-server: private matching is research grade and off by "
 				"default; read docs/private-matching.md, then pass --i-understand-research-grade\n");
@@ -60,7 +71,7 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 	vigil_ctx *ctx = NULL;
 	vigil_store *st = NULL;
 	char dbbuf[4096];
-	if (bank && (vigil_ctx_new(&ctx) ||
+	if ((bank || (party == 1 && db)) && (vigil_ctx_new(&ctx) ||
 		     vigil_store_open(ctx, cli_db_path(db, dbbuf, sizeof(dbbuf)), &st))) {
 		fprintf(stderr, "vigil pm-server: the store: %s\n",
 			ctx ? vigil_errmsg(ctx) : "out of memory");
@@ -70,7 +81,8 @@ int cmd_pm_server(const cli_cmd *cmd, int argc, char **argv)
 	vigil_pm_f2_server_opts o = {.party = party, .listen = listen_spec, .peer = peer_spec,
 				     .hashes = hashes, .seed_file = seed_file, .k = (unsigned)k,
 				     .T = (unsigned)T, .stash = (unsigned)stash, .state = state,
-				     .master_key_file = master, .store = st, .bank = bank};
+				     .master_key_file = master, .store = st, .bank = bank,
+				     .cases = party == 1 && db ? st : NULL, .case_priority = (int)prio};
 	int rc = vigil_pm_f2_server_run(&o);
 	vigil_store_close(st);
 	vigil_ctx_free(ctx);

@@ -479,8 +479,14 @@ static const cli_opt pm_server_opts[] = {
 	 "(restore both from the same point). Without it, state lives in "
 	 "memory."},
 	{CLI_OPT_MASTER_KEY, "master-key", "FILE",
-	 "The key that seals --state: 64 hex digits, mode 0600 (openssl rand "
-	 "-hex 32 > FILE; chmod 600 FILE). Required with --state."},
+	 "The key that seals --state and, at the platform with --db, the "
+	 "review cases' items and columns (give it vigil serve's "
+	 "master_key_file so reviewers can open them): 64 hex digits, mode "
+	 "0600 (openssl rand -hex 32 > FILE; chmod 600 FILE). Required with "
+	 "--state and with the platform's --db."},
+	{CLI_OPT_PM_CASE_PRIORITY, "case-priority", "N",
+	 "The priority of the review cases the platform opens with --db "
+	 "(0..1000, default 90, as vigil serve's pm_case_priority)."},
 	{CLI_OPT_PM_ACK, "i-understand-research-grade", NULL,
 	 "Required. Private matching is research grade and off by default "
 	 "(docs/private-matching.md): semi-honest servers only, nothing authenticates shares "
@@ -799,7 +805,7 @@ const cli_cmd cli_commands[] = {
 	 exchange_opts, cmd_exchange},
 	{"pm-server", "--role custodian|platform --hashes FILE --seed-file FILE "
 	 "[--listen HOST:PORT] [--peer HOST:PORT] [--threshold K] [--radius T] "
-	 "--i-understand-research-grade",
+	 "[--state FILE --master-key FILE] [--db PATH] --i-understand-research-grade",
 	 "Run one of the two servers of F2 private fuzzy matching (research grade).",
 	 "F2 (docs/private-matching.md) checks a device's PDQ hashes against a list within "
 	 "Hamming distance T so that neither server learns anything about an "
@@ -823,7 +829,16 @@ const cli_cmd cli_commands[] = {
 	 "SIGTERM or SIGINT stops the server between queries (exit 0); the "
 	 "accounts' shares are kept only with --state. If the link to the other "
 	 "server breaks, the server exits with status 1: the two parties' "
-	 "shares would be out of step. Not built yet: TLS, "
+	 "shares would be out of step.\n"
+	 "At the platform, --db names the review store (the same forms as "
+	 "vigil serve's db setting; with --master-key): when an account's "
+	 "evidence opens at K matches (and for each later match) the platform "
+	 "opens or joins the account's review case there, source \"pm\", "
+	 "join key pm:f2, the opened items sealed as the case's media, so "
+	 "reviewers see them through vigil serve's case routes with the "
+	 "review protections. The case is written in one transaction before the "
+	 "state file records the query; a store error stops the server "
+	 "(exit 1). Not built yet: TLS, "
 	 "authenticated (malicious-secure) shares. Clients use the library's "
 	 "vigil_pm_f2_client_* calls (include/vigil/pm.h).",
 	 pm_server_opts, cmd_pm_server},

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,6 +28,23 @@ const char *vigil__file_kind(unsigned mode)
 	if (S_ISLNK(mode))
 		return "a symbolic link";
 	return S_ISREG(mode) ? "a regular file" : "not a regular file";
+}
+
+const char *vigil__media_type(const uint8_t *d, size_t n)
+{
+	if (n >= 3 && d[0] == 0xff && d[1] == 0xd8)
+		return "image/jpeg";
+	if (n >= 8 && !memcmp(d, "\x89PNG", 4))
+		return "image/png";
+	if (n >= 12 && !memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4))
+		return "image/webp";
+	if (n >= 6 && !memcmp(d, "GIF8", 4))
+		return "image/gif";
+	if (n >= 12 && !memcmp(d + 4, "ftyp", 4))
+		return "video/mp4";
+	if (n >= 4 && !memcmp(d, "\x1a\x45\xdf\xa3", 4))
+		return "video/webm";
+	return "application/octet-stream";
 }
 
 int vigil__open_regular(vigil_ctx *ctx, const char *path, int *fd,
@@ -144,4 +162,64 @@ int vigil_unhex(const char *hex, uint8_t *out, size_t n)
 			out[i / 2] = (uint8_t)v;
 	}
 	return VIGIL_OK;
+}
+
+int vigil__fsync_dir(vigil_ctx *ctx, const char *path)
+{
+	size_t n = strlen(path) + 1;
+	char *copy = vigil__malloc(n);
+	int fd, rc = VIGIL_OK;
+
+	if (!copy)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	memcpy(copy, path, n);
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd))
+		rc = vigil__err(ctx, VIGIL_EIO, "%s: fsync of its folder: %s", path,
+				strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	vigil__free(copy);
+	return rc;
+}
+
+int vigil__write_file_atomic(vigil_ctx *ctx, const char *path, const uint8_t *data, size_t len)
+{
+	size_t n = strlen(path) + 8, off = 0;
+	char *tmp = vigil__malloc(n);
+	int fd, e;
+
+	if (!tmp)
+		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
+	snprintf(tmp, n, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		e = errno;
+		vigil__free(tmp);
+		return vigil__err(ctx, VIGIL_EIO, "%s.tmp: %s", path, strerror(e));
+	}
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	if (off < len || fsync(fd)) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		vigil__free(tmp);
+		return vigil__err(ctx, VIGIL_EIO, "%s.tmp: %s", path, strerror(e));
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		vigil__free(tmp);
+		return vigil__err(ctx, VIGIL_EIO, "%s: rename: %s", path, strerror(e));
+	}
+	vigil__free(tmp);
+	return vigil__fsync_dir(ctx, path);
 }

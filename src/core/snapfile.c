@@ -337,25 +337,6 @@ void vigil__snapw_abort(vigil__snapw *w)
 	vigil__free(w);
 }
 
-static int fsync_dir(vigil_ctx *ctx, const char *path)
-{
-	size_t n = strlen(path) + 1;
-	char *copy = vigil__malloc(n);
-	int fd, rc = VIGIL_OK;
-
-	if (!copy)
-		return vigil__err(ctx, VIGIL_ENOMEM, "out of memory");
-	memcpy(copy, path, n);
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd))
-		rc = vigil__err(ctx, VIGIL_EIO, "%s: fsync of its folder: %s", path,
-				strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	vigil__free(copy);
-	return rc;
-}
-
 int vigil__snapw_commit(vigil__snapw *w, const vigil__snap_tag *tag)
 {
 	struct snap_hdr *h = &w->h;
@@ -393,7 +374,7 @@ int vigil__snapw_commit(vigil__snapw *w, const vigil__snap_tag *tag)
 	}
 	vigil__free(w->tmp);
 	w->tmp = NULL; /* in place now: not to be removed */
-	rc = fsync_dir(w->ctx, w->path);
+	rc = vigil__fsync_dir(w->ctx, w->path);
 fail:
 	vigil__snapw_abort(w);
 	return rc;

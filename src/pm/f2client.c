@@ -164,8 +164,8 @@ int vigil_pm_f2_query_make(const vigil_pm_f2_params *p, const uint8_t x[32],
 {
 	if (msg)
 		msg[0] = msg[1] = NULL;
-	if (!p || !x || !account || !id || !id_len || (!evidence && ev_len) || !msg || !len ||
-	    !vigil_pm_enabled() || p->B < 1 || p->B > 1024 || p->S > 4096)
+	if (!p || !x || !vigil_pm_account_ok(account) || strlen(account) > 64 || !id || !id_len ||
+	    (!evidence && ev_len) || !msg || !len || !vigil_pm_enabled() || p->B < 1 || p->B > 1024 || p->S > 4096)
 		return VIGIL_EINVAL;
 	return vigil__pm_f2_client_query(x, account, id, id_len, evidence ? evidence : id,
 					 ev_len, p->B, p->S, msg, len);

@@ -21,6 +21,10 @@
  * rewritten through PATH.tmp + fsync + rename after each query that added
  * an image, before the query is answered.
  *
+ * Review store (platform, opts->cases): a query after which the account
+ * has more opened evidence than before opens or joins its review case
+ * (pmcase.c, E1's path) before the state file is rewritten.
+ *
  * Both parties must handle the same queries in the same order: before
  * each query they exchange a digest of its (account, image) header and
  * both refuse it on a mismatch or if either finds it malformed. Clients are served one connection at a
@@ -276,58 +280,11 @@ typedef struct srv {
 	uint8_t *loaded;              /* the party state read at start */
 	size_t loaded_len;
 	uint64_t loaded_seq, saved_seq;
+	vigil_store *cases;           /* platform: the review store, or NULL */
+	int case_priority;
 } srv;
 
 #define STATE_HEAD (4 + 1 + 32)
-
-/* PATH.tmp (0600), fsync, rename over PATH, fsync of the folder: the file
- * is the old state or the new one, never a torn one. */
-static int write_atomic(vigil_ctx *c, const char *path, const uint8_t *b, size_t n)
-{
-	char tmp[4096], dir[4096];
-	int fd, rc = VIGIL_EIO;
-
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-		return vigil__err(c, VIGIL_EINVAL, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return vigil__err(c, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
-	size_t off = 0;
-	while (off < n) {
-		ssize_t w = write(fd, b + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off < n || fsync(fd)) {
-		vigil__err(c, VIGIL_EIO, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		return VIGIL_EIO;
-	}
-	close(fd);
-	if (rename(tmp, path)) {
-		vigil__err(c, VIGIL_EIO, "%s: rename: %s", path, strerror(errno));
-		unlink(tmp);
-		return VIGIL_EIO;
-	}
-	snprintf(dir, sizeof dir, "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*(slash == dir ? slash + 1 : slash) = 0;
-	else
-		snprintf(dir, sizeof dir, ".");
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0 && !fsync(fd))
-		rc = VIGIL_OK;
-	else
-		vigil__err(c, VIGIL_EIO, "%s: fsync of its folder: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return rc;
-}
 
 /* Reads and opens the state file, if there is one: 0 (s->loaded set, or
  * NULL for a fresh start), -1 after saying why. */
@@ -400,7 +357,7 @@ static int state_save(srv *s)
 	memcpy(plain + 5, s->digest, 32);
 	memcpy(plain + STATE_HEAD, st, sl);
 	if (vigil_seal(c, s->key, plain, STATE_HEAD + sl, &blob, &bl) ||
-	    write_atomic(c, s->state, blob, bl))
+	    vigil__write_file_atomic(c, s->state, blob, bl))
 		goto out;
 	s->saved_seq = vigil__pm_f2_party_seq(s->p);
 	rc = 0;
@@ -431,6 +388,15 @@ static int well_formed(const srv *s, const uint8_t *q, size_t len)
 	if (len < base + (s->party ? 4 : 0) || memcmp(q, "VQF2", 4) || q[4] != 1 ||
 	    q[5] != s->party || !q[6])
 		return 0;
+	{ /* the account: a name a review case can carry, NUL-padded */
+		char acc[65] = {0};
+		memcpy(acc, q + 6, 64);
+		for (size_t i = strlen(acc); i < 64; i++)
+			if (q[6 + i])
+				return 0;
+		if (!vigil_pm_account_ok(acc))
+			return 0;
+	}
 	const uint8_t *c = q + 102 + 16 * VIGIL__PM_DPF_KEY_BYTES + 64;
 	if (((size_t)c[0] | (size_t)c[1] << 8 | (size_t)c[2] << 16 | (size_t)c[3] << 24) != nt)
 		return 0;
@@ -470,6 +436,43 @@ static int same_query(srv *s, const uint8_t *q, size_t len)
 	return sodium_memcmp(mine, theirs, 32) || !mine[32] || !theirs[32] ? 1 : 0;
 }
 
+typedef struct f2_items {
+	const srv *s;
+	const char *account;
+} f2_items;
+
+static int f2_evidence(const void *user, size_t i, const uint8_t **ev, size_t *len)
+{
+	const f2_items *u = user;
+	return vigil__pm_f2_party_evidence(u->s->p, u->account, i, ev, len);
+}
+
+/* The platform's review case for an account whose evidence opened (or
+ * grew): the same path as E1's (pmcase.c), in one transaction, before the
+ * state file records the query. 0, or -1 after saying why. */
+static int case_for(srv *s, const char *account, size_t nopened)
+{
+	vigil_ctx *c = NULL;
+	f2_items u = {s, account};
+	int64_t id = 0;
+	int joined = 0, rc;
+	vigil__pm_case in = {.design = "f2", .account = account, .priority = s->case_priority,
+			     .n = nopened, .evidence = f2_evidence, .user = &u, .seal = s->key,
+			     .who = "pm-server", .role = "platform", .source = ""};
+
+	rc = vigil_ctx_new(&c);
+	if (!rc)
+		rc = vigil__pm_case_record(c, s->cases, &in, &id, &joined);
+	if (rc)
+		fprintf(stderr, "vigil pm-server: the review case of %s: %s (%s)\n", account,
+			vigil_strerror(rc), c ? vigil_errmsg(c) : "");
+	else
+		fprintf(stderr, "vigil pm-server: case %lld %s: %zu item(s) of %s\n",
+			(long long)id, joined ? "joined" : "opened", nopened, account);
+	vigil_ctx_free(c);
+	return rc ? -1 : 0;
+}
+
 /* One client connection until it closes. Returns -1 if the peer link
  * failed (the server must stop: the parties are out of step). */
 static int serve_client(srv *s, int fd)
@@ -497,10 +500,28 @@ static int serve_client(srv *s, int fd)
 				vigil__free(m);
 				return -1;
 			}
+			char acc[65] = {0};
+			size_t no0 = 0, no1 = 0, ni;
+			int over;
+			if (!same && s->cases) { /* well formed at both: the account is valid */
+				memcpy(acc, m + 1 + 6, 64);
+				vigil__pm_f2_party_status(s->p, acc, &over, &ni, &no0);
+			}
 			int rc = same ? VIGIL_EINVAL : vigil__pm_f2_party_query(s->p, m + 1, n - 1);
 			if (rc == VIGIL_EINTERNAL) { /* the GMW exchange with the peer broke */
 				vigil__free(m);
 				return -1;
+			}
+			/* Newly opened evidence goes to the review case first, then
+			 * the state records the query (pmcase.c says why in this
+			 * order); a store that fails stops the server as a state
+			 * file that fails does. */
+			if (!rc && s->cases) {
+				vigil__pm_f2_party_status(s->p, acc, &over, &ni, &no1);
+				if (no1 > no0 && case_for(s, acc, no1)) {
+					vigil__free(m);
+					return -1;
+				}
 			}
 			/* Saved before the answer: what a client was told was taken
 			 * survives a crash. */
@@ -549,7 +570,8 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 	    (o->party == 0 && !o->peer) || o->k < 1 || o->k > 255 || o->T > 255 ||
 	    o->stash > 4096)
 		return VIGIL_EINVAL;
-	if (!vigil_pm_enabled() || (o->state && !o->master_key_file))
+	if (!vigil_pm_enabled() || ((o->state || o->cases) && !o->master_key_file) ||
+	    (o->cases && o->party != 1) || o->case_priority < 0 || o->case_priority > 1000)
 		return VIGIL_EINVAL;
 	party = o->party;
 	listen_spec = o->listen ? o->listen : "127.0.0.1:7431";
@@ -563,7 +585,8 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 		return VIGIL_EIO;
 	}
 
-	srv s = {.party = party, .k = (unsigned)k, .T = (unsigned)T, .peer = -1, .state = o->state};
+	srv s = {.party = party, .k = (unsigned)k, .T = (unsigned)T, .peer = -1, .state = o->state,
+		 .cases = o->cases, .case_priority = o->case_priority ? o->case_priority : 90};
 	uint8_t(*h)[32] = NULL, seed[32], *digest = s.digest;
 	size_t nh = 0;
 	int lfd = -1, rcode = VIGIL_EIO, built = 0;
@@ -598,7 +621,7 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 		crypto_generichash_update(&st, (const uint8_t *)h, nh * 32);
 		crypto_generichash_final(&st, digest, 32);
 	}
-	if (s.state) {
+	if (s.state || s.cases) {
 		vigil_ctx *c = NULL;
 		int kr = vigil_ctx_new(&c) ? VIGIL_ENOMEM
 					   : vigil_master_key_load(c, o->master_key_file, s.key);
@@ -606,8 +629,13 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 			fprintf(stderr, "vigil pm-server: master key %s: %s\n", o->master_key_file,
 				c ? vigil_errmsg(c) : "out of memory");
 		vigil_ctx_free(c);
-		if (kr || state_load(&s))
+		if (kr || (s.state && state_load(&s)))
 			goto out;
+		/* The case columns sealed as vigil serve seals them. */
+		if (s.cases && vigil_store_set_seal_key(s.cases, s.key)) {
+			fprintf(stderr, "vigil pm-server: the review store cannot take the seal key\n");
+			goto out;
+		}
 	}
 	/* A query frame: 'Q' + the fixed part (f2net.c's layout) + at most
 	 * the largest evidence; anything longer is refused unread. */
@@ -703,8 +731,9 @@ int vigil_pm_f2_server_run(const vigil_pm_f2_server_opts *o)
 		int r = serve_client(&s, fd);
 		close(fd);
 		if (r) {
-			fprintf(stderr, "vigil pm-server: the link to the other server broke; "
-					"stopping (the parties' shares are out of step)\n");
+			fprintf(stderr, "vigil pm-server: the link to the other server broke, or "
+					"the state file or review store failed; stopping (the "
+					"parties' shares are out of step)\n");
 			goto out;
 		}
 	}

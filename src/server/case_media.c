@@ -6,6 +6,8 @@
 #include "review.h"
 #include "server_int.h"
 
+#include "../core/core.h"
+
 #include <png.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -15,21 +17,10 @@
 #include <time.h>
 
 
+/* One sniffer for the server and libvigil's own case keeping (src/pm/pmcase.c). */
 const char *srv_sniff_type(const uint8_t *d, size_t n)
 {
-	if (n >= 3 && d[0] == 0xff && d[1] == 0xd8)
-		return "image/jpeg";
-	if (n >= 8 && !memcmp(d, "\x89PNG", 4))
-		return "image/png";
-	if (n >= 12 && !memcmp(d, "RIFF", 4) && !memcmp(d + 8, "WEBP", 4))
-		return "image/webp";
-	if (n >= 6 && !memcmp(d, "GIF8", 4))
-		return "image/gif";
-	if (n >= 12 && !memcmp(d + 4, "ftyp", 4))
-		return "video/mp4";
-	if (n >= 4 && !memcmp(d, "\x1a\x45\xdf\xa3", 4))
-		return "video/webm";
-	return "application/octet-stream";
+	return vigil__media_type(d, n);
 }
 
 /* Keeps one item sealed, of the given type. 0, or a status (logged). */

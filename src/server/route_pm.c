@@ -23,6 +23,8 @@
 #include "server_int.h"
 #include "upload.h"
 
+#include "../pm/pm_int.h"
+
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -310,72 +312,51 @@ static int account_load(vigil_store *st, const vigil_pm_e1_server *s, const char
 	return VIGIL_OK;
 }
 
-/* The account's review case: opened (or joined while still open) with
- * the matched vouchers' evidence kept sealed as the case's media, so that
- * reviewers see it through the case routes with the usual protections
- * (a protected derivative, the original only to the claimant, counted).
- * One transaction with its event and audit row. It runs before the new
- * match count is stored: a crash between the two repeats it at the next
- * opened voucher, and the join plus the media's digest check keep each
- * item once. */
+static int e1_evidence(const void *user, size_t i, const uint8_t **ev, size_t *len)
+{
+	return vigil_pm_e1_account_evidence(user, i, ev, len);
+}
+
+/* A new case's case.created event (pmcase.c calls it inside its
+ * transaction). */
+static int e1_created(void *user, vigil_store *st, int64_t case_id, int priority,
+		      void *context)
+{
+	json_t *actions = json_array();
+	json_t *data = json_pack("{s:I,s:s,s:i,s:b,s:O}", "case", (json_int_t)case_id, "source",
+				 "pm", "priority", priority, "report", 0, "context",
+				 (json_t *)context);
+	int rc = data && actions ? srv_event_queue(st, user, NULL, "case.created", data, actions)
+				 : VIGIL_ENOMEM;
+	json_decref(data);
+	json_decref(actions);
+	return rc;
+}
+
+/* The account's review case, opened (or joined while still open) with
+ * the matched vouchers' evidence sealed as its media: pmcase.c, shared
+ * with F2's platform server. It runs before the new match count is
+ * stored (pmcase.c says why in this order). */
 static int case_for(srv_req *r, vigil_store *st, const char *account,
 		    const vigil_pm_e1_account *a, size_t nm)
 {
-	json_t *context = json_pack("{s:s,s:s}", "surface", "pm-e1", "user_id", account);
-	json_t *matches = json_pack("[{s:s,s:I}]", "type", "pm_e1", "matched", (json_int_t)nm);
-	json_t *actions = json_array(), *data = NULL, *detail = NULL;
-	char *ctext = context ? json_dumps(context, JSON_COMPACT) : NULL;
-	char *mtext = matches ? json_dumps(matches, JSON_COMPACT) : NULL;
+	char roles[64];
 	int64_t case_id = 0;
-	int joined = 0, rc = VIGIL_ENOMEM;
-	vigil_case_new cn;
+	int joined = 0, rc;
+	vigil__pm_case in = {
+		.design = "e1", .account = account,
+		.priority = (int)SRV_CFG(srv_of(r), pm_case_priority), .n = nm,
+		.evidence = e1_evidence, .user = a, .seal = srv_master_key(srv_of(r)),
+		.created = e1_created, .created_user = srv_of(r), .who = srv_key_name(r),
+		.role = roles, .source = srv_client_ip(r)};
 
-	if (!ctext || !mtext || !actions)
-		goto out;
-	memset(&cn, 0, sizeof(cn));
-	cn.source = "pm";
-	cn.join_key = "pm:e1";
-	cn.priority = (int)SRV_CFG(srv_of(r), pm_case_priority);
-	cn.user_id = account;
-	cn.context = ctext;
-	cn.matches = mtext;
-	rc = vigil_store_begin(st);
-	if (rc)
-		goto out;
-	rc = vigil_case_open(st, &cn, &case_id, &joined);
-	for (size_t i = 0; !rc && i < nm && i < VIGIL_CASE_MEDIA_MAX; i++) {
-		const uint8_t *ev;
-		size_t el;
-		if (!vigil_pm_e1_account_evidence(a, i, &ev, &el))
-			srv_case_keep(r, st, case_id, ev, el);
-	}
-	if (!rc && !joined) {
-		data = json_pack("{s:I,s:s,s:i,s:b,s:O}", "case", (json_int_t)case_id, "source",
-				 "pm", "priority", cn.priority, "report", 0, "context", context);
-		rc = data ? srv_event_queue(st, srv_of(r), NULL, "case.created", data, actions)
-			  : VIGIL_ENOMEM;
-	}
-	if (!rc) {
-		detail = json_pack("{s:I,s:I,s:b}", "case", (json_int_t)case_id, "matched",
-				   (json_int_t)nm, "joined", joined);
-		rc = detail ? srv_audit_row(r, st, *srv_key_name(r) ? srv_key_name(r) : "-",
-					    "pm.case", account, detail)
-			    : VIGIL_ENOMEM;
-	}
+	srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
+	rc = vigil__pm_case_record(srv_ctx(r), st, &in, &case_id, &joined);
 	if (!rc)
-		rc = vigil_store_commit(st);
-	if (rc)
-		vigil_store_rollback(st);
-	else
 		srv_pipeline_kick();
-out:
-	json_decref(context);
-	json_decref(matches);
-	json_decref(actions);
-	json_decref(data);
-	json_decref(detail);
-	free(ctext);
-	free(mtext);
+	else
+		srv_log(srv_of(r), SRV_LOG_ERROR, "pm: the review case of %s: %s", account,
+			vigil_strerror(rc));
 	return rc;
 }
 

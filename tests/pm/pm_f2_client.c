@@ -2,7 +2,10 @@
  * processes over TCP (tests/pm/test_pm_server.sh).
  *   pm_f2_client gen HASHES SEED N   writes an invented list of N random
  *                                    PDQ hashes and a seed (hex)
- *   pm_f2_client run CUSTODIAN PLATFORM HASHES   the scenario below
+ *   pm_f2_client run CUSTODIAN PLATFORM HASHES [DB MASTER-KEY]
+ *                                    the scenario below; with the platform's
+ *                                    review store (--db) and its key, also
+ *                                    what that store holds at each step
  *   pm_f2_client oversize ADDR       a frame over the limit is refused,
  *                                    the server keeps serving
  *   pm_f2_client persist CUSTODIAN PLATFORM HASHES 1|2
@@ -181,6 +184,70 @@ static void status(int p, const char *account, int *over, size_t *no, char *evs,
 	}
 }
 
+/* The platform's review store (run with DB MASTER-KEY), read as a
+ * reviewer's server would: how many cases with source "pm" it holds in
+ * all, how many of them are account's, and (ncase == 1) that case's
+ * items unsealed, sorted and joined by ','. -1 if the store cannot be
+ * read. */
+static const char *gdb, *gmk;
+
+static int store_view(const char *account, int *npm, int *ncase, char *items, size_t cap)
+{
+	vigil_ctx *c = NULL;
+	vigil_store *st = NULL;
+	vigil_case *cs = NULL;
+	size_t n = 0;
+	uint8_t key[VIGIL_MASTER_KEY_BYTES];
+	int rc = -1;
+	evlist l = {.n = 0};
+
+	*npm = *ncase = 0;
+	items[0] = 0;
+	if (vigil_ctx_new(&c) || vigil_master_key_load(c, gmk, key) ||
+	    vigil_store_open(c, gdb, &st) || vigil_store_set_seal_key(st, key) ||
+	    vigil_case_list(st, -1, time(NULL), 10000, &cs, &n))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(cs[i].source, "pm"))
+			continue;
+		(*npm)++;
+		if (strcmp(cs[i].user_id, account))
+			continue;
+		(*ncase)++;
+		int nm = 0;
+		if (vigil_case_media_count(st, cs[i].id, &nm))
+			goto out;
+		for (int j = 1; j <= nm; j++) {
+			vigil_case_media m;
+			uint8_t *pt = NULL;
+			size_t pl = 0;
+			if (vigil_case_media_get(st, cs[i].id, j, &m))
+				goto out;
+			int bad = vigil_unseal(c, key, m.sealed, m.sealed_len, &pt, &pl);
+			free(m.sealed);
+			if (bad)
+				goto out;
+			collect(&l, pt, pl);
+			free(pt);
+		}
+	}
+	qsort(l.items, l.n, 64, (int (*)(const void *, const void *))strcmp);
+	for (size_t i = 0; i < l.n; i++) {
+		if (i)
+			strncat(items, ",", cap - strlen(items) - 1);
+		strncat(items, l.items[i], cap - strlen(items) - 1);
+	}
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "store_view: %s\n", c ? vigil_errmsg(c) : "out of memory");
+	vigil_cases_free(cs, n);
+	vigil_store_close(st);
+	vigil_ctx_free(c);
+	sodium_memzero(key, sizeof key);
+	return rc;
+}
+
 static int load_bank(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -294,7 +361,7 @@ int main(int argc, char **argv)
 		vigil_pm_f2_client_close(cli);
 		return test_done("pm/server persist");
 	}
-	if (argc != 5 || strcmp(argv[1], "run")) {
+	if ((argc != 5 && argc != 7) || strcmp(argv[1], "run")) {
 		fprintf(stderr, "usage: pm_f2_client gen|run|oversize|persist ...\n");
 		return 2;
 	}
@@ -302,6 +369,10 @@ int main(int argc, char **argv)
 	CHECK(vigil_pm_f2_client_open(&cli, argv[2], argv[3], 20000) == 0);
 	if (!cli)
 		return test_done("pm/server");
+	if (argc == 7)
+		gdb = argv[5], gmk = argv[6];
+	int npm, ncase;
+	char items[2048];
 	const vigil_pm_f2_params *par = vigil_pm_f2_client_params(cli);
 	gB = par->B, gS = par->S, gK = par->k, gT = par->T;
 	CHECKF(gK >= 2 && gK <= 8 && gT >= 15, "parameters: %u %u %u %u", gB, gS, gK, gT);
@@ -348,6 +419,25 @@ int main(int argc, char **argv)
 		if (refused != 2) /* the servers are out of step: nothing after this means anything */
 			return test_done("pm/server");
 	}
+	{ /* an account no case could carry (a space, via a hand-edited message): both refuse */
+		uint8_t *msg[2];
+		size_t len[2];
+		int acks[2] = {0, 0};
+		nonmember(x);
+		CHECK(vigil_pm_f2_query_make(par, x, "alice", (const uint8_t *)"a-acc", 5,
+					     (const uint8_t *)"ev-acc", 6, msg, len) == 0);
+		uint8_t *m2[2];
+		size_t l2[2];
+		CHECK(vigil_pm_f2_query_make(par, x, "al ice", (const uint8_t *)"a-acc", 5,
+					     (const uint8_t *)"ev-acc", 6, m2, l2) != 0);
+		msg[0][6 + 2] = msg[1][6 + 2] = ' '; /* "al ce" at both */
+		int rc = vigil_pm_f2_client_send(cli, msg, len, acks);
+		free(msg[0]);
+		free(msg[1]);
+		CHECKF(rc > 0 && acks[0] > 0 && acks[1] > 0,
+		       "an account with a space: custodian %d platform %d (both must refuse)", acks[0],
+		       acks[1]);
+	}
 	for (int p = 0; p < 2; p++) {
 		status(p, "alice", &over, &no, evs, sizeof evs);
 		CHECKF(over == 0 && no == 0, "party %d below k: over %d opened %zu [%s]", p, over, no,
@@ -359,6 +449,10 @@ int main(int argc, char **argv)
 		snprintf(id, sizeof id, "b-m%u", i);
 		snprintf(ev, sizeof ev, "ev-b-m%u", i);
 		CHECK(query("bob", id, x, ev) == 0);
+	}
+	if (gdb) { /* below k for both accounts: no case, so no evidence, in the store */
+		CHECK(store_view("alice", &npm, &ncase, items, sizeof items) == 0);
+		CHECKF(npm == 0, "below k: the platform's store holds %d pm case(s)", npm);
 	}
 	/* alice's k-th distinct match (d 15: within guaranteed recall). */
 	near(x, 50, 15);
@@ -373,6 +467,14 @@ int main(int argc, char **argv)
 	CHECKF(over == 1 && no == 0, "custodian at k: over %d opened %zu (must be 0)", over, no);
 	status(1, "bob", &over, &no, evs, sizeof evs);
 	CHECKF(over == 0 && no == 0, "bob below k: over %d opened %zu [%s]", over, no, evs);
+	if (gdb) { /* at k: one case, alice's, holding exactly her k matched images */
+		CHECK(store_view("alice", &npm, &ncase, items, sizeof items) == 0);
+		CHECKF(npm == 1 && ncase == 1 && !strcmp(items, want),
+		       "at k: %d pm case(s), %d of alice's, items [%s], want [%s]", npm, ncase, items,
+		       want);
+		CHECK(store_view("bob", &npm, &ncase, items, sizeof items) == 0);
+		CHECKF(ncase == 0, "bob below k has %d case(s)", ncase);
+	}
 	/* After k: a non-member never opens, a new match at once. */
 	nonmember(x);
 	CHECK(query("alice", "a-n9", x, "ev-a-n9") == 0);
@@ -383,6 +485,12 @@ int main(int argc, char **argv)
 	status(1, "alice", &over, &no, evs, sizeof evs);
 	CHECKF(no == gK + 1 && !strcmp(evs, want2) && !strstr(evs, "ev-a-n"),
 	       "after k: [%s], want [%s]", evs, want2);
+	if (gdb) { /* the later match joined the case; no non-member ever entered it */
+		CHECK(store_view("alice", &npm, &ncase, items, sizeof items) == 0);
+		CHECKF(npm == 1 && ncase == 1 && !strcmp(items, want2) && !strstr(items, "ev-a-n"),
+		       "after k: %d pm case(s), %d of alice's, items [%s], want [%s]", npm, ncase,
+		       items, want2);
+	}
 	printf("%d queries, %.1f ms each (client + both servers on loopback; informational)\n", nq,
 	       1e3 * qsec / nq);
 	CHECKF(leaks == 0, "%d query messages hold the query hash in the clear", leaks);

@@ -11,8 +11,8 @@
 set -u
 VIGIL=$1 CLIENT=$2 HERE=$(dirname "$0")
 T=$(mktemp -d)
-P0= P1=
-trap '[ -n "$P0" ] && kill -9 $P0 2>/dev/null; [ -n "$P1" ] && kill -9 $P1 2>/dev/null; rm -rf "$T"' EXIT
+P0= P1= SPID=
+trap '[ -n "$P0" ] && kill -9 $P0 2>/dev/null; [ -n "$P1" ] && kill -9 $P1 2>/dev/null; [ -n "$SPID" ] && kill -9 $SPID 2>/dev/null; rm -rf "$T"' EXIT
 . "$HERE/../server/lib.sh"
 
 "$CLIENT" gen "$T/list.hex" "$T/seed.hex" 500 || { echo "FAIL - gen"; exit 1; }
@@ -35,8 +35,15 @@ addr() {
 	return 1
 }
 
-"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 \
-	--i-understand-research-grade > "$T/p1.out" 2> "$T/p1.err" &
+python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/mk"
+chmod 600 "$T/mk"
+PDB=$(store_uri p) # the platform's review store: SQLite, or PostgreSQL under pg/pm-server
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$PDB" \
+	--i-understand-research-grade > "$T/bad.out" 2> "$T/bad.err"
+check "the platform's --db without --master-key is refused (exit 2)" [ $? = 2 ]
+# The platform with a review store: opened evidence becomes a case there.
+"$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --db "$PDB" \
+	--master-key "$T/mk" --i-understand-research-grade > "$T/p1.out" 2> "$T/p1.err" &
 P1=$!
 A1=$(addr "$T/p1.out") || { bad "platform did not start"; cat "$T/p1.err"; exit 1; }
 
@@ -55,8 +62,8 @@ i=0
 while ! grep -q "peer connected" "$T/p0.err" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 check "the custodian connected to the platform" grep -q "peer connected" "$T/p0.err"
 
-"$CLIENT" run "$A0" "$A1" "$T/list.hex" > "$T/run.out" 2>&1
-check "below k nothing opens; at k exactly the matches open at the platform" [ $? = 0 ]
+"$CLIENT" run "$A0" "$A1" "$T/list.hex" "$PDB" "$T/mk" > "$T/run.out" 2>&1
+check "below k nothing opens (no case in the store); at k exactly the matches open at the platform, as one review case" [ $? = 0 ]
 cat "$T/run.out"
 "$CLIENT" oversize "$A1" > "$T/big.out" 2>&1
 check "an oversized frame is refused unread and the platform keeps serving" [ $? = 0 ]
@@ -69,9 +76,42 @@ P0= P1=
 check "SIGTERM: the custodian stops with status 0" [ $r0 = 0 ]
 check "SIGTERM: the platform stops with status 0" [ $r1 = 0 ]
 
+if on_pg; then
+	check "the review case's items are sealed in the store (no evidence in the clear)" \
+		[ "$(store_sql "$PDB" "SELECT count(*), count(*) FILTER (WHERE position('ev-a-'::bytea in sealed) > 0) FROM case_media")" = "4|0" ]
+else
+	check "the review case's items are sealed in the store (no evidence in the clear)" \
+		sh -c "[ -s '$PDB' ] && ! grep -aq ev-a- '$PDB'"
+fi
+check "the platform logged the case opening and its join" \
+	sh -c "grep -q 'case [0-9]* opened' '$T/p1.err' && grep -q 'case [0-9]* joined' '$T/p1.err'"
+
+# The platform's reviewers: vigil serve on the platform's store, with the
+# same master key, shows the F2 case through the case routes with the
+# review protections (alice: her 3 matches and the later one).
+REV=$(VIGIL_DB="$PDB" "$VIGIL" key create reviewer --role review 2>/dev/null)
+R="Authorization: Bearer $REV"
+VIGIL_DB="$PDB" start --master-key-file "$T/mk"
+code GET '/v1/cases?state=all' -H "$R" > /dev/null
+CASE=$(jq -r '[.cases[] | select(.source == "pm")] | if length == 1 then .[0].id else "none" end' < "$T/body")
+code GET "/v1/cases/$CASE" -H "$R" > /dev/null
+check "vigil serve lists one pm case: alice's, priority 90, 4 items, match type pm_f2" \
+	[ "$(jq -c '[.user_id, .priority, .media, .contexts[0].surface, .matches[-1].type]' < "$T/body")" = '["alice",90,4,"pm-f2","pm_f2"]' ]
+check "the protected view of a non-image item: 415, no bytes" \
+	sh -c "[ \"\$(curl -s -o '$T/pv' -w '%{http_code}' -H '$R' '$U/v1/cases/$CASE/media/1')\" = 415 ] && ! grep -aq ev-a '$T/pv'"
+check "an original needs the claim (409)" [ "$(code GET "/v1/cases/$CASE/media/1?view=original" -H "$R")" = 409 ]
+check "the reviewer claims the case" [ "$(code POST "/v1/cases/$CASE/claim" -H "$R")" = 200 ]
+: > "$T/orig"
+for n in 1 2 3 4; do
+	curl -s -H "$R" "$U/v1/cases/$CASE/media/$n?view=original" >> "$T/orig"
+	echo >> "$T/orig"
+done
+printf 'ev-a-late\nev-a-m0\nev-a-m1\nev-a-m2\n' > "$T/want"
+sort "$T/orig" > "$T/orig.sorted"
+check "the case's originals are exactly alice's matched evidence" cmp -s "$T/orig.sorted" "$T/want"
+stop || bad "vigil serve did not stop cleanly"
+
 # --state: kill -9 of both servers between the (k-1)-th and the k-th match.
-python3 -c "import secrets; print(secrets.token_hex(32))" > "$T/mk"
-chmod 600 "$T/mk"
 "$VIGIL" pm-server --role platform $COMMON --listen 127.0.0.1:0 --state "$T/s1" \
 	--i-understand-research-grade > "$T/bad.out" 2> "$T/bad.err"
 check "--state without --master-key is refused (exit 2)" [ $? = 2 ]
@@ -124,7 +164,7 @@ VIGIL_DB="$T/b.db" "$VIGIL" bank create f2list > /dev/null &&
 	VIGIL_DB="$T/b.db" "$VIGIL" bank import f2list "$T/list.hex" > /dev/null || bad "bank import"
 cp "$T/b.db" "$T/b2.db"
 BANK="--seed-file $T/seed.hex --threshold 3 --bank f2list"
-"$VIGIL" pm-server --role platform $BANK --db "$T/b.db" --listen 127.0.0.1:0 \
+"$VIGIL" pm-server --role platform $BANK --db "$T/b.db" --master-key "$T/mk" --listen 127.0.0.1:0 \
 	--i-understand-research-grade > "$T/p1d.out" 2> "$T/p1d.err" &
 P1=$!
 A1=$(addr "$T/p1d.out") || { bad "platform (--bank) did not start"; cat "$T/p1d.err"; exit 1; }
