@@ -582,6 +582,15 @@ static void text(srv_req *r)
 			      vigil_text_view_name(h[k].view), "start", (json_int_t)h[k].start,
 			      "end", (json_int_t)h[k].end, "hashtag", h[k].in_hashtag,
 			      "disposition", vigil_disposition_name(disp[k]));
+		if (j && h[k].nparts) { /* a rule: the spans of its terms that hit */
+			json_t *pa = json_array();
+			size_t q;
+			for (q = 0; pa && q < h[k].nparts; q++)
+				json_array_append_new(pa, json_pack("{s:I,s:I}", "start",
+					(json_int_t)h[k].parts[q].start, "end",
+					(json_int_t)h[k].parts[q].end));
+			json_object_set_new(j, "parts", pa);
+		}
 		/* the listed term only to admins (lists can be licensed) */
 		if (j && admin)
 			json_object_set_new(j, "term", json_string(t.term));
