@@ -61,6 +61,7 @@ struct vigil_text_matcher {
 	litdb db[VIGIL__VIEW_END];          /* empty when a view has no term */
 	litdb tagdb[2];                     /* token terms in hashtag bodies */
 	hs_database_t *rxdb;                /* regex terms, conservative view */
+	vigil__px *px;                      /* the same on the portable engine */
 	uint32_t *plen[VIGIL__VIEW_END];    /* per term: its pattern's bytes in db */
 	uint32_t *tlen[2];                  /* per term: folded, unpadded bytes */
 	uint32_t *fcps;                     /* per term: code points, conservative */
@@ -84,6 +85,7 @@ struct vigil_text_scanner {
 	int full; /* HITS_MAX reached */
 	int oom;  /* the hit array could not grow */
 	vigil__rules_scratch rs;
+	vigil__px_scratch *pxs; /* of m->px */
 };
 
 static size_t count_cps(const char *s, size_t n)
@@ -429,11 +431,12 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		if (rc)
 			goto out;
 	}
-	/* Regexes need Vectorscan: the portable engine leaves them out and
-	 * says how many (vigil_text_matcher_engine). */
-	if (m->engine == VIGIL_TEXT_ENGINE_PORTABLE)
-		m->rx_unmatched = nrx;
-	else
+	/* The portable engine runs regexes with PCRE2 (rx_pcre.c); those
+	 * PCRE2 cannot compile it leaves out and counts. */
+	if (m->engine == VIGIL_TEXT_ENGINE_PORTABLE && nrx &&
+	    vigil__px_build(rx, rxids, nrx, &m->px, &m->rx_unmatched))
+		rc = vigil__err(ctx, VIGIL_ENOMEM, "matcher: out of memory");
+	else if (m->engine != VIGIL_TEXT_ENGINE_PORTABLE)
 		rc = compile_rx(ctx, rx, rxids, nrx, &m->rxdb);
 	if (rc)
 		goto out;
@@ -476,6 +479,7 @@ void vigil_text_matcher_free(vigil_text_matcher *m)
 		}
 	}
 	hs_free_database(m->rxdb);
+	vigil__px_free(m->px);
 	vigil__rules_free(&m->rules);
 	vigil__free(m->fcps);
 	vigil__free(m->mode);
@@ -543,7 +547,8 @@ int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
 		vigil_text_scanner_free(sc);
 		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
 	}
-	if (vigil__rules_scratch_new(&m->rules, &sc->rs)) {
+	if (vigil__rules_scratch_new(&m->rules, &sc->rs) ||
+	    (m->px && vigil__px_scratch_new(m->px, &sc->pxs))) {
 		vigil_text_scanner_free(sc);
 		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: out of memory");
 	}
@@ -557,6 +562,7 @@ void vigil_text_scanner_free(vigil_text_scanner *sc)
 		return;
 	hs_free_scratch(sc->scratch);
 	vigil__rules_scratch_free(&sc->rs);
+	vigil__px_scratch_free(sc->pxs);
 	vigil_folded_free(&sc->f[0]);
 	vigil_folded_free(&sc->f[1]);
 	vigil__free(sc->buf);
@@ -778,6 +784,13 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
 	}
+	if (v == VIGIL_VIEW_CONSERVATIVE && m->px && !sc->full && !sc->oom) {
+		j.kind = RX;
+		rc = vigil__px_scan(m->px, sc->pxs, f->text, f->len, on_match, &j);
+		j.kind = MAIN;
+		if (rc)
+			return vigil__err(ctx, rc, "scan: out of memory");
+	}
 	if (!HAS(m->tagdb[v]))
 		return 0;
 	j.kind = TAG;
@@ -820,7 +833,7 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		if (rc)
 			return rc;
 	}
-	if (!sc->full && !sc->oom && (HAS(m->db[VIGIL_VIEW_CONSERVATIVE]) || m->rxdb))
+	if (!sc->full && !sc->oom && (HAS(m->db[VIGIL_VIEW_CONSERVATIVE]) || m->rxdb || m->px))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_CONSERVATIVE, s, n, opts);
 	if (!rc && !sc->full && !sc->oom && HAS(m->db[VIGIL_VIEW_AGGRESSIVE]))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_AGGRESSIVE, s, n, opts);

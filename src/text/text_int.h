@@ -107,6 +107,25 @@ void vigil__rules_scratch_free(vigil__rules_scratch *x);
 int vigil__rules_eval(const vigil__rules *r, vigil__rules_scratch *x, vigil_text_hit *h,
 		      size_t *nh);
 
+/* Regex terms on the portable engine (rx_pcre.c): PCRE2 behind a literal
+ * prefilter, reporting what Vectorscan's SOM_LEFTMOST mode reports. n
+ * regexes rx[k] (term ids[k]); *unusable counts those PCRE2 cannot
+ * compile (left out). VIGIL_ENOMEM. */
+typedef struct vigil__px vigil__px;
+typedef struct vigil__px_scratch vigil__px_scratch;
+typedef int (*vigil__px_cb)(unsigned id, unsigned long long from, unsigned long long to,
+			    unsigned flags, void *user); /* non-zero: stop */
+int vigil__px_build(const char *const *rx, const unsigned *ids, unsigned n, vigil__px **out,
+		    size_t *unusable);
+void vigil__px_free(vigil__px *x);
+int vigil__px_scratch_new(const vigil__px *x, vigil__px_scratch **out);
+void vigil__px_scratch_free(vigil__px_scratch *s);
+/* Every regex over n bytes of s (a conservative view). VIGIL_ENOMEM. */
+int vigil__px_scan(const vigil__px *x, vigil__px_scratch *sc, const char *s, size_t n,
+		   vigil__px_cb cb, void *user);
+/* Regex scans of one message that the budget or a PCRE2 limit cut short. */
+size_t vigil__px_dropped(const vigil__px_scratch *s);
+
 /* Appends a copy of t (already validated), keeping its line number. */
 int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
 
