@@ -166,8 +166,9 @@ int vigil_text_matcher_term(const vigil_text_matcher *m, size_t i,
 /* The literal engine a matcher runs on. Vectorscan needs SSE4.2; without
  * it (or with VIGIL_TEXT_ENGINE=portable in the environment) matchers are
  * built on a portable Aho-Corasick automaton that gives the same hits for
- * token, substring and literal terms. It cannot run regex terms: they are
- * left out (counted by vigil_text_matcher_engine). */
+ * token, substring and literal terms, and runs regex terms with PCRE2
+ * (the same hits; a pattern PCRE2 cannot compile is left out, counted by
+ * vigil_text_matcher_engine). */
 typedef enum vigil_text_engine_id {
 	VIGIL_TEXT_ENGINE_VECTORSCAN = 0,
 	VIGIL_TEXT_ENGINE_PORTABLE = 1
