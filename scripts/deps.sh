@@ -7,7 +7,7 @@ PKGS="build-essential meson ninja-build pkg-config clang libxml2-dev
 libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libtiff-dev libheif-dev
 libssl-dev libavcodec-dev libavformat-dev libavutil-dev libswscale-dev
 libsqlite3-dev libpq-dev postgresql libcurl4-openssl-dev libmicrohttpd-dev libjansson-dev libsodium-dev
-libicu-dev libvectorscan-dev
+libicu-dev libvectorscan-dev libpcre2-dev
 wamerican wngerman wdutch hunspell-ar
 nginx libnginx-mod-rtmp ffmpeg jq curl sqlite3 python3 chromium chromium-driver"
 missing=""

@@ -21,6 +21,10 @@
 #define VIGIL_SUBSTRING_MIN 4     /* code points of a substring-mode term, folded */
 #define VIGIL_HASHTAG_MIN 4       /* code points of a term matched inside a hashtag */
 #define VIGIL_REGEX_MAX 1000      /* regex-mode terms in one matcher */
+#define VIGIL_RULE_MAX 1000       /* bytes of a rule-mode term (its JSON) */
+#define VIGIL_RULE_TERMS_MAX 32   /* terms inside one rule */
+#define VIGIL_RULE_GROUPS_MAX 16  /* AND groups of one rule */
+#define VIGIL_RULE_SPANS_MAX 16   /* spans reported with one rule hit */
 
 /* The two folded views of a text (docs/text.md, "Views"). */
 typedef enum vigil_text_view {
@@ -94,6 +98,15 @@ typedef enum vigil_term_mode {
 	VIGIL_TERM_REGEX = 3,     /* an operator's regular expression (Vectorscan
 				     syntax, caseless, UTF-8) over the
 				     conservative view; checked when added */
+	VIGIL_TERM_RULE = 4,      /* a boolean rule over terms, written as
+				     ThreatExchange's TREND_QUERY JSON
+				     {"and":[{"or":[T,...]},...],"not":[T,...]}:
+				     it matches a text in which every AND
+				     group has a hit of one of its terms and
+				     no NOT term has one. T is a token term,
+				     or "regex-/RE/" a regex term. Its hit
+				     carries the spans of the AND terms that
+				     hit (vigil_text_hit.parts). */
 	VIGIL__TERM_MODE_END
 } vigil_term_mode;
 
@@ -153,8 +166,9 @@ int vigil_text_matcher_term(const vigil_text_matcher *m, size_t i,
 /* The literal engine a matcher runs on. Vectorscan needs SSE4.2; without
  * it (or with VIGIL_TEXT_ENGINE=portable in the environment) matchers are
  * built on a portable Aho-Corasick automaton that gives the same hits for
- * token, substring and literal terms. It cannot run regex terms: they are
- * left out (counted by vigil_text_matcher_engine). */
+ * token, substring and literal terms, and runs regex terms with PCRE2
+ * (the same hits; a pattern PCRE2 cannot compile is left out, counted by
+ * vigil_text_matcher_engine). */
 typedef enum vigil_text_engine_id {
 	VIGIL_TEXT_ENGINE_VECTORSCAN = 0,
 	VIGIL_TEXT_ENGINE_PORTABLE = 1
@@ -176,6 +190,12 @@ typedef struct vigil_text_hit {
 	int in_hashtag;  /* 1 if it matched inside a hashtag's body */
 	size_t start;    /* the original bytes [start, end) */
 	size_t end;
+	/* A rule term's hit (VIGIL_TERM_RULE): the hits of its AND groups'
+	 * terms, by start, at most VIGIL_RULE_SPANS_MAX (owned by the
+	 * scanner, like the hit); [start, end) covers them. NULL and 0 for
+	 * any other term. */
+	const vigil_span *parts;
+	size_t nparts;
 } vigil_text_hit;
 
 typedef struct vigil_text_scanner vigil_text_scanner;

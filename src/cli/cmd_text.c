@@ -124,6 +124,14 @@ static int match_line(void *user, uint64_t no, const char *s, size_t n)
 		       t.severity, vigil_term_mode_name(t.mode), h[k].start, h[k].end,
 		       vigil_text_view_name(h[k].view), h[k].in_hashtag ? "true" : "false");
 		json_span(s, h[k].start, h[k].end);
+		if (h[k].nparts) { /* a rule: the spans of its terms that hit */
+			size_t q;
+			printf(",\"parts\":[");
+			for (q = 0; q < h[k].nparts; q++)
+				printf("%s{\"start\":%zu,\"end\":%zu}", q ? "," : "",
+				       h[k].parts[q].start, h[k].parts[q].end);
+			printf("]");
+		}
 		printf("}\n");
 	}
 	j->hits += nh;

@@ -6,8 +6,10 @@
  *    5% Levenshtein tolerance is not reproduced, the folds stand in).
  *  - TREND_QUERY {"and":[{"or":[...]}],"not":[]}: a query of one OR group
  *    and no NOT terms, each term a token term, "regex-" terms (delimiters
- *    cut, as the reference does) regex terms. A query with two AND groups
- *    or NOT terms has no per-term equivalent and is skipped (counted).
+ *    cut, as the reference does) regex terms. A query with more AND groups
+ *    or with NOT terms has no per-term equivalent: it becomes one rule term
+ *    (VIGIL_TERM_RULE, rule.c), the query in a canonical compact form, whose
+ *    terms are matched alike and whose logic is evaluated per message.
  *  - URI, RAW_URI: the address without its scheme, as a substring term
  *    (its punctuation folds to separators, so it matches however written).
  * Category: the first descriptor tag, else the type in lower case.
@@ -18,6 +20,7 @@
 #include "../text/text_int.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Appends term s (n bytes) in mode to r; -1 if it cannot be used. */
@@ -59,6 +62,26 @@ static int push(xrec *r, const char *s, size_t n, int mode)
 	return 0;
 }
 
+/* Appends the whole query q as one rule term (canonical: compact, keys
+ * sorted, so a record sent again maps to the same term); -1 if unusable. */
+static int push_rule(xrec *r, json_t *q)
+{
+	char *s = json_dumps(q, JSON_COMPACT | JSON_SORT_KEYS);
+	size_t used = 0, n = s ? strlen(s) : 0;
+	int k, rc = -1;
+
+	for (k = 0; k < r->nterms; k++)
+		used += strlen(r->terms + used) + 1;
+	if (s && n <= VIGIL_RULE_MAX && used + n + 1 <= sizeof(r->terms) &&
+	    r->nterms < XCH_MAX_TERMS && !vigil__rule_why(s)) {
+		memcpy(r->terms + used, s, n + 1);
+		r->tmode[r->nterms++] = VIGIL_TERM_RULE;
+		rc = 0;
+	}
+	free(s);
+	return rc;
+}
+
 static int trend_query(xrec *r, const char *ind)
 {
 	json_t *q = json_loads(ind, 0, NULL), *and, *not, *or, *t;
@@ -68,6 +91,15 @@ static int trend_query(xrec *r, const char *ind)
 	and = json_object_get(q, "and");
 	not = json_object_get(q, "not");
 	or = json_object_get(json_array_get(and, 0), "or");
+	if (json_is_array(and) && (!not || json_is_array(not)) &&
+	    (json_array_size(and) > 1 || json_array_size(not))) {
+		json_t *c = json_pack("{s:O}", "and", and);
+		if (c && json_array_size(not))
+			json_object_set(c, "not", not);
+		rc = c ? push_rule(r, c) : -1;
+		json_decref(c);
+		goto out;
+	}
 	if (!json_is_array(and) || json_array_size(and) != 1 || !json_is_array(or) ||
 	    !json_array_size(or) || (not && (!json_is_array(not) || json_array_size(not))))
 		goto out;

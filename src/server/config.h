@@ -82,9 +82,12 @@
 	  "Default largest PDQ Hamming distance that matches (a request's "   \
 	  "?radius= overrides it).")                                            \
 	X(text_model, "text-model", STR, "", 0, 0, 0,                          \
-	  "A grooming model file (vigil text train) for POST /v1/text's "      \
-	  "per-message score; empty: the hand-written stage lexicon. Read at " \
-	  "start: a damaged or unknown file stops the server.")                \
+	  "The grooming model for POST /v1/text's score: a model file (vigil " \
+	  "text train); empty: the shipped groom-default.vgm (the source "     \
+	  "tree's data/ when vigil runs from its build directory, else "       \
+	  "DATADIR/vigil/); 'lexicon': the hand-written stage lexicon; "       \
+	  "'off': no grooming score. Read at start: a missing, damaged or "    \
+	  "unknown file stops the server.")                                    \
 	X(text_state_max_age, "text-state-max-age", INT, "2592000", 60,        \
 	  31622400, 1,                                                         \
 	  "Seconds a (conversation, author) grooming state is kept after its " \

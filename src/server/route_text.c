@@ -11,8 +11,9 @@
  * matcher and swaps it in while the others go on with the old one, which
  * is freed when its last user returns it.
  *
- * The grooming score comes from the text_model file when one is set
- * (read at start), else from the stage lexicon.
+ * The grooming score comes from the model text_model names, read at
+ * start: by default the shipped one (default_model), 'lexicon' for the
+ * stage lexicon alone, 'off' for none.
  *
  * Grooming state: per (conversation, author), in memory and persisted in
  * the request's transaction (text_state.c).
@@ -61,6 +62,7 @@ static struct {
 	vigil_folder *fo;
 	vigil_groom *groom;
 	vigil_groom_model *model; /* text_model, or NULL: the lexicon */
+	int off;                  /* text_model 'off': no grooming score */
 	scanpool groom_pool;      /* of vigil_groom_lexicon(groom) */
 	engine *cur;
 	int64_t sig[3];
@@ -142,20 +144,62 @@ void srv_text_changed(void)
 	pthread_mutex_unlock(&T.mu);
 }
 
+#ifndef VIGIL_DATA_INSTALLED /* set by meson: the installed data, the source tree's */
+#define VIGIL_DATA_INSTALLED "/usr/local/share/vigil"
+#endif
+#ifndef VIGIL_DATA_SOURCE
+#define VIGIL_DATA_SOURCE ""
+#endif
+#ifndef VIGIL_BUILD_ROOT
+#define VIGIL_BUILD_ROOT ""
+#endif
+#define DEFAULT_MODEL "groom-default.vgm"
+
+/* Where the shipped model is, for an empty text_model: a program running
+ * from inside the build directory it was built in uses its source tree's
+ * data/ (so a build never reads an older installed copy), any other the
+ * installed DATADIR/vigil/. One rule, no search: the file it names must
+ * be there, or the server does not start. */
+static void default_model(char *out, size_t cap)
+{
+	char exe[4096], root[4096];
+	size_t n;
+
+	if (*VIGIL_BUILD_ROOT && *VIGIL_DATA_SOURCE && realpath("/proc/self/exe", exe) &&
+	    realpath(VIGIL_BUILD_ROOT, root) && (n = strlen(root)) &&
+	    !strncmp(exe, root, n) && exe[n] == '/') {
+		snprintf(out, cap, "%s/%s", VIGIL_DATA_SOURCE, DEFAULT_MODEL);
+		return;
+	}
+	snprintf(out, cap, "%s/%s", VIGIL_DATA_INSTALLED, DEFAULT_MODEL);
+}
+
 int srv__text_start(srv *s, char *err, size_t errcap)
 {
+	const char *path = s->cfg.text_model;
+	char def[4096 + 32];
 	vigil_ctx *c = NULL;
 	int rc;
 
-	if (!*s->cfg.text_model)
+	T.off = !strcmp(path, "off");
+	if (T.off || !strcmp(path, "lexicon"))
 		return 0;
+	if (!*path) {
+		default_model(def, sizeof(def));
+		path = def;
+	}
 	if (vigil_ctx_new(&c)) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	rc = vigil_groom_model_load(c, s->cfg.text_model, &T.model);
-	if (rc)
+	rc = vigil_groom_model_load(c, path, &T.model);
+	if (rc && *s->cfg.text_model)
 		snprintf(err, errcap, "text_model: %s", vigil_errmsg(c));
+	else if (rc)
+		snprintf(err, errcap, "text_model (empty: the shipped model): %s; set "
+			 "text_model to a model file, 'lexicon' or 'off'", vigil_errmsg(c));
+	else
+		srv_log(s, SRV_LOG_INFO, "text: grooming model %s", path);
 	vigil_ctx_free(c);
 	return rc ? -1 : 0;
 }
@@ -538,6 +582,15 @@ static void text(srv_req *r)
 			      vigil_text_view_name(h[k].view), "start", (json_int_t)h[k].start,
 			      "end", (json_int_t)h[k].end, "hashtag", h[k].in_hashtag,
 			      "disposition", vigil_disposition_name(disp[k]));
+		if (j && h[k].nparts) { /* a rule: the spans of its terms that hit */
+			json_t *pa = json_array();
+			size_t q;
+			for (q = 0; pa && q < h[k].nparts; q++)
+				json_array_append_new(pa, json_pack("{s:I,s:I}", "start",
+					(json_int_t)h[k].parts[q].start, "end",
+					(json_int_t)h[k].parts[q].end));
+			json_object_set_new(j, "parts", pa);
+		}
 		/* the listed term only to admins (lists can be licensed) */
 		if (j && admin)
 			json_object_set_new(j, "term", json_string(t.term));
@@ -548,7 +601,7 @@ static void text(srv_req *r)
 		json_array_append_new(tags, json_pack("{s:I,s:I}", "start",
 						      (json_int_t)spans[k].start, "end",
 						      (json_int_t)spans[k].end));
-	if (*str_of(body, "conversation_id") && *str_of(body, "author_id")) {
+	if (!T.off && *str_of(body, "conversation_id") && *str_of(body, "author_id")) {
 		now = srv_groom_clock(body);
 		rc = srv_groom_state_get(st, srv_of(r)->cfg.text_state_max_age,
 					 str_of(body, "conversation_id"), str_of(body, "author_id"),

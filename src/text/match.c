@@ -61,10 +61,14 @@ struct vigil_text_matcher {
 	litdb db[VIGIL__VIEW_END];          /* empty when a view has no term */
 	litdb tagdb[2];                     /* token terms in hashtag bodies */
 	hs_database_t *rxdb;                /* regex terms, conservative view */
+	vigil__px *px;                      /* the same on the portable engine */
 	uint32_t *plen[VIGIL__VIEW_END];    /* per term: its pattern's bytes in db */
 	uint32_t *tlen[2];                  /* per term: folded, unpadded bytes */
 	uint32_t *fcps;                     /* per term: code points, conservative */
 	uint8_t *mode;                      /* per term: vigil_term_mode */
+	vigil__rules rules;                 /* rule terms (rule.c): the arrays
+					       above go on past the listed
+					       terms with their hidden terms */
 };
 
 struct vigil_text_scanner {
@@ -80,6 +84,8 @@ struct vigil_text_scanner {
 	int folded[2]; /* the last scan folded this view into f[] */
 	int full; /* HITS_MAX reached */
 	int oom;  /* the hit array could not grow */
+	vigil__rules_scratch rs;
+	vigil__px_scratch *pxs; /* of m->px */
 };
 
 static size_t count_cps(const char *s, size_t n)
@@ -255,6 +261,17 @@ const char *vigil__term_fold_why(const vigil_folder *fo, vigil_ctx *ctx, const c
 	char *tmp = NULL;
 	int v;
 
+	if (mode == VIGIL_TERM_RULE) {
+		vigil__rule_part *p;
+		size_t n, k;
+		int g;
+		if ((why = vigil__rule_parse(term, &p, &n, &g)))
+			return why;
+		for (k = 0; k < n && !why; k++)
+			why = vigil__term_fold_why(fo, ctx, p[k].term, p[k].mode);
+		vigil__rule_parts_free(p, n);
+		return why;
+	}
 	if (mode == VIGIL_TERM_REGEX || mode == VIGIL_TERM_LITERAL)
 		return NULL;
 	for (v = 0; v < 2 && !why; v++) {
@@ -288,7 +305,8 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 	char *tmp = NULL;
 	const char **rx = NULL;
 	unsigned *rxids = NULL, nrx = 0;
-	size_t n, i, v, k, tcap = 0;
+	vigil__rule_part *parts = NULL;
+	size_t n, i, v, k, tcap = 0, nparts = 0, nl;
 	int rc = 0;
 
 	*out = NULL;
@@ -306,6 +324,12 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		goto out;
 	}
 	m->fo = fo;
+	/* n: the listed terms, then the hidden terms of the rules */
+	rc = vigil__rules_build(ctx, tl, &m->rules, &parts, &nparts);
+	if (rc)
+		goto out;
+	nl = n;
+	n += nparts;
 	m->fcps = vigil__calloc(n ? n : 1, sizeof(uint32_t));
 	m->mode = vigil__calloc(n ? n : 1, 1);
 	rx = vigil__calloc(n ? n : 1, sizeof(*rx));
@@ -328,11 +352,19 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 	}
 	for (i = 0; i < n; i++) {
 		vigil_term t;
-		vigil_termlist_get(tl, i, &t);
-		rc = vigil__termlist_copy(m->terms, &t);
-		if (rc)
-			goto out;
+		if (i < nl) {
+			vigil_termlist_get(tl, i, &t);
+			rc = vigil__termlist_copy(m->terms, &t);
+			if (rc)
+				goto out;
+		} else { /* a rule's term: reported through its rule */
+			vigil_termlist_get(tl, m->rules.rule_term[m->rules.part_rule[i - nl]], &t);
+			t.term = parts[i - nl].term;
+			t.mode = parts[i - nl].mode;
+		}
 		m->mode[i] = (uint8_t)t.mode;
+		if (t.mode == VIGIL_TERM_RULE)
+			continue;
 		if (t.mode == VIGIL_TERM_REGEX) {
 			vigil_term c;
 			if (nrx >= VIGIL_REGEX_MAX) {
@@ -341,8 +373,9 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 						VIGIL_REGEX_MAX);
 				goto out;
 			}
-			vigil_termlist_get(m->terms, i, &c); /* the copy outlives rx */
-			rx[nrx] = c.term;
+			if (i < nl) /* the copy outlives rx (so do parts) */
+				vigil_termlist_get(m->terms, i, &c);
+			rx[nrx] = i < nl ? c.term : t.term;
 			rxids[nrx++] = (unsigned)i;
 			continue;
 		}
@@ -415,11 +448,12 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		if (rc)
 			goto out;
 	}
-	/* Regexes need Vectorscan: the portable engine leaves them out and
-	 * says how many (vigil_text_matcher_engine). */
-	if (m->engine == VIGIL_TEXT_ENGINE_PORTABLE)
-		m->rx_unmatched = nrx;
-	else
+	/* The portable engine runs regexes with PCRE2 (rx_pcre.c); those
+	 * PCRE2 cannot compile it leaves out and counts. */
+	if (m->engine == VIGIL_TEXT_ENGINE_PORTABLE && nrx &&
+	    vigil__px_build(rx, rxids, nrx, &m->px, &m->rx_unmatched))
+		rc = vigil__err(ctx, VIGIL_ENOMEM, "matcher: out of memory");
+	else if (m->engine != VIGIL_TEXT_ENGINE_PORTABLE)
 		rc = compile_rx(ctx, rx, rxids, nrx, &m->rxdb);
 	if (rc)
 		goto out;
@@ -439,6 +473,7 @@ out:
 	vigil__free(tmp);
 	vigil__free(rx);
 	vigil__free(rxids);
+	vigil__rule_parts_free(parts, nparts);
 	vigil_folded_free(&f);
 	vigil_text_matcher_free(m);
 	return rc;
@@ -461,6 +496,8 @@ void vigil_text_matcher_free(vigil_text_matcher *m)
 		}
 	}
 	hs_free_database(m->rxdb);
+	vigil__px_free(m->px);
+	vigil__rules_free(&m->rules);
 	vigil__free(m->fcps);
 	vigil__free(m->mode);
 	vigil_termlist_free(m->terms);
@@ -527,6 +564,11 @@ int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
 		vigil_text_scanner_free(sc);
 		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
 	}
+	if (vigil__rules_scratch_new(&m->rules, &sc->rs) ||
+	    (m->px && vigil__px_scratch_new(m->px, &sc->pxs))) {
+		vigil_text_scanner_free(sc);
+		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: out of memory");
+	}
 	*out = sc;
 	return 0;
 }
@@ -536,6 +578,8 @@ void vigil_text_scanner_free(vigil_text_scanner *sc)
 	if (!sc)
 		return;
 	hs_free_scratch(sc->scratch);
+	vigil__rules_scratch_free(&sc->rs);
+	vigil__px_scratch_free(sc->pxs);
 	vigil_folded_free(&sc->f[0]);
 	vigil_folded_free(&sc->f[1]);
 	vigil__free(sc->buf);
@@ -624,6 +668,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
 	h->in_hashtag = j->kind == TAG || in_tag(sc, s, e);
 	h->start = s;
 	h->end = e;
+	h->parts = NULL;
+	h->nparts = 0;
 	return 0;
 }
 
@@ -755,6 +801,13 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
 			return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
 	}
+	if (v == VIGIL_VIEW_CONSERVATIVE && m->px && !sc->full && !sc->oom) {
+		j.kind = RX;
+		rc = vigil__px_scan(m->px, sc->pxs, f->text, f->len, on_match, &j);
+		j.kind = MAIN;
+		if (rc)
+			return vigil__err(ctx, rc, "scan: out of memory");
+	}
 	if (!HAS(m->tagdb[v]))
 		return 0;
 	j.kind = TAG;
@@ -797,7 +850,7 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 		if (rc)
 			return rc;
 	}
-	if (!sc->full && !sc->oom && (HAS(m->db[VIGIL_VIEW_CONSERVATIVE]) || m->rxdb))
+	if (!sc->full && !sc->oom && (HAS(m->db[VIGIL_VIEW_CONSERVATIVE]) || m->rxdb || m->px))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_CONSERVATIVE, s, n, opts);
 	if (!rc && !sc->full && !sc->oom && HAS(m->db[VIGIL_VIEW_AGGRESSIVE]))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_AGGRESSIVE, s, n, opts);
@@ -806,6 +859,8 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 	if (sc->oom)
 		return vigil__err(ctx, VIGIL_ENOMEM, "scan: out of memory");
 	dedupe(sc);
+	if (m->rules.nrules && vigil__rules_eval(&m->rules, &sc->rs, sc->hits, &sc->nhits))
+		return vigil__err(ctx, VIGIL_ENOMEM, "scan: out of memory");
 	*hits = sc->hits;
 	*nhits = sc->nhits;
 	if (sc->full)

@@ -23,7 +23,7 @@ struct vigil_termlist {
 	size_t n, cap;
 };
 
-static const char *const mode_names[] = {"token", "substring", "literal", "regex"};
+static const char *const mode_names[] = {"token", "substring", "literal", "regex", "rule"};
 
 const char *vigil_term_mode_name(int mode)
 {
@@ -81,8 +81,9 @@ static const char *term_why(const char *term, const char *cat, int severity,
 
 	if (!n)
 		return "empty term";
-	if (n > VIGIL_TERM_MAX)
-		return "term longer than 256 bytes";
+	if (n > (mode == VIGIL_TERM_RULE ? VIGIL_RULE_MAX : VIGIL_TERM_MAX))
+		return mode == VIGIL_TERM_RULE ? "rule longer than 1000 bytes"
+					       : "term longer than 256 bytes";
 	if (cat && strlen(cat) > VIGIL_CATEGORY_MAX)
 		return "category longer than 64 bytes";
 	if (severity < 0 || severity > 100)
@@ -93,6 +94,8 @@ static const char *term_why(const char *term, const char *cat, int severity,
 		return "term contains a line break";
 	if (mode == VIGIL_TERM_REGEX)
 		return vigil__regex_why(term);
+	if (mode == VIGIL_TERM_RULE)
+		return vigil__rule_why(term);
 	return NULL;
 }
 

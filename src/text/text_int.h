@@ -70,6 +70,68 @@ void vigil__ac_free(vigil__ac *a);
 const char *vigil__term_fold_why(const vigil_folder *fo, vigil_ctx *ctx, const char *term,
 				 int mode);
 
+/* Rule terms (rule.c). One term inside a rule: its text (owned), mode
+ * (token or regex) and AND group (0..VIGIL_RULE_GROUPS_MAX-1; -1: NOT). */
+typedef struct vigil__rule_part {
+	char *term;
+	int mode;
+	int group;
+} vigil__rule_part;
+/* Parses a rule term's JSON: NULL with *parts (the caller's:
+ * vigil__rule_parts_free), *n and *ngroups, or why it is refused. */
+const char *vigil__rule_parse(const char *text, vigil__rule_part **parts, size_t *n,
+			      int *ngroups);
+void vigil__rule_parts_free(vigil__rule_part *p, size_t n);
+/* Why a rule term cannot be used, or NULL (a per-thread buffer). */
+const char *vigil__rule_why(const char *text);
+
+/* A matcher's rules: the hidden terms of its rules have ids base.. */
+typedef struct vigil__rules {
+	uint32_t base;        /* the listed terms' count */
+	uint32_t nrules, nparts;
+	uint32_t *rule_term;  /* per rule: its listed term */
+	uint32_t *rule_need;  /* per rule: one bit per AND group */
+	uint32_t *part_rule;  /* per hidden term (id - base): its rule */
+	int8_t *part_group;   /* per hidden term: AND group, -1 NOT */
+} vigil__rules;
+/* Builds r from tl's rule terms; *parts (nparts: hidden term id - base)
+ * are the caller's (vigil__rule_parts_free). */
+int vigil__rules_build(vigil_ctx *ctx, const vigil_termlist *tl, vigil__rules *r,
+		       vigil__rule_part **parts, size_t *nparts);
+void vigil__rules_free(vigil__rules *r);
+/* One scanner's room for evaluating them. */
+typedef struct vigil__rules_scratch {
+	uint32_t *got;     /* per rule: groups hit, bit 31 a NOT term */
+	uint32_t *touched; /* rules with a hidden hit in this scan */
+	vigil_span *spans; /* of the rule hits */
+	size_t nspans, cap;
+} vigil__rules_scratch;
+int vigil__rules_scratch_new(const vigil__rules *r, vigil__rules_scratch *x);
+void vigil__rules_scratch_free(vigil__rules_scratch *x);
+/* Replaces the hidden terms' hits among h[0..*nh) (sorted by start) by
+ * one hit per rule that holds, sorted again. VIGIL_ENOMEM. */
+int vigil__rules_eval(const vigil__rules *r, vigil__rules_scratch *x, vigil_text_hit *h,
+		      size_t *nh);
+
+/* Regex terms on the portable engine (rx_pcre.c): PCRE2 behind a literal
+ * prefilter, reporting what Vectorscan's SOM_LEFTMOST mode reports. n
+ * regexes rx[k] (term ids[k]); *unusable counts those PCRE2 cannot
+ * compile (left out). VIGIL_ENOMEM. */
+typedef struct vigil__px vigil__px;
+typedef struct vigil__px_scratch vigil__px_scratch;
+typedef int (*vigil__px_cb)(unsigned id, unsigned long long from, unsigned long long to,
+			    unsigned flags, void *user); /* non-zero: stop */
+int vigil__px_build(const char *const *rx, const unsigned *ids, unsigned n, vigil__px **out,
+		    size_t *unusable);
+void vigil__px_free(vigil__px *x);
+int vigil__px_scratch_new(const vigil__px *x, vigil__px_scratch **out);
+void vigil__px_scratch_free(vigil__px_scratch *s);
+/* Every regex over n bytes of s (a conservative view). VIGIL_ENOMEM. */
+int vigil__px_scan(const vigil__px *x, vigil__px_scratch *sc, const char *s, size_t n,
+		   vigil__px_cb cb, void *user);
+/* Regex scans of one message that the budget or a PCRE2 limit cut short. */
+size_t vigil__px_dropped(const vigil__px_scratch *s);
+
 /* Appends a copy of t (already validated), keeping its line number. */
 int vigil__termlist_copy(vigil_termlist *tl, const vigil_term *t);
 

@@ -26,14 +26,14 @@ msgs() { jq -r '.grooming.messages' "$T/body"; }
 gt() { python3 -c "import sys; sys.exit(0 if float('$1') > float('$2') else 0 if False else 1)"; }
 kill9() { kill -9 $SPID; wait $SPID 2>/dev/null; SPID=; }
 
-start --text-state-max-age $AGE
+start --text-state-max-age $AGE --text-model lexicon
 post c1 a1 $T0 "hi, how old are you?" >/dev/null
 post c1 a1 $((T0 + 1)) "where do you live" >/dev/null
 post c1 a1 $((T0 + 2)) "are you alone right now" >/dev/null
 r3=$(risk)
 check "three messages scored (risk $r3)" is "$(msgs)" 3
 kill9
-start --text-state-max-age $AGE
+start --text-state-max-age $AGE --text-model lexicon
 post c1 a1 $((T0 + 3)) "this is our secret ok" >/dev/null
 r4=$(risk) m4=$(msgs)
 check "after kill -9 and restart the pair goes on: message $m4, risk $r3 -> $r4" \
@@ -49,7 +49,7 @@ done
 check "the alert is raised once (at message $at), listing what fired: $fired" \
 	sh -c "[ $alerts = 1 ] && echo '$fired' | jq -e 'length > 0' >/dev/null"
 kill9
-start --text-state-max-age $AGE
+start --text-state-max-age $AGE --text-model lexicon
 post c1 a1 $((T0 + 9)) "let's meet" >/dev/null
 check "after another restart: no second alert (message $(msgs))" \
 	sh -c "[ \"\$(jq -r .grooming.alert '$T/body')\" = false ] && [ $(msgs) = 8 ]"
@@ -77,9 +77,13 @@ post c3 a3 $((T1 + 2 * AGE + 150)) "hello" >/dev/null
 check "expired in memory too: starts from zero (message $(msgs))" is "$(msgs)" 1
 check "the server stops cleanly" stop
 
-# With the shipped model (data/groom-default.vgm): the conversation model's
-# risk over the stored aggregates, across a kill -9 after message 3.
-start --text-state-max-age $AGE --text-model "$SRC/data/groom-default.vgm"
+# With no text_model setting the server loads the shipped model
+# (data/groom-default.vgm, found in the source tree since this vigil runs
+# from its build directory): the conversation model's risk over the stored
+# aggregates, across a kill -9 after message 3.
+start --text-state-max-age $AGE --log-level info
+check "no text_model: the shipped model is loaded" \
+	grep -q "grooming model $SRC/data/groom-default.vgm" "$T/server.log"
 T2=$((T0 + 10 * AGE)) n=0 alerts=0 at=0 fired=
 for m in "hey nice game today" "how old are you?" "which school do you go to" \
 	"are you alone right now" "this is our secret ok" "add me on the other app" "gg"; do
@@ -87,11 +91,34 @@ for m in "hey nice game today" "how old are you?" "which school do you go to" \
 	post c9 a9 $((T2 + n)) "$m" >/dev/null
 	if jq -e '.grooming.alert' "$T/body" >/dev/null; then alerts=$((alerts + 1)); at=$n
 		fired=$(jq -c '.grooming.fired' "$T/body"); fi
-	[ $n = 3 ] && { kill9; start --text-state-max-age $AGE --text-model "$SRC/data/groom-default.vgm"; }
+	[ $n = 3 ] && { kill9; start --text-state-max-age $AGE; }
 done
 check "shipped model: one alert (message $at, by 7), after a restart at 3, fired $fired" \
 	sh -c "[ $alerts = 1 ] && [ $at -le 7 ] && [ $(msgs) = 7 ] && echo '$fired' | jq -e 'map(startswith(\"stages>=\")) | any' >/dev/null"
 check "the server stops cleanly" stop
+
+# text_model 'off': the same conversation is not scored at all (no
+# grooming object, no alert, no state row, no case).
+rows=$(store_sql "$VIGIL_DB" "SELECT count(*) FROM groom_state")
+start --text-state-max-age $AGE --text-model off
+n=0 scored=0
+for m in "hey nice game today" "how old are you?" "which school do you go to" \
+	"are you alone right now" "this is our secret ok" "add me on the other app" "gg"; do
+	n=$((n + 1))
+	post c8 a8 $((T2 + n)) "$m" >/dev/null
+	jq -e '.grooming != null' "$T/body" >/dev/null && scored=$((scored + 1))
+done
+check "text_model off: none of 7 messages scored ($scored), no state, no case" \
+	sh -c "[ $scored = 0 ] && [ \"\$(jq -r .verdict '$T/body')\" = allow ] && \
+	[ \"$(store_sql "$VIGIL_DB" "SELECT count(*) FROM groom_state")\" = $rows ] && \
+	[ \"$(store_sql "$VIGIL_DB" "SELECT count(*) FROM cases WHERE user_id='a8'")\" = 0 ]"
+check "the server stops cleanly" stop
+"$VIGIL" serve --listen 127.0.0.1:0 --db "$VIGIL_DB" --text-model "$T/nonesuch.vgm" 2> "$T/bad.err" &
+BPID=$!
+wait $BPID
+brc=$?
+check "a text_model file that is not there stops the server (status $brc)" \
+	sh -c "[ $brc -ne 0 ] && grep -q 'text_model' '$T/bad.err'"
 
 # A store of schema 7 (before groom_state) is upgraded on open.
 if ! on_pg; then
