@@ -534,7 +534,7 @@ static void job_lost(srv *s, const char *id)
 	pthread_mutex_unlock(&J.mu);
 }
 
-static const srv_work_kind video_kind = {"video", job_adopt, job_lost};
+static const srv_work_kind video_kind = {"video", job_adopt, job_lost, 0};
 
 /* What a job's row says about its upload (spec), parsed. */
 typedef struct job_spec {
@@ -792,7 +792,7 @@ static void queue_video(srv_req *r, vigil_store *st, const uint8_t *file, size_t
 	snprintf(w.kind, sizeof(w.kind), "video");
 	snprintf(w.state, sizeof(w.state), "queued");
 	snprintf(w.owner, sizeof(w.owner), "%s", srv_lease_owner());
-	w.lease_until_ms = srv_work_until(s);
+	w.lease_until_ms = srv_work_until(s, w.kind);
 	spec = json_pack("{s:O,s:{s:s,s:I,s:s},s:s,s:I}", "context", context, "who", "key",
 			 who.key, "roles", (json_int_t)who.roles, "ip", who.ip, "sealed",
 			 mk ? "master" : "process", "bytes", (json_int_t)len);
