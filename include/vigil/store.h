@@ -384,6 +384,10 @@ int vigil_work_claim(vigil_store *st, const char *id, const char *owner, const c
  * item was finished already or is another owner's. */
 int vigil_work_finish(vigil_store *st, const char *id, const char *owner, const char *state,
 		      const char *result, int *done);
+/* Deletes at most max finished items (done, failed, removed) last updated
+ * before before_ms (unix ms), oldest first; *n: how many. Open items are
+ * never deleted. One transaction (or part of the caller's). */
+int vigil_work_prune(vigil_store *st, int64_t before_ms, size_t max, size_t *n);
 
 /* ---------------------------------------------------------- evidence */
 

@@ -23,22 +23,29 @@ const char *srv_sniff_type(const uint8_t *d, size_t n)
 	return vigil__media_type(d, n);
 }
 
+/* One item of the given type sealed under the master key into *m (its
+ * sealed bytes the caller's to free); case_id is set when it is stored. */
+static int seal_item(srv *s, vigil_ctx *c, const uint8_t *data, size_t len, const char *type,
+		     vigil_case_media *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->content_type, sizeof(m->content_type), "%s", type);
+	m->bytes = (int64_t)len;
+	crypto_hash_sha256(m->sha256, data, len);
+	return vigil_seal(c, srv_master_key(s), data, len, &m->sealed, &m->sealed_len);
+}
+
 /* Keeps one item sealed, of the given type. 0, or a status (logged). */
 static int keep_item(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
 		     const uint8_t *data, size_t len, const char *type)
 {
-	const uint8_t *k = srv_master_key(s);
 	vigil_case_media m;
 	int n = 0, rc;
 
-	if (!k || !case_id || !data || !len)
+	if (!srv_master_key(s) || !case_id || !data || !len)
 		return VIGIL_OK;
-	memset(&m, 0, sizeof(m));
+	rc = seal_item(s, c, data, len, type, &m);
 	m.case_id = case_id;
-	snprintf(m.content_type, sizeof(m.content_type), "%s", type);
-	m.bytes = (int64_t)len;
-	crypto_hash_sha256(m.sha256, data, len);
-	rc = vigil_seal(c, k, data, len, &m.sealed, &m.sealed_len);
 	if (!rc)
 		rc = vigil_case_media_add(st, &m, &n);
 	if (rc)
@@ -56,12 +63,15 @@ void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *
 
 static int png_encode(const uint8_t *px, int w, int h, int ch, uint8_t **out, size_t *len);
 
+struct srv_case_copy {
+	int n;
+	vigil_case_media m[VIGIL_CASE_MEDIA_MAX];
+};
+
 typedef struct keyframes {
 	srv *s;
 	vigil_ctx *c;
-	vigil_store *st;
-	int64_t case_id;
-	int kept;
+	srv_case_copy *cp;
 } keyframes;
 
 static int keep_frame(void *user, const vigil_image *img, double seconds)
@@ -79,8 +89,9 @@ static int keep_frame(void *user, const vigil_image *img, double seconds)
 	rc = png_encode(px, w, h, 3, &png, &len);
 	sodium_memzero(px, (size_t)w * h * 3);
 	free(px);
-	if (!rc && !keep_item(k->s, k->c, k->st, k->case_id, png, len, "image/png"))
-		k->kept++;
+	if (!rc && k->cp->n < VIGIL_CASE_MEDIA_MAX &&
+	    !(rc = seal_item(k->s, k->c, png, len, "image/png", &k->cp->m[k->cp->n])))
+		k->cp->n++;
 	if (png) {
 		sodium_memzero(png, len);
 		free(png);
@@ -88,23 +99,54 @@ static int keep_frame(void *user, const vigil_image *img, double seconds)
 	return rc ? 1 : 0;
 }
 
-void srv_case_keep_video(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
-			 const uint8_t *data, size_t len)
+srv_case_copy *srv_case_video_copy(srv *s, vigil_ctx *c, const uint8_t *data, size_t len)
 {
-	keyframes k = { s, c, st, case_id, 0 };
+	srv_case_copy *cp;
+	keyframes k = {s, c, NULL};
 	int rc;
 
-	if (!srv_master_key(s) || !case_id)
-		return;
+	if (!srv_master_key(s) || !data || !len || !(cp = calloc(1, sizeof(*cp))))
+		return NULL;
+	k.cp = cp;
 	/* The video itself, sealed (for the API's original view and evidence);
 	 * the page never plays it. */
-	if (keep_item(s, c, st, case_id, data, len, srv_sniff_type(data, len)))
-		return;
+	if (seal_item(s, c, data, len, srv_sniff_type(data, len), &cp->m[0])) {
+		srv_log(s, SRV_LOG_ERROR, "video not kept for review: %s", vigil_errmsg(c));
+		srv_case_copy_free(cp);
+		return NULL;
+	}
+	cp->n = 1;
 	rc = vigil_video_sample_memory(c, data, len, NULL, (int)SRV_CFG(s, video_keyframes),
 				       keep_frame, &k);
 	if (rc)
-		srv_log(s, SRV_LOG_WARN, "case %lld: %d keyframe(s) kept: %s", (long long)case_id,
-			k.kept, vigil_errmsg(c));
+		srv_log(s, SRV_LOG_WARN, "video: %d keyframe(s) kept for review: %s", cp->n - 1,
+			vigil_errmsg(c));
+	return cp;
+}
+
+int srv_case_copy_store(srv *s, vigil_store *st, int64_t case_id, srv_case_copy *cp)
+{
+	int rc = VIGIL_OK, n;
+
+	for (int i = 0; cp && !rc && i < cp->n; i++) {
+		cp->m[i].case_id = case_id;
+		rc = vigil_case_media_add(st, &cp->m[i], &n);
+	}
+	if (rc == VIGIL_ETOOBIG) {
+		/* A joined case already full keeps what it has (no statement
+		 * failed: the transaction goes on). */
+		srv_log(s, SRV_LOG_WARN, "case %lld: full, the video's copy not kept",
+			(long long)case_id);
+		rc = VIGIL_OK;
+	}
+	return rc;
+}
+
+void srv_case_copy_free(srv_case_copy *cp)
+{
+	for (int i = 0; cp && i < cp->n; i++)
+		free(cp->m[i].sealed);
+	free(cp);
 }
 
 /* -------------------------------------------------- protected derivative */

@@ -259,10 +259,20 @@
 	  "Seconds a feed keeps a delete before compaction may drop it; a "   \
 	  "peer whose checkpoint is older is told to refetch everything.")    \
 	X(work_lease, "work-lease", INT, "10", 2, 3600, 0,                     \
-	  "Seconds an instance's lease on a video job or a watched stream "   \
-	  "lasts, renewed every third of it. Instances sharing a database "   \
-	  "take over the jobs and streams of one that died once its leases "  \
-	  "expire (docs/deploy.md).")                                          \
+	  "Seconds an instance's lease on a video job lasts, renewed every "  \
+	  "third of it. Instances sharing a database take over the jobs of "  \
+	  "one that died once its leases expire (docs/deploy.md; streams: "   \
+	  "stream_lease).")                                                    \
+	X(stream_lease, "stream-lease", INT, "3", 1, 3600, 0,                   \
+	  "Seconds an instance's lease on a watched stream lasts, renewed "   \
+	  "every third of it; shorter than work_lease so that a stream whose "\
+	  "instance died is watched again within a few seconds (the survivors "\
+	  "look for free streams as often as the lease is renewed).")          \
+	X(work_retention, "work-retention", INT, "604800", 0, 315360000, 1,   \
+	  "Seconds a finished video job or stream (done, failed, removed) "   \
+	  "stays in the shared_work table before it is deleted, job status "  \
+	  "(GET /v1/jobs/ID) with it; 0 keeps them forever. One instance at " \
+	  "a time prunes (lease work.prune), once a minute.")                  \
 	X(pm_enable, "pm-enable", INT, "0", 0, 1, 0,                            \
 	  "1 turns on private matching's routes (/v1/pm/...; docs/private-matching.md): "    \
 	  "research grade, off by default. Read docs/private-matching.md's leakage tables "  \
@@ -365,7 +375,9 @@ typedef struct srv_config {
 	int64_t exchange_lease;    /* seconds */
 	int64_t feed_compact_interval; /* seconds, 0: never */
 	int64_t feed_keep_deletes; /* seconds */
-	int64_t work_lease;        /* seconds: video jobs, streams (work.c) */
+	int64_t work_lease;        /* seconds: video jobs (work.c) */
+	int64_t stream_lease;      /* seconds: watched streams (work.c) */
+	int64_t work_retention;    /* seconds a finished item is kept; 0: ever */
 	int64_t pm_enable, pm_max_keys, pm_case_priority; /* private matching (route_pm.c) */
 	char rtmp_host[256];
 	char stream_block[4096];  /* comma list of NAME or APP/NAME */

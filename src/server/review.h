@@ -11,12 +11,20 @@
 void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
 		   size_t len);
 
-/* Keeps a video of case case_id (from the video worker, which has no
- * request): the video sealed, then video_keyframes frames sampled over its
- * length, each sealed as a PNG item — the strip reviewers see, each frame
- * as a protected derivative. Failures are logged. */
-void srv_case_keep_video(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
-			 const uint8_t *data, size_t len);
+/* A video's review copy (from the video worker, which has no request): the
+ * video sealed, then video_keyframes frames sampled over its length, each
+ * sealed as a PNG item — the strip reviewers see, each frame as a
+ * protected derivative. Sealed before the verdict's transaction (no
+ * decoding under the store's write lock) and stored inside it
+ * (srv_case_copy_store), so a crash cannot leave a case without its
+ * media. NULL without a master key or if the video could not be sealed
+ * (logged); frames that failed are logged and left out. */
+typedef struct srv_case_copy srv_case_copy;
+srv_case_copy *srv_case_video_copy(srv *s, vigil_ctx *c, const uint8_t *data, size_t len);
+/* Stores cp (NULL: nothing) as case case_id's media, in the caller's
+ * transaction: 0 or a status (the caller rolls back). */
+int srv_case_copy_store(srv *s, vigil_store *st, int64_t case_id, srv_case_copy *cp);
+void srv_case_copy_free(srv_case_copy *cp);
 
 /* The protected derivative of an image: greyscale (or sepia), reduced to
  * fit max_side, box-blurred three times (close to a gaussian) with the

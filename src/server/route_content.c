@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_MATCHES 256
 
@@ -294,10 +295,11 @@ static int audit(const actor *who, vigil_store *st, const char *action,
 
 /* Writes what the decision caused, in one transaction: quarantines (and
  * their events), the case (review verdicts, or always for a user report),
- * the verdict and case events, the audit row. Fills *case_id and actions. */
+ * the verdict and case events, the audit row, and a video job's review copy
+ * (copy, or NULL) as the case's media. Fills *case_id and actions. */
 static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
 		  json_t *context, const char *source, int always_case, const char *job,
-		  json_t *matches, json_t *actions, int64_t *case_id)
+		  srv_case_copy *copy, json_t *matches, json_t *actions, int64_t *case_id)
 {
 	const vigil_bank_rule *winner = rule_of(u, u->d.bank_id);
 	char pdqhex[65], key[80], obj[128];
@@ -407,6 +409,11 @@ static int commit(vigil_store *st, srv *s, const actor *who, upload *u,
 			    : VIGIL_ENOMEM;
 		json_decref(detail);
 	}
+	/* The job's review copy with its case: a crash after the commit
+	 * cannot leave a case whose video was never kept (the job's row drops
+	 * its upload when finished). */
+	if (!rc && *case_id && copy)
+		rc = srv_case_copy_store(s, st, *case_id, copy);
 	/* A video job's finish, in the same transaction: if another instance
 	 * took the job over (or finished it), nothing of this is written. */
 	if (!rc && job) {
@@ -534,7 +541,7 @@ static void job_lost(srv *s, const char *id)
 	pthread_mutex_unlock(&J.mu);
 }
 
-static const srv_work_kind video_kind = {"video", job_adopt, job_lost};
+static const srv_work_kind video_kind = {"video", job_adopt, job_lost, 0};
 
 /* What a job's row says about its upload (spec), parsed. */
 typedef struct job_spec {
@@ -612,6 +619,17 @@ static void test_pause(void)
 	nanosleep(&ts, NULL);
 }
 
+/* A test hook: with VIGIL_TEST_CLOCK=1, VIGIL_TEST_DIE_AFTER_VERDICT=1
+ * ends the process right after a job's verdict committed (a crash before
+ * anything else runs), so a test can check what that commit holds. */
+static void test_die(void)
+{
+	const char *t = getenv("VIGIL_TEST_CLOCK"), *d = getenv("VIGIL_TEST_DIE_AFTER_VERDICT");
+
+	if (t && !strcmp(t, "1") && d && !strcmp(d, "1"))
+		_exit(9);
+}
+
 static void run_job(srv *s, vigil_ctx *c, vigil_store *st, const char *id)
 {
 	vigil_work w;
@@ -621,6 +639,7 @@ static void run_job(srv *s, vigil_ctx *c, vigil_store *st, const char *id)
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int64_t case_id = 0;
+	srv_case_copy *copy = NULL;
 	int done = 0, rc;
 
 	memset(&w, 0, sizeof(w));
@@ -664,9 +683,15 @@ static void run_job(srv *s, vigil_ctx *c, vigil_store *st, const char *id)
 	matches = matches_json(u);
 	if (!matches)
 		goto drop;
-	rc = commit(st, s, &js.who, u, js.context, "match", 0, id, matches, actions, &case_id);
-	if (!rc && case_id)
-		srv_case_keep_video(s, c, st, case_id, data, len); /* review.h */
+	/* Sealed now, stored in the verdict's transaction (review.h). */
+	if (u->d.verdict == VIGIL_VERDICT_REVIEW)
+		copy = srv_case_video_copy(s, c, data, len);
+	rc = commit(st, s, &js.who, u, js.context, "match", 0, id, copy, matches, actions,
+		    &case_id);
+	if (!rc)
+		test_die();
+	srv_case_copy_free(copy);
+	copy = NULL;
 	if (rc == VIGIL_EEXIST)
 		srv_log(s, SRV_LOG_WARN, "video job %s: taken over by another instance; "
 			"this result is dropped", id);
@@ -792,7 +817,7 @@ static void queue_video(srv_req *r, vigil_store *st, const uint8_t *file, size_t
 	snprintf(w.kind, sizeof(w.kind), "video");
 	snprintf(w.state, sizeof(w.state), "queued");
 	snprintf(w.owner, sizeof(w.owner), "%s", srv_lease_owner());
-	w.lease_until_ms = srv_work_until(s);
+	w.lease_until_ms = srv_work_until(s, w.kind);
 	spec = json_pack("{s:O,s:{s:s,s:I,s:s},s:s,s:I}", "context", context, "who", "key",
 			 who.key, "roles", (json_int_t)who.roles, "ip", who.ip, "sealed",
 			 mk ? "master" : "process", "bytes", (json_int_t)len);
@@ -929,7 +954,7 @@ static void content(srv_req *r)
 		always_case = 1;
 	}
 	actor_of(r, &who);
-	rc = commit(st, srv_of(r), &who, u, context, source, always_case, NULL, matches,
+	rc = commit(st, srv_of(r), &who, u, context, source, always_case, NULL, NULL, matches,
 		    actions, &case_id);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
@@ -1005,7 +1030,7 @@ static void user_report(srv_req *r)
 		goto out;
 	}
 	actor_of(r, &who);
-	rc = commit(st, srv_of(r), &who, u, report, "user_report", 1, NULL, matches, actions,
+	rc = commit(st, srv_of(r), &who, u, report, "user_report", 1, NULL, NULL, matches, actions,
 		    &case_id);
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));

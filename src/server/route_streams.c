@@ -283,7 +283,7 @@ static void share_stream(srv *s, vigil_ctx *ctx, vigil_store *st, const char *ur
 	snprintf(w.kind, sizeof(w.kind), "stream");
 	snprintf(w.state, sizeof(w.state), "watching");
 	snprintf(w.owner, sizeof(w.owner), "%s", srv_lease_owner());
-	w.lease_until_ms = srv_work_until(s);
+	w.lease_until_ms = srv_work_until(s, w.kind);
 	w.spec = spec ? json_dumps(spec, JSON_COMPACT) : NULL;
 	json_decref(spec);
 	if (!w.spec || !st || !srv_work_take(s, ctx, st, "stream", w.id)) {
@@ -362,7 +362,7 @@ static void stream_lost(srv *s, const char *id)
 	vigil_ctx_free(ctx);
 }
 
-static const srv_work_kind stream_kind = {"stream", stream_adopt, stream_lost};
+static const srv_work_kind stream_kind = {"stream", stream_adopt, stream_lost, 1};
 
 int srv_streams_start(srv *s, char *err, size_t errcap)
 {

@@ -1,11 +1,16 @@
 /* work.c — the keeper of shared work (work.h): one thread with its own
- * store handle that, every third of work_lease,
+ * store handle that, for each kind every third of its lease (work_lease,
+ * or stream_lease for streams: a stream unwatched for a whole job lease
+ * would miss seconds of live video, a job only waits),
  *   1. renews the lease of every item this instance holds; an item whose
  *      lease went to another instance is lost (the kind is told);
- *   2. lists the open items of each kind: one it holds that is no longer
+ *   2. lists the open items of the kind: one it holds that is no longer
  *      open was finished through another instance (lost too); one it does
  *      not hold whose lease it can take had a holder that died (or gave it
  *      back at shutdown): it claims it and the kind adopts it.
+ * Once a minute, one instance at a time (lease work.prune) deletes the
+ * items finished more than work_retention ago, so the table stays the size
+ * of the recent work.
  * A lease says who may work on an item; the claim and the conditional
  * finish (vigil_work_finish) make sure only its last claimer's finish
  * counts, so an item is finished once even if a slow holder comes back. */
@@ -23,17 +28,22 @@
 #define MAX_KINDS 4
 #define MAX_HELD 1024  /* items one instance holds */
 #define SCAN_MAX 1024  /* open items read per kind and round */
+#define PRUNE_EVERY_MS 60000
+#define PRUNE_BATCH 1000 /* rows deleted per transaction */
 
 typedef struct held {
 	char id[VIGIL_WORK_ID_MAX + 1];
 	const srv_work_kind *k;
 	uint64_t gen; /* the round in which it was taken */
+	int64_t renewed_ms; /* last taken or renewed, unix ms */
 } held;
 
 static struct {
 	pthread_mutex_t mu; /* held[], n, gen */
 	pthread_cond_t cv;
 	const srv_work_kind *kinds[MAX_KINDS];
+	int64_t scanned_ms[MAX_KINDS]; /* keeper thread only */
+	int64_t pruned_ms;             /* keeper thread only */
 	int nkinds;
 	held *held;
 	size_t n;
@@ -69,9 +79,15 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t srv_work_until(srv *s)
+/* The lease of an item of kind k, ms. */
+static int64_t ttl_ms(srv *s, const srv_work_kind *k)
 {
-	return wall_ms() + SRV_CFG(s, work_lease) * 1000;
+	return (k && k->short_lease ? SRV_CFG(s, stream_lease) : SRV_CFG(s, work_lease)) * 1000;
+}
+
+int64_t srv_work_until(srv *s, const char *kind)
+{
+	return wall_ms() + ttl_ms(s, kind_of(kind));
 }
 
 void srv_work_new_id(char *id, size_t cap)
@@ -116,6 +132,7 @@ static int keep(const srv_work_kind *k, const char *id)
 			snprintf(W.held[W.n].id, sizeof(W.held[0].id), "%s", id);
 			W.held[W.n].k = k;
 			W.held[W.n].gen = W.gen;
+			W.held[W.n].renewed_ms = wall_ms();
 			W.n++;
 		} else {
 			ok = 0;
@@ -132,7 +149,7 @@ int srv_work_take(srv *s, vigil_ctx *ctx, vigil_store *st, const char *kind,
 	char name[VIGIL_WORK_ID_MAX + 8];
 
 	lease_name(name, sizeof(name), id);
-	if (!k || !srv_lease(s, ctx, st, name, SRV_CFG(s, work_lease) * 1000))
+	if (!k || !srv_lease(s, ctx, st, name, ttl_ms(s, k)))
 		return 0;
 	if (!keep(k, id)) {
 		srv_lease(s, ctx, st, name, 0);
@@ -183,16 +200,24 @@ static void tell_lost(srv *s, told *t, size_t n)
 	}
 }
 
-/* 1. Renews every held lease; the ones lost are forgotten and told. */
-static void renew(srv *s, told *t)
+/* 1. Renews every held lease a third or more of whose time went by
+ * (less a keeper step's slack: the next round may come a step late); the
+ * ones lost are forgotten and told. */
+static void renew(srv *s, told *t, int64_t step)
 {
 	char name[VIGIL_WORK_ID_MAX + 8];
 	size_t n = 0;
 
 	pthread_mutex_lock(&W.mu);
 	for (size_t i = 0; i < W.n;) {
+		int64_t ttl = ttl_ms(s, W.held[i].k), now = wall_ms();
+		if (now - W.held[i].renewed_ms < ttl / 3 - step / 2) {
+			i++;
+			continue;
+		}
 		lease_name(name, sizeof(name), W.held[i].id);
-		if (srv_lease(s, W.ctx, W.st, name, SRV_CFG(s, work_lease) * 1000)) {
+		if (srv_lease(s, W.ctx, W.st, name, ttl)) {
+			W.held[i].renewed_ms = now;
 			i++;
 			continue;
 		}
@@ -266,11 +291,12 @@ static void scan(srv *s, const srv_work_kind *k, told *t)
 		if (srv_work_held(w[j].id))
 			continue;
 		lease_name(name, sizeof(name), w[j].id);
-		if (!srv_lease(s, W.ctx, W.st, name, SRV_CFG(s, work_lease) * 1000))
+		if (!srv_lease(s, W.ctx, W.st, name, ttl_ms(s, k)))
 			continue; /* its holder is alive */
 		snprintf(was, sizeof(was), "%s", w[j].owner);
-		if (vigil_work_claim(W.st, w[j].id, srv_lease_owner(), NULL, srv_work_until(s),
-				     &got) || !got || !keep(k, w[j].id)) {
+		if (vigil_work_claim(W.st, w[j].id, srv_lease_owner(), NULL,
+				     wall_ms() + ttl_ms(s, k), &got) ||
+		    !got || !keep(k, w[j].id)) {
 			srv_lease(s, W.ctx, W.st, name, 0); /* finished meanwhile */
 			continue;
 		}
@@ -282,6 +308,34 @@ static void scan(srv *s, const srv_work_kind *k, told *t)
 			srv_work_drop(s, W.ctx, W.st, w[j].id);
 	}
 	vigil_works_free(w, n);
+}
+
+/* 3. Finished items older than work_retention, if this instance holds
+ * the pruning lease (kept a minute: the others skip meanwhile). */
+static void prune(srv *s)
+{
+	int64_t keep = SRV_CFG(s, work_retention), now = wall_ms();
+	size_t n = 0, total = 0;
+
+	if (!keep || now - W.pruned_ms < PRUNE_EVERY_MS)
+		return;
+	W.pruned_ms = now;
+	if (!srv_lease(s, W.ctx, W.st, "work.prune", PRUNE_EVERY_MS)) {
+		srv_metric_inc("vigil_work_prunes_skipped_total", NULL, NULL);
+		return; /* another instance's turn */
+	}
+	do {
+		if (vigil_work_prune(W.st, now - keep * 1000, PRUNE_BATCH, &n)) {
+			srv_log(s, SRV_LOG_WARN, "work: prune: %s", vigil_errmsg(W.ctx));
+			break;
+		}
+		total += n;
+	} while (n == PRUNE_BATCH && !__atomic_load_n(&W.stop, __ATOMIC_RELAXED));
+	srv_metric_inc("vigil_work_prunes_total", NULL, NULL);
+	if (total) {
+		srv_metric_add("vigil_work_pruned_total", NULL, NULL, NULL, NULL, (double)total);
+		srv_log(s, SRV_LOG_INFO, "work: %zu finished items pruned", total);
+	}
 }
 
 static void *keeper(void *arg)
@@ -296,11 +350,22 @@ static void *keeper(void *arg)
 	pthread_mutex_lock(&W.mu);
 	while (!W.stop) {
 		struct timespec ts;
-		int64_t step = SRV_CFG(s, work_lease) * 1000 / 3;
-		pthread_mutex_unlock(&W.mu);
-		renew(s, t);
+		int64_t step = ttl_ms(s, NULL) / 3;
+		/* A round every third of the shortest lease; each kind is
+		 * scanned every third of its own. */
 		for (int i = 0; i < W.nkinds; i++)
+			if (ttl_ms(s, W.kinds[i]) / 3 < step)
+				step = ttl_ms(s, W.kinds[i]) / 3;
+		pthread_mutex_unlock(&W.mu);
+		renew(s, t, step);
+		for (int i = 0; i < W.nkinds; i++) {
+			int64_t now = wall_ms();
+			if (now - W.scanned_ms[i] < ttl_ms(s, W.kinds[i]) / 3 - step / 2)
+				continue;
+			W.scanned_ms[i] = now;
 			scan(s, W.kinds[i], t);
+		}
+		prune(s);
 		pthread_mutex_lock(&W.mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += step / 1000;
@@ -321,11 +386,19 @@ int srv_work_start(srv *s, char *err, size_t errcap)
 {
 	W.stop = 0;
 	W.n = 0;
+	memset(W.scanned_ms, 0, sizeof(W.scanned_ms));
+	W.pruned_ms = 0;
 	srv_metric_define("vigil_work_takeovers_total", SRV_COUNTER,
 			  "Video jobs and streams taken over from an instance that died");
 	srv_metric_define("vigil_work_lost_total", SRV_COUNTER,
 			  "Video jobs and streams this instance stopped holding (lease "
 			  "lost, or finished through another instance)");
+	srv_metric_define("vigil_work_prunes_total", SRV_COUNTER,
+			  "Prunes of finished video jobs and streams run by this instance");
+	srv_metric_define("vigil_work_prunes_skipped_total", SRV_COUNTER,
+			  "Prunes left to the instance holding the work.prune lease");
+	srv_metric_define("vigil_work_pruned_total", SRV_COUNTER,
+			  "Finished video jobs and streams deleted after work_retention");
 	W.held = calloc(MAX_HELD, sizeof(*W.held));
 	if (!W.held || vigil_ctx_new(&W.ctx)) {
 		snprintf(err, errcap, "work: out of memory");

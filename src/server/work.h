@@ -1,6 +1,6 @@
 /* work.h — shared work of several `vigil serve` instances on one store
  * (work.c): video jobs and watched streams, each held by one instance
- * under a lease ("work:" + id, work_lease seconds) that a keeper thread
+ * under a lease ("work:" + id, work_lease or stream_lease seconds) that a keeper thread
  * renews, and taken over by a survivor once a dead holder's lease
  * expired (vigil/store.h "shared work"). */
 #ifndef VIGIL_SERVER_WORK_H
@@ -20,6 +20,8 @@ typedef struct srv_work_kind {
 	/* id is no longer this instance's: its lease went to another
 	 * instance, or it was finished through another instance. */
 	void (*lost)(srv *s, const char *id);
+	/* 1: held under stream_lease (seconds), else work_lease. */
+	int short_lease;
 } srv_work_kind;
 
 /* Before srv_work_start (at most 4 kinds). */
@@ -36,8 +38,9 @@ int srv_work_take(srv *s, vigil_ctx *ctx, vigil_store *st, const char *kind,
 		  const char *id);
 /* Stops renewing id and gives its lease back (after its finish). */
 void srv_work_drop(srv *s, vigil_ctx *ctx, vigil_store *st, const char *id);
-/* Now + work_lease, unix ms (what a claim records). */
-int64_t srv_work_until(srv *s);
+/* Now + the lease of kind (stream_lease or work_lease), unix ms (what a
+ * claim records). */
+int64_t srv_work_until(srv *s, const char *kind);
 /* Whether this instance still holds id. */
 int srv_work_held(const char *id);
 /* A new random id (a UUID v4, as event ids): VIGIL_EVENT_ID_LEN + 1. */

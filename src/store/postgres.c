@@ -4371,6 +4371,23 @@ static int p_work_finish(vigil_store *st, const char *id, const char *owner,
 	PQclear(r);
 	return rc;
 }
+
+static int p_work_prune(vigil_store *st, int64_t before_ms, size_t max, size_t *n)
+{
+	args a = {0};
+	PGresult *r;
+	int rc;
+
+	a_int(&a, before_ms);
+	a_int(&a, (int64_t)max);
+	rc = run(st, "work_prune", "DELETE FROM shared_work WHERE id IN (SELECT id FROM"
+		 " shared_work WHERE state IN ('done','failed','removed') AND updated<$1"
+		 " ORDER BY updated LIMIT $2)", 0, &a, &r);
+	if (!rc)
+		*n = (size_t)affected(r);
+	PQclear(r);
+	return rc;
+}
 /* ---- end of shared work ---------------------------------------------- */
 
 /* Each op is one transaction (or part of the caller's), as on SQLite. */
@@ -4713,6 +4730,7 @@ const vigil__store_ops vigil__store_postgres = {
 	.work_open = p_work_open,
 	.work_claim = p_work_claim,
 	.work_finish = p_work_finish,
+	.work_prune = p_work_prune,
 	.changes_prune = p_changes_prune,
 	/* Private matching, E1 server state (migration 10). */
 	.pm_state_put = p_pm_state_put,

@@ -4632,6 +4632,23 @@ static int s_work_finish(vigil_store *st, const char *id, const char *owner,
 		*done = sqlite3_changes(((sq *)st->priv)->db) > 0;
 	return rc;
 }
+
+static int s_work_prune(vigil_store *st, int64_t before_ms, size_t max, size_t *n)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = prep(st, "DELETE FROM shared_work WHERE id IN (SELECT id FROM shared_work"
+			  " WHERE state IN ('done','failed','removed') AND updated<?1"
+			  " ORDER BY updated LIMIT ?2)", &q);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(q, 1, before_ms);
+	sqlite3_bind_int64(q, 2, (sqlite3_int64)max);
+	rc = step_done(st, q, "work_prune");
+	if (!rc)
+		*n = (size_t)sqlite3_changes(((sq *)st->priv)->db);
+	return rc;
+}
 /* ---- end of shared work ---------------------------------------------- */
 
 /* ---- private matching (E1 server state; vigil/pm.h) ---------------- */
@@ -4994,6 +5011,7 @@ const vigil__store_ops vigil__store_sqlite = {
 	.work_open = s_work_open,
 	.work_claim = s_work_claim,
 	.work_finish = s_work_finish,
+	.work_prune = s_work_prune,
 	/* private matching (E1 server state) */
 	.pm_state_put = s_pm_state_put,
 	.pm_state_get = s_pm_state_get,

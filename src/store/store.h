@@ -346,6 +346,7 @@ typedef struct vigil__store_ops {
 			  const char *state, int64_t lease_until_ms, int *got);
 	int (*work_finish)(vigil_store *st, const char *id, const char *owner,
 			   const char *state, const char *result, int *done);
+	int (*work_prune)(vigil_store *st, int64_t before_ms, size_t max, size_t *n);
 	/* Private matching, E1 server state (vigil/pm.h "server persistence";
 	 * src/store/pm_store.c, src/server/route_pm.c). */
 	int (*pm_state_put)(vigil_store *st, const uint8_t *state, size_t len);

@@ -85,3 +85,11 @@ int vigil_work_finish(vigil_store *st, const char *id, const char *owner, const 
 	*done = 0;
 	return NEED_OP(st, work_finish, id, owner, state, result, done);
 }
+
+int vigil_work_prune(vigil_store *st, int64_t before_ms, size_t max, size_t *n)
+{
+	if (!st || !max || max > 100000 || !n)
+		return VIGIL_EINVAL;
+	*n = 0;
+	return NEED_OP(st, work_prune, before_ms, max, n);
+}

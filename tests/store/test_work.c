@@ -113,6 +113,30 @@ int main(void)
 	vigil_works_free(list, n);
 	CHECK(vigil_work_open(a, "stream", 0, &list, &n) == VIGIL_EINVAL);
 
+	/* Pruning: finished items (job-1 done, s-1 removed) last updated
+	 * before the cut-off go, at most max a call; an
+	 * open one (job-3) stays however old. */
+	w = item("job-3", "video", "queued", "A");
+	CHECK(vigil_work_add(a, &w) == 0);
+	{
+		size_t pruned = 9;
+		CHECK(vigil_work_prune(a, 1, 10, &pruned) == 0 && pruned == 0);
+		int left;
+		CHECK(vigil_work_prune(b, INT64_MAX, 1, &pruned) == 0 && pruned == 1);
+		left = (vigil_work_get(a, "job-1", 0, &got) == 0);
+		vigil_work_clear(&got);
+		left += (vigil_work_get(a, "s-1", 0, &got) == 0);
+		vigil_work_clear(&got);
+		CHECK(left == 1);
+		CHECK(vigil_work_prune(a, INT64_MAX, 10, &pruned) == 0 && pruned == 1);
+		CHECK(vigil_work_get(a, "job-1", 0, &got) == VIGIL_ENOENT);
+		CHECK(vigil_work_get(a, "s-1", 0, &got) == VIGIL_ENOENT);
+		CHECK(vigil_work_prune(a, INT64_MAX, 10, &pruned) == 0 && pruned == 0);
+		CHECK(vigil_work_get(b, "job-3", 0, &got) == 0 && !strcmp(got.state, "queued"));
+		vigil_work_clear(&got);
+		CHECK(vigil_work_prune(a, INT64_MAX, 0, &pruned) == VIGIL_EINVAL);
+	}
+
 	vigil_store_close(a);
 	vigil_store_close(b);
 	vigil_ctx_free(ctx);
