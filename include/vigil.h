@@ -88,6 +88,10 @@ int64_t vigil_ctx_get_limit(const vigil_ctx *ctx, vigil_limit which);
  * bottom, alpha dropped without compositing (what the PDQ reference does). */
 typedef struct vigil_image vigil_image;
 
+/* The media type of content by its first bytes (a static string: JPEG, PNG, WebP, GIF, MP4,
+ * WebM), else "application/octet-stream". */
+const char *vigil_media_type(const uint8_t *d, size_t n);
+
 /* Decodes a whole image from memory (JPEG, PNG, WebP, GIF first frame, TIFF
  * first page, BMP, HEIC/AVIF). data is only read, and not kept. *out is owned
  * by the caller (vigil_image_free). */

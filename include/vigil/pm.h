@@ -360,6 +360,34 @@ int vigil_pm_f2_client_status(vigil_pm_f2_client *c, int party, const char *acco
 			      size_t *images, size_t *opened, vigil_pm_f2_evidence_cb cb,
 			      void *user);
 
+/* ------------------------------------------------------------ review case */
+typedef struct vigil_ctx vigil_ctx;
+/* An account's evidence opened: open or join its review case (pmcase.c).
+ * design "e1" or "f2" gives the case's join key "pm:DESIGN", its context's
+ * surface "pm-DESIGN" and its match type. */
+typedef struct vigil_pm_case {
+	const char *design;       /* "e1", "f2" */
+	const char *account;      /* the case's user_id */
+	int priority;
+	size_t n;                 /* matched items (the first VIGIL_CASE_MEDIA_MAX kept) */
+	/* item i of n: 0 and the bytes (borrowed), else skipped */
+	int (*evidence)(const void *user, size_t i, const uint8_t **ev, size_t *len);
+	const void *user;
+	const uint8_t *seal;      /* the master key the items are sealed with;
+				     NULL: the content is not kept */
+	/* Inside the transaction, for a new case (not a join): e.g. the
+	 * server's case.created event; NULL for none. context is a json_t *. */
+	int (*created)(void *user, vigil_store *st, int64_t case_id, int priority,
+		       void *context);
+	void *created_user;
+	const char *who, *role, *source; /* the pm.case audit row */
+} vigil_pm_case;
+/* One transaction: the case (opened or joined), its items sealed (each
+ * kept once), in->created, the audit row. The caller records its new match
+ * count only after this returned 0. A status; nothing written on error. */
+int vigil_pm_case_record(vigil_ctx *c, vigil_store *st, const vigil_pm_case *in,
+			  int64_t *case_id, int *joined);
+
 #ifdef __cplusplus
 }
 #endif

@@ -54,9 +54,6 @@ int vigil__open_regular(vigil_ctx *ctx, const char *path, int *fd,
 			int64_t *size);
 /* What kind of file a st_mode is, for messages: "a FIFO", "a directory"... */
 const char *vigil__file_kind(unsigned mode);
-/* The media type of content by its first bytes (JPEG, PNG, WebP, GIF, MP4,
- * WebM), else "application/octet-stream". */
-const char *vigil__media_type(const uint8_t *d, size_t n);
 /* fsync of the folder holding path (after a rename into it). */
 int vigil__fsync_dir(vigil_ctx *ctx, const char *path);
 /* Replaces path with data: PATH.tmp (0600), fsync, rename over path, fsync

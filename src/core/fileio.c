@@ -30,7 +30,7 @@ const char *vigil__file_kind(unsigned mode)
 	return S_ISREG(mode) ? "a regular file" : "not a regular file";
 }
 
-const char *vigil__media_type(const uint8_t *d, size_t n)
+const char *vigil_media_type(const uint8_t *d, size_t n)
 {
 	if (n >= 3 && d[0] == 0xff && d[1] == 0xd8)
 		return "image/jpeg";

@@ -456,13 +456,13 @@ static int case_for(srv *s, const char *account, size_t nopened)
 	f2_items u = {s, account};
 	int64_t id = 0;
 	int joined = 0, rc;
-	vigil__pm_case in = {.design = "f2", .account = account, .priority = s->case_priority,
+	vigil_pm_case in = {.design = "f2", .account = account, .priority = s->case_priority,
 			     .n = nopened, .evidence = f2_evidence, .user = &u, .seal = s->key,
 			     .who = "pm-server", .role = "platform", .source = ""};
 
 	rc = vigil_ctx_new(&c);
 	if (!rc)
-		rc = vigil__pm_case_record(c, s->cases, &in, &id, &joined);
+		rc = vigil_pm_case_record(c, s->cases, &in, &id, &joined);
 	if (rc)
 		fprintf(stderr, "vigil pm-server: the review case of %s: %s (%s)\n", account,
 			vigil_strerror(rc), c ? vigil_errmsg(c) : "");

@@ -237,31 +237,5 @@ void vigil__pm_e1_recover_stats(const vigil_pm_e1_account *a, int *decoded, long
 /* Tests only: which of the voucher's 3 slot records opens (-1: none). */
 int vigil__pm_e1_opened_position(const vigil_pm_e1_server *s, const uint8_t *voucher);
 
-/* ------------------------------------------------------------ review case */
-/* An account's evidence opened: open or join its review case (pmcase.c).
- * design "e1" or "f2" gives the case's join key "pm:DESIGN", its context's
- * surface "pm-DESIGN" and its match type. */
-typedef struct vigil__pm_case {
-	const char *design;       /* "e1", "f2" */
-	const char *account;      /* the case's user_id */
-	int priority;
-	size_t n;                 /* matched items (the first VIGIL_CASE_MEDIA_MAX kept) */
-	/* item i of n: 0 and the bytes (borrowed), else skipped */
-	int (*evidence)(const void *user, size_t i, const uint8_t **ev, size_t *len);
-	const void *user;
-	const uint8_t *seal;      /* the master key the items are sealed with;
-				     NULL: the content is not kept */
-	/* Inside the transaction, for a new case (not a join): e.g. the
-	 * server's case.created event; NULL for none. context is a json_t *. */
-	int (*created)(void *user, vigil_store *st, int64_t case_id, int priority,
-		       void *context);
-	void *created_user;
-	const char *who, *role, *source; /* the pm.case audit row */
-} vigil__pm_case;
-/* One transaction: the case (opened or joined), its items sealed (each
- * kept once), in->created, the audit row. The caller records its new match
- * count only after this returned 0. A status; nothing written on error. */
-int vigil__pm_case_record(vigil_ctx *c, vigil_store *st, const vigil__pm_case *in,
-			  int64_t *case_id, int *joined);
 
 #endif

@@ -28,7 +28,7 @@ static int keep(vigil_ctx *c, vigil_store *st, const uint8_t key[32], int64_t ca
 
 	memset(&m, 0, sizeof(m));
 	m.case_id = case_id;
-	snprintf(m.content_type, sizeof(m.content_type), "%s", vigil__media_type(data, len));
+	snprintf(m.content_type, sizeof(m.content_type), "%s", vigil_media_type(data, len));
 	m.bytes = (int64_t)len;
 	crypto_hash_sha256(m.sha256, data, len);
 	rc = vigil_seal(c, key, data, len, &m.sealed, &m.sealed_len);
@@ -38,7 +38,7 @@ static int keep(vigil_ctx *c, vigil_store *st, const uint8_t key[32], int64_t ca
 	return rc;
 }
 
-int vigil__pm_case_record(vigil_ctx *c, vigil_store *st, const vigil__pm_case *in,
+int vigil_pm_case_record(vigil_ctx *c, vigil_store *st, const vigil_pm_case *in,
 			  int64_t *case_id, int *joined)
 {
 	char surface[16], join[16];

@@ -6,7 +6,6 @@
 #include "review.h"
 #include "server_int.h"
 
-#include "../core/core.h"
 
 #include <png.h>
 #include <pthread.h>
@@ -20,7 +19,7 @@
 /* One sniffer for the server and libvigil's own case keeping (src/pm/pmcase.c). */
 const char *srv_sniff_type(const uint8_t *d, size_t n)
 {
-	return vigil__media_type(d, n);
+	return vigil_media_type(d, n);
 }
 
 /* One item of the given type sealed under the master key into *m (its

@@ -23,7 +23,6 @@
 #include "server_int.h"
 #include "upload.h"
 
-#include "../pm/pm_int.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -343,7 +342,7 @@ static int case_for(srv_req *r, vigil_store *st, const char *account,
 	char roles[64];
 	int64_t case_id = 0;
 	int joined = 0, rc;
-	vigil__pm_case in = {
+	vigil_pm_case in = {
 		.design = "e1", .account = account,
 		.priority = (int)SRV_CFG(srv_of(r), pm_case_priority), .n = nm,
 		.evidence = e1_evidence, .user = a, .seal = srv_master_key(srv_of(r)),
@@ -351,7 +350,7 @@ static int case_for(srv_req *r, vigil_store *st, const char *account,
 		.role = roles, .source = srv_client_ip(r)};
 
 	srv_roles_format(srv_key_roles(r), roles, sizeof(roles));
-	rc = vigil__pm_case_record(srv_ctx(r), st, &in, &case_id, &joined);
+	rc = vigil_pm_case_record(srv_ctx(r), st, &in, &case_id, &joined);
 	if (!rc)
 		srv_pipeline_kick();
 	else
