@@ -685,7 +685,7 @@ static int by_term(const void *pa, const void *pb)
 	return (a->view + 1) % 3 - (b->view + 1) % 3;
 }
 
-static int by_start(const void *pa, const void *pb)
+int vigil__hit_by_start(const void *pa, const void *pb)
 {
 	const vigil_text_hit *a = pa, *b = pb;
 
@@ -718,7 +718,7 @@ static void dedupe(vigil_text_scanner *sc)
 		sc->hits[w++] = sc->hits[r];
 	}
 	sc->nhits = w;
-	qsort(sc->hits, sc->nhits, sizeof(*sc->hits), by_start);
+	qsort(sc->hits, sc->nhits, sizeof(*sc->hits), vigil__hit_by_start);
 }
 
 static int on_ac(unsigned id, unsigned long long to, void *j)

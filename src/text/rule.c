@@ -277,17 +277,6 @@ void vigil__rules_scratch_free(vigil__rules_scratch *x)
 	memset(x, 0, sizeof(*x));
 }
 
-static int by_start(const void *pa, const void *pb)
-{
-	const vigil_text_hit *a = pa, *b = pb;
-
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	if (a->term != b->term)
-		return a->term < b->term ? -1 : 1;
-	return 0;
-}
-
 int vigil__rules_eval(const vigil__rules *r, vigil__rules_scratch *x, vigil_text_hit *h,
 		      size_t *nh)
 {
@@ -364,7 +353,7 @@ int vigil__rules_eval(const vigil__rules *r, vigil__rules_scratch *x, vigil_text
 	vigil__free(rh);
 	*nh = w;
 	if (nrh && w > 1)
-		qsort(h, w, sizeof(*h), by_start);
+		qsort(h, w, sizeof(*h), vigil__hit_by_start);
 	return 0;
 nomem:
 	for (t = 0; t < nt; t++)

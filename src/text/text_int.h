@@ -85,6 +85,9 @@ void vigil__rule_parts_free(vigil__rule_part *p, size_t n);
 /* Why a rule term cannot be used, or NULL (a per-thread buffer). */
 const char *vigil__rule_why(const char *text);
 
+/* qsort order of vigil_text_hit: by start, then term (match.c). */
+int vigil__hit_by_start(const void *a, const void *b);
+
 /* A matcher's rules: the hidden terms of its rules have ids base.. */
 typedef struct vigil__rules {
 	uint32_t base;        /* the listed terms' count */
