@@ -34,32 +34,6 @@ static int seal_item(srv *s, vigil_ctx *c, const uint8_t *data, size_t len, cons
 	return vigil_seal(c, srv_master_key(s), data, len, &m->sealed, &m->sealed_len);
 }
 
-/* Keeps one item sealed, of the given type. 0, or a status (logged). */
-static int keep_item(srv *s, vigil_ctx *c, vigil_store *st, int64_t case_id,
-		     const uint8_t *data, size_t len, const char *type)
-{
-	vigil_case_media m;
-	int n = 0, rc;
-
-	if (!srv_master_key(s) || !case_id || !data || !len)
-		return VIGIL_OK;
-	rc = seal_item(s, c, data, len, type, &m);
-	m.case_id = case_id;
-	if (!rc)
-		rc = vigil_case_media_add(st, &m, &n);
-	if (rc)
-		srv_log(s, SRV_LOG_ERROR, "case %lld: content not kept: %s", (long long)case_id,
-			vigil_errmsg(c));
-	free(m.sealed);
-	return rc;
-}
-
-void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
-		   size_t len)
-{
-	keep_item(srv_of(r), srv_ctx(r), st, case_id, data, len, srv_sniff_type(data, len));
-}
-
 static int png_encode(const uint8_t *px, int w, int h, int ch, uint8_t **out, size_t *len);
 
 struct srv_case_copy {
@@ -98,23 +72,31 @@ static int keep_frame(void *user, const vigil_image *img, double seconds)
 	return rc ? 1 : 0;
 }
 
-srv_case_copy *srv_case_video_copy(srv *s, vigil_ctx *c, const uint8_t *data, size_t len)
+srv_case_copy *srv_case_item_copy(srv *s, vigil_ctx *c, const uint8_t *data, size_t len)
 {
 	srv_case_copy *cp;
-	keyframes k = {s, c, NULL};
-	int rc;
 
 	if (!srv_master_key(s) || !data || !len || !(cp = calloc(1, sizeof(*cp))))
 		return NULL;
-	k.cp = cp;
-	/* The video itself, sealed (for the API's original view and evidence);
-	 * the page never plays it. */
 	if (seal_item(s, c, data, len, srv_sniff_type(data, len), &cp->m[0])) {
-		srv_log(s, SRV_LOG_ERROR, "video not kept for review: %s", vigil_errmsg(c));
+		srv_log(s, SRV_LOG_ERROR, "content not kept for review: %s", vigil_errmsg(c));
 		srv_case_copy_free(cp);
 		return NULL;
 	}
 	cp->n = 1;
+	return cp;
+}
+
+srv_case_copy *srv_case_video_copy(srv *s, vigil_ctx *c, const uint8_t *data, size_t len)
+{
+	/* The video itself, sealed (for the API's original view and evidence);
+	 * the page never plays it. */
+	srv_case_copy *cp = srv_case_item_copy(s, c, data, len);
+	keyframes k = {s, c, cp};
+	int rc;
+
+	if (!cp)
+		return NULL;
 	rc = vigil_video_sample_memory(c, data, len, NULL, (int)SRV_CFG(s, video_keyframes),
 				       keep_frame, &k);
 	if (rc)
@@ -134,7 +116,7 @@ int srv_case_copy_store(srv *s, vigil_store *st, int64_t case_id, srv_case_copy 
 	if (rc == VIGIL_ETOOBIG) {
 		/* A joined case already full keeps what it has (no statement
 		 * failed: the transaction goes on). */
-		srv_log(s, SRV_LOG_WARN, "case %lld: full, the video's copy not kept",
+		srv_log(s, SRV_LOG_WARN, "case %lld: full, the content's copy not kept",
 			(long long)case_id);
 		rc = VIGIL_OK;
 	}

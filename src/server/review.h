@@ -5,12 +5,6 @@
 
 #include "http.h"
 
-/* Keeps an upload's bytes for case case_id, sealed under the master key
- * (master_key_file). Without a master key nothing is kept (logged once).
- * Failures are logged, not returned: the upload's answer stands. */
-void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *data,
-		   size_t len);
-
 /* A video's review copy (from the video worker, which has no request): the
  * video sealed, then video_keyframes frames sampled over its length, each
  * sealed as a PNG item — the strip reviewers see, each frame as a
@@ -21,6 +15,10 @@ void srv_case_keep(srv_req *r, vigil_store *st, int64_t case_id, const uint8_t *
  * (logged); frames that failed are logged and left out. */
 typedef struct srv_case_copy srv_case_copy;
 srv_case_copy *srv_case_video_copy(srv *s, vigil_ctx *c, const uint8_t *data, size_t len);
+/* An upload's review copy, the same way: its bytes sealed as one item
+ * (an image's page shows the protected derivative of it). NULL without a
+ * master key or if sealing failed (logged). */
+srv_case_copy *srv_case_item_copy(srv *s, vigil_ctx *c, const uint8_t *data, size_t len);
 /* Stores cp (NULL: nothing) as case case_id's media, in the caller's
  * transaction: 0 or a status (the caller rolls back). */
 int srv_case_copy_store(srv *s, vigil_store *st, int64_t case_id, srv_case_copy *cp);

@@ -620,7 +620,7 @@ static void test_pause(void)
 }
 
 /* A test hook: with VIGIL_TEST_CLOCK=1, VIGIL_TEST_DIE_AFTER_VERDICT=1
- * ends the process right after a job's verdict committed (a crash before
+ * ends the process right after a verdict committed (a job's or an upload's: a crash before
  * anything else runs), so a test can check what that commit holds. */
 static void test_die(void)
 {
@@ -901,6 +901,7 @@ static void content(srv_req *r)
 	vigil_store *st;
 	const char *source = "match";
 	double score = 0;
+	srv_case_copy *copy = NULL;
 	actor who;
 	int rc, always_case = 0;
 
@@ -954,13 +955,21 @@ static void content(srv_req *r)
 		always_case = 1;
 	}
 	actor_of(r, &who);
-	rc = commit(st, srv_of(r), &who, u, context, source, always_case, NULL, NULL, matches,
+	/* Sealed now, stored with the case in the verdict's transaction
+	 * (review.h): a crash after the commit cannot leave a case without
+	 * its content. */
+	if (u->d.verdict == VIGIL_VERDICT_REVIEW || always_case)
+		copy = srv_case_item_copy(srv_of(r), srv_ctx(r), file, len);
+	rc = commit(st, srv_of(r), &who, u, context, source, always_case, NULL, copy, matches,
 		    actions, &case_id);
+	if (!rc)
+		test_die();
+	srv_case_copy_free(copy);
+	copy = NULL;
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;
 	}
-	srv_case_keep(r, st, case_id, file, len); /* review.h: sealed for review */
 	srv_metric_inc("vigil_verdicts_total", "verdict", vigil_verdict_name(u->d.verdict));
 	srv_reply_json(r, 200,
 		       json_pack("{s:s,s:O,s:o,s:O,s:o}", "verdict",
@@ -987,6 +996,7 @@ static void user_report(srv_req *r)
 	const srv_part *fp = NULL;
 	int64_t case_id = 0;
 	vigil_store *st;
+	srv_case_copy *copy = NULL;
 	actor who;
 	int rc;
 
@@ -1030,14 +1040,16 @@ static void user_report(srv_req *r)
 		goto out;
 	}
 	actor_of(r, &who);
-	rc = commit(st, srv_of(r), &who, u, report, "user_report", 1, NULL, NULL, matches, actions,
+	if (fp && fp->len) /* stored in the transaction, as for an upload */
+		copy = srv_case_item_copy(srv_of(r), srv_ctx(r), fp->data, fp->len);
+	rc = commit(st, srv_of(r), &who, u, report, "user_report", 1, NULL, copy, matches, actions,
 		    &case_id);
+	srv_case_copy_free(copy);
+	copy = NULL;
 	if (rc) {
 		srv_reply_status(r, rc, srv_ctx(r));
 		goto out;
 	}
-	if (fp && fp->len)
-		srv_case_keep(r, st, case_id, fp->data, fp->len); /* review.h */
 	srv_reply_json(r, 201,
 		       json_pack("{s:I,s:s,s:O,s:O}", "case", (json_int_t)case_id, "verdict",
 				 vigil_verdict_name(u->d.verdict), "matches", matches,

@@ -2,7 +2,8 @@
 # A video job's sealed review copy is written in its verdict's transaction:
 # an instance that dies right after that commit (test hook
 # VIGIL_TEST_DIE_AFTER_VERDICT, _exit at once) leaves a case that already
-# holds the video and its keyframes, sealed. On one SQLite file, or on
+# holds the video and its keyframes, sealed; an image upload's case holds
+# the image the same way. On one SQLite file, or on
 # PostgreSQL when run by tests/pg/pg_env.sh.
 set -u
 VIGIL=$1 DEMO=$2 HERE=$(dirname "$0")
@@ -47,4 +48,21 @@ check "the case holds the video, sealed" \
 	[ "$(q "SELECT count(*) FROM case_media WHERE case_id=${CASE:-0} AND content_type='video/mp4'")" = 1 ]
 n=$(q "SELECT count(*) FROM case_media WHERE case_id=${CASE:-0} AND content_type='image/png'")
 check "and its keyframes ($n)" [ "${n:-0}" -ge 1 ]
+
+# An image upload the same way: the process dies before it answers, and
+# the case already holds the image.
+export VIGIL_TEST_CLOCK=1 VIGIL_TEST_DIE_AFTER_VERDICT=1
+start --master-key-file "$T/master.key"
+unset VIGIL_TEST_CLOCK VIGIL_TEST_DIE_AFTER_VERDICT
+curl -s -o /dev/null -H "Authorization: Bearer $SUB" -F "file=@$DEMO/known/aqua.jpg" \
+	-F 'context={"content_id":"img1","user_id":"u2"};type=application/json' "$U/v1/content"
+i=0
+while kill -0 $SPID 2>/dev/null && [ $i -lt 1200 ]; do i=$((i + 1)); sleep 0.05; done
+wait $SPID; rc=$?
+SPID=
+check "image: the instance died right after the verdict's commit (exit $rc)" [ $rc = 9 ]
+CASE=$(q "SELECT id FROM cases WHERE content_id='img1'")
+check "its case is open ($CASE)" [ -n "$CASE" ]
+check "the case holds the image, sealed" \
+	[ "$(q "SELECT count(*) FROM case_media WHERE case_id=${CASE:-0} AND content_type='image/jpeg'")" = 1 ]
 exit $fail
