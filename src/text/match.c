@@ -27,7 +27,21 @@ typedef struct litdb {
 #define TAGS_MAX 256
 
 enum { MAIN = 0, TAG = 1, KINDS = 2 };
-#define RX 3 /* scan_job.kind of the regex database */
+#define RX 3   /* scan_job.kind of the regex database */
+#define BOTH 4 /* scan_job.kind of the two-view database */
+
+/* The two-view database (matcher.both): the MAIN patterns of both folded
+ * views in one Vectorscan database, scanned once over both padded,
+ * space-mapped views laid end to end with SEAM between them. Its ids are
+ * term * 4 + BOTH_CONS (the conservative pattern only), BOTH_AGGR (the
+ * aggressive one only) or BOTH_ANY (the two are the same bytes, compiled
+ * once): a hit's view is the half of the buffer it ends in, and a
+ * view-only pattern ending in the other half is dropped. No pattern holds
+ * the SEAM byte (patterns are folded UTF-8, where 0xFF never occurs), so
+ * none can match across it; each half keeps its own padding spaces, so a
+ * token term at a view's end or start still sees its space. */
+enum { BOTH_CONS = 0, BOTH_AGGR = 1, BOTH_ANY = 2 };
+#define SEAM '\xff'
 
 /* Operator regexes: caseless UTF-8 with code-point classes, each match
  * reported from its leftmost start so the span is the whole match.
@@ -60,6 +74,7 @@ struct vigil_text_matcher {
 	size_t rx_unmatched;                /* regex terms the engine cannot run */
 	litdb db[VIGIL__VIEW_END];          /* empty when a view has no term */
 	litdb tagdb[2];                     /* token terms in hashtag bodies */
+	hs_database_t *both;                /* db[0] and db[1] in one (BOTH) */
 	hs_database_t *rxdb;                /* regex terms, conservative view */
 	vigil__px *px;                      /* the same on the portable engine */
 	uint32_t *plen[VIGIL__VIEW_END];    /* per term: its pattern's bytes in db */
@@ -210,6 +225,50 @@ static int compile(vigil_ctx *ctx, int engine, const pats *p, litdb *db)
 out:
 	vigil__free(flags);
 	vigil__free(ptr);
+	return rc;
+}
+
+/* Compiles the MAIN patterns of both views (a, b: same terms, same order)
+ * into one database (BOTH). Leaves *db NULL when they do not line up. */
+static int compile_both(vigil_ctx *ctx, const pats *a, const pats *b, hs_database_t **db)
+{
+	pats q = {0};
+	litdb l;
+	unsigned k;
+	int rc = 0;
+
+	*db = NULL;
+	if (!a->n || a->n != b->n || a->n > UINT32_MAX / 8)
+		return 0;
+	for (k = 0; k < a->n; k++)
+		if (a->ids[k] != b->ids[k] || a->ids[k] > UINT32_MAX / 4)
+			return 0;
+	q.off = vigil__calloc(2 * (size_t)a->n, sizeof(size_t));
+	q.len = vigil__calloc(2 * (size_t)a->n, sizeof(size_t));
+	q.ids = vigil__calloc(2 * (size_t)a->n, sizeof(unsigned));
+	if (!q.off || !q.len || !q.ids)
+		goto nomem;
+	for (k = 0; k < a->n; k++) {
+		const char *pa = a->pool + a->off[k], *pb = b->pool + b->off[k];
+		unsigned id = a->ids[k] * 4;
+		if (a->len[k] == b->len[k] && !memcmp(pa, pb, a->len[k])) {
+			if (pats_add(&q, "", pa, a->len[k], "", id + BOTH_ANY))
+				goto nomem;
+		} else if (pats_add(&q, "", pa, a->len[k], "", id + BOTH_CONS) ||
+			   pats_add(&q, "", pb, b->len[k], "", id + BOTH_AGGR))
+			goto nomem;
+	}
+	rc = compile(ctx, VIGIL_TEXT_ENGINE_VECTORSCAN, &q, &l);
+	if (!rc)
+		*db = l.hs;
+	goto out;
+nomem:
+	rc = vigil__err(ctx, VIGIL_ENOMEM, "matcher: out of memory");
+out:
+	vigil__free(q.pool);
+	vigil__free(q.off);
+	vigil__free(q.len);
+	vigil__free(q.ids);
 	return rc;
 }
 
@@ -448,6 +507,11 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		if (rc)
 			goto out;
 	}
+	if (m->engine != VIGIL_TEXT_ENGINE_PORTABLE && m->db[0].hs && m->db[1].hs) {
+		rc = compile_both(ctx, &p[0][MAIN], &p[1][MAIN], &m->both);
+		if (rc)
+			goto out;
+	}
 	/* The portable engine runs regexes with PCRE2 (rx_pcre.c); those
 	 * PCRE2 cannot compile it leaves out and counts. */
 	if (m->engine == VIGIL_TEXT_ENGINE_PORTABLE && nrx &&
@@ -495,6 +559,7 @@ void vigil_text_matcher_free(vigil_text_matcher *m)
 			vigil__free(m->tlen[v]);
 		}
 	}
+	hs_free_database(m->both);
 	hs_free_database(m->rxdb);
 	vigil__px_free(m->px);
 	vigil__rules_free(&m->rules);
@@ -560,7 +625,8 @@ int vigil_text_scanner_new(vigil_ctx *ctx, const vigil_text_matcher *m,
 			return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
 		}
 	}
-	if (m->rxdb && hs_alloc_scratch(m->rxdb, &sc->scratch) != HS_SUCCESS) {
+	if ((m->rxdb && hs_alloc_scratch(m->rxdb, &sc->scratch) != HS_SUCCESS) ||
+	    (m->both && hs_alloc_scratch(m->both, &sc->scratch) != HS_SUCCESS)) {
 		vigil_text_scanner_free(sc);
 		return vigil__err(ctx, VIGIL_ENOMEM, "scanner: Vectorscan scratch");
 	}
@@ -599,6 +665,7 @@ typedef struct scan_job {
 	size_t base;           /* TAG: the body's first byte in the view */
 	size_t len;            /* bytes of the view (not padded) */
 	const vigil_folded *f; /* NULL for the raw view */
+	size_t seam;           /* BOTH: the aggressive half's first byte */
 } scan_job;
 
 static int in_tag(const vigil_text_scanner *sc, size_t s, size_t e)
@@ -757,42 +824,77 @@ static size_t lower_bound(const vigil_folded *f, size_t pos)
 	return lo;
 }
 
-static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
-		     const char *s, size_t n, const vigil_text_opts *opts)
+/* The two-view database's hit: its view from the half it ends in. */
+static int on_both(unsigned id, unsigned long long from, unsigned long long to,
+		   unsigned flags, void *ctxp)
+{
+	const scan_job *j0 = ctxp;
+	scan_job j = *j0;
+	int v = to > j0->seam ? VIGIL_VIEW_AGGRESSIVE : VIGIL_VIEW_CONSERVATIVE;
+
+	if ((id & 3) != BOTH_ANY && (int)(id & 3) != v)
+		return 0; /* the other view's pattern */
+	j.view = v;
+	j.kind = MAIN;
+	j.f = &j.sc->f[v];
+	j.len = j.f->len;
+	if (v == VIGIL_VIEW_AGGRESSIVE)
+		to -= j0->seam;
+	return on_match(id >> 2, from, to, flags, &j);
+}
+
+/* Folds view v of s into sc->f[v]. */
+static int fold_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v, const char *s, size_t n,
+		     const vigil_text_opts *opts)
+{
+	int rc = vigil_fold(sc->m->fo, ctx, v, s, n, opts, &sc->f[v]);
+
+	if (rc)
+		return rc;
+	sc->folded[v] = 1;
+	if (sc->f[v].len + 2 > UINT32_MAX / 2 - 8)
+		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: folded text too large");
+	return 0;
+}
+
+static int buf_reserve(vigil_text_scanner *sc, vigil_ctx *ctx, size_t need)
+{
+	size_t c = sc->bcap ? sc->bcap : 256;
+	char *q;
+
+	if (need <= sc->bcap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	q = vigil__realloc(sc->buf, c);
+	if (!q)
+		return vigil__err(ctx, VIGIL_ENOMEM, "scan: out of memory");
+	sc->buf = q;
+	sc->bcap = c;
+	return 0;
+}
+
+/* dst[0 .. len + 2): view v padded with a space each side, space-mapped. */
+static void map_view(const vigil_text_scanner *sc, int v, char *dst)
+{
+	const vigil_folded *f = &sc->f[v];
+
+	dst[0] = ' ';
+	space_map(f->text, f->len, dst + 1);
+	dst[f->len + 1] = ' ';
+}
+
+/* What follows a view's literal scan: the regexes (conservative view) and
+ * the hashtag bodies; pb is the view's padded buffer (map_view). */
+static int scan_rest(vigil_text_scanner *sc, vigil_ctx *ctx, int v, const char *pb)
 {
 	const vigil_text_matcher *m = sc->m;
 	vigil_folded *f = &sc->f[v];
-	scan_job j = {sc, v, MAIN, 0, 0, f};
+	scan_job j = {sc, v, MAIN, 0, f->len, f, 0};
 	size_t k;
 	hs_error_t e;
 	int rc;
 
-	rc = vigil_fold(m->fo, ctx, v, s, n, opts, f);
-	if (rc)
-		return rc;
-	sc->folded[v] = 1;
-	if (f->len + 2 > UINT32_MAX)
-		return vigil__err(ctx, VIGIL_ETOOBIG, "scan: folded text too large");
-	if (f->len + 2 > sc->bcap) {
-		size_t c = sc->bcap ? sc->bcap : 256;
-		char *q;
-		while (c < f->len + 2)
-			c *= 2;
-		q = vigil__realloc(sc->buf, c);
-		if (!q)
-			return vigil__err(ctx, VIGIL_ENOMEM, "scan: out of memory");
-		sc->buf = q;
-		sc->bcap = c;
-	}
-	sc->buf[0] = ' ';
-	space_map(f->text, f->len, sc->buf + 1);
-	sc->buf[f->len + 1] = ' ';
-	j.len = f->len;
-	if (HAS(m->db[v])) {
-		rc = lit_scan(sc, ctx, &m->db[v], sc->buf, f->len + 2, &j);
-		if (rc)
-			return rc;
-	}
 	if (v == VIGIL_VIEW_CONSERVATIVE && m->rxdb && !sc->full && !sc->oom) {
 		j.kind = RX;
 		e = hs_scan(m->rxdb, f->len ? f->text : "", (unsigned)f->len, 0, sc->scratch,
@@ -817,11 +919,67 @@ static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
 		if (fb <= fa)
 			continue;
 		j.base = fa;
-		rc = lit_scan(sc, ctx, &m->tagdb[v], sc->buf + 1 + fa, fb - fa, &j);
+		rc = lit_scan(sc, ctx, &m->tagdb[v], pb + 1 + fa, fb - fa, &j);
 		if (rc)
 			return rc;
 	}
 	return 0;
+}
+
+static int scan_view(vigil_text_scanner *sc, vigil_ctx *ctx, int v,
+		     const char *s, size_t n, const vigil_text_opts *opts)
+{
+	const vigil_text_matcher *m = sc->m;
+	vigil_folded *f = &sc->f[v];
+	scan_job j = {sc, v, MAIN, 0, 0, f, 0};
+	int rc;
+
+	rc = fold_view(sc, ctx, v, s, n, opts);
+	if (!rc)
+		rc = buf_reserve(sc, ctx, f->len + 2);
+	if (rc)
+		return rc;
+	map_view(sc, v, sc->buf);
+	j.len = f->len;
+	if (HAS(m->db[v])) {
+		rc = lit_scan(sc, ctx, &m->db[v], sc->buf, f->len + 2, &j);
+		if (rc)
+			return rc;
+	}
+	return scan_rest(sc, ctx, v, sc->buf);
+}
+
+/* Both views with one literal scan (matcher.both): the buffer is
+ * " conservative " SEAM " aggressive ". */
+static int scan_both(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s, size_t n,
+		     const vigil_text_opts *opts)
+{
+	const vigil_text_matcher *m = sc->m;
+	scan_job j = {sc, VIGIL_VIEW_CONSERVATIVE, BOTH, 0, 0, NULL, 0};
+	size_t lc, la;
+	hs_error_t e;
+	int rc;
+
+	rc = fold_view(sc, ctx, VIGIL_VIEW_CONSERVATIVE, s, n, opts);
+	if (!rc)
+		rc = fold_view(sc, ctx, VIGIL_VIEW_AGGRESSIVE, s, n, opts);
+	lc = sc->f[0].len;
+	la = sc->f[1].len;
+	if (!rc)
+		rc = buf_reserve(sc, ctx, lc + la + 5);
+	if (rc)
+		return rc;
+	map_view(sc, VIGIL_VIEW_CONSERVATIVE, sc->buf);
+	sc->buf[lc + 2] = SEAM;
+	map_view(sc, VIGIL_VIEW_AGGRESSIVE, sc->buf + lc + 3);
+	j.seam = lc + 3;
+	e = hs_scan(m->both, sc->buf, (unsigned)(lc + la + 5), 0, sc->scratch, on_both, &j);
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		return vigil__err(ctx, VIGIL_EINTERNAL, "scan: Vectorscan error %d", e);
+	rc = scan_rest(sc, ctx, VIGIL_VIEW_CONSERVATIVE, sc->buf);
+	if (!rc && !sc->full && !sc->oom)
+		rc = scan_rest(sc, ctx, VIGIL_VIEW_AGGRESSIVE, sc->buf + lc + 3);
+	return rc;
 }
 
 int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
@@ -845,14 +1003,17 @@ int vigil_text_scan(vigil_text_scanner *sc, vigil_ctx *ctx, const char *s,
 	sc->ntags = HAS(m->tagdb[0]) || HAS(m->tagdb[1])
 			    ? vigil_hashtags(s, n, sc->tags, TAGS_MAX) : 0;
 	if (HAS(m->db[VIGIL_VIEW_RAW])) {
-		scan_job j = {sc, VIGIL_VIEW_RAW, MAIN, 0, n, NULL};
+		scan_job j = {sc, VIGIL_VIEW_RAW, MAIN, 0, n, NULL, 0};
 		rc = lit_scan(sc, ctx, &m->db[VIGIL_VIEW_RAW], s, n, &j);
 		if (rc)
 			return rc;
 	}
-	if (!sc->full && !sc->oom && (HAS(m->db[VIGIL_VIEW_CONSERVATIVE]) || m->rxdb || m->px))
+	if (m->both && !sc->full && !sc->oom)
+		rc = scan_both(sc, ctx, s, n, opts);
+	else if (!sc->full && !sc->oom &&
+		 (HAS(m->db[VIGIL_VIEW_CONSERVATIVE]) || m->rxdb || m->px))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_CONSERVATIVE, s, n, opts);
-	if (!rc && !sc->full && !sc->oom && HAS(m->db[VIGIL_VIEW_AGGRESSIVE]))
+	if (!m->both && !rc && !sc->full && !sc->oom && HAS(m->db[VIGIL_VIEW_AGGRESSIVE]))
 		rc = scan_view(sc, ctx, VIGIL_VIEW_AGGRESSIVE, s, n, opts);
 	if (rc)
 		return rc;
