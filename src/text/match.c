@@ -507,11 +507,13 @@ int vigil_text_matcher_new(vigil_ctx *ctx, const vigil_folder *fo,
 		if (rc)
 			goto out;
 	}
+#ifndef VIGIL_TEXT_TWO_SCANS /* (bench: the two-scan variant, to compare) */
 	if (m->engine != VIGIL_TEXT_ENGINE_PORTABLE && m->db[0].hs && m->db[1].hs) {
 		rc = compile_both(ctx, &p[0][MAIN], &p[1][MAIN], &m->both);
 		if (rc)
 			goto out;
 	}
+#endif
 	/* The portable engine runs regexes with PCRE2 (rx_pcre.c); those
 	 * PCRE2 cannot compile it leaves out and counts. */
 	if (m->engine == VIGIL_TEXT_ENGINE_PORTABLE && nrx &&
