@@ -16,12 +16,6 @@
 #include <time.h>
 
 
-/* One sniffer for the server and libvigil's own case keeping (src/pm/pmcase.c). */
-const char *srv_sniff_type(const uint8_t *d, size_t n)
-{
-	return vigil_media_type(d, n);
-}
-
 /* One item of the given type sealed under the master key into *m (its
  * sealed bytes the caller's to free); case_id is set when it is stored. */
 static int seal_item(srv *s, vigil_ctx *c, const uint8_t *data, size_t len, const char *type,
@@ -78,7 +72,7 @@ srv_case_copy *srv_case_item_copy(srv *s, vigil_ctx *c, const uint8_t *data, siz
 
 	if (!srv_master_key(s) || !data || !len || !(cp = calloc(1, sizeof(*cp))))
 		return NULL;
-	if (seal_item(s, c, data, len, srv_sniff_type(data, len), &cp->m[0])) {
+	if (seal_item(s, c, data, len, vigil_media_type(data, len), &cp->m[0])) {
 		srv_log(s, SRV_LOG_ERROR, "content not kept for review: %s", vigil_errmsg(c));
 		srv_case_copy_free(cp);
 		return NULL;

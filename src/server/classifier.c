@@ -47,7 +47,7 @@ int srv_classify(srv_req *r, const uint8_t *data, size_t len, double *score)
 		return 0;
 	pthread_once(&once, define_metrics);
 	memset(&res, 0, sizeof(res));
-	type = srv_sniff_type(data, len);
+	type = vigil_media_type(data, len);
 	if (strcmp(s->cfg.classifier_send, "original")) {
 		po.max_side = (int)SRV_CFG(s, protect_size);
 		po.blur = (int)SRV_CFG(s, protect_blur);

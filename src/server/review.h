@@ -51,10 +51,6 @@ void srv_case_media_reply(srv_req *r, const char *who, int64_t id, int n, int or
 int srv_case_media_original(srv_req *r, const char *who, int64_t id, int n, uint8_t **out,
 			    size_t *olen, char *type, size_t tcap);
 
-/* The type of kept bytes from their first bytes (image/jpeg, image/png,
- * image/webp, image/gif, else application/octet-stream). */
-const char *srv_sniff_type(const uint8_t *d, size_t n);
-
 /* The classifier hook (classifier.c): for an image upload that matched
  * nothing. Without classifier_url, 0 at once. Otherwise sends the
  * protected derivative (or the original, classifier_send) to the hook and
