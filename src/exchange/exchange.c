@@ -566,7 +566,7 @@ static void matcher_apply(const vigil_exchange_fetch_opts *o, vigil_store *st,
 #define XCH_BATCH_RECORDS 100000
 #define XCH_BATCH_MIN_PAGE 1000
 #define XCH_BATCH_MS 5000
-#define XCH_HOLD_BYTES ((size_t)256 << 20) /* ~40,000 xrec of ~6.6 KiB */
+#define XCH_HOLD_BYTES ((size_t)256 << 20) /* ~40,000 xrec of 6,576 bytes */
 #define XCH_HOLD_PAGES 64
 
 static int64_t mono_ms(void)
