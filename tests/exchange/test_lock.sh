@@ -73,7 +73,8 @@ wait "$FPID"; frc=$?; FPID=
 entries "$T/a.db" >"$T/got"
 cmp -s "$T/want" "$T/got" && ok "held fetch = uninterrupted fetch" ||
 	bad "held fetch differs: $(diff "$T/want" "$T/got" | head -5)"
-[ "$(sqlite3 "$T/a.db" "SELECT checkpoint FROM exchanges")" = \
-  "$(sqlite3 "$T/b.db" "SELECT checkpoint FROM exchanges")" ] &&
-	ok "same checkpoint" || bad "checkpoints differ"
+# The checkpoint's last_fetch is the wall clock of the fetch: left out.
+cp() { sqlite3 "$1" "SELECT json_remove(checkpoint,'\$.last_fetch')||' '||up_to_date FROM exchanges"; }
+[ "$(cp "$T/a.db")" = "$(cp "$T/b.db")" ] && ok "same checkpoint: $(cp "$T/a.db")" ||
+	bad "checkpoints differ: $(cp "$T/a.db") vs $(cp "$T/b.db")"
 exit $fail
