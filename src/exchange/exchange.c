@@ -550,17 +550,24 @@ static void matcher_apply(const vigil_exchange_fetch_opts *o, vigil_store *st,
 /* Pages are committed in batches (issue 13): a commit rewrites every
  * index page the batch dirtied (synchronous=FULL: and syncs it), and a
  * page of 10,000 random hashes dirties most leaves of the bank's
- * indexes, so grouping big pages saves most of that. A batch ends after
- * the page that brings it to XCH_BATCH_RECORDS records, after
- * XCH_BATCH_MS (the store's other writers wait up to 10 s for the lock),
- * at the last page, and after any page of fewer than XCH_BATCH_MIN_PAGE
- * records (the small pages of an incremental fetch
- * commit, and are matchable, at once). Its transaction stays open while
- * the next page is fetched; a failed fetch commits what the batch holds
- * (whole pages, with the checkpoint after the last). */
+ * indexes, so grouping big pages saves most of that. A batch's pages are
+ * first downloaded and parsed into memory with no transaction open (on
+ * SQLite the write lock is store-wide: held across network I/O it would
+ * stall upload verdicts and every other writer); then one transaction
+ * applies them in order, each with its checkpoint, and commits. A batch
+ * ends after the page that brings it to XCH_BATCH_RECORDS records or its
+ * held records to XCH_HOLD_BYTES bytes, after XCH_BATCH_MS since its
+ * first page (how late its records become matchable), at the last page,
+ * and after any page of fewer than XCH_BATCH_MIN_PAGE records (the small
+ * pages of an incremental fetch commit, and are matchable, at once). A
+ * failed fetch applies and commits the pages held (whole pages, with the
+ * checkpoint after the last). Memory: at most XCH_HOLD_BYTES of records
+ * (plus the one page that crosses it, and XCH_HOLD_PAGES page headers). */
 #define XCH_BATCH_RECORDS 100000
 #define XCH_BATCH_MIN_PAGE 1000
 #define XCH_BATCH_MS 5000
+#define XCH_HOLD_BYTES ((size_t)256 << 20) /* ~40,000 xrec of 6,576 bytes */
+#define XCH_HOLD_PAGES 64
 
 static int64_t mono_ms(void)
 {
@@ -639,6 +646,84 @@ static void note_error(vigil_store *st, vigil_exchange *x)
 	vigil__err(st->ctx, VIGIL_EIO, "%s", msg);
 }
 
+/* Applies one held page inside the open batch and leaves the exchange
+ * with the checkpoint after it, so that the batch can commit after any
+ * of its pages. */
+static int apply_held(vigil_store *st, const vigil_exchange_fetch_opts *o, vigil_exchange *x,
+		      const vigil_bank *b, int text, const xpage *p, mchanges *changes,
+		      vigil_exchange_stats *s)
+{
+	size_t i;
+	int rc = VIGIL_OK, k;
+
+	/* A text bank takes the page's text signals record by record
+	 * (xtext.c); a hash bank the hashes, set-based (apply_page). */
+	if (text) {
+		for (i = 0; i < p->n && !rc; i++)
+			rc = vigil__xtext_apply(st, x, b, &p->recs[i], s);
+	} else {
+		rc = apply_page(st, x, b, p, o->matcher ? changes : NULL, s);
+	}
+	if (rc)
+		return rc;
+	for (i = 0; i < p->n; i++) {
+		/* a signal the bank cannot hold (hashes in a text bank,
+		 * text in a hash bank) is skipped too */
+		k = p->recs[i].skipped + (text ? p->recs[i].n : p->recs[i].nterms > 0);
+		s->skipped += k;
+		x->skipped += k;
+	}
+	s->records += (int64_t)p->n;
+	x->fetched += (int64_t)p->n;
+	snprintf(x->checkpoint, sizeof(x->checkpoint), "%s", p->checkpoint);
+	x->last_attempt = (int64_t)time(NULL);
+	if (p->done) {
+		if (x->full) {
+			int64_t *ids = NULL;
+			size_t n = 0;
+			rc = NEED_OP(st, xitem_sweep, x->id, x->generation, &ids, &n);
+			if (!rc)
+				rc = drop_entries(st, ids, n, o->matcher ? changes : NULL, s);
+			vigil__free(ids);
+			if (!rc && text)
+				rc = vigil__xtext_sweep(st, x, b, s);
+			if (rc)
+				return rc;
+			x->full = 0;
+		}
+		x->up_to_date = 1;
+		x->last_success = x->last_attempt;
+		x->last_error[0] = 0;
+	} else {
+		x->up_to_date = 0;
+	}
+	return NEED_OP(st, xch_save, x);
+}
+
+/* The batch's one transaction: the held pages, in order, then commit.
+ * *nheld is 0 after, whatever happened (a failure leaves the
+ * transaction for note_error to roll back). */
+static int flush_batch(vigil_store *st, const vigil_exchange_fetch_opts *o, vigil_exchange *x,
+		       const vigil_bank *b, int text, const xpage *held, size_t *nheld,
+		       mchanges *changes, vigil_exchange_stats *s, const char *lease,
+		       int64_t ttl, int leased)
+{
+	size_t i, n = *nheld, npend = 0;
+	int rc;
+
+	*nheld = 0;
+	if (!n)
+		return VIGIL_OK;
+	rc = begin_batch(st, x, o, lease, ttl, leased);
+	for (i = 0; i < n && !rc; i++) {
+		rc = apply_held(st, o, x, b, text, &held[i], changes, s);
+		npend += !rc;
+	}
+	if (!rc)
+		rc = commit_batch(st, o, b, x, changes, s, &npend);
+	return rc;
+}
+
 int vigil_exchange_fetch(vigil_store *st, const char *name,
 			 const vigil_exchange_fetch_opts *opts,
 			 vigil_exchange_stats *stats)
@@ -649,19 +734,19 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 	vigil_exchange x;
 	vigil_bank b;
 	xclient c;
-	xpage p;
+	xpage *held = NULL;            /* the batch's pages, downloaded */
+	size_t nheld = 0, nalloc = 0;
 	mchanges changes = {0};
 	int rc, opened = 0, leased = 0, text = 0;
 	int64_t ttl = o->lease_ttl > 0 ? o->lease_ttl : 300;
 	char lease[VIGIL_NAME_MAX + 16];
-	size_t i, npend = 0, batch_recs = 0;
+	size_t i, batch_recs = 0, batch_bytes = 0;
 	int64_t batch_t0 = 0;
-	int k, intx = 0;
 
 	memset(s, 0, sizeof(*s));
-	memset(&p, 0, sizeof(p));
 	if (!st || !name)
 		return VIGIL_EINVAL;
+
 	if (o->lease_owner) {
 		int got = 0;
 		snprintf(lease, sizeof(lease), "exchange:%s", name);
@@ -673,6 +758,12 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 					  "%s: another instance holds the fetch lease", name);
 		leased = 1;
 	}
+	held = vigil__calloc(XCH_HOLD_PAGES, sizeof(*held));
+	if (!held) {
+		rc = VIGIL_ENOMEM;
+		goto out;
+	}
+	nalloc = XCH_HOLD_PAGES;
 	rc = NEED_OP(st, xch_get, name, &x);
 	if (rc)
 		goto out;
@@ -702,101 +793,55 @@ int vigil_exchange_fetch(vigil_store *st, const char *name,
 			goto fail;
 	}
 	for (;;) {
-		vigil__xpage_reset(&p);
-		rc = c.api->page(&c, x.checkpoint, &p);
+		/* The next page follows the last one held (not yet in x). */
+		const char *cp = nheld ? held[nheld - 1].checkpoint : x.checkpoint;
+		xpage *p = &held[nheld];
+
+		vigil__xpage_reset(p);
+		/* No transaction is open here: the download takes no lock. */
+		rc = c.api->page(&c, cp, p);
 		s->retries = c.http.retries;
 		if (rc) {
-			/* The open batch holds whole pages and their checkpoint:
-			 * it stands; the failed page is fetched again next time. */
-			if (intx) {
-				char msg[VIGIL_TEXT_MAX + 1];
-				snprintf(msg, sizeof(msg), "%s", vigil_errmsg(st->ctx));
-				if (!commit_batch(st, o, &b, &x, &changes, s, &npend))
-					intx = 0;
-				vigil__err(st->ctx, rc, "%s", msg);
-			}
+			/* The held pages are whole, each with its checkpoint:
+			 * they stand; the failed page is fetched again next time. */
+			char msg[VIGIL_TEXT_MAX + 1];
+			snprintf(msg, sizeof(msg), "%s", vigil_errmsg(st->ctx));
+			if (flush_batch(st, o, &x, &b, text, held, &nheld, &changes, s,
+					lease, ttl, leased))
+				goto fail;
+			vigil__err(st->ctx, rc, "%s", msg);
 			goto fail;
 		}
 		/* The service answered that the checkpoint is older than what
 		 * it still serves (a vigil feed's compacted log, vigilfeed.c):
-		 * the open batch stands, then everything is fetched again. */
-		if (p.stale && x.checkpoint[0]) {
-			if (intx) {
-				rc = commit_batch(st, o, &b, &x, &changes, s, &npend);
-				if (rc)
-					goto fail;
-				intx = 0;
-			}
+		 * the held pages stand, then everything is fetched again. */
+		if (p->stale && cp[0]) {
+			rc = flush_batch(st, o, &x, &b, text, held, &nheld, &changes, s,
+					 lease, ttl, leased);
+			if (rc)
+				goto fail;
 			goto full;
 		}
-		if (!intx) {
-			rc = begin_batch(st, &x, o, lease, ttl, leased);
-			if (rc)
-				goto fail;
-			intx = 1;
+		if (!nheld++) {
 			batch_recs = 0;
+			batch_bytes = 0;
 			batch_t0 = mono_ms();
 		}
-		/* A text bank takes the page's text signals record by record
-		 * (xtext.c); a hash bank the hashes, set-based (apply_page). */
-		if (text) {
-			for (i = 0; i < p.n && !rc; i++)
-				rc = vigil__xtext_apply(st, &x, &b, &p.recs[i], s);
-		} else {
-			rc = apply_page(st, &x, &b, &p, o->matcher ? &changes : NULL, s);
-		}
-		if (rc)
-			goto fail;
-		for (i = 0; i < p.n; i++) {
-			/* a signal the bank cannot hold (hashes in a text bank,
-			 * text in a hash bank) is skipped too */
-			k = p.recs[i].skipped + (text ? p.recs[i].n : p.recs[i].nterms > 0);
-			s->skipped += k;
-			x.skipped += k;
-		}
-		s->records += (int64_t)p.n;
-		x.fetched += (int64_t)p.n;
-		snprintf(x.checkpoint, sizeof(x.checkpoint), "%s", p.checkpoint);
-		x.last_attempt = (int64_t)time(NULL);
-		if (p.done) {
-			if (x.full) {
-				int64_t *ids = NULL;
-				size_t n = 0;
-				rc = NEED_OP(st, xitem_sweep, x.id, x.generation, &ids, &n);
-				if (!rc)
-					rc = drop_entries(st, ids, n,
-							  o->matcher ? &changes : NULL, s);
-				vigil__free(ids);
-				if (!rc && text)
-					rc = vigil__xtext_sweep(st, &x, &b, s);
-				if (rc)
-					goto fail;
-				x.full = 0;
-			}
-			x.up_to_date = 1;
-			x.last_success = x.last_attempt;
-			x.last_error[0] = 0;
-		} else {
-			x.up_to_date = 0;
-		}
-		/* Every page leaves the batch with its checkpoint, so that the
-		 * batch can commit after any of its pages. */
-		rc = NEED_OP(st, xch_save, &x);
-		if (rc)
-			goto fail;
-		npend++;
-		batch_recs += p.n;
-		if (p.done || p.n < XCH_BATCH_MIN_PAGE || batch_recs >= XCH_BATCH_RECORDS ||
+		batch_recs += p->n;
+		batch_bytes += p->cap * sizeof(*p->recs);
+		if (p->done || p->n < XCH_BATCH_MIN_PAGE || batch_recs >= XCH_BATCH_RECORDS ||
+		    batch_bytes >= XCH_HOLD_BYTES || nheld >= XCH_HOLD_PAGES ||
 		    mono_ms() - batch_t0 >= XCH_BATCH_MS ||
-		    (o->max_pages && s->pages + (int64_t)npend >= o->max_pages)) {
-			rc = commit_batch(st, o, &b, &x, &changes, s, &npend);
+		    (o->max_pages && s->pages + (int64_t)nheld >= o->max_pages)) {
+			int done = p->done;
+			rc = flush_batch(st, o, &x, &b, text, held, &nheld, &changes, s,
+					 lease, ttl, leased);
 			if (rc)
 				goto fail;
-			intx = 0;
-		}
-		if (p.done) {
-			s->up_to_date = 1;
-			break;
+			if (done) {
+				s->up_to_date = 1;
+				break;
+			}
 		}
 		if (o->max_pages && s->pages >= o->max_pages)
 			break;
@@ -811,7 +856,9 @@ out:
 		int held;
 		vigil_store_lease(st, lease, o->lease_owner, 0, &held);
 	}
-	vigil__xpage_free(&p);
+	for (i = 0; i < nalloc; i++)
+		vigil__xpage_free(&held[i]);
+	vigil__free(held);
 	vigil__free(changes.v);
 	return rc;
 }

@@ -19,6 +19,10 @@ Control, for the test (no auth): POST /_ctl/<verb> with a JSON body:
   hang {"after":N}                the data request after N more hangs until
                                   unhang (to kill the client mid-fetch)
   unhang {}, expire {}            (expire: TCAP's tokens stop working)
+  hold {"after":N}                the data request after N more waits until
+                                  release, then is answered as usual (to
+                                  look at the store while a page downloads)
+  release {}; GET /_ctl/held      {"held":K}: K requests wait now
   GET /_ctl/log                   every API request seen, as JSON lines
 """
 import base64, calendar, json, sys, threading, time, urllib.parse
@@ -38,6 +42,8 @@ clock = {"ncmec": 0, "stopncii": 1000, "te": 3000, "tcap": 1704901040.0}
 state = {"faults": [], "hang_after": None, "hang": threading.Event(), "tokens": set(),
          "ncmec_last_to": 0, "tcap_id": 2000}
 state["hang"].set()
+state.update({"hold_after": None, "hold": threading.Event(), "held": 0})
+state["hold"].set()
 log = []
 cache = {}  # (api, filter) -> the selected, sorted events; cleared on change
 
@@ -138,6 +144,19 @@ class H(BaseHTTPRequestHandler):
                     state["hang"].clear()
                 else:
                     state["hang_after"] -= 1
+            hold = False
+            if is_data and state["hold_after"] is not None:
+                if state["hold_after"] == 0:
+                    hold = True
+                    state["hold_after"] = None
+                    state["hold"].clear()
+                    state["held"] += 1
+                else:
+                    state["hold_after"] -= 1
+        if hold:
+            state["hold"].wait(3600)
+            with lock:
+                state["held"] -= 1
         if hang:
             state["hang"].wait(3600)
             try:
@@ -176,6 +195,12 @@ class H(BaseHTTPRequestHandler):
                 state["hang_after"] = arg.get("after", 0)
             elif verb == "unhang":
                 state["hang"].set()
+            elif verb == "hold":
+                state["hold_after"] = arg.get("after", 0)
+            elif verb == "release":
+                state["hold"].set()
+            elif verb == "held":
+                return self.send(200, {"held": state["held"]})
             elif verb == "expire":
                 state["tokens"].clear()
             elif verb == "log":
