@@ -11,8 +11,10 @@
  * The text is lines of words drawn (Zipf-like) from a dictionary, the terms
  * come from a disjoint part of it, and some are planted in the text.
  *
- * usage: bench_text [-t TERMS] [-m MB] [-p] DICT   (e.g. /usr/share/dict/american-english)
- * -p: only the per-message scan, five times over (for perf record). */
+ * usage: bench_text [-t TERMS] [-m MB] [-p] [-k DIR] DICT   (e.g. /usr/share/dict/american-english)
+ * -p: only the per-message scan, five times over (for perf record).
+ * -k: also writes the list and the text to DIR/terms.txt and DIR/text.txt
+ *     (for bench_text_cli.sh, which times the CLI on the same data). */
 #include "vigil.h"
 #include "../src/text/text_int.h"
 
@@ -51,6 +53,28 @@ static unsigned long long next(void)
 	return rng;
 }
 
+/* Writes the list and the text where -k asked; 0 or -1. */
+static int keep_files(const char *dir, char **w, size_t nterms, const char *text, size_t len)
+{
+	char path[4096];
+	FILE *f;
+	size_t i;
+	int bad;
+
+	snprintf(path, sizeof(path), "%s/terms.txt", dir);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	for (i = 0; i < nterms; i++)
+		fprintf(f, "%s\n", w[i]);
+	bad = fclose(f) != 0;
+	snprintf(path, sizeof(path), "%s/text.txt", dir);
+	if (bad || !(f = fopen(path, "w")))
+		return -1;
+	bad = fwrite(text, 1, len, f) != len;
+	bad |= fclose(f) != 0;
+	return bad ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t nterms = 5000, mb = 16, nw = 0, cap = 0, i, k;
@@ -65,13 +89,16 @@ int main(int argc, char **argv)
 	vigil_folded f = {0};
 	FILE *d, *tf;
 	int c, tfd, xfd, profile = 0, rep;
+	const char *keep = NULL;
 	double t_groom, t0, t_scan, t_whole, t_grep, t_mem, t_fold, t_icu, t_port, t_ref,
 		t_fwhole, t_rwhole, load[3] = {0, 0, 0};
 	size_t hits = 0, hits_whole = 0, mem_bytes, mem_hits = 0, hits_port = 0;
 
-	while ((c = getopt(argc, argv, "t:m:p")) != -1) {
+	while ((c = getopt(argc, argv, "t:m:pk:")) != -1) {
 		if (c == 'p')
 			profile = 1;
+		else if (c == 'k')
+			keep = optarg;
 		else if (c == 't')
 			nterms = strtoul(optarg, NULL, 10);
 		else if (c == 'm')
@@ -141,6 +168,8 @@ int main(int argc, char **argv)
 		fprintf(tf, "%s\n", w[i]);
 	}
 	fclose(tf);
+	if (keep && keep_files(keep, w, nterms, text, len))
+		return 1;
 	t0 = now();
 	if (vigil_text_matcher_new(ctx, fo, tl, &m) || vigil_text_scanner_new(ctx, m, &sc)) {
 		fprintf(stderr, "%s\n", vigil_errmsg(ctx));
@@ -296,6 +325,8 @@ int main(int argc, char **argv)
 	printf("load average %.2f %.2f %.2f; times are CPU seconds\n", load[0], load[1], load[2]);
 	printf("scan per message:  %8.1f MB/s  %9.0f msg/s  (%zu hits)\n", len / 1e6 / t_scan,
 	       nlines / t_scan, hits);
+	if (keep)
+		printf("scan per message CPU s: %.4f; grep CPU s: %.4f\n", t_scan, t_grep);
 	printf("scan whole buffer: %8.1f MB/s  %9.0f msg/s  (%zu hits)\n", len / 1e6 / t_whole,
 	       nlines / t_whole, hits_whole);
 	printf("portable engine:   %8.1f MB/s  per message (%zu hits) -> %.2fx Vectorscan's\n",
