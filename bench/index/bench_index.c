@@ -22,24 +22,10 @@
 
 #define MAXHITS 4096
 
-static unsigned long long rng = 0x9e3779b97f4a7c15ULL;
+#define BENCH_SEED 0x9e3779b97f4a7c15ULL
+#include "bench_util.h"
+
 static int first = 1; /* the first index built in this process */
-
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ULL;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Resident set size in bytes, from /proc/self/status (0 if unknown). */
 static long rss_bytes(void)

@@ -30,23 +30,8 @@
 
 #define MAXHITS 4096
 
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ULL;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#define BENCH_SEED 0x2545f4914f6cdd1dULL
+#include "bench_util.h"
 
 static void random_pdq(vigil_pdq *h)
 {

@@ -18,40 +18,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAXHITS 4096
 #define MAXT 16
 
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
+#define BENCH_SEED 0x2545f4914f6cdd1dULL
+#include "bench_util.h"
 
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 2685821657736338717ULL;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
+/* The load average as text, as bench_index prints it ("?" if unknown). */
 static void load(char *buf, size_t n)
 {
-	FILE *f = fopen("/proc/loadavg", "r");
+	double la[3];
 
-	snprintf(buf, n, "?");
-	if (f) {
-		if (!fgets(buf, (int)n, f))
-			snprintf(buf, n, "?");
-		buf[strcspn(buf, "\n")] = 0;
-		fclose(f);
-	}
+	if (getloadavg(la, 3) == 3)
+		snprintf(buf, n, "%.2f %.2f %.2f", la[0], la[1], la[2]);
+	else
+		snprintf(buf, n, "?");
 }
 
 typedef struct job {
