@@ -39,11 +39,40 @@ NS = "https://hashsharing.ncmec.org/hashsharing/v2"
 lock = threading.Lock()
 events = {"ncmec": [], "stopncii": [], "te": [], "tcap": []}
 clock = {"ncmec": 0, "stopncii": 1000, "te": 3000, "tcap": 1704901040.0}
-state = {"faults": [], "hang_after": None, "hang": threading.Event(), "tokens": set(),
+
+
+class Pause:
+    """The data request after N more waits until released: hang (then
+    answered 503) and hold (then answered as usual). arm and take under
+    lock."""
+
+    def __init__(self):
+        self.after, self.waiting, self.gate = None, 0, threading.Event()
+        self.gate.set()
+
+    def arm(self, after):
+        self.after = after
+
+    def take(self):
+        """Whether this data request is the one to wait."""
+        if self.after is None:
+            return False
+        if self.after > 0:
+            self.after -= 1
+            return False
+        self.after = None
+        self.gate.clear()
+        self.waiting += 1
+        return True
+
+    def wait(self):
+        self.gate.wait(3600)
+        with lock:
+            self.waiting -= 1
+
+
+state = {"faults": [], "hang": Pause(), "hold": Pause(), "tokens": set(),
          "ncmec_last_to": 0, "tcap_id": 2000}
-state["hang"].set()
-state.update({"hold_after": None, "hold": threading.Event(), "held": 0})
-state["hold"].set()
 log = []
 cache = {}  # (api, filter) -> the selected, sorted events; cleared on change
 
@@ -135,30 +164,13 @@ class H(BaseHTTPRequestHandler):
                         "fkey": self.headers.get("x-functions-key"),
                         "body": data.decode("utf-8", "replace")})
             fault = state["faults"].pop(0) if state["faults"] else None
-            hang = False
             is_data = method == "GET"
-            if is_data and state["hang_after"] is not None:
-                if state["hang_after"] == 0:
-                    hang = True
-                    state["hang_after"] = None
-                    state["hang"].clear()
-                else:
-                    state["hang_after"] -= 1
-            hold = False
-            if is_data and state["hold_after"] is not None:
-                if state["hold_after"] == 0:
-                    hold = True
-                    state["hold_after"] = None
-                    state["hold"].clear()
-                    state["held"] += 1
-                else:
-                    state["hold_after"] -= 1
+            hang = is_data and state["hang"].take()
+            hold = is_data and state["hold"].take()
         if hold:
-            state["hold"].wait(3600)
-            with lock:
-                state["held"] -= 1
+            state["hold"].wait()
         if hang:
-            state["hang"].wait(3600)
+            state["hang"].wait()
             try:
                 return self.send(503, {"error": "hung"})
             except (BrokenPipeError, ConnectionResetError):
@@ -191,16 +203,14 @@ class H(BaseHTTPRequestHandler):
                 state["faults"] += [arg] * arg.get("count", 1)
             elif verb == "clear":
                 state["faults"] = []
-            elif verb == "hang":
-                state["hang_after"] = arg.get("after", 0)
+            elif verb in ("hang", "hold"):
+                state[verb].arm(arg.get("after", 0))
             elif verb == "unhang":
-                state["hang"].set()
-            elif verb == "hold":
-                state["hold_after"] = arg.get("after", 0)
+                state["hang"].gate.set()
             elif verb == "release":
-                state["hold"].set()
+                state["hold"].gate.set()
             elif verb == "held":
-                return self.send(200, {"held": state["held"]})
+                return self.send(200, {"held": state["hold"].waiting})
             elif verb == "expire":
                 state["tokens"].clear()
             elif verb == "log":

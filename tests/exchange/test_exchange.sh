@@ -16,11 +16,8 @@ trap cleanup EXIT
 # runs this again (pg/exchange): NDB, SDB, TDB, CDB, one per API.
 NDB=$(store_uri n) SDB=$(store_uri s) TDB=$(store_uri t) CDB=$(store_uri c)
 
-python3 "$HERE/standin.py" "$T/port" & SRV=$!
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-PORT=$(cat "$T/port")
-B="http://127.0.0.1:$PORT"
-ctl() { curl -sf -X POST --data-binary "$2" "$B/_ctl/$1" >/dev/null || bad "control $1"; }
+. "$HERE/standin.sh"
+standin_start
 nlog() { curl -sf "$B/_ctl/log" | wc -l; }
 
 export NCMEC_CRED='ncmec_user:ncmec_pass'

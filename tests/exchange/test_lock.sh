@@ -18,10 +18,8 @@ cleanup() {
 trap cleanup EXIT
 . "$HERE/../server/lib.sh"
 
-python3 "$HERE/standin.py" "$T/port" & SRV=$!
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-B="http://127.0.0.1:$(cat "$T/port")"
-ctl() { curl -sf -X POST --data-binary "$2" "$B/_ctl/$1" >/dev/null || bad "control $1"; }
+. "$HERE/standin.sh"
+standin_start
 held() { curl -sf -X POST "$B/_ctl/held" | sed 's/[^0-9]//g'; }
 export TE_CRED='123456789|abcdefghijklmnopqrstuvwxyz'
 
@@ -74,7 +72,7 @@ entries "$T/a.db" >"$T/got"
 cmp -s "$T/want" "$T/got" && ok "held fetch = uninterrupted fetch" ||
 	bad "held fetch differs: $(diff "$T/want" "$T/got" | head -5)"
 # The checkpoint's last_fetch is the wall clock of the fetch: left out.
-cp() { sqlite3 "$1" "SELECT json_remove(checkpoint,'\$.last_fetch')||' '||up_to_date FROM exchanges"; }
-[ "$(cp "$T/a.db")" = "$(cp "$T/b.db")" ] && ok "same checkpoint: $(cp "$T/a.db")" ||
-	bad "checkpoints differ: $(cp "$T/a.db") vs $(cp "$T/b.db")"
+ckpt() { sqlite3 "$1" "SELECT json_remove(checkpoint,'\$.last_fetch')||' '||up_to_date FROM exchanges"; }
+[ "$(ckpt "$T/a.db")" = "$(ckpt "$T/b.db")" ] && ok "same checkpoint: $(ckpt "$T/a.db")" ||
+	bad "checkpoints differ: $(ckpt "$T/a.db") vs $(ckpt "$T/b.db")"
 exit $fail

@@ -19,10 +19,8 @@ trap cleanup EXIT
 DB=$(store_uri x)
 export VIGIL_DB="$DB"
 
-python3 "$HERE/standin.py" "$T/port" & SRV=$!
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done
-B="http://127.0.0.1:$(cat "$T/port")"
-ctl() { curl -sf -X POST --data-binary "$2" "$B/_ctl/$1" >/dev/null || bad "control $1"; }
+. "$HERE/standin.sh"
+standin_start
 export TE_CRED='123456789|abcdefghijklmnopqrstuvwxyz'
 fetch() { "$VIGIL" exchange fetch "$@" >"$T/out" 2>"$T/err"; rc=$?; }
 # terms: "term|mode|category|severity|source_ref" lines of bank tx, sorted
