@@ -14,6 +14,7 @@
  * the publisher's feed key (feed_key_file) is loaded here at start. */
 #include "exchanges.h"
 #include "metrics.h"
+#include "bgthread.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -23,17 +24,14 @@
 #include <time.h>
 
 static struct {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int running, stop;
+	srv_bg bg;
 	vigil_ctx *ctx;
 	vigil_store *st;
 	char owner[128]; /* this server's lease owner: host:pid:random */
 	int64_t compacted; /* unix time of this server's last compaction */
 	int have_seed;
 	uint8_t seed[32]; /* feed_key_file's Ed25519 seed */
-} X = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} X = {.bg = SRV_BG_INIT};
 
 /* A stable jitter per exchange: spreads exchanges (and servers) over the
  * interval instead of fetching all at once. */
@@ -66,7 +64,7 @@ static void run_due(srv *s)
 		srv_log(s, SRV_LOG_WARN, "exchanges: %s", vigil_errmsg(X.ctx));
 		return;
 	}
-	for (i = 0; i < n && !__atomic_load_n(&X.stop, __ATOMIC_RELAXED); i++) {
+	for (i = 0; i < n && !srv_bg_stopping(&X.bg); i++) {
 		vigil_exchange_fetch_opts o;
 		vigil_exchange_stats st;
 		vigil_exchange after;
@@ -157,26 +155,25 @@ static void *worker(void *arg)
 {
 	srv *s = arg;
 
-	pthread_mutex_lock(&X.mu);
-	while (!X.stop) {
+	pthread_mutex_lock(&X.bg.mu);
+	while (!X.bg.stop) {
 		struct timespec ts;
-		pthread_mutex_unlock(&X.mu);
+		pthread_mutex_unlock(&X.bg.mu);
 		if (SRV_CFG(s, exchange_interval) > 0)
 			run_due(s);
 		compact_feeds(s);
-		pthread_mutex_lock(&X.mu);
+		pthread_mutex_lock(&X.bg.mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 5; /* how often due exchanges are looked for */
-		if (!X.stop)
-			pthread_cond_timedwait(&X.cv, &X.mu, &ts);
+		if (!X.bg.stop)
+			pthread_cond_timedwait(&X.bg.cv, &X.bg.mu, &ts);
 	}
-	pthread_mutex_unlock(&X.mu);
+	pthread_mutex_unlock(&X.bg.mu);
 	return NULL;
 }
 
 int srv_exchanges_start(srv *s, char *err, size_t errcap)
 {
-	X.stop = 0;
 	srv_metric_define("vigil_exchange_last_success", SRV_GAUGE,
 			  "Unix time of each exchange's last complete fetch (0: never)");
 	srv_metric_define("vigil_exchange_lag_seconds", SRV_GAUGE,
@@ -215,25 +212,17 @@ int srv_exchanges_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "exchanges: %s", vigil_errmsg(X.ctx));
 		return -1;
 	}
-	if (pthread_create(&X.thread, NULL, worker, s)) {
+	if (srv_bg_start(&X.bg, worker, s)) {
 		snprintf(err, errcap, "cannot start the exchange thread");
 		return -1;
 	}
-	X.running = 1;
 	return 0;
 }
 
 void srv_exchanges_stop(srv *s)
 {
 	(void)s;
-	if (X.running) {
-		pthread_mutex_lock(&X.mu);
-		X.stop = 1;
-		pthread_cond_signal(&X.cv);
-		pthread_mutex_unlock(&X.mu);
-		pthread_join(X.thread, NULL);
-		X.running = 0;
-	}
+	srv_bg_stop(&X.bg);
 	vigil_store_close(X.st);
 	X.st = NULL;
 	vigil_ctx_free(X.ctx);

@@ -12,6 +12,7 @@
 #include "metrics.h"
 #include "server_int.h"
 #include "sync.h"
+#include "bgthread.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -26,17 +27,14 @@ static struct {
 	vigil_flood *flood;
 	vigil_ctx *ctx;
 	vigil_store *st;
-	pthread_t thread;
-	int running;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int kicked, stop;
+	srv_bg bg;
+	int kicked;
 	char allow_buf[4096];
 	const char *allow[MAX_ALLOW + 1];
 	uint8_t audit_seed[32]; /* the checkpoint key (audit_key_file) */
 	int audit_signing;      /* 1 when it was loaded */
 	int64_t audit_next;     /* unix s of the next checkpoint */
-} P = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} P = {.bg = SRV_BG_INIT};
 
 vigil_flood *srv_flood(void)
 {
@@ -140,10 +138,10 @@ const vigil_bank_rule *srv_rule_find(const vigil_bank_rule *rules, size_t n, int
 
 void srv_pipeline_kick(void)
 {
-	pthread_mutex_lock(&P.mu);
+	pthread_mutex_lock(&P.bg.mu);
 	P.kicked = 1;
-	pthread_cond_signal(&P.cv);
-	pthread_mutex_unlock(&P.mu);
+	pthread_cond_signal(&P.bg.cv);
+	pthread_mutex_unlock(&P.bg.mu);
 }
 
 /* Splits webhook_allow ("a, b,c") into P.allow, in place in a copy. */
@@ -210,13 +208,13 @@ static void *worker(void *arg)
 		struct timespec until;
 		int rc;
 
-		pthread_mutex_lock(&P.mu);
-		if (P.stop) {
-			pthread_mutex_unlock(&P.mu);
+		pthread_mutex_lock(&P.bg.mu);
+		if (P.bg.stop) {
+			pthread_mutex_unlock(&P.bg.mu);
 			break;
 		}
 		P.kicked = 0;
-		pthread_mutex_unlock(&P.mu);
+		pthread_mutex_unlock(&P.bg.mu);
 
 		if (P.audit_signing && time(NULL) >= P.audit_next) {
 			audit_checkpoint(s);
@@ -250,7 +248,7 @@ static void *worker(void *arg)
 			}
 			/* A full batch: more may be due right now. */
 		} while (st.delivered + st.retried + st.failed >= 32 &&
-			 !__atomic_load_n(&P.stop, __ATOMIC_RELAXED));
+			 !srv_bg_stopping(&P.bg));
 		publish_counts();
 
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -263,11 +261,11 @@ static void *worker(void *arg)
 				until.tv_nsec -= 1000000000;
 			}
 		}
-		pthread_mutex_lock(&P.mu);
-		while (!P.kicked && !P.stop &&
-		       pthread_cond_timedwait(&P.cv, &P.mu, &until) != ETIMEDOUT)
+		pthread_mutex_lock(&P.bg.mu);
+		while (!P.kicked && !P.bg.stop &&
+		       pthread_cond_timedwait(&P.bg.cv, &P.bg.mu, &until) != ETIMEDOUT)
 			;
-		pthread_mutex_unlock(&P.mu);
+		pthread_mutex_unlock(&P.bg.mu);
 	}
 	return NULL;
 }
@@ -278,7 +276,6 @@ int srv_pipeline_start(srv *s, char *err, size_t errcap)
 	size_t n = 0, i;
 
 	P.s = s;
-	P.stop = 0;
 	parse_allow(s->cfg.webhook_allow);
 	srv_metric_define("vigil_verdicts_total", SRV_COUNTER,
 			  "Verdicts of /v1/content by verdict");
@@ -318,11 +315,10 @@ int srv_pipeline_start(srv *s, char *err, size_t errcap)
 		}
 	free(q);
 	publish_counts();
-	if (pthread_create(&P.thread, NULL, worker, s)) {
+	if (srv_bg_start(&P.bg, worker, s)) {
 		snprintf(err, errcap, "cannot start the webhook thread");
 		return -1;
 	}
-	P.running = 1;
 	if (srv__video_start(s)) {
 		snprintf(err, errcap, "cannot start the video thread");
 		return -1;
@@ -337,14 +333,7 @@ void srv_pipeline_stop(srv *s)
 	(void)s;
 	srv__video_stop();
 	srv__text_stop();
-	if (P.running) {
-		pthread_mutex_lock(&P.mu);
-		__atomic_store_n(&P.stop, 1, __ATOMIC_RELAXED);
-		pthread_cond_signal(&P.cv);
-		pthread_mutex_unlock(&P.mu);
-		pthread_join(P.thread, NULL);
-		P.running = 0;
-	}
+	srv_bg_stop(&P.bg);
 	if (P.st)
 		audit_checkpoint(s); /* the trail as the server leaves it */
 	sodium_memzero(P.audit_seed, sizeof(P.audit_seed));

@@ -36,6 +36,7 @@
 #include "fetch.h"
 #include "metrics.h"
 #include "pipeline.h"
+#include "bgthread.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -50,37 +51,32 @@
 #define WHO "report-worker"
 
 static struct {
-	pthread_t thread;
-	pthread_mutex_t mu, work_mu;
-	pthread_cond_t cv;
-	int running, stop, kicked, warned;
+	srv_bg bg;
+	pthread_mutex_t work_mu;
+	int kicked, warned;
 	vigil_ctx *ctx;
 	vigil_store *st;
 	char owner[96]; /* this server in the leases: host:pid:random */
 	int64_t lease_ms; /* report_lease: a dead server's lease frees within it */
-} W = {.mu = PTHREAD_MUTEX_INITIALIZER,
-       .work_mu = PTHREAD_MUTEX_INITIALIZER,
-       .cv = PTHREAD_COND_INITIALIZER};
+} W = {.bg = SRV_BG_INIT, .work_mu = PTHREAD_MUTEX_INITIALIZER};
 
 /* The heartbeat: renews the lease named name while active. Renewal holds
  * mu, so once the worker has cleared active no renewal follows its
  * release. */
 static struct {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int running, stop, active;
+	srv_bg bg;
+	int active;
 	char name[48];
 	vigil_ctx *ctx;
 	vigil_store *st;
-} H = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} H = {.bg = SRV_BG_INIT};
 
 static void *heartbeat(void *arg)
 {
 	srv *s = arg;
 
-	pthread_mutex_lock(&H.mu);
-	while (!H.stop) {
+	pthread_mutex_lock(&H.bg.mu);
+	while (!H.bg.stop) {
 		struct timespec ts;
 		int held = 0;
 		if (H.active && (vigil_store_lease(H.st, H.name, W.owner, W.lease_ms, &held) ||
@@ -91,10 +87,10 @@ static void *heartbeat(void *arg)
 		ts.tv_nsec += (long)(W.lease_ms / 4 % 1000) * 1000000L;
 		ts.tv_sec += W.lease_ms / 4 / 1000 + ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
-		if (!H.stop)
-			pthread_cond_timedwait(&H.cv, &H.mu, &ts);
+		if (!H.bg.stop)
+			pthread_cond_timedwait(&H.bg.cv, &H.bg.mu, &ts);
 	}
-	pthread_mutex_unlock(&H.mu);
+	pthread_mutex_unlock(&H.bg.mu);
 	return NULL;
 }
 
@@ -106,10 +102,10 @@ static int lease_take(const char *name, int *held)
 
 	if (rc || !*held)
 		return rc;
-	pthread_mutex_lock(&H.mu);
+	pthread_mutex_lock(&H.bg.mu);
 	snprintf(H.name, sizeof(H.name), "%s", name);
 	H.active = 1;
-	pthread_mutex_unlock(&H.mu);
+	pthread_mutex_unlock(&H.bg.mu);
 	return VIGIL_OK;
 }
 
@@ -117,9 +113,9 @@ static void lease_give_up(const char *name)
 {
 	int held;
 
-	pthread_mutex_lock(&H.mu);
+	pthread_mutex_lock(&H.bg.mu);
 	H.active = 0;
-	pthread_mutex_unlock(&H.mu);
+	pthread_mutex_unlock(&H.bg.mu);
 	vigil_store_lease(W.st, name, W.owner, 0, &held);
 }
 
@@ -128,10 +124,10 @@ void srv_reports_unlock(void) { pthread_mutex_unlock(&W.work_mu); }
 
 void srv_reports_kick(void)
 {
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	W.kicked = 1;
-	pthread_cond_signal(&W.cv);
-	pthread_mutex_unlock(&W.mu);
+	pthread_cond_signal(&W.bg.cv);
+	pthread_mutex_unlock(&W.bg.mu);
 }
 
 int srv_reports_queue(vigil_store *st, int64_t id, int work, int64_t now)
@@ -414,7 +410,7 @@ static void check_deadline(srv *s)
 	srv_metric_set("vigil_reports_overdue", NULL, NULL, (double)total);
 	if (n && vigil_bank_rules_load(W.st, &rules, &nrules))
 		goto out;
-	for (size_t i = 0; i < n && !__atomic_load_n(&W.stop, __ATOMIC_RELAXED); i++)
+	for (size_t i = 0; i < n && !srv_bg_stopping(&W.bg); i++)
 		alert_one(s, ids[i], now, rules, nrules);
 	free(rules);
 out:
@@ -432,7 +428,7 @@ static void tick(srv *s)
 			srv_log(s, SRV_LOG_WARN, "reports: %s", vigil_errmsg(W.ctx));
 		return;
 	}
-	for (size_t i = 0; i < n && !__atomic_load_n(&W.stop, __ATOMIC_RELAXED); i++)
+	for (size_t i = 0; i < n && !srv_bg_stopping(&W.bg); i++)
 		run_one(s, ids[i]);
 	check_deadline(s);
 }
@@ -441,25 +437,24 @@ static void *worker(void *arg)
 {
 	srv *s = arg;
 
-	pthread_mutex_lock(&W.mu);
-	while (!W.stop) {
+	pthread_mutex_lock(&W.bg.mu);
+	while (!W.bg.stop) {
 		struct timespec ts;
 		W.kicked = 0;
-		pthread_mutex_unlock(&W.mu);
+		pthread_mutex_unlock(&W.bg.mu);
 		tick(s);
-		pthread_mutex_lock(&W.mu);
+		pthread_mutex_lock(&W.bg.mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += TICK_S;
-		if (!W.stop && !W.kicked)
-			pthread_cond_timedwait(&W.cv, &W.mu, &ts);
+		if (!W.bg.stop && !W.kicked)
+			pthread_cond_timedwait(&W.bg.cv, &W.bg.mu, &ts);
 	}
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	return NULL;
 }
 
 int srv_reports_start(srv *s, char *err, size_t errcap)
 {
-	W.stop = 0;
 	W.warned = 0;
 	srv_metric_define("vigil_reports_overdue", SRV_GAUGE,
 			  "Reports not filed past report_deadline");
@@ -486,44 +481,27 @@ int srv_reports_start(srv *s, char *err, size_t errcap)
 		snprintf(W.owner, sizeof(W.owner), "%s:%ld:%s", host, (long)getpid(), hex);
 	}
 	W.lease_ms = s->cfg.report_lease * 1000;
-	H.stop = 0;
 	H.active = 0;
 	if (vigil_ctx_new(&H.ctx) || srv_store_open(s, H.ctx, s->cfg.db, &H.st)) {
 		snprintf(err, errcap, "reports: %s", H.ctx ? vigil_errmsg(H.ctx) : "out of memory");
 		return -1;
 	}
-	if (pthread_create(&H.thread, NULL, heartbeat, s)) {
+	if (srv_bg_start(&H.bg, heartbeat, s)) {
 		snprintf(err, errcap, "cannot start the report lease heartbeat");
 		return -1;
 	}
-	H.running = 1;
-	if (pthread_create(&W.thread, NULL, worker, s)) {
+	if (srv_bg_start(&W.bg, worker, s)) {
 		snprintf(err, errcap, "cannot start the report worker");
 		return -1;
 	}
-	W.running = 1;
 	return 0;
 }
 
 void srv_reports_stop(srv *s)
 {
 	(void)s;
-	if (W.running) {
-		pthread_mutex_lock(&W.mu);
-		W.stop = 1;
-		pthread_cond_signal(&W.cv);
-		pthread_mutex_unlock(&W.mu);
-		pthread_join(W.thread, NULL);
-		W.running = 0;
-	}
-	if (H.running) {
-		pthread_mutex_lock(&H.mu);
-		H.stop = 1;
-		pthread_cond_signal(&H.cv);
-		pthread_mutex_unlock(&H.mu);
-		pthread_join(H.thread, NULL);
-		H.running = 0;
-	}
+	srv_bg_stop(&W.bg);
+	srv_bg_stop(&H.bg);
 	vigil_store_close(H.st);
 	H.st = NULL;
 	vigil_ctx_free(H.ctx);

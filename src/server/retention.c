@@ -12,6 +12,7 @@
 #include "retention.h"
 #include "metrics.h"
 #include "sync.h"
+#include "bgthread.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -20,15 +21,13 @@
 #include <time.h>
 
 static struct {
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int running, stop, have_master;
+	srv_bg bg;
+	int have_master;
 	int unsupported; /* the store has no evidence ops (PostgreSQL) */
 	uint8_t master[VIGIL_MASTER_KEY_BYTES];
 	vigil_ctx *ctx;
 	vigil_store *st;
-} R = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} R = {.bg = SRV_BG_INIT};
 
 static void run(srv *s)
 {
@@ -67,24 +66,23 @@ static void *worker(void *arg)
 {
 	srv *s = arg;
 
-	pthread_mutex_lock(&R.mu);
-	while (!R.stop) {
+	pthread_mutex_lock(&R.bg.mu);
+	while (!R.bg.stop) {
 		struct timespec ts;
-		pthread_mutex_unlock(&R.mu);
+		pthread_mutex_unlock(&R.bg.mu);
 		run(s);
-		pthread_mutex_lock(&R.mu);
+		pthread_mutex_lock(&R.bg.mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += SRV_CFG(s, evidence_sweep_interval);
-		while (!R.stop && pthread_cond_timedwait(&R.cv, &R.mu, &ts) == 0)
+		while (!R.bg.stop && pthread_cond_timedwait(&R.bg.cv, &R.bg.mu, &ts) == 0)
 			;
 	}
-	pthread_mutex_unlock(&R.mu);
+	pthread_mutex_unlock(&R.bg.mu);
 	return NULL;
 }
 
 int srv_retention_start(srv *s, char *err, size_t errcap)
 {
-	R.stop = 0;
 	srv_metric_define("vigil_evidence_preserved_total", SRV_COUNTER,
 			  "Evidence items preserved by the retention job");
 	srv_metric_define("vigil_evidence_deleted_total", SRV_COUNTER,
@@ -108,24 +106,16 @@ int srv_retention_start(srv *s, char *err, size_t errcap)
 		}
 		R.have_master = 1;
 	}
-	if (pthread_create(&R.thread, NULL, worker, s)) {
+	if (srv_bg_start(&R.bg, worker, s)) {
 		snprintf(err, errcap, "cannot start the retention thread");
 		return -1;
 	}
-	R.running = 1;
 	return 0;
 }
 
 void srv_retention_stop(srv *s)
 {
-	if (R.running) {
-		pthread_mutex_lock(&R.mu);
-		R.stop = 1;
-		pthread_cond_signal(&R.cv);
-		pthread_mutex_unlock(&R.mu);
-		pthread_join(R.thread, NULL);
-		R.running = 0;
-	}
+	srv_bg_stop(&R.bg);
 	/* a clean stop hands the next run to another instance (or a restart) */
 	if (R.st && !R.unsupported)
 		srv_lease(s, R.ctx, R.st, "evidence.retention", 0);

@@ -13,6 +13,7 @@
 #include "review.h"
 #include "sync.h"
 #include "work.h"
+#include "bgthread.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -481,14 +482,12 @@ typedef struct job {
 } job;
 
 static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	srv_bg bg; /* its mu guards the queue */
 	job *head, *tail;
-	int n, stop, running;
-	pthread_t thread;
+	int n;
 	srv *s;
 	uint8_t proc_key[VIGIL_MASTER_KEY_BYTES]; /* without a master key */
-} J = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} J = {.bg = SRV_BG_INIT};
 
 /* Queues id (taken or adopted); 0, or -1 out of memory. */
 static int enqueue(const char *id)
@@ -498,15 +497,15 @@ static int enqueue(const char *id)
 	if (!j)
 		return -1;
 	snprintf(j->id, sizeof(j->id), "%s", id);
-	pthread_mutex_lock(&J.mu);
+	pthread_mutex_lock(&J.bg.mu);
 	if (J.tail)
 		J.tail->next = j;
 	else
 		J.head = j;
 	J.tail = j;
 	J.n++;
-	pthread_cond_signal(&J.cv);
-	pthread_mutex_unlock(&J.mu);
+	pthread_cond_signal(&J.bg.cv);
+	pthread_mutex_unlock(&J.bg.mu);
 	return 0;
 }
 
@@ -525,7 +524,7 @@ static void job_lost(srv *s, const char *id)
 	job **pp, *j;
 
 	(void)s;
-	pthread_mutex_lock(&J.mu);
+	pthread_mutex_lock(&J.bg.mu);
 	for (pp = &J.head; (j = *pp); pp = &j->next)
 		if (!strcmp(j->id, id)) {
 			*pp = j->next;
@@ -538,7 +537,7 @@ static void job_lost(srv *s, const char *id)
 			free(j);
 			break;
 		}
-	pthread_mutex_unlock(&J.mu);
+	pthread_mutex_unlock(&J.bg.mu);
 }
 
 static const srv_work_kind video_kind = {"video", job_adopt, job_lost, 0};
@@ -729,11 +728,11 @@ static void *video_worker(void *arg)
 	}
 	for (;;) {
 		job *j;
-		pthread_mutex_lock(&J.mu);
-		while (!J.head && !J.stop)
-			pthread_cond_wait(&J.cv, &J.mu);
-		if (J.stop) {
-			pthread_mutex_unlock(&J.mu);
+		pthread_mutex_lock(&J.bg.mu);
+		while (!J.head && !J.bg.stop)
+			pthread_cond_wait(&J.bg.cv, &J.bg.mu);
+		if (J.bg.stop) {
+			pthread_mutex_unlock(&J.bg.mu);
 			break;
 		}
 		j = J.head;
@@ -741,7 +740,7 @@ static void *video_worker(void *arg)
 		if (!J.head)
 			J.tail = NULL;
 		J.n--;
-		pthread_mutex_unlock(&J.mu);
+		pthread_mutex_unlock(&J.bg.mu);
 		vigil_ctx_set_limit(c, VIGIL_LIMIT_MAX_PIXELS, srv_pipeline_max_pixels(s));
 		run_job(s, c, st, j->id);
 		free(j);
@@ -754,12 +753,10 @@ static void *video_worker(void *arg)
 int srv__video_start(srv *s)
 {
 	J.s = s;
-	J.stop = 0;
 	randombytes_buf(J.proc_key, sizeof(J.proc_key));
 	srv_work_register(&video_kind);
-	if (pthread_create(&J.thread, NULL, video_worker, s))
+	if (srv_bg_start(&J.bg, video_worker, s))
 		return -1;
-	J.running = 1;
 	return 0;
 }
 
@@ -767,14 +764,9 @@ void srv__video_stop(void)
 {
 	job *j, *next;
 
-	if (!J.running)
+	if (!J.bg.running)
 		return;
-	pthread_mutex_lock(&J.mu);
-	J.stop = 1;
-	pthread_cond_signal(&J.cv);
-	pthread_mutex_unlock(&J.mu);
-	pthread_join(J.thread, NULL);
-	J.running = 0;
+	srv_bg_stop(&J.bg);
 	/* Queued jobs stay in the store: their leases run out (or were given
 	 * back by srv_work_stop) and an instance takes them over. */
 	for (j = J.head; j; j = next) {
@@ -799,9 +791,9 @@ static void queue_video(srv_req *r, vigil_store *st, const uint8_t *file, size_t
 	int full, rc;
 
 	memset(&w, 0, sizeof(w));
-	pthread_mutex_lock(&J.mu);
-	full = !J.running || J.n >= MAX_JOBS;
-	pthread_mutex_unlock(&J.mu);
+	pthread_mutex_lock(&J.bg.mu);
+	full = !J.bg.running || J.n >= MAX_JOBS;
+	pthread_mutex_unlock(&J.bg.mu);
 	if (full) {
 		srv_add_header(r, "Retry-After", "5");
 		srv_reply_error(r, 503, "busy", "too many videos waiting to be hashed");

@@ -12,6 +12,7 @@
  * pruned: nothing else reads it. */
 #include "snapshot.h"
 #include "metrics.h"
+#include "bgthread.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -24,11 +25,8 @@ static struct {
 	vigil_ctx *ctx;
 	vigil_store *st;
 	int64_t written;     /* seq of the file on disk, -1: none */
-	int stop, running;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	pthread_t thread;
-} N;
+	srv_bg bg;
+} N = {.bg = SRV_BG_INIT};
 
 static double ms_since(const struct timespec *t0)
 {
@@ -103,20 +101,20 @@ static void *worker(void *arg)
 	srv *s = arg;
 
 	write_now(s);
-	pthread_mutex_lock(&N.mu);
-	while (!N.stop) {
+	pthread_mutex_lock(&N.bg.mu);
+	while (!N.bg.stop) {
 		int64_t every = SRV_CFG(s, snapshot_interval);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += every > 0 ? every : 3600;
-		if (pthread_cond_timedwait(&N.cv, &N.mu, &until) == ETIMEDOUT &&
-		    !N.stop && SRV_CFG(s, snapshot_interval) > 0) {
-			pthread_mutex_unlock(&N.mu);
+		if (pthread_cond_timedwait(&N.bg.cv, &N.bg.mu, &until) == ETIMEDOUT &&
+		    !N.bg.stop && SRV_CFG(s, snapshot_interval) > 0) {
+			pthread_mutex_unlock(&N.bg.mu);
 			write_now(s);
-			pthread_mutex_lock(&N.mu);
+			pthread_mutex_lock(&N.bg.mu);
 		}
 	}
-	pthread_mutex_unlock(&N.mu);
+	pthread_mutex_unlock(&N.bg.mu);
 	write_now(s); /* at shutdown */
 	return NULL;
 }
@@ -126,9 +124,6 @@ int srv_snapshot_start(srv *s, char *err, size_t errcap)
 	if (!*s->cfg.snapshot)
 		return 0;
 	N.s = s;
-	N.stop = 0;
-	pthread_mutex_init(&N.mu, NULL);
-	pthread_cond_init(&N.cv, NULL);
 	srv_metric_define("vigil_snapshot_change_seq", SRV_GAUGE,
 			  "The change sequence number of the last index snapshot written");
 	if (vigil_ctx_new(&N.ctx) || srv_store_open(s, N.ctx, s->cfg.db, &N.st)) {
@@ -137,27 +132,17 @@ int srv_snapshot_start(srv *s, char *err, size_t errcap)
 		N.ctx = NULL;
 		return -1;
 	}
-	if (pthread_create(&N.thread, NULL, worker, s)) {
+	if (srv_bg_start(&N.bg, worker, s)) {
 		snprintf(err, errcap, "cannot start the snapshot thread");
 		return -1;
 	}
-	N.running = 1;
 	return 0;
 }
 
 void srv_snapshot_stop(srv *s)
 {
 	(void)s;
-	if (N.running) {
-		pthread_mutex_lock(&N.mu);
-		N.stop = 1;
-		pthread_cond_signal(&N.cv);
-		pthread_mutex_unlock(&N.mu);
-		pthread_join(N.thread, NULL);
-		N.running = 0;
-		pthread_cond_destroy(&N.cv);
-		pthread_mutex_destroy(&N.mu);
-	}
+	srv_bg_stop(&N.bg);
 	vigil_store_close(N.st);
 	N.st = NULL;
 	vigil_ctx_free(N.ctx);

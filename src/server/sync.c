@@ -20,6 +20,7 @@
 #include "sync.h"
 #include "metrics.h"
 #include "server_int.h"
+#include "bgthread.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -40,10 +41,8 @@ static struct {
 	int64_t last;       /* the last change applied */
 	int64_t target;     /* the head when the thread started */
 	int ready;          /* atomic: last reached target once */
-	int stop;           /* atomic */
-	int running;
-	pthread_t thread;
-} Y;
+	srv_bg bg;
+} Y = {.bg = SRV_BG_INIT};
 
 static int apply(void *user, const vigil_change *c)
 {
@@ -75,7 +74,7 @@ static void *worker(void *arg)
 	srv *s = arg;
 	time_t next_prune = 0;
 
-	while (!__atomic_load_n(&Y.stop, __ATOMIC_RELAXED)) {
+	while (!srv_bg_stopping(&Y.bg)) {
 		int64_t before = Y.last;
 		int rc = vigil_store_changes(Y.st, Y.last, SYNC_BATCH, apply, s, &Y.last);
 		if (rc == VIGIL_ENOENT) { /* pruned past us: only a reload helps */
@@ -168,22 +167,17 @@ int srv_sync_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "sync: %s", vigil_errmsg(Y.ctx));
 		return -1;
 	}
-	if (pthread_create(&Y.thread, NULL, worker, s)) {
+	if (srv_bg_start(&Y.bg, worker, s)) {
 		snprintf(err, errcap, "cannot start the sync thread");
 		return -1;
 	}
-	Y.running = 1;
 	return 0;
 }
 
 void srv_sync_stop(srv *s)
 {
 	(void)s;
-	if (Y.running) {
-		__atomic_store_n(&Y.stop, 1, __ATOMIC_RELAXED);
-		pthread_join(Y.thread, NULL);
-		Y.running = 0;
-	}
+	srv_bg_stop(&Y.bg);
 	vigil_store_close(Y.st);
 	Y.st = NULL;
 	vigil_ctx_free(Y.ctx);

@@ -17,6 +17,7 @@
 #include "work.h"
 #include "metrics.h"
 #include "sync.h"
+#include "bgthread.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -39,8 +40,7 @@ typedef struct held {
 } held;
 
 static struct {
-	pthread_mutex_t mu; /* held[], n, gen */
-	pthread_cond_t cv;
+	srv_bg bg; /* its mu guards held[], n, gen */
 	const srv_work_kind *kinds[MAX_KINDS];
 	int64_t scanned_ms[MAX_KINDS]; /* keeper thread only */
 	int64_t pruned_ms;             /* keeper thread only */
@@ -48,11 +48,9 @@ static struct {
 	held *held;
 	size_t n;
 	uint64_t gen;
-	int running, stop;
-	pthread_t thread;
 	vigil_ctx *ctx;
 	vigil_store *st;
-} W = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+} W = {.bg = SRV_BG_INIT};
 
 void srv_work_register(const srv_work_kind *k)
 {
@@ -108,7 +106,7 @@ static void lease_name(char *name, size_t cap, const char *id)
 	snprintf(name, cap, "work:%s", id);
 }
 
-/* With W.mu held. */
+/* With W.bg.mu held. */
 static long find(const char *id)
 {
 	for (size_t i = 0; i < W.n; i++)
@@ -126,7 +124,7 @@ static int keep(const srv_work_kind *k, const char *id)
 {
 	int ok = 1;
 
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	if (find(id) < 0) {
 		if (W.n < MAX_HELD && W.held) {
 			snprintf(W.held[W.n].id, sizeof(W.held[0].id), "%s", id);
@@ -138,7 +136,7 @@ static int keep(const srv_work_kind *k, const char *id)
 			ok = 0;
 		}
 	}
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	return ok;
 }
 
@@ -166,10 +164,10 @@ void srv_work_drop(srv *s, vigil_ctx *ctx, vigil_store *st, const char *id)
 
 	/* Forgotten first (under the lock the renewals take), so the keeper
 	 * cannot renew the lease after it is given back. */
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	if ((i = find(id)) >= 0)
 		forget((size_t)i);
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	lease_name(name, sizeof(name), id);
 	srv_lease(s, ctx, st, name, 0);
 }
@@ -178,9 +176,9 @@ int srv_work_held(const char *id)
 {
 	int h;
 
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	h = find(id) >= 0;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	return h;
 }
 
@@ -208,7 +206,7 @@ static void renew(srv *s, told *t, int64_t step)
 	char name[VIGIL_WORK_ID_MAX + 8];
 	size_t n = 0;
 
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	for (size_t i = 0; i < W.n;) {
 		int64_t ttl = ttl_ms(s, W.held[i].k), now = wall_ms();
 		if (now - W.held[i].renewed_ms < ttl / 3 - step / 2) {
@@ -229,7 +227,7 @@ static void renew(srv *s, told *t, int64_t step)
 		forget(i);
 	}
 	W.gen++;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	tell_lost(s, t, n);
 }
 
@@ -241,16 +239,16 @@ static void scan(srv *s, const srv_work_kind *k, told *t)
 	uint64_t gen;
 	char name[VIGIL_WORK_ID_MAX + 8];
 
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	gen = W.gen;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	if (vigil_work_open(W.st, k->kind, SCAN_MAX, &w, &n)) {
 		srv_log(s, SRV_LOG_WARN, "work: %s", vigil_errmsg(W.ctx));
 		return;
 	}
 	/* Held, taken before the list was read, and not in it: finished,
 	 * if its row says so (not yet stored is not finished). */
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	for (size_t i = 0; i < W.n && n < SCAN_MAX; i++) {
 		size_t j;
 		if (W.held[i].k != k || W.held[i].gen >= gen)
@@ -263,7 +261,7 @@ static void scan(srv *s, const srv_work_kind *k, told *t)
 			nt++;
 		}
 	}
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	for (size_t i = 0; i < nt;) {
 		vigil_work x = {0};
 		int gone = !vigil_work_get(W.st, t[i].id, 0, &x) &&
@@ -271,11 +269,11 @@ static void scan(srv *s, const srv_work_kind *k, told *t)
 			   strcmp(x.state, "watching");
 		long at;
 		vigil_work_clear(&x);
-		pthread_mutex_lock(&W.mu);
+		pthread_mutex_lock(&W.bg.mu);
 		at = gone ? find(t[i].id) : -1;
 		if (at >= 0)
 			forget((size_t)at);
-		pthread_mutex_unlock(&W.mu);
+		pthread_mutex_unlock(&W.bg.mu);
 		if (at >= 0) {
 			lease_name(name, sizeof(name), t[i].id);
 			srv_lease(s, W.ctx, W.st, name, 0);
@@ -285,7 +283,7 @@ static void scan(srv *s, const srv_work_kind *k, told *t)
 		}
 	}
 	tell_lost(s, t, nt);
-	for (size_t j = 0; j < n && !__atomic_load_n(&W.stop, __ATOMIC_RELAXED); j++) {
+	for (size_t j = 0; j < n && !srv_bg_stopping(&W.bg); j++) {
 		int got = 0;
 		char was[VIGIL_TEXT_MAX + 1];
 		if (srv_work_held(w[j].id))
@@ -330,7 +328,7 @@ static void prune(srv *s)
 			break;
 		}
 		total += n;
-	} while (n == PRUNE_BATCH && !__atomic_load_n(&W.stop, __ATOMIC_RELAXED));
+	} while (n == PRUNE_BATCH && !srv_bg_stopping(&W.bg));
 	srv_metric_inc("vigil_work_prunes_total", NULL, NULL);
 	if (total) {
 		srv_metric_add("vigil_work_pruned_total", NULL, NULL, NULL, NULL, (double)total);
@@ -347,8 +345,8 @@ static void *keeper(void *arg)
 		srv_log(s, SRV_LOG_ERROR, "work: out of memory: nothing is taken over");
 		return NULL;
 	}
-	pthread_mutex_lock(&W.mu);
-	while (!W.stop) {
+	pthread_mutex_lock(&W.bg.mu);
+	while (!W.bg.stop) {
 		struct timespec ts;
 		int64_t step = ttl_ms(s, NULL) / 3;
 		/* A round every third of the shortest lease; each kind is
@@ -356,7 +354,7 @@ static void *keeper(void *arg)
 		for (int i = 0; i < W.nkinds; i++)
 			if (ttl_ms(s, W.kinds[i]) / 3 < step)
 				step = ttl_ms(s, W.kinds[i]) / 3;
-		pthread_mutex_unlock(&W.mu);
+		pthread_mutex_unlock(&W.bg.mu);
 		renew(s, t, step);
 		for (int i = 0; i < W.nkinds; i++) {
 			int64_t now = wall_ms();
@@ -366,7 +364,7 @@ static void *keeper(void *arg)
 			scan(s, W.kinds[i], t);
 		}
 		prune(s);
-		pthread_mutex_lock(&W.mu);
+		pthread_mutex_lock(&W.bg.mu);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += step / 1000;
 		ts.tv_nsec += (step % 1000) * 1000000;
@@ -374,17 +372,16 @@ static void *keeper(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000;
 		}
-		while (!W.stop && pthread_cond_timedwait(&W.cv, &W.mu, &ts) == 0)
+		while (!W.bg.stop && pthread_cond_timedwait(&W.bg.cv, &W.bg.mu, &ts) == 0)
 			;
 	}
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	free(t);
 	return NULL;
 }
 
 int srv_work_start(srv *s, char *err, size_t errcap)
 {
-	W.stop = 0;
 	W.n = 0;
 	memset(W.scanned_ms, 0, sizeof(W.scanned_ms));
 	W.pruned_ms = 0;
@@ -408,11 +405,10 @@ int srv_work_start(srv *s, char *err, size_t errcap)
 		snprintf(err, errcap, "work: %s", vigil_errmsg(W.ctx));
 		return -1;
 	}
-	if (pthread_create(&W.thread, NULL, keeper, s)) {
+	if (srv_bg_start(&W.bg, keeper, s)) {
 		snprintf(err, errcap, "cannot start the work keeper");
 		return -1;
 	}
-	W.running = 1;
 	return 0;
 }
 
@@ -420,22 +416,15 @@ void srv_work_stop(srv *s)
 {
 	char name[VIGIL_WORK_ID_MAX + 8];
 
-	if (W.running) {
-		pthread_mutex_lock(&W.mu);
-		W.stop = 1;
-		pthread_cond_signal(&W.cv);
-		pthread_mutex_unlock(&W.mu);
-		pthread_join(W.thread, NULL);
-		W.running = 0;
-	}
+	srv_bg_stop(&W.bg);
 	/* A clean stop hands every item over now rather than at expiry. */
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.bg.mu);
 	for (size_t i = 0; W.st && i < W.n; i++) {
 		lease_name(name, sizeof(name), W.held[i].id);
 		srv_lease(s, W.ctx, W.st, name, 0);
 	}
 	W.n = 0;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.bg.mu);
 	vigil_store_close(W.st);
 	W.st = NULL;
 	vigil_ctx_free(W.ctx);
